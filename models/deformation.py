@@ -1,0 +1,192 @@
+"""Synthetic region edits with a known true result, and the geometry of an edit's area of influence.
+
+Training (on BSDS500 photographs) and evaluation (on held-out paintings) both need edits whose
+true result is known. We make one by deforming a region with a smooth backward map that is the
+wanted deformation on and near the region and fades to the identity a distance outside it:
+
+    target_image(z) = source_image(backward_map(z)),  target_mask(z) = source_mask(backward_map(z)).
+
+The fade distances scale with the region's size, so an edit looks the same at any resolution and
+the model, which works in a square crop around the edit, sees scale-free inputs.
+
+Conventions: masks are boolean (H, W) arrays; maps are float32 (H, W, 2) arrays of (x, y) pixel
+coordinates, pixel centres at integers. Everything here is NumPy/OpenCV: no files, no torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+EditKind = Literal["affine", "nonrigid", "brush"]
+EDIT_KINDS: tuple[EditKind, ...] = ("affine", "nonrigid", "brush")
+
+#: The deformation is applied in full up to this distance (times the region's size) outside the region...
+FADE_INNER = 0.15
+#: ...and fades to the identity over this further distance (times the region's size).
+FADE_OUTER = 0.35
+
+
+@dataclass(frozen=True)
+class SyntheticEdit:
+    """A region edit with its true result: ``backward_map`` gives, for each target pixel, its source."""
+
+    backward_map: np.ndarray
+    source_mask: np.ndarray
+    target_mask: np.ndarray
+    kind: EditKind
+
+
+def region_size(mask: np.ndarray) -> float:
+    """The side of a square with the mask's area: the length scale of an edit (at least 1 pixel)."""
+    return max(1.0, float(np.sqrt(np.count_nonzero(mask))))
+
+
+def influence_margin(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
+    """How far outside the two masks an edit may change pixels, in pixels."""
+    return (FADE_INNER + FADE_OUTER) * region_size(source_mask | target_mask) + 2.0
+
+
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box (x0, y0, x1, y1), end-exclusive, of the true pixels; None for an empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def influence_box(source_mask: np.ndarray, target_mask: np.ndarray) -> tuple[int, int, int]:
+    """The square (x0, y0, side) that holds everything an edit can change.
+
+    It is the bounding box of both masks grown by :func:`influence_margin` and made square around
+    its centre. It may reach outside the image; callers pad. The model works on this square resampled
+    to its working resolution, so training crops use the very same box.
+    """
+    box = mask_bbox(source_mask | target_mask)
+    if box is None:
+        raise ValueError("both masks are empty")
+    x0, y0, x1, y1 = box
+    margin = influence_margin(source_mask, target_mask)
+    side = int(np.ceil(max(x1 - x0, y1 - y0) + 2 * margin))
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    return int(np.floor(cx - side / 2.0)), int(np.floor(cy - side / 2.0)), side
+
+
+def identity_map(height: int, width: int) -> np.ndarray:
+    """The backward map that moves nothing."""
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return np.stack([xs, ys], axis=-1)
+
+
+def warp_with_map(image: np.ndarray, backward_map: np.ndarray, *, nearest: bool = False) -> np.ndarray:
+    """Sample ``image`` at ``backward_map`` (bilinear, border replicated); keeps dtype and channels."""
+    interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    work = image.astype(np.float32) if image.dtype == bool else image
+    out = cv2.remap(work, backward_map[..., 0], backward_map[..., 1], interpolation,
+                    borderMode=cv2.BORDER_REPLICATE)
+    if image.dtype == bool:
+        return out > 0.5
+    if out.ndim == 2 and image.ndim == 3:
+        out = out[..., None]
+    return out
+
+
+def warp_mask(mask: np.ndarray, backward_map: np.ndarray) -> np.ndarray:
+    """Warp a boolean mask; bilinear then thresholded at one half, so the boundary is sub-pixel exact."""
+    return warp_with_map(mask.astype(np.float32), backward_map) > 0.5
+
+
+def fade_weight(region: np.ndarray) -> np.ndarray:
+    """1 on and near ``region``, falling smoothly to 0 (smoothstep) further out; scale-free."""
+    size = region_size(region)
+    distance = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 5)
+    ramp = np.clip(1.0 - (distance - FADE_INNER * size) / (FADE_OUTER * size), 0.0, 1.0)
+    return (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
+
+
+def _centroid(mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return np.array([xs.mean(), ys.mean()], dtype=np.float64)
+
+
+def _random_affine(rng: np.random.Generator, size: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """A random linear part and translation (pixels) for a region of the given size."""
+    angle = np.deg2rad(rng.uniform(-35.0, 35.0) * strength)
+    scale = np.exp(rng.uniform(-0.3, 0.3, size=2) * strength)
+    shear = rng.uniform(-0.15, 0.15) * strength
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    linear = rotation @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag(scale)
+    translation = rng.uniform(-0.35, 0.35, size=2) * size * strength
+    return linear, translation
+
+
+def _smooth_noise(rng: np.random.Generator, height: int, width: int, wavelength: float) -> np.ndarray:
+    """A smooth random 2-vector field with unit peak amplitude and features about ``wavelength`` wide."""
+    grid_h = max(2, int(np.ceil(height / wavelength)) + 2)
+    grid_w = max(2, int(np.ceil(width / wavelength)) + 2)
+    coarse = rng.standard_normal((grid_h, grid_w, 2)).astype(np.float32)
+    field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    peak = float(np.abs(field).max())
+    return field / peak if peak > 0 else field
+
+
+def _brush_field(rng: np.random.Generator, mask: np.ndarray, size: float) -> np.ndarray:
+    """Displacement that grows (or erodes) the region around one random stretch of its boundary."""
+    height, width = mask.shape
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    points = np.concatenate([c[:, 0, :] for c in contours]).astype(np.float64)
+    anchor = points[rng.integers(len(points))]
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+    signed = cv2.GaussianBlur(outside - inside, (0, 0), max(1.0, 0.05 * size))
+    grad_y, grad_x = np.gradient(signed)
+    ax, ay = int(round(anchor[0])), int(round(anchor[1]))
+    normal = np.array([grad_x[ay, ax], grad_y[ay, ax]])
+    normal = normal / (np.linalg.norm(normal) + 1e-8)  # points outwards
+    reach = rng.uniform(0.2, 0.4) * size
+    amount = rng.uniform(0.12, 0.3) * size * (1.0 if rng.random() < 0.6 else -1.0)
+    xs, ys = np.meshgrid(np.arange(width), np.arange(height))
+    bump = np.exp(-((xs - anchor[0]) ** 2 + (ys - anchor[1]) ** 2) / (2.0 * reach**2))
+    # Backward map: a pixel just outside the old boundary takes its colour from further inside (growth).
+    return (-amount * bump[..., None] * normal[None, None, :]).astype(np.float32)
+
+
+def make_synthetic_edit(source_mask: np.ndarray, rng: np.random.Generator, kind: EditKind,
+                        strength: float = 1.0) -> SyntheticEdit:
+    """Deform the region ``source_mask`` by a seeded random edit of the given kind.
+
+    - ``affine``: rotation, anisotropic scale, shear and a move of the region as a whole;
+    - ``nonrigid``: a milder affine plus a smooth random displacement that no affine explains;
+    - ``brush``: a small affine plus growth or erosion of one stretch of the boundary.
+    """
+    if source_mask.dtype != bool:
+        raise TypeError("source_mask must be boolean")
+    if not source_mask.any():
+        raise ValueError("source_mask is empty")
+    height, width = source_mask.shape
+    size = region_size(source_mask)
+    centre = _centroid(source_mask)
+    affine_strength = {"affine": 1.0, "nonrigid": 0.5, "brush": 0.25}[kind] * strength
+    linear, translation = _random_affine(rng, size, affine_strength)
+    inverse = np.linalg.inv(linear)
+    grid = identity_map(height, width).astype(np.float64)
+    # Backward affine: target z came from centre + inverse (z - centre - translation).
+    affine_backward = (grid - centre - translation) @ inverse.T + centre
+    displacement = (affine_backward - grid).astype(np.float32)
+    if kind == "nonrigid":
+        amplitude = rng.uniform(0.08, 0.16) * size * strength
+        displacement += amplitude * _smooth_noise(rng, height, width, wavelength=0.45 * size)
+    elif kind == "brush":
+        displacement += _brush_field(rng, source_mask, size) * strength
+    # Fade around the source region and its affine image, so the whole edit lies inside the fade.
+    forward = np.hstack([linear, (centre + translation - linear @ centre)[:, None]]).astype(np.float32)
+    moved = cv2.warpAffine(source_mask.astype(np.uint8), forward, (width, height),
+                           flags=cv2.INTER_NEAREST) > 0
+    weight = fade_weight(source_mask | moved)
+    backward_map = (grid.astype(np.float32) + weight[..., None] * displacement).astype(np.float32)
+    target_mask = warp_mask(source_mask, backward_map)
+    return SyntheticEdit(backward_map=backward_map, source_mask=source_mask,
+                         target_mask=target_mask, kind=kind)
