@@ -1,0 +1,82 @@
+"""``simnet batch MANIFEST.jsonl``: many edits, the model loaded once."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.commands.edit import add_model_options
+from engine.errors import SimNetError
+from engine.manipulator import Manipulator
+from engine.pipeline import edit_file
+
+MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    line: int
+    image: Path
+    source_mask: Path
+    target_mask: Path
+    output: Path
+
+
+def read_manifest(path: str | Path) -> list[BatchItem]:
+    """Parse a JSON-lines manifest; relative paths are relative to the manifest's folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SimNetError(f"cannot read manifest {path}: {getattr(error, 'strerror', None) or error}") from None
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise SimNetError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        if not isinstance(entry, dict):
+            raise SimNetError(f"{path}:{number}: expected a JSON object")
+        missing = [key for key in MANIFEST_KEYS if not isinstance(entry.get(key), str)]
+        if missing:
+            raise SimNetError(f"{path}:{number}: missing or non-text key(s): {', '.join(missing)}")
+        items.append(BatchItem(number, *(path.parent / entry[key] for key in MANIFEST_KEYS)))
+    if not items:
+        raise SimNetError(f"{path} lists no edits")
+    return items
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("batch", help="run many edits listed in a JSON-lines manifest",
+                                   description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"}.")
+    parser.add_argument("manifest", help="the JSON-lines manifest")
+    parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    items = read_manifest(args.manifest)
+    manipulator = Manipulator(args.checkpoint, device=args.device)
+    failures = 0
+    started = time.perf_counter()
+    for index, item in enumerate(items, start=1):
+        prefix = f"[{index}/{len(items)}]"
+        try:
+            result = edit_file(manipulator, item.image, item.source_mask, item.target_mask, item.output)
+        except SimNetError as error:
+            failures += 1
+            print(f"{prefix} line {item.line}: error: {error}", file=sys.stderr, flush=True)
+            if args.stop_on_error:
+                break
+            continue
+        print(f"{prefix} {item.image.name} -> {item.output} ({result.timings['total']:.2f} s)", flush=True)
+    done = len(items) - failures
+    print(f"{done} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
+          + (f"; {failures} failed" if failures else ""))
+    return 0 if failures == 0 else 2

@@ -1,0 +1,39 @@
+"""``simnet edit IMAGE --source-mask S --target-mask T -o OUT``: one edit, headless."""
+from __future__ import annotations
+
+import argparse
+
+from engine.manipulator import Manipulator
+from engine.pipeline import edit_file
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--checkpoint``, shared by every command that runs the model."""
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where the network runs (default: CUDA when present, else CPU)")
+    parser.add_argument("--checkpoint", default=None, metavar="PATH",
+                        help="SIM-Net checkpoint (default: the one shipped in resources/)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("edit", help="reshape a region of an artwork",
+                                   description="Reshape the region SOURCE_MASK of IMAGE into TARGET_MASK.")
+    parser.add_argument("image", help="the artwork (PNG, JPEG, TIFF, WebP)")
+    parser.add_argument("--source-mask", required=True, metavar="PATH", help="the region as it is (PNG, white = region)")
+    parser.add_argument("--target-mask", required=True, metavar="PATH", help="the region as it should be")
+    parser.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the result")
+    parser.add_argument("--overwrite-original", action="store_true", help="allow OUTPUT to be the input artwork")
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    manipulator = Manipulator(args.checkpoint, device=args.device)
+    result = edit_file(manipulator, args.image, args.source_mask, args.target_mask, args.output,
+                       overwrite_original=args.overwrite_original)
+    for message in result.messages:
+        print(message)
+    x0, y0, x1, y1 = result.box
+    area = f"area {x1 - x0}x{y1 - y0} at ({x0}, {y0})" if result.changed else "no change (masks are equal)"
+    print(f"wrote {args.output}: {area}, {result.timings['total']:.2f} s on {manipulator.device}")
+    return 0

@@ -1,0 +1,268 @@
+"""The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask)``.
+
+The network works at a small fixed resolution on the square crop that holds everything the edit
+can change (``models.deformation.influence_box``). Its attention-fused warp field (Eq. 8) is
+smooth, so we upsample the field's displacement to the crop's full resolution and transport the
+artwork's own pixels along it in one resampling pass. Only the crop is touched; inside it, pixels
+the field does not move (less than 1/256 pixel) are copied, so everything outside the edit's
+area of influence stays bit-identical to the input, however many edits are chained.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from engine.checkpoint import load_model
+from engine.errors import EditError, MaskError
+from models.deformation import influence_box
+
+log = logging.getLogger(__name__)
+
+#: Displacements below this (pixels) count as "not moved": the input pixel is copied unchanged.
+STILL_DISPLACEMENT = 1.0 / 256.0
+
+
+class EditCancelled(Exception):
+    """The caller's ``cancel()`` returned True; nothing was changed."""
+
+
+@dataclass
+class EditResult:
+    """The outcome of one edit, at the resolution of the input image."""
+
+    image: np.ndarray
+    warped_mask: np.ndarray
+    #: (x0, y0, x1, y1), end-exclusive: the only area where ``image`` may differ from the input.
+    box: tuple[int, int, int, int]
+    #: The fused field's displacement at working resolution, (S, S, 2) in full-resolution pixels.
+    displacement: np.ndarray | None = None
+    #: The K+1 attention maps at working resolution (Eq. 4); map 0 keeps the original.
+    attention: np.ndarray | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    #: Notes for the user, e.g. a fallback from CUDA to the CPU.
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.box[2] > self.box[0] and self.box[3] > self.box[1]
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise EditError("CUDA was asked for but no CUDA device is available; use --device cpu")
+    if device not in ("cpu",) and not device.startswith("cuda"):
+        raise EditError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return torch.device(device)
+
+
+def _as_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
+        raise EditError("the image must be an (H, W) or (H, W, C) array")
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[2] not in (1, 3, 4):
+        raise EditError(f"the image has {image.shape[2]} channels; expected 1, 3 or 4")
+    if image.dtype not in (np.uint8, np.uint16):
+        raise EditError(f"the image has pixel type {image.dtype}; expected 8- or 16-bit")
+    return image
+
+
+def _as_mask(mask: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
+    """Accept bool/uint/float (anti-aliased) masks; threshold at half their range."""
+    mask = np.asarray(mask)
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[..., 0]
+    if mask.shape != shape:
+        raise MaskError(f"the {name} mask is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}")
+    if mask.dtype == bool:
+        return mask
+    if np.issubdtype(mask.dtype, np.integer):
+        top = 1 if mask.max(initial=0) <= 1 else np.iinfo(mask.dtype).max
+        return mask >= (top + 1) / 2
+    return mask >= 0.5
+
+
+def _crop_square(array: np.ndarray, x0: int, y0: int, side: int, *, border: int) -> np.ndarray:
+    """The square [x0, x0+side) x [y0, y0+side) of ``array``, padded where it leaves the array."""
+    height, width = array.shape[:2]
+    cx0, cy0 = max(0, x0), max(0, y0)
+    cx1, cy1 = min(width, x0 + side), min(height, y0 + side)
+    crop = array[cy0:cy1, cx0:cx1]
+    pads = (cy0 - y0, y0 + side - cy1, cx0 - x0, x0 + side - cx1)
+    if any(pads):
+        crop = cv2.copyMakeBorder(crop, *pads, border, value=0)
+    return crop
+
+
+def _to_working(array: np.ndarray, size: int) -> np.ndarray:
+    """Area-average to ``size`` x ``size`` (anti-aliased), as float32 in [0, 1]."""
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
+    resized = cv2.resize(array.astype(np.float32) / scale, (size, size), interpolation=cv2.INTER_AREA)
+    return resized if resized.ndim == 3 else resized[..., None]
+
+
+def _mask_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
+    """The mask's square crop, area-averaged to the working resolution: (S, S, 1) coverage in [0, 1]."""
+    crop = _crop_square(mask.astype(np.uint8) * 255, x0, y0, side, border=cv2.BORDER_CONSTANT)
+    return _to_working(crop, size)
+
+
+def _exemplar_rgb(crop: np.ndarray) -> np.ndarray:
+    """The crop as RGB for the network: grey is repeated, alpha is dropped."""
+    return np.repeat(crop, 3, axis=2) if crop.shape[2] == 1 else crop[..., :3]
+
+
+class Manipulator:
+    """Loads the SIM-Net generator once and makes edits with it; safe to call from one worker thread."""
+
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "auto") -> None:
+        self.device = resolve_device(device)
+        self.checkpoint = checkpoint
+        self.model = load_model(checkpoint, device=str(self.device))
+        self.model.eval()
+        self.working_size = int(self.model.config.working_size)
+
+    def to(self, device: str) -> "Manipulator":
+        """Move the model (e.g. to the CPU after CUDA ran out of memory)."""
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        return self
+
+    # -- the network -------------------------------------------------------------------------
+    def _run_network(self, source: np.ndarray, target: np.ndarray, exemplar: np.ndarray):
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
+
+        with torch.inference_mode():
+            if self.device.type == "cuda":
+                with torch.autocast("cuda", dtype=torch.float16):
+                    out = self.model(tensor(source), tensor(target), tensor(exemplar))
+            else:
+                out = self.model(tensor(source), tensor(target), tensor(exemplar))
+        return out
+
+    def _network_with_fallback(self, source, target, exemplar, messages: list[str]):
+        try:
+            return self._run_network(source, target, exemplar)
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            messages.append("The GPU ran out of memory; this edit ran on the CPU instead.")
+            log.warning("CUDA out of memory: falling back to the CPU")
+            self.to("cpu")
+            return self._run_network(source, target, exemplar)
+
+    # -- the edit ----------------------------------------------------------------------------
+    def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
+             max_side: int | None = None, cancel: Callable[[], bool] | None = None) -> EditResult:
+        """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
+
+        ``max_side`` makes a quick preview: the inputs are first reduced so their longer side is
+        at most ``max_side``, and the result has that reduced size. ``cancel`` is polled between
+        stages; when it returns True, :class:`EditCancelled` is raised and nothing changes.
+        """
+        started = time.perf_counter()
+        image = _as_image(image)
+        height, width = image.shape[:2]
+        source = _as_mask(source_mask, (height, width), "source")
+        target = _as_mask(target_mask, (height, width), "target")
+        if not source.any():
+            raise MaskError("the source mask is empty: select a region first")
+        if not target.any():
+            raise MaskError("the target mask is empty: the region would vanish")
+        if max_side is not None and max(height, width) > max_side:
+            scale = max_side / max(height, width)
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            image = _as_image(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+            source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+            target = cv2.resize(target.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+            height, width = image.shape[:2]
+            if not source.any() or not target.any():
+                raise MaskError("the region is too small to preview at this size")
+        if np.array_equal(source, target):
+            return EditResult(image=image.copy(), warped_mask=source.copy(), box=(0, 0, 0, 0),
+                              timings={"total": time.perf_counter() - started})
+
+        def check_cancel() -> None:
+            if cancel is not None and cancel():
+                raise EditCancelled()
+
+        x0, y0, side = influence_box(source, target)
+        size = self.working_size
+        source_work = _mask_to_working(source, x0, y0, side, size)
+        target_work = _mask_to_working(target, x0, y0, side, size)
+        crop = _crop_square(image, x0, y0, side, border=cv2.BORDER_REPLICATE)
+        exemplar = _to_working(_exemplar_rgb(crop if crop.ndim == 3 else crop[..., None]), size)
+        prepared = time.perf_counter()
+        check_cancel()
+
+        messages: list[str] = []
+        out = self._network_with_fallback(source_work, target_work, exemplar, messages)
+        fused = out.fused_field[0].float()
+        if not torch.isfinite(fused).all():
+            raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
+        identity = _identity_grid(size, fused.device)
+        displacement = ((fused - identity) * (side / 2.0)).cpu().numpy()  # pixels at full resolution
+        attention = out.attention[0].float().cpu().numpy()
+        networked = time.perf_counter()
+        check_cancel()
+
+        box = (max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side))
+        result, warped = self._render(image, source, displacement, (x0, y0, side), box)
+        rendered = time.perf_counter()
+        return EditResult(
+            image=result, warped_mask=warped, box=box, displacement=displacement, attention=attention,
+            timings={"prepare": prepared - started, "network": networked - prepared,
+                     "render": rendered - networked, "total": rendered - started},
+            messages=messages)
+
+    def _render(self, image: np.ndarray, source: np.ndarray, displacement: np.ndarray,
+                square: tuple[int, int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Transport the artwork's pixels along the upsampled field, inside ``box`` only."""
+        x0, y0, side = square
+        bx0, by0, bx1, by1 = box
+        size = displacement.shape[0]
+        # Full-resolution displacement for the box: bilinear, cell centres aligned (align_corners=False).
+        xs = (np.arange(bx0, bx1, dtype=np.float32) - x0 + 0.5) * (size / side) - 0.5
+        ys = (np.arange(by0, by1, dtype=np.float32) - y0 + 0.5) * (size / side) - 0.5
+        grid_x, grid_y = np.meshgrid(xs, ys)
+        full = cv2.remap(displacement.astype(np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+        moved = np.abs(full).max(axis=2) >= STILL_DISPLACEMENT
+        pixel_x, pixel_y = np.meshgrid(np.arange(bx0, bx1, dtype=np.float32), np.arange(by0, by1, dtype=np.float32))
+        map_x = pixel_x + full[..., 0]
+        map_y = pixel_y + full[..., 1]
+
+        result = image.copy()
+        patch = _remap(image, map_x, map_y)
+        region = result[by0:by1, bx0:bx1]
+        region[moved] = patch[moved]
+
+        warped = source.copy()
+        mask_patch = cv2.remap(source.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE) >= 0.5
+        warped_region = warped[by0:by1, bx0:bx1]
+        warped_region[moved] = mask_patch[moved]
+        return result, warped
+
+
+def _identity_grid(size: int, device: torch.device) -> torch.Tensor:
+    """The grid_sample grid (S, S, 2) that samples every pixel at its own centre."""
+    coords = (torch.arange(size, device=device, dtype=torch.float32) * 2 + 1) / size - 1
+    grid_y, grid_x = torch.meshgrid(coords, coords, indexing="ij")
+    return torch.stack([grid_x, grid_y], dim=-1)
+
+
+def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """Bilinear sampling of every channel (8/16-bit kept, border replicated); (h, w, C) out."""
+    out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out[..., None] if out.ndim == 2 else out
