@@ -22,6 +22,7 @@ import torch
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
+from models.crops import image_to_working, mask_to_working
 from models.deformation import influence_box
 
 log = logging.getLogger(__name__)
@@ -87,36 +88,6 @@ def _as_mask(mask: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
         top = 1 if mask.max(initial=0) <= 1 else np.iinfo(mask.dtype).max
         return mask >= (top + 1) / 2
     return mask >= 0.5
-
-
-def _crop_square(array: np.ndarray, x0: int, y0: int, side: int, *, border: int) -> np.ndarray:
-    """The square [x0, x0+side) x [y0, y0+side) of ``array``, padded where it leaves the array."""
-    height, width = array.shape[:2]
-    cx0, cy0 = max(0, x0), max(0, y0)
-    cx1, cy1 = min(width, x0 + side), min(height, y0 + side)
-    crop = array[cy0:cy1, cx0:cx1]
-    pads = (cy0 - y0, y0 + side - cy1, cx0 - x0, x0 + side - cx1)
-    if any(pads):
-        crop = cv2.copyMakeBorder(crop, *pads, border, value=0)
-    return crop
-
-
-def _to_working(array: np.ndarray, size: int) -> np.ndarray:
-    """Area-average to ``size`` x ``size`` (anti-aliased), as float32 in [0, 1]."""
-    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
-    resized = cv2.resize(array.astype(np.float32) / scale, (size, size), interpolation=cv2.INTER_AREA)
-    return resized if resized.ndim == 3 else resized[..., None]
-
-
-def _mask_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
-    """The mask's square crop, area-averaged to the working resolution: (S, S, 1) coverage in [0, 1]."""
-    crop = _crop_square(mask.astype(np.uint8) * 255, x0, y0, side, border=cv2.BORDER_CONSTANT)
-    return _to_working(crop, size)
-
-
-def _exemplar_rgb(crop: np.ndarray) -> np.ndarray:
-    """The crop as RGB for the network: grey is repeated, alpha is dropped."""
-    return np.repeat(crop, 3, axis=2) if crop.shape[2] == 1 else crop[..., :3]
 
 
 class Manipulator:
@@ -195,10 +166,9 @@ class Manipulator:
 
         x0, y0, side = influence_box(source, target)
         size = self.working_size
-        source_work = _mask_to_working(source, x0, y0, side, size)
-        target_work = _mask_to_working(target, x0, y0, side, size)
-        crop = _crop_square(image, x0, y0, side, border=cv2.BORDER_REPLICATE)
-        exemplar = _to_working(_exemplar_rgb(crop if crop.ndim == 3 else crop[..., None]), size)
+        source_work = mask_to_working(source, x0, y0, side, size)
+        target_work = mask_to_working(target, x0, y0, side, size)
+        exemplar = image_to_working(image, x0, y0, side, size)
         prepared = time.perf_counter()
         check_cancel()
 

@@ -1,0 +1,61 @@
+"""Reading and writing SIM-Net checkpoints, with clear errors for every way a file can be wrong."""
+from __future__ import annotations
+
+import pickle
+import zipfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.atomic import atomic_write
+from engine.errors import CheckpointError
+from models.serialization import FORMAT_NAME, FORMAT_VERSION, from_payload, to_payload
+from models.simnet import SimNet
+
+SHIPPED_CHECKPOINT = "simnet.pt"
+
+
+def default_checkpoint_path() -> Path:
+    """The checkpoint shipped in the ``resources`` package."""
+    return Path(str(resources.files("resources").joinpath(SHIPPED_CHECKPOINT)))
+
+
+def save_checkpoint(path: str | Path, model: SimNet, metadata: dict[str, Any] | None = None, *, half: bool = False) -> None:
+    """Write ``model`` atomically (optionally with float16 weights, to keep the file small)."""
+    with atomic_write(path) as handle:
+        torch.save(to_payload(model, metadata, half=half), handle)
+
+
+def read_payload(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a folder, not a file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, OSError) as error:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({text[:120]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"{path} is not a SIM-Net Studio checkpoint (for example a plain state dict or a SAM model)")
+    version = payload.get("format_version")
+    if not isinstance(version, int):
+        raise CheckpointError(f"checkpoint {path} has no format version")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} has format version {version}, newer than this program "
+                              f"understands ({FORMAT_VERSION}); update SIM-Net Studio")
+    return payload
+
+
+def load_model(path: str | Path | None = None, device: str = "cpu") -> SimNet:
+    """Load a checkpoint (None: the shipped one) onto ``device``, in evaluation mode."""
+    path = Path(path) if path is not None else default_checkpoint_path()
+    payload = read_payload(path)
+    try:
+        model = from_payload(payload)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"checkpoint {path} does not match the SIM-Net model: {str(error)[:160]}") from None
+    return model.to(device).eval()

@@ -1,0 +1,235 @@
+"""Reading and writing artworks and masks: PNG, JPEG, TIFF and WebP; grey, RGB, RGBA; 8 and 16 bit.
+
+Images come back as (H, W, C) uint8/uint16 arrays with C in {1, 3, 4}, upright (EXIF orientation
+applied), with their colour profile and EXIF kept for export. Every failure is an
+:class:`ImageReadError`/:class:`ImageWriteError` naming the file; writes are atomic.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.atomic import atomic_write_bytes
+from engine.errors import ImageReadError, ImageWriteError, MaskError
+
+#: Largest image read by default (pixels); an 8K UHD frame is 33 MP. Raise with SIMNET_MAX_PIXELS.
+DEFAULT_MAX_PIXELS = 120_000_000
+READ_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "WEBP"}
+WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+EXIF_ORIENTATION = 0x0112
+
+Image.MAX_IMAGE_PIXELS = None  # we apply our own, user-adjustable limit before decoding
+
+
+@dataclass
+class Artwork:
+    """A decoded image and what export must carry over."""
+
+    pixels: np.ndarray
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    source_format: str = ""
+    path: Path | None = None
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.pixels.shape[1], self.pixels.shape[0]
+
+
+def max_pixels_from_environment() -> int:
+    value = os.environ.get("SIMNET_MAX_PIXELS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_PIXELS
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an (H, W, C) array."""
+    operations = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+                  5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1),
+                  7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1)}
+    operation = operations.get(orientation)
+    return np.ascontiguousarray(operation(pixels)) if operation else pixels
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> (H, W, C) uint8/uint16 with C in {1, 3, 4}."""
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(image, dtype=np.uint16)[..., None].copy()
+    if mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if mode == "F" and values.max(initial=0) <= 1.0:
+            values = values * 65535.0
+        return np.clip(np.rint(values), 0, 65535).astype(np.uint16)[..., None]
+    if mode == "1":
+        image = image.convert("L")
+    elif mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("LA", "La", "PA"):
+        image = image.convert("RGBA")
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        image = image.convert("RGB")
+    elif mode in ("RGBa",):
+        image = image.convert("RGBA")
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[..., None]
+    return array.copy()
+
+
+def _sixteen_bit_colour(data: bytes) -> np.ndarray | None:
+    """OpenCV decode for 16-bit colour PNG/TIFF, which Pillow reduces to 8 bit; None otherwise."""
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None or decoded.dtype != np.uint16 or decoded.ndim != 3:
+        return None
+    code = cv2.COLOR_BGRA2RGBA if decoded.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return cv2.cvtColor(decoded, code)
+
+
+def load_image(path: str | Path, max_pixels: int | None = None) -> Artwork:
+    """Decode an artwork. Refuses images above ``max_pixels`` (default: SIMNET_MAX_PIXELS or 120 MP)."""
+    path = Path(path)
+    limit = max_pixels or max_pixels_from_environment()
+    if not path.exists():
+        raise ImageReadError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageReadError(f"{path} is a folder, not an image")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise ImageReadError(f"{path}: no permission to read it") from None
+    except OSError as error:
+        raise ImageReadError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if not data:
+        raise ImageReadError(f"{path} is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data))
+            if image.format not in READ_FORMATS:
+                raise ImageReadError(f"{path}: {image.format} images are not supported; use PNG, JPEG, TIFF or WebP")
+            width, height = image.size
+            if width * height > limit:
+                raise ImageReadError(f"{path} is {width}x{height} ({width * height / 1e6:.0f} megapixels), above the "
+                                     f"limit of {limit / 1e6:.0f} megapixels; raise it with SIMNET_MAX_PIXELS if you trust the file")
+            image.load()
+            orientation = int(image.getexif().get(EXIF_ORIENTATION, 1) or 1)
+            pixels = None
+            if image.format in ("PNG", "TIFF") and image.mode in ("RGB", "RGBA"):
+                pixels = _sixteen_bit_colour(data)
+            if pixels is None:
+                pixels = _pil_to_array(ImageOps.exif_transpose(image) if orientation != 1 else image)
+            else:
+                pixels = _orient(pixels, orientation)
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path} is not an image, or its format is not supported") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ImageReadError(f"{path} is damaged or truncated ({reason})") from None
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to open a {width}x{height} image") from None
+    icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
+    exif = image.getexif()
+    if EXIF_ORIENTATION in exif:
+        exif[EXIF_ORIENTATION] = 1
+    return Artwork(pixels=pixels, icc_profile=icc or None, exif=exif.tobytes() if len(exif) else None,
+                   source_format=image.format or "", path=path)
+
+
+def output_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in WRITE_FORMATS:
+        raise ImageWriteError(f"{path}: cannot write '{suffix or 'no extension'}' files; use .png, .jpg, .tif or .webp")
+    return WRITE_FORMATS[suffix]
+
+
+def _to_eight_bit(pixels: np.ndarray) -> np.ndarray:
+    if pixels.dtype == np.uint16:
+        return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return pixels
+
+
+def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+                 quality: int = 95) -> bytes:
+    """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white)."""
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    channels = pixels.shape[2]
+    if fmt in ("PNG", "TIFF") and pixels.dtype == np.uint16 and channels in (3, 4):
+        code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
+        ok, buffer = cv2.imencode(".png" if fmt == "PNG" else ".tiff", cv2.cvtColor(pixels, code))
+        if not ok:
+            raise ImageWriteError(f"could not encode a 16-bit {fmt} image")
+        return buffer.tobytes()
+    if fmt in ("PNG", "TIFF") and pixels.dtype == np.uint16:
+        image = Image.fromarray(np.ascontiguousarray(pixels[..., 0].astype("<u2")))
+    else:
+        eight = _to_eight_bit(pixels)
+        if fmt == "JPEG" and channels == 4:
+            alpha = eight[..., 3:4].astype(np.float32) / 255.0
+            eight = np.rint(eight[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        image = Image.fromarray(eight[..., 0] if eight.shape[2] == 1 else eight)
+    options: dict = {}
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    if exif:
+        options["exif"] = exif
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = quality
+    if fmt == "TIFF":
+        options["compression"] = "tiff_lzw"
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def save_image(path: str | Path, pixels: np.ndarray, *, icc_profile: bytes | None = None,
+               exif: bytes | None = None, quality: int = 95) -> None:
+    """Write atomically, the format chosen by the extension; a previous file survives any failure."""
+    fmt = output_format(path)
+    try:
+        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality)
+    except (OSError, ValueError, TypeError) as error:
+        raise ImageWriteError(f"{path}: could not encode the image ({error})") from None
+    atomic_write_bytes(path, data)
+
+
+def mask_from_pixels(pixels: np.ndarray) -> np.ndarray:
+    """White (or opaque, for a mask drawn on transparency) means region; thresholded at half range."""
+    top = 65535 if pixels.dtype == np.uint16 else 255
+    if pixels.shape[2] == 4 and pixels[..., 3].min() < top:
+        values = pixels[..., 3]
+    elif pixels.shape[2] >= 3:
+        values = pixels[..., :3].astype(np.float32).mean(axis=2)
+    else:
+        values = pixels[..., 0]
+    return values >= (top + 1) / 2
+
+
+def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A boolean mask from an image file; ``shape`` (H, W) is checked when given."""
+    try:
+        pixels = load_image(path).pixels
+    except ImageReadError as error:
+        raise MaskError(f"mask {error}") from None
+    mask = mask_from_pixels(pixels)
+    if shape is not None and mask.shape != tuple(shape):
+        raise MaskError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}")
+    return mask
+
+
+def save_mask(path: str | Path, mask: np.ndarray) -> None:
+    """An 8-bit black/white PNG (or other format by extension), written atomically."""
+    save_image(path, (np.asarray(mask, bool).astype(np.uint8) * 255)[..., None])

@@ -1,0 +1,44 @@
+"""Dilating Module (Eqs. 1-2): each local affine becomes a full-image warp field.
+
+For keypoint k with source keypoint p_k^y, target keypoint p_k^x and Jacobians J_k^y, J_k^x (each
+from its mask to the reference frame R), the backward warp from the target to the source is
+
+    w^k(z) = p_k^y + J_k^y (J_k^x)^{-1} (z - p_k^x),                                 (Eq. 1-2)
+
+i.e. A^k_{y<-R} composed with (A^k_{x<-R})^{-1}. Fields are grid_sample grids (align_corners=False).
+"""
+from __future__ import annotations
+
+import torch
+
+from models.keypoints import coordinate_grid
+
+
+def local_affine_fields(source_keypoints: torch.Tensor, source_jacobians: torch.Tensor,
+                        target_keypoints: torch.Tensor, target_jacobians: torch.Tensor, size: int) -> torch.Tensor:
+    """K backward warp fields (B, K, S, S, 2), each exact near its own keypoint (Eqs. 1-2)."""
+    linear = source_jacobians @ torch.linalg.inv(target_jacobians)  # (B, K, 2, 2)
+    grid = coordinate_grid(size, source_keypoints.device, source_keypoints.dtype)  # (S, S, 2)
+    offsets = grid[None, None] - target_keypoints[:, :, None, None, :]  # (B, K, S, S, 2)
+    moved = torch.einsum("bkij,bkhwj->bkhwi", linear, offsets)
+    return source_keypoints[:, :, None, None, :] + moved
+
+
+def with_identity(fields: torch.Tensor) -> torch.Tensor:
+    """Prepend the identity field w^0 (keeps the original; background far from the keypoints)."""
+    batch, _, size = fields.shape[:3]
+    identity = coordinate_grid(size, fields.device, fields.dtype)[None, None].expand(batch, 1, -1, -1, -1)
+    return torch.cat([identity, fields], dim=1)
+
+
+def warp(image: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
+    """Sample ``image`` (B, C, S, S) along a backward field (B, S, S, 2); borders replicated."""
+    return torch.nn.functional.grid_sample(image, field, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def warp_each(image: torch.Tensor, fields: torch.Tensor) -> torch.Tensor:
+    """Warp ``image`` (B, C, S, S) by each of N fields (B, N, S, S, 2) -> (B, N, C, S, S)."""
+    batch, count = fields.shape[:2]
+    repeated = image[:, None].expand(-1, count, -1, -1, -1).reshape(batch * count, *image.shape[1:])
+    warped = warp(repeated, fields.reshape(batch * count, *fields.shape[2:]))
+    return warped.view(batch, count, *image.shape[1:])

@@ -1,0 +1,125 @@
+"""Manipulator.edit: shapes, dtypes, the untouched-outside guarantee and its error paths."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import EditError, MaskError
+from engine.manipulator import EditCancelled, Manipulator
+
+
+@pytest.fixture(scope="module")
+def manipulator() -> Manipulator:
+    return Manipulator(device="cpu")  # the shipped checkpoint
+
+
+def painting(height: int = 96, width: int = 128, channels: int = 3, dtype=np.uint8) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    ys, xs = np.mgrid[0:height, 0:width]
+    base = np.stack([np.sin(xs / 5.0 + c) * np.cos(ys / 7.0 - c) for c in range(channels)], axis=-1)
+    noise = rng.normal(0, 0.1, size=base.shape)
+    top = np.iinfo(dtype).max
+    return np.clip((base + noise + 1.5) / 3.0 * top, 0, top).astype(dtype)
+
+
+def disc(height: int, width: int, cx: float, cy: float, radius: float) -> np.ndarray:
+    ys, xs = np.mgrid[0:height, 0:width]
+    return (xs - cx) ** 2 + (ys - cy) ** 2 <= radius**2
+
+
+@pytest.mark.parametrize("channels,dtype", [(1, np.uint8), (3, np.uint8), (4, np.uint8), (3, np.uint16)])
+def test_edit_keeps_shape_dtype_and_untouched_outside(manipulator: Manipulator, channels: int, dtype) -> None:
+    image = painting(channels=channels, dtype=dtype)
+    source, target = disc(96, 128, 50, 48, 12), disc(96, 128, 60, 46, 14)
+    result = manipulator.edit(image, source, target)
+    assert result.image.shape == image.shape and result.image.dtype == image.dtype
+    x0, y0, x1, y1 = result.box
+    outside = np.ones((96, 128), bool)
+    outside[y0:y1, x0:x1] = False
+    np.testing.assert_array_equal(result.image[outside], image[outside])
+    assert not np.array_equal(result.image, image)
+    assert result.warped_mask.shape == (96, 128) and result.warped_mask.dtype == bool
+    assert set(result.timings) >= {"prepare", "network", "render", "total"}
+
+
+def test_grey_two_dimensional_input_is_accepted(manipulator: Manipulator) -> None:
+    image = painting(channels=1)[..., 0]
+    result = manipulator.edit(image, disc(96, 128, 50, 48, 12), disc(96, 128, 56, 48, 12))
+    assert result.image.shape == (96, 128, 1)
+
+
+def test_equal_masks_return_the_input_unchanged(manipulator: Manipulator) -> None:
+    image = painting()
+    mask = disc(96, 128, 50, 48, 12)
+    result = manipulator.edit(image, mask, mask.copy())
+    np.testing.assert_array_equal(result.image, image)
+    assert not result.changed
+
+
+def test_anti_aliased_masks_are_thresholded(manipulator: Manipulator) -> None:
+    image = painting()
+    source = disc(96, 128, 50, 48, 12).astype(np.float32) * 0.9
+    target = (disc(96, 128, 58, 48, 12) * 200).astype(np.uint8)
+    assert manipulator.edit(image, source, target).changed
+
+
+def test_chained_edits_leave_far_pixels_bit_identical(manipulator: Manipulator) -> None:
+    image = painting(160, 200)
+    current = image
+    for step in range(4):
+        source = disc(160, 200, 40 + 5 * step, 40, 10)
+        target = disc(160, 200, 45 + 5 * step, 42, 10)
+        current = manipulator.edit(current, source, target).image
+    np.testing.assert_array_equal(current[110:, 120:], image[110:, 120:])
+
+
+def test_preview_has_the_reduced_size(manipulator: Manipulator) -> None:
+    image = painting(200, 300)
+    result = manipulator.edit(image, disc(200, 300, 100, 100, 30), disc(200, 300, 120, 100, 30), max_side=150)
+    assert result.image.shape == (100, 150, 3)
+
+
+@pytest.mark.parametrize("source,target,message", [
+    (np.zeros((96, 128), bool), disc(96, 128, 50, 48, 12), "source mask is empty"),
+    (disc(96, 128, 50, 48, 12), np.zeros((96, 128), bool), "target mask is empty"),
+    (np.ones((10, 10), bool), disc(96, 128, 50, 48, 12), "source mask is 10x10 but the image is 128x96"),
+])
+def test_bad_masks_are_refused(manipulator: Manipulator, source, target, message: str) -> None:
+    with pytest.raises(MaskError, match=message):
+        manipulator.edit(painting(), source, target)
+
+
+def test_bad_images_are_refused(manipulator: Manipulator) -> None:
+    mask = disc(96, 128, 50, 48, 12)
+    with pytest.raises(EditError, match="pixel type float32"):
+        manipulator.edit(painting().astype(np.float32), mask, mask)
+    with pytest.raises(EditError, match="2 channels"):
+        manipulator.edit(painting(channels=2), mask, mask)
+
+
+def test_nan_from_the_network_refuses_the_edit(manipulator: Manipulator, monkeypatch) -> None:
+    image = painting()
+    before = image.copy()
+    real_forward = manipulator.model.forward
+
+    def poisoned(*args, **kwargs):
+        out = real_forward(*args, **kwargs)
+        out.fused_field[..., 0, 0, :] = torch.nan
+        return out
+
+    monkeypatch.setattr(manipulator.model, "forward", poisoned)
+    with pytest.raises(EditError, match="NaN"):
+        manipulator.edit(image, disc(96, 128, 50, 48, 12), disc(96, 128, 58, 48, 12))
+    np.testing.assert_array_equal(image, before)
+
+
+def test_cancel_raises_before_any_change(manipulator: Manipulator) -> None:
+    with pytest.raises(EditCancelled):
+        manipulator.edit(painting(), disc(96, 128, 50, 48, 12), disc(96, 128, 58, 48, 12), cancel=lambda: True)
+
+
+def test_one_pixel_image(manipulator: Manipulator) -> None:
+    image = np.full((1, 1, 3), 7, np.uint8)
+    mask = np.ones((1, 1), bool)
+    np.testing.assert_array_equal(manipulator.edit(image, mask, mask).image, image)
