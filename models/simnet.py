@@ -21,9 +21,9 @@ from models.transport import ImageTransport, fuse
 class SimNetConfig:
     working_size: int = 64
     num_keypoints: int = 10
-    keypoint_width: int = 32
+    keypoint_width: int = 16
     keypoint_depth: int = 4
-    transport_width: int = 32
+    transport_width: int = 16
     transport_depth: int = 4
     temperature: float = 0.1
     residual_scale: float = 0.25

@@ -52,7 +52,7 @@ class TrainOptions:
     config: SimNetConfig = field(default_factory=SimNetConfig)
     weights: dict[str, float] = field(default_factory=lambda: {
         "field": 1.0, "rec": 4.0, "output": 2.0, "mask": 2.0, "bound": 0.2, "eq": 0.5,
-        "perc": 0.2, "context": 0.05, "cycle": 1.0})
+        "perc": 0.02, "context": 0.05, "cycle": 1.0})
 
 
 def _pairs_for_image(task: tuple[Path, Path, int, int, int]) -> list[dict[str, np.ndarray]]:
@@ -137,15 +137,15 @@ def compute_losses(model: SimNet, batch: dict[str, torch.Tensor], step: int, opt
         "mask": mask_loss(out.warped_mask, batch["target_mask"]),
         "bound": boundary_loss(out.warped_masks, batch["target_mask"]),
     }
-    if step % 2 == 0:
+    if step % 4 == 2:
         affine = random_affine(batch["source_mask"].shape[0], 0.08, device=batch["source_mask"].device)
         losses["eq"] = equivariance_loss(core.keypoint_detector, batch["source_mask"], out.source_keypoints,
                                          out.source_jacobians, affine)
-    if perceptual is not None and step % 4 == 0:
-        losses["perc"] = perceptual_distance(perceptual, pseudo, batch["target_image"])
     if perceptual is not None and step % 8 == 0:
+        losses["perc"] = perceptual_distance(perceptual, pseudo, batch["target_image"])
+    if perceptual is not None and step % 16 == 8:
         losses["context"] = contextual_loss(perceptual(out.output)[-1], perceptual(pseudo.detach())[-1])
-    if step % 8 == 4:
+    if step % 16 == 4:
         losses["cycle"] = cycle_loss(model, pseudo, batch["source_mask"], batch["target_mask"], batch["image"])
     return losses
 

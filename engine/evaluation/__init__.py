@@ -1,0 +1,1 @@
+"""``simnet eval``: held-out edits on paintings, scored against their known true results."""
