@@ -21,6 +21,7 @@ import torch
 
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
+from engine.masks import check_mask
 from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
 from models.crops import image_to_working, mask_to_working
 from models.deformation import influence_box
@@ -75,21 +76,6 @@ def _as_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _as_mask(mask: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """Accept bool/uint/float (anti-aliased) masks; threshold at half their range."""
-    mask = np.asarray(mask)
-    if mask.ndim == 3 and mask.shape[2] == 1:
-        mask = mask[..., 0]
-    if mask.shape != shape:
-        raise MaskError(f"the {name} mask is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}")
-    if mask.dtype == bool:
-        return mask
-    if np.issubdtype(mask.dtype, np.integer):
-        top = 1 if mask.max(initial=0) <= 1 else np.iinfo(mask.dtype).max
-        return mask >= (top + 1) / 2
-    return mask >= 0.5
-
-
 class Manipulator:
     """Loads the SIM-Net generator once and makes edits with it; safe to call from one worker thread."""
 
@@ -141,8 +127,8 @@ class Manipulator:
         started = time.perf_counter()
         image = _as_image(image)
         height, width = image.shape[:2]
-        source = _as_mask(source_mask, (height, width), "source")
-        target = _as_mask(target_mask, (height, width), "target")
+        source = check_mask(source_mask, (height, width), "source mask")
+        target = check_mask(target_mask, (height, width), "target mask")
         if not source.any():
             raise MaskError("the source mask is empty: select a region first")
         if not target.any():

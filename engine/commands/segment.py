@@ -1,0 +1,80 @@
+"""``simnet segment IMAGE --point X,Y ... -o MASK.png``: a region mask from clicks or a box."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import SegmentationError
+
+
+def _numbers(text: str, count: int, what: str) -> tuple[float, ...]:
+    parts = text.split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise argparse.ArgumentTypeError(f"{what} must be {count} comma-separated numbers, got {text!r}")
+    return values
+
+
+def point(text: str) -> tuple[float, float]:
+    return _numbers(text, 2, "a point")  # type: ignore[return-value]
+
+
+def box(text: str) -> tuple[float, float, float, float]:
+    return _numbers(text, 4, "a box")  # type: ignore[return-value]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("segment", help="make a region mask from clicks or a box",
+                                   description="Segment the region under the prompts with Segment Anything "
+                                               "(--sam-checkpoint) or the built-in fallback.")
+    parser.add_argument("image")
+    parser.add_argument("--point", type=point, action="append", default=[], metavar="X,Y", help="a point inside the region")
+    parser.add_argument("--negative", type=point, action="append", default=[], metavar="X,Y", help="a point outside it")
+    parser.add_argument("--box", type=box, default=None, metavar="X0,Y0,X1,Y1")
+    parser.add_argument("--sam-checkpoint", default=None, metavar="PATH", help="SAM vit_b/vit_l/vit_h weights")
+    parser.add_argument("--auto", action="store_true", help="all regions: a label PNG (or a folder if -o has no suffix)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("-o", "--output", required=True, metavar="MASK.png")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.imageio import load_image, save_image, save_mask
+    from engine.segmentation import load_segmenter
+
+    image = load_image(args.image).pixels
+    segmenter = load_segmenter(args.sam_checkpoint, args.device)
+    segmenter.set_image(image)
+    output = Path(args.output)
+    if args.auto:
+        regions = segmenter.everything()
+        if not regions:
+            raise SegmentationError("no regions found")
+        if output.suffix == "":
+            output.mkdir(parents=True, exist_ok=True)
+            for index, region in enumerate(regions, start=1):
+                save_mask(output / f"region_{index:03d}.png", region)
+            print(f"wrote {len(regions)} region masks to {output}/ ({segmenter.name})")
+            return 0
+        labels = np.zeros(image.shape[:2], np.uint16 if len(regions) > 255 else np.uint8)
+        regions.sort(key=lambda region: -int(region.sum()))
+        for index, region in enumerate(regions, start=1):
+            labels[region] = index  # largest first, so smaller regions stay visible on top
+        save_image(output, labels[..., None])
+        print(f"wrote {output}: {len(regions)} regions labelled 1..{len(regions)} ({segmenter.name})")
+        return 0
+    points = list(args.point) + list(args.negative)
+    labels = [1] * len(args.point) + [0] * len(args.negative)
+    if not points and args.box is None:
+        raise SegmentationError("give --point, --box or --auto")
+    mask = segmenter.predict(points, labels, args.box).best
+    if not mask.any():
+        raise SegmentationError("the region is empty; nothing was written")
+    save_mask(output, mask)
+    print(f"wrote {output}: {int(mask.sum())} pixels ({100 * mask.mean():.1f} % of the image) with {segmenter.name}")
+    return 0

@@ -1,0 +1,77 @@
+"""The segmenter interface: prepare an image once, then answer prompts (clicks, a box) at once."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from engine.errors import SegmentationError
+
+Progress = Callable[[float, str], None]
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class MaskPrediction:
+    """Candidate masks (N, H, W) at full resolution with their scores; ``best`` is the chosen one."""
+
+    masks: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def best(self) -> np.ndarray:
+        return self.masks[int(np.argmax(self.scores))]
+
+
+class Segmenter(Protocol):
+    name: str
+    device: str
+
+    def set_image(self, image: np.ndarray, progress: Progress | None = None) -> None: ...
+
+    def predict(self, points: Sequence[Point] = (), labels: Sequence[int] = (), box: Box | None = None,
+                multimask: bool = True) -> MaskPrediction: ...
+
+    def everything(self) -> list[np.ndarray]: ...
+
+
+def image_key(image: np.ndarray) -> str:
+    """Content hash identifying an image (a new edit result gives a new key)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str((image.shape, image.dtype.str)).encode())
+    digest.update(np.ascontiguousarray(image).data)
+    return digest.hexdigest()
+
+
+def as_rgb8(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB view of any supported image (grey repeated, alpha dropped, 16 bit reduced)."""
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.dtype == np.uint16:
+        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def check_prompts(shape: tuple[int, int], points: Sequence[Point], labels: Sequence[int], box: Box | None) -> None:
+    """Clear errors for prompts that cannot be answered."""
+    height, width = shape
+    if len(points) != len(labels):
+        raise SegmentationError("each point needs a label (1 adds, 0 subtracts)")
+    if not points and box is None:
+        raise SegmentationError("give at least one point or a box")
+    for x, y in points:
+        if not (0 <= x < width and 0 <= y < height):
+            raise SegmentationError(f"point ({x:g}, {y:g}) is outside the {width}x{height} image")
+    if box is not None:
+        x0, y0, x1, y1 = box
+        if not (x1 > x0 and y1 > y0):
+            raise SegmentationError(f"box {box} is empty: give X0,Y0,X1,Y1 with X1 > X0 and Y1 > Y0")
+        if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+            raise SegmentationError(f"box {box} is outside the {width}x{height} image")
+    if points and box is None and not any(label == 1 for label in labels):
+        raise SegmentationError("give at least one positive point (or a box)")
