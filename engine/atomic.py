@@ -27,6 +27,16 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _permissions_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual ones (0666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb", error: type[Exception] = ImageWriteError) -> Iterator[IO]:
     """Context manager giving a file object; on success it replaces ``path`` in one step."""
@@ -45,6 +55,7 @@ def atomic_write(path: str | Path, mode: str = "wb", error: type[Exception] = Im
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temporary, _permissions_for(path))
         os.replace(temporary, path)
     except BaseException as failure:
         with contextlib.suppress(OSError):

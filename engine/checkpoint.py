@@ -59,3 +59,12 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> SimNet:
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise CheckpointError(f"checkpoint {path} does not match the SIM-Net model: {str(error)[:160]}") from None
     return model.to(device).eval()
+
+
+def export_checkpoint(source: str | Path, destination: str | Path, metadata: dict[str, Any] | None = None) -> None:
+    """Write a training checkpoint as a small shipping one (float16 weights, no optimizer state)."""
+    payload = read_payload(source)
+    model = from_payload(payload)
+    merged = {key: value for key, value in payload.get("metadata", {}).items() if key != "optimizer"}
+    merged.update(metadata or {})
+    save_checkpoint(destination, model, merged, half=True)
