@@ -1,0 +1,124 @@
+"""The simnet command line: a real edit, batch, and every error path (one line, exit 2, no file)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.cli import main
+from engine.imageio import load_image, save_image, save_mask
+
+SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
+
+
+@pytest.fixture()
+def small_job(tmp_path: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(0)
+    image = (rng.random((80, 100, 3)) * 255).astype(np.uint8)
+    ys, xs = np.mgrid[0:80, 0:100]
+    source = (xs - 40) ** 2 + (ys - 40) ** 2 < 12**2
+    target = (xs - 50) ** 2 + (ys - 38) ** 2 < 14**2
+    paths = {"image": tmp_path / "art.png", "source": tmp_path / "s.png", "target": tmp_path / "t.png",
+             "out": tmp_path / "out.png"}
+    save_image(paths["image"], image)
+    save_mask(paths["source"], source)
+    save_mask(paths["target"], target)
+    return paths
+
+
+def edit_args(job: dict[str, Path], **overrides: str) -> list[str]:
+    paths = {key: str(value) for key, value in job.items()} | overrides
+    return ["edit", paths["image"], "--source-mask", paths["source"], "--target-mask", paths["target"],
+            "-o", paths["out"], "--device", "cpu"]
+
+
+def test_edit_writes_full_resolution_result(small_job, capsys) -> None:
+    assert main(edit_args(small_job)) == 0
+    result = load_image(small_job["out"]).pixels
+    original = load_image(small_job["image"]).pixels
+    assert result.shape == original.shape
+    assert not np.array_equal(result, original)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_edit_on_the_shipped_sample(tmp_path: Path) -> None:
+    out = tmp_path / "edited.png"
+    code = main(["edit", str(SAMPLES / "starry_night.jpg"), "--source-mask", str(SAMPLES / "starry_night_source.png"),
+                 "--target-mask", str(SAMPLES / "starry_night_target.png"), "-o", str(out), "--device", "cpu"])
+    assert code == 0
+    assert load_image(out).pixels.shape == (640, 1024, 3)
+
+
+@pytest.mark.parametrize("case,message", [
+    ("missing_image", "no such file"),
+    ("corrupt_image", "damaged or truncated"),
+    ("empty_image", "empty (0 bytes)"),
+    ("mismatched_mask", "mask"),
+    ("empty_source", "source mask is empty"),
+    ("overwrite_original", "is the original artwork"),
+    ("bad_checkpoint", "not a PyTorch file"),
+    ("bad_extension", "cannot write '.bmp' files"),
+])
+def test_edit_errors_are_one_line_and_write_nothing(small_job, tmp_path: Path, capsys, case: str, message: str) -> None:
+    overrides: dict[str, str] = {}
+    extra: list[str] = []
+    if case == "missing_image":
+        overrides["image"] = str(tmp_path / "nope.png")
+    elif case == "corrupt_image":
+        data = small_job["image"].read_bytes()
+        (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+        overrides["image"] = str(tmp_path / "cut.png")
+    elif case == "empty_image":
+        (tmp_path / "zero.png").write_bytes(b"")
+        overrides["image"] = str(tmp_path / "zero.png")
+    elif case == "mismatched_mask":
+        save_mask(tmp_path / "small.png", np.ones((10, 10), bool))
+        overrides["source"] = str(tmp_path / "small.png")
+    elif case == "empty_source":
+        save_mask(tmp_path / "blank.png", np.zeros((80, 100), bool))
+        overrides["source"] = str(tmp_path / "blank.png")
+    elif case == "overwrite_original":
+        overrides["out"] = str(small_job["image"])
+    elif case == "bad_checkpoint":
+        (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+        extra = ["--checkpoint", str(tmp_path / "bad.pt")]
+    elif case == "bad_extension":
+        overrides["out"] = str(tmp_path / "out.bmp")
+    before = small_job["image"].read_bytes()
+    assert main(edit_args(small_job, **overrides) + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
+    assert not small_job["out"].exists() and not (tmp_path / "out.bmp").exists()
+    assert small_job["image"].read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
+    process = subprocess.run([sys.executable, "-m", "engine.cli", "edit", str(tmp_path / "missing.png"),
+                              "--source-mask", "a.png", "--target-mask", "b.png", "-o", str(tmp_path / "o.png")],
+                             capture_output=True, text=True, timeout=300)
+    assert process.returncode == 2
+    assert process.stderr.strip().startswith("simnet edit: error:") and "Traceback" not in process.stderr
+
+
+def test_batch_loads_once_and_reports_failures(small_job, tmp_path: Path, capsys) -> None:
+    manifest = tmp_path / "jobs.jsonl"
+    good = {"image": "art.png", "source_mask": "s.png", "target_mask": "t.png", "output": "b1.png"}
+    bad = dict(good, image="missing.png", output="b2.png")
+    manifest.write_text(json.dumps(good) + "\n\n" + json.dumps(bad) + "\n")
+    assert main(["batch", str(manifest), "--device", "cpu"]) == 2
+    captured = capsys.readouterr()
+    assert "[1/2]" in captured.out and "1 of 2 edits written" in captured.out
+    assert "line 3" in captured.err
+    assert (tmp_path / "b1.png").exists() and not (tmp_path / "b2.png").exists()
+
+
+def test_batch_rejects_a_malformed_manifest(tmp_path: Path, capsys) -> None:
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text('{"image": "a.png"}\n')
+    assert main(["batch", str(manifest)]) == 2
+    assert "missing or non-text key(s): source_mask, target_mask, output" in capsys.readouterr().err
