@@ -110,6 +110,13 @@ def load_image(path: str | Path, max_pixels: int | None = None) -> Artwork:
         raise ImageReadError(f"{path}: no permission to read it") from None
     except OSError as error:
         raise ImageReadError(f"{path}: cannot read it ({error.strerror or error})") from None
+    return decode_image(data, path, limit)
+
+
+def decode_image(data: bytes, path: str | Path = "image", max_pixels: int | None = None) -> Artwork:
+    """Decode an encoded image held in memory; ``path`` names it in messages."""
+    path = Path(path)
+    limit = max_pixels or max_pixels_from_environment()
     if not data:
         raise ImageReadError(f"{path} is empty (0 bytes)")
     try:
