@@ -95,3 +95,21 @@ def region_affine(mask: np.ndarray, *, dx: float = 0.0, dy: float = 0.0, scale_x
     linear = rotation @ np.diag([scale_x, scale_y])
     translation = centre + np.array([dx, dy]) - linear @ centre
     return np.hstack([linear, translation[:, None]])
+
+
+def outline_polygons(mask: np.ndarray, min_points: int = 3) -> list[np.ndarray]:
+    """Outer and inner boundaries of a mask as (N, 2) float arrays of (x, y) points, for drawing."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    return [contour[:, 0, :].astype(np.float64) for contour in contours if len(contour) >= min_points]
+
+
+def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:
+    ys, xs = np.nonzero(mask)
+    return (float(xs.mean()), float(ys.mean())) if xs.size else None
+
+
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), end-exclusive, of the set pixels; None when empty."""
+    from models.deformation import mask_bbox
+
+    return mask_bbox(mask)

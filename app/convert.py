@@ -1,0 +1,41 @@
+"""Conversions between engine arrays and Qt images (the only array handling the GUI does)."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def to_display_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, C) uint8/uint16 -> contiguous 8-bit RGB or RGBA for display."""
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image)
+
+
+def array_to_qimage(image: np.ndarray) -> QImage:
+    rgb = to_display_rgb(image)
+    height, width, channels = rgb.shape
+    fmt = QImage.Format_RGBA8888 if channels == 4 else QImage.Format_RGB888
+    return QImage(rgb.data, width, height, channels * width, fmt).copy()
+
+
+def mask_to_overlay(mask: np.ndarray, rgba: tuple[int, int, int, int]) -> QImage:
+    """A translucent colour where the mask is set, transparent elsewhere (ARGB32 premultiplied-safe)."""
+    height, width = mask.shape
+    overlay = np.zeros((height, width, 4), np.uint8)
+    overlay[mask] = rgba
+    return QImage(overlay.data, width, height, 4 * width, QImage.Format_RGBA8888).copy().convertToFormat(
+        QImage.Format_ARGB32_Premultiplied)
+
+
+def overlay_to_mask(overlay: QImage) -> np.ndarray:
+    """The set pixels (alpha > 0) of a painted overlay."""
+    image = overlay.convertToFormat(QImage.Format_RGBA8888)
+    width, height = image.width(), image.height()
+    buffer = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    rows = buffer.reshape(height, image.bytesPerLine())[:, : width * 4].reshape(height, width, 4)
+    return rows[..., 3] > 0

@@ -1,0 +1,62 @@
+"""``simnet-editor [IMAGE|SESSION] [--screenshot OUT.png]``: the SIM-Net Studio desktop editor."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.main_window import MainWindow
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="simnet-editor", description="SIM-Net Studio: reshape regions of artworks.")
+    parser.add_argument("file", nargs="?", help="an artwork or a .simnet session to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window, save a capture and exit")
+    parser.add_argument("--size", default="1280x820", help="window size for --screenshot (WxH)")
+    return parser.parse_args(argv)
+
+
+def open_file(window: MainWindow, path: str) -> bool:
+    return window.open_session(path) if path.endswith(".simnet") else window.open_image(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SIM-Net Studio")
+    app.setOrganizationName("SIM-Net Studio")
+    window = MainWindow()
+    if args.screenshot:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        window.resize(width, height)
+        window.show()
+        if args.file and not open_file(window, args.file):
+            print(f"simnet-editor: error: {window.last_error}", file=sys.stderr)
+            return 2
+        for _ in range(20):
+            app.processEvents()
+        window.segment_worker.wait_idle(30)
+        app.processEvents()
+        window.canvas.fit()
+        app.processEvents()
+        ok = window.grab().save(str(Path(args.screenshot)))
+        window.shutdown_workers()
+        if not ok:
+            print(f"simnet-editor: error: could not write {args.screenshot}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.screenshot}")
+        return 0
+    window.show()
+    if args.file:
+        open_file(window, args.file)
+    QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, window.show_first_run_hint)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

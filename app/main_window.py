@@ -1,0 +1,777 @@
+"""The main window: menus, tools, the canvas, the history panel, and the flow of an edit.
+
+All image work runs on engine workers (one for SIM-Net edits, one for segmentation, one for
+autosaves); their results come back to the GUI thread through :class:`GuiThreadBridge`.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPainterPath
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSlider,
+                               QToolBar, QWidget)
+
+from app.bridge import GuiThreadBridge
+from app.canvas import REGION_COLOUR, TARGET_COLOUR, CanvasView, Tool
+from app.convert import array_to_qimage, mask_to_overlay, overlay_to_mask
+from app.history_panel import HistoryPanel
+from app.settings import Settings, SettingsDialog
+from engine import autosave
+from engine.errors import SimNetError
+from engine.imageio import load_image, save_image, save_mask
+from engine.masks import grow, bounding_box, mask_centroid, outline_polygons, region_affine, transform_mask
+from engine.session import EditSession, MaskHistory, load_session, save_session, snapshot
+from engine.worker import Worker
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
+SESSION_FILTER = "SIM-Net sessions (*.simnet)"
+EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
+PREVIEW_SIDE = 640
+PREVIEW_DELAY_MS = 350
+AUTOSAVE_DELAY_MS = 3000
+FIRST_RUN_HINT = ("Click a region to select it (right-click or Alt-click removes), or drag a box. Then reshape the red "
+                  "mask with the Brush [B], Eraser [E] or Transform [T] tools and press Apply (Ctrl+Return). "
+                  "Hold \\ to see the original.")
+
+
+def _outline_path(mask: np.ndarray) -> QPainterPath:
+    path = QPainterPath()
+    for polygon in outline_polygons(mask):
+        path.moveTo(QPointF(*polygon[0]))
+        for x, y in polygon[1:]:
+            path.lineTo(QPointF(x, y))
+        path.closeSubpath()
+    return path
+
+
+def _colour(colour, alpha: int) -> tuple[int, int, int, int]:
+    return colour.red(), colour.green(), colour.blue(), alpha
+
+
+class MainWindow(QMainWindow):
+    edit_applied = Signal()
+    preview_shown = Signal()
+    selection_changed = Signal()
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.setWindowTitle("SIM-Net Studio")
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self.bridge = GuiThreadBridge(self)
+        self.edit_worker = Worker("simnet-edit")
+        self.segment_worker = Worker("simnet-segment")
+        self.autosave_worker = Worker("simnet-autosave")
+        self._manipulator = None
+        self._manipulator_key: tuple | None = None
+        self._segmenter = None
+        self._segmenter_key: str | None = None
+        self.session: EditSession | None = None
+        self.session_path: Path | None = None
+        self.session_id = autosave.new_session_id()
+        self.region = np.zeros((0, 0), bool)
+        self.points: list[tuple[float, float]] = []
+        self.labels: list[int] = []
+        self.mask_history = MaskHistory()
+        self.undo_kinds: list[str] = []
+        self.redo_kinds: list[str] = []
+        self.applying = False
+        self.last_timings: dict[str, float] = {}
+        self.last_error: str | None = None
+
+        self.canvas = CanvasView(self)
+        self.setCentralWidget(self.canvas)
+        self.history = HistoryPanel(self)
+        dock = QDockWidget("History", self)
+        dock.setObjectName("history")
+        dock.setWidget(self.history)
+        self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        self.history_dock = dock
+
+        self.preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
+        self.preview_timer.timeout.connect(self.request_preview)
+        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+
+        self._build_actions()
+        self._build_status_bar()
+        self.canvas.point_clicked.connect(self.on_point)
+        self.canvas.box_dragged.connect(self.on_box)
+        self.canvas.stroke_started.connect(self.on_stroke_started)
+        self.canvas.stroke_finished.connect(self.on_mask_changed)
+        self.canvas.transform_finished.connect(self.on_transform)
+        self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
+        self.history.step_chosen.connect(self.go_to_step)
+        self.set_tool(Tool.SELECT)
+        self._update_actions()
+
+    # -- construction ------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+        action.setToolTip(tip or text.replace("&", ""))
+        action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.open_action = a("&Open Image…", self.choose_image, QKeySequence.Open, "Open an artwork")
+        self.open_session_action = a("Open &Session…", self.choose_session, QKeySequence("Ctrl+Shift+O"), "Reopen a saved session")
+        self.save_action = a("&Save Session", self.save, QKeySequence.Save, "Save the session (original, every step, masks)")
+        self.save_as_action = a("Save Session &As…", self.save_as, QKeySequence.SaveAs, "Save the session to a new file")
+        self.export_action = a("&Export Image…", self.export_image, QKeySequence("Ctrl+E"), "Export the result at full resolution")
+        self.export_masks_action = a("Export &Masks…", self.export_masks, None, "Export the region and target masks as PNG")
+        self.quit_action = a("&Quit", self.close, QKeySequence.Quit)
+        self.undo_action = a("&Undo", self.undo, QKeySequence.Undo, "Undo the last stroke or edit")
+        self.redo_action = a("&Redo", self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "Redo")
+        self.clear_action = a("&Clear Selection", self.clear_selection, QKeySequence("Esc"), "Forget the selected region")
+        self.reset_action = a("Rese&t Shape", self.reset_shape, QKeySequence("Ctrl+R"), "Reset the target mask to the region")
+        self.apply_action = a("&Apply", self.apply_edit, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
+                              "Reshape the region at full resolution")
+        self.cancel_action = a("Ca&ncel", self.cancel_edit, QKeySequence("Ctrl+."), "Cancel the running edit")
+        self.settings_action = a("&Settings…", self.edit_settings, QKeySequence.Preferences, "SAM checkpoint and device")
+        self.fit_action = a("&Fit to Window", self.canvas.fit, QKeySequence("Ctrl+0"))
+        self.actual_action = a("&Actual Size (100 %)", self.canvas.actual_size, QKeySequence("Ctrl+1"))
+        self.zoom_in_action = a("Zoom &In", lambda: self.canvas.zoom_by(1.25), QKeySequence.ZoomIn)
+        self.zoom_out_action = a("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.ZoomOut)
+        self.compare_action = a("Side-by-side &Compare", self.toggle_compare, QKeySequence("Ctrl+K"),
+                                "Show the original beside the result", checkable=True)
+        self.tool_actions = {
+            Tool.SELECT: a("Se&lect", lambda: self.set_tool(Tool.SELECT), QKeySequence("S"),
+                           "Click to select a region (right/Alt-click subtracts), drag for a box", True),
+            Tool.BRUSH: a("&Brush", lambda: self.set_tool(Tool.BRUSH), QKeySequence("B"), "Paint the new shape ([ and ] size)", True),
+            Tool.ERASER: a("&Eraser", lambda: self.set_tool(Tool.ERASER), QKeySequence("E"), "Erase from the new shape", True),
+            Tool.TRANSFORM: a("&Transform", lambda: self.set_tool(Tool.TRANSFORM), QKeySequence("T"),
+                              "Move (drag inside), scale (corners) or rotate (top knob) the new shape", True),
+        }
+        self.smaller_brush = a("Smaller Brush", lambda: self.change_brush(1 / 1.25), QKeySequence("["))
+        self.larger_brush = a("Larger Brush", lambda: self.change_brush(1.25), QKeySequence("]"))
+        self.about_action = a("&About", self.about)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_action, self.open_session_action, None, self.save_action, self.save_as_action, None,
+                       self.export_action, self.export_masks_action, None, self.quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        edit_menu = menu.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action, None, self.apply_action, self.cancel_action, None,
+                       self.clear_action, self.reset_action, None, self.settings_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action, None,
+                       self.compare_action, self.history_dock.toggleViewAction()):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        tools_menu = menu.addMenu("&Tools")
+        for action in (*self.tool_actions.values(), None, self.smaller_brush, self.larger_brush):
+            tools_menu.addSeparator() if action is None else tools_menu.addAction(action)
+        menu.addMenu("&Help").addAction(self.about_action)
+
+        bar = QToolBar("Tools", self)
+        bar.setObjectName("tools")
+        self.addToolBar(bar)
+        for action in (self.open_action, self.save_action, self.export_action):
+            bar.addAction(action)
+        bar.addSeparator()
+        for action in self.tool_actions.values():
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Size "))
+        self.size_slider = QSlider(Qt.Horizontal, minimum=1, maximum=500, value=40)
+        self.size_slider.setFixedWidth(110)
+        self.size_slider.setToolTip("Brush size in image pixels ([ and ])")
+        bar.addWidget(self.size_slider)
+        bar.addWidget(QLabel(" Hardness "))
+        self.hardness_slider = QSlider(Qt.Horizontal, minimum=5, maximum=100, value=100)
+        self.hardness_slider.setFixedWidth(80)
+        self.hardness_slider.setToolTip("Brush edge: 100 % is a hard edge, lower is anti-aliased")
+        bar.addWidget(self.hardness_slider)
+        for slider in (self.size_slider, self.hardness_slider):
+            slider.valueChanged.connect(self._brush_from_sliders)
+        bar.addSeparator()
+        for action in (self.undo_action, self.redo_action, self.reset_action, self.apply_action, self.cancel_action):
+            bar.addAction(action)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.message_label = QLabel("Open an artwork to begin (File ▸ Open, or drop a file here).")
+        self.progress = QProgressBar(maximumWidth=160, minimum=0, maximum=0)
+        self.progress.hide()
+        self.device_label = QLabel(f"Device: {self.settings.device}")
+        self.timing_label = QLabel("")
+        self.zoom_label = QLabel("")
+        status.addWidget(self.message_label, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.timing_label)
+        status.addPermanentWidget(self.device_label)
+        status.addPermanentWidget(self.zoom_label)
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+
+    def _update_actions(self) -> None:
+        has_image = self.session is not None
+        has_region = bool(has_image and self.region.any())
+        for action in (self.save_action, self.save_as_action, self.export_action, self.export_masks_action,
+                       self.compare_action, self.clear_action, *self.tool_actions.values()):
+            action.setEnabled(has_image)
+        self.reset_action.setEnabled(has_region)
+        self.apply_action.setEnabled(has_region and not self.applying)
+        self.cancel_action.setEnabled(self.applying)
+        self.undo_action.setEnabled(bool(self.undo_kinds) and not self.applying)
+        self.redo_action.setEnabled(bool(self.redo_kinds) and not self.applying)
+        title = "SIM-Net Studio"
+        if self.session is not None:
+            name = self.session_path.name if self.session_path else (self.session.artwork.path.name if self.session.artwork.path else "untitled")
+            title = f"{name}{' *' if self.session.dirty else ''} — SIM-Net Studio"
+        self.setWindowTitle(title)
+
+    # -- files -------------------------------------------------------------------------------------
+    def _error(self, title: str, error: BaseException | str) -> None:
+        text = str(error)
+        self.last_error = text
+        self.show_message(f"{title}: {text}")
+        if self.isVisible():
+            QMessageBox.warning(self, title, text)
+
+    def confirm_discard(self) -> bool:
+        """Ask before losing unsaved work; True when it is fine to go on."""
+        if self.session is None or not self.session.dirty or not self.isVisible():
+            return True
+        answer = QMessageBox.question(self, "Unsaved changes", "Save the changes to this session first?",
+                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open artwork", self.settings.last_folder, IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str | Path) -> bool:
+        if not self.confirm_discard():
+            return False
+        try:
+            artwork = load_image(path)
+        except SimNetError as error:
+            self._error("Cannot open the image", error)
+            return False
+        self.settings.last_folder = str(Path(path).parent)
+        self._start_session(EditSession(artwork), None)
+        return True
+
+    def choose_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", self.settings.last_folder, SESSION_FILTER)
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str | Path, *, recovered: bool = False) -> bool:
+        if not self.confirm_discard():
+            return False
+        try:
+            session = load_session(path)
+        except SimNetError as error:
+            self._error("Cannot open the session", error)
+            return False
+        self._start_session(session, None if recovered else Path(path))
+        if recovered:
+            session.dirty = True
+            self._update_actions()
+        return True
+
+    def _start_session(self, session: EditSession, path: Path | None) -> None:
+        autosave.discard(autosave.autosave_path(self.session_id))
+        self.edit_worker.cancel_all()
+        self.session, self.session_path = session, path
+        self.session_id = autosave.new_session_id()
+        self.region = np.zeros(session.shape, bool)
+        self.points, self.labels = [], []
+        self.mask_history.clear()
+        self.undo_kinds, self.redo_kinds = [], []
+        self.undo_kinds = ["edit"] * session.position
+        self.redo_kinds = ["edit"] * (len(session.steps) - session.position)
+        self.canvas.set_image(array_to_qimage(session.current), fit=True)
+        self._set_region(self.region)
+        self._set_target(self.region)
+        self.history.show_session(session)
+        self.prepare_segmenter()
+        self._update_actions()
+        self.show_message(f"{session.shape[1]}×{session.shape[0]} — click a region to select it.")
+
+    def save(self) -> bool:
+        if self.session is None:
+            return False
+        if self.session_path is None:
+            return self.save_as()
+        return self._save_to(self.session_path)
+
+    def save_as(self) -> bool:
+        if self.session is None:
+            return False
+        suggested = str(Path(self.settings.last_folder or ".") / "untitled.simnet")
+        if self.session.artwork.path:
+            suggested = str(self.session.artwork.path.with_suffix(".simnet"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", suggested, SESSION_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".simnet"):
+            path += ".simnet"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_session(path, self.session)
+        except SimNetError as error:
+            self._error("Cannot save the session", error)
+            return False
+        self.session_path = path
+        self.show_message(f"Saved {path}")
+        self._update_actions()
+        return True
+
+    def _is_original(self, path: Path) -> bool:
+        original = self.session.artwork.path if self.session else None
+        try:
+            return original is not None and path.resolve() == original.resolve()
+        except OSError:
+            return False
+
+    def export_image(self, path: str | None = None) -> bool:
+        if self.session is None:
+            return False
+        if not path:
+            suggested = ""
+            if self.session.artwork.path:
+                artwork_path = self.session.artwork.path
+                suggested = str(artwork_path.with_name(f"{artwork_path.stem}_edited{artwork_path.suffix}"))
+            path, _ = QFileDialog.getSaveFileName(self, "Export image", suggested, EXPORT_FILTER)
+            if not path:
+                return False
+        target = Path(path)
+        if self._is_original(target) and self.isVisible():
+            answer = QMessageBox.warning(self, "Overwrite the original?",
+                                         f"{target.name} is the original artwork. Replace it with the edited image?",
+                                         QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+            if answer != QMessageBox.Yes:
+                return False
+        elif self._is_original(target):
+            self._error("Export refused", f"{target} is the original artwork")
+            return False
+        try:
+            save_image(target, self.session.current, icc_profile=self.session.artwork.icc_profile,
+                       exif=self.session.artwork.exif)
+        except SimNetError as error:
+            self._error("Cannot export the image", error)
+            return False
+        self.show_message(f"Exported {target} ({self.session.shape[1]}×{self.session.shape[0]})")
+        return True
+
+    def export_masks(self) -> None:
+        if self.session is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export masks to folder", self.settings.last_folder)
+        if not folder:
+            return
+        try:
+            save_mask(Path(folder) / "region_mask.png", self.region)
+            save_mask(Path(folder) / "target_mask.png", self.target_mask())
+        except SimNetError as error:
+            self._error("Cannot export the masks", error)
+            return
+        self.show_message(f"Masks written to {folder}")
+
+    # -- drag and drop -----------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if urls:
+            path = urls[0]
+            self.open_session(path) if path.endswith(".simnet") else self.open_image(path)
+
+    # -- masks -------------------------------------------------------------------------------------
+    def target_mask(self) -> np.ndarray:
+        image = self.canvas.target_item.image
+        if image.isNull():
+            return np.zeros(self.region.shape, bool)
+        return overlay_to_mask(image)
+
+    def _set_region(self, mask: np.ndarray) -> None:
+        self.region = mask
+        self.canvas.set_region_overlay(mask_to_overlay(mask, _colour(REGION_COLOUR, 90)), _outline_path(mask))
+        self.selection_changed.emit()
+
+    def _set_target(self, mask: np.ndarray) -> None:
+        centre = mask_centroid(mask)
+        box = bounding_box(mask)
+        rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
+        self.canvas.set_target_overlay(mask_to_overlay(mask, _colour(TARGET_COLOUR, 120)), _outline_path(mask),
+                                       QPointF(*centre) if centre else None, rect)
+
+    def set_tool(self, tool: Tool) -> None:
+        self.canvas.set_tool(tool)
+        for kind, action in self.tool_actions.items():
+            action.setChecked(kind is tool)
+
+    def change_brush(self, factor: float) -> None:
+        self.size_slider.setValue(max(1, min(500, round(self.size_slider.value() * factor))))
+
+    def _brush_from_sliders(self) -> None:
+        self.canvas.set_brush(float(self.size_slider.value()), self.hardness_slider.value() / 100.0)
+
+    def clear_selection(self) -> None:
+        if self.session is None:
+            return
+        self.points, self.labels = [], []
+        empty = np.zeros(self.session.shape, bool)
+        self._set_region(empty)
+        self._set_target(empty)
+        self.canvas.set_preview(None)
+        self.mask_history.clear()
+        self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
+        self.redo_kinds = [kind for kind in self.redo_kinds if kind == "edit"]
+        self._update_actions()
+
+    def reset_shape(self) -> None:
+        if self.session is None or not self.region.any():
+            return
+        self._record_mask_change()
+        self._set_target(self.region.copy())
+        self.on_mask_changed()
+
+    def _record_mask_change(self) -> None:
+        self.mask_history.push(self.target_mask())
+        self.undo_kinds.append("mask")
+        self.redo_kinds = []
+        self._update_actions()
+
+    def on_stroke_started(self) -> None:
+        if self.session is None:
+            return
+        self._record_mask_change()
+
+    def on_mask_changed(self) -> None:
+        """After a stroke or transform: refresh the outline and schedule a preview."""
+        if self.session is None:
+            return
+        self._set_target(self.target_mask())
+        self.preview_timer.start()
+        self._update_actions()
+
+    def on_transform(self, dx: float, dy: float, scale: float, angle: float) -> None:
+        current = self.target_mask()
+        if self.session is None or not current.any():
+            return
+        self._record_mask_change()
+        affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
+        self._set_target(transform_mask(current, affine))
+        self.on_mask_changed()
+
+    # -- segmentation ------------------------------------------------------------------------------
+    def _get_segmenter(self):
+        from engine.segmentation import load_segmenter
+
+        key = f"{self.settings.sam_checkpoint}|{self.settings.device}"
+        if self._segmenter is None or self._segmenter_key != key:
+            self._segmenter = load_segmenter(self.settings.sam_checkpoint or None, self.settings.device)
+            self._segmenter_key = key
+        return self._segmenter
+
+    def prepare_segmenter(self) -> None:
+        """Compute the segmenter's per-image preparation in the background (SAM embedding)."""
+        if self.session is None:
+            return
+        image = self.session.current
+        progress = self.bridge.wrap(lambda fraction, message: self.show_message(f"Preparing selection: {message}"))
+
+        def run(token):
+            segmenter = self._get_segmenter()
+            segmenter.set_image(image, progress)
+            return segmenter.name
+
+        self.segment_worker.submit(run, on_done=self.bridge.wrap(lambda name: self.show_message(f"Ready ({name}).")),
+                                   on_error=self.bridge.wrap(lambda error: self._error("Selection is unavailable", error)),
+                                   supersede=True)
+
+    def _run_segmentation(self, box=None) -> None:
+        if self.session is None:
+            return
+        image, points, labels = self.session.current, list(self.points), list(self.labels)
+
+        def run(token):
+            segmenter = self._get_segmenter()
+            segmenter.set_image(image)
+            return segmenter.predict(points, labels, box).best
+
+        def done(mask: np.ndarray) -> None:
+            self._set_region(mask)
+            self.mask_history.clear()
+            self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
+            self._set_target(mask.copy())
+            self.canvas.set_preview(None)
+            self._update_actions()
+            self.show_message(f"Region: {int(mask.sum())} pixels. Reshape it with Brush, Eraser or Transform, then Apply.")
+
+        def failed(error: BaseException) -> None:
+            if points:
+                self.points.pop()
+                self.labels.pop()
+            self._error("Selection failed", error)
+
+        self.segment_worker.submit(run, on_done=self.bridge.wrap(done), on_error=self.bridge.wrap(failed))
+
+    def on_point(self, x: float, y: float, positive: bool) -> None:
+        if self.session is None:
+            return
+        height, width = self.session.shape
+        if not (0 <= x < width and 0 <= y < height):
+            return
+        if not positive and not self.points:
+            return
+        self.points.append((x, y))
+        self.labels.append(1 if positive else 0)
+        self._run_segmentation()
+
+    def on_box(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        if self.session is not None:
+            self._run_segmentation((x0, y0, x1, y1))
+
+    # -- edits -------------------------------------------------------------------------------------
+    def _get_manipulator(self):
+        from engine.manipulator import Manipulator
+
+        key = (self.settings.device,)
+        if self._manipulator is None or self._manipulator_key != key:
+            self._manipulator = Manipulator(device=self.settings.device)
+            self._manipulator_key = key
+        return self._manipulator
+
+    def request_preview(self) -> None:
+        if self.session is None or self.applying or not self.region.any():
+            return
+        target = self.target_mask()
+        if not target.any() or np.array_equal(target, self.region):
+            self.canvas.set_preview(None)
+            return
+        image, source = self.session.current, self.region.copy()
+
+        def run(token):
+            return self._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token)
+
+        def done(result) -> None:
+            if not self.applying:
+                self.canvas.set_preview(array_to_qimage(result.image))
+                self.preview_shown.emit()
+
+        self.edit_worker.submit(run, on_done=self.bridge.wrap(done),
+                                on_error=self.bridge.wrap(lambda error: self.show_message(f"Preview failed: {error}")))
+
+    def apply_edit(self) -> None:
+        if self.session is None or not self.region.any() or self.applying:
+            return
+        target = self.target_mask()
+        if not target.any():
+            self._error("Nothing to apply", "the new shape is empty: paint it with the Brush first")
+            return
+        self.preview_timer.stop()
+        image, source = self.session.current, self.region.copy()
+        self.applying = True
+        self.progress.show()
+        self.show_message("Applying the edit at full resolution…")
+        self._update_actions()
+        started = time.perf_counter()
+
+        def run(token):
+            return self._get_manipulator().edit(image, source, target, cancel=token)
+
+        def done(result) -> None:
+            self._finish_apply()
+            if not result.changed:
+                self.show_message("The new shape equals the region: nothing to do.")
+                return
+            self.session.apply_edit(result.image, source, target, label="Reshape", timings=result.timings)
+            self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"] + ["edit"]
+            self.redo_kinds = []
+            self.mask_history.clear()
+            self._show_current()
+            self._set_region(result.warped_mask)
+            self._set_target(result.warped_mask.copy())
+            self.points, self.labels = [], []
+            self.last_timings = dict(result.timings, wall=time.perf_counter() - started)
+            self.timing_label.setText(f"Last edit {result.timings['total']:.2f} s")
+            device = self._manipulator.device if self._manipulator else self.settings.device
+            self.device_label.setText(f"Device: {device}")
+            for message in result.messages:
+                QMessageBox.information(self, "Edit", message) if self.isVisible() else self.show_message(message)
+            self.show_message("Edit applied. Reshape again, or undo with Ctrl+Z.")
+            self.autosave_timer.start()
+            self.prepare_segmenter()
+            self.edit_applied.emit()
+
+        def failed(error: BaseException) -> None:
+            self._finish_apply()
+            self._error("The edit failed", error)
+
+        def cancelled() -> None:
+            self._finish_apply()
+            self.show_message("Edit cancelled; nothing changed.")
+
+        self.edit_worker.submit(run, on_done=self.bridge.wrap(done), on_error=self.bridge.wrap(failed),
+                                on_cancelled=self.bridge.wrap(cancelled))
+
+    def _finish_apply(self) -> None:
+        self.applying = False
+        self.progress.hide()
+        self.canvas.set_preview(None)
+        self._update_actions()
+
+    def cancel_edit(self) -> None:
+        self.edit_worker.cancel_all()
+
+    def _show_current(self) -> None:
+        self.canvas.set_image(array_to_qimage(self.session.current))
+        self.history.show_session(self.session)
+        self._update_actions()
+
+    # -- history -----------------------------------------------------------------------------------
+    def undo(self) -> None:
+        if not self.undo_kinds or self.applying:
+            return
+        kind = self.undo_kinds.pop()
+        if kind == "mask":
+            restored = self.mask_history.undo(self.target_mask())
+            if restored is not None:
+                self._set_target(restored)
+                self.preview_timer.start()
+        else:
+            self.session.undo()
+            self._after_history_move()
+        self.redo_kinds.append(kind)
+        self._update_actions()
+
+    def redo(self) -> None:
+        if not self.redo_kinds or self.applying:
+            return
+        kind = self.redo_kinds.pop()
+        if kind == "mask":
+            restored = self.mask_history.redo(self.target_mask())
+            if restored is not None:
+                self._set_target(restored)
+                self.preview_timer.start()
+        else:
+            self.session.redo()
+            self._after_history_move()
+        self.undo_kinds.append(kind)
+        self._update_actions()
+
+    def _after_history_move(self) -> None:
+        self.mask_history.clear()
+        self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
+        self.redo_kinds = [kind for kind in self.redo_kinds if kind == "edit"]
+        self._show_current()
+        empty = np.zeros(self.session.shape, bool)
+        self._set_region(empty)
+        self._set_target(empty)
+        self.points, self.labels = [], []
+        self.prepare_segmenter()
+        self.autosave_timer.start()
+
+    def go_to_step(self, position: int) -> None:
+        if self.session is None or self.applying:
+            return
+        self.session.go_to(position)
+        self.undo_kinds = ["edit"] * position
+        self.redo_kinds = ["edit"] * (len(self.session.steps) - position)
+        self._after_history_move()
+
+    # -- compare, autosave, settings ---------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Backslash and not event.isAutoRepeat() and self.session is not None:
+            self.canvas.show_original(array_to_qimage(self.session.original))
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Backslash and not event.isAutoRepeat() and self.session is not None:
+            self.canvas.show_original(None)
+            return
+        super().keyReleaseEvent(event)
+
+    def toggle_compare(self, on: bool) -> None:
+        if self.session is None:
+            return
+        from app.compare import CompareDialog
+
+        if on:
+            self.compare_dialog = CompareDialog(array_to_qimage(self.session.original),
+                                                array_to_qimage(self.session.current), self)
+            self.compare_dialog.finished.connect(lambda _: self.compare_action.setChecked(False))
+            self.compare_dialog.show()
+        elif getattr(self, "compare_dialog", None) is not None:
+            self.compare_dialog.close()
+
+    def autosave_now(self) -> None:
+        if self.session is None or not self.session.steps:
+            return
+        copy, session_id = snapshot(self.session), self.session_id
+        self.autosave_worker.submit(lambda token: autosave.write_autosave(copy, session_id),
+                                    on_error=self.bridge.wrap(lambda error: self.show_message(f"Autosave failed: {error}")),
+                                    supersede=True)
+
+    def offer_recovery(self) -> None:
+        found = autosave.find_recoverable(exclude=self.session_id)
+        if not found:
+            return
+        newest = found[0]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.modified))
+        answer = QMessageBox.question(self, "Recover unsaved work?",
+                                      f"SIM-Net Studio did not close properly. Recover the session autosaved at {when}"
+                                      f"{' for ' + Path(newest.source).name if newest.source else ''}?",
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+        if answer == QMessageBox.Yes:
+            self.open_session(newest.path, recovered=True)
+        for item in found:
+            autosave.discard(item.path)
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.device_label.setText(f"Device: {self.settings.device}")
+            self.prepare_segmenter()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About SIM-Net Studio",
+                          "SIM-Net Studio reshapes regions of artworks with SIM-Net (Learning to Manipulate Artistic "
+                          "Images, AAAI 2024): the region takes its new shape in the painting's own texture.\n\n"
+                          + FIRST_RUN_HINT)
+
+    def show_first_run_hint(self) -> None:
+        if self.settings.first_run:
+            self.show_message(FIRST_RUN_HINT)
+            QTimer.singleShot(0, lambda: QMessageBox.information(self, "Welcome to SIM-Net Studio", FIRST_RUN_HINT))
+            self.settings.mark_first_run_done()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.edit_worker.shutdown(1.0)
+        self.segment_worker.shutdown(1.0)
+        self.autosave_worker.shutdown(5.0)
+        autosave.discard(autosave.autosave_path(self.session_id))
+        event.accept()
+
+    def shutdown_workers(self) -> None:
+        for worker in (self.edit_worker, self.segment_worker, self.autosave_worker):
+            worker.shutdown(2.0)
+

@@ -1,0 +1,81 @@
+"""User settings (QSettings): SAM checkpoint, device, first-run hint; and the dialog to edit them."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLineEdit, QPushButton, QWidget)
+
+DEVICES = ("auto", "cuda", "cpu")
+
+
+class Settings:
+    def __init__(self) -> None:
+        self._store = QSettings("SIM-Net Studio", "SIM-Net Studio")
+
+    @property
+    def sam_checkpoint(self) -> str:
+        return str(self._store.value("sam_checkpoint", "") or "")
+
+    @sam_checkpoint.setter
+    def sam_checkpoint(self, value: str) -> None:
+        self._store.setValue("sam_checkpoint", value)
+
+    @property
+    def device(self) -> str:
+        value = str(self._store.value("device", "auto"))
+        return value if value in DEVICES else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._store.setValue("device", value)
+
+    @property
+    def first_run(self) -> bool:
+        return str(self._store.value("first_run_done", "false")) != "true"
+
+    def mark_first_run_done(self) -> None:
+        self._store.setValue("first_run_done", "true")
+
+    @property
+    def last_folder(self) -> str:
+        return str(self._store.value("last_folder", "") or "")
+
+    @last_folder.setter
+    def last_folder(self, value: str) -> None:
+        self._store.setValue("last_folder", value)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.sam_path = QLineEdit(settings.sam_checkpoint)
+        self.sam_path.setPlaceholderText("none: the built-in fallback segmenter is used")
+        self.sam_path.setToolTip("A Segment Anything checkpoint (vit_b, vit_l or vit_h .pth)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.sam_path)
+        row.addWidget(browse)
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+        self.device.setCurrentText(settings.device)
+        self.device.setToolTip("Where SIM-Net and SAM run: auto picks CUDA when present")
+        form = QFormLayout(self)
+        form.addRow("SAM checkpoint", row)
+        form.addRow("Device", self.device)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "SAM checkpoint", "", "PyTorch checkpoints (*.pth *.pt);;All files (*)")
+        if path:
+            self.sam_path.setText(path)
+
+    def accept(self) -> None:
+        self.settings.sam_checkpoint = self.sam_path.text().strip()
+        self.settings.device = self.device.currentText()
+        super().accept()
