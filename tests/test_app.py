@@ -1,0 +1,227 @@
+"""The editor, driven like a user would (offscreen): open, select, paint, apply, undo/redo, save,
+reopen, export; and the GUI thread is never blocked for long while an edit runs."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.canvas import Tool
+from app.main_window import MainWindow
+from engine.imageio import load_image, save_image
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch) -> None:
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setenv("SIMNET_STATE_DIR", str(tmp_path / "state"))
+
+
+@pytest.fixture(autouse=True)
+def dialogs(monkeypatch) -> list[tuple[str, str]]:
+    """Modal message boxes answer at once (Cancel/No) and are recorded instead of blocking the test."""
+    shown: list[tuple[str, str]] = []
+
+    def answer(kind: str, reply):
+        def box(parent, title, text, *args, **kwargs):
+            shown.append((kind, text))
+            return reply
+        return box
+
+    monkeypatch.setattr(QMessageBox, "warning", answer("warning", QMessageBox.Cancel))
+    monkeypatch.setattr(QMessageBox, "question", answer("question", QMessageBox.No))
+    monkeypatch.setattr(QMessageBox, "information", answer("information", QMessageBox.Ok))
+    return shown
+
+
+def painting(height: int, width: int) -> np.ndarray:
+    """A textured background with a distinctly coloured, striped disc in it."""
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:height, 0:width]
+    background = rng.normal(0, 12, (height, width, 3)) + np.array([60, 90, 160])
+    disc = (xs - width * 0.4) ** 2 + (ys - height * 0.5) ** 2 < (min(height, width) * 0.18) ** 2
+    stripes = np.sin(xs / 3.0)[..., None] * 25 + np.array([220, 190, 60])
+    return np.clip(np.where(disc[..., None], stripes, background), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture()
+def artwork(tmp_path: Path) -> Path:
+    path = tmp_path / "painting.png"
+    save_image(path, painting(120, 160))
+    return path
+
+
+@pytest.fixture()
+def window(qtbot) -> MainWindow:
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(900, 650)
+    main.show()
+    qtbot.waitExposed(main)
+    yield main
+    main.session = None  # nothing to confirm on close
+    main.shutdown_workers()
+
+
+def view_point(window: MainWindow, x: float, y: float):
+    return window.canvas.mapFromScene(QPointF(x, y))
+
+
+def send_mouse(window: MainWindow, kind, x: float, y: float, button=Qt.LeftButton, buttons=Qt.LeftButton) -> None:
+    position = QPointF(view_point(window, x, y))
+    global_position = QPointF(window.canvas.viewport().mapToGlobal(position.toPoint()))
+    event = QMouseEvent(kind, position, global_position, button, buttons, Qt.NoModifier)
+    QApplication.sendEvent(window.canvas.viewport(), event)
+
+
+def click(window: MainWindow, x: float, y: float) -> None:
+    send_mouse(window, QMouseEvent.Type.MouseButtonPress, x, y)
+    send_mouse(window, QMouseEvent.Type.MouseButtonRelease, x, y, buttons=Qt.NoButton)
+
+
+def stroke(window: MainWindow, points: list[tuple[float, float]]) -> None:
+    send_mouse(window, QMouseEvent.Type.MouseButtonPress, *points[0])
+    for point in points[1:]:
+        send_mouse(window, QMouseEvent.Type.MouseMove, *point, button=Qt.NoButton)
+    send_mouse(window, QMouseEvent.Type.MouseButtonRelease, *points[-1], buttons=Qt.NoButton)
+
+
+def select_and_reshape(qtbot, window: MainWindow, artwork: Path) -> None:
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    click(window, 64, 60)  # the centre of the disc
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    window.set_tool(Tool.BRUSH)
+    window.size_slider.setValue(14)
+    stroke(window, [(80, 60), (95, 55), (110, 50)])
+    assert window.target_mask().sum() > window.region.sum()
+
+
+def test_open_select_paint_apply_undo_redo(qtbot, window: MainWindow, artwork: Path) -> None:
+    select_and_reshape(qtbot, window, artwork)
+    region = window.region
+    disc = painting(120, 160)[..., 0] > 180
+    assert (region & disc).sum() / (region | disc).sum() > 0.8
+    original = window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    edited = window.session.current.copy()
+    assert edited.shape == original.shape and not np.array_equal(edited, original)
+    assert window.history.count() == 2
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, edited)
+    # Undo also takes back brush strokes on the target mask.
+    window.set_tool(Tool.BRUSH)
+    before_stroke = window.target_mask().copy()
+    stroke(window, [(20, 20), (30, 25)])
+    assert not np.array_equal(window.target_mask(), before_stroke)
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.target_mask(), before_stroke)
+
+
+def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_path: Path, dialogs) -> None:
+    select_and_reshape(qtbot, window, artwork)
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    edited = window.session.current.copy()
+    session_file = tmp_path / "work.simnet"
+    assert window._save_to(session_file)
+    assert not window.session.dirty
+    window.session = None
+    assert window.open_session(session_file)
+    np.testing.assert_array_equal(window.session.current, edited)
+    assert window.history.count() == 2
+    window.go_to_step(0)
+    np.testing.assert_array_equal(window.session.current, load_image(artwork).pixels)
+    window.go_to_step(1)
+    exported = tmp_path / "export.tif"
+    assert window.export_image(str(exported))
+    np.testing.assert_array_equal(load_image(exported).pixels, edited)
+    before = artwork.read_bytes()
+    window.session.artwork.path = artwork
+    assert not window.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
+    assert dialogs[-1][0] == "warning" and "original artwork" in dialogs[-1][1]
+    assert artwork.read_bytes() == before
+
+
+def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path) -> None:
+    select_and_reshape(qtbot, window, artwork)
+    with qtbot.waitSignal(window.preview_shown, timeout=60000):
+        pass
+    assert window.canvas.preview_item.isVisible()
+
+
+def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "large.png"
+    save_image(path, painting(900, 1200))
+    assert window.open_image(path)
+    qtbot.waitUntil(lambda: not window.segment_worker.busy, timeout=30000)
+    ys, xs = np.mgrid[0:900, 0:1200]
+    region = (xs - 480) ** 2 + (ys - 450) ** 2 < 160**2
+    window._set_region(region)
+    window._set_target((xs - 560) ** 2 + ((ys - 430) * 1.2) ** 2 < 170**2)
+    window._update_actions()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    with qtbot.waitSignal(window.edit_applied, timeout=120000):
+        window.apply_action.trigger()
+    timer.stop()
+    assert len(gaps) >= 3
+    assert max(gaps) < 0.05, f"the GUI thread was blocked for {max(gaps) * 1000:.0f} ms"
+
+
+def test_a_failing_edit_is_reported_and_the_editor_stays_usable(qtbot, window: MainWindow, artwork: Path,
+                                                                monkeypatch, dialogs) -> None:
+    select_and_reshape(qtbot, window, artwork)
+    before = window.session.current.copy()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure in the worker")
+
+    manipulator = window._get_manipulator()
+    monkeypatch.setattr(manipulator, "edit", broken)
+    window.apply_action.trigger()
+    qtbot.waitUntil(lambda: not window.applying, timeout=30000)
+    assert "simulated failure" in (window.last_error or "")
+    assert dialogs and "simulated failure" in dialogs[-1][1]
+    np.testing.assert_array_equal(window.session.current, before)
+    assert window.apply_action.isEnabled()
+
+
+def test_open_reports_a_corrupt_file(window: MainWindow, tmp_path: Path, dialogs) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    assert not window.open_image(broken)
+    assert "broken.png" in window.last_error and window.session is None
+    assert dialogs and dialogs[-1][0] == "warning"
+
+
+def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "shot.png"
+    process = subprocess.run([sys.executable, "-m", "app.main", "--screenshot", str(out), "--size", "800x600", str(artwork)],
+                             capture_output=True, text=True, timeout=300,
+                             env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen",
+                                  "SIMNET_STATE_DIR": str(tmp_path / "state")})
+    assert process.returncode == 0, process.stderr
+    assert load_image(out).pixels.shape[:2] == (600, 800)
