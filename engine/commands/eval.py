@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return result.image, result.warped_mask
 
     methods = {**BASELINES, "SIM-Net": simnet}
-    shown = 4 if args.figure else 0
-    scores = run_methods(edits, methods, keep_outputs=shown,
+    scores = run_methods(edits, methods, keep_outputs=len(edits) if args.figure else 0,
                          progress=lambda message: print(message, file=sys.stderr, flush=True))
     summary = scores.table(edits)
     counts = {group: sum(edit.group == group for edit in edits) for group in summary}
@@ -73,10 +72,7 @@ def run(args: argparse.Namespace) -> int:
                    "per_edit": scores.per_edit}
         atomic_write_bytes(args.json, json.dumps(payload, indent=2).encode())
     if args.figure:
-        order = [i for g in summary for i, e in enumerate(edits) if e.group == g][:0] or list(range(len(edits)))
-        picked = sorted(set([order[0], next((i for i, e in enumerate(edits) if e.group == "non-rigid"), 0)]))
-        picked += [i for i in range(shown) if i not in picked]
-        picked = [i for i in picked if i < shown][:shown]
+        picked = [i for group in summary for i in [j for j, e in enumerate(edits) if e.group == group][:2]]
         columns = {name: [scores.outputs[name][i] for i in picked] for name in ("register", "SIM-Net")}
         save_image(args.figure, figure([edits[i] for i in picked], columns))
     return 0

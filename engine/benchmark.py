@@ -1,0 +1,137 @@
+"""``simnet bench``: where an edit's time goes, at several canvas sizes.
+
+For each size: (a) the network alone at its working resolution, (b) a whole edit whose region
+scales with the canvas, (c) a small fixed-size edit on the same canvas (its cost should not grow
+with the canvas), and (d) the floor: one full-resolution copy of the image. Medians and spread
+over repeats after warm-up; CUDA timings are synchronised.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from engine.manipulator import Manipulator
+
+
+@dataclass
+class Timing:
+    median: float
+    spread: float  # interquartile range, seconds
+    runs: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"median_s": self.median, "iqr_s": self.spread, "runs": self.runs}
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """'512,4096x2160' -> [(512, 512), (4096, 2160)] as (width, height)."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        width, _, height = part.partition("x")
+        sizes.append((int(width), int(height or width)))
+    return sizes
+
+
+def _synchronise(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(function: Callable[[], object], device: torch.device, repeats: int, warmup: int) -> Timing:
+    for _ in range(warmup):
+        function()
+    _synchronise(device)
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        _synchronise(device)
+        samples.append(time.perf_counter() - started)
+    quartiles = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [samples[0]] * 3
+    return Timing(statistics.median(samples), quartiles[2] - quartiles[0], len(samples))
+
+
+def synthetic_canvas(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A painterly test canvas: smooth colour fields plus brush-like noise."""
+    rng = np.random.default_rng(seed)
+    ys = np.linspace(0, 6, height, dtype=np.float32)[:, None]
+    xs = np.linspace(0, 9, width, dtype=np.float32)[None, :]
+    base = np.stack([np.sin(xs + ys), np.cos(xs * 0.7 - ys), np.sin(xs * 0.3 + ys * 1.3)], axis=-1)
+    noise = rng.integers(-20, 20, size=(height, width, 1), dtype=np.int16)
+    return np.clip(base * 90 + 128 + noise, 0, 255).astype(np.uint8)
+
+
+def ellipse(width: int, height: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    ys, xs = np.ogrid[0:height, 0:width]
+    return ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
+
+
+def machine_description(device: torch.device) -> dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    info: dict[str, object] = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                               "torch": torch.__version__, "device": str(device)}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def peak_process_memory_mb() -> float:
+    """Peak resident memory of this process (ru_maxrss is in kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: int = 5, warmup: int = 1,
+                  checkpoint: str | None = None, report: Callable[[str], None] = lambda line: None) -> dict[str, object]:
+    manipulator = Manipulator(checkpoint, device=device)
+    dev = manipulator.device
+    size = manipulator.working_size
+    masks = torch.zeros(1, 1, size, size, device=dev)
+    masks[..., size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+    shifted = torch.roll(masks, shifts=size // 8, dims=3)
+    image = torch.rand(1, 3, size, size, device=dev)
+
+    def network() -> None:
+        with torch.inference_mode():
+            manipulator.model(masks, shifted, image)
+
+    results: dict[str, object] = {"machine": machine_description(dev), "working_size": size,
+                                  "network": measure(network, dev, repeats, warmup).as_dict(), "sizes": []}
+    report(f"network at {size}x{size}: {results['network']['median_s'] * 1000:.1f} ms")
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    for width, height in sizes:
+        canvas = synthetic_canvas(width, height)
+        side = min(width, height)
+        large_source = ellipse(width, height, width * 0.45, height * 0.5, side * 0.18, side * 0.14)
+        large_target = ellipse(width, height, width * 0.52, height * 0.48, side * 0.22, side * 0.13)
+        small_source = ellipse(width, height, width * 0.5, height * 0.5, 40, 30)
+        small_target = ellipse(width, height, width * 0.5 + 12, height * 0.5, 46, 28)
+        large = measure(lambda: manipulator.edit(canvas, large_source, large_target), dev, repeats, warmup)
+        small = measure(lambda: manipulator.edit(canvas, small_source, small_target), dev, repeats, warmup)
+        floor = measure(lambda: canvas.copy(), torch.device("cpu"), repeats, warmup)
+        row = {"width": width, "height": height, "edit": large.as_dict(), "small_edit": small.as_dict(),
+               "floor_copy": floor.as_dict(), "edit_over_floor": large.median / max(floor.median, 1e-9),
+               "peak_process_mb": peak_process_memory_mb()}
+        if dev.type == "cuda":
+            row["peak_cuda_mb"] = torch.cuda.max_memory_allocated(dev) / 2**20
+        results["sizes"].append(row)
+        report(f"{width}x{height}: edit {large.median * 1000:.0f} ms (IQR {large.spread * 1000:.0f}), small edit "
+               f"{small.median * 1000:.0f} ms, copy {floor.median * 1000:.1f} ms, peak {row['peak_process_mb']:.0f} MB")
+    return results

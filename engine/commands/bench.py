@@ -1,0 +1,39 @@
+"""``simnet bench``: timings and memory of edits at several sizes (see engine/benchmark.py)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+DEFAULT_SIZES = "512,1024,2048,4096x2160,7680x4320"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("bench", help="measure edit speed and memory at several sizes")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES})")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.benchmark import parse_sizes, run_benchmark
+    from engine.errors import SimNetError
+
+    try:
+        sizes = parse_sizes(args.sizes)
+    except ValueError:
+        raise SimNetError(f"cannot read --sizes {args.sizes!r}: use e.g. 512,1024,4096x2160") from None
+    if args.repeats < 1 or args.warmup < 0:
+        raise SimNetError("--repeats must be at least 1 and --warmup at least 0")
+    report = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
+    results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        machine = results["machine"]
+        print(f"machine: {machine['cpu']}, {machine['cores']} cores, torch {machine['torch']} on {machine['device']}")
+    return 0
