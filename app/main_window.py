@@ -22,6 +22,9 @@ from app.settings import Settings, SettingsDialog
 from engine import autosave
 from engine.errors import SimNetError
 from engine.imageio import load_image, save_image, save_mask
+# Imported here, on the GUI thread at start-up, not on a worker at the first Apply: importing the
+# engine's torch code holds the interpreter lock for hundreds of milliseconds and would freeze the UI.
+from engine.manipulator import Manipulator
 from engine.masks import grow, bounding_box, mask_centroid, outline_polygons, region_affine, transform_mask
 from engine.session import EditSession, MaskHistory, load_session, save_session, snapshot
 from engine.worker import Worker
@@ -303,6 +306,7 @@ class MainWindow(QMainWindow):
         self._set_target(self.region)
         self.history.show_session(session)
         self.prepare_segmenter()
+        self.warm_up_model()
         self._update_actions()
         self.show_message(f"{session.shape[1]}×{session.shape[0]} — click a region to select it.")
 
@@ -547,14 +551,19 @@ class MainWindow(QMainWindow):
             self._run_segmentation((x0, y0, x1, y1))
 
     # -- edits -------------------------------------------------------------------------------------
-    def _get_manipulator(self):
-        from engine.manipulator import Manipulator
-
+    def _get_manipulator(self) -> Manipulator:
         key = (self.settings.device,)
         if self._manipulator is None or self._manipulator_key != key:
             self._manipulator = Manipulator(device=self.settings.device)
             self._manipulator_key = key
         return self._manipulator
+
+    def warm_up_model(self) -> None:
+        """Load the SIM-Net model on the edit worker now, so the first preview or Apply need not wait."""
+        def failed(error: BaseException) -> None:
+            self.show_message(f"The SIM-Net model could not be loaded: {error}")
+
+        self.edit_worker.submit(lambda token: self._get_manipulator(), on_error=self.bridge.wrap(failed))
 
     def request_preview(self) -> None:
         if self.session is None or self.applying or not self.region.any():
