@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from models.dilation import local_affine_fields, warp, warp_each, with_identity
+from models.dilation import influence_envelope, limit_to_envelope, local_affine_fields, warp, warp_each, with_identity
 from models.keypoints import KeypointDetector
 from models.texture_guidance import fuse_fields
 from models.transport import ImageTransport, fuse
@@ -68,12 +68,14 @@ class SimNet(nn.Module):
         source_jacobians, target_jacobians = jacobians[:batch], jacobians[batch:]
         local_fields = local_affine_fields(source_keypoints, source_jacobians, target_keypoints,
                                            target_jacobians, size)  # Eqs. 1-2
+        envelope = influence_envelope(source_mask, target_mask)
+        local_fields = limit_to_envelope(local_fields, envelope)
         fields = with_identity(local_fields)
         warped_masks = warp_each(source_mask, local_fields)[:, :, 0]
         identity = fields[:, :1]
         displacements = (local_fields - identity).permute(0, 1, 4, 2, 3)
         attention, residual = self.transport(source_mask, target_mask, warped_masks, displacements)
-        fused_field = fuse_fields(attention, fields) + residual * (1.0 - attention[:, :1]).permute(0, 2, 3, 1)
+        fused_field = fuse_fields(attention, fields) + residual * (envelope * (1.0 - attention[:, :1])).permute(0, 2, 3, 1)
         warped_images = warp_each(image, fields)
         output = fuse(attention, warped_images)  # Eq. 5 on the image
         warped_mask = warp(source_mask, fused_field)
