@@ -25,8 +25,13 @@ from engine.masks import check_mask
 from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
 from models.crops import image_to_working, mask_to_working
 from models.deformation import influence_box
+from models.refinement import refine_alignment
 
 log = logging.getLogger(__name__)
+
+#: Alignment steps and the resolution they run at; see models/refinement.py.
+DEFAULT_ALIGN_STEPS = 40
+DEFAULT_ALIGN_SIZE = 128
 
 class EditCancelled(Exception):
     """The caller's ``cancel()`` returned True; nothing was changed."""
@@ -79,12 +84,16 @@ def _as_image(image: np.ndarray) -> np.ndarray:
 class Manipulator:
     """Loads the SIM-Net generator once and makes edits with it; safe to call from one worker thread."""
 
-    def __init__(self, checkpoint: str | Path | None = None, device: str = "auto") -> None:
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "auto", *,
+                 align_steps: int = DEFAULT_ALIGN_STEPS, align_size: int = DEFAULT_ALIGN_SIZE) -> None:
         self.device = resolve_device(device)
         self.checkpoint = checkpoint
         self.model = load_model(checkpoint, device=str(self.device))
         self.model.eval()
         self.working_size = int(self.model.config.working_size)
+        #: Test-time alignment of the K local affines (models/refinement.py); 0 steps: the raw network.
+        self.align_steps = align_steps
+        self.align_size = max(align_size, self.working_size)
 
     def to(self, device: str) -> "Manipulator":
         """Move the model (e.g. to the CPU after CUDA ran out of memory)."""
@@ -117,12 +126,14 @@ class Manipulator:
 
     # -- the edit ----------------------------------------------------------------------------
     def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
-             max_side: int | None = None, cancel: Callable[[], bool] | None = None) -> EditResult:
+             max_side: int | None = None, cancel: Callable[[], bool] | None = None,
+             align_steps: int | None = None) -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
         ``max_side`` makes a quick preview: the inputs are first reduced so their longer side is
         at most ``max_side``, and the result has that reduced size. ``cancel`` is polled between
         stages; when it returns True, :class:`EditCancelled` is raised and nothing changes.
+        ``align_steps`` overrides the test-time alignment steps for this edit (fewer for previews).
         """
         started = time.perf_counter()
         image = _as_image(image)
@@ -160,13 +171,18 @@ class Manipulator:
 
         messages: list[str] = []
         out = self._network_with_fallback(source_work, target_work, exemplar, messages)
-        fused = out.fused_field[0].float()
-        if not torch.isfinite(fused).all():
+        if not torch.isfinite(out.fused_field).all():
             raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
-        identity = _identity_grid(size, fused.device)
+        networked = time.perf_counter()
+        check_cancel()
+        steps = self.align_steps if align_steps is None else align_steps
+        fused = self._align(out, source, target, (x0, y0, side), steps)
+        if not torch.isfinite(fused).all():
+            raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
+        identity = _identity_grid(fused.shape[0], fused.device)
         displacement = ((fused - identity) * (side / 2.0)).cpu().numpy()  # pixels at full resolution
         attention = out.attention[0].float().cpu().numpy()
-        networked = time.perf_counter()
+        refined = time.perf_counter()
         check_cancel()
 
         box = (max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side))
@@ -174,9 +190,22 @@ class Manipulator:
         rendered = time.perf_counter()
         return EditResult(
             image=result, warped_mask=warped, box=box, displacement=displacement, attention=attention,
-            timings={"prepare": prepared - started, "network": networked - prepared,
-                     "render": rendered - networked, "total": rendered - started},
+            timings={"prepare": prepared - started, "network": networked - prepared, "align": refined - networked,
+                     "render": rendered - refined, "total": rendered - started},
             messages=messages)
+
+    def _align(self, out, source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
+                steps: int) -> torch.Tensor:
+        """The fused field (R, R, 2) after test-time alignment of the local affines on finer masks."""
+        x0, y0, side = square
+        size = min(self.align_size, max(self.working_size, side))
+
+        def tensor(mask: np.ndarray) -> torch.Tensor:
+            work = mask_to_working(mask, x0, y0, side, size)
+            return torch.from_numpy(np.ascontiguousarray(work.transpose(2, 0, 1)))[None].to(self.device)
+
+        detached = type(out)(*(value.clone().float() for value in vars(out).values()))
+        return refine_alignment(detached, tensor(source), tensor(target), steps=steps)[0]
 
     def _render(self, image: np.ndarray, source: np.ndarray, displacement: np.ndarray,
                 square: tuple[int, int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:

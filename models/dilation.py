@@ -29,20 +29,15 @@ def local_affine_fields(source_keypoints: torch.Tensor, source_jacobians: torch.
 def influence_envelope(source_mask: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:
     """Where an edit may act: 1 on and near the two masks, fading smoothly to 0 further out (B, 1, S, S).
 
-    The dilated fields are exact near their keypoints but would move the whole canvas; scaling
-    their displacement by this envelope keeps every edit local, with a fade whose width is a fixed
-    fraction of the region's size (``models.deformation.fade_weight``), so the background far from
-    the region is never resampled. Computed from the masks alone (no gradient flows through it).
+    The dilated fields are exact near their keypoints but would move the whole canvas; the
+    transport module keeps the original (attention map 0) wherever this envelope is below one, so
+    every edit stays local, with a fade whose width is a fixed fraction of the region's size
+    (``models.deformation.fade_weight``), and the background far from the region is never
+    resampled. Computed from the masks alone (no gradient flows through it).
     """
     union = ((source_mask > 0.5) | (target_mask > 0.5)).detach().cpu().numpy()[:, 0]
     weights = [fade_weight(mask) if mask.any() else np.zeros(mask.shape, np.float32) for mask in union]
     return torch.from_numpy(np.stack(weights))[:, None].to(device=source_mask.device, dtype=source_mask.dtype)
-
-
-def limit_to_envelope(fields: torch.Tensor, envelope: torch.Tensor) -> torch.Tensor:
-    """Scale each field's displacement (B, K, S, S, 2) by the envelope (B, 1, S, S)."""
-    identity = coordinate_grid(fields.shape[2], fields.device, fields.dtype)
-    return identity + (fields - identity) * envelope[:, :, :, :, None]
 
 
 def with_identity(fields: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from models.dilation import influence_envelope, limit_to_envelope, local_affine_fields, warp, warp_each, with_identity
+from models.dilation import influence_envelope, local_affine_fields, warp, warp_each, with_identity
 from models.keypoints import KeypointDetector
 from models.texture_guidance import fuse_fields
 from models.transport import ImageTransport, fuse
@@ -26,7 +26,6 @@ class SimNetConfig:
     transport_width: int = 16
     transport_depth: int = 4
     temperature: float = 0.1
-    residual_scale: float = 0.25
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +56,7 @@ class SimNet(nn.Module):
         self.config = config or SimNetConfig()
         c = self.config
         self.keypoint_detector = KeypointDetector(c.num_keypoints, c.keypoint_width, c.keypoint_depth, c.temperature)
-        self.transport = ImageTransport(c.num_keypoints, c.transport_width, c.transport_depth, c.residual_scale)
+        self.transport = ImageTransport(c.num_keypoints, c.transport_width, c.transport_depth)
 
     def forward(self, source_mask: torch.Tensor, target_mask: torch.Tensor, image: torch.Tensor) -> SimNetOutput:
         size = source_mask.shape[-1]
@@ -69,13 +68,12 @@ class SimNet(nn.Module):
         local_fields = local_affine_fields(source_keypoints, source_jacobians, target_keypoints,
                                            target_jacobians, size)  # Eqs. 1-2
         envelope = influence_envelope(source_mask, target_mask)
-        local_fields = limit_to_envelope(local_fields, envelope)
         fields = with_identity(local_fields)
         warped_masks = warp_each(source_mask, local_fields)[:, :, 0]
         identity = fields[:, :1]
         displacements = (local_fields - identity).permute(0, 1, 4, 2, 3)
-        attention, residual = self.transport(source_mask, target_mask, warped_masks, displacements)
-        fused_field = fuse_fields(attention, fields) + residual * (envelope * (1.0 - attention[:, :1])).permute(0, 2, 3, 1)
+        attention = self.transport(source_mask, target_mask, envelope, warped_masks, displacements)  # Eq. 4
+        fused_field = fuse_fields(attention, fields)  # Eq. 8
         warped_images = warp_each(image, fields)
         output = fuse(attention, warped_images)  # Eq. 5 on the image
         warped_mask = warp(source_mask, fused_field)

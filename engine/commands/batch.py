@@ -8,9 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.commands.edit import add_model_options
+from engine.commands.edit import add_model_options, manipulator_from_args
 from engine.errors import SimNetError
-from engine.manipulator import Manipulator
 from engine.pipeline import edit_file
 
 MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
@@ -62,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     items = read_manifest(args.manifest)
-    manipulator = Manipulator(args.checkpoint, device=args.device)
+    manipulator = manipulator_from_args(args)
     failures = 0
     started = time.perf_counter()
     for index, item in enumerate(items, start=1):

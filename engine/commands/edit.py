@@ -3,16 +3,27 @@ from __future__ import annotations
 
 import argparse
 
-from engine.manipulator import Manipulator
+from engine.manipulator import DEFAULT_ALIGN_STEPS, Manipulator
 from engine.pipeline import edit_file
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--device`` and ``--checkpoint``, shared by every command that runs the model."""
+    """``--device``, ``--checkpoint`` and ``--align-steps``, shared by every command that runs the model."""
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="where the network runs (default: CUDA when present, else CPU)")
     parser.add_argument("--checkpoint", default=None, metavar="PATH",
                         help="SIM-Net checkpoint (default: the one shipped in resources/)")
+    parser.add_argument("--align-steps", type=int, default=DEFAULT_ALIGN_STEPS, metavar="N",
+                        help=f"test-time alignment steps of the local affines (default {DEFAULT_ALIGN_STEPS}; "
+                             "0: the network's field as it is)")
+
+
+def manipulator_from_args(args: argparse.Namespace) -> Manipulator:
+    """The model the common options ask for."""
+    if args.align_steps < 0:
+        from engine.errors import SimNetError
+        raise SimNetError("--align-steps must be 0 or more")
+    return Manipulator(args.checkpoint, device=args.device, align_steps=args.align_steps)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manipulator = Manipulator(args.checkpoint, device=args.device)
+    manipulator = manipulator_from_args(args)
     result = edit_file(manipulator, args.image, args.source_mask, args.target_mask, args.output,
                        overwrite_original=args.overwrite_original)
     for message in result.messages:

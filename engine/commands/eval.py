@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.commands.edit import add_model_options
+from engine.commands.edit import add_model_options, manipulator_from_args
 from engine.errors import SimNetError
 
 DEFAULT_ARTWORKS = Path("..") / "shared" / "data" / "artworks"
@@ -46,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluation.report import figure, markdown_table, text_table
     from engine.evaluation.runner import BASELINES, run_methods
     from engine.imageio import save_image
-    from engine.manipulator import Manipulator
 
     folder = find_artworks(args.artworks)
     paintings = list_paintings(folder)
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     edits = build_edits(folder, args.edits_per_kind, args.seed, paintings)
     if not edits:
         raise SimNetError("no usable regions found in the paintings")
-    manipulator = Manipulator(args.checkpoint, device=args.device)
+    manipulator = manipulator_from_args(args)
 
     def simnet(image, source, target):
         result = manipulator.edit(image, source, target)

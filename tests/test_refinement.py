@@ -1,0 +1,76 @@
+"""Test-time alignment of the local affines (models/refinement.py)."""
+from __future__ import annotations
+
+import torch
+
+from models.dilation import influence_envelope, local_affine_fields, warp, warp_each, with_identity
+from models.keypoints import coordinate_grid
+from models.losses import soft_iou
+from models.refinement import local_affine_parameters, refine_alignment
+from models.simnet import SimNet, SimNetConfig, SimNetOutput
+from models.texture_guidance import fuse_fields
+
+TINY = SimNetConfig(working_size=32, num_keypoints=4, keypoint_width=8, keypoint_depth=3,
+                    transport_width=8, transport_depth=3)
+
+
+def disc(size: int, cx: float, cy: float, radius: float, squash: float = 1.0) -> torch.Tensor:
+    grid = coordinate_grid(size)
+    return (((grid[..., 0] - cx) ** 2 + ((grid[..., 1] - cy) * squash) ** 2) <= radius**2).float()[None, None]
+
+
+def still_output(source: torch.Tensor, target: torch.Tensor, keypoints: int = 3) -> SimNetOutput:
+    """What an untrained network might say: every keypoint at the centre with an identity affine,
+    the area of influence shared evenly between the keypoints."""
+    size = source.shape[-1]
+    points = torch.zeros(1, keypoints, 2)
+    jacobians = torch.eye(2).repeat(1, keypoints, 1, 1)
+    fields = with_identity(local_affine_fields(points, jacobians, points, jacobians, size))
+    envelope = influence_envelope(source, target)
+    attention = torch.cat([1 - envelope, envelope.expand(-1, keypoints, -1, -1) / keypoints], dim=1)
+    fused = fuse_fields(attention, fields)
+    return SimNetOutput(points, points, jacobians, jacobians, fields, attention, fused, source.expand(-1, 3, -1, -1),
+                        warp(source, fused), warp_each(source, fields[:, 1:])[:, :, 0])
+
+
+def test_zero_steps_give_the_networks_own_field() -> None:
+    torch.manual_seed(0)
+    source, target = disc(32, -0.2, 0.0, 0.4), disc(32, 0.2, 0.1, 0.35)
+    out = SimNet(TINY)(source, target, torch.rand(1, 3, 32, 32))
+    torch.testing.assert_close(refine_alignment(out, source, target, steps=0), out.fused_field, atol=1e-5, rtol=0)
+
+
+def test_local_affine_parameters_are_equation_one_expanded() -> None:
+    torch.manual_seed(1)
+    out = SimNet(TINY)(disc(32, -0.2, 0.0, 0.4), disc(32, 0.2, 0.1, 0.35), torch.rand(1, 3, 32, 32))
+    linear, offset = local_affine_parameters(out)
+    grid = coordinate_grid(32)
+    rebuilt = torch.einsum("bkij,hwj->bkhwi", linear, grid) + offset[:, :, None, None, :]
+    torch.testing.assert_close(rebuilt, out.warp_fields[:, 1:], atol=1e-4, rtol=0)
+
+
+def test_alignment_recovers_a_move_and_a_squash_from_a_still_start() -> None:
+    size = 64
+    source = disc(size, -0.2, 0.0, 0.3)
+    target = disc(size, 0.15, 0.05, 0.3, squash=1.4)  # moved right and down, squashed vertically
+    out = still_output(source, target)
+    before = soft_iou(warp(source, out.fused_field), target).item()
+    field = refine_alignment(out, source, target, steps=60)
+    after = soft_iou((warp(source, field) > 0.5).float(), target).item()
+    assert before < 0.5 and after > 0.92  # what 64-pixel binary discs allow
+    # At the target's centre the backward field points at the source's centre...
+    row, column = int((0.05 + 1) * size / 2), int((0.15 + 1) * size / 2)
+    torch.testing.assert_close(field[0, row, column], torch.tensor([-0.2, 0.0]), atol=0.04, rtol=0)
+    # ...and it stretches the squashed axis back by 1.4 (one pixel step is 2 / size).
+    stretch = (field[0, row + 4, column, 1] - field[0, row - 4, column, 1]) / (8 * 2 / size)
+    assert abs(stretch.item() - 1.4) < 0.1
+
+
+def test_far_background_never_moves() -> None:
+    size = 64
+    source, target = disc(size, -0.1, 0.0, 0.15), disc(size, 0.05, 0.0, 0.15)
+    out = still_output(source, target)
+    field = refine_alignment(out, source, target, steps=30)
+    still = out.attention[0, 0] >= 1.0
+    assert still.any()
+    torch.testing.assert_close(field[0][still], coordinate_grid(size)[still])
