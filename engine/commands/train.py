@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import sys
 from pathlib import Path
 
@@ -28,6 +29,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def keep_freed_memory() -> None:
+    """Ask glibc to keep freed memory instead of returning it to the system after every step.
+
+    Each training step allocates and frees the same large buffers; by default glibc unmaps them
+    and the next step page-faults them back in. On a 2-core machine that was half of all CPU
+    time (measured: 0.57 -> 1.38 steps/s). No-op where glibc is not the allocator.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None:
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    mallopt(m_trim_threshold, 2**31 - 1)
+    mallopt(m_top_pad, 2**30)
+    mallopt(m_mmap_threshold, 2**25)  # the largest glibc accepts on 64-bit
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.errors import SimNetError
     from models.training.trainer import TrainOptions, train
@@ -38,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if args.threads:
         torch.set_num_threads(args.threads)
+    keep_freed_memory()
     options = TrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                            device=device, seed=args.seed, train_pairs=args.train_pairs, val_pairs=args.val_pairs,
                            workers=args.workers, save_every=args.save_every, resume=not args.no_resume)
