@@ -134,4 +134,23 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
         results["sizes"].append(row)
         report(f"{width}x{height}: edit {large.median * 1000:.0f} ms (IQR {large.spread * 1000:.0f}), small edit "
                f"{small.median * 1000:.0f} ms, copy {floor.median * 1000:.1f} ms, peak {row['peak_process_mb']:.0f} MB")
+    results["segmentation"] = segmentation_benchmark(repeats, warmup)
+    segmentation = results["segmentation"]
+    report(f"fallback segmenter on {segmentation['width']}x{segmentation['height']}: prepare "
+           f"{segmentation['prepare_s']:.2f} s once, then a click {segmentation['click']['median_s'] * 1000:.0f} ms")
     return results
+
+
+def segmentation_benchmark(repeats: int, warmup: int, width: int = 2000, height: int = 1500) -> dict[str, object]:
+    """The weight-free segmenter on a 2000-pixel canvas: its one-time preparation, then one click."""
+    from engine.segmentation.fallback import FallbackSegmenter
+
+    canvas = synthetic_canvas(width, height, seed=1)
+    shape = ellipse(width, height, width * 0.4, height * 0.5, width * 0.12, height * 0.2)
+    canvas[shape] = (canvas[shape] // 3 + np.array([150, 40, 30], np.uint8)).astype(np.uint8)
+    segmenter = FallbackSegmenter()
+    started = time.perf_counter()
+    segmenter.set_image(canvas)
+    prepare = time.perf_counter() - started
+    click = measure(lambda: segmenter.predict([(width * 0.4, height * 0.5)], [1]), torch.device("cpu"), repeats, warmup)
+    return {"width": width, "height": height, "prepare_s": prepare, "click": click.as_dict()}

@@ -22,6 +22,8 @@ def test_bench_json_structure(capsys) -> None:
     assert [(row["width"], row["height"]) for row in results["sizes"]] == [(128, 128), (192, 160)]
     for row in results["sizes"]:
         assert row["edit"]["median_s"] > 0 and row["small_edit"]["median_s"] > 0 and row["peak_process_mb"] > 0
+    segmentation = results["segmentation"]
+    assert segmentation["width"] == 2000 and segmentation["prepare_s"] > 0 and segmentation["click"]["runs"] == 2
 
 
 def test_bench_rejects_bad_sizes(capsys) -> None:
