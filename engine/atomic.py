@@ -1,12 +1,15 @@
 """Atomic file writes: a temporary file in the same folder, flushed, fsynced, then renamed.
 
 A crash, a kill or a full disk during the write leaves any previous file at the path intact and
-no half-written file behind.
+never a half-written file at the path. (A kill can leave the hidden temporary ``.NAME.*.tmp``
+beside it; it is never mistaken for the file.) An existing read-only file is not replaced.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -37,11 +40,30 @@ def _permissions_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _reason(failure: OSError) -> str:
+    if failure.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "the disk is full"
+    return failure.strerror or str(failure)
+
+
+def _check_replaceable(path: Path, error: type[Exception]) -> None:
+    """Renaming over a file ignores its permissions, so refuse a read-only file (or a folder) here."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISDIR(mode):
+        raise error(f"cannot write {path}: it is a folder")
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise error(f"cannot write {path}: the file is read-only")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb", error: type[Exception] = ImageWriteError) -> Iterator[IO]:
     """Context manager giving a file object; on success it replaces ``path`` in one step."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
+    _check_replaceable(path, error)
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except FileNotFoundError:
@@ -49,7 +71,7 @@ def atomic_write(path: str | Path, mode: str = "wb", error: type[Exception] = Im
     except PermissionError:
         raise error(f"cannot write {path}: no permission to write in {directory}") from None
     except OSError as failure:
-        raise error(f"cannot write {path}: {failure.strerror or failure}") from None
+        raise error(f"cannot write {path}: {_reason(failure)}") from None
     try:
         with os.fdopen(descriptor, mode) as handle:
             yield handle
@@ -61,8 +83,7 @@ def atomic_write(path: str | Path, mode: str = "wb", error: type[Exception] = Im
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(failure, OSError):
-            reason = "the disk is full" if failure.errno == 28 else (failure.strerror or str(failure))
-            raise error(f"cannot write {path}: {reason}; any previous file is unchanged") from None
+            raise error(f"cannot write {path}: {_reason(failure)}; any previous file is unchanged") from None
         raise
     _fsync_directory(directory)
 

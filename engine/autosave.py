@@ -1,5 +1,9 @@
 """Autosave and crash recovery: the editor's session is saved in the background after each edit;
-a clean close removes it, so any autosave found at start-up is from a crash or a kill."""
+a clean close removes it, so any autosave found at start-up is from a crash or a kill.
+
+Autosaves are named ``<time>-<pid>.simnet``. One whose process is still running belongs to another
+open editor, not to a crash, and is left alone; so are its temporary files while it writes.
+"""
 from __future__ import annotations
 
 import os
@@ -7,7 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.session import EditSession, load_session, save_session
+from engine.errors import SimNetError
+from engine.session import EditSession, read_manifest, save_session
 
 SUFFIX = ".simnet"
 
@@ -52,18 +57,56 @@ class Recoverable:
     source: str | None
 
 
+def _owner_pid(name: str) -> int | None:
+    """The process id in an autosave's name (``<time>-<pid>.simnet`` or its ``.<...>.tmp``)."""
+    stem = name.lstrip(".").split(SUFFIX)[0]
+    tail = stem.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _running_elsewhere(pid: int | None) -> bool:
+    """True when ``pid`` is another live process (then its autosave belongs to an open editor).
+
+    Our own pid is never "elsewhere": this process removes its earlier autosaves itself, so one
+    with our pid is from a crashed predecessor that had the same pid (common in containers)."""
+    if pid is None or pid == os.getpid() or os.name == "nt":  # os.kill(pid, 0) would kill on Windows
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: it exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries() -> None:
+    """Delete temporary files left by autosaves that were killed mid-write."""
+    for path in autosave_folder().glob(f".*{SUFFIX}.*.tmp"):
+        owner = _owner_pid(path.name)
+        if owner != os.getpid() and not _running_elsewhere(owner):
+            path.unlink(missing_ok=True)
+
+
+def _source(path: Path) -> str | None:
+    try:
+        return read_manifest(path)["image"].get("source")
+    except (SimNetError, KeyError, TypeError, AttributeError):  # an unreadable autosave is still listed
+        return None
+
+
 def find_recoverable(exclude: str | None = None) -> list[Recoverable]:
     """Autosaves left by sessions that did not close cleanly, newest first."""
+    remove_stale_temporaries()
     found = []
     for path in autosave_folder().glob(f"*{SUFFIX}"):
-        if exclude and path.stem == exclude:
+        if (exclude and path.stem == exclude) or _running_elsewhere(_owner_pid(path.name)):
             continue
         try:
-            session = load_session(path)
-            source = str(session.artwork.path) if session.artwork.path else None
-        except Exception:  # noqa: BLE001 - an unreadable autosave is skipped, not fatal
-            source = None
-        found.append(Recoverable(path, path.stat().st_mtime, source))
+            modified = path.stat().st_mtime
+        except OSError:  # removed meanwhile
+            continue
+        found.append(Recoverable(path, modified, _source(path)))
     return sorted(found, key=lambda item: -item.modified)
 
 

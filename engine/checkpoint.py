@@ -1,6 +1,7 @@
 """Reading and writing SIM-Net checkpoints, with clear errors for every way a file can be wrong."""
 from __future__ import annotations
 
+import os
 import pickle
 import zipfile
 from importlib import resources
@@ -28,17 +29,47 @@ def save_checkpoint(path: str | Path, model: SimNet, metadata: dict[str, Any] | 
         torch.save(to_payload(model, metadata, half=half), handle)
 
 
+#: What ``torch.load`` raises on a damaged or foreign file (weights_only refuses arbitrary pickles).
+LOAD_ERRORS = (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, OSError,
+               AttributeError, TypeError, KeyError, IndexError, MemoryError)
+
+
+def _one_line(error: BaseException, limit: int) -> str:
+    """An exception's text on one line (load_state_dict's spans several), at most ``limit`` characters."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _check_archive(path: Path) -> None:
+    """Verify the CRC of every record: torch.load does not, so a flipped byte in the weights would load."""
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            legacy = handle.read(1) == b"\x80"  # a pickle: PyTorch's legacy format, torch.load explains
+        if not legacy:
+            raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file")
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({_one_line(error, 120)})") from None
+    if damaged is not None:
+        raise CheckpointError(f"checkpoint {path} is damaged: {damaged} fails its checksum")
+
+
 def read_payload(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} does not exist")
     if path.is_dir():
         raise CheckpointError(f"checkpoint {path} is a folder, not a file")
+    if not os.access(path, os.R_OK):
+        raise CheckpointError(f"checkpoint {path}: no permission to read it")
+    _check_archive(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, OSError) as error:
-        text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({text[:120]})") from None
+    except LOAD_ERRORS as error:
+        raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({_one_line(error, 120)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{path} is not a SIM-Net Studio checkpoint (for example a plain state dict or a SAM model)")
     version = payload.get("format_version")
@@ -56,9 +87,17 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> SimNet:
     payload = read_payload(path)
     try:
         model = from_payload(payload)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"checkpoint {path} does not match the SIM-Net model: {str(error)[:160]}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise CheckpointError(f"checkpoint {path} does not match the SIM-Net model: {_one_line(error, 240)}") from None
+    _check_finite(model, path)
     return model.to(device).eval()
+
+
+def _check_finite(model: SimNet, path: Path) -> None:
+    """Refuse NaN/Inf weights at load time (they would make every edit fail)."""
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"checkpoint {path} has invalid (NaN or infinite) weights in {name}")
 
 
 def export_checkpoint(source: str | Path, destination: str | Path, metadata: dict[str, Any] | None = None) -> None:

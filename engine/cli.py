@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SimNetError as error:
-        print(f"simnet {args.command}: error: {error}", file=sys.stderr)
+        print(f"simnet {args.command}: error: {' '.join(str(error).split())}", file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:
         print(f"simnet {args.command}: interrupted", file=sys.stderr)

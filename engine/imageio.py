@@ -6,11 +6,15 @@ applied), with their colour profile and EXIF kept for export. Every failure is a
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import stat
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -48,8 +52,65 @@ class Artwork:
 
 
 def max_pixels_from_environment() -> int:
-    value = os.environ.get("SIMNET_MAX_PIXELS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_PIXELS
+    """SIMNET_MAX_PIXELS as a whole number of pixels (``200000000``, ``200_000_000`` or ``2e8``)."""
+    value = os.environ.get("SIMNET_MAX_PIXELS", "").strip().replace("_", "")
+    try:
+        pixels = int(float(value))
+    except (ValueError, OverflowError):
+        return DEFAULT_MAX_PIXELS
+    return pixels if pixels > 0 else DEFAULT_MAX_PIXELS
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f}" if pixels >= 10_000_000 else f"{pixels / 1e6:.3g}"
+
+
+#: Leading bytes of the formats we read, to tell a damaged file of a known kind from a non-image.
+SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
+              b"II+\x00": "TIFF", b"MM\x00+": "TIFF"}
+
+
+def _sniff(head: bytes) -> str | None:
+    """The supported format ``head`` (the file's first bytes) claims to be, if any."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for magic, fmt in SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def _unidentified(path: Path, head: bytes) -> ImageReadError:
+    claimed = _sniff(head)
+    if claimed:
+        return ImageReadError(f"{path} is damaged or truncated (it starts like a {claimed} file but cannot be read)")
+    return ImageReadError(f"{path} is not an image, or its format is not supported; use PNG, JPEG, TIFF or WebP")
+
+
+def _check_header(image: Image.Image, path: Path, limit: int) -> None:
+    """Refuse unsupported formats and images above the pixel limit before any pixel is decoded."""
+    if image.format not in READ_FORMATS:
+        raise ImageReadError(f"{path}: {image.format} images are not supported; use PNG, JPEG, TIFF or WebP")
+    width, height = image.size
+    if width * height > limit:
+        raise ImageReadError(f"{path} is {width}x{height} ({_megapixels(width * height)} megapixels), above the limit "
+                             f"of {_megapixels(limit)} megapixels; raise it with SIMNET_MAX_PIXELS if you trust the file")
+
+
+@contextlib.contextmanager
+def _read_errors(path: Path, head: bytes) -> Iterator[None]:
+    """Turn every way a decoder can fail into one :class:`ImageReadError` naming the file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise _unidentified(path, head) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError,
+            ZeroDivisionError, cv2.error) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ImageReadError(f"{path} is damaged or truncated ({reason[:120]})") from None
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to open this image") from None
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -96,16 +157,60 @@ def _sixteen_bit_colour(data: bytes) -> np.ndarray | None:
     return cv2.cvtColor(decoded, code)
 
 
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1..8); 1 when absent or malformed."""
+    try:
+        value = int(image.getexif().get(EXIF_ORIENTATION, 1) or 1)
+    except (TypeError, ValueError, OSError, SyntaxError, struct.error):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _export_metadata(image: Image.Image) -> tuple[bytes | None, bytes | None]:
+    """(ICC profile, EXIF) to carry over on export; EXIF orientation reset since pixels are upright.
+
+    A CMYK profile does not describe the RGB pixels we return, and unreadable EXIF is dropped."""
+    icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
+    try:
+        exif = image.getexif()
+        if EXIF_ORIENTATION in exif:
+            exif[EXIF_ORIENTATION] = 1
+        exif_bytes = exif.tobytes() if len(exif) else None
+    except (TypeError, ValueError, OSError, SyntaxError, struct.error):
+        exif_bytes = None
+    return icc or None, exif_bytes
+
+
+def _check_file(path: Path) -> None:
+    """Only regular, non-empty files are read (a FIFO or device would block or never end)."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ImageReadError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise ImageReadError(f"{path} is a folder, not an image")
+    if not stat.S_ISREG(status.st_mode):
+        raise ImageReadError(f"{path} is not a regular file")
+    if status.st_size == 0:
+        raise ImageReadError(f"{path} is empty (0 bytes)")
+
+
 def load_image(path: str | Path, max_pixels: int | None = None) -> Artwork:
-    """Decode an artwork. Refuses images above ``max_pixels`` (default: SIMNET_MAX_PIXELS or 120 MP)."""
+    """Decode an artwork. Refuses images above ``max_pixels`` (default: SIMNET_MAX_PIXELS or 120 MP)
+    from the header alone, before reading the rest of the file."""
     path = Path(path)
     limit = max_pixels or max_pixels_from_environment()
-    if not path.exists():
-        raise ImageReadError(f"{path}: no such file")
-    if path.is_dir():
-        raise ImageReadError(f"{path} is a folder, not an image")
+    _check_file(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+            handle.seek(0)
+            with _read_errors(path, head), Image.open(handle) as image:
+                _check_header(image, path, limit)
+            handle.seek(0)
+            data = handle.read()
     except PermissionError:
         raise ImageReadError(f"{path}: no permission to read it") from None
     except OSError as error:
@@ -119,40 +224,20 @@ def decode_image(data: bytes, path: str | Path = "image", max_pixels: int | None
     limit = max_pixels or max_pixels_from_environment()
     if not data:
         raise ImageReadError(f"{path} is empty (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            image = Image.open(io.BytesIO(data))
-            if image.format not in READ_FORMATS:
-                raise ImageReadError(f"{path}: {image.format} images are not supported; use PNG, JPEG, TIFF or WebP")
-            width, height = image.size
-            if width * height > limit:
-                raise ImageReadError(f"{path} is {width}x{height} ({width * height / 1e6:.0f} megapixels), above the "
-                                     f"limit of {limit / 1e6:.0f} megapixels; raise it with SIMNET_MAX_PIXELS if you trust the file")
-            image.load()
-            orientation = int(image.getexif().get(EXIF_ORIENTATION, 1) or 1)
-            pixels = None
-            if image.format in ("PNG", "TIFF") and image.mode in ("RGB", "RGBA"):
-                pixels = _sixteen_bit_colour(data)
-            if pixels is None:
-                pixels = _pil_to_array(ImageOps.exif_transpose(image) if orientation != 1 else image)
-            else:
-                pixels = _orient(pixels, orientation)
-    except ImageReadError:
-        raise
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{path} is not an image, or its format is not supported") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ImageReadError(f"{path} is damaged or truncated ({reason})") from None
-    except MemoryError:
-        raise ImageReadError(f"{path}: not enough memory to open a {width}x{height} image") from None
-    icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
-    exif = image.getexif()
-    if EXIF_ORIENTATION in exif:
-        exif[EXIF_ORIENTATION] = 1
-    return Artwork(pixels=pixels, icc_profile=icc or None, exif=exif.tobytes() if len(exif) else None,
-                   source_format=image.format or "", path=path)
+    with _read_errors(path, data[:16]):
+        image = Image.open(io.BytesIO(data))
+        _check_header(image, path, limit)
+        image.load()
+        orientation = _orientation(image)
+        pixels = None
+        if image.format in ("PNG", "TIFF") and image.mode in ("RGB", "RGBA"):
+            pixels = _sixteen_bit_colour(data)
+        if pixels is None:
+            pixels = _pil_to_array(ImageOps.exif_transpose(image) if orientation != 1 else image)
+        else:
+            pixels = _orient(pixels, orientation)
+    icc, exif = _export_metadata(image)
+    return Artwork(pixels=pixels, icc_profile=icc, exif=exif, source_format=image.format or "", path=path)
 
 
 def output_format(path: str | Path) -> str:
