@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import cv2
 import numpy as np
@@ -28,6 +28,7 @@ from models.deformation import influence_box
 from models.refinement import refine_alignment
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Alignment steps and the resolution they run at; see models/refinement.py.
 DEFAULT_ALIGN_STEPS = 40
@@ -114,15 +115,19 @@ class Manipulator:
                 out = self.model(tensor(source), tensor(target), tensor(exemplar))
         return out
 
-    def _network_with_fallback(self, source, target, exemplar, messages: list[str]):
+    def _with_cpu_fallback(self, stage: Callable[[], T], messages: list[str]) -> T:
+        """Run one GPU stage of an edit; if CUDA runs out of memory, move to the CPU and run it again."""
         try:
-            return self._run_network(source, target, exemplar)
+            return stage()
         except torch.cuda.OutOfMemoryError:
+            if self.device.type != "cuda":
+                raise
             torch.cuda.empty_cache()
-            messages.append("The GPU ran out of memory; this edit ran on the CPU instead.")
+            messages.append("The GPU ran out of memory; SIM-Net switched to the CPU for this and later edits "
+                            "(choose the device again in Settings to retry the GPU).")
             log.warning("CUDA out of memory: falling back to the CPU")
             self.to("cpu")
-            return self._run_network(source, target, exemplar)
+            return stage()
 
     # -- the edit ----------------------------------------------------------------------------
     def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
@@ -170,13 +175,13 @@ class Manipulator:
         check_cancel()
 
         messages: list[str] = []
-        out = self._network_with_fallback(source_work, target_work, exemplar, messages)
+        out = self._with_cpu_fallback(lambda: self._run_network(source_work, target_work, exemplar), messages)
         if not torch.isfinite(out.fused_field).all():
             raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         networked = time.perf_counter()
         check_cancel()
         steps = self.align_steps if align_steps is None else align_steps
-        fused = self._align(out, source, target, (x0, y0, side), steps)
+        fused = self._with_cpu_fallback(lambda: self._align(out, source, target, (x0, y0, side), steps), messages)
         if not torch.isfinite(fused).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         identity = _identity_grid(fused.shape[0], fused.device)
@@ -186,7 +191,8 @@ class Manipulator:
         check_cancel()
 
         box = (max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side))
-        result, warped = self._render(image, source, displacement, (x0, y0, side), box)
+        result, warped = self._with_cpu_fallback(
+            lambda: self._render(image, source, displacement, (x0, y0, side), box), messages)
         rendered = time.perf_counter()
         return EditResult(
             image=result, warped_mask=warped, box=box, displacement=displacement, attention=attention,
@@ -204,7 +210,7 @@ class Manipulator:
             work = mask_to_working(mask, x0, y0, side, size)
             return torch.from_numpy(np.ascontiguousarray(work.transpose(2, 0, 1)))[None].to(self.device)
 
-        detached = type(out)(*(value.clone().float() for value in vars(out).values()))
+        detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
         return refine_alignment(detached, tensor(source), tensor(target), steps=steps)[0]
 
     def _render(self, image: np.ndarray, source: np.ndarray, displacement: np.ndarray,

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from engine.errors import ImageWriteError
-from engine.imageio import load_image, load_mask, save_image
+from engine.imageio import Artwork, load_image, load_mask, save_image
 from engine.manipulator import EditResult, Manipulator
 
 
@@ -17,14 +20,21 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
-def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,
-              target_mask_path: str | Path, output_path: str | Path, *,
-              overwrite_original: bool = False) -> EditResult:
-    """Edit one artwork file and write the result (colour profile and metadata carried over).
+@dataclass
+class EditInputs:
+    """An artwork and its two masks, read and checked, ready for an edit."""
 
-    The output is written to a temporary file and renamed, so a failure leaves no partial file
-    and any previous file at ``output_path`` intact. Writing over the input artwork itself is
-    refused unless ``overwrite_original`` is set.
+    artwork: Artwork
+    source: np.ndarray
+    target: np.ndarray
+    output_path: Path
+
+
+def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mask_path: str | Path,
+                output_path: str | Path, *, overwrite_original: bool = False) -> EditInputs:
+    """Read and check everything an edit needs before any model is loaded, so bad input fails fast.
+
+    Writing over the input artwork itself is refused unless ``overwrite_original`` is set.
     """
     image_path, output_path = Path(image_path), Path(output_path)
     if same_file(image_path, output_path) and not overwrite_original:
@@ -32,8 +42,24 @@ def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path
                               "(or pass --overwrite-original)")
     artwork = load_image(image_path)
     shape = artwork.pixels.shape[:2]
-    source = load_mask(source_mask_path, shape)
-    target = load_mask(target_mask_path, shape)
-    result = manipulator.edit(artwork.pixels, source, target)
-    save_image(output_path, result.image, icc_profile=artwork.icc_profile, exif=artwork.exif)
+    return EditInputs(artwork, load_mask(source_mask_path, shape), load_mask(target_mask_path, shape), output_path)
+
+
+def edit_inputs(manipulator: Manipulator, inputs: EditInputs) -> EditResult:
+    """Edit and write the result (colour profile and metadata carried over).
+
+    The output is written to a temporary file and renamed, so a failure leaves no partial file
+    and any previous file at the output path intact.
+    """
+    result = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target)
+    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)
     return result
+
+
+def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,
+              target_mask_path: str | Path, output_path: str | Path, *,
+              overwrite_original: bool = False) -> EditResult:
+    """Read, edit and write one artwork file (see :func:`read_inputs` and :func:`edit_inputs`)."""
+    inputs = read_inputs(image_path, source_mask_path, target_mask_path, output_path,
+                         overwrite_original=overwrite_original)
+    return edit_inputs(manipulator, inputs)

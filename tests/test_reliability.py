@@ -561,19 +561,24 @@ def test_invalid_values_at_run_time_refuse_the_edit_and_change_nothing(manipulat
     assert not session.steps and not session.dirty
 
 
-def test_gpu_out_of_memory_falls_back_to_the_cpu_and_says_so(manipulator: Manipulator, monkeypatch) -> None:
-    real_run = manipulator._run_network
+@pytest.mark.parametrize("stage", ["_run_network", "_align", "_render"])
+def test_gpu_out_of_memory_falls_back_to_the_cpu_and_says_so(manipulator: Manipulator, monkeypatch,
+                                                              stage: str) -> None:
+    """Whichever GPU stage of an edit runs out of memory, the edit is redone on the CPU."""
+    real_stage = getattr(manipulator, stage)
     calls: list[str] = []
 
     def first_call_runs_out(*args, **kwargs):
+        if not calls:
+            manipulator.device = torch.device("cuda")  # as if this stage had run on a GPU...
+            calls.append("cuda")
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")  # ...and failed
         calls.append(str(manipulator.device))
-        if len(calls) == 1:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real_run(*args, **kwargs)
+        return real_stage(*args, **kwargs)
 
-    monkeypatch.setattr(manipulator, "_run_network", first_call_runs_out)
+    monkeypatch.setattr(manipulator, stage, first_call_runs_out)
     result = manipulator.edit(painting(90, 120), disc(90, 120, 50, 45, 12), disc(90, 120, 58, 45, 12))
-    assert len(calls) == 2 and manipulator.device.type == "cpu"
+    assert calls == ["cuda", "cpu"] and manipulator.device.type == "cpu"
     assert any("ran out of memory" in message and "CPU" in message for message in result.messages)
     assert result.image.shape == (90, 120, 3)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from engine.manipulator import DEFAULT_ALIGN_STEPS, Manipulator
-from engine.pipeline import edit_file
+from engine.pipeline import edit_inputs, read_inputs
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    inputs = read_inputs(args.image, args.source_mask, args.target_mask, args.output,
+                         overwrite_original=args.overwrite_original)
     manipulator = manipulator_from_args(args)
-    result = edit_file(manipulator, args.image, args.source_mask, args.target_mask, args.output,
-                       overwrite_original=args.overwrite_original)
+    result = edit_inputs(manipulator, inputs)
     for message in result.messages:
         print(message)
     x0, y0, x1, y1 = result.box
