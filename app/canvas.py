@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
 
 REGION_COLOUR = QColor(40, 200, 90)
 TARGET_COLOUR = QColor(235, 60, 60)
+REGION_ALPHA = 70  # the fills' opacity (of 255): the painting stays readable under them
+TARGET_ALPHA = 110
 HANDLE_SIZE = 10.0
 
 
@@ -47,6 +49,35 @@ class ImageOverlayItem(QGraphicsItem):
         painter.drawImage(rect, self.image, rect)
 
 
+class OutlineItem(QGraphicsPathItem):
+    """A mask outline in its colour over a dark halo, so it reads on light and dark paint alike."""
+
+    def __init__(self, colour: QColor, dashed: bool = False) -> None:
+        super().__init__()
+        pen = QPen(colour, 2, Qt.CustomDashLine if dashed else Qt.SolidLine)
+        if dashed:
+            pen.setDashPattern([4, 3])
+        pen.setCosmetic(True)
+        pen.setCapStyle(Qt.FlatCap)
+        self.setPen(pen)
+        self._halo = QPen(QColor(0, 0, 0, 160), 4, pen.style(), Qt.FlatCap)
+        if dashed:  # the same dashes (dash lengths count in pen widths): what lies beneath shows in the gaps
+            self._halo.setDashPattern([length * 2 / 4 for length in pen.dashPattern()])
+        self._halo.setCosmetic(True)
+
+    def boundingRect(self) -> QRectF:
+        # Cosmetic pens are drawn in screen pixels: leave room for the halo even when zoomed far out.
+        return self.path().boundingRect().adjusted(-40, -40, 40, 40)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setBrush(Qt.NoBrush)
+        painter.setPen(self._halo)
+        painter.drawPath(self.path())
+        painter.setPen(self.pen())
+        painter.drawPath(self.path())
+
+
 class CanvasView(QGraphicsView):
     point_clicked = Signal(float, float, bool)  # x, y, positive
     box_dragged = Signal(float, float, float, float)
@@ -71,21 +102,19 @@ class CanvasView(QGraphicsView):
         self.preview_item.setTransformationMode(Qt.SmoothTransformation)
         self.region_item = ImageOverlayItem(QImage())
         self.region_item.setZValue(2)
-        self.region_outline = QGraphicsPathItem()
-        self.region_outline.setZValue(3)
+        # Above the target's outline: where the two coincide (a fresh selection) the line is red and green.
+        self.region_outline = OutlineItem(REGION_COLOUR.lighter(120), dashed=True)
+        self.region_outline.setZValue(5.5)
         self.target_item = ImageOverlayItem(QImage())
         self.target_item.setZValue(4)
-        self.target_outline = QGraphicsPathItem()
+        self.target_outline = OutlineItem(TARGET_COLOUR)
         self.target_outline.setZValue(5)
-        for item, colour in ((self.region_outline, REGION_COLOUR), (self.target_outline, TARGET_COLOUR)):
-            pen = QPen(colour.darker(110), 2)
-            pen.setCosmetic(True)
-            item.setPen(pen)
         self.rubber_band = QGraphicsRectItem()
         self.rubber_band.setZValue(6)
-        band_pen = QPen(QColor(255, 255, 255), 1, Qt.DashLine)
+        band_pen = QPen(QColor(255, 255, 255), 1.5, Qt.DashLine)
         band_pen.setCosmetic(True)
         self.rubber_band.setPen(band_pen)
+        self.rubber_band.setBrush(QBrush(QColor(40, 200, 90, 45)))  # readable on light paint too
         self.rubber_band.hide()
         self.brush_cursor = QGraphicsEllipseItem()
         self.brush_cursor.setZValue(8)
@@ -93,6 +122,11 @@ class CanvasView(QGraphicsView):
         cursor_pen.setCosmetic(True)
         self.brush_cursor.setPen(cursor_pen)
         self.brush_cursor.hide()
+        # The inner ring shows the hardness: the part of the brush whose edge is kept as painted.
+        self.brush_core = QGraphicsEllipseItem(self.brush_cursor)
+        core_pen = QPen(QColor(255, 255, 255, 150), 1, Qt.DotLine)
+        core_pen.setCosmetic(True)
+        self.brush_core.setPen(core_pen)
         self.handles = QGraphicsPathItem()
         self.handles.setZValue(7)
         handle_pen = QPen(QColor(255, 255, 255), 1)
@@ -107,6 +141,7 @@ class CanvasView(QGraphicsView):
         self.brush_size = 40.0
         self.brush_hardness = 1.0
         self.showing_original = False
+        self._hidden_while_original: list[QGraphicsItem] = []
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._press: QPointF | None = None
@@ -118,20 +153,40 @@ class CanvasView(QGraphicsView):
 
     # -- content -----------------------------------------------------------------------------------
     def set_image(self, image: QImage, *, fit: bool = False) -> None:
-        self.image_item.setPixmap(QPixmap.fromImage(image))
+        if self.showing_original:  # a new result while the original is held: show it on release
+            self._saved_pixmap = QPixmap.fromImage(image)
+        else:
+            self.image_item.setPixmap(QPixmap.fromImage(image))
         self.scene().setSceneRect(QRectF(0, 0, image.width(), image.height()))
         self.preview_item.hide()
         if fit:
             self.fit()
 
-    def set_preview(self, image: QImage | None) -> None:
-        """A reduced-resolution preview shown over the canvas (scaled to the full size)."""
+    def set_fills_visible(self, visible: bool) -> None:
+        """Show or hide the translucent mask fills; the outlines stay (to look at a preview or a result)."""
+        for item in (self.region_item, self.target_item):
+            item.setOpacity(1.0 if visible else 0.0)
+
+    def set_preview(self, image: QImage | None, box: tuple[int, int, int, int] | None = None) -> None:
+        """A reduced-resolution preview shown over the canvas, scaled to the full size. Only ``box``
+        (x0, y0, x1, y1 in the preview's pixels: the part the edit changes) is shown, so the rest of
+        the canvas stays sharp. While it is shown the mask fills are hidden: the outlines remain."""
+        self.set_fills_visible(image is None)
         if image is None:
             self.preview_item.hide()
+            if self.preview_item in self._hidden_while_original:
+                self._hidden_while_original.remove(self.preview_item)
             return
         full = self.scene().sceneRect()
-        self.preview_item.setPixmap(QPixmap.fromImage(image))
-        self.preview_item.setTransform(QTransform.fromScale(full.width() / image.width(), full.height() / image.height()))
+        scale_x, scale_y = full.width() / image.width(), full.height() / image.height()
+        x0, y0, x1, y1 = box if box is not None else (0, 0, image.width(), image.height())
+        self.preview_item.setPixmap(QPixmap.fromImage(image.copy(x0, y0, x1 - x0, y1 - y0)))
+        self.preview_item.setPos(x0 * scale_x, y0 * scale_y)
+        self.preview_item.setTransform(QTransform.fromScale(scale_x, scale_y))
+        if self.showing_original:  # shown when the original is let go
+            if self.preview_item not in self._hidden_while_original:
+                self._hidden_while_original.append(self.preview_item)
+            return
         self.preview_item.show()
 
     def set_region_overlay(self, overlay: QImage, outline: QPainterPath) -> None:
@@ -147,14 +202,23 @@ class CanvasView(QGraphicsView):
         self._update_handles()
 
     def show_original(self, original: QImage | None) -> None:
-        """Before/after: while ``original`` is given, it replaces the canvas image."""
-        self.showing_original = original is not None
+        """Before/after: while ``original`` is given, it replaces the canvas image, and the preview
+        and the mask overlays are hidden; ``None`` puts everything back."""
         if original is not None:
-            self._saved_pixmap = self.image_item.pixmap()
+            if not self.showing_original:
+                self._saved_pixmap = self.image_item.pixmap()
+                self._hidden_while_original = [item for item in (self.preview_item, self.region_item, self.region_outline,
+                                                                 self.target_item, self.target_outline, self.handles)
+                                               if item.isVisible()]
             self.image_item.setPixmap(QPixmap.fromImage(original))
-            self.preview_item.hide()
-        elif hasattr(self, "_saved_pixmap"):
+            for item in self._hidden_while_original:
+                item.hide()
+        elif self.showing_original:
             self.image_item.setPixmap(self._saved_pixmap)
+            for item in self._hidden_while_original:
+                item.show()
+            self._hidden_while_original = []
+        self.showing_original = original is not None
 
     # -- zoom and pan ------------------------------------------------------------------------------
     @property
@@ -164,15 +228,19 @@ class CanvasView(QGraphicsView):
     def fit(self) -> None:
         if not self.scene().sceneRect().isEmpty():
             self.fitInView(self.scene().sceneRect(), Qt.KeepAspectRatio)
-            self.zoom_changed.emit(self.zoom)
+            self._zoomed()
 
     def actual_size(self) -> None:
         self.setTransform(QTransform())
-        self.zoom_changed.emit(1.0)
+        self._zoomed()
 
     def zoom_by(self, factor: float) -> None:
         new_zoom = min(64.0, max(0.01, self.zoom * factor))
         self.scale(new_zoom / self.zoom, new_zoom / self.zoom)
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        self._update_handles()  # handles keep their size on screen
         self.zoom_changed.emit(self.zoom)
 
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt naming
@@ -195,6 +263,9 @@ class CanvasView(QGraphicsView):
     def _place_brush_cursor(self, centre: QPointF) -> None:
         radius = self.brush_size / 2
         self.brush_cursor.setRect(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius))
+        core = radius * self.brush_hardness
+        self.brush_core.setRect(QRectF(centre.x() - core, centre.y() - core, 2 * core, 2 * core))
+        self.brush_core.setVisible(self.brush_hardness < 1.0)
 
     def _paint_segment(self, start: QPointF, end: QPointF) -> None:
         overlay = self.target_item.image
@@ -205,7 +276,7 @@ class CanvasView(QGraphicsView):
         if self.tool is Tool.ERASER:
             painter.setCompositionMode(QPainter.CompositionMode_Clear)
         colour = QColor(TARGET_COLOUR)
-        colour.setAlpha(120)
+        colour.setAlpha(TARGET_ALPHA)
         pen = QPen(colour, self.brush_size, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
         painter.setPen(pen)
         if start == end:

@@ -1,7 +1,8 @@
 """Side-by-side compare: the original and the current result, zoomed and panned together."""
 from __future__ import annotations
 
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 
@@ -9,8 +10,10 @@ class _SyncedView(QGraphicsView):
     def __init__(self, image: QImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
-        self.scene().addPixmap(QPixmap.fromImage(image))
+        self.pixmap_item = self.scene().addPixmap(QPixmap.fromImage(image))
+        self.pixmap_item.setTransformationMode(Qt.SmoothTransformation)
         self.setDragMode(QGraphicsView.ScrollHandDrag)
+        self.setBackgroundBrush(QBrush(QColor(48, 48, 52)))  # as the editor's canvas
         self.partner: _SyncedView | None = None
 
     def wheelEvent(self, event) -> None:  # noqa: N802
@@ -32,15 +35,20 @@ class CompareDialog(QDialog):
             first.verticalScrollBar().valueChanged.connect(second.verticalScrollBar().setValue)
         layout = QVBoxLayout(self)
         labels = QHBoxLayout()
-        labels.addWidget(QLabel("Original"))
-        labels.addWidget(QLabel("Result"))
+        labels.addWidget(QLabel("<b>Original</b>"))
+        labels.addWidget(QLabel("<b>Result</b> (the wheel zooms both, dragging pans both)"))
         views = QHBoxLayout()
         views.addWidget(self.left)
         views.addWidget(self.right)
         layout.addLayout(labels)
         layout.addLayout(views)
 
+    def set_images(self, original: QImage, result: QImage) -> None:
+        """Show a new result (after Apply, Undo or a history jump) without losing the zoom."""
+        self.left.pixmap_item.setPixmap(QPixmap.fromImage(original))
+        self.right.pixmap_item.setPixmap(QPixmap.fromImage(result))
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         for view in (self.left, self.right):
-            view.fitInView(view.sceneRect(), 1)
+            view.fitInView(view.sceneRect(), Qt.KeepAspectRatio)

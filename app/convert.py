@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, qRgba
 
 
 def to_display_rgb(image: np.ndarray) -> np.ndarray:
@@ -24,18 +24,20 @@ def array_to_qimage(image: np.ndarray) -> QImage:
 
 
 def mask_to_overlay(mask: np.ndarray, rgba: tuple[int, int, int, int]) -> QImage:
-    """A translucent colour where the mask is set, transparent elsewhere (ARGB32 premultiplied-safe)."""
+    """A translucent colour where the mask is set, transparent elsewhere (ARGB32 premultiplied, paintable).
+
+    The mask's bytes become a two-colour palette image that Qt expands: no per-pixel work in
+    Python, which keeps selection and strokes quick on 8K canvases."""
     height, width = mask.shape
-    overlay = np.zeros((height, width, 4), np.uint8)
-    overlay[mask] = rgba
-    return QImage(overlay.data, width, height, 4 * width, QImage.Format_RGBA8888).copy().convertToFormat(
-        QImage.Format_ARGB32_Premultiplied)
+    data = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    palette = QImage(data.data, width, height, width, QImage.Format_Indexed8)
+    palette.setColorTable([qRgba(0, 0, 0, 0), qRgba(*rgba)])
+    return palette.convertToFormat(QImage.Format_ARGB32_Premultiplied)
 
 
 def overlay_to_mask(overlay: QImage) -> np.ndarray:
     """The set pixels (alpha > 0) of a painted overlay."""
-    image = overlay.convertToFormat(QImage.Format_RGBA8888)
-    width, height = image.width(), image.height()
-    buffer = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
-    rows = buffer.reshape(height, image.bytesPerLine())[:, : width * 4].reshape(height, width, 4)
-    return rows[..., 3] > 0
+    alpha = overlay.convertToFormat(QImage.Format_Alpha8)
+    width, height = alpha.width(), alpha.height()
+    buffer = np.frombuffer(alpha.constBits(), np.uint8, count=alpha.sizeInBytes())
+    return buffer.reshape(height, alpha.bytesPerLine())[:, :width] > 0

@@ -17,6 +17,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("file", nargs="?", help="an artwork or a .simnet session to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window, save a capture and exit")
     parser.add_argument("--size", default="1280x820", help="window size for --screenshot (WxH)")
+    parser.add_argument("--checkpoint", metavar="PT", help="a SIM-Net checkpoint to use instead of the shipped one")
     return parser.parse_args(argv)
 
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SIM-Net Studio")
     app.setOrganizationName("SIM-Net Studio")
-    window = MainWindow()
+    window = MainWindow(checkpoint=args.checkpoint)
     if args.screenshot:
         width, height = (int(v) for v in args.size.lower().split("x"))
         window.resize(width, height)

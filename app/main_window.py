@@ -5,17 +5,18 @@ autosaves); their results come back to the GUI thread through :class:`GuiThreadB
 """
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPainterPath
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSlider,
-                               QToolBar, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QSizePolicy, QSlider, QToolBar)
 
 from app.bridge import GuiThreadBridge
-from app.canvas import REGION_COLOUR, TARGET_COLOUR, CanvasView, Tool
+from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, CanvasView, Tool
 from app.convert import array_to_qimage, mask_to_overlay, overlay_to_mask
 from app.history_panel import HistoryPanel
 from app.settings import Settings, SettingsDialog
@@ -25,8 +26,9 @@ from engine.imageio import load_image, save_image, save_mask
 # Imported here, on the GUI thread at start-up, not on a worker at the first Apply: importing the
 # engine's torch code holds the interpreter lock for hundreds of milliseconds and would freeze the UI.
 from engine.manipulator import Manipulator
-from engine.masks import grow, bounding_box, mask_centroid, outline_polygons, region_affine, transform_mask
-from engine.session import EditSession, MaskHistory, load_session, save_session, snapshot
+from engine.masks import (bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, subtract,
+                          transform_mask, union)
+from engine.session import EditSession, MaskHistory, load_session, make_step, save_session, snapshot
 from engine.worker import Worker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
@@ -35,9 +37,10 @@ EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.
 PREVIEW_SIDE = 640
 PREVIEW_DELAY_MS = 350
 AUTOSAVE_DELAY_MS = 3000
-FIRST_RUN_HINT = ("Click a region to select it (right-click or Alt-click removes), or drag a box. Then reshape the red "
-                  "mask with the Brush [B], Eraser [E] or Transform [T] tools and press Apply (Ctrl+Return). "
-                  "Hold \\ to see the original.")
+FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
+                  "box. Then reshape the red mask with the Brush [B], Eraser [E] or Transform [T] tools and press "
+                  "Apply (Ctrl+Return). Hold \\ to see the original.")
+EXPORT_SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WebP": ".webp"}
 
 
 def _outline_path(mask: np.ndarray) -> QPainterPath:
@@ -59,9 +62,12 @@ class MainWindow(QMainWindow):
     preview_shown = Signal()
     selection_changed = Signal()
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, checkpoint: str | Path | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
+        #: A SIM-Net checkpoint to use instead of the shipped one (``simnet-editor --checkpoint``).
+        self.checkpoint = checkpoint
+        self.model_error: str | None = None
         self.setWindowTitle("SIM-Net Studio")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
@@ -71,15 +77,20 @@ class MainWindow(QMainWindow):
         self.autosave_worker = Worker("simnet-autosave")
         self._manipulator = None
         self._manipulator_key: tuple | None = None
+        self._manipulator_lock = threading.Lock()
         self._segmenter = None
         self._segmenter_key: str | None = None
         self.session: EditSession | None = None
         self.session_path: Path | None = None
         self.session_id = autosave.new_session_id()
         self.region = np.zeros((0, 0), bool)
-        self.points: list[tuple[float, float]] = []
-        self.labels: list[int] = []
-        self.mask_history = MaskHistory()
+        self.segmenter_name = ""
+        self.mask_history = MaskHistory()  # the target mask before each stroke, transform or selection change
+        self.region_history = MaskHistory()  # the region before each selection change ("region" steps)
+        self._pending_prompts: list[tuple] = []  # clicks and boxes the segmenter has not answered yet
+        self._selection_generation = 0  # bumped whenever the image under the selection changes
+        self._stroke_before: np.ndarray | None = None
+        self._selection_from_edit = False  # the region came from Apply/Undo: the next click starts a new one
         self.undo_kinds: list[str] = []
         self.redo_kinds: list[str] = []
         self.applying = False
@@ -105,11 +116,12 @@ class MainWindow(QMainWindow):
         self.canvas.point_clicked.connect(self.on_point)
         self.canvas.box_dragged.connect(self.on_box)
         self.canvas.stroke_started.connect(self.on_stroke_started)
-        self.canvas.stroke_finished.connect(self.on_mask_changed)
+        self.canvas.stroke_finished.connect(self.on_stroke_finished)
         self.canvas.transform_finished.connect(self.on_transform)
         self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
         self.history.step_chosen.connect(self.go_to_step)
         self.set_tool(Tool.SELECT)
+        self._brush_from_sliders()
         self._update_actions()
 
     # -- construction ------------------------------------------------------------------------------
@@ -117,7 +129,10 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
-        action.setToolTip(tip or text.replace("&", ""))
+        tooltip = tip or text.replace("&", "").rstrip("…")
+        if not action.shortcut().isEmpty():
+            tooltip += f" ({action.shortcut().toString(QKeySequence.NativeText)})"
+        action.setToolTip(tooltip)
         action.setStatusTip(tip)
         action.setCheckable(checkable)
         action.triggered.connect(slot)
@@ -132,7 +147,7 @@ class MainWindow(QMainWindow):
         self.save_as_action = a("Save Session &As…", self.save_as, QKeySequence.SaveAs, "Save the session to a new file")
         self.export_action = a("&Export Image…", self.export_image, QKeySequence("Ctrl+E"), "Export the result at full resolution")
         self.export_masks_action = a("Export &Masks…", self.export_masks, None, "Export the region and target masks as PNG")
-        self.quit_action = a("&Quit", self.close, QKeySequence.Quit)
+        self.quit_action = a("&Quit", self.close, QKeySequence("Ctrl+Q"))
         self.undo_action = a("&Undo", self.undo, QKeySequence.Undo, "Undo the last stroke or edit")
         self.redo_action = a("&Redo", self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "Redo")
         self.clear_action = a("&Clear Selection", self.clear_selection, QKeySequence("Esc"), "Forget the selected region")
@@ -140,17 +155,18 @@ class MainWindow(QMainWindow):
         self.apply_action = a("&Apply", self.apply_edit, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
                               "Reshape the region at full resolution")
         self.cancel_action = a("Ca&ncel", self.cancel_edit, QKeySequence("Ctrl+."), "Cancel the running edit")
-        self.settings_action = a("&Settings…", self.edit_settings, QKeySequence.Preferences, "SAM checkpoint and device")
+        self.settings_action = a("&Settings…", self.edit_settings, QKeySequence("Ctrl+,"), "SAM checkpoint and device")
         self.fit_action = a("&Fit to Window", self.canvas.fit, QKeySequence("Ctrl+0"))
         self.actual_action = a("&Actual Size (100 %)", self.canvas.actual_size, QKeySequence("Ctrl+1"))
-        self.zoom_in_action = a("Zoom &In", lambda: self.canvas.zoom_by(1.25), QKeySequence.ZoomIn)
+        self.zoom_in_action = a("Zoom &In", lambda: self.canvas.zoom_by(1.25), [QKeySequence(QKeySequence.ZoomIn), QKeySequence("Ctrl+=")])
         self.zoom_out_action = a("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.ZoomOut)
         self.compare_action = a("Side-by-side &Compare", self.toggle_compare, QKeySequence("Ctrl+K"),
                                 "Show the original beside the result", checkable=True)
         self.tool_actions = {
             Tool.SELECT: a("Se&lect", lambda: self.set_tool(Tool.SELECT), QKeySequence("S"),
-                           "Click to select a region (right/Alt-click subtracts), drag for a box", True),
-            Tool.BRUSH: a("&Brush", lambda: self.set_tool(Tool.BRUSH), QKeySequence("B"), "Paint the new shape ([ and ] size)", True),
+                           "Click a region to add it to the selection (right/Alt-click removes), or drag a box", True),
+            Tool.BRUSH: a("&Brush", lambda: self.set_tool(Tool.BRUSH), QKeySequence("B"),
+                          "Paint the new shape ([ and ] change the size)", True),
             Tool.ERASER: a("&Eraser", lambda: self.set_tool(Tool.ERASER), QKeySequence("E"), "Erase from the new shape", True),
             Tool.TRANSFORM: a("&Transform", lambda: self.set_tool(Tool.TRANSFORM), QKeySequence("T"),
                               "Move (drag inside), scale (corners) or rotate (top knob) the new shape", True),
@@ -194,7 +210,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(QLabel(" Hardness "))
         self.hardness_slider = QSlider(Qt.Horizontal, minimum=5, maximum=100, value=100)
         self.hardness_slider.setFixedWidth(80)
-        self.hardness_slider.setToolTip("Brush edge: 100 % is a hard edge, lower is anti-aliased")
+        self.hardness_slider.setToolTip("Brush hardness: 100 % paints exactly the brush's footprint; lower values "
+                                        "smooth the outline of each stroke")
         bar.addWidget(self.hardness_slider)
         for slider in (self.size_slider, self.hardness_slider):
             slider.valueChanged.connect(self._brush_from_sliders)
@@ -205,19 +222,29 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         self.message_label = QLabel("Open an artwork to begin (File ▸ Open, or drop a file here).")
+        # A long message must never widen the window: it is cut off instead (the tooltip has all of it).
+        self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.progress = QProgressBar(maximumWidth=160, minimum=0, maximum=0)
         self.progress.hide()
         self.device_label = QLabel(f"Device: {self.settings.device}")
+        self.device_label.setToolTip("Where SIM-Net runs (Edit ▸ Settings)")
         self.timing_label = QLabel("")
+        self.timing_label.setToolTip("How long the last Apply took")
+        self.apply_clock = QTimer(self, interval=500)
+        self.apply_clock.timeout.connect(self._show_apply_time)
+        self._apply_started = 0.0
         self.zoom_label = QLabel("")
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.timing_label)
+        self.segment_label = QLabel("")
+        status.addPermanentWidget(self.segment_label)
         status.addPermanentWidget(self.device_label)
         status.addPermanentWidget(self.zoom_label)
 
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)
+        self.message_label.setToolTip(text)  # the whole text, should a narrow window cut it off
 
     def _update_actions(self) -> None:
         has_image = self.session is not None
@@ -295,16 +322,14 @@ class MainWindow(QMainWindow):
         self.edit_worker.cancel_all()
         self.session, self.session_path = session, path
         self.session_id = autosave.new_session_id()
-        self.region = np.zeros(session.shape, bool)
-        self.points, self.labels = [], []
         self.mask_history.clear()
-        self.undo_kinds, self.redo_kinds = [], []
+        self.region_history.clear()
         self.undo_kinds = ["edit"] * session.position
         self.redo_kinds = ["edit"] * (len(session.steps) - session.position)
         self.canvas.set_image(array_to_qimage(session.current), fit=True)
-        self._set_region(self.region)
-        self._set_target(self.region)
+        self._drop_selection()
         self.history.show_session(session)
+        self._update_compare()
         self.prepare_segmenter()
         self.warm_up_model()
         self._update_actions()
@@ -356,9 +381,11 @@ class MainWindow(QMainWindow):
             if self.session.artwork.path:
                 artwork_path = self.session.artwork.path
                 suggested = str(artwork_path.with_name(f"{artwork_path.stem}_edited{artwork_path.suffix}"))
-            path, _ = QFileDialog.getSaveFileName(self, "Export image", suggested, EXPORT_FILTER)
+            path, chosen = QFileDialog.getSaveFileName(self, "Export image", suggested, EXPORT_FILTER)
             if not path:
                 return False
+            if not Path(path).suffix:
+                path += EXPORT_SUFFIXES.get(chosen.split(" ")[0], ".png")
         target = Path(path)
         if self._is_original(target) and self.isVisible():
             answer = QMessageBox.warning(self, "Overwrite the original?",
@@ -380,6 +407,9 @@ class MainWindow(QMainWindow):
 
     def export_masks(self) -> None:
         if self.session is None:
+            return
+        if not self.region.any():
+            self._error("Nothing to export", "select a region first")
             return
         folder = QFileDialog.getExistingDirectory(self, "Export masks to folder", self.settings.last_folder)
         if not folder:
@@ -412,14 +442,14 @@ class MainWindow(QMainWindow):
 
     def _set_region(self, mask: np.ndarray) -> None:
         self.region = mask
-        self.canvas.set_region_overlay(mask_to_overlay(mask, _colour(REGION_COLOUR, 90)), _outline_path(mask))
+        self.canvas.set_region_overlay(mask_to_overlay(mask, _colour(REGION_COLOUR, REGION_ALPHA)), _outline_path(mask))
         self.selection_changed.emit()
 
     def _set_target(self, mask: np.ndarray) -> None:
         centre = mask_centroid(mask)
         box = bounding_box(mask)
         rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
-        self.canvas.set_target_overlay(mask_to_overlay(mask, _colour(TARGET_COLOUR, 120)), _outline_path(mask),
+        self.canvas.set_target_overlay(mask_to_overlay(mask, _colour(TARGET_COLOUR, TARGET_ALPHA)), _outline_path(mask),
                                        QPointF(*centre) if centre else None, rect)
 
     def set_tool(self, tool: Tool) -> None:
@@ -428,23 +458,50 @@ class MainWindow(QMainWindow):
             action.setChecked(kind is tool)
 
     def change_brush(self, factor: float) -> None:
-        self.size_slider.setValue(max(1, min(500, round(self.size_slider.value() * factor))))
+        value = self.size_slider.value()
+        new = round(value * factor)
+        if new == value:  # small brushes still change by one pixel
+            new = value + (1 if factor > 1 else -1)
+        self.size_slider.setValue(max(1, min(500, new)))
 
     def _brush_from_sliders(self) -> None:
         self.canvas.set_brush(float(self.size_slider.value()), self.hardness_slider.value() / 100.0)
 
-    def clear_selection(self) -> None:
-        if self.session is None:
-            return
-        self.points, self.labels = [], []
+    def _forget_mask_history(self) -> None:
+        """Stroke and selection steps only make sense on the image they were made on."""
+        self.mask_history.clear()
+        self.region_history.clear()
+        self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
+        self.redo_kinds = [kind for kind in self.redo_kinds if kind == "edit"]
+
+    def _record_region_change(self) -> None:
+        """Make the coming selection change undoable (it replaces the region and the target mask)."""
+        self.region_history.push(self.region)
+        self.mask_history.push(self.target_mask())
+        self.undo_kinds.append("region")
+        self.redo_kinds = []
+
+    def _drop_selection(self) -> None:
+        """Forget the selection without recording it (a new image, or a move through the history)."""
+        self._pending_prompts = []
+        self._selection_generation += 1
+        self._selection_from_edit = False
+        self.segment_worker.cancel_all()
         empty = np.zeros(self.session.shape, bool)
         self._set_region(empty)
         self._set_target(empty)
         self.canvas.set_preview(None)
-        self.mask_history.clear()
-        self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
-        self.redo_kinds = [kind for kind in self.redo_kinds if kind == "edit"]
+
+    def clear_selection(self) -> None:
+        if self.session is None:
+            return
+        self._pending_prompts = []
+        self._selection_generation += 1
+        if self.region.any() or self.target_mask().any():
+            self._record_region_change()
+        self._drop_selection()
         self._update_actions()
+        self.show_message("Selection cleared (Ctrl+Z brings it back).")
 
     def reset_shape(self) -> None:
         if self.session is None or not self.region.any():
@@ -462,13 +519,29 @@ class MainWindow(QMainWindow):
     def on_stroke_started(self) -> None:
         if self.session is None:
             return
-        self._record_mask_change()
+        self._stroke_before = self.target_mask()
+        self.mask_history.push(self._stroke_before)
+        self.undo_kinds.append("mask")
+        self.redo_kinds = []
+        self._update_actions()
+
+    def on_stroke_finished(self) -> None:
+        """A soft brush (hardness below 100 %) smooths the outline of what the stroke changed."""
+        if self.session is None:
+            return
+        hardness = self.hardness_slider.value() / 100.0
+        before, self._stroke_before = self._stroke_before, None
+        if hardness < 1.0 and before is not None:
+            radius = (1.0 - hardness) * self.size_slider.value() / 4.0
+            self._set_target(soften_stroke(before, self.target_mask(), radius))
+        self.on_mask_changed()
 
     def on_mask_changed(self) -> None:
         """After a stroke or transform: refresh the outline and schedule a preview."""
         if self.session is None:
             return
         self._set_target(self.target_mask())
+        self.canvas.set_preview(None)  # stale now; the new one follows shortly
         self.preview_timer.start()
         self._update_actions()
 
@@ -491,79 +564,149 @@ class MainWindow(QMainWindow):
             self._segmenter_key = key
         return self._segmenter
 
-    def prepare_segmenter(self) -> None:
-        """Compute the segmenter's per-image preparation in the background (SAM embedding)."""
+    def prepare_segmenter(self, announce: bool = True) -> None:
+        """Compute the segmenter's per-image preparation in the background (SAM embedding); with
+        ``announce`` its progress and readiness are shown in the status bar."""
         if self.session is None:
             return
         image = self.session.current
-        progress = self.bridge.wrap(lambda fraction, message: self.show_message(f"Preparing selection: {message}"))
+        progress = self.bridge.wrap(lambda fraction, message: announce and self.show_message(
+            f"Preparing selection: {message}"))
 
         def run(token):
             segmenter = self._get_segmenter()
             segmenter.set_image(image, progress)
             return segmenter.name
 
-        self.segment_worker.submit(run, on_done=self.bridge.wrap(lambda name: self.show_message(f"Ready ({name}).")),
+        def ready(name: str) -> None:
+            self.segmenter_name = name
+            self.segment_label.setText(f"Select: {name.split(' (')[0]}")
+            self.segment_label.setToolTip(f"Segmenter: {name} (Edit ▸ Settings picks a SAM checkpoint)")
+            if announce:
+                self.show_message("Ready — click a region to select it, or drag a box around it.")
+
+        self.segment_worker.submit(run, on_done=self.bridge.wrap(ready),
                                    on_error=self.bridge.wrap(lambda error: self._error("Selection is unavailable", error)),
                                    supersede=True)
 
-    def _run_segmentation(self, box=None) -> None:
+    def _run_segmentation(self, mode: str, point: tuple[float, float] | None = None,
+                          box: tuple[float, float, float, float] | None = None) -> None:
+        """Ask the segmenter for the part under a click or in a box; ``mode`` "add" joins it to the
+        region, "subtract" removes it. Clicks made while one is being answered are queued, not lost."""
         if self.session is None:
             return
-        image, points, labels = self.session.current, list(self.points), list(self.labels)
+        self._pending_prompts.append((mode, point, box))
+        image, prompts, generation = self.session.current, list(self._pending_prompts), self._selection_generation
 
         def run(token):
             segmenter = self._get_segmenter()
             segmenter.set_image(image)
-            return segmenter.predict(points, labels, box).best
+            answers = []
+            for prompt in prompts:
+                if token.cancelled:
+                    break
+                _, at, rect = prompt
+                try:
+                    answers.append((prompt, segmenter.predict([at] if at else [], [1] if at else [], rect).best))
+                except SimNetError as error:
+                    answers.append((prompt, error))
+            return answers
 
-        def done(mask: np.ndarray) -> None:
-            self._set_region(mask)
-            self.mask_history.clear()
-            self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
-            self._set_target(mask.copy())
+        def done(answers: list) -> None:
+            if generation != self._selection_generation or self.session is None:
+                return
+            answered = [prompt for prompt, _ in answers]
+            self._pending_prompts = [p for p in self._pending_prompts if all(p is not q for q in answered)]
+            region, problems = self.region, []
+            for (mode_, _, _), mask in answers:
+                if isinstance(mask, BaseException):
+                    problems.append(str(mask))
+                elif mask.shape == region.shape:
+                    if mode_ == "add":
+                        # After an Apply the region is the edit's result; a click starts a new selection.
+                        region = mask if self._selection_from_edit else union(region, mask)
+                    else:
+                        region = subtract(region, mask)
+                    self._selection_from_edit = False
+            if problems:
+                self.last_error = problems[-1]
+            if np.array_equal(region, self.region):
+                self.show_message(f"Nothing changed: {problems[-1]}" if problems else "The selection did not change.")
+                return
+            self._record_region_change()
+            self._set_region(region)
+            self._set_target(region.copy())
             self.canvas.set_preview(None)
             self._update_actions()
-            self.show_message(f"Region: {int(mask.sum())} pixels. Reshape it with Brush, Eraser or Transform, then Apply.")
+            self.show_message(f"Region selected ({int(region.sum()):,} px). Reshape the red mask (Brush, Eraser, "
+                              "Transform), then Apply.")
 
         def failed(error: BaseException) -> None:
-            if points:
-                self.points.pop()
-                self.labels.pop()
+            self._pending_prompts = []
             self._error("Selection failed", error)
 
         self.segment_worker.submit(run, on_done=self.bridge.wrap(done), on_error=self.bridge.wrap(failed))
 
     def on_point(self, x: float, y: float, positive: bool) -> None:
+        """Left click: add the part under the pointer; right or Alt click inside the region: remove it."""
         if self.session is None:
             return
         height, width = self.session.shape
         if not (0 <= x < width and 0 <= y < height):
             return
-        if not positive and not self.points:
+        if not positive and not self.region[int(y), int(x)]:
+            self.show_message("Right-click (or Alt-click) inside the green region to remove that part of it.")
             return
-        self.points.append((x, y))
-        self.labels.append(1 if positive else 0)
-        self._run_segmentation()
+        self._run_segmentation("add" if positive else "subtract", point=(x, y))
 
     def on_box(self, x0: float, y0: float, x1: float, y1: float) -> None:
         if self.session is not None:
-            self._run_segmentation((x0, y0, x1, y1))
+            self._run_segmentation("add", box=(x0, y0, x1, y1))
 
     # -- edits -------------------------------------------------------------------------------------
     def _get_manipulator(self) -> Manipulator:
-        key = (self.settings.device,)
-        if self._manipulator is None or self._manipulator_key != key:
-            self._manipulator = Manipulator(device=self.settings.device)
-            self._manipulator_key = key
-        return self._manipulator
+        """The loaded model; one load at a time, whichever thread asks first (the others wait for it)."""
+        key = (self.settings.device, str(self.checkpoint or ""))
+        with self._manipulator_lock:
+            if self._manipulator is None or self._manipulator_key != key:
+                self._manipulator = None
+                self._manipulator = Manipulator(self.checkpoint, device=self.settings.device)
+                self._manipulator_key = key
+            return self._manipulator
 
     def warm_up_model(self) -> None:
         """Load the SIM-Net model on the edit worker now, so the first preview or Apply need not wait."""
         def failed(error: BaseException) -> None:
-            self.show_message(f"The SIM-Net model could not be loaded: {error}")
+            # Kept in the status bar (the segmenter's "Ready" must not hide it): Apply cannot work.
+            self.model_error = str(error)
+            self.device_label.setText("⚠ SIM-Net model not loaded")
+            self.device_label.setStyleSheet("color: #c0392b")
+            self.device_label.setToolTip(self.model_error)
+            self._error("The SIM-Net model could not be loaded", error)
 
-        self.edit_worker.submit(lambda token: self._get_manipulator(), on_error=self.bridge.wrap(failed))
+        def loaded(manipulator: Manipulator) -> None:
+            self.model_error = None
+            self.device_label.setStyleSheet("")
+            self.device_label.setToolTip("Where SIM-Net runs (Edit ▸ Settings)")
+            self._show_device(manipulator)
+
+        def load(token) -> Manipulator:
+            manipulator = self._get_manipulator()
+            manipulator.warm_up()
+            return manipulator
+
+        self.edit_worker.submit(load, on_done=self.bridge.wrap(loaded), on_error=self.bridge.wrap(failed))
+
+    def _show_device(self, manipulator: Manipulator | None) -> None:
+        device = str(manipulator.device) if manipulator is not None else self.settings.device
+        if self.settings.device == "auto" and manipulator is not None:
+            device += " (auto)"
+        self.device_label.setText(f"Device: {device}")
+
+    def _show_apply_time(self) -> None:
+        if self.applying:
+            self.show_message(f"Applying the edit at full resolution… {time.perf_counter() - self._apply_started:.0f} s "
+                              "(Ctrl+. cancels)")
 
     def request_preview(self) -> None:
         if self.session is None or self.applying or not self.region.any():
@@ -578,9 +721,11 @@ class MainWindow(QMainWindow):
             return self._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token)
 
         def done(result) -> None:
-            if not self.applying:
-                self.canvas.set_preview(array_to_qimage(result.image))
-                self.preview_shown.emit()
+            if self.applying or not result.changed:
+                return
+            self.canvas.set_preview(array_to_qimage(result.image), result.box)
+            self.show_message("Preview (reduced resolution). Apply (Ctrl+Return) makes it at full resolution.")
+            self.preview_shown.emit()
 
         self.edit_worker.submit(run, on_done=self.bridge.wrap(done),
                                 on_error=self.bridge.wrap(lambda error: self.show_message(f"Preview failed: {error}")))
@@ -596,35 +741,43 @@ class MainWindow(QMainWindow):
         image, source = self.session.current, self.region.copy()
         self.applying = True
         self.progress.show()
-        self.show_message("Applying the edit at full resolution…")
+        self.show_message("Applying the edit at full resolution… (Ctrl+. cancels)")
         self._update_actions()
-        started = time.perf_counter()
+        started = self._apply_started = time.perf_counter()
+        self.apply_clock.start()
 
         def run(token):
-            return self._get_manipulator().edit(image, source, target, cancel=token)
+            result = self._get_manipulator().edit(image, source, target, cancel=token)
+            # The history step (compressing the changed area) is made here too, off the GUI thread.
+            step = make_step(image, result.image, source, target, "Reshape", result.timings) if result.changed else None
+            return result, step
 
-        def done(result) -> None:
+        def done(outcome) -> None:
+            result, step = outcome
             self._finish_apply()
-            if not result.changed:
+            if step is None:
                 self.show_message("The new shape equals the region: nothing to do.")
                 return
-            self.session.apply_edit(result.image, source, target, label="Reshape", timings=result.timings)
+            self.session.push_step(step, result.image)
+            self._forget_mask_history()
             self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"] + ["edit"]
             self.redo_kinds = []
-            self.mask_history.clear()
             self._show_current()
+            self._drop_selection()
             self._set_region(result.warped_mask)
             self._set_target(result.warped_mask.copy())
-            self.points, self.labels = [], []
+            self._selection_from_edit = True
+            self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
             self.last_timings = dict(result.timings, wall=time.perf_counter() - started)
-            self.timing_label.setText(f"Last edit {result.timings['total']:.2f} s")
-            device = self._manipulator.device if self._manipulator else self.settings.device
-            self.device_label.setText(f"Device: {device}")
+            self.timing_label.setText(f"Last edit {result.timings.get('total', self.last_timings['wall']):.2f} s")
+            self.timing_label.setToolTip("The last Apply, in seconds:\n" + "\n".join(
+                f"{name}: {seconds:.3f}" for name, seconds in self.last_timings.items()))
+            self._show_device(self._manipulator)
             for message in result.messages:
                 QMessageBox.information(self, "Edit", message) if self.isVisible() else self.show_message(message)
-            self.show_message("Edit applied. Reshape again, or undo with Ctrl+Z.")
+            self.show_message("Edit applied. Reshape it again, click elsewhere for a new edit, or undo (Ctrl+Z).")
             self.autosave_timer.start()
-            self.prepare_segmenter()
+            self.prepare_segmenter(announce=False)
             self.edit_applied.emit()
 
         def failed(error: BaseException) -> None:
@@ -640,6 +793,7 @@ class MainWindow(QMainWindow):
 
     def _finish_apply(self) -> None:
         self.applying = False
+        self.apply_clock.stop()
         self.progress.hide()
         self.canvas.set_preview(None)
         self._update_actions()
@@ -650,21 +804,32 @@ class MainWindow(QMainWindow):
     def _show_current(self) -> None:
         self.canvas.set_image(array_to_qimage(self.session.current))
         self.history.show_session(self.session)
+        self._update_compare()
         self._update_actions()
 
     # -- history -----------------------------------------------------------------------------------
+    def _step_masks(self, kind: str, restore) -> None:
+        """Undo or redo a "mask" step (the target mask) or a "region" step (the selection and the target)."""
+        target = restore(self.mask_history, self.target_mask())
+        if kind == "region":
+            region = restore(self.region_history, self.region)
+            if region is not None:
+                self._set_region(region)
+        if target is not None:
+            self._set_target(target)
+        self.canvas.set_preview(None)
+        self.preview_timer.start()
+
     def undo(self) -> None:
         if not self.undo_kinds or self.applying:
             return
         kind = self.undo_kinds.pop()
-        if kind == "mask":
-            restored = self.mask_history.undo(self.target_mask())
-            if restored is not None:
-                self._set_target(restored)
-                self.preview_timer.start()
-        else:
+        if kind == "edit":
             self.session.undo()
-            self._after_history_move()
+            # Back to the image before the edit, with the masks that made it: adjust and apply again.
+            self._after_history_move(self.session.step_masks(self.session.position))
+        else:
+            self._step_masks(kind, lambda history, current: history.undo(current))
         self.redo_kinds.append(kind)
         self._update_actions()
 
@@ -672,27 +837,25 @@ class MainWindow(QMainWindow):
         if not self.redo_kinds or self.applying:
             return
         kind = self.redo_kinds.pop()
-        if kind == "mask":
-            restored = self.mask_history.redo(self.target_mask())
-            if restored is not None:
-                self._set_target(restored)
-                self.preview_timer.start()
-        else:
+        if kind == "edit":
             self.session.redo()
             self._after_history_move()
+        else:
+            self._step_masks(kind, lambda history, current: history.redo(current))
         self.undo_kinds.append(kind)
         self._update_actions()
 
-    def _after_history_move(self) -> None:
-        self.mask_history.clear()
-        self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
-        self.redo_kinds = [kind for kind in self.redo_kinds if kind == "edit"]
+    def _after_history_move(self, masks: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """The image changed under the selection: forget it, or show ``masks`` (region, target)."""
+        self._forget_mask_history()
         self._show_current()
-        empty = np.zeros(self.session.shape, bool)
-        self._set_region(empty)
-        self._set_target(empty)
-        self.points, self.labels = [], []
-        self.prepare_segmenter()
+        self._drop_selection()
+        if masks is not None:
+            self._set_region(masks[0])
+            self._set_target(masks[1])
+            self._selection_from_edit = True
+            self.show_message("Edit undone: its region and new shape are selected again (Esc clears them).")
+        self.prepare_segmenter(announce=False)
         self.autosave_timer.start()
 
     def go_to_step(self, position: int) -> None:
@@ -702,19 +865,42 @@ class MainWindow(QMainWindow):
         self.undo_kinds = ["edit"] * position
         self.redo_kinds = ["edit"] * (len(self.session.steps) - position)
         self._after_history_move()
+        total = len(self.session.steps)
+        self.show_message(("The original artwork" if position == 0 else f"After edit {position} of {total}")
+                          + (": later edits stay in the history until a new edit is applied." if position < total else "."))
 
     # -- compare, autosave, settings ---------------------------------------------------------------
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        if event.key() == Qt.Key_Backslash and not event.isAutoRepeat() and self.session is not None:
-            self.canvas.show_original(array_to_qimage(self.session.original))
+        if event.key() == Qt.Key_Backslash and self.session is not None:
+            if not event.isAutoRepeat():
+                self.show_before(True)
+            return
+        if event.key() == Qt.Key_Space and not self.canvas.hasFocus():
+            self.canvas.keyPressEvent(event)  # space-drag pans wherever the keyboard focus is
             return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:  # noqa: N802
-        if event.key() == Qt.Key_Backslash and not event.isAutoRepeat() and self.session is not None:
-            self.canvas.show_original(None)
+        if event.key() == Qt.Key_Backslash and self.session is not None:
+            if not event.isAutoRepeat():
+                self.show_before(False)
+            return
+        if event.key() == Qt.Key_Space and not self.canvas.hasFocus():
+            self.canvas.keyReleaseEvent(event)
             return
         super().keyReleaseEvent(event)
+
+    def show_before(self, on: bool) -> None:
+        """While \\ is held: the original artwork, without overlays; released: the current state."""
+        if self.session is None:
+            return
+        self.canvas.show_original(array_to_qimage(self.session.original) if on else None)
+        self.show_message("Showing the original (release \\ to see the result)." if on else "")
+
+    def _update_compare(self) -> None:
+        dialog = getattr(self, "compare_dialog", None)
+        if dialog is not None and dialog.isVisible() and self.session is not None:
+            dialog.set_images(array_to_qimage(self.session.original), array_to_qimage(self.session.current))
 
     def toggle_compare(self, on: bool) -> None:
         if self.session is None:
@@ -722,6 +908,8 @@ class MainWindow(QMainWindow):
         from app.compare import CompareDialog
 
         if on:
+            if getattr(self, "compare_dialog", None) is not None:
+                self.compare_dialog.close()
             self.compare_dialog = CompareDialog(array_to_qimage(self.session.original),
                                                 array_to_qimage(self.session.current), self)
             self.compare_dialog.finished.connect(lambda _: self.compare_action.setChecked(False))
@@ -755,8 +943,10 @@ class MainWindow(QMainWindow):
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
-            self.device_label.setText(f"Device: {self.settings.device}")
+            self._show_device(None)
             self.prepare_segmenter()
+            if self.session is not None:
+                self.warm_up_model()
 
     def about(self) -> None:
         QMessageBox.about(self, "About SIM-Net Studio",

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QPushButton, QWidget)
 
 DEVICES = ("auto", "cuda", "cpu")
+DEVICE_LABELS = {"auto": "Auto (CUDA when available, else CPU)", "cuda": "CUDA (GPU)", "cpu": "CPU"}
 
 
 class Settings:
@@ -53,14 +54,16 @@ class SettingsDialog(QDialog):
         self.sam_path = QLineEdit(settings.sam_checkpoint)
         self.sam_path.setPlaceholderText("none: the built-in fallback segmenter is used")
         self.sam_path.setToolTip("A Segment Anything checkpoint (vit_b, vit_l or vit_h .pth)")
+        self.sam_path.setMinimumWidth(380)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.sam_path)
         row.addWidget(browse)
         self.device = QComboBox()
-        self.device.addItems(DEVICES)
-        self.device.setCurrentText(settings.device)
+        for value in DEVICES:
+            self.device.addItem(DEVICE_LABELS[value], value)
+        self.device.setCurrentIndex(DEVICES.index(settings.device))
         self.device.setToolTip("Where SIM-Net and SAM run: auto picks CUDA when present")
         form = QFormLayout(self)
         form.addRow("SAM checkpoint", row)
@@ -77,5 +80,5 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         self.settings.sam_checkpoint = self.sam_path.text().strip()
-        self.settings.device = self.device.currentText()
+        self.settings.device = self.device.currentData()
         super().accept()

@@ -96,6 +96,17 @@ class Manipulator:
         self.align_steps = align_steps
         self.align_size = max(align_size, self.working_size)
 
+    def warm_up(self) -> None:
+        """Run one tiny edit so that torch's one-time set-up (kernel selection, lazy imports) happens now.
+
+        The first edit otherwise pays it, holding the interpreter lock for a few hundred milliseconds
+        at a time, which a GUI thread running beside it would feel as a freeze.
+        """
+        ys, xs = np.mgrid[0:48, 0:48]
+        image = ((xs * 5 + ys * 3) % 256).astype(np.uint8)[..., None].repeat(3, axis=2)
+        source = (xs - 20) ** 2 + (ys - 24) ** 2 < 64
+        self.edit(image, source, (xs - 26) ** 2 + (ys - 22) ** 2 < 81)
+
     def to(self, device: str) -> "Manipulator":
         """Move the model (e.g. to the CPU after CUDA ran out of memory)."""
         self.device = resolve_device(device)

@@ -113,3 +113,27 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     from models.deformation import mask_bbox
 
     return mask_bbox(mask)
+
+
+def soften_stroke(before: np.ndarray, after: np.ndarray, radius: float) -> np.ndarray:
+    """A brush stroke with a soft edge: near the pixels the stroke changed (``before`` -> ``after``),
+    the boundary of ``after`` is smoothed by ``radius`` pixels; everywhere else ``after`` is kept.
+
+    Masks are binary, so a soft brush cannot paint half-selected pixels; instead it rounds off
+    the stroke's outline (a ragged hand-drawn edge becomes smooth). Only the stroke's bounding
+    box is processed, so this stays cheap on 8K canvases.
+    """
+    if radius <= 0:
+        return after.copy()
+    box = bounding_box(np.logical_xor(before, after))
+    if box is None:
+        return after.copy()
+    height, width = after.shape
+    pad = int(np.ceil(3 * radius)) + 2
+    x0, y0 = max(0, box[0] - pad), max(0, box[1] - pad)
+    x1, y1 = min(width, box[2] + pad), min(height, box[3] + pad)
+    crop_before, crop_after = before[y0:y1, x0:x1], after[y0:y1, x0:x1]
+    near = grow(np.logical_xor(crop_before, crop_after), int(np.ceil(2 * radius)))
+    result = after.copy()
+    result[y0:y1, x0:x1] = np.where(near, smooth_boundary(crop_after, radius), crop_after)
+    return result

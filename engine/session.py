@@ -81,6 +81,27 @@ class Step:
         return len(self.before) + len(self.after) + len(self.source_mask) + len(self.target_mask) + self.thumbnail.nbytes
 
 
+def make_step(current: np.ndarray, result: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray,
+              label: str = "Reshape", timings: dict[str, float] | None = None) -> Step | None:
+    """The history step that turns ``current`` into ``result``: its changed area before and after,
+    compressed, with its masks and a thumbnail; None when nothing changed.
+
+    Pure and thread-safe, so the editor makes it on its worker thread (tens of milliseconds on a
+    large canvas) and the GUI thread only appends it with :meth:`EditSession.push_step`.
+    """
+    if result.shape != current.shape or result.dtype != current.dtype:
+        raise SessionError("the edit result does not match the image's size or type")
+    if np.shape(source_mask) != current.shape[:2] or np.shape(target_mask) != current.shape[:2]:
+        raise SessionError("the edit's masks do not match the image's size")
+    box = changed_box(current, result)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    return Step(label=label, box=box, before=_pack(current[y0:y1, x0:x1]), after=_pack(result[y0:y1, x0:x1]),
+                source_mask=_pack(np.packbits(source_mask)), target_mask=_pack(np.packbits(target_mask)),
+                thumbnail=thumbnail(result), timings=dict(timings or {}))
+
+
 class EditSession:
     """Original artwork, current image and the history between them."""
 
@@ -104,23 +125,21 @@ class EditSession:
     def apply_edit(self, result: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray,
                    label: str = "Reshape", timings: dict[str, float] | None = None) -> Step | None:
         """Make ``result`` the current image, as a new step (redo history beyond it is dropped)."""
+        step = make_step(self.current, result, source_mask, target_mask, label, timings)
+        if step is not None:
+            self.push_step(step, result.copy())
+        return step
+
+    def push_step(self, step: Step, result: np.ndarray) -> None:
+        """Append a step made by :func:`make_step` from the current image; ``result`` becomes the
+        current image as it is (not copied: the caller hands it over)."""
         if result.shape != self.current.shape or result.dtype != self.current.dtype:
             raise SessionError("the edit result does not match the image's size or type")
-        if np.shape(source_mask) != self.shape or np.shape(target_mask) != self.shape:
-            raise SessionError("the edit's masks do not match the image's size")
-        box = changed_box(self.current, result)
-        if box is None:
-            return None
-        x0, y0, x1, y1 = box
-        step = Step(label=label, box=box, before=_pack(self.current[y0:y1, x0:x1]), after=_pack(result[y0:y1, x0:x1]),
-                    source_mask=_pack(np.packbits(source_mask)), target_mask=_pack(np.packbits(target_mask)),
-                    thumbnail=thumbnail(result), timings=dict(timings or {}))
         del self.steps[self.position:]
         self.steps.append(step)
         self.position = len(self.steps)
-        self.current = result.copy()
+        self.current = result
         self.dirty = True
-        return step
 
     def _put(self, step: Step, which: str) -> None:
         x0, y0, x1, y1 = step.box

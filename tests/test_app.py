@@ -163,7 +163,8 @@ def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, 
     path = tmp_path / "large.png"
     save_image(path, painting(900, 1200))
     assert window.open_image(path)
-    qtbot.waitUntil(lambda: not window.segment_worker.busy, timeout=30000)
+    # The model loads and warms up in the background once the image is open (the first Apply need not wait).
+    qtbot.waitUntil(lambda: not window.segment_worker.busy and not window.edit_worker.busy, timeout=60000)
     ys, xs = np.mgrid[0:900, 0:1200]
     region = (xs - 480) ** 2 + (ys - 450) ** 2 < 160**2
     window._set_region(region)
