@@ -59,6 +59,8 @@ def test_box_and_negative_points() -> None:
     assert iou(segmenter.predict(box=box).best, shape) >= 0.85
     clicked = segmenter.predict([(xs.mean(), ys.mean()), (10, 10)], [1, 0]).best
     assert not clicked[10, 10] and iou(clicked, shape) >= 0.85
+    both = segmenter.predict([(xs.mean(), ys.mean())], [1], box=box).best  # a click and a box together
+    assert iou(both, shape) >= 0.85
 
 
 def test_fallback_prepares_once_per_image() -> None:

@@ -86,12 +86,11 @@ class FallbackSegmenter:
         height, width = initial.shape
         state = np.full((height, width), cv2.GC_PR_BGD, np.uint8)
         if box_small is not None:
+            # GrabCut's own convention: outside the box is background, inside probably the region;
+            # clicks then pin pixels either way and the cut settles the rest.
             x0, y0, x1, y1 = box_small
             state[:] = cv2.GC_BGD
-            state[y0:y1, x0:x1] = cv2.GC_PR_BGD
-            state[y0:y1, x0:x1][initial[y0:y1, x0:x1]] = cv2.GC_PR_FGD
-            if not initial.any():
-                state[y0:y1, x0:x1] = cv2.GC_PR_FGD
+            state[y0:y1, x0:x1] = cv2.GC_PR_FGD
         else:
             # The similar region is blurred inwards by the texture window: let the cut decide a
             # band around it, where the background colour model is what excludes pixels.
