@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.canvas import Tool
 from app.main_window import MainWindow
+from dialogs import answer_message_boxes
 from engine.imageio import load_image, save_image
 
 
@@ -26,18 +27,7 @@ def isolated_settings(tmp_path: Path, monkeypatch) -> None:
 @pytest.fixture(autouse=True)
 def dialogs(monkeypatch) -> list[tuple[str, str]]:
     """Modal message boxes answer at once (Cancel/No) and are recorded instead of blocking the test."""
-    shown: list[tuple[str, str]] = []
-
-    def answer(kind: str, reply):
-        def box(parent, title, text, *args, **kwargs):
-            shown.append((kind, text))
-            return reply
-        return box
-
-    monkeypatch.setattr(QMessageBox, "warning", answer("warning", QMessageBox.Cancel))
-    monkeypatch.setattr(QMessageBox, "question", answer("question", QMessageBox.No))
-    monkeypatch.setattr(QMessageBox, "information", answer("information", QMessageBox.Ok))
-    return shown
+    return answer_message_boxes(monkeypatch, warning=QMessageBox.Cancel, question=QMessageBox.No)
 
 
 def painting(height: int, width: int) -> np.ndarray:

@@ -297,6 +297,8 @@ from engine.manipulator import EditResult
 class Instant:
     # Stands in for SIM-Net: inverts the region, so the test needs no model.
     device = "cpu"
+    def warm_up(self):
+        pass
     def edit(self, image, source, target, **options):
         result = image.copy()
         result[source] = 255 - result[source]
@@ -392,21 +394,12 @@ def editor(qtbot, tmp_path: Path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
     from app.main_window import MainWindow
+    from dialogs import answer_message_boxes
 
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("SIMNET_STATE_DIR", str(tmp_path / "state"))
-    shown: list[tuple[str, str]] = []
-
-    def record(kind: str, reply):
-        def box(parent, title, text, *args, **kwargs):
-            shown.append((kind, text))
-            return reply
-        return box
-
-    monkeypatch.setattr(QMessageBox, "warning", record("warning", QMessageBox.Ok))
-    monkeypatch.setattr(QMessageBox, "question", record("question", QMessageBox.Discard))
-    monkeypatch.setattr(QMessageBox, "information", record("information", QMessageBox.Ok))
+    shown = answer_message_boxes(monkeypatch, warning=QMessageBox.Ok, question=QMessageBox.Discard)
     window = MainWindow()
     qtbot.addWidget(window)
     monkeypatch.setattr(window, "warm_up_model", lambda: None)  # these tests never run the model
