@@ -35,6 +35,8 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
 SESSION_FILTER = "SIM-Net sessions (*.simnet)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
 PREVIEW_SIDE = 640
+#: Fewer test-time alignment steps for the quick preview than for Apply (engine default).
+PREVIEW_ALIGN_STEPS = 12
 PREVIEW_DELAY_MS = 350
 AUTOSAVE_DELAY_MS = 3000
 FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
@@ -718,7 +720,8 @@ class MainWindow(QMainWindow):
         image, source = self.session.current, self.region.copy()
 
         def run(token):
-            return self._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token)
+            return self._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token,
+                                                align_steps=PREVIEW_ALIGN_STEPS)
 
         def done(result) -> None:
             if self.applying or not result.changed:
