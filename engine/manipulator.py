@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Alignment steps and the resolution they run at; see models/refinement.py.
-DEFAULT_ALIGN_STEPS = 40
+DEFAULT_ALIGN_STEPS = 60
 DEFAULT_ALIGN_SIZE = 128
 
 class EditCancelled(Exception):
