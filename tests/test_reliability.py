@@ -7,7 +7,7 @@
   the original bit for bit;
 - damaged or NaN checkpoints, NaN/Inf at run time and GPU out-of-memory are explained or handled;
 - masks that are empty, full, of another size, anti-aliased, in several parts or leaving the
-  canvas behave as documented in docs/RELIABILITY.md;
+  canvas behave as documented in the README ("What happens when...");
 - the ``simnet`` command prints one line and exits non-zero for bad inputs, writing nothing.
 """
 from __future__ import annotations
