@@ -497,8 +497,6 @@ class MainWindow(QMainWindow):
     def clear_selection(self) -> None:
         if self.session is None:
             return
-        self._pending_prompts = []
-        self._selection_generation += 1
         if self.region.any() or self.target_mask().any():
             self._record_region_change()
         self._drop_selection()
@@ -512,8 +510,9 @@ class MainWindow(QMainWindow):
         self._set_target(self.region.copy())
         self.on_mask_changed()
 
-    def _record_mask_change(self) -> None:
-        self.mask_history.push(self.target_mask())
+    def _record_mask_change(self, before: np.ndarray | None = None) -> None:
+        """Make the coming change of the target mask undoable (``before``: the mask now, if at hand)."""
+        self.mask_history.push(self.target_mask() if before is None else before)
         self.undo_kinds.append("mask")
         self.redo_kinds = []
         self._update_actions()
@@ -522,10 +521,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         self._stroke_before = self.target_mask()
-        self.mask_history.push(self._stroke_before)
-        self.undo_kinds.append("mask")
-        self.redo_kinds = []
-        self._update_actions()
+        self._record_mask_change(self._stroke_before)
 
     def on_stroke_finished(self) -> None:
         """A soft brush (hardness below 100 %) smooths the outline of what the stroke changed."""

@@ -25,6 +25,7 @@ from engine.masks import check_mask
 from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
 from models.crops import image_to_working, mask_to_working
 from models.deformation import influence_box
+from models.keypoints import coordinate_grid
 from models.refinement import refine_alignment
 
 log = logging.getLogger(__name__)
@@ -114,10 +115,12 @@ class Manipulator:
         return self
 
     # -- the network -------------------------------------------------------------------------
-    def _run_network(self, source: np.ndarray, target: np.ndarray, exemplar: np.ndarray):
-        def tensor(array: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
+    def _batch(self, array: np.ndarray) -> torch.Tensor:
+        """An (S, S, C) working-resolution array as a (1, C, S, S) tensor on the model's device."""
+        return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
 
+    def _run_network(self, source: np.ndarray, target: np.ndarray, exemplar: np.ndarray):
+        tensor = self._batch
         with torch.inference_mode():
             if self.device.type == "cuda":
                 with torch.autocast("cuda", dtype=torch.float16):
@@ -195,7 +198,7 @@ class Manipulator:
         fused = self._with_cpu_fallback(lambda: self._align(out, source, target, (x0, y0, side), steps), messages)
         if not torch.isfinite(fused).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
-        identity = _identity_grid(fused.shape[0], fused.device)
+        identity = coordinate_grid(fused.shape[0], fused.device)
         displacement = ((fused - identity) * (side / 2.0)).cpu().numpy()  # pixels at full resolution
         attention = out.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
@@ -217,12 +220,9 @@ class Manipulator:
         x0, y0, side = square
         size = min(self.align_size, max(self.working_size, side))
 
-        def tensor(mask: np.ndarray) -> torch.Tensor:
-            work = mask_to_working(mask, x0, y0, side, size)
-            return torch.from_numpy(np.ascontiguousarray(work.transpose(2, 0, 1)))[None].to(self.device)
-
         detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
-        return refine_alignment(detached, tensor(source), tensor(target), steps=steps)[0]
+        return refine_alignment(detached, self._batch(mask_to_working(source, x0, y0, side, size)),
+                                self._batch(mask_to_working(target, x0, y0, side, size)), steps=steps)[0]
 
     def _render(self, image: np.ndarray, source: np.ndarray, displacement: np.ndarray,
                 square: tuple[int, int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -240,9 +240,3 @@ class Manipulator:
         warped[by0:by1, bx0:bx1][moved] = mask_patch[moved]
         return result, warped
 
-
-def _identity_grid(size: int, device: torch.device) -> torch.Tensor:
-    """The grid_sample grid (S, S, 2) that samples every pixel at its own centre."""
-    coords = (torch.arange(size, device=device, dtype=torch.float32) * 2 + 1) / size - 1
-    grid_y, grid_x = torch.meshgrid(coords, coords, indexing="ij")
-    return torch.stack([grid_x, grid_y], dim=-1)

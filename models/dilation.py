@@ -16,14 +16,22 @@ from models.deformation import fade_weight
 from models.keypoints import coordinate_grid
 
 
+def local_affine_parameters(source_keypoints: torch.Tensor, source_jacobians: torch.Tensor,
+                            target_keypoints: torch.Tensor, target_jacobians: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each keypoint's backward affine w^k(z) = L_k z + b_k, Eqs. 1-2 expanded: (B, K, 2, 2), (B, K, 2)."""
+    linear = source_jacobians @ torch.linalg.inv(target_jacobians)
+    offset = source_keypoints - (linear @ target_keypoints[..., None])[..., 0]
+    return linear, offset
+
+
 def local_affine_fields(source_keypoints: torch.Tensor, source_jacobians: torch.Tensor,
                         target_keypoints: torch.Tensor, target_jacobians: torch.Tensor, size: int) -> torch.Tensor:
     """K backward warp fields (B, K, S, S, 2), each exact near its own keypoint (Eqs. 1-2)."""
-    linear = source_jacobians @ torch.linalg.inv(target_jacobians)  # (B, K, 2, 2)
+    linear, _ = local_affine_parameters(source_keypoints, source_jacobians, target_keypoints, target_jacobians)
     grid = coordinate_grid(size, source_keypoints.device, source_keypoints.dtype)  # (S, S, 2)
-    offsets = grid[None, None] - target_keypoints[:, :, None, None, :]  # (B, K, S, S, 2)
-    moved = torch.einsum("bkij,bkhwj->bkhwi", linear, offsets)
-    return source_keypoints[:, :, None, None, :] + moved
+    offsets = grid[None, None] - target_keypoints[:, :, None, None, :]  # (B, K, S, S, 2): z - p_k^x
+    return source_keypoints[:, :, None, None, :] + torch.einsum("bkij,bkhwj->bkhwi", linear, offsets)
 
 
 def influence_envelope(source_mask: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.dilation import warp
+from models.dilation import local_affine_parameters, warp
 from models.keypoints import coordinate_grid
 from models.simnet import SimNetOutput
 
@@ -37,15 +37,8 @@ def _resize_maps(maps: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(maps, size=(size, size), mode="bilinear", align_corners=False)
 
 
-def local_affine_parameters(out: SimNetOutput) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each keypoint's backward affine w^k(z) = L_k z + b_k (Eq. 1-2 expanded): (B,K,2,2), (B,K,2)."""
-    linear = out.source_jacobians @ torch.linalg.inv(out.target_jacobians)
-    offset = out.source_keypoints - (linear @ out.target_keypoints[..., None])[..., 0]
-    return linear, offset
-
-
 def refine_alignment(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torch.Tensor, steps: int = 40,
-                     learning_rate: float = 4e-3, coarse_sigma: float = 2.0, rigidity: float = 0.0) -> torch.Tensor:
+                     coarse_sigma: float = 2.0, rigidity: float = 0.0) -> torch.Tensor:
     """The fused backward field (B, R, R, 2) at the masks' resolution R, after ``steps`` of alignment.
 
     ``source_mask`` and ``target_mask`` are (B, 1, R, R) coverages of the same square crop the
@@ -56,7 +49,8 @@ def refine_alignment(out: SimNetOutput, source_mask: torch.Tensor, target_mask: 
     size = source_mask.shape[-1]
     device, dtype = source_mask.device, torch.float32
     with torch.no_grad():
-        linear, offset = (value.float() for value in local_affine_parameters(out))
+        linear, offset = (value.float() for value in local_affine_parameters(
+            out.source_keypoints, out.source_jacobians, out.target_keypoints, out.target_jacobians))
         attention = _resize_maps(out.attention.float(), size)
         attention = attention / attention.sum(dim=1, keepdim=True).clamp_min(1e-6)
         grid = coordinate_grid(size, device, dtype)

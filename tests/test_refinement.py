@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import torch
 
-from models.dilation import influence_envelope, local_affine_fields, warp, warp_each, with_identity
+from models.dilation import influence_envelope, local_affine_fields, local_affine_parameters, warp, warp_each, with_identity
 from models.keypoints import coordinate_grid
 from models.losses import soft_iou
-from models.refinement import local_affine_parameters, refine_alignment
+from models.refinement import refine_alignment
 from models.simnet import SimNet, SimNetConfig, SimNetOutput
 from models.texture_guidance import fuse_fields
 
@@ -43,7 +43,8 @@ def test_zero_steps_give_the_networks_own_field() -> None:
 def test_local_affine_parameters_are_equation_one_expanded() -> None:
     torch.manual_seed(1)
     out = SimNet(TINY)(disc(32, -0.2, 0.0, 0.4), disc(32, 0.2, 0.1, 0.35), torch.rand(1, 3, 32, 32))
-    linear, offset = local_affine_parameters(out)
+    linear, offset = local_affine_parameters(out.source_keypoints, out.source_jacobians, out.target_keypoints,
+                                             out.target_jacobians)
     grid = coordinate_grid(32)
     rebuilt = torch.einsum("bkij,hwj->bkhwi", linear, grid) + offset[:, :, None, None, :]
     torch.testing.assert_close(rebuilt, out.warp_fields[:, 1:], atol=1e-4, rtol=0)
