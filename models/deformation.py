@@ -37,6 +37,9 @@ class SyntheticEdit:
     source_mask: np.ndarray
     target_mask: np.ndarray
     kind: EditKind
+    #: The edit's affine part as a 2x3 backward matrix (target -> source pixel coordinates), before
+    #: the fade; the non-rigid and brush kinds add a displacement no affine explains.
+    affine_backward: np.ndarray | None = None
 
 
 def region_size(mask: np.ndarray) -> float:
@@ -174,19 +177,21 @@ def make_synthetic_edit(source_mask: np.ndarray, rng: np.random.Generator, kind:
     inverse = np.linalg.inv(linear)
     grid = identity_map(height, width).astype(np.float64)
     # Backward affine: target z came from centre + inverse (z - centre - translation).
-    affine_backward = (grid - centre - translation) @ inverse.T + centre
+    affine_matrix = np.hstack([inverse, (centre - inverse @ (centre + translation))[:, None]])
+    affine_backward = grid @ affine_matrix[:, :2].T + affine_matrix[:, 2]
     displacement = (affine_backward - grid).astype(np.float32)
     if kind == "nonrigid":
         amplitude = rng.uniform(0.08, 0.16) * size * strength
         displacement += amplitude * _smooth_noise(rng, height, width, wavelength=0.45 * size)
     elif kind == "brush":
         displacement += _brush_field(rng, source_mask, size) * strength
-    # Fade around the source region and its affine image, so the whole edit lies inside the fade.
-    forward = np.hstack([linear, (centre + translation - linear @ centre)[:, None]]).astype(np.float32)
-    moved = cv2.warpAffine(source_mask.astype(np.uint8), forward, (width, height),
-                           flags=cv2.INTER_NEAREST) > 0
-    weight = fade_weight(source_mask | moved)
-    backward_map = (grid.astype(np.float32) + weight[..., None] * displacement).astype(np.float32)
+    # The region's new shape under the full deformation; the deformation then fades around the two
+    # masks, which is the area of influence a model can know from its inputs. The weight is 1 on
+    # and near both masks, so fading leaves the new shape as it is.
+    grid = grid.astype(np.float32)
+    target_mask = warp_mask(source_mask, grid + displacement)
+    weight = fade_weight(source_mask | target_mask)
+    backward_map = (grid + weight[..., None] * displacement).astype(np.float32)
     target_mask = warp_mask(source_mask, backward_map)
     return SyntheticEdit(backward_map=backward_map, source_mask=source_mask,
-                         target_mask=target_mask, kind=kind)
+                         target_mask=target_mask, kind=kind, affine_backward=affine_matrix)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.evaluation.baselines import cut_and_paste, moment_affine, register
+from engine.evaluation.baselines import cut_and_paste, moment_affine, register, true_affine_reference
 from engine.evaluation.dataset import build_edits, list_paintings
 from engine.evaluation.metrics import PSNR_CAP, iou, psnr, ssim
 from engine.evaluation.regions import find_regions
@@ -64,6 +64,21 @@ def test_baselines_recover_a_pure_translation() -> None:
     assert psnr(registered[target], truth[target]) > 30
 
 
+def test_true_affine_reference_is_the_truth_for_affine_edits_only(artworks_dir: Path) -> None:
+    """The reference rebuilds an affine edit exactly; a non-rigid edit's surroundings it cannot."""
+    edits = build_edits(artworks_dir, 2, seed=5, paintings=list_paintings(artworks_dir)[:2])
+    for edit in edits:
+        result, _ = true_affine_reference(edit.image, edit.edit, edit.truth)
+        np.testing.assert_array_equal(result[edit.edit.target_mask], edit.truth[edit.edit.target_mask])
+        outside = ~edit.edited_area  # moved by under 0.01 px: at most a rounding step
+        assert np.abs(result[outside].astype(int) - edit.image[outside].astype(int)).max() <= 1
+        error = psnr(result, edit.truth, edit.edited_area)
+        if edit.edit.kind == "affine":
+            assert error > 45
+        elif edit.edit.kind == "nonrigid":
+            assert error < 35
+
+
 def test_evaluation_edits_are_deterministic(artworks_dir: Path) -> None:
     painting = list_paintings(artworks_dir)[:1]
     first = build_edits(artworks_dir, 2, seed=3, paintings=painting)
@@ -82,5 +97,6 @@ def test_eval_cli_end_to_end(artworks_dir: Path, tmp_path: Path, capsys) -> None
     out = capsys.readouterr().out
     assert "affine edits" in out and "non-rigid edits" in out and "SIM-Net" in out and "register" in out
     payload = json.loads((tmp_path / "eval.json").read_text())
-    assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net"}
+    assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net",
+                                                 "reference: true region, true affine around"}
     assert (tmp_path / "fig.png").stat().st_size > 0

@@ -6,7 +6,7 @@ import torch
 from models.dilation import influence_envelope, local_affine_fields, local_affine_parameters, warp, warp_each, with_identity
 from models.keypoints import coordinate_grid
 from models.losses import soft_iou
-from models.refinement import refine_alignment
+from models.refinement import add_smooth_residual, mask_overlap, refine_alignment
 from models.simnet import SimNet, SimNetConfig, SimNetOutput
 from models.texture_guidance import fuse_fields
 
@@ -75,3 +75,28 @@ def test_far_background_never_moves() -> None:
     still = out.attention[0, 0] >= 1.0
     assert still.any()
     torch.testing.assert_close(field[0][still], coordinate_grid(size)[still])
+
+
+def test_residual_stage_follows_a_bulge_that_no_affine_explains() -> None:
+    size = 64
+    source = disc(size, 0.0, 0.0, 0.35)
+    target = torch.maximum(source, disc(size, 0.3, 0.0, 0.18))  # one stretch of the outline pushed out
+    out = still_output(source, target)
+    affines_only = refine_alignment(out, source, target, steps=60, residual_steps=0)
+    with_residual = refine_alignment(out, source, target, steps=60)
+    before = mask_overlap(source, target, affines_only).item()
+    after = mask_overlap(source, target, with_residual).item()
+    assert before < 0.95 and after > before + 0.02
+    # The far background still never moves: the residual is scaled by the moved share.
+    still = out.attention[0, 0] >= 1.0
+    assert still.any()
+    torch.testing.assert_close(with_residual[0][still], coordinate_grid(size)[still])
+
+
+def test_residual_stage_leaves_an_aligned_field_alone() -> None:
+    size = 48
+    source = disc(size, 0.0, 0.0, 0.3)
+    identity = coordinate_grid(size)[None]
+    share = torch.ones(1, size, size, 1)
+    assert mask_overlap(source, source, identity).item() == 1.0
+    torch.testing.assert_close(add_smooth_residual(identity, share, source, source, steps=30), identity)

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.dataset import build_edits, list_paintings
     from engine.evaluation.report import figure, markdown_table, text_table
-    from engine.evaluation.runner import BASELINES, run_methods
+    from engine.evaluation.runner import BASELINES, REFERENCES, run_methods
     from engine.imageio import save_image
 
     folder = find_artworks(args.artworks)
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     methods = {**BASELINES, "SIM-Net": simnet}
     scores = run_methods(edits, methods, keep_outputs=len(edits) if args.figure else 0,
-                         progress=lambda message: print(message, file=sys.stderr, flush=True))
+                         progress=lambda message: print(message, file=sys.stderr, flush=True), references=REFERENCES)
     summary = scores.table(edits)
     counts = {group: sum(edit.group == group for edit in edits) for group in summary}
     print(markdown_table(summary, counts) if args.markdown else text_table(summary, counts))

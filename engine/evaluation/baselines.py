@@ -4,13 +4,18 @@
   the input;
 - register (issue 7): that affine refined by maximising mask overlap (ECC on blurred masks), applied
   as a smooth backward warp that fades linearly to the identity a fixed distance outside the region.
+
+And one reference that is not a method, because it reads the answer: the true result inside the
+new shape, and around it the edit's true affine part with the true fade. What it misses is the
+random non-affine motion of the surroundings, which the two masks do not show; so it tells how
+much of a non-rigid edit's score any mask-driven method can hope to reach.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from models.deformation import identity_map, warp_mask, warp_with_map
+from models.deformation import SyntheticEdit, fade_weight, identity_map, warp_mask, warp_with_map
 
 #: The register baseline's warp fades to nothing over this many pixels outside the two masks.
 REGISTER_FADE_PIXELS = 24.0
@@ -91,3 +96,15 @@ def register(image: np.ndarray, source: np.ndarray, target: np.ndarray) -> tuple
     weight = np.clip(1.0 - distance / REGISTER_FADE_PIXELS, 0.0, 1.0)[..., None]
     backward = grid + weight * (affine - grid)
     return warp_with_map(image, backward), warp_mask(source, backward)
+
+
+def true_affine_reference(image: np.ndarray, edit: SyntheticEdit, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The truth inside the target mask, the edit's own faded affine part outside it (reads the answer)."""
+    if edit.affine_backward is None:
+        raise ValueError("the edit does not record its affine part")
+    grid = identity_map(*edit.source_mask.shape)
+    weight = fade_weight(edit.source_mask | edit.target_mask)[..., None]
+    backward = grid + weight * (affine_backward_map(edit.source_mask.shape, edit.affine_backward) - grid)
+    result = warp_with_map(image, backward)
+    result[edit.target_mask] = truth[edit.target_mask]
+    return result, edit.target_mask.copy()

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.evaluation.baselines import cut_and_paste, register
+from engine.evaluation.baselines import cut_and_paste, register, true_affine_reference
 from engine.evaluation.dataset import GROUPS, EvalEdit
 from engine.evaluation.metrics import iou, psnr, ssim
 
@@ -20,6 +20,10 @@ def unchanged(image: np.ndarray, source: np.ndarray, target: np.ndarray) -> tupl
 
 
 BASELINES: dict[str, Method] = {"unchanged": unchanged, "cut-and-paste": cut_and_paste, "register": register}
+#: Rows that read the true answer: not methods, yardsticks of what the inputs allow.
+Reference = Callable[[EvalEdit], tuple[np.ndarray, np.ndarray]]
+REFERENCES: dict[str, Reference] = {
+    "reference: true region, true affine around": lambda edit: true_affine_reference(edit.image, edit.edit, edit.truth)}
 
 
 @dataclass
@@ -49,12 +53,17 @@ def score(edit: EvalEdit, result: np.ndarray, warped_mask: np.ndarray) -> dict[s
 
 
 def run_methods(edits: list[EvalEdit], methods: dict[str, Method], keep_outputs: int = 0,
-                progress: Callable[[str], None] | None = None) -> Scores:
+                progress: Callable[[str], None] | None = None, references: dict[str, Reference] | None = None) -> Scores:
+    """Score each method (and each reference, listed last) on every edit."""
     scores = Scores()
-    for name, method in methods.items():
+    runs: dict[str, Reference] = {
+        name: (lambda edit, method=method: method(edit.image, edit.edit.source_mask, edit.edit.target_mask))
+        for name, method in methods.items()}
+    runs.update(references or {})
+    for name, run in runs.items():
         rows, outputs = [], []
         for index, edit in enumerate(edits):
-            result, warped = method(edit.image, edit.edit.source_mask, edit.edit.target_mask)
+            result, warped = run(edit)
             rows.append(score(edit, result, warped))
             if index < keep_outputs:
                 outputs.append(result)
