@@ -25,8 +25,15 @@ EDIT_KINDS: tuple[EditKind, ...] = ("affine", "nonrigid", "brush")
 
 #: The deformation is applied in full up to this distance (times the region's size) outside the region...
 FADE_INNER = 0.15
-#: ...and fades to the identity over this further distance (times the region's size).
+#: ...and fades to the identity over this further distance (times the region's size)...
 FADE_OUTER = 0.35
+#: ...or over this many times the edit's reach, if that is longer. A fade of width W carrying a
+#: displacement d has slope up to 1.5 d / W (smoothstep); at 1 or more the backward map folds over
+#: itself and smears the surroundings into streaks. Moves and growths of about a region's size
+#: are common edits, so the fade widens with them instead.
+FOLD_GUARD = 1.8
+#: The reach is measured on masks reduced to at most this many pixels a side.
+REACH_MAX_SIDE = 512
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,36 @@ def region_size(mask: np.ndarray) -> float:
     return max(1.0, float(np.sqrt(np.count_nonzero(mask))))
 
 
+def edit_reach(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
+    """How far the edit carries the region's outline, in pixels: the Hausdorff distance of the masks.
+
+    Large masks are first reduced to :data:`REACH_MAX_SIDE` (their coverage thresholded at one half),
+    which is precise to a fraction of a percent of the image.
+    """
+    if not source_mask.any() or not target_mask.any():
+        return 0.0
+    scale = min(1.0, REACH_MAX_SIDE / max(source_mask.shape))
+    if scale < 1.0:
+        size = (max(1, round(source_mask.shape[1] * scale)), max(1, round(source_mask.shape[0] * scale)))
+        reduce = lambda mask: cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5  # noqa: E731
+        small_source, small_target = reduce(source_mask), reduce(target_mask)
+        if small_source.any() and small_target.any():
+            source_mask, target_mask = small_source, small_target
+        else:
+            scale = 1.0
+    to_source = cv2.distanceTransform((~source_mask).astype(np.uint8), cv2.DIST_L2, 5)
+    to_target = cv2.distanceTransform((~target_mask).astype(np.uint8), cv2.DIST_L2, 5)
+    return max(float(to_source[target_mask].max()), float(to_target[source_mask].max())) / scale
+
+
+def fade_width(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
+    """Width (pixels) of the fade from the full edit to the identity; see :data:`FOLD_GUARD`."""
+    return max(FADE_OUTER * region_size(source_mask | target_mask), FOLD_GUARD * edit_reach(source_mask, target_mask))
+
+
 def influence_margin(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
     """How far outside the two masks an edit may change pixels, in pixels."""
-    return (FADE_INNER + FADE_OUTER) * region_size(source_mask | target_mask) + 2.0
+    return FADE_INNER * region_size(source_mask | target_mask) + fade_width(source_mask, target_mask) + 2.0
 
 
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -102,11 +136,13 @@ def warp_mask(mask: np.ndarray, backward_map: np.ndarray) -> np.ndarray:
     return warp_with_map(mask.astype(np.float32), backward_map) > 0.5
 
 
-def fade_weight(region: np.ndarray) -> np.ndarray:
-    """1 on and near ``region``, falling smoothly to 0 (smoothstep) further out; scale-free."""
+def fade_weight(source_mask: np.ndarray, target_mask: np.ndarray) -> np.ndarray:
+    """An edit's area of influence: 1 on and near the two masks, falling smoothly to 0 (smoothstep)
+    further out, over :func:`fade_width`; scale-free."""
+    region = source_mask | target_mask
     size = region_size(region)
     distance = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 5)
-    ramp = np.clip(1.0 - (distance - FADE_INNER * size) / (FADE_OUTER * size), 0.0, 1.0)
+    ramp = np.clip(1.0 - (distance - FADE_INNER * size) / fade_width(source_mask, target_mask), 0.0, 1.0)
     return (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
 
 
@@ -190,7 +226,7 @@ def make_synthetic_edit(source_mask: np.ndarray, rng: np.random.Generator, kind:
     # and near both masks, so fading leaves the new shape as it is.
     grid = grid.astype(np.float32)
     target_mask = warp_mask(source_mask, grid + displacement)
-    weight = fade_weight(source_mask | target_mask)
+    weight = fade_weight(source_mask, target_mask)
     backward_map = (grid + weight[..., None] * displacement).astype(np.float32)
     target_mask = warp_mask(source_mask, backward_map)
     return SyntheticEdit(backward_map=backward_map, source_mask=source_mask,

@@ -39,12 +39,14 @@ def influence_envelope(source_mask: torch.Tensor, target_mask: torch.Tensor) -> 
 
     The dilated fields are exact near their keypoints but would move the whole canvas; the
     transport module keeps the original (attention map 0) wherever this envelope is below one, so
-    every edit stays local, with a fade whose width is a fixed fraction of the region's size
-    (``models.deformation.fade_weight``), and the background far from the region is never
+    every edit stays local, with a fade whose width grows with the region's size and with how far
+    the edit moves its outline (``models.deformation.fade_weight``), and the background far from the region is never
     resampled. Computed from the masks alone (no gradient flows through it).
     """
-    union = ((source_mask > 0.5) | (target_mask > 0.5)).detach().cpu().numpy()[:, 0]
-    weights = [fade_weight(mask) if mask.any() else np.zeros(mask.shape, np.float32) for mask in union]
+    sources = (source_mask > 0.5).detach().cpu().numpy()[:, 0]
+    targets = (target_mask > 0.5).detach().cpu().numpy()[:, 0]
+    weights = [fade_weight(source, target) if (source | target).any() else np.zeros(source.shape, np.float32)
+               for source, target in zip(sources, targets)]
     return torch.from_numpy(np.stack(weights))[:, None].to(device=source_mask.device, dtype=source_mask.dtype)
 
 

@@ -103,7 +103,7 @@ def true_affine_reference(image: np.ndarray, edit: SyntheticEdit, truth: np.ndar
     if edit.affine_backward is None:
         raise ValueError("the edit does not record its affine part")
     grid = identity_map(*edit.source_mask.shape)
-    weight = fade_weight(edit.source_mask | edit.target_mask)[..., None]
+    weight = fade_weight(edit.source_mask, edit.target_mask)[..., None]
     backward = grid + weight * (affine_backward_map(edit.source_mask.shape, edit.affine_backward) - grid)
     result = warp_with_map(image, backward)
     result[edit.target_mask] = truth[edit.target_mask]
