@@ -54,14 +54,26 @@ def region_size(mask: np.ndarray) -> float:
     return max(1.0, float(np.sqrt(np.count_nonzero(mask))))
 
 
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box (x0, y0, x1, y1), end-exclusive, of the true pixels; None for an empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
 def edit_reach(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
     """How far the edit carries the region's outline, in pixels: the Hausdorff distance of the masks.
 
     Large masks are first reduced to :data:`REACH_MAX_SIDE` (their coverage thresholded at one half),
-    which is precise to a fraction of a percent of the image.
+    which is precise to a fraction of a percent of their bounding box.
     """
-    if not source_mask.any() or not target_mask.any():
+    box = mask_bbox(source_mask | target_mask)
+    if box is None or not source_mask.any() or not target_mask.any():
         return 0.0
+    x0, y0, x1, y1 = box  # every pixel of both masks, so distances inside the box are exact
+    source_mask, target_mask = source_mask[y0:y1, x0:x1], target_mask[y0:y1, x0:x1]
     scale = min(1.0, REACH_MAX_SIDE / max(source_mask.shape))
     if scale < 1.0:
         size = (max(1, round(source_mask.shape[1] * scale)), max(1, round(source_mask.shape[0] * scale)))
@@ -84,15 +96,6 @@ def fade_width(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
 def influence_margin(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
     """How far outside the two masks an edit may change pixels, in pixels."""
     return FADE_INNER * region_size(source_mask | target_mask) + fade_width(source_mask, target_mask) + 2.0
-
-
-def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1), end-exclusive, of the true pixels; None for an empty mask."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def influence_box(source_mask: np.ndarray, target_mask: np.ndarray) -> tuple[int, int, int]:
