@@ -1,9 +1,11 @@
 """The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask)``.
 
 The network works at a small fixed resolution on the square crop that holds everything the edit
-can change (``models.deformation.influence_box``). Its attention-fused warp field (Eq. 8) is
-smooth, so we upsample the field's displacement to the crop's full resolution and transport the
-artwork's own pixels along it in one resampling pass. Only the crop is touched; inside it, pixels
+can change (``models.deformation.influence_box``). Its attention-fused warp field (Eq. 8) is the
+edit's motion faded by the envelope E (``models.refinement.align_motion``). The motion is smooth,
+so we upsample it to the crop's full resolution, multiply it by E drawn at that resolution
+(``models.deformation.fade_weight``), and transport the artwork's own pixels along the result in
+one resampling pass. Only the crop is touched; inside it, pixels
 the field does not move (less than 1/256 pixel) are copied, so everything outside the edit's
 area of influence stays bit-identical to the input, however many edits are chained.
 """
@@ -24,9 +26,8 @@ from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
 from models.crops import image_to_working, mask_to_working
-from models.deformation import influence_box
-from models.keypoints import coordinate_grid
-from models.refinement import refine_alignment
+from models.deformation import fade_weight, influence_box
+from models.refinement import align_motion
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -195,18 +196,19 @@ class Manipulator:
         networked = time.perf_counter()
         check_cancel()
         steps = self.align_steps if align_steps is None else align_steps
-        fused = self._with_cpu_fallback(lambda: self._align(out, source, target, (x0, y0, side), steps), messages)
-        if not torch.isfinite(fused).all():
+        motion, envelope = self._with_cpu_fallback(
+            lambda: self._align(out, source, target, (x0, y0, side), steps), messages)
+        if not torch.isfinite(motion).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
-        identity = coordinate_grid(fused.shape[0], fused.device)
-        displacement = ((fused - identity) * (side / 2.0)).cpu().numpy()  # pixels at full resolution
+        motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
+        displacement = motion * envelope.cpu().numpy()
         attention = out.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
         check_cancel()
 
         box = (max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side))
         result, warped = self._with_cpu_fallback(
-            lambda: self._render(image, source, displacement, (x0, y0, side), box), messages)
+            lambda: self._render(image, source, target, motion, (x0, y0, side), box), messages)
         rendered = time.perf_counter()
         return EditResult(
             image=result, warped_mask=warped, box=box, displacement=displacement, attention=attention,
@@ -215,25 +217,31 @@ class Manipulator:
             messages=messages)
 
     def _align(self, out, source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
-                steps: int) -> torch.Tensor:
-        """The fused field (R, R, 2) after test-time alignment of the local affines on finer masks."""
+               steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The edit's motion (R, R, 2) and envelope (R, R, 1) after test-time alignment of the local
+        affines on finer masks; the fused field is z + envelope * motion."""
         x0, y0, side = square
         size = min(self.align_size, max(self.working_size, side))
 
-        detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
-        return refine_alignment(detached, self._batch(mask_to_working(source, x0, y0, side, size)),
-                                self._batch(mask_to_working(target, x0, y0, side, size)), steps=steps)[0]
+        detached = type(out)(*(None if value is None else value.clone().float().to(self.device)
+                               for value in vars(out).values()))
+        motion, envelope = align_motion(detached, self._batch(mask_to_working(source, x0, y0, side, size)),
+                                        self._batch(mask_to_working(target, x0, y0, side, size)), steps=steps)
+        return motion[0], envelope[0]
 
-    def _render(self, image: np.ndarray, source: np.ndarray, displacement: np.ndarray,
+    def _render(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
                 square: tuple[int, int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Transport the artwork's pixels along the upsampled field, inside ``box`` only.
+        """Transport the artwork's pixels along the upsampled motion, faded by the full-resolution
+        envelope, inside ``box`` only.
 
+        The box holds every pixel of both masks, so the envelope drawn on the box alone is exact.
         Samples are clamped to ``box`` too, so an edit reads and writes only its area of influence.
         """
         bx0, by0, bx1, by1 = box
+        envelope = fade_weight(source[by0:by1, bx0:bx1], target[by0:by1, bx0:bx1])
         render = render_torch if self.device.type == "cuda" else render_cv2
         patch, mask_patch, moved = render(image[by0:by1, bx0:bx1], source[by0:by1, bx0:bx1],
-                                          displacement, square, box, self.device)
+                                          motion, square, box, self.device, envelope)
         result = image.copy()
         result[by0:by1, bx0:bx1][moved] = patch[moved]
         warped = source.copy()

@@ -4,6 +4,10 @@ The network's fused field (Eq. 8) lives on a coarse S x S grid over the square c
 edit. Both renderers upsample its displacement bilinearly to the box's full resolution and sample
 the box once; pixels moved by less than :data:`STILL_DISPLACEMENT` are reported as not moved so the
 caller keeps them bit-identical. Samples are clamped to the box: an edit reads only its own area.
+
+With an ``envelope`` (the edit's fade drawn at the box's full resolution), the coarse grid holds
+the motion before the fade and each pixel's displacement is envelope * motion: the fade, and the
+edge of the area that moves at all, are then exact to the pixel rather than upsampled.
 """
 from __future__ import annotations
 
@@ -30,12 +34,14 @@ def _box_positions(square: Square, box: Box, size: int) -> tuple[np.ndarray, np.
 
 
 def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.ndarray,
-                square: Square, box: Box, device: torch.device) -> RenderOutput:
+                square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None) -> RenderOutput:
     """CPU renderer: bilinear upsampling of the displacement, then one remap of the box."""
     xs, ys = _box_positions(square, box, displacement.shape[0])
     grid_x, grid_y = np.meshgrid(xs, ys)
     full = cv2.remap(displacement.astype(np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
+    if envelope is not None:
+        full *= envelope[..., None]
     moved = np.abs(full).max(axis=2) >= STILL_DISPLACEMENT
     height, width = image_box.shape[:2]
     pixel_x, pixel_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
@@ -48,7 +54,7 @@ def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.n
 
 
 def render_torch(image_box: np.ndarray, source_box: np.ndarray, displacement: np.ndarray,
-                  square: Square, box: Box, device: torch.device) -> RenderOutput:
+                  square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None) -> RenderOutput:
     """GPU renderer: the same maths as :func:`render_cv2` in one fused grid_sample pass on ``device``."""
     size = displacement.shape[0]
     height, width = image_box.shape[:2]
@@ -58,6 +64,8 @@ def render_torch(image_box: np.ndarray, source_box: np.ndarray, displacement: np
     positions = torch.stack([grid_x, grid_y], dim=-1)[None].to(device)
     field = torch.from_numpy(displacement.transpose(2, 0, 1).copy())[None].to(device)
     full = F.grid_sample(field, positions, mode="bilinear", padding_mode="border", align_corners=False)[0]
+    if envelope is not None:
+        full = full * torch.from_numpy(np.ascontiguousarray(envelope, dtype=np.float32))[None].to(device)
     moved = full.abs().amax(dim=0) >= STILL_DISPLACEMENT
     pixel_y, pixel_x = torch.meshgrid(torch.arange(height, device=device, dtype=torch.float32),
                                       torch.arange(width, device=device, dtype=torch.float32), indexing="ij")

@@ -8,6 +8,12 @@ objective the network was trained with (L_mask), at a finer resolution R, with L
 attention maps stay as the network made them, so the fade to the untouched background does too.
 Coarse to fine: the first rounds compare blurred masks, so a start a few pixels off still converges.
 
+Many edits are one affine motion: a move, a turn, a scale. The masks then cannot tell K slightly
+different affines from one, but the painting around the region can: K affines blended by the
+attention bend the surroundings in K directions. So one shared affine, started from the K
+affines' mean, is fitted too, and kept when the K affines fit the new shape no better (mask IoU
+within :data:`SINGLE_TOLERANCE`): the simplest motion that explains the masks.
+
 K affines cannot follow every reshaping: a brush stroke that bulges one stretch of the outline, or a
 region bent unevenly, leaves the warped mask a few pixels off along parts of its boundary. When the
 aligned affines still miss the new shape (mask IoU below :data:`RESIDUAL_GATE`), a second stage adds a
@@ -23,7 +29,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.dilation import local_affine_parameters, warp
+from models.dilation import influence_envelope, local_affine_parameters, warp
 from models.keypoints import coordinate_grid
 from models.simnet import SimNetOutput
 
@@ -35,6 +41,9 @@ RESIDUAL_GATE = 0.97
 #: Offsets per side of the residual's control grid, and the weight of its smoothness penalty.
 RESIDUAL_GRID = 12
 RESIDUAL_SMOOTHNESS = 3.0
+#: One affine for the whole edit is kept when its mask IoU is within this of the K affines' IoU
+#: (tuned on BSDS500 val; None: always the K affines).
+SINGLE_TOLERANCE = 0.005
 
 
 def _blur(mask: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -55,67 +64,114 @@ def _resize_maps(maps: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def refine_alignment(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torch.Tensor, steps: int = 40,
-                     coarse_sigma: float = 2.0, rigidity: float = DEFAULT_RIGIDITY,
-                     residual_steps: int | None = None) -> torch.Tensor:
-    """The fused backward field (B, R, R, 2) at the masks' resolution R, after ``steps`` of alignment.
+                     **options) -> torch.Tensor:
+    """The fused backward field (B, R, R, 2) at the masks' resolution R, after ``steps`` of alignment:
+    z + E(z) * motion(z), with the motion and envelope E of :func:`align_motion` (same options)."""
+    motion, envelope = align_motion(out, source_mask, target_mask, steps, **options)
+    return coordinate_grid(motion.shape[1], motion.device, motion.dtype) + envelope * motion
+
+
+def keypoint_weights(out: SimNetOutput, size: int) -> torch.Tensor:
+    """The keypoints' shares of the envelope at R x R (B, K, R, R), summing to one per pixel."""
+    if out.keypoint_shares is not None:
+        shares = _resize_maps(out.keypoint_shares.float(), size)
+    else:  # an output without them: recover the shares from the attention where the envelope is > 0
+        moved = out.attention[:, 1:].float()
+        total = moved.sum(dim=1, keepdim=True)
+        shares = _resize_maps(torch.where(total > 1e-6, moved / total.clamp_min(1e-6),
+                                          torch.full_like(moved, 1.0 / moved.shape[1])), size)
+    return shares / shares.sum(dim=1, keepdim=True).clamp_min(1e-6)
+
+
+def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torch.Tensor, steps: int = 40,
+                 coarse_sigma: float = 2.0, rigidity: float = DEFAULT_RIGIDITY, residual_steps: int | None = None,
+                 single_tolerance: float | None = SINGLE_TOLERANCE) -> tuple[torch.Tensor, torch.Tensor]:
+    """The edit's motion before the fade (B, R, R, 2) and the envelope E at R (B, R, R, 1).
+
+    The fused field of Eq. 8 is z + sum_k m_k (w^k(z) - z) with m_k = E * share_k, i.e. z + E(z) *
+    motion(z), motion = sum_k share_k (w^k(z) - z). Keeping the two apart lets the engine draw E
+    again at the image's full resolution, so the fade is exact there instead of upsampled from R.
 
     ``source_mask`` and ``target_mask`` are (B, 1, R, R) coverages of the same square crop the
-    network saw. With ``steps == 0`` this is the network's own field resampled to R. ``rigidity``
-    pulls the K affines towards their attention-weighted mean: of all fields that carry the mask
-    onto its new shape, prefer the one that distorts the painting's texture least.
-    ``residual_steps`` (default ``steps // 2``; 0 turns it off) bounds the non-rigid residual stage.
+    network saw. With ``steps == 0`` the motion is the network's own. ``rigidity`` pulls the K
+    affines towards their weighted mean: of all fields that carry the mask onto its new shape,
+    prefer the one that distorts the painting's texture least. ``residual_steps`` (default
+    ``steps // 2``; 0 turns it off) bounds the non-rigid residual stage; ``single_tolerance``
+    decides between one shared affine and the K affines (module docstring).
     """
     size = source_mask.shape[-1]
     device, dtype = source_mask.device, torch.float32
     with torch.no_grad():
         linear, offset = (value.float() for value in local_affine_parameters(
             out.source_keypoints, out.source_jacobians, out.target_keypoints, out.target_jacobians))
-        attention = _resize_maps(out.attention.float(), size)
-        attention = attention / attention.sum(dim=1, keepdim=True).clamp_min(1e-6)
+        weights = keypoint_weights(out, size).to(device)
         grid = coordinate_grid(size, device, dtype)
         source_mask, target_mask = source_mask.float(), target_mask.float()
-        keypoint_attention = attention[:, 1:]  # map 0 keeps the original and needs no parameters
-        moved_share = keypoint_attention.sum(dim=1)[..., None]  # (B, R, R, 1)
+        envelope = influence_envelope(source_mask, target_mask).permute(0, 2, 3, 1)  # (B, R, R, 1)
         # How much each keypoint's field is used on the new shape: the weights of the rigidity term.
-        usage = (keypoint_attention * target_mask).sum(dim=(2, 3))
+        usage = (weights * target_mask).sum(dim=(2, 3))
         usage = usage / usage.sum(dim=1, keepdim=True).clamp_min(1e-6)
 
-    def fused(linear: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
-        """Eq. 8 over the Eq. 1-2 fields, z + sum_k m_k (L_k z + b_k - z), with the attention mixed
-        into the affine parameters first (one small matmul instead of K full fields)."""
+    def motion_of(linear: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        """sum_k share_k (L_k z + b_k - z) over the Eq. 1-2 fields, with the shares mixed into the
+        affine parameters first (one small matmul instead of K full fields)."""
         parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
-        mixed = torch.einsum("bkhw,bkp->bhwp", keypoint_attention, parameters)
+        mixed = torch.einsum("bkhw,bkp->bhwp", weights, parameters)
         moved = torch.stack([mixed[..., 0] * grid[..., 0] + mixed[..., 1] * grid[..., 1] + mixed[..., 4],
                              mixed[..., 2] * grid[..., 0] + mixed[..., 3] * grid[..., 1] + mixed[..., 5]], dim=-1)
-        return grid + moved - moved_share * grid
+        return moved - grid
 
     if steps <= 0:
-        return fused(linear, offset)
-    linear = linear.clone().requires_grad_(True)
-    offset = offset.clone().requires_grad_(True)
+        return motion_of(linear, offset), envelope
+
+    def fit(linear: torch.Tensor, offset: torch.Tensor, shared: bool, levels: list[tuple[float, float]]
+            ) -> torch.Tensor:
+        """L-BFGS on L_mask (+ rigidity), coarse to fine; ``shared``: one affine for all K keypoints."""
+        linear = linear.clone().requires_grad_(True)
+        offset = offset.clone().requires_grad_(True)
+        count = weights.shape[1]
+
+        def motion() -> torch.Tensor:
+            if shared:
+                return motion_of(linear.expand(-1, count, -1, -1), offset.expand(-1, count, -1))
+            return motion_of(linear, offset)
+
+        with torch.enable_grad():
+            for sigma, weight in levels:
+                source, target = _blur(source_mask, sigma), _blur(target_mask, sigma)
+                optimizer = torch.optim.LBFGS([linear, offset], lr=1.0, max_iter=max(1, steps // len(levels)),
+                                              history_size=20, line_search_fn="strong_wolfe")
+
+                def closure() -> torch.Tensor:
+                    optimizer.zero_grad(set_to_none=True)
+                    loss = (warp(source, grid + envelope * motion()) - target).abs().mean()
+                    if weight > 0:
+                        parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
+                        mean = (usage[..., None] * parameters).sum(dim=1, keepdim=True)
+                        loss = loss + weight * (usage * ((parameters - mean) ** 2).sum(dim=2)).sum(dim=1).mean()
+                    loss.backward()
+                    return loss
+
+                optimizer.step(closure)
+        with torch.no_grad():
+            return motion()
+
     # Coarse to fine: blurred masks and affines held together first, sharp masks and free affines last.
-    levels = [(coarse_sigma * 3, 10 * rigidity + 1.0), (coarse_sigma, rigidity + 0.1), (0.0, rigidity)]
-    with torch.enable_grad():
-        for sigma, weight in levels:
-            source, target = _blur(source_mask, sigma), _blur(target_mask, sigma)
-            optimizer = torch.optim.LBFGS([linear, offset], lr=1.0, max_iter=max(1, steps // len(levels)),
-                                          history_size=20, line_search_fn="strong_wolfe")
-
-            def closure() -> torch.Tensor:
-                optimizer.zero_grad(set_to_none=True)
-                loss = (warp(source, fused(linear, offset)) - target).abs().mean()
-                if weight > 0:
-                    parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
-                    mean = (usage[..., None] * parameters).sum(dim=1, keepdim=True)
-                    loss = loss + weight * (usage * ((parameters - mean) ** 2).sum(dim=2)).sum(dim=1).mean()
-                loss.backward()
-                return loss
-
-            optimizer.step(closure)
-    with torch.no_grad():
-        field = fused(linear, offset)
+    motion = fit(linear, offset, False,
+                 [(coarse_sigma * 3, 10 * rigidity + 1.0), (coarse_sigma, rigidity + 0.1), (0.0, rigidity)])
+    if single_tolerance is not None:
+        # The simplest motion that explains the masks: one affine for the whole edit, kept when the
+        # K affines fit the new shape no better. The surroundings then follow that one motion exactly.
+        with torch.no_grad():
+            mean_linear = (usage[..., None, None] * linear).sum(dim=1, keepdim=True)
+            mean_offset = (usage[..., None] * offset).sum(dim=1, keepdim=True)
+        single = fit(mean_linear, mean_offset, True, [(coarse_sigma * 3, 0.0), (coarse_sigma, 0.0), (0.0, 0.0)])
+        with torch.no_grad():
+            simpler = mask_overlap(source_mask, target_mask, grid + envelope * single) >= (
+                mask_overlap(source_mask, target_mask, grid + envelope * motion) - single_tolerance)
+            motion = torch.where(simpler[:, None, None, None], single, motion)
     residual_steps = steps // 2 if residual_steps is None else residual_steps
-    return add_smooth_residual(field, moved_share, source_mask, target_mask, residual_steps, coarse_sigma)
+    return add_smooth_residual(motion, envelope, source_mask, target_mask, residual_steps, coarse_sigma), envelope
 
 
 def mask_overlap(source_mask: torch.Tensor, target_mask: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
@@ -126,29 +182,30 @@ def mask_overlap(source_mask: torch.Tensor, target_mask: torch.Tensor, field: to
     return (warped & target).flatten(1).sum(dim=1) / union
 
 
-def add_smooth_residual(field: torch.Tensor, moved_share: torch.Tensor, source_mask: torch.Tensor,
+def add_smooth_residual(motion: torch.Tensor, envelope: torch.Tensor, source_mask: torch.Tensor,
                         target_mask: torch.Tensor, steps: int, coarse_sigma: float = 2.0,
                         grid_size: int = RESIDUAL_GRID, smoothness: float = RESIDUAL_SMOOTHNESS,
                         gate: float = RESIDUAL_GATE) -> torch.Tensor:
-    """``field`` plus a smooth displacement fitted on L_mask, for the crops whose masks still miss.
+    """``motion`` plus a smooth displacement fitted on L_mask, for the crops whose masks still miss.
 
-    ``moved_share`` (B, R, R, 1) is the attention given to the moved fields: the residual is scaled
-    by it, so where the network keeps the original (map 0) nothing moves, and the fade is kept.
+    The field is z + E * motion, with the envelope E (B, R, R, 1): the residual fades with the
+    rest of the motion, so where the edit keeps the original nothing moves.
     """
     if steps <= 0:
-        return field
+        return motion
+    size = motion.shape[1]
+    grid = coordinate_grid(size, motion.device, motion.dtype)
     with torch.no_grad():
-        missing = mask_overlap(source_mask, target_mask, field) < gate
+        missing = mask_overlap(source_mask, target_mask, grid + envelope * motion) < gate
     if not bool(missing.any()):
-        return field
-    size = field.shape[1]
-    residual = torch.zeros(field.shape[0], 2, grid_size, grid_size, device=field.device, dtype=field.dtype,
+        return motion
+    residual = torch.zeros(motion.shape[0], 2, grid_size, grid_size, device=motion.device, dtype=motion.dtype,
                            requires_grad=True)
-    chosen = missing.to(field.dtype)[:, None, None, None]  # crops that are already aligned stay as they are
+    chosen = missing.to(motion.dtype)[:, None, None, None]  # crops that are already aligned stay as they are
 
     def corrected() -> torch.Tensor:
         dense = F.interpolate(residual, size=(size, size), mode="bicubic", align_corners=True)
-        return field + chosen * moved_share * dense.permute(0, 2, 3, 1)
+        return motion + chosen * dense.permute(0, 2, 3, 1)
 
     levels = (coarse_sigma, 0.0)
     with torch.enable_grad():
@@ -161,7 +218,7 @@ def add_smooth_residual(field: torch.Tensor, moved_share: torch.Tensor, source_m
                 optimizer.zero_grad(set_to_none=True)
                 across = residual[..., 1:] - residual[..., :-1]
                 down = residual[..., 1:, :] - residual[..., :-1, :]
-                loss = (warp(source, corrected()) - target).abs().mean()
+                loss = (warp(source, grid + envelope * corrected()) - target).abs().mean()
                 loss = loss + smoothness * (across.pow(2).mean() + down.pow(2).mean())
                 loss.backward()
                 return loss

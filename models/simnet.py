@@ -48,6 +48,9 @@ class SimNetOutput:
     output: torch.Tensor
     warped_mask: torch.Tensor
     warped_masks: torch.Tensor
+    #: The keypoints' shares of the envelope (B, K, S, S), summing to one per pixel: attention[:, 1:]
+    #: is envelope * keypoint_shares.
+    keypoint_shares: torch.Tensor | None = None
 
 
 class SimNet(nn.Module):
@@ -72,10 +75,10 @@ class SimNet(nn.Module):
         warped_masks = warp_each(source_mask, local_fields)[:, :, 0]
         identity = fields[:, :1]
         displacements = (local_fields - identity).permute(0, 1, 4, 2, 3)
-        attention = self.transport(source_mask, target_mask, envelope, warped_masks, displacements)  # Eq. 4
+        attention, shares = self.transport(source_mask, target_mask, envelope, warped_masks, displacements)  # Eq. 4
         fused_field = fuse_fields(attention, fields)  # Eq. 8
         warped_images = warp_each(image, fields)
         output = fuse(attention, warped_images)  # Eq. 5 on the image
         warped_mask = warp(source_mask, fused_field)
         return SimNetOutput(source_keypoints, target_keypoints, source_jacobians, target_jacobians, fields,
-                            attention, fused_field, output, warped_mask, warped_masks)
+                            attention, fused_field, output, warped_mask, warped_masks, shares)

@@ -41,12 +41,14 @@ class ImageTransport(nn.Module):
         self.attention_head = nn.Conv2d(self.hourglass.out_channels, num_keypoints, 7, padding=3)
 
     def forward(self, source_mask: torch.Tensor, target_mask: torch.Tensor, envelope: torch.Tensor,
-                warped_masks: torch.Tensor, displacements: torch.Tensor) -> torch.Tensor:
+                warped_masks: torch.Tensor, displacements: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``envelope`` (B, 1, S, S), ``warped_masks`` (B, K, S, S), ``displacements`` (B, K, 2, S, S)
-        -> attention (B, K+1, S, S)."""
+        -> attention (B, K+1, S, S) and the keypoints' shares of the envelope (B, K, S, S), which
+        sum to one everywhere, also where the envelope is 0 (the engine redraws the envelope at
+        full resolution and needs the shares there)."""
         batch, count, size = warped_masks.shape[:3]
         inputs = torch.cat([source_mask, target_mask, envelope, warped_masks,
                             confidence_masks(target_mask, warped_masks),
                             displacements.reshape(batch, 2 * count, size, size)], dim=1)
         shares = F.softmax(self.attention_head(self.hourglass(inputs)), dim=1)
-        return torch.cat([1.0 - envelope, envelope * shares], dim=1)  # Eq. 4
+        return torch.cat([1.0 - envelope, envelope * shares], dim=1), shares  # Eq. 4

@@ -43,6 +43,22 @@ def test_edit_keeps_shape_dtype_and_untouched_outside(manipulator: Manipulator, 
     assert set(result.timings) >= {"prepare", "network", "render", "total"}
 
 
+def test_only_the_full_resolution_fade_moves(manipulator: Manipulator) -> None:
+    """Pixels outside the edit's fade (drawn at the image's own resolution) are bit-identical, and a
+    pure move of the region moves its core by exactly that much."""
+    from models.deformation import fade_weight
+
+    image = painting(160, 200)
+    source, target = disc(160, 200, 80, 80, 20), disc(160, 200, 92, 80, 20)
+    result = manipulator.edit(image, source, target)
+    still = fade_weight(source, target) == 0
+    assert still.any()
+    np.testing.assert_array_equal(result.image[still], image[still])
+    core = disc(160, 200, 92, 80, 12)
+    error = np.abs(result.image[core].astype(int) - np.roll(image, 12, axis=1)[core].astype(int))
+    assert error.mean() < 3
+
+
 def test_grey_two_dimensional_input_is_accepted(manipulator: Manipulator) -> None:
     image = painting(channels=1)[..., 0]
     result = manipulator.edit(image, disc(96, 128, 50, 48, 12), disc(96, 128, 56, 48, 12))

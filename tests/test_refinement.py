@@ -96,7 +96,32 @@ def test_residual_stage_follows_a_bulge_that_no_affine_explains() -> None:
 def test_residual_stage_leaves_an_aligned_field_alone() -> None:
     size = 48
     source = disc(size, 0.0, 0.0, 0.3)
-    identity = coordinate_grid(size)[None]
-    share = torch.ones(1, size, size, 1)
-    assert mask_overlap(source, source, identity).item() == 1.0
-    torch.testing.assert_close(add_smooth_residual(identity, share, source, source, steps=30), identity)
+    still = torch.zeros(1, size, size, 2)
+    envelope = torch.ones(1, size, size, 1)
+    assert mask_overlap(source, source, coordinate_grid(size)[None]).item() == 1.0
+    torch.testing.assert_close(add_smooth_residual(still, envelope, source, source, steps=30), still)
+
+
+def test_one_affine_is_kept_when_it_explains_the_masks() -> None:
+    """A move and a squash is one affine: every moved point of the field then follows that affine,
+    even where the network's keypoints disagree and share the area between them."""
+    size = 64
+    source = disc(size, -0.2, 0.0, 0.3)
+    target = disc(size, 0.15, 0.05, 0.3, squash=1.4)
+    out = still_output(source, target, keypoints=3)
+    grid = coordinate_grid(size)
+    logits = torch.stack([4 * grid[..., 0], -4 * grid[..., 0], 4 * grid[..., 1]])[None]  # left, right, down
+    envelope = 1 - out.attention[:, :1]
+    out.attention = torch.cat([out.attention[:, :1], envelope * torch.softmax(logits, dim=1)], dim=1)
+    out.source_keypoints = torch.tensor([[[-0.3, 0.0], [0.0, 0.1], [0.1, -0.2]]])  # three different starts
+    share = out.attention[0, 1:].sum(dim=0)
+    full = share >= 0.999
+    points = torch.cat([grid[full], torch.ones(int(full.sum()), 1)], dim=1)
+
+    def distance_from_one_affine(field: torch.Tensor) -> float:
+        solution = torch.linalg.lstsq(points, field[0][full]).solution
+        return (points @ solution - field[0][full]).abs().max().item()
+
+    assert distance_from_one_affine(refine_alignment(out, source, target, steps=60, residual_steps=0)) < 1e-4
+    free = refine_alignment(out, source, target, steps=60, residual_steps=0, single_tolerance=None)
+    assert distance_from_one_affine(free) > 1e-3

@@ -33,6 +33,20 @@ def test_integer_translation_is_exact(channels: int, dtype) -> None:
     np.testing.assert_array_equal(mask[12:22, 7:17], source[10:20, 10:20])
 
 
+def test_the_envelope_fades_the_motion_pixel_by_pixel() -> None:
+    image = textured(40, 50, 3)
+    source = np.zeros((40, 50), bool)
+    envelope = np.zeros((40, 50), np.float32)
+    envelope[:, :20] = 1.0  # left part moves in full, right part not at all
+    envelope[:, 20:25] = 0.5
+    square, box = (0, 0, 50), (0, 0, 50, 40)
+    patch, _, moved = render_cv2(image, source, translation_field(16, 2.0, 0.0), square, box, torch.device("cpu"),
+                                 envelope)
+    assert moved[:, :25].all() and not moved[:, 25:].any()
+    np.testing.assert_array_equal(patch[:, :18], image[:, 2:20])  # moved by 2 pixels exactly
+    np.testing.assert_array_equal(patch[:, 20:24], image[:, 21:25])  # by 1 pixel in the half-faded band
+
+
 def test_still_field_moves_nothing() -> None:
     image = textured(30, 30, 3)
     field = translation_field(8, STILL_DISPLACEMENT / 2, 0.0)
@@ -40,16 +54,17 @@ def test_still_field_moves_nothing() -> None:
     assert not moved.any()
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-def test_cpu_and_torch_renderers_agree(dtype) -> None:
+@pytest.mark.parametrize("dtype,faded", [(np.uint8, False), (np.uint16, False), (np.uint8, True)])
+def test_cpu_and_torch_renderers_agree(dtype, faded: bool) -> None:
     rng = np.random.default_rng(1)
     image = textured(64, 80, 3, dtype, seed=2)
     source = np.zeros((64, 80), bool)
     source[20:40, 25:50] = True
     field = (rng.standard_normal((12, 12, 2)) * 3).astype(np.float32)
     square, box = (-8, -16, 96), (0, 0, 80, 64)
-    cpu = render_cv2(image, source, field, square, box, torch.device("cpu"))
-    gpu_path = render_torch(image, source, field, square, box, torch.device("cpu"))
+    envelope = np.clip(rng.random((64, 80)) * 2 - 0.5, 0, 1).astype(np.float32) if faded else None
+    cpu = render_cv2(image, source, field, square, box, torch.device("cpu"), envelope)
+    gpu_path = render_torch(image, source, field, square, box, torch.device("cpu"), envelope)
     np.testing.assert_array_equal(cpu[2], gpu_path[2])
     tolerance = 1 if dtype == np.uint8 else 300  # cv2 quantises sample positions to 1/32 pixel
     assert np.abs(cpu[0].astype(np.int64) - gpu_path[0].astype(np.int64)).max() <= tolerance
