@@ -243,8 +243,8 @@ class Manipulator:
         patch, mask_patch, moved = render(image[by0:by1, bx0:bx1], source[by0:by1, bx0:bx1],
                                           motion, square, box, self.device, envelope)
         result = image.copy()
-        result[by0:by1, bx0:bx1][moved] = patch[moved]
+        np.copyto(result[by0:by1, bx0:bx1], patch, where=moved[..., None])
         warped = source.copy()
-        warped[by0:by1, bx0:bx1][moved] = mask_patch[moved]
+        np.copyto(warped[by0:by1, bx0:bx1], mask_patch, where=moved)
         return result, warped
 

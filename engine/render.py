@@ -38,18 +38,20 @@ def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.n
     """CPU renderer: bilinear upsampling of the displacement, then one remap of the box."""
     xs, ys = _box_positions(square, box, displacement.shape[0])
     grid_x, grid_y = np.meshgrid(xs, ys)
-    full = cv2.remap(displacement.astype(np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    # One channel at a time keeps every full-resolution array contiguous (8K boxes: tens of megapixels).
+    full_x, full_y = (cv2.remap(np.ascontiguousarray(displacement[..., axis], dtype=np.float32), grid_x, grid_y,
+                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
     if envelope is not None:
-        full *= envelope[..., None]
-    moved = np.abs(full).max(axis=2) >= STILL_DISPLACEMENT
+        full_x *= envelope
+        full_y *= envelope
+    moved = (np.abs(full_x) >= STILL_DISPLACEMENT) | (np.abs(full_y) >= STILL_DISPLACEMENT)
     height, width = image_box.shape[:2]
-    pixel_x, pixel_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    map_x, map_y = pixel_x + full[..., 0], pixel_y + full[..., 1]
-    patch = cv2.remap(np.ascontiguousarray(image_box), map_x, map_y, cv2.INTER_LINEAR,
+    full_x += np.arange(width, dtype=np.float32)[None, :]  # now the sample positions
+    full_y += np.arange(height, dtype=np.float32)[:, None]
+    patch = cv2.remap(np.ascontiguousarray(image_box), full_x, full_y, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_REPLICATE)
-    mask_patch = cv2.remap(source_box.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE) >= 0.5
+    mask_patch = cv2.remap(source_box.astype(np.uint8) * np.uint8(255), full_x, full_y, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE) >= 128
     return (patch[..., None] if patch.ndim == 2 else patch), mask_patch, moved
 
 

@@ -29,13 +29,18 @@ def crop_square(array: np.ndarray, x0: int, y0: int, side: int, *, replicate: bo
 def to_working(array: np.ndarray, size: int) -> np.ndarray:
     """Area-average to ``size`` x ``size`` (anti-aliased), float32 in [0, 1], (S, S, C)."""
     scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
-    resized = cv2.resize(array.astype(np.float32) / scale, (size, size), interpolation=cv2.INTER_AREA)
+    # Integer images are averaged in their own type (exact to one grey level, and on an 8K crop
+    # several times faster than converting the whole crop to floats first).
+    native = array if array.dtype in (np.uint8, np.uint16) else array.astype(np.float32)
+    resized = cv2.resize(native, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / scale
     return resized if resized.ndim == 3 else resized[..., None]
 
 
 def mask_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
-    """A boolean mask's square crop as (S, S, 1) coverage in [0, 1]."""
-    return to_working(crop_square(mask.astype(np.uint8) * 255, x0, y0, side, replicate=False), size)
+    """A boolean mask's square crop as (S, S, 1) coverage in [0, 1], to 1/255."""
+    crop = crop_square(mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8), x0, y0, side,
+                       replicate=False)
+    return to_working(crop * np.uint8(255), size)
 
 
 def image_to_working(image: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
