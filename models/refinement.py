@@ -47,6 +47,8 @@ SINGLE_TOLERANCE = 0.005
 #: Its iterations, as a share of the K affines' iterations (tuned on BSDS500 val: six parameters
 #: are cheap to fit, and more iterations kept sharpening the surroundings).
 SINGLE_STEPS_SHARE = 2.0
+#: A shared affine this exact (mask IoU) is kept without fitting the K affines at all.
+SINGLE_EXACT = 0.985
 
 
 def _blur(mask: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -159,21 +161,28 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
         with torch.no_grad():
             return motion()
 
-    # Coarse to fine: blurred masks and affines held together first, sharp masks and free affines last.
-    motion = fit(linear, offset, False,
-                 [(coarse_sigma * 3, 10 * rigidity + 1.0), (coarse_sigma, rigidity + 0.1), (0.0, rigidity)], steps)
-    if single_tolerance is not None:
+    k_levels = [(coarse_sigma * 3, 10 * rigidity + 1.0), (coarse_sigma, rigidity + 0.1), (0.0, rigidity)]
+    if single_tolerance is None:
+        motion = fit(linear, offset, False, k_levels, steps)
+    else:
         # The simplest motion that explains the masks: one affine for the whole edit, kept when the
-        # K affines fit the new shape no better. The surroundings then follow that one motion exactly.
+        # K affines fit the new shape no better (or when it is already exact enough not to try them).
+        # The surroundings then follow that one motion exactly.
         with torch.no_grad():
             mean_linear = (usage[..., None, None] * linear).sum(dim=1, keepdim=True)
             mean_offset = (usage[..., None] * offset).sum(dim=1, keepdim=True)
         single = fit(mean_linear, mean_offset, True, [(coarse_sigma * 3, 0.0), (coarse_sigma, 0.0), (0.0, 0.0)],
                      max(1, int(steps * SINGLE_STEPS_SHARE)))
         with torch.no_grad():
-            simpler = mask_overlap(source_mask, target_mask, grid + envelope * single) >= (
-                mask_overlap(source_mask, target_mask, grid + envelope * motion) - single_tolerance)
-            motion = torch.where(simpler[:, None, None, None], single, motion)
+            single_overlap = mask_overlap(source_mask, target_mask, grid + envelope * single)
+        if bool((single_overlap >= SINGLE_EXACT).all()):
+            motion = single
+        else:
+            motion = fit(linear, offset, False, k_levels, steps)
+            with torch.no_grad():
+                simpler = (single_overlap >= SINGLE_EXACT) | (single_overlap >= (
+                    mask_overlap(source_mask, target_mask, grid + envelope * motion) - single_tolerance))
+                motion = torch.where(simpler[:, None, None, None], single, motion)
     residual_steps = steps // 2 if residual_steps is None else residual_steps
     return add_smooth_residual(motion, envelope, source_mask, target_mask, residual_steps, coarse_sigma), envelope
 
