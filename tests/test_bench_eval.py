@@ -99,4 +99,7 @@ def test_eval_cli_end_to_end(artworks_dir: Path, tmp_path: Path, capsys) -> None
     payload = json.loads((tmp_path / "eval.json").read_text())
     assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net",
                                                  "reference: true region, true affine around"}
+    assert payload["counts"] == {"affine": 1, "non-rigid": 1, "all": 2}
+    both = [payload["per_edit"]["SIM-Net"][i]["psnr_edited"] for i in range(2)]
+    assert payload["summary"]["all"]["SIM-Net"]["psnr_edited"] == pytest.approx(sum(both) / 2)
     assert (tmp_path / "fig.png").stat().st_size > 0

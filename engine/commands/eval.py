@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.dataset import build_edits, list_paintings
     from engine.evaluation.report import figure, markdown_table, text_table
-    from engine.evaluation.runner import BASELINES, REFERENCES, run_methods
+    from engine.evaluation.runner import ALL_EDITS, BASELINES, REFERENCES, run_methods
     from engine.imageio import save_image
 
     folder = find_artworks(args.artworks)
@@ -64,14 +64,16 @@ def run(args: argparse.Namespace) -> int:
     scores = run_methods(edits, methods, keep_outputs=len(edits) if args.figure else 0,
                          progress=lambda message: print(message, file=sys.stderr, flush=True), references=REFERENCES)
     summary = scores.table(edits)
-    counts = {group: sum(edit.group == group for edit in edits) for group in summary}
+    counts = {group: len(edits) if group == ALL_EDITS else sum(edit.group == group for edit in edits)
+              for group in summary}
     print(markdown_table(summary, counts) if args.markdown else text_table(summary, counts))
     if args.json:
         payload = {"seed": args.seed, "paintings": [p.name for p in paintings], "counts": counts, "summary": summary,
                    "per_edit": scores.per_edit}
         atomic_write_bytes(args.json, json.dumps(payload, indent=2).encode())
     if args.figure:
-        picked = [i for group in summary for i in [j for j, e in enumerate(edits) if e.group == group][:2]]
+        picked = [i for group in summary if group != ALL_EDITS
+                  for i in [j for j, e in enumerate(edits) if e.group == group][:2]]
         columns = {name: [scores.outputs[name][i] for i in picked] for name in ("register", "SIM-Net")}
         save_image(args.figure, figure([edits[i] for i in picked], columns))
     return 0

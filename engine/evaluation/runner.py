@@ -13,6 +13,8 @@ from engine.evaluation.metrics import iou, psnr, ssim
 #: A method maps (image, source mask, target mask) to (result image, warped mask).
 Method = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 METRICS = ("psnr_edited", "ssim_edited", "psnr_rest", "iou")
+#: The summary row over every edit of every group.
+ALL_EDITS = "all"
 
 
 def unchanged(image: np.ndarray, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,12 +34,14 @@ class Scores:
     outputs: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     def table(self, edits: list[EvalEdit]) -> dict[str, dict[str, dict[str, float]]]:
-        """group -> method -> metric -> mean."""
+        """group -> method -> metric -> mean; with :data:`ALL_EDITS` over every edit when there are
+        several groups."""
         summary: dict[str, dict[str, dict[str, float]]] = {}
-        for group in GROUPS:
-            indices = [i for i, edit in enumerate(edits) if edit.group == group]
-            if not indices:
-                continue
+        selections = {group: [i for i, edit in enumerate(edits) if edit.group == group] for group in GROUPS}
+        selections = {group: indices for group, indices in selections.items() if indices}
+        if len(selections) > 1:
+            selections[ALL_EDITS] = list(range(len(edits)))
+        for group, indices in selections.items():
             summary[group] = {
                 method: {metric: float(np.mean([rows[i][metric] for i in indices])) for metric in METRICS}
                 for method, rows in self.per_edit.items()}
