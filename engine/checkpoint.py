@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from engine.atomic import atomic_write
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, one_line
 from models.serialization import FORMAT_NAME, FORMAT_VERSION, from_payload, to_payload
 from models.simnet import SimNet
 
@@ -34,12 +34,6 @@ LOAD_ERRORS = (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingErro
                AttributeError, TypeError, KeyError, IndexError, MemoryError)
 
 
-def _one_line(error: BaseException, limit: int) -> str:
-    """An exception's text on one line (load_state_dict's spans several), at most ``limit`` characters."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _check_archive(path: Path) -> None:
     """Verify the CRC of every record: torch.load does not, so a flipped byte in the weights would load."""
     if not zipfile.is_zipfile(path):
@@ -52,7 +46,7 @@ def _check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({_one_line(error, 120)})") from None
+        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({one_line(error, 120)})") from None
     if damaged is not None:
         raise CheckpointError(f"checkpoint {path} is damaged: {damaged} fails its checksum")
 
@@ -69,7 +63,7 @@ def read_payload(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except LOAD_ERRORS as error:
-        raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({_one_line(error, 120)})") from None
+        raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({one_line(error, 120)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{path} is not a SIM-Net Studio checkpoint (for example a plain state dict or a SAM model)")
     version = payload.get("format_version")
@@ -88,7 +82,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> SimNet:
     try:
         model = from_payload(payload)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-        raise CheckpointError(f"checkpoint {path} does not match the SIM-Net model: {_one_line(error, 240)}") from None
+        raise CheckpointError(f"checkpoint {path} does not match the SIM-Net model: {one_line(error, 240)}") from None
     _check_finite(model, path)
     return model.to(device).eval()
 

@@ -10,7 +10,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from engine.errors import SimNetError
+from engine.errors import SimNetError, one_line
 
 #: Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
 COMMAND_MODULES = ("edit", "batch", "segment", "train", "eval", "bench")
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SimNetError as error:
-        print(f"simnet {args.command}: error: {' '.join(str(error).split())}", file=sys.stderr)  # always one line
+        print(f"simnet {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"simnet {args.command}: interrupted", file=sys.stderr)

@@ -32,3 +32,10 @@ class EditError(SimNetError):
 
 class SessionError(SimNetError):
     """A session (project) file could not be read or written."""
+
+
+def one_line(error: BaseException, limit: int | None = None) -> str:
+    """An exception's text on one line (some, like load_state_dict's, span several), cut to ``limit``
+    characters when given; the exception's type name when it has no text."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
