@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         self.session: EditSession | None = None
         self.session_path: Path | None = None
         self.session_id = autosave.new_session_id()
+        #: Autosaves recovered into this window, deleted once its own autosave is written.
+        self.recovered_autosaves: list[Path] = []
         self.region = np.zeros((0, 0), bool)
         self.segmenter_name = ""
         self.mask_history = MaskHistory()  # the target mask before each stroke, transform or selection change
@@ -921,23 +923,40 @@ class MainWindow(QMainWindow):
             return
         copy, session_id = snapshot(self.session), self.session_id
         self.autosave_worker.submit(lambda token: autosave.write_autosave(copy, session_id),
+                                    on_done=self.bridge.wrap(lambda _: self._drop_recovered_autosaves()),
                                     on_error=self.bridge.wrap(lambda error: self.show_message(f"Autosave failed: {error}")),
                                     supersede=True)
 
+    def _drop_recovered_autosaves(self) -> None:
+        """A recovered autosave is removed only once this session's own autosave holds its work."""
+        for path in self.recovered_autosaves:
+            autosave.discard(path)
+        self.recovered_autosaves.clear()
+
     def offer_recovery(self) -> None:
+        """Offer each autosave of a session that did not close, newest first: recover it, discard
+        it, or keep it for later. Nothing is deleted that the user did not choose to delete."""
         found = autosave.find_recoverable(exclude=self.session_id)
-        if not found:
+        for index, item in enumerate(found):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.modified))
+            text = (f"SIM-Net Studio did not close properly. Recover the session autosaved at {when}"
+                    f"{' for ' + Path(item.source).name if item.source else ''}?")
+            later = len(found) - index - 1
+            if later:
+                text += f"\n\n{later} more autosaved session{'s' if later > 1 else ''} will be offered after this one."
+            text += "\n\nDiscard deletes this autosave; Cancel keeps it for the next start."
+            answer = QMessageBox.question(self, "Recover unsaved work?", text,
+                                          QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Yes)
+            if answer == QMessageBox.Discard:
+                autosave.discard(item.path)
+                continue
+            if answer == QMessageBox.Yes and self.open_session(item.path, recovered=True):
+                self.recovered_autosaves.append(item.path)
+                self.autosave_now()
+                if later:
+                    self.show_message(f"{later} more autosaved session{'s are' if later > 1 else ' is'} kept; "
+                                      "they will be offered the next time SIM-Net Studio starts.")
             return
-        newest = found[0]
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.modified))
-        answer = QMessageBox.question(self, "Recover unsaved work?",
-                                      f"SIM-Net Studio did not close properly. Recover the session autosaved at {when}"
-                                      f"{' for ' + Path(newest.source).name if newest.source else ''}?",
-                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
-        if answer == QMessageBox.Yes:
-            self.open_session(newest.path, recovered=True)
-        for item in found:
-            autosave.discard(item.path)
 
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)

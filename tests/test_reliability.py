@@ -365,7 +365,53 @@ def test_the_editor_recovers_after_being_killed(tmp_path: Path, monkeypatch, qtb
         assert len(window.session.steps) == 1
         window.session.go_to(0)
         np.testing.assert_array_equal(window.session.current, load_image(artwork).pixels)
-        assert not [path for path in (state / "autosave").glob("*.simnet") if path.stem != window.session_id]
+        # The recovered autosave goes once this window's own autosave holds the work.
+        qtbot.waitUntil(lambda: not [path for path in (state / "autosave").glob("*.simnet")
+                                     if path.stem != window.session_id], timeout=20000)
+        assert (state / "autosave" / f"{window.session_id}.simnet").exists()
+    finally:
+        window.session = None
+        window.shutdown_workers()
+
+
+@pytest.mark.skipif(not POSIX, reason="liveness of other editors is checked on POSIX")
+def test_recovery_offers_every_autosave_and_deletes_only_what_the_user_discards(
+        tmp_path: Path, monkeypatch, qtbot) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.main_window import MainWindow
+
+    monkeypatch.setenv("SIMNET_STATE_DIR", str(tmp_path / "state"))
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    dead = finished_pid()
+    older = autosave.write_autosave(a_session(1), f"20240101-100000-{dead}")
+    newer = autosave.write_autosave(a_session(2), f"20240101-110000-{dead}")
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    os.utime(newer, (1_700_000_100, 1_700_000_100))
+    answers = [QMessageBox.Cancel]
+    questions: list[str] = []
+
+    def answer(parent, title, text, *args, **kwargs):
+        questions.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    monkeypatch.setattr(window, "warm_up_model", lambda: None)
+    try:
+        window.offer_recovery()  # "later": both are kept, nothing is opened
+        assert len(questions) == 1 and "art2.png" in questions[0] and "1 more autosaved session" in questions[0]
+        assert older.exists() and newer.exists() and window.session is None
+
+        answers[:] = [QMessageBox.Discard, QMessageBox.Yes]  # drop the newer, recover the older
+        window.offer_recovery()
+        assert "art2.png" in questions[1] and "art1.png" in questions[2]
+        assert not newer.exists()
+        assert window.session is not None and window.session.artwork.path == Path("art1.png")
+        qtbot.waitUntil(lambda: not older.exists(), timeout=20000)
     finally:
         window.session = None
         window.shutdown_workers()
