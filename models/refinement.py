@@ -1,26 +1,30 @@
-"""Test-time alignment: sharpen the K local affines so the fused field carries y_A exactly onto x_A.
+"""Test-time alignment: sharpen the local affines so the fused field carries y_A exactly onto x_A.
 
 The network predicts keypoints, Jacobians and attention at a small working resolution. Its local
 affines are close but rarely sub-pixel exact, and at full resolution a fraction of a working pixel
 is several image pixels. Here we keep SIM-Net's structure (K dilated local affines fused by the
-network's attention, Eqs. 1-2, 8) and only adjust the 6K affine parameters on the mask-alignment
+network's attention, Eqs. 1-2, 8) and only adjust the affine parameters on the mask-alignment
 objective the network was trained with (L_mask), at a finer resolution R, with L-BFGS. The
-attention maps stay as the network made them, so the fade to the untouched background does too.
-Coarse to fine: the first rounds compare blurred masks, so a start a few pixels off still converges.
+attention stays as the network made it. Coarse to fine: the first rounds compare blurred masks,
+so a start a few pixels off still converges.
 
-Many edits are one affine motion: a move, a turn, a scale. The masks then cannot tell K slightly
-different affines from one, but the painting around the region can: K affines blended by the
-attention bend the surroundings in K directions. So one shared affine, started from the K
-affines' mean, is fitted too, and kept when the K affines fit the new shape no better (mask IoU
-within :data:`SINGLE_TOLERANCE`): the simplest motion that explains the masks.
+The fused field is z + E(z) * motion(z): the attention gives the moved fields E * share_k, so the
+motion is sum_k share_k (w^k(z) - z). We return the motion and the envelope E apart, so the engine
+can draw E again at the image's full resolution (an exact fade) and multiply.
 
-K affines cannot follow every reshaping: a brush stroke that bulges one stretch of the outline, or a
-region bent unevenly, leaves the warped mask a few pixels off along parts of its boundary. When the
-aligned affines still miss the new shape (mask IoU below :data:`RESIDUAL_GATE`), a second stage adds a
-smooth residual displacement: a coarse grid of offsets, upsampled bicubically and scaled by the
-attention's moved share (so the fade to the untouched background is kept), fitted on the same
-L_mask with a first-difference smoothness penalty. This is our addition, not the paper's; the
-defaults were chosen on BSDS500 validation photographs (see resources/MODEL.md).
+Three stages, our additions to the paper; their settings were chosen on BSDS500 validation
+photographs (see resources/MODEL.md):
+
+1. One shared affine, started from the K affines' mean. Many edits are one motion (a move, a
+   turn, a scale). The masks cannot tell K slightly different affines from one, but the painting
+   around the region can: K affines blended by the attention bend it K ways. It is kept when it
+   carries the mask exactly (:data:`SINGLE_EXACT`) or when the K affines fit no better
+   (:data:`SINGLE_TOLERANCE`): the simplest motion that explains the masks.
+2. Otherwise the K affines, with a rigidity pull towards their common affine.
+3. A smooth residual when the mask IoU stays below :data:`RESIDUAL_GATE` (a brush stroke that
+   bulges one stretch of the outline, a region bent unevenly): a coarse grid of offsets,
+   upsampled bicubically, faded with the rest of the motion, fitted on the same L_mask with a
+   first-difference smoothness penalty.
 """
 from __future__ import annotations
 
