@@ -30,3 +30,16 @@ def test_train_saves_checkpoints_and_resumes(bsds_dir: Path, tmp_path: Path, cap
     log = second.out + second.err
     assert f"resumed from {tmp_path / 'last.pt'} at step 2" in log
     assert "validation at step 3" in log and "validation at step 1" not in log
+
+
+def test_train_can_fine_tune_the_shipped_model(bsds_dir: Path, tmp_path: Path, capsys) -> None:
+    shipped = load_model(None, device="cpu")
+    code = main(["train", "--data", str(bsds_dir), "--out", str(tmp_path), "--steps", "1", "--batch-size", "2",
+                 "--train-pairs", "4", "--val-pairs", "2", "--save-every", "1", "--device", "cpu", "--workers", "1",
+                 "--threads", "1", "--lr", "1e-6", "--init", str(Path(__file__).parents[1] / "resources" / "simnet.pt")])
+    assert code == 0
+    assert "starting from the given model's weights" in capsys.readouterr().out
+    tuned = load_model(tmp_path / "last.pt", device="cpu")
+    assert tuned.config == shipped.config
+    for (name, before), after in zip(shipped.state_dict().items(), tuned.state_dict().values()):
+        torch.testing.assert_close(after.float(), before.float(), atol=1e-3, rtol=0, msg=name)

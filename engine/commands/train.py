@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if OUT has a checkpoint")
+    parser.add_argument("--init", metavar="CHECKPOINT", default=None,
+                        help="fine-tune: start from this model's weights and config (e.g. resources/simnet.pt) "
+                             "unless OUT already has a last.pt to resume")
     parser.set_defaults(func=run)
 
 
@@ -60,8 +63,16 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     keep_freed_memory()
+    initial = None
+    if args.init:
+        from engine.checkpoint import load_model
+
+        initial = load_model(args.init, device="cpu")
     options = TrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                            device=device, seed=args.seed, train_pairs=args.train_pairs, val_pairs=args.val_pairs,
-                           workers=args.workers, save_every=args.save_every, resume=not args.no_resume)
+                           workers=args.workers, save_every=args.save_every, resume=not args.no_resume,
+                           initial=initial)
+    if initial is not None:
+        options.config = initial.config
     train(options, report=lambda message: print(message, flush=True, file=sys.stdout))
     return 0

@@ -50,6 +50,8 @@ class TrainOptions:
     save_every: int = 250
     resume: bool = True
     config: SimNetConfig = field(default_factory=SimNetConfig)
+    #: Fine-tuning: the weights to start from when there is no checkpoint to resume (same config).
+    initial: SimNet | None = None
     weights: dict[str, float] = field(default_factory=lambda: {
         "field": 1.0, "rec": 4.0, "output": 2.0, "mask": 2.0, "bound": 0.2, "eq": 0.5,
         "perc": 0.02, "context": 0.05, "cycle": 1.0})
@@ -215,6 +217,9 @@ def train(options: TrainOptions, report: Callable[[str], None] = print) -> dict[
         step = int(payload["metadata"]["step"])
         best = payload["metadata"].get("best", best)
         say(f"resumed from {last_path} at step {step}")
+    elif options.initial is not None:
+        model.load_state_dict(options.initial.state_dict())
+        say("starting from the given model's weights")
     trained = model
     if distributed:
         trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
