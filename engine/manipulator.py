@@ -223,8 +223,7 @@ class Manipulator:
         x0, y0, side = square
         size = min(self.align_size, max(self.working_size, side))
 
-        detached = type(out)(*(None if value is None else value.clone().float().to(self.device)
-                               for value in vars(out).values()))
+        detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
         motion, envelope = align_motion(detached, self._batch(mask_to_working(source, x0, y0, side, size)),
                                         self._batch(mask_to_working(target, x0, y0, side, size)), steps=steps)
         return motion[0], envelope[0]

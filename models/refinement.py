@@ -82,13 +82,7 @@ def refine_alignment(out: SimNetOutput, source_mask: torch.Tensor, target_mask: 
 
 def keypoint_weights(out: SimNetOutput, size: int) -> torch.Tensor:
     """The keypoints' shares of the envelope at R x R (B, K, R, R), summing to one per pixel."""
-    if out.keypoint_shares is not None:
-        shares = _resize_maps(out.keypoint_shares.float(), size)
-    else:  # an output without them: recover the shares from the attention where the envelope is > 0
-        moved = out.attention[:, 1:].float()
-        total = moved.sum(dim=1, keepdim=True)
-        shares = _resize_maps(torch.where(total > 1e-6, moved / total.clamp_min(1e-6),
-                                          torch.full_like(moved, 1.0 / moved.shape[1])), size)
+    shares = _resize_maps(out.keypoint_shares.float(), size)
     return shares / shares.sum(dim=1, keepdim=True).clamp_min(1e-6)
 
 

@@ -50,7 +50,7 @@ class SimNetOutput:
     warped_masks: torch.Tensor
     #: The keypoints' shares of the envelope (B, K, S, S), summing to one per pixel: attention[:, 1:]
     #: is envelope * keypoint_shares.
-    keypoint_shares: torch.Tensor | None = None
+    keypoint_shares: torch.Tensor
 
 
 class SimNet(nn.Module):

@@ -27,10 +27,11 @@ def still_output(source: torch.Tensor, target: torch.Tensor, keypoints: int = 3)
     jacobians = torch.eye(2).repeat(1, keypoints, 1, 1)
     fields = with_identity(local_affine_fields(points, jacobians, points, jacobians, size))
     envelope = influence_envelope(source, target)
-    attention = torch.cat([1 - envelope, envelope.expand(-1, keypoints, -1, -1) / keypoints], dim=1)
+    shares = torch.full((1, keypoints, size, size), 1.0 / keypoints)
+    attention = torch.cat([1 - envelope, envelope * shares], dim=1)
     fused = fuse_fields(attention, fields)
     return SimNetOutput(points, points, jacobians, jacobians, fields, attention, fused, source.expand(-1, 3, -1, -1),
-                        warp(source, fused), warp_each(source, fields[:, 1:])[:, :, 0])
+                        warp(source, fused), warp_each(source, fields[:, 1:])[:, :, 0], shares)
 
 
 def test_zero_steps_give_the_networks_own_field() -> None:
@@ -113,7 +114,8 @@ def test_one_affine_is_kept_when_it_explains_the_masks() -> None:
     grid = coordinate_grid(size)
     logits = torch.stack([4 * grid[..., 0], -4 * grid[..., 0], 4 * grid[..., 1]])[None]  # left, right, down
     envelope = 1 - out.attention[:, :1]
-    out.attention = torch.cat([out.attention[:, :1], envelope * torch.softmax(logits, dim=1)], dim=1)
+    out.keypoint_shares = torch.softmax(logits, dim=1)
+    out.attention = torch.cat([out.attention[:, :1], envelope * out.keypoint_shares], dim=1)
     out.source_keypoints = torch.tensor([[[-0.3, 0.0], [0.0, 0.1], [0.1, -0.2]]])  # three different starts
     share = out.attention[0, 1:].sum(dim=0)
     full = share >= 0.999

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.errors import SimNetError
 from engine.manipulator import DEFAULT_ALIGN_STEPS, Manipulator
 from engine.pipeline import edit_inputs, read_inputs
 
@@ -21,7 +22,6 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 def manipulator_from_args(args: argparse.Namespace) -> Manipulator:
     """The model the common options ask for."""
     if args.align_steps < 0:
-        from engine.errors import SimNetError
         raise SimNetError("--align-steps must be 0 or more")
     return Manipulator(args.checkpoint, device=args.device, align_steps=args.align_steps)
 
