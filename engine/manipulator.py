@@ -1,13 +1,12 @@
-"""The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask)``.
+"""The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask, reach=...)``.
 
-The network works at a small fixed resolution on the square crop that holds everything the edit
-can change (``models.deformation.influence_box``). Its attention-fused warp field (Eq. 8) is the
-edit's motion faded by the envelope E (``models.refinement.align_motion``). The motion is smooth,
-so we upsample it to the crop's full resolution, multiply it by E drawn at that resolution
-(``models.deformation.fade_weight``), and transport the artwork's own pixels along the result in
-one resampling pass. Only the crop is touched; inside it, pixels
-the field does not move (less than 1/256 pixel) are copied, so everything outside the edit's
-area of influence stays bit-identical to the input, however many edits are chained.
+The network works at a small fixed resolution on the square crop around the edit
+(``models.deformation.influence_box``). Its keypoint affines and attention (Eqs. 1-4, 8), aligned
+at test time from several starts (the network's and the classical ones, ``models.hypotheses``),
+give the region's motion (``models.refinement.align_motion``). ``engine.compose`` then builds the
+result at full resolution within ``reach`` pixels of the region and its new shape
+(``engine.locality``); every pixel beyond is bit-identical to the input, however many edits are
+chained.
 """
 from __future__ import annotations
 
@@ -24,9 +23,11 @@ import torch
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.masks import check_mask
-from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
-from models.crops import image_to_working, mask_to_working
-from models.deformation import fade_weight, influence_box
+from engine.compose import compose
+from engine.locality import edit_box, resolve_reach
+from models.crops import crop_square, image_to_working, mask_to_working, to_working
+from models.deformation import influence_box
+from models.hypotheses import classical_starts, pixel_to_grid_affine
 from models.refinement import align_motion
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,18 @@ class EditResult:
     warped_mask: np.ndarray
     #: (x0, y0, x1, y1), end-exclusive: the only area where ``image`` may differ from the input.
     box: tuple[int, int, int, int]
-    #: The fused field's displacement at working resolution, (S, S, 2) in full-resolution pixels.
+    #: The region's backward motion (R, R, 2) in full-resolution pixels on the R x R grid over
+    #: ``square`` (x0, y0, side): the new shape's pixel z shows the input at z + motion(z).
     displacement: np.ndarray | None = None
+    square: tuple[int, int, int] | None = None
     #: The K+1 attention maps at working resolution (Eq. 4); map 0 keeps the original.
     attention: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     #: Notes for the user, e.g. a fallback from CUDA to the CPU.
     messages: list[str] = field(default_factory=list)
+    #: The transition's width in pixels, and how the edit was composed ("bend" or "transport").
+    reach: float = 0.0
+    mode: str = ""
 
     @property
     def changed(self) -> bool:
@@ -146,14 +152,17 @@ class Manipulator:
 
     # -- the edit ----------------------------------------------------------------------------
     def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
-             max_side: int | None = None, cancel: Callable[[], bool] | None = None,
-             align_steps: int | None = None) -> EditResult:
+             reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
+             align_steps: int | None = None, use_network: bool = True) -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
-        ``max_side`` makes a quick preview: the inputs are first reduced so their longer side is
-        at most ``max_side``, and the result has that reduced size. ``cancel`` is polled between
-        stages; when it returns True, :class:`EditCancelled` is raised and nothing changes.
-        ``align_steps`` overrides the test-time alignment steps for this edit (fewer for previews).
+        ``reach`` is the width in pixels of the transition around the region and its new shape
+        (None: ``engine.locality.default_reach``); nothing farther away changes. ``max_side`` makes
+        a quick preview: the inputs are first reduced so their longer side is at most
+        ``max_side`` (the reach with them), and the result has that reduced size. ``cancel`` is
+        polled between stages; when it returns True, :class:`EditCancelled` is raised and nothing
+        changes. ``align_steps`` overrides the test-time alignment steps for this edit (fewer for
+        previews). ``use_network=False`` aligns from the classical starts alone (an ablation).
         """
         started = time.perf_counter()
         image = _as_image(image)
@@ -164,8 +173,11 @@ class Manipulator:
             raise MaskError("the source mask is empty: select a region first")
         if not target.any():
             raise MaskError("the target mask is empty: the region would vanish")
+        if reach is not None and (not np.isfinite(reach) or reach < 0):
+            raise EditError(f"the reach must be 0 pixels or more, not {reach}")
         if max_side is not None and max(height, width) > max_side:
             scale = max_side / max(height, width)
+            reach = None if reach is None else reach * scale
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             image = _as_image(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
             source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
@@ -173,15 +185,16 @@ class Manipulator:
             height, width = image.shape[:2]
             if not source.any() or not target.any():
                 raise MaskError("the region is too small to preview at this size")
+        reach = resolve_reach(source, target, reach)
         if np.array_equal(source, target):
             return EditResult(image=image.copy(), warped_mask=source.copy(), box=(0, 0, 0, 0),
-                              timings={"total": time.perf_counter() - started})
+                              timings={"total": time.perf_counter() - started}, reach=reach)
 
         def check_cancel() -> None:
             if cancel is not None and cancel():
                 raise EditCancelled()
 
-        x0, y0, side = influence_box(source, target)
+        x0, y0, side = _covering_square(influence_box(source, target), edit_box(source, target, reach))
         size = self.working_size
         source_work = mask_to_working(source, x0, y0, side, size)
         target_work = mask_to_working(target, x0, y0, side, size)
@@ -196,54 +209,60 @@ class Manipulator:
         networked = time.perf_counter()
         check_cancel()
         steps = self.align_steps if align_steps is None else align_steps
-        motion, envelope = self._with_cpu_fallback(
-            lambda: self._align(out, source, target, (x0, y0, side), steps), messages)
+        motion = self._with_cpu_fallback(
+            lambda: self._align(out, source, target, (x0, y0, side), steps, use_network), messages)
         if not torch.isfinite(motion).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
-        displacement = motion * envelope.cpu().numpy()
         attention = out.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
         check_cancel()
 
-        box = (max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side))
-        result, warped = self._with_cpu_fallback(
-            lambda: self._render(image, source, target, motion, (x0, y0, side), box), messages)
+        composition = self._with_cpu_fallback(
+            lambda: compose(image, source, target, motion, (x0, y0, side), reach, self.device), messages)
+        bx0, by0, bx1, by1 = composition.box
+        result = image.copy()
+        np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
+        warped = source.copy()
+        np.copyto(warped[by0:by1, bx0:bx1], composition.warped_mask, where=composition.changed)
         rendered = time.perf_counter()
         return EditResult(
-            image=result, warped_mask=warped, box=box, displacement=displacement, attention=attention,
+            image=result, warped_mask=warped, box=composition.box, displacement=motion, square=(x0, y0, side),
+            attention=attention,
             timings={"prepare": prepared - started, "network": networked - prepared, "align": refined - networked,
                      "render": rendered - refined, "total": rendered - started},
-            messages=messages)
+            messages=messages, reach=reach, mode=composition.mode)
 
     def _align(self, out, source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
-               steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The edit's motion (R, R, 2) and envelope (R, R, 1) after test-time alignment of the local
-        affines on finer masks; the fused field is z + envelope * motion."""
+               steps: int, use_network: bool = True) -> torch.Tensor:
+        """The region's backward motion (R, R, 2), grid units, after test-time alignment on finer
+        masks, started from the network's affines and the classical ones."""
         x0, y0, side = square
         size = min(self.align_size, max(self.working_size, side))
-
+        source_work = mask_to_working(source, x0, y0, side, size)
+        target_work = mask_to_working(target, x0, y0, side, size)
+        inside = to_working(crop_square(np.full(source.shape, 255, np.uint8), x0, y0, side, replicate=False), size)
+        starts = classical_starts(source_work[..., 0], target_work[..., 0], inside[..., 0])
+        affines = [pixel_to_grid_affine(start, size) for start in starts]
+        tensors = None
+        if affines:
+            tensors = (torch.tensor(np.stack([linear for linear, _ in affines]), dtype=torch.float32)[None],
+                       torch.tensor(np.stack([offset for _, offset in affines]), dtype=torch.float32)[None])
         detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
-        motion, envelope = align_motion(detached, self._batch(mask_to_working(source, x0, y0, side, size)),
-                                        self._batch(mask_to_working(target, x0, y0, side, size)), steps=steps)
-        return motion[0], envelope[0]
+        motion, _ = align_motion(detached, self._batch(source_work), self._batch(target_work), steps=steps,
+                                        starts=tensors, valid=self._batch(inside), use_network=use_network)
+        return motion[0]
 
-    def _render(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
-                square: tuple[int, int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Transport the artwork's pixels along the upsampled motion, faded by the full-resolution
-        envelope, inside ``box`` only.
 
-        The box holds every pixel of both masks, so the envelope drawn on the box alone is exact.
-        Samples are clamped to ``box`` too, so an edit reads and writes only its area of influence.
-        """
-        bx0, by0, bx1, by1 = box
-        envelope = fade_weight(source[by0:by1, bx0:bx1], target[by0:by1, bx0:bx1])
-        render = render_torch if self.device.type == "cuda" else render_cv2
-        patch, mask_patch, moved = render(image[by0:by1, bx0:bx1], source[by0:by1, bx0:bx1],
-                                          motion, square, box, self.device, envelope)
-        result = image.copy()
-        np.copyto(result[by0:by1, bx0:bx1], patch, where=moved[..., None])
-        warped = source.copy()
-        np.copyto(warped[by0:by1, bx0:bx1], mask_patch, where=moved)
-        return result, warped
-
+def _covering_square(square: tuple[int, int, int], box: tuple[int, int, int, int] | None) -> tuple[int, int, int]:
+    """``square`` (x0, y0, side), grown about its centre just enough to hold ``box`` (x0, y0, x1, y1)."""
+    x0, y0, side = square
+    if box is None:
+        return square
+    bx0, by0, bx1, by1 = box
+    cx, cy = x0 + side / 2.0, y0 + side / 2.0
+    need = 2.0 * max(cx - bx0, bx1 - cx, cy - by0, by1 - cy)
+    if need <= side:
+        return square
+    side = int(np.ceil(need))
+    return int(np.floor(cx - side / 2.0)), int(np.floor(cy - side / 2.0)), side
