@@ -89,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
     print(("\n" if args.markdown else "") + LEGEND)
     if args.json:
         payload = {"seed": args.seed, "images": str(folder), "paintings": [p.name for p in paintings],
-                   "counts": counts, "summary": summary, "edits": [edit.describe() for edit in edits],
+                   "counts": counts, "summary": summary,
+                   "by_layout": scores.breakdown(edits, lambda edit: edit.edit.layout),
+                   "by_kind": scores.breakdown(edits, lambda edit: edit.edit.kind),
+                   "edits": [edit.describe() for edit in edits],
                    "per_edit": scores.per_edit}
         atomic_write_bytes(args.json, json.dumps(_finite(payload), indent=2).encode())
     if args.figure:

@@ -79,8 +79,20 @@ def _crop_box(masks: np.ndarray) -> tuple[int, int, int, int]:
     return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
 
 
+def _fit(crop: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``crop`` scaled to fit a height x width panel, centred on white."""
+    scale = min(height / crop.shape[0], width / crop.shape[1])
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    resized = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    panel = np.full((height, width, 3), 255, np.uint8)
+    top, left = (height - size[1]) // 2, (width - size[0]) // 2
+    panel[top:top + size[1], left:left + size[0]] = resized
+    return panel
+
+
 def figure(edits: list[EvalEdit], columns: dict[str, list[np.ndarray]], rows: int = 4, height: int = 220) -> np.ndarray:
     """One row per edit: input with source (green) and target (red) outlines, each method, truth."""
+    width = round(height * 4 / 3)
     strips = []
     for index, edit in enumerate(edits[:rows]):
         bx0, by0, bx1, by1 = _crop_box(edit.edit.source_mask | edit.edit.target_mask)
@@ -88,16 +100,11 @@ def figure(edits: list[EvalEdit], columns: dict[str, list[np.ndarray]], rows: in
         _outline(marked, edit.edit.source_mask, (0, 200, 0))
         _outline(marked, edit.edit.target_mask, (230, 0, 0))
         panels = [marked] + [_rgb8(outputs[index]) for outputs in columns.values()] + [_rgb8(edit.truth)]
-        crops = [panel[by0:by1, bx0:bx1] for panel in panels]
-        scale = height / crops[0].shape[0]
-        size = (max(1, round(crops[0].shape[1] * scale)), height)
-        resized = [cv2.resize(crop, size, interpolation=cv2.INTER_AREA) for crop in crops]
-        strips.append(np.hstack([np.pad(r, ((2, 2), (2, 2), (0, 0)), constant_values=255) for r in resized]))
-    width = max(strip.shape[1] for strip in strips)
-    strips = [np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255) for s in strips]
+        fitted = [_fit(panel[by0:by1, bx0:bx1], height, width) for panel in panels]
+        strips.append(np.hstack([np.pad(f, ((2, 2), (2, 2), (0, 0)), constant_values=255) for f in fitted]))
     labels = ["input (green: region, red: new shape)", *columns.keys(), "ground truth"]
-    header = np.full((28, width, 3), 255, np.uint8)
-    panel_width = strips[0].shape[1] // len(labels)
+    header = np.full((28, strips[0].shape[1], 3), 255, np.uint8)
     for i, label in enumerate(labels):
-        cv2.putText(header, label, (4 + i * panel_width, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(header, label, (4 + i * (width + 4), 19), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+                    cv2.LINE_AA)
     return np.vstack([header, *strips])

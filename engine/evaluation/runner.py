@@ -79,8 +79,18 @@ class Scores:
         selections = {group: indices for group, indices in selections.items() if indices}
         if len(selections) > 1:
             selections[ALL_EDITS] = list(range(len(edits)))
-        return {group: {method: summarise([rows[i] for i in indices]) for method, rows in self.per_edit.items()}
-                for group, indices in selections.items()}
+        return self._summaries(selections)
+
+    def breakdown(self, edits: list[EvalEdit], key: Callable[[EvalEdit], str]) -> dict[str, dict[str, dict[str, float]]]:
+        """value of ``key`` (e.g. the layout: one region, border-cut, two parts) -> method -> summary."""
+        selections: dict[str, list[int]] = {}
+        for index, edit in enumerate(edits):
+            selections.setdefault(key(edit), []).append(index)
+        return self._summaries(selections)
+
+    def _summaries(self, selections: dict[str, list[int]]) -> dict[str, dict[str, dict[str, float]]]:
+        return {name: {method: summarise([rows[i] for i in indices]) for method, rows in self.per_edit.items()}
+                for name, indices in selections.items()}
 
 
 def run_methods(edits: list[EvalEdit], methods: dict[str, Method], keep_outputs: set[int] | None = None,
