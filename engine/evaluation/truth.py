@@ -220,10 +220,9 @@ def layer_edit(host: np.ndarray, donor: np.ndarray, donor_region: np.ndarray, rn
                  np.array([along * width, inset]), np.array([along * width, height - 1 - inset])][rng.integers(4)]
     else:
         place = np.array([rng.uniform(0.25, 0.75) * width, rng.uniform(0.25, 0.75) * height])
-    # Donor -> input placement (scale about the donor's centre, then a move), then input -> truth.
+    # Donor -> input placement (a scale about the donor's centre, then a move); then input -> truth.
     placement = np.hstack([scale * np.eye(2), (place - scale * donor_centre)[:, None]])
     move = random_affine(rng, place, float(np.sqrt(np.pi) * radius), AFFINE_STRENGTH["layer"])
-    moved_placement = np.vstack([move, [0, 0, 1]]) @ np.vstack([placement, [0, 0, 1]])
     softness = 0.8 / scale  # a soft edge of about one host pixel
     donor_alpha = np.clip(cv2.GaussianBlur(donor_region.astype(np.float32), (0, 0), softness), 0, 1)
     donor_alpha[donor_alpha < 1 / 255] = 0
@@ -234,8 +233,10 @@ def layer_edit(host: np.ndarray, donor: np.ndarray, donor_region: np.ndarray, rn
     # a user's selection at the border would be, so the truth never reveals what no method could know.
     alpha_in = warp_image(donor_alpha, to_donor, border=cv2.BORDER_CONSTANT)
     backward = invert_affine(move)
-    layer_out = warp_image(donor, affine_map((height, width), invert_affine(moved_placement[:2])))
-    alpha_out = warp_image(alpha_in, affine_map((height, width), backward), border=cv2.BORDER_CONSTANT)
+    # The moved layer is the input's layer carried by the move: what moves is what the input shows.
+    to_input = affine_map((height, width), backward)
+    layer_out = warp_image(layer_in, to_input)
+    alpha_out = warp_image(alpha_in, to_input, border=cv2.BORDER_CONSTANT)
     alpha_out[alpha_out < 1 / 255] = 0
     source, target = alpha_in > 0.5, alpha_out > 0.5
     if not source.any() or target.sum() < 0.4 * source.sum() or (layout == "border") != touches_border(source):
