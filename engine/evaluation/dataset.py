@@ -37,7 +37,7 @@ class EvalEdit:
     def describe(self) -> dict[str, object]:
         return {"painting": self.painting, "group": self.group, "kind": self.edit.kind, "layout": self.edit.layout,
                 "source_pixels": int(self.edit.source_mask.sum()), "target_pixels": int(self.edit.target_mask.sum()),
-                "vacated_pixels": int(self.edit.vacated_mask.sum())}
+                "vacated_pixels": int(self.edit.vacated_mask.sum()), "motion_kept": self.edit.kept}
 
 
 def list_paintings(folder: str | Path) -> list[Path]:

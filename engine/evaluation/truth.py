@@ -39,6 +39,8 @@ FAR_FRACTION = 0.11
 MIN_JACOBIAN = 0.05
 #: A folding or out-of-image edit is scaled by this factor and tried again, this many times.
 SHRINK, SHRINK_TRIES = 0.75, 6
+#: Transition bands tried for each strength, from the one that suits the motion to the widest.
+BAND_TRIES = 3
 #: How much of the edit's affine is kept for each kind (the rest of a non-rigid edit is local).
 AFFINE_STRENGTH = {"affine": 1.0, "nonrigid": 0.5, "brush": 0.25, "layer": 1.0}
 
@@ -59,6 +61,8 @@ class TrueEdit:
     affine_backward: np.ndarray
     #: Warp edits: the true backward map (the truth is the input sampled at it); None for layers.
     backward_map: np.ndarray | None = None
+    #: The share of the drawn motion kept after scaling it down to avoid folds or reads off the image.
+    kept: float = 1.0
 
     @property
     def vacated_mask(self) -> np.ndarray:
@@ -162,7 +166,7 @@ def warp_edit(image: np.ndarray, region: np.ndarray, rng: np.random.Generator, k
     elif kind == "brush":
         displacement += brush_field(rng, local, size)
     identity_affine = np.hstack([np.eye(2), np.zeros((2, 1))])
-    for _ in range(SHRINK_TRIES):
+    for tries in range(SHRINK_TRIES):
         full_target = warp_mask(region, grid + displacement)
         if full_target.sum() < 0.4 * local.sum():
             return None
@@ -170,13 +174,20 @@ def warp_edit(image: np.ndarray, region: np.ndarray, rng: np.random.Generator, k
         motion = float(np.linalg.norm(displacement[masks], axis=1).max())
         if motion < 0.04 * size:
             return None
-        band = min(far - 2.0, max(0.3 * size, 2.5 * motion))
-        weight = transition_weight(distance_to(masks), band)
-        backward = grid + weight[..., None] * displacement
-        if jacobian_determinant(backward).min() >= MIN_JACOBIAN and _inside_image(backward, shape).all():
-            break
-        displacement *= SHRINK
-        affine = (1 - SHRINK) * identity_affine + SHRINK * affine
+        distance = distance_to(masks)
+        # The band that suits the motion first; if that folds or reads off the image, wider ones up
+        # to the widest allowed (a wider band folds less but reaches the image border sooner).
+        narrow = min(far - 2.0, max(0.3 * size, 2.5 * motion))
+        for band in dict.fromkeys(np.linspace(narrow, far - 2.0, BAND_TRIES).tolist()):
+            weight = transition_weight(distance, band)
+            backward = grid + weight[..., None] * displacement
+            if jacobian_determinant(backward).min() >= MIN_JACOBIAN and _inside_image(backward, shape).all():
+                break
+        else:
+            displacement *= SHRINK
+            affine = (1 - SHRINK) * identity_affine + SHRINK * affine
+            continue
+        break
     else:
         return None
     full_map = identity_map(*shape)
@@ -187,7 +198,7 @@ def warp_edit(image: np.ndarray, region: np.ndarray, rng: np.random.Generator, k
     np.copyto(truth[y0:y1, x0:x1], warp_image(image, backward), where=changed[y0:y1, x0:x1, None])
     target = np.zeros(shape, bool)
     target[y0:y1, x0:x1] = warp_mask(region, backward)
-    return TrueEdit(kind, layout, image, truth, region, target, changed, affine, full_map)
+    return TrueEdit(kind, layout, image, truth, region, target, changed, affine, full_map, SHRINK**tries)
 
 
 def _composite(host: np.ndarray, layer: np.ndarray, alpha: np.ndarray) -> np.ndarray:
