@@ -100,3 +100,13 @@ def test_eval_cli_end_to_end(artworks_dir: Path, tmp_path: Path, capsys) -> None
     unchanged = payload["summary"]["all"]["unchanged"]
     assert unchanged["far_psnr"] == PSNR_CAP and unchanged["far_changed_worst"] == 0 and unchanged["ghost"] == 1
     assert (tmp_path / "fig.png").stat().st_size > 0
+
+
+def test_eval_finds_the_tuning_photographs(bsds_dir: Path, tmp_path: Path) -> None:
+    from engine.commands.eval import DEFAULT_BSDS_VAL, find_images
+    from engine.errors import SimNetError
+
+    assert find_images(None, DEFAULT_BSDS_VAL, "photographs").resolve() == (bsds_dir / "images" / "val").resolve()
+    assert find_images(str(tmp_path), DEFAULT_BSDS_VAL, "photographs") == tmp_path
+    with pytest.raises(SimNetError):
+        find_images(str(tmp_path / "missing"), DEFAULT_BSDS_VAL, "photographs")

@@ -11,7 +11,8 @@ import pytest
 import scipy.ndimage
 
 from engine.evaluation.dataset import build_edits, far_mask
-from engine.evaluation.geometry import diagonal, distance_to, jacobian_determinant, touches_border, warp_image, warp_mask
+from engine.evaluation.geometry import (diagonal, distance_to, jacobian_determinant, touches_border, warp_image,
+                                        warp_mask)
 from engine.evaluation.truth import FAR_FRACTION, WARP_KINDS, layer_edit, warp_edit
 from engine.imageio import save_image
 
@@ -93,10 +94,11 @@ def test_transition_reaches_the_identity_inside_the_far_limit() -> None:
 
 def _layer_edits():
     host, donor = _texture(240, 320, 1), _texture(200, 200, 2)
-    cut = _ellipse((200, 200), (100, 100), (50, 35))
+    one = _ellipse((200, 200), (100, 100), (50, 35))
+    two = _ellipse((200, 200), (60, 60), (30, 22)) | _ellipse((200, 200), (140, 140), (30, 25))
     made = []
     for layout in ("single", "border", "multi"):
-        region = cut if layout != "multi" else _ellipse((200, 200), (60, 60), (30, 22)) | _ellipse((200, 200), (140, 140), (30, 25))
+        region = two if layout == "multi" else one
         for seed in range(12):
             edit = layer_edit(host, donor, region, np.random.default_rng(seed), layout)
             if edit is not None:

@@ -46,7 +46,8 @@ def markdown_table(summary: dict, counts: dict[str, int]) -> str:
     lines = ["| edits | " + " | ".join(HEADERS) + " |", "|" + " --- |" * (len(HEADERS) + 1)]
     for group, methods in summary.items():
         for method, values in methods.items():
-            lines.append(f"| {group} ({counts[group]}) | {method} | " + " | ".join(_cells(values, counts[group])) + " |")
+            cells = _cells(values, counts[group])
+            lines.append(f"| {group} ({counts[group]}) | {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -81,7 +81,8 @@ class Scores:
             selections[ALL_EDITS] = list(range(len(edits)))
         return self._summaries(selections)
 
-    def breakdown(self, edits: list[EvalEdit], key: Callable[[EvalEdit], str]) -> dict[str, dict[str, dict[str, float]]]:
+    def breakdown(self, edits: list[EvalEdit],
+                  key: Callable[[EvalEdit], str]) -> dict[str, dict[str, dict[str, float]]]:
         """value of ``key`` (e.g. the layout: one region, border-cut, two parts) -> method -> summary."""
         selections: dict[str, list[int]] = {}
         for index, edit in enumerate(edits):

@@ -25,8 +25,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from engine.evaluation.geometry import (affine_map, bounding_box, centroid, diagonal, distance_to, identity_map, invert_affine,
-                                        jacobian_determinant, touches_border, warp_image, warp_mask)
+from engine.evaluation.geometry import (affine_map, bounding_box, centroid, diagonal, distance_to, identity_map,
+                                        invert_affine, jacobian_determinant, touches_border, warp_image, warp_mask)
 
 EditKind = Literal["affine", "nonrigid", "brush", "layer"]
 Layout = Literal["single", "border", "multi"]
