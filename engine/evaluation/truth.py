@@ -6,12 +6,13 @@ Two constructions:
   into the identity with the evaluation's own transition profile, a raised cosine of the distance
   to both masks that is 1 on them and exactly 0 from ``band`` pixels on, where ``band`` stays
   below :data:`FAR_FRACTION` of the image diagonal. The true result samples the painting at the
-  backward map ``z + w(z) u(z)``. Edits whose map folds (Jacobian determinant below
-  :data:`MIN_JACOBIAN`) or reads outside the painting are scaled down until it does not; so the
-  map is invertible, and the new shape is exactly the region carried by the edit.
+  backward map ``z + w(z) u(z)``. When that map folds (Jacobian determinant below
+  :data:`MIN_JACOBIAN`) or reads outside the painting, wider bands are tried, then the edit is
+  scaled down (:attr:`TrueEdit.kept`); so the map is invertible, and the new shape is exactly the
+  region carried by the edit.
 - **moved layer** (``layer``, Content-Aware-Move-like): a region cut from another painting is
-  composited (soft edge) onto the painting at one place for the input and carried by an affine to
-  another place for the truth. The truth's vacated area is the real painting underneath.
+  composited (soft edge) onto the painting at one place for the input; the truth carries that
+  layer by an affine to another place. The truth's vacated area is the real painting underneath.
 
 In both, pixels farther than :data:`FAR_FRACTION` x diagonal from both masks are bit-identical in
 input and truth. Layouts: one region (``single``), a region cut by the image border (``border``)
