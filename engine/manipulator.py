@@ -27,7 +27,7 @@ from engine.compose import compose
 from engine.locality import edit_box, resolve_reach
 from models.crops import crop_square, image_to_working, mask_to_working, to_working
 from models.deformation import influence_box
-from models.hypotheses import classical_starts, pixel_to_grid_affine
+from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
 from models.refinement import align_motion
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,8 @@ class Manipulator:
         if not torch.isfinite(motion).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
+        if steps > 0:
+            motion = polish_affine(source, target, motion, (x0, y0, side))
         attention = out.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
         check_cancel()
@@ -252,6 +254,56 @@ class Manipulator:
         motion, _ = align_motion(detached, self._batch(source_work), self._batch(target_work), steps=steps,
                                         starts=tensors, valid=self._batch(inside), use_network=use_network)
         return motion[0]
+
+
+#: The full-resolution polish of a one-affine motion works on the masks reduced to this many pixels a side.
+POLISH_SIDE = 512
+#: A motion is one affine when an affine fits it this closely (pixels) over the new shape.
+AFFINE_FIT = 0.25
+
+
+def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
+                  square: tuple[int, int, int]) -> np.ndarray:
+    """A one-affine motion refined by ECC on the masks at (up to) full resolution.
+
+    The alignment runs at 128 x 128 over a square that may be several times the region; one of its
+    pixels can be several image pixels. When the motion is one affine, ECC on the blurred masks of
+    a tight crop (``POLISH_SIDE``) sharpens it to a fraction of an image pixel. It is kept only if
+    it carries the region onto the new shape better. Non-rigid motions are returned unchanged.
+    """
+    x0, y0, side = square
+    size = motion.shape[0]
+    centres = (np.arange(size, dtype=np.float64) + 0.5) * (side / size) - 0.5
+    grid_x, grid_y = np.meshgrid(centres + x0, centres + y0)
+    rows = np.clip(np.rint(grid_y).astype(int), 0, target.shape[0] - 1)
+    cols = np.clip(np.rint(grid_x).astype(int), 0, target.shape[1] - 1)
+    near = target[rows, cols] & (grid_x >= 0) & (grid_y >= 0) & (grid_x < target.shape[1]) & (grid_y < target.shape[0])
+    if np.count_nonzero(near) < 6:
+        return motion
+    points = np.stack([grid_x[near], grid_y[near], np.ones(np.count_nonzero(near))], axis=1)
+    sources = points[:, :2] + motion[near].astype(np.float64)
+    affine = np.linalg.lstsq(points, sources, rcond=None)[0].T  # 2x3 backward, full-resolution pixels
+    if np.abs(points @ affine.T - sources).max() > AFFINE_FIT:
+        return motion
+    box = edit_box(source, target, 8.0)
+    bx0, by0, bx1, by1 = box
+    scale = min(1.0, POLISH_SIDE / max(bx1 - bx0, by1 - by0))
+    crop_size = (max(1, round((bx1 - bx0) * scale)), max(1, round((by1 - by0) * scale)))
+    reduce = lambda mask: cv2.resize(mask[by0:by1, bx0:bx1].astype(np.float32), crop_size,  # noqa: E731
+                                     interpolation=cv2.INTER_AREA)
+    small_source, small_target = reduce(source), reduce(target)
+    # Crop pixel c is image pixel c / scale + shift (pixel centres), so L stays and b changes.
+    shift = np.array([bx0, by0], np.float64) + 0.5 / scale - 0.5
+    linear = affine[:, :2]
+    start = np.hstack([linear, (scale * (linear @ shift + affine[:, 2] - shift))[:, None]])
+    polished = ecc_affine(small_source, small_target, start)
+    if polished is None or mask_iou(small_source, small_target, polished) <= mask_iou(small_source, small_target, start):
+        return motion
+    linear = polished[:, :2]
+    offset = polished[:, 2] / scale - linear @ shift + shift
+    moved_x = linear[0, 0] * grid_x + linear[0, 1] * grid_y + offset[0]
+    moved_y = linear[1, 0] * grid_x + linear[1, 1] * grid_y + offset[1]
+    return np.stack([moved_x - grid_x, moved_y - grid_y], axis=-1).astype(np.float32)
 
 
 def _covering_square(square: tuple[int, int, int], box: tuple[int, int, int, int] | None) -> tuple[int, int, int]:

@@ -20,6 +20,8 @@ ALL_EDITS = "all"
 #: SIM-Net rows of the table: name -> keyword options of ``Manipulator.edit`` ({}: the product's defaults).
 SIMNET_ROWS: dict[str, dict[str, Any]] = {
     "SIM-Net": {},
+    "SIM-Net, classical start only (no network)": {"use_network": False},
+    "SIM-Net, reach 64 px": {"reach": 64.0},
 }
 
 
