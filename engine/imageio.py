@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.atomic import atomic_write_bytes
 from engine.errors import ImageReadError, ImageWriteError, MaskError
+from engine.png import encode_png
 
 #: Largest image read by default (pixels); an 8K UHD frame is 33 MP. Raise with SIMNET_MAX_PIXELS.
 DEFAULT_MAX_PIXELS = 120_000_000
@@ -255,17 +256,21 @@ def _to_eight_bit(pixels: np.ndarray) -> np.ndarray:
 
 def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
                  quality: int = 95) -> bytes:
-    """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white)."""
+    """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).
+
+    PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     channels = pixels.shape[2]
-    if fmt in ("PNG", "TIFF") and pixels.dtype == np.uint16 and channels in (3, 4):
+    if fmt == "PNG":
+        return encode_png(pixels, icc_profile=icc_profile, exif=exif)
+    if fmt == "TIFF" and pixels.dtype == np.uint16 and channels in (3, 4):
         code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
-        ok, buffer = cv2.imencode(".png" if fmt == "PNG" else ".tiff", cv2.cvtColor(pixels, code))
+        ok, buffer = cv2.imencode(".tiff", cv2.cvtColor(pixels, code))
         if not ok:
             raise ImageWriteError(f"could not encode a 16-bit {fmt} image")
         return buffer.tobytes()
-    if fmt in ("PNG", "TIFF") and pixels.dtype == np.uint16:
+    if fmt == "TIFF" and pixels.dtype == np.uint16:
         image = Image.fromarray(np.ascontiguousarray(pixels[..., 0].astype("<u2")))
     else:
         eight = _to_eight_bit(pixels)
