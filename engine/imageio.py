@@ -158,6 +158,17 @@ def _sixteen_bit_colour(data: bytes) -> np.ndarray | None:
     return cv2.cvtColor(decoded, code)
 
 
+def _sixteen_bit_header(image: Image.Image, data: bytes) -> bool:
+    """Whether a PNG or TIFF header declares 16-bit samples (then OpenCV decodes the colour, since
+    Pillow reduces it to 8 bit; an 8-bit file is decoded once, by Pillow alone)."""
+    if image.format == "PNG":
+        return len(data) > 24 and data[24] == 16  # IHDR is the first chunk; its bit depth byte
+    if image.format == "TIFF":
+        bits = getattr(image, "tag_v2", {}).get(258, ())
+        return 16 in (bits if isinstance(bits, tuple) else (bits,))
+    return False
+
+
 def _orientation(image: Image.Image) -> int:
     """The EXIF orientation (1..8); 1 when absent or malformed."""
     try:
@@ -231,7 +242,7 @@ def decode_image(data: bytes, path: str | Path = "image", max_pixels: int | None
         image.load()
         orientation = _orientation(image)
         pixels = None
-        if image.format in ("PNG", "TIFF") and image.mode in ("RGB", "RGBA"):
+        if image.mode in ("RGB", "RGBA") and _sixteen_bit_header(image, data):
             pixels = _sixteen_bit_colour(data)
         if pixels is None:
             pixels = _pil_to_array(ImageOps.exif_transpose(image) if orientation != 1 else image)
