@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.compiler_import import skip_compiler_import
 from engine.errors import SimNetError
 from engine.manipulator import DEFAULT_ALIGN_STEPS, Manipulator
 from engine.pipeline import edit_inputs, read_inputs
@@ -20,9 +21,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def manipulator_from_args(args: argparse.Namespace) -> Manipulator:
-    """The model the common options ask for."""
+    """The model the common options ask for (and optimisers that do not import torch's compiler)."""
     if args.align_steps < 0:
         raise SimNetError("--align-steps must be 0 or more")
+    skip_compiler_import()
     return Manipulator(args.checkpoint, device=args.device, align_steps=args.align_steps)
 
 
