@@ -14,7 +14,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -266,15 +266,24 @@ def _to_eight_bit(pixels: np.ndarray) -> np.ndarray:
 
 
 def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
-                 quality: int = 95) -> bytes:
+                 quality: int = 95, progress: Callable[[float], None] | None = None) -> bytes:
     """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).
 
-    PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept)."""
+    PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept).
+    ``progress`` gets the fraction encoded so far (for PNG after each strip, otherwise 1.0 at the end)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
-    channels = pixels.shape[2]
     if fmt == "PNG":
-        return encode_png(pixels, icc_profile=icc_profile, exif=exif)
+        return encode_png(pixels, icc_profile=icc_profile, exif=exif, progress=progress)
+    data = _encode_with_pillow_or_opencv(pixels, fmt, icc_profile, exif, quality)
+    if progress is not None:
+        progress(1.0)
+    return data
+
+
+def _encode_with_pillow_or_opencv(pixels: np.ndarray, fmt: str, icc_profile: bytes | None, exif: bytes | None,
+                                  quality: int) -> bytes:
+    channels = pixels.shape[2]
     if fmt == "TIFF" and pixels.dtype == np.uint16 and channels in (3, 4):
         code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
         ok, buffer = cv2.imencode(".tiff", cv2.cvtColor(pixels, code))
@@ -304,11 +313,13 @@ def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = No
 
 
 def save_image(path: str | Path, pixels: np.ndarray, *, icc_profile: bytes | None = None,
-               exif: bytes | None = None, quality: int = 95) -> None:
-    """Write atomically, the format chosen by the extension; a previous file survives any failure."""
+               exif: bytes | None = None, quality: int = 95, progress: Callable[[float], None] | None = None) -> None:
+    """Write atomically, the format chosen by the extension; a previous file survives any failure.
+
+    ``progress`` (optional) is called with the fraction encoded so far, in the calling thread."""
     fmt = output_format(path)
     try:
-        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality)
+        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality, progress=progress)
     except (OSError, ValueError, TypeError) as error:
         raise ImageWriteError(f"{path}: could not encode the image ({error})") from None
     atomic_write_bytes(path, data)

@@ -10,10 +10,12 @@ the number of cores, so the bytes written are the same on every machine.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import numpy as np
 
@@ -85,9 +87,11 @@ def _worker_count() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
-def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: bytes | None = None) -> bytes:
+def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+               progress: Callable[[float], None] | None = None) -> bytes:
     """Encode (H, W, C) uint8/uint16 pixels, C in 1..4, as PNG; the ICC profile and EXIF are stored
-    in iCCP and eXIf chunks (the way Pillow stores them)."""
+    in iCCP and eXIf chunks (the way Pillow stores them). ``progress`` is called in the calling
+    thread with the fraction of rows compressed so far, after each strip."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     height, width, channels = pixels.shape
@@ -110,11 +114,12 @@ def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: by
         return _compress_strip(pixels, job[0], job[1], bpp, job[1] == height)
 
     workers = min(len(jobs), _worker_count())
-    if workers > 1:
-        with ThreadPoolExecutor(workers, thread_name_prefix="png") as pool:
-            strips = list(pool.map(strip, jobs))
-    else:
-        strips = [strip(job) for job in jobs]
+    strips = []
+    with ThreadPoolExecutor(workers, thread_name_prefix="png") if workers > 1 else contextlib.nullcontext() as pool:
+        for compressed in (pool.map(strip, jobs) if pool is not None else map(strip, jobs)):
+            strips.append(compressed)
+            if progress is not None:
+                progress(jobs[len(strips) - 1][1] / height)
     checksum = 1
     for _, strip_checksum, length in strips:
         checksum = adler32_combine(checksum, strip_checksum, length)

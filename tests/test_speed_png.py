@@ -146,3 +146,15 @@ def test_a_painting_is_no_larger_than_with_pillows_default_level() -> None:
 def test_pixels_png_cannot_hold_are_refused(pixels: np.ndarray) -> None:
     with pytest.raises(ValueError):
         encode_png(pixels)
+
+
+def test_progress_rises_to_one_strip_by_strip(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(png, "STRIP_BYTES", 3000)
+    pixels = texture(100, 64, 3)
+    fractions: list[float] = []
+    save_image(tmp_path / "art.png", pixels, progress=fractions.append)
+    assert len(fractions) == 7 and fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions[0] > 0
+    assert np.array_equal(load_image(tmp_path / "art.png").pixels, pixels)
+    other: list[float] = []
+    save_image(tmp_path / "art.jpg", pixels, progress=other.append)
+    assert other == [1.0]
