@@ -23,6 +23,7 @@ import torch
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.masks import check_mask
+from engine.compiler_import import skip_compiler_import
 from engine.compose import compose
 from engine.locality import edit_box, resolve_reach
 from models.crops import crop_square, image_to_working, mask_to_working, to_working
@@ -95,6 +96,7 @@ class Manipulator:
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = "auto", *,
                  align_steps: int = DEFAULT_ALIGN_STEPS, align_size: int = DEFAULT_ALIGN_SIZE) -> None:
+        skip_compiler_import()  # the first L-BFGS would otherwise import torch's compiler stack (seconds)
         self.device = resolve_device(device)
         self.checkpoint = checkpoint
         self.model = load_model(checkpoint, device=str(self.device))

@@ -26,6 +26,36 @@ def test_bench_json_structure(capsys) -> None:
     assert segmentation["width"] == 2000 and segmentation["prepare_s"] > 0 and segmentation["click"]["runs"] == 2
 
 
+def test_bench_end_to_end_json_structure(capsys, monkeypatch) -> None:
+    """Files in, files out, at reduced sizes (the real ones are 4096x2160 and 7680x4320)."""
+    from engine import bench_end_to_end
+
+    monkeypatch.setattr(bench_end_to_end, "BATCH_SIZE", (320, 200))
+    monkeypatch.setattr(bench_end_to_end, "EXPORT_SIZE", (400, 260))
+    assert main(["bench", "--sizes", "", "--repeats", "2", "--warmup", "1", "--json", "--device", "cpu",
+                 "--end-to-end"]) == 0
+    captured = capsys.readouterr()
+    results = json.loads(captured.out)
+    assert results["sizes"] == [] and results["model_load_s"] > 0
+    figures = results["end_to_end"]
+    batch, sample = figures["batch_4k"], figures["sample_edit"]
+    assert (batch["width"], batch["height"]) == (320, 200) and 0.08 < batch["region_fraction"] < 0.12
+    assert (sample["width"], sample["height"]) == (1024, 640)
+    for row in (batch, sample):
+        assert row["per_edit"]["runs"] == 2 and row["per_edit"]["median_s"] > 0 and row["first_run_s"] > 0
+        assert set(row["stages"]) == {"read", "prepare", "network", "align", "render", "write"}
+        assert all(stage["median_s"] > 0 for stage in row["stages"].values())
+        stage_sum = sum(stage["median_s"] for stage in row["stages"].values())
+        assert stage_sum <= row["per_edit"]["median_s"] * 1.5 and row["output_mb"] > 0
+    export = figures["png_export_8k"]
+    assert (export["width"], export["height"]) == (400, 260)
+    assert export["painting"]["median_s"] > 0 and export["noisy"]["output_mb"] > 0
+    scaling = figures["small_region"]
+    assert scaling["canvas_8k"]["width"] == 400 and scaling["ratio_8k_to_1k"] > 0
+    assert figures["peak_process_mb"] > 0
+    assert "simnet edit on the sample (1024x640)" in captured.err and "PNG export 400x260" in captured.err
+
+
 def test_bench_rejects_bad_sizes(capsys) -> None:
     assert main(["bench", "--sizes", "big"]) == 2
     assert "cannot read --sizes" in capsys.readouterr().err

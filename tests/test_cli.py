@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_edit_writes_full_resolution_result(small_job, capsys) -> None:
     original = load_image(small_job["image"]).pixels
     assert result.shape == original.shape
     assert not np.array_equal(result, original)
-    assert "wrote" in capsys.readouterr().out
+    assert re.search(r"wrote .*out.png: area \d+x\d+ at .*, edit [0-9.]+ s on cpu, write [0-9.]+ s", capsys.readouterr().out)
 
 
 def test_edit_on_the_shipped_sample(tmp_path: Path) -> None:
@@ -113,6 +114,7 @@ def test_batch_loads_once_and_reports_failures(small_job, tmp_path: Path, capsys
     assert main(["batch", str(manifest), "--device", "cpu"]) == 2
     captured = capsys.readouterr()
     assert "[1/2]" in captured.out and "1 of 2 edits written" in captured.out
+    assert re.search(r"\[1/2\] art.png -> .*b1.png \([0-9.]+ s: read [0-9.]+, edit [0-9.]+, write [0-9.]+\)", captured.out)
     assert "line 3" in captured.err
     assert (tmp_path / "b1.png").exists() and not (tmp_path / "b2.png").exists()
 

@@ -76,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
             if args.stop_on_error:
                 break
             continue
-        print(f"{prefix} {item.image.name} -> {item.output} ({result.timings['total']:.2f} s)", flush=True)
+        timings = result.timings
+        whole = timings["read"] + timings["total"] + timings["write"]
+        print(f"{prefix} {item.image.name} -> {item.output} ({whole:.2f} s: read {timings['read']:.2f}, "
+              f"edit {timings['total']:.2f}, write {timings['write']:.2f})", flush=True)
     done = len(items) - failures
     print(f"{done} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
           + (f"; {failures} failed" if failures else ""))

@@ -63,5 +63,6 @@ def run(args: argparse.Namespace) -> int:
     x0, y0, x1, y1 = result.box
     area = f"area {x1 - x0}x{y1 - y0} at ({x0}, {y0})" if result.changed else "no change (masks are equal)"
     how = f", {result.mode}, reach {result.reach:.0f} px" if result.changed else ""
-    print(f"wrote {args.output}: {area}{how}, {result.timings['total']:.2f} s on {manipulator.device}")
+    print(f"wrote {args.output}: {area}{how}, edit {result.timings['total']:.2f} s on {manipulator.device}, "
+          f"write {result.timings['write']:.2f} s")
     return 0
