@@ -11,7 +11,7 @@ that area the painting is composed in one of two ways, whichever keeps the map f
   Jacobian determinant stays above :data:`BEND_MIN_JACOBIAN` everywhere, i.e. nothing folds or
   is squeezed into streaks.
 - **Transport** (a move larger than the reach can absorb): the region is carried by z + m(z) as a
-  layer, opaque on the new shape and fading out over the reach around it; underneath, the area the
+  layer, opaque on the new shape and fading out across its outline (half the reach on each side); underneath, the area the
   region vacated is filled with shifted copies of the painting around it (``engine.fill``). The
   layer's map is an affine plus a fold-checked non-rigid part, so it never folds either.
 
@@ -109,7 +109,11 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
         return Composition(box, patch, warped, moved & area, "bend")
 
     layer, layer_mask, _ = render(image_box, source_box, motion, square, box, device, None)
-    opacity = smoothstep_falloff(distance_outside(target_box), reach)
+    # The layer's edge fades out across the new shape's outline, from half the reach inside it to
+    # half the reach outside: the region's own anti-aliased edge blends into its new surroundings,
+    # and little of its old surroundings comes along (that would show as a halo).
+    inside = distance_outside(~target_box)
+    opacity = smoothstep_falloff(np.maximum(distance_outside(target_box) - inside + 0.5 * reach, 0.0), reach)
     margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source)))
     vacated = distance_outside(source_box) <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).

@@ -28,7 +28,7 @@ WORK_SIDE = 128
 CONTEXT_SHARE = 0.75
 #: Patch side (reduced pixels) for the offset statistics, and how many patches are sampled.
 PATCH = 7
-SAMPLES = 160
+SAMPLES = 96
 #: Candidate shifts kept from the offset statistics.
 DOMINANT_SHIFTS = 24
 #: Iterated-conditional-modes sweeps, and the extra cost of a seam (Potts term, in squared grey levels / 255^2).
@@ -74,13 +74,13 @@ def _dominant_shifts(work: np.ndarray, unknown: np.ndarray, rng: np.random.Gener
     # Positions a match may sit at (patch centres whose patch lies in known painting).
     invalid = blocked[radius:height - radius, radius:width - radius]
     votes = np.zeros((2 * height + 1, 2 * width + 1), np.float32)
+    cy, cx = np.mgrid[radius:height - radius, radius:width - radius]
     for index in chosen:
         y, x = ys[index], xs[index]
         patch = work[y - radius:y + radius + 1, x - radius:x + radius + 1]
         distance = cv2.matchTemplate(work, patch, cv2.TM_SQDIFF)
         distance[invalid] = np.inf
-        cy, cx = np.mgrid[radius:height - radius, radius:width - radius]
-        distance[np.hypot(cy - y, cx - x) < minimum] = np.inf
+        distance[(cy - y) ** 2 + (cx - x) ** 2 < minimum * minimum] = np.inf  # not the patch itself
         best = np.unravel_index(np.argmin(distance), distance.shape)
         if np.isfinite(distance[best]):
             votes[best[0] + radius - y + height, best[1] + radius - x + width] += 1.0
@@ -103,7 +103,7 @@ def _edge_shifts(unknown: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _label(work: np.ndarray, unknown: np.ndarray, shifts: list[tuple[int, int]],
-           start: np.ndarray | None = None) -> np.ndarray:
+           start: np.ndarray | None = None, sweeps: int = SWEEPS) -> np.ndarray:
     """A shift index per reduced pixel of the hole (-1 elsewhere), by iterated conditional modes,
     from ``start`` (a coarser level's labels, upsampled) where it is valid."""
     height, width = unknown.shape
@@ -128,12 +128,15 @@ def _label(work: np.ndarray, unknown: np.ndarray, shifts: list[tuple[int, int]],
     # Copy from the painting close around the hole ("the surrounding texture"), not from far features.
     to_hole = cv2.distanceTransform((~unknown).astype(np.uint8), cv2.DIST_L2, 3)
     extent = max(1.0, float(np.sqrt(count)))
-    unary = np.zeros((labels, count))
+    unary = np.zeros((labels, count), np.float32)
     for label, (dy, dx) in enumerate(shifts):
         sy, sx = np.clip(hole_y + dy, 0, height - 1), np.clip(hole_x + dx, 0, width - 1)
         unary[label] = DISTANCE_COST * to_hole[sy, sx] / extent
     unary[~valid] = np.inf
-    pairs = []  # (hole pixel, neighbour hole pixel) index pairs, one direction each
+    parity = (hole_y + hole_x) % 2
+    # (hole pixel, its neighbour in one direction) index pairs, split by the pixel's checkerboard
+    # colour: ICM updates one colour at a time, whose neighbours all have the other colour.
+    pairs: list[list[tuple[np.ndarray, np.ndarray]]] = [[], []]
     for dy, dx in NEIGHBOURS:
         ny, nx = hole_y + dy, hole_x + dx
         inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
@@ -144,7 +147,9 @@ def _label(work: np.ndarray, unknown: np.ndarray, shifts: list[tuple[int, int]],
             cost = ((beside - work[ny[known], nx[known]][None]) ** 2).sum(axis=2)
             unary[:, np.flatnonzero(known)] += np.where(beside_valid, cost, 1.0)  # one neighbour per direction
         other = inside & unknown[ny, nx]
-        pairs.append((np.flatnonzero(other), index[ny[other], nx[other]]))
+        for colour in (0, 1):
+            chosen = other & (parity == colour)
+            pairs[colour].append((np.flatnonzero(chosen), index[ny[chosen], nx[chosen]]))
     # Start: at the hole's edge the cheapest valid shift (ties to the shortest); inside, the shift of
     # the nearest edge pixel where it is valid, so copies grow inwards as coherent pieces.
     lengths = np.array([np.hypot(dy, dx) for dy, dx in shifts])
@@ -163,23 +168,25 @@ def _label(work: np.ndarray, unknown: np.ndarray, shifts: list[tuple[int, int]],
         usable = (coarse >= 0) & np.isfinite(unary[np.maximum(coarse, 0), np.arange(count)])
         choice = np.where(usable, coarse, choice)
     stuck = ~np.isfinite(unary[choice, np.arange(count)])
-    colour_index = (hole_y + hole_x) % 2
     everything = np.arange(count)
-    for _ in range(SWEEPS):
-        for parity in (0, 1):
-            cost = unary.copy()
-            for pixels, neighbours in pairs:
+    members = [everything[parity == colour] for colour in (0, 1)]
+    for _ in range(sweeps):
+        for colour in (0, 1):
+            update = members[colour]
+            cost = unary[:, update].copy()
+            position = np.full(count, -1, np.int64)
+            position[update] = np.arange(update.size)
+            for pixels, neighbours in pairs[colour]:
                 chosen = choice[neighbours]
                 # Where the two copies meet: this pixel under the neighbour's shift and the neighbour
                 # under each candidate shift must agree with the copies actually chosen.
-                here = ((colours[:, pixels] - colours[chosen, pixels][None]) ** 2).sum(axis=2)
-                there = ((colours[:, neighbours] - colours[chosen, neighbours][None]) ** 2).sum(axis=2)
-                seam = here + there + SEAM_COST
+                here = colours[:, pixels] - colours[chosen, pixels][None]
+                there = colours[:, neighbours] - colours[chosen, neighbours][None]
+                seam = np.einsum("lpc,lpc->lp", here, here) + np.einsum("lpc,lpc->lp", there, there) + SEAM_COST
                 seam[chosen, np.arange(pixels.size)] = 0.0
-                seam = np.where(valid[chosen, pixels][None] & valid[chosen, neighbours][None], seam, seam + 1.0)
-                cost[:, pixels] += seam  # each pixel has at most one neighbour in this direction
-            update = everything[colour_index == parity]
-            choice[update] = np.argmin(cost[:, update], axis=0)
+                seam[:, ~(valid[chosen, pixels] & valid[chosen, neighbours])] += 1.0
+                cost[:, position[pixels]] += seam  # each pixel has at most one neighbour in this direction
+            choice[update] = np.argmin(cost, axis=0)
     choice[stuck & ~np.isfinite(unary[choice, everything])] = int(np.argmin(lengths))
     result = -np.ones((height, width), np.int64)
     result[hole_y, hole_x] = choice
@@ -199,7 +206,7 @@ def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0) -> np.ndarr
     hole_box = hole[y0:y1, x0:x1]
     scale = min(1.0, WORK_SIDE / max(context.shape[:2]))
     size = (max(1, round(context.shape[1] * scale)), max(1, round(context.shape[0] * scale)))
-    work = cv2.resize(_as_float_rgb(context), size, interpolation=cv2.INTER_AREA)
+    work = _as_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
     unknown = cv2.resize(hole_box.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
     if unknown.all():
         return result  # nothing known to copy from: the hole fills the whole image
@@ -220,7 +227,7 @@ def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0) -> np.ndarr
         level_shifts = [(int(round(dy / factor)), int(round(dx / factor))) for dy, dx in shifts]
         start = None if labels is None else cv2.resize(labels.astype(np.int32), level_size,
                                                        interpolation=cv2.INTER_NEAREST).astype(np.int64)
-        labels = _label(level_work, level_unknown, level_shifts, start)
+        labels = _label(level_work, level_unknown, level_shifts, start, SWEEPS if start is None else SWEEPS // 2)
     used = [label for label in np.unique(labels) if label >= 0]
     # Full resolution: each used shift's share, feathered over about one reduced pixel.
     rows, cols = np.flatnonzero(hole_box.any(axis=1)), np.flatnonzero(hole_box.any(axis=0))

@@ -21,11 +21,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine.compose import bend_jacobian, smoothstep_falloff  # noqa: E402
 from engine.evaluation.regions import find_regions  # noqa: E402
 from engine.imageio import load_image, load_mask, save_image  # noqa: E402
-from engine.locality import edit_area, region_size  # noqa: E402
+from engine.locality import distance_outside, edit_area, edit_box, region_size  # noqa: E402
 from engine.manipulator import Manipulator  # noqa: E402
 from engine.masks import transform_mask  # noqa: E402
+from engine.render import render_cv2  # noqa: E402
+from models.deformation import fade_width  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 WIDE_REACH = 64.0
@@ -87,11 +90,60 @@ def row(manipulator: Manipulator, image: np.ndarray, source: np.ndarray, target:
     return [marked, rgb8(narrow.image), rgb8(wide.image), changes]
 
 
+def bent(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square, width: float
+         ) -> tuple[np.ndarray, float]:
+    """The painting bent by the edit's motion over a fade of ``width`` pixels around both masks, and
+    the smallest Jacobian determinant of that map (negative: it folds)."""
+    box = edit_box(source, target, width)
+    bx0, by0, bx1, by1 = box
+    window = (slice(by0, by1), slice(bx0, bx1))
+    weight = smoothstep_falloff(distance_outside((source | target)[window]), width)
+    patch, _, moved = render_cv2(image[window], source[window], motion, square, box, torch_cpu(), weight)
+    result = image.copy()
+    np.copyto(result[window], patch, where=moved[..., None])
+    return result, bend_jacobian(source, target, motion, square, box, width)
+
+
+def torch_cpu():
+    import torch
+
+    return torch.device("cpu")
+
+
+def design(manipulator: Manipulator, out: Path) -> None:
+    """Why the product transports instead of bending: one edit three ways, cropped to the edit."""
+    image, source, target = probe_edit("the_scream")
+    result = manipulator.edit(image, source, target)
+    old_width = fade_width(source, target)
+    wide, wide_jacobian = bent(image, source, target, result.displacement, result.square, old_width)
+    narrow, narrow_jacobian = bent(image, source, target, result.displacement, result.square, result.reach)
+    x0, y0, x1, y1 = edit_box(source, target, 0.6 * region_size(source | target))
+    crop = lambda picture: rgb8(picture)[y0:y1, x0:x1]  # noqa: E731
+    width = max(2, image.shape[0] // 300)
+    marked = outline(outline(rgb8(image), source, (0, 200, 0), width), target, (230, 0, 0), width)
+    panels = [crop(marked), crop(wide), crop(narrow), crop(result.image)]
+    labels = ["input: region (green), new shape (red)",
+              f"bend over the old fade ({old_width:.0f} px): min det J {wide_jacobian:.2f}",
+              f"bend within the reach ({result.reach:.0f} px): min det J {narrow_jacobian:.2f}",
+              "transport + fill (now)"]
+    tiles = []
+    for panel, label in zip(panels, labels):
+        tile = fit(panel)
+        header = np.full((26, tile.shape[1], 3), 255, np.uint8)
+        cv2.putText(header, label, (4, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(np.vstack([header, tile]))
+    save_image(out, np.hstack(tiles))
+    print(f"wrote {out}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "locality_examples.jpg")
+    parser.add_argument("--design", type=Path, default=ROOT / "docs" / "locality_design.jpg",
+                        help="also write the bend-versus-transport picture of docs/ARCHITECTURE.md here")
     args = parser.parse_args()
     manipulator = Manipulator(device="cpu")
+    design(manipulator, args.design)
     edits = [probe_edit("the_scream"), probe_edit("woman-with-hat-matisse"),
              turned_edit("shipwreck", 20.0, (0.35, -0.1)), turned_edit("frida_kahlo", -15.0, (-0.3, 0.2))]
     strips = []
