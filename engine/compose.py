@@ -11,9 +11,10 @@ that area the painting is composed in one of two ways, whichever keeps the map f
   Jacobian determinant stays above :data:`BEND_MIN_JACOBIAN` everywhere, i.e. nothing folds or
   is squeezed into streaks.
 - **Transport** (a move larger than the reach can absorb): the region is carried by z + m(z) as a
-  layer, opaque on the new shape and fading out across its outline (half the reach on each side); underneath, the area the
-  region vacated is filled with shifted copies of the painting around it (``engine.fill``). The
-  layer's map is an affine plus a fold-checked non-rigid part, so it never folds either.
+  layer, opaque on the new shape but for a thin rim, fading out over the reach; underneath, the
+  area the region vacated is filled with shifted copies of the painting around it
+  (``engine.fill``). The layer's map is an affine plus a fold-checked non-rigid part, so it never
+  folds either.
 
 Both read the artwork's own pixels only, so the painting's strokes survive.
 """
@@ -33,6 +34,9 @@ from engine.render import render_cv2, render_torch
 BEND_MIN_JACOBIAN = 0.35
 #: The fold check runs on the box reduced to at most this many pixels a side.
 CHECK_SIDE = 256
+#: The moved layer starts to fade this far inside the new shape's outline (share of its size, at
+#: most half the reach).
+EDGE_RIM_SHARE = 0.03
 #: The old region is cleared this far beyond its outline (share of its size; at least 2 pixels,
 #: at most the reach), so its anti-aliased edge leaves no ghost.
 VACATED_MARGIN_SHARE = 0.02
@@ -109,11 +113,12 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
         return Composition(box, patch, warped, moved & area, "bend")
 
     layer, layer_mask, _ = render(image_box, source_box, motion, square, box, device, None)
-    # The layer's edge fades out across the new shape's outline, from half the reach inside it to
-    # half the reach outside: the region's own anti-aliased edge blends into its new surroundings,
-    # and little of its old surroundings comes along (that would show as a halo).
+    # The layer's edge fades out across the new shape's outline: from a thin rim inside it (the
+    # region's own anti-aliased edge blends into its new surroundings, and less of its old
+    # surroundings comes along as a halo) to the reach outside. The region itself stays opaque.
+    rim = min(0.5 * reach, EDGE_RIM_SHARE * region_size(target))
     inside = distance_outside(~target_box)
-    opacity = smoothstep_falloff(np.maximum(distance_outside(target_box) - inside + 0.5 * reach, 0.0), reach)
+    opacity = smoothstep_falloff(np.maximum(distance_outside(target_box) - inside + rim, 0.0), reach)
     margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source)))
     vacated = distance_outside(source_box) <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).

@@ -46,6 +46,24 @@ def test_edit_writes_full_resolution_result(small_job, capsys) -> None:
     assert re.search(r"wrote .*out.png: area \d+x\d+ at .*, edit [0-9.]+ s on cpu, write [0-9.]+ s", capsys.readouterr().out)
 
 
+def test_edit_reach_bounds_what_changes(small_job, capsys) -> None:
+    """--reach 3: every pixel farther than 3 px from both masks is the input's; a negative reach is refused."""
+    from engine.imageio import load_mask
+    from engine.locality import edit_area
+
+    assert main(edit_args(small_job) + ["--reach", "3"]) == 0
+    assert "reach 3 px" in capsys.readouterr().out
+    result, original = load_image(small_job["out"]).pixels, load_image(small_job["image"]).pixels
+    source, target = load_mask(small_job["source"]), load_mask(small_job["target"])
+    outside = ~edit_area(source, target, 3.0)
+    np.testing.assert_array_equal(result[outside], original[outside])
+    assert not np.array_equal(result, original)
+    small_job["out"].unlink()
+    assert main(edit_args(small_job) + ["--reach", "-1"]) == 2
+    assert "--reach must be" in capsys.readouterr().err
+    assert not small_job["out"].exists()
+
+
 def test_edit_on_the_shipped_sample(tmp_path: Path) -> None:
     out = tmp_path / "edited.png"
     code = main(["edit", str(SAMPLES / "starry_night.jpg"), "--source-mask", str(SAMPLES / "starry_night_source.png"),
