@@ -2,6 +2,7 @@
 reopen, export; and the GUI thread is never blocked for long while an edit runs."""
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.canvas import Tool
@@ -195,6 +197,44 @@ def test_a_failing_edit_is_reported_and_the_editor_stays_usable(qtbot, window: M
     assert dialogs and "simulated failure" in dialogs[-1][1]
     np.testing.assert_array_equal(window.session.current, before)
     assert window.apply_action.isEnabled()
+
+
+def test_cancel_while_an_apply_waits_behind_a_preview_leaves_the_editor_usable(qtbot, window: MainWindow,
+                                                                            artwork: Path, monkeypatch) -> None:
+    """Ctrl+. while an Apply is queued behind a running preview: both are dropped, and Apply and
+    Undo work again at once (the dropped Apply used to leave the editor "applying" for ever)."""
+    select_and_reshape(qtbot, window, artwork)
+    window.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edit_worker.busy and not window.segment_worker.busy, timeout=60000)
+    manipulator = window._get_manipulator()
+    real_edit = manipulator.edit
+    preview_started, release_preview = threading.Event(), threading.Event()
+
+    def slow_preview(*args, **kwargs):
+        if kwargs.get("max_side") is not None:
+            preview_started.set()
+            release_preview.wait(30)
+        return real_edit(*args, **kwargs)
+
+    monkeypatch.setattr(manipulator, "edit", slow_preview)
+    window.request_preview()
+    assert preview_started.wait(30)
+    window.apply_action.trigger()
+    assert window.applying and not window.apply_action.isEnabled() and window.cancel_action.isEnabled()
+    QTest.keyClick(window.canvas, Qt.Key_Period, Qt.ControlModifier)
+    release_preview.set()
+    qtbot.waitUntil(lambda: not window.applying, timeout=30000)
+    qtbot.waitUntil(lambda: not window.edit_worker.busy, timeout=30000)
+    assert window.apply_action.isEnabled() and window.undo_action.isEnabled()
+    assert window.progress.isHidden()
+    assert window.history.count() == 1  # nothing was applied
+    # Apply and Undo work afterwards.
+    original = window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert not np.array_equal(window.session.current, original)
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
 
 
 def test_open_reports_a_corrupt_file(window: MainWindow, tmp_path: Path, dialogs) -> None:
