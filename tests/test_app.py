@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.canvas import Tool
-from app.main_window import MainWindow
+from app.main_window import PREVIEW_SIDE, MainWindow
 from dialogs import answer_message_boxes
 from engine.imageio import load_image, save_image
 
@@ -144,10 +144,37 @@ def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_pa
     assert artwork.read_bytes() == before
 
 
-def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path) -> None:
+def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path, monkeypatch) -> None:
+    """The preview is a reduced-resolution edit made on a worker thread: asking for it returns at
+    once, the GUI thread keeps running while it computes, and it is shown when it is ready."""
     select_and_reshape(qtbot, window, artwork)
+    window.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edit_worker.busy and not window.segment_worker.busy, timeout=60000)
+    manipulator = window._get_manipulator()
+    real_edit = manipulator.edit
+    calls: list[tuple[threading.Thread, int | None]] = []
+
+    def slow_edit(*args, **kwargs):
+        calls.append((threading.current_thread(), kwargs.get("max_side")))
+        time.sleep(0.5)  # long enough that a GUI-thread preview would be felt
+        return real_edit(*args, **kwargs)
+
+    monkeypatch.setattr(manipulator, "edit", slow_edit)
+    ticks = [0]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    timer.start()
     with qtbot.waitSignal(window.preview_shown, timeout=60000):
-        pass
+        started = time.perf_counter()
+        window.request_preview()
+        assert time.perf_counter() - started < 0.2, "asking for a preview blocked the GUI thread"
+        assert not window.canvas.preview_item.isVisible()
+    timer.stop()
+    assert len(calls) == 1
+    thread, max_side = calls[0]
+    assert thread is not threading.main_thread() and max_side == PREVIEW_SIDE
+    assert ticks[0] >= 20, "the GUI thread's timers did not run while the preview was computed"
     assert window.canvas.preview_item.isVisible()
 
 
