@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from app.bridge import GuiThreadBridge
 from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, CanvasView, Tool
 from app.convert import array_to_qimage, mask_to_overlay, overlay_to_mask
+from app.export_naming import EXPORT_FILTER, export_path, format_of_suffix, suggest_export
 from app.history_panel import HistoryPanel
 from app.settings import Settings, SettingsDialog
 from engine import autosave
@@ -33,7 +34,6 @@ from engine.worker import Worker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
 SESSION_FILTER = "SIM-Net sessions (*.simnet)"
-EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)"
 PREVIEW_SIDE = 640
 #: Fewer test-time alignment steps for the quick preview than for Apply (engine default).
 PREVIEW_ALIGN_STEPS = 12
@@ -42,7 +42,6 @@ AUTOSAVE_DELAY_MS = 3000
 FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
                   "box. Then reshape the red mask with the Brush [B], Eraser [E] or Transform [T] tools and press "
                   "Apply (Ctrl+Return). Hold \\ to see the original.")
-EXPORT_SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WebP": ".webp"}
 
 
 def _outline_path(mask: np.ndarray) -> QPainterPath:
@@ -84,6 +83,7 @@ class MainWindow(QMainWindow):
         self._segmenter_key: str | None = None
         self.session: EditSession | None = None
         self.session_path: Path | None = None
+        self.last_export_path: Path | None = None  # where this session's image was last exported
         self.session_id = autosave.new_session_id()
         #: Autosaves recovered into this window, deleted once its own autosave is written.
         self.recovered_autosaves: list[Path] = []
@@ -325,6 +325,7 @@ class MainWindow(QMainWindow):
         autosave.discard(autosave.autosave_path(self.session_id))
         self.edit_worker.cancel_all()
         self.session, self.session_path = session, path
+        self.last_export_path = None
         self.session_id = autosave.new_session_id()
         self.mask_history.clear()
         self.region_history.clear()
@@ -381,15 +382,14 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return False
         if not path:
-            suggested = ""
-            if self.session.artwork.path:
-                artwork_path = self.session.artwork.path
-                suggested = str(artwork_path.with_name(f"{artwork_path.stem}_edited{artwork_path.suffix}"))
-            path, chosen = QFileDialog.getSaveFileName(self, "Export image", suggested, EXPORT_FILTER)
-            if not path:
+            artwork = self.session.artwork
+            suggestion = suggest_export(artwork.path, artwork.source_format, previous_export=self.last_export_path,
+                                        last_format=self.settings.last_export_format, folder=self.settings.last_folder)
+            chosen, chosen_filter = QFileDialog.getSaveFileName(self, "Export image", str(suggestion.path), EXPORT_FILTER,
+                                                                suggestion.file_filter)
+            if not chosen:
                 return False
-            if not Path(path).suffix:
-                path += EXPORT_SUFFIXES.get(chosen.split(" ")[0], ".png")
+            path = export_path(chosen, chosen_filter)
         target = Path(path)
         if self._is_original(target) and self.isVisible():
             answer = QMessageBox.warning(self, "Overwrite the original?",
@@ -406,6 +406,9 @@ class MainWindow(QMainWindow):
         except SimNetError as error:
             self._error("Cannot export the image", error)
             return False
+        self.last_export_path = target
+        if format_of_suffix(target):
+            self.settings.last_export_format = format_of_suffix(target)
         self.show_message(f"Exported {target} ({self.session.shape[1]}×{self.session.shape[0]})")
         return True
 

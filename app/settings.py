@@ -45,6 +45,15 @@ class Settings:
     def last_folder(self, value: str) -> None:
         self._store.setValue("last_folder", value)
 
+    @property
+    def last_export_format(self) -> str:
+        """The image format of the last export (PNG, JPEG, TIFF, WEBP), or "" before the first."""
+        return str(self._store.value("last_export_format", "") or "")
+
+    @last_export_format.setter
+    def last_export_format(self, value: str) -> None:
+        self._store.setValue("last_export_format", value)
+
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:

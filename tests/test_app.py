@@ -58,6 +58,9 @@ def window(qtbot) -> MainWindow:
     qtbot.waitExposed(main)
     yield main
     main.session = None  # nothing to confirm on close
+    for worker in (main.edit_worker, main.segment_worker):  # a model still loading must not outlive the test
+        worker.cancel_all()
+        worker.wait_idle(120)
     main.shutdown_workers()
 
 
@@ -142,6 +145,59 @@ def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_pa
     assert not window.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
     assert dialogs[-1][0] == "warning" and "original artwork" in dialogs[-1][1]
     assert artwork.read_bytes() == before
+
+
+@pytest.mark.parametrize("name,source_format,expected,file_type", [
+    ("art.jpg", "JPEG", "art_edited.jpg", "JPEG (*.jpg *.jpeg)"),
+    ("art.JPEG", "MPO", "art_edited.JPEG", "JPEG (*.jpg *.jpeg)"),
+    ("art.png", "PNG", "art_edited.png", "PNG (*.png)"),
+    ("art.tiff", "TIFF", "art_edited.tiff", "TIFF (*.tif *.tiff)"),
+    ("art.webp", "WEBP", "art_edited.webp", "WebP (*.webp)"),
+    ("scan", "JPEG", "scan_edited.jpg", "JPEG (*.jpg *.jpeg)"),  # no suffix: the format read from the file
+])
+def test_export_suggestion_follows_the_artworks_format(name: str, source_format: str, expected: str,
+                                                       file_type: str) -> None:
+    from app.export_naming import export_path, suggest_export
+
+    suggestion = suggest_export(Path("/art") / name, source_format, last_format="TIFF")
+    assert suggestion.path == Path("/art") / expected and suggestion.file_filter == file_type
+    assert export_path(str(suggestion.path), suggestion.file_filter) == suggestion.path
+
+
+def test_export_suggestion_without_a_usable_format_takes_the_last_one() -> None:
+    from app.export_naming import export_path, suggest_export
+
+    assert suggest_export(None, "", last_format="WEBP", folder="/out").path == Path("/out/untitled_edited.webp")
+    assert suggest_export(None, "", folder="/out").file_filter == "PNG (*.png)"
+    odd = suggest_export(Path("/art/scan.bmp"), "BMP", last_format="JPEG")
+    assert odd.path == Path("/art/scan_edited.jpg") and odd.file_filter == "JPEG (*.jpg *.jpeg)"
+    previous = suggest_export(Path("/art/a.jpg"), "JPEG", previous_export=Path("/out/a_v2.tif"), last_format="PNG")
+    assert previous.path == Path("/out/a_v2.tif") and previous.fmt == "TIFF"
+    # A typed name without an image suffix gets the selected type's.
+    assert export_path("/out/final", "WebP (*.webp)") == Path("/out/final.webp")
+    assert export_path("/out/final.v2", "TIFF (*.tif *.tiff)") == Path("/out/final.v2.tif")
+
+
+def test_export_dialog_name_and_file_type_agree(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    artwork = tmp_path / "canvas.jpg"
+    save_image(artwork, painting(60, 80))
+    assert window.open_image(artwork)
+    offered: list[tuple[str, str]] = []
+    answers = iter([(str(tmp_path / "mine"), "WebP (*.webp)"), ("", "")])
+
+    def dialog(parent, caption, suggested, filters, selected="", *rest):
+        offered.append((suggested, selected))
+        assert selected in filters.split(";;")
+        return next(answers)
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    assert window.export_image()
+    assert offered[-1] == (str(tmp_path / "canvas_edited.jpg"), "JPEG (*.jpg *.jpeg)")
+    assert (tmp_path / "mine.webp").is_file() and window.settings.last_export_format == "WEBP"
+    assert not window.export_image()  # the second time: this session's last export, as WebP
+    assert offered[-1] == (str(tmp_path / "mine.webp"), "WebP (*.webp)")
 
 
 def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path, monkeypatch) -> None:
