@@ -339,3 +339,31 @@ def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
                                   "SIMNET_STATE_DIR": str(tmp_path / "state")})
     assert process.returncode == 0, process.stderr
     assert load_image(out).pixels.shape[:2] == (600, 800)
+
+
+def test_platform_hint_names_the_missing_packages() -> None:
+    from app.qt_platform import XCB_LIBRARIES, platform_hint
+
+    absent = {"libxcb-cursor.so.0", "libxkbcommon-x11.so.0"}
+    hint = platform_hint({"DISPLAY": ":0"}, "linux", loads=lambda library: library not in absent)
+    assert hint is not None and "\n" not in hint
+    assert "sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0`" in hint
+    everything = lambda library: library in XCB_LIBRARIES  # noqa: E731
+    assert platform_hint({"DISPLAY": ":0"}, "linux", loads=everything) is None
+    assert "DISPLAY is not set" in platform_hint({}, "linux", loads=everything)
+    # Not the xcb plugin, or not Linux: nothing to say.
+    nothing = lambda library: False  # noqa: E731
+    assert platform_hint({"QT_QPA_PLATFORM": "offscreen"}, "linux", loads=nothing) is None
+    assert platform_hint({"WAYLAND_DISPLAY": "wayland-0"}, "linux", loads=nothing) is None
+    assert platform_hint({"DISPLAY": ":0"}, "darwin", loads=nothing) is None
+    assert platform_hint({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "w"}, "linux", loads=nothing) is not None
+
+
+def test_editor_prints_the_hint_instead_of_aborting(monkeypatch, capsys) -> None:
+    import app.main
+
+    monkeypatch.setattr(app.main.QApplication, "instance", staticmethod(lambda: None))
+    monkeypatch.setattr(app.main, "platform_hint", lambda: "the Qt platform plugin 'xcb' cannot load: install x")
+    assert app.main.main([]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "simnet-editor: error: the Qt platform plugin 'xcb' cannot load" in error
