@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from app.bridge import GuiThreadBridge
 from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, CanvasView, Tool
 from app.convert import array_to_qimage, mask_to_overlay, overlay_to_mask
-from app.export_naming import EXPORT_FILTER, export_path, format_of_suffix, suggest_export
+from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
 from app.settings import Settings, SettingsDialog
 from engine import autosave
 from engine.errors import SimNetError
-from engine.imageio import load_image, save_image, save_mask
+from engine.imageio import load_image
 # Imported here, on the GUI thread at start-up, not on a worker at the first Apply: importing the
 # engine's torch code holds the interpreter lock for hundreds of milliseconds and would freeze the UI.
 from engine.manipulator import Manipulator
@@ -83,7 +83,6 @@ class MainWindow(QMainWindow):
         self._segmenter_key: str | None = None
         self.session: EditSession | None = None
         self.session_path: Path | None = None
-        self.last_export_path: Path | None = None  # where this session's image was last exported
         self.session_id = autosave.new_session_id()
         #: Autosaves recovered into this window, deleted once its own autosave is written.
         self.recovered_autosaves: list[Path] = []
@@ -115,6 +114,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
 
+        self.exporter = ExportController(self)
         self._build_actions()
         self._build_status_bar()
         self.canvas.point_clicked.connect(self.on_point)
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.history.step_chosen.connect(self.go_to_step)
         self.set_tool(Tool.SELECT)
         self._brush_from_sliders()
-        self._update_actions()
+        self.update_actions()
 
     # -- construction ------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -149,8 +149,10 @@ class MainWindow(QMainWindow):
         self.open_session_action = a("Open &Session…", self.choose_session, QKeySequence("Ctrl+Shift+O"), "Reopen a saved session")
         self.save_action = a("&Save Session", self.save, QKeySequence.Save, "Save the session (original, every step, masks)")
         self.save_as_action = a("Save Session &As…", self.save_as, QKeySequence.SaveAs, "Save the session to a new file")
-        self.export_action = a("&Export Image…", self.export_image, QKeySequence("Ctrl+E"), "Export the result at full resolution")
-        self.export_masks_action = a("Export &Masks…", self.export_masks, None, "Export the region and target masks as PNG")
+        self.export_action = a("&Export Image…", lambda: self.exporter.export_image(), QKeySequence("Ctrl+E"),
+                               "Export the result at full resolution")
+        self.export_masks_action = a("Export &Masks…", self.exporter.export_masks, None,
+                                     "Export the region and target masks as PNG")
         self.quit_action = a("&Quit", self.close, QKeySequence("Ctrl+Q"))
         self.undo_action = a("&Undo", self.undo, QKeySequence.Undo, "Undo the last stroke or edit")
         self.redo_action = a("&Redo", self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "Redo")
@@ -240,6 +242,7 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel("")
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.exporter.progress)
         status.addPermanentWidget(self.timing_label)
         self.segment_label = QLabel("")
         status.addPermanentWidget(self.segment_label)
@@ -250,12 +253,13 @@ class MainWindow(QMainWindow):
         self.message_label.setText(text)
         self.message_label.setToolTip(text)  # the whole text, should a narrow window cut it off
 
-    def _update_actions(self) -> None:
+    def update_actions(self) -> None:
         has_image = self.session is not None
         has_region = bool(has_image and self.region.any())
         for action in (self.save_action, self.save_as_action, self.export_action, self.export_masks_action,
                        self.compare_action, self.clear_action, *self.tool_actions.values()):
             action.setEnabled(has_image)
+        self.export_action.setEnabled(has_image and not self.exporter.busy)
         self.reset_action.setEnabled(has_region)
         self.apply_action.setEnabled(has_region and not self.applying)
         self.cancel_action.setEnabled(self.applying)
@@ -267,8 +271,11 @@ class MainWindow(QMainWindow):
             title = f"{name}{' *' if self.session.dirty else ''} — SIM-Net Studio"
         self.setWindowTitle(title)
 
+    _update_actions = update_actions  # the name tests/test_reliability.py's editor script calls
+
     # -- files -------------------------------------------------------------------------------------
-    def _error(self, title: str, error: BaseException | str) -> None:
+    def show_error(self, title: str, error: BaseException | str) -> None:
+        """Remember the error, show it in the status bar and, when the window is shown, in a dialog."""
         text = str(error)
         self.last_error = text
         self.show_message(f"{title}: {text}")
@@ -296,7 +303,7 @@ class MainWindow(QMainWindow):
         try:
             artwork = load_image(path)
         except SimNetError as error:
-            self._error("Cannot open the image", error)
+            self.show_error("Cannot open the image", error)
             return False
         self.settings.last_folder = str(Path(path).parent)
         self._start_session(EditSession(artwork), None)
@@ -313,19 +320,19 @@ class MainWindow(QMainWindow):
         try:
             session = load_session(path)
         except SimNetError as error:
-            self._error("Cannot open the session", error)
+            self.show_error("Cannot open the session", error)
             return False
         self._start_session(session, None if recovered else Path(path))
         if recovered:
             session.dirty = True
-            self._update_actions()
+            self.update_actions()
         return True
 
     def _start_session(self, session: EditSession, path: Path | None) -> None:
         autosave.discard(autosave.autosave_path(self.session_id))
         self.edit_worker.cancel_all()
         self.session, self.session_path = session, path
-        self.last_export_path = None
+        self.exporter.forget_session()
         self.session_id = autosave.new_session_id()
         self.mask_history.clear()
         self.region_history.clear()
@@ -337,7 +344,7 @@ class MainWindow(QMainWindow):
         self._update_compare()
         self.prepare_segmenter()
         self.warm_up_model()
-        self._update_actions()
+        self.update_actions()
         self.show_message(f"{session.shape[1]}×{session.shape[0]} — click a region to select it.")
 
     def save(self) -> bool:
@@ -364,70 +371,12 @@ class MainWindow(QMainWindow):
         try:
             save_session(path, self.session)
         except SimNetError as error:
-            self._error("Cannot save the session", error)
+            self.show_error("Cannot save the session", error)
             return False
         self.session_path = path
         self.show_message(f"Saved {path}")
-        self._update_actions()
+        self.update_actions()
         return True
-
-    def _is_original(self, path: Path) -> bool:
-        original = self.session.artwork.path if self.session else None
-        try:
-            return original is not None and path.resolve() == original.resolve()
-        except OSError:
-            return False
-
-    def export_image(self, path: str | None = None) -> bool:
-        if self.session is None:
-            return False
-        if not path:
-            artwork = self.session.artwork
-            suggestion = suggest_export(artwork.path, artwork.source_format, previous_export=self.last_export_path,
-                                        last_format=self.settings.last_export_format, folder=self.settings.last_folder)
-            chosen, chosen_filter = QFileDialog.getSaveFileName(self, "Export image", str(suggestion.path), EXPORT_FILTER,
-                                                                suggestion.file_filter)
-            if not chosen:
-                return False
-            path = export_path(chosen, chosen_filter)
-        target = Path(path)
-        if self._is_original(target) and self.isVisible():
-            answer = QMessageBox.warning(self, "Overwrite the original?",
-                                         f"{target.name} is the original artwork. Replace it with the edited image?",
-                                         QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
-            if answer != QMessageBox.Yes:
-                return False
-        elif self._is_original(target):
-            self._error("Export refused", f"{target} is the original artwork")
-            return False
-        try:
-            save_image(target, self.session.current, icc_profile=self.session.artwork.icc_profile,
-                       exif=self.session.artwork.exif)
-        except SimNetError as error:
-            self._error("Cannot export the image", error)
-            return False
-        self.last_export_path = target
-        if format_of_suffix(target):
-            self.settings.last_export_format = format_of_suffix(target)
-        self.show_message(f"Exported {target} ({self.session.shape[1]}×{self.session.shape[0]})")
-        return True
-
-    def export_masks(self) -> None:
-        if self.session is None:
-            return
-        if not self.region.any():
-            self._error("Nothing to export", "select a region first")
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Export masks to folder", self.settings.last_folder)
-        if not folder:
-            return
-        try:
-            save_mask(Path(folder) / "region_mask.png", self.region)
-            save_mask(Path(folder) / "target_mask.png", self.target_mask())
-        except SimNetError as error:
-            self._error("Cannot export the masks", error)
-            return
-        self.show_message(f"Masks written to {folder}")
 
     # -- drag and drop -----------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -505,7 +454,7 @@ class MainWindow(QMainWindow):
         if self.region.any() or self.target_mask().any():
             self._record_region_change()
         self._drop_selection()
-        self._update_actions()
+        self.update_actions()
         self.show_message("Selection cleared (Ctrl+Z brings it back).")
 
     def reset_shape(self) -> None:
@@ -520,7 +469,7 @@ class MainWindow(QMainWindow):
         self.mask_history.push(self.target_mask() if before is None else before)
         self.undo_kinds.append("mask")
         self.redo_kinds = []
-        self._update_actions()
+        self.update_actions()
 
     def on_stroke_started(self) -> None:
         if self.session is None:
@@ -546,7 +495,7 @@ class MainWindow(QMainWindow):
         self._set_target(self.target_mask())
         self.canvas.set_preview(None)  # stale now; the new one follows shortly
         self.preview_timer.start()
-        self._update_actions()
+        self.update_actions()
 
     def on_transform(self, dx: float, dy: float, scale: float, angle: float) -> None:
         current = self.target_mask()
@@ -589,7 +538,7 @@ class MainWindow(QMainWindow):
                 self.show_message("Ready — click a region to select it, or drag a box around it.")
 
         self.segment_worker.submit(run, on_done=self.bridge.wrap(ready),
-                                   on_error=self.bridge.wrap(lambda error: self._error("Selection is unavailable", error)),
+                                   on_error=self.bridge.wrap(lambda error: self.show_error("Selection is unavailable", error)),
                                    supersede=True)
 
     def _run_segmentation(self, mode: str, point: tuple[float, float] | None = None,
@@ -640,13 +589,13 @@ class MainWindow(QMainWindow):
             self._set_region(region)
             self._set_target(region.copy())
             self.canvas.set_preview(None)
-            self._update_actions()
+            self.update_actions()
             self.show_message(f"Region selected ({int(region.sum()):,} px). Reshape the red mask (Brush, Eraser, "
                               "Transform), then Apply.")
 
         def failed(error: BaseException) -> None:
             self._pending_prompts = []
-            self._error("Selection failed", error)
+            self.show_error("Selection failed", error)
 
         self.segment_worker.submit(run, on_done=self.bridge.wrap(done), on_error=self.bridge.wrap(failed))
 
@@ -685,7 +634,7 @@ class MainWindow(QMainWindow):
             self.device_label.setText("⚠ SIM-Net model not loaded")
             self.device_label.setStyleSheet("color: #c0392b")
             self.device_label.setToolTip(self.model_error)
-            self._error("The SIM-Net model could not be loaded", error)
+            self.show_error("The SIM-Net model could not be loaded", error)
 
         def loaded(manipulator: Manipulator) -> None:
             self.model_error = None
@@ -739,14 +688,14 @@ class MainWindow(QMainWindow):
             return
         target = self.target_mask()
         if not target.any():
-            self._error("Nothing to apply", "the new shape is empty: paint it with the Brush first")
+            self.show_error("Nothing to apply", "the new shape is empty: paint it with the Brush first")
             return
         self.preview_timer.stop()
         image, source = self.session.current, self.region.copy()
         self.applying = True
         self.progress.show()
         self.show_message("Applying the edit at full resolution… (Ctrl+. cancels)")
-        self._update_actions()
+        self.update_actions()
         started = self._apply_started = time.perf_counter()
         self.apply_clock.start()
 
@@ -786,7 +735,7 @@ class MainWindow(QMainWindow):
 
         def failed(error: BaseException) -> None:
             self._finish_apply()
-            self._error("The edit failed", error)
+            self.show_error("The edit failed", error)
 
         def cancelled() -> None:
             self._finish_apply()
@@ -800,7 +749,7 @@ class MainWindow(QMainWindow):
         self.apply_clock.stop()
         self.progress.hide()
         self.canvas.set_preview(None)
-        self._update_actions()
+        self.update_actions()
 
     def cancel_edit(self) -> None:
         self.edit_worker.cancel_all()
@@ -809,7 +758,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_image(array_to_qimage(self.session.current))
         self.history.show_session(self.session)
         self._update_compare()
-        self._update_actions()
+        self.update_actions()
 
     # -- history -----------------------------------------------------------------------------------
     def _step_masks(self, kind: str, restore) -> None:
@@ -835,7 +784,7 @@ class MainWindow(QMainWindow):
         else:
             self._step_masks(kind, lambda history, current: history.undo(current))
         self.redo_kinds.append(kind)
-        self._update_actions()
+        self.update_actions()
 
     def redo(self) -> None:
         if not self.redo_kinds or self.applying:
@@ -847,7 +796,7 @@ class MainWindow(QMainWindow):
         else:
             self._step_masks(kind, lambda history, current: history.redo(current))
         self.undo_kinds.append(kind)
-        self._update_actions()
+        self.update_actions()
 
     def _after_history_move(self, masks: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """The image changed under the selection: forget it, or show ``masks`` (region, target)."""
@@ -988,10 +937,12 @@ class MainWindow(QMainWindow):
         self.edit_worker.shutdown(1.0)
         self.segment_worker.shutdown(1.0)
         self.autosave_worker.shutdown(5.0)
+        self.exporter.shutdown()
         autosave.discard(autosave.autosave_path(self.session_id))
         event.accept()
 
     def shutdown_workers(self) -> None:
         for worker in (self.edit_worker, self.segment_worker, self.autosave_worker):
             worker.shutdown(2.0)
+        self.exporter.shutdown()
 

@@ -138,11 +138,12 @@ def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_pa
     np.testing.assert_array_equal(window.session.current, load_image(artwork).pixels)
     window.go_to_step(1)
     exported = tmp_path / "export.tif"
-    assert window.export_image(str(exported))
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image(str(exported))
     np.testing.assert_array_equal(load_image(exported).pixels, edited)
     before = artwork.read_bytes()
     window.session.artwork.path = artwork
-    assert not window.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
+    assert not window.exporter.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
     assert dialogs[-1][0] == "warning" and "original artwork" in dialogs[-1][1]
     assert artwork.read_bytes() == before
 
@@ -193,11 +194,57 @@ def test_export_dialog_name_and_file_type_agree(qtbot, window: MainWindow, tmp_p
         return next(answers)
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
-    assert window.export_image()
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image()
     assert offered[-1] == (str(tmp_path / "canvas_edited.jpg"), "JPEG (*.jpg *.jpeg)")
     assert (tmp_path / "mine.webp").is_file() and window.settings.last_export_format == "WEBP"
-    assert not window.export_image()  # the second time: this session's last export, as WebP
+    assert not window.exporter.export_image()  # the second time: this session's last export, as WebP
     assert offered[-1] == (str(tmp_path / "mine.webp"), "WebP (*.webp)")
+
+
+def test_export_runs_in_the_background_and_writes_the_same_bytes(qtbot, window: MainWindow, tmp_path: Path,
+                                                                 monkeypatch, dialogs) -> None:
+    import app.export_controller
+
+    source = tmp_path / "large.png"
+    save_image(source, painting(600, 800))
+    assert window.open_image(source)
+    real_save = app.export_controller.save_image
+    threads: list[threading.Thread] = []
+
+    def slow_save(*args, **kwargs) -> None:
+        threads.append(threading.current_thread())
+        time.sleep(0.6)  # an 8K PNG takes seconds: the GUI must not wait for it
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(app.export_controller, "save_image", slow_save)
+    ticks = [0]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    timer.start()
+    exported = tmp_path / "exported.png"
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000) as finished:
+        started = time.perf_counter()
+        assert window.exporter.export_image(exported)
+        assert time.perf_counter() - started < 0.3, "starting the export blocked the GUI thread"
+        assert not window.exporter.progress.isHidden() and not window.export_action.isEnabled()
+        assert "Exporting exported.png" in window.message_label.text()
+    timer.stop()
+    assert finished.args == [str(exported)]
+    assert threads and threads[0] is not threading.main_thread()
+    assert ticks[0] >= 25, "the GUI thread's timers did not run during the export"
+    assert window.exporter.progress.isHidden() and window.export_action.isEnabled()
+    # Byte for byte what the synchronous export wrote.
+    reference = tmp_path / "reference.png"
+    artwork = window.session.artwork
+    real_save(reference, window.session.current, icc_profile=artwork.icc_profile, exif=artwork.exif)
+    assert exported.read_bytes() == reference.read_bytes()
+    # A failure is shown in a dialog, and the next export works.
+    with qtbot.waitSignal(window.exporter.failed, timeout=60000):
+        assert window.exporter.export_image(tmp_path / "no such folder" / "x.png")
+    assert dialogs[-1][0] == "warning" and "no such folder" in dialogs[-1][1]
+    assert window.exporter.progress.isHidden() and window.export_action.isEnabled()
 
 
 def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path, monkeypatch) -> None:
