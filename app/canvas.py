@@ -16,6 +16,9 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
 
 REGION_COLOUR = QColor(40, 200, 90)
 TARGET_COLOUR = QColor(235, 60, 60)
+#: The outline of the area an edit may change (the Reach band): dotted, unlike the region's dashes.
+BAND_COLOUR = QColor(255, 225, 80)
+BAND_DOTS = [1.5, 1.5]
 REGION_ALPHA = 70  # the fills' opacity (of 255): the painting stays readable under them
 TARGET_ALPHA = 110
 HANDLE_SIZE = 10.0
@@ -52,11 +55,13 @@ class ImageOverlayItem(QGraphicsItem):
 class OutlineItem(QGraphicsPathItem):
     """A mask outline in its colour over a dark halo, so it reads on light and dark paint alike."""
 
-    def __init__(self, colour: QColor, dashed: bool = False) -> None:
+    def __init__(self, colour: QColor, dashed: bool = False, dashes: list[float] | None = None) -> None:
         super().__init__()
+        dashes = dashes or ([4, 3] if dashed else None)
+        dashed = dashes is not None
         pen = QPen(colour, 2, Qt.CustomDashLine if dashed else Qt.SolidLine)
         if dashed:
-            pen.setDashPattern([4, 3])
+            pen.setDashPattern(dashes)
         pen.setCosmetic(True)
         pen.setCapStyle(Qt.FlatCap)
         self.setPen(pen)
@@ -109,6 +114,9 @@ class CanvasView(QGraphicsView):
         self.target_item.setZValue(4)
         self.target_outline = OutlineItem(TARGET_COLOUR)
         self.target_outline.setZValue(5)
+        self.band_outline = OutlineItem(BAND_COLOUR, dashes=BAND_DOTS)
+        self.band_outline.setZValue(4.5)
+        self.band_outline.hide()
         self.rubber_band = QGraphicsRectItem()
         self.rubber_band.setZValue(6)
         band_pen = QPen(QColor(255, 255, 255), 1.5, Qt.DashLine)
@@ -134,7 +142,7 @@ class CanvasView(QGraphicsView):
         self.handles.setPen(handle_pen)
         self.handles.setBrush(QBrush(QColor(235, 60, 60, 200)))
         for item in (self.image_item, self.preview_item, self.region_item, self.region_outline, self.target_item,
-                     self.target_outline, self.rubber_band, self.brush_cursor, self.handles):
+                     self.target_outline, self.band_outline, self.rubber_band, self.brush_cursor, self.handles):
             self.scene().addItem(item)
 
         self.tool = Tool.SELECT
@@ -189,6 +197,20 @@ class CanvasView(QGraphicsView):
             return
         self.preview_item.show()
 
+    def set_band_outline(self, outline: QPainterPath | None) -> None:
+        """The dotted outline of the area the edit may change; None hides it."""
+        if outline is None:
+            self.band_outline.hide()
+            if self.band_outline in self._hidden_while_original:
+                self._hidden_while_original.remove(self.band_outline)
+            return
+        self.band_outline.setPath(outline)
+        if self.showing_original:  # shown when the original is let go
+            if self.band_outline not in self._hidden_while_original:
+                self._hidden_while_original.append(self.band_outline)
+            return
+        self.band_outline.show()
+
     def set_region_overlay(self, overlay: QImage, outline: QPainterPath) -> None:
         self.region_item.set_image(overlay)
         self.region_outline.setPath(outline)
@@ -208,7 +230,8 @@ class CanvasView(QGraphicsView):
             if not self.showing_original:
                 self._saved_pixmap = self.image_item.pixmap()
                 self._hidden_while_original = [item for item in (self.preview_item, self.region_item, self.region_outline,
-                                                                 self.target_item, self.target_outline, self.handles)
+                                                                 self.target_item, self.target_outline,
+                                                                 self.band_outline, self.handles)
                                                if item.isVisible()]
             self.image_item.setPixmap(QPixmap.fromImage(original))
             for item in self._hidden_while_original:

@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 
 from app.bridge import GuiThreadBridge
 from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, CanvasView, Tool
-from app.convert import array_to_qimage, mask_to_overlay, overlay_to_mask
+from app.convert import array_to_qimage, mask_to_overlay, overlay_to_mask, polygons_to_path
 from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
+from app.reach_control import ReachControl
 from app.settings import Settings, SettingsDialog
 from engine import autosave
 from engine.errors import SimNetError
@@ -45,13 +46,7 @@ FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-cli
 
 
 def _outline_path(mask: np.ndarray) -> QPainterPath:
-    path = QPainterPath()
-    for polygon in outline_polygons(mask):
-        path.moveTo(QPointF(*polygon[0]))
-        for x, y in polygon[1:]:
-            path.lineTo(QPointF(x, y))
-        path.closeSubpath()
-    return path
+    return polygons_to_path(outline_polygons(mask))
 
 
 def _colour(colour, alpha: int) -> tuple[int, int, int, int]:
@@ -115,6 +110,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave_now)
 
         self.exporter = ExportController(self)
+        self.reach = ReachControl(self)
+        self.reach.changed.connect(self._reach_changed)
         self._build_actions()
         self._build_status_bar()
         self.canvas.point_clicked.connect(self.on_point)
@@ -208,22 +205,30 @@ class MainWindow(QMainWindow):
         for action in self.tool_actions.values():
             bar.addAction(action)
         bar.addSeparator()
-        bar.addWidget(QLabel(" Size "))
+        for action in (self.undo_action, self.redo_action, self.reset_action, self.apply_action, self.cancel_action):
+            bar.addAction(action)
+
+        # The tools' options on a row of their own, so the commands above never overflow.
+        self.addToolBarBreak()
+        options = QToolBar("Tool Options", self)
+        options.setObjectName("tool_options")
+        self.addToolBar(options)
+        options.addWidget(QLabel(" Size "))
         self.size_slider = QSlider(Qt.Horizontal, minimum=1, maximum=500, value=40)
         self.size_slider.setFixedWidth(110)
         self.size_slider.setToolTip("Brush size in image pixels ([ and ])")
-        bar.addWidget(self.size_slider)
-        bar.addWidget(QLabel(" Hardness "))
+        options.addWidget(self.size_slider)
+        options.addWidget(QLabel(" Hardness "))
         self.hardness_slider = QSlider(Qt.Horizontal, minimum=5, maximum=100, value=100)
         self.hardness_slider.setFixedWidth(80)
         self.hardness_slider.setToolTip("Brush hardness: 100 % paints exactly the brush's footprint; lower values "
                                         "smooth the outline of each stroke")
-        bar.addWidget(self.hardness_slider)
+        options.addWidget(self.hardness_slider)
         for slider in (self.size_slider, self.hardness_slider):
             slider.valueChanged.connect(self._brush_from_sliders)
-        bar.addSeparator()
-        for action in (self.undo_action, self.redo_action, self.reset_action, self.apply_action, self.cancel_action):
-            bar.addAction(action)
+        options.addSeparator()
+        self.reach.add_to(options)
+        self.options_bar = options
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -399,6 +404,7 @@ class MainWindow(QMainWindow):
     def _set_region(self, mask: np.ndarray) -> None:
         self.region = mask
         self.canvas.set_region_overlay(mask_to_overlay(mask, _colour(REGION_COLOUR, REGION_ALPHA)), _outline_path(mask))
+        self.reach.refresh()
         self.selection_changed.emit()
 
     def _set_target(self, mask: np.ndarray) -> None:
@@ -407,11 +413,24 @@ class MainWindow(QMainWindow):
         rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
         self.canvas.set_target_overlay(mask_to_overlay(mask, _colour(TARGET_COLOUR, TARGET_ALPHA)), _outline_path(mask),
                                        QPointF(*centre) if centre else None, rect)
+        self.reach.refresh()
 
     def set_tool(self, tool: Tool) -> None:
         self.canvas.set_tool(tool)
         for kind, action in self.tool_actions.items():
             action.setChecked(kind is tool)
+        self.reach.update_visibility()
+
+    def _reach_changed(self) -> None:
+        """Another reach: the preview is stale; a new one follows shortly."""
+        if self.session is not None and self.region.any():
+            self.canvas.set_preview(None)
+            self.preview_timer.start()
+
+    def edit_options(self) -> dict:
+        """The Reach control's choice for ``Manipulator.edit``; Auto leaves out ``reach`` (the engine's
+        default, the same as ``reach=None``)."""
+        return {} if self.reach.value is None else {"reach": self.reach.value}
 
     def change_brush(self, factor: float) -> None:
         value = self.size_slider.value()
@@ -667,11 +686,11 @@ class MainWindow(QMainWindow):
         if not target.any() or np.array_equal(target, self.region):
             self.canvas.set_preview(None)
             return
-        image, source = self.session.current, self.region.copy()
+        image, source, options = self.session.current, self.region.copy(), self.edit_options()
 
         def run(token):
             return self._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token,
-                                                align_steps=PREVIEW_ALIGN_STEPS)
+                                                align_steps=PREVIEW_ALIGN_STEPS, **options)
 
         def done(result) -> None:
             if self.applying or not result.changed:
@@ -691,7 +710,7 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing to apply", "the new shape is empty: paint it with the Brush first")
             return
         self.preview_timer.stop()
-        image, source = self.session.current, self.region.copy()
+        image, source, options = self.session.current, self.region.copy(), self.edit_options()
         self.applying = True
         self.progress.show()
         self.show_message("Applying the edit at full resolution… (Ctrl+. cancels)")
@@ -700,7 +719,7 @@ class MainWindow(QMainWindow):
         self.apply_clock.start()
 
         def run(token):
-            result = self._get_manipulator().edit(image, source, target, cancel=token)
+            result = self._get_manipulator().edit(image, source, target, cancel=token, **options)
             # The history step (compressing the changed area) is made here too, off the GUI thread.
             step = make_step(image, result.image, source, target, "Reshape", result.timings) if result.changed else None
             return result, step
@@ -937,6 +956,7 @@ class MainWindow(QMainWindow):
         self.edit_worker.shutdown(1.0)
         self.segment_worker.shutdown(1.0)
         self.autosave_worker.shutdown(5.0)
+        self.reach.shutdown()
         self.exporter.shutdown()
         autosave.discard(autosave.autosave_path(self.session_id))
         event.accept()
@@ -944,5 +964,6 @@ class MainWindow(QMainWindow):
     def shutdown_workers(self) -> None:
         for worker in (self.edit_worker, self.segment_worker, self.autosave_worker):
             worker.shutdown(2.0)
+        self.reach.shutdown()
         self.exporter.shutdown()
 

@@ -22,7 +22,9 @@ from engine.imageio import load_image, save_image
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch) -> None:
     QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    # Settings() names its organisation, so it uses the native format (INI files on Linux), whatever the default.
+    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("SIMNET_STATE_DIR", str(tmp_path / "state"))
 
 
@@ -414,3 +416,126 @@ def test_editor_prints_the_hint_instead_of_aborting(monkeypatch, capsys) -> None
     assert app.main.main([]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "simnet-editor: error: the Qt platform plugin 'xcb' cannot load" in error
+
+
+class ReachRecordingManipulator:
+    """A test double: records the ``reach`` each edit is asked for and makes the edit with the real
+    model (passing ``reach`` on once ``Manipulator.edit`` takes it)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.device = real.device
+        self.calls: list[tuple[int | None, float | None]] = []  # (max_side, reach)
+
+    def warm_up(self) -> None:
+        pass
+
+    def edit(self, image, source, target, *, reach: float | None = None, **options):
+        import inspect
+
+        self.calls.append((options.get("max_side"), reach))
+        if "reach" in inspect.signature(self.real.edit).parameters:
+            options["reach"] = reach
+        return self.real.edit(image, source, target, **options)
+
+
+def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWindow, artwork: Path) -> None:
+    from app.settings import Settings
+
+    select_and_reshape(qtbot, window, artwork)
+    window.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edit_worker.busy and not window.segment_worker.busy, timeout=60000)
+    double = ReachRecordingManipulator(window._get_manipulator())
+    window._get_manipulator = lambda: double
+    assert window.reach.value is None and window.reach.spin.value() == 0  # Auto by default
+
+    def preview_with(value: int) -> tuple[int | None, float | None]:
+        count = len(double.calls)
+        window.reach.spin.setValue(value)  # as the user does; the preview follows by itself
+        qtbot.waitUntil(lambda: len(double.calls) > count and not window.edit_worker.busy, timeout=60000)
+        return double.calls[-1]
+
+    assert preview_with(30) == (PREVIEW_SIDE, 30.0)
+    assert window.reach.slider.value() == 30 and Settings().reach == 30.0  # kept in QSettings
+    assert preview_with(0) == (PREVIEW_SIDE, None)  # Auto: the engine's default reach
+    window.reach.slider.setValue(45)
+    assert window.reach.value == 45.0
+    original = window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert double.calls[-1] == (None, 45.0)
+    # The reach is a setting of the tool, not a step: undo and redo leave it alone.
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
+    assert window.reach.value == 45.0
+    window.redo_action.trigger()
+    assert window.reach.value == 45.0
+
+
+def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow, artwork: Path) -> None:
+    from app.canvas import BAND_COLOUR, REGION_COLOUR, TARGET_COLOUR
+    from app.reach_control import SHOW_WHILE_SETTING_MS
+    from engine.locality import default_reach, edit_box
+
+    select_and_reshape(qtbot, window, artwork)  # ends with the Brush tool: no band drawn
+    window.preview_timer.stop()
+    band_item = window.canvas.band_outline
+    qtbot.waitUntil(lambda: window.reach.band is not None, timeout=30000)
+    assert not band_item.isVisible()
+    window.set_tool(Tool.TRANSFORM)
+    assert band_item.isVisible()
+    region, target = window.region, window.target_mask()
+
+    def drawn_box() -> tuple[float, float, float, float]:
+        rect = band_item.path().boundingRect()
+        return rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1
+
+    # Auto: the engine's default reach, shown in pixels beside the control.
+    automatic = default_reach(region, target)
+    assert window.reach.band.reach == pytest.approx(automatic)
+    assert f"Auto ({automatic:.0f} px)" in window.reach.spin.text()
+    np.testing.assert_allclose(drawn_box(), edit_box(region, target, automatic), atol=2)
+    # A chosen reach: a wider band, drawn dotted in its own colour.
+    with qtbot.waitSignal(window.reach.band_updated, timeout=30000):
+        window.reach.spin.setValue(12)
+    assert window.reach.band.reach == 12.0
+    np.testing.assert_allclose(drawn_box(), edit_box(region, target, 12.0), atol=2)
+    pen = band_item.pen()
+    assert pen.style() == Qt.CustomDashLine and pen.color() == BAND_COLOUR
+    assert BAND_COLOUR not in (REGION_COLOUR, REGION_COLOUR.lighter(120), TARGET_COLOUR)
+    # With the Brush, the band shows only while the reach is being set.
+    qtbot.wait(SHOW_WHILE_SETTING_MS + 100)
+    window.set_tool(Tool.BRUSH)
+    assert not band_item.isVisible()
+    with qtbot.waitSignal(window.reach.band_updated, timeout=30000):
+        window.reach.spin.setValue(20)
+    assert band_item.isVisible()
+    qtbot.waitUntil(lambda: not band_item.isVisible(), timeout=SHOW_WHILE_SETTING_MS + 2000)
+    # Without a selection there is no band.
+    window.set_tool(Tool.SELECT)
+    assert band_item.isVisible()
+    window.clear_selection()
+    qtbot.waitUntil(lambda: not band_item.isVisible(), timeout=5000)
+
+
+def test_edit_band_traces_the_engines_edit_area() -> None:
+    from engine.edit_band import edit_band
+    from engine.locality import default_reach, edit_area
+
+    ys, xs = np.mgrid[0:80, 0:100]
+    source = (xs - 30) ** 2 + (ys - 40) ** 2 < 100
+    target = (xs - 55) ** 2 + (ys - 40) ** 2 < 144
+    band = edit_band(source, target, None)
+    assert band.reach == band.default_reach == default_reach(source, target)
+    assert len(band.outline) == 1  # one area, no holes
+    polygon = band.outline[0]
+    area = edit_area(source, target, band.reach)
+    ys_on, xs_on = polygon[:, 1].astype(int), polygon[:, 0].astype(int)
+    assert area[ys_on, xs_on].all()  # the outline runs along the area's own boundary pixels
+    assert polygon[:, 0].min() == np.flatnonzero(area.any(axis=0))[0]
+    wide = edit_band(source, target, 15.0)
+    assert wide.reach == 15.0 and np.ptp(wide.outline[0][:, 0]) > np.ptp(polygon[:, 0])
+    # An area cut by the canvas edge still has a closed outline along that edge.
+    edge = edit_band(source, target, 60.0)
+    assert edge.outline and edge.outline[0][:, 0].min() == 0
+    assert edit_band(np.zeros_like(source), np.zeros_like(source), 5.0).outline == []

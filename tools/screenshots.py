@@ -68,7 +68,8 @@ def main() -> int:
 
     # The user's own settings (SAM checkpoint, first-run flag) stay untouched.
     QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(scratch / "settings"))
+    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):  # Settings() names its organisation: native format
+        QSettings.setPath(fmt, QSettings.UserScope, str(scratch / "settings"))
     for name in ("warning", "information"):  # a surprise dialog must not block an unattended run
         setattr(QMessageBox, name, staticmethod(lambda parent, title, text, *rest, **kw: print(f"  [{title}] {text}")
                                                  or QMessageBox.Ok))
@@ -212,7 +213,18 @@ def main() -> int:
           for f in (1.0, 1.1, 1.2, 1.3)])
     centre = canvas._target_centre
     drag([(centre.x() + dx, centre.y() + dy) for dx, dy in ((0, 0), (15, -8), (30, -16), (45, -22))])
-    save(window, "03-reshaped")
+    save(window, "03-reshaped")  # the Transform tool: the dotted band of the Auto reach is drawn too
+
+    # 3b. The Reach control set wider while the band is drawn; then back to Auto for the rest.
+    def set_reach(value: int) -> None:
+        band = {"updated": window.reach.spin.value() == value}
+        window.reach.band_updated.connect(lambda: band.__setitem__("updated", True))
+        window.reach.spin.setValue(value)
+        wait_until(lambda: band["updated"], f"reach band {value or 'Auto'}")
+
+    set_reach(60)
+    save(window, "03b-reach")
+    set_reach(0)
 
     # 4. The reduced-resolution preview, computed in the background after the last change.
     wait_until(lambda: events["preview"] > 0 and idle(), "preview", args.timeout)
