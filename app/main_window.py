@@ -30,7 +30,8 @@ from engine.imageio import load_image
 from engine.manipulator import Manipulator
 from engine.masks import (bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, subtract,
                           transform_mask, union)
-from engine.session import EditSession, MaskHistory, load_session, make_step, save_session, snapshot
+from engine.document import Change, Document, StepKind
+from engine.session import EditSession, load_session, make_step, save_session, snapshot
 from engine.worker import Worker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
@@ -76,21 +77,15 @@ class MainWindow(QMainWindow):
         self._manipulator_lock = threading.Lock()
         self._segmenter = None
         self._segmenter_key: str | None = None
-        self.session: EditSession | None = None
+        #: The artwork being edited, its selection and its undo stack; None before an image is opened.
+        self.document: Document | None = None
         self.session_path: Path | None = None
         self.session_id = autosave.new_session_id()
         #: Autosaves recovered into this window, deleted once its own autosave is written.
         self.recovered_autosaves: list[Path] = []
-        self.region = np.zeros((0, 0), bool)
         self.segmenter_name = ""
-        self.mask_history = MaskHistory()  # the target mask before each stroke, transform or selection change
-        self.region_history = MaskHistory()  # the region before each selection change ("region" steps)
         self._pending_prompts: list[tuple] = []  # clicks and boxes the segmenter has not answered yet
         self._selection_generation = 0  # bumped whenever the image under the selection changes
-        self._stroke_before: np.ndarray | None = None
-        self._selection_from_edit = False  # the region came from Apply/Undo: the next click starts a new one
-        self.undo_kinds: list[str] = []
-        self.redo_kinds: list[str] = []
         self.applying = False
         self.last_timings: dict[str, float] = {}
         self.last_error: str | None = None
@@ -116,7 +111,6 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.canvas.point_clicked.connect(self.on_point)
         self.canvas.box_dragged.connect(self.on_box)
-        self.canvas.stroke_started.connect(self.on_stroke_started)
         self.canvas.stroke_finished.connect(self.on_stroke_finished)
         self.canvas.transform_finished.connect(self.on_transform)
         self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
@@ -268,13 +262,26 @@ class MainWindow(QMainWindow):
         self.reset_action.setEnabled(has_region)
         self.apply_action.setEnabled(has_region and not self.applying)
         self.cancel_action.setEnabled(self.applying)
-        self.undo_action.setEnabled(bool(self.undo_kinds) and not self.applying)
-        self.redo_action.setEnabled(bool(self.redo_kinds) and not self.applying)
+        self.undo_action.setEnabled(bool(has_image and self.document.can_undo) and not self.applying)
+        self.redo_action.setEnabled(bool(has_image and self.document.can_redo) and not self.applying)
         title = "SIM-Net Studio"
         if self.session is not None:
             name = self.session_path.name if self.session_path else (self.session.artwork.path.name if self.session.artwork.path else "untitled")
             title = f"{name}{' *' if self.session.dirty else ''} — SIM-Net Studio"
         self.setWindowTitle(title)
+
+    @property
+    def session(self) -> EditSession | None:
+        return self.document.session if self.document is not None else None
+
+    @session.setter
+    def session(self, session: EditSession | None) -> None:
+        self.document = Document(session) if session is not None else None
+
+    @property
+    def region(self) -> np.ndarray:
+        """The selected region (a boolean mask of the image's size)."""
+        return self.document.region if self.document is not None else np.zeros((0, 0), bool)
 
     _update_actions = update_actions  # the name tests/test_reliability.py's editor script calls
 
@@ -336,13 +343,9 @@ class MainWindow(QMainWindow):
     def _start_session(self, session: EditSession, path: Path | None) -> None:
         autosave.discard(autosave.autosave_path(self.session_id))
         self.edit_worker.cancel_all()
-        self.session, self.session_path = session, path
+        self.document, self.session_path = Document(session), path
         self.exporter.forget_session()
         self.session_id = autosave.new_session_id()
-        self.mask_history.clear()
-        self.region_history.clear()
-        self.undo_kinds = ["edit"] * session.position
-        self.redo_kinds = ["edit"] * (len(session.steps) - session.position)
         self.canvas.set_image(array_to_qimage(session.current), fit=True)
         self._drop_selection()
         self.history.show_session(session)
@@ -396,24 +399,37 @@ class MainWindow(QMainWindow):
 
     # -- masks -------------------------------------------------------------------------------------
     def target_mask(self) -> np.ndarray:
-        image = self.canvas.target_item.image
-        if image.isNull():
-            return np.zeros(self.region.shape, bool)
-        return overlay_to_mask(image)
+        """The new shape (a boolean mask of the image's size)."""
+        return self.document.target if self.document is not None else np.zeros((0, 0), bool)
 
-    def _set_region(self, mask: np.ndarray) -> None:
-        self.region = mask
+    def _show_region(self) -> None:
+        mask = self.document.region
         self.canvas.set_region_overlay(mask_to_overlay(mask, _colour(REGION_COLOUR, REGION_ALPHA)), _outline_path(mask))
         self.reach.refresh()
         self.selection_changed.emit()
 
-    def _set_target(self, mask: np.ndarray) -> None:
+    def _show_target(self) -> None:
+        mask = self.document.target
         centre = mask_centroid(mask)
         box = bounding_box(mask)
         rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
         self.canvas.set_target_overlay(mask_to_overlay(mask, _colour(TARGET_COLOUR, TARGET_ALPHA)), _outline_path(mask),
                                        QPointF(*centre) if centre else None, rect)
         self.reach.refresh()
+
+    def _show_masks(self) -> None:
+        self._show_region()
+        self._show_target()
+
+    def _set_region(self, mask: np.ndarray) -> None:
+        """Select ``mask`` without an undo step (the new shape stays as it is)."""
+        self.document.show_masks(mask, self.document.target)
+        self._show_region()
+
+    def _set_target(self, mask: np.ndarray) -> None:
+        """Make ``mask`` the new shape without an undo step."""
+        self.document.show_masks(self.document.region, mask)
+        self._show_target()
 
     def set_tool(self, tool: Tool) -> None:
         self.canvas.set_tool(tool)
@@ -442,87 +458,63 @@ class MainWindow(QMainWindow):
     def _brush_from_sliders(self) -> None:
         self.canvas.set_brush(float(self.size_slider.value()), self.hardness_slider.value() / 100.0)
 
-    def _forget_mask_history(self) -> None:
-        """Stroke and selection steps only make sense on the image they were made on."""
-        self.mask_history.clear()
-        self.region_history.clear()
-        self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"]
-        self.redo_kinds = [kind for kind in self.redo_kinds if kind == "edit"]
-
-    def _record_region_change(self) -> None:
-        """Make the coming selection change undoable (it replaces the region and the target mask)."""
-        self.region_history.push(self.region)
-        self.mask_history.push(self.target_mask())
-        self.undo_kinds.append("region")
-        self.redo_kinds = []
-
     def _drop_selection(self) -> None:
-        """Forget the selection without recording it (a new image, or a move through the history)."""
-        self._pending_prompts = []
-        self._selection_generation += 1
-        self._selection_from_edit = False
-        self.segment_worker.cancel_all()
-        empty = np.zeros(self.session.shape, bool)
-        self._set_region(empty)
-        self._set_target(empty)
+        """Forget the selection without an undo step (a new image, or a move through the history)."""
+        self._forget_prompts()
+        self.document.drop_selection()
+        self._show_masks()
         self.canvas.set_preview(None)
 
+    def _forget_prompts(self) -> None:
+        """Clicks still being answered were made on another image: drop them."""
+        self._pending_prompts = []
+        self._selection_generation += 1
+        self.segment_worker.cancel_all()
+
     def clear_selection(self) -> None:
-        if self.session is None:
+        if self.document is None:
             return
-        if self.region.any() or self.target_mask().any():
-            self._record_region_change()
-        self._drop_selection()
+        self.document.clear_selection()
+        self._forget_prompts()
+        self._show_masks()
+        self.canvas.set_preview(None)
         self.update_actions()
         self.show_message("Selection cleared (Ctrl+Z brings it back).")
 
     def reset_shape(self) -> None:
-        if self.session is None or not self.region.any():
+        if self.document is None or not self.region.any():
             return
-        self._record_mask_change()
-        self._set_target(self.region.copy())
-        self.on_mask_changed()
-
-    def _record_mask_change(self, before: np.ndarray | None = None) -> None:
-        """Make the coming change of the target mask undoable (``before``: the mask now, if at hand)."""
-        self.mask_history.push(self.target_mask() if before is None else before)
-        self.undo_kinds.append("mask")
-        self.redo_kinds = []
-        self.update_actions()
-
-    def on_stroke_started(self) -> None:
-        if self.session is None:
-            return
-        self._stroke_before = self.target_mask()
-        self._record_mask_change(self._stroke_before)
+        if self.document.reset_shape():
+            self.on_mask_changed()
 
     def on_stroke_finished(self) -> None:
-        """A soft brush (hardness below 100 %) smooths the outline of what the stroke changed."""
-        if self.session is None:
+        """The stroke painted on the canvas becomes one undo step; a soft brush (hardness below
+        100 %) first smooths the outline of what it changed."""
+        if self.document is None:
             return
+        before, painted = self.document.target, overlay_to_mask(self.canvas.target_item.image)
         hardness = self.hardness_slider.value() / 100.0
-        before, self._stroke_before = self._stroke_before, None
-        if hardness < 1.0 and before is not None:
-            radius = (1.0 - hardness) * self.size_slider.value() / 4.0
-            self._set_target(soften_stroke(before, self.target_mask(), radius))
+        if hardness < 1.0:
+            painted = soften_stroke(before, painted, (1.0 - hardness) * self.size_slider.value() / 4.0)
+        label = "Eraser" if self.canvas.tool is Tool.ERASER else "Brush"
+        self.document.change_target(painted, StepKind.STROKE, label)
         self.on_mask_changed()
 
     def on_mask_changed(self) -> None:
-        """After a stroke or transform: refresh the outline and schedule a preview."""
-        if self.session is None:
+        """After a stroke, a transform or a mask tool: redraw the new shape and schedule a preview."""
+        if self.document is None:
             return
-        self._set_target(self.target_mask())
+        self._show_target()
         self.canvas.set_preview(None)  # stale now; the new one follows shortly
         self.preview_timer.start()
         self.update_actions()
 
     def on_transform(self, dx: float, dy: float, scale: float, angle: float) -> None:
-        current = self.target_mask()
-        if self.session is None or not current.any():
+        if self.document is None or not self.document.target.any():
             return
-        self._record_mask_change()
+        current = self.document.target
         affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
-        self._set_target(transform_mask(current, affine))
+        self.document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform")
         self.on_mask_changed()
 
     # -- segmentation ------------------------------------------------------------------------------
@@ -595,18 +587,17 @@ class MainWindow(QMainWindow):
                 elif mask.shape == region.shape:
                     if mode_ == "add":
                         # After an Apply the region is the edit's result; a click starts a new selection.
-                        region = mask if self._selection_from_edit else union(region, mask)
+                        region = mask if self.document.selection_from_edit else union(region, mask)
                     else:
                         region = subtract(region, mask)
-                    self._selection_from_edit = False
+                    self.document.selection_from_edit = False
             if problems:
                 self.last_error = problems[-1]
             if np.array_equal(region, self.region):
                 self.show_message(f"Nothing changed: {problems[-1]}" if problems else "The selection did not change.")
                 return
-            self._record_region_change()
-            self._set_region(region)
-            self._set_target(region.copy())
+            self.document.select(region)
+            self._show_masks()
             self.canvas.set_preview(None)
             self.update_actions()
             self.show_message(f"Region selected ({int(region.sum()):,} px). Reshape the red mask (Brush, Eraser, "
@@ -730,15 +721,11 @@ class MainWindow(QMainWindow):
             if step is None:
                 self.show_message("The new shape equals the region: nothing to do.")
                 return
-            self.session.push_step(step, result.image)
-            self._forget_mask_history()
-            self.undo_kinds = [kind for kind in self.undo_kinds if kind == "edit"] + ["edit"]
-            self.redo_kinds = []
+            self.document.apply(step, result.image, result.warped_mask)
+            self._forget_prompts()
             self._show_current()
-            self._drop_selection()
-            self._set_region(result.warped_mask)
-            self._set_target(result.warped_mask.copy())
-            self._selection_from_edit = True
+            self._show_masks()
+            self.canvas.set_preview(None)
             self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
             self.last_timings = dict(result.timings, wall=time.perf_counter() - started)
             self.timing_label.setText(f"Last edit {result.timings.get('total', self.last_timings['wall']):.2f} s")
@@ -780,63 +767,39 @@ class MainWindow(QMainWindow):
         self.update_actions()
 
     # -- history -----------------------------------------------------------------------------------
-    def _step_masks(self, kind: str, restore) -> None:
-        """Undo or redo a "mask" step (the target mask) or a "region" step (the selection and the target)."""
-        target = restore(self.mask_history, self.target_mask())
-        if kind == "region":
-            region = restore(self.region_history, self.region)
-            if region is not None:
-                self._set_region(region)
-        if target is not None:
-            self._set_target(target)
-        self.canvas.set_preview(None)
-        self.preview_timer.start()
-
     def undo(self) -> None:
-        if not self.undo_kinds or self.applying:
+        if self.document is None or self.applying:
             return
-        kind = self.undo_kinds.pop()
-        if kind == "edit":
-            self.session.undo()
-            # Back to the image before the edit, with the masks that made it: adjust and apply again.
-            self._after_history_move(self.session.step_masks(self.session.position))
-        else:
-            self._step_masks(kind, lambda history, current: history.undo(current))
-        self.redo_kinds.append(kind)
-        self.update_actions()
+        change = self.document.undo()
+        if change is not None:
+            self._after_change(change)
+            if change.kind is StepKind.EDIT:
+                self.show_message("Edit undone: its region and new shape are selected again (Esc clears them).")
 
     def redo(self) -> None:
-        if not self.redo_kinds or self.applying:
+        if self.document is None or self.applying:
             return
-        kind = self.redo_kinds.pop()
-        if kind == "edit":
-            self.session.redo()
-            self._after_history_move()
-        else:
-            self._step_masks(kind, lambda history, current: history.redo(current))
-        self.undo_kinds.append(kind)
+        change = self.document.redo()
+        if change is not None:
+            self._after_change(change)
+
+    def _after_change(self, change: Change) -> None:
+        """Show what an undo, a redo or a move through the history changed."""
+        if change.image:  # the image changed under the selection: its clicks are void
+            self._forget_prompts()
+            self._show_current()
+            self.prepare_segmenter(announce=False)
+            self.autosave_timer.start()
+        self._show_masks()
+        self.canvas.set_preview(None)
+        if not change.image:
+            self.preview_timer.start()
         self.update_actions()
 
-    def _after_history_move(self, masks: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-        """The image changed under the selection: forget it, or show ``masks`` (region, target)."""
-        self._forget_mask_history()
-        self._show_current()
-        self._drop_selection()
-        if masks is not None:
-            self._set_region(masks[0])
-            self._set_target(masks[1])
-            self._selection_from_edit = True
-            self.show_message("Edit undone: its region and new shape are selected again (Esc clears them).")
-        self.prepare_segmenter(announce=False)
-        self.autosave_timer.start()
-
     def go_to_step(self, position: int) -> None:
-        if self.session is None or self.applying:
+        if self.document is None or self.applying:
             return
-        self.session.go_to(position)
-        self.undo_kinds = ["edit"] * position
-        self.redo_kinds = ["edit"] * (len(self.session.steps) - position)
-        self._after_history_move()
+        self._after_change(self.document.go_to(position))
         total = len(self.session.steps)
         self.show_message(("The original artwork" if position == 0 else f"After edit {position} of {total}")
                           + (": later edits stay in the history until a new edit is applied." if position < total else "."))

@@ -480,21 +480,22 @@ def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow
     select_and_reshape(qtbot, window, artwork)  # ends with the Brush tool: no band drawn
     window.preview_timer.stop()
     band_item = window.canvas.band_outline
-    qtbot.waitUntil(lambda: window.reach.band is not None, timeout=30000)
-    assert not band_item.isVisible()
-    window.set_tool(Tool.TRANSFORM)
-    assert band_item.isVisible()
     region, target = window.region, window.target_mask()
 
     def drawn_box() -> tuple[float, float, float, float]:
         rect = band_item.path().boundingRect()
         return rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1
 
-    # Auto: the engine's default reach, shown in pixels beside the control.
+    # Auto: the engine's default reach, shown in pixels beside the control (once the band of the
+    # last stroke is traced: bands of earlier states may arrive first).
     automatic = default_reach(region, target)
+    qtbot.waitUntil(lambda: np.testing.assert_allclose(drawn_box(), edit_box(region, target, automatic), atol=2),
+                    timeout=30000)
+    assert not band_item.isVisible()
+    window.set_tool(Tool.TRANSFORM)
+    assert band_item.isVisible()
     assert window.reach.band.reach == pytest.approx(automatic)
     assert f"Auto ({automatic:.0f} px)" in window.reach.spin.text()
-    np.testing.assert_allclose(drawn_box(), edit_box(region, target, automatic), atol=2)
     # A chosen reach: a wider band, drawn dotted in its own colour.
     with qtbot.waitSignal(window.reach.band_updated, timeout=30000):
         window.reach.spin.setValue(12)
