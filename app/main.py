@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         for _ in range(20):
             app.processEvents()
-        window.segment_worker.wait_idle(30)
+        window.selection.worker.wait_idle(30)
         app.processEvents()
         window.canvas.fit()
         app.processEvents()

@@ -14,7 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.canvas import Tool
-from app.main_window import PREVIEW_SIDE, MainWindow
+from app.edit_controller import PREVIEW_SIDE
+from app.main_window import MainWindow
 from dialogs import answer_message_boxes
 from engine.imageio import load_image, save_image
 
@@ -60,7 +61,7 @@ def window(qtbot) -> MainWindow:
     qtbot.waitExposed(main)
     yield main
     main.session = None  # nothing to confirm on close
-    for worker in (main.edit_worker, main.segment_worker):  # a model still loading must not outlive the test
+    for worker in (main.edits.worker, main.selection.worker):  # a model still loading must not outlive the test
         worker.cancel_all()
         worker.wait_idle(120)
     main.shutdown_workers()
@@ -130,15 +131,15 @@ def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_pa
         window.apply_action.trigger()
     edited = window.session.current.copy()
     session_file = tmp_path / "work.simnet"
-    assert window._save_to(session_file)
+    assert window.sessions.save_to(session_file)
     assert not window.session.dirty
     window.session = None
     assert window.open_session(session_file)
     np.testing.assert_array_equal(window.session.current, edited)
     assert window.history.count() == 2
-    window.go_to_step(0)
+    window.sessions.go_to_step(0)
     np.testing.assert_array_equal(window.session.current, load_image(artwork).pixels)
-    window.go_to_step(1)
+    window.sessions.go_to_step(1)
     exported = tmp_path / "export.tif"
     with qtbot.waitSignal(window.exporter.finished, timeout=60000):
         assert window.exporter.export_image(str(exported))
@@ -253,8 +254,8 @@ def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path
     """The preview is a reduced-resolution edit made on a worker thread: asking for it returns at
     once, the GUI thread keeps running while it computes, and it is shown when it is ready."""
     select_and_reshape(qtbot, window, artwork)
-    window.preview_timer.stop()
-    qtbot.waitUntil(lambda: not window.edit_worker.busy and not window.segment_worker.busy, timeout=60000)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
     manipulator = window._get_manipulator()
     real_edit = manipulator.edit
     calls: list[tuple[threading.Thread, int | None]] = []
@@ -272,7 +273,7 @@ def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path
     timer.start()
     with qtbot.waitSignal(window.preview_shown, timeout=60000):
         started = time.perf_counter()
-        window.request_preview()
+        window.edits.request_preview()
         assert time.perf_counter() - started < 0.2, "asking for a preview blocked the GUI thread"
         assert not window.canvas.preview_item.isVisible()
     timer.stop()
@@ -288,7 +289,7 @@ def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, 
     save_image(path, painting(900, 1200))
     assert window.open_image(path)
     # The model loads and warms up in the background once the image is open (the first Apply need not wait).
-    qtbot.waitUntil(lambda: not window.segment_worker.busy and not window.edit_worker.busy, timeout=60000)
+    qtbot.waitUntil(lambda: not window.selection.worker.busy and not window.edits.worker.busy, timeout=60000)
     ys, xs = np.mgrid[0:900, 0:1200]
     region = (xs - 480) ** 2 + (ys - 450) ** 2 < 160**2
     window._set_region(region)
@@ -324,7 +325,7 @@ def test_a_failing_edit_is_reported_and_the_editor_stays_usable(qtbot, window: M
     manipulator = window._get_manipulator()
     monkeypatch.setattr(manipulator, "edit", broken)
     window.apply_action.trigger()
-    qtbot.waitUntil(lambda: not window.applying, timeout=30000)
+    qtbot.waitUntil(lambda: not window.edits.applying, timeout=30000)
     assert "simulated failure" in (window.last_error or "")
     assert dialogs and "simulated failure" in dialogs[-1][1]
     np.testing.assert_array_equal(window.session.current, before)
@@ -336,8 +337,8 @@ def test_cancel_while_an_apply_waits_behind_a_preview_leaves_the_editor_usable(q
     """Ctrl+. while an Apply is queued behind a running preview: both are dropped, and Apply and
     Undo work again at once (the dropped Apply used to leave the editor "applying" for ever)."""
     select_and_reshape(qtbot, window, artwork)
-    window.preview_timer.stop()
-    qtbot.waitUntil(lambda: not window.edit_worker.busy and not window.segment_worker.busy, timeout=60000)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
     manipulator = window._get_manipulator()
     real_edit = manipulator.edit
     preview_started, release_preview = threading.Event(), threading.Event()
@@ -349,16 +350,16 @@ def test_cancel_while_an_apply_waits_behind_a_preview_leaves_the_editor_usable(q
         return real_edit(*args, **kwargs)
 
     monkeypatch.setattr(manipulator, "edit", slow_preview)
-    window.request_preview()
+    window.edits.request_preview()
     assert preview_started.wait(30)
     window.apply_action.trigger()
-    assert window.applying and not window.apply_action.isEnabled() and window.cancel_action.isEnabled()
+    assert window.edits.applying and not window.apply_action.isEnabled() and window.cancel_action.isEnabled()
     QTest.keyClick(window.canvas, Qt.Key_Period, Qt.ControlModifier)
     release_preview.set()
-    qtbot.waitUntil(lambda: not window.applying, timeout=30000)
-    qtbot.waitUntil(lambda: not window.edit_worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not window.edits.applying, timeout=30000)
+    qtbot.waitUntil(lambda: not window.edits.worker.busy, timeout=30000)
     assert window.apply_action.isEnabled() and window.undo_action.isEnabled()
-    assert window.progress.isHidden()
+    assert window.edits.progress.isHidden()
     assert window.history.count() == 1  # nothing was applied
     # Apply and Undo work afterwards.
     original = window.session.current.copy()
@@ -443,8 +444,8 @@ def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWi
     from app.settings import Settings
 
     select_and_reshape(qtbot, window, artwork)
-    window.preview_timer.stop()
-    qtbot.waitUntil(lambda: not window.edit_worker.busy and not window.segment_worker.busy, timeout=60000)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
     double = ReachRecordingManipulator(window._get_manipulator())
     window._get_manipulator = lambda: double
     assert window.reach.value is None and window.reach.spin.value() == 0  # Auto by default
@@ -452,7 +453,7 @@ def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWi
     def preview_with(value: int) -> tuple[int | None, float | None]:
         count = len(double.calls)
         window.reach.spin.setValue(value)  # as the user does; the preview follows by itself
-        qtbot.waitUntil(lambda: len(double.calls) > count and not window.edit_worker.busy, timeout=60000)
+        qtbot.waitUntil(lambda: len(double.calls) > count and not window.edits.worker.busy, timeout=60000)
         return double.calls[-1]
 
     assert preview_with(30) == (PREVIEW_SIDE, 30.0)
@@ -478,7 +479,7 @@ def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow
     from engine.locality import default_reach, edit_box
 
     select_and_reshape(qtbot, window, artwork)  # ends with the Brush tool: no band drawn
-    window.preview_timer.stop()
+    window.edits.preview_timer.stop()
     band_item = window.canvas.band_outline
     region, target = window.region, window.target_mask()
 
@@ -515,7 +516,7 @@ def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow
     # Without a selection there is no band.
     window.set_tool(Tool.SELECT)
     assert band_item.isVisible()
-    window.clear_selection()
+    window.selection.clear_selection()
     qtbot.waitUntil(lambda: not band_item.isVisible(), timeout=5000)
 
 

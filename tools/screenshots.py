@@ -167,13 +167,13 @@ def main() -> int:
             mouse(QMouseEvent.Type.MouseButtonRelease, *points[-1], buttons=Qt.NoButton)
 
     def idle() -> bool:
-        return not window.segment_worker.busy and not window.edit_worker.busy
+        return not window.selection.worker.busy and not window.edits.worker.busy
 
     def select(x: float, y: float, what: str) -> None:
         window.set_tool(Tool.SELECT)
         before = window.region.copy()
         click(x, y)
-        wait_until(lambda: not window.segment_worker.busy and not np.array_equal(window.region, before), what)
+        wait_until(lambda: not window.selection.worker.busy and not np.array_equal(window.region, before), what)
         ys, xs = np.nonzero(window.region)
         print(f"  region: {int(window.region.sum())} px, x {xs.min()}..{xs.max()}, y {ys.min()}..{ys.max()}")
 
@@ -183,14 +183,14 @@ def main() -> int:
         pump(1.5)
         save(window, f"applying-{count + 1}", extra)  # not for the README: the progress bar and the status text
         wait_until(lambda: events["applied"] > count, what, args.timeout)
-        print(f"  timings: {', '.join(f'{k} {v:.2f}s' for k, v in window.last_timings.items())}")
+        print(f"  timings: {', '.join(f'{k} {v:.2f}s' for k, v in window.edits.last_timings.items())}")
 
     # 1. Opened (as from the command line / File > Open / a dropped file).
     if not window.open_image(args.image):
         raise SystemExit(f"screenshots: cannot open {args.image}: {window.last_error}")
-    wait_until(lambda: idle() and (window._manipulator is not None or window.model_error), "segmenter and model ready", 300)
-    if window.model_error:
-        raise SystemExit(f"screenshots: the SIM-Net model does not load: {window.model_error}")
+    wait_until(lambda: idle() and (window.edits.manipulator is not None or window.edits.model_error), "segmenter and model ready", 300)
+    if window.edits.model_error:
+        raise SystemExit(f"screenshots: the SIM-Net model does not load: {window.edits.model_error}")
     save(window, "01-opened")
 
     # 2. Select: one click on the big star, left of centre.
