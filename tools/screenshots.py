@@ -225,9 +225,10 @@ def main() -> int:
     set_reach(60)
     save(window, "03b-reach")
     set_reach(0)
+    previews = events["preview"]  # the preview for the Auto reach is the one to show next
 
     # 4. The reduced-resolution preview, computed in the background after the last change.
-    wait_until(lambda: events["preview"] > 0 and idle(), "preview", args.timeout)
+    wait_until(lambda: events["preview"] > previews and idle(), "preview", args.timeout)
     save(window, "04-preview")
 
     # 5. Apply: the full-resolution result becomes the canvas; its new outline is the next region.
