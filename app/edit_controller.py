@@ -123,21 +123,27 @@ class EditController(QObject):
         if not target.any() or np.array_equal(target, window.region):
             window.canvas.set_preview(None)
             return
-        image, source, options = window.session.current, window.region.copy(), self.edit_options()
+        document = window.document
+        image, source, options = document.lend_image(), window.region.copy(), self.edit_options()
 
         def run(token):
             return window._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token,
                                                   align_steps=PREVIEW_ALIGN_STEPS, **options)
 
+        def failed(error: BaseException) -> None:
+            document.return_image(image)
+            window.show_message(f"Preview failed: {error}")
+
         def done(result) -> None:
+            document.return_image(image)
             if self.applying or not result.changed:
                 return
             window.canvas.set_preview(array_to_qimage(result.image), result.box)
             window.show_message("Preview (reduced resolution). Apply (Ctrl+Return) makes it at full resolution.")
             window.preview_shown.emit()
 
-        self.worker.submit(run, on_done=window.bridge.wrap(done),
-                           on_error=window.bridge.wrap(lambda error: window.show_message(f"Preview failed: {error}")))
+        self.worker.submit(run, on_done=window.bridge.wrap(done), on_error=window.bridge.wrap(failed),
+                           on_cancelled=window.bridge.wrap(lambda: document.return_image(image)))
 
     # -- apply -------------------------------------------------------------------------------------
     def apply(self) -> None:

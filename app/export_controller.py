@@ -2,7 +2,8 @@
 
 The image is encoded and written on its own worker (an 8K PNG takes seconds), with a busy bar and
 the elapsed time in the status bar; the editor stays usable meanwhile. The worker gets a copy of
-the pixels, since undo patches the session's image in place. It calls the same
+the pixels lent by the document (no copy: the document copies them before an undo changes them
+in place while they are lent). It calls the same
 ``engine.imageio.save_image`` with the same arguments as a synchronous export, so the file is
 byte-for-byte the same. Failures are shown in a dialog.
 """
@@ -87,15 +88,15 @@ class ExportController(QObject):
                                          QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
             if answer != QMessageBox.Yes:
                 return False
-        session = window.session
-        pixels, artwork = session.current.copy(), session.artwork
+        document = window.document
+        pixels, artwork = document.lend_image(), document.session.artwork
         height, width = pixels.shape[:2]
 
         def run(token) -> None:
             save_image(target, pixels, icc_profile=artwork.icc_profile, exif=artwork.exif)
 
         def done(_) -> None:
-            self._stop()
+            self._stop(document, pixels)
             self.last_path = target
             if format_of_suffix(target):
                 window.settings.last_export_format = format_of_suffix(target)
@@ -103,13 +104,13 @@ class ExportController(QObject):
             self.finished.emit(str(target))
 
         def failed(error: BaseException) -> None:
-            self._stop()
+            self._stop(document, pixels)
             reason = str(error) if isinstance(error, SimNetError) else f"{target}: {error}"
             window.show_error("Cannot export the image", reason)
             self.failed.emit(reason)
 
         def cancelled() -> None:  # only when the editor shuts down
-            self._stop()
+            self._stop(document, pixels)
 
         self.exporting = target
         self._started = time.perf_counter()
@@ -127,7 +128,8 @@ class ExportController(QObject):
             self.window.show_message(f"Exporting {self.exporting.name}… "
                                      f"{time.perf_counter() - self._started:.0f} s")
 
-    def _stop(self) -> None:
+    def _stop(self, document, pixels) -> None:
+        document.return_image(pixels)
         self.exporting = None
         self.clock.stop()
         self.progress.hide()

@@ -15,7 +15,7 @@ from engine import autosave
 from engine.document import Change, Document, StepKind
 from engine.errors import SimNetError
 from engine.imageio import load_image
-from engine.session import EditSession, load_session, save_session, snapshot
+from engine.session import EditSession, load_session, save_session
 from engine.worker import Worker
 
 if TYPE_CHECKING:
@@ -186,11 +186,20 @@ class SessionController(QObject):
         window = self.window
         if window.session is None or not window.session.steps:
             return
-        copy, session_id = snapshot(window.session), self.session_id
-        self.autosave_worker.submit(lambda token: autosave.write_autosave(copy, session_id),
-                                    on_done=window.bridge.wrap(lambda _: self._drop_recovered_autosaves()),
-                                    on_error=window.bridge.wrap(
-                                        lambda error: window.show_message(f"Autosave failed: {error}")),
+        document, session_id = window.document, self.session_id
+        saved = document.snapshot()  # the image is lent, not copied: no pause on 8K canvases
+
+        def written(_) -> None:
+            document.return_image(saved.current)
+            self._drop_recovered_autosaves()
+
+        def failed(error: BaseException) -> None:
+            document.return_image(saved.current)
+            window.show_message(f"Autosave failed: {error}")
+
+        self.autosave_worker.submit(lambda token: autosave.write_autosave(saved, session_id),
+                                    on_done=window.bridge.wrap(written), on_error=window.bridge.wrap(failed),
+                                    on_cancelled=window.bridge.wrap(lambda: document.return_image(saved.current)),
                                     supersede=True)
 
     def _drop_recovered_autosaves(self) -> None:

@@ -8,6 +8,7 @@ them (its own masks come back with an undone edit, ready to adjust and apply aga
 """
 from __future__ import annotations
 
+import copy
 import zlib
 from dataclasses import dataclass
 from enum import Enum
@@ -79,7 +80,32 @@ class Document:
         self.selection_from_edit = False
         self._done: list[UndoStep] = []
         self._undone: list[UndoStep] = []
+        self._lent: list[np.ndarray] = []  # images being read on other threads (see lend_image)
         self._edits_only(self.session.position, len(self.session.steps) - self.session.position)
+
+    # -- the image, read on other threads -----------------------------------------------------------
+    def lend_image(self) -> np.ndarray:
+        """The current image, for a worker to read while the editor goes on (export, autosave,
+        preview), without copying it now: undo and redo change the image in place, so they copy it
+        first while it is lent. Give it back with :meth:`return_image` when the worker is done."""
+        self._lent.append(self.session.current)
+        return self.session.current
+
+    def return_image(self, image: np.ndarray) -> None:
+        self._lent = [lent for lent in self._lent if lent is not image]
+
+    def _own_image(self) -> None:
+        """Before an in-place change of the image: copy it if a worker still reads it."""
+        if any(lent is self.session.current for lent in self._lent):
+            self.session.current = self.session.current.copy()
+
+    def snapshot(self) -> EditSession:
+        """A copy of the session to save on another thread (steps are shared: they never change),
+        with the current image lent (give it back with :meth:`return_image`)."""
+        saved = copy.copy(self.session)
+        saved.steps = list(self.session.steps)
+        saved.current = self.lend_image()
+        return saved
 
     # -- the undo stack ----------------------------------------------------------------------------
     def _edits_only(self, done: int, undone: int) -> None:
@@ -170,6 +196,7 @@ class Document:
             return None
         step = self._done.pop()
         if step.kind is StepKind.EDIT:
+            self._own_image()
             self.session.undo()
             self._forget_mask_steps()
             self._undone.append(step)
@@ -186,6 +213,7 @@ class Document:
             return None
         step = self._undone.pop()
         if step.kind is StepKind.EDIT:
+            self._own_image()
             self.session.redo()
             self._forget_mask_steps()
             self._done.append(step)
@@ -197,6 +225,7 @@ class Document:
 
     def go_to(self, position: int) -> Change:
         """The image after ``position`` edits (0: the original); later edits stay redoable."""
+        self._own_image()
         self.session.go_to(position)
         self._edits_only(position, len(self.session.steps) - position)
         self.drop_selection()

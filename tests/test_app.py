@@ -250,6 +250,36 @@ def test_export_runs_in_the_background_and_writes_the_same_bytes(qtbot, window: 
     assert window.exporter.progress.isHidden() and window.export_action.isEnabled()
 
 
+def test_undo_during_an_export_leaves_the_file_as_it_was_asked_for(qtbot, window: MainWindow, artwork: Path,
+                                                                    tmp_path: Path, monkeypatch) -> None:
+    """The export reads the document's image without copying it; an undo meanwhile copies first."""
+    import app.export_controller
+    from engine.session import make_step
+
+    assert window.open_image(artwork)
+    document = window.document
+    original = document.session.current.copy()
+    edited = original.copy()
+    edited[10:40, 10:50] = 255 - edited[10:40, 10:50]
+    region = np.zeros(document.session.shape, bool)
+    region[10:40, 10:50] = True
+    document.apply(make_step(original, edited, region, region, "Reshape"), edited.copy(), region)
+    window.show_current()
+    real_save = app.export_controller.save_image
+
+    def slow_save(*args, **kwargs) -> None:
+        time.sleep(0.5)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(app.export_controller, "save_image", slow_save)
+    exported = tmp_path / "during-undo.png"
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image(exported)
+        window.undo_action.trigger()
+        np.testing.assert_array_equal(window.session.current, original)
+    np.testing.assert_array_equal(load_image(exported).pixels, edited)
+
+
 def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path, monkeypatch) -> None:
     """The preview is a reduced-resolution edit made on a worker thread: asking for it returns at
     once, the GUI thread keeps running while it computes, and it is shown when it is ready."""

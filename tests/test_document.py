@@ -165,3 +165,30 @@ def test_edit_and_selection_are_not_target_changes() -> None:
     doc = document()
     with pytest.raises(ValueError):
         doc.change_target(disc(20, 20, 6), StepKind.SELECTION)
+
+
+def test_a_lent_image_is_never_changed_under_its_reader() -> None:
+    doc = document()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    result = apply_edit(doc, source, target)
+    lent = doc.lend_image()
+    assert lent is doc.session.current  # no copy when it is lent
+    doc.undo()  # undo changes the image in place: it copies first
+    np.testing.assert_array_equal(lent, result)
+    assert doc.session.current is not lent and not np.array_equal(doc.session.current, result)
+    doc.return_image(lent)
+    current = doc.session.current
+    doc.redo()  # nothing lent: in place, no copy
+    assert doc.session.current is current
+    np.testing.assert_array_equal(doc.session.current, result)
+
+
+def test_a_snapshot_shares_the_steps_and_lends_the_image() -> None:
+    doc = document()
+    apply_edit(doc, disc(20, 20, 6), disc(30, 20, 7))
+    saved = doc.snapshot()
+    assert saved.current is doc.session.current and saved.steps == doc.session.steps
+    assert saved.steps is not doc.session.steps and saved.position == doc.session.position
+    doc.go_to(0)
+    assert saved.position == 1 and not np.array_equal(saved.current, doc.session.current)
+    doc.return_image(saved.current)
