@@ -103,10 +103,8 @@ class EditController(QObject):
 
     # -- preview -----------------------------------------------------------------------------------
     def edit_options(self) -> dict:
-        """The Reach control's choice for ``Manipulator.edit``; Auto leaves out ``reach`` (the engine's
-        default, the same as ``reach=None``)."""
-        reach = self.window.reach.value
-        return {} if reach is None else {"reach": reach}
+        """The Reach control's choice for ``Manipulator.edit`` (None when Auto: the engine's default)."""
+        return {"reach": self.window.reach.value}
 
     def schedule_preview(self) -> None:
         """The masks or the reach changed: the preview is stale, a new one follows shortly."""

@@ -24,7 +24,7 @@ from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
-from engine.compose import compose
+from engine.compose import Composition, compose
 from engine.locality import edit_box, resolve_reach
 from models.crops import crop_square, image_to_working, mask_to_working, to_working
 from models.deformation import influence_box
@@ -223,7 +223,7 @@ class Manipulator:
         check_cancel()
 
         composition = self._with_cpu_fallback(
-            lambda: compose(image, source, target, motion, (x0, y0, side), reach, self.device), messages)
+            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach), messages)
         bx0, by0, bx1, by1 = composition.box
         result = image.copy()
         np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
@@ -236,6 +236,11 @@ class Manipulator:
             timings={"prepare": prepared - started, "network": networked - prepared, "align": refined - networked,
                      "render": rendered - refined, "total": rendered - started},
             messages=messages, reach=reach, mode=composition.mode)
+
+    def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
+                 square: tuple[int, int, int], reach: float) -> Composition:
+        """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
+        return compose(image, source, target, motion, square, reach, self.device)
 
     def _align(self, out, source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
                steps: int, use_network: bool = True) -> torch.Tensor:

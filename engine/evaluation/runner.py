@@ -21,7 +21,6 @@ ALL_EDITS = "all"
 SIMNET_ROWS: dict[str, dict[str, Any]] = {
     "SIM-Net": {},
     "SIM-Net, classical start only (no network)": {"use_network": False},
-    "SIM-Net, reach 64 px": {"reach": 64.0},
 }
 
 
