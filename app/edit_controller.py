@@ -89,7 +89,7 @@ class EditController(QObject):
 
         def load(token) -> Manipulator:
             manipulator = window._get_manipulator()
-            manipulator.warm_up()
+            manipulator.warm_up(cancel=token)
             return manipulator
 
         self.worker.submit(load, on_done=window.bridge.wrap(loaded), on_error=window.bridge.wrap(failed))

@@ -33,6 +33,9 @@ from engine.document import Document
 from engine.manipulator import Manipulator
 from engine.session import EditSession
 
+#: How long closing waits for a running edit to reach its next stage and stop.
+EDIT_SHUTDOWN_SECONDS = 20.0
+
 FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
                   "box. Then reshape the red mask with the Brush [B], Eraser [E] or Transform [T] tools and press "
                   "Apply (Ctrl+Return). Hold \\ to see the original.")
@@ -392,7 +395,9 @@ class MainWindow(QMainWindow):
         if not self.sessions.confirm_discard():
             event.ignore()
             return
-        self.edits.worker.shutdown(1.0)
+        # A running edit stops at its next stage; waiting for it keeps torch's threads from being
+        # torn down under it at exit (which aborts the process).
+        self.edits.worker.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.selection.worker.shutdown(1.0)
         self.reach.shutdown()
         self.exporter.shutdown()
@@ -400,7 +405,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown_workers(self) -> None:
-        for worker in (self.edits.worker, self.selection.worker, self.sessions.autosave_worker):
+        self.edits.worker.shutdown(EDIT_SHUTDOWN_SECONDS)
+        for worker in (self.selection.worker, self.sessions.autosave_worker):
             worker.shutdown(2.0)
         self.reach.shutdown()
         self.exporter.shutdown()

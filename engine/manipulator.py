@@ -106,16 +106,20 @@ class Manipulator:
         self.align_steps = align_steps
         self.align_size = max(align_size, self.working_size)
 
-    def warm_up(self) -> None:
+    def warm_up(self, cancel: Callable[[], bool] | None = None) -> None:
         """Run one tiny edit so that torch's one-time set-up (kernel selection, lazy imports) happens now.
 
         The first edit otherwise pays it, holding the interpreter lock for a few hundred milliseconds
-        at a time, which a GUI thread running beside it would feel as a freeze.
+        at a time, which a GUI thread running beside it would feel as a freeze. ``cancel`` stops it
+        between stages (e.g. when the editor closes right away).
         """
         ys, xs = np.mgrid[0:48, 0:48]
         image = ((xs * 5 + ys * 3) % 256).astype(np.uint8)[..., None].repeat(3, axis=2)
         source = (xs - 20) ** 2 + (ys - 24) ** 2 < 64
-        self.edit(image, source, (xs - 26) ** 2 + (ys - 22) ** 2 < 81)
+        try:
+            self.edit(image, source, (xs - 26) ** 2 + (ys - 22) ** 2 < 81, cancel=cancel)
+        except EditCancelled:
+            pass
 
     def to(self, device: str) -> "Manipulator":
         """Move the model (e.g. to the CPU after CUDA ran out of memory)."""
@@ -267,16 +271,22 @@ class Manipulator:
 POLISH_SIDE = 512
 #: A motion is one affine when an affine fits it this closely (pixels) over the new shape.
 AFFINE_FIT = 0.25
+#: A polished affine replaces a non-rigid motion whose mask IoU is at most this much better
+#: (the alignment's own tolerance, models.refinement.SINGLE_TOLERANCE).
+SIMPLER_TOLERANCE = 0.005
 
 
 def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
                   square: tuple[int, int, int]) -> np.ndarray:
-    """A one-affine motion refined by ECC on the masks at (up to) full resolution.
+    """The motion's affine part refined by ECC on the masks at (up to) full resolution, when that
+    one affine explains the masks as well as the motion does.
 
     The alignment runs at 128 x 128 over a square that may be several times the region; one of its
-    pixels can be several image pixels. When the motion is one affine, ECC on the blurred masks of
-    a tight crop (``POLISH_SIDE``) sharpens it to a fraction of an image pixel. It is kept only if
-    it carries the region onto the new shape better. Non-rigid motions are returned unchanged.
+    pixels can be several image pixels, and thin or multi-part regions then look non-rigid there.
+    ECC on the blurred masks of a tight crop (``POLISH_SIDE``) sharpens the affine to a fraction of
+    an image pixel. The polished affine replaces the motion when its mask IoU at that resolution is
+    at least the motion's (within ``SIMPLER_TOLERANCE``): the simplest motion that explains the
+    masks, as in the alignment itself. Otherwise the motion is returned unchanged.
     """
     x0, y0, side = square
     size = motion.shape[0]
@@ -290,8 +300,6 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
     points = np.stack([grid_x[near], grid_y[near], np.ones(np.count_nonzero(near))], axis=1)
     sources = points[:, :2] + motion[near].astype(np.float64)
     affine = np.linalg.lstsq(points, sources, rcond=None)[0].T  # 2x3 backward, full-resolution pixels
-    if np.abs(points @ affine.T - sources).max() > AFFINE_FIT:
-        return motion
     box = edit_box(source, target, 8.0)
     bx0, by0, bx1, by1 = box
     scale = min(1.0, POLISH_SIDE / max(bx1 - bx0, by1 - by0))
@@ -304,13 +312,42 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
     linear = affine[:, :2]
     start = np.hstack([linear, (scale * (linear @ shift + affine[:, 2] - shift))[:, None]])
     polished = ecc_affine(small_source, small_target, start)
-    if polished is None or mask_iou(small_source, small_target, polished) <= mask_iou(small_source, small_target, start):
+    if polished is None:
+        return motion
+    polished_iou = mask_iou(small_source, small_target, polished)
+    if np.abs(points @ affine.T - sources).max() <= AFFINE_FIT:
+        current_iou = mask_iou(small_source, small_target, start)  # the motion is this affine
+    else:
+        current_iou = _motion_iou(small_source, small_target, motion, square, scale, shift) - SIMPLER_TOLERANCE
+    if polished_iou <= current_iou:
         return motion
     linear = polished[:, :2]
     offset = polished[:, 2] / scale - linear @ shift + shift
     moved_x = linear[0, 0] * grid_x + linear[0, 1] * grid_y + offset[0]
     moved_y = linear[1, 0] * grid_x + linear[1, 1] * grid_y + offset[1]
     return np.stack([moved_x - grid_x, moved_y - grid_y], axis=-1).astype(np.float32)
+
+
+def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.ndarray,
+                square: tuple[int, int, int], scale: float, shift: np.ndarray) -> float:
+    """Mask IoU of a grid motion on the polish crop (crop pixel c is image pixel c / scale + shift)."""
+    x0, y0, side = square
+    size = motion.shape[0]
+    height, width = small_target.shape
+    image_x = np.arange(width, dtype=np.float32) / scale + shift[0]
+    image_y = np.arange(height, dtype=np.float32) / scale + shift[1]
+    grid_x, grid_y = np.meshgrid((image_x - x0 + 0.5) * np.float32(size / side) - 0.5,
+                                 (image_y - y0 + 0.5) * np.float32(size / side) - 0.5)
+    grid_x, grid_y = grid_x.astype(np.float32), grid_y.astype(np.float32)
+    dx, dy = (cv2.remap(np.ascontiguousarray(motion[..., axis], dtype=np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
+    crop_x = (image_x[None, :] + dx - shift[0]) * scale
+    crop_y = (image_y[:, None] + dy - shift[1]) * scale
+    moved = cv2.remap(small_source, crop_x.astype(np.float32), crop_y.astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT) >= 0.5
+    wanted = small_target >= 0.5
+    union = np.count_nonzero(moved | wanted)
+    return 1.0 if union == 0 else np.count_nonzero(moved & wanted) / union
 
 
 def _covering_square(square: tuple[int, int, int], box: tuple[int, int, int, int] | None) -> tuple[int, int, int]:

@@ -54,6 +54,8 @@ SINGLE_TOLERANCE = 0.005
 #: Its iterations, as a share of the K affines' iterations (tuned on BSDS500 val: six parameters
 #: are cheap to fit, and more iterations kept sharpening the surroundings).
 SINGLE_STEPS_SHARE = 2.0
+#: A start this close (mask IoU) skips the coarsest level of the shared fit and half its iterations.
+CLOSE_START = 0.95
 #: A shared affine this exact (mask IoU) is kept without fitting the K affines at all.
 SINGLE_EXACT = 0.985
 
@@ -203,8 +205,12 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
             best = scores.argmax(dim=1)
             picked = torch.arange(all_linear.shape[0], device=device)
             start_linear, start_offset = all_linear[picked, best][:, None], all_offset[picked, best][:, None]
-        single = fit(start_linear, start_offset, True, [(coarse_sigma * 3, 0.0), (coarse_sigma, 0.0), (0.0, 0.0)],
-                     max(1, int(steps * SINGLE_STEPS_SHARE)))
+            close = bool((scores.amax(dim=1) >= CLOSE_START).all())
+        if close:  # a start that already carries the mask needs no coarse search, only sharpening
+            single = fit(start_linear, start_offset, True, [(coarse_sigma, 0.0), (0.0, 0.0)], steps)
+        else:
+            single = fit(start_linear, start_offset, True, [(coarse_sigma * 3, 0.0), (coarse_sigma, 0.0), (0.0, 0.0)],
+                         max(1, int(steps * SINGLE_STEPS_SHARE)))
         with torch.no_grad():
             single_overlap = overlap(single)
         if bool((single_overlap >= SINGLE_EXACT).all()) or not use_network:

@@ -121,7 +121,8 @@ def test_eval_cli_end_to_end(artworks_dir: Path, tmp_path: Path, capsys) -> None
     for group in ("affine edits", "non-rigid edits", "moved layer edits", "SIM-Net", "register", "far PSNR"):
         assert group in out
     payload = json.loads((tmp_path / "eval.json").read_text())
-    assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net"}
+    assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net",
+                                                 "SIM-Net, classical start only (no network)"}
     assert payload["counts"] == {"affine": 1, "non-rigid": 1, "moved layer": 1, "all": 3}
     assert [edit["group"] for edit in payload["edits"]] == ["affine", "non-rigid", "moved layer"]
     assert set(payload["by_layout"]) == {"single"} and set(payload["by_kind"]) == {"affine", "nonrigid", "layer"}
