@@ -458,7 +458,7 @@ class ReachRecordingManipulator:
         self.device = real.device
         self.calls: list[tuple[int | None, float | None]] = []  # (max_side, reach)
 
-    def warm_up(self) -> None:
+    def warm_up(self, cancel=None) -> None:
         pass
 
     def edit(self, image, source, target, *, reach: float | None = None, **options):

@@ -297,7 +297,7 @@ from engine.manipulator import EditResult
 class Instant:
     # Stands in for SIM-Net: inverts the region, so the test needs no model.
     device = "cpu"
-    def warm_up(self):
+    def warm_up(self, cancel=None):
         pass
     def edit(self, image, source, target, **options):
         result = image.copy()
