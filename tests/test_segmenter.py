@@ -257,15 +257,19 @@ def test_segment_cli_prints_candidates(tmp_path: Path, capsys) -> None:
 
 def test_eval_segment_cli_on_a_tiny_dataset(tmp_path: Path, capsys) -> None:
     data = fake_bsds(tmp_path / "bsds")
-    assert main(["eval-segment", "--data", str(data), "--max-clicks", "5", "--json", str(tmp_path / "r.json")]) == 0
+    assert main(["eval-segment", "--data", str(data), "--max-clicks", "5", "--json", str(tmp_path / "r.json"),
+                 "--paintings", str(data / "images" / "val")]) == 0
     printed = capsys.readouterr().out
-    assert "| built-in segmenter" in printed and "| fallback" in printed
+    assert "| built-in segmenter" in printed and "| fallback" in printed and "4x4 grid" in printed
     import json
 
     rows = json.loads((tmp_path / "r.json").read_text())["rows"]
     assert [row["regions"] for row in rows] == [2, 2]
     for row in rows:
         assert 0 <= row["iou_1_click"] <= 1 and 1 <= row["noc_85"] <= row["noc_90"] <= 5
+    paintings = json.loads((tmp_path / "r.json").read_text())["paintings"]
+    assert [row["clicks"] for row in paintings] == [32, 32] and all(0 <= row["over_half"] <= 1 for row in paintings)
+    assert main(["eval-segment", "--data", str(data), "--rows", "nothing"]) == 2
 
 
 def test_segment_train_resumes_on_a_tiny_dataset(tmp_path: Path) -> None:

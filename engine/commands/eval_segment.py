@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--rows", default="grabcut,builtin", metavar="LIST",
                         help="which segmenters besides SAM: grabcut, builtin or both (default grabcut,builtin)")
+    parser.add_argument("--paintings", default=None, metavar="FOLDER",
+                        help="also click a 4x4 grid on each painting here (no labels: sizes of first answers only)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the results as JSON")
     parser.set_defaults(func=run)
 
@@ -30,7 +32,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write_bytes
     from engine.errors import SimNetError
     from engine.segmentation import FallbackSegmenter
-    from engine.segmentation.evaluation import bsds_photos, evaluate_segmenter, markdown_table
+    from dataclasses import asdict
+
+    from engine.imageio import load_image
+    from engine.segmentation.evaluation import bsds_photos, evaluate_segmenter, markdown_table, painting_clicks
     from engine.segmentation.learned import LearnedSegmenter
     from engine.segmentation.sam import SamSegmenter
 
@@ -55,9 +60,24 @@ def run(args: argparse.Namespace) -> int:
         report(f"{segmenter.name}: done")
     print(f"BSDS500 {args.split}, {rows[0].regions} regions ({args.per_photo} per photo), at most {args.max_clicks} clicks")
     print(markdown_table(rows, args.max_clicks))
-    print("Paintings (../shared/data/artworks) have no human region labels, so they are not scored here.")
+    paintings = []
+    if args.paintings:
+        if not Path(args.paintings).is_dir():
+            raise SimNetError(f"--paintings {args.paintings}: no such folder")
+        paths = sorted(path for path in Path(args.paintings).iterdir()
+                       if path.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff"))
+        if not paths:
+            raise SimNetError(f"no paintings (.jpg, .png, .tif) in {args.paintings}")
+        print(f"\nPaintings in {args.paintings} ({len(paths)}; no region labels, so no IoU): single clicks on a 4x4 grid")
+        print("| segmenter | clicks | median first answer | first answers over half the painting | no answer |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for segmenter in segmenters:
+            result = painting_clicks(segmenter, (load_image(path).pixels for path in paths))
+            paintings.append(asdict(result))
+            print(f"| {result.segmenter} | {result.clicks} | {100 * result.median_area:.1f} % | "
+                  f"{100 * result.over_half:.1f} % | {100 * result.empty:.1f} % |")
     if args.json:
         payload = {"split": args.split, "max_clicks": args.max_clicks, "per_photo": args.per_photo,
-                   "rows": [row.as_dict() for row in rows]}
+                   "rows": [row.as_dict() for row in rows], "paintings": paintings}
         atomic_write_bytes(args.json, json.dumps(payload, indent=2).encode(), SimNetError)
     return 0

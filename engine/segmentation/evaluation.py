@@ -110,6 +110,37 @@ def evaluate_segmenter(segmenter: Segmenter, photos: Iterable[Photo], *, per_pho
         runaway=runaway / len(traces), seconds_per_click=seconds / max(1, clicks))
 
 
+@dataclass
+class PaintingClicks:
+    """First answers to single clicks on a grid over unlabelled paintings (no IoU: no ground truth)."""
+
+    segmenter: str
+    clicks: int
+    median_area: float  # fraction of the painting
+    over_half: float  # fraction of first answers covering more than half the painting
+    empty: float  # fraction of clicks with no answer
+
+
+def painting_clicks(segmenter: Segmenter, images: Iterable[np.ndarray], grid: int = 4) -> PaintingClicks:
+    """Single clicks at the centres of a ``grid`` x ``grid`` lattice on each painting."""
+    areas, empty = [], 0
+    for image in images:
+        segmenter.set_image(image)
+        height, width = image.shape[:2]
+        for gy in range(grid):
+            for gx in range(grid):
+                try:
+                    mask = segmenter.predict([((gx + 0.5) * width / grid, (gy + 0.5) * height / grid)], [1]).best
+                    areas.append(float(mask.mean()))
+                except SegmentationError:
+                    empty += 1
+    total = len(areas) + empty
+    if not total:
+        raise SegmentationError("no paintings to click on")
+    return PaintingClicks(segmenter.name, total, float(np.median(areas)) if areas else 0.0,
+                          float(np.mean([area > 0.5 for area in areas])) if areas else 0.0, empty / total)
+
+
 def markdown_table(rows: list[SegmenterScores], max_clicks: int) -> str:
     lines = [f"| segmenter | regions | mIoU 1 click | mIoU 3 clicks | NoC@85 | NoC@90 | never 90 % in {max_clicks} | "
              "runaway 1st click | s/click |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

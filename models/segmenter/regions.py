@@ -1,4 +1,4 @@
-"""Which human region a click means, from a set of annotators' label maps (BSDS500 style)."""
+"""Human regions of annotators' label maps (BSDS500 style): evaluation targets and training parts."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,22 +26,6 @@ def target_regions(segmentation: np.ndarray, low: float = MIN_TARGET_FRACTION,
         if low * area <= region.sum() <= high * area:
             regions.append(region)
     return regions
-
-
-def regions_at(segmentations: list[np.ndarray], x: int, y: int) -> list[np.ndarray]:
-    """The connected region under (x, y) in every annotator's segmentation, smallest first."""
-    found = []
-    for labels in segmentations:
-        components, _ = scipy.ndimage.label(labels == labels[y, x])
-        found.append(components == components[y, x])
-    found.sort(key=lambda region: int(region.sum()))
-    return found
-
-
-def nested_targets(segmentations: list[np.ndarray], x: int, y: int) -> list[np.ndarray]:
-    """Part, object and larger region at (x, y): the smallest, median and largest annotators' regions."""
-    found = regions_at(segmentations, x, y)
-    return [found[0], found[len(found) // 2], found[-1]]
 
 
 class ComponentMap:
