@@ -14,8 +14,13 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, 
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
+from app.canvas_items import ImageOverlayItem, OutlineItem
+
 REGION_COLOUR = QColor(40, 200, 90)
 TARGET_COLOUR = QColor(235, 60, 60)
+#: The outline of the area an edit may change (the Reach band): dotted, unlike the region's dashes.
+BAND_COLOUR = QColor(255, 225, 80)
+BAND_DOTS = [1.5, 1.5]
 REGION_ALPHA = 70  # the fills' opacity (of 255): the painting stays readable under them
 TARGET_ALPHA = 110
 HANDLE_SIZE = 10.0
@@ -26,56 +31,6 @@ class Tool(Enum):
     BRUSH = "brush"
     ERASER = "eraser"
     TRANSFORM = "transform"
-
-
-class ImageOverlayItem(QGraphicsItem):
-    """Draws a QImage, repainting only the exposed part (cheap partial updates while painting)."""
-
-    def __init__(self, image: QImage) -> None:
-        super().__init__()
-        self.image = image
-        self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption, True)
-
-    def set_image(self, image: QImage) -> None:
-        self.prepareGeometryChange()
-        self.image = image
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.image.width(), self.image.height())
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        rect = option.exposedRect.intersected(self.boundingRect())
-        painter.drawImage(rect, self.image, rect)
-
-
-class OutlineItem(QGraphicsPathItem):
-    """A mask outline in its colour over a dark halo, so it reads on light and dark paint alike."""
-
-    def __init__(self, colour: QColor, dashed: bool = False) -> None:
-        super().__init__()
-        pen = QPen(colour, 2, Qt.CustomDashLine if dashed else Qt.SolidLine)
-        if dashed:
-            pen.setDashPattern([4, 3])
-        pen.setCosmetic(True)
-        pen.setCapStyle(Qt.FlatCap)
-        self.setPen(pen)
-        self._halo = QPen(QColor(0, 0, 0, 160), 4, pen.style(), Qt.FlatCap)
-        if dashed:  # the same dashes (dash lengths count in pen widths): what lies beneath shows in the gaps
-            self._halo.setDashPattern([length * 2 / 4 for length in pen.dashPattern()])
-        self._halo.setCosmetic(True)
-
-    def boundingRect(self) -> QRectF:
-        # Cosmetic pens are drawn in screen pixels: leave room for the halo even when zoomed far out.
-        return self.path().boundingRect().adjusted(-40, -40, 40, 40)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        painter.setBrush(Qt.NoBrush)
-        painter.setPen(self._halo)
-        painter.drawPath(self.path())
-        painter.setPen(self.pen())
-        painter.drawPath(self.path())
 
 
 class CanvasView(QGraphicsView):
@@ -109,6 +64,9 @@ class CanvasView(QGraphicsView):
         self.target_item.setZValue(4)
         self.target_outline = OutlineItem(TARGET_COLOUR)
         self.target_outline.setZValue(5)
+        self.band_outline = OutlineItem(BAND_COLOUR, dashes=BAND_DOTS)
+        self.band_outline.setZValue(4.5)
+        self.band_outline.hide()
         self.rubber_band = QGraphicsRectItem()
         self.rubber_band.setZValue(6)
         band_pen = QPen(QColor(255, 255, 255), 1.5, Qt.DashLine)
@@ -134,7 +92,7 @@ class CanvasView(QGraphicsView):
         self.handles.setPen(handle_pen)
         self.handles.setBrush(QBrush(QColor(235, 60, 60, 200)))
         for item in (self.image_item, self.preview_item, self.region_item, self.region_outline, self.target_item,
-                     self.target_outline, self.rubber_band, self.brush_cursor, self.handles):
+                     self.target_outline, self.band_outline, self.rubber_band, self.brush_cursor, self.handles):
             self.scene().addItem(item)
 
         self.tool = Tool.SELECT
@@ -189,6 +147,20 @@ class CanvasView(QGraphicsView):
             return
         self.preview_item.show()
 
+    def set_band_outline(self, outline: QPainterPath | None) -> None:
+        """The dotted outline of the area the edit may change; None hides it."""
+        if outline is None:
+            self.band_outline.hide()
+            if self.band_outline in self._hidden_while_original:
+                self._hidden_while_original.remove(self.band_outline)
+            return
+        self.band_outline.setPath(outline)
+        if self.showing_original:  # shown when the original is let go
+            if self.band_outline not in self._hidden_while_original:
+                self._hidden_while_original.append(self.band_outline)
+            return
+        self.band_outline.show()
+
     def set_region_overlay(self, overlay: QImage, outline: QPainterPath) -> None:
         self.region_item.set_image(overlay)
         self.region_outline.setPath(outline)
@@ -208,7 +180,8 @@ class CanvasView(QGraphicsView):
             if not self.showing_original:
                 self._saved_pixmap = self.image_item.pixmap()
                 self._hidden_while_original = [item for item in (self.preview_item, self.region_item, self.region_outline,
-                                                                 self.target_item, self.target_outline, self.handles)
+                                                                 self.target_item, self.target_outline,
+                                                                 self.band_outline, self.handles)
                                                if item.isVisible()]
             self.image_item.setPixmap(QPixmap.fromImage(original))
             for item in self._hidden_while_original:

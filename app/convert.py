@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QImage, qRgba
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QImage, QPainterPath, qRgba
 
 
 def to_display_rgb(image: np.ndarray) -> np.ndarray:
@@ -41,3 +42,14 @@ def overlay_to_mask(overlay: QImage) -> np.ndarray:
     width, height = alpha.width(), alpha.height()
     buffer = np.frombuffer(alpha.constBits(), np.uint8, count=alpha.sizeInBytes())
     return buffer.reshape(height, alpha.bytesPerLine())[:, :width] > 0
+
+
+def polygons_to_path(polygons: list[np.ndarray]) -> QPainterPath:
+    """Closed (N, 2) polygons of (x, y) image coordinates as one painter path."""
+    path = QPainterPath()
+    for polygon in polygons:
+        path.moveTo(QPointF(*polygon[0]))
+        for x, y in polygon[1:]:
+            path.lineTo(QPointF(x, y))
+        path.closeSubpath()
+    return path

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
+from app.qt_platform import platform_hint
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -27,6 +28,11 @@ def open_file(window: MainWindow, path: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if QApplication.instance() is None:
+        hint = platform_hint()  # before Qt aborts the process with a message that names no package
+        if hint:
+            print(f"simnet-editor: error: {hint}", file=sys.stderr)
+            return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SIM-Net Studio")
     app.setOrganizationName("SIM-Net Studio")
@@ -40,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         for _ in range(20):
             app.processEvents()
-        window.segment_worker.wait_idle(30)
+        window.selection.worker.wait_idle(30)
         app.processEvents()
         window.canvas.fit()
         app.processEvents()

@@ -1,7 +1,11 @@
-"""User settings (QSettings): SAM checkpoint, device, first-run hint; and the dialog to edit them."""
+"""User settings (QSettings): SAM checkpoint, device, first-run hint, reach, export format; and the dialog
+for the first two."""
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QSettings
+from engine.locality import MAX_REACH
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QWidget)
 
@@ -44,6 +48,29 @@ class Settings:
     @last_folder.setter
     def last_folder(self, value: str) -> None:
         self._store.setValue("last_folder", value)
+
+    @property
+    def reach(self) -> float | None:
+        """The edit's reach in pixels (the Reach control), or None for Auto (the default reach)."""
+        value = str(self._store.value("reach", "auto"))
+        try:
+            reach = float(value)
+        except ValueError:
+            return None
+        return min(reach, MAX_REACH) if math.isfinite(reach) and reach > 0 else None
+
+    @reach.setter
+    def reach(self, value: float | None) -> None:
+        self._store.setValue("reach", "auto" if value is None else f"{value:g}")
+
+    @property
+    def last_export_format(self) -> str:
+        """The image format of the last export (PNG, JPEG, TIFF, WEBP), or "" before the first."""
+        return str(self._store.value("last_export_format", "") or "")
+
+    @last_export_format.setter
+    def last_export_format(self, value: str) -> None:
+        self._store.setValue("last_export_format", value)
 
 
 class SettingsDialog(QDialog):

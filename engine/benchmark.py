@@ -3,7 +3,8 @@
 For each size: (a) the network alone at its working resolution, (b) a whole edit whose region
 scales with the canvas, (c) a small fixed-size edit on the same canvas (its cost should not grow
 with the canvas), and (d) the floor: one full-resolution copy of the image. Medians and spread
-over repeats after warm-up; CUDA timings are synchronised.
+over repeats after warm-up; CUDA timings are synchronised. ``--end-to-end`` adds edits measured
+file to file (engine/bench_end_to_end.py).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from engine.compiler_import import skip_compiler_import
 from engine.manipulator import Manipulator
 
 
@@ -98,9 +100,21 @@ def peak_process_memory_mb() -> float:
 
 
 def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: int = 5, warmup: int = 1,
-                  checkpoint: str | None = None, report: Callable[[str], None] = lambda line: None) -> dict[str, object]:
+                  checkpoint: str | None = None, report: Callable[[str], None] = lambda line: None, *,
+                  end_to_end: bool = False) -> dict[str, object]:
+    """The core figures for each size; with ``end_to_end``, first the file-to-file figures of
+    engine/bench_end_to_end.py (so that its first edit is the process's first)."""
+    skip_compiler_import()
+    started = time.perf_counter()
     manipulator = Manipulator(checkpoint, device=device)
     dev = manipulator.device
+    load_s = time.perf_counter() - started
+    end_to_end_results = None
+    if end_to_end:
+        from engine.bench_end_to_end import run_end_to_end
+
+        report(f"model loaded in {load_s:.2f} s")
+        end_to_end_results = run_end_to_end(manipulator, repeats, max(1, warmup), report)
     size = manipulator.working_size
     masks = torch.zeros(1, 1, size, size, device=dev)
     masks[..., size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
@@ -111,8 +125,10 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
         with torch.inference_mode():
             manipulator.model(masks, shifted, image)
 
-    results: dict[str, object] = {"machine": machine_description(dev), "working_size": size,
+    results: dict[str, object] = {"machine": machine_description(dev), "working_size": size, "model_load_s": load_s,
                                   "network": measure(network, dev, repeats, warmup).as_dict(), "sizes": []}
+    if end_to_end_results is not None:
+        results["end_to_end"] = end_to_end_results
     report(f"network at {size}x{size}: {results['network']['median_s'] * 1000:.1f} ms")
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)

@@ -14,7 +14,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.atomic import atomic_write_bytes
 from engine.errors import ImageReadError, ImageWriteError, MaskError
+from engine.png import encode_png
 
 #: Largest image read by default (pixels); an 8K UHD frame is 33 MP. Raise with SIMNET_MAX_PIXELS.
 DEFAULT_MAX_PIXELS = 120_000_000
@@ -157,6 +158,17 @@ def _sixteen_bit_colour(data: bytes) -> np.ndarray | None:
     return cv2.cvtColor(decoded, code)
 
 
+def _sixteen_bit_header(image: Image.Image, data: bytes) -> bool:
+    """Whether a PNG or TIFF header declares 16-bit samples (then OpenCV decodes the colour, since
+    Pillow reduces it to 8 bit; an 8-bit file is decoded once, by Pillow alone)."""
+    if image.format == "PNG":
+        return len(data) > 24 and data[24] == 16  # IHDR is the first chunk; its bit depth byte
+    if image.format == "TIFF":
+        bits = getattr(image, "tag_v2", {}).get(258, ())
+        return 16 in (bits if isinstance(bits, tuple) else (bits,))
+    return False
+
+
 def _orientation(image: Image.Image) -> int:
     """The EXIF orientation (1..8); 1 when absent or malformed."""
     try:
@@ -230,7 +242,7 @@ def decode_image(data: bytes, path: str | Path = "image", max_pixels: int | None
         image.load()
         orientation = _orientation(image)
         pixels = None
-        if image.format in ("PNG", "TIFF") and image.mode in ("RGB", "RGBA"):
+        if image.mode in ("RGB", "RGBA") and _sixteen_bit_header(image, data):
             pixels = _sixteen_bit_colour(data)
         if pixels is None:
             pixels = _pil_to_array(ImageOps.exif_transpose(image) if orientation != 1 else image)
@@ -254,18 +266,31 @@ def _to_eight_bit(pixels: np.ndarray) -> np.ndarray:
 
 
 def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
-                 quality: int = 95) -> bytes:
-    """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white)."""
+                 quality: int = 95, progress: Callable[[float], None] | None = None) -> bytes:
+    """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).
+
+    PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept).
+    ``progress`` gets the fraction encoded so far (for PNG after each strip, otherwise 1.0 at the end)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
+    if fmt == "PNG":
+        return encode_png(pixels, icc_profile=icc_profile, exif=exif, progress=progress)
+    data = _encode_with_pillow_or_opencv(pixels, fmt, icc_profile, exif, quality)
+    if progress is not None:
+        progress(1.0)
+    return data
+
+
+def _encode_with_pillow_or_opencv(pixels: np.ndarray, fmt: str, icc_profile: bytes | None, exif: bytes | None,
+                                  quality: int) -> bytes:
     channels = pixels.shape[2]
-    if fmt in ("PNG", "TIFF") and pixels.dtype == np.uint16 and channels in (3, 4):
+    if fmt == "TIFF" and pixels.dtype == np.uint16 and channels in (3, 4):
         code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
-        ok, buffer = cv2.imencode(".png" if fmt == "PNG" else ".tiff", cv2.cvtColor(pixels, code))
+        ok, buffer = cv2.imencode(".tiff", cv2.cvtColor(pixels, code))
         if not ok:
             raise ImageWriteError(f"could not encode a 16-bit {fmt} image")
         return buffer.tobytes()
-    if fmt in ("PNG", "TIFF") and pixels.dtype == np.uint16:
+    if fmt == "TIFF" and pixels.dtype == np.uint16:
         image = Image.fromarray(np.ascontiguousarray(pixels[..., 0].astype("<u2")))
     else:
         eight = _to_eight_bit(pixels)
@@ -288,11 +313,13 @@ def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = No
 
 
 def save_image(path: str | Path, pixels: np.ndarray, *, icc_profile: bytes | None = None,
-               exif: bytes | None = None, quality: int = 95) -> None:
-    """Write atomically, the format chosen by the extension; a previous file survives any failure."""
+               exif: bytes | None = None, quality: int = 95, progress: Callable[[float], None] | None = None) -> None:
+    """Write atomically, the format chosen by the extension; a previous file survives any failure.
+
+    ``progress`` (optional) is called with the fraction encoded so far, in the calling thread."""
     fmt = output_format(path)
     try:
-        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality)
+        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality, progress=progress)
     except (OSError, ValueError, TypeError) as error:
         raise ImageWriteError(f"{path}: could not encode the image ({error})") from None
     atomic_write_bytes(path, data)

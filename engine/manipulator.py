@@ -1,13 +1,12 @@
-"""The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask)``.
+"""The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask, reach=...)``.
 
-The network works at a small fixed resolution on the square crop that holds everything the edit
-can change (``models.deformation.influence_box``). Its attention-fused warp field (Eq. 8) is the
-edit's motion faded by the envelope E (``models.refinement.align_motion``). The motion is smooth,
-so we upsample it to the crop's full resolution, multiply it by E drawn at that resolution
-(``models.deformation.fade_weight``), and transport the artwork's own pixels along the result in
-one resampling pass. Only the crop is touched; inside it, pixels
-the field does not move (less than 1/256 pixel) are copied, so everything outside the edit's
-area of influence stays bit-identical to the input, however many edits are chained.
+The network works at a small fixed resolution on the square crop around the edit
+(``models.deformation.influence_box``). Its keypoint affines and attention (Eqs. 1-4, 8), aligned
+at test time from several starts (the network's and the classical ones, ``models.hypotheses``),
+give the region's motion (``models.refinement.align_motion``). ``engine.compose`` then builds the
+result at full resolution within ``reach`` pixels of the region and its new shape
+(``engine.locality``); every pixel beyond is bit-identical to the input, however many edits are
+chained.
 """
 from __future__ import annotations
 
@@ -24,9 +23,12 @@ import torch
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.masks import check_mask
-from engine.render import STILL_DISPLACEMENT, render_cv2, render_torch
-from models.crops import image_to_working, mask_to_working
-from models.deformation import fade_weight, influence_box
+from engine.compiler_import import skip_compiler_import
+from engine.compose import Composition, compose
+from engine.locality import edit_box, resolve_reach
+from models.crops import crop_square, image_to_working, mask_to_working, to_working
+from models.deformation import influence_box
+from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
 from models.refinement import align_motion
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,18 @@ class EditResult:
     warped_mask: np.ndarray
     #: (x0, y0, x1, y1), end-exclusive: the only area where ``image`` may differ from the input.
     box: tuple[int, int, int, int]
-    #: The fused field's displacement at working resolution, (S, S, 2) in full-resolution pixels.
+    #: The region's backward motion (R, R, 2) in full-resolution pixels on the R x R grid over
+    #: ``square`` (x0, y0, side): the new shape's pixel z shows the input at z + motion(z).
     displacement: np.ndarray | None = None
+    square: tuple[int, int, int] | None = None
     #: The K+1 attention maps at working resolution (Eq. 4); map 0 keeps the original.
     attention: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     #: Notes for the user, e.g. a fallback from CUDA to the CPU.
     messages: list[str] = field(default_factory=list)
+    #: The transition's width in pixels, and how the edit was composed ("bend" or "transport").
+    reach: float = 0.0
+    mode: str = ""
 
     @property
     def changed(self) -> bool:
@@ -89,6 +96,7 @@ class Manipulator:
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = "auto", *,
                  align_steps: int = DEFAULT_ALIGN_STEPS, align_size: int = DEFAULT_ALIGN_SIZE) -> None:
+        skip_compiler_import()  # the first L-BFGS would otherwise import torch's compiler stack (seconds)
         self.device = resolve_device(device)
         self.checkpoint = checkpoint
         self.model = load_model(checkpoint, device=str(self.device))
@@ -98,16 +106,20 @@ class Manipulator:
         self.align_steps = align_steps
         self.align_size = max(align_size, self.working_size)
 
-    def warm_up(self) -> None:
+    def warm_up(self, cancel: Callable[[], bool] | None = None) -> None:
         """Run one tiny edit so that torch's one-time set-up (kernel selection, lazy imports) happens now.
 
         The first edit otherwise pays it, holding the interpreter lock for a few hundred milliseconds
-        at a time, which a GUI thread running beside it would feel as a freeze.
+        at a time, which a GUI thread running beside it would feel as a freeze. ``cancel`` stops it
+        between stages (e.g. when the editor closes right away).
         """
         ys, xs = np.mgrid[0:48, 0:48]
         image = ((xs * 5 + ys * 3) % 256).astype(np.uint8)[..., None].repeat(3, axis=2)
         source = (xs - 20) ** 2 + (ys - 24) ** 2 < 64
-        self.edit(image, source, (xs - 26) ** 2 + (ys - 22) ** 2 < 81)
+        try:
+            self.edit(image, source, (xs - 26) ** 2 + (ys - 22) ** 2 < 81, cancel=cancel)
+        except EditCancelled:
+            pass
 
     def to(self, device: str) -> "Manipulator":
         """Move the model (e.g. to the CPU after CUDA ran out of memory)."""
@@ -146,14 +158,17 @@ class Manipulator:
 
     # -- the edit ----------------------------------------------------------------------------
     def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
-             max_side: int | None = None, cancel: Callable[[], bool] | None = None,
-             align_steps: int | None = None) -> EditResult:
+             reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
+             align_steps: int | None = None, use_network: bool = True) -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
-        ``max_side`` makes a quick preview: the inputs are first reduced so their longer side is
-        at most ``max_side``, and the result has that reduced size. ``cancel`` is polled between
-        stages; when it returns True, :class:`EditCancelled` is raised and nothing changes.
-        ``align_steps`` overrides the test-time alignment steps for this edit (fewer for previews).
+        ``reach`` is the width in pixels of the transition around the region and its new shape
+        (None: ``engine.locality.default_reach``); nothing farther away changes. ``max_side`` makes
+        a quick preview: the inputs are first reduced so their longer side is at most
+        ``max_side`` (the reach with them), and the result has that reduced size. ``cancel`` is
+        polled between stages; when it returns True, :class:`EditCancelled` is raised and nothing
+        changes. ``align_steps`` overrides the test-time alignment steps for this edit (fewer for
+        previews). ``use_network=False`` aligns from the classical starts alone (an ablation).
         """
         started = time.perf_counter()
         image = _as_image(image)
@@ -164,8 +179,11 @@ class Manipulator:
             raise MaskError("the source mask is empty: select a region first")
         if not target.any():
             raise MaskError("the target mask is empty: the region would vanish")
+        if reach is not None and (not np.isfinite(reach) or reach < 0):
+            raise EditError(f"the reach must be 0 pixels or more, not {reach}")
         if max_side is not None and max(height, width) > max_side:
             scale = max_side / max(height, width)
+            reach = None if reach is None else reach * scale
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             image = _as_image(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
             source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
@@ -173,15 +191,16 @@ class Manipulator:
             height, width = image.shape[:2]
             if not source.any() or not target.any():
                 raise MaskError("the region is too small to preview at this size")
+        reach = resolve_reach(source, target, reach)
         if np.array_equal(source, target):
             return EditResult(image=image.copy(), warped_mask=source.copy(), box=(0, 0, 0, 0),
-                              timings={"total": time.perf_counter() - started})
+                              timings={"total": time.perf_counter() - started}, reach=reach)
 
         def check_cancel() -> None:
             if cancel is not None and cancel():
                 raise EditCancelled()
 
-        x0, y0, side = influence_box(source, target)
+        x0, y0, side = _covering_square(influence_box(source, target), edit_box(source, target, reach))
         size = self.working_size
         source_work = mask_to_working(source, x0, y0, side, size)
         target_work = mask_to_working(target, x0, y0, side, size)
@@ -196,54 +215,150 @@ class Manipulator:
         networked = time.perf_counter()
         check_cancel()
         steps = self.align_steps if align_steps is None else align_steps
-        motion, envelope = self._with_cpu_fallback(
-            lambda: self._align(out, source, target, (x0, y0, side), steps), messages)
+        motion = self._with_cpu_fallback(
+            lambda: self._align(out, source, target, (x0, y0, side), steps, use_network), messages)
         if not torch.isfinite(motion).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
-        displacement = motion * envelope.cpu().numpy()
+        if steps > 0:
+            motion = polish_affine(source, target, motion, (x0, y0, side))
         attention = out.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
         check_cancel()
 
-        box = (max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side))
-        result, warped = self._with_cpu_fallback(
-            lambda: self._render(image, source, target, motion, (x0, y0, side), box), messages)
+        composition = self._with_cpu_fallback(
+            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach), messages)
+        bx0, by0, bx1, by1 = composition.box
+        result = image.copy()
+        np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
+        warped = source.copy()
+        np.copyto(warped[by0:by1, bx0:bx1], composition.warped_mask, where=composition.changed)
         rendered = time.perf_counter()
         return EditResult(
-            image=result, warped_mask=warped, box=box, displacement=displacement, attention=attention,
+            image=result, warped_mask=warped, box=composition.box, displacement=motion, square=(x0, y0, side),
+            attention=attention,
             timings={"prepare": prepared - started, "network": networked - prepared, "align": refined - networked,
                      "render": rendered - refined, "total": rendered - started},
-            messages=messages)
+            messages=messages, reach=reach, mode=composition.mode)
+
+    def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
+                 square: tuple[int, int, int], reach: float) -> Composition:
+        """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
+        return compose(image, source, target, motion, square, reach, self.device)
 
     def _align(self, out, source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
-               steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The edit's motion (R, R, 2) and envelope (R, R, 1) after test-time alignment of the local
-        affines on finer masks; the fused field is z + envelope * motion."""
+               steps: int, use_network: bool = True) -> torch.Tensor:
+        """The region's backward motion (R, R, 2), grid units, after test-time alignment on finer
+        masks, started from the network's affines and the classical ones."""
         x0, y0, side = square
         size = min(self.align_size, max(self.working_size, side))
-
+        source_work = mask_to_working(source, x0, y0, side, size)
+        target_work = mask_to_working(target, x0, y0, side, size)
+        inside = to_working(crop_square(np.full(source.shape, 255, np.uint8), x0, y0, side, replicate=False), size)
+        starts = classical_starts(source_work[..., 0], target_work[..., 0], inside[..., 0])
+        affines = [pixel_to_grid_affine(start, size) for start in starts]
+        tensors = None
+        if affines:
+            tensors = (torch.tensor(np.stack([linear for linear, _ in affines]), dtype=torch.float32)[None],
+                       torch.tensor(np.stack([offset for _, offset in affines]), dtype=torch.float32)[None])
         detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
-        motion, envelope = align_motion(detached, self._batch(mask_to_working(source, x0, y0, side, size)),
-                                        self._batch(mask_to_working(target, x0, y0, side, size)), steps=steps)
-        return motion[0], envelope[0]
+        motion, _ = align_motion(detached, self._batch(source_work), self._batch(target_work), steps=steps,
+                                        starts=tensors, valid=self._batch(inside), use_network=use_network)
+        return motion[0]
 
-    def _render(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
-                square: tuple[int, int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Transport the artwork's pixels along the upsampled motion, faded by the full-resolution
-        envelope, inside ``box`` only.
 
-        The box holds every pixel of both masks, so the envelope drawn on the box alone is exact.
-        Samples are clamped to ``box`` too, so an edit reads and writes only its area of influence.
-        """
-        bx0, by0, bx1, by1 = box
-        envelope = fade_weight(source[by0:by1, bx0:bx1], target[by0:by1, bx0:bx1])
-        render = render_torch if self.device.type == "cuda" else render_cv2
-        patch, mask_patch, moved = render(image[by0:by1, bx0:bx1], source[by0:by1, bx0:bx1],
-                                          motion, square, box, self.device, envelope)
-        result = image.copy()
-        np.copyto(result[by0:by1, bx0:bx1], patch, where=moved[..., None])
-        warped = source.copy()
-        np.copyto(warped[by0:by1, bx0:bx1], mask_patch, where=moved)
-        return result, warped
+#: The full-resolution polish of a one-affine motion works on the masks reduced to this many pixels a side.
+POLISH_SIDE = 512
+#: A motion is one affine when an affine fits it this closely (pixels) over the new shape.
+AFFINE_FIT = 0.25
+#: A polished affine replaces a non-rigid motion whose mask IoU is at most this much better
+#: (the alignment's own tolerance, models.refinement.SINGLE_TOLERANCE).
+SIMPLER_TOLERANCE = 0.005
 
+
+def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
+                  square: tuple[int, int, int]) -> np.ndarray:
+    """The motion's affine part refined by ECC on the masks at (up to) full resolution, when that
+    one affine explains the masks as well as the motion does.
+
+    The alignment runs at 128 x 128 over a square that may be several times the region; one of its
+    pixels can be several image pixels, and thin or multi-part regions then look non-rigid there.
+    ECC on the blurred masks of a tight crop (``POLISH_SIDE``) sharpens the affine to a fraction of
+    an image pixel. The polished affine replaces the motion when its mask IoU at that resolution is
+    at least the motion's (within ``SIMPLER_TOLERANCE``): the simplest motion that explains the
+    masks, as in the alignment itself. Otherwise the motion is returned unchanged.
+    """
+    x0, y0, side = square
+    size = motion.shape[0]
+    centres = (np.arange(size, dtype=np.float64) + 0.5) * (side / size) - 0.5
+    grid_x, grid_y = np.meshgrid(centres + x0, centres + y0)
+    rows = np.clip(np.rint(grid_y).astype(int), 0, target.shape[0] - 1)
+    cols = np.clip(np.rint(grid_x).astype(int), 0, target.shape[1] - 1)
+    near = target[rows, cols] & (grid_x >= 0) & (grid_y >= 0) & (grid_x < target.shape[1]) & (grid_y < target.shape[0])
+    if np.count_nonzero(near) < 6:
+        return motion
+    points = np.stack([grid_x[near], grid_y[near], np.ones(np.count_nonzero(near))], axis=1)
+    sources = points[:, :2] + motion[near].astype(np.float64)
+    affine = np.linalg.lstsq(points, sources, rcond=None)[0].T  # 2x3 backward, full-resolution pixels
+    box = edit_box(source, target, 8.0)
+    bx0, by0, bx1, by1 = box
+    scale = min(1.0, POLISH_SIDE / max(bx1 - bx0, by1 - by0))
+    crop_size = (max(1, round((bx1 - bx0) * scale)), max(1, round((by1 - by0) * scale)))
+    reduce = lambda mask: cv2.resize(mask[by0:by1, bx0:bx1].astype(np.float32), crop_size,  # noqa: E731
+                                     interpolation=cv2.INTER_AREA)
+    small_source, small_target = reduce(source), reduce(target)
+    # Crop pixel c is image pixel c / scale + shift (pixel centres), so L stays and b changes.
+    shift = np.array([bx0, by0], np.float64) + 0.5 / scale - 0.5
+    linear = affine[:, :2]
+    start = np.hstack([linear, (scale * (linear @ shift + affine[:, 2] - shift))[:, None]])
+    polished = ecc_affine(small_source, small_target, start)
+    if polished is None:
+        return motion
+    polished_iou = mask_iou(small_source, small_target, polished)
+    if np.abs(points @ affine.T - sources).max() <= AFFINE_FIT:
+        current_iou = mask_iou(small_source, small_target, start)  # the motion is this affine
+    else:
+        current_iou = _motion_iou(small_source, small_target, motion, square, scale, shift) - SIMPLER_TOLERANCE
+    if polished_iou <= current_iou:
+        return motion
+    linear = polished[:, :2]
+    offset = polished[:, 2] / scale - linear @ shift + shift
+    moved_x = linear[0, 0] * grid_x + linear[0, 1] * grid_y + offset[0]
+    moved_y = linear[1, 0] * grid_x + linear[1, 1] * grid_y + offset[1]
+    return np.stack([moved_x - grid_x, moved_y - grid_y], axis=-1).astype(np.float32)
+
+
+def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.ndarray,
+                square: tuple[int, int, int], scale: float, shift: np.ndarray) -> float:
+    """Mask IoU of a grid motion on the polish crop (crop pixel c is image pixel c / scale + shift)."""
+    x0, y0, side = square
+    size = motion.shape[0]
+    height, width = small_target.shape
+    image_x = np.arange(width, dtype=np.float32) / scale + shift[0]
+    image_y = np.arange(height, dtype=np.float32) / scale + shift[1]
+    grid_x, grid_y = np.meshgrid((image_x - x0 + 0.5) * np.float32(size / side) - 0.5,
+                                 (image_y - y0 + 0.5) * np.float32(size / side) - 0.5)
+    grid_x, grid_y = grid_x.astype(np.float32), grid_y.astype(np.float32)
+    dx, dy = (cv2.remap(np.ascontiguousarray(motion[..., axis], dtype=np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
+    crop_x = (image_x[None, :] + dx - shift[0]) * scale
+    crop_y = (image_y[:, None] + dy - shift[1]) * scale
+    moved = cv2.remap(small_source, crop_x.astype(np.float32), crop_y.astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT) >= 0.5
+    wanted = small_target >= 0.5
+    union = np.count_nonzero(moved | wanted)
+    return 1.0 if union == 0 else np.count_nonzero(moved & wanted) / union
+
+
+def _covering_square(square: tuple[int, int, int], box: tuple[int, int, int, int] | None) -> tuple[int, int, int]:
+    """``square`` (x0, y0, side), grown about its centre just enough to hold ``box`` (x0, y0, x1, y1)."""
+    x0, y0, side = square
+    if box is None:
+        return square
+    bx0, by0, bx1, by1 = box
+    cx, cy = x0 + side / 2.0, y0 + side / 2.0
+    need = 2.0 * max(cx - bx0, bx1 - cx, cy - by0, by1 - cy)
+    if need <= side:
+        return square
+    side = int(np.ceil(need))
+    return int(np.floor(cx - side / 2.0)), int(np.floor(cy - side / 2.0)), side

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,21 +46,29 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     return EditInputs(artwork, load_mask(source_mask_path, shape), load_mask(target_mask_path, shape), output_path)
 
 
-def edit_inputs(manipulator: Manipulator, inputs: EditInputs) -> EditResult:
+def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None) -> EditResult:
     """Edit and write the result (colour profile and metadata carried over).
 
     The output is written to a temporary file and renamed, so a failure leaves no partial file
     and any previous file at the output path intact.
     """
-    result = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target)
+    result = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target, reach=reach)
+    started = time.perf_counter()
     save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)
+    result.timings["write"] = time.perf_counter() - started
     return result
 
 
 def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,
               target_mask_path: str | Path, output_path: str | Path, *,
-              overwrite_original: bool = False) -> EditResult:
-    """Read, edit and write one artwork file (see :func:`read_inputs` and :func:`edit_inputs`)."""
+              overwrite_original: bool = False, reach: float | None = None) -> EditResult:
+    """Read, edit and write one artwork file (see :func:`read_inputs` and :func:`edit_inputs`).
+
+    The result's timings add "read" and "write" to the edit's own stages."""
+    started = time.perf_counter()
     inputs = read_inputs(image_path, source_mask_path, target_mask_path, output_path,
                          overwrite_original=overwrite_original)
-    return edit_inputs(manipulator, inputs)
+    read = time.perf_counter() - started
+    result = edit_inputs(manipulator, inputs, reach=reach)
+    result.timings["read"] = read
+    return result

@@ -4,6 +4,10 @@ Interactive tools produce requests faster than edits finish (a preview per brush
 the latest matters: submitting a job cancels the running one (its result is never delivered) and
 replaces any pending one. Callbacks run on the worker thread; the GUI forwards them to its own
 thread (Qt signals), so the engine never needs Qt.
+
+Every job ends with exactly one callback: ``on_done``, ``on_error`` or ``on_cancelled``, also when
+it is dropped before it ever ran (superseded, :meth:`Worker.cancel_all`, :meth:`Worker.shutdown`).
+A caller that set a busy state when it submitted can always clear it.
 """
 from __future__ import annotations
 
@@ -69,28 +73,37 @@ class Worker:
         """Queue ``run(token)``; with ``supersede`` the running and pending jobs are cancelled."""
         handle = JobHandle(next(self._ids))
         job = _Job(handle, run, on_done, on_error, on_cancelled)
+        dropped: _Job | None = None
         with self._condition:
             if self._stopped:
                 raise RuntimeError("the worker has been shut down")
             if supersede:
                 if self._running is not None:
                     self._running.handle.cancel()
-                if self._pending is not None:
-                    self._pending.handle.cancel()
-                    self._notify_cancelled(self._pending)
-                self._pending = job
+                dropped, self._pending = self._pending, job
+                if dropped is not None:
+                    dropped.handle.cancel()
             elif self._pending is None:
                 self._pending = job
             else:
                 raise RuntimeError("a job is already waiting")
             self._condition.notify()
+        if dropped is not None:  # outside the lock: a callback may submit again
+            self._notify_cancelled(dropped)
         return handle
 
     def cancel_all(self) -> None:
+        """Cancel the running job and drop the pending one; both get their ``on_cancelled`` call
+        (the running one once its ``run`` returns)."""
         with self._condition:
-            for job in (self._running, self._pending):
-                if job is not None:
-                    job.handle.cancel()
+            if self._running is not None:
+                self._running.handle.cancel()
+            dropped, self._pending = self._pending, None
+            if dropped is not None:
+                dropped.handle.cancel()
+            self._condition.notify_all()
+        if dropped is not None:
+            self._notify_cancelled(dropped)
 
     @property
     def busy(self) -> bool:
@@ -105,12 +118,14 @@ class Worker:
     def shutdown(self, timeout: float = 5.0) -> None:
         with self._condition:
             self._stopped = True
-            if self._pending is not None:
-                self._pending.handle.cancel()
-                self._pending = None
+            dropped, self._pending = self._pending, None
+            if dropped is not None:
+                dropped.handle.cancel()
             if self._running is not None:
                 self._running.handle.cancel()
             self._condition.notify_all()
+        if dropped is not None:
+            self._notify_cancelled(dropped)
         self._thread.join(timeout)
 
     @staticmethod
@@ -137,6 +152,7 @@ class Worker:
     def _execute(self, job: _Job) -> None:
         token = job.handle.token
         if token.cancelled:
+            self._notify_cancelled(job)
             return
         try:
             result = job.run(token)

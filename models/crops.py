@@ -37,10 +37,103 @@ def to_working(array: np.ndarray, size: int) -> np.ndarray:
 
 
 def mask_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
-    """A boolean mask's square crop as (S, S, 1) coverage in [0, 1], to 1/255."""
+    """A boolean mask's square crop as (S, S, 1) coverage in [0, 1], to 1/255.
+
+    When the square is shrunk by a fractional factor (the usual case), only the mask's bounding
+    box inside the square is read and resampled (:func:`shrink_area_box`); the result is the same,
+    bit for bit, as OpenCV's INTER_AREA of the whole square, which is what the network was trained on.
+    """
+    if mask.dtype == bool and mask.ndim == 2 and _fractional_shrink(side, size):
+        return _mask_box_to_working(mask, x0, y0, side, size)
     crop = crop_square(mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8), x0, y0, side,
                        replicate=False)
     return to_working(crop * np.uint8(255), size)
+
+
+def _fractional_shrink(side: int, size: int) -> bool:
+    """Whether OpenCV's INTER_AREA takes its general path for ``side`` -> ``size``: a shrink whose
+    factor is not a whole number (its own test, in double precision)."""
+    if side <= size:
+        return False
+    scale = 1.0 / (size / side)
+    return bool(abs(scale - round(scale)) >= np.finfo(np.float64).eps)
+
+
+def area_taps(source_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """OpenCV's INTER_AREA weights for shrinking ``source_size`` samples to ``size`` cells.
+
+    Returns (size, T) source indices and float32 weights in OpenCV's summation order; a cell with
+    fewer than T taps has zero weights at the end (adding their products adds exactly zero). The
+    arithmetic is OpenCV's ``computeResizeAreaTab``: double precision, then rounded to float32.
+    """
+    scale = 1.0 / (size / source_size)
+    start = np.arange(size, dtype=np.float64) * scale
+    stop = start + scale
+    width = np.minimum(scale, source_size - start)
+    whole_stop = np.minimum(np.floor(stop).astype(np.int64), source_size - 1)
+    whole_start = np.minimum(np.ceil(start).astype(np.int64), whole_stop)
+    has_head = whole_start - start > 1e-3
+    has_tail = stop - whole_stop > 1e-3
+    first = whole_start - has_head
+    count = has_head + (whole_stop - whole_start) + has_tail
+    taps = np.arange(int(count.max()))[None, :]
+    index = first[:, None] + taps
+    weight = np.broadcast_to(1.0 / width[:, None], index.shape).copy()
+    head = has_head[:, None] & (taps == 0)
+    weight[head] = np.broadcast_to(((whole_start - start) / width)[:, None], index.shape)[head]
+    tail = has_tail[:, None] & (taps == count[:, None] - 1)
+    tail_weight = np.minimum(np.minimum(stop - whole_stop, 1.0), width) / width
+    weight[tail] = np.broadcast_to(tail_weight[:, None], index.shape)[tail]
+    weight = weight.astype(np.float32)
+    weight[taps >= count[:, None]] = 0.0
+    return np.minimum(index, source_size - 1), weight
+
+
+def _taps_within(index: np.ndarray, weight: np.ndarray, lo: int, hi: int) -> tuple[slice, np.ndarray, np.ndarray]:
+    """The cells whose taps reach [lo, hi), with their taps relative to ``lo`` (taps outside: weight 0)."""
+    reaches = ((index >= lo) & (index < hi) & (weight > 0)).any(axis=1)
+    cells = np.flatnonzero(reaches)
+    chosen = slice(int(cells[0]), int(cells[-1]) + 1)
+    inside = (index[chosen] >= lo) & (index[chosen] < hi)
+    return chosen, np.clip(index[chosen] - lo, 0, hi - lo - 1), np.where(inside, weight[chosen], np.float32(0))
+
+
+def shrink_area_box(values: np.ndarray, top: int, left: int, side: int, size: int) -> np.ndarray:
+    """OpenCV's INTER_AREA (general path, one channel) of a ``side`` x ``side`` float32 square that is
+    zero except for ``values`` at (``top``, ``left``); returns the (size, size) float32 sums before
+    rounding. Only ``values`` is touched: the zeros around it would add exactly 0.0 to OpenCV's
+    float32 sums, which are formed in the same order here (each row across, then the rows down).
+    ``values`` is best a transposed view of a contiguous array: its columns are what is gathered.
+    """
+    result = np.zeros((size, size), np.float32)
+    index, weight = area_taps(side, size)
+    columns, column_index, column_weight = _taps_within(index, weight, left, left + values.shape[1])
+    rows, row_index, row_weight = _taps_within(index, weight, top, top + values.shape[0])
+    columns_first = values.T  # each tap then gathers whole (contiguous) rows
+    across = np.zeros((column_index.shape[0], values.shape[0]), np.float32)  # (cells, rows)
+    for tap in range(column_index.shape[1]):
+        across += columns_first[column_index[:, tap]] * column_weight[:, tap, None]
+    rows_first = np.ascontiguousarray(across.T)
+    down = np.zeros((row_index.shape[0], across.shape[0]), np.float32)
+    for tap in range(row_index.shape[1]):
+        down += rows_first[row_index[:, tap]] * row_weight[:, tap, None]
+    result[rows, columns] = down
+    return result
+
+
+def _mask_box_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:
+    height, width = mask.shape[:2]
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side)
+    inside = mask[cy0:cy1, cx0:cx1] if cx1 > cx0 and cy1 > cy0 else mask[:0, :0]
+    rows = np.flatnonzero(inside.any(axis=1))
+    if not rows.size:
+        return np.zeros((size, size, 1), np.float32)
+    columns = np.flatnonzero(inside[rows[0]:rows[-1] + 1].any(axis=0))
+    box = inside[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    values = (np.ascontiguousarray(box.T).view(np.uint8) * np.float32(255)).T
+    sums = shrink_area_box(values, cy0 - y0 + int(rows[0]), cx0 - x0 + int(columns[0]), side, size)
+    levels = np.clip(np.rint(sums), 0, 255)  # OpenCV's saturate_cast: round half to even
+    return (levels.astype(np.uint8).astype(np.float32) / 255.0)[..., None]
 
 
 def image_to_working(image: np.ndarray, x0: int, y0: int, side: int, size: int) -> np.ndarray:

@@ -37,6 +37,9 @@ from models.dilation import influence_envelope, local_affine_parameters, warp
 from models.keypoints import coordinate_grid
 from models.simnet import SimNetOutput
 
+#: Candidate affines for the shared stage: linear parts (B, N, 2, 2) and offsets (B, N, 2), grid coordinates.
+AffineStarts = tuple[torch.Tensor, torch.Tensor]
+
 #: Pull of the K affines towards their common affine (tuned on BSDS500 val: the surroundings of
 #: an edit then follow one coherent motion instead of K extrapolated ones).
 DEFAULT_RIGIDITY = 2.0
@@ -51,6 +54,8 @@ SINGLE_TOLERANCE = 0.005
 #: Its iterations, as a share of the K affines' iterations (tuned on BSDS500 val: six parameters
 #: are cheap to fit, and more iterations kept sharpening the surroundings).
 SINGLE_STEPS_SHARE = 2.0
+#: A start this close (mask IoU) skips the coarsest level of the shared fit and half its iterations.
+CLOSE_START = 0.95
 #: A shared affine this exact (mask IoU) is kept without fitting the K affines at all.
 SINGLE_EXACT = 0.985
 
@@ -88,7 +93,9 @@ def keypoint_weights(out: SimNetOutput, size: int) -> torch.Tensor:
 
 def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torch.Tensor, steps: int = 40,
                  coarse_sigma: float = 2.0, rigidity: float = DEFAULT_RIGIDITY, residual_steps: int | None = None,
-                 single_tolerance: float | None = SINGLE_TOLERANCE) -> tuple[torch.Tensor, torch.Tensor]:
+                 single_tolerance: float | None = SINGLE_TOLERANCE, starts: AffineStarts | None = None,
+                 valid: torch.Tensor | None = None, use_network: bool = True,
+                 guard: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """The edit's motion before the fade (B, R, R, 2) and the envelope E at R (B, R, R, 1).
 
     The fused field of Eq. 8 is z + sum_k m_k (w^k(z) - z) with m_k = E * share_k, i.e. z + E(z) *
@@ -101,6 +108,15 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
     prefer the one that distorts the painting's texture least. ``residual_steps`` (default
     ``steps // 2``; 0 turns it off) bounds the non-rigid residual stage; ``single_tolerance``
     decides between one shared affine and the K affines (module docstring).
+
+    ``starts`` are further candidate affines for the shared stage, (B, N, 2, 2) and (B, N, 2) in
+    grid coordinates (``models.hypotheses``); the one that carries the mask best is refined.
+    ``valid`` (B, 1, R, R) is 1 where the crop lies inside the image: the target is compared there
+    only (a region cut by the border is cut in its new shape too, and what lies past the border is
+    unknown). Without
+    ``use_network`` the network's affines are neither a start nor a stage (the classical
+    ablation). ``guard`` keeps the map z + motion free of folds near the new shape
+    (:func:`fold_free`).
     """
     size = source_mask.shape[-1]
     device, dtype = source_mask.device, torch.float32
@@ -111,6 +127,8 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
         grid = coordinate_grid(size, device, dtype)
         source_mask, target_mask = source_mask.float(), target_mask.float()
         envelope = influence_envelope(source_mask, target_mask).permute(0, 2, 3, 1)  # (B, R, R, 1)
+        compared = None if valid is None else valid.float()  # the target is compared inside the image only
+        known_source = source_mask
         # How much each keypoint's field is used on the new shape: the weights of the rigidity term.
         usage = (weights * target_mask).sum(dim=(2, 3))
         usage = usage / usage.sum(dim=1, keepdim=True).clamp_min(1e-6)
@@ -135,19 +153,18 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
 
         def motion() -> torch.Tensor:
             if shared:  # the shares sum to one, so one affine needs no mixing: L z + b - z
-                moved = torch.einsum("bij,hwj->bhwi", linear[:, 0], grid) + offset[:, 0, None, None, :]
-                return moved - grid
+                return single_affine_motion(linear, offset, grid)
             return motion_of(linear, offset)
 
         with torch.enable_grad():
             for sigma, weight in levels:
-                source, target = _blur(source_mask, sigma), _blur(target_mask, sigma)
+                source, target = _blur(known_source, sigma), _blur(target_mask, sigma)
                 optimizer = torch.optim.LBFGS([linear, offset], lr=1.0, max_iter=max(1, steps // len(levels)),
                                               history_size=20, line_search_fn="strong_wolfe")
 
                 def closure() -> torch.Tensor:
                     optimizer.zero_grad(set_to_none=True)
-                    loss = (warp(source, grid + envelope * motion()) - target).abs().mean()
+                    loss = _mask_loss(warp(source, grid + envelope * motion()), target, compared)
                     if weight > 0:
                         parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
                         mean = (usage[..., None] * parameters).sum(dim=1, keepdim=True)
@@ -160,35 +177,124 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
             return motion()
 
     k_levels = [(coarse_sigma * 3, 10 * rigidity + 1.0), (coarse_sigma, rigidity + 0.1), (0.0, rigidity)]
-    if single_tolerance is None:
+
+    def overlap(motion: torch.Tensor) -> torch.Tensor:
+        return mask_overlap(known_source, target_mask, grid + envelope * motion, compared)
+
+    if single_tolerance is None and use_network:
         motion = fit(linear, offset, False, k_levels, steps)
+        single = None
     else:
-        # The simplest motion that explains the masks: one affine for the whole edit, kept when the
-        # K affines fit the new shape no better (or when it is already exact enough not to try them).
+        # The simplest motion that explains the masks: one affine for the whole edit, started from
+        # the best of the network's mean affine and the classical candidates, kept when the K
+        # affines fit the new shape no better (or when it is already exact enough not to try them).
         # The surroundings then follow that one motion exactly.
         with torch.no_grad():
-            mean_linear = (usage[..., None, None] * linear).sum(dim=1, keepdim=True)
-            mean_offset = (usage[..., None] * offset).sum(dim=1, keepdim=True)
-        single = fit(mean_linear, mean_offset, True, [(coarse_sigma * 3, 0.0), (coarse_sigma, 0.0), (0.0, 0.0)],
-                     max(1, int(steps * SINGLE_STEPS_SHARE)))
+            candidates_linear, candidates_offset = [], []
+            if use_network:
+                candidates_linear.append((usage[..., None, None] * linear).sum(dim=1, keepdim=True))
+                candidates_offset.append((usage[..., None] * offset).sum(dim=1, keepdim=True))
+            if starts is not None:
+                candidates_linear.append(starts[0].to(device, dtype))
+                candidates_offset.append(starts[1].to(device, dtype))
+            if not candidates_linear:
+                raise ValueError("the alignment needs the network or at least one classical start")
+            all_linear, all_offset = torch.cat(candidates_linear, dim=1), torch.cat(candidates_offset, dim=1)
+            scores = torch.stack([overlap(single_affine_motion(all_linear[:, n:n + 1], all_offset[:, n:n + 1], grid))
+                                  for n in range(all_linear.shape[1])], dim=1)
+            best = scores.argmax(dim=1)
+            picked = torch.arange(all_linear.shape[0], device=device)
+            start_linear, start_offset = all_linear[picked, best][:, None], all_offset[picked, best][:, None]
+            close = bool((scores.amax(dim=1) >= CLOSE_START).all())
+        if close:  # a start that already carries the mask needs no coarse search, only sharpening
+            single = fit(start_linear, start_offset, True, [(coarse_sigma, 0.0), (0.0, 0.0)], steps)
+        else:
+            single = fit(start_linear, start_offset, True, [(coarse_sigma * 3, 0.0), (coarse_sigma, 0.0), (0.0, 0.0)],
+                         max(1, int(steps * SINGLE_STEPS_SHARE)))
         with torch.no_grad():
-            single_overlap = mask_overlap(source_mask, target_mask, grid + envelope * single)
-        if bool((single_overlap >= SINGLE_EXACT).all()):
+            single_overlap = overlap(single)
+        if bool((single_overlap >= SINGLE_EXACT).all()) or not use_network:
             motion = single
         else:
             motion = fit(linear, offset, False, k_levels, steps)
             with torch.no_grad():
-                simpler = (single_overlap >= SINGLE_EXACT) | (single_overlap >= (
-                    mask_overlap(source_mask, target_mask, grid + envelope * motion) - single_tolerance))
+                tolerance = SINGLE_TOLERANCE if single_tolerance is None else single_tolerance
+                simpler = (single_overlap >= SINGLE_EXACT) | (single_overlap >= overlap(motion) - tolerance)
                 motion = torch.where(simpler[:, None, None, None], single, motion)
     residual_steps = steps // 2 if residual_steps is None else residual_steps
-    return add_smooth_residual(motion, envelope, source_mask, target_mask, residual_steps, coarse_sigma), envelope
+    motion = add_smooth_residual(motion, envelope, known_source, target_mask, residual_steps, coarse_sigma,
+                                 compared=compared)
+    if guard:
+        rigid = single if single is not None else torch.zeros_like(motion)
+        motion = fold_free(rigid, motion, target_mask)
+    return motion, envelope
 
 
-def mask_overlap(source_mask: torch.Tensor, target_mask: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
-    """IoU (B,) of the source mask warped by ``field`` with the target mask, both thresholded at 1/2."""
+def single_affine_motion(linear: torch.Tensor, offset: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """The motion L z + b - z of one affine (B, 1, 2, 2), (B, 1, 2) on a grid (R, R, 2)."""
+    return torch.einsum("bij,hwj->bhwi", linear[:, 0], grid) + offset[:, 0, None, None, :] - grid
+
+
+def _mask_loss(warped: torch.Tensor, target: torch.Tensor, compared: torch.Tensor | None) -> torch.Tensor:
+    """L_mask (Eq. 9's mask term): mean absolute difference, only where the target side is compared."""
+    difference = (warped - target).abs()
+    return difference.mean() if compared is None else (difference * compared).mean()
+
+
+#: The smallest Jacobian determinant the map z + motion may have near the new shape: the content
+#: there may be squeezed to a fifth of its area but never folded over itself or mirrored.
+MIN_JACOBIAN = 0.2
+
+
+def jacobian_determinant(motion: torch.Tensor) -> torch.Tensor:
+    """det(d(z + motion)/dz) (B, R-1, R-1) by forward differences; motion in grid coordinates."""
+    size = motion.shape[1]
+    step = 2.0 / size
+    d_dx = (motion[:, :-1, 1:] - motion[:, :-1, :-1]) / step
+    d_dy = (motion[:, 1:, :-1] - motion[:, :-1, :-1]) / step
+    return (1.0 + d_dx[..., 0]) * (1.0 + d_dy[..., 1]) - d_dy[..., 0] * d_dx[..., 1]
+
+
+def fold_free(rigid: torch.Tensor, motion: torch.Tensor, target_mask: torch.Tensor,
+              minimum: float = MIN_JACOBIAN) -> torch.Tensor:
+    """``rigid + t (motion - rigid)`` with the largest t in [0, 1] whose map has a Jacobian
+    determinant of at least ``minimum`` on and near the new shape (bisection).
+
+    ``rigid`` is one affine's motion (or none) and folds nowhere unless it mirrors; the non-rigid
+    part on top of it (the K affines' blend, the residual) is scaled back only as far as needed.
+    """
+    with torch.no_grad():
+        size = motion.shape[1]
+        near = F.max_pool2d((target_mask > 0.5).float(), kernel_size=9, stride=1, padding=4)[:, 0, :-1, :-1] > 0
+
+        def worst(candidate: torch.Tensor) -> torch.Tensor:
+            determinant = jacobian_determinant(candidate)
+            return torch.where(near, determinant, torch.full_like(determinant, math.inf)).flatten(1).amin(dim=1)
+
+        # A strong enlargement squeezes the backward map everywhere: judge only what comes on top.
+        minimum = torch.clamp(0.5 * worst(rigid), max=minimum)
+        if bool((worst(motion) >= minimum).all()) or size < 2:
+            return motion
+        low = torch.zeros(motion.shape[0], device=motion.device)
+        high = torch.ones(motion.shape[0], device=motion.device)
+        for _ in range(12):
+            middle = (low + high) / 2
+            candidate = rigid + middle[:, None, None, None] * (motion - rigid)
+            good = worst(candidate) >= minimum
+            low = torch.where(good, middle, low)
+            high = torch.where(good, high, middle)
+        return rigid + low[:, None, None, None] * (motion - rigid)
+
+
+def mask_overlap(source_mask: torch.Tensor, target_mask: torch.Tensor, field: torch.Tensor,
+                 compared: torch.Tensor | None = None) -> torch.Tensor:
+    """IoU (B,) of the source mask warped by ``field`` with the target mask, both thresholded at 1/2
+    (only where ``compared`` is at least one half, when given)."""
     warped = warp(source_mask, field) > 0.5
     target = target_mask > 0.5
+    if compared is not None:
+        inside = compared > 0.5
+        warped, target = warped & inside, target & inside
     union = (warped | target).flatten(1).sum(dim=1).clamp_min(1)
     return (warped & target).flatten(1).sum(dim=1) / union
 
@@ -196,7 +302,7 @@ def mask_overlap(source_mask: torch.Tensor, target_mask: torch.Tensor, field: to
 def add_smooth_residual(motion: torch.Tensor, envelope: torch.Tensor, source_mask: torch.Tensor,
                         target_mask: torch.Tensor, steps: int, coarse_sigma: float = 2.0,
                         grid_size: int = RESIDUAL_GRID, smoothness: float = RESIDUAL_SMOOTHNESS,
-                        gate: float = RESIDUAL_GATE) -> torch.Tensor:
+                        gate: float = RESIDUAL_GATE, compared: torch.Tensor | None = None) -> torch.Tensor:
     """``motion`` plus a smooth displacement fitted on L_mask, for the crops whose masks still miss.
 
     The field is z + E * motion, with the envelope E (B, R, R, 1): the residual fades with the
@@ -207,7 +313,7 @@ def add_smooth_residual(motion: torch.Tensor, envelope: torch.Tensor, source_mas
     size = motion.shape[1]
     grid = coordinate_grid(size, motion.device, motion.dtype)
     with torch.no_grad():
-        missing = mask_overlap(source_mask, target_mask, grid + envelope * motion) < gate
+        missing = mask_overlap(source_mask, target_mask, grid + envelope * motion, compared) < gate
     if not bool(missing.any()):
         return motion
     residual = torch.zeros(motion.shape[0], 2, grid_size, grid_size, device=motion.device, dtype=motion.dtype,
@@ -229,7 +335,7 @@ def add_smooth_residual(motion: torch.Tensor, envelope: torch.Tensor, source_mas
                 optimizer.zero_grad(set_to_none=True)
                 across = residual[..., 1:] - residual[..., :-1]
                 down = residual[..., 1:, :] - residual[..., :-1, :]
-                loss = (warp(source, grid + envelope * corrected()) - target).abs().mean()
+                loss = _mask_loss(warp(source, grid + envelope * corrected()), target, compared)
                 loss = loss + smoothness * (across.pow(2).mean() + down.pow(2).mean())
                 loss.backward()
                 return loss

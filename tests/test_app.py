@@ -2,6 +2,7 @@
 reopen, export; and the GUI thread is never blocked for long while an edit runs."""
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -9,9 +10,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.canvas import Tool
+from app.edit_controller import PREVIEW_SIDE
 from app.main_window import MainWindow
 from dialogs import answer_message_boxes
 from engine.imageio import load_image, save_image
@@ -20,7 +23,9 @@ from engine.imageio import load_image, save_image
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch) -> None:
     QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    # Settings() names its organisation, so it uses the native format (INI files on Linux), whatever the default.
+    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("SIMNET_STATE_DIR", str(tmp_path / "state"))
 
 
@@ -56,6 +61,9 @@ def window(qtbot) -> MainWindow:
     qtbot.waitExposed(main)
     yield main
     main.session = None  # nothing to confirm on close
+    for worker in (main.edits.worker, main.selection.worker):  # a model still loading must not outlive the test
+        worker.cancel_all()
+        worker.wait_idle(120)
     main.shutdown_workers()
 
 
@@ -123,29 +131,186 @@ def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_pa
         window.apply_action.trigger()
     edited = window.session.current.copy()
     session_file = tmp_path / "work.simnet"
-    assert window._save_to(session_file)
+    assert window.sessions.save_to(session_file)
     assert not window.session.dirty
     window.session = None
     assert window.open_session(session_file)
     np.testing.assert_array_equal(window.session.current, edited)
     assert window.history.count() == 2
-    window.go_to_step(0)
+    window.sessions.go_to_step(0)
     np.testing.assert_array_equal(window.session.current, load_image(artwork).pixels)
-    window.go_to_step(1)
+    window.sessions.go_to_step(1)
     exported = tmp_path / "export.tif"
-    assert window.export_image(str(exported))
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image(str(exported))
     np.testing.assert_array_equal(load_image(exported).pixels, edited)
     before = artwork.read_bytes()
     window.session.artwork.path = artwork
-    assert not window.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
+    assert not window.exporter.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
     assert dialogs[-1][0] == "warning" and "original artwork" in dialogs[-1][1]
     assert artwork.read_bytes() == before
 
 
-def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path) -> None:
+@pytest.mark.parametrize("name,source_format,expected,file_type", [
+    ("art.jpg", "JPEG", "art_edited.jpg", "JPEG (*.jpg *.jpeg)"),
+    ("art.JPEG", "MPO", "art_edited.JPEG", "JPEG (*.jpg *.jpeg)"),
+    ("art.png", "PNG", "art_edited.png", "PNG (*.png)"),
+    ("art.tiff", "TIFF", "art_edited.tiff", "TIFF (*.tif *.tiff)"),
+    ("art.webp", "WEBP", "art_edited.webp", "WebP (*.webp)"),
+    ("scan", "JPEG", "scan_edited.jpg", "JPEG (*.jpg *.jpeg)"),  # no suffix: the format read from the file
+])
+def test_export_suggestion_follows_the_artworks_format(name: str, source_format: str, expected: str,
+                                                       file_type: str) -> None:
+    from app.export_naming import export_path, suggest_export
+
+    suggestion = suggest_export(Path("/art") / name, source_format, last_format="TIFF")
+    assert suggestion.path == Path("/art") / expected and suggestion.file_filter == file_type
+    assert export_path(str(suggestion.path), suggestion.file_filter) == suggestion.path
+
+
+def test_export_suggestion_without_a_usable_format_takes_the_last_one() -> None:
+    from app.export_naming import export_path, suggest_export
+
+    assert suggest_export(None, "", last_format="WEBP", folder="/out").path == Path("/out/untitled_edited.webp")
+    assert suggest_export(None, "", folder="/out").file_filter == "PNG (*.png)"
+    odd = suggest_export(Path("/art/scan.bmp"), "BMP", last_format="JPEG")
+    assert odd.path == Path("/art/scan_edited.jpg") and odd.file_filter == "JPEG (*.jpg *.jpeg)"
+    previous = suggest_export(Path("/art/a.jpg"), "JPEG", previous_export=Path("/out/a_v2.tif"), last_format="PNG")
+    assert previous.path == Path("/out/a_v2.tif") and previous.fmt == "TIFF"
+    # A typed name without an image suffix gets the selected type's.
+    assert export_path("/out/final", "WebP (*.webp)") == Path("/out/final.webp")
+    assert export_path("/out/final.v2", "TIFF (*.tif *.tiff)") == Path("/out/final.v2.tif")
+
+
+def test_export_dialog_name_and_file_type_agree(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    artwork = tmp_path / "canvas.jpg"
+    save_image(artwork, painting(60, 80))
+    assert window.open_image(artwork)
+    offered: list[tuple[str, str]] = []
+    answers = iter([(str(tmp_path / "mine"), "WebP (*.webp)"), ("", "")])
+
+    def dialog(parent, caption, suggested, filters, selected="", *rest):
+        offered.append((suggested, selected))
+        assert selected in filters.split(";;")
+        return next(answers)
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image()
+    assert offered[-1] == (str(tmp_path / "canvas_edited.jpg"), "JPEG (*.jpg *.jpeg)")
+    assert (tmp_path / "mine.webp").is_file() and window.settings.last_export_format == "WEBP"
+    assert not window.exporter.export_image()  # the second time: this session's last export, as WebP
+    assert offered[-1] == (str(tmp_path / "mine.webp"), "WebP (*.webp)")
+
+
+def test_export_runs_in_the_background_and_writes_the_same_bytes(qtbot, window: MainWindow, tmp_path: Path,
+                                                                 monkeypatch, dialogs) -> None:
+    import app.export_controller
+
+    source = tmp_path / "large.png"
+    save_image(source, painting(600, 800))
+    assert window.open_image(source)
+    real_save = app.export_controller.save_image
+    threads: list[threading.Thread] = []
+
+    def slow_save(*args, **kwargs) -> None:
+        threads.append(threading.current_thread())
+        time.sleep(0.6)  # an 8K PNG takes seconds: the GUI must not wait for it
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(app.export_controller, "save_image", slow_save)
+    ticks = [0]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    timer.start()
+    exported = tmp_path / "exported.png"
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000) as finished:
+        started = time.perf_counter()
+        assert window.exporter.export_image(exported)
+        assert time.perf_counter() - started < 0.3, "starting the export blocked the GUI thread"
+        assert not window.exporter.progress.isHidden() and not window.export_action.isEnabled()
+        assert "Exporting exported.png" in window.message_label.text()
+    timer.stop()
+    assert finished.args == [str(exported)]
+    assert threads and threads[0] is not threading.main_thread()
+    assert ticks[0] >= 25, "the GUI thread's timers did not run during the export"
+    assert window.exporter.progress.isHidden() and window.export_action.isEnabled()
+    # Byte for byte what the synchronous export wrote.
+    reference = tmp_path / "reference.png"
+    artwork = window.session.artwork
+    real_save(reference, window.session.current, icc_profile=artwork.icc_profile, exif=artwork.exif)
+    assert exported.read_bytes() == reference.read_bytes()
+    # A failure is shown in a dialog, and the next export works.
+    with qtbot.waitSignal(window.exporter.failed, timeout=60000):
+        assert window.exporter.export_image(tmp_path / "no such folder" / "x.png")
+    assert dialogs[-1][0] == "warning" and "no such folder" in dialogs[-1][1]
+    assert window.exporter.progress.isHidden() and window.export_action.isEnabled()
+
+
+def test_undo_during_an_export_leaves_the_file_as_it_was_asked_for(qtbot, window: MainWindow, artwork: Path,
+                                                                    tmp_path: Path, monkeypatch) -> None:
+    """The export reads the document's image without copying it; an undo meanwhile copies first."""
+    import app.export_controller
+    from engine.session import make_step
+
+    assert window.open_image(artwork)
+    document = window.document
+    original = document.session.current.copy()
+    edited = original.copy()
+    edited[10:40, 10:50] = 255 - edited[10:40, 10:50]
+    region = np.zeros(document.session.shape, bool)
+    region[10:40, 10:50] = True
+    document.apply(make_step(original, edited, region, region, "Reshape"), edited.copy(), region)
+    window.show_current()
+    real_save = app.export_controller.save_image
+
+    def slow_save(*args, **kwargs) -> None:
+        time.sleep(0.5)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(app.export_controller, "save_image", slow_save)
+    exported = tmp_path / "during-undo.png"
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image(exported)
+        window.undo_action.trigger()
+        np.testing.assert_array_equal(window.session.current, original)
+    np.testing.assert_array_equal(load_image(exported).pixels, edited)
+
+
+def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path, monkeypatch) -> None:
+    """The preview is a reduced-resolution edit made on a worker thread: asking for it returns at
+    once, the GUI thread keeps running while it computes, and it is shown when it is ready."""
     select_and_reshape(qtbot, window, artwork)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
+    manipulator = window._get_manipulator()
+    real_edit = manipulator.edit
+    calls: list[tuple[threading.Thread, int | None]] = []
+
+    def slow_edit(*args, **kwargs):
+        calls.append((threading.current_thread(), kwargs.get("max_side")))
+        time.sleep(0.5)  # long enough that a GUI-thread preview would be felt
+        return real_edit(*args, **kwargs)
+
+    monkeypatch.setattr(manipulator, "edit", slow_edit)
+    ticks = [0]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    timer.start()
     with qtbot.waitSignal(window.preview_shown, timeout=60000):
-        pass
+        started = time.perf_counter()
+        window.edits.request_preview()
+        assert time.perf_counter() - started < 0.2, "asking for a preview blocked the GUI thread"
+        assert not window.canvas.preview_item.isVisible()
+    timer.stop()
+    assert len(calls) == 1
+    thread, max_side = calls[0]
+    assert thread is not threading.main_thread() and max_side == PREVIEW_SIDE
+    assert ticks[0] >= 20, "the GUI thread's timers did not run while the preview was computed"
     assert window.canvas.preview_item.isVisible()
 
 
@@ -154,7 +319,7 @@ def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, 
     save_image(path, painting(900, 1200))
     assert window.open_image(path)
     # The model loads and warms up in the background once the image is open (the first Apply need not wait).
-    qtbot.waitUntil(lambda: not window.segment_worker.busy and not window.edit_worker.busy, timeout=60000)
+    qtbot.waitUntil(lambda: not window.selection.worker.busy and not window.edits.worker.busy, timeout=60000)
     ys, xs = np.mgrid[0:900, 0:1200]
     region = (xs - 480) ** 2 + (ys - 450) ** 2 < 160**2
     window._set_region(region)
@@ -190,11 +355,49 @@ def test_a_failing_edit_is_reported_and_the_editor_stays_usable(qtbot, window: M
     manipulator = window._get_manipulator()
     monkeypatch.setattr(manipulator, "edit", broken)
     window.apply_action.trigger()
-    qtbot.waitUntil(lambda: not window.applying, timeout=30000)
+    qtbot.waitUntil(lambda: not window.edits.applying, timeout=30000)
     assert "simulated failure" in (window.last_error or "")
     assert dialogs and "simulated failure" in dialogs[-1][1]
     np.testing.assert_array_equal(window.session.current, before)
     assert window.apply_action.isEnabled()
+
+
+def test_cancel_while_an_apply_waits_behind_a_preview_leaves_the_editor_usable(qtbot, window: MainWindow,
+                                                                            artwork: Path, monkeypatch) -> None:
+    """Ctrl+. while an Apply is queued behind a running preview: both are dropped, and Apply and
+    Undo work again at once (the dropped Apply used to leave the editor "applying" for ever)."""
+    select_and_reshape(qtbot, window, artwork)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
+    manipulator = window._get_manipulator()
+    real_edit = manipulator.edit
+    preview_started, release_preview = threading.Event(), threading.Event()
+
+    def slow_preview(*args, **kwargs):
+        if kwargs.get("max_side") is not None:
+            preview_started.set()
+            release_preview.wait(30)
+        return real_edit(*args, **kwargs)
+
+    monkeypatch.setattr(manipulator, "edit", slow_preview)
+    window.edits.request_preview()
+    assert preview_started.wait(30)
+    window.apply_action.trigger()
+    assert window.edits.applying and not window.apply_action.isEnabled() and window.cancel_action.isEnabled()
+    QTest.keyClick(window.canvas, Qt.Key_Period, Qt.ControlModifier)
+    release_preview.set()
+    qtbot.waitUntil(lambda: not window.edits.applying, timeout=30000)
+    qtbot.waitUntil(lambda: not window.edits.worker.busy, timeout=30000)
+    assert window.apply_action.isEnabled() and window.undo_action.isEnabled()
+    assert window.edits.progress.isHidden()
+    assert window.history.count() == 1  # nothing was applied
+    # Apply and Undo work afterwards.
+    original = window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert not np.array_equal(window.session.current, original)
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
 
 
 def test_open_reports_a_corrupt_file(window: MainWindow, tmp_path: Path, dialogs) -> None:
@@ -216,3 +419,155 @@ def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
                                   "SIMNET_STATE_DIR": str(tmp_path / "state")})
     assert process.returncode == 0, process.stderr
     assert load_image(out).pixels.shape[:2] == (600, 800)
+
+
+def test_platform_hint_names_the_missing_packages() -> None:
+    from app.qt_platform import XCB_LIBRARIES, platform_hint
+
+    absent = {"libxcb-cursor.so.0", "libxkbcommon-x11.so.0"}
+    hint = platform_hint({"DISPLAY": ":0"}, "linux", loads=lambda library: library not in absent)
+    assert hint is not None and "\n" not in hint
+    assert "sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0`" in hint
+    everything = lambda library: library in XCB_LIBRARIES  # noqa: E731
+    assert platform_hint({"DISPLAY": ":0"}, "linux", loads=everything) is None
+    assert "DISPLAY is not set" in platform_hint({}, "linux", loads=everything)
+    # Not the xcb plugin, or not Linux: nothing to say.
+    nothing = lambda library: False  # noqa: E731
+    assert platform_hint({"QT_QPA_PLATFORM": "offscreen"}, "linux", loads=nothing) is None
+    assert platform_hint({"WAYLAND_DISPLAY": "wayland-0"}, "linux", loads=nothing) is None
+    assert platform_hint({"DISPLAY": ":0"}, "darwin", loads=nothing) is None
+    assert platform_hint({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "w"}, "linux", loads=nothing) is not None
+
+
+def test_editor_prints_the_hint_instead_of_aborting(monkeypatch, capsys) -> None:
+    import app.main
+
+    monkeypatch.setattr(app.main.QApplication, "instance", staticmethod(lambda: None))
+    monkeypatch.setattr(app.main, "platform_hint", lambda: "the Qt platform plugin 'xcb' cannot load: install x")
+    assert app.main.main([]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "simnet-editor: error: the Qt platform plugin 'xcb' cannot load" in error
+
+
+class ReachRecordingManipulator:
+    """A test double: records the ``reach`` each edit is asked for and makes the edit with the real
+    model (passing ``reach`` on once ``Manipulator.edit`` takes it)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.device = real.device
+        self.calls: list[tuple[int | None, float | None]] = []  # (max_side, reach)
+
+    def warm_up(self) -> None:
+        pass
+
+    def edit(self, image, source, target, *, reach: float | None = None, **options):
+        import inspect
+
+        self.calls.append((options.get("max_side"), reach))
+        if "reach" in inspect.signature(self.real.edit).parameters:
+            options["reach"] = reach
+        return self.real.edit(image, source, target, **options)
+
+
+def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWindow, artwork: Path) -> None:
+    from app.settings import Settings
+
+    select_and_reshape(qtbot, window, artwork)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
+    double = ReachRecordingManipulator(window._get_manipulator())
+    window._get_manipulator = lambda: double
+    assert window.reach.value is None and window.reach.spin.value() == 0  # Auto by default
+
+    def preview_with(value: int) -> tuple[int | None, float | None]:
+        count = len(double.calls)
+        window.reach.spin.setValue(value)  # as the user does; the preview follows by itself
+        qtbot.waitUntil(lambda: len(double.calls) > count and not window.edits.worker.busy, timeout=60000)
+        return double.calls[-1]
+
+    assert preview_with(30) == (PREVIEW_SIDE, 30.0)
+    assert window.reach.slider.value() == 30 and Settings().reach == 30.0  # kept in QSettings
+    assert preview_with(0) == (PREVIEW_SIDE, None)  # Auto: the engine's default reach
+    window.reach.slider.setValue(45)
+    assert window.reach.value == 45.0
+    original = window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert double.calls[-1] == (None, 45.0)
+    # The reach is a setting of the tool, not a step: undo and redo leave it alone.
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
+    assert window.reach.value == 45.0
+    window.redo_action.trigger()
+    assert window.reach.value == 45.0
+
+
+def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow, artwork: Path) -> None:
+    from app.canvas import BAND_COLOUR, REGION_COLOUR, TARGET_COLOUR
+    from app.reach_control import SHOW_WHILE_SETTING_MS
+    from engine.locality import default_reach, edit_box
+
+    select_and_reshape(qtbot, window, artwork)  # ends with the Brush tool: no band drawn
+    window.edits.preview_timer.stop()
+    band_item = window.canvas.band_outline
+    region, target = window.region, window.target_mask()
+
+    def drawn_box() -> tuple[float, float, float, float]:
+        rect = band_item.path().boundingRect()
+        return rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1
+
+    # Auto: the engine's default reach, shown in pixels beside the control (once the band of the
+    # last stroke is traced: bands of earlier states may arrive first).
+    automatic = default_reach(region, target)
+    qtbot.waitUntil(lambda: np.testing.assert_allclose(drawn_box(), edit_box(region, target, automatic), atol=2),
+                    timeout=30000)
+    assert not band_item.isVisible()
+    window.set_tool(Tool.TRANSFORM)
+    assert band_item.isVisible()
+    assert window.reach.band.reach == pytest.approx(automatic)
+    assert f"Auto ({automatic:.0f} px)" in window.reach.spin.text()
+    # A chosen reach: a wider band, drawn dotted in its own colour.
+    with qtbot.waitSignal(window.reach.band_updated, timeout=30000):
+        window.reach.spin.setValue(12)
+    assert window.reach.band.reach == 12.0
+    np.testing.assert_allclose(drawn_box(), edit_box(region, target, 12.0), atol=2)
+    pen = band_item.pen()
+    assert pen.style() == Qt.CustomDashLine and pen.color() == BAND_COLOUR
+    assert BAND_COLOUR not in (REGION_COLOUR, REGION_COLOUR.lighter(120), TARGET_COLOUR)
+    # With the Brush, the band shows only while the reach is being set.
+    qtbot.wait(SHOW_WHILE_SETTING_MS + 100)
+    window.set_tool(Tool.BRUSH)
+    assert not band_item.isVisible()
+    with qtbot.waitSignal(window.reach.band_updated, timeout=30000):
+        window.reach.spin.setValue(20)
+    assert band_item.isVisible()
+    qtbot.waitUntil(lambda: not band_item.isVisible(), timeout=SHOW_WHILE_SETTING_MS + 2000)
+    # Without a selection there is no band.
+    window.set_tool(Tool.SELECT)
+    assert band_item.isVisible()
+    window.selection.clear_selection()
+    qtbot.waitUntil(lambda: not band_item.isVisible(), timeout=5000)
+
+
+def test_edit_band_traces_the_engines_edit_area() -> None:
+    from engine.edit_band import edit_band
+    from engine.locality import default_reach, edit_area
+
+    ys, xs = np.mgrid[0:80, 0:100]
+    source = (xs - 30) ** 2 + (ys - 40) ** 2 < 100
+    target = (xs - 55) ** 2 + (ys - 40) ** 2 < 144
+    band = edit_band(source, target, None)
+    assert band.reach == band.default_reach == default_reach(source, target)
+    assert len(band.outline) == 1  # one area, no holes
+    polygon = band.outline[0]
+    area = edit_area(source, target, band.reach)
+    ys_on, xs_on = polygon[:, 1].astype(int), polygon[:, 0].astype(int)
+    assert area[ys_on, xs_on].all()  # the outline runs along the area's own boundary pixels
+    assert polygon[:, 0].min() == np.flatnonzero(area.any(axis=0))[0]
+    wide = edit_band(source, target, 15.0)
+    assert wide.reach == 15.0 and np.ptp(wide.outline[0][:, 0]) > np.ptp(polygon[:, 0])
+    # An area cut by the canvas edge still has a closed outline along that edge.
+    edge = edit_band(source, target, 60.0)
+    assert edge.outline and edge.outline[0][:, 0].min() == 0
+    assert edit_band(np.zeros_like(source), np.zeros_like(source), 5.0).outline == []

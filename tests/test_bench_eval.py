@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.evaluation.baselines import cut_and_paste, moment_affine, register, true_affine_reference
+from engine.evaluation.baselines import cut_and_paste, moment_affine, register
 from engine.evaluation.dataset import build_edits, list_paintings
+from engine.evaluation.geometry import identity_map, warp_image
 from engine.evaluation.metrics import PSNR_CAP, iou, psnr, ssim
 from engine.evaluation.regions import find_regions
-from models.deformation import identity_map, warp_with_map
 
 
 def test_bench_json_structure(capsys) -> None:
@@ -24,6 +24,36 @@ def test_bench_json_structure(capsys) -> None:
         assert row["edit"]["median_s"] > 0 and row["small_edit"]["median_s"] > 0 and row["peak_process_mb"] > 0
     segmentation = results["segmentation"]
     assert segmentation["width"] == 2000 and segmentation["prepare_s"] > 0 and segmentation["click"]["runs"] == 2
+
+
+def test_bench_end_to_end_json_structure(capsys, monkeypatch) -> None:
+    """Files in, files out, at reduced sizes (the real ones are 4096x2160 and 7680x4320)."""
+    from engine import bench_end_to_end
+
+    monkeypatch.setattr(bench_end_to_end, "BATCH_SIZE", (320, 200))
+    monkeypatch.setattr(bench_end_to_end, "EXPORT_SIZE", (400, 260))
+    assert main(["bench", "--sizes", "", "--repeats", "2", "--warmup", "1", "--json", "--device", "cpu",
+                 "--end-to-end"]) == 0
+    captured = capsys.readouterr()
+    results = json.loads(captured.out)
+    assert results["sizes"] == [] and results["model_load_s"] > 0
+    figures = results["end_to_end"]
+    batch, sample = figures["batch_4k"], figures["sample_edit"]
+    assert (batch["width"], batch["height"]) == (320, 200) and 0.08 < batch["region_fraction"] < 0.12
+    assert (sample["width"], sample["height"]) == (1024, 640)
+    for row in (batch, sample):
+        assert row["per_edit"]["runs"] == 2 and row["per_edit"]["median_s"] > 0 and row["first_run_s"] > 0
+        assert set(row["stages"]) == {"read", "prepare", "network", "align", "render", "write"}
+        assert all(stage["median_s"] > 0 for stage in row["stages"].values())
+        stage_sum = sum(stage["median_s"] for stage in row["stages"].values())
+        assert stage_sum <= row["per_edit"]["median_s"] * 1.5 and row["output_mb"] > 0
+    export = figures["png_export_8k"]
+    assert (export["width"], export["height"]) == (400, 260)
+    assert export["painting"]["median_s"] > 0 and export["noisy"]["output_mb"] > 0
+    scaling = figures["small_region"]
+    assert scaling["canvas_8k"]["width"] == 400 and scaling["ratio_8k_to_1k"] > 0
+    assert figures["peak_process_mb"] > 0
+    assert "simnet edit on the sample (1024x640)" in captured.err and "PNG export 400x260" in captured.err
 
 
 def test_bench_rejects_bad_sizes(capsys) -> None:
@@ -58,48 +88,56 @@ def test_baselines_recover_a_pure_translation() -> None:
     assert iou(moved, target) > 0.95
     backward = identity_map(120, 160) + np.array([-15.0, 5.0], np.float32)
     truth = image.copy()
-    truth[target] = warp_with_map(image, backward)[target]
+    truth[target] = warp_image(image, backward)[target]
     registered, warped = register(image, source, target)
     assert iou(warped, target) > 0.95
     assert psnr(registered[target], truth[target]) > 30
 
 
-def test_true_affine_reference_is_the_truth_for_affine_edits_only(artworks_dir: Path) -> None:
-    """The reference rebuilds an affine edit exactly; a non-rigid edit's surroundings it cannot."""
-    edits = build_edits(artworks_dir, 2, seed=5, paintings=list_paintings(artworks_dir)[:2])
-    for edit in edits:
-        result, _ = true_affine_reference(edit.image, edit.edit, edit.truth)
-        np.testing.assert_array_equal(result[edit.edit.target_mask], edit.truth[edit.edit.target_mask])
-        outside = ~edit.edited_area  # moved by under 0.01 px: at most a rounding step
-        assert np.abs(result[outside].astype(int) - edit.image[outside].astype(int)).max() <= 1
-        error = psnr(result, edit.truth, edit.edited_area)
-        if edit.edit.kind == "affine":
-            assert error > 45
-        elif edit.edit.kind == "nonrigid":
-            assert error < 35
+def _small_painting(artworks_dir: Path) -> Path:
+    """The smallest held-out painting, to keep the tests quick."""
+    return min(list_paintings(artworks_dir), key=lambda path: path.stat().st_size)
 
 
 def test_evaluation_edits_are_deterministic(artworks_dir: Path) -> None:
-    painting = list_paintings(artworks_dir)[:1]
-    first = build_edits(artworks_dir, 2, seed=3, paintings=painting)
-    second = build_edits(artworks_dir, 2, seed=3, paintings=painting)
-    assert [e.group for e in first] == ["affine", "affine", "non-rigid", "non-rigid"]
+    painting = [_small_painting(artworks_dir)]
+    first = build_edits(artworks_dir, 1, seed=3, paintings=painting)
+    second = build_edits(artworks_dir, 1, seed=3, paintings=painting)
+    assert [e.group for e in first] == ["affine", "non-rigid", "moved layer"]
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a.truth, b.truth)
         np.testing.assert_array_equal(a.edit.target_mask, b.edit.target_mask)
-    assert find_regions(first[0].image, 3)
+    assert find_regions(first[0].image, 3) or find_regions(first[0].image, 3, border=True)
 
 
 def test_eval_cli_end_to_end(artworks_dir: Path, tmp_path: Path, capsys) -> None:
-    code = main(["eval", "--artworks", str(artworks_dir), "--paintings", "1", "--edits-per-kind", "1",
+    folder = tmp_path / "artworks"
+    folder.mkdir()
+    (folder / "painting.jpg").symlink_to(_small_painting(artworks_dir))
+    code = main(["eval", "--artworks", str(folder), "--edits-per-kind", "1",
                  "--json", str(tmp_path / "eval.json"), "--figure", str(tmp_path / "fig.png"), "--device", "cpu"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "affine edits" in out and "non-rigid edits" in out and "SIM-Net" in out and "register" in out
+    for group in ("affine edits", "non-rigid edits", "moved layer edits", "SIM-Net", "register", "far PSNR"):
+        assert group in out
     payload = json.loads((tmp_path / "eval.json").read_text())
     assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net",
-                                                 "reference: true region, true affine around"}
-    assert payload["counts"] == {"affine": 1, "non-rigid": 1, "all": 2}
-    both = [payload["per_edit"]["SIM-Net"][i]["psnr_edited"] for i in range(2)]
-    assert payload["summary"]["all"]["SIM-Net"]["psnr_edited"] == pytest.approx(sum(both) / 2)
+                                                 "SIM-Net, classical start only (no network)"}
+    assert payload["counts"] == {"affine": 1, "non-rigid": 1, "moved layer": 1, "all": 3}
+    assert [edit["group"] for edit in payload["edits"]] == ["affine", "non-rigid", "moved layer"]
+    assert set(payload["by_layout"]) == {"single"} and set(payload["by_kind"]) == {"affine", "nonrigid", "layer"}
+    scores = [payload["per_edit"]["SIM-Net"][i]["psnr_shape"] for i in range(3)]
+    assert payload["summary"]["all"]["SIM-Net"]["psnr_shape"] == pytest.approx(sum(scores) / 3)
+    unchanged = payload["summary"]["all"]["unchanged"]
+    assert unchanged["far_psnr"] == PSNR_CAP and unchanged["far_changed_worst"] == 0 and unchanged["ghost"] == 1
     assert (tmp_path / "fig.png").stat().st_size > 0
+
+
+def test_eval_finds_the_tuning_photographs(bsds_dir: Path, tmp_path: Path) -> None:
+    from engine.commands.eval import DEFAULT_BSDS_VAL, find_images
+    from engine.errors import SimNetError
+
+    assert find_images(None, DEFAULT_BSDS_VAL, "photographs").resolve() == (bsds_dir / "images" / "val").resolve()
+    assert find_images(str(tmp_path), DEFAULT_BSDS_VAL, "photographs") == tmp_path
+    with pytest.raises(SimNetError):
+        find_images(str(tmp_path / "missing"), DEFAULT_BSDS_VAL, "photographs")

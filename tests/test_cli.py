@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,25 @@ def test_edit_writes_full_resolution_result(small_job, capsys) -> None:
     original = load_image(small_job["image"]).pixels
     assert result.shape == original.shape
     assert not np.array_equal(result, original)
-    assert "wrote" in capsys.readouterr().out
+    assert re.search(r"wrote .*out.png: area \d+x\d+ at .*, edit [0-9.]+ s on cpu, write [0-9.]+ s", capsys.readouterr().out)
+
+
+def test_edit_reach_bounds_what_changes(small_job, capsys) -> None:
+    """--reach 3: every pixel farther than 3 px from both masks is the input's; a negative reach is refused."""
+    from engine.imageio import load_mask
+    from engine.locality import edit_area
+
+    assert main(edit_args(small_job) + ["--reach", "3"]) == 0
+    assert "reach 3 px" in capsys.readouterr().out
+    result, original = load_image(small_job["out"]).pixels, load_image(small_job["image"]).pixels
+    source, target = load_mask(small_job["source"]), load_mask(small_job["target"])
+    outside = ~edit_area(source, target, 3.0)
+    np.testing.assert_array_equal(result[outside], original[outside])
+    assert not np.array_equal(result, original)
+    small_job["out"].unlink()
+    assert main(edit_args(small_job) + ["--reach", "-1"]) == 2
+    assert "--reach must be" in capsys.readouterr().err
+    assert not small_job["out"].exists()
 
 
 def test_edit_on_the_shipped_sample(tmp_path: Path) -> None:
@@ -113,6 +132,7 @@ def test_batch_loads_once_and_reports_failures(small_job, tmp_path: Path, capsys
     assert main(["batch", str(manifest), "--device", "cpu"]) == 2
     captured = capsys.readouterr()
     assert "[1/2]" in captured.out and "1 of 2 edits written" in captured.out
+    assert re.search(r"\[1/2\] art.png -> .*b1.png \([0-9.]+ s: read [0-9.]+, edit [0-9.]+, write [0-9.]+\)", captured.out)
     assert "line 3" in captured.err
     assert (tmp_path / "b1.png").exists() and not (tmp_path / "b2.png").exists()
 

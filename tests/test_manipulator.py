@@ -73,11 +73,29 @@ def test_equal_masks_return_the_input_unchanged(manipulator: Manipulator) -> Non
     assert not result.changed
 
 
+def soft_disc(height: int, width: int, cx: float, cy: float, radius: float) -> np.ndarray:
+    """An anti-aliased disc (1 inside, a one-pixel ramp at the edge) with a faint 0.3 halo around it."""
+    ys, xs = np.mgrid[0:height, 0:width]
+    distance = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+    edge = np.clip(radius + 0.5 - distance, 0.0, 1.0)
+    halo = np.where(distance < radius + 6, 0.3, 0.0)
+    return np.maximum(edge, halo).astype(np.float32)
+
+
 def test_anti_aliased_masks_are_thresholded(manipulator: Manipulator) -> None:
+    """Soft masks (float in [0, 1], 8-bit 0..255) make exactly the edit of their halves: pixels
+    at 0.5 or more (128 or more) are in the mask, the faint halo and the ramp's low end are not."""
     image = painting()
-    source = disc(96, 128, 50, 48, 12).astype(np.float32) * 0.9
-    target = (disc(96, 128, 58, 48, 12) * 200).astype(np.uint8)
-    assert manipulator.edit(image, source, target).changed
+    source_soft = soft_disc(96, 128, 50, 48, 12)
+    target_soft = (soft_disc(96, 128, 58, 48, 12) * 255).round().astype(np.uint8)
+    source_hard, target_hard = source_soft >= 0.5, target_soft >= 128
+    assert ((source_soft > 0) & ~source_hard).sum() > 100  # a threshold at "any value" would differ
+    soft = manipulator.edit(image, source_soft, target_soft)
+    hard = manipulator.edit(image, source_hard, target_hard)
+    assert soft.changed
+    np.testing.assert_array_equal(soft.image, hard.image)
+    np.testing.assert_array_equal(soft.warped_mask, hard.warped_mask)
+    assert soft.box == hard.box
 
 
 def test_chained_edits_leave_far_pixels_bit_identical(manipulator: Manipulator) -> None:
@@ -130,9 +148,46 @@ def test_nan_from_the_network_refuses_the_edit(manipulator: Manipulator, monkeyp
     np.testing.assert_array_equal(image, before)
 
 
-def test_cancel_raises_before_any_change(manipulator: Manipulator) -> None:
-    with pytest.raises(EditCancelled):
-        manipulator.edit(painting(), disc(96, 128, 50, 48, 12), disc(96, 128, 58, 48, 12), cancel=lambda: True)
+def test_cancel_raises_before_any_change(manipulator: Manipulator, monkeypatch) -> None:
+    """Cancelled at any of its checks, an edit raises before it renders anything; the inputs are
+    untouched and the next edit is exactly what it would have been."""
+    image, source, target = painting(), disc(96, 128, 50, 48, 12), disc(96, 128, 58, 48, 12)
+    inputs = (image.copy(), source.copy(), target.copy())
+    polls = [0]
+
+    def count() -> bool:
+        polls[0] += 1
+        return False
+
+    reference = manipulator.edit(image, source, target, cancel=count)
+    assert polls[0] >= 2, "the edit polls cancel between its stages"
+    renders: list[int] = []
+
+    def counted(render):
+        return lambda *args, **kwargs: renders.append(1) or render(*args, **kwargs)
+
+    import engine.manipulator as module
+
+    if hasattr(module, "compose"):  # the renderer, wherever this version of the engine keeps it
+        monkeypatch.setattr(module, "compose", counted(module.compose))
+    else:
+        monkeypatch.setattr(manipulator, "_render", counted(manipulator._render))
+    for cancel_at in range(1, polls[0] + 1):
+        seen = [0]
+
+        def cancel(cancel_at: int = cancel_at) -> bool:
+            seen[0] += 1
+            return seen[0] >= cancel_at
+
+        with pytest.raises(EditCancelled):
+            manipulator.edit(image, source, target, cancel=cancel)
+        assert seen[0] == cancel_at
+        assert not renders, f"cancelled at check {cancel_at}, the edit still rendered"
+        for before, after in zip(inputs, (image, source, target)):
+            np.testing.assert_array_equal(after, before)
+    again = manipulator.edit(image, source, target)
+    np.testing.assert_array_equal(again.image, reference.image)
+    np.testing.assert_array_equal(again.warped_mask, reference.warped_mask)
 
 
 def test_one_pixel_image(manipulator: Manipulator) -> None:

@@ -68,20 +68,6 @@ def test_alignment_recovers_a_move_and_a_squash_from_a_still_start() -> None:
     assert abs(stretch.item() - 1.4) < 0.1
 
 
-def assert_far_background_still(out: SimNetOutput, field: torch.Tensor) -> None:
-    """Where the network keeps the original (attention map 0 is 1), the field is the identity."""
-    still = out.attention[0, 0] >= 1.0
-    assert still.any()
-    torch.testing.assert_close(field[0][still], coordinate_grid(field.shape[1])[still])
-
-
-def test_far_background_never_moves() -> None:
-    size = 64
-    source, target = disc(size, -0.1, 0.0, 0.15), disc(size, 0.05, 0.0, 0.15)
-    out = still_output(source, target)
-    assert_far_background_still(out, refine_alignment(out, source, target, steps=30))
-
-
 def test_residual_stage_follows_a_bulge_that_no_affine_explains() -> None:
     size = 64
     source = disc(size, 0.0, 0.0, 0.35)
@@ -92,7 +78,6 @@ def test_residual_stage_follows_a_bulge_that_no_affine_explains() -> None:
     before = mask_overlap(source, target, affines_only).item()
     after = mask_overlap(source, target, with_residual).item()
     assert before < 0.95 and after > before + 0.02
-    assert_far_background_still(out, with_residual)  # the residual fades with the rest of the motion
 
 
 def test_residual_stage_leaves_an_aligned_field_alone() -> None:

@@ -600,7 +600,7 @@ def test_invalid_values_at_run_time_refuse_the_edit_and_change_nothing(manipulat
     assert not session.steps and not session.dirty
 
 
-@pytest.mark.parametrize("stage", ["_run_network", "_align", "_render"])
+@pytest.mark.parametrize("stage", ["_run_network", "_align", "_compose"])
 def test_gpu_out_of_memory_falls_back_to_the_cpu_and_says_so(manipulator: Manipulator, monkeypatch,
                                                               stage: str) -> None:
     """Whichever GPU stage of an edit runs out of memory, the edit is redone on the CPU."""

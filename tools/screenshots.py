@@ -68,7 +68,8 @@ def main() -> int:
 
     # The user's own settings (SAM checkpoint, first-run flag) stay untouched.
     QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(scratch / "settings"))
+    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):  # Settings() names its organisation: native format
+        QSettings.setPath(fmt, QSettings.UserScope, str(scratch / "settings"))
     for name in ("warning", "information"):  # a surprise dialog must not block an unattended run
         setattr(QMessageBox, name, staticmethod(lambda parent, title, text, *rest, **kw: print(f"  [{title}] {text}")
                                                  or QMessageBox.Ok))
@@ -166,13 +167,13 @@ def main() -> int:
             mouse(QMouseEvent.Type.MouseButtonRelease, *points[-1], buttons=Qt.NoButton)
 
     def idle() -> bool:
-        return not window.segment_worker.busy and not window.edit_worker.busy
+        return not window.selection.worker.busy and not window.edits.worker.busy
 
     def select(x: float, y: float, what: str) -> None:
         window.set_tool(Tool.SELECT)
         before = window.region.copy()
         click(x, y)
-        wait_until(lambda: not window.segment_worker.busy and not np.array_equal(window.region, before), what)
+        wait_until(lambda: not window.selection.worker.busy and not np.array_equal(window.region, before), what)
         ys, xs = np.nonzero(window.region)
         print(f"  region: {int(window.region.sum())} px, x {xs.min()}..{xs.max()}, y {ys.min()}..{ys.max()}")
 
@@ -182,14 +183,14 @@ def main() -> int:
         pump(1.5)
         save(window, f"applying-{count + 1}", extra)  # not for the README: the progress bar and the status text
         wait_until(lambda: events["applied"] > count, what, args.timeout)
-        print(f"  timings: {', '.join(f'{k} {v:.2f}s' for k, v in window.last_timings.items())}")
+        print(f"  timings: {', '.join(f'{k} {v:.2f}s' for k, v in window.edits.last_timings.items())}")
 
     # 1. Opened (as from the command line / File > Open / a dropped file).
     if not window.open_image(args.image):
         raise SystemExit(f"screenshots: cannot open {args.image}: {window.last_error}")
-    wait_until(lambda: idle() and (window._manipulator is not None or window.model_error), "segmenter and model ready", 300)
-    if window.model_error:
-        raise SystemExit(f"screenshots: the SIM-Net model does not load: {window.model_error}")
+    wait_until(lambda: idle() and (window.edits.manipulator is not None or window.edits.model_error), "segmenter and model ready", 300)
+    if window.edits.model_error:
+        raise SystemExit(f"screenshots: the SIM-Net model does not load: {window.edits.model_error}")
     save(window, "01-opened")
 
     # 2. Select: one click on the big star, left of centre.
@@ -212,10 +213,22 @@ def main() -> int:
           for f in (1.0, 1.1, 1.2, 1.3)])
     centre = canvas._target_centre
     drag([(centre.x() + dx, centre.y() + dy) for dx, dy in ((0, 0), (15, -8), (30, -16), (45, -22))])
-    save(window, "03-reshaped")
+    save(window, "03-reshaped")  # the Transform tool: the dotted band of the Auto reach is drawn too
+
+    # 3b. The Reach control set wider while the band is drawn; then back to Auto for the rest.
+    def set_reach(value: int) -> None:
+        band = {"updated": window.reach.spin.value() == value}
+        window.reach.band_updated.connect(lambda: band.__setitem__("updated", True))
+        window.reach.spin.setValue(value)
+        wait_until(lambda: band["updated"], f"reach band {value or 'Auto'}")
+
+    set_reach(60)
+    save(window, "03b-reach")
+    set_reach(0)
+    previews = events["preview"]  # the preview for the Auto reach is the one to show next
 
     # 4. The reduced-resolution preview, computed in the background after the last change.
-    wait_until(lambda: events["preview"] > 0 and idle(), "preview", args.timeout)
+    wait_until(lambda: events["preview"] > previews and idle(), "preview", args.timeout)
     save(window, "04-preview")
 
     # 5. Apply: the full-resolution result becomes the canvas; its new outline is the next region.

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.commands.edit import add_model_options, manipulator_from_args
+from engine.commands.edit import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
 from engine.errors import SimNetError
 from engine.pipeline import edit_file
 
@@ -55,11 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"}.")
     parser.add_argument("manifest", help="the JSON-lines manifest")
     parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
+    add_reach_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    reach = reach_from_args(args)
     items = read_manifest(args.manifest)
     manipulator = manipulator_from_args(args)
     failures = 0
@@ -67,14 +69,17 @@ def run(args: argparse.Namespace) -> int:
     for index, item in enumerate(items, start=1):
         prefix = f"[{index}/{len(items)}]"
         try:
-            result = edit_file(manipulator, item.image, item.source_mask, item.target_mask, item.output)
+            result = edit_file(manipulator, item.image, item.source_mask, item.target_mask, item.output, reach=reach)
         except SimNetError as error:
             failures += 1
             print(f"{prefix} line {item.line}: error: {error}", file=sys.stderr, flush=True)
             if args.stop_on_error:
                 break
             continue
-        print(f"{prefix} {item.image.name} -> {item.output} ({result.timings['total']:.2f} s)", flush=True)
+        timings = result.timings
+        whole = timings["read"] + timings["total"] + timings["write"]
+        print(f"{prefix} {item.image.name} -> {item.output} ({whole:.2f} s: read {timings['read']:.2f}, "
+              f"edit {timings['total']:.2f}, write {timings['write']:.2f})", flush=True)
     done = len(items) - failures
     print(f"{done} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
           + (f"; {failures} failed" if failures else ""))

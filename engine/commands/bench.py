@@ -11,10 +11,13 @@ DEFAULT_SIZES = "512,1024,2048,4096x2160,7680x4320"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="measure edit speed and memory at several sizes")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES})")
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES}; empty: none)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="also measure edits file to file: simnet batch at 4096x2160 (10%% region), simnet edit "
+                             "on the sample, PNG export at 8K, a small region on 1K and 8K canvases")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)
 
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1 or args.warmup < 0:
         raise SimNetError("--repeats must be at least 1 and --warmup at least 0")
     report = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
-    results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report)
+    results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report,
+                            end_to_end=args.end_to_end)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

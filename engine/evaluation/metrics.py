@@ -57,3 +57,38 @@ def ssim(result: np.ndarray, truth: np.ndarray, area: np.ndarray | None = None) 
 def iou(first: np.ndarray, second: np.ndarray) -> float:
     union = np.logical_or(first, second).sum()
     return 1.0 if union == 0 else float(np.logical_and(first, second).sum() / union)
+
+
+def changed_fraction(result: np.ndarray, reference: np.ndarray, area: np.ndarray) -> float:
+    """Fraction of the pixels of ``area`` where ``result`` differs from ``reference`` in any channel."""
+    if not area.any():
+        return 0.0
+    differs = result != reference
+    if differs.ndim == 3:
+        differs = differs.any(axis=2)
+    return float(differs[area].mean())
+
+
+#: The ghost measure only counts vacated pixels where the old content and the truth differ by more
+#: than this many levels (of 255, mean over channels): elsewhere they cannot be told apart.
+GHOST_CONTRAST = 12.0
+
+
+def ghost_fraction(result: np.ndarray, before: np.ndarray, truth: np.ndarray, area: np.ndarray) -> float:
+    """Share of the vacated ``area`` that still shows the old region: pixels whose result is closer to
+    the input (``before``) than to the truth, among those where the two differ clearly
+    (:data:`GHOST_CONTRAST`). NaN when no pixel of ``area`` tells them apart.
+
+    1 for a method that leaves the old region in place, 0 for the truth; a smear of the region's
+    own colours counts as ghost, a fill with what surrounds it mostly does not.
+    """
+    level = 255.0 / _peak(truth)
+    to_before = np.abs(result.astype(np.float32) - before.astype(np.float32)) * level
+    to_truth = np.abs(result.astype(np.float32) - truth.astype(np.float32)) * level
+    contrast = np.abs(before.astype(np.float32) - truth.astype(np.float32)) * level
+    if to_before.ndim == 3:
+        to_before, to_truth, contrast = to_before.mean(axis=2), to_truth.mean(axis=2), contrast.mean(axis=2)
+    counted = area & (contrast > GHOST_CONTRAST)
+    if not counted.any():
+        return float("nan")
+    return float((to_before[counted] < to_truth[counted]).mean())

@@ -1,0 +1,150 @@
+"""The Reach control (tool options, next to the brush size) and the dotted outline of the band it sets.
+
+The reach is the width in pixels of the transition band around the region and its new shape;
+outside it an edit changes nothing. Auto (the default) is ``engine.locality.default_reach`` of the
+masks, shown in pixels beside it. The band's area is traced by the engine on a worker
+(``engine.edit_band``); this module only draws its outline, while the user sets the reach and
+whenever a region and a new shape exist and the Select or Transform tool is active. The value is
+kept in QSettings; it is a setting of the tool, not a step of the undo history.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QToolBar
+
+from app.canvas import Tool
+from app.convert import polygons_to_path
+from engine.edit_band import EditBand, edit_band
+from engine.locality import MAX_REACH
+from engine.worker import Worker
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+#: How long the band stays drawn after the user last changed the reach, with any tool.
+SHOW_WHILE_SETTING_MS = 1500
+#: Changes of the masks closer together than this are traced once.
+TRACE_DELAY_MS = 40
+REACH_TIP = ("Reach: the width in pixels of the transition band around the region and its new shape (the "
+             "dotted outline). Outside it, an edit changes nothing. Auto picks the narrowest band that still "
+             "blends cleanly.")
+
+
+class ReachSpinBox(QSpinBox):
+    """0 reads "Auto (N px)"; the first step up from Auto starts at N, not at 1 pixel."""
+
+    def __init__(self) -> None:
+        super().__init__(minimum=0, maximum=int(MAX_REACH), suffix=" px")
+        self.automatic: float | None = None
+        self.show_automatic(None)
+
+    def show_automatic(self, pixels: float | None) -> None:
+        self.automatic = pixels
+        self.setSpecialValueText("Auto" if pixels is None else f"Auto ({pixels:.0f} px)")
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        if self.value() == 0 and steps > 0 and self.automatic is not None:
+            self.setValue(max(1, round(self.automatic)))
+            return
+        super().stepBy(steps)
+
+
+class ReachControl(QObject):
+    #: The user chose another reach (the window makes a new preview with it).
+    changed = Signal()
+    #: A new band outline was drawn (or hidden).
+    band_updated = Signal()
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        self.worker = Worker("simnet-band")
+        self.band: EditBand | None = None
+        self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=int(MAX_REACH))
+        self.slider.setFixedWidth(90)
+        self.spin = ReachSpinBox()
+        self.spin.setMinimumWidth(104)
+        for widget in (self.slider, self.spin):
+            widget.setToolTip(REACH_TIP)
+        reach = window.settings.reach
+        self.spin.setValue(0 if reach is None else round(reach))
+        self.slider.setValue(self.spin.value())
+        self.slider.valueChanged.connect(self.spin.setValue)
+        self.spin.valueChanged.connect(self._value_changed)
+        self.slider.sliderPressed.connect(self._setting)
+        self.slider.sliderReleased.connect(self._setting)
+        self.trace_timer = QTimer(self, singleShot=True, interval=TRACE_DELAY_MS)
+        self.trace_timer.timeout.connect(self._trace)
+        self.setting_timer = QTimer(self, singleShot=True, interval=SHOW_WHILE_SETTING_MS)
+        self.setting_timer.timeout.connect(self.update_visibility)
+
+    def add_to(self, bar: QToolBar) -> None:
+        label = QLabel(" Reach ")
+        label.setToolTip(REACH_TIP)
+        bar.addWidget(label)
+        bar.addWidget(self.slider)
+        bar.addWidget(self.spin)
+
+    @property
+    def value(self) -> float | None:
+        """The reach in pixels for the next edit; None means Auto (the default reach)."""
+        return float(self.spin.value()) or None
+
+    def set_value(self, reach: float | None) -> None:
+        self.spin.setValue(0 if reach is None else round(reach))
+
+    def _setting(self) -> None:
+        """The user is setting the reach: draw the band, whatever the tool, for a moment."""
+        self.setting_timer.start()
+        self.update_visibility()
+
+    def _value_changed(self, value: int) -> None:
+        self.slider.setValue(value)
+        self.window.settings.reach = self.value
+        self._setting()
+        self.refresh()
+        self.changed.emit()
+
+    @property
+    def being_set(self) -> bool:
+        return self.slider.isSliderDown() or self.setting_timer.isActive()
+
+    def refresh(self) -> None:
+        """The masks or the reach changed: trace the band again (shortly, once for a burst of changes)."""
+        self.trace_timer.start()
+
+    def _trace(self) -> None:
+        window = self.window
+        region = window.region
+        target = window.target_mask() if window.session is not None and region.any() else None
+        if target is None or not target.any():
+            self.worker.cancel_all()
+            self._show(None)
+            return
+        reach = self.value
+
+        def done(band: EditBand) -> None:
+            if reach == self.value:  # not stale
+                self._show(band)
+
+        self.worker.submit(lambda token: edit_band(region, target, reach), on_done=window.bridge.wrap(done),
+                           on_error=window.bridge.wrap(lambda error: window.show_message(f"Reach: {error}")))
+
+    def _show(self, band: EditBand | None) -> None:
+        self.band = band
+        self.spin.show_automatic(band.default_reach if band is not None else None)
+        self.window.canvas.band_outline.setPath(polygons_to_path(band.outline if band is not None else []))
+        self.update_visibility()
+        self.band_updated.emit()
+
+    def update_visibility(self) -> None:
+        """Draw the band while the reach is being set, or with the Select and Transform tools."""
+        canvas = self.window.canvas
+        wanted = self.band is not None and bool(self.band.outline) and (
+            self.being_set or canvas.tool in (Tool.SELECT, Tool.TRANSFORM))
+        canvas.set_band_outline(canvas.band_outline.path() if wanted else None)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown(1.0)

@@ -1,0 +1,244 @@
+"""Selecting the region (segmentation on a worker) and shaping the new shape (strokes, transforms,
+Reset Shape, Clear Selection). Every change goes to the document as one undo step; the canvas
+shows the document's masks.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRectF
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QLabel
+
+from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, Tool
+from app.convert import mask_to_overlay, overlay_to_mask, polygons_to_path
+from engine.document import StepKind
+from engine.errors import SimNetError
+from engine.masks import (bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, subtract,
+                          transform_mask, union)
+from engine.worker import Worker
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+
+def outline_path(mask: np.ndarray) -> QPainterPath:
+    return polygons_to_path(outline_polygons(mask))
+
+
+def _rgba(colour, alpha: int) -> tuple[int, int, int, int]:
+    return colour.red(), colour.green(), colour.blue(), alpha
+
+
+class SelectionController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        self.worker = Worker("simnet-segment")
+        self._segmenter = None
+        self._segmenter_key: str | None = None
+        self.segmenter_name = ""
+        self._pending_prompts: list[tuple] = []  # clicks and boxes the segmenter has not answered yet
+        self._generation = 0  # bumped whenever the image under the selection changes
+        self.label = QLabel("")
+
+    # -- showing the document's masks ---------------------------------------------------------------
+    def show_region(self) -> None:
+        window = self.window
+        mask = window.document.region
+        window.canvas.set_region_overlay(mask_to_overlay(mask, _rgba(REGION_COLOUR, REGION_ALPHA)), outline_path(mask))
+        window.reach.refresh()
+        window.selection_changed.emit()
+
+    def show_target(self) -> None:
+        window = self.window
+        mask = window.document.target
+        centre = mask_centroid(mask)
+        box = bounding_box(mask)
+        rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
+        window.canvas.set_target_overlay(mask_to_overlay(mask, _rgba(TARGET_COLOUR, TARGET_ALPHA)), outline_path(mask),
+                                         QPointF(*centre) if centre else None, rect)
+        window.reach.refresh()
+
+    def show_masks(self) -> None:
+        self.show_region()
+        self.show_target()
+
+    # -- commands ----------------------------------------------------------------------------------
+    def forget_prompts(self) -> None:
+        """Clicks still being answered were made on another image: drop them."""
+        self._pending_prompts = []
+        self._generation += 1
+        self.worker.cancel_all()
+
+    def drop_selection(self) -> None:
+        """Forget the selection without an undo step (a new image, or a move through the history)."""
+        self.forget_prompts()
+        self.window.document.drop_selection()
+        self.show_masks()
+        self.window.canvas.set_preview(None)
+
+    def clear_selection(self) -> None:
+        window = self.window
+        if window.document is None:
+            return
+        window.document.clear_selection()
+        self.forget_prompts()
+        self.show_masks()
+        window.canvas.set_preview(None)
+        window.update_actions()
+        window.show_message("Selection cleared (Ctrl+Z brings it back).")
+
+    def reset_shape(self) -> None:
+        window = self.window
+        if window.document is None or not window.region.any():
+            return
+        if window.document.reset_shape():
+            self.on_mask_changed()
+
+    def on_stroke_finished(self) -> None:
+        """The stroke painted on the canvas becomes one undo step; a soft brush (hardness below
+        100 %) first smooths the outline of what it changed."""
+        window = self.window
+        if window.document is None:
+            return
+        before, painted = window.document.target, overlay_to_mask(window.canvas.target_item.image)
+        hardness = window.hardness_slider.value() / 100.0
+        if hardness < 1.0:
+            painted = soften_stroke(before, painted, (1.0 - hardness) * window.size_slider.value() / 4.0)
+        label = "Eraser" if window.canvas.tool is Tool.ERASER else "Brush"
+        window.document.change_target(painted, StepKind.STROKE, label)
+        self.on_mask_changed()
+
+    def on_transform(self, dx: float, dy: float, scale: float, angle: float) -> None:
+        document = self.window.document
+        if document is None or not document.target.any():
+            return
+        current = document.target
+        affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
+        document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform")
+        self.on_mask_changed()
+
+    def on_mask_changed(self) -> None:
+        """After a stroke, a transform or a mask tool: redraw the new shape and schedule a preview."""
+        window = self.window
+        if window.document is None:
+            return
+        self.show_target()
+        window.canvas.set_preview(None)  # stale now; the new one follows shortly
+        window.edits.preview_timer.start()
+        window.update_actions()
+
+    # -- segmentation ------------------------------------------------------------------------------
+    def _get_segmenter(self):
+        from engine.segmentation import load_segmenter
+
+        settings = self.window.settings
+        key = f"{settings.sam_checkpoint}|{settings.device}"
+        if self._segmenter is None or self._segmenter_key != key:
+            self._segmenter = load_segmenter(settings.sam_checkpoint or None, settings.device)
+            self._segmenter_key = key
+        return self._segmenter
+
+    def prepare_segmenter(self, announce: bool = True) -> None:
+        """Compute the segmenter's per-image preparation in the background (SAM embedding); with
+        ``announce`` its progress and readiness are shown in the status bar."""
+        window = self.window
+        if window.session is None:
+            return
+        image = window.session.current
+        progress = window.bridge.wrap(lambda fraction, message: announce and window.show_message(
+            f"Preparing selection: {message}"))
+
+        def run(token):
+            segmenter = self._get_segmenter()
+            segmenter.set_image(image, progress)
+            return segmenter.name
+
+        def ready(name: str) -> None:
+            self.segmenter_name = name
+            self.label.setText(f"Select: {name.split(' (')[0]}")
+            self.label.setToolTip(f"Segmenter: {name} (Edit ▸ Settings picks a SAM checkpoint)")
+            if announce:
+                window.show_message("Ready — click a region to select it, or drag a box around it.")
+
+        self.worker.submit(run, on_done=window.bridge.wrap(ready),
+                           on_error=window.bridge.wrap(lambda error: window.show_error("Selection is unavailable", error)),
+                           supersede=True)
+
+    def _segment(self, mode: str, point: tuple[float, float] | None = None,
+                 box: tuple[float, float, float, float] | None = None) -> None:
+        """Ask the segmenter for the part under a click or in a box; ``mode`` "add" joins it to the
+        region, "subtract" removes it. Clicks made while one is being answered are queued, not lost."""
+        window = self.window
+        if window.session is None:
+            return
+        self._pending_prompts.append((mode, point, box))
+        image, prompts, generation = window.session.current, list(self._pending_prompts), self._generation
+
+        def run(token):
+            segmenter = self._get_segmenter()
+            segmenter.set_image(image)
+            answers = []
+            for prompt in prompts:
+                if token.cancelled:
+                    break
+                _, at, rect = prompt
+                try:
+                    answers.append((prompt, segmenter.predict([at] if at else [], [1] if at else [], rect).best))
+                except SimNetError as error:
+                    answers.append((prompt, error))
+            return answers
+
+        def done(answers: list) -> None:
+            if generation != self._generation or window.document is None:
+                return
+            answered = [prompt for prompt, _ in answers]
+            self._pending_prompts = [p for p in self._pending_prompts if all(p is not q for q in answered)]
+            document = window.document
+            region, problems = document.region, []
+            for (mode_, _, _), mask in answers:
+                if isinstance(mask, BaseException):
+                    problems.append(str(mask))
+                elif mask.shape == region.shape:
+                    if mode_ == "add":
+                        # After an Apply the region is the edit's result; a click starts a new selection.
+                        region = mask if document.selection_from_edit else union(region, mask)
+                    else:
+                        region = subtract(region, mask)
+                    document.selection_from_edit = False
+            if problems:
+                window.last_error = problems[-1]
+            if np.array_equal(region, document.region):
+                window.show_message(f"Nothing changed: {problems[-1]}" if problems else "The selection did not change.")
+                return
+            document.select(region)
+            self.show_masks()
+            window.canvas.set_preview(None)
+            window.update_actions()
+            window.show_message(f"Region selected ({int(region.sum()):,} px). Reshape the red mask (Brush, Eraser, "
+                                "Transform), then Apply.")
+
+        def failed(error: BaseException) -> None:
+            self._pending_prompts = []
+            window.show_error("Selection failed", error)
+
+        self.worker.submit(run, on_done=window.bridge.wrap(done), on_error=window.bridge.wrap(failed))
+
+    def on_point(self, x: float, y: float, positive: bool) -> None:
+        """Left click: add the part under the pointer; right or Alt click inside the region: remove it."""
+        window = self.window
+        if window.session is None:
+            return
+        height, width = window.session.shape
+        if not (0 <= x < width and 0 <= y < height):
+            return
+        if not positive and not window.region[int(y), int(x)]:
+            window.show_message("Right-click (or Alt-click) inside the green region to remove that part of it.")
+            return
+        self._segment("add" if positive else "subtract", point=(x, y))
+
+    def on_box(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        if self.window.session is not None:
+            self._segment("add", box=(x0, y0, x1, y1))

@@ -1,0 +1,232 @@
+"""The editor's document, without Qt: the session (artwork, image, edit history), the region and
+target masks as arrays, and one undo stack that holds every kind of step.
+
+The window only shows a document and sends it commands. Each command is one undo step: a whole
+brush stroke, one transform, one selection change, one mask tool (Reset Shape), one applied edit.
+Mask steps belong to the image they were drawn on, so applying, undoing or redoing an edit forgets
+them (its own masks come back with an undone edit, ready to adjust and apply again).
+"""
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from engine.session import EditSession, Step
+
+#: Mask steps kept for undo (bit-packed and compressed: a 4K mask takes a few kB).
+MASK_STEP_LIMIT = 200
+
+
+class StepKind(Enum):
+    EDIT = "edit"
+    STROKE = "stroke"
+    TRANSFORM = "transform"
+    SELECTION = "selection"
+    MASK_TOOL = "mask tool"
+
+
+@dataclass(frozen=True)
+class PackedMask:
+    """A boolean mask, bit-packed and compressed."""
+
+    data: bytes
+    shape: tuple[int, int]
+
+    @classmethod
+    def pack(cls, mask: np.ndarray) -> "PackedMask":
+        return cls(zlib.compress(np.packbits(mask).tobytes(), 1), (int(mask.shape[0]), int(mask.shape[1])))
+
+    def unpack(self) -> np.ndarray:
+        count = self.shape[0] * self.shape[1]
+        bits = np.unpackbits(np.frombuffer(zlib.decompress(self.data), np.uint8))[:count]
+        return bits.reshape(self.shape).astype(bool)
+
+
+@dataclass(frozen=True)
+class UndoStep:
+    """One step of the undo stack. An EDIT step's image lives in the session's history; a mask step
+    holds the region and target before and after it."""
+
+    kind: StepKind
+    label: str
+    region_before: PackedMask | None = None
+    target_before: PackedMask | None = None
+    region_after: PackedMask | None = None
+    target_after: PackedMask | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an undo, redo or history move changed, for the view to redraw."""
+
+    kind: StepKind
+    image: bool
+    masks: bool
+
+
+class Document:
+    """A session being edited: its image history, the selection and one undo stack."""
+
+    def __init__(self, session: EditSession) -> None:
+        self.session = session
+        empty = np.zeros(session.shape, bool)
+        self.region = empty
+        self.target = empty.copy()
+        #: The selection is the result of an Apply or an undone edit: a new click starts a new one.
+        self.selection_from_edit = False
+        self._done: list[UndoStep] = []
+        self._undone: list[UndoStep] = []
+        self._lent: list[np.ndarray] = []  # images being read on other threads (see lend_image)
+        self._edits_only(self.session.position, len(self.session.steps) - self.session.position)
+
+    # -- the image, read on other threads -----------------------------------------------------------
+    def lend_image(self) -> np.ndarray:
+        """The current image, for a worker to read while the editor goes on (export, autosave,
+        preview), without copying it now: undo and redo change the image in place, so they copy it
+        first while it is lent. Give it back with :meth:`return_image` when the worker is done."""
+        self._lent.append(self.session.current)
+        return self.session.current
+
+    def return_image(self, image: np.ndarray) -> None:
+        self._lent = [lent for lent in self._lent if lent is not image]
+
+    def _own_image(self) -> None:
+        """Before an in-place change of the image: copy it if a worker still reads it."""
+        if any(lent is self.session.current for lent in self._lent):
+            self.session.current = self.session.current.copy()
+
+    def snapshot(self) -> EditSession:
+        """A copy of the session to save on another thread (steps are shared: they never change),
+        with the current image lent (give it back with :meth:`return_image`)."""
+        saved = copy.copy(self.session)
+        saved.steps = list(self.session.steps)
+        saved.current = self.lend_image()
+        return saved
+
+    # -- the undo stack ----------------------------------------------------------------------------
+    def _edits_only(self, done: int, undone: int) -> None:
+        self._done = [UndoStep(StepKind.EDIT, "Reshape")] * done
+        self._undone = [UndoStep(StepKind.EDIT, "Reshape")] * undone
+
+    def _forget_mask_steps(self) -> None:
+        self._done = [step for step in self._done if step.kind is StepKind.EDIT]
+        self._undone = [step for step in self._undone if step.kind is StepKind.EDIT]
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._done)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._undone)
+
+    @property
+    def undo_kinds(self) -> list[StepKind]:
+        return [step.kind for step in self._done]
+
+    @property
+    def redo_kinds(self) -> list[StepKind]:
+        return [step.kind for step in reversed(self._undone)]
+
+    def _record(self, kind: StepKind, label: str, region: np.ndarray, target: np.ndarray) -> None:
+        """Make the masks ``region`` and ``target`` current, as one undoable step."""
+        step = UndoStep(kind, label, PackedMask.pack(self.region), PackedMask.pack(self.target),
+                        PackedMask.pack(region), PackedMask.pack(target))
+        self._done.append(step)
+        masks = [index for index, done in enumerate(self._done) if done.kind is not StepKind.EDIT]
+        for index in reversed(masks[:-MASK_STEP_LIMIT]):
+            del self._done[index]
+        self._undone.clear()
+        self.region, self.target = region, target
+
+    # -- commands ----------------------------------------------------------------------------------
+    def select(self, region: np.ndarray) -> None:
+        """A new selection: ``region`` is selected and the new shape starts as a copy of it."""
+        self._record(StepKind.SELECTION, "Select", region, region.copy())
+        self.selection_from_edit = False
+
+    def clear_selection(self) -> bool:
+        """Forget the region and the new shape, as an undoable step; False when there was none."""
+        if not self.region.any() and not self.target.any():
+            return False
+        empty = np.zeros(self.session.shape, bool)
+        self._record(StepKind.SELECTION, "Clear Selection", empty, empty.copy())
+        self.selection_from_edit = False
+        return True
+
+    def change_target(self, target: np.ndarray, kind: StepKind, label: str = "") -> bool:
+        """A new shape from a stroke, a transform or a mask tool; False when it did not change."""
+        if kind in (StepKind.EDIT, StepKind.SELECTION):
+            raise ValueError(f"a {kind.value} step does not change the new shape alone")
+        if np.array_equal(target, self.target):
+            return False
+        self._record(kind, label or kind.value.capitalize(), self.region, target)
+        return True
+
+    def reset_shape(self) -> bool:
+        """The new shape back to the region (Reset Shape)."""
+        return self.change_target(self.region.copy(), StepKind.MASK_TOOL, "Reset Shape")
+
+    def show_masks(self, region: np.ndarray, target: np.ndarray) -> None:
+        """Set the masks without an undo step (a selection restored from elsewhere)."""
+        self.region, self.target = region, target
+
+    def drop_selection(self) -> None:
+        """Forget the selection without an undo step (a new image under it)."""
+        empty = np.zeros(self.session.shape, bool)
+        self.region, self.target = empty, empty.copy()
+        self.selection_from_edit = False
+
+    def apply(self, step: Step, result: np.ndarray, warped_mask: np.ndarray) -> None:
+        """An edit made from the current image: ``result`` becomes the image, and the reshaped
+        region (``warped_mask``) is selected, ready to be reshaped again."""
+        self.session.push_step(step, result)
+        self._forget_mask_steps()
+        self._done.append(UndoStep(StepKind.EDIT, step.label))
+        self._undone = []
+        self.region, self.target = warped_mask, warped_mask.copy()
+        self.selection_from_edit = True
+
+    def undo(self) -> Change | None:
+        if not self._done:
+            return None
+        step = self._done.pop()
+        if step.kind is StepKind.EDIT:
+            self._own_image()
+            self.session.undo()
+            self._forget_mask_steps()
+            self._undone.append(step)
+            # Back to the image before the edit, with the masks that made it: adjust and apply again.
+            self.region, self.target = self.session.step_masks(self.session.position)
+            self.selection_from_edit = True
+            return Change(step.kind, image=True, masks=True)
+        self._undone.append(step)
+        self.region, self.target = step.region_before.unpack(), step.target_before.unpack()
+        return Change(step.kind, image=False, masks=True)
+
+    def redo(self) -> Change | None:
+        if not self._undone:
+            return None
+        step = self._undone.pop()
+        if step.kind is StepKind.EDIT:
+            self._own_image()
+            self.session.redo()
+            self._forget_mask_steps()
+            self._done.append(step)
+            self.drop_selection()
+            return Change(step.kind, image=True, masks=True)
+        self._done.append(step)
+        self.region, self.target = step.region_after.unpack(), step.target_after.unpack()
+        return Change(step.kind, image=False, masks=True)
+
+    def go_to(self, position: int) -> Change:
+        """The image after ``position`` edits (0: the original); later edits stay redoable."""
+        self._own_image()
+        self.session.go_to(position)
+        self._edits_only(position, len(self.session.steps) - position)
+        self.drop_selection()
+        return Change(StepKind.EDIT, image=True, masks=True)

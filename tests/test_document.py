@@ -1,0 +1,194 @@
+"""engine.document without Qt: one undo stack for every kind of step, masks as arrays."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.document import MASK_STEP_LIMIT, Document, PackedMask, StepKind
+from engine.imageio import Artwork
+from engine.session import EditSession, make_step
+
+H, W = 40, 60
+
+
+def disc(cx: float, cy: float, radius: float) -> np.ndarray:
+    ys, xs = np.mgrid[0:H, 0:W]
+    return (xs - cx) ** 2 + (ys - cy) ** 2 <= radius**2
+
+
+def document() -> Document:
+    rng = np.random.default_rng(1)
+    return Document(EditSession(Artwork(rng.integers(0, 256, (H, W, 3), dtype=np.uint8))))
+
+
+def apply_edit(doc: Document, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """An edit's result as the Manipulator would give it: the region's pixels changed."""
+    result = doc.session.current.copy()
+    result[source | target] = 255 - result[source | target]
+    doc.apply(make_step(doc.session.current, result, source, target, "Reshape"), result, target.copy())
+    return result
+
+
+def test_packed_masks_round_trip() -> None:
+    mask = disc(20, 20, 9)
+    packed = PackedMask.pack(mask)
+    assert len(packed.data) < mask.size / 8
+    np.testing.assert_array_equal(packed.unpack(), mask)
+
+
+def test_every_kind_of_step_is_one_undo_step() -> None:
+    doc = document()
+    region = disc(20, 20, 6)
+    doc.select(region)
+    np.testing.assert_array_equal(doc.target, region)
+    stroked = region | disc(28, 20, 4)
+    assert doc.change_target(stroked, StepKind.STROKE)
+    moved = np.roll(stroked, 5, axis=1)
+    assert doc.change_target(moved, StepKind.TRANSFORM)
+    assert doc.reset_shape()
+    assert not doc.change_target(doc.target.copy(), StepKind.STROKE)  # no change, no step
+    assert doc.undo_kinds == [StepKind.SELECTION, StepKind.STROKE, StepKind.TRANSFORM, StepKind.MASK_TOOL]
+    # Undo walks back through each state, redo forward again.
+    states = [(region, moved), (region, stroked), (region, region), (np.zeros_like(region),) * 2]
+    for expected_region, expected_target in states:
+        change = doc.undo()
+        assert change is not None and not change.image and change.masks
+        np.testing.assert_array_equal(doc.region, expected_region)
+        np.testing.assert_array_equal(doc.target, expected_target)
+    assert doc.undo() is None and not doc.can_undo
+    assert doc.redo_kinds == [StepKind.SELECTION, StepKind.STROKE, StepKind.TRANSFORM, StepKind.MASK_TOOL]
+    for expected_target in (region, stroked, moved, region):
+        doc.redo()
+        np.testing.assert_array_equal(doc.target, expected_target)
+    assert not doc.can_redo
+
+
+def test_a_new_step_drops_the_redo_steps() -> None:
+    doc = document()
+    doc.select(disc(20, 20, 6))
+    doc.change_target(disc(25, 20, 6), StepKind.TRANSFORM)
+    doc.undo()
+    assert doc.can_redo
+    doc.change_target(disc(20, 25, 6), StepKind.STROKE)
+    assert not doc.can_redo
+    assert doc.undo_kinds == [StepKind.SELECTION, StepKind.STROKE]
+
+
+def test_clear_selection_is_undoable() -> None:
+    doc = document()
+    assert not doc.clear_selection()  # nothing selected: no step
+    doc.select(disc(20, 20, 6))
+    assert doc.clear_selection()
+    assert not doc.region.any() and not doc.target.any()
+    doc.undo()
+    np.testing.assert_array_equal(doc.region, disc(20, 20, 6))
+
+
+def test_an_edit_is_a_step_and_its_masks_come_back_when_it_is_undone() -> None:
+    doc = document()
+    original = doc.session.current.copy()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    doc.select(source)
+    doc.change_target(target, StepKind.TRANSFORM)
+    result = apply_edit(doc, source, target)
+    np.testing.assert_array_equal(doc.session.current, result)
+    np.testing.assert_array_equal(doc.region, target)  # the reshaped region stays selected
+    assert doc.selection_from_edit
+    # Mask steps belong to the image they were drawn on: after the edit only the edit is undoable.
+    assert doc.undo_kinds == [StepKind.EDIT]
+    change = doc.undo()
+    assert change.kind is StepKind.EDIT and change.image
+    np.testing.assert_array_equal(doc.session.current, original)
+    np.testing.assert_array_equal(doc.region, source)
+    np.testing.assert_array_equal(doc.target, target)
+    assert not doc.can_undo and doc.redo_kinds == [StepKind.EDIT]
+    doc.redo()
+    np.testing.assert_array_equal(doc.session.current, result)
+    assert not doc.region.any()
+
+
+def test_strokes_after_an_undone_edit_keep_the_edit_redoable_until_a_new_one() -> None:
+    doc = document()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    doc.select(source)
+    first = apply_edit(doc, source, target)
+    doc.undo()
+    doc.change_target(disc(32, 22, 7), StepKind.STROKE)
+    assert doc.undo_kinds == [StepKind.STROKE] and not doc.can_redo
+    assert len(doc.session.steps) == 1  # still in the history panel, until a new edit replaces it
+    doc.undo()
+    np.testing.assert_array_equal(doc.target, target)
+    second = apply_edit(doc, source, disc(32, 22, 7))
+    assert len(doc.session.steps) == 1 and not np.array_equal(first, second)
+
+
+def test_go_to_moves_through_the_edits() -> None:
+    doc = document()
+    original = doc.session.current.copy()
+    source = disc(20, 20, 6)
+    results = []
+    for step in range(3):
+        target = np.roll(source, 3 * (step + 1), axis=1)
+        doc.select(source)
+        results.append(apply_edit(doc, source, target))
+    change = doc.go_to(1)
+    assert change.image
+    np.testing.assert_array_equal(doc.session.current, results[0])
+    assert doc.undo_kinds == [StepKind.EDIT] and doc.redo_kinds == [StepKind.EDIT] * 2
+    assert not doc.region.any()
+    doc.go_to(0)
+    np.testing.assert_array_equal(doc.session.current, original)
+    doc.redo()
+    doc.redo()
+    doc.redo()
+    np.testing.assert_array_equal(doc.session.current, results[2])
+
+
+def test_a_reopened_session_can_undo_its_edits() -> None:
+    doc = document()
+    apply_edit(doc, disc(20, 20, 6), disc(26, 20, 6))
+    apply_edit(doc, disc(26, 20, 6), disc(30, 20, 6))
+    doc.session.go_to(1)
+    reopened = Document(doc.session)
+    assert reopened.undo_kinds == [StepKind.EDIT] and reopened.redo_kinds == [StepKind.EDIT]
+
+
+def test_old_mask_steps_are_dropped_beyond_the_limit() -> None:
+    doc = document()
+    doc.select(disc(20, 20, 6))
+    for step in range(MASK_STEP_LIMIT + 10):
+        doc.change_target(disc(20 + step % 7, 20, 6 + step % 3), StepKind.STROKE)
+    assert len(doc.undo_kinds) == MASK_STEP_LIMIT
+
+
+def test_edit_and_selection_are_not_target_changes() -> None:
+    doc = document()
+    with pytest.raises(ValueError):
+        doc.change_target(disc(20, 20, 6), StepKind.SELECTION)
+
+
+def test_a_lent_image_is_never_changed_under_its_reader() -> None:
+    doc = document()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    result = apply_edit(doc, source, target)
+    lent = doc.lend_image()
+    assert lent is doc.session.current  # no copy when it is lent
+    doc.undo()  # undo changes the image in place: it copies first
+    np.testing.assert_array_equal(lent, result)
+    assert doc.session.current is not lent and not np.array_equal(doc.session.current, result)
+    doc.return_image(lent)
+    current = doc.session.current
+    doc.redo()  # nothing lent: in place, no copy
+    assert doc.session.current is current
+    np.testing.assert_array_equal(doc.session.current, result)
+
+
+def test_a_snapshot_shares_the_steps_and_lends_the_image() -> None:
+    doc = document()
+    apply_edit(doc, disc(20, 20, 6), disc(30, 20, 7))
+    saved = doc.snapshot()
+    assert saved.current is doc.session.current and saved.steps == doc.session.steps
+    assert saved.steps is not doc.session.steps and saved.position == doc.session.position
+    doc.go_to(0)
+    assert saved.position == 1 and not np.array_equal(saved.current, doc.session.current)
+    doc.return_image(saved.current)
