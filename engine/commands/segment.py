@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +31,19 @@ def box(text: str) -> tuple[float, float, float, float]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("segment", help="make a region mask from clicks or a box",
-                                   description="Segment the region under the prompts with Segment Anything "
-                                               "(--sam-checkpoint) or the built-in fallback.")
+                                   description="Segment the region under the prompts with the built-in trained "
+                                               "segmenter, or Segment Anything (--sam-checkpoint).")
     parser.add_argument("image")
     parser.add_argument("--point", type=point, action="append", default=[], metavar="X,Y", help="a point inside the region")
     parser.add_argument("--negative", type=point, action="append", default=[], metavar="X,Y", help="a point outside it")
     parser.add_argument("--box", type=box, default=None, metavar="X0,Y0,X1,Y1")
     parser.add_argument("--sam-checkpoint", default=None, metavar="PATH", help="SAM vit_b/vit_l/vit_h weights")
+    parser.add_argument("--segmenter-checkpoint", default=None, metavar="PATH",
+                        help="the built-in segmenter's weights (default: the shipped resources/segmenter.pt)")
+    parser.add_argument("--candidates", action="store_true",
+                        help="print every candidate (size and score) the prompts give, and which one is written")
+    parser.add_argument("--candidate", type=int, default=None, metavar="N",
+                        help="write candidate N (1 = the smallest) instead of the one shown first")
     parser.add_argument("--auto", action="store_true", help="all regions: a label PNG (or a folder if -o has no suffix)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("-o", "--output", required=True, metavar="MASK.png")
@@ -48,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.segmentation import load_segmenter
 
     image = load_image(args.image).pixels
-    segmenter = load_segmenter(args.sam_checkpoint, args.device)
+    segmenter = load_segmenter(args.sam_checkpoint, args.device, args.segmenter_checkpoint)
+    if segmenter.notice:
+        print(f"simnet segment: notice: {segmenter.notice}", file=sys.stderr)
     segmenter.set_image(image)
     output = Path(args.output)
     if args.auto:
@@ -72,7 +81,17 @@ def run(args: argparse.Namespace) -> int:
     labels = [1] * len(args.point) + [0] * len(args.negative)
     if not points and args.box is None:
         raise SegmentationError("give --point, --box or --auto")
-    mask = segmenter.predict(points, labels, args.box).best
+    prediction = segmenter.predict(points, labels, args.box)
+    index = prediction.best_index
+    if args.candidate is not None:
+        if not 1 <= args.candidate <= len(prediction.masks):
+            raise SegmentationError(f"--candidate {args.candidate}: these prompts give {len(prediction.masks)} candidates")
+        index = args.candidate - 1
+    if args.candidates:
+        for number, (candidate, score) in enumerate(zip(prediction.masks, prediction.scores), start=1):
+            marker = "  <- written" if number - 1 == index else ""
+            print(f"candidate {number}: {100 * candidate.mean():.1f} % of the image, score {score:.2f}{marker}")
+    mask = prediction.masks[index]
     if not mask.any():
         raise SegmentationError("the region is empty; nothing was written")
     save_mask(output, mask)

@@ -1,16 +1,28 @@
-"""Semantic-free region masks: Segment Anything when weights are given, else a weight-free fallback."""
+"""Region masks from clicks and boxes: Segment Anything when the user gives its weights, else our
+built-in trained segmenter, else (its checkpoint unusable) the weight-free GrabCut fallback."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from engine.errors import SegmentationError, one_line
 from engine.segmentation.base import MaskPrediction, Segmenter
 from engine.segmentation.fallback import FallbackSegmenter
 
 
-def load_segmenter(sam_checkpoint: str | Path | None = None, device: str = "auto") -> Segmenter:
-    """SAM from ``sam_checkpoint`` (on CUDA when present and ``device`` is auto), else the fallback."""
+def load_segmenter(sam_checkpoint: str | Path | None = None, device: str = "auto",
+                   segmenter_checkpoint: str | Path | None = None) -> Segmenter:
+    """SAM from ``sam_checkpoint`` (on CUDA when present and ``device`` is auto); else the built-in
+    segmenter from ``segmenter_checkpoint`` (None: the shipped one). When the built-in one cannot be
+    loaded, the GrabCut fallback is returned with the reason in its ``notice``."""
     if not sam_checkpoint:
-        return FallbackSegmenter()
+        from engine.segmentation.learned import LearnedSegmenter
+
+        try:
+            return LearnedSegmenter(segmenter_checkpoint)
+        except SegmentationError as error:
+            fallback = FallbackSegmenter()
+            fallback.notice = f"{one_line(error)}; selecting with the simpler GrabCut fallback instead"
+            return fallback
     import torch
 
     from engine.segmentation.sam import SamSegmenter

@@ -16,24 +16,31 @@ Box = tuple[float, float, float, float]
 
 @dataclass
 class MaskPrediction:
-    """Candidate masks (N, H, W) at full resolution with their scores; ``best`` is the chosen one."""
+    """Candidate masks (N, H, W) at full resolution with their scores; ``best`` is the one to show
+    first: ``chosen`` when the segmenter says so, else the best-scored."""
 
     masks: np.ndarray
     scores: np.ndarray
+    chosen: int | None = None
+
+    @property
+    def best_index(self) -> int:
+        return int(np.argmax(self.scores)) if self.chosen is None else self.chosen
 
     @property
     def best(self) -> np.ndarray:
-        return self.masks[int(np.argmax(self.scores))]
+        return self.masks[self.best_index]
 
 
 class Segmenter(Protocol):
     name: str
     device: str
+    notice: str  # why this segmenter is used instead of the one asked for ("" when it is the one asked for)
 
     def set_image(self, image: np.ndarray, progress: Progress | None = None) -> None: ...
 
     def predict(self, points: Sequence[Point] = (), labels: Sequence[int] = (), box: Box | None = None,
-                multimask: bool = True) -> MaskPrediction: ...
+                multimask: bool = True, previous_mask: np.ndarray | None = None) -> MaskPrediction: ...
 
     def everything(self) -> list[np.ndarray]: ...
 

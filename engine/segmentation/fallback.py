@@ -23,6 +23,7 @@ GRABCUT_ITERATIONS = 2
 class FallbackSegmenter:
     name = "fallback (colour and texture graph cut)"
     device = "cpu"
+    notice = ""
 
     def __init__(self, working_side: int = WORKING_SIDE) -> None:
         self.working_side = working_side
@@ -121,7 +122,8 @@ class FallbackSegmenter:
         return soft >= 0.5
 
     def predict(self, points: Sequence[Point] = (), labels: Sequence[int] = (), box: Box | None = None,
-                multimask: bool = True) -> MaskPrediction:
+                multimask: bool = True, previous_mask: np.ndarray | None = None) -> MaskPrediction:
+        """``previous_mask`` is accepted for the common interface and not used (the graph cut starts afresh from the clicks)."""
         self._require_image()
         check_prompts(self.shape, points, labels, box)
         positives = [self._to_small(x, y) for (x, y), label in zip(points, labels) if label == 1]

@@ -125,6 +125,8 @@ def load_sam(path: str | Path, device: str = "cpu"):
 class SamSegmenter:
     """Points, boxes and automatic mode with one cached image embedding per image."""
 
+    notice = ""
+
     def __init__(self, checkpoint: str | Path, device: str = "cpu") -> None:
         from segment_anything import SamPredictor
 
@@ -150,7 +152,8 @@ class SamSegmenter:
         report(1.0, "ready")
 
     def predict(self, points: Sequence[Point] = (), labels: Sequence[int] = (), box: Box | None = None,
-                multimask: bool = True) -> MaskPrediction:
+                multimask: bool = True, previous_mask: np.ndarray | None = None) -> MaskPrediction:
+        """``previous_mask`` is accepted for the common interface and not used (SAM answers from the prompts alone)."""
         if self._image is None:
             raise SegmentationError("no image set: call set_image first")
         check_prompts(self._image.shape[:2], points, labels, box)

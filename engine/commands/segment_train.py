@@ -1,0 +1,59 @@
+"""``simnet segment-train --data BSDS500 --out RUN``: train the promptable segmenter's decoder on
+BSDS500 (features cached in RUN/cache, checkpoints in RUN, resumable), then ``--export`` the small
+float16 checkpoint that ships in resources/segmenter.pt."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.errors import SimNetError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("segment-train", help="train the built-in promptable segmenter on BSDS500",
+                                   description="Train the promptable segmenter (frozen EfficientNet-Lite0 features, "
+                                               "a small decoder) with simulated clicks on BSDS500.")
+    parser.add_argument("--data", required=True, help="the BSDS500 folder (images/, groundTruth/)")
+    parser.add_argument("--out", required=True, help="the run folder: feature cache, log, checkpoints")
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--init", default=None, metavar="SEGMENTER.pt",
+                        help="start from these decoder weights (fine-tuning) when RUN has no checkpoint to resume")
+    parser.add_argument("--crop", default="256x384", metavar="HxW", help="training window in pixels, multiples of 16")
+    parser.add_argument("--mask-threshold", type=float, default=None, metavar="LOGIT",
+                        help="with --export: the logit threshold chosen on validation photos (default: keep)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the machine is shared)")
+    parser.add_argument("--export", default=None, metavar="SEGMENTER.pt",
+                        help="after training, write the shipping checkpoint (float16, no optimizer) here")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.segmentation.checkpoint import export_segmenter, load_decoder
+    from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions
+
+    data = Path(args.data)
+    if not (data / "images").is_dir() or not (data / "groundTruth").is_dir():
+        raise SimNetError(f"{data} is not a BSDS500 folder (it needs images/ and groundTruth/)")
+    if args.steps < 1 or args.batch_size < 1:
+        raise SimNetError("--steps and --batch-size must be at least 1")
+    try:
+        crop = tuple(int(side) for side in args.crop.lower().split("x"))
+    except ValueError:
+        crop = ()
+    if len(crop) != 2 or any(side < 16 or side % 16 for side in crop):
+        raise SimNetError(f"--crop {args.crop!r}: give HxW, both multiples of 16, e.g. 256x384")
+    torch.set_num_threads(max(1, args.threads))
+    initial = load_decoder(args.init).train() if args.init else None
+    options = SegmenterTrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size,
+                                    lr=args.lr, crop=crop, initial=initial)
+    trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
+    trainer.run()
+    if args.export:
+        export_segmenter(trainer.last_path, args.export, {"steps": trainer.step, "data": "BSDS500 train"},
+                         args.mask_threshold)
+        print(f"wrote {args.export}")
+    return 0

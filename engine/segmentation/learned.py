@@ -1,0 +1,182 @@
+"""The built-in promptable segmenter: our decoder (``resources/segmenter.pt``, trained on BSDS500)
+on a frozen EfficientNet-Lite0 embedding, with Segment Anything's interface.
+
+``set_image`` reduces the image to the working size (long side 512, never enlarged) and computes
+the embedding once per image. ``predict`` answers prompts at the working size in milliseconds and
+brings the masks to full resolution by bilinear interpolation of their logits. A single click gives
+nested candidates (part, object, larger region) with their predicted IoU as score; the first shown
+(``MaskPrediction.chosen``) is the best-scored one that covers at most half the image. Several
+clicks, a box or a previous mask give one refined answer.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+import scipy.ndimage
+import torch
+
+from engine.errors import SegmentationError
+from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
+from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
+from models.segmenter.choice import default_candidate
+from models.segmenter.encoder import ImageEncoder
+from models.segmenter.network import ANSWER, CANDIDATES, embed
+from models.segmenter.prompts import prompt_batch
+
+#: Two nested candidates this similar (IoU) are shown as one.
+DUPLICATE_IOU = 0.97
+
+
+class LearnedSegmenter:
+    device = "cpu"
+    notice = ""
+
+    def __init__(self, checkpoint: str | Path | None = None) -> None:
+        self.decoder = load_decoder(checkpoint)
+        try:
+            self.encoder = ImageEncoder()
+        except (ImportError, OSError, RuntimeError, KeyError) as error:
+            raise SegmenterCheckpointError(f"the EfficientNet-Lite0 weights the segmenter needs cannot be read "
+                                           f"({type(error).__name__})") from None
+        self.name = "built-in segmenter (trained on BSDS500)"
+        self.working_side = self.decoder.config.working_side
+        self._key: str | None = None
+        self.preparations = 0
+
+    # -- the embedding --------------------------------------------------------------------------
+    def set_image(self, image: np.ndarray, progress: Progress | None = None) -> None:
+        key = image_key(image)
+        if key == self._key:
+            return
+        report = progress or (lambda fraction, message: None)
+        report(0.0, "reducing the image")
+        rgb = as_rgb8(image)
+        self.shape = rgb.shape[:2]
+        height, width = self.shape
+        self.scale = min(1.0, self.working_side / max(height, width))
+        size = (max(16, round(width * self.scale)), max(16, round(height * self.scale)))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if self.scale < 1.0 else rgb
+        self.small_shape = small.shape[:2]
+        bottom, right = (-small.shape[0]) % 16, (-small.shape[1]) % 16
+        padded = cv2.copyMakeBorder(small, 0, bottom, 0, right, cv2.BORDER_REFLECT_101) if bottom or right else small
+        self.padded_size = padded.shape[:2]
+        report(0.2, "computing the image embedding")
+        tensor = torch.from_numpy(np.ascontiguousarray(padded)).permute(2, 0, 1)[None].float() / 255.0
+        with torch.inference_mode():
+            self.embedding = embed(self.encoder, tensor)
+        self._key = key
+        self.preparations += 1
+        report(1.0, "ready")
+
+    def _require_image(self) -> None:
+        if self._key is None:
+            raise SegmentationError("no image set: call set_image first")
+
+    # -- prompts --------------------------------------------------------------------------------
+    def _to_working(self, x: float, y: float) -> tuple[float, float]:
+        return ((x + 0.5) * self.scale - 0.5, (y + 0.5) * self.scale - 0.5)
+
+    def working_logits(self, points: Sequence[Point], labels: Sequence[int], box: Box | None,
+                       previous_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """All four logit maps (4, h, w) at the working size and their scores (4,)."""
+        working_points = [self._to_working(x, y) for x, y in points]
+        working_box = None
+        if box is not None:
+            x0, y0 = self._to_working(max(0.0, box[0]), max(0.0, box[1]))
+            x1, y1 = self._to_working(min(box[2], self.shape[1] - 1.0), min(box[3], self.shape[0] - 1.0))
+            working_box = (x0, y0, x1, y1)
+        previous = None
+        if previous_mask is not None:
+            if previous_mask.shape != self.shape:
+                raise SegmentationError(f"the previous mask is {previous_mask.shape[1]}x{previous_mask.shape[0]}, "
+                                        f"the image {self.shape[1]}x{self.shape[0]}")
+            height, width = self.small_shape
+            previous = cv2.resize(previous_mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) >= 0.5
+        prompts = prompt_batch([working_points], [list(labels)], [working_box], [previous], self.padded_size)
+        with torch.inference_mode():
+            logits, scores = self.decoder(self.embedding, prompts)
+        height, width = self.small_shape
+        return logits[0, :, :height, :width].numpy(), scores[0].numpy()
+
+    def predict(self, points: Sequence[Point] = (), labels: Sequence[int] = (), box: Box | None = None,
+                multimask: bool = True, previous_mask: np.ndarray | None = None) -> MaskPrediction:
+        """Candidates at full resolution. ``previous_mask`` (H, W) bool: the mask the clicks correct."""
+        self._require_image()
+        check_prompts(self.shape, points, labels, box)
+        logits, scores = self.working_logits(points, labels, box, previous_mask)
+        positives = [self._to_working(x, y) for (x, y), label in zip(points, labels) if label == 1]
+        single_click = len(points) == 1 and box is None and previous_mask is None
+        indices = list(range(CANDIDATES)) if single_click and multimask else [ANSWER]
+        kept = [self._keep_clicked(logits[index], positives) for index in indices]
+        areas = [float((mask > 0).mean()) for mask in kept]
+        candidates, candidate_scores, candidate_areas = [], [], []
+        for mask, score, area in zip(kept, scores[indices], areas):
+            if area == 0:
+                continue
+            if candidates and _iou(mask > 0, candidates[-1] > 0) >= DUPLICATE_IOU:
+                candidate_scores[-1] = max(candidate_scores[-1], float(score))
+                continue
+            candidates.append(mask)
+            candidate_scores.append(float(score))
+            candidate_areas.append(area)
+        if not candidates:
+            raise SegmentationError("no region found at these prompts; try another point or a box")
+        chosen = default_candidate(candidate_scores, candidate_areas)
+        masks = np.stack([self._full_resolution(mask) for mask in candidates])
+        return MaskPrediction(masks, np.array(candidate_scores), chosen)
+
+    @staticmethod
+    def _keep_clicked(logits: np.ndarray, positives: list[tuple[float, float]]) -> np.ndarray:
+        """The logits with every part that holds no positive click pushed outside (all parts for a box)."""
+        inside = logits > 0
+        if not positives or not inside.any():
+            return logits
+        components, _ = scipy.ndimage.label(inside)
+        height, width = inside.shape
+        wanted = {components[min(height - 1, max(0, round(y))), min(width - 1, max(0, round(x)))] for x, y in positives}
+        wanted.discard(0)
+        if not wanted:
+            return logits
+        keep = cv2.dilate(np.isin(components, list(wanted)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        return np.where(keep, logits, np.minimum(logits, -1.0)).astype(np.float32)
+
+    def _full_resolution(self, logits: np.ndarray) -> np.ndarray:
+        height, width = self.shape
+        if logits.shape == (height, width):
+            return logits > 0
+        return cv2.resize(logits, (width, height), interpolation=cv2.INTER_LINEAR) > 0
+
+    def everything(self, points_per_side: int = 8) -> list[np.ndarray]:
+        """All regions: a single click on each point of a grid, its default candidate kept; the
+        smaller regions first, each keeping what is still free, so a large background cannot
+        swallow the objects on it (near-duplicates are dropped)."""
+        self._require_image()
+        height, width = self.small_shape
+        found = []
+        for gy in range(points_per_side):
+            for gx in range(points_per_side):
+                x, y = (gx + 0.5) * width / points_per_side, (gy + 0.5) * height / points_per_side
+                logits, scores = self.working_logits([((x + 0.5) / self.scale - 0.5, (y + 0.5) / self.scale - 0.5)],
+                                                     [1], None, None)
+                masks = [self._keep_clicked(logits[index], [(x, y)]) > 0 for index in range(CANDIDATES)]
+                chosen = default_candidate(scores[:CANDIDATES].tolist(), [float(mask.mean()) for mask in masks])
+                if masks[chosen].any():
+                    found.append(masks[chosen])
+        found.sort(key=lambda mask: int(mask.sum()))
+        taken = np.zeros((height, width), bool)
+        regions = []
+        for mask in found:
+            free = mask & ~taken
+            if free.sum() < 0.002 * height * width or free.sum() < 0.5 * mask.sum():
+                continue
+            taken |= free
+            regions.append(self._full_resolution(np.where(free, 1.0, -1.0).astype(np.float32)))
+        return regions
+
+
+def _iou(first: np.ndarray, second: np.ndarray) -> float:
+    union = np.logical_or(first, second).sum()
+    return float(np.logical_and(first, second).sum() / union) if union else 1.0

@@ -1,0 +1,289 @@
+"""The built-in promptable segmenter: its shipped checkpoint, candidates, refinement, bad files,
+the click simulation and the evaluation metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+import torch
+
+from engine.cli import main
+from engine.errors import SegmentationError
+from engine.imageio import load_mask, save_image
+from engine.segmentation import FallbackSegmenter, load_segmenter
+from engine.segmentation.checkpoint import (SegmenterCheckpointError, default_segmenter_path, load_decoder,
+                                            read_segmenter_payload, save_segmenter)
+from engine.segmentation.evaluation import Photo, evaluate_segmenter
+from engine.segmentation.learned import LearnedSegmenter
+from models.segmenter.choice import default_candidate
+from models.segmenter.clicks import first_click, next_click
+from models.segmenter.evaluation_protocol import click_trace, clicks_to_reach, evaluation_targets
+from models.segmenter.network import PromptDecoder, SegmenterConfig
+
+
+def two_regions(seed: int = 0, size: tuple[int, int] = (240, 320)) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy disc of one colour on a noisy background of another; returns the image and the disc."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    disc = (xs - 0.45 * width) ** 2 + (ys - 0.5 * height) ** 2 < (0.28 * height) ** 2
+    image = np.where(disc[..., None], [200, 60, 50], [60, 120, 190]) + rng.normal(0, 12, (height, width, 3))
+    return np.clip(image, 0, 255).astype(np.uint8), disc
+
+
+def iou(first: np.ndarray, second: np.ndarray) -> float:
+    return float((first & second).sum() / max(1, (first | second).sum()))
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> LearnedSegmenter:
+    return LearnedSegmenter()
+
+
+# -- the shipped checkpoint -------------------------------------------------------------------
+def test_shipped_checkpoint_is_small_and_loads() -> None:
+    path = default_segmenter_path()
+    assert path.is_file() and path.stat().st_size < 5_000_000
+    payload = read_segmenter_payload(path)
+    assert all(t.dtype == torch.float16 for t in payload["state_dict"].values() if t.is_floating_point())
+    assert isinstance(load_decoder(), PromptDecoder)
+    assert isinstance(load_segmenter(), LearnedSegmenter)  # the default without a SAM checkpoint
+
+
+# -- answers ----------------------------------------------------------------------------------
+def test_a_click_selects_the_clicked_region(segmenter: LearnedSegmenter) -> None:
+    image, disc = two_regions()
+    segmenter.set_image(image)
+    inside = segmenter.predict([(0.45 * 320, 120.0)], [1])
+    assert iou(inside.best, disc) >= 0.85
+    outside = segmenter.predict([(300.0, 20.0)], [1])  # the background: 3/4 of the image
+    assert outside.best.mean() <= 0.5  # shown first: never a flood of most of the image ...
+    assert max(iou(mask, ~disc) for mask in outside.masks) >= 0.85  # ... the whole is one step up
+
+
+def test_single_click_gives_nested_scored_candidates(segmenter: LearnedSegmenter) -> None:
+    image, _ = two_regions(1)
+    segmenter.set_image(image)
+    prediction = segmenter.predict([(150.0, 120.0)], [1])
+    masks, scores = prediction.masks, prediction.scores
+    assert masks.dtype == bool and masks.shape[1:] == image.shape[:2] and 1 <= len(masks) <= 3
+    assert len(scores) == len(masks) and np.all((scores >= 0) & (scores <= 1))
+    for smaller, larger in zip(masks[:-1], masks[1:]):
+        assert (smaller & ~larger).sum() <= 0.01 * smaller.sum()  # nested (up to interpolation)
+        assert larger.sum() > smaller.sum()
+    assert prediction.best.mean() <= 0.5
+
+
+def test_refinement_with_a_negative_click_and_a_previous_mask(segmenter: LearnedSegmenter) -> None:
+    image, disc = two_regions(2)
+    segmenter.set_image(image)
+    first = segmenter.predict([(300.0, 20.0)], [1]).best
+    refined = segmenter.predict([(300.0, 20.0), (144.0, 120.0)], [1, 0], previous_mask=first)
+    assert len(refined.masks) == 1 and not refined.best[120, 144]
+    with pytest.raises(SegmentationError, match="previous mask"):
+        segmenter.predict([(10.0, 10.0)], [1], previous_mask=np.zeros((5, 5), bool))
+    boxed = segmenter.predict(box=(40, 40, 260, 200)).best
+    assert boxed[40:201, 40:261].sum() >= 0.9 * boxed.sum() and boxed[disc].mean() >= 0.5
+
+
+def test_large_images_are_embedded_once_at_working_size(segmenter: LearnedSegmenter) -> None:
+    image, disc = two_regions(3, (900, 1200))
+    before = segmenter.preparations
+    segmenter.set_image(image)
+    segmenter.set_image(image.copy())
+    assert segmenter.preparations == before + 1 and max(segmenter.small_shape) == 512
+    mask = segmenter.predict([(0.45 * 1200, 450.0)], [1]).best
+    assert mask.shape == (900, 1200) and iou(mask, disc) >= 0.85
+
+
+def test_default_candidate_never_floods_when_a_smaller_one_exists() -> None:
+    assert default_candidate([0.2, 0.5, 0.9], [0.1, 0.3, 0.8]) == 1
+    assert default_candidate([0.2, 0.5, 0.9], [0.6, 0.7, 0.8]) == 2
+
+
+def test_nesting_is_built_into_the_decoder() -> None:
+    torch.manual_seed(0)
+    decoder = PromptDecoder(SegmenterConfig()).eval()
+    from models.segmenter.prompts import prompt_batch
+
+    embedding = {"f2": torch.randn(1, 16, 32, 48), "f4": torch.randn(1, 24, 16, 24), "f8": torch.randn(1, 40, 8, 12),
+                 "f16": torch.randn(1, 112, 4, 6), "rgb2": torch.rand(1, 3, 32, 48), "rgb4": torch.rand(1, 3, 16, 24)}
+    with torch.no_grad():
+        logits, scores = decoder(embedding, prompt_batch([[(30.0, 20.0)]], [[1]], [None], [None], (64, 96)))
+    assert logits.shape == (1, 4, 64, 96) and scores.shape == (1, 4)
+    assert torch.all(logits[:, 1] >= logits[:, 0]) and torch.all(logits[:, 2] >= logits[:, 1])
+
+
+# -- bad checkpoints --------------------------------------------------------------------------
+@pytest.mark.parametrize("content,message", [
+    (None, "does not exist"),
+    (b"garbage", "truncated or not a PyTorch file"),
+    ("foreign", "not a SIM-Net Studio segmenter checkpoint"),
+    ("damaged", "damaged"),
+    ("newer", "newer than this program"),
+    ("nan", "NaN or infinite"),
+    ("mismatch", "does not match the segmenter"),
+])
+def test_bad_segmenter_checkpoints(tmp_path: Path, content, message: str) -> None:
+    path = tmp_path / "segmenter.pt"
+    shipped = default_segmenter_path()
+    if content == "foreign":
+        torch.save({"weight": torch.zeros(3)}, path)
+    elif content == "damaged":
+        data = bytearray(shipped.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    elif content in ("newer", "nan", "mismatch"):
+        payload = read_segmenter_payload(shipped)
+        if content == "newer":
+            payload["format_version"] = 99
+        elif content == "nan":
+            name = next(iter(payload["state_dict"]))
+            payload["state_dict"][name] = payload["state_dict"][name].clone().fill_(float("nan"))
+        else:
+            payload["config"]["width16"] = 8
+        torch.save(payload, path)
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(SegmenterCheckpointError, match=message) as caught:
+        load_decoder(path)
+    assert "\n" not in str(caught.value)
+    fallback = load_segmenter(segmenter_checkpoint=path)
+    assert isinstance(fallback, FallbackSegmenter) and message.split()[0] in fallback.notice
+    assert "GrabCut" in fallback.notice and "\n" not in fallback.notice
+
+
+def test_saved_checkpoint_round_trips(tmp_path: Path) -> None:
+    decoder = load_decoder()
+    save_segmenter(tmp_path / "copy.pt", decoder, {"note": "copy"})
+    again = load_decoder(tmp_path / "copy.pt")
+    for (name, first), second in zip(decoder.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(first, second), name
+
+
+# -- click simulation and metrics -------------------------------------------------------------
+def test_simulated_clicks() -> None:
+    target = np.zeros((50, 80), bool)
+    target[10:41, 20:51] = True
+    assert first_click(target) == (35.0, 25.0)
+    missed = target.copy()
+    missed[:, 35:] = False
+    (x, y), label = next_click(missed, target)
+    assert label == 1 and x >= 35 and target[int(y), int(x)]
+    extra = target.copy()
+    extra[:, :20] = True
+    (x, y), label = next_click(extra, target)
+    assert label == 0 and x < 20
+    assert next_click(target, target) is None
+
+
+def test_click_trace_and_noc_on_a_synthetic_case() -> None:
+    target = np.zeros((40, 40), bool)
+    target[5:35, 5:35] = True
+
+    def growing(points, labels, previous):  # each click adds a quarter of the region
+        mask = np.zeros_like(target)
+        mask[5:35, 5:5 + min(30, 8 * len(points))] = True
+        return mask
+
+    trace = click_trace(growing, target, clicks=6)
+    assert trace[0] == pytest.approx(8 / 30) and trace[3] == 1.0 and trace[5] == 1.0
+    assert clicks_to_reach(trace, 0.85, 20) == 4 and clicks_to_reach([0.1, 0.2], 0.85, 20) == 20
+
+
+class OracleSegmenter:
+    """A test double answering every click with the annotators' region under the first click."""
+
+    name, device, notice = "oracle", "cpu", ""
+
+    def set_image(self, image, progress=None):
+        self.shape = image.shape[:2]
+
+    def predict(self, points=(), labels=(), box=None, multimask=True, previous_mask=None):
+        from engine.segmentation.base import MaskPrediction
+
+        x, y = (int(v) for v in points[0])
+        mask = self.labels == self.labels[y, x]
+        return MaskPrediction(mask[None], np.ones(1))
+
+
+def test_evaluate_segmenter_on_a_synthetic_photo() -> None:
+    image, disc = two_regions(4)
+    labels = disc.astype(np.int32) + 1
+    oracle = OracleSegmenter()
+    oracle.labels = labels
+    photo = Photo("synthetic", image, [labels, labels])
+    assert len(evaluation_targets(photo.name, photo.segmentations, per_photo=2)) == 2
+    scores = evaluate_segmenter(oracle, [photo], per_photo=1, max_clicks=20)
+    assert scores.regions == 1 and scores.iou_1_click == 1.0 and scores.noc_85 == 1 and scores.never_90 == 0
+
+
+# -- command line -----------------------------------------------------------------------------
+def fake_bsds(root: Path) -> Path:
+    """A BSDS500-shaped folder with two synthetic photos per split, each labelled by two annotators."""
+    for split in ("train", "val", "test"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "groundTruth" / split).mkdir(parents=True)
+        for index in range(2):
+            image, disc = two_regions(10 + index, (128, 192))
+            save_image(root / "images" / split / f"{index}.jpg", image)
+            cells = np.empty((1, 2), dtype=object)
+            for annotator in range(2):
+                cell = np.empty((1, 1), dtype=[("Segmentation", "O"), ("Boundaries", "O")])
+                cell[0, 0]["Segmentation"] = (disc.astype(np.uint16) + 1)
+                cell[0, 0]["Boundaries"] = np.zeros_like(disc)
+                cells[0, annotator] = cell
+            scipy.io.savemat(root / "groundTruth" / split / f"{index}.mat", {"groundTruth": cells})
+    return root
+
+
+def test_segment_cli_prints_candidates(tmp_path: Path, capsys) -> None:
+    image, disc = two_regions(0)
+    save_image(tmp_path / "scene.png", image)
+    out = tmp_path / "mask.png"
+    assert main(["segment", str(tmp_path / "scene.png"), "--point", "144,120", "--candidates", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "candidate 1:" in printed and "<- written" in printed and "built-in segmenter" in printed
+    assert iou(load_mask(out, disc.shape), disc) >= 0.85
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"nonsense")
+    assert main(["segment", str(tmp_path / "scene.png"), "--point", "144,120", "--segmenter-checkpoint", str(bad),
+                 "-o", str(tmp_path / "fallback.png")]) == 0
+    captured = capsys.readouterr()
+    assert "notice:" in captured.err and "GrabCut" in captured.err and "fallback" in captured.out
+
+
+def test_eval_segment_cli_on_a_tiny_dataset(tmp_path: Path, capsys) -> None:
+    data = fake_bsds(tmp_path / "bsds")
+    assert main(["eval-segment", "--data", str(data), "--max-clicks", "5", "--json", str(tmp_path / "r.json"),
+                 "--paintings", str(data / "images" / "val")]) == 0
+    printed = capsys.readouterr().out
+    assert "| built-in segmenter" in printed and "| fallback" in printed and "4x4 grid" in printed
+    import json
+
+    rows = json.loads((tmp_path / "r.json").read_text())["rows"]
+    assert [row["regions"] for row in rows] == [2, 2]
+    for row in rows:
+        assert 0 <= row["iou_1_click"] <= 1 and 1 <= row["noc_85"] <= row["noc_90"] <= 5
+    paintings = json.loads((tmp_path / "r.json").read_text())["paintings"]
+    assert [row["clicks"] for row in paintings] == [32, 32] and all(0 <= row["over_half"] <= 1 for row in paintings)
+    assert main(["eval-segment", "--data", str(data), "--rows", "nothing"]) == 2
+
+
+def test_segment_train_resumes_on_a_tiny_dataset(tmp_path: Path) -> None:
+    from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions
+
+    data = fake_bsds(tmp_path / "bsds")
+    options = SegmenterTrainOptions(data=data, out=tmp_path / "run", steps=2, batch_size=2, log_every=1,
+                                    save_every=1, validate_every=2, validation_photos=1)
+    lines: list[str] = []
+    SegmenterTrainer(options, report=lines.append).run()
+    assert (tmp_path / "run" / "last.pt").exists() and any("validation at step 2" in line for line in lines)
+    options.steps = 3
+    resumed = SegmenterTrainer(options, report=lines.append)
+    assert resumed.step == 2
+    resumed.run()
+    assert resumed.step == 3
+    assert main(["segment-train", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]) == 2
