@@ -154,11 +154,14 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
     segmentation = results["segmentation"]
     report(f"fallback segmenter on {segmentation['width']}x{segmentation['height']}: prepare "
            f"{segmentation['prepare_s']:.2f} s once, then a click {segmentation['click']['median_s'] * 1000:.0f} ms")
+    from engine.segmentation.timing import bench_segmenter
+
+    results["segmenter"] = bench_segmenter([(2000, 1500)], repeats, warmup, report=report)
     return results
 
 
 def segmentation_benchmark(repeats: int, warmup: int, width: int = 2000, height: int = 1500) -> dict[str, object]:
-    """The weight-free segmenter on a 2000-pixel canvas: its one-time preparation, then one click."""
+    """The weight-free GrabCut fallback on a 2000-pixel canvas: its one-time preparation, then one click."""
     from engine.segmentation.fallback import FallbackSegmenter
 
     canvas = synthetic_canvas(width, height, seed=1)
