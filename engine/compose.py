@@ -11,7 +11,8 @@ that area the painting is composed in one of two ways, whichever keeps the map f
   Jacobian determinant stays above :data:`BEND_MIN_JACOBIAN` everywhere, i.e. nothing folds or
   is squeezed into streaks.
 - **Transport** (a move larger than the reach can absorb): the region is carried by z + m(z) as a
-  layer, opaque on the new shape but for a thin rim, fading out over the reach; underneath, the
+  layer, opaque on the new shape but for a thin rim, fading out over the reach (at most the
+  default reach: a wider feather would drag the old surroundings along); underneath, the
   area the region vacated is filled with shifted copies of the painting around it
   (``engine.fill``). The layer's map is an affine plus a fold-checked non-rigid part, so it never
   folds either.
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 from engine.fill import fill_hole
-from engine.locality import distance_outside, edit_area, edit_box, region_size
+from engine.locality import default_reach, distance_outside, edit_area, edit_box, region_size
 from engine.render import render_cv2, render_torch
 
 #: The bend is used only when its backward map's Jacobian determinant stays above this.
@@ -117,9 +118,12 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     # The layer's edge fades out across the new shape's outline: from a thin rim inside it (the
     # region's own anti-aliased edge blends into its new surroundings, and less of its old
     # surroundings comes along as a halo) to the reach outside. The region itself stays opaque.
-    rim = min(0.5 * reach, EDGE_RIM)
+    # A wider reach lets the bend take larger moves; a transported region's edge stays as narrow as
+    # the default, since a wide feather would drag its old surroundings along over the new ones.
+    feather = min(reach, default_reach(source, target))
+    rim = min(0.5 * feather, EDGE_RIM)
     inside = distance_outside(~target_box)
-    opacity = smoothstep_falloff(np.maximum(distance_outside(target_box) - inside + rim, 0.0), reach)
+    opacity = smoothstep_falloff(np.maximum(distance_outside(target_box) - inside + rim, 0.0), feather)
     margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source)))
     vacated = distance_outside(source_box) <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).

@@ -4,7 +4,7 @@
     .venv/bin/python tools/locality_figure.py [--out docs/locality_examples.jpg]
 
 Columns: the input with the region (green) and its new shape (red); the result at the default
-reach; the result at a wide reach (64 px); the pixels the default edit changed (white), with the
+reach; the result at a wide reach (200 px); the pixels the default edit changed (white), with the
 band the reach allows outlined in yellow. Two edits are the collateral probe's
 (``../shared/probe``); the other two move a colour region found without any model by a fixed
 turn and shift. Needs ../shared beside the checkout.
@@ -31,7 +31,7 @@ from engine.render import render_cv2  # noqa: E402
 from models.deformation import fade_width  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
-WIDE_REACH = 64.0
+WIDE_REACH = 200.0
 PANEL_SIDE = 360
 
 
