@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.deformation import mask_bbox, region_size
+
 #: The default transition band, as a share of the region's size (the side of a square with the
 #: area of both masks together)...
 DEFAULT_REACH_SHARE = 0.06
@@ -17,20 +19,6 @@ DEFAULT_REACH_SHARE = 0.06
 MIN_REACH = 4.0
 #: The widest band the editor offers, in pixels.
 MAX_REACH = 400.0
-
-
-def region_size(mask: np.ndarray) -> float:
-    """The side of a square with the mask's area: the length scale of an edit (at least 1 pixel)."""
-    return max(1.0, float(np.sqrt(np.count_nonzero(mask))))
-
-
-def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1), end-exclusive, of the true pixels; None for an empty mask."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def default_reach(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
