@@ -236,18 +236,26 @@ def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0) -> np.ndarr
     grid_x, grid_y = np.meshgrid(np.arange(hx0, hx1, dtype=np.float32), np.arange(hy0, hy1, dtype=np.float32))
     total = np.zeros((hy1 - hy0, hx1 - hx0), np.float32)
     mixed = np.zeros((hy1 - hy0, hx1 - hx0, context.shape[2] if context.ndim == 3 else 1), np.float32)
-    known_full = ~hole_box
+    known_full = (~hole_box).view(np.uint8)
+    # The reduced labels, bilinearly up to the hole's box only (as cv2.resize to the whole context
+    # would, then cropped): reduced x = (full x + 0.5) * reduced width / full width - 0.5.
+    step_x, step_y = labels.shape[1] / full_size[0], labels.shape[0] / full_size[1]
+    to_reduced = np.array([[step_x, 0.0, (hx0 + 0.5) * step_x - 0.5], [0.0, step_y, (hy0 + 0.5) * step_y - 0.5]])
     for label in used:
         share = cv2.GaussianBlur((labels == label).astype(np.float32), (0, 0), 0.7)
-        share = cv2.resize(share, full_size, interpolation=cv2.INTER_LINEAR)[hy0:hy1, hx0:hx1]
+        share = cv2.warpAffine(share, to_reduced, (hx1 - hx0, hy1 - hy0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+        rows, cols = np.flatnonzero(share.any(axis=1)), np.flatnonzero(share.any(axis=0))
+        if rows.size == 0:
+            continue
+        part = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # where this copy is used
         dy, dx = shifts[label]
-        sx, sy = grid_x + dx / scale, grid_y + dy / scale
+        sx, sy = grid_x[part] + dx / scale, grid_y[part] + dy / scale
         copy = cv2.remap(context, sx, sy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-        readable = cv2.remap(known_full.astype(np.uint8), sx, sy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=0) > 0
-        share = share * readable
-        mixed += share[..., None] * (copy.reshape(mixed.shape)).astype(np.float32)
-        total += share
+        readable = cv2.remap(known_full, sx, sy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+        share = share[part] * readable
+        mixed[part] += share[..., None] * copy.reshape(share.shape + (mixed.shape[2],)).astype(np.float32)
+        total[part] += share
     filled = hole_box[hy0:hy1, hx0:hx1] & (total > 1e-4)
     top = float(np.iinfo(image.dtype).max)
     values = np.clip(np.rint(mixed[filled] / total[filled][:, None]), 0, top).astype(image.dtype)
