@@ -59,11 +59,13 @@ class MBConv(nn.Module):
 class EfficientNetLite0Features(nn.Module):
     """Frozen multi-scale features of EfficientNet-Lite0; input RGB in [0, 1]."""
 
-    def __init__(self, weights: Path | None = None) -> None:
+    def __init__(self, weights: Path | None = None, feature_blocks: tuple[int, ...] = FEATURE_BLOCKS) -> None:
         super().__init__()
         state = torch.load(weights or efficientnet_weights_path(), map_location="cpu", weights_only=True)
+        self.feature_blocks = tuple(feature_blocks)
         self.stem = nn.Sequential(_conv(state["_conv_stem.weight"], 2), _batch_norm(state, "_bn0"), nn.ReLU6())
-        self.blocks = nn.ModuleList(MBConv(state, f"_blocks.{i}", LITE0_STRIDES[i]) for i in range(max(FEATURE_BLOCKS) + 1))
+        self.blocks = nn.ModuleList(MBConv(state, f"_blocks.{i}", LITE0_STRIDES[i])
+                                    for i in range(max(self.feature_blocks) + 1))
         self.eval().requires_grad_(False)
 
     def train(self, mode: bool = True) -> "EfficientNetLite0Features":
@@ -74,7 +76,7 @@ class EfficientNetLite0Features(nn.Module):
         features = []
         for index, block in enumerate(self.blocks):
             x = block(x)
-            if index in FEATURE_BLOCKS:
+            if index in self.feature_blocks:
                 features.append(x)
         return features
 
