@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 
 from engine.fill import fill_hole
 from engine.locality import default_reach, distance_outside, edit_area, edit_box, region_size
-from engine.render import render_cv2, render_torch
+from engine.render import render_cv2, render_torch, sample_motion
 
 #: The bend is used only when its backward map's Jacobian determinant stays above this.
 BEND_MIN_JACOBIAN = 0.35
@@ -66,18 +65,6 @@ def smoothstep_falloff(distance: np.ndarray, reach: float) -> np.ndarray:
     return ramp * ramp * (3.0 - 2.0 * ramp)
 
 
-def _upsampled_motion(motion: np.ndarray, square: Square, box: Box, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """The working-grid motion (pixels) bilinearly at every ``step``-th pixel of ``box``: (dx, dy)."""
-    x0, y0, side = square
-    size = motion.shape[0]
-    bx0, by0, bx1, by1 = box
-    xs = (np.arange(bx0, bx1, step, dtype=np.float32) - x0 + 0.5) * (size / side) - 0.5
-    ys = (np.arange(by0, by1, step, dtype=np.float32) - y0 + 0.5) * (size / side) - 0.5
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    return tuple(cv2.remap(np.ascontiguousarray(motion[..., axis], dtype=np.float32), grid_x, grid_y,
-                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
-
-
 def min_jacobian(dx: np.ndarray, dy: np.ndarray, spacing: float) -> float:
     """The smallest Jacobian determinant of the backward map z + (dx, dy) sampled every ``spacing`` pixels."""
     if dx.shape[0] < 2 or dx.shape[1] < 2:
@@ -94,7 +81,8 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     step = max(1, int(np.ceil(max(bx1 - bx0, by1 - by0) / CHECK_SIDE)))
     both = (source | target)[by0:by1:step, bx0:bx1:step]
     weight = smoothstep_falloff(distance_outside(both) * step, reach)
-    dx, dy = _upsampled_motion(motion, square, box, step)
+    dx, dy = sample_motion(motion, square, np.arange(bx0, bx1, step, dtype=np.float32),
+                           np.arange(by0, by1, step, dtype=np.float32))
     return min_jacobian(weight * dx, weight * dy, float(step))
 
 

@@ -26,6 +26,7 @@ from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
 from engine.locality import edit_box, resolve_reach
+from engine.render import sample_motion
 from models.crops import crop_square, image_to_working, mask_to_working, to_working
 from models.deformation import influence_box
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
@@ -331,16 +332,10 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
 def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.ndarray,
                 square: tuple[int, int, int], scale: float, shift: np.ndarray) -> float:
     """Mask IoU of a grid motion on the polish crop (crop pixel c is image pixel c / scale + shift)."""
-    x0, y0, side = square
-    size = motion.shape[0]
     height, width = small_target.shape
     image_x = np.arange(width, dtype=np.float32) / scale + shift[0]
     image_y = np.arange(height, dtype=np.float32) / scale + shift[1]
-    grid_x, grid_y = np.meshgrid((image_x - x0 + 0.5) * np.float32(size / side) - 0.5,
-                                 (image_y - y0 + 0.5) * np.float32(size / side) - 0.5)
-    grid_x, grid_y = grid_x.astype(np.float32), grid_y.astype(np.float32)
-    dx, dy = (cv2.remap(np.ascontiguousarray(motion[..., axis], dtype=np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
+    dx, dy = sample_motion(motion, square, image_x, image_y)
     crop_x = (image_x[None, :] + dx - shift[0]) * scale
     crop_y = (image_y[:, None] + dy - shift[1]) * scale
     moved = cv2.remap(small_source, crop_x.astype(np.float32), crop_y.astype(np.float32), cv2.INTER_LINEAR,

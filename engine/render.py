@@ -24,23 +24,36 @@ Box = tuple[int, int, int, int]
 RenderOutput = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _box_positions(square: Square, box: Box, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Working-grid coordinates (align_corners=False) of the box's full-resolution pixel centres."""
+def grid_positions(xs: np.ndarray, ys: np.ndarray, square: Square, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Working-grid coordinates (align_corners=False, float32) of full-resolution pixel columns ``xs``
+    and rows ``ys`` of the square (x0, y0, side) resampled to ``size`` cells a side."""
     x0, y0, side = square
+    return (((xs - x0 + 0.5) * (size / side) - 0.5).astype(np.float32, copy=False),
+            ((ys - y0 + 0.5) * (size / side) - 0.5).astype(np.float32, copy=False))
+
+
+def _box_positions(square: Square, box: Box, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Working-grid coordinates of the box's full-resolution pixel centres."""
     bx0, by0, bx1, by1 = box
-    xs = (np.arange(bx0, bx1, dtype=np.float32) - x0 + 0.5) * (size / side) - 0.5
-    ys = (np.arange(by0, by1, dtype=np.float32) - y0 + 0.5) * (size / side) - 0.5
-    return xs, ys
+    return grid_positions(np.arange(bx0, bx1, dtype=np.float32), np.arange(by0, by1, dtype=np.float32), square, size)
+
+
+def sample_motion(displacement: np.ndarray, square: Square, xs: np.ndarray, ys: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The working-grid displacement (S, S, 2) bilinearly at the full-resolution pixel columns ``xs``
+    and rows ``ys``: (dx, dy), each (len(ys), len(xs)) float32; borders replicated."""
+    grid_x, grid_y = np.meshgrid(*grid_positions(xs, ys, square, displacement.shape[0]))
+    # One channel at a time keeps every full-resolution array contiguous (8K boxes: tens of megapixels).
+    return tuple(cv2.remap(np.ascontiguousarray(displacement[..., axis], dtype=np.float32), grid_x, grid_y,
+                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
 
 
 def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.ndarray,
                 square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None) -> RenderOutput:
     """CPU renderer: bilinear upsampling of the displacement, then one remap of the box."""
-    xs, ys = _box_positions(square, box, displacement.shape[0])
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    # One channel at a time keeps every full-resolution array contiguous (8K boxes: tens of megapixels).
-    full_x, full_y = (cv2.remap(np.ascontiguousarray(displacement[..., axis], dtype=np.float32), grid_x, grid_y,
-                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
+    bx0, by0, bx1, by1 = box
+    full_x, full_y = sample_motion(displacement, square, np.arange(bx0, bx1, dtype=np.float32),
+                                   np.arange(by0, by1, dtype=np.float32))
     if envelope is not None:
         full_x *= envelope
         full_y *= envelope
