@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
+import cv2
 import numpy as np
 
 from engine.errors import SegmentationError
@@ -62,6 +63,19 @@ def as_rgb8(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
     return np.ascontiguousarray(image[..., :3])
+
+
+def reduce_image(image: np.ndarray, working_side: int, min_side: int = 1
+                 ) -> tuple[tuple[int, int], float, np.ndarray]:
+    """The image as 8-bit RGB, area-reduced so its longer side is at most ``working_side`` (each
+    side at least ``min_side``): (the full (H, W), the scale, the reduced image)."""
+    rgb = as_rgb8(image)
+    height, width = rgb.shape[:2]
+    scale = min(1.0, working_side / max(height, width))
+    if scale >= 1.0:
+        return (height, width), scale, rgb
+    size = (max(min_side, round(width * scale)), max(min_side, round(height * scale)))
+    return (height, width), scale, cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def check_prompts(shape: tuple[int, int], points: Sequence[Point], labels: Sequence[int], box: Box | None) -> None:

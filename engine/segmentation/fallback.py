@@ -14,7 +14,7 @@ import numpy as np
 import scipy.ndimage
 
 from engine.errors import SegmentationError
-from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
+from engine.segmentation.base import Box, MaskPrediction, Point, Progress, check_prompts, image_key, reduce_image
 
 WORKING_SIDE = 256
 GRABCUT_ITERATIONS = 2
@@ -37,12 +37,7 @@ class FallbackSegmenter:
             return
         report = progress or (lambda fraction, message: None)
         report(0.0, "reducing the image")
-        rgb = as_rgb8(image)
-        self.shape = rgb.shape[:2]
-        height, width = self.shape
-        self.scale = min(1.0, self.working_side / max(height, width))
-        size = (max(1, round(width * self.scale)), max(1, round(height * self.scale)))
-        self.small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        self.shape, self.scale, self.small = reduce_image(image, self.working_side)
         report(0.4, "colour features")
         self.smoothed = cv2.bilateralFilter(self.small, 7, 40, 5)
         lab = cv2.cvtColor(self.small, cv2.COLOR_RGB2LAB).astype(np.float32)

@@ -19,7 +19,7 @@ import scipy.ndimage
 import torch
 
 from engine.errors import SegmentationError
-from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
+from engine.segmentation.base import Box, MaskPrediction, Point, Progress, check_prompts, image_key, reduce_image
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from models.segmenter.choice import default_candidate
 from models.segmenter.encoder import ImageEncoder
@@ -53,12 +53,7 @@ class LearnedSegmenter:
             return
         report = progress or (lambda fraction, message: None)
         report(0.0, "reducing the image")
-        rgb = as_rgb8(image)
-        self.shape = rgb.shape[:2]
-        height, width = self.shape
-        self.scale = min(1.0, self.working_side / max(height, width))
-        size = (max(16, round(width * self.scale)), max(16, round(height * self.scale)))
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if self.scale < 1.0 else rgb
+        self.shape, self.scale, small = reduce_image(image, self.working_side, min_side=16)
         self.small_shape = small.shape[:2]
         bottom, right = (-small.shape[0]) % 16, (-small.shape[1]) % 16
         padded = cv2.copyMakeBorder(small, 0, bottom, 0, right, cv2.BORDER_REFLECT_101) if bottom or right else small
