@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.deformation import mask_bbox, region_size
+from models.influence import mask_bbox, region_size
 
 #: The default transition band, as a share of the region's size (the side of a square with the
 #: area of both masks together)...

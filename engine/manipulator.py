@@ -1,7 +1,7 @@
 """The full-resolution SIM-Net edit: ``Manipulator.edit(image, source_mask, target_mask, reach=...)``.
 
 The network works at a small fixed resolution on the square crop around the edit
-(``models.deformation.influence_box``). Its keypoint affines and attention (Eqs. 1-4, 8), aligned
+(``models.influence.influence_box``). Its keypoint affines and attention (Eqs. 1-4, 8), aligned
 at test time from several starts (the network's and the classical ones, ``models.hypotheses``),
 give the region's motion (``models.refinement.align_motion``). ``engine.compose`` then builds the
 result at full resolution within ``reach`` pixels of the region and its new shape
@@ -28,7 +28,7 @@ from engine.compose import Composition, compose
 from engine.locality import edit_box, resolve_reach
 from engine.render import sample_motion
 from models.crops import crop_square, image_to_working, mask_to_working, to_working
-from models.deformation import influence_box
+from models.influence import influence_box
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
 from models.refinement import align_motion
 

@@ -110,7 +110,7 @@ def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1), end-exclusive, of the set pixels; None when empty."""
-    from models.deformation import mask_bbox
+    from models.influence import mask_bbox
 
     return mask_bbox(mask)
 

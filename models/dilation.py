@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from models.deformation import fade_weight
-from models.keypoints import coordinate_grid
+from models.grids import coordinate_grid
+from models.influence import fade_weight
 
 
 def local_affine_parameters(source_keypoints: torch.Tensor, source_jacobians: torch.Tensor,
@@ -40,7 +40,7 @@ def influence_envelope(source_mask: torch.Tensor, target_mask: torch.Tensor) -> 
     The dilated fields are exact near their keypoints but would move the whole canvas; the
     transport module keeps the original (attention map 0) wherever this envelope is below one, so
     every edit stays local, with a fade whose width grows with the region's size and with how far
-    the edit moves its outline (``models.deformation.fade_weight``), and the background far from the region is never
+    the edit moves its outline (``models.influence.fade_weight``), and the background far from the region is never
     resampled. Computed from the masks alone (no gradient flows through it).
     """
     sources = (source_mask > 0.5).detach().cpu().numpy()[:, 0]
@@ -55,16 +55,3 @@ def with_identity(fields: torch.Tensor) -> torch.Tensor:
     batch, _, size = fields.shape[:3]
     identity = coordinate_grid(size, fields.device, fields.dtype)[None, None].expand(batch, 1, -1, -1, -1)
     return torch.cat([identity, fields], dim=1)
-
-
-def warp(image: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
-    """Sample ``image`` (B, C, S, S) along a backward field (B, S, S, 2); borders replicated."""
-    return torch.nn.functional.grid_sample(image, field, mode="bilinear", padding_mode="border", align_corners=False)
-
-
-def warp_each(image: torch.Tensor, fields: torch.Tensor) -> torch.Tensor:
-    """Warp ``image`` (B, C, S, S) by each of N fields (B, N, S, S, 2) -> (B, N, C, S, S)."""
-    batch, count = fields.shape[:2]
-    repeated = image[:, None].expand(-1, count, -1, -1, -1).reshape(batch * count, *image.shape[1:])
-    warped = warp(repeated, fields.reshape(batch * count, *fields.shape[2:]))
-    return warped.view(batch, count, *image.shape[1:])

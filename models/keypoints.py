@@ -12,12 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def coordinate_grid(size: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(S, S, 2) grid of (x, y) pixel centres in [-1, 1] (align_corners=False): the identity warp."""
-    coords = (torch.arange(size, device=device, dtype=dtype) * 2 + 1) / size - 1
-    grid_y, grid_x = torch.meshgrid(coords, coords, indexing="ij")
-    return torch.stack([grid_x, grid_y], dim=-1)
+from models.blocks import Hourglass
+from models.grids import coordinate_grid
 
 
 def mask_features(mask: torch.Tensor) -> torch.Tensor:
@@ -26,40 +22,6 @@ def mask_features(mask: torch.Tensor) -> torch.Tensor:
     blur_large = F.avg_pool2d(mask, 11, stride=1, padding=5, count_include_pad=False)
     grid = coordinate_grid(mask.shape[-1], mask.device, mask.dtype).permute(2, 0, 1)
     return torch.cat([mask, blur_small, blur_large, grid[None].expand(mask.shape[0], -1, -1, -1)], dim=1)
-
-
-class ConvBlock(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
-        self.norm = nn.GroupNorm(min(8, out_channels), out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.leaky_relu(self.norm(self.conv(x)), 0.1)
-
-
-class Hourglass(nn.Module):
-    """U-shaped encoder/decoder with skip connections (as in first-order-motion)."""
-
-    def __init__(self, in_channels: int, width: int, depth: int, max_width: int = 256) -> None:
-        super().__init__()
-        widths = [min(max_width, width * 2**i) for i in range(depth + 1)]
-        self.stem = ConvBlock(in_channels, widths[0])
-        self.down = nn.ModuleList(ConvBlock(widths[i], widths[i + 1]) for i in range(depth))
-        self.up = nn.ModuleList(ConvBlock(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(depth)))
-        self.out_channels = widths[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        skips = [x]
-        for block in self.down:
-            x = block(F.avg_pool2d(x, 2))
-            skips.append(x)
-        skips.pop()
-        for block in self.up:
-            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-            x = block(torch.cat([x, skips.pop()], dim=1))
-        return x
 
 
 class KeypointDetector(nn.Module):

@@ -33,8 +33,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.dilation import influence_envelope, local_affine_parameters, warp
-from models.keypoints import coordinate_grid
+from models.dilation import influence_envelope, local_affine_parameters
+from models.grids import coordinate_grid, warp
 from models.simnet import SimNetOutput
 
 #: Candidate affines for the shared stage: linear parts (B, N, 2, 2) and offsets (B, N, 2), grid coordinates.

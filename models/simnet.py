@@ -1,7 +1,7 @@
 """SIM-Net: keypoints -> dilated local warp fields -> attention-fused region transport.
 
 ``SimNet(config)(source_mask, target_mask, image)`` works at the working resolution S on the square
-crop around an edit (see ``models.deformation.influence_box``). Inputs are float tensors in [0, 1]:
+crop around an edit (see ``models.influence.influence_box``). Inputs are float tensors in [0, 1]:
 masks (B, 1, S, S), image (B, 3, S, S). See docs/ARCHITECTURE.md for the outputs.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from models.dilation import influence_envelope, local_affine_fields, warp, warp_each, with_identity
+from models.dilation import influence_envelope, local_affine_fields, with_identity
+from models.grids import warp, warp_each
 from models.keypoints import KeypointDetector
 from models.texture_guidance import fuse_fields
 from models.transport import ImageTransport, fuse

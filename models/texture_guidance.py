@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from models.dilation import warp
+from models.grids import warp
 
 
 def fuse_fields(attention: torch.Tensor, fields: torch.Tensor) -> torch.Tensor:

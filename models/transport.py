@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.keypoints import Hourglass
+from models.blocks import Hourglass
 
 
 def confidence_masks(target_mask: torch.Tensor, warped_masks: torch.Tensor) -> torch.Tensor:

@@ -1,11 +1,11 @@
-"""Synthetic edits and the geometry of an edit's area of influence (models/deformation.py)."""
+"""Synthetic edits (models/deformation.py) and the geometry of an edit's area of influence (models/influence.py)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.deformation import (EDIT_KINDS, edit_reach, fade_weight, identity_map, influence_box, make_synthetic_edit,
-                                warp_mask)
+from models.deformation import EDIT_KINDS, identity_map, make_synthetic_edit, warp_mask
+from models.influence import edit_reach, fade_weight, influence_box
 
 
 def ellipse(height: int, width: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:

@@ -46,7 +46,7 @@ def test_edit_keeps_shape_dtype_and_untouched_outside(manipulator: Manipulator, 
 def test_only_the_full_resolution_fade_moves(manipulator: Manipulator) -> None:
     """Pixels outside the edit's fade (drawn at the image's own resolution) are bit-identical, and a
     pure move of the region moves its core by exactly that much."""
-    from models.deformation import fade_weight
+    from models.influence import fade_weight
 
     image = painting(160, 200)
     source, target = disc(160, 200, 80, 80, 20), disc(160, 200, 92, 80, 20)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.dilation import local_affine_fields, warp, warp_each, with_identity
-from models.keypoints import KeypointDetector, coordinate_grid
+from models.dilation import local_affine_fields, with_identity
+from models.grids import coordinate_grid, warp, warp_each
+from models.keypoints import KeypointDetector
 from models.losses import (boundary_loss, contextual_loss, equivariance_loss, field_loss, random_affine,
                            soft_iou)
 from models.perceptual import EfficientNetLite0Features, perceptual_distance

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from models.dilation import influence_envelope, local_affine_fields, local_affine_parameters, warp, warp_each, with_identity
-from models.keypoints import coordinate_grid
+from models.dilation import influence_envelope, local_affine_fields, local_affine_parameters, with_identity
+from models.grids import coordinate_grid, warp, warp_each
 from models.losses import soft_iou
 from models.refinement import add_smooth_residual, mask_overlap, refine_alignment
 from models.simnet import SimNet, SimNetConfig, SimNetOutput

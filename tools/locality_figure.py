@@ -28,7 +28,7 @@ from engine.locality import distance_outside, edit_area, edit_box, region_size  
 from engine.manipulator import Manipulator  # noqa: E402
 from engine.masks import transform_mask  # noqa: E402
 from engine.render import render_cv2  # noqa: E402
-from models.deformation import fade_width  # noqa: E402
+from models.influence import fade_width  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 WIDE_REACH = 200.0

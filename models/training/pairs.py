@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 
 from models.crops import image_to_working, mask_to_working, pixels_to_grid, working_positions
-from models.deformation import EditKind, identity_map, influence_box, make_synthetic_edit, warp_with_map
+from models.deformation import EditKind, identity_map, make_synthetic_edit, warp_with_map
+from models.influence import influence_box
 
 
 def make_pair(image: np.ndarray, region: np.ndarray, rng: np.random.Generator, kind: EditKind,

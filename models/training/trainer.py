@@ -21,8 +21,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from models.deformation import EDIT_KINDS
-from models.dilation import warp
-from models.keypoints import coordinate_grid
+from models.grids import coordinate_grid, warp
 from models.losses import (boundary_loss, contextual_loss, cycle_loss, equivariance_loss, field_loss,
                            mask_loss, random_affine, reconstruction_loss)
 from models.perceptual import perceptual_distance, perceptual_network
