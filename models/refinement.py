@@ -29,6 +29,7 @@ photographs (see resources/MODEL.md):
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +72,31 @@ def _blur(mask: torch.Tensor, sigma: float) -> torch.Tensor:
     padded = F.pad(mask, (radius, radius, radius, radius), mode="replicate")
     blurred = F.conv2d(padded, kernel.view(1, 1, 1, -1))
     return F.conv2d(blurred, kernel.view(1, 1, -1, 1))
+
+
+def minimise_coarse_to_fine(parameters: list[torch.Tensor],
+                            loss: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor],
+                            source_mask: torch.Tensor, target_mask: torch.Tensor,
+                            levels: list[tuple[float, float]], steps: int) -> None:
+    """The one optimisation loop of the alignment: L-BFGS on ``parameters``, in place, one round per
+    level (blur sigma in pixels, penalty weight), coarsest first, ``steps`` iterations shared out.
+
+    ``loss(source, target, weight)`` gets the two masks blurred at the level's sigma; comparing
+    blurred masks first lets a start a few pixels off still converge.
+    """
+    with torch.enable_grad():
+        for sigma, weight in levels:
+            source, target = _blur(source_mask, sigma), _blur(target_mask, sigma)
+            optimizer = torch.optim.LBFGS(parameters, lr=1.0, max_iter=max(1, steps // len(levels)),
+                                          history_size=20, line_search_fn="strong_wolfe")
+
+            def closure() -> torch.Tensor:
+                optimizer.zero_grad(set_to_none=True)
+                value = loss(source, target, weight)
+                value.backward()
+                return value
+
+            optimizer.step(closure)
 
 
 def _resize_maps(maps: torch.Tensor, size: int) -> torch.Tensor:
@@ -147,7 +173,7 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
 
     def fit(linear: torch.Tensor, offset: torch.Tensor, shared: bool, levels: list[tuple[float, float]],
             steps: int) -> torch.Tensor:
-        """L-BFGS on L_mask (+ rigidity), coarse to fine; ``shared``: one affine for all K keypoints."""
+        """L_mask (+ rigidity) over the affines, coarse to fine; ``shared``: one affine for all K keypoints."""
         linear = linear.clone().requires_grad_(True)
         offset = offset.clone().requires_grad_(True)
 
@@ -156,23 +182,15 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
                 return single_affine_motion(linear, offset, grid)
             return motion_of(linear, offset)
 
-        with torch.enable_grad():
-            for sigma, weight in levels:
-                source, target = _blur(known_source, sigma), _blur(target_mask, sigma)
-                optimizer = torch.optim.LBFGS([linear, offset], lr=1.0, max_iter=max(1, steps // len(levels)),
-                                              history_size=20, line_search_fn="strong_wolfe")
+        def loss(source: torch.Tensor, target: torch.Tensor, weight: float) -> torch.Tensor:
+            value = _mask_loss(warp(source, grid + envelope * motion()), target, compared)
+            if weight > 0:
+                parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
+                mean = (usage[..., None] * parameters).sum(dim=1, keepdim=True)
+                value = value + weight * (usage * ((parameters - mean) ** 2).sum(dim=2)).sum(dim=1).mean()
+            return value
 
-                def closure() -> torch.Tensor:
-                    optimizer.zero_grad(set_to_none=True)
-                    loss = _mask_loss(warp(source, grid + envelope * motion()), target, compared)
-                    if weight > 0:
-                        parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
-                        mean = (usage[..., None] * parameters).sum(dim=1, keepdim=True)
-                        loss = loss + weight * (usage * ((parameters - mean) ** 2).sum(dim=2)).sum(dim=1).mean()
-                    loss.backward()
-                    return loss
-
-                optimizer.step(closure)
+        minimise_coarse_to_fine([linear, offset], loss, known_source, target_mask, levels, steps)
         with torch.no_grad():
             return motion()
 
@@ -324,22 +342,13 @@ def add_smooth_residual(motion: torch.Tensor, envelope: torch.Tensor, source_mas
         dense = F.interpolate(residual, size=(size, size), mode="bicubic", align_corners=True)
         return motion + chosen * dense.permute(0, 2, 3, 1)
 
-    levels = (coarse_sigma, 0.0)
-    with torch.enable_grad():
-        for sigma in levels:
-            source, target = _blur(source_mask, sigma), _blur(target_mask, sigma)
-            optimizer = torch.optim.LBFGS([residual], lr=1.0, max_iter=max(1, steps // len(levels)),
-                                          history_size=20, line_search_fn="strong_wolfe")
+    def loss(source: torch.Tensor, target: torch.Tensor, weight: float) -> torch.Tensor:
+        across = residual[..., 1:] - residual[..., :-1]
+        down = residual[..., 1:, :] - residual[..., :-1, :]
+        value = _mask_loss(warp(source, grid + envelope * corrected()), target, compared)
+        return value + weight * (across.pow(2).mean() + down.pow(2).mean())
 
-            def closure() -> torch.Tensor:
-                optimizer.zero_grad(set_to_none=True)
-                across = residual[..., 1:] - residual[..., :-1]
-                down = residual[..., 1:, :] - residual[..., :-1, :]
-                loss = _mask_loss(warp(source, grid + envelope * corrected()), target, compared)
-                loss = loss + smoothness * (across.pow(2).mean() + down.pow(2).mean())
-                loss.backward()
-                return loss
-
-            optimizer.step(closure)
+    minimise_coarse_to_fine([residual], loss, source_mask, target_mask, [(coarse_sigma, smoothness), (0.0, smoothness)],
+                            steps)
     with torch.no_grad():
         return corrected()
