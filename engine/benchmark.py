@@ -21,6 +21,7 @@ import torch
 
 from engine.compiler_import import skip_compiler_import
 from engine.manipulator import Manipulator
+from models.influence import influence_envelope
 
 
 @dataclass
@@ -119,11 +120,12 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
     masks = torch.zeros(1, 1, size, size, device=dev)
     masks[..., size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
     shifted = torch.roll(masks, shifts=size // 8, dims=3)
-    image = torch.rand(1, 3, size, size, device=dev)
+    envelope = torch.from_numpy(influence_envelope(masks[0, 0].cpu().numpy(), shifted[0, 0].cpu().numpy()))
+    envelope = envelope[None, None].to(dev)
 
     def network() -> None:
         with torch.inference_mode():
-            manipulator.model(masks, shifted, image)
+            manipulator.model.correspond(masks, shifted, envelope)
 
     results: dict[str, object] = {"machine": machine_description(dev), "working_size": size, "model_load_s": load_s,
                                   "network": measure(network, dev, repeats, warmup).as_dict(), "sizes": []}

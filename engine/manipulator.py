@@ -27,10 +27,11 @@ from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
 from engine.locality import edit_box, resolve_reach
 from engine.render import sample_motion
-from models.crops import crop_square, image_to_working, mask_to_working, to_working
-from models.influence import influence_box
+from models.crops import crop_square, mask_to_working, to_working
+from models.influence import influence_box, influence_envelope
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
 from models.refinement import align_motion
+from models.simnet import Correspondence
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,15 +134,14 @@ class Manipulator:
         """An (S, S, C) working-resolution array as a (1, C, S, S) tensor on the model's device."""
         return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
 
-    def _run_network(self, source: np.ndarray, target: np.ndarray, exemplar: np.ndarray):
-        tensor = self._batch
+    def _run_network(self, source: np.ndarray, target: np.ndarray, envelope: np.ndarray) -> Correspondence:
+        """The network's keypoints, Jacobians and attention (Eqs. 1-4) for working-resolution masks."""
+        inputs = (self._batch(source), self._batch(target), self._batch(envelope[..., None]))
         with torch.inference_mode():
             if self.device.type == "cuda":
                 with torch.autocast("cuda", dtype=torch.float16):
-                    out = self.model(tensor(source), tensor(target), tensor(exemplar))
-            else:
-                out = self.model(tensor(source), tensor(target), tensor(exemplar))
-        return out
+                    return self.model.correspond(*inputs)
+            return self.model.correspond(*inputs)
 
     def _with_cpu_fallback(self, stage: Callable[[], T], messages: list[str]) -> T:
         """Run one GPU stage of an edit; if CUDA runs out of memory, move to the CPU and run it again."""
@@ -205,25 +205,34 @@ class Manipulator:
         size = self.working_size
         source_work = mask_to_working(source, x0, y0, side, size)
         target_work = mask_to_working(target, x0, y0, side, size)
-        exemplar = image_to_working(image, x0, y0, side, size)
+        # The alignment's finer grid, and the edit's area of influence on it, computed once: the
+        # network gets it reduced to its working grid.
+        align_size = min(self.align_size, max(size, side))
+        source_fine = mask_to_working(source, x0, y0, side, align_size)
+        target_fine = mask_to_working(target, x0, y0, side, align_size)
+        envelope = influence_envelope(source_fine[..., 0], target_fine[..., 0])
+        envelope_work = envelope if align_size == size else cv2.resize(envelope, (size, size),
+                                                                       interpolation=cv2.INTER_AREA)
         prepared = time.perf_counter()
         check_cancel()
 
         messages: list[str] = []
-        out = self._with_cpu_fallback(lambda: self._run_network(source_work, target_work, exemplar), messages)
-        if not torch.isfinite(out.fused_field).all():
+        correspondence = self._with_cpu_fallback(
+            lambda: self._run_network(source_work, target_work, envelope_work), messages)
+        if not correspondence.is_finite():
             raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         networked = time.perf_counter()
         check_cancel()
         steps = self.align_steps if align_steps is None else align_steps
         motion = self._with_cpu_fallback(
-            lambda: self._align(out, source, target, (x0, y0, side), steps, use_network), messages)
+            lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
+                                steps, use_network), messages)
         if not torch.isfinite(motion).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
         if steps > 0:
             motion = polish_affine(source, target, motion, (x0, y0, side))
-        attention = out.attention[0].float().cpu().numpy()
+        attention = correspondence.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
         check_cancel()
 
@@ -247,24 +256,23 @@ class Manipulator:
         """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
         return compose(image, source, target, motion, square, reach, self.device)
 
-    def _align(self, out, source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
-               steps: int, use_network: bool = True) -> torch.Tensor:
-        """The region's backward motion (R, R, 2), grid units, after test-time alignment on finer
-        masks, started from the network's affines and the classical ones."""
+    def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
+               envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,
+               use_network: bool = True) -> torch.Tensor:
+        """The region's backward motion (R, R, 2), grid units, after test-time alignment on the
+        masks at R x R, started from the network's affines and the classical ones."""
         x0, y0, side = square
-        size = min(self.align_size, max(self.working_size, side))
-        source_work = mask_to_working(source, x0, y0, side, size)
-        target_work = mask_to_working(target, x0, y0, side, size)
-        inside = to_working(crop_square(np.full(source.shape, 255, np.uint8), x0, y0, side, replicate=False), size)
+        size = source_work.shape[0]
+        inside = to_working(crop_square(np.full(canvas[:2], 255, np.uint8), x0, y0, side, replicate=False), size)
         starts = classical_starts(source_work[..., 0], target_work[..., 0], inside[..., 0])
         affines = [pixel_to_grid_affine(start, size) for start in starts]
         tensors = None
         if affines:
             tensors = (torch.tensor(np.stack([linear for linear, _ in affines]), dtype=torch.float32)[None],
                        torch.tensor(np.stack([offset for _, offset in affines]), dtype=torch.float32)[None])
-        detached = type(out)(*(value.clone().float().to(self.device) for value in vars(out).values()))
-        motion, _ = align_motion(detached, self._batch(source_work), self._batch(target_work), steps=steps,
-                                        starts=tensors, valid=self._batch(inside), use_network=use_network)
+        motion = align_motion(correspondence.to(self.device), self._batch(source_work), self._batch(target_work),
+                              self._batch(envelope[..., None]), steps=steps, starts=tensors,
+                              valid=self._batch(inside), use_network=use_network)
         return motion[0]
 
 

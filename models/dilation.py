@@ -9,11 +9,9 @@ i.e. A^k_{y<-R} composed with (A^k_{x<-R})^{-1}. Fields are grid_sample grids (a
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from models.grids import coordinate_grid
-from models.influence import fade_weight
 
 
 def local_affine_parameters(source_keypoints: torch.Tensor, source_jacobians: torch.Tensor,
@@ -32,22 +30,6 @@ def local_affine_fields(source_keypoints: torch.Tensor, source_jacobians: torch.
     grid = coordinate_grid(size, source_keypoints.device, source_keypoints.dtype)  # (S, S, 2)
     offsets = grid[None, None] - target_keypoints[:, :, None, None, :]  # (B, K, S, S, 2): z - p_k^x
     return source_keypoints[:, :, None, None, :] + torch.einsum("bkij,bkhwj->bkhwi", linear, offsets)
-
-
-def influence_envelope(source_mask: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:
-    """Where an edit may act: 1 on and near the two masks, fading smoothly to 0 further out (B, 1, S, S).
-
-    The dilated fields are exact near their keypoints but would move the whole canvas; the
-    transport module keeps the original (attention map 0) wherever this envelope is below one, so
-    every edit stays local, with a fade whose width grows with the region's size and with how far
-    the edit moves its outline (``models.influence.fade_weight``), and the background far from the region is never
-    resampled. Computed from the masks alone (no gradient flows through it).
-    """
-    sources = (source_mask > 0.5).detach().cpu().numpy()[:, 0]
-    targets = (target_mask > 0.5).detach().cpu().numpy()[:, 0]
-    weights = [fade_weight(source, target) if (source | target).any() else np.zeros(source.shape, np.float32)
-               for source, target in zip(sources, targets)]
-    return torch.from_numpy(np.stack(weights))[:, None].to(device=source_mask.device, dtype=source_mask.dtype)
 
 
 def with_identity(fields: torch.Tensor) -> torch.Tensor:

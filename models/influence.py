@@ -107,3 +107,23 @@ def fade_weight(source_mask: np.ndarray, target_mask: np.ndarray) -> np.ndarray:
     np.subtract(3.0, ramp, out=ramp)
     ramp *= squared
     return ramp
+
+
+def influence_envelope(source_coverage: np.ndarray, target_coverage: np.ndarray) -> np.ndarray:
+    """Where an edit may act, on a working grid: 1 on and near the two masks, fading smoothly to 0
+    further out (:func:`fade_weight` of the coverages thresholded at one half), float32 (S, S).
+
+    SIM-Net's attention keeps the original wherever this is below one (Eq. 4's map 0 is one minus
+    it), and the alignment fades its motion with it. The caller computes it once per edit from the
+    masks it already holds; the network takes it as an input.
+    """
+    source, target = source_coverage > 0.5, target_coverage > 0.5
+    if not (source.any() or target.any()):
+        return np.zeros(source.shape, np.float32)
+    return fade_weight(source, target)
+
+
+def batch_envelopes(source_masks: np.ndarray, target_masks: np.ndarray) -> np.ndarray:
+    """:func:`influence_envelope` of each pair of (N, 1, S, S) coverages: (N, 1, S, S) float32."""
+    return np.stack([influence_envelope(source[0], target[0])[None]
+                     for source, target in zip(source_masks, target_masks)]).astype(np.float32)

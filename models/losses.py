@@ -85,10 +85,11 @@ def contextual_loss(prediction_features: torch.Tensor, target_features: torch.Te
 
 
 def cycle_loss(model, output_image: torch.Tensor, source_mask: torch.Tensor, target_mask: torch.Tensor,
-               image: torch.Tensor) -> torch.Tensor:
+               image: torch.Tensor, envelope: torch.Tensor) -> torch.Tensor:
     """L_cyc: swap the masks, use the edited image as exemplar, and ask for the original back
-    (measured on and near the source region)."""
-    back = model(target_mask, source_mask, output_image)
+    (measured on and near the source region). The area of influence is symmetric in the two masks,
+    so the forward edit's ``envelope`` serves the way back too."""
+    back = model(target_mask, source_mask, output_image, envelope)
     restored = warp(output_image, back.fused_field)
     weight = F.max_pool2d(source_mask, 5, stride=1, padding=2)
     return reconstruction_loss(restored, image, weight)

@@ -9,8 +9,8 @@ attention stays as the network made it. Coarse to fine: the first rounds compare
 so a start a few pixels off still converges.
 
 The fused field is z + E(z) * motion(z): the attention gives the moved fields E * share_k, so the
-motion is sum_k share_k (w^k(z) - z). We return the motion and the envelope E apart, so the engine
-can draw E again at the image's full resolution (an exact fade) and multiply.
+motion is sum_k share_k (w^k(z) - z). We return the motion alone: the engine composes it at the
+image's full resolution within its own reach.
 
 Three stages, our additions to the paper; their settings were chosen on BSDS500 validation
 photographs (see resources/MODEL.md):
@@ -34,9 +34,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from models.dilation import influence_envelope, local_affine_parameters
+from models.dilation import local_affine_parameters
 from models.grids import coordinate_grid, warp
-from models.simnet import SimNetOutput
+from models.simnet import Correspondence
 
 #: Candidate affines for the shared stage: linear parts (B, N, 2, 2) and offsets (B, N, 2), grid coordinates.
 AffineStarts = tuple[torch.Tensor, torch.Tensor]
@@ -103,56 +103,60 @@ def _resize_maps(maps: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(maps, size=(size, size), mode="bilinear", align_corners=False)
 
 
-def refine_alignment(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torch.Tensor, steps: int = 40,
-                     **options) -> torch.Tensor:
+def refine_alignment(correspondence: Correspondence, source_mask: torch.Tensor, target_mask: torch.Tensor,
+                     envelope: torch.Tensor, steps: int = 40, **options) -> torch.Tensor:
     """The fused backward field (B, R, R, 2) at the masks' resolution R, after ``steps`` of alignment:
-    z + E(z) * motion(z), with the motion and envelope E of :func:`align_motion` (same options)."""
-    motion, envelope = align_motion(out, source_mask, target_mask, steps, **options)
-    return coordinate_grid(motion.shape[1], motion.device, motion.dtype) + envelope * motion
+    z + E(z) * motion(z), with the motion of :func:`align_motion` (same options) and E = ``envelope``."""
+    motion = align_motion(correspondence, source_mask, target_mask, envelope, steps, **options)
+    return coordinate_grid(motion.shape[1], motion.device, motion.dtype) + envelope.float().permute(0, 2, 3, 1) * motion
 
 
-def keypoint_weights(out: SimNetOutput, size: int) -> torch.Tensor:
+def keypoint_weights(correspondence: Correspondence, size: int) -> torch.Tensor:
     """The keypoints' shares of the envelope at R x R (B, K, R, R), summing to one per pixel."""
-    shares = _resize_maps(out.keypoint_shares.float(), size)
+    shares = _resize_maps(correspondence.keypoint_shares.float(), size)
     return shares / shares.sum(dim=1, keepdim=True).clamp_min(1e-6)
 
 
-def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torch.Tensor, steps: int = 40,
+def align_motion(correspondence: Correspondence, source_mask: torch.Tensor, target_mask: torch.Tensor,
+                 envelope: torch.Tensor, steps: int = 40,
                  coarse_sigma: float = 2.0, rigidity: float = DEFAULT_RIGIDITY, residual_steps: int | None = None,
                  single_tolerance: float | None = SINGLE_TOLERANCE, starts: AffineStarts | None = None,
                  valid: torch.Tensor | None = None, use_network: bool = True,
-                 guard: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """The edit's motion before the fade (B, R, R, 2) and the envelope E at R (B, R, R, 1).
+                 guard: bool = True) -> torch.Tensor:
+    """The edit's motion before the fade (B, R, R, 2), grid coordinates.
 
     The fused field of Eq. 8 is z + sum_k m_k (w^k(z) - z) with m_k = E * share_k, i.e. z + E(z) *
-    motion(z), motion = sum_k share_k (w^k(z) - z). Keeping the two apart lets the engine draw E
-    again at the image's full resolution, so the fade is exact there instead of upsampled from R.
+    motion(z), motion = sum_k share_k (w^k(z) - z). The alignment fits the fused field; the engine
+    takes the motion alone and composes it at full resolution within its own reach
+    (``engine.compose``).
 
     ``source_mask`` and ``target_mask`` are (B, 1, R, R) coverages of the same square crop the
-    network saw. With ``steps == 0`` the motion is the network's own. ``rigidity`` pulls the K
-    affines towards their weighted mean: of all fields that carry the mask onto its new shape,
-    prefer the one that distorts the painting's texture least. ``residual_steps`` (default
-    ``steps // 2``; 0 turns it off) bounds the non-rigid residual stage; ``single_tolerance``
-    decides between one shared affine and the K affines (module docstring).
+    network saw, and ``envelope`` (B, 1, R, R) the edit's area of influence E on that grid
+    (``models.influence.influence_envelope``). With ``steps == 0`` the motion is the network's own.
+    ``rigidity`` pulls the K affines towards their weighted mean: of all fields that carry the mask
+    onto its new shape, prefer the one that distorts the painting's texture least.
+    ``residual_steps`` (default ``steps // 2``; 0 turns it off) bounds the non-rigid residual
+    stage; ``single_tolerance`` decides between one shared affine and the K affines (module
+    docstring).
 
     ``starts`` are further candidate affines for the shared stage, (B, N, 2, 2) and (B, N, 2) in
     grid coordinates (``models.hypotheses``); the one that carries the mask best is refined.
     ``valid`` (B, 1, R, R) is 1 where the crop lies inside the image: the target is compared there
     only (a region cut by the border is cut in its new shape too, and what lies past the border is
-    unknown). Without
-    ``use_network`` the network's affines are neither a start nor a stage (the classical
-    ablation). ``guard`` keeps the map z + motion free of folds near the new shape
+    unknown). Without ``use_network`` the network's affines are neither a start nor a stage (the
+    classical ablation). ``guard`` keeps the map z + motion free of folds near the new shape
     (:func:`fold_free`).
     """
     size = source_mask.shape[-1]
     device, dtype = source_mask.device, torch.float32
     with torch.no_grad():
         linear, offset = (value.float() for value in local_affine_parameters(
-            out.source_keypoints, out.source_jacobians, out.target_keypoints, out.target_jacobians))
-        weights = keypoint_weights(out, size).to(device)
+            correspondence.source_keypoints, correspondence.source_jacobians, correspondence.target_keypoints,
+            correspondence.target_jacobians))
+        weights = keypoint_weights(correspondence, size).to(device)
         grid = coordinate_grid(size, device, dtype)
         source_mask, target_mask = source_mask.float(), target_mask.float()
-        envelope = influence_envelope(source_mask, target_mask).permute(0, 2, 3, 1)  # (B, R, R, 1)
+        envelope = envelope.float().permute(0, 2, 3, 1)  # (B, R, R, 1)
         compared = None if valid is None else valid.float()  # the target is compared inside the image only
         known_source = source_mask
         # How much each keypoint's field is used on the new shape: the weights of the rigidity term.
@@ -169,7 +173,7 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
         return moved - grid
 
     if steps <= 0:
-        return motion_of(linear, offset), envelope
+        return motion_of(linear, offset)
 
     def fit(linear: torch.Tensor, offset: torch.Tensor, shared: bool, levels: list[tuple[float, float]],
             steps: int) -> torch.Tensor:
@@ -245,7 +249,7 @@ def align_motion(out: SimNetOutput, source_mask: torch.Tensor, target_mask: torc
     if guard:
         rigid = single if single is not None else torch.zeros_like(motion)
         motion = fold_free(rigid, motion, target_mask)
-    return motion, envelope
+    return motion
 
 
 def single_affine_motion(linear: torch.Tensor, offset: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ import torch
 
 from models.dilation import local_affine_fields, with_identity
 from models.grids import coordinate_grid, warp, warp_each
+from models.influence import batch_envelopes
 from models.keypoints import KeypointDetector
 from models.losses import (boundary_loss, contextual_loss, equivariance_loss, field_loss, random_affine,
                            soft_iou)
@@ -29,7 +30,8 @@ def test_simnet_output_shapes_and_attention_sums_to_one() -> None:
     model = SimNet(TINY)
     source = disc_tensor(32, -0.2, 0.0, 0.4).repeat(2, 1, 1, 1)
     target = disc_tensor(32, 0.2, 0.1, 0.35).repeat(2, 1, 1, 1)
-    out = model(source, target, torch.rand(2, 3, 32, 32))
+    envelope = torch.from_numpy(batch_envelopes(source.numpy(), target.numpy()))
+    out = model(source, target, torch.rand(2, 3, 32, 32), envelope)
     assert out.source_keypoints.shape == (2, 4, 2) and out.target_jacobians.shape == (2, 4, 2, 2)
     assert out.warp_fields.shape == (2, 5, 32, 32, 2)
     assert out.attention.shape == (2, 5, 32, 32)
@@ -37,6 +39,26 @@ def test_simnet_output_shapes_and_attention_sums_to_one() -> None:
     assert out.fused_field.shape == (2, 32, 32, 2)
     assert out.output.shape == (2, 3, 32, 32) and out.warped_mask.shape == (2, 1, 32, 32)
     torch.testing.assert_close(out.warp_fields[:, 0], coordinate_grid(32).expand(2, -1, -1, -1))
+
+
+def test_the_inference_path_gives_the_training_paths_correspondence() -> None:
+    """``SimNet.correspond`` (the product's path) stops before the warped images but must agree
+    with the full forward pass on every quantity it returns."""
+    torch.manual_seed(3)
+    model = SimNet(TINY).eval()
+    source, target = disc_tensor(32, -0.2, 0.0, 0.4), disc_tensor(32, 0.25, 0.1, 0.3)
+    envelope = torch.from_numpy(batch_envelopes(source.numpy(), target.numpy()))
+    with torch.inference_mode():
+        full = model(source, target, torch.rand(1, 3, 32, 32), envelope)
+        short = model.correspond(source, target, envelope)
+    for name in ("source_keypoints", "target_keypoints", "source_jacobians", "target_jacobians", "attention",
+                 "keypoint_shares"):
+        torch.testing.assert_close(getattr(short, name), getattr(full, name), atol=0, rtol=0)
+    moved = short.to("cpu")
+    assert not moved.attention.is_inference() and moved.attention.dtype == torch.float32
+    assert moved.is_finite()
+    moved.attention[0, 0, 0, 0] = float("nan")
+    assert not moved.is_finite()
 
 
 def test_keypoints_lie_inside_the_frame_and_jacobians_start_at_identity() -> None:

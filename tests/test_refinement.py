@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from models.dilation import influence_envelope, local_affine_fields, local_affine_parameters, with_identity
+from models.dilation import local_affine_fields, local_affine_parameters, with_identity
 from models.grids import coordinate_grid, warp, warp_each
+from models.influence import batch_envelopes
 from models.losses import soft_iou
 from models.refinement import add_smooth_residual, mask_overlap, refine_alignment
 from models.simnet import SimNet, SimNetConfig, SimNetOutput
@@ -19,6 +20,10 @@ def disc(size: int, cx: float, cy: float, radius: float, squash: float = 1.0) ->
     return (((grid[..., 0] - cx) ** 2 + ((grid[..., 1] - cy) * squash) ** 2) <= radius**2).float()[None, None]
 
 
+def envelope_of(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return torch.from_numpy(batch_envelopes(source.numpy(), target.numpy()))
+
+
 def still_output(source: torch.Tensor, target: torch.Tensor, keypoints: int = 3) -> SimNetOutput:
     """What an untrained network might say: every keypoint at the centre with an identity affine,
     the area of influence shared evenly between the keypoints."""
@@ -26,24 +31,29 @@ def still_output(source: torch.Tensor, target: torch.Tensor, keypoints: int = 3)
     points = torch.zeros(1, keypoints, 2)
     jacobians = torch.eye(2).repeat(1, keypoints, 1, 1)
     fields = with_identity(local_affine_fields(points, jacobians, points, jacobians, size))
-    envelope = influence_envelope(source, target)
+    envelope = envelope_of(source, target)
     shares = torch.full((1, keypoints, size, size), 1.0 / keypoints)
     attention = torch.cat([1 - envelope, envelope * shares], dim=1)
     fused = fuse_fields(attention, fields)
-    return SimNetOutput(points, points, jacobians, jacobians, fields, attention, fused, source.expand(-1, 3, -1, -1),
-                        warp(source, fused), warp_each(source, fields[:, 1:])[:, :, 0], shares)
+    return SimNetOutput(source_keypoints=points, target_keypoints=points, source_jacobians=jacobians,
+                        target_jacobians=jacobians, attention=attention, keypoint_shares=shares, warp_fields=fields,
+                        fused_field=fused, output=source.expand(-1, 3, -1, -1), warped_mask=warp(source, fused),
+                        warped_masks=warp_each(source, fields[:, 1:])[:, :, 0])
 
 
 def test_zero_steps_give_the_networks_own_field() -> None:
     torch.manual_seed(0)
     source, target = disc(32, -0.2, 0.0, 0.4), disc(32, 0.2, 0.1, 0.35)
-    out = SimNet(TINY)(source, target, torch.rand(1, 3, 32, 32))
-    torch.testing.assert_close(refine_alignment(out, source, target, steps=0), out.fused_field, atol=1e-5, rtol=0)
+    envelope = envelope_of(source, target)
+    out = SimNet(TINY)(source, target, torch.rand(1, 3, 32, 32), envelope)
+    torch.testing.assert_close(refine_alignment(out, source, target, envelope, steps=0), out.fused_field, atol=1e-5,
+                               rtol=0)
 
 
 def test_local_affine_parameters_are_equation_one_expanded() -> None:
     torch.manual_seed(1)
-    out = SimNet(TINY)(disc(32, -0.2, 0.0, 0.4), disc(32, 0.2, 0.1, 0.35), torch.rand(1, 3, 32, 32))
+    source, target = disc(32, -0.2, 0.0, 0.4), disc(32, 0.2, 0.1, 0.35)
+    out = SimNet(TINY)(source, target, torch.rand(1, 3, 32, 32), envelope_of(source, target))
     linear, offset = local_affine_parameters(out.source_keypoints, out.source_jacobians, out.target_keypoints,
                                              out.target_jacobians)
     grid = coordinate_grid(32)
@@ -57,7 +67,7 @@ def test_alignment_recovers_a_move_and_a_squash_from_a_still_start() -> None:
     target = disc(size, 0.15, 0.05, 0.3, squash=1.4)  # moved right and down, squashed vertically
     out = still_output(source, target)
     before = soft_iou(warp(source, out.fused_field), target).item()
-    field = refine_alignment(out, source, target, steps=60)
+    field = refine_alignment(out, source, target, envelope_of(source, target), steps=60)
     after = soft_iou((warp(source, field) > 0.5).float(), target).item()
     assert before < 0.5 and after > 0.92  # what 64-pixel binary discs allow
     # At the target's centre the backward field points at the source's centre...
@@ -73,8 +83,8 @@ def test_residual_stage_follows_a_bulge_that_no_affine_explains() -> None:
     source = disc(size, 0.0, 0.0, 0.35)
     target = torch.maximum(source, disc(size, 0.3, 0.0, 0.18))  # one stretch of the outline pushed out
     out = still_output(source, target)
-    affines_only = refine_alignment(out, source, target, steps=60, residual_steps=0)
-    with_residual = refine_alignment(out, source, target, steps=60)
+    affines_only = refine_alignment(out, source, target, envelope_of(source, target), steps=60, residual_steps=0)
+    with_residual = refine_alignment(out, source, target, envelope_of(source, target), steps=60)
     before = mask_overlap(source, target, affines_only).item()
     after = mask_overlap(source, target, with_residual).item()
     assert before < 0.95 and after > before + 0.02
@@ -110,6 +120,6 @@ def test_one_affine_is_kept_when_it_explains_the_masks() -> None:
         solution = torch.linalg.lstsq(points, field[0][full]).solution
         return (points @ solution - field[0][full]).abs().max().item()
 
-    assert distance_from_one_affine(refine_alignment(out, source, target, steps=60, residual_steps=0)) < 1e-4
-    free = refine_alignment(out, source, target, steps=60, residual_steps=0, single_tolerance=None)
+    assert distance_from_one_affine(refine_alignment(out, source, target, envelope_of(source, target), steps=60, residual_steps=0)) < 1e-4
+    free = refine_alignment(out, source, target, envelope_of(source, target), steps=60, residual_steps=0, single_tolerance=None)
     assert distance_from_one_affine(free) > 1e-3

@@ -586,14 +586,14 @@ def test_invalid_values_at_run_time_refuse_the_edit_and_change_nothing(manipulat
                                                                       poison: float) -> None:
     session = EditSession(Artwork(painting(90, 120)))
     before = session.current.copy()
-    real_forward = manipulator.model.forward
+    real_correspond = manipulator.model.correspond
 
     def poisoned(*args, **kwargs):
-        out = real_forward(*args, **kwargs)
-        out.fused_field[..., 3, 4, :] = poison
+        out = real_correspond(*args, **kwargs)
+        out.target_jacobians[0, -1, 1, 0] = poison
         return out
 
-    monkeypatch.setattr(manipulator.model, "forward", poisoned)
+    monkeypatch.setattr(manipulator.model, "correspond", poisoned)
     with pytest.raises(EditError, match="invalid values \\(NaN/Inf\\); the edit was refused and nothing changed"):
         manipulator.edit(session.current, disc(90, 120, 50, 45, 12), disc(90, 120, 58, 45, 12))
     np.testing.assert_array_equal(session.current, before)

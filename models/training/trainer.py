@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from models.deformation import EDIT_KINDS
 from models.grids import coordinate_grid, warp
+from models.influence import batch_envelopes
 from models.losses import (boundary_loss, contextual_loss, cycle_loss, equivariance_loss, field_loss,
                            mask_loss, random_affine, reconstruction_loss)
 from models.perceptual import perceptual_distance, perceptual_network
@@ -108,6 +109,8 @@ def load_or_build_pairs(options: TrainOptions, splits: tuple[str, ...], total: i
         temporary = cache.with_suffix(".tmp.npz")
         np.savez(temporary, **arrays)
         os.replace(temporary, cache)
+    # The network's fourth input, computed once per pair from its masks (not stored: it is theirs).
+    arrays["envelope"] = batch_envelopes(arrays["source_mask"], arrays["target_mask"])
     return {key: torch.from_numpy(value) for key, value in arrays.items()}
 
 
@@ -135,7 +138,7 @@ def edited_area(batch: dict[str, torch.Tensor]) -> torch.Tensor:
 def compute_losses(model: SimNet, batch: dict[str, torch.Tensor], step: int, options: TrainOptions,
                    perceptual: torch.nn.Module | None) -> dict[str, torch.Tensor]:
     core = model.module if hasattr(model, "module") else model
-    out = model(batch["source_mask"], batch["target_mask"], batch["image"])
+    out = model(batch["source_mask"], batch["target_mask"], batch["image"], batch["envelope"])
     area = edited_area(batch)
     pseudo = warp(batch["image"], out.fused_field)  # Eq. 7
     losses = {
@@ -154,7 +157,8 @@ def compute_losses(model: SimNet, batch: dict[str, torch.Tensor], step: int, opt
     if perceptual is not None and step % 16 == 8:
         losses["context"] = contextual_loss(perceptual(out.output)[-1], perceptual(pseudo.detach())[-1])
     if step % 16 == 4:
-        losses["cycle"] = cycle_loss(model, pseudo, batch["source_mask"], batch["target_mask"], batch["image"])
+        losses["cycle"] = cycle_loss(model, pseudo, batch["source_mask"], batch["target_mask"], batch["image"],
+                                     batch["envelope"])
     return losses
 
 
@@ -165,7 +169,7 @@ def validate(model: SimNet, pairs: dict[str, torch.Tensor], device: torch.device
     errors, squared, counts = [], 0.0, 0.0
     for start in range(0, pairs["image"].shape[0], batch_size):
         batch = {key: value[start:start + batch_size].to(device) for key, value in pairs.items()}
-        out = model(batch["source_mask"], batch["target_mask"], batch["image"])
+        out = model(batch["source_mask"], batch["target_mask"], batch["image"], batch["envelope"])
         area = edited_area(batch)
         errors.append(field_loss(out.fused_field, batch["true_field"], area[:, 0]).item())
         result = warp(batch["image"], out.fused_field)
