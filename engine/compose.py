@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.fill import fill_hole
+from engine.fill import fill_window
 from engine.locality import default_reach, distance_outside, edit_area, edit_box, region_size
 from engine.render import render_cv2, render_torch, sample_motion
 
@@ -115,13 +115,12 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source)))
     vacated = distance_outside(source_box) <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
-    hole = np.zeros(source.shape, bool)
-    hole[window] = vacated & (opacity < 1.0)
-    background = fill_hole(image, hole)[window]
+    hole = vacated & (opacity < 1.0)
+    background = fill_window(image, hole, box)
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
     top = float(np.iinfo(image.dtype).max)
     patch = np.clip(np.rint(blended), 0, top).astype(image.dtype)
-    changed = ((opacity > 0) | hole[window]) & area
+    changed = ((opacity > 0) | hole) & area
     warped = layer_mask & (opacity >= 0.5)
     return Composition(box, patch, warped, changed, "transport")

@@ -22,6 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.influence import mask_bbox
+
 #: The labelling works on the hole's context reduced to at most this many pixels a side.
 WORK_SIDE = 128
 #: How much known painting around the hole is searched, as a share of the hole's size.
@@ -39,12 +41,11 @@ NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 DISTANCE_COST = 0.01
 
 
-def _context_box(hole: np.ndarray) -> tuple[int, int, int, int]:
-    """The hole's bounding box grown by :data:`CONTEXT_SHARE` of its size, clipped to the image."""
-    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+def _context_box(hole_bbox: tuple[int, int, int, int], canvas: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The hole's bounding box (x0, y0, x1, y1) grown by :data:`CONTEXT_SHARE` of its size, clipped to the image."""
+    x0, y0, x1, y1 = hole_bbox
     margin = int(np.ceil(CONTEXT_SHARE * max(y1 - y0, x1 - x0))) + 4
-    height, width = hole.shape
+    height, width = canvas
     return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
 
 
@@ -198,12 +199,25 @@ def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0) -> np.ndarr
 
     Only hole pixels change. Deterministic for a seed.
     """
-    result = image.copy()
-    if not hole.any():
+    height, width = hole.shape
+    return fill_window(image, hole, (0, 0, width, height), seed=seed)
+
+
+def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int], *, seed: int = 0) -> np.ndarray:
+    """``image[box]`` (box = x0, y0, x1, y1) with the pixels of ``hole`` (a mask over the box) filled
+    as :func:`fill_hole` would; the painting around the box is read too. Works on the hole's
+    surroundings only, so its cost follows the hole, not the canvas."""
+    bx0, by0, bx1, by1 = box
+    result = image[by0:by1, bx0:bx1].copy()
+    bbox = mask_bbox(hole)
+    if bbox is None:
         return result
-    x0, y0, x1, y1 = _context_box(hole)
+    x0, y0, x1, y1 = _context_box((bbox[0] + bx0, bbox[1] + by0, bbox[2] + bx0, bbox[3] + by0), image.shape[:2])
     context = image[y0:y1, x0:x1]
-    hole_box = hole[y0:y1, x0:x1]
+    # The hole over the context box (every hole pixel lies inside it).
+    hole_box = np.zeros(context.shape[:2], bool)
+    cx0, cy0, cx1, cy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    hole_box[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = hole[cy0 - by0:cy1 - by0, cx0 - bx0:cx1 - bx0]
     scale = min(1.0, WORK_SIDE / max(context.shape[:2]))
     size = (max(1, round(context.shape[1] * scale)), max(1, round(context.shape[0] * scale)))
     work = _as_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
@@ -259,6 +273,6 @@ def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0) -> np.ndarr
     filled = hole_box[hy0:hy1, hx0:hx1] & (total > 1e-4)
     top = float(np.iinfo(image.dtype).max)
     values = np.clip(np.rint(mixed[filled] / total[filled][:, None]), 0, top).astype(image.dtype)
-    window = result[y0 + hy0:y0 + hy1, x0 + hx0:x0 + hx1]
+    window = result[y0 - by0 + hy0:y0 - by0 + hy1, x0 - bx0 + hx0:x0 - bx0 + hx1]
     window[filled] = values.reshape(window[filled].shape)
     return result

@@ -12,7 +12,7 @@ import torch
 
 from engine.compose import bend_jacobian, smoothstep_falloff
 from engine.errors import EditError
-from engine.fill import fill_hole
+from engine.fill import fill_hole, fill_window
 from engine.locality import default_reach, distance_outside, edit_area, edit_box
 from engine.manipulator import Manipulator
 from models.hypotheses import classical_starts, mask_iou, moment_affines
@@ -125,6 +125,19 @@ def test_fill_changes_only_the_hole_and_copies_known_pixels() -> None:
     assert detail(filled)[inner].mean() > 0.6 * detail(image)[ring].mean()
     smeared = cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_TELEA)
     assert detail(smeared)[inner].mean() < 0.6 * detail(image)[ring].mean()  # the check can tell a smear
+
+
+def test_a_window_is_filled_exactly_as_the_whole_image_would_be() -> None:
+    """The edit fills only its box (its cost then follows the hole, not the canvas), yet it reads
+    the painting around the box and gives the very pixels the whole-image fill gives."""
+    image = painting(120, 140, seed=5)
+    hole = ellipse(120, 140, 70, 60, 18, 14)
+    box = (48, 40, 95, 80)  # x0, y0, x1, y1: tight around the hole, so the context lies outside it
+    window = fill_window(image, hole[40:80, 48:95], box)
+    np.testing.assert_array_equal(window, fill_hole(image, hole)[40:80, 48:95])
+    untouched = image.copy()
+    np.testing.assert_array_equal(fill_window(image, np.zeros((40, 47), bool), box), untouched[40:80, 48:95])
+    np.testing.assert_array_equal(image, untouched)
 
 
 def test_smoothstep_falloff_ends_at_the_reach() -> None:
