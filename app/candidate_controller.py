@@ -26,7 +26,7 @@ class CandidateController(QObject):
                                             "Show the next larger candidate of the last click (Ctrl+wheel up)")
         self.smaller_action = window._action(
             "&Smaller Candidate", lambda: self.step(-1),
-            [QKeySequence(Qt.SHIFT | Qt.Key_Backtab), QKeySequence(Qt.SHIFT | Qt.Key_Tab)],
+            [QKeySequence(Qt.SHIFT | Qt.Key_Tab), QKeySequence(Qt.SHIFT | Qt.Key_Backtab)],  # X11 sends Backtab
             "Show the next smaller candidate of the last click (Ctrl+wheel down)")
         window.canvas.candidate_step.connect(self.step)
         window.selection_changed.connect(self.show_choice)
@@ -63,5 +63,5 @@ class CandidateController(QObject):
         window.selection.show_masks()
         window.canvas.set_preview(None)
         window.update_actions()
-        candidates, shown = document.candidate_choice
-        window.show_message(f"Showing {candidates.describe(shown)} (Ctrl+Z goes back to what the click showed).")
+        window.show_message(("A larger" if steps > 0 else "A smaller") + " candidate is shown; Ctrl+Z goes back to "
+                            "what the click showed.")

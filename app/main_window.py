@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(bool(has_image and self.document.can_redo) and not applying)
         for controller in (self.candidates, self.mask_tools):
             controller.update_actions()
+        self.history.show_mask_steps(*(self.document.mask_step_labels if has_image else ([], [])))
         title = "SIM-Net Studio"
         if self.session is not None:
             path = self.sessions.path or self.session.artwork.path

@@ -223,8 +223,8 @@ class SelectionController(QObject):
                 window.show_message(f"Nothing selected: every candidate covers {last.fractions[0] * 100:.0f} % or more "
                                     "of the painting. Tab takes the smallest; or click elsewhere, or drag a box.")
             else:
-                window.show_message(f"Region selected ({int(region.sum()):,} px, {last.describe(last.default)}). "
-                                    "Tab / Shift+Tab: a larger / smaller candidate. Then reshape the red mask.")
+                window.show_message(f"Region selected ({int(region.sum()):,} px). Tab / Shift+Tab (or Ctrl+wheel): a "
+                                    "larger / smaller candidate. Then reshape the red mask (Brush, Transform), Apply.")
 
         def failed(error: BaseException) -> None:
             self._pending_prompts = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from enum import Enum
+from itertools import takewhile
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -131,6 +132,15 @@ class Document:
     @property
     def redo_label(self) -> str:
         return self._undone[-1].label if self._undone else ""
+
+    @property
+    def mask_step_labels(self) -> tuple[list[str], list[str]]:
+        """The labels of the mask steps on the current image: those done since the last edit (oldest
+        first) and those Redo brings back before the next edit (next first)."""
+        def on_this_image(steps: list[UndoStep]) -> list[str]:
+            return [step.label for step in takewhile(lambda step: step.kind is not StepKind.EDIT, reversed(steps))]
+
+        return on_this_image(self._done)[::-1], on_this_image(self._undone)
 
     def _record(self, kind: StepKind, label: str, region: np.ndarray, target: np.ndarray,
                 candidates: "CandidateSet | None" = None, candidate: int | None = None) -> None:

@@ -303,3 +303,18 @@ def test_a_mask_tool_after_an_edit_keeps_clicks_adding_to_the_selection() -> Non
     assert doc.selection_from_edit
     assert doc.apply_mask_tool(lambda mask: grow(mask, 1), "Grow 1 px")
     assert not doc.selection_from_edit
+
+
+def test_mask_step_labels_are_those_on_the_current_image() -> None:
+    doc = document()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    doc.select(source)
+    apply_edit(doc, source, target)
+    assert doc.mask_step_labels == ([], [])
+    doc.apply_mask_tool(lambda mask: grow(mask, 2), "Grow 2 px")
+    doc.apply_mask_tool(invert, "Invert")
+    doc.undo()
+    assert doc.mask_step_labels == (["Grow 2 px"], ["Invert"])
+    doc.undo()
+    doc.undo()  # the edit: its own mask steps are gone with it
+    assert doc.mask_step_labels == ([], [])

@@ -185,8 +185,11 @@ def test_radius_tools_from_the_mask_menu_are_undoable(qtbot, window: MainWindow,
     np.testing.assert_array_equal(window.region, tool(region, 4))
     np.testing.assert_array_equal(window.target_mask(), tool(region, 4))
     assert window.document.undo_label == f"{verb} 4 px (Selection)"
+    assert window.history.currentItem().text().endswith(f"· Select\n  · {verb} 4 px (Selection)")
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.region, region)
+    assert window.history.currentItem().text().endswith(f"· Select\n  ↷ {verb} 4 px (Selection)")
+    assert window.message_label.text().startswith(f"Undone: {verb} 4 px (Selection)")
     # Once the new shape is reshaped, the tools change it alone.
     window.canvas.set_tool(window.canvas.tool.BRUSH)
     window.set_tool(window.canvas.tool)
