@@ -188,7 +188,7 @@ class SelectionController(QObject):
                 mode_, at, rect = prompt
                 try:
                     prediction = segmenter.predict([at] if at else [], [1] if at else [], rect)
-                    answers.append((prompt, CandidateSet.from_prediction(prediction, adds=mode_ == "add")))
+                    answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ == "add", box=at is None)))
                 except SimNetError as error:
                     answers.append((prompt, error))
             return answers

@@ -5,7 +5,8 @@ A click adds its candidate to the selection it was made on (a right click remove
 candidate gives a whole selection: ``base`` with the candidate added or removed. The first shown
 is the segmenter's choice when it makes one, else :func:`default_candidate`'s; either way never
 one covering more than half the painting while a smaller candidate exists. When every candidate
-is that large, none is shown (``default`` is None) and the user steps up to take one.
+of a click that adds is that large, none is shown (``default`` is None) and the user steps up to
+take one. A box is taken as drawn: it may cover most of the painting on purpose.
 """
 from __future__ import annotations
 
@@ -33,16 +34,17 @@ class CandidateSet:
     base: PackedMask | None = None
 
     @classmethod
-    def from_prediction(cls, prediction: MaskPrediction, adds: bool = True) -> "CandidateSet":
+    def from_prediction(cls, prediction: MaskPrediction, adds: bool = True, box: bool = False) -> "CandidateSet":
+        """The candidates of a click (``adds``: a left click) or of a ``box``."""
         masks = np.asarray(prediction.masks, bool)
         fractions = [float(mask.mean()) for mask in masks]
         order = sorted(range(len(masks)), key=lambda index: fractions[index])
         scores = [float(prediction.scores[index]) for index in order]
         fractions = [fractions[index] for index in order]
-        chosen = order.index(prediction.chosen) if prediction.chosen is not None else None
-        if chosen is None or fractions[chosen] > FLOOD_FRACTION:
+        chosen = order.index(prediction.best_index)
+        if not box and (prediction.chosen is None or fractions[chosen] > FLOOD_FRACTION):
             chosen = default_candidate(scores, fractions)
-        default = chosen if fractions[chosen] <= FLOOD_FRACTION or not adds else None
+        default = chosen if box or not adds or fractions[chosen] <= FLOOD_FRACTION else None
         return cls(tuple(PackedMask.pack(masks[index]) for index in order), tuple(scores), tuple(fractions),
                    default, adds)
 

@@ -153,6 +153,10 @@ def test_a_click_never_floods_the_painting_unless_stepped_up(qtbot, window: Main
     assert window.region.all()
     window.undo_action.trigger()
     assert not window.region.any()
+    # A box is taken as drawn, however much of the painting it covers.
+    stroke(window, [(2, 2), (80, 60), (158, 118)])  # a drag with the Select tool
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    assert window.region.all()
 
 
 def test_a_click_with_the_built_in_segmenter_names_its_candidate(qtbot, window: MainWindow, artwork: Path) -> None:

@@ -159,6 +159,13 @@ def test_when_every_candidate_floods_none_is_shown_until_stepped_up() -> None:
     np.testing.assert_array_equal(candidates.selection(0), base | huge)
 
 
+def test_a_box_is_taken_as_drawn_even_when_it_covers_most_of_the_painting() -> None:
+    huge = nested()[0]
+    assert CandidateSet.from_prediction(prediction([huge], [0.99]), box=True).default == 0
+    # Several answers to a box: the segmenter's best, not the smallest.
+    assert CandidateSet.from_prediction(prediction(nested(), [0.95, 0.80, 0.60]), box=True).default == 2
+
+
 def test_a_removing_click_takes_its_candidate_out_of_the_base() -> None:
     masks = nested()
     candidates = CandidateSet.from_prediction(prediction(masks, [0.9, 0.8, 0.7]), adds=False).on(masks[0])
