@@ -40,6 +40,7 @@ class CanvasView(QGraphicsView):
     stroke_finished = Signal()
     transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
     zoom_changed = Signal(float)
+    candidate_step = Signal(int)  # +1: a larger candidate, -1: a smaller one (Ctrl or Alt + wheel)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -102,6 +103,7 @@ class CanvasView(QGraphicsView):
         self._hidden_while_original: list[QGraphicsItem] = []
         self._pan_from: QPointF | None = None
         self._space_held = False
+        self._candidate_wheel = 0  # wheel angle (1/8 degree) turned with Ctrl or Alt, not yet a step
         self._press: QPointF | None = None
         self._stroke_last: QPointF | None = None
         self._transform_mode: str | None = None
@@ -217,6 +219,12 @@ class CanvasView(QGraphicsView):
         self.zoom_changed.emit(self.zoom)
 
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        if event.modifiers() & (Qt.ControlModifier | Qt.AltModifier):  # Alt may turn the wheel sideways
+            self._candidate_wheel += event.angleDelta().y() or event.angleDelta().x()
+            if abs(self._candidate_wheel) >= 120:  # one notch; a touchpad's small deltas add up to it
+                self.candidate_step.emit(1 if self._candidate_wheel > 0 else -1)
+                self._candidate_wheel = 0
+            return
         steps = event.angleDelta().y() / 120.0
         if steps:
             self.zoom_by(1.15 ** steps)

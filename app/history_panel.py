@@ -1,4 +1,6 @@
-"""The history panel: one row per applied edit with a thumbnail; clicking a row goes back to it."""
+"""The history panel: one row per applied edit with a thumbnail; clicking a row goes back to it.
+The current row also lists the last few selection and mask steps made on its image (the undo steps
+since its edit), and, after ↷, the one Redo would bring back."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -6,6 +8,11 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from app.convert import array_to_qimage
+
+
+#: How many of the latest mask steps the current row names.
+SHOWN_MASK_STEPS = 3
+TITLE = Qt.UserRole + 1  # a row's own title, without its mask steps
 
 
 class HistoryPanel(QListWidget):
@@ -25,8 +32,23 @@ class HistoryPanel(QListWidget):
         for text, thumb, position in rows:
             item = QListWidgetItem(QIcon(QPixmap.fromImage(array_to_qimage(thumb))), text)
             item.setData(Qt.UserRole, position)
+            item.setData(TITLE, text)
             if position > session.position:
                 item.setForeground(Qt.gray)
             self.addItem(item)
         self.setCurrentRow(session.position)
         self.blockSignals(False)
+
+    def show_mask_steps(self, done: list[str], undone: list[str]) -> None:
+        """Name the mask steps ``done`` on the current image (oldest first) and the next one Redo
+        brings back (``undone``, next first) under the current row's title."""
+        for row in range(self.count()):
+            item = self.item(row)
+            item.setText(item.data(TITLE))
+        item = self.currentItem()
+        if item is None:
+            return
+        lines = [item.data(TITLE)] + (["  …"] if len(done) > SHOWN_MASK_STEPS else [])
+        lines += [f"  · {label}" for label in done[-SHOWN_MASK_STEPS:]]
+        lines += [f"  ↷ {undone[0]}"] if undone else []
+        item.setText("\n".join(lines))

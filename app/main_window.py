@@ -1,7 +1,8 @@
 """The main window: a thin shell around the canvas, the menus and tool bars, the History panel and
 the status bar. It shows an :class:`engine.document.Document` and hands the work to controllers:
 
-- :class:`SelectionController` (app/selection_controller.py): segmentation and the mask tools;
+- :class:`SelectionController` (app/selection_controller.py): segmentation, strokes and transforms;
+- :class:`CandidateController`, :class:`MaskToolsController`: a click's candidates, the Mask menu;
 - :class:`EditController` (app/edit_controller.py): the model, the preview and Apply;
 - :class:`SessionController` (app/session_controller.py): open, save, undo/redo, history, autosave;
 - :class:`ExportController` (app/export_controller.py): Export Image and Export Masks;
@@ -20,11 +21,13 @@ from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSlider, QToolBar
 
 from app.bridge import GuiThreadBridge
+from app.candidate_controller import CandidateController
 from app.canvas import CanvasView, Tool
 from app.convert import array_to_qimage
 from app.edit_controller import EditController
 from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
+from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
 from app.selection_controller import SelectionController
 from app.session_controller import SessionController
@@ -71,6 +74,7 @@ class MainWindow(QMainWindow):
         self.sessions = SessionController(self)
         self.exporter = ExportController(self)
         self.reach = ReachControl(self)
+        self.candidates, self.mask_tools = CandidateController(self), MaskToolsController(self)
         self.reach.changed.connect(self.edits.schedule_preview)
         self._build_actions()
         self._build_status_bar()
@@ -153,6 +157,9 @@ class MainWindow(QMainWindow):
         tools_menu = menu.addMenu("&Tools")
         for action in (*self.tool_actions.values(), None, self.smaller_brush, self.larger_brush):
             tools_menu.addSeparator() if action is None else tools_menu.addAction(action)
+        self.mask_menu = menu.addMenu("&Mask")
+        for controller in (self.candidates, self.mask_tools):
+            controller.add_to(self.mask_menu)
         menu.addMenu("&Help").addAction(self.about_action)
 
         bar = QToolBar("Tools", self)
@@ -196,8 +203,8 @@ class MainWindow(QMainWindow):
         self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.zoom_label = QLabel("")
         status.addWidget(self.message_label, 1)
-        for widget in (self.edits.progress, self.exporter.progress, self.edits.timing_label, self.selection.label,
-                       self.edits.device_label, self.zoom_label):
+        for widget in (self.edits.progress, self.exporter.progress, self.edits.timing_label, self.candidates.label,
+                       self.selection.label, self.edits.device_label, self.zoom_label):
             status.addPermanentWidget(widget)
 
     def show_message(self, text: str) -> None:
@@ -225,6 +232,9 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(applying)
         self.undo_action.setEnabled(bool(has_image and self.document.can_undo) and not applying)
         self.redo_action.setEnabled(bool(has_image and self.document.can_redo) and not applying)
+        for controller in (self.candidates, self.mask_tools):
+            controller.update_actions()
+        self.history.show_mask_steps(*(self.document.mask_step_labels if has_image else ([], [])))
         title = "SIM-Net Studio"
         if self.session is not None:
             path = self.sessions.path or self.session.artwork.path

@@ -1,6 +1,7 @@
 """Selecting the region (segmentation on a worker) and shaping the new shape (strokes, transforms,
 Reset Shape, Clear Selection). Every change goes to the document as one undo step; the canvas
-shows the document's masks.
+shows the document's masks. A click's answer is a set of candidates (engine.candidates): the
+document shows one, and app/candidate_controller.py steps through them.
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from PySide6.QtWidgets import QLabel
 
 from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, Tool
 from app.convert import mask_to_overlay, overlay_to_mask, polygons_to_path
+from engine.candidates import CandidateSet
 from engine.document import StepKind
 from engine.errors import SimNetError
-from engine.masks import (bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, subtract,
-                          transform_mask, union)
+from engine.masks import bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, transform_mask
 from engine.worker import Worker
 
 if TYPE_CHECKING:
@@ -184,9 +185,10 @@ class SelectionController(QObject):
             for prompt in prompts:
                 if token.cancelled:
                     break
-                _, at, rect = prompt
+                mode_, at, rect = prompt
                 try:
-                    answers.append((prompt, segmenter.predict([at] if at else [], [1] if at else [], rect).best))
+                    prediction = segmenter.predict([at] if at else [], [1] if at else [], rect)
+                    answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ == "add", box=at is None)))
                 except SimNetError as error:
                     answers.append((prompt, error))
             return answers
@@ -197,28 +199,32 @@ class SelectionController(QObject):
             answered = [prompt for prompt, _ in answers]
             self._pending_prompts = [p for p in self._pending_prompts if all(p is not q for q in answered)]
             document = window.document
-            region, problems = document.region, []
-            for (mode_, _, _), mask in answers:
-                if isinstance(mask, BaseException):
-                    problems.append(str(mask))
-                elif mask.shape == region.shape:
-                    if mode_ == "add":
-                        # After an Apply the region is the edit's result; a click starts a new selection.
-                        region = mask if document.selection_from_edit else union(region, mask)
-                    else:
-                        region = subtract(region, mask)
+            region, problems, last = document.region, [], None
+            for (mode_, _, _), answer in answers:
+                if isinstance(answer, BaseException):
+                    problems.append(str(answer))
+                elif answer.packed[0].shape == region.shape:
+                    # After an Apply the region is the edit's result; a click starts a new selection.
+                    fresh = mode_ == "add" and document.selection_from_edit
+                    last = answer.on(np.zeros_like(region) if fresh else region)
+                    region = last.selection(last.default)
                     document.selection_from_edit = False
             if problems:
                 window.last_error = problems[-1]
-            if np.array_equal(region, document.region):
+            floods = last is not None and last.default is None
+            if np.array_equal(region, document.region) and not floods:
                 window.show_message(f"Nothing changed: {problems[-1]}" if problems else "The selection did not change.")
                 return
-            document.select(region)
+            document.select_candidate(last)
             self.show_masks()
             window.canvas.set_preview(None)
             window.update_actions()
-            window.show_message(f"Region selected ({int(region.sum()):,} px). Reshape the red mask (Brush, Eraser, "
-                                "Transform), then Apply.")
+            if floods:
+                window.show_message(f"Nothing selected: every candidate covers {last.fractions[0] * 100:.0f} % or more "
+                                    "of the painting. Tab takes the smallest; or click elsewhere, or drag a box.")
+            else:
+                window.show_message(f"Region selected ({int(region.sum()):,} px). Tab / Shift+Tab (or Ctrl+wheel): a "
+                                    "larger / smaller candidate. Then reshape the red mask (Brush, Transform), Apply.")
 
         def failed(error: BaseException) -> None:
             self._pending_prompts = []

@@ -140,19 +140,22 @@ class SessionController(QObject):
         window = self.window
         if window.document is None or window.edits.applying:
             return
+        label = window.document.undo_label
         change = window.document.undo()
         if change is not None:
             self._show_change(change)
-            if change.kind is StepKind.EDIT:
-                window.show_message("Edit undone: its region and new shape are selected again (Esc clears them).")
+            window.show_message("Edit undone: its region and new shape are selected again (Esc clears them)."
+                                if change.kind is StepKind.EDIT else f"Undone: {label} (Ctrl+Shift+Z redoes it).")
 
     def redo(self) -> None:
         window = self.window
         if window.document is None or window.edits.applying:
             return
+        label = window.document.redo_label
         change = window.document.redo()
         if change is not None:
             self._show_change(change)
+            window.show_message(f"Redone: {label}.")
 
     def go_to_step(self, position: int) -> None:
         window = self.window

@@ -2,20 +2,26 @@
 target masks as arrays, and one undo stack that holds every kind of step.
 
 The window only shows a document and sends it commands. Each command is one undo step: a whole
-brush stroke, one transform, one selection change, one mask tool (Reset Shape), one applied edit.
+brush stroke, one transform, one selection change, one step through a click's candidates, one mask
+tool (Reset Shape, grow, shrink, smooth, fill holes, invert, load), one applied edit.
 Mask steps belong to the image they were drawn on, so applying, undoing or redoing an edit forgets
 them (its own masks come back with an undone edit, ready to adjust and apply again).
 """
 from __future__ import annotations
 
 import copy
-import zlib
 from dataclasses import dataclass
 from enum import Enum
+from itertools import takewhile
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from engine.packed_mask import PackedMask
 from engine.session import EditSession, Step
+
+if TYPE_CHECKING:
+    from engine.candidates import CandidateSet
 
 #: Mask steps kept for undo (bit-packed and compressed: a 4K mask takes a few kB).
 MASK_STEP_LIMIT = 200
@@ -26,30 +32,15 @@ class StepKind(Enum):
     STROKE = "stroke"
     TRANSFORM = "transform"
     SELECTION = "selection"
+    CANDIDATE = "candidate"
     MASK_TOOL = "mask tool"
-
-
-@dataclass(frozen=True)
-class PackedMask:
-    """A boolean mask, bit-packed and compressed."""
-
-    data: bytes
-    shape: tuple[int, int]
-
-    @classmethod
-    def pack(cls, mask: np.ndarray) -> "PackedMask":
-        return cls(zlib.compress(np.packbits(mask).tobytes(), 1), (int(mask.shape[0]), int(mask.shape[1])))
-
-    def unpack(self) -> np.ndarray:
-        count = self.shape[0] * self.shape[1]
-        bits = np.unpackbits(np.frombuffer(zlib.decompress(self.data), np.uint8))[:count]
-        return bits.reshape(self.shape).astype(bool)
 
 
 @dataclass(frozen=True)
 class UndoStep:
     """One step of the undo stack. An EDIT step's image lives in the session's history; a mask step
-    holds the region and target before and after it."""
+    holds the region and target before and after it. A click's SELECTION step and the CANDIDATE
+    step after it also hold the click's candidates and the index shown (None: none)."""
 
     kind: StepKind
     label: str
@@ -57,6 +48,8 @@ class UndoStep:
     target_before: PackedMask | None = None
     region_after: PackedMask | None = None
     target_after: PackedMask | None = None
+    candidates: "CandidateSet | None" = None
+    candidate: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,10 +125,28 @@ class Document:
     def redo_kinds(self) -> list[StepKind]:
         return [step.kind for step in reversed(self._undone)]
 
-    def _record(self, kind: StepKind, label: str, region: np.ndarray, target: np.ndarray) -> None:
+    @property
+    def undo_label(self) -> str:
+        return self._done[-1].label if self._done else ""
+
+    @property
+    def redo_label(self) -> str:
+        return self._undone[-1].label if self._undone else ""
+
+    @property
+    def mask_step_labels(self) -> tuple[list[str], list[str]]:
+        """The labels of the mask steps on the current image: those done since the last edit (oldest
+        first) and those Redo brings back before the next edit (next first)."""
+        def on_this_image(steps: list[UndoStep]) -> list[str]:
+            return [step.label for step in takewhile(lambda step: step.kind is not StepKind.EDIT, reversed(steps))]
+
+        return on_this_image(self._done)[::-1], on_this_image(self._undone)
+
+    def _record(self, kind: StepKind, label: str, region: np.ndarray, target: np.ndarray,
+                candidates: "CandidateSet | None" = None, candidate: int | None = None) -> None:
         """Make the masks ``region`` and ``target`` current, as one undoable step."""
         step = UndoStep(kind, label, PackedMask.pack(self.region), PackedMask.pack(self.target),
-                        PackedMask.pack(region), PackedMask.pack(target))
+                        PackedMask.pack(region), PackedMask.pack(target), candidates, candidate)
         self._done.append(step)
         masks = [index for index, done in enumerate(self._done) if done.kind is not StepKind.EDIT]
         for index in reversed(masks[:-MASK_STEP_LIMIT]):
@@ -148,6 +159,42 @@ class Document:
         """A new selection: ``region`` is selected and the new shape starts as a copy of it."""
         self._record(StepKind.SELECTION, "Select", region, region.copy())
         self.selection_from_edit = False
+
+    def select_candidate(self, candidates: "CandidateSet", label: str = "Select") -> None:
+        """A click's answer: its default candidate is selected (nothing when every candidate floods
+        the painting) and the candidates stay steppable (:meth:`step_candidate`) until the next step."""
+        region = candidates.selection(candidates.default)
+        self._record(StepKind.SELECTION, label, region, region.copy(), candidates, candidates.default)
+        self.selection_from_edit = False
+
+    @property
+    def candidate_choice(self) -> "tuple[CandidateSet, int | None] | None":
+        """The last click's candidates and the one shown, while that click (or a step through its
+        candidates) is the last step; None otherwise."""
+        top = self._done[-1] if self._done else None
+        return (top.candidates, top.candidate) if top is not None and top.candidates is not None else None
+
+    def step_candidate(self, steps: int) -> bool:
+        """Show the candidate ``steps`` larger (negative: smaller) than the one shown, as one undo
+        step; further steps replace it, so one undo goes back to what the click showed. False when
+        there is no candidate to step to."""
+        choice = self.candidate_choice
+        if choice is None:
+            return False
+        candidates, shown = choice
+        index = candidates.stepped(shown, steps)
+        if index == shown:
+            return False
+        if self._done[-1].kind is StepKind.CANDIDATE:
+            replaced = self._done.pop()
+            self.region, self.target = replaced.region_before.unpack(), replaced.target_before.unpack()
+            if index == self._done[-1].candidate:  # back to what the click showed
+                self._undone.clear()
+                return True
+        region = candidates.selection(index)
+        self._record(StepKind.CANDIDATE, f"Candidate {index + 1}/{len(candidates)}", region, region.copy(),
+                     candidates, index)
+        return True
 
     def clear_selection(self) -> bool:
         """Forget the region and the new shape, as an undoable step; False when there was none."""
@@ -170,6 +217,25 @@ class Document:
     def reset_shape(self) -> bool:
         """The new shape back to the region (Reset Shape)."""
         return self.change_target(self.region.copy(), StepKind.MASK_TOOL, "Reset Shape")
+
+    @property
+    def mask_tools_act_on_region(self) -> bool:
+        """The mask tools change the region (and the new shape with it) while the new shape is still
+        the region, as after a click; once it is reshaped they change the new shape alone, like the
+        brush and the transform."""
+        return np.array_equal(self.region, self.target)
+
+    def apply_mask_tool(self, tool: Callable[[np.ndarray], np.ndarray], label: str) -> bool:
+        """``tool`` (mask in, mask out) applied to the mask the tools act on, as one undo step;
+        False when it changed nothing."""
+        if not self.mask_tools_act_on_region:
+            return self.change_target(tool(self.target), StepKind.MASK_TOOL, label)
+        region = tool(self.region)
+        if np.array_equal(region, self.region):
+            return False
+        self._record(StepKind.MASK_TOOL, label, region, region.copy())
+        self.selection_from_edit = False  # the selection was worked on: clicks add to it
+        return True
 
     def show_masks(self, region: np.ndarray, target: np.ndarray) -> None:
         """Set the masks without an undo step (a selection restored from elsewhere)."""

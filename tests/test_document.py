@@ -4,8 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.candidates import CandidateSet
 from engine.document import MASK_STEP_LIMIT, Document, PackedMask, StepKind
 from engine.imageio import Artwork
+from engine.mask_tools import fill_holes, grow, invert, shrink, smooth
+from engine.segmentation.base import MaskPrediction
 from engine.session import EditSession, make_step
 
 H, W = 40, 60
@@ -192,3 +195,126 @@ def test_a_snapshot_shares_the_steps_and_lends_the_image() -> None:
     doc.go_to(0)
     assert saved.position == 1 and not np.array_equal(saved.current, doc.session.current)
     doc.return_image(saved.current)
+
+
+# -- a click's candidates ---------------------------------------------------------------------------
+def click_candidates(base: np.ndarray, fractions_floods: bool = False) -> CandidateSet:
+    """Three nested discs around (30, 20); with ``fractions_floods`` only one, covering the image."""
+    if fractions_floods:
+        masks, scores = [np.ones((H, W), bool)], [0.9]
+    else:
+        masks, scores = [disc(30, 20, 18), disc(30, 20, 4), disc(30, 20, 9)], [0.9, 0.7, 0.85]
+    return CandidateSet.from_prediction(MaskPrediction(np.stack(masks), np.array(scores))).on(base)
+
+
+def test_stepping_through_a_clicks_candidates_is_one_undo_step() -> None:
+    doc = document()
+    earlier = disc(8, 8, 3)
+    doc.select(earlier)
+    doc.select_candidate(click_candidates(earlier))
+    shown = doc.candidate_choice[1]
+    np.testing.assert_array_equal(doc.region, earlier | disc(30, 20, 9))  # score 0.85 is within 0.05 of 0.9
+    assert shown == 1
+    assert doc.step_candidate(1)
+    np.testing.assert_array_equal(doc.region, earlier | disc(30, 20, 18))
+    np.testing.assert_array_equal(doc.target, doc.region)
+    assert not doc.step_candidate(1)  # the largest already
+    assert doc.step_candidate(-1) and doc.step_candidate(-1)
+    np.testing.assert_array_equal(doc.region, earlier | disc(30, 20, 4))
+    assert doc.undo_kinds == [StepKind.SELECTION, StepKind.SELECTION, StepKind.CANDIDATE]
+    assert doc.undo_label == "Candidate 1/3"
+    # One undo brings back what the click showed; the candidates can be stepped again from there.
+    doc.undo()
+    np.testing.assert_array_equal(doc.region, earlier | disc(30, 20, 9))
+    assert doc.candidate_choice[1] == 1 and doc.redo_label == "Candidate 1/3"
+    doc.redo()
+    np.testing.assert_array_equal(doc.region, earlier | disc(30, 20, 4))
+    # Stepping back to the click's own candidate leaves the click as the last step.
+    doc.step_candidate(1)
+    assert doc.undo_kinds == [StepKind.SELECTION, StepKind.SELECTION] and doc.candidate_choice[1] == 1
+    doc.undo()
+    np.testing.assert_array_equal(doc.region, earlier)
+    assert doc.candidate_choice is None  # a plain selection has no candidates
+
+
+def test_candidates_are_steppable_only_until_the_next_step() -> None:
+    doc = document()
+    doc.select_candidate(click_candidates(np.zeros((H, W), bool)))
+    doc.change_target(disc(40, 20, 5), StepKind.STROKE)
+    assert doc.candidate_choice is None and not doc.step_candidate(1)
+    doc.undo()
+    assert doc.step_candidate(1)
+
+
+def test_a_flooding_click_selects_nothing_until_stepped_up() -> None:
+    doc = document()
+    doc.select_candidate(click_candidates(np.zeros((H, W), bool), fractions_floods=True))
+    assert not doc.region.any() and doc.candidate_choice[1] is None
+    assert not doc.step_candidate(-1)
+    assert doc.step_candidate(1) and doc.region.all()
+    doc.undo()
+    assert not doc.region.any()
+
+
+# -- mask tools -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("label, tool", [("Grow 2 px", lambda mask: grow(mask, 2)),
+                                         ("Shrink 2 px", lambda mask: shrink(mask, 2)),
+                                         ("Smooth 2 px", lambda mask: smooth(mask, 2)),
+                                         ("Fill Holes", fill_holes), ("Invert", invert)])
+def test_each_mask_tool_is_one_undo_step_on_the_region_until_it_is_reshaped(label: str, tool) -> None:
+    doc = document()
+    region = disc(20, 20, 9) & ~disc(20, 20, 2) | disc(40, 20, 1)  # a ring with a hole, and a speck
+    doc.select(region)
+    assert doc.mask_tools_act_on_region
+    assert doc.apply_mask_tool(tool, label)
+    expected = tool(region)
+    np.testing.assert_array_equal(doc.region, expected)
+    np.testing.assert_array_equal(doc.target, expected)
+    assert doc.undo_kinds[-1] is StepKind.MASK_TOOL and doc.undo_label == label
+    doc.undo()
+    np.testing.assert_array_equal(doc.region, region)
+    np.testing.assert_array_equal(doc.target, region)
+    doc.redo()
+    np.testing.assert_array_equal(doc.region, expected)
+    doc.undo()
+    # Once the new shape is reshaped, the tools change it alone.
+    reshaped = np.roll(region, 6, axis=1)
+    doc.change_target(reshaped, StepKind.TRANSFORM)
+    assert not doc.mask_tools_act_on_region
+    assert doc.apply_mask_tool(tool, label)
+    np.testing.assert_array_equal(doc.region, region)
+    np.testing.assert_array_equal(doc.target, tool(reshaped))
+    doc.undo()
+    np.testing.assert_array_equal(doc.target, reshaped)
+
+
+def test_a_mask_tool_that_changes_nothing_is_no_step() -> None:
+    doc = document()
+    doc.select(disc(20, 20, 6))
+    assert not doc.apply_mask_tool(fill_holes, "Fill Holes")
+    assert doc.undo_kinds == [StepKind.SELECTION]
+
+
+def test_a_mask_tool_after_an_edit_keeps_clicks_adding_to_the_selection() -> None:
+    doc = document()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    doc.select(source)
+    apply_edit(doc, source, target)
+    assert doc.selection_from_edit
+    assert doc.apply_mask_tool(lambda mask: grow(mask, 1), "Grow 1 px")
+    assert not doc.selection_from_edit
+
+
+def test_mask_step_labels_are_those_on_the_current_image() -> None:
+    doc = document()
+    source, target = disc(20, 20, 6), disc(30, 20, 7)
+    doc.select(source)
+    apply_edit(doc, source, target)
+    assert doc.mask_step_labels == ([], [])
+    doc.apply_mask_tool(lambda mask: grow(mask, 2), "Grow 2 px")
+    doc.apply_mask_tool(invert, "Invert")
+    doc.undo()
+    assert doc.mask_step_labels == (["Grow 2 px"], ["Invert"])
+    doc.undo()
+    doc.undo()  # the edit: its own mask steps are gone with it
+    assert doc.mask_step_labels == ([], [])

@@ -1,0 +1,142 @@
+"""The Mask menu: grow, shrink, smooth the outline, fill holes, invert, load and save a mask file.
+The mask math is engine.mask_tools; each tool is one undo step of the document.
+
+Which mask a tool changes follows the brush and the transform: while the new shape is still the
+region (after a click, before any reshaping) the tools change the selection, the region and the
+new shape together; once the new shape is reshaped they change the new shape (red) alone.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+
+from engine import mask_tools
+from engine.errors import SimNetError
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+MASK_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)"
+
+
+def default_radius(shape: tuple[int, int]) -> int:
+    """A radius the eye notices on this painting: half a percent of its longer side, at least 2 px."""
+    return max(2, round(0.005 * max(shape)))
+
+
+class MaskToolsController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        self._radii: dict[str, int] = {}  # the last radius given to each tool, offered again
+        a = window._action
+        self.grow_action = a("&Grow…", lambda: self._with_radius("Grow", mask_tools.grow), None,
+                             "Grow the selection (or the reshaped new shape) by a number of pixels")
+        self.shrink_action = a("S&hrink…", lambda: self._with_radius("Shrink", mask_tools.shrink), None,
+                               "Shrink the selection (or the reshaped new shape) by a number of pixels")
+        self.smooth_action = a("Sm&ooth Outline…", lambda: self._with_radius("Smooth", mask_tools.smooth), None,
+                               "Round off the outline (masks stay sharp-edged: the Reach is the edit's soft edge)")
+        self.fill_action = a("&Fill Holes", lambda: self.apply("Fill Holes", mask_tools.fill_holes), None,
+                             "Add the parts the mask encloses")
+        self.invert_action = a("&Invert", lambda: self.apply("Invert", mask_tools.invert),
+                               QKeySequence("Ctrl+Shift+I"), "Select everything that is not selected")
+        self.load_action = a("&Load Mask…", self.load, None, "Select the white part of a black-and-white image file")
+        self.save_action = a("Sa&ve Mask…", self.save, None,
+                             "Write the mask the tools act on as a black-and-white PNG")
+        self.shape_actions = (self.grow_action, self.shrink_action, self.smooth_action, self.fill_action,
+                              self.save_action)
+
+    def add_to(self, menu: QMenu) -> None:
+        for action in (*self.shape_actions[:4], self.invert_action, None, self.load_action, self.save_action):
+            menu.addSeparator() if action is None else menu.addAction(action)
+
+    def update_actions(self) -> None:
+        document = self.window.document
+        for action in (self.invert_action, self.load_action):
+            action.setEnabled(document is not None)
+        has_mask = document is not None and bool(self._acted_on().any())
+        for action in self.shape_actions:
+            action.setEnabled(has_mask)
+
+    # -- the tools ---------------------------------------------------------------------------------
+    def _acted_on(self) -> np.ndarray:
+        document = self.window.document
+        return document.region if document.mask_tools_act_on_region else document.target
+
+    def _mask_name(self) -> str:
+        return "Selection" if self.window.document.mask_tools_act_on_region else "New Shape"
+
+    def _with_radius(self, verb: str, tool: Callable[[np.ndarray, int], np.ndarray]) -> None:
+        window = self.window
+        if window.document is None or window.edits.applying:
+            return
+        offered = self._radii.get(verb, default_radius(window.session.shape))
+        pixels, ok = QInputDialog.getInt(window, verb, f"{verb} the {self._mask_name().lower()} by (pixels):",
+                                         offered, 1, mask_tools.MAX_RADIUS, 1)
+        if ok:
+            self._radii[verb] = pixels
+            self.apply(f"{verb} {pixels} px", lambda mask: tool(mask, pixels))
+
+    def apply(self, label: str, tool: Callable[[np.ndarray], np.ndarray]) -> bool:
+        """Run ``tool`` on the mask the tools act on, as one undo step named after it and that mask."""
+        window = self.window
+        document = window.document
+        if document is None or window.edits.applying:
+            return False
+        on_region, name = document.mask_tools_act_on_region, self._mask_name()
+        try:
+            changed = document.apply_mask_tool(tool, f"{label} ({name})")
+        except SimNetError as error:
+            window.show_error(f"{label} failed", error)
+            return False
+        if not changed:
+            window.show_message(f"{label}: the {name.lower()} did not change.")
+            return False
+        if on_region:
+            window.selection.show_masks()
+            window.canvas.set_preview(None)
+            window.update_actions()
+        else:
+            window.selection.on_mask_changed()
+        window.show_message(f"{label}: the {name.lower()} now has {int(self._acted_on().sum()):,} px "
+                            "(Ctrl+Z undoes it).")
+        return True
+
+    # -- mask files --------------------------------------------------------------------------------
+    def load(self) -> None:
+        window = self.window
+        if window.document is None or window.edits.applying:
+            return
+        path, _ = QFileDialog.getOpenFileName(window, "Load mask", window.settings.last_folder, MASK_FILTER)
+        if not path:
+            return
+        try:
+            mask = mask_tools.read_mask_file(path, window.session.shape)
+        except SimNetError as error:
+            window.show_error("Cannot load the mask", error)
+            return
+        self.apply(f"Load {Path(path).name}", lambda _: mask)
+
+    def save(self) -> None:
+        window = self.window
+        if window.document is None or not self._acted_on().any():
+            return
+        name = self._mask_name()
+        suggested = Path(window.settings.last_folder or ".") / ("region_mask.png" if name == "Selection"
+                                                                else "target_mask.png")
+        path, _ = QFileDialog.getSaveFileName(window, f"Save the {name.lower()} as a mask", str(suggested),
+                                              "PNG image (*.png)")
+        if not path:
+            return
+        try:
+            written = mask_tools.write_mask_file(path, self._acted_on())
+        except SimNetError as error:
+            window.show_error("Cannot save the mask", error)
+            return
+        window.settings.last_folder = str(written.parent)
+        window.show_message(f"The {name.lower()} was saved to {written}")

@@ -1,0 +1,80 @@
+"""The candidates of one selection click, without Qt: the segmenter's nested masks (part, object,
+larger region), ordered from the smallest to the largest, and the selection each would make.
+
+A click adds its candidate to the selection it was made on (a right click removes it), so each
+candidate gives a whole selection: ``base`` with the candidate added or removed. The first shown
+is the segmenter's choice when it makes one, else :func:`default_candidate`'s; either way never
+one covering more than half the painting while a smaller candidate exists. When every candidate
+of a click that adds is that large, none is shown (``default`` is None) and the user steps up to
+take one. A box is taken as drawn: it may cover most of the painting on purpose.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from engine.packed_mask import PackedMask
+from engine.segmentation.base import MaskPrediction
+from models.segmenter.choice import FLOOD_FRACTION, default_candidate
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """The candidates of one click, smallest first, kept packed (a click on an 8K painting would
+    otherwise hold 100 MB in the undo stack): their ``scores`` and ``fractions`` of the image, the
+    index shown first (``default``; None: none, every candidate floods the painting), whether the
+    click adds or removes, and the selection it was made on (``base``, set by :meth:`on`)."""
+
+    packed: tuple[PackedMask, ...]
+    scores: tuple[float, ...]
+    fractions: tuple[float, ...]
+    default: int | None
+    adds: bool = True
+    base: PackedMask | None = None
+
+    @classmethod
+    def from_prediction(cls, prediction: MaskPrediction, adds: bool = True, box: bool = False) -> "CandidateSet":
+        """The candidates of a click (``adds``: a left click) or of a ``box``."""
+        masks = np.asarray(prediction.masks, bool)
+        fractions = [float(mask.mean()) for mask in masks]
+        order = sorted(range(len(masks)), key=lambda index: fractions[index])
+        scores = [float(prediction.scores[index]) for index in order]
+        fractions = [fractions[index] for index in order]
+        chosen = order.index(prediction.best_index)
+        if not box and (prediction.chosen is None or fractions[chosen] > FLOOD_FRACTION):
+            chosen = default_candidate(scores, fractions)
+        default = chosen if box or not adds or fractions[chosen] <= FLOOD_FRACTION else None
+        return cls(tuple(PackedMask.pack(masks[index]) for index in order), tuple(scores), tuple(fractions),
+                   default, adds)
+
+    def on(self, base: np.ndarray) -> "CandidateSet":
+        """These candidates, clicked on the selection ``base``."""
+        return replace(self, base=PackedMask.pack(base))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def mask(self, index: int) -> np.ndarray:
+        return self.packed[index].unpack()
+
+    def selection(self, index: int | None) -> np.ndarray:
+        """The selection with candidate ``index`` added (or removed); the base for None."""
+        base = self.base.unpack() if self.base is not None else np.zeros(self.packed[0].shape, bool)
+        if index is None:
+            return base
+        return base | self.mask(index) if self.adds else base & ~self.mask(index)
+
+    def stepped(self, index: int | None, steps: int) -> int | None:
+        """The index ``steps`` larger (negative: smaller) than ``index``, kept within the candidates;
+        from None (nothing shown) one step up is the smallest candidate."""
+        if index is None:
+            return 0 if steps > 0 else None
+        return max(0, min(len(self) - 1, index + steps))
+
+    def describe(self, index: int | None) -> str:
+        """What the status bar says, e.g. "candidate 2/3 · 12.4 % of the painting · score 0.91"."""
+        if index is None:
+            return f"no candidate shown: each covers {self.fractions[0] * 100:.0f} % or more of the painting"
+        return (f"candidate {index + 1}/{len(self)} · {self.fractions[index] * 100:.1f} % of the painting · "
+                f"score {self.scores[index]:.2f}")

@@ -1,0 +1,132 @@
+"""The editor's mask tools (Mask menu), without Qt: boolean (H, W) masks in, boolean masks out.
+
+Masks stay binary everywhere in the product (the edit reads them as sets of pixels, and its own
+soft transition is the Reach), so there is no soft-edged "feather": :func:`smooth` rounds the
+outline off instead. Every tool works on the mask's bounding box (plus what the radius can
+reach), so it stays fast on 8K canvases when the region is small.
+
+The image border is not an edge of the region: shrinking does not eat into a region from the
+border of the painting, and holes are only background parts enclosed by the region.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import scipy.ndimage
+
+from engine.errors import MaskError
+from engine.imageio import load_mask, save_mask
+
+#: Largest radius the grow, shrink and smooth tools accept (pixels).
+MAX_RADIUS = 1000
+
+
+def _check_radius(pixels: int) -> int:
+    if int(pixels) != pixels or not 0 <= pixels <= MAX_RADIUS:
+        raise MaskError(f"the radius must be a whole number of pixels from 0 to {MAX_RADIUS}, not {pixels}")
+    return int(pixels)
+
+
+def _box(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """The mask's bounding box widened by ``margin`` and cut to the image; None for an empty mask."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    height, width = mask.shape
+    return (slice(max(0, rows[0] - margin), min(height, rows[-1] + 1 + margin)),
+            slice(max(0, columns[0] - margin), min(width, columns[-1] + 1 + margin)))
+
+
+def _distance_to_zero(mask: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance from each set pixel to the nearest unset one (0 on unset pixels)."""
+    return cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Every pixel within ``pixels`` (Euclidean distance, inclusive) of the mask: a dilation by the
+    exact disc of that radius."""
+    pixels = _check_radius(pixels)
+    box = _box(mask, pixels + 1)
+    if box is None or pixels == 0:
+        return mask.copy()
+    result = np.zeros_like(mask, dtype=bool)
+    result[box] = _distance_to_zero(~mask[box]) <= pixels
+    return result
+
+
+def shrink(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """The pixels of the mask farther than ``pixels`` from every pixel outside it: an erosion by the
+    exact disc of that radius (the image border does not count as outside)."""
+    pixels = _check_radius(pixels)
+    box = _box(mask, 1)
+    if box is None or pixels == 0:
+        return mask.copy()
+    result = np.zeros_like(mask, dtype=bool)
+    result[box] = _distance_to_zero(mask[box]) > pixels
+    return result
+
+
+def smooth(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """The outline rounded off: the mask blurred by a Gaussian of sigma ``pixels`` and thresholded
+    at one half. Notches and spikes narrower than about ``pixels`` go; large shapes keep their area."""
+    pixels = _check_radius(pixels)
+    box = _box(mask, 3 * pixels + 2)
+    if box is None or pixels == 0:
+        return mask.copy()
+    result = np.zeros_like(mask, dtype=bool)
+    result[box] = cv2.GaussianBlur(mask[box].astype(np.float32), (0, 0), pixels) >= 0.5
+    return result
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """The mask with every background part it encloses (not connected to the image border) filled."""
+    box = _box(mask, 0)
+    if box is None:
+        return mask.copy()
+    result = mask.copy()
+    result[box] = scipy.ndimage.binary_fill_holes(mask[box])
+    return result
+
+
+def invert(mask: np.ndarray) -> np.ndarray:
+    return ~np.asarray(mask, bool)
+
+
+# -- mask files ---------------------------------------------------------------------------------
+def same_aspect_ratio(size: tuple[int, int], shape: tuple[int, int]) -> bool:
+    """True when an (H, W) ``size`` scaled to the height of ``shape`` is its width to within a pixel
+    (either way round)."""
+    (height, width), (to_height, to_width) = size, shape
+    return abs(width * to_height / height - to_width) <= 1.0 or abs(to_width * height / to_height - width) <= 1.0
+
+
+def read_mask_file(path: str | Path, shape: tuple[int, int]) -> np.ndarray:
+    """A mask for an image of ``shape`` (H, W) from a black-and-white image file (white, or opaque,
+    is selected). A mask of another size is scaled when its aspect ratio is the image's and refused
+    otherwise; an unreadable file, or one that selects nothing, is refused (``MaskError``)."""
+    path = Path(path)
+    mask = load_mask(path)
+    if mask.shape != tuple(shape):
+        if not same_aspect_ratio(mask.shape, shape):
+            raise MaskError(f"{path.name} is {mask.shape[1]}x{mask.shape[0]} but the painting is {shape[1]}x{shape[0]} "
+                            "(a mask of another aspect ratio cannot be scaled to it)")
+        height, width = shape
+        shrinking = width * height < mask.size
+        scaled = cv2.resize(mask.astype(np.float32), (width, height),
+                            interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        mask = scaled >= 0.5
+    if not mask.any():
+        raise MaskError(f"{path.name} selects nothing (it is black everywhere)")
+    return mask
+
+
+def write_mask_file(path: str | Path, mask: np.ndarray) -> Path:
+    """Write ``mask`` as a black-and-white image (PNG when ``path`` has no extension), atomically;
+    returns the path written."""
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".png")
+    save_mask(path, mask)
+    return path
