@@ -147,4 +147,5 @@ class ReachControl(QObject):
         canvas.set_band_outline(canvas.band_outline.path() if wanted else None)
 
     def shutdown(self) -> None:
+        self.trace_timer.stop()  # a pending trace would otherwise fire into the stopped worker
         self.worker.shutdown(1.0)

@@ -1,9 +1,11 @@
-"""Mask utilities for the editor and the CLI (boolean (H, W) arrays in, boolean arrays out)."""
+"""Mask utilities for the editor and the CLI: checking, moving and outlining boolean (H, W) masks.
+
+The Mask menu's tools (grow, shrink, smooth, fill holes, invert, mask files) are in engine.mask_tools.
+"""
 from __future__ import annotations
 
 import cv2
 import numpy as np
-import scipy.ndimage
 
 from engine.errors import MaskError
 
@@ -22,57 +24,6 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int], name: str = "mask") -> 
         top = 1 if mask.max(initial=0) <= 1 else np.iinfo(mask.dtype).max
         return mask >= (top + 1) / 2
     return mask >= 0.5
-
-
-def union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    return np.logical_or(first, second)
-
-
-def subtract(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    return np.logical_and(first, np.logical_not(second))
-
-
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    return scipy.ndimage.binary_fill_holes(mask)
-
-
-def remove_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
-    """Drop connected parts smaller than ``min_area`` pixels."""
-    labels, count = scipy.ndimage.label(mask)
-    if count == 0:
-        return mask.copy()
-    sizes = np.bincount(labels.ravel())
-    keep = sizes >= min_area
-    keep[0] = False
-    return keep[labels]
-
-
-def _disc(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
-def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """Grow by ``pixels`` (shrink when negative), with a round brush."""
-    if pixels == 0:
-        return mask.copy()
-    operation = cv2.dilate if pixels > 0 else cv2.erode
-    return operation(mask.astype(np.uint8), _disc(abs(pixels))) > 0
-
-
-def smooth_boundary(mask: np.ndarray, radius: float) -> np.ndarray:
-    """Round off jagged edges: blur by ``radius`` pixels and threshold at one half."""
-    if radius <= 0:
-        return mask.copy()
-    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), radius) >= 0.5
-
-
-def component_at(mask: np.ndarray, x: float, y: float) -> np.ndarray:
-    """The connected part of ``mask`` under the point (x, y); empty if the point is outside it."""
-    column, row = int(round(x)), int(round(y))
-    if not (0 <= row < mask.shape[0] and 0 <= column < mask.shape[1]) or not mask[row, column]:
-        return np.zeros_like(mask, dtype=bool)
-    labels, _ = scipy.ndimage.label(mask)
-    return labels == labels[row, column]
 
 
 def transform_mask(mask: np.ndarray, affine: np.ndarray) -> np.ndarray:

@@ -16,28 +16,9 @@ from engine import mask_tools
 from engine.document import StepKind
 from engine.imageio import save_mask
 from engine.segmentation.base import MaskPrediction
-from test_app import artwork, click, dialogs, isolated_settings, stroke, view_point  # noqa: F401 - fixtures
+from test_app import artwork, click, dialogs, isolated_settings, stroke, view_point, window  # noqa: F401 - fixtures
 
 H, W = 120, 160
-
-
-@pytest.fixture()
-def window(qtbot) -> MainWindow:
-    """The editor, as in test_app.py, but closed here after the Reach band's pending trace is
-    stopped: ReachControl.shutdown leaves that timer running, and when pytest-qt closes the window
-    first the timer fires into a worker already shut down."""
-    main = MainWindow()
-    main.resize(900, 650)
-    main.show()
-    qtbot.waitExposed(main)
-    yield main
-    main.reach.trace_timer.stop()
-    main.session = None  # nothing to confirm on close
-    for worker in (main.edits.worker, main.selection.worker):
-        worker.cancel_all()
-        worker.wait_idle(120)
-    main.close()
-    main.deleteLater()
 
 
 def disc(cx: float, cy: float, radius: float) -> np.ndarray:
