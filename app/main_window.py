@@ -8,6 +8,8 @@ the status bar. It shows an :class:`engine.document.Document` and hands the work
 - :class:`ExportController` (app/export_controller.py): Export Image and Export Masks;
 - :class:`ReachControl` (app/reach_control.py): the Reach option and its band on the canvas.
 
+The menus and tool bars are laid out in app/layout.py.
+
 All image work runs on engine workers; their results come back to the GUI thread through
 :class:`GuiThreadBridge`.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSlider, QToolBar
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy
 
 from app.bridge import GuiThreadBridge
 from app.candidate_controller import CandidateController
@@ -27,6 +29,7 @@ from app.convert import array_to_qimage
 from app.edit_controller import EditController
 from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
+from app.layout import build_menus, build_tool_bars
 from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
 from app.selection_controller import SelectionController
@@ -141,60 +144,10 @@ class MainWindow(QMainWindow):
         self.larger_brush = a("Larger Brush", lambda: self.change_brush(1.25), QKeySequence("]"))
         self.about_action = a("&About", self.about)
 
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (self.open_action, self.open_session_action, None, self.save_action, self.save_as_action, None,
-                       self.export_action, self.export_masks_action, None, self.quit_action):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
-        edit_menu = menu.addMenu("&Edit")
-        for action in (self.undo_action, self.redo_action, None, self.apply_action, self.cancel_action, None,
-                       self.clear_action, self.reset_action, None, self.settings_action):
-            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
-        view_menu = menu.addMenu("&View")
-        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action, None,
-                       self.compare_action, self.history_dock.toggleViewAction()):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
-        tools_menu = menu.addMenu("&Tools")
-        for action in (*self.tool_actions.values(), None, self.smaller_brush, self.larger_brush):
-            tools_menu.addSeparator() if action is None else tools_menu.addAction(action)
-        self.mask_menu = menu.addMenu("&Mask")
-        for controller in (self.candidates, self.mask_tools):
-            controller.add_to(self.mask_menu)
-        menu.addMenu("&Help").addAction(self.about_action)
-
-        bar = QToolBar("Tools", self)
-        bar.setObjectName("tools")
-        self.addToolBar(bar)
-        for action in (self.open_action, self.save_action, self.export_action):
-            bar.addAction(action)
-        bar.addSeparator()
-        for action in self.tool_actions.values():
-            bar.addAction(action)
-        bar.addSeparator()
-        for action in (self.undo_action, self.redo_action, self.reset_action, self.apply_action, self.cancel_action):
-            bar.addAction(action)
-
-        # The tools' options on a row of their own, so the commands above never overflow.
-        self.addToolBarBreak()
-        options = QToolBar("Tool Options", self)
-        options.setObjectName("tool_options")
-        self.addToolBar(options)
-        options.addWidget(QLabel(" Size "))
-        self.size_slider = QSlider(Qt.Horizontal, minimum=1, maximum=500, value=40)
-        self.size_slider.setFixedWidth(110)
-        self.size_slider.setToolTip("Brush size in image pixels ([ and ])")
-        options.addWidget(self.size_slider)
-        options.addWidget(QLabel(" Hardness "))
-        self.hardness_slider = QSlider(Qt.Horizontal, minimum=5, maximum=100, value=100)
-        self.hardness_slider.setFixedWidth(80)
-        self.hardness_slider.setToolTip("Brush hardness: 100 % paints exactly the brush's footprint; lower values "
-                                        "smooth the outline of each stroke")
-        options.addWidget(self.hardness_slider)
+        build_menus(self)
+        build_tool_bars(self)
         for slider in (self.size_slider, self.hardness_slider):
             slider.valueChanged.connect(self._brush_from_sliders)
-        options.addSeparator()
-        self.reach.add_to(options)
-        self.options_bar = options
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
