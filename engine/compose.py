@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from engine.fill import fill_window
-from engine.locality import default_reach, distance_outside, edit_area, edit_box, region_size
+from engine.locality import default_reach, distance_outside, edit_box, region_size
 from engine.render import render_cv2, render_torch, sample_motion
 
 #: The bend is used only when its backward map's Jacobian determinant stays above this.
@@ -79,7 +79,7 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     """The smallest Jacobian determinant of the bend's map z + w(z) m(z) over ``box`` (checked reduced)."""
     bx0, by0, bx1, by1 = box
     step = max(1, int(np.ceil(max(bx1 - bx0, by1 - by0) / CHECK_SIDE)))
-    both = (source | target)[by0:by1:step, bx0:bx1:step]
+    both = source[by0:by1:step, bx0:bx1:step] | target[by0:by1:step, bx0:bx1:step]
     weight = smoothstep_falloff(distance_outside(both) * step, reach)
     dx, dy = sample_motion(motion, square, np.arange(bx0, bx1, step, dtype=np.float32),
                            np.arange(by0, by1, step, dtype=np.float32))
@@ -87,18 +87,20 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
 
 
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
-            reach: float, device: torch.device) -> Composition:
+            reach: float, device: torch.device, box: Box | None = None) -> Composition:
     """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
-    pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels."""
-    box = edit_box(source, target, reach)
+    pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
+    the edit's box (``engine.locality.edit_box``) when the caller has it already."""
+    box = edit_box(source, target, reach) if box is None else box
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
     image_box, source_box, target_box = image[window], source[window], target[window]
     render = render_torch if device.type == "cuda" else render_cv2
-    # Everything the edit may change: exactly within the reach of either mask.
-    area = edit_area(source_box, target_box, reach)
+    # Everything the edit may change is exactly within the reach of either mask (engine.locality.edit_area).
     if bend_jacobian(source, target, motion, square, box, reach) >= BEND_MIN_JACOBIAN:
-        weight = smoothstep_falloff(distance_outside(source_box | target_box), reach)
+        to_both = distance_outside(source_box | target_box)
+        area = to_both <= reach
+        weight = smoothstep_falloff(to_both, reach)
         patch, warped, moved = render(image_box, source_box, motion, square, box, device, weight)
         return Composition(box, patch, warped, moved & area, "bend")
 
@@ -108,12 +110,14 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     # surroundings comes along as a halo) to the reach outside. The region itself stays opaque.
     # A wider reach lets the bend take larger moves; a transported region's edge stays as narrow as
     # the default, since a wide feather would drag its old surroundings along over the new ones.
-    feather = min(reach, default_reach(source, target))
+    feather = min(reach, default_reach(source_box, target_box))  # the box holds both masks whole
     rim = min(0.5 * feather, EDGE_RIM)
     inside = distance_outside(~target_box)
-    opacity = smoothstep_falloff(np.maximum(distance_outside(target_box) - inside + rim, 0.0), feather)
-    margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source)))
-    vacated = distance_outside(source_box) <= margin
+    to_target, to_source = distance_outside(target_box), distance_outside(source_box)
+    area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
+    opacity = smoothstep_falloff(np.maximum(to_target - inside + rim, 0.0), feather)
+    margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source_box)))
+    vacated = to_source <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     hole = vacated & (opacity < 1.0)
     background = fill_window(image, hole, box)

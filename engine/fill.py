@@ -49,6 +49,18 @@ def _context_box(hole_bbox: tuple[int, int, int, int], canvas: tuple[int, int]) 
     return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
 
 
+#: Row length of the sample maps handed to cv2.remap (it needs maps under 32767 pixels a side).
+MAP_ROW = 1024
+
+
+def _as_map(coordinates: np.ndarray) -> np.ndarray:
+    """A 1-D run of float32 sample coordinates as a 2-D remap map, its last row padded."""
+    rows = max(1, -(-coordinates.size // MAP_ROW))
+    padded = np.zeros(rows * MAP_ROW, np.float32)
+    padded[:coordinates.size] = coordinates
+    return padded.reshape(rows, MAP_ROW)
+
+
 def _as_float_rgb(image: np.ndarray) -> np.ndarray:
     scale = 65535.0 if image.dtype == np.uint16 else 255.0
     pixels = image.astype(np.float32) / scale
@@ -247,9 +259,11 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, i
     rows, cols = np.flatnonzero(hole_box.any(axis=1)), np.flatnonzero(hole_box.any(axis=0))
     hy0, hy1, hx0, hx1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     full_size = (context.shape[1], context.shape[0])
-    grid_x, grid_y = np.meshgrid(np.arange(hx0, hx1, dtype=np.float32), np.arange(hy0, hy1, dtype=np.float32))
-    total = np.zeros((hy1 - hy0, hx1 - hx0), np.float32)
-    mixed = np.zeros((hy1 - hy0, hx1 - hx0, context.shape[2] if context.ndim == 3 else 1), np.float32)
+    # Only the hole's own pixels are computed: their coordinates in the context, row by row.
+    hole_rows, hole_cols = np.nonzero(hole_box[hy0:hy1, hx0:hx1])
+    pixel_x, pixel_y = (hole_cols + hx0).astype(np.float32), (hole_rows + hy0).astype(np.float32)
+    total = np.zeros(hole_rows.size, np.float32)
+    mixed = np.zeros((hole_rows.size, context.shape[2] if context.ndim == 3 else 1), np.float32)
     known_full = (~hole_box).view(np.uint8)
     # The reduced labels, bilinearly up to the hole's box only (as cv2.resize to the whole context
     # would, then cropped): reduced x = (full x + 0.5) * reduced width / full width - 0.5.
@@ -258,21 +272,21 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, i
     for label in used:
         share = cv2.GaussianBlur((labels == label).astype(np.float32), (0, 0), 0.7)
         share = cv2.warpAffine(share, to_reduced, (hx1 - hx0, hy1 - hy0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
-        rows, cols = np.flatnonzero(share.any(axis=1)), np.flatnonzero(share.any(axis=0))
-        if rows.size == 0:
+                               borderMode=cv2.BORDER_REPLICATE)[hole_rows, hole_cols]
+        where = np.flatnonzero(share)  # the hole pixels this copy is used for
+        if where.size == 0:
             continue
-        part = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # where this copy is used
         dy, dx = shifts[label]
-        sx, sy = grid_x[part] + dx / scale, grid_y[part] + dy / scale
-        copy = cv2.remap(context, sx, sy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-        readable = cv2.remap(known_full, sx, sy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
-        share = share[part] * readable
-        mixed[part] += share[..., None] * copy.reshape(share.shape + (mixed.shape[2],)).astype(np.float32)
-        total[part] += share
-    filled = hole_box[hy0:hy1, hx0:hx1] & (total > 1e-4)
+        source_x, source_y = _as_map(pixel_x[where] + dx / scale), _as_map(pixel_y[where] + dy / scale)
+        copy = cv2.remap(context, source_x, source_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        readable = cv2.remap(known_full, source_x, source_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=0).reshape(-1)[:where.size] > 0
+        share = share[where] * readable
+        mixed[where] += share[:, None] * copy.reshape(-1, mixed.shape[1])[:where.size].astype(np.float32)
+        total[where] += share
+    filled = total > 1e-4
     top = float(np.iinfo(image.dtype).max)
     values = np.clip(np.rint(mixed[filled] / total[filled][:, None]), 0, top).astype(image.dtype)
     window = result[y0 - by0 + hy0:y0 - by0 + hy1, x0 - bx0 + hx0:x0 - bx0 + hx1]
-    window[filled] = values.reshape(window[filled].shape)
+    window[hole_rows[filled], hole_cols[filled]] = values.reshape(window[hole_rows[filled], hole_cols[filled]].shape)
     return result

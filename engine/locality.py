@@ -38,10 +38,14 @@ def resolve_reach(source_mask: np.ndarray, target_mask: np.ndarray, reach: float
 def edit_box(source_mask: np.ndarray, target_mask: np.ndarray, reach: float) -> tuple[int, int, int, int] | None:
     """The bounding box (x0, y0, x1, y1) of :func:`edit_area`, clipped to the canvas; None if both masks are empty."""
     box = mask_bbox(source_mask | target_mask)
-    if box is None:
-        return None
+    return None if box is None else box_within_reach(box, reach, source_mask.shape)
+
+
+def box_within_reach(box: tuple[int, int, int, int], reach: float, canvas: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The masks' bounding box (x0, y0, x1, y1) grown to every pixel within ``reach`` of it, clipped
+    to the canvas (H, W): :func:`edit_box` when the caller knows the masks' box already."""
     margin = int(np.ceil(reach)) + 1
-    height, width = source_mask.shape
+    height, width = canvas[:2]
     x0, y0, x1, y1 = box
     return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
 

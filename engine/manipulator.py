@@ -25,10 +25,10 @@ from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
-from engine.locality import edit_box, resolve_reach
+from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
-from models.crops import crop_square, mask_to_working, to_working
-from models.influence import influence_box, influence_envelope
+from models.crops import canvas_in_square, mask_to_working, to_working
+from models.influence import influence_box, influence_envelope, mask_bbox
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
 from models.refinement import align_motion
 from models.simnet import Correspondence
@@ -176,9 +176,9 @@ class Manipulator:
         height, width = image.shape[:2]
         source = check_mask(source_mask, (height, width), "source mask")
         target = check_mask(target_mask, (height, width), "target mask")
-        if not source.any():
+        if mask_bbox(source) is None:
             raise MaskError("the source mask is empty: select a region first")
-        if not target.any():
+        if mask_bbox(target) is None:
             raise MaskError("the target mask is empty: the region would vanish")
         if reach is not None and (not np.isfinite(reach) or reach < 0):
             raise EditError(f"the reach must be 0 pixels or more, not {reach}")
@@ -192,8 +192,12 @@ class Manipulator:
             height, width = image.shape[:2]
             if not source.any() or not target.any():
                 raise MaskError("the region is too small to preview at this size")
-        reach = resolve_reach(source, target, reach)
-        if np.array_equal(source, target):
+        # The masks' geometry is read on their bounding box, which holds every pixel of both: the
+        # canvas around it costs nothing.
+        ux0, uy0, ux1, uy1 = _union_box(mask_bbox(source), mask_bbox(target))
+        source_crop, target_crop = source[uy0:uy1, ux0:ux1], target[uy0:uy1, ux0:ux1]
+        reach = resolve_reach(source_crop, target_crop, reach)
+        if np.array_equal(source_crop, target_crop):
             return EditResult(image=image.copy(), warped_mask=source.copy(), box=(0, 0, 0, 0),
                               timings={"total": time.perf_counter() - started}, reach=reach)
 
@@ -201,7 +205,9 @@ class Manipulator:
             if cancel is not None and cancel():
                 raise EditCancelled()
 
-        x0, y0, side = _covering_square(influence_box(source, target), edit_box(source, target, reach))
+        box = box_within_reach((ux0, uy0, ux1, uy1), reach, (height, width))
+        x0, y0, side = influence_box(source_crop, target_crop)
+        x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side), box)
         size = self.working_size
         source_work = mask_to_working(source, x0, y0, side, size)
         target_work = mask_to_working(target, x0, y0, side, size)
@@ -231,13 +237,13 @@ class Manipulator:
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
         if steps > 0:
-            motion = polish_affine(source, target, motion, (x0, y0, side))
+            motion = polish_affine(source, target, motion, (x0, y0, side), (ux0, uy0, ux1, uy1))
         attention = correspondence.attention[0].float().cpu().numpy()
         refined = time.perf_counter()
         check_cancel()
 
         composition = self._with_cpu_fallback(
-            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach), messages)
+            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box), messages)
         bx0, by0, bx1, by1 = composition.box
         result = image.copy()
         np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
@@ -252,9 +258,9 @@ class Manipulator:
             messages=messages, reach=reach, mode=composition.mode)
 
     def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
-                 square: tuple[int, int, int], reach: float) -> Composition:
+                 square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int]) -> Composition:
         """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
-        return compose(image, source, target, motion, square, reach, self.device)
+        return compose(image, source, target, motion, square, reach, self.device, box)
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,
@@ -263,7 +269,7 @@ class Manipulator:
         masks at R x R, started from the network's affines and the classical ones."""
         x0, y0, side = square
         size = source_work.shape[0]
-        inside = to_working(crop_square(np.full(canvas[:2], 255, np.uint8), x0, y0, side, replicate=False), size)
+        inside = to_working(canvas_in_square(canvas, x0, y0, side), size)
         starts = classical_starts(source_work[..., 0], target_work[..., 0], inside[..., 0])
         affines = [pixel_to_grid_affine(start, size) for start in starts]
         tensors = None
@@ -285,8 +291,8 @@ AFFINE_FIT = 0.25
 SIMPLER_TOLERANCE = 0.005
 
 
-def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
-                  square: tuple[int, int, int]) -> np.ndarray:
+def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: tuple[int, int, int],
+                  masks_box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """The motion's affine part refined by ECC on the masks at (up to) full resolution, when that
     one affine explains the masks as well as the motion does.
 
@@ -295,7 +301,8 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
     ECC on the blurred masks of a tight crop (``POLISH_SIDE``) sharpens the affine to a fraction of
     an image pixel. The polished affine replaces the motion when its mask IoU at that resolution is
     at least the motion's (within ``SIMPLER_TOLERANCE``): the simplest motion that explains the
-    masks, as in the alignment itself. Otherwise the motion is returned unchanged.
+    masks, as in the alignment itself. Otherwise the motion is returned unchanged. ``masks_box`` is
+    the bounding box of both masks when the caller has it.
     """
     x0, y0, side = square
     size = motion.shape[0]
@@ -309,7 +316,7 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray,
     points = np.stack([grid_x[near], grid_y[near], np.ones(np.count_nonzero(near))], axis=1)
     sources = points[:, :2] + motion[near].astype(np.float64)
     affine = np.linalg.lstsq(points, sources, rcond=None)[0].T  # 2x3 backward, full-resolution pixels
-    box = edit_box(source, target, 8.0)
+    box = edit_box(source, target, 8.0) if masks_box is None else box_within_reach(masks_box, 8.0, source.shape)
     bx0, by0, bx1, by1 = box
     scale = min(1.0, POLISH_SIDE / max(bx1 - bx0, by1 - by0))
     crop_size = (max(1, round((bx1 - bx0) * scale)), max(1, round((by1 - by0) * scale)))
@@ -351,6 +358,11 @@ def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.n
     wanted = small_target >= 0.5
     union = np.count_nonzero(moved | wanted)
     return 1.0 if union == 0 else np.count_nonzero(moved & wanted) / union
+
+
+def _union_box(first: tuple[int, int, int, int], second: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The bounding box (x0, y0, x1, y1) of two boxes."""
+    return min(first[0], second[0]), min(first[1], second[1]), max(first[2], second[2]), max(first[3], second[3])
 
 
 def _covering_square(square: tuple[int, int, int], box: tuple[int, int, int, int] | None) -> tuple[int, int, int]:

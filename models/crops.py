@@ -26,6 +26,18 @@ def crop_square(array: np.ndarray, x0: int, y0: int, side: int, *, replicate: bo
     return crop
 
 
+def canvas_in_square(canvas: tuple[int, ...], x0: int, y0: int, side: int) -> np.ndarray:
+    """Where the square [x0, x0+side) x [y0, y0+side) lies on a canvas of shape (H, W): 255 there and
+    0 past its border, (side, side) uint8; what ``crop_square`` of an all-255 canvas gives, without
+    making the canvas."""
+    height, width = canvas[:2]
+    inside = np.zeros((side, side), np.uint8)
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side)
+    if cx1 > cx0 and cy1 > cy0:
+        inside[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = 255
+    return inside
+
+
 def to_working(array: np.ndarray, size: int) -> np.ndarray:
     """Area-average to ``size`` x ``size`` (anti-aliased), float32 in [0, 1], (S, S, C)."""
     scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)

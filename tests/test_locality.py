@@ -250,3 +250,11 @@ def test_a_pure_turn_is_carried_exactly(manipulator: Manipulator) -> None:
     core = ellipse(200, 200, 100, 100, 42, 16, 30)
     error = np.abs(result.image[core].astype(int) - truth[core].astype(int)).mean()
     assert error < 8, error
+
+
+def test_the_canvas_in_a_square_is_the_crop_of_a_full_canvas() -> None:
+    from models.crops import canvas_in_square, crop_square
+
+    for x0, y0, side in ((-5, -3, 20), (10, 4, 12), (30, 25, 9), (-40, 2, 120), (35, -8, 16)):
+        full = crop_square(np.full((30, 40), 255, np.uint8), x0, y0, side, replicate=False)
+        np.testing.assert_array_equal(canvas_in_square((30, 40), x0, y0, side), full)
