@@ -47,6 +47,8 @@ def test_bench_end_to_end_json_structure(capsys, monkeypatch) -> None:
         assert all(stage["median_s"] > 0 for stage in row["stages"].values())
         stage_sum = sum(stage["median_s"] for stage in row["stages"].values())
         assert stage_sum <= row["per_edit"]["median_s"] * 1.5 and row["output_mb"] > 0
+    run = batch["batch_run"]
+    assert run["edits"] == 6 and run["wall_s"] > 0 and run["per_edit_s"] == run["wall_s"] / 6
     export = figures["png_export_8k"]
     assert (export["width"], export["height"]) == (400, 260)
     assert export["painting"]["median_s"] > 0 and export["noisy"]["output_mb"] > 0

@@ -1,4 +1,4 @@
-"""``simnet batch MANIFEST.jsonl``: many edits, the model loaded once."""
+"""``simnet batch MANIFEST.jsonl``: many edits, the model loaded once, files read and written beside the edits."""
 from __future__ import annotations
 
 import argparse
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.commands.edit import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
+from engine.batch_runner import FileEdit, run_batch
 from engine.errors import SimNetError
-from engine.pipeline import edit_file
+from engine.manipulator import EditResult
 
 MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
 
@@ -64,23 +65,24 @@ def run(args: argparse.Namespace) -> int:
     reach = reach_from_args(args)
     items = read_manifest(args.manifest)
     manipulator = manipulator_from_args(args)
-    failures = 0
     started = time.perf_counter()
-    for index, item in enumerate(items, start=1):
-        prefix = f"[{index}/{len(items)}]"
-        try:
-            result = edit_file(manipulator, item.image, item.source_mask, item.target_mask, item.output, reach=reach)
-        except SimNetError as error:
-            failures += 1
-            print(f"{prefix} line {item.line}: error: {error}", file=sys.stderr, flush=True)
-            if args.stop_on_error:
-                break
-            continue
-        timings = result.timings
+    written = 0
+
+    def report(index: int, outcome: EditResult | SimNetError) -> None:
+        nonlocal written
+        item = items[index]
+        prefix = f"[{index + 1}/{len(items)}]"
+        if isinstance(outcome, SimNetError):
+            print(f"{prefix} line {item.line}: error: {outcome}", file=sys.stderr, flush=True)
+            return
+        written += 1
+        timings = outcome.timings
         whole = timings["read"] + timings["total"] + timings["write"]
         print(f"{prefix} {item.image.name} -> {item.output} ({whole:.2f} s: read {timings['read']:.2f}, "
               f"edit {timings['total']:.2f}, write {timings['write']:.2f})", flush=True)
-    done = len(items) - failures
-    print(f"{done} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
+
+    edits = [FileEdit(item.image, item.source_mask, item.target_mask, item.output) for item in items]
+    failures = run_batch(manipulator, edits, report, reach=reach, stop_on_error=args.stop_on_error)
+    print(f"{written} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
           + (f"; {failures} failed" if failures else ""))
     return 0 if failures == 0 else 2

@@ -1,0 +1,140 @@
+"""Many file edits in a row, with reading and writing overlapped with the edits (``simnet batch``).
+
+A batch edit spends about half its time decoding and encoding files. Those stages release the
+interpreter lock (Pillow's decoder, zlib), so while item *i* is edited a reader thread decodes
+item *i + 1* and a writer thread encodes item *i - 1*. At most one item is read ahead and one is
+being written, so memory stays bounded at three artworks. An item that reads a file an earlier
+item writes (a chained manifest) waits for that write before it is read. Results and errors are
+reported in the manifest's order, exactly as a one-by-one loop would report them.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence, TypeVar
+
+from engine.errors import SimNetError
+from engine.imageio import save_image
+from engine.manipulator import EditResult, Manipulator
+from engine.pipeline import EditInputs, read_inputs
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """One edit of a batch: an artwork, its two masks and where the result goes."""
+
+    image: Path
+    source_mask: Path
+    target_mask: Path
+    output: Path
+
+    def reads(self) -> set[Path]:
+        return {_resolved(self.image), _resolved(self.source_mask), _resolved(self.target_mask)}
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+#: Called in order for each item: its index, then its result (timings with "read" and "write")
+#: or the error that stopped it.
+Report = Callable[[int, "EditResult | SimNetError"], None]
+
+
+def _timed(stage: Callable[[], T]) -> Callable[[], tuple[T, float]]:
+    def run() -> tuple[T, float]:
+        started = time.perf_counter()
+        return stage(), time.perf_counter() - started
+    return run
+
+
+def _outcome(future: Future) -> tuple[EditInputs, float] | SimNetError:
+    try:
+        return future.result()
+    except SimNetError as error:
+        return error
+
+
+def run_batch(manipulator: Manipulator, edits: Sequence[FileEdit], report: Report, *, reach: float | None = None,
+              stop_on_error: bool = False) -> int:
+    """Edit every item and write its result atomically (colour profile and metadata carried over);
+    returns how many failed. ``report`` gets each item's outcome in the manifest's order. With
+    ``stop_on_error`` the batch stops at the first failure, and nothing after it is written."""
+    failures = 0
+    stopped = False
+    with ThreadPoolExecutor(1, thread_name_prefix="batch-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="batch-write") as writer:
+        writing: tuple[int, Future, EditResult] | None = None
+
+        def settle() -> None:
+            """Wait for the write in flight and report its item."""
+            nonlocal writing, failures, stopped
+            if writing is None:
+                return
+            index, future, result = writing
+            writing = None
+            try:
+                _, result.timings["write"] = future.result()
+            except SimNetError as error:
+                failures += 1
+                stopped = stop_on_error
+                report(index, error)
+                return
+            report(index, result)
+
+        def start_read(index: int) -> Future:
+            edit = edits[index]
+            return reader.submit(_timed(lambda: read_inputs(edit.image, edit.source_mask, edit.target_mask,
+                                                            edit.output)))
+
+        def unwritten(index: int) -> set[Path]:
+            """The outputs of this item and of the one still being written."""
+            outputs = {_resolved(edits[index].output)}
+            return outputs | ({_resolved(edits[writing[0]].output)} if writing is not None else set())
+
+        reading = start_read(0) if edits else None
+        for index in range(len(edits)):
+            if reading is None:  # not read ahead: it reads a file an earlier item was writing
+                settle()
+                if stopped:
+                    break
+                reading = start_read(index)
+            outcome, reading = _outcome(reading), None
+            following = index + 1
+            if (following < len(edits) and not (isinstance(outcome, SimNetError) and stop_on_error)
+                    and not unwritten(index) & edits[following].reads()):
+                reading = start_read(following)  # read ahead while this item is edited
+            if not isinstance(outcome, SimNetError):
+                inputs, read_seconds = outcome
+                try:
+                    outcome = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target, reach=reach)
+                except SimNetError as error:
+                    outcome = error
+            settle()  # the item before this one has had this whole edit to be written
+            if stopped:
+                break
+            if isinstance(outcome, SimNetError):
+                failures += 1
+                report(index, outcome)
+                if stop_on_error:
+                    break
+                continue
+            outcome.timings["read"] = read_seconds
+            write = _timed(lambda inputs=inputs, result=outcome: _write(inputs, result))
+            writing = (index, writer.submit(write), outcome)
+        if not stopped:
+            settle()
+        if reading is not None:
+            reading.cancel()
+    return failures
+
+
+def _write(inputs: EditInputs, result: EditResult) -> None:
+    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)
