@@ -116,6 +116,64 @@ def test_nesting_is_built_into_the_decoder() -> None:
     assert torch.all(logits[:, 1] >= logits[:, 0]) and torch.all(logits[:, 2] >= logits[:, 1])
 
 
+def _decoder_as_trained(decoder: PromptDecoder, embedding: dict, prompts) -> torch.Tensor:
+    """The decoder written as it was trained: each joining convolution over its concatenated inputs."""
+    import torch.nn.functional as F
+
+    from models.segmenter.network import WIDE_SIGMA, box_map, click_maps, similarity_maps
+
+    f2, f4, f8, f16 = (decoder._standardised(embedding, name) for name in ("f2", "f4", "f8", "f16"))
+    flag = prompts.has_previous.float()[:, None, None, None]
+
+    def maps(features, stride, wide, colour):
+        size = features.shape[-2:]
+        found = [click_maps(prompts.points, prompts.labels, size, stride, float(stride)),
+                 box_map(prompts.box, prompts.has_box, size, stride), F.adaptive_avg_pool2d(prompts.previous, size)]
+        if wide:
+            return found + [click_maps(prompts.points, prompts.labels, size, stride, WIDE_SIGMA),
+                            flag.expand(-1, 1, *size),
+                            similarity_maps(features, prompts.points, prompts.labels, stride)]
+        return found + [similarity_maps(colour, prompts.points, prompts.labels, stride, colour=True), colour]
+
+    up = lambda x, like: F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)  # noqa: E731
+    x16 = decoder.blocks16(F.relu(decoder.enter16(torch.cat([F.relu(decoder.project16(f16)),
+                                                             *maps(f16, 16, True, None)], 1))))
+    x16 = F.relu(x16 + decoder.context16(x16.mean(dim=(2, 3)))[..., None, None])
+    x8 = decoder.blocks8(F.relu(decoder.enter8(torch.cat([up(x16, f8), F.relu(decoder.project8(f8)),
+                                                          *maps(f8, 8, True, None)], 1))))
+    x4 = decoder.blocks4(F.relu(decoder.enter4(torch.cat([up(F.relu(decoder.reduce8(x8)), f4),
+                                                          F.relu(decoder.project4(f4)),
+                                                          *maps(f4, 4, False, embedding["rgb4"])], 1))))
+    x2 = F.relu(decoder.enter2(torch.cat([up(F.relu(decoder.reduce4(x4)), f2), F.relu(decoder.project2(f2)),
+                                          *maps(f2, 2, False, embedding["rgb2"])], 1)))
+    return decoder.logits(F.relu(x2 + decoder.refine2(x2)))
+
+
+def test_a_prepared_embedding_gives_the_decoder_as_trained() -> None:
+    """A click runs only what its prompts change (``PromptDecoder.prepare``, once per image); its
+    answer is the one the decoder gives written as it was trained."""
+    torch.manual_seed(1)
+    decoder = PromptDecoder(SegmenterConfig()).eval()
+    from models.segmenter.prompts import prompt_batch
+
+    for module in decoder.modules():  # random weights everywhere, so every input channel matters
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.normal_(module.weight, std=0.1)
+            torch.nn.init.normal_(module.bias, std=0.1)
+    embedding = {"f2": torch.randn(1, 16, 32, 48), "f4": torch.randn(1, 24, 16, 24), "f8": torch.randn(1, 40, 8, 12),
+                 "f16": torch.randn(1, 112, 4, 6), "rgb2": torch.rand(1, 3, 32, 48), "rgb4": torch.rand(1, 3, 16, 24)}
+    prompts = prompt_batch([[(30.0, 20.0), (70.0, 40.0)]], [[1, 0]], [(10.0, 5.0, 80.0, 50.0)], [None], (64, 96))
+    with torch.no_grad():
+        fast, _ = decoder(embedding, prompts, decoder.prepare(embedding))
+        whole, _ = decoder(embedding, prompts)
+        trained = _decoder_as_trained(decoder, embedding, prompts)
+    torch.testing.assert_close(fast, whole)
+    raw = torch.cat([trained[:, :1], trained[:, 1:2].maximum(trained[:, :1]),
+                     trained[:, 2:3].maximum(trained[:, 1:2].maximum(trained[:, :1])), trained[:, 3:]], dim=1)
+    expected = torch.nn.functional.interpolate(raw, scale_factor=2.0, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(fast, expected, atol=1e-4, rtol=1e-4)
+
+
 # -- bad checkpoints --------------------------------------------------------------------------
 @pytest.mark.parametrize("content,message", [
     (None, "does not exist"),

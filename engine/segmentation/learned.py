@@ -62,6 +62,7 @@ class LearnedSegmenter:
         tensor = torch.from_numpy(np.ascontiguousarray(padded)).permute(2, 0, 1)[None].float() / 255.0
         with torch.inference_mode():
             self.embedding = embed(self.encoder, tensor)
+            self.prepared = self.decoder.prepare(self.embedding)  # what no click changes, once per image
         self._key = key
         self.preparations += 1
         report(1.0, "ready")
@@ -92,7 +93,7 @@ class LearnedSegmenter:
             previous = cv2.resize(previous_mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) >= 0.5
         prompts = prompt_batch([working_points], [list(labels)], [working_box], [previous], self.padded_size)
         with torch.inference_mode():
-            logits, scores = self.decoder(self.embedding, prompts)
+            logits, scores = self.decoder(self.embedding, prompts, self.prepared)
         height, width = self.small_shape
         return logits[0, :, :height, :width].numpy(), scores[0].numpy()
 

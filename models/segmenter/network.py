@@ -109,15 +109,38 @@ class PromptDecoder(nn.Module):
         mean, std = getattr(self, f"{name}_mean"), getattr(self, f"{name}_std")
         return (embedding[name] - mean[:, None, None]) / std[:, None, None]
 
-    def forward(self, embedding: dict[str, torch.Tensor], prompts: Prompts) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mask logits (B, 4, H, W) at the padded working size and scores (B, 4) in [0, 1]."""
+    def prepare(self, embedding: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The part of the decoder that no prompt changes, for one embedding: the standardised
+        features, their projections, and each projection's share of the convolution that joins it
+        to the prompt maps (a convolution of concatenated inputs is the sum of one per input).
+        The editor computes it once per image, so a click runs only what its prompts change."""
         f2, f4, f8, f16 = (self._standardised(embedding, name) for name in FEATURE_NAMES)
-        rgb2, rgb4 = embedding["rgb2"], embedding["rgb4"]
+        w16, w8, w4 = self.config.width16, self.config.width8, self.config.width4
+        joined = {}
+        # (projected features, the joining convolution, the first of its input channels that they fill)
+        for name, projected, enter, first in (
+                ("16", F.relu(self.project16(f16)), self.enter16, 0),
+                ("8", F.relu(self.project8(f8)), self.enter8, w16),
+                ("4", F.relu(self.project4(f4)), self.enter4, w8 // 2),
+                ("2", F.relu(self.project2(f2)), self.enter2, w4 // 3)):
+            weight = enter.weight[:, first:first + projected.shape[1]]
+            joined[f"joined{name}"] = F.conv2d(projected, weight, enter.bias, padding=1)
+        return {"f2": f2, "f4": f4, "f8": f8, "f16": f16, "rgb2": embedding["rgb2"], "rgb4": embedding["rgb4"],
+                **joined}
+
+    def forward(self, embedding: dict[str, torch.Tensor], prompts: Prompts,
+                prepared: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mask logits (B, 4, H, W) at the padded working size and scores (B, 4) in [0, 1].
+        ``prepared`` is :meth:`prepare` of the embedding when the caller has it."""
+        prepared = self.prepare(embedding) if prepared is None else prepared
+        f2, f4, f8, f16 = (prepared[name] for name in FEATURE_NAMES)
+        rgb2, rgb4 = prepared["rgb2"], prepared["rgb4"]
         points, labels = prompts.points, prompts.labels
         previous = prompts.previous
         flag = prompts.has_previous.float()[:, None, None, None]
 
-        def prompt_maps(features: torch.Tensor, stride: int, wide: bool, colour: torch.Tensor | None) -> list[torch.Tensor]:
+        def prompt_maps(features: torch.Tensor, stride: int, wide: bool,
+                        colour: torch.Tensor | None) -> list[torch.Tensor]:
             size = features.shape[-2:]
             maps = [click_maps(points, labels, size, stride, float(stride)),
                     box_map(prompts.box, prompts.has_box, size, stride),
@@ -129,25 +152,32 @@ class PromptDecoder(nn.Module):
                 maps += [similarity_maps(colour, points, labels, stride, colour=True), colour]
             return maps
 
-        x16 = F.relu(self.project16(f16))
-        x16 = F.relu(self.enter16(torch.cat([x16, *prompt_maps(f16, 16, True, None)], dim=1)))
+        def join(name: str, enter: nn.Conv2d, carried: torch.Tensor | None, maps: list[torch.Tensor]) -> torch.Tensor:
+            """``enter`` over [carried, projected features, prompt maps]: the features' share is prepared."""
+            carried_channels = 0 if carried is None else carried.shape[1]
+            features_channels = enter.in_channels - carried_channels - sum(m.shape[1] for m in maps)
+            total = prepared[f"joined{name}"]
+            prompt_weight = enter.weight[:, carried_channels + features_channels:]
+            total = total + F.conv2d(torch.cat(maps, dim=1), prompt_weight, padding=1)
+            if carried is not None:
+                total = total + F.conv2d(carried, enter.weight[:, :carried_channels], padding=1)
+            return F.relu(total)
+
+        x16 = join("16", self.enter16, None, prompt_maps(f16, 16, True, None))
         x16 = self.blocks16(x16)
         context = x16.mean(dim=(2, 3))
         x16 = F.relu(x16 + self.context16(context)[..., None, None])
 
-        x8 = F.relu(self.project8(f8))
         up16 = F.interpolate(x16, size=f8.shape[-2:], mode="bilinear", align_corners=False)
-        x8 = F.relu(self.enter8(torch.cat([up16, x8, *prompt_maps(f8, 8, True, None)], dim=1)))
+        x8 = join("8", self.enter8, up16, prompt_maps(f8, 8, True, None))
         x8 = self.blocks8(x8)
 
-        x4 = F.relu(self.project4(f4))
         up8 = F.interpolate(F.relu(self.reduce8(x8)), size=f4.shape[-2:], mode="bilinear", align_corners=False)
-        x4 = F.relu(self.enter4(torch.cat([up8, x4, *prompt_maps(f4, 4, False, rgb4)], dim=1)))
+        x4 = join("4", self.enter4, up8, prompt_maps(f4, 4, False, rgb4))
         x4 = self.blocks4(x4)
 
-        x2 = F.relu(self.project2(f2))
         up4 = F.interpolate(F.relu(self.reduce4(x4)), size=f2.shape[-2:], mode="bilinear", align_corners=False)
-        x2 = F.relu(self.enter2(torch.cat([up4, x2, *prompt_maps(f2, 2, False, rgb2)], dim=1)))
+        x2 = join("2", self.enter2, up4, prompt_maps(f2, 2, False, rgb2))
         x2 = F.relu(x2 + self.refine2(x2))
         logits = self.logits(x2)
         logits = torch.cat([logits[:, :1], logits[:, 1:2].maximum(logits[:, :1]),
