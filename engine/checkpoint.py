@@ -34,7 +34,7 @@ LOAD_ERRORS = (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingErro
                AttributeError, TypeError, KeyError, IndexError, MemoryError)
 
 
-def _check_archive(path: Path) -> None:
+def check_archive(path: Path) -> None:
     """Verify the CRC of every record: torch.load does not, so a flipped byte in the weights would load."""
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as handle:
@@ -59,7 +59,7 @@ def read_payload(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} is a folder, not a file")
     if not os.access(path, os.R_OK):
         raise CheckpointError(f"checkpoint {path}: no permission to read it")
-    _check_archive(path)
+    check_archive(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except LOAD_ERRORS as error:

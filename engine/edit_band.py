@@ -34,7 +34,8 @@ def edit_band(source_mask: np.ndarray, target_mask: np.ndarray, reach: float | N
     if box is None:
         return EditBand(resolved, automatic)
     x0, y0, x1, y1 = box
-    area = edit_area(source_mask, target_mask, resolved)[y0:y1, x0:x1]
+    # The area within the box only (the box holds all of it): no canvas-sized array per update.
+    area = edit_area(source_mask[y0:y1, x0:x1], target_mask[y0:y1, x0:x1], resolved)
     # One pixel of margin, so an area that touches the box's edge still gets a closed outline.
     padded = np.pad(area, 1)
     outline = [polygon + (x0 - 1, y0 - 1) for polygon in outline_polygons(padded)]

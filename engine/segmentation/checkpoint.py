@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from engine.atomic import atomic_write
-from engine.checkpoint import LOAD_ERRORS, _check_archive
+from engine.checkpoint import LOAD_ERRORS, check_archive
 from engine.errors import CheckpointError, SegmentationError, one_line
 from models.segmenter.network import PromptDecoder
 from models.segmenter.serialization import FORMAT_NAME, FORMAT_VERSION, from_payload, to_payload
@@ -36,7 +36,7 @@ def read_segmenter_payload(path: str | Path) -> dict[str, Any]:
     if not os.access(path, os.R_OK):
         raise SegmenterCheckpointError(f"segmenter checkpoint {path}: no permission to read it")
     try:
-        _check_archive(path)
+        check_archive(path)
     except CheckpointError as error:
         raise SegmenterCheckpointError(f"segmenter {one_line(error)}") from None
     try:
