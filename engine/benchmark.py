@@ -8,19 +8,20 @@ file to file (engine/bench_end_to_end.py).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from engine.compiler_import import skip_compiler_import
-from engine.manipulator import Manipulator
+from engine.manipulator import ALIGN_RECORD, Manipulator
 from models.influence import influence_envelope
 
 
@@ -152,6 +153,9 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
         results["sizes"].append(row)
         report(f"{width}x{height}: edit {large.median * 1000:.0f} ms (IQR {large.spread * 1000:.0f}), small edit "
                f"{small.median * 1000:.0f} ms, copy {floor.median * 1000:.1f} ms, peak {row['peak_process_mb']:.0f} MB")
+    results["alignment"] = alignment = alignment_launches(manipulator)
+    report(f"alignment of a 1024x1024 edit: {alignment['align_s'] * 1000:.0f} ms, {alignment['operators']} operator "
+           f"calls, {alignment['kernel_launches']} kernel launches ({alignment['per_operator_us']:.0f} us per operator)")
     results["segmentation"] = segmentation_benchmark(repeats, warmup)
     segmentation = results["segmentation"]
     report(f"fallback segmenter on {segmentation['width']}x{segmentation['height']}: prepare "
@@ -160,6 +164,55 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
 
     results["segmenter"] = bench_segmenter([(2000, 1500)], repeats, warmup, report=report)
     return results
+
+
+def alignment_launches(manipulator: Manipulator, width: int = 1024, height: int = 1024) -> dict[str, object]:
+    """What the test-time alignment costs in launches: one edit profiled with ``torch.profiler``.
+
+    The alignment is many small L-BFGS steps on 128 x 128 masks; on a GPU each tensor operator is
+    at least one kernel launch of a few microseconds, so the launch count times that latency bounds
+    the stage from below. Counted within the edit's alignment stage: the top-level aten operators it
+    dispatches (not the ones they call), and on CUDA the kernel launches (0 on the CPU)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    canvas = synthetic_canvas(width, height, seed=3)
+    side = min(width, height)
+    source = ellipse(width, height, width * 0.45, height * 0.5, side * 0.18, side * 0.14)
+    target = ellipse(width, height, width * 0.52, height * 0.48, side * 0.22, side * 0.13)
+    manipulator.edit(canvas, source, target)  # warm
+    align_s = float(manipulator.edit(canvas, source, target).timings["align"])  # timed without the profiler
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if manipulator.device.type == "cuda" else [])
+    with _quiet_stderr(), profile(activities=activities) as profiler:
+        manipulator.edit(canvas, source, target)
+        _synchronise(manipulator.device)
+
+    def in_alignment(event) -> bool:
+        parent = event.cpu_parent
+        while parent is not None:
+            if parent.name == ALIGN_RECORD:
+                return True
+            parent = parent.cpu_parent
+        return False
+
+    events = [event for event in profiler.events() if in_alignment(event)]
+    operators = sum(1 for event in events
+                    if event.name.startswith("aten::") and not event.cpu_parent.name.startswith("aten::"))
+    launches = sum(1 for event in events if event.name in ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC"))
+    return {"width": width, "height": height, "align_s": align_s, "operators": operators, "kernel_launches": launches,
+            "per_operator_us": align_s / max(operators, 1) * 1e6}
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """The profiler's C++ side prints its start and stop on file descriptor 2; they are not results."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def segmentation_benchmark(repeats: int, warmup: int, width: int = 2000, height: int = 1500) -> dict[str, object]:

@@ -230,9 +230,10 @@ class Manipulator:
         networked = time.perf_counter()
         check_cancel()
         steps = self.align_steps if align_steps is None else align_steps
-        motion = self._with_cpu_fallback(
-            lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
-                                steps, use_network), messages)
+        with torch.autograd.profiler.record_function(ALIGN_RECORD):  # named for `simnet bench`'s launch count
+            motion = self._with_cpu_fallback(
+                lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
+                                    steps, use_network), messages)
         if not torch.isfinite(motion).all():
             raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
         motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
@@ -282,6 +283,8 @@ class Manipulator:
         return motion[0]
 
 
+#: The profiler's name for the alignment stage of an edit.
+ALIGN_RECORD = "simnet.align"
 #: The full-resolution polish of a one-affine motion works on the masks reduced to this many pixels a side.
 POLISH_SIDE = 512
 #: A motion is one affine when an affine fits it this closely (pixels) over the new shape.

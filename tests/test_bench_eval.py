@@ -24,6 +24,8 @@ def test_bench_json_structure(capsys) -> None:
         assert row["edit"]["median_s"] > 0 and row["small_edit"]["median_s"] > 0 and row["peak_process_mb"] > 0
     segmentation = results["segmentation"]
     assert segmentation["width"] == 2000 and segmentation["prepare_s"] > 0 and segmentation["click"]["runs"] == 2
+    alignment = results["alignment"]  # counted inside the alignment stage only: hundreds of L-BFGS operators
+    assert 100 < alignment["operators"] < 100_000 and alignment["kernel_launches"] == 0 and alignment["align_s"] > 0
 
 
 def test_bench_end_to_end_json_structure(capsys, monkeypatch) -> None:
