@@ -117,10 +117,10 @@ def caption_lines(candidates: CandidateSet) -> list[tuple[str, tuple[int, int, i
     return lines
 
 
-def tile(picture: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]], caption_lines_: int) -> Image.Image:
+def tile(picture: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]], line_count: int) -> Image.Image:
     """The panel centred in a PANEL_WIDTH column with its caption below."""
     height = picture.shape[0]
-    out = Image.new("RGB", (PANEL_WIDTH + 8, height + 8 + 19 * caption_lines_ + 4), "white")
+    out = Image.new("RGB", (PANEL_WIDTH + 8, height + 8 + 19 * line_count + 4), "white")
     out.paste(Image.fromarray(picture), (4 + (PANEL_WIDTH - picture.shape[1]) // 2, 4))
     draw = ImageDraw.Draw(out)
     text = font(15)
@@ -143,8 +143,8 @@ def painting_row(segmenter: LearnedSegmenter, title: str, path: Path) -> list[Im
     tiles = []
     for click, candidates in zip(clicks, answers):
         tiles.append(tile(panel(image, candidates, [(click, 1)]), caption_lines(candidates), lines))
-        print(f"{title} click ({click[0]:.0f}, {click[1]:.0f}): "
-              + "; ".join(candidates.describe(i) for i in range(len(candidates))) + f"; shown first {candidates.default}")
+        described = "; ".join(candidates.describe(index) for index in range(len(candidates)))
+        print(f"{title} click ({click[0]:.0f}, {click[1]:.0f}): {described}; shown first {candidates.default}")
     return tiles
 
 
