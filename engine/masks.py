@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from engine.errors import MaskError
+from engine.mask_tools import grow
 
 
 def check_mask(mask: np.ndarray, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
@@ -85,6 +86,7 @@ def soften_stroke(before: np.ndarray, after: np.ndarray, radius: float) -> np.nd
     x1, y1 = min(width, box[2] + pad), min(height, box[3] + pad)
     crop_before, crop_after = before[y0:y1, x0:x1], after[y0:y1, x0:x1]
     near = grow(np.logical_xor(crop_before, crop_after), int(np.ceil(2 * radius)))
+    smoothed = cv2.GaussianBlur(crop_after.astype(np.float32), (0, 0), radius) >= 0.5
     result = after.copy()
-    result[y0:y1, x0:x1] = np.where(near, smooth_boundary(crop_after, radius), crop_after)
+    result[y0:y1, x0:x1] = np.where(near, smoothed, crop_after)
     return result
