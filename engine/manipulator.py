@@ -176,9 +176,10 @@ class Manipulator:
         height, width = image.shape[:2]
         source = check_mask(source_mask, (height, width), "source mask")
         target = check_mask(target_mask, (height, width), "target mask")
-        if mask_bbox(source) is None:
+        source_bbox, target_bbox = mask_bbox(source), mask_bbox(target)
+        if source_bbox is None:
             raise MaskError("the source mask is empty: select a region first")
-        if mask_bbox(target) is None:
+        if target_bbox is None:
             raise MaskError("the target mask is empty: the region would vanish")
         if reach is not None and (not np.isfinite(reach) or reach < 0):
             raise EditError(f"the reach must be 0 pixels or more, not {reach}")
@@ -190,11 +191,12 @@ class Manipulator:
             source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             target = cv2.resize(target.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             height, width = image.shape[:2]
-            if not source.any() or not target.any():
+            source_bbox, target_bbox = mask_bbox(source), mask_bbox(target)
+            if source_bbox is None or target_bbox is None:
                 raise MaskError("the region is too small to preview at this size")
         # The masks' geometry is read on their bounding box, which holds every pixel of both: the
         # canvas around it costs nothing.
-        ux0, uy0, ux1, uy1 = _union_box(mask_bbox(source), mask_bbox(target))
+        ux0, uy0, ux1, uy1 = _union_box(source_bbox, target_bbox)
         source_crop, target_crop = source[uy0:uy1, ux0:ux1], target[uy0:uy1, ux0:ux1]
         reach = resolve_reach(source_crop, target_crop, reach)
         if np.array_equal(source_crop, target_crop):
