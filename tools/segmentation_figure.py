@@ -12,8 +12,8 @@ candidate the editor shows first (green fill and outline, the same rule as ``sim
 and the other nested candidates as outlines (orange: smaller, magenta: larger). The caption gives
 each candidate's share of the painting and predicted-IoU score, the one shown first marked ``>``.
 
-The last row is a refinement on the sample: a click on the big star, whose answer also takes
-sky, and the same click with a second, negative one (red) placed by rule where that answer is
+The last row is the sample's big star: when a click's first answer also takes sky, the same click
+with a second, negative one (red) placed by rule where that answer is
 deepest inside the part more than ``STAR_RADIUS`` px from the click (as ``simnet eval-segment``
 places its next click deepest inside the error). Reproduce it with ``simnet segment --point``
 and ``--negative``. Needs ../shared beside the checkout.
@@ -148,13 +148,42 @@ def painting_row(segmenter: LearnedSegmenter, title: str, path: Path) -> list[Im
     return tiles
 
 
-def negative_click(answer: np.ndarray, click: tuple[float, float]) -> tuple[float, float]:
-    """Deepest inside the part of ``answer`` more than STAR_RADIUS px from ``click``."""
+def negative_click(answer: np.ndarray, click: tuple[float, float]) -> tuple[float, float] | None:
+    """Deepest inside the part of ``answer`` more than STAR_RADIUS px from ``click``; None when the
+    answer has no such part (it is the star alone: nothing to correct)."""
     ys, xs = np.mgrid[:answer.shape[0], :answer.shape[1]]
     far = answer & ((xs - click[0]) ** 2 + (ys - click[1]) ** 2 > STAR_RADIUS ** 2)
+    if not far.any():
+        return None
     depth = cv2.distanceTransform(np.pad(far, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
     y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
     return float(x), float(y)
+
+
+LEGEND = [("White dot: a click. Green: the candidate shown", TEXT),
+          ("first (>). Outlines: the other candidates,", TEXT),
+          ("orange smaller, magenta larger. Captions: share", TEXT),
+          ("of the painting, score (predicted IoU).", TEXT)]
+
+
+def star_alone_row(image: np.ndarray, first: CandidateSet, width_total: int) -> Image.Image:
+    """The click on the big star when its first answer is the star alone: no negative click is
+    needed; the larger candidates are one Tab away in the editor."""
+    picture = tile(panel(image, first, [(STAR_CLICK, 1)]), [("a click on the star", TEXT)] + caption_lines(first),
+                   1 + len(first))
+    legend = [("A click on the big star: the first answer is the", TEXT),
+              ("star alone, so no negative click is needed; the", TEXT),
+              ("outlined larger candidates take sky (Tab steps", TEXT),
+              (f"to them in the editor). simnet segment --point {STAR_CLICK[0]},{STAR_CLICK[1]}", TEXT),
+              ("", TEXT), *LEGEND]
+    line_height = 20
+    row = Image.new("RGB", (width_total, max(picture.height, 10 + line_height * len(legend))), "white")
+    row.paste(picture, (0, 0))
+    draw = ImageDraw.Draw(row)
+    left, text = picture.width + 14, font(15)
+    for index, (line, colour) in enumerate(legend):
+        draw.text((left, 6 + line_height * index), line, fill=tuple(int(0.8 * c) for c in colour), font=text)
+    return row
 
 
 def refinement_row(segmenter: LearnedSegmenter, width_total: int) -> Image.Image:
@@ -162,6 +191,8 @@ def refinement_row(segmenter: LearnedSegmenter, width_total: int) -> Image.Image
     segmenter.set_image(image)
     first = predict(segmenter, [STAR_CLICK], [1])
     negative = negative_click(first.mask(first.default), STAR_CLICK)
+    if negative is None:
+        return star_alone_row(image, first, width_total)
     refined = predict(segmenter, [STAR_CLICK, negative], [1, 0])
     print(f"refinement: click {STAR_CLICK} -> {first.describe(first.default)}; negative click "
           f"({negative[0]:.0f}, {negative[1]:.0f}) -> {refined.describe(refined.default)}")
@@ -174,11 +205,7 @@ def refinement_row(segmenter: LearnedSegmenter, width_total: int) -> Image.Image
               ("also takes sky; a negative click there (placed by", TEXT),
               ("a fixed rule) leaves the star: simnet segment", TEXT),
               (f"--point {STAR_CLICK[0]},{STAR_CLICK[1]} --negative {negative[0]:.0f},{negative[1]:.0f}", TEXT),
-              ("", TEXT),
-              ("White dot: a click. Green: the candidate shown", TEXT),
-              ("first (>). Outlines: the other candidates,", TEXT),
-              ("orange smaller, magenta larger. Captions: share", TEXT),
-              ("of the painting, score (predicted IoU).", TEXT)]
+              ("", TEXT), *LEGEND]
     line_height = 20
     row = Image.new("RGB", (width_total, max(tiles[0].height, 10 + line_height * len(legend))), "white")
     for index, picture in enumerate(tiles):
@@ -212,7 +239,8 @@ def main() -> int:
             row.paste(picture, (index * picture.width, 0))
         strips += [header(f"{title}: one click at each rule-of-thirds point", row.width), row]
     width = strips[1].width
-    strips += [header("Starry Night: a second, negative click", width), refinement_row(segmenter, width)]
+    strips += [header("Starry Night: a click on the big star (a negative click where its answer takes sky)", width),
+               refinement_row(segmenter, width)]
     figure = Image.new("RGB", (width, sum(strip.height for strip in strips)), "white")
     top = 0
     for strip in strips:
