@@ -11,11 +11,10 @@ the menu actions (Apply, Compare) and a click in the history panel. The edits co
 shipped model, so the results change when ``resources/simnet.pt`` does: just run it again.
 
 The star is selected with the default segmenter (the built-in one, ``resources/segmenter.pt``).
-Its answer to the click also takes the sky above the star, and neither of the click's candidates
-(Tab / Shift+Tab) is the star alone; so when the click's selection reaches beyond a box around the
-star, the tool does what gave the cleanest star: Esc (Clear Selection), then a box dragged around
-the star. (A right click on the extra sky was tried too: it removes part of the star with it.)
-What the click alone selected is kept outside the README folder, as ``02a-clicked.png``.
+With the shipped checkpoint one click selects the star alone. An earlier checkpoint's answer also
+took the sky above it, so when the click's selection reaches beyond a box around the star, the
+tool does what a user would: Esc (Clear Selection), then a box dragged around the star. What the
+click alone selected is kept outside the README folder, as ``02a-clicked.png``.
 """
 from __future__ import annotations
 
