@@ -265,6 +265,15 @@ def _to_eight_bit(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
+def to_rgb8(pixels: np.ndarray) -> np.ndarray:
+    """Artwork pixels as (H, W, 3) uint8 for figures and previews: 16-bit scaled to 8, grey
+    repeated, alpha dropped (a new array)."""
+    pixels = _to_eight_bit(pixels)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    return np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else np.ascontiguousarray(pixels[..., :3]).copy()
+
+
 def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
                  quality: int = 95, progress: Callable[[float], None] | None = None) -> bytes:
     """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).

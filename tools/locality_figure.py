@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.compose import bend_jacobian, smoothstep_falloff  # noqa: E402
 from engine.evaluation.regions import find_regions  # noqa: E402
-from engine.imageio import load_image, load_mask, save_image  # noqa: E402
+from engine.imageio import load_image, load_mask, save_image, to_rgb8  # noqa: E402
 from engine.locality import distance_outside, edit_area, edit_box, region_size  # noqa: E402
 from engine.manipulator import Manipulator  # noqa: E402
 from engine.masks import transform_mask  # noqa: E402
@@ -54,14 +54,6 @@ def turned_edit(name: str, angle: float, shift: tuple[float, float]) -> tuple[np
     return image, source, transform_mask(source, forward)
 
 
-def rgb8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint16:
-        image = (image // 257).astype(np.uint8)
-    if image.ndim == 2 or image.shape[2] == 1:
-        image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
-    return np.ascontiguousarray(image[..., :3])
-
-
 def outline(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int], width: int) -> np.ndarray:
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(image, contours, -1, colour, width)
@@ -83,11 +75,11 @@ def row(manipulator: Manipulator, image: np.ndarray, source: np.ndarray, target:
     narrow = manipulator.edit(image, source, target)
     wide = manipulator.edit(image, source, target, reach=WIDE_REACH)
     width = max(2, image.shape[0] // 250)
-    marked = outline(outline(rgb8(image), source, (0, 200, 0), width), target, (230, 0, 0), width)
+    marked = outline(outline(to_rgb8(image), source, (0, 200, 0), width), target, (230, 0, 0), width)
     changed = np.any(narrow.image.reshape(*image.shape[:2], -1) != image.reshape(*image.shape[:2], -1), axis=2)
     changes = np.repeat((changed * 255).astype(np.uint8)[..., None], 3, axis=2)
     outline(changes, edit_area(source, target, narrow.reach), (255, 210, 0), width)
-    return [marked, rgb8(narrow.image), rgb8(wide.image), changes]
+    return [marked, to_rgb8(narrow.image), to_rgb8(wide.image), changes]
 
 
 def bent(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square, width: float
@@ -118,9 +110,9 @@ def design(manipulator: Manipulator, out: Path) -> None:
     wide, wide_jacobian = bent(image, source, target, result.displacement, result.square, old_width)
     narrow, narrow_jacobian = bent(image, source, target, result.displacement, result.square, result.reach)
     x0, y0, x1, y1 = edit_box(source, target, 0.6 * region_size(source | target))
-    crop = lambda picture: rgb8(picture)[y0:y1, x0:x1]  # noqa: E731
+    crop = lambda picture: to_rgb8(picture)[y0:y1, x0:x1]  # noqa: E731
     width = max(2, image.shape[0] // 300)
-    marked = outline(outline(rgb8(image), source, (0, 200, 0), width), target, (230, 0, 0), width)
+    marked = outline(outline(to_rgb8(image), source, (0, 200, 0), width), target, (230, 0, 0), width)
     panels = [crop(marked), crop(wide), crop(narrow), crop(result.image)]
     labels = ["input: region (green), new shape (red)",
               f"bend over the old fade ({old_width:.0f} px): min det J {wide_jacobian:.2f}",

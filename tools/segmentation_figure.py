@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.candidates import CandidateSet  # noqa: E402
-from engine.imageio import load_image  # noqa: E402
+from engine.imageio import load_image, to_rgb8  # noqa: E402
 from engine.segmentation.learned import LearnedSegmenter  # noqa: E402
 
 ARTWORKS = ROOT.parent / "shared" / "data" / "artworks"
@@ -57,14 +57,6 @@ def font(size: int, bold: bool = False) -> ImageFont.ImageFont:
         return ImageFont.truetype(name, size)
     except OSError:
         return ImageFont.load_default(size)
-
-
-def rgb8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint16:
-        image = (image // 257).astype(np.uint8)
-    if image.ndim == 2 or image.shape[2] == 1:
-        image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
-    return np.ascontiguousarray(image[..., :3])
 
 
 def scaled(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -134,7 +126,7 @@ def predict(segmenter: LearnedSegmenter, points: list[tuple[float, float]], labe
 
 
 def painting_row(segmenter: LearnedSegmenter, title: str, path: Path) -> list[Image.Image]:
-    image = rgb8(load_image(path).pixels)
+    image = to_rgb8(load_image(path).pixels)
     segmenter.set_image(image)
     height, width = image.shape[:2]
     clicks = [(fx * width, fy * height) for fx, fy in THIRDS]
@@ -187,7 +179,7 @@ def star_alone_row(image: np.ndarray, first: CandidateSet, width_total: int) -> 
 
 
 def refinement_row(segmenter: LearnedSegmenter, width_total: int) -> Image.Image:
-    image = rgb8(load_image(SAMPLE).pixels)
+    image = to_rgb8(load_image(SAMPLE).pixels)
     segmenter.set_image(image)
     first = predict(segmenter, [STAR_CLICK], [1])
     negative = negative_click(first.mask(first.default), STAR_CLICK)

@@ -7,6 +7,7 @@ import numpy as np
 from engine.evaluation.dataset import EvalEdit
 from engine.evaluation.geometry import bounding_box
 from engine.evaluation.metrics import PSNR_CAP
+from engine.imageio import to_rgb8
 
 HEADERS = ("method", "new shape PSNR", "new shape SSIM", "far PSNR mean", "far PSNR worst", "far changed mean",
            "far changed worst", "far changed in", "vacated PSNR", "ghost", "mask IoU")
@@ -59,14 +60,6 @@ LEGEND = ("new shape: inside the target mask, against the truth. far: pixels far
           "moved-layer group's is the painting underneath.")
 
 
-def _rgb8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint16:
-        image = (image // 257).astype(np.uint8)
-    if image.ndim == 2:
-        image = image[..., None]
-    return np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[..., :3].copy()
-
-
 def _outline(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> None:
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(image, contours, -1, colour, max(1, image.shape[0] // 300))
@@ -97,10 +90,10 @@ def figure(edits: list[EvalEdit], columns: dict[str, list[np.ndarray]], rows: in
     strips = []
     for index, edit in enumerate(edits[:rows]):
         bx0, by0, bx1, by1 = _crop_box(edit.edit.source_mask | edit.edit.target_mask)
-        marked = _rgb8(edit.image)
+        marked = to_rgb8(edit.image)
         _outline(marked, edit.edit.source_mask, (0, 200, 0))
         _outline(marked, edit.edit.target_mask, (230, 0, 0))
-        panels = [marked] + [_rgb8(outputs[index]) for outputs in columns.values()] + [_rgb8(edit.truth)]
+        panels = [marked] + [to_rgb8(outputs[index]) for outputs in columns.values()] + [to_rgb8(edit.truth)]
         fitted = [_fit(panel[by0:by1, bx0:bx1], height, width) for panel in panels]
         strips.append(np.hstack([np.pad(f, ((2, 2), (2, 2), (0, 0)), constant_values=255) for f in fitted]))
     labels = ["input (green: region, red: new shape)", *columns.keys(), "ground truth"]
