@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
 from engine.errors import SimNetError
-from engine.imageio import save_image
 from engine.manipulator import EditResult, Manipulator
-from engine.pipeline import EditInputs, read_inputs
+from engine.pipeline import EditInputs, read_inputs, write_result
 
 T = TypeVar("T")
 
@@ -127,14 +126,10 @@ def run_batch(manipulator: Manipulator, edits: Sequence[FileEdit], report: Repor
                     break
                 continue
             outcome.timings["read"] = read_seconds
-            write = _timed(lambda inputs=inputs, result=outcome: _write(inputs, result))
+            write = _timed(lambda inputs=inputs, result=outcome: write_result(inputs, result))
             writing = (index, writer.submit(write), outcome)
         if not stopped:
             settle()
         if reading is not None:
             reading.cancel()
     return failures
-
-
-def _write(inputs: EditInputs, result: EditResult) -> None:
-    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)

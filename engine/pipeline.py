@@ -54,9 +54,15 @@ def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | 
     """
     result = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target, reach=reach)
     started = time.perf_counter()
-    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)
+    write_result(inputs, result)
     result.timings["write"] = time.perf_counter() - started
     return result
+
+
+def write_result(inputs: EditInputs, result: EditResult) -> None:
+    """Write an edit's result to the inputs' output path, atomically, with the artwork's colour
+    profile and metadata."""
+    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)
 
 
 def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,

@@ -17,12 +17,10 @@ MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
 
 
 @dataclass(frozen=True)
-class BatchItem:
-    line: int
-    image: Path
-    source_mask: Path
-    target_mask: Path
-    output: Path
+class BatchItem(FileEdit):
+    """A manifest line's edit, with the line it came from (for error messages)."""
+
+    line: int = 0
 
 
 def read_manifest(path: str | Path) -> list[BatchItem]:
@@ -45,7 +43,7 @@ def read_manifest(path: str | Path) -> list[BatchItem]:
         missing = [key for key in MANIFEST_KEYS if not isinstance(entry.get(key), str)]
         if missing:
             raise SimNetError(f"{path}:{number}: missing or non-text key(s): {', '.join(missing)}")
-        items.append(BatchItem(number, *(path.parent / entry[key] for key in MANIFEST_KEYS)))
+        items.append(BatchItem(*(path.parent / entry[key] for key in MANIFEST_KEYS), line=number))
     if not items:
         raise SimNetError(f"{path} lists no edits")
     return items
@@ -81,8 +79,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{prefix} {item.image.name} -> {item.output} ({whole:.2f} s: read {timings['read']:.2f}, "
               f"edit {timings['total']:.2f}, write {timings['write']:.2f})", flush=True)
 
-    edits = [FileEdit(item.image, item.source_mask, item.target_mask, item.output) for item in items]
-    failures = run_batch(manipulator, edits, report, reach=reach, stop_on_error=args.stop_on_error)
+    failures = run_batch(manipulator, items, report, reach=reach, stop_on_error=args.stop_on_error)
     print(f"{written} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
           + (f"; {failures} failed" if failures else ""))
     return 0 if failures == 0 else 2
