@@ -137,9 +137,7 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
         torch.cuda.reset_peak_memory_stats(dev)
     for width, height in sizes:
         canvas = synthetic_canvas(width, height)
-        side = min(width, height)
-        large_source = ellipse(width, height, width * 0.45, height * 0.5, side * 0.18, side * 0.14)
-        large_target = ellipse(width, height, width * 0.52, height * 0.48, side * 0.22, side * 0.13)
+        large_source, large_target = scaled_region(width, height)
         small_source = ellipse(width, height, width * 0.5, height * 0.5, 40, 30)
         small_target = ellipse(width, height, width * 0.5 + 12, height * 0.5, 46, 28)
         large = measure(lambda: manipulator.edit(canvas, large_source, large_target), dev, repeats, warmup)
@@ -166,6 +164,15 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
     return results
 
 
+def scaled_region(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark's "edit": an elliptic region about a sixth of the canvas's short side, moved by
+    a third of its size and grown, so that it scales with the canvas."""
+    side = min(width, height)
+    source = ellipse(width, height, width * 0.45, height * 0.5, side * 0.18, side * 0.14)
+    target = ellipse(width, height, width * 0.52, height * 0.48, side * 0.22, side * 0.13)
+    return source, target
+
+
 def alignment_launches(manipulator: Manipulator, width: int = 1024, height: int = 1024) -> dict[str, object]:
     """What the test-time alignment costs in launches: one edit profiled with ``torch.profiler``.
 
@@ -176,9 +183,7 @@ def alignment_launches(manipulator: Manipulator, width: int = 1024, height: int 
     from torch.profiler import ProfilerActivity, profile
 
     canvas = synthetic_canvas(width, height, seed=3)
-    side = min(width, height)
-    source = ellipse(width, height, width * 0.45, height * 0.5, side * 0.18, side * 0.14)
-    target = ellipse(width, height, width * 0.52, height * 0.48, side * 0.22, side * 0.13)
+    source, target = scaled_region(width, height)
     manipulator.edit(canvas, source, target)  # warm
     align_s = float(manipulator.edit(canvas, source, target).timings["align"])  # timed without the profiler
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if manipulator.device.type == "cuda" else [])
