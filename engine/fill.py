@@ -256,8 +256,8 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, i
         labels = _label(level_work, level_unknown, level_shifts, start, SWEEPS if start is None else SWEEPS // 2)
     used = [label for label in np.unique(labels) if label >= 0]
     # Full resolution: each used shift's share, feathered over about one reduced pixel.
-    rows, cols = np.flatnonzero(hole_box.any(axis=1)), np.flatnonzero(hole_box.any(axis=0))
-    hy0, hy1, hx0, hx1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    # The hole's bounding box in the context's coordinates (found above, over the window).
+    hx0, hy0, hx1, hy1 = bbox[0] + bx0 - x0, bbox[1] + by0 - y0, bbox[2] + bx0 - x0, bbox[3] + by0 - y0
     full_size = (context.shape[1], context.shape[0])
     # Only the hole's own pixels are computed: their coordinates in the context, row by row.
     hole_rows, hole_cols = np.nonzero(hole_box[hy0:hy1, hx0:hx1])
