@@ -149,9 +149,21 @@ def _decoder_as_trained(decoder: PromptDecoder, embedding: dict, prompts) -> tor
     return decoder.logits(F.relu(x2 + decoder.refine2(x2)))
 
 
-def test_a_prepared_embedding_gives_the_decoder_as_trained() -> None:
-    """A click runs only what its prompts change (``PromptDecoder.prepare``, once per image); its
-    answer is the one the decoder gives written as it was trained."""
+_PREVIOUS = np.zeros((60, 90), bool)
+_PREVIOUS[10:40, 20:70] = True
+
+
+@pytest.mark.parametrize("points,labels,box,previous", [
+    ([(30.0, 20.0), (70.0, 40.0)], [1, 0], (10.0, 5.0, 80.0, 50.0), None),
+    ([(30.0, 20.0)], [1], None, None),  # one click: no negative, box or previous maps are drawn
+    ([(30.0, 20.0), (70.0, 40.0)], [1, 0], None, _PREVIOUS),
+    ([], [], (10.0, 5.0, 80.0, 50.0), None),
+])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_a_prepared_embedding_gives_the_decoder_as_trained(points, labels, box, previous, channels_last) -> None:
+    """A click runs only what its prompts change (``PromptDecoder.prepare``, once per image) and
+    skips the prompt maps that are zero; its answer is the one the decoder gives written as it was
+    trained (every prompt map concatenated), in either memory layout."""
     torch.manual_seed(1)
     decoder = PromptDecoder(SegmenterConfig()).eval()
     from models.segmenter.prompts import prompt_batch
@@ -162,11 +174,14 @@ def test_a_prepared_embedding_gives_the_decoder_as_trained() -> None:
             torch.nn.init.normal_(module.bias, std=0.1)
     embedding = {"f2": torch.randn(1, 16, 32, 48), "f4": torch.randn(1, 24, 16, 24), "f8": torch.randn(1, 40, 8, 12),
                  "f16": torch.randn(1, 112, 4, 6), "rgb2": torch.rand(1, 3, 32, 48), "rgb4": torch.rand(1, 3, 16, 24)}
-    prompts = prompt_batch([[(30.0, 20.0), (70.0, 40.0)]], [[1, 0]], [(10.0, 5.0, 80.0, 50.0)], [None], (64, 96))
+    prompts = prompt_batch([points], [labels], [box], [previous], (64, 96))
     with torch.no_grad():
+        trained = _decoder_as_trained(decoder, embedding, prompts)
+        if channels_last:
+            decoder = decoder.to(memory_format=torch.channels_last)
+            embedding = {name: value.contiguous(memory_format=torch.channels_last) for name, value in embedding.items()}
         fast, _ = decoder(embedding, prompts, decoder.prepare(embedding))
         whole, _ = decoder(embedding, prompts)
-        trained = _decoder_as_trained(decoder, embedding, prompts)
     torch.testing.assert_close(fast, whole)
     raw = torch.cat([trained[:, :1], trained[:, 1:2].maximum(trained[:, :1]),
                      trained[:, 2:3].maximum(trained[:, 1:2].maximum(trained[:, :1])), trained[:, 3:]], dim=1)

@@ -21,6 +21,7 @@ CANDIDATES = 3  # nested candidates for a single click
 ANSWER = 3  # index of the single answer for refinement prompts
 OUTPUTS = 4
 FEATURE_NAMES = ("f2", "f4", "f8", "f16")
+PROMPT_CHANNELS = 9  # prompt inputs of each joining convolution (see ``prompt_maps`` in forward)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ class PromptDecoder(nn.Module):
                 ("2", F.relu(self.project2(f2)), self.enter2, w4 // 3)):
             weight = enter.weight[:, first:first + projected.shape[1]]
             joined[f"joined{name}"] = F.conv2d(projected, weight, enter.bias, padding=1)
+        # the colour maps of the fine scales are prompt inputs too, but no prompt changes them
+        for name, colour, enter in (("4", embedding["rgb4"], self.enter4), ("2", embedding["rgb2"], self.enter2)):
+            joined[f"joined{name}"] = joined[f"joined{name}"] + F.conv2d(colour, enter.weight[:, -3:], padding=1)
         return {"f2": f2, "f4": f4, "f8": f8, "f16": f16, "rgb2": embedding["rgb2"], "rgb4": embedding["rgb4"],
                 **joined}
 
@@ -139,26 +143,49 @@ class PromptDecoder(nn.Module):
         previous = prompts.previous
         flag = prompts.has_previous.float()[:, None, None, None]
 
-        def prompt_maps(features: torch.Tensor, stride: int, wide: bool,
-                        colour: torch.Tensor | None) -> list[torch.Tensor]:
-            size = features.shape[-2:]
-            maps = [click_maps(points, labels, size, stride, float(stride)),
-                    box_map(prompts.box, prompts.has_box, size, stride),
-                    _pool_to(previous, size)]
-            if wide:
-                maps += [click_maps(points, labels, size, stride, WIDE_SIGMA), flag.expand(-1, 1, *size),
-                         similarity_maps(features, points, labels, stride)]
-            else:
-                maps += [similarity_maps(colour, points, labels, stride, colour=True), colour]
-            return maps
+        # Which prompt channels can be non-zero in this batch: a map that is zero everywhere adds
+        # nothing to the joining convolution, so it is neither drawn nor convolved.
+        clicked = [bool((labels == wanted).any()) for wanted in (1, 0)]
+        has_box, has_previous = bool(prompts.has_box.any()), bool(prompts.has_previous.any())
 
-        def join(name: str, enter: nn.Conv2d, carried: torch.Tensor | None, maps: list[torch.Tensor]) -> torch.Tensor:
+        def prompt_maps(features: torch.Tensor, stride: int, wide: bool,
+                        colour: torch.Tensor | None) -> tuple[list[torch.Tensor], list[int]]:
+            """The prompt maps that are not zero everywhere, and their channels among the prompt
+            inputs of the joining convolution: clicks (2), box, previous, then wide clicks (2),
+            has-previous and feature similarity (2) on the coarse scales, or colour similarity (2)
+            and the colour (3, its share is prepared) on the fine ones."""
+            size = features.shape[-2:]
+            maps: list[torch.Tensor] = []
+            channels: list[int] = []
+
+            def add(first: int, present: list[bool], make) -> None:
+                wanted = [index for index, here in enumerate(present) if here]
+                if wanted:
+                    drawn = make()
+                    maps.append(drawn if len(wanted) == len(present) else drawn[:, wanted])
+                    channels.extend(first + index for index in wanted)
+
+            add(0, clicked, lambda: click_maps(points, labels, size, stride, float(stride)))
+            add(2, [has_box], lambda: box_map(prompts.box, prompts.has_box, size, stride))
+            add(3, [has_previous], lambda: _pool_to(previous, size))
+            if wide:
+                add(4, clicked, lambda: click_maps(points, labels, size, stride, WIDE_SIGMA))
+                add(6, [has_previous], lambda: flag.expand(-1, 1, *size))
+                add(7, clicked, lambda: similarity_maps(features, points, labels, stride))
+            else:
+                add(4, clicked, lambda: similarity_maps(colour, points, labels, stride, colour=True))
+            return maps, channels
+
+        def join(name: str, enter: nn.Conv2d, carried: torch.Tensor | None,
+                 prompt_inputs: tuple[list[torch.Tensor], list[int]]) -> torch.Tensor:
             """``enter`` over [carried, projected features, prompt maps]: the features' share is prepared."""
+            maps, channels = prompt_inputs
             carried_channels = 0 if carried is None else carried.shape[1]
-            features_channels = enter.in_channels - carried_channels - sum(m.shape[1] for m in maps)
+            first_prompt = enter.in_channels - PROMPT_CHANNELS
             total = prepared[f"joined{name}"]
-            prompt_weight = enter.weight[:, carried_channels + features_channels:]
-            total = total + F.conv2d(torch.cat(maps, dim=1), prompt_weight, padding=1)
+            if maps:
+                prompt_weight = enter.weight[:, [first_prompt + channel for channel in channels]]
+                total = total + F.conv2d(torch.cat(maps, dim=1), prompt_weight, padding=1)
             if carried is not None:
                 total = total + F.conv2d(carried, enter.weight[:, :carried_channels], padding=1)
             return F.relu(total)
