@@ -103,6 +103,14 @@ def test_default_candidate_never_floods_when_a_smaller_one_exists() -> None:
     assert default_candidate([0.2, 0.5, 0.9], [0.6, 0.7, 0.8]) == 2
 
 
+def test_default_candidate_favours_the_object_unless_another_level_scores_clearly_better() -> None:
+    assert default_candidate([0.62, 0.60, 0.50], [0.05, 0.1, 0.2]) == 1
+    assert default_candidate([0.70, 0.60, 0.50], [0.05, 0.1, 0.2]) == 0
+    assert default_candidate([0.50, 0.60, 0.70], [0.05, 0.1, 0.2]) == 2
+    # two candidates left after a merge: the positions are no longer the levels
+    assert default_candidate([0.62, 0.60], [0.05, 0.2], levels=[1, 2]) == 0
+
+
 def test_nesting_is_built_into_the_decoder() -> None:
     torch.manual_seed(0)
     decoder = PromptDecoder(SegmenterConfig()).eval()

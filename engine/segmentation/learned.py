@@ -5,7 +5,8 @@ on a frozen EfficientNet-Lite0 embedding, with Segment Anything's interface.
 the embedding once per image. ``predict`` answers prompts at the working size in milliseconds and
 brings the masks to full resolution by bilinear interpolation of their logits. A single click gives
 nested candidates (part, object, larger region) with their predicted IoU as score; the first shown
-(``MaskPrediction.chosen``) is the best-scored one that covers at most half the image. Several
+(``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the object unless
+another level scores clearly better, never one covering over half the image. Several
 clicks, a box or a previous mask give one refined answer.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from engine.errors import SegmentationError
 from engine.segmentation.base import Box, MaskPrediction, Point, Progress, check_prompts, image_key, reduce_image
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
-from models.segmenter.choice import default_candidate
+from models.segmenter.choice import default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
 from models.segmenter.network import ANSWER, CANDIDATES, embed
 from models.segmenter.prompts import prompt_batch
@@ -109,19 +110,22 @@ class LearnedSegmenter:
         indices = list(range(CANDIDATES)) if single_click and multimask else [ANSWER]
         kept = [self._keep_clicked(logits[index], positives) for index in indices]
         areas = [float((mask > 0).mean()) for mask in kept]
-        candidates, candidate_scores, candidate_areas = [], [], []
-        for mask, score, area in zip(kept, scores[indices], areas):
+        candidates, candidate_scores, candidate_areas, levels = [], [], [], []
+        for level, (mask, score, area) in enumerate(zip(kept, scores[indices], areas)):
             if area == 0:
                 continue
             if candidates and _iou(mask > 0, candidates[-1] > 0) >= DUPLICATE_IOU:
+                # one candidate for two levels: the better score, and the level the choice favours more
                 candidate_scores[-1] = max(candidate_scores[-1], float(score))
+                levels[-1] = max(levels[-1], level, key=level_prior)
                 continue
             candidates.append(mask)
             candidate_scores.append(float(score))
             candidate_areas.append(area)
+            levels.append(level)
         if not candidates:
             raise SegmentationError("no region found at these prompts; try another point or a box")
-        chosen = default_candidate(candidate_scores, candidate_areas)
+        chosen = default_candidate(candidate_scores, candidate_areas, levels)
         masks = np.stack([self._full_resolution(mask) for mask in candidates])
         return MaskPrediction(masks, np.array(candidate_scores), chosen)
 
