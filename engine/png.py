@@ -2,11 +2,14 @@
 
 Pillow's encoder (zlib level 6 with a per-row filter search) takes over 3 s for a 4096x2160
 painting on one core. Here every row uses PNG's Average filter, computed with NumPy, and the
-filtered rows are compressed at zlib level 1 in strips of a fixed size on all cores (zlib releases
-the interpreter lock), the way pigz splits a stream: each strip is an independent raw-deflate
-segment ended by a sync flush, so their concatenation is one valid zlib stream. Files come out
-about as small as Pillow's level 6 and several times faster; the strip layout does not depend on
-the number of cores, so the bytes written are the same on every machine.
+filtered rows are deflated in strips of a fixed size on all cores (the compressor releases the
+interpreter lock), the way pigz splits a stream: each strip is an independent raw-deflate segment
+ended by a sync flush, so their concatenation is one valid zlib stream. The deflate is Intel's
+ISA-L (the ``isal`` package) at level 2: four times faster than zlib's fastest level on a painting,
+for files 4 % larger (16.3 -> 17.0 MB at 4096x2160), still about as small as Pillow's level 6.
+Without ``isal`` (a platform it has no build for) zlib level 1 does the same job, slower. The
+strip layout does not depend on the number of cores, so the bytes written are the same on every
+machine with the same compressor.
 """
 from __future__ import annotations
 
@@ -19,10 +22,17 @@ from typing import Callable
 
 import numpy as np
 
+try:
+    from isal import isal_zlib as deflate
+
+    COMPRESS_LEVEL = 2
+except ImportError:  # pragma: no cover - isal is a dependency; this keeps a wheel-less platform writing PNGs
+    deflate = zlib
+    COMPRESS_LEVEL = 1
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Filtered bytes per independently compressed strip (whole rows; at least one row).
 STRIP_BYTES = 1 << 22
-COMPRESS_LEVEL = 1
 #: PNG colour type for 1 (grey), 2 (grey + alpha), 3 (RGB) and 4 (RGBA) channels.
 COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}
 AVERAGE_FILTER = 3
@@ -74,8 +84,8 @@ def _compress_strip(pixels: np.ndarray, start: int, stop: int, bpp: int, last: b
     """One strip as a raw-deflate segment, with the Adler-32 and length of its filtered bytes."""
     above = _row_bytes(pixels, start - 1, start)[0] if start > 0 else None
     filtered = _average_filtered(_row_bytes(pixels, start, stop), above, bpp)
-    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15, 9)
-    data = compressor.compress(filtered) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+    compressor = deflate.compressobj(COMPRESS_LEVEL, deflate.DEFLATED, -15, 9)
+    data = compressor.compress(filtered) + compressor.flush(deflate.Z_FINISH if last else deflate.Z_SYNC_FLUSH)
     return data, zlib.adler32(filtered), filtered.size
 
 

@@ -141,6 +141,18 @@ def test_a_painting_is_no_larger_than_with_pillows_default_level() -> None:
     assert len(data) <= len(reference.getvalue()) * 1.02
 
 
+def test_without_isal_zlib_writes_the_same_pixels(monkeypatch) -> None:
+    """The fallback compressor of a platform without an ``isal`` build gives a valid PNG too."""
+    monkeypatch.setattr(png, "STRIP_BYTES", 3000)
+    pixels = texture(100, 64, 3)
+    fast = encode_png(pixels)
+    monkeypatch.setattr(png, "deflate", zlib)
+    monkeypatch.setattr(png, "COMPRESS_LEVEL", 1)
+    slow = encode_png(pixels)
+    assert slow != fast
+    assert np.array_equal(decoded_by_pillow(slow), pixels) and np.array_equal(decoded_by_pillow(fast), pixels)
+
+
 @pytest.mark.parametrize("pixels", [np.zeros((4, 4, 3), np.float32), np.zeros((0, 4, 3), np.uint8),
                                     np.zeros((4, 4, 5), np.uint8)])
 def test_pixels_png_cannot_hold_are_refused(pixels: np.ndarray) -> None:
