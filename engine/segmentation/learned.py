@@ -23,7 +23,7 @@ from engine.segmentation.base import Box, MaskPrediction, Point, Progress, check
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from models.segmenter.choice import default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
-from models.segmenter.network import ANSWER, CANDIDATES, embed
+from models.segmenter.network import ANSWER, CANDIDATES, OUTPUTS, embed
 from models.segmenter.prompts import prompt_batch
 
 #: Two nested candidates this similar (IoU) are shown as one.
@@ -78,8 +78,10 @@ class LearnedSegmenter:
         return ((x + 0.5) * self.scale - 0.5, (y + 0.5) * self.scale - 0.5)
 
     def working_logits(self, points: Sequence[Point], labels: Sequence[int], box: Box | None,
-                       previous_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """All four logit maps (4, h, w) at the working size and their scores (4,)."""
+                       previous_mask: np.ndarray | None,
+                       outputs: Sequence[int] = tuple(range(OUTPUTS))) -> tuple[np.ndarray, np.ndarray]:
+        """The logit maps (len(outputs), h, w) of ``outputs`` (all four by default) at the working
+        size, and the scores (4,) of all four."""
         working_points = [self._to_working(x, y) for x, y in points]
         working_box = None
         if box is not None:
@@ -95,7 +97,7 @@ class LearnedSegmenter:
             previous = cv2.resize(previous_mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) >= 0.5
         prompts = prompt_batch([working_points], [list(labels)], [working_box], [previous], self.padded_size)
         with torch.inference_mode():
-            logits, scores = self.decoder(self.embedding, prompts, self.prepared)
+            logits, scores = self.decoder(self.embedding, prompts, self.prepared, outputs)
         height, width = self.small_shape
         return logits[0, :, :height, :width].numpy(), scores[0].numpy()
 
@@ -104,11 +106,11 @@ class LearnedSegmenter:
         """Candidates at full resolution. ``previous_mask`` (H, W) bool: the mask the clicks correct."""
         self._require_image()
         check_prompts(self.shape, points, labels, box)
-        logits, scores = self.working_logits(points, labels, box, previous_mask)
         positives = [self._to_working(x, y) for (x, y), label in zip(points, labels) if label == 1]
         single_click = len(points) == 1 and box is None and previous_mask is None
         indices = list(range(CANDIDATES)) if single_click and multimask else [ANSWER]
-        kept = [self._keep_clicked(logits[index], positives) for index in indices]
+        logits, scores = self.working_logits(points, labels, box, previous_mask, indices)
+        kept = [self._keep_clicked(candidate, positives) for candidate in logits]
         areas = [float((mask > 0).mean()) for mask in kept]
         candidates, candidate_scores, candidate_areas, levels = [], [], [], []
         for level, (mask, score, area) in enumerate(zip(kept, scores[indices], areas)):
@@ -135,13 +137,14 @@ class LearnedSegmenter:
         inside = logits > 0
         if not positives or not inside.any():
             return logits
-        _, components = cv2.connectedComponents(inside.view(np.uint8), connectivity=4)
+        count, components = cv2.connectedComponents(inside.view(np.uint8), connectivity=4)
         height, width = inside.shape
         wanted = {components[min(height - 1, max(0, round(y))), min(width - 1, max(0, round(x)))] for x, y in positives}
         wanted.discard(0)
-        if not wanted:
+        if not wanted or len(wanted) == count - 1:  # nothing clicked inside, or every part is clicked
             return logits
-        keep = cv2.dilate(np.isin(components, list(wanted)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        chosen = components == wanted.pop() if len(wanted) == 1 else np.isin(components, list(wanted))
+        keep = cv2.dilate(chosen.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
         return np.where(keep, logits, np.minimum(logits, -1.0)).astype(np.float32)
 
     def _full_resolution(self, logits: np.ndarray) -> np.ndarray:
@@ -161,7 +164,7 @@ class LearnedSegmenter:
             for gx in range(points_per_side):
                 x, y = (gx + 0.5) * width / points_per_side, (gy + 0.5) * height / points_per_side
                 logits, scores = self.working_logits([((x + 0.5) / self.scale - 0.5, (y + 0.5) / self.scale - 0.5)],
-                                                     [1], None, None)
+                                                     [1], None, None, range(CANDIDATES))
                 masks = [self._keep_clicked(logits[index], [(x, y)]) > 0 for index in range(CANDIDATES)]
                 chosen = default_candidate(scores[:CANDIDATES].tolist(), [float(mask.mean()) for mask in masks])
                 if masks[chosen].any():

@@ -8,7 +8,7 @@ small head predicts each mask's IoU with the region the user means (the score).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -133,9 +133,11 @@ class PromptDecoder(nn.Module):
                 **joined}
 
     def forward(self, embedding: dict[str, torch.Tensor], prompts: Prompts,
-                prepared: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                prepared: dict[str, torch.Tensor] | None = None,
+                outputs: Sequence[int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mask logits (B, 4, H, W) at the padded working size and scores (B, 4) in [0, 1].
-        ``prepared`` is :meth:`prepare` of the embedding when the caller has it."""
+        ``prepared`` is :meth:`prepare` of the embedding when the caller has it; ``outputs``: only
+        these mask logits, in this order (the scores are always all four)."""
         prepared = self.prepare(embedding) if prepared is None else prepared
         f2, f4, f8, f16 = (prepared[name] for name in FEATURE_NAMES)
         rgb2, rgb4 = prepared["rgb2"], prepared["rgb4"]
@@ -210,6 +212,8 @@ class PromptDecoder(nn.Module):
         logits = torch.cat([logits[:, :1], logits[:, 1:2].maximum(logits[:, :1]),
                             logits[:, 2:3].maximum(logits[:, 1:2].maximum(logits[:, :1])), logits[:, 3:]], dim=1)
         scores = self._scores(logits, x8, context)
+        if outputs is not None:
+            logits = logits[:, list(outputs)]
         full = F.interpolate(logits - self.config.mask_threshold, scale_factor=2.0, mode="bilinear", align_corners=False)
         return full, scores
 
