@@ -76,22 +76,22 @@ class PromptDecoder(nn.Module):
         self.config = config
         c2, c4, c8, c16 = FEATURE_CHANNELS
         w2, w4, w8, w16 = config.width2, config.width4, config.width8, config.width16
-        # prompt channels: local clicks (2), wide clicks (2), box, previous, has-previous, similarity (2)
+        # PROMPT_CHANNELS: local clicks (2), box, previous, wide clicks (2), has-previous, similarity (2)
         self.project16 = nn.Conv2d(c16, w16, 1)
-        self.enter16 = nn.Conv2d(w16 + 9, w16, 3, padding=1)
+        self.enter16 = nn.Conv2d(w16 + PROMPT_CHANNELS, w16, 3, padding=1)
         self.blocks16 = nn.Sequential(*(ResidualBlock(w16, d) for d in config.dilations16))
         self.context16 = nn.Linear(w16, w16)
         self.project8 = nn.Conv2d(c8, w8, 1)
-        self.enter8 = nn.Conv2d(w16 + w8 + 9, w8, 3, padding=1)
+        self.enter8 = nn.Conv2d(w16 + w8 + PROMPT_CHANNELS, w8, 3, padding=1)
         self.blocks8 = nn.Sequential(ResidualBlock(w8, 1), ResidualBlock(w8, 2))
         self.project4 = nn.Conv2d(c4, w4, 1)
-        # clicks (2), box, previous, colour similarity (2), colour (3)
+        # PROMPT_CHANNELS: clicks (2), box, previous, colour similarity (2), colour (3)
         self.reduce8 = nn.Conv2d(w8, w8 // 2, 1)  # fewer channels to carry up to the finer scales
-        self.enter4 = nn.Conv2d(w8 // 2 + w4 + 9, w4, 3, padding=1)
+        self.enter4 = nn.Conv2d(w8 // 2 + w4 + PROMPT_CHANNELS, w4, 3, padding=1)
         self.blocks4 = nn.Sequential(ResidualBlock(w4, 1))
         self.project2 = nn.Conv2d(c2, w2, 1)
         self.reduce4 = nn.Conv2d(w4, w4 // 3, 1)
-        self.enter2 = nn.Conv2d(w4 // 3 + w2 + 9, w2, 3, padding=1)
+        self.enter2 = nn.Conv2d(w4 // 3 + w2 + PROMPT_CHANNELS, w2, 3, padding=1)
         self.refine2 = nn.Conv2d(w2, w2, 3, padding=1)
         self.logits = nn.Conv2d(w2, OUTPUTS, 1)
         self.score = nn.Sequential(nn.Linear(2 * w8 + w16 + 1 + OUTPUTS, 64), nn.ReLU(), nn.Linear(64, 1))
