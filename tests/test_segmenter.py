@@ -368,3 +368,20 @@ def test_segment_train_resumes_on_a_tiny_dataset(tmp_path: Path) -> None:
     resumed.run()
     assert resumed.step == 3
     assert main(["segment-train", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_segment_train_seed_decides_the_run(tmp_path: Path) -> None:
+    """Two runs to average must differ by their seed alone; the same seed repeats a run exactly."""
+    import torch
+
+    data = fake_bsds(tmp_path / "bsds")
+
+    def weights(name: str, seed: int) -> dict[str, torch.Tensor]:
+        out = tmp_path / name
+        assert main(["segment-train", "--data", str(data), "--out", str(out), "--steps", "1", "--batch-size", "2",
+                     "--seed", str(seed)]) == 0
+        return torch.load(out / "last.pt", map_location="cpu", weights_only=False)["state_dict"]
+
+    first, again, other = weights("a", 1), weights("b", 1), weights("c", 2)
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert any(not torch.equal(first[name], other[name]) for name in first if first[name].is_floating_point())

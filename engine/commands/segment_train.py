@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--crop", default="256x384", metavar="HxW", help="training window in pixels, multiples of 16")
     parser.add_argument("--mask-threshold", type=float, default=None, metavar="LOGIT",
                         help="with --export: the logit threshold chosen on validation photos (default: keep)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed of the windows, prompts and initial weights (runs to average differ by it)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the machine is shared)")
     parser.add_argument("--export", default=None, metavar="SEGMENTER.pt",
                         help="after training, write the shipping checkpoint (float16, no optimizer) here")
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     initial = load_decoder(args.init).train() if args.init else None
     options = SegmenterTrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size,
-                                    lr=args.lr, crop=crop, initial=initial)
+                                    lr=args.lr, crop=crop, initial=initial, seed=args.seed)
     trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
     trainer.run()
     if args.export:
