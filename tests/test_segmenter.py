@@ -372,8 +372,6 @@ def test_segment_train_resumes_on_a_tiny_dataset(tmp_path: Path) -> None:
 
 def test_segment_train_seed_decides_the_run(tmp_path: Path) -> None:
     """Two runs to average must differ by their seed alone; the same seed repeats a run exactly."""
-    import torch
-
     data = fake_bsds(tmp_path / "bsds")
 
     def weights(name: str, seed: int) -> dict[str, torch.Tensor]:
