@@ -143,6 +143,13 @@ class EditController(QObject):
         self.worker.submit(run, on_done=window.bridge.wrap(done), on_error=window.bridge.wrap(failed),
                            on_cancelled=window.bridge.wrap(lambda: document.return_image(image)))
 
+    def shutdown(self, timeout: float) -> None:
+        """Stop the preview and apply timers first: a pending preview would otherwise fire into the
+        stopped worker after the window has closed."""
+        self.preview_timer.stop()
+        self.apply_clock.stop()
+        self.worker.shutdown(timeout)
+
     # -- apply -------------------------------------------------------------------------------------
     def apply(self) -> None:
         window = self.window

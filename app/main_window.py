@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
             return
         # A running edit stops at its next stage; waiting for it keeps torch's threads from being
         # torn down under it at exit (which aborts the process).
-        self.edits.worker.shutdown(EDIT_SHUTDOWN_SECONDS)
+        self.edits.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.selection.worker.shutdown(1.0)
         self.reach.shutdown()
         self.exporter.shutdown()
@@ -368,8 +368,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown_workers(self) -> None:
-        self.edits.worker.shutdown(EDIT_SHUTDOWN_SECONDS)
-        for worker in (self.selection.worker, self.sessions.autosave_worker):
-            worker.shutdown(2.0)
+        self.edits.shutdown(EDIT_SHUTDOWN_SECONDS)
+        self.selection.worker.shutdown(2.0)
+        self.sessions.shutdown(2.0)
         self.reach.shutdown()
         self.exporter.shutdown()

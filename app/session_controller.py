@@ -237,7 +237,13 @@ class SessionController(QObject):
                                         "they will be offered the next time SIM-Net Studio starts.")
             return
 
+    def shutdown(self, timeout: float) -> None:
+        """Finish the autosave in flight and start no other (a pending one would otherwise fire into
+        the stopped worker)."""
+        self.autosave_timer.stop()
+        self.autosave_worker.shutdown(timeout)
+
     def close(self, timeout: float) -> None:
         """The window closes cleanly: finish the autosave in flight, then remove this session's autosave."""
-        self.autosave_worker.shutdown(timeout)
+        self.shutdown(timeout)
         autosave.discard(autosave.autosave_path(self.session_id))

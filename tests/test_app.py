@@ -314,6 +314,20 @@ def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path
     assert window.canvas.preview_item.isVisible()
 
 
+def test_a_preview_or_autosave_due_when_the_workers_stop_is_dropped(qtbot, window: MainWindow,
+                                                                   artwork: Path) -> None:
+    """Closing while a preview or an autosave is scheduled: neither fires into its stopped worker
+    (it once raised "the worker has been shut down" from the Qt event loop after a test ended)."""
+    select_and_reshape(qtbot, window, artwork)
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
+    for timer in (window.edits.preview_timer, window.sessions.autosave_timer):
+        timer.setInterval(30)
+        timer.start()
+    window.shutdown_workers()
+    qtbot.wait(200)  # past both timers: an exception from either fails the test (pytest-qt)
+    assert not window.edits.preview_timer.isActive() and not window.sessions.autosave_timer.isActive()
+
+
 def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, tmp_path: Path) -> None:
     path = tmp_path / "large.png"
     save_image(path, painting(900, 1200))
