@@ -383,3 +383,26 @@ def test_segment_train_seed_decides_the_run(tmp_path: Path) -> None:
     first, again, other = weights("a", 1), weights("b", 1), weights("c", 2)
     assert all(torch.equal(first[name], again[name]) for name in first)
     assert any(not torch.equal(first[name], other[name]) for name in first if first[name].is_floating_point())
+
+
+def test_segment_train_without_cuda_says_so(tmp_path: Path, capsys) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    data = fake_bsds(tmp_path / "bsds")
+    assert main(["segment-train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1",
+                 "--device", "cuda"]) != 0
+    assert "no CUDA device" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_segment_train_on_cuda_resumes_on_the_cpu(tmp_path: Path) -> None:
+    """A run trained on the GPU saves CPU tensors and continues on the CPU where it stopped."""
+    data, out = fake_bsds(tmp_path / "bsds"), tmp_path / "run"
+    common = ["segment-train", "--data", str(data), "--out", str(out), "--batch-size", "2"]
+    assert main(common + ["--steps", "2", "--device", "cuda"]) == 0
+    saved = torch.load(out / "last.pt", map_location=None, weights_only=False)
+    assert saved["metadata"]["step"] == 2
+    assert all(tensor.device.type == "cpu" for tensor in saved["state_dict"].values())
+    assert main(common + ["--steps", "3", "--device", "cpu"]) == 0
+    assert torch.load(out / "last.pt", map_location="cpu", weights_only=False)["metadata"]["step"] == 3

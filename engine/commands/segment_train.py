@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --export: the logit threshold chosen on validation photos (default: keep)")
     parser.add_argument("--seed", type=int, default=0,
                         help="random seed of the windows, prompts and initial weights (runs to average differ by it)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where the decoder trains (auto: CUDA when present); the feature cache stays on the CPU")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the machine is shared)")
     parser.add_argument("--export", default=None, metavar="SEGMENTER.pt",
                         help="after training, write the shipping checkpoint (float16, no optimizer) here")
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from engine.manipulator import resolve_device
     from engine.segmentation.checkpoint import export_segmenter, load_decoder
     from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions
 
@@ -48,10 +51,12 @@ def run(args: argparse.Namespace) -> int:
         crop = ()
     if len(crop) != 2 or any(side < 16 or side % 16 for side in crop):
         raise SimNetError(f"--crop {args.crop!r}: give HxW, both multiples of 16, e.g. 256x384")
+    device = str(resolve_device(args.device))
     torch.set_num_threads(max(1, args.threads))
     initial = load_decoder(args.init).train() if args.init else None
     options = SegmenterTrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size,
-                                    lr=args.lr, crop=crop, initial=initial, seed=args.seed)
+                                    lr=args.lr, crop=crop, initial=initial, seed=args.seed,
+                                    device=device)
     trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
     trainer.run()
     if args.export:

@@ -81,8 +81,10 @@ def decoder_answer(decoder: PromptDecoder, embedding: dict[str, torch.Tensor], p
 
     @torch.no_grad()
     def answer(points, labels, previous):
-        logits, scores = decoder(embedding, prompt_batch([points], [labels], [None], [previous], padded_size))
-        masks = (logits[0, :, :height, :width] > 0).numpy()
+        device = next(iter(embedding.values())).device
+        prompts = prompt_batch([points], [labels], [None], [previous], padded_size).to(device)
+        logits, scores = decoder(embedding, prompts)
+        masks = (logits[0, :, :height, :width] > 0).cpu().numpy()
         if len(points) == 1 and previous is None:
             areas = masks[:CANDIDATES].mean(axis=(1, 2))
             return masks[default_candidate(scores[0, :CANDIDATES].tolist(), areas.tolist())]

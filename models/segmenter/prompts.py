@@ -93,6 +93,11 @@ class Prompts:
     previous: torch.Tensor  # (B, 1, H, W) previous mask in {0, 1} at the padded working size
     has_previous: torch.Tensor  # (B,) bool
 
+    def to(self, device: torch.device | str) -> "Prompts":
+        """The same prompts on ``device`` (training on a GPU)."""
+        return Prompts(*(tensor.to(device) for tensor in (self.points, self.labels, self.box, self.has_box,
+                                                           self.previous, self.has_previous)))
+
 
 def prompt_batch(points: Sequence[Sequence[tuple[float, float]]], labels: Sequence[Sequence[int]],
                  boxes: Sequence[tuple[float, float, float, float] | None],

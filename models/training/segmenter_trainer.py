@@ -54,6 +54,8 @@ class SegmenterTrainOptions:
     initial: PromptDecoder | None = None
     #: Fractions of steps with a single click, iterative clicks and a box.
     kinds: tuple[float, float, float] = (0.5, 0.35, 0.15)
+    #: Where the decoder trains ("cpu", "cuda"); features are cached on the CPU and sent per batch.
+    device: str = "cpu"
 
 
 @dataclass
@@ -163,6 +165,8 @@ class SegmenterTrainer:
         else:
             self.decoder = PromptDecoder(options.config)
             self.decoder.set_feature_statistics(feature_statistics(self.train[::max(1, len(self.train) // 50)]))
+        self.device = torch.device(options.device)
+        self.decoder.to(self.device)
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=options.lr)
         self._maps: dict[int, list[ComponentMap]] = {}
         self.step = 0
@@ -178,9 +182,9 @@ class SegmenterTrainer:
         if not self.last_path.exists():
             return
         payload = torch.load(self.last_path, map_location="cpu", weights_only=False)
-        self.decoder = from_payload(payload)
+        self.decoder = from_payload(payload).to(self.device)
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=self.options.lr)
-        self.optimizer.load_state_dict(payload["optimizer"])
+        self.optimizer.load_state_dict(payload["optimizer"])  # its state follows the parameters' device
         self.step = int(payload["metadata"]["step"])
         self.history = list(payload["metadata"].get("history", []))
         self.rng = np.random.default_rng(self.options.seed + self.step)
@@ -225,9 +229,10 @@ class SegmenterTrainer:
     def train_step(self) -> dict[str, float]:
         items = self._batch()
         size = items[0].target.shape
-        embedding = stack_features(items)
-        targets = padded([item.target for item in items], size)
-        valid = padded([item.valid for item in items], size)
+        device = self.device
+        embedding = {key: value.to(device) for key, value in stack_features(items).items()}
+        targets = padded([item.target for item in items], size).to(device)
+        valid = padded([item.valid for item in items], size).to(device)
         kind = self.rng.choice(["single", "iterative", "box"], p=list(self.options.kinds))
         points = [[item.click] for item in items]
         labels = [[1] for _ in items]
@@ -242,8 +247,9 @@ class SegmenterTrainer:
             self.decoder.eval()
             with torch.no_grad():
                 for round_index in range(rounds):
-                    prompts = prompt_batch(points, labels, boxes, previous, size)
+                    prompts = prompt_batch(points, labels, boxes, previous, size).to(device)
                     logits, scores = self.decoder(embedding, prompts)
+                    logits, scores = logits.cpu(), scores.cpu()
                     for row, item in enumerate(items):
                         height, width = item.target.shape
                         masks = (logits[row, :, :height, :width] > 0).numpy() & item.valid
@@ -258,17 +264,17 @@ class SegmenterTrainer:
                             points[row] = points[row] + [click[0]]
                             labels[row] = labels[row] + [click[1]]
             self.decoder.train()
-        prompts = prompt_batch(points, labels, boxes, previous, size)
+        prompts = prompt_batch(points, labels, boxes, previous, size).to(device)
         logits, scores = self.decoder(embedding, prompts)
         answer_loss = mask_loss(logits[:, ANSWER:ANSWER + 1], targets, valid).mean()
         with torch.no_grad():
             ious = binary_iou((logits > 0) & (valid > 0), targets > 0)
         loss = answer_loss
         score_loss = F.mse_loss(scores[:, ANSWER], ious[:, ANSWER])
-        candidate_loss = torch.zeros(())
+        candidate_loss = torch.zeros((), device=device)
         if kind == "single":
             for index in range(CANDIDATES):
-                nested = padded([item.nested[index] for item in items], size)
+                nested = padded([item.nested[index] for item in items], size).to(device)
                 candidate_loss = candidate_loss + mask_loss(logits[:, index:index + 1], nested, valid).mean() / CANDIDATES
             score_loss = F.mse_loss(scores, ious)
         loss = loss + candidate_loss + score_loss
@@ -297,7 +303,7 @@ class SegmenterTrainer:
         ious1, ious3 = [], []
         for photo in self.val[:self.options.validation_photos]:
             for target in evaluation_targets(photo.name, photo.segmentations, per_photo=1):
-                embedding = {key: value[None].float() for key, value in photo.features.items()}
+                embedding = {key: value[None].float().to(self.device) for key, value in photo.features.items()}
                 trace = simulate(self.decoder, embedding, photo.padded_size, target, clicks=3)
                 ious1.append(trace[0])
                 ious3.append(trace[2])
