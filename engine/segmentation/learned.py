@@ -5,8 +5,8 @@ on a frozen EfficientNet-Lite0 embedding, with Segment Anything's interface.
 the embedding once per image. ``predict`` answers prompts at the working size in milliseconds and
 brings the masks to full resolution by bilinear interpolation of their logits. A single click gives
 nested candidates (part, object, larger region) with their predicted IoU as score; the first shown
-(``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the object unless
-another level scores clearly better, never one covering over half the image. Several
+(``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the best predicted IoU
+plus its level's prior, never one covering over half the image. Several
 clicks, a box or a previous mask give one refined answer.
 """
 from __future__ import annotations
