@@ -358,18 +358,15 @@ class MainWindow(QMainWindow):
         if not self.sessions.confirm_discard():
             event.ignore()
             return
+        self.shutdown_workers(autosave_seconds=5.0)
+        self.sessions.discard_autosave()  # closed cleanly: nothing to recover next time
+        event.accept()
+
+    def shutdown_workers(self, autosave_seconds: float = 2.0) -> None:
         # A running edit stops at its next stage; waiting for it keeps torch's threads from being
         # torn down under it at exit (which aborts the process).
         self.edits.shutdown(EDIT_SHUTDOWN_SECONDS)
-        self.selection.worker.shutdown(1.0)
-        self.reach.shutdown()
-        self.exporter.shutdown()
-        self.sessions.close(5.0)
-        event.accept()
-
-    def shutdown_workers(self) -> None:
-        self.edits.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.selection.worker.shutdown(2.0)
-        self.sessions.shutdown(2.0)
+        self.sessions.shutdown(autosave_seconds)
         self.reach.shutdown()
         self.exporter.shutdown()

@@ -243,7 +243,6 @@ class SessionController(QObject):
         self.autosave_timer.stop()
         self.autosave_worker.shutdown(timeout)
 
-    def close(self, timeout: float) -> None:
-        """The window closes cleanly: finish the autosave in flight, then remove this session's autosave."""
-        self.shutdown(timeout)
+    def discard_autosave(self) -> None:
+        """The window closed cleanly (after ``shutdown``): remove this session's autosave."""
         autosave.discard(autosave.autosave_path(self.session_id))

@@ -328,6 +328,21 @@ def test_a_preview_or_autosave_due_when_the_workers_stop_is_dropped(qtbot, windo
     assert not window.edits.preview_timer.isActive() and not window.sessions.autosave_timer.isActive()
 
 
+def test_closing_the_window_stops_the_workers_and_removes_its_autosave(qtbot, window: MainWindow,
+                                                                      artwork: Path) -> None:
+    from engine import autosave
+
+    assert window.open_image(artwork)
+    path = autosave.autosave_path(window.session_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"an autosave of this window")
+    window.session = None  # nothing unsaved to confirm
+    assert window.close()
+    assert not path.exists()
+    with pytest.raises(RuntimeError, match="shut down"):
+        window.edits.worker.submit(lambda token: None)
+
+
 def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, tmp_path: Path) -> None:
     path = tmp_path / "large.png"
     save_image(path, painting(900, 1200))
