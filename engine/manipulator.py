@@ -25,6 +25,7 @@ from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
+from engine.devices import resolve_device
 from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
 from models.crops import canvas_in_square, mask_to_working, to_working
@@ -68,17 +69,6 @@ class EditResult:
     @property
     def changed(self) -> bool:
         return self.box[2] > self.box[0] and self.box[3] > self.box[1]
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``auto`` picks CUDA when present, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise EditError("CUDA was asked for but no CUDA device is available; use --device cpu")
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise EditError(f"unknown device {device!r}; use auto, cpu or cuda")
-    return torch.device(device)
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:

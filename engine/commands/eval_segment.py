@@ -48,10 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if "builtin" in rows_wanted:
         segmenters.append(LearnedSegmenter(args.segmenter_checkpoint))
     if args.sam_checkpoint:
-        import torch
+        from engine.devices import auto_device
 
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-        segmenters.append(SamSegmenter(args.sam_checkpoint, device))
+        segmenters.append(SamSegmenter(args.sam_checkpoint, auto_device(args.device)))
     report = lambda line: print(line, file=sys.stderr, flush=True)
     rows = []
     for segmenter in segmenters:

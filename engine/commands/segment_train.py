@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from engine.manipulator import resolve_device
+    from engine.devices import resolve_device
     from engine.segmentation.checkpoint import export_segmenter, load_decoder
     from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions
 

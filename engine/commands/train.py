@@ -53,13 +53,14 @@ def keep_freed_memory() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.devices import auto_device
     from engine.errors import SimNetError
     from models.training.trainer import TrainOptions, train
 
     data = Path(args.data)
     if not (data / "images").is_dir() or not (data / "groundTruth").is_dir():
         raise SimNetError(f"{data} is not a BSDS500 folder (expected images/ and groundTruth/)")
-    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    device = auto_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     keep_freed_memory()

@@ -23,13 +23,10 @@ def load_segmenter(sam_checkpoint: str | Path | None = None, device: str = "auto
             fallback = FallbackSegmenter()
             fallback.notice = f"{one_line(error)}; selecting with the simpler GrabCut fallback instead"
             return fallback
-    import torch
-
+    from engine.devices import auto_device
     from engine.segmentation.sam import SamSegmenter
 
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return SamSegmenter(sam_checkpoint, device)
+    return SamSegmenter(sam_checkpoint, auto_device(device))
 
 
 __all__ = ["FallbackSegmenter", "MaskPrediction", "Segmenter", "load_segmenter"]
