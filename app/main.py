@@ -13,11 +13,24 @@ from app.main_window import MainWindow
 from app.qt_platform import platform_hint
 
 
+def window_size(text: str) -> tuple[int, int]:
+    """``--size WxH`` as (width, height); argparse turns the error into one line and exit status 2."""
+    width, separator, height = text.strip().lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if not separator or min(size) < 1 or max(size) > 16384:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a window size: use WIDTHxHEIGHT, e.g. 1280x820")
+    return size
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="simnet-editor", description="SIM-Net Studio: reshape regions of artworks.")
     parser.add_argument("file", nargs="?", help="an artwork or a .simnet session to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window, save a capture and exit")
-    parser.add_argument("--size", default="1280x820", help="window size for --screenshot (WxH)")
+    parser.add_argument("--size", type=window_size, default=None, metavar="WxH",
+                        help="the window's size, WIDTHxHEIGHT (default 1280x820)")
     parser.add_argument("--checkpoint", metavar="PT", help="a SIM-Net checkpoint to use instead of the shipped one")
     return parser.parse_args(argv)
 
@@ -37,9 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("SIM-Net Studio")
     app.setOrganizationName("SIM-Net Studio")
     window = MainWindow(checkpoint=args.checkpoint)
+    if args.size:
+        window.resize(*args.size)
     if args.screenshot:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        window.resize(width, height)
         window.show()
         if args.file and not open_file(window, args.file):
             print(f"simnet-editor: error: {window.last_error}", file=sys.stderr)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from engine.benchmark import Timing, ellipse, measure, peak_process_memory_mb, synthetic_canvas
+from engine.bench_common import Timing, ellipse, measure, peak_process_memory_mb, synthetic_canvas
 from engine.imageio import load_image, save_image, save_mask
 from engine.manipulator import Manipulator
 from engine.batch_runner import FileEdit, run_batch

@@ -10,105 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
-import resource
-import statistics
 import time
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
+from engine.bench_common import (ellipse, machine_description, measure, peak_process_memory_mb, synchronise,
+                                 synthetic_canvas)
 from engine.compiler_import import skip_compiler_import
-from engine.manipulator import ALIGN_RECORD, Manipulator
+from engine.manipulator import ALIGN_RECORD, DEFAULT_ALIGN_STEPS, Manipulator
 from models.influence import influence_envelope
-
-
-@dataclass
-class Timing:
-    median: float
-    spread: float  # interquartile range, seconds
-    runs: int
-
-    def as_dict(self) -> dict[str, float]:
-        return {"median_s": self.median, "iqr_s": self.spread, "runs": self.runs}
-
-
-def parse_sizes(text: str) -> list[tuple[int, int]]:
-    """'512,4096x2160' -> [(512, 512), (4096, 2160)] as (width, height)."""
-    sizes = []
-    for part in text.split(","):
-        part = part.strip().lower()
-        if not part:
-            continue
-        width, _, height = part.partition("x")
-        sizes.append((int(width), int(height or width)))
-    return sizes
-
-
-def _synchronise(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def measure(function: Callable[[], object], device: torch.device, repeats: int, warmup: int) -> Timing:
-    for _ in range(warmup):
-        function()
-    _synchronise(device)
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        _synchronise(device)
-        samples.append(time.perf_counter() - started)
-    quartiles = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [samples[0]] * 3
-    return Timing(statistics.median(samples), quartiles[2] - quartiles[0], len(samples))
-
-
-def synthetic_canvas(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A painterly test canvas: smooth colour fields plus brush-like noise."""
-    rng = np.random.default_rng(seed)
-    ys = np.linspace(0, 6, height, dtype=np.float32)[:, None]
-    xs = np.linspace(0, 9, width, dtype=np.float32)[None, :]
-    base = np.stack([np.sin(xs + ys), np.cos(xs * 0.7 - ys), np.sin(xs * 0.3 + ys * 1.3)], axis=-1)
-    noise = rng.integers(-20, 20, size=(height, width, 1), dtype=np.int16)
-    return np.clip(base * 90 + 128 + noise, 0, 255).astype(np.uint8)
-
-
-def ellipse(width: int, height: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
-    ys, xs = np.ogrid[0:height, 0:width]
-    return ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
-
-
-def machine_description(device: torch.device) -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    info: dict[str, object] = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                               "torch": torch.__version__, "device": str(device)}
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
-
-
-def peak_process_memory_mb() -> float:
-    """Peak resident memory of this process (ru_maxrss is in kB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: int = 5, warmup: int = 1,
                   checkpoint: str | None = None, report: Callable[[str], None] = lambda line: None, *,
-                  end_to_end: bool = False) -> dict[str, object]:
+                  end_to_end: bool = False, align_steps: int = DEFAULT_ALIGN_STEPS) -> dict[str, object]:
     """The core figures for each size; with ``end_to_end``, first the file-to-file figures of
     engine/bench_end_to_end.py (so that its first edit is the process's first)."""
     skip_compiler_import()
     started = time.perf_counter()
-    manipulator = Manipulator(checkpoint, device=device)
+    manipulator = Manipulator(checkpoint, device=device, align_steps=align_steps)
     dev = manipulator.device
     load_s = time.perf_counter() - started
     end_to_end_results = None
@@ -129,6 +51,7 @@ def run_benchmark(sizes: list[tuple[int, int]], device: str = "auto", repeats: i
             manipulator.model.correspond(masks, shifted, envelope)
 
     results: dict[str, object] = {"machine": machine_description(dev), "working_size": size, "model_load_s": load_s,
+                                  "align_steps": manipulator.align_steps,
                                   "network": measure(network, dev, repeats, warmup).as_dict(), "sizes": []}
     if end_to_end_results is not None:
         results["end_to_end"] = end_to_end_results
@@ -189,7 +112,7 @@ def alignment_launches(manipulator: Manipulator, width: int = 1024, height: int 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if manipulator.device.type == "cuda" else [])
     with _quiet_stderr(), profile(activities=activities) as profiler:
         manipulator.edit(canvas, source, target)
-        _synchronise(manipulator.device)
+        synchronise(manipulator.device)
 
     def in_alignment(event) -> bool:
         parent = event.cpu_parent

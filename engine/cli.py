@@ -22,12 +22,26 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"engine.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"engine.commands.{name}":
-                raise
+        except Exception as error:  # one broken command must not take the others down, nor vanish
+            _register_unavailable(subparsers, name, error)
             continue
         module.register(subparsers)
     return parser
+
+
+def _register_unavailable(subparsers: argparse._SubParsersAction, module_name: str, error: Exception) -> None:
+    """A command whose module fails to import stays listed, and running it says why."""
+    command = module_name.replace("_", "-")
+    reason = f"{type(error).__name__}: {one_line(error)}"
+    # No option prefix: whatever the user typed after the command is taken as is, and refused below.
+    parser = subparsers.add_parser(command, help=f"(unavailable: {reason})", add_help=False, prefix_chars="\0")
+    parser.add_argument("arguments", nargs="*")
+
+    def refuse(args: argparse.Namespace) -> int:
+        raise SimNetError(f"this command cannot run: its module engine.commands.{module_name} failed to load "
+                          f"({reason}); reinstall SIM-Net Studio")
+
+    parser.set_defaults(func=refuse)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -312,56 +312,6 @@ def load_session(path: str | Path) -> EditSession:
     return session
 
 
-class MaskHistory:
-    """Undo/redo for brush strokes on a mask. Masks are stored bit-packed and compressed (a 4K mask
-    with a painted region takes a few kB), at most ``limit`` steps back."""
-
-    def __init__(self, limit: int = 200) -> None:
-        self.limit = limit
-        self._undo: list[tuple[bytes, tuple[int, int]]] = []
-        self._redo: list[tuple[bytes, tuple[int, int]]] = []
-
-    @staticmethod
-    def _store(mask: np.ndarray) -> tuple[bytes, tuple[int, int]]:
-        return _pack(np.packbits(mask)), mask.shape
-
-    @staticmethod
-    def _restore(entry: tuple[bytes, tuple[int, int]]) -> np.ndarray:
-        data, shape = entry
-        count = shape[0] * shape[1]
-        return np.unpackbits(np.frombuffer(zlib.decompress(data), np.uint8))[:count].reshape(shape).astype(bool)
-
-    def push(self, before: np.ndarray) -> None:
-        """Record the mask as it was before a stroke."""
-        self._undo.append(self._store(before))
-        del self._undo[:-self.limit]
-        self._redo.clear()
-
-    def undo(self, current: np.ndarray) -> np.ndarray | None:
-        if not self._undo:
-            return None
-        self._redo.append(self._store(current))
-        return self._restore(self._undo.pop())
-
-    def redo(self, current: np.ndarray) -> np.ndarray | None:
-        if not self._redo:
-            return None
-        self._undo.append(self._store(current))
-        return self._restore(self._redo.pop())
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    def clear(self) -> None:
-        self._undo.clear()
-        self._redo.clear()
-
-
 def snapshot(session: EditSession) -> EditSession:
     """A copy safe to save on another thread while the editor goes on (steps are shared, immutable)."""
     copy = EditSession.__new__(EditSession)

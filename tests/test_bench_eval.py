@@ -16,10 +16,12 @@ from engine.evaluation.regions import find_regions
 
 
 def test_bench_json_structure(capsys) -> None:
-    assert main(["bench", "--sizes", "128,192x160", "--repeats", "2", "--warmup", "1", "--json", "--device", "cpu"]) == 0
+    assert main(["bench", "--sizes", "128,192x160", "--repeats", "2", "--warmup", "1", "--json", "--device", "cpu",
+                 "--align-steps", "20"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert results["machine"]["device"] == "cpu" and results["network"]["runs"] == 2
     assert [(row["width"], row["height"]) for row in results["sizes"]] == [(128, 128), (192, 160)]
+    assert results["align_steps"] == 20
     for row in results["sizes"]:
         assert row["edit"]["median_s"] > 0 and row["small_edit"]["median_s"] > 0 and row["peak_process_mb"] > 0
     segmentation = results["segmentation"]
@@ -75,7 +77,11 @@ def test_metrics_on_known_cases() -> None:
     assert ssim(noisy, image) < 1.0
     area = np.zeros((40, 50), bool)
     area[:10] = True
-    assert psnr(noisy * 0 + image, image, area) == PSNR_CAP
+    noisy_outside = np.where(area[..., None], image, noisy)  # equal inside the area, noisy elsewhere
+    assert psnr(noisy_outside, image, area) == PSNR_CAP
+    outside_mse = ((noisy.astype(float) - image)[~area] ** 2).mean()
+    assert psnr(noisy_outside, image, ~area) == pytest.approx(10 * np.log10(255**2 / outside_mse))
+    assert psnr(noisy_outside, image) > psnr(noisy_outside, image, ~area)  # the exact area counts too
     assert iou(area, area) == 1.0 and iou(area, ~area) == 0.0
 
 

@@ -14,7 +14,7 @@ import pytest
 from engine import atomic
 from engine.errors import SessionError
 from engine.imageio import Artwork
-from engine.session import (FORMAT_VERSION, EditSession, MaskHistory, changed_box, load_session, read_manifest,
+from engine.session import (FORMAT_VERSION, EditSession, changed_box, load_session, read_manifest,
                             save_session, snapshot)
 
 
@@ -103,22 +103,6 @@ def test_step_masks_are_kept(session: EditSession) -> None:
     edit(session, 3)
     source, target = session.step_masks(0)
     assert source.shape == session.shape and source.sum() == 144 and np.array_equal(source, target)
-
-
-def test_mask_history_is_bounded_and_exact() -> None:
-    history = MaskHistory(limit=3)
-    masks = [np.random.default_rng(seed).random((30, 40)) > 0.5 for seed in range(6)]
-    for mask in masks[:5]:
-        history.push(mask)
-    current = masks[5]
-    restored = []
-    while history.can_undo:
-        current = history.undo(current)
-        restored.append(current)
-    assert len(restored) == 3  # only ``limit`` steps back
-    for got, expected in zip(restored, masks[4:1:-1]):
-        np.testing.assert_array_equal(got, expected)
-    assert history.redo(current) is not None and history.can_undo
 
 
 def test_snapshot_is_independent_of_later_edits(session: EditSession, tmp_path: Path) -> None:

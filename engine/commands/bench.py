@@ -5,16 +5,17 @@ import argparse
 import json
 import sys
 
+from engine.commands.edit import add_model_options
+
 DEFAULT_SIZES = "512,1024,2048,4096x2160,7680x4320"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="measure edit speed and memory at several sizes")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES}; empty: none)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--checkpoint", default=None)
+    add_model_options(parser)
     parser.add_argument("--end-to-end", action="store_true",
                         help="also measure edits file to file: simnet batch at 4096x2160 (10%% region), simnet edit "
                              "on the sample, PNG export at 8K, a small region on 1K and 8K canvases")
@@ -23,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.benchmark import parse_sizes, run_benchmark
+    from engine.bench_common import parse_sizes
+    from engine.benchmark import run_benchmark
     from engine.errors import SimNetError
 
     try:
@@ -32,9 +34,11 @@ def run(args: argparse.Namespace) -> int:
         raise SimNetError(f"cannot read --sizes {args.sizes!r}: use e.g. 512,1024,4096x2160") from None
     if args.repeats < 1 or args.warmup < 0:
         raise SimNetError("--repeats must be at least 1 and --warmup at least 0")
+    if args.align_steps < 0:
+        raise SimNetError("--align-steps must be 0 or more")
     report = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
     results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report,
-                            end_to_end=args.end_to_end)
+                            end_to_end=args.end_to_end, align_steps=args.align_steps)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

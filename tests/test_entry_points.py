@@ -1,0 +1,47 @@
+"""The two entry points fail in one clear line: a bad ``simnet-editor --size``, and a ``simnet``
+command whose module cannot be imported (listed and explained, not silently dropped)."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+from engine import cli
+
+
+@pytest.mark.parametrize("text", ["big", "800", "800x", "x600", "0x600", "-5x600", "800x600x2", "99999x600"])
+def test_editor_refuses_a_bad_size_in_one_line(text: str, capsys) -> None:
+    from app.main import parse_args
+
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args([f"--size={text}"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "is not a window size: use WIDTHxHEIGHT" in error and "Traceback" not in error
+
+
+def test_editor_reads_a_good_size() -> None:
+    from app.main import parse_args
+
+    assert parse_args(["--size", "1024X700"]).size == (1024, 700)
+    assert parse_args([]).size is None
+
+
+def test_every_command_module_imports() -> None:
+    for name in cli.COMMAND_MODULES:
+        importlib.import_module(f"engine.commands.{name}")
+
+
+def test_a_command_that_fails_to_import_is_listed_and_explains(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("edit", "segment_train"))
+    monkeypatch.setitem(sys.modules, "engine.commands.segment_train", None)  # import raises ImportError
+    assert cli.main(["segment-train", "--data", "x", "--out", "y"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("simnet segment-train: error: this command cannot run")
+    assert "engine.commands.segment_train failed to load" in error and "\n" == error[-1] and error.count("\n") == 1
+    with pytest.raises(SystemExit) as exit_info:  # the others still work
+        cli.main(["edit", "--help"])
+    assert exit_info.value.code == 0
+    help_text = cli.build_parser().format_help()
+    assert "segment-train" in help_text and "unavailable" in help_text
