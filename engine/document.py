@@ -74,6 +74,9 @@ class Document:
         self._done: list[UndoStep] = []
         self._undone: list[UndoStep] = []
         self._lent: list[np.ndarray] = []  # images being read on other threads (see lend_image)
+        #: Bumped whenever the image changes (an edit applied, undone or redone, a move through the
+        #: history): work prepared from an older image (the live plate) is recognised as stale.
+        self.image_version = 0
         self._edits_only(self.session.position, len(self.session.steps) - self.session.position)
 
     # -- the image, read on other threads -----------------------------------------------------------
@@ -251,6 +254,7 @@ class Document:
         """An edit made from the current image: ``result`` becomes the image, and the reshaped
         region (``warped_mask``) is selected, ready to be reshaped again."""
         self.session.push_step(step, result)
+        self.image_version += 1
         self._forget_mask_steps()
         self._done.append(UndoStep(StepKind.EDIT, step.label))
         self._undone = []
@@ -264,6 +268,7 @@ class Document:
         if step.kind is StepKind.EDIT:
             self._own_image()
             self.session.undo()
+            self.image_version += 1
             self._forget_mask_steps()
             self._undone.append(step)
             # Back to the image before the edit, with the masks that made it: adjust and apply again.
@@ -281,6 +286,7 @@ class Document:
         if step.kind is StepKind.EDIT:
             self._own_image()
             self.session.redo()
+            self.image_version += 1
             self._forget_mask_steps()
             self._done.append(step)
             self.drop_selection()
@@ -293,6 +299,7 @@ class Document:
         """The image after ``position`` edits (0: the original); later edits stay redoable."""
         self._own_image()
         self.session.go_to(position)
+        self.image_version += 1
         self._edits_only(position, len(self.session.steps) - position)
         self.drop_selection()
         return Change(StepKind.EDIT, image=True, masks=True)
