@@ -38,6 +38,8 @@ class CanvasView(QGraphicsView):
     box_dragged = Signal(float, float, float, float)
     stroke_started = Signal()
     stroke_finished = Signal()
+    transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
+    transform_moved = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees), while dragging
     transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
     zoom_changed = Signal(float)
     candidate_step = Signal(int)  # +1: a larger candidate, -1: a smaller one (Ctrl or Alt + wheel)
@@ -131,16 +133,22 @@ class CanvasView(QGraphicsView):
         """A reduced-resolution preview shown over the canvas, scaled to the full size. Only ``box``
         (x0, y0, x1, y1 in the preview's pixels: the part the edit changes) is shown, so the rest of
         the canvas stays sharp. While it is shown the mask fills are hidden: the outlines remain."""
-        self.set_fills_visible(image is None)
         if image is None:
+            self.set_fills_visible(True)
             self.preview_item.hide()
             if self.preview_item in self._hidden_while_original:
                 self._hidden_while_original.remove(self.preview_item)
             return
         full = self.scene().sceneRect()
-        scale_x, scale_y = full.width() / image.width(), full.height() / image.height()
         x0, y0, x1, y1 = box if box is not None else (0, 0, image.width(), image.height())
-        self.preview_item.setPixmap(QPixmap.fromImage(image.copy(x0, y0, x1 - x0, y1 - y0)))
+        self.show_patch(image.copy(x0, y0, x1 - x0, y1 - y0), x0, y0, full.width() / image.width(),
+                        full.height() / image.height())
+
+    def show_patch(self, patch: QImage, x0: int, y0: int, scale_x: float, scale_y: float) -> None:
+        """A reduced-resolution piece of the painting over the canvas: its pixel (x0, y0) at image point
+        (x0 * scale_x, y0 * scale_y), each pixel scale_x by scale_y image pixels (a preview or a live frame)."""
+        self.set_fills_visible(False)
+        self.preview_item.setPixmap(QPixmap.fromImage(patch))
         self.preview_item.setPos(x0 * scale_x, y0 * scale_y)
         self.preview_item.setTransform(QTransform.fromScale(scale_x, scale_y))
         if self.showing_original:  # shown when the original is let go
@@ -316,6 +324,7 @@ class CanvasView(QGraphicsView):
             after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())
             angle = math.degrees(after - before)
         self._transform_state = (dx, dy, scale, angle)
+        self.transform_moved.emit(dx, dy, scale, angle)
         transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale, scale)
                      .translate(-centre.x(), -centre.y()))
         self.target_item.setTransform(transform)
@@ -339,6 +348,8 @@ class CanvasView(QGraphicsView):
             handle = self._hit_handle(point)
             inside = self._target_rect is not None and self._target_rect.contains(point)
             self._transform_mode = ("rotate" if handle == "rotate" else "scale" if handle else "move" if inside else None)
+            if self._transform_mode is not None and self._target_centre is not None:
+                self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         if self._pan_from is not None:

@@ -25,7 +25,6 @@ from engine.worker import Worker
 if TYPE_CHECKING:
     from app.main_window import MainWindow
 
-PREVIEW_SIDE = 640
 #: Fewer test-time alignment steps for the quick preview than for Apply (engine default).
 PREVIEW_ALIGN_STEPS = 12
 PREVIEW_DELAY_MS = 350
@@ -107,11 +106,22 @@ class EditController(QObject):
         return {"reach": self.window.reach.value}
 
     def schedule_preview(self) -> None:
-        """The masks or the reach changed: the preview is stale, a new one follows shortly."""
+        """The reach changed: the preview is stale, a new one follows shortly (once for a burst)."""
         window = self.window
         if window.document is not None and window.region.any():
             window.canvas.set_preview(None)
-            self.preview_timer.start()
+            self.preview_timer.start(PREVIEW_DELAY_MS)
+
+    def preview_soon(self) -> None:
+        """A stroke, a transform or a mask tool ended: the refined preview follows at once."""
+        self.preview_timer.start(0)
+
+    def preview_grid(self) -> tuple[int, object | None]:
+        """The preview's longer side (the painting as shown on screen) and the fill it reuses: on the
+        live plate's grid, its fill; else None (the preview fills for itself)."""
+        live = self.window.live
+        reuse = live.preview_fill()
+        return reuse if reuse is not None else (live.screen_side(self.window.session.shape), None)
 
     def request_preview(self) -> None:
         window = self.window
@@ -123,10 +133,11 @@ class EditController(QObject):
             return
         document = window.document
         image, source, options = document.lend_image(), window.region.copy(), self.edit_options()
+        side, fill = self.preview_grid()
 
         def run(token):
-            return window._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token,
-                                                  align_steps=PREVIEW_ALIGN_STEPS, **options)
+            return window._get_manipulator().edit(image, source, target, max_side=side, cancel=token,
+                                                  align_steps=PREVIEW_ALIGN_STEPS, fill=fill, **options)
 
         def failed(error: BaseException) -> None:
             document.return_image(image)
@@ -161,6 +172,9 @@ class EditController(QObject):
             return
         self.preview_timer.stop()
         image, source, options = window.session.current, window.region.copy(), self.edit_options()
+        fill = window.live.full_fill()  # the footprint filled when the region was selected, if not stale
+        if fill is not None:
+            options["fill"] = fill
         self.applying = True
         self.progress.show()
         window.show_message("Applying the edit at full resolution… (Ctrl+. cancels)")

@@ -29,6 +29,7 @@ from app.convert import array_to_qimage
 from app.edit_controller import EditController
 from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
+from app.live_controller import LiveController
 from app.layout import build_menus, build_tool_bars
 from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.RightDockWidgetArea, dock)
         self.history_dock = dock
 
+        # Before the selection controller: its slot for a drag's end must run first.
+        self.live = LiveController(self.canvas, self.bridge, lambda: self.document)
         self.selection = SelectionController(self)
         self.edits = EditController(self, checkpoint)
         self.sessions = SessionController(self)
@@ -369,4 +372,5 @@ class MainWindow(QMainWindow):
         self.selection.worker.shutdown(2.0)
         self.sessions.shutdown(autosave_seconds)
         self.reach.shutdown()
+        self.live.shutdown()
         self.exporter.shutdown()

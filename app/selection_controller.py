@@ -50,6 +50,7 @@ class SelectionController(QObject):
         mask = window.document.region
         window.canvas.set_region_overlay(mask_to_overlay(mask, _rgba(REGION_COLOUR, REGION_ALPHA)), outline_path(mask))
         window.reach.refresh()
+        window.live.refresh()
         window.selection_changed.emit()
 
     def show_target(self) -> None:
@@ -61,6 +62,7 @@ class SelectionController(QObject):
         window.canvas.set_target_overlay(mask_to_overlay(mask, _rgba(TARGET_COLOUR, TARGET_ALPHA)), outline_path(mask),
                                          QPointF(*centre) if centre else None, rect)
         window.reach.refresh()
+        window.live.refresh()
 
     def show_masks(self) -> None:
         self.show_region()
@@ -119,16 +121,18 @@ class SelectionController(QObject):
         current = document.target
         affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
         document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform")
-        self.on_mask_changed()
+        # The last live frame stays until the refined preview replaces it.
+        self.on_mask_changed(keep_view=self.window.live.drag_frames > 0)
 
-    def on_mask_changed(self) -> None:
-        """After a stroke, a transform or a mask tool: redraw the new shape and schedule a preview."""
+    def on_mask_changed(self, keep_view: bool = False) -> None:
+        """After a stroke, a transform or a mask tool: redraw the new shape; the preview follows."""
         window = self.window
         if window.document is None:
             return
         self.show_target()
-        window.canvas.set_preview(None)  # stale now; the new one follows shortly
-        window.edits.preview_timer.start()
+        if not keep_view:
+            window.canvas.set_preview(None)  # stale now; the new one follows at once
+        window.edits.preview_soon()
         window.update_actions()
 
     # -- segmentation ------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ class SessionController(QObject):
         window = self.window
         autosave.discard(autosave.autosave_path(self.session_id))
         window.edits.worker.cancel_all()
+        window.live.forget()
         window.document, self.path = Document(session), path
         window.exporter.forget_session()
         self.session_id = autosave.new_session_id()

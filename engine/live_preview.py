@@ -30,13 +30,16 @@ import numpy as np
 from engine.compose import VACATED_MARGIN_SHARE
 from engine.fill import fill_window
 from engine.locality import box_within_reach, distance_outside, region_size
-from models.hypotheses import classical_starts
+from engine.masks import mask_centroid
+from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
 
 #: The live frame is never made larger than this many pixels a side (frame rate on 2 CPU cores).
 LIVE_MAX_SIDE = 2560
 #: The masks are reduced to this many pixels a side to read the region's current placement.
 PLACEMENT_SIDE = 256
+#: Placements whose mask IoU is this close to the best one count as equally good.
+PLACEMENT_TIE = 0.01
 
 Box = tuple[int, int, int, int]
 
@@ -139,6 +142,7 @@ class LivePlate:
 
     key: PlateKey
     scale: float
+    side: int  # the plate's longer side: ``Manipulator.edit(max_side=side)`` works on the plate's grid
     shape: tuple[int, int]  # the image's (H, W)
     plate: np.ndarray  # (h, w, 3) uint8: the painting with the footprint filled
     layer: np.ndarray  # (lh, lw, 4) uint8: the region's colours premultiplied by its coverage, and the coverage
@@ -167,9 +171,9 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
     height, width = region.shape
     scale = live_scale((height, width), max_side)
     screen = (max(1, round(height * scale)), max(1, round(width * scale)))
-    plate = _display(cv2.resize(image, (screen[1], screen[0]), interpolation=cv2.INTER_AREA)
-                     if scale < 1.0 else image)
-    if plate is image:
+    reduced = cv2.resize(image, (screen[1], screen[0]), interpolation=cv2.INTER_AREA) if scale < 1.0 else image
+    plate = _display(reduced)
+    if np.shares_memory(plate, image):  # the plate is drawn on: never on the painting itself
         plate = plate.copy()
     timings = {"reduce": time.perf_counter() - started}
     if cancel is not None and cancel():
@@ -194,7 +198,7 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
     under = plate[ly0:ly1, lx0:lx1].astype(np.float32)
     plate[ly0:ly1, lx0:lx1] = np.rint(share * shown.astype(np.float32) + (1.0 - share) * under).astype(np.uint8)
     timings["total"] = time.perf_counter() - started
-    return LivePlate(key, scale, (height, width), plate, layer, layer_box, layer_box, fill, timings)
+    return LivePlate(key, scale, max(screen), (height, width), plate, layer, layer_box, layer_box, fill, timings)
 
 
 @dataclass
@@ -242,8 +246,9 @@ def live_frame(live: LivePlate, affine: np.ndarray) -> LiveFrame:
 
 def shape_affine(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The forward 2x3 affine (image pixels) that best carries ``source`` onto ``target``, read off
-    the masks (the classical starts of ``models.hypotheses``, best by mask IoU) on their joint box
-    reduced to :data:`PLACEMENT_SIDE`. The identity when the masks are equal or either is empty."""
+    the masks (the classical starts of ``models.hypotheses``, best by mask IoU, the least turn among
+    equals) on their joint box reduced to :data:`PLACEMENT_SIDE`. The identity when the masks are
+    equal or either is empty."""
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     source_box, target_box = mask_bbox(source), mask_bbox(target)
     if source_box is None or target_box is None or np.array_equal(source, target):
@@ -254,10 +259,16 @@ def shape_affine(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     size = (max(1, round((x1 - x0) / step)), max(1, round((y1 - y0) / step)))
     reduce = lambda mask: cv2.resize(mask[y0:y1, x0:x1].astype(np.float32), size,  # noqa: E731
                                      interpolation=cv2.INTER_AREA)
-    starts = classical_starts(reduce(source), reduce(target))
+    small_source, small_target = reduce(source), reduce(target)
+    starts = classical_starts(small_source, small_target)
     if not starts:
         return identity
-    backward = np.vstack([starts[0], [0.0, 0.0, 1.0]])
+    # A symmetric region fits as well turned half-way round: of the starts that fit as well as the
+    # best, the one that turns least.
+    scores = [mask_iou(small_source, small_target, start) for start in starts]
+    fitting = [start for start, score in zip(starts, scores) if score >= max(scores) - PLACEMENT_TIE]
+    best = min(fitting, key=lambda start: abs(np.arctan2(start[1, 0], start[0, 0])))
+    backward = np.vstack([best, [0.0, 0.0, 1.0]])
     # Crop pixel c is image pixel (c + 0.5) * step - 0.5 + origin.
     to_crop = np.array([[1.0 / step, 0.0, (0.5 - x0) / step - 0.5], [0.0, 1.0 / step, (0.5 - y0) / step - 0.5],
                         [0.0, 0.0, 1.0]])
@@ -295,3 +306,13 @@ class PlateFill:
         result = image[y0:y1, x0:x1].copy()
         result[hole] = plate[y0:y1, x0:x1][hole]
         return result
+
+
+def fits(source: np.ndarray, target: np.ndarray, affine: np.ndarray) -> bool:
+    """Whether ``affine`` carries the source's centroid onto the target's (within 2 % of the
+    region's size, at least 2 pixels): a cheap check that a remembered placement still holds."""
+    source_centre, target_centre = mask_centroid(source), mask_centroid(target)
+    if source_centre is None or target_centre is None:
+        return False
+    moved = np.asarray(affine, np.float64) @ np.array([*source_centre, 1.0])
+    return float(np.hypot(*(moved - np.array(target_centre)))) <= max(2.0, 0.02 * region_size(target))
