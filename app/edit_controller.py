@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 from app.convert import array_to_qimage
 # Imported here, on the GUI thread at start-up, not on a worker at the first Apply: importing the
 # engine's torch code holds the interpreter lock for hundreds of milliseconds and would freeze the UI.
+from engine.live_preview import PREVIEW_ALIGN_STEPS  # fewer alignment steps for the preview than for Apply
 from engine.manipulator import Manipulator
 from engine.session import make_step
 from engine.worker import Worker
@@ -25,8 +26,6 @@ from engine.worker import Worker
 if TYPE_CHECKING:
     from app.main_window import MainWindow
 
-#: Fewer test-time alignment steps for the quick preview than for Apply (engine default).
-PREVIEW_ALIGN_STEPS = 12
 PREVIEW_DELAY_MS = 350
 DEVICE_TIP = "Where SIM-Net runs (Edit ▸ Settings)"
 

@@ -34,6 +34,8 @@ from engine.masks import mask_centroid
 from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
 
+#: Test-time alignment steps of the refined preview after a release (Apply uses the engine's default).
+PREVIEW_ALIGN_STEPS = 12
 #: The live frame is never made larger than this many pixels a side (frame rate on 2 CPU cores).
 LIVE_MAX_SIDE = 2560
 #: The masks are reduced to this many pixels a side to read the region's current placement.
