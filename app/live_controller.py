@@ -15,9 +15,9 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.bridge import GuiThreadBridge
 from app.canvas import CanvasView
 from app.convert import array_to_qimage
+from app.workspace import Workspace
 from engine.document import Document
 from engine.live_preview import (FootprintFill, LivePlate, PlateFill, PlateKey, drag_affine, fits, live_frame,
                                  prepare_live, region_hash, shape_affine, then)
@@ -46,11 +46,10 @@ class LiveController(QObject):
     #: A plate is ready for the current region (live frames can be shown).
     ready = Signal()
 
-    def __init__(self, canvas: CanvasView, bridge: GuiThreadBridge, document: Callable[[], Document | None]) -> None:
-        super().__init__(canvas)
-        self.canvas = canvas
-        self.bridge = bridge
-        self.document = document
+    def __init__(self, workspace: Workspace, canvas: CanvasView) -> None:
+        super().__init__(workspace)
+        self.workspace, self.canvas, self.bridge = workspace, canvas, workspace.bridge
+        self.document: Callable[[], Document | None] = lambda: workspace.document
         self.worker = Worker("simnet-live")
         self.plate: LivePlate | None = None
         self._prepared: _Prepared | None = None
@@ -62,6 +61,8 @@ class LiveController(QObject):
         canvas.transform_started.connect(self.begin_drag)
         canvas.transform_moved.connect(self.show_frame)
         canvas.transform_finished.connect(self.end_drag)
+        workspace.masks_shown.connect(self.refresh)
+        workspace.document_replaced.connect(self.forget)
 
     # -- preparing ---------------------------------------------------------------------------------
     def screen_side(self, shape: tuple[int, int]) -> int:
