@@ -6,7 +6,6 @@ only the touched rectangle is redrawn, so painting stays smooth on 8K canvases.
 """
 from __future__ import annotations
 
-import math
 from enum import Enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
 from app.canvas_items import ImageOverlayItem, OutlineItem
+from app.transform_handles import TransformHandles
 
 REGION_COLOUR = QColor(40, 200, 90)
 TARGET_COLOUR = QColor(235, 60, 60)
@@ -23,7 +23,6 @@ BAND_COLOUR = QColor(255, 225, 80)
 BAND_DOTS = [1.5, 1.5]
 REGION_ALPHA = 70  # the fills' opacity (of 255): the painting stays readable under them
 TARGET_ALPHA = 110
-HANDLE_SIZE = 10.0
 
 
 class Tool(Enum):
@@ -33,7 +32,7 @@ class Tool(Enum):
     TRANSFORM = "transform"
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(TransformHandles, QGraphicsView):
     point_clicked = Signal(float, float, bool)  # x, y, positive
     box_dragged = Signal(float, float, float, float)
     stroke_started = Signal()
@@ -279,56 +278,8 @@ class CanvasView(QGraphicsView):
         dirty = QRectF(start, end).normalized().adjusted(-margin, -margin, margin, margin)
         self.target_item.update(dirty)
 
-    def _handle_positions(self) -> dict[str, QPointF]:
-        if self._target_rect is None:
-            return {}
-        rect = self._target_rect
-        scale = 1.0 / max(self.zoom, 1e-6)
-        return {"scale_tl": rect.topLeft(), "scale_tr": rect.topRight(), "scale_bl": rect.bottomLeft(),
-                "scale_br": rect.bottomRight(), "rotate": QPointF(rect.center().x(), rect.top() - 30 * scale)}
-
-    def _update_handles(self) -> None:
-        path = QPainterPath()
-        if self.tool is Tool.TRANSFORM and self._target_rect is not None:
-            size = HANDLE_SIZE / max(self.zoom, 1e-6)
-            positions = self._handle_positions()
-            for name, point in positions.items():
-                if name == "rotate":
-                    path.addEllipse(point, size / 2, size / 2)
-                    path.moveTo(point)
-                    path.lineTo(QPointF(point.x(), self._target_rect.top()))
-                else:
-                    path.addRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
-        self.handles.setPath(path)
-
-    def _hit_handle(self, scene_point: QPointF) -> str | None:
-        tolerance = 1.5 * HANDLE_SIZE / max(self.zoom, 1e-6)
-        for name, point in self._handle_positions().items():
-            if math.hypot(point.x() - scene_point.x(), point.y() - scene_point.y()) <= tolerance:
-                return name
-        return None
-
-    def _transform_preview(self, scene_point: QPointF) -> None:
-        centre, press = self._target_centre, self._press
-        if centre is None or press is None:
-            return
-        dx, dy, scale, angle = 0.0, 0.0, 1.0, 0.0
-        if self._transform_mode == "move":
-            dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
-        elif self._transform_mode == "scale":
-            before = math.hypot(press.x() - centre.x(), press.y() - centre.y())
-            after = math.hypot(scene_point.x() - centre.x(), scene_point.y() - centre.y())
-            scale = max(0.05, after / max(before, 1e-6))
-        elif self._transform_mode == "rotate":
-            before = math.atan2(press.y() - centre.y(), press.x() - centre.x())
-            after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())
-            angle = math.degrees(after - before)
-        self._transform_state = (dx, dy, scale, angle)
-        self.transform_moved.emit(dx, dy, scale, angle)
-        transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale, scale)
-                     .translate(-centre.x(), -centre.y()))
-        self.target_item.setTransform(transform)
-        self.target_outline.setTransform(transform)
+    def handles_wanted(self) -> bool:
+        return self.tool is Tool.TRANSFORM
 
     # -- mouse and keys ----------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802

@@ -63,7 +63,8 @@ class ExportController(QObject):
         artwork = self.workspace.document.session.artwork
         suggestion = suggest_export(artwork.path, artwork.source_format, previous_export=self.last_path,
                                     last_format=self.settings.last_export_format, folder=self.settings.last_folder)
-        chosen, chosen_filter = QFileDialog.getSaveFileName(self.dialog_parent, "Export image", str(suggestion.path), EXPORT_FILTER,
+        chosen, chosen_filter = QFileDialog.getSaveFileName(self.dialog_parent, "Export image", str(suggestion.path),
+                                                            EXPORT_FILTER,
                                                             suggestion.file_filter)
         return export_path(chosen, chosen_filter) if chosen else None
 
@@ -139,7 +140,8 @@ class ExportController(QObject):
         if not workspace.has_region:
             workspace.fail("Nothing to export", "select a region first")
             return
-        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Export masks to folder", self.settings.last_folder)
+        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Export masks to folder",
+                                                  self.settings.last_folder)
         if not folder:
             return
         try:

@@ -34,7 +34,7 @@ from app.edit_controller import EditController
 from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
 from app.live_controller import LiveController
-from app.layout import build_menus, build_tool_bars
+from app.layout import build_actions
 from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
 from app.selection_controller import SelectionController
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.reach = ReachControl(workspace, self.canvas, self.settings)
         self.candidates = CandidateController(workspace, self.canvas, self._action)
         self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
-        self._build_actions()
+        build_actions(self)
         self._build_status_bar()
         self._connect()
         self.set_tool(Tool.SELECT)
@@ -138,49 +138,6 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         self.addAction(action)
         return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        self.open_action = a("&Open Image…", self.sessions.choose_image, QKeySequence.Open, "Open an artwork")
-        self.open_session_action = a("Open &Session…", self.sessions.choose_session, QKeySequence("Ctrl+Shift+O"), "Reopen a saved session")
-        self.save_action = a("&Save Session", self.sessions.save, QKeySequence.Save, "Save the session (original, every step, masks)")
-        self.save_as_action = a("Save Session &As…", self.sessions.save_as, QKeySequence.SaveAs, "Save the session to a new file")
-        self.export_action = a("&Export Image…", lambda: self.exporter.export_image(), QKeySequence("Ctrl+E"),
-                               "Export the result at full resolution")
-        self.export_masks_action = a("Export &Masks…", self.exporter.export_masks, None,
-                                     "Export the region and target masks as PNG")
-        self.quit_action = a("&Quit", self.close, QKeySequence("Ctrl+Q"))
-        self.undo_action = a("&Undo", self.sessions.undo, QKeySequence.Undo, "Undo the last stroke or edit")
-        self.redo_action = a("&Redo", self.sessions.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "Redo")
-        self.clear_action = a("&Clear Selection", self.selection.clear_selection, QKeySequence("Esc"), "Forget the selected region")
-        self.reset_action = a("Rese&t Shape", self.selection.reset_shape, QKeySequence("Ctrl+R"), "Reset the target mask to the region")
-        self.apply_action = a("&Apply", self.edits.apply, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
-                              "Reshape the region at full resolution")
-        self.cancel_action = a("Ca&ncel", self.edits.cancel, QKeySequence("Ctrl+."), "Cancel the running edit")
-        self.settings_action = a("&Settings…", self.edit_settings, QKeySequence("Ctrl+,"), "SAM checkpoint and device")
-        self.fit_action = a("&Fit to Window", self.canvas.fit, QKeySequence("Ctrl+0"))
-        self.actual_action = a("&Actual Size (100 %)", self.canvas.actual_size, QKeySequence("Ctrl+1"))
-        self.zoom_in_action = a("Zoom &In", lambda: self.canvas.zoom_by(1.25), [QKeySequence(QKeySequence.ZoomIn), QKeySequence("Ctrl+=")])
-        self.zoom_out_action = a("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.ZoomOut)
-        self.compare_action = a("Side-by-side &Compare", self.toggle_compare, QKeySequence("Ctrl+K"),
-                                "Show the original beside the result", checkable=True)
-        self.tool_actions = {
-            Tool.SELECT: a("Se&lect", lambda: self.set_tool(Tool.SELECT), QKeySequence("S"),
-                           "Click a region to add it to the selection (right/Alt-click removes), or drag a box", True),
-            Tool.BRUSH: a("&Brush", lambda: self.set_tool(Tool.BRUSH), QKeySequence("B"),
-                          "Paint the new shape ([ and ] change the size)", True),
-            Tool.ERASER: a("&Eraser", lambda: self.set_tool(Tool.ERASER), QKeySequence("E"), "Erase from the new shape", True),
-            Tool.TRANSFORM: a("&Transform", lambda: self.set_tool(Tool.TRANSFORM), QKeySequence("T"),
-                              "Move (drag inside), scale (corners) or rotate (top knob) the new shape", True),
-        }
-        self.smaller_brush = a("Smaller Brush", lambda: self.change_brush(1 / 1.25), QKeySequence("["))
-        self.larger_brush = a("Larger Brush", lambda: self.change_brush(1.25), QKeySequence("]"))
-        self.about_action = a("&About", self.about)
-
-        build_menus(self)
-        build_tool_bars(self)
-        for slider in (self.size_slider, self.hardness_slider):
-            slider.valueChanged.connect(self._brush_from_sliders)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()

@@ -76,7 +76,8 @@ class MaskToolsController(QObject):
         if document is None or self.workspace.applying:
             return
         offered = self._radii.get(verb, default_radius(document.session.shape))
-        pixels, ok = QInputDialog.getInt(self.dialog_parent, verb, f"{verb} the {self._mask_name().lower()} by (pixels):",
+        question = f"{verb} the {self._mask_name().lower()} by (pixels):"
+        pixels, ok = QInputDialog.getInt(self.dialog_parent, verb, question,
                                          offered, 1, mask_tools.MAX_RADIUS, 1)
         if ok:
             self._radii[verb] = pixels

@@ -155,7 +155,8 @@ class SelectionController(QObject):
                 workspace.say("Ready — click a region to select it, or drag a box around it.")
 
         self.worker.submit(run, on_done=workspace.bridge.wrap(ready),
-                           on_error=workspace.bridge.wrap(lambda error: workspace.fail("Selection is unavailable", error)),
+                           on_error=workspace.bridge.wrap(
+                               lambda error: workspace.fail("Selection is unavailable", error)),
                            supersede=True)
 
     def _segment(self, mode: str, point: tuple[float, float] | None = None,

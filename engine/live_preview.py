@@ -133,7 +133,8 @@ def _to_screen(crop: np.ndarray, box: Box, scale: float, screen: tuple[int, int]
     """An image-space crop (over ``box``) resampled to the screen grid: the array and its screen box."""
     x0, y0, x1, y1 = box
     sx0, sy0 = int(np.floor(x0 * scale)), int(np.floor(y0 * scale))
-    sx1, sy1 = min(screen[1], max(sx0 + 1, int(np.ceil(x1 * scale)))), min(screen[0], max(sy0 + 1, int(np.ceil(y1 * scale))))
+    sx1 = min(screen[1], max(sx0 + 1, int(np.ceil(x1 * scale))))
+    sy1 = min(screen[0], max(sy0 + 1, int(np.ceil(y1 * scale))))
     # The crop's pixels land on [sx0, sx1) x [sy0, sy1): exact up to half a screen pixel.
     return cv2.resize(crop, (sx1 - sx0, sy1 - sy0), interpolation=cv2.INTER_AREA), (sx0, sy0, sx1, sy1)
 
