@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.canvas import CanvasView
 from app.convert import array_to_qimage
@@ -25,6 +25,8 @@ from engine.worker import Worker
 
 #: The live frame is made at least this many pixels a side, however far the canvas is zoomed out.
 MIN_LIVE_SIDE = 640
+#: A new zoom is taken up this long after the last wheel notch.
+ZOOM_SETTLE_MS = 300
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class LiveController(QObject):
         canvas.transform_finished.connect(self.end_drag)
         workspace.masks_shown.connect(self.refresh)
         workspace.document_replaced.connect(self.forget)
+        # A plate for the new zoom, once the wheel has stopped (its full-resolution fill is kept).
+        self.zoom_timer = QTimer(self, singleShot=True, interval=ZOOM_SETTLE_MS)
+        self.zoom_timer.timeout.connect(self._zoom_settled)
+        canvas.zoom_changed.connect(lambda zoom: self.zoom_timer.start())
 
     # -- preparing ---------------------------------------------------------------------------------
     def screen_side(self, shape: tuple[int, int]) -> int:
@@ -71,8 +77,9 @@ class LiveController(QObject):
         return min(max(shape), max(MIN_LIVE_SIDE, round(max(shape) * self.canvas.zoom * ratio)))
 
     def refresh(self) -> None:
-        """The image or the masks changed: prepare the plate (unless it still holds) and the region's
-        placement on the new shape, in the background."""
+        """The image, the masks or the zoom changed: prepare the plate (unless it still holds) and the
+        region's placement on the new shape, in the background. A first plate, its footprint filled
+        on the screen grid, comes within a fraction of a second; the full-resolution fill follows."""
         document = self.document()
         if document is None or not document.region.any():
             self.worker.cancel_all()
@@ -84,28 +91,41 @@ class LiveController(QObject):
         hint, self._next_placement = self._next_placement, None
         placements = self._placements
 
-        def run(token):
-            key = PlateKey(version, region_hash(region))
-            fresh = plate if plate is not None and plate.key == key else prepare_live(image, region, key, side,
-                                                                                         cancel=token)
-            pair = (key.region_hash, region_hash(target))
-            placement = placements.get(pair)
-            if placement is None:
-                placement = hint if hint is not None and fits(region, target, hint) else shape_affine(region, target)
-            return fresh, placement, pair
-
-        def done(outcome) -> None:
-            document.return_image(image)
-            fresh, placement, pair = outcome
-            if fresh is None or document is not self.document():
+        def deliver(fresh: LivePlate, placement: np.ndarray, pair: tuple[str, str]) -> None:
+            if document is not self.document():
                 return
             self._placements[pair] = placement
             self.plate, self._prepared = fresh, _Prepared(document, version, region, target, placement)
             self.ready.emit()
 
+        quick = self.bridge.wrap(deliver)
+
+        def run(token):
+            key = PlateKey(version, region_hash(region))
+            pair = (key.region_hash, region_hash(target))
+            placement = placements.get(pair)
+            if placement is None:
+                placement = hint if hint is not None and fits(region, target, hint) else shape_affine(region, target)
+            if plate is not None and plate.key == key and plate.side == side and plate.fill is not None:
+                return plate, placement, pair
+            earlier = plate.fill if plate is not None and plate.key == key else None
+            return prepare_live(image, region, key, side, cancel=token, fill=earlier,
+                                quick=lambda first: quick(first, placement, pair)), placement, pair
+
+        def done(outcome) -> None:
+            document.return_image(image)
+            fresh, placement, pair = outcome
+            if fresh is not None:
+                deliver(fresh, placement, pair)
+
         self.worker.submit(run, on_done=self.bridge.wrap(done),
                            on_error=self.bridge.wrap(lambda error: document.return_image(image)),
                            on_cancelled=self.bridge.wrap(lambda: document.return_image(image)))
+
+    def _zoom_settled(self) -> None:
+        if self.plate is not None and self.document() is not None:
+            if self.screen_side(self.plate.shape) != self.plate.side:
+                self.refresh()
 
     def _plate_current(self) -> bool:
         """The plate was made from the document's current image and region."""
@@ -157,4 +177,5 @@ class LiveController(QObject):
         self._placements.clear()
 
     def shutdown(self, timeout: float = 2.0) -> None:
+        self.zoom_timer.stop()  # a pending refresh would otherwise fire into the stopped worker
         self.worker.shutdown(timeout)

@@ -161,11 +161,16 @@ def live_scale(shape: tuple[int, int], max_side: int) -> float:
 
 
 def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side: int, *,
-                 cancel: Callable[[], bool] | None = None) -> LivePlate | None:
+                 cancel: Callable[[], bool] | None = None, quick: Callable[[LivePlate], None] | None = None,
+                 fill: FootprintFill | None = None) -> LivePlate | None:
     """The plate and layer for live frames of ``region`` (None for an empty region or when cancelled).
 
     ``max_side`` is the painting's longer side as shown on screen (capped at :data:`LIVE_MAX_SIDE`).
-    The footprint is filled at full resolution (kept for Apply) and shown reduced."""
+    The footprint is filled at full resolution (kept for Apply) and shown reduced. With ``quick``,
+    a first plate whose footprint is filled on the screen grid (a fraction of a second, even at 8K;
+    its ``fill`` is None) is handed to ``quick`` before the full-resolution fill is made. ``fill``
+    is a full-resolution fill made earlier for this image and region (reused when its footprint is
+    this region's, e.g. when the zoom changed)."""
     started = time.perf_counter()
     margin = vacated_margin(region)
     found = footprint(region, margin)
@@ -189,19 +194,31 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
     colours = plate[ly0:ly1, lx0:lx1].astype(np.float32)
     alpha = np.clip(coverage, 0.0, 1.0)[..., None]
     layer = np.concatenate([np.rint(colours * alpha), np.rint(alpha * 255.0)], axis=2).astype(np.uint8)
+    share, _ = _to_screen(hole.astype(np.float32), box, scale, screen)
+    share = np.clip(share, 0.0, 1.0)[..., None]
+
+    def made(shown_plate: np.ndarray, with_fill: FootprintFill | None) -> LivePlate:
+        timings["total"] = time.perf_counter() - started
+        return LivePlate(key, scale, max(screen), (height, width), shown_plate, layer, layer_box, layer_box, with_fill,
+                         dict(timings))
+
+    reusable = fill is not None and fill.box == box and np.array_equal(fill.hole, hole)
+    if quick is not None and not reusable:
+        first = plate.copy()
+        first[ly0:ly1, lx0:lx1] = fill_window(first, share[..., 0] > 0, layer_box)
+        timings["quick"] = time.perf_counter() - started
+        quick(made(first, None))
     stamp = time.perf_counter()
-    fill = FootprintFill(box, hole, fill_window(image, hole, box), margin)
+    if not reusable:
+        fill = FootprintFill(box, hole, fill_window(image, hole, box), margin)
     timings["fill"] = time.perf_counter() - stamp
     if cancel is not None and cancel():
         return None
     # The fill, reduced, laid over the plate where the footprint is (its coverage as the share).
     shown, _ = _to_screen(_display(fill.filled), box, scale, screen)
-    share, _ = _to_screen(hole.astype(np.float32), box, scale, screen)
-    share = np.clip(share, 0.0, 1.0)[..., None]
     under = plate[ly0:ly1, lx0:lx1].astype(np.float32)
     plate[ly0:ly1, lx0:lx1] = np.rint(share * shown.astype(np.float32) + (1.0 - share) * under).astype(np.uint8)
-    timings["total"] = time.perf_counter() - started
-    return LivePlate(key, scale, max(screen), (height, width), plate, layer, layer_box, layer_box, fill, timings)
+    return made(plate, fill)
 
 
 @dataclass

@@ -42,6 +42,19 @@ def test_live_frame_moves_the_region_over_the_filled_plate() -> None:
     assert vacated[..., 2].mean() > 120 > vacated[..., 0].mean()  # and left its place filled
 
 
+def test_a_quick_plate_comes_first_and_a_full_fill_is_reused_for_another_zoom() -> None:
+    image, disc = painting(300, 400)
+    key = PlateKey(0, region_hash(disc))
+    firsts = []
+    live = prepare_live(image, disc, key, max_side=200, quick=firsts.append)
+    assert len(firsts) == 1 and firsts[0].fill is None and live.fill is not None
+    cy, cx = 75, 70  # the disc's centre: already filled on the quick plate
+    assert firsts[0].plate[cy - 5:cy + 5, cx - 5:cx + 5, 2].mean() > 120 > firsts[0].plate[cy - 5:cy + 5, cx - 5:cx + 5,
+                                                                                            0].mean()
+    again = prepare_live(image, disc, key, max_side=300, quick=firsts.append, fill=live.fill)
+    assert again.fill is live.fill and len(firsts) == 1 and again.side == 300
+
+
 def test_prepare_never_draws_on_the_painting() -> None:
     image, disc = painting(120, 160)
     before = image.copy()
@@ -163,3 +176,14 @@ def test_a_drag_on_the_canvas_shows_the_painting_moving_during_the_drag(qtbot, w
         QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, start + QPoint(round(120 * canvas.zoom), 0))
     assert window.live.drag_frames >= 10
     assert window.target_mask()[150, 140 + 120] and not window.target_mask()[150, 140 - 40]
+    # Apply reuses the fill prepared at selection time, and makes the same edit as without it.
+    fill = window.live.full_fill()
+    assert fill is not None and fill.reused == 0
+    region, target, before = window.region.copy(), window.target_mask().copy(), window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert fill.reused == 1
+    expected = window._get_manipulator().edit(before, region, target, reach=window.settings.reach)
+    np.testing.assert_array_equal(window.session.current, expected.image)
+    # The plate is stale now (the image changed): it is not offered again.
+    assert window.live.full_fill() is None or window.live.full_fill() is not fill
