@@ -203,7 +203,8 @@ class EditController(QObject):
         def run(token):
             result = self.manipulator_source().edit(image, source, target, cancel=token, **options)
             # The history step (compressing the changed area) is made here too, off the GUI thread.
-            step = make_step(image, result.image, source, target, "Reshape", result.timings) if result.changed else None
+            step = (make_step(image, result.image, source, target, "Reshape", result.timings, within=result.box)
+                    if result.changed else None)
             return result, step
 
         def done(outcome) -> None:

@@ -66,7 +66,7 @@ def measure_drag(manipulator: Manipulator, width: int, height: int, *, frames: i
     def apply(fill) -> float:
         stamp = time.perf_counter()
         result = manipulator.edit(image, source, target, fill=fill)
-        make_step(image, result.image, source, target, "Reshape", result.timings)
+        make_step(image, result.image, source, target, "Reshape", result.timings, within=result.box)
         return time.perf_counter() - stamp
 
     reused = apply(live.fill)

@@ -187,3 +187,17 @@ def test_a_drag_on_the_canvas_shows_the_painting_moving_during_the_drag(qtbot, w
     np.testing.assert_array_equal(window.session.current, expected.image)
     # The plate is stale now (the image changed): it is not offered again.
     assert window.live.full_fill() is None or window.live.full_fill() is not fill
+
+
+def test_a_history_step_made_within_the_edits_box_is_the_same_step() -> None:
+    from engine.session import make_step
+
+    image, disc = painting(120, 160)
+    edited = image.copy()
+    edited[40:70, 50:90] = 255 - edited[40:70, 50:90]
+    whole = make_step(image, edited, disc, disc)
+    within = make_step(image, edited, disc, disc, within=(30, 20, 120, 100))
+    assert whole.box == within.box == (50, 40, 90, 70)
+    assert (whole.before, whole.after, whole.source_mask, whole.target_mask) == (
+        within.before, within.after, within.source_mask, within.target_mask)
+    assert make_step(image, image.copy(), disc, disc, within=(0, 0, 0, 0)) is None
