@@ -38,6 +38,8 @@ from models.influence import mask_bbox
 PREVIEW_ALIGN_STEPS = 12
 #: The live frame is never made larger than this many pixels a side (frame rate on 2 CPU cores).
 LIVE_MAX_SIDE = 2560
+#: The layer is kept this many times finer than the screen (up to the painting's own pixels).
+LAYER_OVERSAMPLE = 2.0
 #: The masks are reduced to this many pixels a side to read the region's current placement.
 PLACEMENT_SIDE = 256
 #: Placements whose mask IoU is this close to the best one count as equally good.
@@ -149,7 +151,8 @@ class LivePlate:
     shape: tuple[int, int]  # the image's (H, W)
     plate: np.ndarray  # (h, w, 3) uint8: the painting with the footprint filled
     layer: np.ndarray  # (lh, lw, 4) uint8: the region's colours premultiplied by its coverage, and the coverage
-    layer_box: Box  # where the layer lies on the screen grid
+    layer_scale: float  # the layer's pixels per image pixel (finer than the screen's)
+    layer_box: Box  # where the layer lies on its own grid
     footprint_box: Box  # the filled area on the screen grid
     fill: FootprintFill | None  # the full-resolution fill, for Apply
     timings: dict[str, float] = field(default_factory=dict)
@@ -188,24 +191,27 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
         return None
     box, hole = found
     bx0, by0, bx1, by1 = box
-    # The layer: the region's colours (from the painting as shown) premultiplied by its coverage.
-    coverage, layer_box = _to_screen(region[by0:by1, bx0:bx1].astype(np.float32), box, scale, screen)
-    lx0, ly0, lx1, ly1 = layer_box
-    colours = plate[ly0:ly1, lx0:lx1].astype(np.float32)
+    # The layer: the region's colours premultiplied by its coverage, finer than the screen (a region
+    # scaled up while dragging stays sharp).
+    layer_scale = min(1.0, scale * LAYER_OVERSAMPLE)
+    layer_grid = (max(1, round(height * layer_scale)), max(1, round(width * layer_scale)))
+    coverage, layer_box = _to_screen(region[by0:by1, bx0:bx1].astype(np.float32), box, layer_scale, layer_grid)
+    colours, _ = _to_screen(_display(image[by0:by1, bx0:bx1]), box, layer_scale, layer_grid)
     alpha = np.clip(coverage, 0.0, 1.0)[..., None]
     layer = np.concatenate([np.rint(colours * alpha), np.rint(alpha * 255.0)], axis=2).astype(np.uint8)
-    share, _ = _to_screen(hole.astype(np.float32), box, scale, screen)
+    share, footprint_box = _to_screen(hole.astype(np.float32), box, scale, screen)
     share = np.clip(share, 0.0, 1.0)[..., None]
+    lx0, ly0, lx1, ly1 = footprint_box
 
     def made(shown_plate: np.ndarray, with_fill: FootprintFill | None) -> LivePlate:
         timings["total"] = time.perf_counter() - started
-        return LivePlate(key, scale, max(screen), (height, width), shown_plate, layer, layer_box, layer_box, with_fill,
-                         dict(timings))
+        return LivePlate(key, scale, max(screen), (height, width), shown_plate, layer, layer_scale, layer_box,
+                         footprint_box, with_fill, dict(timings))
 
     reusable = fill is not None and fill.box == box and np.array_equal(fill.hole, hole)
     if quick is not None and not reusable:
         first = plate.copy()
-        first[ly0:ly1, lx0:lx1] = fill_window(first, share[..., 0] > 0, layer_box)
+        first[ly0:ly1, lx0:lx1] = fill_window(first, share[..., 0] > 0, footprint_box)
         timings["quick"] = time.perf_counter() - started
         quick(made(first, None))
     stamp = time.perf_counter()
@@ -233,10 +239,10 @@ class LiveFrame:
 
 def live_frame(live: LivePlate, affine: np.ndarray) -> LiveFrame:
     """The region carried by the forward 2x3 ``affine`` (image pixels) over the filled plate."""
-    scale = live.scale
+    scale, fine = live.scale, live.layer_scale
     lx0, ly0, lx1, ly1 = live.layer_box
-    # Layer pixel (i, j) -> image point ((lx0 + i + 0.5) / scale - 0.5, ...) -> affine -> screen.
-    to_image = np.array([[1.0 / scale, 0.0, (lx0 + 0.5) / scale - 0.5], [0.0, 1.0 / scale, (ly0 + 0.5) / scale - 0.5],
+    # Layer pixel (i, j) -> image point ((lx0 + i + 0.5) / fine - 0.5, ...) -> affine -> screen.
+    to_image = np.array([[1.0 / fine, 0.0, (lx0 + 0.5) / fine - 0.5], [0.0, 1.0 / fine, (ly0 + 0.5) / fine - 0.5],
                          [0.0, 0.0, 1.0]])
     to_screen = np.array([[scale, 0.0, 0.5 * scale - 0.5], [0.0, scale, 0.5 * scale - 0.5], [0.0, 0.0, 1.0]])
     forward = to_screen @ np.vstack([np.asarray(affine, np.float64), [0.0, 0.0, 1.0]]) @ to_image
