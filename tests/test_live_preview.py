@@ -201,3 +201,24 @@ def test_a_history_step_made_within_the_edits_box_is_the_same_step() -> None:
     assert (whole.before, whole.after, whole.source_mask, whole.target_mask) == (
         within.before, within.after, within.source_mask, within.target_mask)
     assert make_step(image, image.copy(), disc, disc, within=(0, 0, 0, 0)) is None
+
+
+def test_transforming_a_mask_inside_its_box_gives_the_whole_canvas_warp() -> None:
+    """transform_mask resamples only the mask's box (the release of an 8K drag); the result is
+    the warp of the whole canvas, pixel for pixel, also for parts leaving the canvas."""
+    import cv2
+
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        height, width = (int(v) for v in rng.integers(40, 300, 2))
+        ys, xs = np.mgrid[0:height, 0:width]
+        mask = ((xs - rng.uniform(0, width)) / rng.uniform(3, width / 2)) ** 2 + \
+               ((ys - rng.uniform(0, height)) / rng.uniform(3, height / 2)) ** 2 < 1
+        if not mask.any():
+            continue
+        affine = region_affine(mask, dx=rng.uniform(-width / 2, width / 2), dy=rng.uniform(-height / 2, height / 2),
+                               scale_x=rng.uniform(0.3, 2), scale_y=rng.uniform(0.3, 2),
+                               angle_degrees=rng.uniform(-180, 180))
+        whole = cv2.warpAffine(mask.astype(np.float32), affine, (width, height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0) >= 0.5
+        np.testing.assert_array_equal(transform_mask(mask, affine), whole)
