@@ -118,8 +118,10 @@ class SelectionController(QObject):
             return
         current = document.target
         affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
-        document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform")
-        self.workspace.target_reshaped.emit(True)
+        if document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform"):
+            self.workspace.target_reshaped.emit(True)
+        else:  # a click without a drag: whatever the drag showed is taken down, the masks drawn again
+            self.workspace.masks_replaced.emit()
 
     # -- segmentation ------------------------------------------------------------------------------
     def _get_segmenter(self):

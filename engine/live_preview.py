@@ -214,6 +214,8 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
         first[ly0:ly1, lx0:lx1] = fill_window(first, share[..., 0] > 0, footprint_box)
         timings["quick"] = time.perf_counter() - started
         quick(made(first, None))
+        if cancel is not None and cancel():
+            return None
     stamp = time.perf_counter()
     if not reusable:
         fill = FootprintFill(box, hole, fill_window(image, hole, box), margin)

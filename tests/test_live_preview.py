@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
-from engine.live_preview import (FootprintFill, PlateKey, drag_affine, fill_footprint, live_frame, prepare_live,
+from engine.live_preview import (PlateKey, drag_affine, fill_footprint, live_frame, prepare_live,
                                  region_hash, shape_affine, then, vacated_margin)
 from engine.masks import region_affine, transform_mask
 
@@ -110,8 +110,7 @@ def test_apply_with_the_prepared_fill_equals_apply_without(manipulator, move) ->
 def test_a_stale_fill_is_not_used(manipulator) -> None:
     image, disc = painting(240, 320)
     other = np.roll(disc, 30, axis=0)  # the region changed since the fill was made
-    fill = FootprintFill(*next(iter([(lambda f: (f.box, f.hole, f.filled, f.margin))(
-        fill_footprint(image, disc, vacated_margin(disc)))])))
+    fill = fill_footprint(image, disc, vacated_margin(disc))
     target = np.roll(other, 70, axis=1)
     reused = manipulator.edit(image, other, target, fill=fill)
     assert fill.reused == 0
