@@ -117,6 +117,15 @@ def test_a_stale_fill_is_not_used(manipulator) -> None:
     np.testing.assert_array_equal(reused.image, manipulator.edit(image, other, target).image)
 
 
+def test_the_interactive_bench_measures_a_drag(manipulator) -> None:
+    from engine.bench_interactive import measure_drag
+
+    row = measure_drag(manipulator, 320, 240, frames=4, screen_side=200, repeats=1)
+    assert row["screen_side"] == 200 and 0 < row["first_frame_ready_s"] <= row["prepare_s"]
+    assert all(row[key] > 0 for key in ("frame_median_ms", "frame_p95_ms", "settle_s", "apply_after_preview_s",
+                                        "apply_without_plate_s"))
+
+
 # -- the real canvas ---------------------------------------------------------------------------------
 @pytest.fixture()
 def window(qtbot, tmp_path: Path, monkeypatch):
