@@ -123,6 +123,24 @@ class CanvasView(TransformHandles, QGraphicsView):
         if fit:
             self.fit()
 
+    def has_image(self, shape: tuple[int, int]) -> bool:
+        """The canvas shows an image of ``shape`` (H, W)."""
+        pixmap = self._saved_pixmap if self.showing_original else self.image_item.pixmap()
+        return not pixmap.isNull() and (pixmap.height(), pixmap.width()) == tuple(shape)
+
+    def update_image(self, patch: QImage, x0: int, y0: int) -> None:
+        """Part of the image changed: ``patch`` replaces the pixels from (x0, y0) on."""
+        pixmap = self._saved_pixmap if self.showing_original else self.image_item.pixmap()
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode_Source)
+        painter.drawImage(x0, y0, patch)
+        painter.end()
+        if self.showing_original:
+            self._saved_pixmap = pixmap
+        else:
+            self.image_item.setPixmap(pixmap)
+        self.preview_item.hide()
+
     def set_fills_visible(self, visible: bool) -> None:
         """Show or hide the translucent mask fills; the outlines stay (to look at a preview or a result)."""
         for item in (self.region_item, self.target_item):
@@ -170,8 +188,10 @@ class CanvasView(TransformHandles, QGraphicsView):
             return
         self.band_outline.show()
 
-    def set_region_overlay(self, overlay: QImage, outline: QPainterPath) -> None:
+    def set_region_overlay(self, overlay: QImage, outline: QPainterPath, origin: QPointF | None = None) -> None:
+        """The region's fill (``overlay``'s top left at ``origin``: it may cover just the region's box)."""
         self.region_item.set_image(overlay)
+        self.region_item.setPos(origin if origin is not None else QPointF(0, 0))
         self.region_outline.setPath(outline)
 
     def set_target_overlay(self, overlay: QImage, outline: QPainterPath, centre: QPointF | None, rect: QRectF | None) -> None:

@@ -220,7 +220,7 @@ class EditController(QObject):
             self.timing_label.setToolTip("The last Apply, in seconds:\n" + "\n".join(
                 f"{name}: {seconds:.3f}" for name, seconds in self.last_timings.items()))
             self.show_device(self.manipulator)
-            workspace.image_changed.emit()
+            workspace.image_changed.emit(step.box)
             workspace.masks_replaced.emit()
             self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
             for message in result.messages:

@@ -118,10 +118,10 @@ class MainWindow(QMainWindow):
         self.warm_up_model()
         self.update_actions()
 
-    def _image_changed(self) -> None:
+    def _image_changed(self, box: tuple[int, int, int, int] | None) -> None:
         """An edit was applied, undone or redone: its clicks are void, the segmenter prepares again."""
         self.selection.forget_prompts()
-        self.show_current()
+        self.show_current(box)
         self.selection.prepare_segmenter(announce=False)
 
     # -- construction ------------------------------------------------------------------------------
@@ -230,9 +230,14 @@ class MainWindow(QMainWindow):
     def current_qimage(self) -> QImage:
         return array_to_qimage(self.session.current)
 
-    def show_current(self) -> None:
-        """The image changed (an edit, undo, redo): show it, its history and the comparison."""
-        self.canvas.set_image(self.current_qimage())
+    def show_current(self, box: tuple[int, int, int, int] | None = None) -> None:
+        """The image changed (an edit, undo, redo): show it, its history and the comparison. With
+        ``box`` (x0, y0, x1, y1) only that part of the canvas is redrawn (quick on 8K paintings)."""
+        if box is None or not self.canvas.has_image(self.session.shape):
+            self.canvas.set_image(self.current_qimage())
+        else:
+            x0, y0, x1, y1 = box
+            self.canvas.update_image(array_to_qimage(self.session.current[y0:y1, x0:x1]), x0, y0)
         self.history.show_session(self.session)
         self.update_compare()
         self.update_actions()

@@ -54,7 +54,10 @@ class SelectionController(QObject):
     # -- showing the document's masks ---------------------------------------------------------------
     def show_region(self) -> None:
         mask = self.workspace.region
-        self.canvas.set_region_overlay(mask_to_overlay(mask, _rgba(REGION_COLOUR, REGION_ALPHA)), outline_path(mask))
+        # The region's fill is never painted on: it covers only the region's box (quick on 8K canvases).
+        x0, y0, x1, y1 = bounding_box(mask) or (0, 0, 0, 0)
+        self.canvas.set_region_overlay(mask_to_overlay(mask[y0:y1, x0:x1], _rgba(REGION_COLOUR, REGION_ALPHA)),
+                                       outline_path(mask), QPointF(x0, y0))
         self.workspace.masks_shown.emit()
 
     def show_target(self) -> None:

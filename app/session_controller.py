@@ -38,7 +38,7 @@ class SessionController(QObject):
         self.autosave_worker = Worker("simnet-autosave")
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
-        workspace.image_changed.connect(self.autosave_soon)
+        workspace.image_changed.connect(lambda box: self.autosave_soon())
 
     @property
     def session(self) -> EditSession | None:
@@ -167,7 +167,7 @@ class SessionController(QObject):
     def _show_change(self, change: Change) -> None:
         """Announce what an undo, a redo or a move through the history changed."""
         if change.image:  # the image changed under the selection: its clicks are void
-            self.workspace.image_changed.emit()
+            self.workspace.image_changed.emit(change.box)
         self.workspace.masks_replaced.emit()
         self.workspace.actions_changed.emit()
 

@@ -12,8 +12,8 @@ Who emits what:
   it is drawn anew and the refined preview follows at once;
 - ``masks_shown``: the selection controller drew the masks (the live plate, the reach band and the
   candidate label follow them);
-- ``image_changed``: the image changed under the selection (an Apply, an undo, a redo, a move in the
-  history);
+- ``image_changed(box)``: the image changed under the selection (an Apply, an undo, a redo, a move
+  in the history), inside ``box`` (x0, y0, x1, y1) when that is known, else anywhere (None);
 - ``actions_changed``: something that enables or disables actions changed;
 - ``message(text)``, ``error(title, text)``: for the status bar (and a dialog, for errors).
 """
@@ -31,7 +31,7 @@ class Workspace(QObject):
     masks_replaced = Signal()
     target_reshaped = Signal(bool)
     masks_shown = Signal()
-    image_changed = Signal()
+    image_changed = Signal(object)  # the changed box (x0, y0, x1, y1), or None: anywhere
     actions_changed = Signal()
     message = Signal(str)
     error = Signal(str, str)

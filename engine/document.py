@@ -59,6 +59,8 @@ class Change:
     kind: StepKind
     image: bool
     masks: bool
+    #: Where the image changed (x0, y0, x1, y1) when one edit was undone or redone; None otherwise.
+    box: tuple[int, int, int, int] | None = None
 
 
 class Document:
@@ -274,7 +276,7 @@ class Document:
             # Back to the image before the edit, with the masks that made it: adjust and apply again.
             self.region, self.target = self.session.step_masks(self.session.position)
             self.selection_from_edit = True
-            return Change(step.kind, image=True, masks=True)
+            return Change(step.kind, image=True, masks=True, box=self.session.steps[self.session.position].box)
         self._undone.append(step)
         self.region, self.target = step.region_before.unpack(), step.target_before.unpack()
         return Change(step.kind, image=False, masks=True)
@@ -290,7 +292,7 @@ class Document:
             self._forget_mask_steps()
             self._done.append(step)
             self.drop_selection()
-            return Change(step.kind, image=True, masks=True)
+            return Change(step.kind, image=True, masks=True, box=self.session.steps[self.session.position - 1].box)
         self._done.append(step)
         self.region, self.target = step.region_after.unpack(), step.target_after.unpack()
         return Change(step.kind, image=False, masks=True)

@@ -70,9 +70,16 @@ def region_affine(mask: np.ndarray, *, dx: float = 0.0, dy: float = 0.0, scale_x
 
 
 def outline_polygons(mask: np.ndarray, min_points: int = 3) -> list[np.ndarray]:
-    """Outer and inner boundaries of a mask as (N, 2) float arrays of (x, y) points, for drawing."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    return [contour[:, 0, :].astype(np.float64) for contour in contours if len(contour) >= min_points]
+    """Outer and inner boundaries of a mask as (N, 2) float arrays of (x, y) points, for drawing
+    (traced inside the mask's box, with a pixel of margin: an 8K canvas costs what the region costs)."""
+    box = bounding_box(mask)
+    if box is None:
+        return []
+    height, width = mask.shape
+    x0, y0, x1, y1 = max(0, box[0] - 1), max(0, box[1] - 1), min(width, box[2] + 1), min(height, box[3] + 1)
+    contours, _ = cv2.findContours(mask[y0:y1, x0:x1].astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    offset = np.array([x0, y0], np.float64)
+    return [contour[:, 0, :].astype(np.float64) + offset for contour in contours if len(contour) >= min_points]
 
 
 def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:

@@ -196,6 +196,18 @@ def test_a_drag_on_the_canvas_shows_the_painting_moving_during_the_drag(qtbot, w
     # The plate is stale now (the image changed): it is not offered again.
     assert window.live.full_fill() is None or window.live.full_fill() is not fill
 
+    def canvas_shows(image: np.ndarray) -> bool:
+        shown = canvas.image_item.pixmap().toImage()
+        return all(shown.pixelColor(x, y).getRgb()[:3] == tuple(int(v) for v in image[y, x])
+                   for x, y in ((260, 150), (140, 150), (100, 150), (10, 10)))
+
+    # Only the changed box of the canvas is redrawn after Apply, undo and redo: it shows the right image.
+    assert canvas_shows(window.session.current) and not canvas_shows(before)
+    window.undo_action.trigger()
+    assert canvas_shows(before)
+    window.redo_action.trigger()
+    assert canvas_shows(expected.image)
+
 
 def test_a_history_step_made_within_the_edits_box_is_the_same_step() -> None:
     from engine.session import make_step
