@@ -73,7 +73,7 @@ class LiveController(QObject):
     # -- preparing ---------------------------------------------------------------------------------
     def screen_side(self, shape: tuple[int, int]) -> int:
         """The painting's longer side in screen pixels at the canvas's zoom (at most its own)."""
-        ratio = self.canvas.devicePixelRatioF() if hasattr(self.canvas, "devicePixelRatioF") else 1.0
+        ratio = self.canvas.devicePixelRatioF()
         return min(max(shape), max(MIN_LIVE_SIDE, round(max(shape) * self.canvas.zoom * ratio)))
 
     def refresh(self) -> None:

@@ -63,3 +63,4 @@ class TransformHandles:
                      .translate(-centre.x(), -centre.y()))
         self.target_item.setTransform(transform)
         self.target_outline.setTransform(transform)
+        self.handles.setTransform(transform)  # the handles travel with the shape
