@@ -197,7 +197,6 @@ class CanvasView(TransformHandles, QGraphicsView):
     def set_target_overlay(self, overlay: QImage, outline: QPainterPath, centre: QPointF | None, rect: QRectF | None) -> None:
         self.target_item.setTransform(QTransform())
         self.target_outline.setTransform(QTransform())
-        self.handles.setTransform(QTransform())
         self.target_item.set_image(overlay)
         self.target_outline.setPath(outline)
         self._target_centre, self._target_rect = centre, rect

@@ -21,16 +21,19 @@ class TransformHandles:
         return {"scale_tl": rect.topLeft(), "scale_tr": rect.topRight(), "scale_bl": rect.bottomLeft(),
                 "scale_br": rect.bottomRight(), "rotate": QPointF(rect.center().x(), rect.top() - 30 * scale)}
 
-    def _update_handles(self) -> None:
+    def _update_handles(self, moved: QTransform | None = None) -> None:
+        """Draw the handles; during a drag (``moved``: the drag so far) they travel with the shape
+        and keep their size on screen."""
         path = QPainterPath()
         if self.handles_wanted() and self._target_rect is not None:
             size = HANDLE_SIZE / max(self.zoom, 1e-6)
-            positions = self._handle_positions()
-            for name, point in positions.items():
+            at = moved.map if moved is not None else (lambda point: point)
+            for name, point in self._handle_positions().items():
+                point = at(point)
                 if name == "rotate":
                     path.addEllipse(point, size / 2, size / 2)
                     path.moveTo(point)
-                    path.lineTo(QPointF(point.x(), self._target_rect.top()))
+                    path.lineTo(at(QPointF(self._target_rect.center().x(), self._target_rect.top())))
                 else:
                     path.addRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
         self.handles.setPath(path)
@@ -63,4 +66,4 @@ class TransformHandles:
                      .translate(-centre.x(), -centre.y()))
         self.target_item.setTransform(transform)
         self.target_outline.setTransform(transform)
-        self.handles.setTransform(transform)  # the handles travel with the shape
+        self._update_handles(transform)
