@@ -242,3 +242,19 @@ def test_transforming_a_mask_inside_its_box_gives_the_whole_canvas_warp() -> Non
         whole = cv2.warpAffine(mask.astype(np.float32), affine, (width, height), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) >= 0.5
         np.testing.assert_array_equal(transform_mask(mask, affine), whole)
+
+
+@pytest.mark.parametrize("kind", ["grey16", "rgba8"])
+def test_other_pixel_kinds_get_live_frames_and_the_same_apply(manipulator, kind) -> None:
+    image, disc = painting(160, 200)
+    if kind == "grey16":
+        image = (image[..., :1].astype(np.uint16) * 257)
+    else:
+        image = np.concatenate([image, np.full(image.shape[:2] + (1,), 200, np.uint8)], axis=2)
+    live = prepare_live(image, disc, PlateKey(0, region_hash(disc)), max_side=100)
+    frame = live_frame(live, drag_affine((70.0, 80.0), 50.0, 0.0, 1.0, 0.0))
+    assert frame.patch.dtype == np.uint8 and frame.patch.shape[2] == 3  # shown as 8-bit RGB
+    target = np.roll(disc, 50, axis=1)
+    reused = manipulator.edit(image, disc, target, fill=live.fill)
+    assert live.fill.reused == 1 and reused.image.dtype == image.dtype
+    np.testing.assert_array_equal(reused.image, manipulator.edit(image, disc, target).image)
