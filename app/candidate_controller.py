@@ -4,32 +4,32 @@ shown, its size and its score. Each step is an undo step of the document (one fo
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu
 
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+from app.canvas import CanvasView
+from app.workspace import Workspace
 
 
 class CandidateController(QObject):
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, canvas: CanvasView, make_action: Callable[..., QAction]) -> None:
+        super().__init__(workspace)
+        self.workspace = workspace
         self.label = QLabel("")
         self.label.setToolTip("The candidate of the last click that is shown: Tab / Shift+Tab (or Ctrl+wheel) "
                               "show a larger / smaller one")
         # Enabled only while there are candidates, so Tab moves the keyboard focus otherwise.
-        self.larger_action = window._action("&Larger Candidate", lambda: self.step(1), QKeySequence(Qt.Key_Tab),
+        self.larger_action = make_action("&Larger Candidate", lambda: self.step(1), QKeySequence(Qt.Key_Tab),
                                             "Show the next larger candidate of the last click (Ctrl+wheel up)")
-        self.smaller_action = window._action(
+        self.smaller_action = make_action(
             "&Smaller Candidate", lambda: self.step(-1),
             [QKeySequence(Qt.SHIFT | Qt.Key_Tab), QKeySequence(Qt.SHIFT | Qt.Key_Backtab)],  # X11 sends Backtab
             "Show the next smaller candidate of the last click (Ctrl+wheel down)")
-        window.canvas.candidate_step.connect(self.step)
-        window.selection_changed.connect(self.show_choice)
+        canvas.candidate_step.connect(self.step)
+        workspace.masks_shown.connect(self.show_choice)
 
     def add_to(self, menu: QMenu) -> None:
         menu.addAction(self.larger_action)
@@ -37,31 +37,30 @@ class CandidateController(QObject):
         menu.addSeparator()
 
     def update_actions(self) -> None:
-        document = self.window.document
+        document = self.workspace.document
         choice = document.candidate_choice if document is not None else None
         self.larger_action.setEnabled(choice is not None and (choice[1] is None or choice[1] < len(choice[0]) - 1))
         self.smaller_action.setEnabled(choice is not None and choice[1] is not None and choice[1] > 0)
 
     def show_choice(self) -> None:
         """The status bar names the candidate shown (nothing when the last step was not a click)."""
-        document = self.window.document
+        document = self.workspace.document
         choice = document.candidate_choice if document is not None else None
         self.label.setText(choice[0].describe(choice[1]).capitalize() if choice is not None else "")
 
     def step(self, steps: int) -> None:
         """Show the candidate ``steps`` larger (negative: smaller) than the one shown."""
-        window = self.window
-        document = window.document
-        if document is None or window.edits.applying:
+        workspace = self.workspace
+        document = workspace.document
+        if document is None or workspace.applying:
             return
         if document.candidate_choice is None:
-            window.show_message("No candidates to step through: click a region first.")
+            workspace.say("No candidates to step through: click a region first.")
             return
         if not document.step_candidate(steps):
-            window.show_message("This is already the " + ("largest" if steps > 0 else "smallest") + " candidate.")
+            workspace.say("This is already the " + ("largest" if steps > 0 else "smallest") + " candidate.")
             return
-        window.selection.show_masks()
-        window.canvas.set_preview(None)
-        window.update_actions()
-        window.show_message(("A larger" if steps > 0 else "A smaller") + " candidate is shown; Ctrl+Z goes back to "
-                            "what the click showed.")
+        workspace.masks_replaced.emit()
+        workspace.actions_changed.emit()
+        workspace.say(("A larger" if steps > 0 else "A smaller") + " candidate is shown; Ctrl+Z goes back to "
+                      "what the click showed.")

@@ -6,7 +6,6 @@ only the touched rectangle is redrawn, so painting stays smooth on 8K canvases.
 """
 from __future__ import annotations
 
-import math
 from enum import Enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
 from app.canvas_items import ImageOverlayItem, OutlineItem
+from app.transform_handles import TransformHandles
 
 REGION_COLOUR = QColor(40, 200, 90)
 TARGET_COLOUR = QColor(235, 60, 60)
@@ -23,7 +23,6 @@ BAND_COLOUR = QColor(255, 225, 80)
 BAND_DOTS = [1.5, 1.5]
 REGION_ALPHA = 70  # the fills' opacity (of 255): the painting stays readable under them
 TARGET_ALPHA = 110
-HANDLE_SIZE = 10.0
 
 
 class Tool(Enum):
@@ -33,11 +32,13 @@ class Tool(Enum):
     TRANSFORM = "transform"
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(TransformHandles, QGraphicsView):
     point_clicked = Signal(float, float, bool)  # x, y, positive
     box_dragged = Signal(float, float, float, float)
     stroke_started = Signal()
     stroke_finished = Signal()
+    transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
+    transform_moved = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees), while dragging
     transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
     zoom_changed = Signal(float)
     candidate_step = Signal(int)  # +1: a larger candidate, -1: a smaller one (Ctrl or Alt + wheel)
@@ -122,6 +123,24 @@ class CanvasView(QGraphicsView):
         if fit:
             self.fit()
 
+    def has_image(self, shape: tuple[int, int]) -> bool:
+        """The canvas shows an image of ``shape`` (H, W)."""
+        pixmap = self._saved_pixmap if self.showing_original else self.image_item.pixmap()
+        return not pixmap.isNull() and (pixmap.height(), pixmap.width()) == tuple(shape)
+
+    def update_image(self, patch: QImage, x0: int, y0: int) -> None:
+        """Part of the image changed: ``patch`` replaces the pixels from (x0, y0) on."""
+        pixmap = self._saved_pixmap if self.showing_original else self.image_item.pixmap()
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode_Source)
+        painter.drawImage(x0, y0, patch)
+        painter.end()
+        if self.showing_original:
+            self._saved_pixmap = pixmap
+        else:
+            self.image_item.setPixmap(pixmap)
+        self.preview_item.hide()
+
     def set_fills_visible(self, visible: bool) -> None:
         """Show or hide the translucent mask fills; the outlines stay (to look at a preview or a result)."""
         for item in (self.region_item, self.target_item):
@@ -131,16 +150,22 @@ class CanvasView(QGraphicsView):
         """A reduced-resolution preview shown over the canvas, scaled to the full size. Only ``box``
         (x0, y0, x1, y1 in the preview's pixels: the part the edit changes) is shown, so the rest of
         the canvas stays sharp. While it is shown the mask fills are hidden: the outlines remain."""
-        self.set_fills_visible(image is None)
         if image is None:
+            self.set_fills_visible(True)
             self.preview_item.hide()
             if self.preview_item in self._hidden_while_original:
                 self._hidden_while_original.remove(self.preview_item)
             return
         full = self.scene().sceneRect()
-        scale_x, scale_y = full.width() / image.width(), full.height() / image.height()
         x0, y0, x1, y1 = box if box is not None else (0, 0, image.width(), image.height())
-        self.preview_item.setPixmap(QPixmap.fromImage(image.copy(x0, y0, x1 - x0, y1 - y0)))
+        self.show_patch(image.copy(x0, y0, x1 - x0, y1 - y0), x0, y0, full.width() / image.width(),
+                        full.height() / image.height())
+
+    def show_patch(self, patch: QImage, x0: int, y0: int, scale_x: float, scale_y: float) -> None:
+        """A reduced-resolution piece of the painting over the canvas: its pixel (x0, y0) at image point
+        (x0 * scale_x, y0 * scale_y), each pixel scale_x by scale_y image pixels (a preview or a live frame)."""
+        self.set_fills_visible(False)
+        self.preview_item.setPixmap(QPixmap.fromImage(patch))
         self.preview_item.setPos(x0 * scale_x, y0 * scale_y)
         self.preview_item.setTransform(QTransform.fromScale(scale_x, scale_y))
         if self.showing_original:  # shown when the original is let go
@@ -163,8 +188,10 @@ class CanvasView(QGraphicsView):
             return
         self.band_outline.show()
 
-    def set_region_overlay(self, overlay: QImage, outline: QPainterPath) -> None:
+    def set_region_overlay(self, overlay: QImage, outline: QPainterPath, origin: QPointF | None = None) -> None:
+        """The region's fill (``overlay``'s top left at ``origin``: it may cover just the region's box)."""
         self.region_item.set_image(overlay)
+        self.region_item.setPos(origin if origin is not None else QPointF(0, 0))
         self.region_outline.setPath(outline)
 
     def set_target_overlay(self, overlay: QImage, outline: QPainterPath, centre: QPointF | None, rect: QRectF | None) -> None:
@@ -271,55 +298,8 @@ class CanvasView(QGraphicsView):
         dirty = QRectF(start, end).normalized().adjusted(-margin, -margin, margin, margin)
         self.target_item.update(dirty)
 
-    def _handle_positions(self) -> dict[str, QPointF]:
-        if self._target_rect is None:
-            return {}
-        rect = self._target_rect
-        scale = 1.0 / max(self.zoom, 1e-6)
-        return {"scale_tl": rect.topLeft(), "scale_tr": rect.topRight(), "scale_bl": rect.bottomLeft(),
-                "scale_br": rect.bottomRight(), "rotate": QPointF(rect.center().x(), rect.top() - 30 * scale)}
-
-    def _update_handles(self) -> None:
-        path = QPainterPath()
-        if self.tool is Tool.TRANSFORM and self._target_rect is not None:
-            size = HANDLE_SIZE / max(self.zoom, 1e-6)
-            positions = self._handle_positions()
-            for name, point in positions.items():
-                if name == "rotate":
-                    path.addEllipse(point, size / 2, size / 2)
-                    path.moveTo(point)
-                    path.lineTo(QPointF(point.x(), self._target_rect.top()))
-                else:
-                    path.addRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
-        self.handles.setPath(path)
-
-    def _hit_handle(self, scene_point: QPointF) -> str | None:
-        tolerance = 1.5 * HANDLE_SIZE / max(self.zoom, 1e-6)
-        for name, point in self._handle_positions().items():
-            if math.hypot(point.x() - scene_point.x(), point.y() - scene_point.y()) <= tolerance:
-                return name
-        return None
-
-    def _transform_preview(self, scene_point: QPointF) -> None:
-        centre, press = self._target_centre, self._press
-        if centre is None or press is None:
-            return
-        dx, dy, scale, angle = 0.0, 0.0, 1.0, 0.0
-        if self._transform_mode == "move":
-            dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
-        elif self._transform_mode == "scale":
-            before = math.hypot(press.x() - centre.x(), press.y() - centre.y())
-            after = math.hypot(scene_point.x() - centre.x(), scene_point.y() - centre.y())
-            scale = max(0.05, after / max(before, 1e-6))
-        elif self._transform_mode == "rotate":
-            before = math.atan2(press.y() - centre.y(), press.x() - centre.x())
-            after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())
-            angle = math.degrees(after - before)
-        self._transform_state = (dx, dy, scale, angle)
-        transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale, scale)
-                     .translate(-centre.x(), -centre.y()))
-        self.target_item.setTransform(transform)
-        self.target_outline.setTransform(transform)
+    def handles_wanted(self) -> bool:
+        return self.tool is Tool.TRANSFORM
 
     # -- mouse and keys ----------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
@@ -339,6 +319,8 @@ class CanvasView(QGraphicsView):
             handle = self._hit_handle(point)
             inside = self._target_rect is not None and self._target_rect.contains(point)
             self._transform_mode = ("rotate" if handle == "rotate" else "scale" if handle else "move" if inside else None)
+            if self._transform_mode is not None and self._target_centre is not None:
+                self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         if self._pan_from is not None:

@@ -1,77 +1,89 @@
 """Preview and Apply: the SIM-Net model, the background edits, and their status bar widgets.
 
 The model loads on the edit worker when an image opens, so the first preview need not wait. A
-reduced-resolution preview follows each change of the masks or the reach (newest wins); Apply
-makes the edit at full resolution with a progress bar and the elapsed time, and Ctrl+. cancels.
+preview at the resolution the painting is shown at follows each change of the masks (at once
+after a stroke, a transform or a mask tool; shortly after the reach changes, once for a burst).
+Apply makes the edit at full resolution with a progress bar and the elapsed time, reusing the
+footprint fill the live controller prepared when the region was selected; Ctrl+. cancels. This is
+the one place that applies an edit: ``workspace.applying`` says when one runs, and ``applied``
+tells the others when it is done.
 """
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
+from app.canvas import CanvasView
 from app.convert import array_to_qimage
+from app.live_controller import LiveController
+from app.settings import Settings
+from app.workspace import Workspace
+from engine.live_preview import PREVIEW_ALIGN_STEPS  # fewer alignment steps for the preview than for Apply
 # Imported here, on the GUI thread at start-up, not on a worker at the first Apply: importing the
 # engine's torch code holds the interpreter lock for hundreds of milliseconds and would freeze the UI.
 from engine.manipulator import Manipulator
 from engine.session import make_step
 from engine.worker import Worker
 
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
-
-PREVIEW_SIDE = 640
-#: Fewer test-time alignment steps for the quick preview than for Apply (engine default).
-PREVIEW_ALIGN_STEPS = 12
 PREVIEW_DELAY_MS = 350
 DEVICE_TIP = "Where SIM-Net runs (Edit ▸ Settings)"
 
 
 class EditController(QObject):
-    def __init__(self, window: "MainWindow", checkpoint: str | Path | None = None) -> None:
-        super().__init__(window)
-        self.window = window
+    #: An edit was applied: the document holds its result.
+    applied = Signal()
+    #: A preview was shown on the canvas.
+    preview_shown = Signal()
+
+    def __init__(self, workspace: Workspace, canvas: CanvasView, live: LiveController, settings: Settings,
+                 checkpoint: str | Path | None = None) -> None:
+        super().__init__(workspace)
+        self.workspace, self.canvas, self.live, self.settings = workspace, canvas, live, settings
         #: A SIM-Net checkpoint to use instead of the shipped one (``simnet-editor --checkpoint``).
         self.checkpoint = checkpoint
+        #: Where every edit gets the model (a test may put a double in its place).
+        self.manipulator_source: Callable[[], Manipulator] = self.load_manipulator
         self.worker = Worker("simnet-edit")
         self.manipulator: Manipulator | None = None
         self._manipulator_key: tuple | None = None
         self._manipulator_lock = threading.Lock()
         self.model_error: str | None = None
-        self.applying = False
         self.last_timings: dict[str, float] = {}
         self._apply_started = 0.0
         self.preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self.preview_timer.timeout.connect(self.request_preview)
         self.progress = QProgressBar(maximumWidth=160, minimum=0, maximum=0)
         self.progress.hide()
-        self.device_label = QLabel(f"Device: {window.settings.device}")
+        self.device_label = QLabel(f"Device: {settings.device}")
         self.device_label.setToolTip(DEVICE_TIP)
         self.timing_label = QLabel("")
         self.timing_label.setToolTip("How long the last Apply took")
         self.apply_clock = QTimer(self, interval=500)
         self.apply_clock.timeout.connect(self._show_apply_time)
+        workspace.target_reshaped.connect(self.on_target_reshaped)
+        workspace.masks_replaced.connect(lambda: self.preview_timer.start(PREVIEW_DELAY_MS))
+        workspace.document_replaced.connect(self.worker.cancel_all)
 
     # -- the model ---------------------------------------------------------------------------------
     def load_manipulator(self) -> Manipulator:
         """The loaded model; one load at a time, whichever thread asks first (the others wait for it)."""
-        settings = self.window.settings
-        key = (settings.device, str(self.checkpoint or ""))
+        key = (self.settings.device, str(self.checkpoint or ""))
         with self._manipulator_lock:
             if self.manipulator is None or self._manipulator_key != key:
                 self.manipulator = None
-                self.manipulator = Manipulator(self.checkpoint, device=settings.device)
+                self.manipulator = Manipulator(self.checkpoint, device=self.settings.device)
                 self._manipulator_key = key
             return self.manipulator
 
     def warm_up_model(self) -> None:
         """Load the SIM-Net model on the edit worker now, so the first preview or Apply need not wait."""
-        window = self.window
+        workspace = self.workspace
 
         def failed(error: BaseException) -> None:
             # Kept in the status bar (the segmenter's "Ready" must not hide it): Apply cannot work.
@@ -79,7 +91,7 @@ class EditController(QObject):
             self.device_label.setText("⚠ SIM-Net model not loaded")
             self.device_label.setStyleSheet("color: #c0392b")
             self.device_label.setToolTip(self.model_error)
-            window.show_error("The SIM-Net model could not be loaded", error)
+            workspace.fail("The SIM-Net model could not be loaded", error)
 
         def loaded(manipulator: Manipulator) -> None:
             self.model_error = None
@@ -88,60 +100,71 @@ class EditController(QObject):
             self.show_device(manipulator)
 
         def load(token) -> Manipulator:
-            manipulator = window._get_manipulator()
+            manipulator = self.manipulator_source()
             manipulator.warm_up(cancel=token)
             return manipulator
 
-        self.worker.submit(load, on_done=window.bridge.wrap(loaded), on_error=window.bridge.wrap(failed))
+        self.worker.submit(load, on_done=workspace.bridge.wrap(loaded), on_error=workspace.bridge.wrap(failed))
 
     def show_device(self, manipulator: Manipulator | None) -> None:
-        settings = self.window.settings
-        device = str(manipulator.device) if manipulator is not None else settings.device
-        if settings.device == "auto" and manipulator is not None:
+        device = str(manipulator.device) if manipulator is not None else self.settings.device
+        if self.settings.device == "auto" and manipulator is not None:
             device += " (auto)"
         self.device_label.setText(f"Device: {device}")
 
     # -- preview -----------------------------------------------------------------------------------
     def edit_options(self) -> dict:
-        """The Reach control's choice for ``Manipulator.edit`` (None when Auto: the engine's default)."""
-        return {"reach": self.window.reach.value}
+        """The Reach setting for ``Manipulator.edit`` (None when Auto: the engine's default)."""
+        return {"reach": self.settings.reach}
 
     def schedule_preview(self) -> None:
-        """The masks or the reach changed: the preview is stale, a new one follows shortly."""
-        window = self.window
-        if window.document is not None and window.region.any():
-            window.canvas.set_preview(None)
-            self.preview_timer.start()
+        """The reach changed: the preview is stale, a new one follows shortly (once for a burst)."""
+        if self.workspace.has_region:
+            self.canvas.set_preview(None)
+            self.preview_timer.start(PREVIEW_DELAY_MS)
+
+    def on_target_reshaped(self, after_transform: bool) -> None:
+        """A stroke, a transform or a mask tool ended: the refined preview follows at once. After a
+        drag that showed live frames, the last frame stays until the preview replaces it."""
+        if not (after_transform and self.live.drag_frames > 0):
+            self.canvas.set_preview(None)
+        self.preview_timer.start(0)
+
+    def preview_grid(self) -> tuple[int, object | None]:
+        """The preview's longer side (the painting as shown on screen) and the fill it reuses: on the
+        live plate's grid, its fill; else None (the preview fills for itself)."""
+        reuse = self.live.preview_fill()
+        return reuse if reuse is not None else (self.live.screen_side(self.workspace.document.session.shape), None)
 
     def request_preview(self) -> None:
-        window = self.window
-        if window.document is None or self.applying or not window.region.any():
+        workspace = self.workspace
+        document = workspace.document
+        if document is None or workspace.applying or not document.region.any():
             return
-        target = window.target_mask()
-        if not target.any() or np.array_equal(target, window.region):
-            window.canvas.set_preview(None)
-            return
-        document = window.document
-        image, source, options = document.lend_image(), window.region.copy(), self.edit_options()
+        target = document.target
+        if not target.any() or np.array_equal(target, document.region):
+            return  # nothing to preview (a stale preview was taken down when the masks changed)
+        image, source, options = document.lend_image(), document.region.copy(), self.edit_options()
+        side, fill = self.preview_grid()
 
         def run(token):
-            return window._get_manipulator().edit(image, source, target, max_side=PREVIEW_SIDE, cancel=token,
-                                                  align_steps=PREVIEW_ALIGN_STEPS, **options)
+            return self.manipulator_source().edit(image, source, target, max_side=side, cancel=token,
+                                                  align_steps=PREVIEW_ALIGN_STEPS, fill=fill, **options)
 
         def failed(error: BaseException) -> None:
             document.return_image(image)
-            window.show_message(f"Preview failed: {error}")
+            workspace.say(f"Preview failed: {error}")
 
         def done(result) -> None:
             document.return_image(image)
-            if self.applying or not result.changed:
+            if workspace.applying or not result.changed:
                 return
-            window.canvas.set_preview(array_to_qimage(result.image), result.box)
-            window.show_message("Preview (reduced resolution). Apply (Ctrl+Return) makes it at full resolution.")
-            window.preview_shown.emit()
+            self.canvas.set_preview(array_to_qimage(result.image), result.box)
+            workspace.say("Preview (the painting as shown). Apply (Ctrl+Return) makes it at full resolution.")
+            self.preview_shown.emit()
 
-        self.worker.submit(run, on_done=window.bridge.wrap(done), on_error=window.bridge.wrap(failed),
-                           on_cancelled=window.bridge.wrap(lambda: document.return_image(image)))
+        self.worker.submit(run, on_done=workspace.bridge.wrap(done), on_error=workspace.bridge.wrap(failed),
+                           on_cancelled=workspace.bridge.wrap(lambda: document.return_image(image)))
 
     def shutdown(self, timeout: float) -> None:
         """Stop the preview and apply timers first: a pending preview would otherwise fire into the
@@ -151,75 +174,84 @@ class EditController(QObject):
         self.worker.shutdown(timeout)
 
     # -- apply -------------------------------------------------------------------------------------
+    @property
+    def applying(self) -> bool:
+        return self.workspace.applying
+
     def apply(self) -> None:
-        window = self.window
-        if window.document is None or not window.region.any() or self.applying:
+        workspace = self.workspace
+        document = workspace.document
+        if document is None or not document.region.any() or workspace.applying:
             return
-        target = window.target_mask()
+        target = document.target
         if not target.any():
-            window.show_error("Nothing to apply", "the new shape is empty: paint it with the Brush first")
+            workspace.fail("Nothing to apply", "the new shape is empty: paint it with the Brush first")
             return
         self.preview_timer.stop()
-        image, source, options = window.session.current, window.region.copy(), self.edit_options()
-        self.applying = True
+        image, source, options = document.session.current, document.region.copy(), self.edit_options()
+        fill = self.live.full_fill()  # the footprint filled when the region was selected, if not stale
+        if fill is not None:
+            options["fill"] = fill
+        else:
+            self.live.worker.cancel_all()  # the Apply fills for itself: a plate still in the making only competes
         self.progress.show()
-        window.show_message("Applying the edit at full resolution… (Ctrl+. cancels)")
-        window.update_actions()
+        workspace.say("Applying the edit at full resolution… (Ctrl+. cancels)")
+        workspace.applying = True
         started = self._apply_started = time.perf_counter()
         self.apply_clock.start()
 
         def run(token):
-            result = window._get_manipulator().edit(image, source, target, cancel=token, **options)
+            result = self.manipulator_source().edit(image, source, target, cancel=token, **options)
             # The history step (compressing the changed area) is made here too, off the GUI thread.
-            step = make_step(image, result.image, source, target, "Reshape", result.timings) if result.changed else None
+            step = (make_step(image, result.image, source, target, "Reshape", result.timings, within=result.box)
+                    if result.changed else None)
             return result, step
 
         def done(outcome) -> None:
             result, step = outcome
             self._finish()
             if step is None:
-                window.show_message("The new shape equals the region: nothing to do.")
+                workspace.say("The new shape equals the region: nothing to do.")
                 return
-            window.document.apply(step, result.image, result.warped_mask)
-            window.selection.forget_prompts()
-            window.show_current()
-            window.selection.show_masks()
-            window.canvas.set_preview(None)
-            window.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
+            document.apply(step, result.image, result.warped_mask)
+            self.canvas.set_preview(None)
             self.last_timings = dict(result.timings, wall=time.perf_counter() - started)
             self.timing_label.setText(f"Last edit {result.timings.get('total', self.last_timings['wall']):.2f} s")
             self.timing_label.setToolTip("The last Apply, in seconds:\n" + "\n".join(
                 f"{name}: {seconds:.3f}" for name, seconds in self.last_timings.items()))
             self.show_device(self.manipulator)
+            workspace.image_changed.emit(step.box)
+            workspace.masks_replaced.emit()
+            self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
             for message in result.messages:
-                QMessageBox.information(window, "Edit", message) if window.isVisible() else window.show_message(message)
-            window.show_message("Edit applied. Reshape it again, click elsewhere for a new edit, or undo (Ctrl+Z).")
-            window.sessions.autosave_soon()
-            window.selection.prepare_segmenter(announce=False)
-            window.edit_applied.emit()
+                if self.canvas.isVisible():
+                    QMessageBox.information(self.canvas.window(), "Edit", message)
+                else:
+                    workspace.say(message)
+            workspace.say("Edit applied. Reshape it again, click elsewhere for a new edit, or undo (Ctrl+Z).")
+            self.applied.emit()
 
         def failed(error: BaseException) -> None:
             self._finish()
-            window.show_error("The edit failed", error)
+            workspace.fail("The edit failed", error)
 
         def cancelled() -> None:
             self._finish()
-            window.show_message("Edit cancelled; nothing changed.")
+            workspace.say("Edit cancelled; nothing changed.")
 
-        self.worker.submit(run, on_done=window.bridge.wrap(done), on_error=window.bridge.wrap(failed),
-                           on_cancelled=window.bridge.wrap(cancelled))
+        self.worker.submit(run, on_done=workspace.bridge.wrap(done), on_error=workspace.bridge.wrap(failed),
+                           on_cancelled=workspace.bridge.wrap(cancelled))
 
     def _show_apply_time(self) -> None:
-        if self.applying:
-            self.window.show_message(f"Applying the edit at full resolution… "
-                                     f"{time.perf_counter() - self._apply_started:.0f} s (Ctrl+. cancels)")
+        if self.workspace.applying:
+            self.workspace.say(f"Applying the edit at full resolution… "
+                               f"{time.perf_counter() - self._apply_started:.0f} s (Ctrl+. cancels)")
 
     def _finish(self) -> None:
-        self.applying = False
         self.apply_clock.stop()
         self.progress.hide()
-        self.window.canvas.set_preview(None)
-        self.window.update_actions()
+        self.canvas.set_preview(None)
+        self.workspace.applying = False
 
     def cancel(self) -> None:
         """Ctrl+.: cancel the running edit and drop a waiting one (each reports back as cancelled)."""

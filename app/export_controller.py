@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QWidget
 
 from app.export_naming import EXPORT_FILTER, export_path, format_of_suffix, suggest_export
+from app.settings import Settings
+from app.workspace import Workspace
 from engine.errors import SimNetError
 from engine.imageio import save_image, save_mask
 from engine.worker import Worker
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 
 class ExportController(QObject):
@@ -31,9 +28,9 @@ class ExportController(QObject):
     #: The one-line reason an export failed (also shown in a dialog).
     failed = Signal(str)
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, settings: Settings, dialog_parent: QWidget) -> None:
+        super().__init__(workspace)
+        self.workspace, self.settings, self.dialog_parent = workspace, settings, dialog_parent
         self.worker = Worker("simnet-export")
         #: Where this session's image was last exported (the next export suggests it again).
         self.last_path: Path | None = None
@@ -44,6 +41,7 @@ class ExportController(QObject):
         self.progress.hide()
         self.clock = QTimer(self, interval=250)
         self.clock.timeout.connect(self._show_progress)
+        workspace.document_replaced.connect(self.forget_session)
 
     @property
     def busy(self) -> bool:
@@ -54,41 +52,41 @@ class ExportController(QObject):
         self.last_path = None
 
     def _is_original(self, path: Path) -> bool:
-        session = self.window.session
-        original = session.artwork.path if session else None
+        document = self.workspace.document
+        original = document.session.artwork.path if document is not None else None
         try:
             return original is not None and path.resolve() == original.resolve()
         except OSError:
             return False
 
     def _ask_path(self) -> Path | None:
-        window = self.window
-        artwork = window.session.artwork
+        artwork = self.workspace.document.session.artwork
         suggestion = suggest_export(artwork.path, artwork.source_format, previous_export=self.last_path,
-                                    last_format=window.settings.last_export_format, folder=window.settings.last_folder)
-        chosen, chosen_filter = QFileDialog.getSaveFileName(window, "Export image", str(suggestion.path), EXPORT_FILTER,
+                                    last_format=self.settings.last_export_format, folder=self.settings.last_folder)
+        chosen, chosen_filter = QFileDialog.getSaveFileName(self.dialog_parent, "Export image", str(suggestion.path),
+                                                            EXPORT_FILTER,
                                                             suggestion.file_filter)
         return export_path(chosen, chosen_filter) if chosen else None
 
     def export_image(self, path: str | Path | None = None) -> bool:
         """Start writing the current image at full resolution to ``path`` (asked for when None).
         True when the export started; :attr:`finished` or :attr:`failed` follows."""
-        window = self.window
-        if window.session is None or self.busy:
+        workspace = self.workspace
+        if workspace.document is None or self.busy:
             return False
         target = Path(path) if path else self._ask_path()
         if target is None:
             return False
         if self._is_original(target):
-            if not window.isVisible():
-                window.show_error("Export refused", f"{target} is the original artwork")
+            if not self.dialog_parent.isVisible():
+                workspace.fail("Export refused", f"{target} is the original artwork")
                 return False
-            answer = QMessageBox.warning(window, "Overwrite the original?",
+            answer = QMessageBox.warning(self.dialog_parent, "Overwrite the original?",
                                          f"{target.name} is the original artwork. Replace it with the edited image?",
                                          QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
             if answer != QMessageBox.Yes:
                 return False
-        document = window.document
+        document = workspace.document
         pixels, artwork = document.lend_image(), document.session.artwork
         height, width = pixels.shape[:2]
 
@@ -99,14 +97,14 @@ class ExportController(QObject):
             self._stop(document, pixels)
             self.last_path = target
             if format_of_suffix(target):
-                window.settings.last_export_format = format_of_suffix(target)
-            window.show_message(f"Exported {target} ({width}×{height}) in {time.perf_counter() - self._started:.1f} s")
+                self.settings.last_export_format = format_of_suffix(target)
+            workspace.say(f"Exported {target} ({width}×{height}) in {time.perf_counter() - self._started:.1f} s")
             self.finished.emit(str(target))
 
         def failed(error: BaseException) -> None:
             self._stop(document, pixels)
             reason = str(error) if isinstance(error, SimNetError) else f"{target}: {error}"
-            window.show_error("Cannot export the image", reason)
+            workspace.fail("Cannot export the image", reason)
             self.failed.emit(reason)
 
         def cancelled() -> None:  # only when the editor shuts down
@@ -117,15 +115,15 @@ class ExportController(QObject):
         self.progress.show()
         self.clock.start()
         self._show_progress()
-        window.update_actions()
-        bridge = window.bridge
+        workspace.actions_changed.emit()
+        bridge = workspace.bridge
         self.worker.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
                            on_cancelled=bridge.wrap(cancelled))
         return True
 
     def _show_progress(self) -> None:
         if self.exporting is not None:
-            self.window.show_message(f"Exporting {self.exporting.name}… "
+            self.workspace.say(f"Exporting {self.exporting.name}… "
                                      f"{time.perf_counter() - self._started:.0f} s")
 
     def _stop(self, document, pixels) -> None:
@@ -133,25 +131,26 @@ class ExportController(QObject):
         self.exporting = None
         self.clock.stop()
         self.progress.hide()
-        self.window.update_actions()
+        self.workspace.actions_changed.emit()
 
     def export_masks(self) -> None:
-        window = self.window
-        if window.session is None:
+        workspace = self.workspace
+        if workspace.document is None:
             return
-        if not window.region.any():
-            window.show_error("Nothing to export", "select a region first")
+        if not workspace.has_region:
+            workspace.fail("Nothing to export", "select a region first")
             return
-        folder = QFileDialog.getExistingDirectory(window, "Export masks to folder", window.settings.last_folder)
+        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Export masks to folder",
+                                                  self.settings.last_folder)
         if not folder:
             return
         try:
-            save_mask(Path(folder) / "region_mask.png", window.region)
-            save_mask(Path(folder) / "target_mask.png", window.target_mask())
+            save_mask(Path(folder) / "region_mask.png", workspace.region)
+            save_mask(Path(folder) / "target_mask.png", workspace.target)
         except SimNetError as error:
-            window.show_error("Cannot export the masks", error)
+            workspace.fail("Cannot export the masks", error)
             return
-        window.show_message(f"Masks written to {folder}")
+        workspace.say(f"Masks written to {folder}")
 
     def shutdown(self, timeout: float = 60.0) -> None:
         """Let a running export finish writing (the file is replaced atomically, never half-written)."""

@@ -1,17 +1,67 @@
-"""The editor window's menus and tool bars: where each action of :class:`app.main_window.MainWindow` is shown.
+"""The editor window's actions, menus and tool bars: which command each action runs and where it is shown.
 
-The actions themselves (text, shortcut, slot) are made by the window and its controllers; this
-module only lays them out, so the window's class stays a thin shell.
+The slots are the window's and its controllers' (the Mask menu's actions are the controllers'
+own); this module only names and lays them out, so the window's class stays a thin shell.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QSlider, QToolBar
+
+from app.canvas import Tool
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
+
+
+def build_actions(window: "MainWindow") -> None:
+    """The window's actions (text, shortcut, slot), then the menus and tool bars that show them."""
+    a, w, key = window._action, window, QKeySequence
+    sessions, edits, selection, canvas = w.sessions, w.edits, w.selection, w.canvas
+    w.open_action = a("&Open Image…", sessions.choose_image, key.Open, "Open an artwork")
+    w.open_session_action = a("Open &Session…", sessions.choose_session, key("Ctrl+Shift+O"),
+                              "Reopen a saved session")
+    w.save_action = a("&Save Session", sessions.save, key.Save, "Save the session (original, every step, masks)")
+    w.save_as_action = a("Save Session &As…", sessions.save_as, key.SaveAs, "Save the session to a new file")
+    w.export_action = a("&Export Image…", lambda: w.exporter.export_image(), key("Ctrl+E"),
+                        "Export the result at full resolution")
+    w.export_masks_action = a("Export &Masks…", w.exporter.export_masks, None,
+                              "Export the region and target masks as PNG")
+    w.quit_action = a("&Quit", w.close, key("Ctrl+Q"))
+    w.undo_action = a("&Undo", sessions.undo, key.Undo, "Undo the last stroke or edit")
+    w.redo_action = a("&Redo", sessions.redo, [key("Ctrl+Shift+Z"), key("Ctrl+Y")], "Redo")
+    w.clear_action = a("&Clear Selection", selection.clear_selection, key("Esc"), "Forget the selected region")
+    w.reset_action = a("Rese&t Shape", selection.reset_shape, key("Ctrl+R"), "Reset the target mask to the region")
+    w.apply_action = a("&Apply", edits.apply, [key("Ctrl+Return"), key("Ctrl+Enter")],
+                       "Reshape the region at full resolution")
+    w.cancel_action = a("Ca&ncel", edits.cancel, key("Ctrl+."), "Cancel the running edit")
+    w.settings_action = a("&Settings…", w.edit_settings, key("Ctrl+,"), "SAM checkpoint and device")
+    w.fit_action = a("&Fit to Window", canvas.fit, key("Ctrl+0"))
+    w.actual_action = a("&Actual Size (100 %)", canvas.actual_size, key("Ctrl+1"))
+    w.zoom_in_action = a("Zoom &In", lambda: canvas.zoom_by(1.25), [key(key.ZoomIn), key("Ctrl+=")])
+    w.zoom_out_action = a("Zoom &Out", lambda: canvas.zoom_by(0.8), key.ZoomOut)
+    w.compare_action = a("Side-by-side &Compare", w.toggle_compare, key("Ctrl+K"),
+                         "Show the original beside the result", checkable=True)
+    w.tool_actions = {
+        Tool.SELECT: a("Se&lect", lambda: w.set_tool(Tool.SELECT), key("S"),
+                       "Click a region to add it to the selection (right/Alt-click removes), or drag a box", True),
+        Tool.BRUSH: a("&Brush", lambda: w.set_tool(Tool.BRUSH), key("B"),
+                      "Paint the new shape ([ and ] change the size)", True),
+        Tool.ERASER: a("&Eraser", lambda: w.set_tool(Tool.ERASER), key("E"), "Erase from the new shape", True),
+        Tool.TRANSFORM: a("&Transform", lambda: w.set_tool(Tool.TRANSFORM), key("T"),
+                          "Move (drag inside), scale (corners) or rotate (top knob) the new shape", True),
+    }
+    w.smaller_brush = a("Smaller Brush", lambda: w.change_brush(1 / 1.25), key("["))
+    w.larger_brush = a("Larger Brush", lambda: w.change_brush(1.25), key("]"))
+    w.about_action = a("&About", w.about)
+
+    build_menus(w)
+    build_tool_bars(w)
+    for slider in (w.size_slider, w.hardness_slider):
+        slider.valueChanged.connect(w._brush_from_sliders)
 
 
 def build_menus(window: "MainWindow") -> None:

@@ -1,12 +1,15 @@
 """The main window: a thin shell around the canvas, the menus and tool bars, the History panel and
-the status bar. It shows an :class:`engine.document.Document` and hands the work to controllers:
+the status bar. It shows an :class:`engine.document.Document` (held by the :class:`Workspace` the
+controllers share) and hands the work to controllers, each given only what it uses (the workspace,
+the canvas, the settings, the brush options) and reacting to the others through signals:
 
 - :class:`SelectionController` (app/selection_controller.py): segmentation, strokes and transforms;
 - :class:`CandidateController`, :class:`MaskToolsController`: a click's candidates, the Mask menu;
 - :class:`EditController` (app/edit_controller.py): the model, the preview and Apply;
 - :class:`SessionController` (app/session_controller.py): open, save, undo/redo, history, autosave;
 - :class:`ExportController` (app/export_controller.py): Export Image and Export Masks;
-- :class:`ReachControl` (app/reach_control.py): the Reach option and its band on the canvas.
+- :class:`ReachControl` (app/reach_control.py): the Reach option and its band on the canvas;
+- :class:`LiveController` (app/live_controller.py): the painting redrawn while a Transform handle moves.
 
 The menus and tool bars are laid out in app/layout.py.
 
@@ -16,25 +19,28 @@ All image work runs on engine workers; their results come back to the GUI thread
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy
 
-from app.bridge import GuiThreadBridge
+from app.brush_options import BrushOptions
 from app.candidate_controller import CandidateController
 from app.canvas import CanvasView, Tool
 from app.convert import array_to_qimage
 from app.edit_controller import EditController
 from app.export_controller import ExportController
 from app.history_panel import HistoryPanel
-from app.layout import build_menus, build_tool_bars
+from app.live_controller import LiveController
+from app.layout import build_actions
 from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
 from app.selection_controller import SelectionController
 from app.session_controller import SessionController
 from app.settings import Settings, SettingsDialog
+from app.workspace import Workspace
 from engine.document import Document
 from engine.manipulator import Manipulator
 from engine.session import EditSession
@@ -50,7 +56,6 @@ FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-cli
 class MainWindow(QMainWindow):
     edit_applied = Signal()
     preview_shown = Signal()
-    selection_changed = Signal()
 
     def __init__(self, settings: Settings | None = None, checkpoint: str | Path | None = None) -> None:
         super().__init__()
@@ -58,10 +63,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("SIM-Net Studio")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
-        self.bridge = GuiThreadBridge(self)
-        #: The artwork being edited, its selection and its undo stack; None before an image is opened.
-        self.document: Document | None = None
-        self.last_error: str | None = None
+        self.workspace = workspace = Workspace(self)
+        self.bridge = workspace.bridge
+        self.brush = BrushOptions(self)
 
         self.canvas = CanvasView(self)
         self.setCentralWidget(self.canvas)
@@ -72,24 +76,53 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.RightDockWidgetArea, dock)
         self.history_dock = dock
 
-        self.selection = SelectionController(self)
-        self.edits = EditController(self, checkpoint)
-        self.sessions = SessionController(self)
-        self.exporter = ExportController(self)
-        self.reach = ReachControl(self)
-        self.candidates, self.mask_tools = CandidateController(self), MaskToolsController(self)
-        self.reach.changed.connect(self.edits.schedule_preview)
-        self._build_actions()
+        # The live controller first: its slot for a drag's end must run before the selection's.
+        self.live = LiveController(workspace, self.canvas)
+        self.selection = SelectionController(workspace, self.canvas, self.brush, self.settings)
+        self.edits = EditController(workspace, self.canvas, self.live, self.settings, checkpoint)
+        self.sessions = SessionController(workspace, self.settings, self)
+        self.exporter = ExportController(workspace, self.settings, self)
+        self.reach = ReachControl(workspace, self.canvas, self.settings)
+        self.candidates = CandidateController(workspace, self.canvas, self._action)
+        self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
+        build_actions(self)
         self._build_status_bar()
-        self.canvas.point_clicked.connect(self.selection.on_point)
-        self.canvas.box_dragged.connect(self.selection.on_box)
-        self.canvas.stroke_finished.connect(self.selection.on_stroke_finished)
-        self.canvas.transform_finished.connect(self.selection.on_transform)
-        self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
-        self.history.step_chosen.connect(self.sessions.go_to_step)
+        self._connect()
         self.set_tool(Tool.SELECT)
         self._brush_from_sliders()
         self.update_actions()
+
+    def _connect(self) -> None:
+        """The window's own reactions to the controllers' signals."""
+        workspace = self.workspace
+        workspace.message.connect(self.show_message)
+        workspace.error.connect(self._report_error)
+        workspace.actions_changed.connect(self.update_actions)
+        workspace.document_replaced.connect(self._document_opened)
+        workspace.image_changed.connect(self._image_changed)
+        workspace.masks_replaced.connect(lambda: self.canvas.set_preview(None))
+        workspace.target_reshaped.connect(lambda after_transform: self.update_actions())
+        self.reach.changed.connect(self.edits.schedule_preview)
+        self.edits.applied.connect(self.edit_applied)
+        self.edits.preview_shown.connect(self.preview_shown)
+        self.brush.changed.connect(self.canvas.set_brush)
+        self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
+        self.history.step_chosen.connect(self.sessions.go_to_step)
+
+    def _document_opened(self) -> None:
+        self.canvas.set_image(self.current_qimage(), fit=True)
+        self.selection.drop_selection()
+        self.history.show_session(self.session)
+        self.update_compare()
+        self.selection.prepare_segmenter()
+        self.warm_up_model()
+        self.update_actions()
+
+    def _image_changed(self, box: tuple[int, int, int, int] | None) -> None:
+        """An edit was applied, undone or redone: its clicks are void, the segmenter prepares again."""
+        self.selection.forget_prompts()
+        self.show_current(box)
+        self.selection.prepare_segmenter(announce=False)
 
     # -- construction ------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -105,49 +138,6 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         self.addAction(action)
         return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        self.open_action = a("&Open Image…", self.sessions.choose_image, QKeySequence.Open, "Open an artwork")
-        self.open_session_action = a("Open &Session…", self.sessions.choose_session, QKeySequence("Ctrl+Shift+O"), "Reopen a saved session")
-        self.save_action = a("&Save Session", self.sessions.save, QKeySequence.Save, "Save the session (original, every step, masks)")
-        self.save_as_action = a("Save Session &As…", self.sessions.save_as, QKeySequence.SaveAs, "Save the session to a new file")
-        self.export_action = a("&Export Image…", lambda: self.exporter.export_image(), QKeySequence("Ctrl+E"),
-                               "Export the result at full resolution")
-        self.export_masks_action = a("Export &Masks…", self.exporter.export_masks, None,
-                                     "Export the region and target masks as PNG")
-        self.quit_action = a("&Quit", self.close, QKeySequence("Ctrl+Q"))
-        self.undo_action = a("&Undo", self.sessions.undo, QKeySequence.Undo, "Undo the last stroke or edit")
-        self.redo_action = a("&Redo", self.sessions.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "Redo")
-        self.clear_action = a("&Clear Selection", self.selection.clear_selection, QKeySequence("Esc"), "Forget the selected region")
-        self.reset_action = a("Rese&t Shape", self.selection.reset_shape, QKeySequence("Ctrl+R"), "Reset the target mask to the region")
-        self.apply_action = a("&Apply", self.edits.apply, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
-                              "Reshape the region at full resolution")
-        self.cancel_action = a("Ca&ncel", self.edits.cancel, QKeySequence("Ctrl+."), "Cancel the running edit")
-        self.settings_action = a("&Settings…", self.edit_settings, QKeySequence("Ctrl+,"), "SAM checkpoint and device")
-        self.fit_action = a("&Fit to Window", self.canvas.fit, QKeySequence("Ctrl+0"))
-        self.actual_action = a("&Actual Size (100 %)", self.canvas.actual_size, QKeySequence("Ctrl+1"))
-        self.zoom_in_action = a("Zoom &In", lambda: self.canvas.zoom_by(1.25), [QKeySequence(QKeySequence.ZoomIn), QKeySequence("Ctrl+=")])
-        self.zoom_out_action = a("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.ZoomOut)
-        self.compare_action = a("Side-by-side &Compare", self.toggle_compare, QKeySequence("Ctrl+K"),
-                                "Show the original beside the result", checkable=True)
-        self.tool_actions = {
-            Tool.SELECT: a("Se&lect", lambda: self.set_tool(Tool.SELECT), QKeySequence("S"),
-                           "Click a region to add it to the selection (right/Alt-click removes), or drag a box", True),
-            Tool.BRUSH: a("&Brush", lambda: self.set_tool(Tool.BRUSH), QKeySequence("B"),
-                          "Paint the new shape ([ and ] change the size)", True),
-            Tool.ERASER: a("&Eraser", lambda: self.set_tool(Tool.ERASER), QKeySequence("E"), "Erase from the new shape", True),
-            Tool.TRANSFORM: a("&Transform", lambda: self.set_tool(Tool.TRANSFORM), QKeySequence("T"),
-                              "Move (drag inside), scale (corners) or rotate (top knob) the new shape", True),
-        }
-        self.smaller_brush = a("Smaller Brush", lambda: self.change_brush(1 / 1.25), QKeySequence("["))
-        self.larger_brush = a("Larger Brush", lambda: self.change_brush(1.25), QKeySequence("]"))
-        self.about_action = a("&About", self.about)
-
-        build_menus(self)
-        build_tool_bars(self)
-        for slider in (self.size_slider, self.hardness_slider):
-            slider.valueChanged.connect(self._brush_from_sliders)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -166,16 +156,21 @@ class MainWindow(QMainWindow):
 
     def show_error(self, title: str, error: BaseException | str) -> None:
         """Remember the error, show it in the status bar and, when the window is shown, in a dialog."""
-        text = str(error)
-        self.last_error = text
+        self.workspace.fail(title, error)
+
+    def _report_error(self, title: str, text: str) -> None:
         self.show_message(f"{title}: {text}")
         if self.isVisible():
             QMessageBox.warning(self, title, text)
 
+    @property
+    def last_error(self) -> str | None:
+        return self.workspace.last_error
+
     def update_actions(self) -> None:
         has_image = self.document is not None
         has_region = bool(has_image and self.region.any())
-        applying = self.edits.applying
+        applying = self.workspace.applying
         for action in (self.save_action, self.save_as_action, self.export_masks_action, self.compare_action,
                        self.clear_action, *self.tool_actions.values()):
             action.setEnabled(has_image)
@@ -198,6 +193,14 @@ class MainWindow(QMainWindow):
 
     # -- the document ------------------------------------------------------------------------------
     @property
+    def document(self) -> Document | None:
+        return self.workspace.document
+
+    @document.setter
+    def document(self, document: Document | None) -> None:
+        self.workspace.document = document
+
+    @property
     def session(self) -> EditSession | None:
         return self.document.session if self.document is not None else None
 
@@ -208,11 +211,11 @@ class MainWindow(QMainWindow):
     @property
     def region(self) -> np.ndarray:
         """The selected region (a boolean mask of the image's size)."""
-        return self.document.region if self.document is not None else np.zeros((0, 0), bool)
+        return self.workspace.region
 
     def target_mask(self) -> np.ndarray:
         """The new shape (a boolean mask of the image's size)."""
-        return self.document.target if self.document is not None else np.zeros((0, 0), bool)
+        return self.workspace.target
 
     def _set_region(self, mask: np.ndarray) -> None:
         """Select ``mask`` without an undo step (the new shape stays as it is)."""
@@ -227,9 +230,14 @@ class MainWindow(QMainWindow):
     def current_qimage(self) -> QImage:
         return array_to_qimage(self.session.current)
 
-    def show_current(self) -> None:
-        """The image changed (an edit, undo, redo): show it, its history and the comparison."""
-        self.canvas.set_image(self.current_qimage())
+    def show_current(self, box: tuple[int, int, int, int] | None = None) -> None:
+        """The image changed (an edit, undo, redo): show it, its history and the comparison. With
+        ``box`` (x0, y0, x1, y1) only that part of the canvas is redrawn (quick on 8K paintings)."""
+        if box is None or not self.canvas.has_image(self.session.shape):
+            self.canvas.set_image(self.current_qimage())
+        else:
+            x0, y0, x1, y1 = box
+            self.canvas.update_image(array_to_qimage(self.session.current[y0:y1, x0:x1]), x0, y0)
         self.history.show_session(self.session)
         self.update_compare()
         self.update_actions()
@@ -255,9 +263,14 @@ class MainWindow(QMainWindow):
         """Load the model in the background as an image opens (a test without a model stubs this out)."""
         self.edits.warm_up_model()
 
-    def _get_manipulator(self) -> Manipulator:
-        """The loaded model (every edit asks for it here, so a test can put a double in its place)."""
-        return self.edits.load_manipulator()
+    @property
+    def _get_manipulator(self) -> Callable[[], Manipulator]:
+        """Where every edit gets the model (assign a function returning a double to test without it)."""
+        return self.edits.manipulator_source
+
+    @_get_manipulator.setter
+    def _get_manipulator(self, source: Callable[[], Manipulator]) -> None:
+        self.edits.manipulator_source = source
 
     # -- tools -------------------------------------------------------------------------------------
     def set_tool(self, tool: Tool) -> None:
@@ -274,7 +287,7 @@ class MainWindow(QMainWindow):
         self.size_slider.setValue(max(1, min(500, new)))
 
     def _brush_from_sliders(self) -> None:
-        self.canvas.set_brush(float(self.size_slider.value()), self.hardness_slider.value() / 100.0)
+        self.brush.set(float(self.size_slider.value()), self.hardness_slider.value() / 100.0)
 
     # -- drag and drop, keys, compare --------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -369,4 +382,5 @@ class MainWindow(QMainWindow):
         self.selection.worker.shutdown(2.0)
         self.sessions.shutdown(autosave_seconds)
         self.reach.shutdown()
+        self.live.shutdown()
         self.exporter.shutdown()

@@ -8,18 +8,17 @@ new shape together; once the new shape is reshaped they change the new shape (re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
+from app.settings import Settings
+from app.workspace import Workspace
 from engine import mask_tools
 from engine.errors import SimNetError
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 MASK_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)"
 
@@ -30,11 +29,12 @@ def default_radius(shape: tuple[int, int]) -> int:
 
 
 class MaskToolsController(QObject):
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, settings: Settings, make_action: Callable[..., QAction],
+                 dialog_parent: QWidget) -> None:
+        super().__init__(workspace)
+        self.workspace, self.settings, self.dialog_parent = workspace, settings, dialog_parent
         self._radii: dict[str, int] = {}  # the last radius given to each tool, offered again
-        a = window._action
+        a = make_action
         self.grow_action = a("&Grow…", lambda: self._with_radius("Grow", mask_tools.grow), None,
                              "Grow the selection (or the reshaped new shape) by a number of pixels")
         self.shrink_action = a("S&hrink…", lambda: self._with_radius("Shrink", mask_tools.shrink), None,
@@ -56,7 +56,7 @@ class MaskToolsController(QObject):
             menu.addSeparator() if action is None else menu.addAction(action)
 
     def update_actions(self) -> None:
-        document = self.window.document
+        document = self.workspace.document
         for action in (self.invert_action, self.load_action):
             action.setEnabled(document is not None)
         has_mask = document is not None and bool(self._acted_on().any())
@@ -65,18 +65,19 @@ class MaskToolsController(QObject):
 
     # -- the tools ---------------------------------------------------------------------------------
     def _acted_on(self) -> np.ndarray:
-        document = self.window.document
+        document = self.workspace.document
         return document.region if document.mask_tools_act_on_region else document.target
 
     def _mask_name(self) -> str:
-        return "Selection" if self.window.document.mask_tools_act_on_region else "New Shape"
+        return "Selection" if self.workspace.document.mask_tools_act_on_region else "New Shape"
 
     def _with_radius(self, verb: str, tool: Callable[[np.ndarray, int], np.ndarray]) -> None:
-        window = self.window
-        if window.document is None or window.edits.applying:
+        document = self.workspace.document
+        if document is None or self.workspace.applying:
             return
-        offered = self._radii.get(verb, default_radius(window.session.shape))
-        pixels, ok = QInputDialog.getInt(window, verb, f"{verb} the {self._mask_name().lower()} by (pixels):",
+        offered = self._radii.get(verb, default_radius(document.session.shape))
+        question = f"{verb} the {self._mask_name().lower()} by (pixels):"
+        pixels, ok = QInputDialog.getInt(self.dialog_parent, verb, question,
                                          offered, 1, mask_tools.MAX_RADIUS, 1)
         if ok:
             self._radii[verb] = pixels
@@ -84,59 +85,56 @@ class MaskToolsController(QObject):
 
     def apply(self, label: str, tool: Callable[[np.ndarray], np.ndarray]) -> bool:
         """Run ``tool`` on the mask the tools act on, as one undo step named after it and that mask."""
-        window = self.window
-        document = window.document
-        if document is None or window.edits.applying:
+        workspace = self.workspace
+        document = workspace.document
+        if document is None or workspace.applying:
             return False
         on_region, name = document.mask_tools_act_on_region, self._mask_name()
         try:
             changed = document.apply_mask_tool(tool, f"{label} ({name})")
         except SimNetError as error:
-            window.show_error(f"{label} failed", error)
+            workspace.fail(f"{label} failed", error)
             return False
         if not changed:
-            window.show_message(f"{label}: the {name.lower()} did not change.")
+            workspace.say(f"{label}: the {name.lower()} did not change.")
             return False
         if on_region:
-            window.selection.show_masks()
-            window.canvas.set_preview(None)
-            window.update_actions()
+            workspace.masks_replaced.emit()
         else:
-            window.selection.on_mask_changed()
-        window.show_message(f"{label}: the {name.lower()} now has {int(self._acted_on().sum()):,} px "
-                            "(Ctrl+Z undoes it).")
+            workspace.target_reshaped.emit(False)
+        workspace.actions_changed.emit()
+        workspace.say(f"{label}: the {name.lower()} now has {int(self._acted_on().sum()):,} px (Ctrl+Z undoes it).")
         return True
 
     # -- mask files --------------------------------------------------------------------------------
     def load(self) -> None:
-        window = self.window
-        if window.document is None or window.edits.applying:
+        document = self.workspace.document
+        if document is None or self.workspace.applying:
             return
-        path, _ = QFileDialog.getOpenFileName(window, "Load mask", window.settings.last_folder, MASK_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Load mask", self.settings.last_folder, MASK_FILTER)
         if not path:
             return
         try:
-            mask = mask_tools.read_mask_file(path, window.session.shape)
+            mask = mask_tools.read_mask_file(path, document.session.shape)
         except SimNetError as error:
-            window.show_error("Cannot load the mask", error)
+            self.workspace.fail("Cannot load the mask", error)
             return
         self.apply(f"Load {Path(path).name}", lambda _: mask)
 
     def save(self) -> None:
-        window = self.window
-        if window.document is None or not self._acted_on().any():
+        if self.workspace.document is None or not self._acted_on().any():
             return
         name = self._mask_name()
-        suggested = Path(window.settings.last_folder or ".") / ("region_mask.png" if name == "Selection"
-                                                                else "target_mask.png")
-        path, _ = QFileDialog.getSaveFileName(window, f"Save the {name.lower()} as a mask", str(suggested),
+        suggested = Path(self.settings.last_folder or ".") / ("region_mask.png" if name == "Selection"
+                                                              else "target_mask.png")
+        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, f"Save the {name.lower()} as a mask", str(suggested),
                                               "PNG image (*.png)")
         if not path:
             return
         try:
             written = mask_tools.write_mask_file(path, self._acted_on())
         except SimNetError as error:
-            window.show_error("Cannot save the mask", error)
+            self.workspace.fail("Cannot save the mask", error)
             return
-        window.settings.last_folder = str(written.parent)
-        window.show_message(f"The {name.lower()} was saved to {written}")
+        self.settings.last_folder = str(written.parent)
+        self.workspace.say(f"The {name.lower()} was saved to {written}")

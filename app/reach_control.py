@@ -9,19 +9,16 @@ kept in QSettings; it is a setting of the tool, not a step of the undo history.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QToolBar
 
-from app.canvas import Tool
+from app.canvas import CanvasView, Tool
 from app.convert import polygons_to_path
+from app.settings import Settings
+from app.workspace import Workspace
 from engine.edit_band import EditBand, edit_band
 from engine.locality import MAX_REACH
 from engine.worker import Worker
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 #: How long the band stays drawn after the user last changed the reach, with any tool.
 SHOW_WHILE_SETTING_MS = 1500
@@ -57,9 +54,9 @@ class ReachControl(QObject):
     #: A new band outline was drawn (or hidden).
     band_updated = Signal()
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings) -> None:
+        super().__init__(workspace)
+        self.workspace, self.canvas, self.settings = workspace, canvas, settings
         self.worker = Worker("simnet-band")
         self.band: EditBand | None = None
         self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=int(MAX_REACH))
@@ -68,7 +65,7 @@ class ReachControl(QObject):
         self.spin.setMinimumWidth(104)
         for widget in (self.slider, self.spin):
             widget.setToolTip(REACH_TIP)
-        reach = window.settings.reach
+        reach = settings.reach
         self.spin.setValue(0 if reach is None else round(reach))
         self.slider.setValue(self.spin.value())
         self.slider.valueChanged.connect(self.spin.setValue)
@@ -79,6 +76,7 @@ class ReachControl(QObject):
         self.trace_timer.timeout.connect(self._trace)
         self.setting_timer = QTimer(self, singleShot=True, interval=SHOW_WHILE_SETTING_MS)
         self.setting_timer.timeout.connect(self.update_visibility)
+        workspace.masks_shown.connect(self.refresh)
 
     def add_to(self, bar: QToolBar) -> None:
         label = QLabel(" Reach ")
@@ -102,7 +100,7 @@ class ReachControl(QObject):
 
     def _value_changed(self, value: int) -> None:
         self.slider.setValue(value)
-        self.window.settings.reach = self.value
+        self.settings.reach = self.value
         self._setting()
         self.refresh()
         self.changed.emit()
@@ -116,9 +114,9 @@ class ReachControl(QObject):
         self.trace_timer.start()
 
     def _trace(self) -> None:
-        window = self.window
-        region = window.region
-        target = window.target_mask() if window.session is not None and region.any() else None
+        workspace = self.workspace
+        region = workspace.region
+        target = workspace.target if workspace.has_region else None
         if target is None or not target.any():
             self.worker.cancel_all()
             self._show(None)
@@ -129,19 +127,19 @@ class ReachControl(QObject):
             if reach == self.value:  # not stale
                 self._show(band)
 
-        self.worker.submit(lambda token: edit_band(region, target, reach), on_done=window.bridge.wrap(done),
-                           on_error=window.bridge.wrap(lambda error: window.show_message(f"Reach: {error}")))
+        self.worker.submit(lambda token: edit_band(region, target, reach), on_done=workspace.bridge.wrap(done),
+                           on_error=workspace.bridge.wrap(lambda error: workspace.say(f"Reach: {error}")))
 
     def _show(self, band: EditBand | None) -> None:
         self.band = band
         self.spin.show_automatic(band.default_reach if band is not None else None)
-        self.window.canvas.band_outline.setPath(polygons_to_path(band.outline if band is not None else []))
+        self.canvas.band_outline.setPath(polygons_to_path(band.outline if band is not None else []))
         self.update_visibility()
         self.band_updated.emit()
 
     def update_visibility(self) -> None:
         """Draw the band while the reach is being set, or with the Select and Transform tools."""
-        canvas = self.window.canvas
+        canvas = self.canvas
         wanted = self.band is not None and bool(self.band.outline) and (
             self.being_set or canvas.tool in (Tool.SELECT, Tool.TRANSFORM))
         canvas.set_band_outline(canvas.band_outline.path() if wanted else None)

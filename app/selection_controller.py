@@ -5,23 +5,21 @@ document shows one, and app/candidate_controller.py steps through them.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QLabel
 
-from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, Tool
+from app.brush_options import BrushOptions
+from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, CanvasView, Tool
 from app.convert import mask_to_overlay, overlay_to_mask, polygons_to_path
+from app.settings import Settings
+from app.workspace import Workspace
 from engine.candidates import CandidateSet
 from engine.document import StepKind
 from engine.errors import SimNetError
 from engine.masks import bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, transform_mask
 from engine.worker import Worker
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 
 def outline_path(mask: np.ndarray) -> QPainterPath:
@@ -33,9 +31,12 @@ def _rgba(colour, alpha: int) -> tuple[int, int, int, int]:
 
 
 class SelectionController(QObject):
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    """Draws the document's masks and turns clicks, boxes, strokes and transforms into its steps.
+    Reshaping the new shape is announced with ``workspace.target_reshaped`` (the preview follows)."""
+
+    def __init__(self, workspace: Workspace, canvas: CanvasView, brush: BrushOptions, settings: Settings) -> None:
+        super().__init__(workspace)
+        self.workspace, self.canvas, self.brush, self.settings = workspace, canvas, brush, settings
         self.worker = Worker("simnet-segment")
         self._segmenter = None
         self._segmenter_key: str | None = None
@@ -43,24 +44,30 @@ class SelectionController(QObject):
         self._pending_prompts: list[tuple] = []  # clicks and boxes the segmenter has not answered yet
         self._generation = 0  # bumped whenever the image under the selection changes
         self.label = QLabel("")
+        workspace.masks_replaced.connect(self.show_masks)
+        workspace.target_reshaped.connect(lambda after_transform: self.show_target())
+        canvas.point_clicked.connect(self.on_point)
+        canvas.box_dragged.connect(self.on_box)
+        canvas.stroke_finished.connect(self.on_stroke_finished)
+        canvas.transform_finished.connect(self.on_transform)
 
     # -- showing the document's masks ---------------------------------------------------------------
     def show_region(self) -> None:
-        window = self.window
-        mask = window.document.region
-        window.canvas.set_region_overlay(mask_to_overlay(mask, _rgba(REGION_COLOUR, REGION_ALPHA)), outline_path(mask))
-        window.reach.refresh()
-        window.selection_changed.emit()
+        mask = self.workspace.region
+        # The region's fill is never painted on: it covers only the region's box (quick on 8K canvases).
+        x0, y0, x1, y1 = bounding_box(mask) or (0, 0, 0, 0)
+        self.canvas.set_region_overlay(mask_to_overlay(mask[y0:y1, x0:x1], _rgba(REGION_COLOUR, REGION_ALPHA)),
+                                       outline_path(mask), QPointF(x0, y0))
+        self.workspace.masks_shown.emit()
 
     def show_target(self) -> None:
-        window = self.window
-        mask = window.document.target
+        mask = self.workspace.target
         centre = mask_centroid(mask)
         box = bounding_box(mask)
         rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
-        window.canvas.set_target_overlay(mask_to_overlay(mask, _rgba(TARGET_COLOUR, TARGET_ALPHA)), outline_path(mask),
-                                         QPointF(*centre) if centre else None, rect)
-        window.reach.refresh()
+        self.canvas.set_target_overlay(mask_to_overlay(mask, _rgba(TARGET_COLOUR, TARGET_ALPHA)), outline_path(mask),
+                                       QPointF(*centre) if centre else None, rect)
+        self.workspace.masks_shown.emit()
 
     def show_masks(self) -> None:
         self.show_region()
@@ -76,66 +83,54 @@ class SelectionController(QObject):
     def drop_selection(self) -> None:
         """Forget the selection without an undo step (a new image, or a move through the history)."""
         self.forget_prompts()
-        self.window.document.drop_selection()
+        self.workspace.document.drop_selection()
         self.show_masks()
-        self.window.canvas.set_preview(None)
+        self.canvas.set_preview(None)
 
     def clear_selection(self) -> None:
-        window = self.window
-        if window.document is None:
+        document = self.workspace.document
+        if document is None:
             return
-        window.document.clear_selection()
+        document.clear_selection()
         self.forget_prompts()
         self.show_masks()
-        window.canvas.set_preview(None)
-        window.update_actions()
-        window.show_message("Selection cleared (Ctrl+Z brings it back).")
+        self.canvas.set_preview(None)
+        self.workspace.actions_changed.emit()
+        self.workspace.say("Selection cleared (Ctrl+Z brings it back).")
 
     def reset_shape(self) -> None:
-        window = self.window
-        if window.document is None or not window.region.any():
-            return
-        if window.document.reset_shape():
-            self.on_mask_changed()
+        if self.workspace.has_region and self.workspace.document.reset_shape():
+            self.workspace.target_reshaped.emit(False)
 
     def on_stroke_finished(self) -> None:
         """The stroke painted on the canvas becomes one undo step; a soft brush (hardness below
         100 %) first smooths the outline of what it changed."""
-        window = self.window
-        if window.document is None:
+        document = self.workspace.document
+        if document is None:
             return
-        before, painted = window.document.target, overlay_to_mask(window.canvas.target_item.image)
-        hardness = window.hardness_slider.value() / 100.0
-        if hardness < 1.0:
-            painted = soften_stroke(before, painted, (1.0 - hardness) * window.size_slider.value() / 4.0)
-        label = "Eraser" if window.canvas.tool is Tool.ERASER else "Brush"
-        window.document.change_target(painted, StepKind.STROKE, label)
-        self.on_mask_changed()
+        before, painted = document.target, overlay_to_mask(self.canvas.target_item.image)
+        if self.brush.hardness < 1.0:
+            painted = soften_stroke(before, painted, (1.0 - self.brush.hardness) * self.brush.size / 4.0)
+        label = "Eraser" if self.canvas.tool is Tool.ERASER else "Brush"
+        document.change_target(painted, StepKind.STROKE, label)
+        self.workspace.target_reshaped.emit(False)
 
     def on_transform(self, dx: float, dy: float, scale: float, angle: float) -> None:
-        document = self.window.document
+        document = self.workspace.document
         if document is None or not document.target.any():
             return
         current = document.target
         affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
-        document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform")
-        self.on_mask_changed()
-
-    def on_mask_changed(self) -> None:
-        """After a stroke, a transform or a mask tool: redraw the new shape and schedule a preview."""
-        window = self.window
-        if window.document is None:
-            return
-        self.show_target()
-        window.canvas.set_preview(None)  # stale now; the new one follows shortly
-        window.edits.preview_timer.start()
-        window.update_actions()
+        if document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform"):
+            self.workspace.target_reshaped.emit(True)
+        else:  # a click without a drag: whatever the drag showed is taken down, the masks drawn again
+            self.workspace.masks_replaced.emit()
 
     # -- segmentation ------------------------------------------------------------------------------
     def _get_segmenter(self):
         from engine.segmentation import load_segmenter
 
-        settings = self.window.settings
+        settings = self.settings
         key = f"{settings.sam_checkpoint}|{settings.device}"
         if self._segmenter is None or self._segmenter_key != key:
             self._segmenter = load_segmenter(settings.sam_checkpoint or None, settings.device)
@@ -145,11 +140,11 @@ class SelectionController(QObject):
     def prepare_segmenter(self, announce: bool = True) -> None:
         """Compute the segmenter's per-image preparation in the background (SAM embedding); with
         ``announce`` its progress and readiness are shown in the status bar."""
-        window = self.window
-        if window.session is None:
+        workspace = self.workspace
+        if workspace.document is None:
             return
-        image = window.session.current
-        progress = window.bridge.wrap(lambda fraction, message: announce and window.show_message(
+        image = workspace.document.session.current
+        progress = workspace.bridge.wrap(lambda fraction, message: announce and workspace.say(
             f"Preparing selection: {message}"))
 
         def run(token):
@@ -162,21 +157,22 @@ class SelectionController(QObject):
             self.label.setText(f"Select: {name.split(' (')[0]}")
             self.label.setToolTip(f"Segmenter: {name} (Edit ▸ Settings picks a SAM checkpoint)")
             if announce:
-                window.show_message("Ready — click a region to select it, or drag a box around it.")
+                workspace.say("Ready — click a region to select it, or drag a box around it.")
 
-        self.worker.submit(run, on_done=window.bridge.wrap(ready),
-                           on_error=window.bridge.wrap(lambda error: window.show_error("Selection is unavailable", error)),
+        self.worker.submit(run, on_done=workspace.bridge.wrap(ready),
+                           on_error=workspace.bridge.wrap(
+                               lambda error: workspace.fail("Selection is unavailable", error)),
                            supersede=True)
 
     def _segment(self, mode: str, point: tuple[float, float] | None = None,
                  box: tuple[float, float, float, float] | None = None) -> None:
         """Ask the segmenter for the part under a click or in a box; ``mode`` "add" joins it to the
         region, "subtract" removes it. Clicks made while one is being answered are queued, not lost."""
-        window = self.window
-        if window.session is None:
+        workspace = self.workspace
+        if workspace.document is None:
             return
         self._pending_prompts.append((mode, point, box))
-        image, prompts, generation = window.session.current, list(self._pending_prompts), self._generation
+        image, prompts, generation = workspace.document.session.current, list(self._pending_prompts), self._generation
 
         def run(token):
             segmenter = self._get_segmenter()
@@ -194,11 +190,11 @@ class SelectionController(QObject):
             return answers
 
         def done(answers: list) -> None:
-            if generation != self._generation or window.document is None:
+            if generation != self._generation or workspace.document is None:
                 return
             answered = [prompt for prompt, _ in answers]
             self._pending_prompts = [p for p in self._pending_prompts if all(p is not q for q in answered)]
-            document = window.document
+            document = workspace.document
             region, problems, last = document.region, [], None
             for (mode_, _, _), answer in answers:
                 if isinstance(answer, BaseException):
@@ -210,41 +206,41 @@ class SelectionController(QObject):
                     region = last.selection(last.default)
                     document.selection_from_edit = False
             if problems:
-                window.last_error = problems[-1]
+                workspace.last_error = problems[-1]
             floods = last is not None and last.default is None
             if np.array_equal(region, document.region) and not floods:
-                window.show_message(f"Nothing changed: {problems[-1]}" if problems else "The selection did not change.")
+                workspace.say(f"Nothing changed: {problems[-1]}" if problems else "The selection did not change.")
                 return
             document.select_candidate(last)
             self.show_masks()
-            window.canvas.set_preview(None)
-            window.update_actions()
+            self.canvas.set_preview(None)
+            workspace.actions_changed.emit()
             if floods:
-                window.show_message(f"Nothing selected: every candidate covers {last.fractions[0] * 100:.0f} % or more "
+                workspace.say(f"Nothing selected: every candidate covers {last.fractions[0] * 100:.0f} % or more "
                                     "of the painting. Tab takes the smallest; or click elsewhere, or drag a box.")
             else:
-                window.show_message(f"Region selected ({int(region.sum()):,} px). Tab / Shift+Tab (or Ctrl+wheel): a "
+                workspace.say(f"Region selected ({int(region.sum()):,} px). Tab / Shift+Tab (or Ctrl+wheel): a "
                                     "larger / smaller candidate. Then reshape the red mask (Brush, Transform), Apply.")
 
         def failed(error: BaseException) -> None:
             self._pending_prompts = []
-            window.show_error("Selection failed", error)
+            workspace.fail("Selection failed", error)
 
-        self.worker.submit(run, on_done=window.bridge.wrap(done), on_error=window.bridge.wrap(failed))
+        self.worker.submit(run, on_done=workspace.bridge.wrap(done), on_error=workspace.bridge.wrap(failed))
 
     def on_point(self, x: float, y: float, positive: bool) -> None:
         """Left click: add the part under the pointer; right or Alt click inside the region: remove it."""
-        window = self.window
-        if window.session is None:
+        document = self.workspace.document
+        if document is None:
             return
-        height, width = window.session.shape
+        height, width = document.session.shape
         if not (0 <= x < width and 0 <= y < height):
             return
-        if not positive and not window.region[int(y), int(x)]:
-            window.show_message("Right-click (or Alt-click) inside the green region to remove that part of it.")
+        if not positive and not document.region[int(y), int(x)]:
+            self.workspace.say("Right-click (or Alt-click) inside the green region to remove that part of it.")
             return
         self._segment("add" if positive else "subtract", point=(x, y))
 
     def on_box(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        if self.window.session is not None:
+        if self.workspace.document is not None:
             self._segment("add", box=(x0, y0, x1, y1))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from app.settings import Settings
+from app.workspace import Workspace
 from engine import autosave
 from engine.document import Change, Document, StepKind
 from engine.errors import SimNetError
@@ -18,18 +18,19 @@ from engine.imageio import load_image
 from engine.session import EditSession, load_session, save_session
 from engine.worker import Worker
 
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
-
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
 SESSION_FILTER = "SIM-Net sessions (*.simnet)"
 AUTOSAVE_DELAY_MS = 3000
 
 
 class SessionController(QObject):
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    """Opens, saves and autosaves the document, and moves through its history. A new document is
+    announced with ``workspace.document_replaced``; what an undo or redo changed with
+    ``workspace.image_changed`` and ``workspace.masks_replaced``."""
+
+    def __init__(self, workspace: Workspace, settings: Settings, dialog_parent: QWidget) -> None:
+        super().__init__(workspace)
+        self.workspace, self.settings, self.dialog_parent = workspace, settings, dialog_parent
         self.path: Path | None = None  # the .simnet file this session was opened from or saved to
         self.session_id = autosave.new_session_id()
         #: Autosaves recovered into this window, deleted once its own autosave is written.
@@ -37,21 +38,26 @@ class SessionController(QObject):
         self.autosave_worker = Worker("simnet-autosave")
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
+        workspace.image_changed.connect(lambda box: self.autosave_soon())
+
+    @property
+    def session(self) -> EditSession | None:
+        return self.workspace.document.session if self.workspace.document is not None else None
 
     # -- opening and saving ------------------------------------------------------------------------
     def confirm_discard(self) -> bool:
         """Ask before losing unsaved work; True when it is fine to go on."""
-        window = self.window
-        if window.session is None or not window.session.dirty or not window.isVisible():
+        if self.session is None or not self.session.dirty or not self.dialog_parent.isVisible():
             return True
-        answer = QMessageBox.question(window, "Unsaved changes", "Save the changes to this session first?",
+        answer = QMessageBox.question(self.dialog_parent, "Unsaved changes", "Save the changes to this session first?",
                                       QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
         if answer == QMessageBox.Save:
             return self.save()
         return answer == QMessageBox.Discard
 
     def choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open artwork", self.window.settings.last_folder, IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open artwork", self.settings.last_folder,
+                                              IMAGE_FILTER)
         if path:
             self.open_image(path)
 
@@ -61,14 +67,14 @@ class SessionController(QObject):
         try:
             artwork = load_image(path)
         except SimNetError as error:
-            self.window.show_error("Cannot open the image", error)
+            self.workspace.fail("Cannot open the image", error)
             return False
-        self.window.settings.last_folder = str(Path(path).parent)
+        self.settings.last_folder = str(Path(path).parent)
         self._start(EditSession(artwork), None)
         return True
 
     def choose_session(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.window.settings.last_folder,
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open session", self.settings.last_folder,
                                               SESSION_FILTER)
         if path:
             self.open_session(path)
@@ -79,45 +85,36 @@ class SessionController(QObject):
         try:
             session = load_session(path)
         except SimNetError as error:
-            self.window.show_error("Cannot open the session", error)
+            self.workspace.fail("Cannot open the session", error)
             return False
         self._start(session, None if recovered else Path(path))
         if recovered:
             session.dirty = True
-            self.window.update_actions()
+            self.workspace.actions_changed.emit()
         return True
 
     def _start(self, session: EditSession, path: Path | None) -> None:
-        window = self.window
         autosave.discard(autosave.autosave_path(self.session_id))
-        window.edits.worker.cancel_all()
-        window.document, self.path = Document(session), path
-        window.exporter.forget_session()
+        self.workspace.document, self.path = Document(session), path
         self.session_id = autosave.new_session_id()
-        window.canvas.set_image(window.current_qimage(), fit=True)
-        window.selection.drop_selection()
-        window.history.show_session(session)
-        window.update_compare()
-        window.selection.prepare_segmenter()
-        window.warm_up_model()
-        window.update_actions()
-        window.show_message(f"{session.shape[1]}×{session.shape[0]} — click a region to select it.")
+        self.workspace.document_replaced.emit()
+        self.workspace.say(f"{session.shape[1]}×{session.shape[0]} — click a region to select it.")
 
     def save(self) -> bool:
-        if self.window.session is None:
+        if self.session is None:
             return False
         if self.path is None:
             return self.save_as()
         return self.save_to(self.path)
 
     def save_as(self) -> bool:
-        session = self.window.session
+        session = self.session
         if session is None:
             return False
-        suggested = str(Path(self.window.settings.last_folder or ".") / "untitled.simnet")
+        suggested = str(Path(self.settings.last_folder or ".") / "untitled.simnet")
         if session.artwork.path:
             suggested = str(session.artwork.path.with_suffix(".simnet"))
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save session", suggested, SESSION_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Save session", suggested, SESSION_FILTER)
         if not path:
             return False
         if not path.endswith(".simnet"):
@@ -126,70 +123,63 @@ class SessionController(QObject):
 
     def save_to(self, path: Path) -> bool:
         try:
-            save_session(path, self.window.session)
+            save_session(path, self.session)
         except SimNetError as error:
-            self.window.show_error("Cannot save the session", error)
+            self.workspace.fail("Cannot save the session", error)
             return False
         self.path = path
-        self.window.show_message(f"Saved {path}")
-        self.window.update_actions()
+        self.workspace.say(f"Saved {path}")
+        self.workspace.actions_changed.emit()
         return True
 
     # -- history -----------------------------------------------------------------------------------
     def undo(self) -> None:
-        window = self.window
-        if window.document is None or window.edits.applying:
+        document = self.workspace.document
+        if document is None or self.workspace.applying:
             return
-        label = window.document.undo_label
-        change = window.document.undo()
+        label = document.undo_label
+        change = document.undo()
         if change is not None:
             self._show_change(change)
-            window.show_message("Edit undone: its region and new shape are selected again (Esc clears them)."
-                                if change.kind is StepKind.EDIT else f"Undone: {label} (Ctrl+Shift+Z redoes it).")
+            self.workspace.say("Edit undone: its region and new shape are selected again (Esc clears them)."
+                               if change.kind is StepKind.EDIT else f"Undone: {label} (Ctrl+Shift+Z redoes it).")
 
     def redo(self) -> None:
-        window = self.window
-        if window.document is None or window.edits.applying:
+        document = self.workspace.document
+        if document is None or self.workspace.applying:
             return
-        label = window.document.redo_label
-        change = window.document.redo()
+        label = document.redo_label
+        change = document.redo()
         if change is not None:
             self._show_change(change)
-            window.show_message(f"Redone: {label}.")
+            self.workspace.say(f"Redone: {label}.")
 
     def go_to_step(self, position: int) -> None:
-        window = self.window
-        if window.document is None or window.edits.applying:
+        document = self.workspace.document
+        if document is None or self.workspace.applying:
             return
-        self._show_change(window.document.go_to(position))
-        total = len(window.session.steps)
-        window.show_message(("The original artwork" if position == 0 else f"After edit {position} of {total}")
-                            + (": later edits stay in the history until a new edit is applied." if position < total
-                               else "."))
+        self._show_change(document.go_to(position))
+        total = len(document.session.steps)
+        self.workspace.say(("The original artwork" if position == 0 else f"After edit {position} of {total}")
+                           + (": later edits stay in the history until a new edit is applied." if position < total
+                              else "."))
 
     def _show_change(self, change: Change) -> None:
-        """Show what an undo, a redo or a move through the history changed."""
-        window = self.window
+        """Announce what an undo, a redo or a move through the history changed."""
         if change.image:  # the image changed under the selection: its clicks are void
-            window.selection.forget_prompts()
-            window.show_current()
-            window.selection.prepare_segmenter(announce=False)
-            self.autosave_soon()
-        window.selection.show_masks()
-        window.canvas.set_preview(None)
-        if not change.image:
-            window.edits.preview_timer.start()
-        window.update_actions()
+            self.workspace.image_changed.emit(change.box)
+        self.workspace.masks_replaced.emit()
+        self.workspace.actions_changed.emit()
 
     # -- autosave and recovery ---------------------------------------------------------------------
     def autosave_soon(self) -> None:
         self.autosave_timer.start()
 
     def autosave_now(self) -> None:
-        window = self.window
-        if window.session is None or not window.session.steps:
+        workspace = self.workspace
+        if self.session is None or not self.session.steps:
             return
-        document, session_id = window.document, self.session_id
+        document, session_id = workspace.document, self.session_id
         saved = document.snapshot()  # the image is lent, not copied: no pause on 8K canvases
 
         def written(_) -> None:
@@ -198,11 +188,11 @@ class SessionController(QObject):
 
         def failed(error: BaseException) -> None:
             document.return_image(saved.current)
-            window.show_message(f"Autosave failed: {error}")
+            workspace.say(f"Autosave failed: {error}")
 
         self.autosave_worker.submit(lambda token: autosave.write_autosave(saved, session_id),
-                                    on_done=window.bridge.wrap(written), on_error=window.bridge.wrap(failed),
-                                    on_cancelled=window.bridge.wrap(lambda: document.return_image(saved.current)),
+                                    on_done=workspace.bridge.wrap(written), on_error=workspace.bridge.wrap(failed),
+                                    on_cancelled=workspace.bridge.wrap(lambda: document.return_image(saved.current)),
                                     supersede=True)
 
     def _drop_recovered_autosaves(self) -> None:
@@ -214,7 +204,6 @@ class SessionController(QObject):
     def offer_recovery(self) -> None:
         """Offer each autosave of a session that did not close, newest first: recover it, discard
         it, or keep it for later. Nothing is deleted that the user did not choose to delete."""
-        window = self.window
         found = autosave.find_recoverable(exclude=self.session_id)
         for index, item in enumerate(found):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.modified))
@@ -224,7 +213,7 @@ class SessionController(QObject):
             if later:
                 text += f"\n\n{later} more autosaved session{'s' if later > 1 else ''} will be offered after this one."
             text += "\n\nDiscard deletes this autosave; Cancel keeps it for the next start."
-            answer = QMessageBox.question(window, "Recover unsaved work?", text,
+            answer = QMessageBox.question(self.dialog_parent, "Recover unsaved work?", text,
                                           QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Yes)
             if answer == QMessageBox.Discard:
                 autosave.discard(item.path)
@@ -233,7 +222,7 @@ class SessionController(QObject):
                 self.recovered_autosaves.append(item.path)
                 self.autosave_now()
                 if later:
-                    window.show_message(f"{later} more autosaved session{'s are' if later > 1 else ' is'} kept; "
+                    self.workspace.say(f"{later} more autosaved session{'s are' if later > 1 else ' is'} kept; "
                                         "they will be offered the next time SIM-Net Studio starts.")
             return
 

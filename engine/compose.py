@@ -22,6 +22,7 @@ Both read the artwork's own pixels only, so the painting's strokes survive.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -87,10 +88,13 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
 
 
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
-            reach: float, device: torch.device, box: Box | None = None) -> Composition:
+            reach: float, device: torch.device, box: Box | None = None,
+            fill: Callable[[np.ndarray, np.ndarray, Box], np.ndarray] | None = None) -> Composition:
     """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
     pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
-    the edit's box (``engine.locality.edit_box``) when the caller has it already."""
+    the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` a
+    stand-in for ``engine.fill.fill_window`` with its signature (the editor's fill prepared at
+    selection time, ``engine.live_preview.FootprintFill``)."""
     box = edit_box(source, target, reach) if box is None else box
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
@@ -120,7 +124,10 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     vacated = to_source <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     hole = vacated & (opacity < 1.0)
-    background = fill_window(image, hole, box)
+    # The whole vacated footprint is filled, also under the new shape (where the opaque layer hides
+    # it): the fill then depends on the region alone, so the editor prepares it before the new shape
+    # exists, and the fill never copies the old region's own pixels into its surroundings.
+    background = (fill or fill_window)(image, vacated, box)
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
     top = float(np.iinfo(image.dtype).max)

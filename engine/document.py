@@ -59,6 +59,8 @@ class Change:
     kind: StepKind
     image: bool
     masks: bool
+    #: Where the image changed (x0, y0, x1, y1) when one edit was undone or redone; None otherwise.
+    box: tuple[int, int, int, int] | None = None
 
 
 class Document:
@@ -74,6 +76,9 @@ class Document:
         self._done: list[UndoStep] = []
         self._undone: list[UndoStep] = []
         self._lent: list[np.ndarray] = []  # images being read on other threads (see lend_image)
+        #: Bumped whenever the image changes (an edit applied, undone or redone, a move through the
+        #: history): work prepared from an older image (the live plate) is recognised as stale.
+        self.image_version = 0
         self._edits_only(self.session.position, len(self.session.steps) - self.session.position)
 
     # -- the image, read on other threads -----------------------------------------------------------
@@ -251,6 +256,7 @@ class Document:
         """An edit made from the current image: ``result`` becomes the image, and the reshaped
         region (``warped_mask``) is selected, ready to be reshaped again."""
         self.session.push_step(step, result)
+        self.image_version += 1
         self._forget_mask_steps()
         self._done.append(UndoStep(StepKind.EDIT, step.label))
         self._undone = []
@@ -264,12 +270,13 @@ class Document:
         if step.kind is StepKind.EDIT:
             self._own_image()
             self.session.undo()
+            self.image_version += 1
             self._forget_mask_steps()
             self._undone.append(step)
             # Back to the image before the edit, with the masks that made it: adjust and apply again.
             self.region, self.target = self.session.step_masks(self.session.position)
             self.selection_from_edit = True
-            return Change(step.kind, image=True, masks=True)
+            return Change(step.kind, image=True, masks=True, box=self.session.steps[self.session.position].box)
         self._undone.append(step)
         self.region, self.target = step.region_before.unpack(), step.target_before.unpack()
         return Change(step.kind, image=False, masks=True)
@@ -281,10 +288,11 @@ class Document:
         if step.kind is StepKind.EDIT:
             self._own_image()
             self.session.redo()
+            self.image_version += 1
             self._forget_mask_steps()
             self._done.append(step)
             self.drop_selection()
-            return Change(step.kind, image=True, masks=True)
+            return Change(step.kind, image=True, masks=True, box=self.session.steps[self.session.position - 1].box)
         self._done.append(step)
         self.region, self.target = step.region_after.unpack(), step.target_after.unpack()
         return Change(step.kind, image=False, masks=True)
@@ -293,6 +301,7 @@ class Document:
         """The image after ``position`` edits (0: the original); later edits stay redoable."""
         self._own_image()
         self.session.go_to(position)
+        self.image_version += 1
         self._edits_only(position, len(self.session.steps) - position)
         self.drop_selection()
         return Change(StepKind.EDIT, image=True, masks=True)

@@ -150,7 +150,9 @@ class Manipulator:
     # -- the edit ----------------------------------------------------------------------------
     def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
              reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
-             align_steps: int | None = None, use_network: bool = True) -> EditResult:
+             align_steps: int | None = None, use_network: bool = True,
+             fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None
+             ) -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
         ``reach`` is the width in pixels of the transition around the region and its new shape
@@ -160,6 +162,9 @@ class Manipulator:
         polled between stages; when it returns True, :class:`EditCancelled` is raised and nothing
         changes. ``align_steps`` overrides the test-time alignment steps for this edit (fewer for
         previews). ``use_network=False`` aligns from the classical starts alone (an ablation).
+        ``fill`` stands in for the transport's fill (``engine.compose``, same signature as
+        ``engine.fill.fill_window``, applied to the image the edit works on, reduced or not): the
+        editor passes the fill it prepared when the region was selected (``engine.live_preview``).
         """
         started = time.perf_counter()
         image = _as_image(image)
@@ -236,7 +241,8 @@ class Manipulator:
         check_cancel()
 
         composition = self._with_cpu_fallback(
-            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box), messages)
+            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box,
+                                  fill), messages)
         bx0, by0, bx1, by1 = composition.box
         result = image.copy()
         np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
@@ -251,9 +257,10 @@ class Manipulator:
             messages=messages, reach=reach, mode=composition.mode)
 
     def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
-                 square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int]) -> Composition:
+                 square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int],
+                 fill: Callable | None = None) -> Composition:
         """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
-        return compose(image, source, target, motion, square, reach, self.device, box)
+        return compose(image, source, target, motion, square, reach, self.device, box, fill)
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,

@@ -28,20 +28,40 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int], name: str = "mask") -> 
 
 
 def transform_mask(mask: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    """Move/scale/rotate a mask by a forward 2x3 affine (pixel coordinates); parts leaving the canvas are cut."""
+    """Move/scale/rotate a mask by a forward 2x3 affine (pixel coordinates); parts leaving the canvas are cut.
+
+    Only the mask's bounding box is resampled, into the box it lands in (an 8K canvas costs what
+    the region costs)."""
     height, width = mask.shape
-    moved = cv2.warpAffine(mask.astype(np.float32), np.asarray(affine, np.float64), (width, height),
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return moved >= 0.5
+    moved = np.zeros((height, width), bool)
+    box = bounding_box(mask)
+    if box is None:
+        return moved
+    affine = np.asarray(affine, np.float64)
+    # The box with a pixel of margin (bilinear reads one pixel further), and where its corners land.
+    x0, y0, x1, y1 = max(0, box[0] - 2), max(0, box[1] - 2), min(width, box[2] + 2), min(height, box[3] + 2)
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], np.float64) @ affine.T
+    dx0, dy0 = (max(0, int(np.floor(corners[:, axis].min())) - 2) for axis in (0, 1))
+    dx1 = min(width, int(np.ceil(corners[:, 0].max())) + 3)
+    dy1 = min(height, int(np.ceil(corners[:, 1].max())) + 3)
+    if dx1 <= dx0 or dy1 <= dy0:
+        return moved  # it left the canvas
+    # Crop pixel c is canvas pixel c + (x0, y0); window pixel w is canvas pixel w + (dx0, dy0).
+    local = affine.copy()
+    local[:, 2] = affine[:, :2] @ np.array([x0, y0], np.float64) + affine[:, 2] - np.array([dx0, dy0], np.float64)
+    window = cv2.warpAffine(mask[y0:y1, x0:x1].astype(np.float32), local, (dx1 - dx0, dy1 - dy0),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    moved[dy0:dy1, dx0:dx1] = window >= 0.5
+    return moved
 
 
 def region_affine(mask: np.ndarray, *, dx: float = 0.0, dy: float = 0.0, scale_x: float = 1.0,
                   scale_y: float = 1.0, angle_degrees: float = 0.0) -> np.ndarray:
     """Forward 2x3 affine that scales and rotates about the region's centroid, then moves it."""
-    ys, xs = np.nonzero(mask)
-    if xs.size == 0:
+    centroid = mask_centroid(mask)
+    if centroid is None:
         raise MaskError("the mask is empty")
-    centre = np.array([xs.mean(), ys.mean()])
+    centre = np.array(centroid)
     angle = np.deg2rad(angle_degrees)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     linear = rotation @ np.diag([scale_x, scale_y])
@@ -50,14 +70,26 @@ def region_affine(mask: np.ndarray, *, dx: float = 0.0, dy: float = 0.0, scale_x
 
 
 def outline_polygons(mask: np.ndarray, min_points: int = 3) -> list[np.ndarray]:
-    """Outer and inner boundaries of a mask as (N, 2) float arrays of (x, y) points, for drawing."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    return [contour[:, 0, :].astype(np.float64) for contour in contours if len(contour) >= min_points]
+    """Outer and inner boundaries of a mask as (N, 2) float arrays of (x, y) points, for drawing
+    (traced inside the mask's box, with a pixel of margin: an 8K canvas costs what the region costs)."""
+    box = bounding_box(mask)
+    if box is None:
+        return []
+    height, width = mask.shape
+    x0, y0, x1, y1 = max(0, box[0] - 1), max(0, box[1] - 1), min(width, box[2] + 1), min(height, box[3] + 1)
+    contours, _ = cv2.findContours(mask[y0:y1, x0:x1].astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    offset = np.array([x0, y0], np.float64)
+    return [contour[:, 0, :].astype(np.float64) + offset for contour in contours if len(contour) >= min_points]
 
 
 def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:
-    ys, xs = np.nonzero(mask)
-    return (float(xs.mean()), float(ys.mean())) if xs.size else None
+    """The mean (x, y) of the set pixels (read inside their bounding box); None when empty."""
+    box = bounding_box(mask)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    ys, xs = np.nonzero(mask[y0:y1, x0:x1])
+    return float(xs.mean()) + x0, float(ys.mean()) + y0
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

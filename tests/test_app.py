@@ -14,7 +14,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.canvas import Tool
-from app.edit_controller import PREVIEW_SIDE
 from app.main_window import MainWindow
 from dialogs import answer_message_boxes
 from engine.imageio import load_image, save_image
@@ -285,7 +284,8 @@ def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path
     once, the GUI thread keeps running while it computes, and it is shown when it is ready."""
     select_and_reshape(qtbot, window, artwork)
     window.edits.preview_timer.stop()
-    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy
+                    and not window.live.worker.busy, timeout=60000)
     manipulator = window._get_manipulator()
     real_edit = manipulator.edit
     calls: list[tuple[threading.Thread, int | None]] = []
@@ -309,7 +309,8 @@ def test_preview_runs_in_the_background(qtbot, window: MainWindow, artwork: Path
     timer.stop()
     assert len(calls) == 1
     thread, max_side = calls[0]
-    assert thread is not threading.main_thread() and max_side == PREVIEW_SIDE
+    # At the resolution the painting is shown at (the live plate's grid).
+    assert thread is not threading.main_thread() and max_side == window.edits.preview_grid()[0]
     assert ticks[0] >= 20, "the GUI thread's timers did not run while the preview was computed"
     assert window.canvas.preview_item.isVisible()
 
@@ -515,9 +516,10 @@ def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWi
         qtbot.waitUntil(lambda: len(double.calls) > count and not window.edits.worker.busy, timeout=60000)
         return double.calls[-1]
 
-    assert preview_with(30) == (PREVIEW_SIDE, 30.0)
+    side = window.edits.preview_grid()[0]  # the painting as shown on screen
+    assert preview_with(30) == (side, 30.0)
     assert window.reach.slider.value() == 30 and Settings().reach == 30.0  # kept in QSettings
-    assert preview_with(0) == (PREVIEW_SIDE, None)  # Auto: the engine's default reach
+    assert preview_with(0) == (side, None)  # Auto: the engine's default reach
     window.reach.slider.setValue(45)
     assert window.reach.value == 45.0
     original = window.session.current.copy()

@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--end-to-end", action="store_true",
                         help="also measure edits file to file: simnet batch at 4096x2160 (10%% region), simnet edit "
                              "on the sample, PNG export at 8K, a small region on 1K and 8K canvases")
+    parser.add_argument("--interactive", action="store_true",
+                        help="only a 60-frame Transform drag on 1 MP, 4K and 8K paintings: live frame time, settle "
+                             "after the release, Apply after the preview (engine/bench_interactive.py)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)
 
@@ -37,6 +40,14 @@ def run(args: argparse.Namespace) -> int:
     if args.align_steps < 0:
         raise SimNetError("--align-steps must be 0 or more")
     report = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
+    if args.interactive:
+        from engine.bench_interactive import run_interactive
+        from engine.manipulator import Manipulator
+
+        rows = run_interactive(Manipulator(args.checkpoint, device=args.device), report)
+        if args.json:
+            print(json.dumps({"interactive": rows}, indent=2))
+        return 0
     results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report,
                             end_to_end=args.end_to_end, align_steps=args.align_steps)
     if args.json:

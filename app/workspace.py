@@ -1,0 +1,79 @@
+"""What the editor's controllers share, and nothing more: the open document, whether an Apply is
+running, the bridge that brings worker results to the GUI thread, and the signals by which the
+controllers react to each other (no controller reaches into another's widgets).
+
+Who emits what:
+
+- ``document_replaced``: SessionController opened an artwork or a session (the document is new);
+- ``masks_replaced``: a command outside the selection controller set both masks (a candidate step,
+  a mask tool on the selection, an undo or redo of a mask step, an Apply): they are drawn anew
+  and the preview is stale;
+- ``target_reshaped(after_transform)``: a stroke, a transform or a mask tool reshaped the new shape:
+  it is drawn anew and the refined preview follows at once;
+- ``masks_shown``: the selection controller drew the masks (the live plate, the reach band and the
+  candidate label follow them);
+- ``image_changed(box)``: the image changed under the selection (an Apply, an undo, a redo, a move
+  in the history), inside ``box`` (x0, y0, x1, y1) when that is known, else anywhere (None);
+- ``actions_changed``: something that enables or disables actions changed;
+- ``message(text)``, ``error(title, text)``: for the status bar (and a dialog, for errors).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.bridge import GuiThreadBridge
+from engine.document import Document
+
+
+class Workspace(QObject):
+    document_replaced = Signal()
+    masks_replaced = Signal()
+    target_reshaped = Signal(bool)
+    masks_shown = Signal()
+    image_changed = Signal(object)  # the changed box (x0, y0, x1, y1), or None: anywhere
+    actions_changed = Signal()
+    message = Signal(str)
+    error = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = GuiThreadBridge(self)
+        #: The artwork being edited, its selection and its undo stack; None before an image is opened.
+        self.document: Document | None = None
+        #: The last error reported (status bar, dialog), for the command line and tests to read.
+        self.last_error: str | None = None
+        self._applying = False
+
+    # -- the one place that says an Apply is running ------------------------------------------------
+    @property
+    def applying(self) -> bool:
+        """An Apply is running: nothing may change the image or the masks until it ends."""
+        return self._applying
+
+    @applying.setter
+    def applying(self, value: bool) -> None:
+        self._applying = value
+        self.actions_changed.emit()
+
+    # -- reading the document ------------------------------------------------------------------------
+    @property
+    def region(self) -> np.ndarray:
+        """The selected region (a boolean mask of the image's size; empty without a document)."""
+        return self.document.region if self.document is not None else np.zeros((0, 0), bool)
+
+    @property
+    def target(self) -> np.ndarray:
+        """The new shape (a boolean mask of the image's size; empty without a document)."""
+        return self.document.target if self.document is not None else np.zeros((0, 0), bool)
+
+    @property
+    def has_region(self) -> bool:
+        return self.document is not None and bool(self.document.region.any())
+
+    def say(self, text: str) -> None:
+        self.message.emit(text)
+
+    def fail(self, title: str, error: BaseException | str) -> None:
+        self.last_error = str(error)
+        self.error.emit(title, str(error))
