@@ -53,6 +53,9 @@ def import_graph(packages: tuple[str, ...]) -> dict[str, set[str]]:
     graph = {}
     for name, path in paths.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):  # imports for type checkers only are not run: they close no circle
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                node.body = []
         imported: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -96,9 +99,10 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-def test_engine_and_models_have_no_import_circles() -> None:
-    """A circle (engine.benchmark <-> engine.bench_end_to_end was one) makes import order matter."""
-    assert import_cycles(import_graph(("engine", "models"))) == []
+def test_no_import_circles() -> None:
+    """A circle (engine.benchmark <-> engine.bench_end_to_end was one, and the controllers <-> the
+    window) makes import order matter; imports under ``if TYPE_CHECKING:`` are left out."""
+    assert import_cycles(import_graph(("app", "engine", "models"))) == []
 
 
 def test_cycle_finder_sees_a_circle() -> None:
