@@ -1,0 +1,116 @@
+"""Fill the area a region vacates with the painting's own pixels.
+
+Two fills, chosen by name:
+
+- ``"patch"`` (the default): coherent multi-scale patch synthesis. The hole's surroundings are
+  reduced to at most :data:`WORK_SIDE` pixels a side; there the hole is completed so that every
+  patch over it resembles a patch of the known painting (Wexler et al. 2007's EM completion, with
+  PatchMatch's search: ``engine.fill_synthesis``, ``engine.fill_patchmatch``). The resulting
+  nearest-neighbour field is then applied to the full-resolution painting, only at the hole's
+  pixels (``engine.fill_apply``): the fill is made of the painting's own strokes, at full detail.
+- ``"shift-map"``: the fill used before (a few whole shifted copies chosen per pixel,
+  ``engine.fill_shiftmap``), kept for comparison (``simnet eval-fill``).
+
+The caller may name pixels that must never be copied (``forbidden``: the moved region and what is
+left of it); the hole itself is never read either. Images (H, W, C) uint8/uint16, masks boolean.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from engine.fill_apply import apply_field
+from engine.fill_synthesis import synthesize
+from models.influence import mask_bbox
+
+FillMethod = Literal["patch", "shift-map"]
+FILL_METHODS: tuple[str, ...] = ("patch", "shift-map")
+
+#: The synthesis works on the hole's surroundings reduced to at most this many pixels a side.
+WORK_SIDE = 200
+#: How much known painting around the hole is searched, as a share of the hole's size.
+CONTEXT_SHARE = 0.75
+
+Box = tuple[int, int, int, int]
+
+
+def _context_box(hole_bbox: Box, canvas: tuple[int, int]) -> Box:
+    """The hole's bounding box (x0, y0, x1, y1) grown by :data:`CONTEXT_SHARE` of its size, clipped to the image."""
+    x0, y0, x1, y1 = hole_bbox
+    margin = int(np.ceil(CONTEXT_SHARE * max(y1 - y0, x1 - x0))) + 4
+    height, width = canvas
+    return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
+
+
+def _as_float_rgb(image: np.ndarray) -> np.ndarray:
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    pixels = image.astype(np.float32) / scale
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    return np.ascontiguousarray(pixels[..., :3] if pixels.shape[2] >= 3 else np.repeat(pixels, 3, axis=2))
+
+
+def _over_context(mask: np.ndarray, box: Box, context: Box) -> np.ndarray:
+    """A mask over ``box`` placed on the ``context`` box (False where the box does not reach)."""
+    bx0, by0, bx1, by1 = box
+    x0, y0, x1, y1 = context
+    out = np.zeros((y1 - y0, x1 - x0), bool)
+    cx0, cy0, cx1, cy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    if cx1 > cx0 and cy1 > cy0:
+        out[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = mask[cy0 - by0:cy1 - by0, cx0 - bx0:cx1 - bx0]
+    return out
+
+
+def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0, forbidden: np.ndarray | None = None,
+              method: FillMethod = "patch") -> np.ndarray:
+    """``image`` with the pixels of ``hole`` replaced by the painting's own pixels from around them.
+
+    Only hole pixels change; pixels of ``hole`` and ``forbidden`` are never copied. Deterministic for a seed.
+    """
+    height, width = hole.shape
+    return fill_window(image, hole, (0, 0, width, height), seed=seed, forbidden=forbidden, method=method)
+
+
+def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0, forbidden: np.ndarray | None = None,
+                method: FillMethod = "patch") -> np.ndarray:
+    """``image[box]`` (box = x0, y0, x1, y1) with the pixels of ``hole`` (a mask over the box) filled
+    as :func:`fill_hole` would; the painting around the box is read too. ``forbidden`` (a mask over
+    the box) names pixels never to copy from. Works on the hole's surroundings only, so its cost
+    follows the hole, not the canvas."""
+    if method == "shift-map":
+        from engine.fill_shiftmap import fill_window as shift_map_window
+        return shift_map_window(image, hole, box, seed=seed)
+    if method != "patch":
+        raise ValueError(f"unknown fill {method!r}; expected one of {', '.join(FILL_METHODS)}")
+    bx0, by0, bx1, by1 = box
+    result = image[by0:by1, bx0:bx1].copy()
+    bbox = mask_bbox(hole)
+    if bbox is None:
+        return result
+    hole_bbox = (bbox[0] + bx0, bbox[1] + by0, bbox[2] + bx0, bbox[3] + by0)
+    context_box = _context_box(hole_bbox, image.shape[:2])
+    x0, y0, x1, y1 = context_box
+    context = image[y0:y1, x0:x1]
+    if context.ndim == 2:
+        context = context[..., None]
+    hole_context = _over_context(hole, box, context_box)
+    readable = ~hole_context
+    if forbidden is not None:
+        readable &= ~_over_context(forbidden, box, context_box)
+    scale = min(1.0, WORK_SIDE / max(context.shape[:2]))
+    size = (max(1, round(context.shape[1] * scale)), max(1, round(context.shape[0] * scale)))
+    work = _as_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
+    unknown = cv2.resize(hole_context.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    readable_work = cv2.resize(readable.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
+    if not (readable_work & ~unknown).any():
+        return result  # nothing known to copy from
+    synthesis = synthesize(work, unknown, readable_work, np.random.default_rng(seed))
+    local = (hole_bbox[0] - x0, hole_bbox[1] - y0, hole_bbox[2] - x0, hole_bbox[3] - y0)
+    ys, xs, values = apply_field(context, hole_context, readable, synthesis, local)
+    top = float(np.iinfo(image.dtype).max)
+    filled = np.clip(np.rint(values), 0, top).astype(image.dtype)
+    target = result if result.ndim == 3 else result[..., None]
+    target[ys + y0 - by0, xs + x0 - bx0] = filled
+    return result

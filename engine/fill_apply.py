@@ -1,0 +1,111 @@
+"""Apply a reduced-resolution patch field at full resolution: the hole gets the painting's own pixels.
+
+Each full-resolution hole pixel lies between four work pixels; each of those says where its patch
+was copied from (``engine.fill_synthesis``). The pixel is read from the full-resolution painting at
+each of those places (the same position relative to the copied patch) and the reads are mixed by
+their bilinear and vote weights. Where the four agree, which is most of the hole, the pixel is an
+exact copy of a painting pixel; where copies meet, they blend over about one work pixel.
+
+A low-frequency correction then removes any step at the hole's outline: what the copies predict
+for the known pixels just outside the hole is compared with what is there, and the smoothed
+difference is added to the hole pixels near the outline, fading inwards.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.fill_synthesis import Synthesis
+
+#: Width (in work pixels, at least SEAM_MIN full pixels) over which the outline correction fades.
+SEAM_WIDTH, SEAM_MIN = 1.5, 3.0
+#: Known ring just outside the hole whose mismatch is measured (full pixels).
+RING = 2
+
+
+def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
+           scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,))."""
+    height, width = readable.shape
+    work_h, work_w = synthesis.weight.shape
+    scale_y, scale_x = scale
+    v = (ys + 0.5) * scale_y - 0.5
+    u = (xs + 0.5) * scale_x - 0.5
+    v0, u0 = np.floor(v).astype(np.int64), np.floor(u).astype(np.int64)
+    fv, fu = (v - v0).astype(np.float32), (u - u0).astype(np.float32)
+    channels = context.shape[2]
+    flat = context.reshape(-1, channels)
+    readable_flat = readable.reshape(-1)
+    summed = np.zeros((ys.size, channels), np.float32)
+    total = np.zeros(ys.size, np.float32)
+    for a in (0, 1):
+        for b in (0, 1):
+            qy, qx = np.clip(v0 + a, 0, work_h - 1), np.clip(u0 + b, 0, work_w - 1)
+            share = (fv if a else 1.0 - fv) * (fu if b else 1.0 - fu) * synthesis.weight[qy, qx]
+            sy = ys + np.rint(synthesis.offset[qy, qx, 0] / scale_y).astype(np.int64)
+            sx = xs + np.rint(synthesis.offset[qy, qx, 1] / scale_x).astype(np.int64)
+            inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
+            where = np.clip(sy, 0, height - 1) * width + np.clip(sx, 0, width - 1)
+            share = np.where(inside & readable_flat[where], share, 0.0).astype(np.float32)
+            summed += share[:, None] * flat[where]
+            total += share
+    return summed, total
+
+
+def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
+                box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill the hole of ``context`` (full resolution) within ``box`` (the hole's bounding box, x0, y0, x1, y1).
+
+    Returns the hole pixels' rows and columns (in the context) and their new values (n, C) float32.
+    """
+    height, width = hole.shape
+    work_h, work_w = synthesis.weight.shape
+    scale = (work_h / height, work_w / width)
+    x0, y0, x1, y1 = box
+    rows, cols = np.nonzero(hole[y0:y1, x0:x1])
+    ys, xs = rows + y0, cols + x0
+    summed, total = _reads(context, readable, synthesis, ys, xs, scale)
+    missing = total <= 1e-6
+    if missing.any():  # no copy reads painting here: the synthesized work image, scaled up
+        upsampled = synthesis.image[np.clip(((ys[missing] + 0.5) * scale[0]).astype(np.int64), 0, work_h - 1),
+                                    np.clip(((xs[missing] + 0.5) * scale[1]).astype(np.int64), 0, work_w - 1)]
+        top = 65535.0 if context.dtype == np.uint16 else 255.0
+        summed[missing] = upsampled[:, :context.shape[2]] * top if upsampled.shape[1] >= context.shape[2] else \
+            np.repeat(upsampled[:, :1], context.shape[2], axis=1) * top
+        total[missing] = 1.0
+    values = summed / total[:, None]
+    values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs)
+    return ys, xs, values
+
+
+def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
+                        box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray,
+                        xs: np.ndarray) -> np.ndarray:
+    """The smoothed mismatch between the known ring around the hole and what the copies predict there,
+    fading from the outline into the hole (0 beyond the fade)."""
+    height, width = hole.shape
+    fade = max(SEAM_MIN, SEAM_WIDTH / min(scale))
+    grow = int(np.ceil(fade)) + RING + 2
+    x0, y0, x1, y1 = max(0, box[0] - grow), max(0, box[1] - grow), min(width, box[2] + grow), min(height, box[3] + grow)
+    local_hole = hole[y0:y1, x0:x1]
+    outside = cv2.distanceTransform((~local_hole).view(np.uint8), cv2.DIST_L2, 3)
+    ring = (outside > 0) & (outside <= RING) & readable[y0:y1, x0:x1]
+    if not ring.any():
+        return 0.0
+    ry, rx = np.nonzero(ring)
+    summed, total = _reads(context, readable, synthesis, ry + y0, rx + x0, scale)
+    counted = total > 1e-6
+    channels = context.shape[2]
+    residual = np.zeros(local_hole.shape + (channels,), np.float32)
+    support = np.zeros(local_hole.shape, np.float32)
+    known = context[ry + y0, rx + x0].astype(np.float32)
+    residual[ry[counted], rx[counted]] = known[counted] - summed[counted] / total[counted][:, None]
+    support[ry[counted], rx[counted]] = 1.0
+    sigma = 0.5 * fade
+    residual = cv2.GaussianBlur(residual, (0, 0), sigma).reshape(local_hole.shape + (channels,))
+    support = cv2.GaussianBlur(support, (0, 0), sigma)
+    inside = cv2.distanceTransform(local_hole.view(np.uint8), cv2.DIST_L2, 3)
+    ly, lx = ys - y0, xs - x0
+    falloff = np.clip(1.0 - (inside[ly, lx] - 1.0) / fade, 0.0, 1.0)
+    correction = residual[ly, lx] / np.maximum(support[ly, lx], 1e-3)[:, None]
+    return correction * (falloff * (support[ly, lx] > 1e-3))[:, None]
