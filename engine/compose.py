@@ -22,6 +22,7 @@ Both read the artwork's own pixels only, so the painting's strokes survive.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -87,10 +88,12 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
 
 
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
-            reach: float, device: torch.device, box: Box | None = None) -> Composition:
+            reach: float, device: torch.device, box: Box | None = None, *,
+            fill: Callable[..., np.ndarray] = fill_window) -> Composition:
     """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
     pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
-    the edit's box (``engine.locality.edit_box``) when the caller has it already."""
+    the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` fills the
+    vacated area (``engine.fill.fill_window``'s signature; ``simnet eval-fill`` swaps it)."""
     box = edit_box(source, target, reach) if box is None else box
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
@@ -120,7 +123,7 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     vacated = to_source <= margin
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     hole = vacated & (opacity < 1.0)
-    background = fill_window(image, hole, box)
+    background = fill(image, hole, box, forbidden=vacated)  # nothing is copied from the old region
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
     top = float(np.iinfo(image.dtype).max)
