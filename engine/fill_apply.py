@@ -21,34 +21,61 @@ from engine.fill_synthesis import Synthesis
 SEAM_WIDTH, SEAM_MIN = 1.5, 3.0
 #: Known ring just outside the hole whose mismatch is measured (full pixels).
 RING = 2
+#: How much of the low frequencies (below SYNTH_SIGMA work pixels) comes from the synthesis's vote
+#: (a mean of the overlapping patches, Wexler et al.) instead of the single copies.
+SYNTH_MIX, SYNTH_SIGMA = 0.0, 1.0
 
 
 def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
            scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,))."""
+    """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,)).
+
+    Most pixels lie between four work pixels that copy from the same place: they are read once."""
     height, width = readable.shape
-    work_h, work_w = synthesis.weight.shape
     scale_y, scale_x = scale
+    # Work pixel grids padded by one (replicated), so that each full pixel's cell (v0, u0) .. (v0 + 1, u0 + 1)
+    # is found at [v0 + 1, u0 + 1] .. [v0 + 2, u0 + 2] even at the edges.
+    offset = np.pad(synthesis.offset, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    weight = np.pad(synthesis.weight, 1, mode="edge")
+    same = np.ones((offset.shape[0] - 1, offset.shape[1] - 1), bool)
+    for a, b in ((0, 1), (1, 0), (1, 1)):
+        same &= (offset[a:a + same.shape[0], b:b + same.shape[1]] == offset[:-1, :-1]).all(axis=2)
+        same &= weight[a:a + same.shape[0], b:b + same.shape[1]] > 0
+    same &= weight[:-1, :-1] > 0
     v = (ys + 0.5) * scale_y - 0.5
     u = (xs + 0.5) * scale_x - 0.5
-    v0, u0 = np.floor(v).astype(np.int64), np.floor(u).astype(np.int64)
-    fv, fu = (v - v0).astype(np.float32), (u - u0).astype(np.float32)
+    v0 = np.clip(np.floor(v).astype(np.int64), -1, synthesis.weight.shape[0] - 1) + 1
+    u0 = np.clip(np.floor(u).astype(np.int64), -1, synthesis.weight.shape[1] - 1) + 1
     channels = context.shape[2]
     flat = context.reshape(-1, channels)
     readable_flat = readable.reshape(-1)
     summed = np.zeros((ys.size, channels), np.float32)
     total = np.zeros(ys.size, np.float32)
+
+    def read(rows: np.ndarray, qy: np.ndarray, qx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sy = ys[rows] + np.rint(offset[qy, qx, 0] / scale_y).astype(np.int64)
+        sx = xs[rows] + np.rint(offset[qy, qx, 1] / scale_x).astype(np.int64)
+        inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
+        where = np.clip(sy, 0, height - 1) * width + np.clip(sx, 0, width - 1)
+        return flat[where], inside & readable_flat[where]
+
+    uniform = same[v0, u0]
+    rows = np.flatnonzero(uniform)
+    values, usable = read(rows, v0[rows], u0[rows])
+    summed[rows[usable]] = values[usable]
+    total[rows[usable]] = 1.0
+    rows = np.flatnonzero(~uniform | (total == 0))  # cells where copies meet: a bilinear mix of the four
+    fv = (v[rows] - (v0[rows] - 1)).astype(np.float32)
+    fu = (u[rows] - (u0[rows] - 1)).astype(np.float32)
+    summed[rows], total[rows] = 0.0, 0.0
     for a in (0, 1):
         for b in (0, 1):
-            qy, qx = np.clip(v0 + a, 0, work_h - 1), np.clip(u0 + b, 0, work_w - 1)
-            share = (fv if a else 1.0 - fv) * (fu if b else 1.0 - fu) * synthesis.weight[qy, qx]
-            sy = ys + np.rint(synthesis.offset[qy, qx, 0] / scale_y).astype(np.int64)
-            sx = xs + np.rint(synthesis.offset[qy, qx, 1] / scale_x).astype(np.int64)
-            inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
-            where = np.clip(sy, 0, height - 1) * width + np.clip(sx, 0, width - 1)
-            share = np.where(inside & readable_flat[where], share, 0.0).astype(np.float32)
-            summed += share[:, None] * flat[where]
-            total += share
+            qy, qx = v0[rows] + a, u0[rows] + b
+            share = np.clip(fv if a else 1.0 - fv, 0, 1) * np.clip(fu if b else 1.0 - fu, 0, 1) * weight[qy, qx]
+            values, usable = read(rows, qy, qx)
+            share = np.where(usable, share, 0.0).astype(np.float32)
+            summed[rows] += share[:, None] * values
+            total[rows] += share
     return summed, total
 
 
@@ -74,6 +101,8 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
             np.repeat(upsampled[:, :1], context.shape[2], axis=1) * top
         total[missing] = 1.0
     values = summed / total[:, None]
+    if SYNTH_MIX > 0:
+        values += SYNTH_MIX * _low_frequency_shift(context, hole, synthesis, box, scale, ys, xs, values)
     values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs)
     return ys, xs, values
 
@@ -109,3 +138,26 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     falloff = np.clip(1.0 - (inside[ly, lx] - 1.0) / fade, 0.0, 1.0)
     correction = residual[ly, lx] / np.maximum(support[ly, lx], 1e-3)[:, None]
     return correction * (falloff * (support[ly, lx] > 1e-3))[:, None]
+
+
+def _low_frequency_shift(context: np.ndarray, hole: np.ndarray, synthesis: Synthesis, box: tuple[int, int, int, int],
+                         scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The synthesis's vote minus the copies, both low-passed (SYNTH_SIGMA work pixels), at the hole pixels."""
+    height, width = hole.shape
+    sigma = SYNTH_SIGMA / min(scale)
+    grow = int(np.ceil(3 * sigma)) + 1
+    x0, y0, x1, y1 = max(0, box[0] - grow), max(0, box[1] - grow), min(width, box[2] + grow), min(height, box[3] + grow)
+    copies = context[y0:y1, x0:x1].astype(np.float32)
+    copies[ys - y0, xs - x0] = values
+    work_h, work_w = synthesis.weight.shape
+    top = 65535.0 if context.dtype == np.uint16 else 255.0
+    # The work image covers the whole context: its part over this box, bilinearly at full resolution.
+    to_work = np.array([[scale[1], 0.0, (x0 + 0.5) * scale[1] - 0.5], [0.0, scale[0], (y0 + 0.5) * scale[0] - 0.5]])
+    voted = cv2.warpAffine(synthesis.image * top, to_work, (x1 - x0, y1 - y0),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    voted = voted.reshape(y1 - y0, x1 - x0, -1)
+    channels = min(voted.shape[2], copies.shape[2])
+    difference = np.zeros_like(copies)
+    difference[..., :channels] = cv2.GaussianBlur(voted[..., :channels] - copies[..., :channels], (0, 0), sigma
+                                                  ).reshape(copies.shape[:2] + (channels,))
+    return difference[ys - y0, xs - x0]

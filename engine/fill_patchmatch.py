@@ -20,7 +20,7 @@ import numpy as np
 #: Principal components kept to describe a patch.
 COMPONENTS = 16
 #: Patches sampled to find the components.
-BASIS_SAMPLES = 1500
+BASIS_SAMPLES = 1000
 #: Propagation steps of one sweep (pixels).
 JUMPS = (8, 4, 2, 1)
 DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
@@ -34,9 +34,9 @@ def patch_basis(image: np.ndarray, centres: np.ndarray, radius: int, rng: np.ran
     windows = np.lib.stride_tricks.sliding_window_view(image, (side, side), axis=(0, 1))  # (H', W', C, s, s)
     patches = windows[ys[pick] - radius, xs[pick] - radius].transpose(0, 2, 3, 1).reshape(pick.size, -1)
     patches = patches - patches.mean(axis=0)
-    _, _, vt = np.linalg.svd(patches.astype(np.float64), full_matrices=False)
-    k = min(COMPONENTS, vt.shape[0])
-    return vt[:k].T.reshape(side, side, image.shape[2], k).astype(np.float32)
+    _, vectors = np.linalg.eigh(patches.T @ patches)  # the covariance's eigenvectors, ascending
+    k = min(COMPONENTS, vectors.shape[1])
+    return np.ascontiguousarray(vectors[:, ::-1][:, :k]).reshape(side, side, image.shape[2], k).astype(np.float32)
 
 
 def describe(image: np.ndarray, basis: np.ndarray) -> np.ndarray:

@@ -21,13 +21,15 @@ from engine.fill_patchmatch import (Field, describe, improve, patch_basis, propa
                                     refresh_costs)
 
 #: Patch side is 2 * PATCH_RADIUS + 1 (work pixels).
-PATCH_RADIUS = 3
+PATCH_RADIUS = 4
 #: The coarsest level has the hole about this many pixels across.
 COARSEST_HOLE = 16
 #: EM iterations at the coarsest level, at the levels between, and at the finest.
 EM_COARSEST, EM_MIDDLE, EM_FINEST = 8, 4, 2
 #: PatchMatch sweeps per EM iteration (the field carries over between iterations).
 SWEEPS = 1
+#: The vote reads every VOTE_STEP-th pixel of each patch (a sparser mean, much cheaper).
+VOTE_STEP = 2
 #: Wexler et al.'s confidence: a patch's vote counts CONFIDENCE_DECAY ** -(its distance into the hole).
 CONFIDENCE_DECAY = 1.3
 #: Coherence passes on the finest field, and how much worse a neighbour's match may be to be taken.
@@ -104,8 +106,8 @@ def _vote(level: _Level, field: Field, weight: np.ndarray) -> None:
     summed = np.zeros((height * width, channels), np.float32)
     r = PATCH_RADIUS
     weighted = weight[:, None]
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
+    for dy in range(-r, r + 1, VOTE_STEP):
+        for dx in range(-r, r + 1, VOTE_STEP):
             step = dy * width + dx
             summed[targets + step] += weighted * flat[sources + step]
             total[targets + step] += weight
