@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
 
 from engine.fill_synthesis import Synthesis
 
@@ -24,6 +26,10 @@ RING = 2
 #: How much of the low frequencies (below SYNTH_SIGMA work pixels) comes from the synthesis's vote
 #: (a mean of the overlapping patches, Wexler et al.) instead of the single copies.
 SYNTH_MIX, SYNTH_SIGMA = 0.0, 1.0
+#: Apply the membrane (healing) correction: the copies' mismatch with the painting along the hole's
+#: edge, interpolated smoothly across the hole (Laplace's equation with that mismatch as boundary
+#: values, as in Georgiev's healing brush / Perez et al.'s Poisson editing), solved at work resolution.
+MEMBRANE = True
 
 
 def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
@@ -103,13 +109,16 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     values = summed / total[:, None]
     if SYNTH_MIX > 0:
         values += SYNTH_MIX * _low_frequency_shift(context, hole, synthesis, box, scale, ys, xs, values)
-    values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs)
+    membrane = _membrane(synthesis) if MEMBRANE else None
+    if membrane is not None:
+        values += _at_full(membrane, box, scale, ys, xs, hole.shape) * _top(context)
+    values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
     return ys, xs, values
 
 
 def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
                         box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray,
-                        xs: np.ndarray) -> np.ndarray:
+                        xs: np.ndarray, membrane: np.ndarray | None = None) -> np.ndarray:
     """The smoothed mismatch between the known ring around the hole and what the copies predict there,
     fading from the outline into the hole (0 beyond the fade)."""
     height, width = hole.shape
@@ -123,6 +132,8 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
         return 0.0
     ry, rx = np.nonzero(ring)
     summed, total = _reads(context, readable, synthesis, ry + y0, rx + x0, scale)
+    if membrane is not None:
+        summed += _at_full(membrane, (x0, y0, x1, y1), scale, ry + y0, rx + x0, hole.shape) * _top(context) * total[:, None]
     counted = total > 1e-6
     channels = context.shape[2]
     residual = np.zeros(local_hole.shape + (channels,), np.float32)
@@ -161,3 +172,58 @@ def _low_frequency_shift(context: np.ndarray, hole: np.ndarray, synthesis: Synth
     difference[..., :channels] = cv2.GaussianBlur(voted[..., :channels] - copies[..., :channels], (0, 0), sigma
                                                   ).reshape(copies.shape[:2] + (channels,))
     return difference[ys - y0, xs - x0]
+
+
+def _top(image: np.ndarray) -> float:
+    return 65535.0 if image.dtype == np.uint16 else 255.0
+
+
+def _at_full(field: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray,
+             xs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A work-resolution (h, w, C) field, bilinearly at full-resolution pixels (ys, xs) inside ``box``."""
+    x0, y0, x1, y1 = box
+    to_work = np.array([[scale[1], 0.0, (x0 + 0.5) * scale[1] - 0.5], [0.0, scale[0], (y0 + 0.5) * scale[0] - 0.5]])
+    full = cv2.warpAffine(field, to_work, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE).reshape(y1 - y0, x1 - x0, -1)
+    return full[ys - y0, xs - x0]
+
+
+def _membrane(synthesis: Synthesis) -> np.ndarray:
+    """The smooth correction (h, w, C) at work resolution: 0 on known pixels away from the hole; on the
+    known ring around the hole, the painting minus what the copies predict there; inside the hole, the
+    harmonic interpolation of that ring (5-point Laplacian, solved directly)."""
+    image = synthesis.image
+    unknown = synthesis.unknown
+    height, width = unknown.shape
+    ring = (cv2.dilate(unknown.view(np.uint8), np.ones((3, 3), np.uint8)) > 0) & ~unknown
+    correction = np.zeros_like(image)
+    ry, rx = np.nonzero(ring & (synthesis.weight > 0) & synthesis.readable)
+    if ry.size == 0:
+        return correction
+    sy = np.clip(ry + synthesis.offset[ry, rx, 0], 0, height - 1)
+    sx = np.clip(rx + synthesis.offset[ry, rx, 1], 0, width - 1)
+    correction[ry, rx] = image[ry, rx] - image[sy, sx]
+    hy, hx = np.nonzero(unknown)
+    count = hy.size
+    index = -np.ones((height, width), np.int64)
+    index[hy, hx] = np.arange(count)
+    rows, cols, data = [np.arange(count)], [np.arange(count)], [np.full(count, 4.0 + 1e-4)]
+    rhs = np.zeros((count, image.shape[2]))
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        ny, nx = hy + dy, hx + dx
+        inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+        ny, nx = np.clip(ny, 0, height - 1), np.clip(nx, 0, width - 1)
+        neighbour = np.where(inside, index[ny, nx], -1)
+        inner = neighbour >= 0
+        rows.append(np.flatnonzero(inner))
+        cols.append(neighbour[inner])
+        data.append(np.full(np.count_nonzero(inner), -1.0))
+        edge = inside & ~inner & synthesis.readable[ny, nx]
+        rhs[edge] += correction[ny[edge], nx[edge]]
+        # Off the image or beside unreadable pixels: a Neumann edge (the pixel mirrors itself).
+        data[0][~inner & ~edge] -= 1.0
+    matrix = scipy.sparse.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                                     shape=(count, count))
+    solved = scipy.sparse.linalg.spsolve(matrix.tocsc(), rhs)
+    correction[hy, hx] = np.asarray(solved, np.float32).reshape(count, -1)
+    return correction

@@ -30,6 +30,8 @@ EM_COARSEST, EM_MIDDLE, EM_FINEST = 8, 4, 2
 SWEEPS = 1
 #: The vote reads every VOTE_STEP-th pixel of each patch (a sparser mean, much cheaper).
 VOTE_STEP = 2
+#: The vote's similarity scale: this percentile of the match distances (Wexler et al. use the 75th).
+SIMILARITY_PERCENTILE = 75
 #: Wexler et al.'s confidence: a patch's vote counts CONFIDENCE_DECAY ** -(its distance into the hole).
 CONFIDENCE_DECAY = 1.3
 #: Coherence passes on the finest field, and how much worse a neighbour's match may be to be taken.
@@ -43,7 +45,9 @@ class Synthesis:
 
     offset: np.ndarray  # (h, w, 2) int: dy, dx
     weight: np.ndarray  # (h, w) float32
-    image: np.ndarray  # (h, w, C) float32: the synthesized work image (for inspection)
+    image: np.ndarray  # (h, w, C) float32: the synthesized work image
+    unknown: np.ndarray  # (h, w) bool: the hole at work resolution
+    readable: np.ndarray  # (h, w) bool: painting that may be copied
 
 
 @dataclass
@@ -121,7 +125,7 @@ def _weights(level: _Level, field: Field) -> np.ndarray:
     finite = np.isfinite(field.cost)
     if not finite.any():
         return np.zeros(field.cost.size, np.float32)
-    sigma2 = max(float(np.percentile(field.cost[finite], 75)), 1e-6)
+    sigma2 = max(float(np.percentile(field.cost[finite], SIMILARITY_PERCENTILE)), 1e-6)
     similarity = np.where(finite, np.exp(-np.where(finite, field.cost, 0.0) / (2.0 * sigma2)), 0.0)
     return (similarity * level.confidence[field.ty, field.tx]).astype(np.float32)
 
@@ -186,4 +190,4 @@ def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng
     offset[field.ty, field.tx, 0], offset[field.ty, field.tx, 1] = field.sy - field.ty, field.sx - field.tx
     weight[field.ty, field.tx] = _weights(finest, field)
     inner = (slice(r, r + height), slice(r, r + width))
-    return Synthesis(offset[inner], weight[inner], finest.image[inner])
+    return Synthesis(offset[inner], weight[inner], finest.image[inner], unknown, readable & ~unknown)
