@@ -6,9 +6,12 @@ each of those places (the same position relative to the copied patch) and the re
 their bilinear and vote weights. Where the four agree, which is most of the hole, the pixel is an
 exact copy of a painting pixel; where copies meet, they blend over about one work pixel.
 
-A low-frequency correction then removes any step at the hole's outline: what the copies predict
-for the known pixels just outside the hole is compared with what is there, and the smoothed
-difference is added to the hole pixels near the outline, fading inwards.
+Two corrections then heal the copies into their surroundings (as Georgiev's healing brush and
+Perez et al.'s Poisson editing do), so no seam shows at the hole's outline: what the copies predict
+for the known pixels just around the hole is compared with what is there; (1) at work resolution
+that difference is interpolated across the hole by Laplace's equation (a membrane: smooth inside,
+equal to the difference on the outline); (2) what remains at full resolution is smoothed and added
+to the hole pixels near the outline, fading inwards. The copies' own detail is left as it is.
 """
 from __future__ import annotations
 
@@ -23,13 +26,12 @@ from engine.fill_synthesis import Synthesis
 SEAM_WIDTH, SEAM_MIN = 1.5, 3.0
 #: Known ring just outside the hole whose mismatch is measured (full pixels).
 RING = 2
-#: How much of the low frequencies (below SYNTH_SIGMA work pixels) comes from the synthesis's vote
-#: (a mean of the overlapping patches, Wexler et al.) instead of the single copies.
-SYNTH_MIX, SYNTH_SIGMA = 0.0, 1.0
 #: Apply the membrane (healing) correction: the copies' mismatch with the painting along the hole's
 #: edge, interpolated smoothly across the hole (Laplace's equation with that mismatch as boundary
 #: values, as in Georgiev's healing brush / Perez et al.'s Poisson editing), solved at work resolution.
 MEMBRANE = True
+#: Also correct the finer mismatch along the outline (below a work pixel), fading over SEAM_WIDTH.
+OUTLINE = True
 
 
 def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
@@ -40,7 +42,7 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     height, width = readable.shape
     scale_y, scale_x = scale
     # Work pixel grids padded by one (replicated), so that each full pixel's cell (v0, u0) .. (v0 + 1, u0 + 1)
-    # is found at [v0 + 1, u0 + 1] .. [v0 + 2, u0 + 2] even at the edges.
+    # is found at [v0 + 1, u0 + 1] .. [v0 + 2, u0 + 2] even at the edges. Offsets in full pixels.
     offset = np.pad(synthesis.offset, ((1, 1), (1, 1), (0, 0)), mode="edge")
     weight = np.pad(synthesis.weight, 1, mode="edge")
     same = np.ones((offset.shape[0] - 1, offset.shape[1] - 1), bool)
@@ -48,37 +50,42 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
         same &= (offset[a:a + same.shape[0], b:b + same.shape[1]] == offset[:-1, :-1]).all(axis=2)
         same &= weight[a:a + same.shape[0], b:b + same.shape[1]] > 0
     same &= weight[:-1, :-1] > 0
-    v = (ys + 0.5) * scale_y - 0.5
-    u = (xs + 0.5) * scale_x - 0.5
-    v0 = np.clip(np.floor(v).astype(np.int64), -1, synthesis.weight.shape[0] - 1) + 1
-    u0 = np.clip(np.floor(u).astype(np.int64), -1, synthesis.weight.shape[1] - 1) + 1
+    grid_w = offset.shape[1]
+    full_y = np.rint(offset[..., 0] / scale_y).astype(np.int64).reshape(-1)
+    full_x = np.rint(offset[..., 1] / scale_x).astype(np.int64).reshape(-1)
+    # Each context row's and column's cell (padded work index of the work pixel at or before it).
+    work_h, work_w = synthesis.weight.shape
+    row_cell = np.clip(np.floor((np.arange(height) + 0.5) * scale_y - 0.5).astype(np.int64), -1, work_h - 1) + 1
+    col_cell = np.clip(np.floor((np.arange(width) + 0.5) * scale_x - 0.5).astype(np.int64), -1, work_w - 1) + 1
+    v0, u0 = row_cell[ys], col_cell[xs]
+    cell = v0 * grid_w + u0
     channels = context.shape[2]
     flat = context.reshape(-1, channels)
     readable_flat = readable.reshape(-1)
     summed = np.zeros((ys.size, channels), np.float32)
     total = np.zeros(ys.size, np.float32)
 
-    def read(rows: np.ndarray, qy: np.ndarray, qx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sy = ys[rows] + np.rint(offset[qy, qx, 0] / scale_y).astype(np.int64)
-        sx = xs[rows] + np.rint(offset[qy, qx, 1] / scale_x).astype(np.int64)
+    def read(rows: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sy, sx = ys[rows] + full_y[key], xs[rows] + full_x[key]
         inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
         where = np.clip(sy, 0, height - 1) * width + np.clip(sx, 0, width - 1)
         return flat[where], inside & readable_flat[where]
 
-    uniform = same[v0, u0]
+    uniform = same.reshape(-1)[cell]
     rows = np.flatnonzero(uniform)
-    values, usable = read(rows, v0[rows], u0[rows])
+    values, usable = read(rows, cell[rows])
     summed[rows[usable]] = values[usable]
     total[rows[usable]] = 1.0
     rows = np.flatnonzero(~uniform | (total == 0))  # cells where copies meet: a bilinear mix of the four
-    fv = (v[rows] - (v0[rows] - 1)).astype(np.float32)
-    fu = (u[rows] - (u0[rows] - 1)).astype(np.float32)
+    fv = ((ys[rows] + 0.5) * scale_y - 0.5 - (v0[rows] - 1)).astype(np.float32)
+    fu = ((xs[rows] + 0.5) * scale_x - 0.5 - (u0[rows] - 1)).astype(np.float32)
     summed[rows], total[rows] = 0.0, 0.0
+    weight_flat = weight.reshape(-1)
     for a in (0, 1):
         for b in (0, 1):
-            qy, qx = v0[rows] + a, u0[rows] + b
-            share = np.clip(fv if a else 1.0 - fv, 0, 1) * np.clip(fu if b else 1.0 - fu, 0, 1) * weight[qy, qx]
-            values, usable = read(rows, qy, qx)
+            key = cell[rows] + a * grid_w + b
+            share = np.clip(fv if a else 1.0 - fv, 0, 1) * np.clip(fu if b else 1.0 - fu, 0, 1) * weight_flat[key]
+            values, usable = read(rows, key)
             share = np.where(usable, share, 0.0).astype(np.float32)
             summed[rows] += share[:, None] * values
             total[rows] += share
@@ -107,12 +114,11 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
             np.repeat(upsampled[:, :1], context.shape[2], axis=1) * top
         total[missing] = 1.0
     values = summed / total[:, None]
-    if SYNTH_MIX > 0:
-        values += SYNTH_MIX * _low_frequency_shift(context, hole, synthesis, box, scale, ys, xs, values)
     membrane = _membrane(synthesis) if MEMBRANE else None
     if membrane is not None:
-        values += _at_full(membrane, box, scale, ys, xs, hole.shape) * _top(context)
-    values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
+        values += _at_full(membrane, box, scale, ys, xs, context.shape[2]) * _top(context)
+    if OUTLINE:
+        values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
     return ys, xs, values
 
 
@@ -133,7 +139,8 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     ry, rx = np.nonzero(ring)
     summed, total = _reads(context, readable, synthesis, ry + y0, rx + x0, scale)
     if membrane is not None:
-        summed += _at_full(membrane, (x0, y0, x1, y1), scale, ry + y0, rx + x0, hole.shape) * _top(context) * total[:, None]
+        summed += (_at_full(membrane, (x0, y0, x1, y1), scale, ry + y0, rx + x0, context.shape[2]) * _top(context)
+                   * total[:, None])
     counted = total > 1e-6
     channels = context.shape[2]
     residual = np.zeros(local_hole.shape + (channels,), np.float32)
@@ -151,41 +158,22 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     return correction * (falloff * (support[ly, lx] > 1e-3))[:, None]
 
 
-def _low_frequency_shift(context: np.ndarray, hole: np.ndarray, synthesis: Synthesis, box: tuple[int, int, int, int],
-                         scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The synthesis's vote minus the copies, both low-passed (SYNTH_SIGMA work pixels), at the hole pixels."""
-    height, width = hole.shape
-    sigma = SYNTH_SIGMA / min(scale)
-    grow = int(np.ceil(3 * sigma)) + 1
-    x0, y0, x1, y1 = max(0, box[0] - grow), max(0, box[1] - grow), min(width, box[2] + grow), min(height, box[3] + grow)
-    copies = context[y0:y1, x0:x1].astype(np.float32)
-    copies[ys - y0, xs - x0] = values
-    work_h, work_w = synthesis.weight.shape
-    top = 65535.0 if context.dtype == np.uint16 else 255.0
-    # The work image covers the whole context: its part over this box, bilinearly at full resolution.
-    to_work = np.array([[scale[1], 0.0, (x0 + 0.5) * scale[1] - 0.5], [0.0, scale[0], (y0 + 0.5) * scale[0] - 0.5]])
-    voted = cv2.warpAffine(synthesis.image * top, to_work, (x1 - x0, y1 - y0),
-                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-    voted = voted.reshape(y1 - y0, x1 - x0, -1)
-    channels = min(voted.shape[2], copies.shape[2])
-    difference = np.zeros_like(copies)
-    difference[..., :channels] = cv2.GaussianBlur(voted[..., :channels] - copies[..., :channels], (0, 0), sigma
-                                                  ).reshape(copies.shape[:2] + (channels,))
-    return difference[ys - y0, xs - x0]
-
-
 def _top(image: np.ndarray) -> float:
     return 65535.0 if image.dtype == np.uint16 else 255.0
 
 
 def _at_full(field: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray,
-             xs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A work-resolution (h, w, C) field, bilinearly at full-resolution pixels (ys, xs) inside ``box``."""
+             xs: np.ndarray, channels: int) -> np.ndarray:
+    """A work-resolution (h, w, 3) colour field, bilinearly at full-resolution pixels (ys, xs) inside ``box``,
+    as ``channels`` channels (grey: the first, which equals the others; a fourth, alpha, gets none)."""
     x0, y0, x1, y1 = box
     to_work = np.array([[scale[1], 0.0, (x0 + 0.5) * scale[1] - 0.5], [0.0, scale[0], (y0 + 0.5) * scale[0] - 0.5]])
     full = cv2.warpAffine(field, to_work, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE).reshape(y1 - y0, x1 - x0, -1)
-    return full[ys - y0, xs - x0]
+    picked = full[ys - y0, xs - x0]
+    if channels <= 3:
+        return picked[:, :channels]
+    return np.concatenate([picked, np.zeros((picked.shape[0], channels - 3), np.float32)], axis=1)
 
 
 def _membrane(synthesis: Synthesis) -> np.ndarray:
