@@ -20,10 +20,14 @@ import numpy as np
 from engine.fill_patchmatch import (Field, describe, improve, patch_basis, propagate, random_field,
                                     refresh_costs)
 
-#: Patch side is 2 * PATCH_RADIUS + 1 (work pixels).
+#: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
+#: the coarser ones (smaller, so that the pyramid can go down to a hole a few pixels wide).
 PATCH_RADIUS = 4
+COARSE_PATCH_RADIUS = 2
 #: The coarsest level has the hole about this many pixels across.
 COARSEST_HOLE = 16
+#: No level is smaller than this (pixels a side).
+MIN_LEVEL_SIDE = 24
 #: EM iterations at the coarsest level, at the levels between, and at the finest.
 EM_COARSEST, EM_MIDDLE, EM_FINEST = 8, 4, 2
 #: PatchMatch sweeps per EM iteration (the field carries over between iterations).
@@ -52,6 +56,7 @@ class Synthesis:
 
 @dataclass
 class _Level:
+    radius: int  # of this level's patches
     image: np.ndarray  # padded by PATCH_RADIUS (replicated)
     unknown: np.ndarray  # padded with False
     allowed: np.ndarray  # source patch centres whose patch lies in readable painting
@@ -63,9 +68,9 @@ class _Level:
         return self.unknown.shape
 
 
-def _level(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> _Level:
-    r = PATCH_RADIUS
-    side = 2 * r + 1
+def _level(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, radius: int) -> _Level:
+    r = PATCH_RADIUS  # every level is padded alike, so coordinates carry over between levels
+    side = 2 * radius + 1
     padded = cv2.copyMakeBorder(image, r, r, r, r, cv2.BORDER_REPLICATE)
     if padded.ndim == 2:
         padded = padded[..., None]
@@ -75,22 +80,22 @@ def _level(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> _Lev
     allowed = cv2.erode(readable.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
     targets = cv2.dilate(unknown.astype(np.uint8), kernel) > 0
     targets[:r], targets[-r:], targets[:, :r], targets[:, -r:] = False, False, False, False
-    into_hole = cv2.distanceTransform((~unknown).astype(np.uint8), cv2.DIST_L2, 3)
-    return _Level(padded, unknown, allowed, targets, CONFIDENCE_DECAY ** -into_hole)
+    into_hole = cv2.distanceTransform(unknown.astype(np.uint8), cv2.DIST_L2, 3)  # 0 on known pixels
+    return _Level(radius, padded, unknown, allowed, targets, CONFIDENCE_DECAY ** -into_hole)
 
 
 def _pyramid(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> list[_Level]:
     """Levels from fine to coarse (halving), down to a hole about COARSEST_HOLE pixels across."""
     rows, cols = np.flatnonzero(unknown.any(axis=1)), np.flatnonzero(unknown.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    levels = [_level(image, unknown, readable)]
+    levels = [_level(image, unknown, readable, PATCH_RADIUS)]
     hole, known = unknown.astype(np.float32), readable.astype(np.float32)
-    while extent > COARSEST_HOLE and min(image.shape[:2]) >= 2 * (6 * PATCH_RADIUS + 2):
+    while extent > COARSEST_HOLE and min(image.shape[:2]) >= 2 * MIN_LEVEL_SIDE:
         size = ((image.shape[1] + 1) // 2, (image.shape[0] + 1) // 2)
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         hole = cv2.resize(hole, size, interpolation=cv2.INTER_AREA)
         known = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
-        level = _level(image, hole > 0, known > 0.999)
+        level = _level(image, hole > 0, known > 0.999, COARSE_PATCH_RADIUS)
         if np.count_nonzero(level.allowed) < 16:
             break
         levels.append(level)
@@ -108,10 +113,11 @@ def _vote(level: _Level, field: Field, weight: np.ndarray) -> None:
     sources = field.sy * width + field.sx
     total = np.zeros(height * width, np.float32)
     summed = np.zeros((height * width, channels), np.float32)
-    r = PATCH_RADIUS
+    r = level.radius
+    stride = VOTE_STEP if r > 2 else 1
     weighted = weight[:, None]
-    for dy in range(-r, r + 1, VOTE_STEP):
-        for dx in range(-r, r + 1, VOTE_STEP):
+    for dy in range(-r, r + 1, stride):
+        for dx in range(-r, r + 1, stride):
             step = dy * width + dx
             summed[targets + step] += weighted * flat[sources + step]
             total[targets + step] += weight
@@ -150,23 +156,49 @@ def _upsample(coarse: Field, coarse_shape: tuple[int, int], fine: _Level, rng: n
     return field
 
 
+def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
+    """The coarsest level's first field: each patch's nearest source patch compared on its known pixels
+    only (exhaustively: the level is small), so that what crosses the hole's edge continues into it."""
+    r = level.radius
+    side = 2 * r + 1
+    ty, tx = np.nonzero(level.targets)
+    field = random_field(ty, tx, level.allowed, rng)
+    sy, sx = np.nonzero(level.allowed)
+    if sy.size == 0:
+        return field
+    windows = np.lib.stride_tricks.sliding_window_view(level.image, (side, side), axis=(0, 1))
+    known = np.lib.stride_tricks.sliding_window_view(~level.unknown, (side, side), axis=(0, 1))
+    targets = windows[ty - r, tx - r].reshape(ty.size, -1).astype(np.float64)
+    weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, 1, -1), level.image.shape[2], axis=1)
+    weights = weights.transpose(0, 2, 1).reshape(ty.size, -1).astype(np.float64)
+    sources = windows[sy - r, sx - r].transpose(0, 2, 3, 1).reshape(sy.size, -1).astype(np.float64)
+    targets = windows[ty - r, tx - r].transpose(0, 2, 3, 1).reshape(ty.size, -1).astype(np.float64)
+    weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
+    weights = weights.reshape(ty.size, -1).astype(np.float64)
+    # sum_i m_i (t_i - s_i)^2 = sum m t^2 - 2 (m t) . s + m . s^2, for all pairs at once.
+    distance = ((weights * targets**2).sum(axis=1)[:, None] - 2.0 * (weights * targets) @ sources.T
+                + weights @ (sources**2).T)
+    distance /= np.maximum(weights.sum(axis=1), 1.0)[:, None]
+    best = np.argmin(distance, axis=1)
+    field.sy, field.sx = sy[best].astype(np.int64), sx[best].astype(np.int64)
+    field.cost = distance[np.arange(ty.size), best].astype(np.float32)
+    field.cost[weights.sum(axis=1) == 0] = np.inf  # nothing known under it: this patch does not vote yet
+    return field
+
+
 def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng: np.random.Generator) -> Synthesis:
     """Fill ``unknown`` in ``image`` ((h, w, C) float32) from patches lying wholly in ``readable``."""
     levels = _pyramid(image, unknown, readable)
     r = PATCH_RADIUS
     coarsest = levels[-1]
-    # The coarsest level starts from a smooth guess (Telea) so that the first matches are sensible.
-    guess = np.clip(coarsest.image * 255.0, 0, 255).astype(np.uint8)
-    coarsest.image[:] = cv2.inpaint(guess, coarsest.unknown.astype(np.uint8), 3, cv2.INPAINT_TELEA
-                                    ).reshape(coarsest.image.shape).astype(np.float32) / 255.0
-    field: Field | None = None
+    field: Field | None = _known_part_field(coarsest, rng)
+    _vote(coarsest, field, _weights(coarsest, field))
     previous_shape = coarsest.shape
     for depth in range(len(levels) - 1, -1, -1):
         level = levels[depth]
-        basis = patch_basis(level.image, level.allowed, r, rng)
+        basis = patch_basis(level.image, level.allowed, level.radius, rng)
         source = describe(level.image, basis)
-        if field is None:
-            field = random_field(*np.nonzero(level.targets), level.allowed, rng)
+        if depth == len(levels) - 1:
             steps = EM_COARSEST
         else:
             field = _upsample(field, previous_shape, level, rng)
