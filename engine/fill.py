@@ -29,9 +29,9 @@ FillMethod = Literal["patch", "shift-map"]
 FILL_METHODS: tuple[str, ...] = ("patch", "shift-map")
 
 #: The synthesis works on the hole's surroundings reduced to at most this many pixels a side.
-WORK_SIDE = 256
+WORK_SIDE = 200
 #: How much known painting around the hole is searched, as a share of the hole's size.
-CONTEXT_SHARE = 1.5
+CONTEXT_SHARE = 0.75
 
 Box = tuple[int, int, int, int]
 

@@ -24,6 +24,11 @@ from engine.fill_synthesis import Synthesis
 
 #: Width (in work pixels, at least SEAM_MIN full pixels) over which the outline correction fades.
 SEAM_WIDTH, SEAM_MIN = 1.5, 3.0
+#: The full-resolution vote reads through the matches of the work pixels within this many work pixels
+#: (tuned on BSDS500 val), where a work pixel spans at most 1 / VOTE_MIN_SCALE full pixels; on a
+#: coarser work grid (a large hole on a large canvas) just the four around (a wider blend would show,
+#: and would cost four times the reads).
+VOTE_REACH, VOTE_MIN_SCALE = 2, 0.25
 #: Known ring just outside the hole whose mismatch is measured (full pixels).
 RING = 2
 #: Apply the membrane (healing) correction: the copies' mismatch with the painting along the hole's
@@ -38,25 +43,33 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
            scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,)).
 
-    Most pixels lie between four work pixels that copy from the same place: they are read once."""
+    Each pixel is read through the matches of the work pixels within VOTE_REACH of it (see there), weighted by
+    a tent of that width and by their vote weights (a vote at full resolution, as PatchMatch's
+    completion ends with). Where all those work pixels copy from the same place, the pixel is read once."""
     height, width = readable.shape
     scale_y, scale_x = scale
-    # Work pixel grids padded by one (replicated), so that each full pixel's cell (v0, u0) .. (v0 + 1, u0 + 1)
-    # is found at [v0 + 1, u0 + 1] .. [v0 + 2, u0 + 2] even at the edges. Offsets in full pixels.
-    offset = np.pad(synthesis.offset, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    weight = np.pad(synthesis.weight, 1, mode="edge")
-    same = np.ones((offset.shape[0] - 1, offset.shape[1] - 1), bool)
-    for a, b in ((0, 1), (1, 0), (1, 1)):
-        same &= (offset[a:a + same.shape[0], b:b + same.shape[1]] == offset[:-1, :-1]).all(axis=2)
-        same &= weight[a:a + same.shape[0], b:b + same.shape[1]] > 0
-    same &= weight[:-1, :-1] > 0
-    grid_w = offset.shape[1]
+    k = VOTE_REACH if min(scale) >= VOTE_MIN_SCALE else 1
+    # Work pixel grids padded by k (replicated), so that the window of each full pixel's cell
+    # (v0 - k + 1 .. v0 + k) is found at [v0 + 1 .. v0 + 2k] even at the edges. Offsets in full pixels.
+    offset = np.pad(synthesis.offset, ((k, k), (k, k), (0, 0)), mode="edge")
+    weight = np.pad(synthesis.weight, k, mode="edge")
+    grid_h, grid_w = weight.shape
+    window = [(a, b) for a in range(-k + 1, k + 1) for b in range(-k + 1, k + 1)]
+    same = weight > 0
+    for a, b in window:
+        shifted = np.zeros_like(same)
+        inner = (slice(max(0, -a), grid_h - max(0, a)), slice(max(0, -b), grid_w - max(0, b)))
+        moved = (slice(max(0, a), grid_h - max(0, -a)), slice(max(0, b), grid_w - max(0, -b)))
+        shifted[inner] = (offset[moved] == offset[inner]).all(axis=2) & (weight[moved] > 0)
+        same &= shifted
     full_y = np.rint(offset[..., 0] / scale_y).astype(np.int64).reshape(-1)
     full_x = np.rint(offset[..., 1] / scale_x).astype(np.int64).reshape(-1)
     # Each context row's and column's cell (padded work index of the work pixel at or before it).
     work_h, work_w = synthesis.weight.shape
-    row_cell = np.clip(np.floor((np.arange(height) + 0.5) * scale_y - 0.5).astype(np.int64), -1, work_h - 1) + 1
-    col_cell = np.clip(np.floor((np.arange(width) + 0.5) * scale_x - 0.5).astype(np.int64), -1, work_w - 1) + 1
+    position_y = (np.arange(height) + 0.5) * scale_y - 0.5
+    position_x = (np.arange(width) + 0.5) * scale_x - 0.5
+    row_cell = np.clip(np.floor(position_y).astype(np.int64), -1, work_h - 1) + k
+    col_cell = np.clip(np.floor(position_x).astype(np.int64), -1, work_w - 1) + k
     v0, u0 = row_cell[ys], col_cell[xs]
     cell = v0 * grid_w + u0
     channels = context.shape[2]
@@ -76,19 +89,19 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     values, usable = read(rows, cell[rows])
     summed[rows[usable]] = values[usable]
     total[rows[usable]] = 1.0
-    rows = np.flatnonzero(~uniform | (total == 0))  # cells where copies meet: a bilinear mix of the four
-    fv = ((ys[rows] + 0.5) * scale_y - 0.5 - (v0[rows] - 1)).astype(np.float32)
-    fu = ((xs[rows] + 0.5) * scale_x - 0.5 - (u0[rows] - 1)).astype(np.float32)
+    rows = np.flatnonzero(~uniform | (total == 0))  # where copies meet: a tent-weighted mix of the window's
+    fv = (position_y[ys[rows]] - (v0[rows] - k)).astype(np.float32)
+    fu = (position_x[xs[rows]] - (u0[rows] - k)).astype(np.float32)
     summed[rows], total[rows] = 0.0, 0.0
     weight_flat = weight.reshape(-1)
-    for a in (0, 1):
-        for b in (0, 1):
-            key = cell[rows] + a * grid_w + b
-            share = np.clip(fv if a else 1.0 - fv, 0, 1) * np.clip(fu if b else 1.0 - fu, 0, 1) * weight_flat[key]
-            values, usable = read(rows, key)
-            share = np.where(usable, share, 0.0).astype(np.float32)
-            summed[rows] += share[:, None] * values
-            total[rows] += share
+    for a, b in window:
+        key = cell[rows] + a * grid_w + b
+        share = (np.clip(1.0 - np.abs(a - fv) / k, 0, 1) * np.clip(1.0 - np.abs(b - fu) / k, 0, 1)
+                 * weight_flat[key])
+        values, usable = read(rows, key)
+        share = np.where(usable, share, 0.0).astype(np.float32)
+        summed[rows] += share[:, None] * values
+        total[rows] += share
     return summed, total
 
 

@@ -4,7 +4,7 @@ Wexler, Shechtman & Irani, "Space-Time Completion of Video" (PAMI 2007): the hol
 that every patch overlapping it looks like some patch of the known painting. Alternately (an EM
 iteration) each such patch finds its nearest source patch (``engine.fill_patchmatch``), and each
 hole pixel becomes the weighted mean of what the overlapping patches' matches say it should be
-(their Eq. 3's vote, weighted by similarity and by the confidence of patches near the known edge).
+(their vote, weighted by similarity and by the confidence of patches near the known edge).
 This runs coarse to fine: at the coarsest level the hole is a few patches wide, so its layout
 (where a colour field or a line continues) is settled there; finer levels start from the coarser
 field and only refine it. What the caller keeps is the finest level's field: for each patch, where
@@ -23,7 +23,7 @@ from engine.fill_patchmatch import (Field, describe, improve, patch_basis, propa
 #: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
 #: the coarser ones (smaller, so that the pyramid can go down to a hole a few pixels wide).
 PATCH_RADIUS = 4
-COARSE_PATCH_RADIUS = 2
+COARSE_PATCH_RADIUS = 3
 #: The coarsest level has the hole about this many pixels across.
 COARSEST_HOLE = 16
 #: No level is smaller than this (pixels a side).
@@ -104,7 +104,7 @@ def _pyramid(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> li
 
 
 def _vote(level: _Level, field: Field, weight: np.ndarray) -> None:
-    """Each hole pixel becomes the weighted mean of what the patches over it copy there (Wexler et al. Eq. 3)."""
+    """Each hole pixel becomes the weighted mean of what the patches over it copy there (Wexler et al.'s vote)."""
     height, width = level.shape
     image = level.image
     channels = image.shape[2]

@@ -55,8 +55,9 @@ def test_a_line_crossing_the_hole_continues_through_it() -> None:
     below[:92] = False
     assert filled[above].max(axis=1).mean() > 150 and filled[below].max(axis=1).mean() > 150  # no spread
     # The colour fields continue too: above the bar stays the lighter red, below the darker.
-    assert np.abs(filled[above].astype(float).mean(axis=0) - image[50:60, 40:80].reshape(-1, 3).mean(axis=0)).max() < 25
-    assert np.abs(filled[below].astype(float).mean(axis=0) - image[100:110, 40:80].reshape(-1, 3).mean(axis=0)).max() < 25
+    mean = lambda pixels: pixels.reshape(-1, 3).astype(float).mean(axis=0)  # noqa: E731
+    assert np.abs(mean(filled[above]) - mean(image[50:60, 40:80])).max() < 25
+    assert np.abs(mean(filled[below]) - mean(image[100:110, 40:80])).max() < 25
 
 
 def test_forbidden_pixels_are_never_copied() -> None:

@@ -44,7 +44,8 @@ def _crop_box(case: FillCase, margin: float = 0.35) -> tuple[int, int, int, int]
     side = max(np.ptp(ys), np.ptp(xs)) + 1
     grow = int(margin * side)
     height, width = case.vacated.shape
-    return max(0, xs.min() - grow), max(0, ys.min() - grow), min(width, xs.max() + grow + 1), min(height, ys.max() + grow + 1)
+    return (max(0, xs.min() - grow), max(0, ys.min() - grow),
+            min(width, xs.max() + grow + 1), min(height, ys.max() + grow + 1))
 
 
 def figure(cases: list[FillCase], outputs: list[dict[str, np.ndarray]], methods: tuple[str, ...],
@@ -65,7 +66,8 @@ def figure(cases: list[FillCase], outputs: list[dict[str, np.ndarray]], methods:
     labels = ["input", *methods, "truth"]
     header = np.full((28, rows[0].shape[1], 3), 255, np.uint8)
     for index, label in enumerate(labels):
-        cv2.putText(header, label, (index * (tile + 6) + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(header, label, (index * (tile + 6) + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1,
+                    cv2.LINE_AA)
     spaced = [header]
     for row in rows:
         spaced += [row, np.full((6, row.shape[1], 3), 255, np.uint8)]
