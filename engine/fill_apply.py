@@ -35,6 +35,9 @@ RING = 2
 #: edge, interpolated smoothly across the hole (Laplace's equation with that mismatch as boundary
 #: values, as in Georgiev's healing brush / Perez et al.'s Poisson editing), solved at work resolution.
 MEMBRANE = True
+#: The mismatch along the outline is smoothed along it over this many work pixels, and limited to
+#: this share of the full range, so that a healing shifts colours and never paints a fog over the copies.
+MEMBRANE_SMOOTH, MEMBRANE_CLIP = 2.0, 0.1
 #: Also correct the finer mismatch along the outline (below a work pixel), fading over SEAM_WIDTH.
 OUTLINE = True
 
@@ -203,7 +206,15 @@ def _membrane(synthesis: Synthesis) -> np.ndarray:
         return correction
     sy = np.clip(ry + synthesis.offset[ry, rx, 0], 0, height - 1)
     sx = np.clip(rx + synthesis.offset[ry, rx, 1], 0, width - 1)
-    correction[ry, rx] = image[ry, rx] - image[sy, sx]
+    residual = np.zeros_like(image)
+    support = np.zeros(unknown.shape, np.float32)
+    residual[ry, rx] = image[ry, rx] - image[sy, sx]
+    support[ry, rx] = 1.0
+    if MEMBRANE_SMOOTH > 0:  # the copies' texture mismatch is noise here: only the mismatch's trend is healed
+        residual = cv2.GaussianBlur(residual, (0, 0), MEMBRANE_SMOOTH).reshape(image.shape)
+        support = cv2.GaussianBlur(support, (0, 0), MEMBRANE_SMOOTH)
+        residual[ry, rx] /= np.maximum(support[ry, rx], 1e-6)[:, None]
+    correction[ry, rx] = np.clip(residual[ry, rx], -MEMBRANE_CLIP, MEMBRANE_CLIP)
     hy, hx = np.nonzero(unknown)
     count = hy.size
     index = -np.ones((height, width), np.int64)
