@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import scipy.ndimage
 import scipy.sparse
 import scipy.sparse.linalg
 
@@ -165,13 +166,26 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     residual[ry[counted], rx[counted]] = known[counted] - summed[counted] / total[counted][:, None]
     support[ry[counted], rx[counted]] = 1.0
     sigma = 0.5 * fade
-    residual = cv2.GaussianBlur(residual, (0, 0), sigma).reshape(local_hole.shape + (channels,))
-    support = cv2.GaussianBlur(support, (0, 0), sigma)
     inside = cv2.distanceTransform(local_hole.view(np.uint8), cv2.DIST_L2, 3)
     ly, lx = ys - y0, xs - x0
     falloff = np.clip(1.0 - (inside[ly, lx] - 1.0) / fade, 0.0, 1.0)
-    correction = residual[ly, lx] / np.maximum(support[ly, lx], 1e-3)[:, None]
-    return correction * (falloff * (support[ly, lx] > 1e-3))[:, None]
+    band = np.flatnonzero(falloff > 0)
+    # The blur is wide (sigma = half the fade) and smooth: it is made on a grid reduced to about
+    # sigma / 2 and read back bilinearly, at the hole pixels it reaches only.
+    factor = max(1, int(sigma / 2))
+    if factor > 1:
+        small = (-(-local_hole.shape[1] // factor), -(-local_hole.shape[0] // factor))
+        residual = cv2.resize(residual, small, interpolation=cv2.INTER_AREA).reshape(small[::-1] + (channels,))
+        support = cv2.resize(support, small, interpolation=cv2.INTER_AREA)
+    residual = cv2.GaussianBlur(residual, (0, 0), sigma / factor).reshape(support.shape + (channels,))
+    support = cv2.GaussianBlur(support, (0, 0), sigma / factor)
+    where = np.stack([(ly[band] + 0.5) / factor - 0.5, (lx[band] + 0.5) / factor - 0.5])
+    spread = scipy.ndimage.map_coordinates(support, where, order=1, mode="nearest")
+    trend = np.stack([scipy.ndimage.map_coordinates(residual[..., channel], where, order=1, mode="nearest")
+                      for channel in range(channels)], axis=1)
+    correction = np.zeros((ys.size, channels), np.float32)
+    correction[band] = trend / np.maximum(spread, 1e-3)[:, None] * (falloff[band] * (spread > 1e-3))[:, None]
+    return correction
 
 
 def _top(image: np.ndarray) -> float:
