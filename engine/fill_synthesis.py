@@ -21,7 +21,7 @@ from engine.fill_patchmatch import (Field, describe, improve, patch_basis, propa
                                     refresh_costs)
 
 #: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
-#: the coarser ones (smaller, so that the pyramid can go down to a hole a few pixels wide).
+#: the coarser ones (smaller, so that the pyramid goes further down; all chosen on BSDS500 val).
 PATCH_RADIUS = 4
 COARSE_PATCH_RADIUS = 3
 #: The coarsest level has the hole about this many pixels across.
