@@ -88,13 +88,14 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
 
 
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
-            reach: float, device: torch.device, box: Box | None = None,
-            fill: Callable[[np.ndarray, np.ndarray, Box], np.ndarray] | None = None) -> Composition:
+            reach: float, device: torch.device, box: Box | None = None, *,
+            fill: Callable[..., np.ndarray] | None = None) -> Composition:
     """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
     pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
-    the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` a
-    stand-in for ``engine.fill.fill_window`` with its signature (the editor's fill prepared at
-    selection time, ``engine.live_preview.FootprintFill``)."""
+    the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` fills the
+    vacated area, with ``engine.fill.fill_window``'s signature (the default): the editor passes the
+    fill it prepared at selection time (``engine.live_preview.FootprintFill``), ``simnet eval-fill``
+    the fills it compares."""
     box = edit_box(source, target, reach) if box is None else box
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
@@ -126,8 +127,8 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     hole = vacated & (opacity < 1.0)
     # The whole vacated footprint is filled, also under the new shape (where the opaque layer hides
     # it): the fill then depends on the region alone, so the editor prepares it before the new shape
-    # exists, and the fill never copies the old region's own pixels into its surroundings.
-    background = (fill or fill_window)(image, vacated, box)
+    # exists; nothing is copied from the old region.
+    background = (fill or fill_window)(image, vacated, box, forbidden=vacated)
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
     top = float(np.iinfo(image.dtype).max)

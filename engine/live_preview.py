@@ -100,9 +100,10 @@ class FootprintFill:
         inner = hole[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
         return np.count_nonzero(hole) == np.count_nonzero(inner) and np.array_equal(inner, self.hole)
 
-    def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box) -> np.ndarray:
+    def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box, *,
+                 forbidden: np.ndarray | None = None) -> np.ndarray:
         if not self.matches(hole, box):
-            return fill_window(image, hole, box)
+            return fill_window(image, hole, box, forbidden=forbidden)
         ex0, ey0, ex1, ey1 = box
         x0, y0, x1, y1 = self.box
         result = image[ey0:ey1, ex0:ex1].copy()
@@ -326,10 +327,11 @@ class PlateFill:
 
     live: LivePlate
 
-    def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box) -> np.ndarray:
+    def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box, *,
+                 forbidden: np.ndarray | None = None) -> np.ndarray:
         plate = self.live.plate
         if image.shape[:2] != plate.shape[:2] or image.dtype != np.uint8 or image.shape[2] != 3:
-            return fill_window(image, hole, box)
+            return fill_window(image, hole, box, forbidden=forbidden)
         x0, y0, x1, y1 = box
         result = image[y0:y1, x0:x1].copy()
         result[hole] = plate[y0:y1, x0:x1][hole]

@@ -260,7 +260,7 @@ class Manipulator:
                  square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int],
                  fill: Callable | None = None) -> Composition:
         """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
-        return compose(image, source, target, motion, square, reach, self.device, box, fill)
+        return compose(image, source, target, motion, square, reach, self.device, box, fill=fill)
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,

@@ -108,17 +108,15 @@ def test_a_far_move_leaves_no_ghost_in_the_vacated_area(manipulator: Manipulator
     assert result.image[vacated].std(axis=0).mean() > 0.4 * image[ring].std(axis=0).mean()
 
 
-def test_fill_changes_only_the_hole_and_copies_known_pixels() -> None:
+def test_fill_changes_only_the_hole_and_keeps_the_strokes_detail() -> None:
     image = painting(120, 140, seed=4)
     hole = ellipse(120, 140, 70, 60, 18, 14)
     filled = fill_hole(image, hole)
     np.testing.assert_array_equal(filled[~hole], image[~hole])
     assert not np.array_equal(filled[hole], image[hole])
-    # Away from the narrow feathered seams every filled pixel is one of the painting's own pixels...
-    known = {tuple(pixel) for pixel in image[~hole]}
-    copied = np.mean([tuple(pixel) in known for pixel in filled[hole]])
-    assert copied > 0.4
-    # ...so the fill keeps the strokes' fine detail instead of smearing it (Telea's inpainting would not).
+    # The fill keeps the strokes' fine detail instead of smearing it (Telea's inpainting would not).
+    # (That its pixels are the painting's own copies is tested in tests/test_fill.py on a painting
+    # whose copies need no healing: here the healing correction shifts them by a smooth offset.)
     detail = lambda picture: np.abs(cv2.Laplacian(picture.astype(np.float32), cv2.CV_32F))  # noqa: E731
     inner = cv2.erode(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     ring = (distance_outside(hole) > 2) & (distance_outside(hole) < 20)

@@ -1,0 +1,104 @@
+"""``simnet eval-fill``: how well the area a moved object leaves is filled, against PatchMatch and Telea."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.commands.eval import DEFAULT_ARTWORKS, DEFAULT_BSDS_VAL, _finite, find_images
+from engine.errors import SimNetError
+
+DEFAULT_BSDS = Path("..") / "shared" / "data" / "bsds500"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval-fill", help="score the fill of a moved object's old place against PatchMatch and Telea",
+        description="Objects shaped like BSDS500 regions, filled from another painting, are pasted on held-out "
+                    "paintings and moved with the SIM-Net edit; what lay underneath is known. Table 1: exact "
+                    "masks; table 2: outlined objects selected with one click.")
+    parser.add_argument("--artworks", default=None, help="folder of paintings (default ../shared/data/artworks)")
+    parser.add_argument("--bsds", default=None, help="BSDS500 folder: region shapes from its training "
+                                                     "segmentations (default ../shared/data/bsds500)")
+    parser.add_argument("--bsds-val", action="store_true",
+                        help="host the objects on the BSDS500 validation photographs instead (for tuning)")
+    parser.add_argument("--cases", type=int, default=18, help="objects in table 1 (table 2: half as many)")
+    parser.add_argument("--limit", type=int, default=0, metavar="N", help="use only the first N images (0: all)")
+    parser.add_argument("--quick", action="store_true", help="2 cases in each table, no PatchMatch (a smoke run)")
+    parser.add_argument("--no-patchmatch", action="store_true", help="leave out the PatchMatch row")
+    parser.add_argument("--no-outlined", action="store_true", help="leave out table 2")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", metavar="OUT", help="write the numbers, per case too, as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--checkpoint", default=None, metavar="PATH", help="SIM-Net checkpoint (default: shipped)")
+    parser.set_defaults(func=run)
+
+
+def load_images(folder: Path, limit: int) -> list[tuple[str, "object"]]:
+    from engine.evaluation.dataset import list_paintings
+    from engine.imageio import load_image
+
+    images = []
+    for path in list_paintings(folder)[:limit or None]:
+        pixels = load_image(path).pixels
+        if pixels.dtype.name != "uint8" or pixels.ndim != 3 or pixels.shape[2] < 3:
+            continue  # the compared fills take 8-bit colour
+        images.append((path.stem, pixels[..., :3].copy()))
+    if not images:
+        raise SimNetError(f"no 8-bit colour images in {folder}")
+    return images
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.atomic import atomic_write_bytes
+    from engine.evaluation.fill_cases import build_cases, region_shapes
+    from engine.evaluation.fill_methods import fill_methods
+    from engine.evaluation.fill_report import FILL_COLUMNS, LEGEND, OUTLINE_COLUMNS, markdown_table, text_table
+    from engine.evaluation.fill_runner import RecordingManipulator, score_fills, score_outlined
+    from engine.segmentation import load_segmenter
+
+    if args.bsds_val:
+        folder = find_images(args.artworks, DEFAULT_BSDS_VAL, "photographs")
+    else:
+        folder = find_images(args.artworks, DEFAULT_ARTWORKS, "paintings")
+    bsds = find_images(args.bsds, DEFAULT_BSDS, "BSDS500 segmentations")
+    count = 2 if args.quick else args.cases
+    if count < 1:
+        raise SimNetError("--cases must be 1 or more")
+    images = load_images(folder, args.limit)
+    try:
+        shapes = region_shapes(bsds, args.seed)
+    except FileNotFoundError as error:
+        raise SimNetError(str(error)) from None
+    progress = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    fills = fill_methods(include_patchmatch=not (args.quick or args.no_patchmatch))
+    manipulator = RecordingManipulator(args.checkpoint, device=args.device)
+    cases = build_cases(images, shapes, count, args.seed, outlined=False)
+    if not cases:
+        raise SimNetError("no object fits these images")
+    exact = score_fills(cases, manipulator, fills, progress=progress)
+    tables = {"exact masks": exact.summary()}
+    counts = {"exact masks": len(cases)}
+    per_case = {"exact masks": exact.per_case}
+    if not args.no_outlined:
+        outlined_cases = build_cases(images, shapes, count if args.quick else max(1, count // 2), args.seed,
+                                     outlined=True)
+        outlined = score_outlined(outlined_cases, manipulator, load_segmenter(device=args.device), fills,
+                                  progress=progress)
+        tables["outlined, one click"] = outlined.summary()
+        counts["outlined, one click"] = len(outlined_cases)
+        per_case["outlined, one click"] = outlined.per_case
+    for title, summary in tables.items():
+        columns = FILL_COLUMNS if title == "exact masks" else OUTLINE_COLUMNS
+        table = markdown_table if args.markdown else text_table
+        print(f"\n{title}:\n" + table(summary, columns, counts[title]))
+    print("\n" + LEGEND)
+    if "PatchMatch" not in fills and not (args.quick or args.no_patchmatch):
+        print("PatchMatch left out: install the optional evaluation dependency with `pip install pypatchmatch`.")
+    if args.json:
+        payload = {"seed": args.seed, "images": str(folder), "counts": counts, "tables": tables,
+                   "per_case": per_case, "cases": [case.name for case in cases]}
+        atomic_write_bytes(args.json, json.dumps(_finite(payload), indent=2).encode())
+    return 0

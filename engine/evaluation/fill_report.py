@@ -1,0 +1,74 @@
+"""Tables and the example figure of ``simnet eval-fill``."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.evaluation.fill_cases import FillCase
+
+FILL_COLUMNS = ("PSNR", "SSIM", "texture ratio", "seam ratio", "seconds")
+OUTLINE_COLUMNS = ("outline left", "worst outline left", "outline carried", "click IoU", "PSNR")
+LEGEND = ("PSNR (dB) and SSIM of the vacated area against the painting underneath; texture ratio: mean gradient "
+          "magnitude of the fill over the truth's (1 = as busy); seam ratio: mean gradient magnitude on the hole's "
+          "outline, result over truth (1 = no visible edge); seconds: the fill alone. Outlined objects: one click "
+          "with the default segmenter, then moved; outline left behind / carried as shares of the outline band.")
+
+
+def _cell(column: str, value: float) -> str:
+    if column.startswith("outline") or column.startswith("worst"):
+        return f"{100 * value:.0f} %"
+    if column == "PSNR":
+        return f"{value:.1f}"
+    if column == "seconds":
+        return f"{value:.2f}"
+    return f"{value:.2f}"
+
+
+def markdown_table(summary: dict[str, dict[str, float]], columns: tuple[str, ...], count: int) -> str:
+    lines = [f"| fill ({count} cases) | " + " | ".join(columns) + " |", "| --- |" + " --- |" * len(columns)]
+    for method, values in summary.items():
+        lines.append(f"| {method} | " + " | ".join(_cell(column, values[column]) for column in columns) + " |")
+    return "\n".join(lines)
+
+
+def text_table(summary: dict[str, dict[str, float]], columns: tuple[str, ...], count: int) -> str:
+    head = f"{'fill (' + str(count) + ' cases)':<22}" + "".join(f"{column:>20}" for column in columns)
+    rows = [head] + [f"{method:<22}" + "".join(f"{_cell(column, values[column]):>20}" for column in columns)
+                     for method, values in summary.items()]
+    return "\n".join(rows)
+
+
+def _crop_box(case: FillCase, margin: float = 0.35) -> tuple[int, int, int, int]:
+    """A box around where the object was (the vacated area and a margin of its size)."""
+    ys, xs = np.nonzero(case.vacated | case.source)
+    side = max(np.ptp(ys), np.ptp(xs)) + 1
+    grow = int(margin * side)
+    height, width = case.vacated.shape
+    return (max(0, xs.min() - grow), max(0, ys.min() - grow),
+            min(width, xs.max() + grow + 1), min(height, ys.max() + grow + 1))
+
+
+def figure(cases: list[FillCase], outputs: list[dict[str, np.ndarray]], methods: tuple[str, ...],
+           tile: int = 240) -> np.ndarray:
+    """Rows: input | each method | the painting underneath, cropped around the old place (RGB uint8)."""
+    rows = []
+    for case, results in zip(cases, outputs):
+        x0, y0, x1, y1 = _crop_box(case)
+        panels = [case.image] + [results[name] for name in methods] + [case.truth]
+        scale = tile / max(x1 - x0, y1 - y0)
+        size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+        row = [cv2.resize(np.ascontiguousarray(panel[y0:y1, x0:x1, :3]), size, interpolation=cv2.INTER_AREA)
+               for panel in panels]
+        canvas = np.full((tile, (tile + 6) * len(row), 3), 255, np.uint8)
+        for index, picture in enumerate(row):
+            canvas[:picture.shape[0], index * (tile + 6):index * (tile + 6) + picture.shape[1]] = picture
+        rows.append(canvas)
+    labels = ["input", *methods, "truth"]
+    header = np.full((28, rows[0].shape[1], 3), 255, np.uint8)
+    for index, label in enumerate(labels):
+        cv2.putText(header, label, (index * (tile + 6) + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    spaced = [header]
+    for row in rows:
+        spaced += [row, np.full((6, row.shape[1], 3), 255, np.uint8)]
+    return np.vstack(spaced)

@@ -1,0 +1,136 @@
+"""A nearest-neighbour field between patches, found with PatchMatch (Barnes et al., SIGGRAPH 2009).
+
+For every target patch centre the field holds the centre of a similar source patch. It is improved
+by propagation (a neighbour's match, shifted by one step, is tried: Barnes et al. Sec. 3.2) and
+random search at exponentially shrinking radii around the current match (Sec. 3.2, Eq. 1). Both are
+done for all patches at once (Jacobi style, as on a GPU), so propagation jumps 8, 4, 2 and 1 pixels
+to cross a hole in one sweep (jump flooding).
+
+Patches are compared by their projection on a few principal components of the painting's own
+patches (the squared distance of two projections approximates the patches' sum of squared
+differences), so one comparison reads a handful of numbers instead of a whole patch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Principal components kept to describe a patch.
+COMPONENTS = 16
+#: Patches sampled to find the components.
+BASIS_SAMPLES = 1000
+#: Propagation steps of one sweep (pixels).
+JUMPS = (8, 4, 2, 1)
+DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+
+
+def patch_basis(image: np.ndarray, centres: np.ndarray, radius: int, rng: np.random.Generator) -> np.ndarray:
+    """The leading principal components (side, side, C, k) of the patches centred at ``centres`` (a mask)."""
+    side = 2 * radius + 1
+    ys, xs = np.nonzero(centres)
+    pick = rng.choice(ys.size, size=min(BASIS_SAMPLES, ys.size), replace=False)
+    windows = np.lib.stride_tricks.sliding_window_view(image, (side, side), axis=(0, 1))  # (H', W', C, s, s)
+    patches = windows[ys[pick] - radius, xs[pick] - radius].transpose(0, 2, 3, 1).reshape(pick.size, -1)
+    patches = patches - patches.mean(axis=0)
+    _, vectors = np.linalg.eigh(patches.T @ patches)  # the covariance's eigenvectors, ascending
+    k = min(COMPONENTS, vectors.shape[1])
+    return np.ascontiguousarray(vectors[:, ::-1][:, :k]).reshape(side, side, image.shape[2], k).astype(np.float32)
+
+
+def describe(image: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Every pixel's patch projected on ``basis``: (H, W, k); patches over the border read it replicated."""
+    side, _, channels, k = basis.shape
+    out = np.zeros(image.shape[:2] + (k,), np.float32)
+    for component in range(k):
+        for channel in range(channels):
+            out[..., component] += cv2.filter2D(image[..., channel], cv2.CV_32F, basis[..., channel, component],
+                                                borderType=cv2.BORDER_REPLICATE)
+    return out
+
+
+@dataclass
+class Field:
+    """Target patch centres (ty, tx), their matches (sy, sx) and the matches' distances."""
+
+    ty: np.ndarray
+    tx: np.ndarray
+    sy: np.ndarray
+    sx: np.ndarray
+    cost: np.ndarray
+
+    def index_map(self, shape: tuple[int, int]) -> np.ndarray:
+        """(H, W) int: each target centre's position in the field, -1 elsewhere."""
+        index = -np.ones(shape, np.int64)
+        index[self.ty, self.tx] = np.arange(self.ty.size)
+        return index
+
+
+def _costs(sy: np.ndarray, sx: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    height, width = allowed.shape
+    inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
+    sy, sx = np.clip(sy, 0, height - 1), np.clip(sx, 0, width - 1)
+    difference = source[sy, sx] - target
+    cost = np.einsum("nk,nk->n", difference, difference)
+    cost[~(inside & allowed[sy, sx])] = np.inf
+    return cost
+
+
+def _try(field: Field, sy: np.ndarray, sx: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
+         rows: np.ndarray | None = None, slack: float = 0.0) -> None:
+    """Keep the candidate matches (for ``rows``, or all) that are closer than the current ones.
+    ``slack`` > 0 also takes candidates up to that share worse (to make the field coherent)."""
+    rows = np.arange(field.sy.size) if rows is None else rows
+    cost = _costs(sy, sx, target[rows], source, allowed)
+    better = cost < field.cost[rows] * (1.0 + slack) + (1e-6 if slack else 0.0)
+    chosen = rows[better]
+    field.sy[chosen], field.sx[chosen], field.cost[chosen] = sy[better], sx[better], cost[better]
+
+
+def random_field(ty: np.ndarray, tx: np.ndarray, allowed: np.ndarray, rng: np.random.Generator) -> Field:
+    """Each target gets a random allowed source centre."""
+    ay, ax = np.nonzero(allowed)
+    pick = rng.integers(0, ay.size, size=ty.size)
+    return Field(ty, tx, ay[pick].astype(np.int64), ax[pick].astype(np.int64), np.full(ty.size, np.inf, np.float32))
+
+
+def refresh_costs(field: Field, target: np.ndarray, source: np.ndarray, allowed: np.ndarray) -> None:
+    """Recompute the distances after the target patches changed (an EM step)."""
+    field.cost = _costs(field.sy, field.sx, target, source, allowed)
+
+
+def propagate(field: Field, index: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
+              jumps: tuple[int, ...] = JUMPS, slack: float = 0.0) -> None:
+    """Try each neighbour's match shifted back by the step to this patch (Barnes et al. Sec. 3.2)."""
+    height, width = index.shape
+    for jump in jumps:
+        for dy, dx in DIRECTIONS:
+            ny, nx = field.ty + dy * jump, field.tx + dx * jump
+            inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+            neighbour = np.where(inside, index[np.clip(ny, 0, height - 1), np.clip(nx, 0, width - 1)], -1)
+            rows = np.flatnonzero(neighbour >= 0)
+            if rows.size == 0:
+                continue
+            other = neighbour[rows]
+            _try(field, field.sy[other] - dy * jump, field.sx[other] - dx * jump, target, source, allowed, rows, slack)
+
+
+def random_search(field: Field, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
+                  rng: np.random.Generator, alpha: float = 0.5) -> None:
+    """Try a random match around the current one at radii w, w alpha, w alpha^2, ... (Barnes et al. Eq. 1)."""
+    radius = float(max(allowed.shape))
+    while radius >= 1.0:
+        span = int(radius)
+        sy = field.sy + rng.integers(-span, span + 1, size=field.sy.size)
+        sx = field.sx + rng.integers(-span, span + 1, size=field.sx.size)
+        _try(field, sy, sx, target, source, allowed)
+        radius *= alpha
+
+
+def improve(field: Field, index: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
+            rng: np.random.Generator, sweeps: int) -> None:
+    """``sweeps`` rounds of propagation and random search."""
+    for _ in range(sweeps):
+        propagate(field, index, target, source, allowed)
+        random_search(field, target, source, allowed, rng)

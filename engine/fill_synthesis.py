@@ -1,0 +1,225 @@
+"""Multi-scale patch synthesis of a hole at reduced resolution.
+
+Wexler, Shechtman & Irani, "Space-Time Completion of Video" (PAMI 2007): the hole is filled so
+that every patch overlapping it looks like some patch of the known painting. Alternately (an EM
+iteration) each such patch finds its nearest source patch (``engine.fill_patchmatch``), and each
+hole pixel becomes the weighted mean of what the overlapping patches' matches say it should be
+(their vote, weighted by similarity and by the confidence of patches near the known edge).
+This runs coarse to fine: at the coarsest level the hole is a few patches wide, so its layout
+(where a colour field or a line continues) is settled there; finer levels start from the coarser
+field and only refine it. What the caller keeps is the finest level's field: for each patch, where
+in the painting its content comes from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.fill_patchmatch import (Field, describe, improve, patch_basis, propagate, random_field,
+                                    refresh_costs)
+
+#: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
+#: the coarser ones (smaller, so that the pyramid goes further down; all chosen on BSDS500 val).
+PATCH_RADIUS = 4
+COARSE_PATCH_RADIUS = 3
+#: The coarsest level has the hole about this many pixels across.
+COARSEST_HOLE = 16
+#: No level is smaller than this (pixels a side).
+MIN_LEVEL_SIDE = 24
+#: EM iterations at the coarsest level, at the levels between, and at the finest.
+EM_COARSEST, EM_MIDDLE, EM_FINEST = 8, 4, 2
+#: PatchMatch sweeps per EM iteration (the field carries over between iterations).
+SWEEPS = 1
+#: The vote reads every VOTE_STEP-th pixel of each patch (a sparser mean, much cheaper).
+VOTE_STEP = 2
+#: The vote's similarity scale: this percentile of the match distances (Wexler et al. use the 75th).
+SIMILARITY_PERCENTILE = 75
+#: Wexler et al.'s confidence: a patch's vote counts CONFIDENCE_DECAY ** -(its distance into the hole).
+CONFIDENCE_DECAY = 1.3
+#: Coherence passes on the finest field, and how much worse a neighbour's match may be to be taken.
+COHERENCE_PASSES, COHERENCE_SLACK = 2, 0.1
+
+
+@dataclass
+class Synthesis:
+    """The finest level's field. For the target patch centred at (y, x): its match lies at
+    (y, x) + offset[y, x] (work pixels); ``weight`` is its vote's weight, 0 where there is no patch."""
+
+    offset: np.ndarray  # (h, w, 2) int: dy, dx
+    weight: np.ndarray  # (h, w) float32
+    image: np.ndarray  # (h, w, C) float32: the synthesized work image
+    unknown: np.ndarray  # (h, w) bool: the hole at work resolution
+    readable: np.ndarray  # (h, w) bool: painting that may be copied
+
+
+@dataclass
+class _Level:
+    radius: int  # of this level's patches
+    image: np.ndarray  # padded by PATCH_RADIUS (replicated)
+    unknown: np.ndarray  # padded with False
+    allowed: np.ndarray  # source patch centres whose patch lies in readable painting
+    targets: np.ndarray  # patch centres whose patch overlaps the hole
+    confidence: np.ndarray  # per target centre
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.unknown.shape
+
+
+def _level(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, radius: int) -> _Level:
+    r = PATCH_RADIUS  # every level is padded alike, so coordinates carry over between levels
+    side = 2 * radius + 1
+    padded = cv2.copyMakeBorder(image, r, r, r, r, cv2.BORDER_REPLICATE)
+    if padded.ndim == 2:
+        padded = padded[..., None]
+    pad = lambda mask: np.pad(mask, r, constant_values=False)  # noqa: E731
+    unknown, readable = pad(unknown), pad(readable & ~unknown)
+    kernel = np.ones((side, side), np.uint8)
+    allowed = cv2.erode(readable.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    targets = cv2.dilate(unknown.astype(np.uint8), kernel) > 0
+    targets[:r], targets[-r:], targets[:, :r], targets[:, -r:] = False, False, False, False
+    into_hole = cv2.distanceTransform(unknown.astype(np.uint8), cv2.DIST_L2, 3)  # 0 on known pixels
+    return _Level(radius, padded, unknown, allowed, targets, CONFIDENCE_DECAY ** -into_hole)
+
+
+def _pyramid(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> list[_Level]:
+    """Levels from fine to coarse (halving), down to a hole about COARSEST_HOLE pixels across."""
+    rows, cols = np.flatnonzero(unknown.any(axis=1)), np.flatnonzero(unknown.any(axis=0))
+    extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    levels = [_level(image, unknown, readable, PATCH_RADIUS)]
+    hole, known = unknown.astype(np.float32), readable.astype(np.float32)
+    while extent > COARSEST_HOLE and min(image.shape[:2]) >= 2 * MIN_LEVEL_SIDE:
+        size = ((image.shape[1] + 1) // 2, (image.shape[0] + 1) // 2)
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        hole = cv2.resize(hole, size, interpolation=cv2.INTER_AREA)
+        known = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
+        level = _level(image, hole > 0, known > 0.999, COARSE_PATCH_RADIUS)
+        if np.count_nonzero(level.allowed) < 16:
+            break
+        levels.append(level)
+        extent = (extent + 1) // 2
+    return levels
+
+
+def _vote(level: _Level, field: Field, weight: np.ndarray) -> None:
+    """Each hole pixel becomes the weighted mean of what the patches over it copy there (Wexler et al.'s vote)."""
+    height, width = level.shape
+    image = level.image
+    channels = image.shape[2]
+    flat = image.reshape(-1, channels)
+    targets = field.ty * width + field.tx
+    sources = field.sy * width + field.sx
+    total = np.zeros(height * width, np.float32)
+    summed = np.zeros((height * width, channels), np.float32)
+    r = level.radius
+    stride = VOTE_STEP if r > 2 else 1
+    weighted = weight[:, None]
+    for dy in range(-r, r + 1, stride):
+        for dx in range(-r, r + 1, stride):
+            step = dy * width + dx
+            summed[targets + step] += weighted * flat[sources + step]
+            total[targets + step] += weight
+    hole = level.unknown.reshape(-1)
+    counted = hole & (total > 0)
+    flat[counted] = summed[counted] / total[counted][:, None]
+
+
+def _weights(level: _Level, field: Field) -> np.ndarray:
+    """Similarity exp(-d / 2 sigma^2), sigma^2 the 75th percentile of the distances, times the confidence."""
+    finite = np.isfinite(field.cost)
+    if not finite.any():
+        return np.zeros(field.cost.size, np.float32)
+    sigma2 = max(float(np.percentile(field.cost[finite], SIMILARITY_PERCENTILE)), 1e-6)
+    similarity = np.where(finite, np.exp(-np.where(finite, field.cost, 0.0) / (2.0 * sigma2)), 0.0)
+    return (similarity * level.confidence[field.ty, field.tx]).astype(np.float32)
+
+
+def _upsample(coarse: Field, coarse_shape: tuple[int, int], fine: _Level, rng: np.random.Generator) -> Field:
+    """The finer level's field: each patch takes its coarse parent's match, doubled (padding accounted)."""
+    r = PATCH_RADIUS
+    ty, tx = np.nonzero(fine.targets)
+    index = coarse.index_map(coarse_shape)
+    cy = np.clip((ty - r) // 2 + r, 0, coarse_shape[0] - 1)
+    cx = np.clip((tx - r) // 2 + r, 0, coarse_shape[1] - 1)
+    parent = index[cy, cx]
+    have = parent >= 0
+    parent = np.maximum(parent, 0)
+    sy = 2 * (coarse.sy[parent] - r) + r + (ty - r) - 2 * (cy - r)
+    sx = 2 * (coarse.sx[parent] - r) + r + (tx - r) - 2 * (cx - r)
+    height, width = fine.shape
+    sy, sx = np.clip(sy, 0, height - 1), np.clip(sx, 0, width - 1)
+    field = random_field(ty, tx, fine.allowed, rng)
+    usable = have & fine.allowed[sy, sx]
+    field.sy[usable], field.sx[usable] = sy[usable], sx[usable]
+    return field
+
+
+def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
+    """The coarsest level's first field: each patch's nearest source patch compared on its known pixels
+    only (exhaustively: the level is small), so that what crosses the hole's edge continues into it."""
+    r = level.radius
+    side = 2 * r + 1
+    ty, tx = np.nonzero(level.targets)
+    field = random_field(ty, tx, level.allowed, rng)
+    sy, sx = np.nonzero(level.allowed)
+    if sy.size == 0:
+        return field
+    windows = np.lib.stride_tricks.sliding_window_view(level.image, (side, side), axis=(0, 1))
+    known = np.lib.stride_tricks.sliding_window_view(~level.unknown, (side, side), axis=(0, 1))
+    targets = windows[ty - r, tx - r].reshape(ty.size, -1).astype(np.float64)
+    weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, 1, -1), level.image.shape[2], axis=1)
+    weights = weights.transpose(0, 2, 1).reshape(ty.size, -1).astype(np.float64)
+    sources = windows[sy - r, sx - r].transpose(0, 2, 3, 1).reshape(sy.size, -1).astype(np.float64)
+    targets = windows[ty - r, tx - r].transpose(0, 2, 3, 1).reshape(ty.size, -1).astype(np.float64)
+    weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
+    weights = weights.reshape(ty.size, -1).astype(np.float64)
+    # sum_i m_i (t_i - s_i)^2 = sum m t^2 - 2 (m t) . s + m . s^2, for all pairs at once.
+    distance = ((weights * targets**2).sum(axis=1)[:, None] - 2.0 * (weights * targets) @ sources.T
+                + weights @ (sources**2).T)
+    distance /= np.maximum(weights.sum(axis=1), 1.0)[:, None]
+    best = np.argmin(distance, axis=1)
+    field.sy, field.sx = sy[best].astype(np.int64), sx[best].astype(np.int64)
+    field.cost = distance[np.arange(ty.size), best].astype(np.float32)
+    field.cost[weights.sum(axis=1) == 0] = np.inf  # nothing known under it: this patch does not vote yet
+    return field
+
+
+def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng: np.random.Generator) -> Synthesis:
+    """Fill ``unknown`` in ``image`` ((h, w, C) float32) from patches lying wholly in ``readable``."""
+    levels = _pyramid(image, unknown, readable)
+    r = PATCH_RADIUS
+    coarsest = levels[-1]
+    field: Field | None = _known_part_field(coarsest, rng)
+    _vote(coarsest, field, _weights(coarsest, field))
+    previous_shape = coarsest.shape
+    for depth in range(len(levels) - 1, -1, -1):
+        level = levels[depth]
+        basis = patch_basis(level.image, level.allowed, level.radius, rng)
+        source = describe(level.image, basis)
+        if depth == len(levels) - 1:
+            steps = EM_COARSEST
+        else:
+            field = _upsample(field, previous_shape, level, rng)
+            _vote(level, field, level.confidence[field.ty, field.tx].astype(np.float32))
+            steps = EM_FINEST if depth == 0 else EM_MIDDLE
+        index = field.index_map(level.shape)
+        for _ in range(steps):
+            target = describe(level.image, basis)[field.ty, field.tx]
+            refresh_costs(field, target, source, level.allowed)
+            improve(field, index, target, source, level.allowed, rng, SWEEPS)
+            _vote(level, field, _weights(level, field))
+        previous_shape = level.shape
+    finest = levels[0]
+    target = describe(finest.image, basis)[field.ty, field.tx]
+    refresh_costs(field, target, source, finest.allowed)
+    for _ in range(COHERENCE_PASSES):
+        propagate(field, index, target, source, finest.allowed, jumps=(1,), slack=COHERENCE_SLACK)
+    height, width = unknown.shape
+    offset = np.zeros((height + 2 * r, width + 2 * r, 2), np.int64)
+    weight = np.zeros((height + 2 * r, width + 2 * r), np.float32)
+    offset[field.ty, field.tx, 0], offset[field.ty, field.tx, 1] = field.sy - field.ty, field.sx - field.tx
+    weight[field.ty, field.tx] = _weights(finest, field)
+    inner = (slice(r, r + height), slice(r, r + width))
+    return Synthesis(offset[inner], weight[inner], finest.image[inner], unknown, readable & ~unknown)

@@ -1,0 +1,96 @@
+"""``simnet eval-fill`` on a tiny made-up set: the report's structure, and a truth built apart from the fill."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import scipy.io
+
+from engine.cli import main
+from engine.evaluation.fill_cases import build_cases, region_shapes
+
+
+def _paintings(folder: Path) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for index in range(2):
+        rng = np.random.default_rng(index)
+        noise = rng.random((150, 200, 3)).astype(np.float32)
+        strokes = cv2.GaussianBlur(noise, (0, 0), sigmaX=5, sigmaY=1.5 + index)
+        ys, xs = np.mgrid[0:150, 0:200]
+        base = np.stack([np.sin(xs / (13.0 + 4 * index)), np.cos(ys / 19.0), np.sin((xs + ys) / 29.0)], axis=-1)
+        image = np.clip((base * 0.25 + 0.5 + (strokes - 0.5) * 1.5) * 255, 0, 255).astype(np.uint8)
+        path = folder / f"painting_{index}.png"
+        cv2.imwrite(str(path), image)
+        paths.append(path)
+    return paths
+
+
+def _bsds(folder: Path) -> Path:
+    """A BSDS500-like folder whose training segmentations hold a few blob-shaped regions."""
+    train = folder / "groundTruth" / "train"
+    train.mkdir(parents=True)
+    for index in range(3):
+        labels = np.ones((120, 160), np.uint16)
+        cv2.ellipse(labels, ((60 + 10 * index, 60), (50 + 8 * index, 36), 15 * index), 2, -1)
+        cv2.circle(labels, (125, 30), 14, 3, -1)
+        cell = np.empty((1, 1), dtype=object)
+        cell[0, 0] = {"Segmentation": labels}
+        scipy.io.savemat(str(train / f"{index}.mat"), {"groundTruth": cell})
+    return folder
+
+
+def test_the_truth_is_the_painting_itself_and_shares_no_code_with_the_fill(tmp_path: Path) -> None:
+    paths = _paintings(tmp_path / "art")
+    images = [(path.stem, cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)) for path in paths]
+    cases = build_cases(images, region_shapes(_bsds(tmp_path / "bsds"), 0), 3, 0, outlined=True)
+    assert len(cases) == 3
+    for case, (_, host) in zip(cases, images + images):
+        np.testing.assert_array_equal(case.underneath, host)
+        # Where the object was and no longer is, the truth is the painting read from disk, bit for bit.
+        assert case.vacated.sum() > 0.3 * case.source.sum()
+        np.testing.assert_array_equal(case.truth[case.vacated], host[case.vacated])
+        assert not np.array_equal(case.image[case.vacated], host[case.vacated])  # the input shows the object
+        assert case.outline.any() and not (case.outline & case.source).any()
+    # The case builder imports nothing of the product's editing code.
+    probe = ("import sys, engine.evaluation.fill_cases; "
+             "print(sorted(m for m in sys.modules if m.startswith(('engine.fill', 'engine.compose', "
+             "'engine.manipulator', 'models'))))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert loaded == "[]"
+
+
+@pytest.mark.slow
+def test_eval_fill_quick_run_reports_both_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _paintings(tmp_path / "art")
+    report = tmp_path / "report.json"
+    code = main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(_bsds(tmp_path / "bsds")),
+                 "--quick", "--json", str(report)])
+    assert code == 0
+    payload = json.loads(report.read_text())
+    assert payload["counts"] == {"exact masks": 2, "outlined, one click": 2}
+    exact = payload["tables"]["exact masks"]
+    assert set(exact) == {"ours", "Telea", "before (shift-map)"}
+    for row in exact.values():
+        assert set(row) == {"PSNR", "SSIM", "texture ratio", "seam ratio", "seconds"}
+        assert 5.0 < row["PSNR"] < 99.0 and -1.0 <= row["SSIM"] <= 1.0 and row["seconds"] > 0
+    # Telea's fill is a blur: it keeps far less texture than the patch fill (the column can tell them apart).
+    assert exact["Telea"]["texture ratio"] < 0.8 * exact["ours"]["texture ratio"]
+    outlined = payload["tables"]["outlined, one click"]["ours"]
+    assert set(outlined) == {"outline left", "worst outline left", "outline carried", "click IoU", "PSNR"}
+    assert 0.0 <= outlined["outline left"] <= 1.0 and 0.0 <= outlined["click IoU"] <= 1.0
+    assert len(payload["per_case"]["exact masks"]) == 2
+    printed = capsys.readouterr().out
+    assert "exact masks" in printed and "outlined, one click" in printed and "seam ratio" in printed
+
+
+def test_eval_fill_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["eval-fill", "--artworks", str(tmp_path / "nowhere"), "--bsds", str(tmp_path)])
+    assert code == 2
+    assert "is not a folder" in capsys.readouterr().err

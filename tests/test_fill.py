@@ -1,0 +1,95 @@
+"""The fill of a vacated area: the painting's own pixels, structures continued, nothing forbidden copied."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.fill import fill_hole, fill_window
+
+
+def disc(height: int, width: int, cx: float, cy: float, radius: float) -> np.ndarray:
+    mask = np.zeros((height, width), np.uint8)
+    cv2.circle(mask, (int(cx), int(cy)), int(radius), 1, -1)
+    return mask > 0
+
+
+def tiled(height: int, width: int, period: int = 23, seed: int = 0) -> np.ndarray:
+    """A painting that repeats exactly every ``period`` pixels both ways: a perfect copy exists."""
+    tile = (np.random.default_rng(seed).random((period, period, 3)) * 255).astype(np.uint8)
+    tile = cv2.GaussianBlur(tile, (3, 3), 0)
+    return np.tile(tile, (height // period + 1, width // period + 1, 1))[:height, :width].copy()
+
+
+def test_a_repeating_painting_is_continued_with_its_own_detail() -> None:
+    image = tiled(150, 180)
+    hole = disc(150, 180, 90, 75, 26)
+    filled = fill_hole(image, hole)
+    np.testing.assert_array_equal(filled[~hole], image[~hole])
+    error = np.abs(filled[hole].astype(float) - image[hole]).mean()
+    smeared = cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    assert error < 0.6 * np.abs(smeared[hole].astype(float) - image[hole]).mean()  # the repetition continues
+    detail = lambda picture: np.abs(cv2.Laplacian(picture.astype(np.float32), cv2.CV_32F))  # noqa: E731
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert detail(filled)[inner].mean() > 0.8 * detail(image)[inner].mean()  # copies, not a blend
+
+
+def test_a_line_crossing_the_hole_continues_through_it() -> None:
+    """A Mondrian-like grid: colour fields and a black bar crossing the hole."""
+    height, width = 160, 220
+    image = np.zeros((height, width, 3), np.uint8)
+    image[:, :110] = (200, 40, 30)
+    image[:, 110:] = (240, 220, 60)
+    image[:80] = np.where(image[:80] > 0, image[:80] // 2 + 100, 0)
+    noise = np.random.default_rng(1).integers(-6, 7, size=image.shape)
+    image = np.clip(image.astype(int) + noise, 0, 255).astype(np.uint8)
+    image[74:84] = 15  # a black bar across the whole painting
+    hole = disc(height, width, 60, 79, 30)
+    filled = fill_hole(image, hole)
+    bar = hole.copy()
+    bar[:76], bar[82:] = False, False
+    assert filled[bar].mean() < 60  # the bar continues inside the hole
+    above = hole.copy()
+    above[68:] = False
+    below = hole.copy()
+    below[:92] = False
+    assert filled[above].max(axis=1).mean() > 150 and filled[below].max(axis=1).mean() > 150  # no spread
+    # The colour fields continue too: above the bar stays the lighter red, below the darker.
+    mean = lambda pixels: pixels.reshape(-1, 3).astype(float).mean(axis=0)  # noqa: E731
+    assert np.abs(mean(filled[above]) - mean(image[50:60, 40:80])).max() < 25
+    assert np.abs(mean(filled[below]) - mean(image[100:110, 40:80])).max() < 25
+
+
+def test_forbidden_pixels_are_never_copied() -> None:
+    """The moved region's old place (here bright green, found nowhere else) must not reappear in the fill."""
+    rng = np.random.default_rng(2)
+    image = cv2.GaussianBlur((rng.random((140, 180, 3)) * 120).astype(np.uint8), (5, 5), 0)
+    hole = disc(140, 180, 80, 70, 22)
+    forbidden = disc(140, 180, 80, 70, 34)
+    image[forbidden & ~hole] = (20, 250, 20)
+    filled = fill_window(image, hole, (0, 0, 180, 140), forbidden=forbidden)
+    assert (filled[hole][:, 1] > 200).mean() == 0.0
+    unguarded = fill_hole(image, hole)
+    assert (unguarded[hole][:, 1] > 200).mean() > 0.01  # without the guard the green would be copied
+
+
+@pytest.mark.parametrize("dtype, channels", [(np.uint16, 3), (np.uint8, 4), (np.uint8, 1)])
+def test_other_pixel_types_and_channels(dtype: type, channels: int) -> None:
+    base = cv2.GaussianBlur((np.random.default_rng(5).random((100, 120, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    image = (base.astype(np.uint32) * (257 if dtype == np.uint16 else 1)).astype(dtype)
+    image = np.concatenate([image, image[..., :1]], axis=2) if channels == 4 else image[..., :channels]
+    hole = disc(100, 120, 60, 50, 15)
+    filled = fill_hole(image, hole)
+    assert filled.dtype == dtype and filled.shape == image.shape
+    np.testing.assert_array_equal(filled[~hole], image[~hole])
+    assert not np.array_equal(filled[hole], image[hole])
+
+
+def test_the_previous_fill_stays_selectable_and_unknown_fills_are_refused() -> None:
+    image = tiled(100, 120, seed=3)
+    hole = disc(100, 120, 60, 50, 15)
+    before = fill_hole(image, hole, method="shift-map")
+    np.testing.assert_array_equal(before[~hole], image[~hole])
+    assert not np.array_equal(before, fill_hole(image, hole))
+    with pytest.raises(ValueError, match="unknown fill"):
+        fill_hole(image, hole, method="blur")  # type: ignore[arg-type]
