@@ -1,0 +1,175 @@
+"""Dense correspondence from the region's cells to the exemplar region's cells, three ways.
+
+Each way takes unit descriptors ``query`` (N, C) of the region's cells and ``keys`` (M, C) of the
+exemplar's usable cells and answers, for every query cell, the exemplar cell it attends to most
+(hard attention: the row's arg-max) with that cosine score:
+
+- :func:`full_attention`: the whole N x M correlation, as CoCosNet (memory O(N M)).
+- :func:`masked_attention`: MATEBIT's masked attention, A_mask = ReLU(A) (their Eq. 2): a match
+  with a score under :data:`RELIABLE_SCORE` is unreliable, and the cell takes its match from
+  reliable neighbours instead (:func:`coherent_matches`).
+- :func:`bilevel_attention`: RABIT's bi-level alignment: b x b blocks of cells rank the exemplar's
+  blocks by the cosine of their mean descriptors and keep the top k, then attend densely to the
+  k b^2 cells of those blocks only (memory O(N_b M_b + N k b^2) instead of O(N M)).
+
+:func:`coherent_matches` then lets neighbouring cells share a match shifted along with them
+when it is almost as good as their own (PatchMatch's propagation with a coherence bonus), so
+whole strokes of the exemplar come across instead of a mosaic of cell-sized pieces.
+Every function reports the bytes of the largest score matrices it held (``peak_bytes``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+#: Masked attention: a cosine score at or under this is an unreliable match (MATEBIT keeps the positive ones).
+RELIABLE_SCORE = 0.0
+#: Bi-level attention: block side (cells) and how many exemplar blocks each query block keeps.
+BLOCK = 4
+TOP_K = 4
+#: Rows of the full correlation computed at once (the whole matrix is still held for the arg-max).
+METHODS = ("full", "masked", "bilevel")
+
+
+@dataclass
+class Matches:
+    """For each query cell: the exemplar cell (index into the keys; -1 = none) and its cosine score."""
+
+    index: torch.Tensor  # (N,) long
+    score: torch.Tensor  # (N,) float
+    peak_bytes: int
+
+
+def full_attention(query: torch.Tensor, keys: torch.Tensor) -> Matches:
+    """CoCosNet's correlation over all pairs; each cell's most attended exemplar cell."""
+    scores = query @ keys.t()
+    best, index = scores.max(dim=1)
+    return Matches(index, best, scores.numel() * scores.element_size())
+
+
+def masked_attention(query: torch.Tensor, keys: torch.Tensor, reliable: float = RELIABLE_SCORE) -> Matches:
+    """MATEBIT's masked correlation ReLU(A): rows with no score above ``reliable`` have no match (-1)."""
+    scores = query @ keys.t()
+    masked = torch.where(scores > reliable, scores, torch.zeros(()))
+    best, index = masked.max(dim=1)
+    index = torch.where(best > 0, index, torch.full_like(index, -1))
+    return Matches(index, best, 2 * scores.numel() * scores.element_size())
+
+
+def _blocks(grid: tuple[int, int], valid: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cells grouped into block x block tiles: (B, block^2) cell indices (-1 outside the grid or
+    not valid) and the (B,) tiles that hold any valid cell."""
+    height, width = grid
+    rows, cols = -(-height // block), -(-width // block)
+    ys = torch.arange(rows * block).view(-1, 1).expand(-1, cols * block)
+    xs = torch.arange(cols * block).view(1, -1).expand(rows * block, -1)
+    inside = (ys < height) & (xs < width)
+    index = torch.where(inside, ys * width + xs, torch.full_like(ys, -1))
+    index = torch.where(index >= 0, valid.reshape(-1)[index.clamp_min(0)].long() * (index + 1) - 1, index)
+    tiles = index.view(rows, block, cols, block).permute(0, 2, 1, 3).reshape(rows * cols, block * block)
+    return tiles, (tiles >= 0).any(dim=1)
+
+
+def bilevel_attention(query: torch.Tensor, keys: torch.Tensor, query_grid: tuple[int, int],
+                      query_cells: torch.Tensor, key_grid: tuple[int, int], key_cells: torch.Tensor,
+                      block: int = BLOCK, top_k: int = TOP_K) -> Matches:
+    """RABIT's ranking and attention: ``query_cells`` / ``key_cells`` (h, w) say which grid cell
+    each row of ``query`` / ``keys`` is (a bool map whose true cells, in raster order, are the rows)."""
+    query_rows = torch.full((query_grid[0] * query_grid[1],), -1, dtype=torch.long)
+    query_rows[query_cells.reshape(-1)] = torch.arange(query.shape[0])
+    key_rows = torch.full((key_grid[0] * key_grid[1],), -1, dtype=torch.long)
+    key_rows[key_cells.reshape(-1)] = torch.arange(keys.shape[0])
+    query_tiles, query_used = _blocks(query_grid, query_cells, block)
+    key_tiles, key_used = _blocks(key_grid, key_cells, block)
+    query_tiles, key_tiles = query_tiles[query_used], key_tiles[key_used]
+    query_tiles = torch.where(query_tiles >= 0, query_rows[query_tiles.clamp_min(0)], query_tiles)
+    key_tiles = torch.where(key_tiles >= 0, key_rows[key_tiles.clamp_min(0)], key_tiles)
+
+    def pooled(rows: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        present = (rows >= 0).unsqueeze(-1).float()
+        return F.normalize((table[rows.clamp_min(0)] * present).sum(1), dim=1)
+
+    # Level 1: rank the exemplar's blocks for each query block (cosine of the blocks' mean descriptors).
+    block_scores = pooled(query_tiles, query) @ pooled(key_tiles, keys).t()
+    k = min(top_k, key_tiles.shape[0])
+    chosen = block_scores.topk(k, dim=1).indices  # (Bq, k)
+    # Level 2: dense attention between each query block's cells and the cells of its k blocks.
+    candidates = key_tiles[chosen].reshape(chosen.shape[0], -1)  # (Bq, k b^2)
+    local = torch.einsum("qic,qjc->qij", query[query_tiles.clamp_min(0)], keys[candidates.clamp_min(0)])
+    local = local.masked_fill((candidates < 0).unsqueeze(1), -2.0)
+    best, where = local.max(dim=2)
+    picked = torch.gather(candidates, 1, where)
+    index = torch.full((query.shape[0],), -1, dtype=torch.long)
+    score = torch.full((query.shape[0],), -2.0)
+    present = query_tiles >= 0
+    index[query_tiles[present]] = picked[present]
+    score[query_tiles[present]] = best[present]
+    peak = (block_scores.numel() + local.numel()) * local.element_size()
+    return Matches(index, score, peak)
+
+
+#: Coherence: a neighbour's match, shifted along, replaces a cell's own when it scores within this of it.
+COHERENCE_BONUS = 0.15
+COHERENCE_ROUNDS = 4
+NEIGHBOURS = ((0, 1), (1, 0), (0, -1), (-1, 0))
+
+
+def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
+                     key_cells: torch.Tensor, bonus: float = COHERENCE_BONUS,
+                     rounds: int = COHERENCE_ROUNDS) -> torch.Tensor:
+    """Matches (N,) as exemplar grid positions (row-major index into the key grid), after letting
+    each cell take a neighbour's match shifted by their offset when that scores within ``bonus``
+    of its own (cells without a match take the best such candidate). Unmatched cells that no
+    neighbour reaches keep their own arg-max over all keys."""
+    height, width = query_cells.shape
+    key_height, key_width = key_cells.shape
+    key_rows = torch.full((key_height * key_width,), -1, dtype=torch.long)
+    key_rows[key_cells.reshape(-1)] = torch.arange(keys.shape[0])
+    key_positions = torch.nonzero(key_cells.reshape(-1)).squeeze(1)
+    ys, xs = torch.nonzero(query_cells, as_tuple=True)
+    grid_rows = torch.full((height, width), -1, dtype=torch.long)
+    grid_rows[ys, xs] = torch.arange(query.shape[0])
+
+    own = torch.where(matches.index >= 0, key_positions[matches.index.clamp_min(0)], matches.index)
+    own_score = torch.where(matches.index >= 0, matches.score, torch.full_like(matches.score, -3.0))
+    current, current_score = own.clone(), own_score.clone()
+    for _ in range(rounds):
+        best, best_score = current.clone(), current_score.clone()
+        for dy, dx in NEIGHBOURS:
+            ny, nx = ys + dy, xs + dx
+            inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+            neighbour = torch.where(inside, grid_rows[ny.clamp(0, height - 1), nx.clamp(0, width - 1)], -1)
+            their = torch.where(neighbour >= 0, current[neighbour.clamp_min(0)], -1)
+            ky, kx = torch.div(their, key_width, rounding_mode="floor") - dy, their % key_width - dx
+            ok = (their >= 0) & (ky >= 0) & (ky < key_height) & (kx >= 0) & (kx < key_width)
+            candidate = torch.where(ok, ky * key_width + kx, 0)
+            row = torch.where(ok, key_rows[candidate], -1)
+            ok = ok & (row >= 0)
+            score = (query * keys[row.clamp_min(0)]).sum(1) + bonus
+            better = ok & (score > best_score)
+            best = torch.where(better, candidate, best)
+            best_score = torch.where(better, score, best_score)
+        current, current_score = best, best_score
+    missing = current < 0
+    if missing.any():
+        fallback = (query[missing] @ keys.t()).argmax(dim=1)
+        current[missing] = key_positions[fallback]
+    return current
+
+
+def correspond(method: str, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
+               key_cells: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Exemplar grid positions (N,) for the query cells by ``method`` (one of :data:`METHODS`), made
+    coherent, and the peak bytes of the score matrices."""
+    if method == "full":
+        matches = full_attention(query, keys)
+    elif method == "masked":
+        matches = masked_attention(query, keys)
+    elif method == "bilevel":
+        matches = bilevel_attention(query, keys, tuple(query_cells.shape), query_cells,
+                                    tuple(key_cells.shape), key_cells)
+    else:
+        raise ValueError(f"unknown correspondence {method!r}; use one of {', '.join(METHODS)}")
+    return coherent_matches(matches, query, keys, query_cells, key_cells), matches.peak_bytes
