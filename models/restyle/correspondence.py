@@ -10,7 +10,8 @@ exemplar's usable cells and answers, for every query cell, the exemplar cell it 
   reliable neighbours instead (:func:`coherent_matches`).
 - :func:`bilevel_attention`: RABIT's bi-level alignment: b x b blocks of cells rank the exemplar's
   blocks by the cosine of their mean descriptors and keep the top k, then attend densely to the
-  k b^2 cells of those blocks only (memory O(N_b M_b + N k b^2) instead of O(N M)).
+  k b^2 cells of those blocks only (memory O(N_b M_b + N k b^2) instead of O(N M)); here the
+  exemplar's blocks overlap by half a block.
 
 :func:`coherent_matches` then lets neighbouring cells share a match shifted along with them
 when it is almost as good as their own (PatchMatch's propagation with a coherence bonus), so
@@ -58,17 +59,21 @@ def masked_attention(query: torch.Tensor, keys: torch.Tensor, reliable: float = 
     return Matches(index, best, 2 * scores.numel() * scores.element_size())
 
 
-def _blocks(grid: tuple[int, int], valid: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cells grouped into block x block tiles: (B, block^2) cell indices (-1 outside the grid or
-    not valid) and the (B,) tiles that hold any valid cell."""
+def _blocks(grid: tuple[int, int], valid: torch.Tensor, block: int, stride: int | None = None,
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cells grouped into block x block tiles every ``stride`` cells (default: ``block``, a partition):
+    (B, block^2) cell indices (-1 outside the grid or not valid) and the (B,) tiles that hold any valid cell."""
+    stride = stride or block
     height, width = grid
-    rows, cols = -(-height // block), -(-width // block)
-    ys = torch.arange(rows * block).view(-1, 1).expand(-1, cols * block)
-    xs = torch.arange(cols * block).view(1, -1).expand(rows * block, -1)
+    starts_y = torch.arange(0, max(1, height - block + stride), stride)
+    starts_x = torch.arange(0, max(1, width - block + stride), stride)
+    offsets = torch.arange(block)
+    ys = (starts_y.view(-1, 1, 1, 1) + offsets.view(1, 1, -1, 1)).expand(-1, starts_x.numel(), block, block)
+    xs = (starts_x.view(1, -1, 1, 1) + offsets.view(1, 1, 1, -1)).expand(starts_y.numel(), -1, block, block)
     inside = (ys < height) & (xs < width)
     index = torch.where(inside, ys * width + xs, torch.full_like(ys, -1))
-    index = torch.where(index >= 0, valid.reshape(-1)[index.clamp_min(0)].long() * (index + 1) - 1, index)
-    tiles = index.view(rows, block, cols, block).permute(0, 2, 1, 3).reshape(rows * cols, block * block)
+    usable = inside & valid.reshape(-1)[index.clamp_min(0)]
+    tiles = torch.where(usable, index, torch.full_like(index, -1)).reshape(-1, block * block)
     return tiles, (tiles >= 0).any(dim=1)
 
 
@@ -82,7 +87,9 @@ def bilevel_attention(query: torch.Tensor, keys: torch.Tensor, query_grid: tuple
     key_rows = torch.full((key_grid[0] * key_grid[1],), -1, dtype=torch.long)
     key_rows[key_cells.reshape(-1)] = torch.arange(keys.shape[0])
     query_tiles, query_used = _blocks(query_grid, query_cells, block)
-    key_tiles, key_used = _blocks(key_grid, key_cells, block)
+    # The exemplar's blocks overlap by half, so that a query block off their lattice still finds
+    # one block that holds most of its match (RABIT's blocks tile both images).
+    key_tiles, key_used = _blocks(key_grid, key_cells, block, max(1, block // 2))
     query_tiles, key_tiles = query_tiles[query_used], key_tiles[key_used]
     query_tiles = torch.where(query_tiles >= 0, query_rows[query_tiles.clamp_min(0)], query_tiles)
     key_tiles = torch.where(key_tiles >= 0, key_rows[key_tiles.clamp_min(0)], key_tiles)
