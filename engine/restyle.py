@@ -54,8 +54,10 @@ GUIDE_RADIUS_CELLS = 3.0
 EDGE_DEVIATION = 40.0
 #: The patches' lightness and colour finer than this (Gaussian sigma, in cells) is their detail, kept
 #: as it is; their colour is smoothed at the coarser scale so that cell seams do not show.
-DETAIL_CELLS = 1.5
+DETAIL_CELLS = 0.75
 COLOUR_CELLS = 2.0
+#: Share of the region's own fine lightness detail kept beside the exemplar's.
+INPUT_DETAIL = 0.0
 #: Rows of the region's box styled at once (bounded memory).
 STRIP_ROWS = 256
 QUANTILES = 129
@@ -285,6 +287,9 @@ def _styled_strip(region_rgb: np.ndarray, rows: slice, plan: _Plan, step: float,
     # across the patches' seams, its fine part as it is.
     styled = np.empty((bottom - top, width, 3), np.float32)
     styled[..., 0] = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2) + layers[..., 0]
+    if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
+        contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
+        styled[..., 0] += INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))
     styled[..., 1:] = layers[..., 1:3] + coarse_blur(layers[..., 3:5], COLOUR_CELLS * step)
     patch_lab = styled
     return patch_lab[rows.start - top:rows.stop - top]

@@ -124,12 +124,13 @@ NEIGHBOURS = ((0, 1), (1, 0), (0, -1), (-1, 0))
 
 
 def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
-                     key_cells: torch.Tensor, bonus: float = COHERENCE_BONUS,
+                     key_cells: torch.Tensor, bonus: float | None = None,
                      rounds: int = COHERENCE_ROUNDS) -> torch.Tensor:
     """Matches (N,) as exemplar grid positions (row-major index into the key grid), after letting
     each cell take a neighbour's match shifted by their offset when that scores within ``bonus``
     of its own (cells without a match take the best such candidate). Unmatched cells that no
     neighbour reaches keep their own arg-max over all keys."""
+    bonus = COHERENCE_BONUS if bonus is None else bonus
     height, width = query_cells.shape
     key_height, key_width = key_cells.shape
     key_rows = torch.full((key_height * key_width,), -1, dtype=torch.long)
