@@ -58,8 +58,9 @@ DETAIL_CELLS = 0.75
 COLOUR_CELLS = 2.0
 #: Share of the region's own fine lightness detail kept beside the exemplar's.
 INPUT_DETAIL = 0.0
-#: Rows of the region's box styled at once (bounded memory).
-STRIP_ROWS = 256
+#: The region's box is styled in strips of at least this many rows, or this many pixels (bounded memory).
+STRIP_ROWS = 64
+STRIP_PIXELS = 2_000_000
 QUANTILES = 129
 
 Box = tuple[int, int, int, int]
@@ -262,10 +263,34 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     return _box_filter(a, radius) * guide + _box_filter(b, radius)
 
 
+def _context(radius: int, step: float) -> int:
+    """Rows the strip's filters read beyond it (the guided filter's and the colour blur's reach)."""
+    return int(np.ceil(max(2 * radius, 3 * COLOUR_CELLS * step))) + 1
+
+
+def _spread(cells: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``cells[rows[:, None], columns[None, :]]`` for sorted index runs, by repeating (much faster)."""
+    row_ids, row_counts = np.unique(rows, return_counts=True)
+    column_ids, column_counts = np.unique(columns, return_counts=True)
+    return np.repeat(np.repeat(cells[row_ids][:, column_ids], row_counts, axis=0), column_counts, axis=1)
+
+
+#: Lightness levels of the tone map's look-up table (Lab L runs from 0 to 100).
+TONE_LEVELS = 4096
+
+
+def _tone_lookup(light: np.ndarray, tone_from: np.ndarray, tone_to: np.ndarray) -> np.ndarray:
+    """``np.interp(light, tone_from, tone_to)`` through a fine look-up table (within 0.03 L)."""
+    levels = np.linspace(0.0, 100.0, TONE_LEVELS, dtype=np.float32)
+    table = np.interp(levels, tone_from, tone_to).astype(np.float32)
+    index = np.clip(light * np.float32((TONE_LEVELS - 1) / 100.0) + np.float32(0.5), 0, TONE_LEVELS - 1)
+    return table[index.astype(np.int32)]
+
+
 def _styled_strip(region_rgb: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
     """Lab of the box's ``rows`` styled by one plan (computed with the rows the filters reach around them)."""
     height, width = region_rgb.shape[:2]
-    context = int(np.ceil(max(2 * radius, 3 * COLOUR_CELLS * step))) + 1  # rows the filters reach
+    context = _context(radius, step)
     top, bottom = max(0, rows.start - context), min(height, rows.stop + context)
     ys = np.arange(top, bottom, dtype=np.float32)
     xs = np.arange(width, dtype=np.float32)
@@ -275,13 +300,13 @@ def _styled_strip(region_rgb: np.ndarray, rows: slice, plan: _Plan, step: float,
     layers = np.zeros((bottom - top, width, plan.exemplar.shape[2]), np.float32)
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
-            offset = plan.offsets[cells_y[:, None], cells_x[None, :]]
+            offset = _spread(plan.offsets, cells_y, cells_x)
             map_x = offset[..., 0] + xs[None, :]
             map_y = offset[..., 1] + ys[:, None]
             sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             layers += sampled * (weight_y[:, None] * weight_x[None, :])[..., None]
     light = cv2.cvtColor(region_rgb[top:bottom], cv2.COLOR_RGB2Lab)[..., 0]
-    wanted = np.interp(light, plan.tone_from, plan.tone_to).astype(np.float32)
+    wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
     # across the patches' seams, its fine part as it is.
@@ -359,8 +384,10 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
 
     radius = max(1, int(round(GUIDE_RADIUS_CELLS * step)))
     styled_rgb = np.empty(region_rgb.shape, np.float32)
-    for start in range(0, y1 - y0, STRIP_ROWS):
-        rows = slice(start, min(y1 - y0, start + STRIP_ROWS))
+    # Strips at least four times as tall as the context their filters read around them.
+    strip = max(STRIP_ROWS, 4 * _context(radius, step), STRIP_PIXELS // max(1, x1 - x0))
+    for start in range(0, y1 - y0, strip):
+        rows = slice(start, min(y1 - y0, start + strip))
         lab = sum(share * _styled_strip(region_rgb, rows, plan, step, radius) for plan, share in plans)
         styled_rgb[rows] = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB)
     styled = _to_dtype(styled_rgb, image[y0:y1, x0:x1])
