@@ -44,13 +44,15 @@ WORK_SIDE = 256
 DEFAULT_CORRESPONDENCE = "bilevel"
 #: Weight of the cell's tone beside its (unit) backbone features in the descriptor.
 TONE_WEIGHT = 1.0
+#: Weight of the cell's place in its region (RABIT's position encoding) in the descriptor.
+POSITION_WEIGHT = 0.0
 #: Exemplar cells usable as matches: at least this share inside the exemplar region.
 KEY_COVERAGE = 0.75
 #: Neighbouring patches blend over this share of a cell around their common border.
 SEAM_SHARE = 0.5
 #: Guided filter: radius in cells, and the lightness deviation (Lab L units) above which an edge
 #: of the region counts as structure and is kept.
-GUIDE_RADIUS_CELLS = 3.0
+GUIDE_RADIUS_CELLS = 1.0
 EDGE_DEVIATION = 40.0
 #: The patches' lightness and colour finer than this (Gaussian sigma, in cells) is their detail, kept
 #: as it is; their colour is smoothed at the coarser scale so that cell seams do not show.
@@ -193,8 +195,10 @@ def _plan(region_rgb: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
     region_cell_light = np.interp(region_light, tone_from, tone_to).astype(np.float32)
     region_cover = cell_coverage(torch.from_numpy(small_region_mask), grid)
     exemplar_cover = cell_coverage(torch.from_numpy(small_exemplar_mask), key_grid)
-    query = descriptors(region_features, cell_tone(region_cell_light, grid), region_cover, TONE_WEIGHT)
-    keys_all = descriptors(exemplar_features, cell_tone(exemplar_light, key_grid), exemplar_cover, TONE_WEIGHT)
+    query = descriptors(region_features, cell_tone(region_cell_light, grid), region_cover, TONE_WEIGHT,
+                        POSITION_WEIGHT)
+    keys_all = descriptors(exemplar_features, cell_tone(exemplar_light, key_grid), exemplar_cover, TONE_WEIGHT,
+                           POSITION_WEIGHT)
     key_cells = exemplar_cover >= KEY_COVERAGE
     if not key_cells.any():
         key_cells = exemplar_cover >= exemplar_cover.max()

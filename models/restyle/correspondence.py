@@ -43,11 +43,29 @@ class Matches:
     peak_bytes: int
 
 
+#: Re-use penalty: a second pass subtracts this times log(uses / fair share), where above 1, from
+#: each exemplar cell's score, so that a flat region does not copy one exemplar patch over and over.
+USAGE_WEIGHT = 0.3
+
+
+def usage_penalty(index: torch.Tensor, keys: int) -> torch.Tensor:
+    """(keys,) penalty of each exemplar cell from how often the first pass chose it."""
+    if USAGE_WEIGHT <= 0:
+        return torch.zeros(keys)
+    uses = torch.bincount(index[index >= 0], minlength=keys).float()
+    fair = max(1.0, float((index >= 0).sum()) / keys)
+    return USAGE_WEIGHT * torch.log((uses / fair).clamp_min(1.0))
+
+
+def _chosen_scores(scores: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    return torch.gather(scores, 1, index.clamp_min(0).unsqueeze(1)).squeeze(1)
+
+
 def full_attention(query: torch.Tensor, keys: torch.Tensor) -> Matches:
-    """CoCosNet's correlation over all pairs; each cell's most attended exemplar cell."""
+    """CoCosNet's correlation over all pairs; each cell's most attended exemplar cell (after the re-use penalty)."""
     scores = query @ keys.t()
-    best, index = scores.max(dim=1)
-    return Matches(index, best, scores.numel() * scores.element_size())
+    index = (scores - usage_penalty(scores.argmax(dim=1), keys.shape[0])).argmax(dim=1)
+    return Matches(index, _chosen_scores(scores, index), scores.numel() * scores.element_size())
 
 
 def masked_attention(query: torch.Tensor, keys: torch.Tensor, reliable: float = RELIABLE_SCORE) -> Matches:
@@ -56,6 +74,11 @@ def masked_attention(query: torch.Tensor, keys: torch.Tensor, reliable: float = 
     masked = torch.where(scores > reliable, scores, torch.zeros(()))
     best, index = masked.max(dim=1)
     index = torch.where(best > 0, index, torch.full_like(index, -1))
+    penalised = masked - usage_penalty(index, keys.shape[0])
+    penalised = penalised.masked_fill(masked <= 0, float("-inf"))
+    second = penalised.argmax(dim=1)
+    index = torch.where(index >= 0, second, index)
+    best = torch.where(index >= 0, _chosen_scores(scores, index), torch.zeros(()))
     return Matches(index, best, 2 * scores.numel() * scores.element_size())
 
 
@@ -106,7 +129,10 @@ def bilevel_attention(query: torch.Tensor, keys: torch.Tensor, query_grid: tuple
     candidates = key_tiles[chosen].reshape(chosen.shape[0], -1)  # (Bq, k b^2)
     local = torch.einsum("qic,qjc->qij", query[query_tiles.clamp_min(0)], keys[candidates.clamp_min(0)])
     local = local.masked_fill((candidates < 0).unsqueeze(1), -2.0)
-    best, where = local.max(dim=2)
+    first = torch.gather(candidates, 1, local.argmax(dim=2))
+    penalty = usage_penalty(first[query_tiles >= 0], keys.shape[0])
+    where = (local - penalty[candidates.clamp_min(0)].unsqueeze(1)).argmax(dim=2)
+    best = torch.gather(local, 2, where.unsqueeze(2)).squeeze(2)
     picked = torch.gather(candidates, 1, where)
     index = torch.full((query.shape[0],), -1, dtype=torch.long)
     score = torch.full((query.shape[0],), -2.0)
@@ -119,16 +145,21 @@ def bilevel_attention(query: torch.Tensor, keys: torch.Tensor, query_grid: tuple
 
 #: Coherence: a neighbour's match, shifted along, replaces a cell's own when it scores within this of it.
 COHERENCE_BONUS = 0.15
-COHERENCE_ROUNDS = 4
-NEIGHBOURS = ((0, 1), (1, 0), (0, -1), (-1, 0))
+COHERENCE_ROUNDS = 2
+#: Sweep directions (dy, dx): left to right, top to bottom, right to left, bottom to top.
+SWEEPS = ((0, 1), (1, 0), (0, -1), (-1, 0))
 
 
 def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
                      key_cells: torch.Tensor, bonus: float | None = None,
                      rounds: int = COHERENCE_ROUNDS) -> torch.Tensor:
     """Matches (N,) as exemplar grid positions (row-major index into the key grid), after letting
-    each cell take a neighbour's match shifted by their offset when that scores within ``bonus``
-    of its own (cells without a match take the best such candidate). Unmatched cells that no
+    each cell take its neighbour's match shifted by their offset when that scores within ``bonus``
+    of its own (cells without a match take it whatever it scores).
+
+    PatchMatch's propagation (Barnes et al. 2009): sweeps in scan order, each line taking from the
+    line before it, already updated, so a shifted match runs on along a flat region and copies one
+    continuous piece of the exemplar instead of one patch over and over. Unmatched cells that no
     neighbour reaches keep their own arg-max over all keys."""
     bonus = COHERENCE_BONUS if bonus is None else bonus
     height, width = query_cells.shape
@@ -136,35 +167,35 @@ def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, 
     key_rows = torch.full((key_height * key_width,), -1, dtype=torch.long)
     key_rows[key_cells.reshape(-1)] = torch.arange(keys.shape[0])
     key_positions = torch.nonzero(key_cells.reshape(-1)).squeeze(1)
-    ys, xs = torch.nonzero(query_cells, as_tuple=True)
-    grid_rows = torch.full((height, width), -1, dtype=torch.long)
-    grid_rows[ys, xs] = torch.arange(query.shape[0])
-
-    own = torch.where(matches.index >= 0, key_positions[matches.index.clamp_min(0)], matches.index)
-    own_score = torch.where(matches.index >= 0, matches.score, torch.full_like(matches.score, -3.0))
-    current, current_score = own.clone(), own_score.clone()
+    descriptors = torch.zeros(height, width, query.shape[1])
+    descriptors[query_cells] = query
+    current = torch.full((height, width), -1, dtype=torch.long)
+    score = torch.full((height, width), -3.0)
+    matched = matches.index >= 0
+    current[query_cells] = torch.where(matched, key_positions[matches.index.clamp_min(0)], -1)
+    score[query_cells] = torch.where(matched, matches.score, torch.full_like(matches.score, -3.0))
     for _ in range(rounds):
-        best, best_score = current.clone(), current_score.clone()
-        for dy, dx in NEIGHBOURS:
-            ny, nx = ys + dy, xs + dx
-            inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
-            neighbour = torch.where(inside, grid_rows[ny.clamp(0, height - 1), nx.clamp(0, width - 1)], -1)
-            their = torch.where(neighbour >= 0, current[neighbour.clamp_min(0)], -1)
-            ky, kx = torch.div(their, key_width, rounding_mode="floor") - dy, their % key_width - dx
-            ok = (their >= 0) & (ky >= 0) & (ky < key_height) & (kx >= 0) & (kx < key_width)
-            candidate = torch.where(ok, ky * key_width + kx, 0)
-            row = torch.where(ok, key_rows[candidate], -1)
-            ok = ok & (row >= 0)
-            score = (query * keys[row.clamp_min(0)]).sum(1) + bonus
-            better = ok & (score > best_score)
-            best = torch.where(better, candidate, best)
-            best_score = torch.where(better, score, best_score)
-        current, current_score = best, best_score
-    missing = current < 0
+        for dy, dx in SWEEPS:
+            lines = range(1, height) if dy > 0 else range(height - 2, -1, -1) if dy < 0 else \
+                range(1, width) if dx > 0 else range(width - 2, -1, -1)
+            for line in lines:
+                here = (line, slice(None)) if dy else (slice(None), line)
+                before = (line - dy, slice(None)) if dy else (slice(None), line - dx)
+                their = current[before]
+                ky = torch.div(their, key_width, rounding_mode="floor") + dy
+                kx = their % key_width + dx
+                ok = (their >= 0) & (ky >= 0) & (ky < key_height) & (kx >= 0) & (kx < key_width)
+                row = torch.where(ok, key_rows[(ky * key_width + kx).clamp(0, key_rows.numel() - 1)], -1)
+                ok = ok & (row >= 0) & query_cells[here]
+                candidate_score = (descriptors[here] * keys[row.clamp_min(0)]).sum(1) + bonus
+                better = ok & (candidate_score > score[here])
+                current[here] = torch.where(better, ky * key_width + kx, current[here])
+                score[here] = torch.where(better, candidate_score, score[here])
+    result = current[query_cells]
+    missing = result < 0
     if missing.any():
-        fallback = (query[missing] @ keys.t()).argmax(dim=1)
-        current[missing] = key_positions[fallback]
-    return current
+        result[missing] = key_positions[(query[missing] @ keys.t()).argmax(dim=1)]
+    return result
 
 
 def correspond(method: str, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
