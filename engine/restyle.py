@@ -181,7 +181,7 @@ def _plan(region_rgb: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
                            else region_light[small_region_mask > 0])
     tone_to = _quantiles(exemplar_light[small_exemplar_mask >= 0.5] if (small_exemplar_mask >= 0.5).any()
                          else exemplar_light[small_exemplar_mask > 0])
-    mean, deviation = float(tone_to.mean()), max(float(np.std(tone_to)), 1.0)
+    ranks = np.linspace(-1.0, 1.0, QUANTILES, dtype=np.float32)
 
     network = restyle_backbone()
     region_features = network(torch.from_numpy(small_region).permute(2, 0, 1)[None])[0]
@@ -189,8 +189,11 @@ def _plan(region_rgb: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
     grid, key_grid = tuple(region_features.shape[1:]), tuple(exemplar_features.shape[1:])
 
     def cell_tone(light: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+        """The cell's lightness as its rank among the exemplar region's, from -1 to 1: bounded, so a
+        rare extreme tone (a highlight) does not outweigh the features, and equally spread in both
+        regions, so the region's brightest cells take as large a share of the exemplar's."""
         cells = cv2.resize(light, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-        return torch.from_numpy((cells - mean) / deviation)
+        return torch.from_numpy(np.interp(cells, tone_to, ranks).astype(np.float32))
 
     region_cell_light = np.interp(region_light, tone_from, tone_to).astype(np.float32)
     region_cover = cell_coverage(torch.from_numpy(small_region_mask), grid)

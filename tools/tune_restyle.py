@@ -3,8 +3,8 @@
 Restyles the photo pairs ``simnet eval-restyle --bsds-val`` builds and prints mean content distance
 and style loss beside Reinhard's (the anchor with the best content distance). Two stages: (1) the
 guided filter's radius (cells), its edge deviation (Lab L) and the detail scale (cells); (2) the
-weight of the cells' places in their regions and the re-use penalty (earlier sweeps chose no
-share of the region's own detail (0 of 0, 0.3, 0.6), a tone weight of 1 (of 1 and 2) and a
+tone's weight in the descriptors, the weight of the cells' places in their regions and the
+re-use penalty (earlier sweeps chose no share of the region's own detail (0 of 0, 0.3, 0.6) and a
 coherence bonus of 0.15 (of 0.05 and 0.15) by the same rule). Rule at each stage: the lowest style loss among the settings whose content distance is
 within :data:`CONTENT_SLACK` of the lowest any setting of the stage reached (no setting came within
 1.2x Reinhard's content distance). A first rule, the lowest content distance among settings with
@@ -34,7 +34,7 @@ from models.restyle import correspondence  # noqa: E402
 CONTENT_SLACK = 1.2
 STAGES = (
     {"GUIDE_RADIUS_CELLS": (1.0, 2.0, 3.0), "EDGE_DEVIATION": (10.0, 20.0, 40.0), "DETAIL_CELLS": (0.75, 1.5)},
-    {"POSITION_WEIGHT": (0.0, 0.25, 0.5, 1.0), "USAGE_WEIGHT": (0.0, 0.1, 0.3)},
+    {"TONE_WEIGHT": (0.5, 1.0, 2.0), "POSITION_WEIGHT": (0.0, 0.5), "USAGE_WEIGHT": (0.1, 0.3)},
 )
 
 
