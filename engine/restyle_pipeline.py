@@ -10,7 +10,8 @@ import numpy as np
 from engine.errors import ImageWriteError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
 from engine.pipeline import same_file
-from engine.restyle import DEFAULT_CORRESPONDENCE, check_unit, prepare_restyle
+from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, check_unit, prepare_restyle
+from engine.session import Step, make_step
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,13 @@ def restyle_file(request: FileRestyle, *, overwrite_original: bool = False,
     write_restyle(inputs, outcome)
     outcome.timings.update(read=read, write=time.perf_counter() - started)
     return outcome
+
+
+def restyle_step(current: np.ndarray, restyled: Restyled, region: np.ndarray, strength: float,
+                 label: str = "Restyle") -> tuple[Step | None, np.ndarray]:
+    """The editor's Apply of a restyle: the image at ``strength`` and its one history step (the
+    region as both masks, so undo brings the selection back), made off the GUI thread like a
+    reshape's (:func:`engine.session.make_step`); the step is None when nothing changed."""
+    result = restyled.at_strength(strength)
+    timings = dict(restyled.timings, strength=float(strength))
+    return make_step(current, result, region, region, label, timings), result

@@ -246,3 +246,28 @@ def test_batch_rejects_a_malformed_restyle_line(tmp_path: Path, capsys) -> None:
     manifest.write_text(json.dumps({"op": "restyle", "image": "a.png", "output": "b.png"}))
     assert main(["batch", str(manifest)]) == 2
     assert "missing or non-text key(s): region, exemplar, exemplar_region" in capsys.readouterr().err
+
+
+def test_a_restyle_is_one_undoable_history_step_saved_in_sessions(scene, tmp_path: Path) -> None:
+    from engine.document import Document, StepKind
+    from engine.imageio import Artwork
+    from engine.restyle_pipeline import restyle_step
+    from engine.session import EditSession, load_session, save_session
+
+    image, region = scene["image"], scene["region"]
+    doc = Document(EditSession(Artwork(image.copy())))
+    doc.select(region)
+    restyled = prepare_restyle(image, region, scene["exemplar"], scene["exemplar_region"])
+    step, result = restyle_step(doc.session.current, restyled, region, 0.8)
+    assert step is not None and step.label == "Restyle"
+    doc.apply(step, result, region.copy())
+    assert np.array_equal(doc.session.current, restyled.at_strength(0.8))
+    assert doc.undo_kinds[-1] is StepKind.EDIT and doc.undo_label.endswith("Restyle")
+    doc.undo()
+    assert np.array_equal(doc.session.current, image)
+    np.testing.assert_array_equal(doc.region, region)
+    doc.redo()
+    save_session(tmp_path / "restyled.simnet", doc.session)
+    reopened = load_session(tmp_path / "restyled.simnet")
+    assert np.array_equal(reopened.current, result) and reopened.steps[-1].label == "Restyle"
+    assert restyle_step(image, restyled, region, 0.0)[0] is None  # strength 0 changes nothing: no step
