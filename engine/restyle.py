@@ -104,11 +104,16 @@ class Restyled:
         """Only the box's pixels at ``strength`` (what the editor's preview redraws)."""
         x0, y0, x1, y1 = self.box
         before = self.image[y0:y1, x0:x1]
-        alpha = (np.float32(strength) * self.weight)[..., None]
-        mixed = before.astype(np.float32) + alpha * (self.styled.astype(np.float32) - before)
+        out = before.copy()
         top = np.iinfo(before.dtype).max
-        mixed = np.clip(np.rint(mixed), 0, top).astype(before.dtype)
-        return np.where(alpha > 0, mixed, before)
+        rows = max(1, STRIP_PIXELS // max(1, x1 - x0))
+        for start in range(0, y1 - y0, rows):  # in strips: no box-sized float arrays
+            part = slice(start, start + rows)
+            alpha = (np.float32(strength) * self.weight[part])[..., None]
+            was = before[part].astype(np.float32)
+            mixed = np.clip(np.rint(was + alpha * (self.styled[part].astype(np.float32) - was)), 0, top)
+            out[part] = np.where(alpha > 0, mixed.astype(before.dtype), before[part])
+        return out
 
 
 def check_unit(value: float, name: str) -> float:
@@ -142,7 +147,8 @@ def _lightness(rgb: np.ndarray) -> np.ndarray:
 class _Plan:
     """How one exemplar styles the region's box: each cell's offset into the exemplar and the tone map."""
 
-    exemplar: np.ndarray  # float RGB of the exemplar crop the patches come from
+    exemplar: np.ndarray  # the exemplar crop's fine Lab detail, where the patches come from
+    colour: np.ndarray  # (gh, gw, 2) the coarse Lab colour each cell's copy brings, smoothed over cells
     crop: Box  # that crop in the exemplar (x0, y0, x1, y1)
     offsets: np.ndarray  # (gh, gw, 2) full-resolution (dx, dy) from a box pixel to its exemplar pixel
     tone_from: np.ndarray  # quantiles of the region's lightness ...
@@ -150,11 +156,14 @@ class _Plan:
     peak_bytes: int
 
 
-def _reduced(rgb: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """The crop reduced by ``factor`` and padded (edge-replicated) to whole 8-pixel steps."""
+def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """The crop (the image's own pixels) reduced by ``factor``, as float RGB, and padded
+    (edge-replicated) to whole 8-pixel steps."""
     height, width = mask.shape
     size = (max(CELL, round(width / factor)), max(CELL, round(height / factor)))
-    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if factor > 1 else rgb
+    pixels = pixels if pixels.ndim == 3 else pixels[..., None]
+    small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if factor > 1 else pixels
+    small = _rgb_float(small if small.ndim == 3 else small[..., None])
     small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) if factor > 1 \
         else mask.astype(np.float32)
     pad_y, pad_x = (-small.shape[0]) % 8, (-small.shape[1]) % 8
@@ -167,14 +176,14 @@ def _quantiles(values: np.ndarray) -> np.ndarray:
     return np.quantile(values, np.linspace(0.0, 1.0, QUANTILES)).astype(np.float32)
 
 
-def _plan(region_rgb: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
+def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
           exemplar_mask: np.ndarray, factor: float, method: str) -> _Plan:
     ex_box = mask_bbox(exemplar_mask)
     assert ex_box is not None
     ex0, ey0, ex1, ey1 = ex_box
-    exemplar_rgb = _rgb_float(exemplar[ey0:ey1, ex0:ex1])
-    small_region, small_region_mask = _reduced(region_rgb, region_mask, factor)
-    small_exemplar, small_exemplar_mask = _reduced(exemplar_rgb, exemplar_mask[ey0:ey1, ex0:ex1], factor)
+    small_region, small_region_mask = _reduced(region_pixels, region_mask, factor)
+    small_exemplar, small_exemplar_mask = _reduced(exemplar[ey0:ey1, ex0:ex1], exemplar_mask[ey0:ey1, ex0:ex1],
+                                                   factor)
 
     region_light, exemplar_light = _lightness(small_region), _lightness(small_exemplar)
     tone_from = _quantiles(region_light[small_region_mask >= 0.5] if (small_region_mask >= 0.5).any()
@@ -219,17 +228,22 @@ def _plan(region_rgb: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
     crop = (max(0, ex0 - margin), max(0, ey0 - margin), min(width, ex1 + margin), min(height, ey1 + margin))
     cx0, cy0, cx1, cy1 = crop
     offsets -= np.array([cx0, cy0], np.float32)
-    return _Plan(exemplar_layers(_rgb_float(exemplar[cy0:cy1, cx0:cx1]), step), crop, offsets, tone_from, tone_to,
-                 peak)
+    detail, coarse = exemplar_layers(_rgb_float(exemplar[cy0:cy1, cx0:cx1]), step)
+    # The coarse colour each cell's copy brings, read at the cell's centre, smoothed over the grid.
+    centre_x = np.clip(cell_x * step + step / 2 + offsets[..., 0], 0, coarse.shape[1] - 1).astype(np.float32)
+    centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
+    colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
+    colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
+    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak)
 
 
-def exemplar_layers(rgb: np.ndarray, step: float) -> np.ndarray:
-    """The exemplar split where it is whole, before any patch is cut: (H, W, 5) float32 of its
-    lightness and colour finer than :data:`DETAIL_CELLS` cells (its brushwork) and its colour coarser
-    than that. Cut into patches afterwards, the layers carry no seam of their own."""
+def exemplar_layers(rgb: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exemplar split where it is whole, before any patch is cut: (H, W, 3) float32 of its Lab
+    lightness and colour finer than :data:`DETAIL_CELLS` cells (its brushwork), and (H, W, 2) its
+    colour coarser than that. Cut into patches afterwards, the layers carry no seam of their own."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
     coarse = coarse_blur(lab, DETAIL_CELLS * step)
-    return np.concatenate([lab - coarse, coarse[..., 1:]], axis=2)
+    return lab - coarse, np.ascontiguousarray(coarse[..., 1:])
 
 
 def _seam_weights(coordinate: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -271,8 +285,8 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
 
 
 def _context(radius: int, step: float) -> int:
-    """Rows the strip's filters read beyond it (the guided filter's and the colour blur's reach)."""
-    return int(np.ceil(max(2 * radius, 3 * COLOUR_CELLS * step))) + 1
+    """Rows the strip's guided filter reads beyond it."""
+    return 2 * radius + 1
 
 
 def _spread(cells: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -294,9 +308,9 @@ def _tone_lookup(light: np.ndarray, tone_from: np.ndarray, tone_to: np.ndarray) 
     return table[index.astype(np.int32)]
 
 
-def _styled_strip(region_rgb: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
+def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
     """Lab of the box's ``rows`` styled by one plan (computed with the rows the filters reach around them)."""
-    height, width = region_rgb.shape[:2]
+    height, width = region_pixels.shape[:2]
     context = _context(radius, step)
     top, bottom = max(0, rows.start - context), min(height, rows.stop + context)
     ys = np.arange(top, bottom, dtype=np.float32)
@@ -312,7 +326,7 @@ def _styled_strip(region_rgb: np.ndarray, rows: slice, plan: _Plan, step: float,
             map_y = offset[..., 1] + ys[:, None]
             sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             layers += sampled * (weight_y[:, None] * weight_x[None, :])[..., None]
-    light = cv2.cvtColor(region_rgb[top:bottom], cv2.COLOR_RGB2Lab)[..., 0]
+    light = cv2.cvtColor(_rgb_float(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
     wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
@@ -322,7 +336,11 @@ def _styled_strip(region_rgb: np.ndarray, rows: slice, plan: _Plan, step: float,
     if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
         contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
         styled[..., 0] += INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))
-    styled[..., 1:] = layers[..., 1:3] + coarse_blur(layers[..., 3:5], COLOUR_CELLS * step)
+    grid_x = np.broadcast_to(xs[None, :] / np.float32(step) - 0.5, (bottom - top, width))
+    grid_y = np.broadcast_to(ys[:, None] / np.float32(step) - 0.5, (bottom - top, width))
+    colour = cv2.remap(plan.colour, np.ascontiguousarray(grid_x), np.ascontiguousarray(grid_y), cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    styled[..., 1:] = layers[..., 1:3] + colour
     patch_lab = styled
     return patch_lab[rows.start - top:rows.stop - top]
 
@@ -376,7 +394,7 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
     x0, y0, x1, y1 = box
     box_mask = region[y0:y1, x0:x1]
     weight = smoothstep_falloff(distance_outside(box_mask), reach)
-    region_rgb = _rgb_float(image[y0:y1, x0:x1])
+    region_pixels = image[y0:y1, x0:x1]
     timings: dict[str, float] = {"check": time.perf_counter() - started}
 
     sides = [x1 - x0, y1 - y0]
@@ -385,19 +403,18 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
         sides += [ex1 - ex0, ey1 - ey0]
     factor = max(1.0, max(sides) / WORK_SIDE)
     step = factor * CELL
-    plans = [(_plan(region_rgb, box_mask, ex, mask, factor, correspondence), share)
+    plans = [(_plan(region_pixels, box_mask, ex, mask, factor, correspondence), share)
              for ex, mask, share in exemplars if share > 0]
     timings["match"] = time.perf_counter() - started - timings["check"]
 
     radius = max(1, int(round(GUIDE_RADIUS_CELLS * step)))
-    styled_rgb = np.empty(region_rgb.shape, np.float32)
+    styled = np.empty_like(region_pixels)
     # Strips at least four times as tall as the context their filters read around them.
     strip = max(STRIP_ROWS, 4 * _context(radius, step), STRIP_PIXELS // max(1, x1 - x0))
     for start in range(0, y1 - y0, strip):
         rows = slice(start, min(y1 - y0, start + strip))
-        lab = sum(share * _styled_strip(region_rgb, rows, plan, step, radius) for plan, share in plans)
-        styled_rgb[rows] = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB)
-    styled = _to_dtype(styled_rgb, image[y0:y1, x0:x1])
+        lab = sum(share * _styled_strip(region_pixels, rows, plan, step, radius) for plan, share in plans)
+        styled[rows] = _to_dtype(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB), region_pixels[rows])
     timings["transfer"] = time.perf_counter() - started - timings["check"] - timings["match"]
     timings["total"] = time.perf_counter() - started
     return Restyled(image, box, styled, weight, reach, timings, max(plan.peak_bytes for plan, _ in plans))

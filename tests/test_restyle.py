@@ -271,3 +271,16 @@ def test_a_restyle_is_one_undoable_history_step_saved_in_sessions(scene, tmp_pat
     reopened = load_session(tmp_path / "restyled.simnet")
     assert np.array_equal(reopened.current, result) and reopened.steps[-1].label == "Restyle"
     assert restyle_step(image, restyled, region, 0.0)[0] is None  # strength 0 changes nothing: no step
+
+
+def test_sixteen_bit_rgba_and_grey_images(scene) -> None:
+    image16 = (scene["image"].astype(np.uint16) * 257)
+    rgba = np.concatenate([image16, np.full((H, W, 1), 40000, np.uint16)], axis=2)
+    grey_exemplar = cv2.cvtColor(scene["exemplar"], cv2.COLOR_RGB2GRAY)[..., None]
+    out = restyle(rgba, scene["region"], grey_exemplar, scene["exemplar_region"], 1.0, reach=3)
+    assert out.dtype == np.uint16 and out.shape == rgba.shape
+    assert np.array_equal(out[..., 3], rgba[..., 3])  # alpha kept
+    inside = out[scene["region"]][:, :3].astype(np.float32)
+    assert np.abs(inside[:, 0] - inside[:, 2]).mean() < 0.02 * 65535  # the grey exemplar's colours: grey
+    grey_out = restyle(grey_exemplar, scene["exemplar_region"], scene["image"], scene["region"], 1.0)
+    assert grey_out.shape == grey_exemplar.shape and grey_out.dtype == np.uint8
