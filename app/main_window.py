@@ -32,12 +32,14 @@ from app.history_panel import HistoryPanel
 from app.layout import build_menus, build_tool_bars
 from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
+from app.restyle_controller import RestyleController
 from app.selection_controller import SelectionController
 from app.session_controller import SessionController
 from app.settings import Settings, SettingsDialog
 from engine.document import Document
 from engine.manipulator import Manipulator
 from engine.session import EditSession
+from engine.worker import Worker
 
 #: How long closing waits for a running edit to reach its next stage and stop.
 EDIT_SHUTDOWN_SECONDS = 20.0
@@ -79,6 +81,11 @@ class MainWindow(QMainWindow):
         self.reach = ReachControl(self)
         self.candidates, self.mask_tools = CandidateController(self), MaskToolsController(self)
         self.reach.changed.connect(self.edits.schedule_preview)
+        self.restyle = RestyleController(self, self.canvas, Worker("simnet-restyle"), self.bridge, lambda: self.document,
+                                         lambda: (self.show_current(), self.selection.show_masks(),
+                                                  self.sessions.autosave_soon()), self.show_message)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.restyle.dock)
+        self.selection_changed.connect(self.restyle.region_changed)
         self._build_actions()
         self._build_status_bar()
         self.canvas.point_clicked.connect(self.selection.on_point)
@@ -367,6 +374,7 @@ class MainWindow(QMainWindow):
         # torn down under it at exit (which aborts the process).
         self.edits.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.selection.worker.shutdown(2.0)
+        self.restyle.worker.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.sessions.shutdown(autosave_seconds)
         self.reach.shutdown()
         self.exporter.shutdown()
