@@ -81,11 +81,13 @@ class MainWindow(QMainWindow):
         self.reach = ReachControl(self)
         self.candidates, self.mask_tools = CandidateController(self), MaskToolsController(self)
         self.reach.changed.connect(self.edits.schedule_preview)
-        self.restyle = RestyleController(self, self.canvas, Worker("simnet-restyle"), self.bridge, lambda: self.document,
-                                         lambda: (self.show_current(), self.selection.show_masks(),
-                                                  self.sessions.autosave_soon()), self.show_message)
+        self.restyle = RestyleController(
+            self, self.canvas, Worker("simnet-restyle"), self.bridge, lambda: self.document,
+            lambda: (self.show_current(), self.selection.show_masks(), self.sessions.autosave_soon()),
+            self.show_message, lambda: self.reach.value)
         self.addDockWidget(Qt.RightDockWidgetArea, self.restyle.dock)
         self.selection_changed.connect(self.restyle.region_changed)
+        self.reach.changed.connect(self.restyle.region_changed)
         self._build_actions()
         self._build_status_bar()
         self.canvas.point_clicked.connect(self.selection.on_point)

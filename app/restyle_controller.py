@@ -10,7 +10,8 @@ at the chosen strength one History step (``engine.restyle_pipeline.restyle_step`
 saved in sessions like a reshape.
 
 The controller is given only what it works with: the canvas, a worker, the GUI-thread bridge, a
-getter of the current document, and callbacks for "the image changed" and status messages.
+getter of the current document, callbacks for "the image changed" and status messages, and a
+getter of the Reach control's value (None: the default reach).
 """
 from __future__ import annotations
 
@@ -31,20 +32,21 @@ from engine.restyle import Restyled, prepare_restyle
 from engine.restyle_pipeline import restyle_step
 from engine.worker import Worker
 
-PREPARE_DELAY_MS = 300
+#: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
+PREPARE_DELAY_MS = 400
 
 
 class RestyleController(QObject):
     def __init__(self, parent: QWidget, canvas: CanvasView, worker: Worker, bridge,
                  document: Callable[[], Document | None], applied: Callable[[], None],
-                 message: Callable[[str], None]) -> None:
+                 message: Callable[[str], None], reach: Callable[[], float | None] = lambda: None) -> None:
         super().__init__(parent)
-        self.canvas, self.worker, self.bridge = canvas, worker, bridge
+        self.canvas, self.worker, self.bridge, self.reach = canvas, worker, bridge, reach
         self.document, self.applied, self.message = document, applied, message
         self.exemplar: np.ndarray | None = None
         self.exemplar_region: np.ndarray | None = None
         self.prepared: Restyled | None = None
-        self._prepared_for: tuple[int, bytes] | None = None
+        self._prepared_for: tuple[int, bytes, float | None] | None = None
         self._preview_image: QImage | None = None
         self.applying = False
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
@@ -54,6 +56,7 @@ class RestyleController(QObject):
         layout = QVBoxLayout(panel)
         self.exemplar_label = QLabel("No exemplar yet: select its region, then Use Selection as Exemplar.")
         self.exemplar_label.setWordWrap(True)
+        self.exemplar_label.setMinimumHeight(3 * self.exemplar_label.fontMetrics().lineSpacing())
         self.use_selection_button = QPushButton("Use Selection as Exemplar")
         self.use_selection_button.clicked.connect(self.use_selection_as_exemplar)
         self.from_files_button = QPushButton("Exemplar from Files…")
@@ -125,15 +128,15 @@ class RestyleController(QObject):
         self.schedule()
 
     # -- computing and previewing ------------------------------------------------------------------
-    def _key(self, document: Document) -> tuple[int, bytes]:
-        return id(document.session.current), np.packbits(document.region).tobytes()
+    def _key(self, document: Document) -> tuple[int, bytes, float | None]:
+        return id(document.session.current), np.packbits(document.region).tobytes(), self.reach()
 
     def forget(self) -> None:
         self.prepared, self._prepared_for, self._preview_image = None, None, None
         self.canvas.set_preview(None)
 
-    def region_changed(self) -> None:
-        """The selection or the image changed: the prepared restyle is stale."""
+    def region_changed(self, *_) -> None:
+        """The selection, the image or the reach changed: the prepared restyle is stale."""
         if self.prepared is not None:
             self.forget()
         self.schedule()
@@ -156,12 +159,12 @@ class RestyleController(QObject):
         if document is None or self.exemplar is None or not document.region.any() or self.applying:
             return
         key = self._key(document)
-        image, region = document.lend_image(), document.region.copy()
+        image, region, reach = document.lend_image(), document.region.copy(), self.reach()
         exemplar, exemplar_region = self.exemplar, self.exemplar_region
         self.message("Restyling…")
 
         def run(token) -> Restyled:
-            return prepare_restyle(image, region, exemplar, exemplar_region)
+            return prepare_restyle(image, region, exemplar, exemplar_region, reach=reach)
 
         def done(restyled: Restyled) -> None:
             document.return_image(image)

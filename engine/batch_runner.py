@@ -67,7 +67,8 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
     """Edit every item (a reshape, :class:`FileEdit`, or a restyle, :class:`FileRestyle`; the
     manipulator may be None when there are only restyles) and write its result atomically
     (colour profile and metadata carried over); returns how many failed. ``report`` gets each
-    item's outcome in the manifest's order. With ``stop_on_error`` the batch stops at the first failure, and nothing after it is written."""
+    item's outcome in the manifest's order. With ``stop_on_error`` the batch stops at the first
+    failure, and nothing after it is written."""
     failures = 0
     stopped = False
     with ThreadPoolExecutor(1, thread_name_prefix="batch-read") as reader, \

@@ -63,7 +63,8 @@ def test_pixels_beyond_the_reach_are_bit_identical_and_strength_zero_is_the_inpu
 
 
 def test_region_takes_the_exemplars_colours_and_texture_but_keeps_its_layout(scene) -> None:
-    image, region, exemplar, exemplar_region = scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"]
+    image, region = scene["image"], scene["region"]
+    exemplar, exemplar_region = scene["exemplar"], scene["exemplar_region"]
     out = restyle(image, region, exemplar, exemplar_region, 1.0, reach=0)
     inside = out[region].astype(np.float32)
     wanted = exemplar[exemplar_region].astype(np.float32)
@@ -92,7 +93,8 @@ def test_strength_changes_smoothly(scene) -> None:
 
 
 def test_second_exemplar_is_mixed_in(scene) -> None:
-    image, region, exemplar, exemplar_region = scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"]
+    image, region = scene["image"], scene["region"]
+    exemplar, exemplar_region = scene["exemplar"], scene["exemplar_region"]
     green = exemplar[..., [1, 0, 2]].copy()
     first = restyle(image, region, exemplar, exemplar_region, 1.0)
     only_first = restyle(image, region, exemplar, exemplar_region, 1.0, second_exemplar=green,

@@ -5,8 +5,9 @@ and style loss beside Reinhard's (the anchor with the best content distance). Tw
 guided filter's radius (cells), its edge deviation (Lab L) and the detail scale (cells); (2) the
 tone's weight in the descriptors, the weight of the cells' places in their regions and the
 re-use penalty (earlier sweeps chose no share of the region's own detail (0 of 0, 0.3, 0.6) and a
-coherence bonus of 0.15 (of 0.05 and 0.15) by the same rule). Rule at each stage: the lowest style loss among the settings whose content distance is
-within :data:`CONTENT_SLACK` of the lowest any setting of the stage reached (no setting came within
+coherence bonus of 0.15 (of 0.05 and 0.15) by the same rule). Rule at each stage: the lowest
+style loss among the settings whose content distance is within :data:`CONTENT_SLACK` of the
+lowest any setting of the stage reached (no setting came within
 1.2x Reinhard's content distance). A first rule, the lowest content distance among settings with
 a style loss under 0.6x Reinhard's, chose an edge deviation of 10 that carries the region's own
 strokes through (on the README's Van Gogh check: Van Gogh's strokes in Turner's colours, a

@@ -86,11 +86,11 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("batch", help="run many edits listed in a JSON-lines manifest",
-                                   description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape, or "
-                                               "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", "
-                                               "\"exemplar_region\", \"output\"} with optional \"strength\", "
-                                               "\"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\".")
+    parser = subparsers.add_parser(
+        "batch", help="run many edits listed in a JSON-lines manifest",
+        description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape, or "
+                    "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", \"exemplar_region\", \"output\"} "
+                    "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\".")
     parser.add_argument("manifest", help="the JSON-lines manifest")
     parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
     add_reach_option(parser)
