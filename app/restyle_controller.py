@@ -2,8 +2,9 @@
 
 A panel docked beside the canvas. The exemplar region is picked with the editor's own selection
 (click with the segmenter, drag a box, paint) and taken with *Use Selection as Exemplar*: a
-region of the same painting; or it comes from another image and its mask file (*Exemplar from
-Files…*). Then the region to restyle is selected as usual. The restyle is computed once on the
+region of the same painting; or from another image opened in the panel (*Open Exemplar Image…*),
+clicking or dragging a box on it (the segmenter answers on this tool's worker); or from another
+image and its mask file (*Exemplar from Files…*). Then the region to restyle is selected as usual. The restyle is computed once on the
 worker (``engine.restyle.prepare_restyle``) and the Strength slider only re-blends the region's box
 (``Restyled.box_at_strength``), so the preview follows the slider at once. Apply makes the result
 at the chosen strength one History step (``engine.restyle_pipeline.restyle_step``), undoable and
@@ -25,11 +26,14 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QPushButton, QS
 
 from app.canvas import CanvasView
 from app.convert import array_to_qimage
+from app.exemplar_view import ExemplarView
+from engine.candidates import CandidateSet
 from engine.document import Document
 from engine.errors import SimNetError
 from engine.imageio import load_image, load_mask
 from engine.restyle import Restyled, prepare_restyle
 from engine.restyle_pipeline import restyle_step
+from engine.segmentation import load_segmenter
 from engine.worker import Worker
 
 #: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
@@ -39,9 +43,13 @@ PREPARE_DELAY_MS = 400
 class RestyleController(QObject):
     def __init__(self, parent: QWidget, canvas: CanvasView, worker: Worker, bridge,
                  document: Callable[[], Document | None], applied: Callable[[], None],
-                 message: Callable[[str], None], reach: Callable[[], float | None] = lambda: None) -> None:
+                 message: Callable[[str], None], reach: Callable[[], float | None] = lambda: None,
+                 segmenter: Callable[[], object] = load_segmenter) -> None:
         super().__init__(parent)
         self.canvas, self.worker, self.bridge, self.reach = canvas, worker, bridge, reach
+        self._load_segmenter, self._segmenter, self._segmented_image = segmenter, None, None
+        self.other_image: np.ndarray | None = None
+        self.other_name = ""
         self.document, self.applied, self.message = document, applied, message
         self.exemplar: np.ndarray | None = None
         self.exemplar_region: np.ndarray | None = None
@@ -59,6 +67,12 @@ class RestyleController(QObject):
         self.exemplar_label.setMinimumHeight(3 * self.exemplar_label.fontMetrics().lineSpacing())
         self.use_selection_button = QPushButton("Use Selection as Exemplar")
         self.use_selection_button.clicked.connect(self.use_selection_as_exemplar)
+        self.open_image_button = QPushButton("Open Exemplar Image…")
+        self.open_image_button.setToolTip("Open another painting here, then click or drag a box on it")
+        self.open_image_button.clicked.connect(self.choose_exemplar_image)
+        self.exemplar_view = ExemplarView()
+        self.exemplar_view.clicked.connect(lambda x, y: self.segment_exemplar(point=(x, y)))
+        self.exemplar_view.boxed.connect(lambda *box: self.segment_exemplar(box=box))
         self.from_files_button = QPushButton("Exemplar from Files…")
         self.from_files_button.clicked.connect(self.choose_exemplar_files)
         self.strength_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=100)
@@ -67,8 +81,8 @@ class RestyleController(QObject):
         self.strength_slider.valueChanged.connect(self.strength_changed)
         self.apply_button = QPushButton("Apply Restyle")
         self.apply_button.clicked.connect(self.apply)
-        for widget in (self.exemplar_label, self.use_selection_button, self.from_files_button, self.strength_label,
-                       self.strength_slider, self.apply_button):
+        for widget in (self.exemplar_label, self.use_selection_button, self.open_image_button, self.exemplar_view,
+                       self.from_files_button, self.strength_label, self.strength_slider, self.apply_button):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.dock = QDockWidget("Restyle", parent)
@@ -96,6 +110,55 @@ class RestyleController(QObject):
             return
         self.set_exemplar(document.session.current.copy(), document.region.copy(), "a region of this painting")
         self.message("Exemplar taken. Now select the region to restyle.")
+
+    def choose_exemplar_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.dock.parentWidget(), "Exemplar image", "",
+                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        if path:
+            self.open_exemplar_image(path)
+
+    def open_exemplar_image(self, path: str | Path) -> bool:
+        """Show another image in the panel; its region is then picked by clicking or boxing on it."""
+        try:
+            self.other_image = load_image(path).pixels
+        except SimNetError as error:
+            self.message(f"Exemplar image not opened: {error}")
+            return False
+        self.other_name = Path(path).name
+        self.exemplar_view.set_image(self.other_image)
+        self.message(f"Click the exemplar region on {self.other_name} (or drag a box around it).")
+        return True
+
+    def segment_exemplar(self, point: tuple[float, float] | None = None,
+                         box: tuple[float, float, float, float] | None = None) -> None:
+        """The segmenter's first answer for a click or a box on the exemplar image becomes the exemplar region."""
+        image = self.other_image
+        if image is None:
+            return
+
+        def run(token) -> np.ndarray:
+            if self._segmenter is None:
+                self._segmenter = self._load_segmenter()
+            if self._segmented_image is not image:
+                self._segmenter.set_image(image)
+                self._segmented_image = image
+            prediction = self._segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
+                                                 box=box)
+            candidates = CandidateSet.from_prediction(prediction, box=box is not None)
+            return candidates.selection(candidates.default) if candidates.default is not None else prediction.best
+
+        def done(mask: np.ndarray) -> None:
+            if image is not self.other_image:
+                return
+            if not mask.any():
+                self.message("Nothing found there; click another place or drag a box.")
+                return
+            self.exemplar_view.show_region(mask)
+            self.set_exemplar(image, mask, f"a region of {self.other_name}")
+
+        self.message("Finding the exemplar region…")
+        self.worker.submit(run, on_done=self.bridge.wrap(done), supersede=False,
+                           on_error=self.bridge.wrap(lambda error: self.message(f"Segmentation failed: {error}")))
 
     def choose_exemplar_files(self) -> None:
         parent = self.dock.parentWidget()
@@ -235,4 +298,11 @@ class RestyleController(QObject):
             self.update_buttons()
             self.message(f"Restyle failed: {error}")
 
-        self.worker.submit(run, on_done=self.bridge.wrap(done), on_error=self.bridge.wrap(failed))
+        def cancelled() -> None:
+            self.applying = False
+            self.update_buttons()
+            self.message("Restyle cancelled; nothing changed.")
+
+        # Not superseded by a later preview: an Apply always finishes (or fails) and says so.
+        self.worker.submit(run, on_done=self.bridge.wrap(done), on_error=self.bridge.wrap(failed),
+                           on_cancelled=self.bridge.wrap(cancelled), supersede=False)

@@ -51,3 +51,32 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     reopened = load_session(tmp_path / "restyled.simnet")
     np.testing.assert_array_equal(reopened.current, result)
     assert reopened.steps[-1].label == "Restyle"
+
+
+def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    from engine.imageio import save_image
+    from test_app import painting
+
+    other = painting(120, 160)[..., ::-1].copy()  # a blue striped disc on an orange ground
+    save_image(tmp_path / "other.png", other)
+    assert window.open_image(artwork)
+    restyle = window.restyle
+    restyle.action.trigger()
+    assert restyle.open_exemplar_image(tmp_path / "other.png")
+    assert restyle.exemplar_view.isVisible()
+    restyle.exemplar_view.clicked.emit(64.0, 60.0)  # a click on the disc, in the exemplar's pixels
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    disc = other[..., 2] > 180
+    picked = restyle.exemplar_region
+    assert (picked & disc).sum() / (picked | disc).sum() > 0.7
+    assert restyle.exemplar is not None and restyle.exemplar.shape == other.shape
+    # A box on the plain ground finds nothing: said so, and the exemplar stays as it was.
+    messages = []
+    restyle.message = messages.append
+    restyle.exemplar_view.boxed.emit(0.0, 0.0, 30.0, 30.0)
+    qtbot.waitUntil(lambda: any("failed" in text for text in messages), timeout=30000)
+    assert restyle.exemplar_region is picked
+    restyle.exemplar_view.boxed.emit(36.0, 32.0, 92.0, 88.0)  # a box around the disc
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
+    boxed = restyle.exemplar_region
+    assert (boxed & disc).sum() / (boxed | disc).sum() > 0.7
