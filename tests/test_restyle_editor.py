@@ -8,7 +8,8 @@ import numpy as np
 
 from engine.locality import distance_outside
 from engine.session import load_session
-from test_app import artwork, click, dialogs, isolated_settings, window  # noqa: F401 - fixtures
+from app.canvas import Tool
+from test_app import artwork, click, dialogs, isolated_settings, stroke, window  # noqa: F401 - fixtures
 
 
 def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: Path, tmp_path: Path) -> None:
@@ -43,6 +44,7 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     np.testing.assert_array_equal(result[far], original[far])
     assert result[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow came in
     assert window.document.undo_label == "Restyle"
+    np.testing.assert_array_equal(window.region, region)  # still selected after Apply, as after a reshape
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.session.current, original)
     window.redo_action.trigger()
@@ -51,6 +53,16 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     reopened = load_session(tmp_path / "restyled.simnet")
     np.testing.assert_array_equal(reopened.current, result)
     assert reopened.steps[-1].label == "Restyle"
+    # Reshape and restyle chain: select the restyled region again (redo drops the selection) and reshape it.
+    window.document.show_masks(region, region.copy())
+    window.selection.show_masks()
+    window.set_tool(Tool.BRUSH)
+    window.size_slider.setValue(10)
+    stroke(window, [(145, 25), (152, 30), (156, 35)])
+    assert window.target_mask().sum() > region.sum()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert window.history.count() == 3 and not np.array_equal(window.session.current, result)
 
 
 def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, artwork: Path, tmp_path: Path) -> None:
