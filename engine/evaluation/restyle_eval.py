@@ -4,18 +4,17 @@ scored against classical anchors measured in the same run.
 Pairs: each painting's largest regions (colour clusters found without any model,
 :mod:`engine.evaluation.regions`) are restyled from the largest region of another painting.
 Every method gets the same pairs; seconds are wall time of the method alone and peak memory is
-the rise of the process's resident high-water mark while it runs (Linux ``VmHWM``, reset
-before each method), so it counts torch's and NumPy's allocations alike.
+the rise of the process's resident high-water mark while it runs (:mod:`engine.evaluation.cost`).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from engine.evaluation.cost import measure_cost
 from engine.evaluation.dataset import list_paintings
 from engine.evaluation.regions import find_regions
 from engine.evaluation.restyle_anchors import adain_features, histogram_matching, reinhard
@@ -86,47 +85,11 @@ def restyle_methods() -> dict[str, Method]:
     }
 
 
-def _high_water_kb() -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _resident_kb() -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_high_water() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def measure(method: Method, pair: RestylePair) -> tuple[np.ndarray, dict[str, float]]:
     """Run one method on one pair: its output, seconds, peak memory rise (MB) and attention bytes."""
-    resettable = _reset_high_water()
-    before = _resident_kb()
-    started = time.perf_counter()
-    output, attention = method(pair.image, pair.region, pair.exemplar, pair.exemplar_region)
-    seconds = time.perf_counter() - started
-    peak = _high_water_kb()
-    rise = (peak - before) / 1024 if resettable and peak is not None and before is not None else float("nan")
-    return output, {"seconds": seconds, "peak_mb": max(0.0, rise),
+    (output, attention), seconds, peak = measure_cost(
+        lambda: method(pair.image, pair.region, pair.exemplar, pair.exemplar_region))
+    return output, {"seconds": seconds, "peak_mb": peak,
                     "attention_mb": float("nan") if attention is None else attention / 2**20}
 
 

@@ -60,7 +60,7 @@ def region_crop(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     return rgb, inside >= 0.5
 
 
-def _features(rgb: np.ndarray) -> list[torch.Tensor]:
+def backbone_features(rgb: np.ndarray) -> list[torch.Tensor]:
     with torch.no_grad():
         return metric_network()(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None])
 
@@ -139,8 +139,8 @@ def texture_relevance(output: np.ndarray, output_mask: np.ndarray, exemplar: np.
                       exemplar_mask: np.ndarray) -> float:
     def grey(rgb: np.ndarray) -> np.ndarray:
         return np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
-    ours = _gram(_inside(_features(grey(output))[0], output_mask))
-    theirs = _gram(_inside(_features(grey(exemplar))[0], exemplar_mask))
+    ours = _gram(_inside(backbone_features(grey(output))[0], output_mask))
+    theirs = _gram(_inside(backbone_features(grey(exemplar))[0], exemplar_mask))
     return _cosine(ours.numpy(), theirs.numpy())
 
 
@@ -150,8 +150,8 @@ def restyle_scores(before: np.ndarray, after: np.ndarray, region: np.ndarray, ex
     before_rgb, mask = region_crop(before, region)
     after_rgb, _ = region_crop(after, region)
     exemplar_rgb, exemplar_mask = region_crop(exemplar, exemplar_region)
-    before_features, after_features = _features(before_rgb), _features(after_rgb)
-    exemplar_features = _features(exemplar_rgb)
+    before_features, after_features = backbone_features(before_rgb), backbone_features(after_rgb)
+    exemplar_features = backbone_features(exemplar_rgb)
     return {
         "content": content_distance(before_features, after_features, mask),
         "structure": structure_ssim(before_rgb, after_rgb, mask),
