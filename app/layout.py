@@ -80,7 +80,8 @@ def build_menus(window: "MainWindow") -> None:
                    window.compare_action, window.history_dock.toggleViewAction()):
         view_menu.addSeparator() if action is None else view_menu.addAction(action)
     tools_menu = menu.addMenu("&Tools")
-    for action in (*window.tool_actions.values(), None, window.smaller_brush, window.larger_brush):
+    for action in (*window.tool_actions.values(), window.restyle.action, None, window.smaller_brush,
+                   window.larger_brush):
         tools_menu.addSeparator() if action is None else tools_menu.addAction(action)
     window.mask_menu = menu.addMenu("&Mask")
     for controller in (window.candidates, window.mask_tools):
@@ -96,7 +97,7 @@ def build_tool_bars(window: "MainWindow") -> None:
     for action in (window.open_action, window.save_action, window.export_action):
         bar.addAction(action)
     bar.addSeparator()
-    for action in window.tool_actions.values():
+    for action in (*window.tool_actions.values(), window.restyle.action):
         bar.addAction(action)
     bar.addSeparator()
     for action in (window.undo_action, window.redo_action, window.reset_action, window.apply_action,

@@ -37,6 +37,7 @@ from app.live_controller import LiveController
 from app.layout import build_actions
 from app.mask_tools_controller import MaskToolsController
 from app.reach_control import ReachControl
+from app.restyle_controller import RestyleController
 from app.selection_controller import SelectionController
 from app.session_controller import SessionController
 from app.settings import Settings, SettingsDialog
@@ -85,6 +86,9 @@ class MainWindow(QMainWindow):
         self.reach = ReachControl(workspace, self.canvas, self.settings)
         self.candidates = CandidateController(workspace, self.canvas, self._action)
         self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
+        self.restyle = RestyleController(workspace, self.canvas, self.settings, self)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.restyle.dock)
+        self.reach.changed.connect(self.restyle.region_changed)
         build_actions(self)
         self._build_status_bar()
         self._connect()
@@ -380,6 +384,7 @@ class MainWindow(QMainWindow):
         # torn down under it at exit (which aborts the process).
         self.edits.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.selection.worker.shutdown(2.0)
+        self.restyle.worker.shutdown(EDIT_SHUTDOWN_SECONDS)
         self.sessions.shutdown(autosave_seconds)
         self.reach.shutdown()
         self.live.shutdown()

@@ -18,6 +18,7 @@ from typing import Callable, Sequence, TypeVar
 from engine.errors import SimNetError
 from engine.manipulator import EditResult, Manipulator
 from engine.pipeline import EditInputs, read_inputs, write_result
+from engine.restyle_pipeline import FileRestyle, RestyleOutcome, read_restyle, run_restyle, write_restyle
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ def _resolved(path: Path) -> Path:
 
 #: Called in order for each item: its index, then its result (timings with "read" and "write")
 #: or the error that stopped it.
-Report = Callable[[int, "EditResult | SimNetError"], None]
+Report = Callable[[int, "EditResult | RestyleOutcome | SimNetError"], None]
 
 
 def _timed(stage: Callable[[], T]) -> Callable[[], tuple[T, float]]:
@@ -61,16 +62,18 @@ def _outcome(future: Future) -> tuple[EditInputs, float] | SimNetError:
         return error
 
 
-def run_batch(manipulator: Manipulator, edits: Sequence[FileEdit], report: Report, *, reach: float | None = None,
-              stop_on_error: bool = False) -> int:
-    """Edit every item and write its result atomically (colour profile and metadata carried over);
-    returns how many failed. ``report`` gets each item's outcome in the manifest's order. With
-    ``stop_on_error`` the batch stops at the first failure, and nothing after it is written."""
+def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRestyle], report: Report, *,
+              reach: float | None = None, stop_on_error: bool = False) -> int:
+    """Edit every item (a reshape, :class:`FileEdit`, or a restyle, :class:`FileRestyle`; the
+    manipulator may be None when there are only restyles) and write its result atomically
+    (colour profile and metadata carried over); returns how many failed. ``report`` gets each
+    item's outcome in the manifest's order. With ``stop_on_error`` the batch stops at the first
+    failure, and nothing after it is written."""
     failures = 0
     stopped = False
     with ThreadPoolExecutor(1, thread_name_prefix="batch-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="batch-write") as writer:
-        writing: tuple[int, Future, EditResult] | None = None
+        writing: tuple[int, Future, EditResult | RestyleOutcome] | None = None
 
         def settle() -> None:
             """Wait for the write in flight and report its item."""
@@ -90,6 +93,8 @@ def run_batch(manipulator: Manipulator, edits: Sequence[FileEdit], report: Repor
 
         def start_read(index: int) -> Future:
             edit = edits[index]
+            if isinstance(edit, FileRestyle):
+                return reader.submit(_timed(lambda: read_restyle(edit)))
             return reader.submit(_timed(lambda: read_inputs(edit.image, edit.source_mask, edit.target_mask,
                                                             edit.output)))
 
@@ -113,7 +118,11 @@ def run_batch(manipulator: Manipulator, edits: Sequence[FileEdit], report: Repor
             if not isinstance(outcome, SimNetError):
                 inputs, read_seconds = outcome
                 try:
-                    outcome = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target, reach=reach)
+                    if isinstance(edits[index], FileRestyle):
+                        outcome = run_restyle(inputs)
+                    else:
+                        assert manipulator is not None, "a reshape needs the manipulator"
+                        outcome = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target, reach=reach)
                 except SimNetError as error:
                     outcome = error
             settle()  # the item before this one has had this whole edit to be written
@@ -126,7 +135,8 @@ def run_batch(manipulator: Manipulator, edits: Sequence[FileEdit], report: Repor
                     break
                 continue
             outcome.timings["read"] = read_seconds
-            write = _timed(lambda inputs=inputs, result=outcome: write_result(inputs, result))
+            writes = write_restyle if isinstance(edits[index], FileRestyle) else write_result
+            write = _timed(lambda inputs=inputs, result=outcome, writes=writes: writes(inputs, result))
             writing = (index, writer.submit(write), outcome)
         if not stopped:
             settle()

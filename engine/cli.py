@@ -13,7 +13,8 @@ from typing import Sequence
 from engine.errors import SimNetError, one_line
 
 #: Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
-COMMAND_MODULES = ("edit", "batch", "segment", "segment_train", "train", "eval", "eval_segment", "eval_fill", "bench")
+COMMAND_MODULES = ("edit", "restyle", "batch", "segment", "segment_train", "train", "eval", "eval_fill",
+                   "eval_restyle", "eval_segment", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,15 +5,20 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.commands.edit import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
 from engine.batch_runner import FileEdit, run_batch
 from engine.errors import SimNetError
 from engine.manipulator import EditResult
+from engine.restyle_pipeline import FileRestyle, RestyleOutcome
 
 MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
+#: A restyle line has ``"op": "restyle"``, these paths, and optionally the restyle's other options.
+RESTYLE_KEYS = ("image", "region", "exemplar", "exemplar_region", "output")
+RESTYLE_OPTIONAL_PATHS = ("second_exemplar", "second_exemplar_region")
+RESTYLE_NUMBERS = ("strength", "mix", "reach")
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,32 @@ class BatchItem(FileEdit):
     line: int = 0
 
 
-def read_manifest(path: str | Path) -> list[BatchItem]:
+@dataclass(frozen=True)
+class BatchRestyle(FileRestyle):
+    """A manifest line's restyle, with the line it came from."""
+
+    line: int = 0
+
+
+def _restyle_item(entry: dict, folder: Path, where: str, number: int) -> BatchRestyle:
+    missing = [key for key in RESTYLE_KEYS if not isinstance(entry.get(key), str)]
+    if missing:
+        raise SimNetError(f"{where}: missing or non-text key(s): {', '.join(missing)}")
+    options: dict = {}
+    for key in RESTYLE_OPTIONAL_PATHS:
+        if key in entry:
+            if not isinstance(entry[key], str):
+                raise SimNetError(f"{where}: {key} must be a path")
+            options[key] = folder / entry[key]
+    for key in RESTYLE_NUMBERS:
+        if key in entry:
+            if isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)):
+                raise SimNetError(f"{where}: {key} must be a number")
+            options[key] = float(entry[key])
+    return BatchRestyle(*(folder / entry[key] for key in RESTYLE_KEYS), **options, line=number)
+
+
+def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
     """Parse a JSON-lines manifest; relative paths are relative to the manifest's folder."""
     path = Path(path)
     try:
@@ -40,6 +70,12 @@ def read_manifest(path: str | Path) -> list[BatchItem]:
             raise SimNetError(f"{path}:{number}: not valid JSON ({error.msg})") from None
         if not isinstance(entry, dict):
             raise SimNetError(f"{path}:{number}: expected a JSON object")
+        op = entry.get("op", "edit")
+        if op == "restyle":
+            items.append(_restyle_item(entry, path.parent, f"{path}:{number}", number))
+            continue
+        if op != "edit":
+            raise SimNetError(f"{path}:{number}: unknown op {op!r}; use \"edit\" or \"restyle\"")
         missing = [key for key in MANIFEST_KEYS if not isinstance(entry.get(key), str)]
         if missing:
             raise SimNetError(f"{path}:{number}: missing or non-text key(s): {', '.join(missing)}")
@@ -50,8 +86,11 @@ def read_manifest(path: str | Path) -> list[BatchItem]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("batch", help="run many edits listed in a JSON-lines manifest",
-                                   description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"}.")
+    parser = subparsers.add_parser(
+        "batch", help="run many edits listed in a JSON-lines manifest",
+        description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape, or "
+                    "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", \"exemplar_region\", \"output\"} "
+                    "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\".")
     parser.add_argument("manifest", help="the JSON-lines manifest")
     parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
     add_reach_option(parser)
@@ -62,11 +101,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     reach = reach_from_args(args)
     items = read_manifest(args.manifest)
-    manipulator = manipulator_from_args(args)
+    items = [replace(item, reach=reach) if isinstance(item, BatchRestyle) and item.reach is None else item
+             for item in items]
+    reshapes = any(not isinstance(item, BatchRestyle) for item in items)
+    manipulator = manipulator_from_args(args) if reshapes else None  # restyles need no SIM-Net
     started = time.perf_counter()
     written = 0
 
-    def report(index: int, outcome: EditResult | SimNetError) -> None:
+    def report(index: int, outcome: EditResult | RestyleOutcome | SimNetError) -> None:
         nonlocal written
         item = items[index]
         prefix = f"[{index + 1}/{len(items)}]"

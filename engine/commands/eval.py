@@ -62,6 +62,7 @@ def _finite(value: object) -> object:
 def run(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.dataset import build_edits, list_paintings
+    from engine.evaluation.paper_tables import PAPER_LEGEND, paper_markdown
     from engine.evaluation.report import LEGEND, figure, markdown_table, text_table
     from engine.evaluation.runner import ALL_EDITS, BASELINES, run_methods, simnet_methods
     from engine.imageio import save_image
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
               for group in summary}
     print(markdown_table(summary, counts) if args.markdown else text_table(summary, counts))
     print(("\n" if args.markdown else "") + LEGEND)
+    print("\n" + paper_markdown(summary[ALL_EDITS] if ALL_EDITS in summary else next(iter(summary.values())),
+                                len(edits)) + "\n\n" + PAPER_LEGEND)
     if args.json:
         payload = {"seed": args.seed, "images": str(folder), "paintings": [p.name for p in paintings],
                    "counts": counts, "summary": summary,

@@ -7,8 +7,10 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.evaluation.baselines import cut_and_paste, register
+from engine.evaluation.cost import measure_cost
 from engine.evaluation.dataset import GROUPS, EvalEdit
 from engine.evaluation.metrics import changed_fraction, ghost_fraction, iou, psnr, ssim
+from engine.evaluation.paper_tables import PAPER_METRICS, paper_scores
 
 #: A method maps (image, source mask, target mask) to (result image, warped mask).
 Method = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -58,7 +60,7 @@ def score(edit: EvalEdit, result: np.ndarray, warped_mask: np.ndarray) -> dict[s
 def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
     """Means of every metric (over the edits where it is defined), plus the worst edit's collateral."""
     summary = {}
-    for metric in METRICS:
+    for metric in METRICS + tuple(key for key in PAPER_METRICS if rows and key in rows[0]):
         values = np.array([row[metric] for row in rows], np.float64)
         defined = values[~np.isnan(values)]
         summary[metric] = float(defined.mean()) if defined.size else float("nan")
@@ -96,14 +98,20 @@ class Scores:
 
 
 def run_methods(edits: list[EvalEdit], methods: dict[str, Method], keep_outputs: set[int] | None = None,
-                progress: Callable[[str], None] | None = None) -> Scores:
-    """Score each method on every edit; keeps the results of the edits in ``keep_outputs``."""
+                progress: Callable[[str], None] | None = None, paper: bool = True) -> Scores:
+    """Score each method on every edit; keeps the results of the edits in ``keep_outputs``. With
+    ``paper``, each row also has SIM-Net's Table 1 and 2 columns (:mod:`engine.evaluation.paper_tables`),
+    the method's seconds and its peak memory rise."""
     scores = Scores()
     for name, method in methods.items():
         rows, outputs = [], []
         for index, edit in enumerate(edits):
-            result, warped = method(edit.image, edit.edit.source_mask, edit.edit.target_mask)
-            rows.append(score(edit, result, warped))
+            (result, warped), seconds, peak_mb = measure_cost(
+                lambda: method(edit.image, edit.edit.source_mask, edit.edit.target_mask))
+            row = score(edit, result, warped)
+            if paper:
+                row.update(paper_scores(edit, result), seconds=seconds, peak_mb=peak_mb)
+            rows.append(row)
             if keep_outputs and index in keep_outputs:
                 outputs.append(result)
         scores.per_edit[name] = rows

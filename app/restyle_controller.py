@@ -1,0 +1,315 @@
+"""The Restyle tool (R): paint the selected region in the style of an exemplar region.
+
+A panel docked beside the canvas. The exemplar region is picked with the editor's own selection
+(click with the segmenter, drag a box, paint) and taken with *Use Selection as Exemplar*: a
+region of the same painting; or from another image opened in the panel (*Open Exemplar Image…*),
+clicking or dragging a box on it (the segmenter answers on this tool's worker); or from another
+image and its mask file (*Exemplar from Files…*). Then the region to restyle is selected as usual. The restyle is computed once on the
+worker (``engine.restyle.prepare_restyle``) and the Strength slider only re-blends the region's box
+(``Restyled.box_at_strength``), so the preview follows the slider at once. Apply makes the result
+at the chosen strength one History step (``engine.restyle_pipeline.restyle_step``), undoable and
+saved in sessions like a reshape.
+
+The controller is given only what it works with: the workspace (the document, whether an Apply
+runs, the GUI-thread bridge, the signals), the canvas, the settings (the reach) and the window its
+panel docks in; it runs on a worker of its own. An Apply sets ``workspace.applying`` like a
+reshape's, and announces the changed image with ``workspace.image_changed``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
+
+from app.canvas import CanvasView
+from app.convert import array_to_qimage
+from app.exemplar_view import ExemplarView
+from app.settings import Settings
+from app.workspace import Workspace
+from engine.candidates import CandidateSet
+from engine.document import Document
+from engine.errors import SimNetError
+from engine.imageio import load_image, load_mask
+from engine.restyle import Restyled, prepare_restyle
+from engine.restyle_pipeline import restyle_step
+from engine.segmentation import load_segmenter
+from engine.worker import Worker
+
+#: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
+PREPARE_DELAY_MS = 400
+
+
+class RestyleController(QObject):
+    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, parent: QWidget,
+                 segmenter: Callable[[], object] = load_segmenter) -> None:
+        super().__init__(parent)
+        self.workspace, self.canvas, self.settings = workspace, canvas, settings
+        self.worker = Worker("simnet-restyle")
+        self._load_segmenter, self._segmenter, self._segmented_image = segmenter, None, None
+        self.other_image: np.ndarray | None = None
+        self.other_name = ""
+        self.exemplar: np.ndarray | None = None
+        self.exemplar_region: np.ndarray | None = None
+        self.prepared: Restyled | None = None
+        self._prepared_for: tuple[int, bytes, float | None] | None = None
+        self._preview_image: QImage | None = None
+        self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
+        self.prepare_timer.timeout.connect(self.prepare)
+
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.exemplar_label = QLabel("No exemplar yet: select its region, then Use Selection as Exemplar.")
+        self.exemplar_label.setWordWrap(True)
+        self.exemplar_label.setMinimumHeight(3 * self.exemplar_label.fontMetrics().lineSpacing())
+        self.use_selection_button = QPushButton("Use Selection as Exemplar")
+        self.use_selection_button.clicked.connect(self.use_selection_as_exemplar)
+        self.open_image_button = QPushButton("Open Exemplar Image…")
+        self.open_image_button.setToolTip("Open another painting here, then click or drag a box on it")
+        self.open_image_button.clicked.connect(self.choose_exemplar_image)
+        self.exemplar_view = ExemplarView()
+        self.exemplar_view.clicked.connect(lambda x, y: self.segment_exemplar(point=(x, y)))
+        self.exemplar_view.boxed.connect(lambda *box: self.segment_exemplar(box=box))
+        self.from_files_button = QPushButton("Exemplar from Files…")
+        self.from_files_button.clicked.connect(self.choose_exemplar_files)
+        self.strength_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=100)
+        self.strength_slider.setToolTip("0 %: the region as it is; 100 %: the exemplar's style")
+        self.strength_label = QLabel("Strength 100 %")
+        self.strength_slider.valueChanged.connect(self.strength_changed)
+        self.apply_button = QPushButton("Apply Restyle")
+        self.apply_button.clicked.connect(self.apply)
+        for widget in (self.exemplar_label, self.use_selection_button, self.open_image_button, self.exemplar_view,
+                       self.from_files_button, self.strength_label, self.strength_slider, self.apply_button):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.dock = QDockWidget("Restyle", parent)
+        self.dock.setObjectName("restyle")
+        self.dock.setWidget(panel)
+        self.dock.hide()
+        self.dock.visibilityChanged.connect(self._visibility_changed)
+        self.action = QAction("&Restyle", parent)
+        self.action.setShortcut(QKeySequence("R"))
+        self.action.setToolTip("Restyle the selected region from an exemplar region (R)")
+        self.action.setCheckable(True)
+        self.action.toggled.connect(self.dock.setVisible)
+        parent.addAction(self.action)
+        self.update_buttons()
+        workspace.actions_changed.connect(self.update_buttons)
+        # The selection, the image or the reach changed: the prepared restyle is stale.
+        for signal in (workspace.masks_shown, workspace.image_changed, workspace.document_replaced):
+            signal.connect(self.region_changed)
+        #: Where the panel's messages go (the status bar, through the workspace); tests may replace it.
+        self.say: Callable[[str], None] = workspace.say
+
+    @property
+    def strength(self) -> float:
+        return self.strength_slider.value() / 100.0
+
+    # -- the exemplar ------------------------------------------------------------------------------
+    def use_selection_as_exemplar(self) -> None:
+        document = self.workspace.document
+        if document is None or not document.region.any():
+            self.say("Select the exemplar region first (click it, or drag a box).")
+            return
+        self.set_exemplar(document.session.current.copy(), document.region.copy(), "a region of this painting")
+        self.say("Exemplar taken. Now select the region to restyle.")
+
+    def choose_exemplar_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.dock.parentWidget(), "Exemplar image", "",
+                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        if path:
+            self.open_exemplar_image(path)
+
+    def open_exemplar_image(self, path: str | Path) -> bool:
+        """Show another image in the panel; its region is then picked by clicking or boxing on it."""
+        try:
+            self.other_image = load_image(path).pixels
+        except SimNetError as error:
+            self.say(f"Exemplar image not opened: {error}")
+            return False
+        self.other_name = Path(path).name
+        self.exemplar_view.set_image(self.other_image)
+        self.say(f"Click the exemplar region on {self.other_name} (or drag a box around it).")
+        return True
+
+    def segment_exemplar(self, point: tuple[float, float] | None = None,
+                         box: tuple[float, float, float, float] | None = None) -> None:
+        """The segmenter's first answer for a click or a box on the exemplar image becomes the exemplar region."""
+        image = self.other_image
+        if image is None:
+            return
+
+        def run(token) -> np.ndarray:
+            if self._segmenter is None:
+                self._segmenter = self._load_segmenter()
+            if self._segmented_image is not image:
+                self._segmenter.set_image(image)
+                self._segmented_image = image
+            prediction = self._segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
+                                                 box=box)
+            candidates = CandidateSet.from_prediction(prediction, box=box is not None)
+            return candidates.selection(candidates.default) if candidates.default is not None else prediction.best
+
+        def done(mask: np.ndarray) -> None:
+            if image is not self.other_image:
+                return
+            if not mask.any():
+                self.say("Nothing found there; click another place or drag a box.")
+                return
+            self.exemplar_view.show_region(mask)
+            self.set_exemplar(image, mask, f"a region of {self.other_name}")
+
+        self.say("Finding the exemplar region…")
+        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), supersede=False,
+                           on_error=self.workspace.bridge.wrap(lambda error: self.say(f"Segmentation failed: {error}")))
+
+    def choose_exemplar_files(self) -> None:
+        parent = self.dock.parentWidget()
+        image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", "",
+                                                    "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        if not image_path:
+            return
+        mask_path, _ = QFileDialog.getOpenFileName(parent, "The exemplar's region mask (white = region)",
+                                                   str(Path(image_path).parent), "Images (*.png *.tif *.tiff)")
+        if mask_path:
+            self.load_exemplar(image_path, mask_path)
+
+    def load_exemplar(self, image_path: str | Path, mask_path: str | Path) -> bool:
+        try:
+            image = load_image(image_path).pixels
+            region = load_mask(mask_path, image.shape[:2])
+        except SimNetError as error:
+            self.say(f"Exemplar not loaded: {error}")
+            return False
+        if not region.any():
+            self.say(f"Exemplar not loaded: the mask {mask_path} is empty")
+            return False
+        self.set_exemplar(image, region, Path(image_path).name)
+        return True
+
+    def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str) -> None:
+        self.exemplar, self.exemplar_region = image, region
+        self.exemplar_label.setText(f"Exemplar: {description} ({int(region.sum())} pixels).")
+        self.forget()
+        self.schedule()
+
+    # -- computing and previewing ------------------------------------------------------------------
+    def _key(self, document: Document) -> tuple[int, bytes, float | None]:
+        return id(document.session.current), np.packbits(document.region).tobytes(), self.settings.reach
+
+    def forget(self) -> None:
+        self.prepared, self._prepared_for, self._preview_image = None, None, None
+        self.canvas.set_preview(None)
+
+    def region_changed(self, *_) -> None:
+        """The selection, the image or the reach changed: the prepared restyle is stale."""
+        if self.prepared is not None:
+            self.forget()
+        self.schedule()
+
+    def schedule(self) -> None:
+        if self.dock.isVisible() and self.exemplar is not None:
+            self.prepare_timer.start()
+        self.update_buttons()
+
+    def _visibility_changed(self, visible: bool) -> None:
+        self.action.setChecked(visible)
+        if visible:
+            self.schedule()
+        else:
+            self.prepare_timer.stop()
+            self.forget()
+
+    def prepare(self) -> None:
+        document = self.workspace.document
+        if document is None or self.exemplar is None or not document.region.any() or self.workspace.applying:
+            return
+        key = self._key(document)
+        image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
+        exemplar, exemplar_region = self.exemplar, self.exemplar_region
+        self.say("Restyling…")
+
+        def run(token) -> Restyled:
+            return prepare_restyle(image, region, exemplar, exemplar_region, reach=reach)
+
+        def done(restyled: Restyled) -> None:
+            document.return_image(image)
+            if self.workspace.document is not document or self._key(document) != key or not self.dock.isVisible():
+                return  # the selection moved on meanwhile; a newer request follows
+            self.prepared, self._prepared_for = restyled, key
+            self._preview_image = array_to_qimage(restyled.image)
+            self.show_preview()
+            self.say("Restyle preview. Move Strength to taste, then Apply Restyle.")
+            self.update_buttons()
+
+        def failed(error: BaseException) -> None:
+            document.return_image(image)
+            self.say(f"Restyle failed: {error}")
+
+        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), on_error=self.workspace.bridge.wrap(failed),
+                           on_cancelled=self.workspace.bridge.wrap(lambda: document.return_image(image)))
+
+    def strength_changed(self, value: int) -> None:
+        self.strength_label.setText(f"Strength {value} %")
+        self.show_preview()
+
+    def show_preview(self) -> None:
+        """Re-blend the box at the slider's strength and show it over the canvas (no recomputation)."""
+        if self.prepared is None or self._preview_image is None:
+            return
+        x0, y0, x1, y1 = self.prepared.box
+        patch = array_to_qimage(self.prepared.box_at_strength(self.strength))
+        painter = QPainter(self._preview_image)
+        painter.drawImage(x0, y0, patch)
+        painter.end()
+        self.canvas.set_preview(self._preview_image, (x0, y0, x1, y1))
+
+    # -- apply -------------------------------------------------------------------------------------
+    def update_buttons(self) -> None:
+        document = self.workspace.document
+        self.use_selection_button.setEnabled(document is not None)
+        self.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
+
+    def apply(self) -> None:
+        document = self.workspace.document
+        if document is None or self.prepared is None or self.workspace.applying or self._prepared_for != self._key(document):
+            return
+        restyled, region, strength = self.prepared, document.region.copy(), self.strength
+        current = document.session.current
+        self.workspace.applying = True
+        self.update_buttons()
+        self.say("Applying the restyle at full resolution…")
+
+        def run(token):
+            return restyle_step(current, restyled, region, strength)
+
+        def done(outcome) -> None:
+            step, result = outcome
+            self.workspace.applying = False
+            self.forget()
+            if step is None:
+                self.say("Strength 0 %: nothing to apply.")
+                self.update_buttons()
+                return
+            document.apply(step, result, region)
+            self.workspace.image_changed.emit(step.box)
+            self.workspace.masks_replaced.emit()
+            self.say("Restyle applied (one step in History; Ctrl+Z undoes it).")
+            self.update_buttons()
+
+        def failed(error: BaseException) -> None:
+            self.workspace.applying = False
+            self.update_buttons()
+            self.say(f"Restyle failed: {error}")
+
+        def cancelled() -> None:
+            self.workspace.applying = False
+            self.update_buttons()
+            self.say("Restyle cancelled; nothing changed.")
+
+        # Not superseded by a later preview: an Apply always finishes (or fails) and says so.
+        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), on_error=self.workspace.bridge.wrap(failed),
+                           on_cancelled=self.workspace.bridge.wrap(cancelled), supersede=False)

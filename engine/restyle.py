@@ -1,0 +1,437 @@
+"""Restyle a region in the style of an exemplar region, at full resolution, with the exemplar's own pixels.
+
+1. **Match, reduced.** The region's box and the exemplar region's box are reduced by one common
+   factor (the larger box to at most :data:`WORK_SIDE` pixels a side) and described cell by cell
+   (:mod:`models.restyle.features`: backbone features + tone); every cell of the region's box
+   is matched to an exemplar cell (:mod:`models.restyle.correspondence`, full, masked or bi-level
+   attention, then made coherent).
+2. **Carry the exemplar's pixels, full resolution.** Each cell copies the exemplar's patch at its
+   match, at the exemplar's own scale (a translation: its brush strokes are copied, not resampled);
+   neighbouring cells' patches blend over a narrow seam. Cells that share a shifted match (most,
+   after the coherence step) copy one continuous piece of the exemplar.
+3. **Keep the region's structure.** In CIE Lab, the copied lightness is corrected by the region's
+   own light-and-dark layout, its tones mapped onto the exemplar's (quantile matching), through a
+   guided filter steered by the region's lightness (He et al. 2010): the correction follows the
+   region's strong edges but is smooth across its weak ones, so edges and the layout stay while
+   the fine texture (brushwork) and the colours are the exemplar's.
+4. **Locality and strength.** The styled box is blended in with weight ``strength * w`` where w
+   is 1 on the region and falls smoothly to 0 at ``reach`` pixels from it (engine.locality's
+   conventions); every pixel farther away is the input, bit for bit.
+
+The full-resolution steps run in strips of rows, so memory stays bounded on 8K paintings.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import torch
+
+from engine.compose import smoothstep_falloff
+from engine.errors import EditError, MaskError
+from engine.locality import box_within_reach, default_reach, distance_outside, resolve_reach
+from engine.masks import check_mask
+from models.influence import mask_bbox
+from models.restyle.correspondence import METHODS, correspond
+from models.restyle.features import CELL, RestyleBackbone, cell_coverage, descriptors
+
+#: The larger of the two boxes is reduced to at most this many pixels a side for matching.
+WORK_SIDE = 256
+#: The default correspondence (the fastest that scores as well as full attention; README table).
+DEFAULT_CORRESPONDENCE = "bilevel"
+#: Weight of the cell's tone beside its (unit) backbone features in the descriptor.
+TONE_WEIGHT = 1.0
+#: Weight of the cell's place in its region (RABIT's position encoding) in the descriptor.
+POSITION_WEIGHT = 0.0
+#: Exemplar cells usable as matches: at least this share inside the exemplar region.
+KEY_COVERAGE = 0.75
+#: Neighbouring patches blend over this share of a cell around their common border.
+SEAM_SHARE = 0.5
+#: Guided filter: radius in cells, and the lightness deviation (Lab L units) above which an edge
+#: of the region counts as structure and is kept.
+GUIDE_RADIUS_CELLS = 1.0
+EDGE_DEVIATION = 40.0
+#: The patches' lightness and colour finer than this (Gaussian sigma, in cells) is their detail, kept
+#: as it is; their colour is smoothed at the coarser scale so that cell seams do not show.
+DETAIL_CELLS = 0.75
+COLOUR_CELLS = 2.0
+#: Share of the region's own fine lightness detail kept beside the exemplar's.
+INPUT_DETAIL = 0.0
+#: The region's box is styled in strips of at least this many rows, or this many pixels (bounded memory).
+STRIP_ROWS = 64
+STRIP_PIXELS = 2_000_000
+QUANTILES = 129
+
+Box = tuple[int, int, int, int]
+
+
+@functools.lru_cache(maxsize=1)
+def restyle_backbone() -> RestyleBackbone:
+    """The frozen feature network, loaded once per process."""
+    return RestyleBackbone()
+
+
+@dataclass
+class Restyled:
+    """A restyle computed once and applied at any strength (the editor's slider) without recomputing.
+
+    ``styled`` holds the box at strength 1 (the input's dtype and channels); ``weight`` is 1 on
+    the region, falling to 0 at the reach; pixels where it is 0 are never changed.
+    """
+
+    image: np.ndarray
+    box: Box
+    styled: np.ndarray
+    weight: np.ndarray
+    reach: float
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_bytes: int = 0
+
+    def at_strength(self, strength: float) -> np.ndarray:
+        """The whole image restyled at ``strength`` in [0, 1] (0: the input itself)."""
+        strength = check_unit(strength, "strength")
+        out = self.image.copy()
+        x0, y0, x1, y1 = self.box
+        if strength == 0.0 or x1 <= x0 or y1 <= y0:
+            return out
+        out[y0:y1, x0:x1] = self.box_at_strength(strength)
+        return out
+
+    def box_at_strength(self, strength: float) -> np.ndarray:
+        """Only the box's pixels at ``strength`` (what the editor's preview redraws)."""
+        x0, y0, x1, y1 = self.box
+        before = self.image[y0:y1, x0:x1]
+        out = before.copy()
+        top = np.iinfo(before.dtype).max
+        rows = max(1, STRIP_PIXELS // max(1, x1 - x0))
+        for start in range(0, y1 - y0, rows):  # in strips: no box-sized float arrays
+            part = slice(start, start + rows)
+            alpha = (np.float32(strength) * self.weight[part])[..., None]
+            was = before[part].astype(np.float32)
+            mixed = np.clip(np.rint(was + alpha * (self.styled[part].astype(np.float32) - was)), 0, top)
+            out[part] = np.where(alpha > 0, mixed.astype(before.dtype), before[part])
+        return out
+
+
+def check_unit(value: float, name: str) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise EditError(f"the {name} must be between 0 and 1, not {value:g}")
+    return value
+
+
+def _rgb_float(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 RGB in [0, 1] from 1, 3 or 4 channels of 8 or 16 bits."""
+    pixels = pixels if pixels.ndim == 3 else pixels[..., None]
+    rgb = pixels[..., :3] if pixels.shape[2] >= 3 else np.repeat(pixels[..., :1], 3, axis=2)
+    return rgb.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
+
+
+def _check_image(image: np.ndarray, name: str) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
+        raise EditError(f"the {name} must be an (H, W) or (H, W, C) array")
+    image = image if image.ndim == 3 else image[..., None]
+    if image.shape[2] not in (1, 3, 4) or image.dtype not in (np.uint8, np.uint16):
+        raise EditError(f"the {name} must be 8- or 16-bit with 1, 3 or 4 channels")
+    return image
+
+
+def _lightness(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 0]
+
+
+@dataclass
+class _Plan:
+    """How one exemplar styles the region's box: each cell's offset into the exemplar and the tone map."""
+
+    exemplar: np.ndarray  # the exemplar crop's fine Lab detail, where the patches come from
+    colour: np.ndarray  # (gh, gw, 2) the coarse Lab colour each cell's copy brings, smoothed over cells
+    crop: Box  # that crop in the exemplar (x0, y0, x1, y1)
+    offsets: np.ndarray  # (gh, gw, 2) full-resolution (dx, dy) from a box pixel to its exemplar pixel
+    tone_from: np.ndarray  # quantiles of the region's lightness ...
+    tone_to: np.ndarray  # ... and the exemplar region's
+    peak_bytes: int
+
+
+def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """The crop (the image's own pixels) reduced by ``factor``, as float RGB, and padded
+    (edge-replicated) to whole 8-pixel steps."""
+    height, width = mask.shape
+    size = (max(CELL, round(width / factor)), max(CELL, round(height / factor)))
+    pixels = pixels if pixels.ndim == 3 else pixels[..., None]
+    small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if factor > 1 else pixels
+    small = _rgb_float(small if small.ndim == 3 else small[..., None])
+    small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) if factor > 1 \
+        else mask.astype(np.float32)
+    pad_y, pad_x = (-small.shape[0]) % 8, (-small.shape[1]) % 8
+    small = cv2.copyMakeBorder(small, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+    small_mask = cv2.copyMakeBorder(small_mask, 0, pad_y, 0, pad_x, cv2.BORDER_CONSTANT, value=0)
+    return small, small_mask
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    return np.quantile(values, np.linspace(0.0, 1.0, QUANTILES)).astype(np.float32)
+
+
+def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarray,
+          exemplar_mask: np.ndarray, factor: float, method: str) -> _Plan:
+    ex_box = mask_bbox(exemplar_mask)
+    assert ex_box is not None
+    ex0, ey0, ex1, ey1 = ex_box
+    small_region, small_region_mask = _reduced(region_pixels, region_mask, factor)
+    small_exemplar, small_exemplar_mask = _reduced(exemplar[ey0:ey1, ex0:ex1], exemplar_mask[ey0:ey1, ex0:ex1],
+                                                   factor)
+
+    region_light, exemplar_light = _lightness(small_region), _lightness(small_exemplar)
+    tone_from = _quantiles(region_light[small_region_mask >= 0.5] if (small_region_mask >= 0.5).any()
+                           else region_light[small_region_mask > 0])
+    tone_to = _quantiles(exemplar_light[small_exemplar_mask >= 0.5] if (small_exemplar_mask >= 0.5).any()
+                         else exemplar_light[small_exemplar_mask > 0])
+    ranks = np.linspace(-1.0, 1.0, QUANTILES, dtype=np.float32)
+
+    network = restyle_backbone()
+    region_features = network(torch.from_numpy(small_region).permute(2, 0, 1)[None])[0]
+    exemplar_features = network(torch.from_numpy(small_exemplar).permute(2, 0, 1)[None])[0]
+    grid, key_grid = tuple(region_features.shape[1:]), tuple(exemplar_features.shape[1:])
+
+    def cell_tone(light: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+        """The cell's lightness as its rank among the exemplar region's, from -1 to 1: bounded, so a
+        rare extreme tone (a highlight) does not outweigh the features, and equally spread in both
+        regions, so the region's brightest cells take as large a share of the exemplar's."""
+        cells = cv2.resize(light, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        return torch.from_numpy(np.interp(cells, tone_to, ranks).astype(np.float32))
+
+    region_cell_light = np.interp(region_light, tone_from, tone_to).astype(np.float32)
+    region_cover = cell_coverage(torch.from_numpy(small_region_mask), grid)
+    exemplar_cover = cell_coverage(torch.from_numpy(small_exemplar_mask), key_grid)
+    query = descriptors(region_features, cell_tone(region_cell_light, grid), region_cover, TONE_WEIGHT,
+                        POSITION_WEIGHT)
+    keys_all = descriptors(exemplar_features, cell_tone(exemplar_light, key_grid), exemplar_cover, TONE_WEIGHT,
+                           POSITION_WEIGHT)
+    key_cells = exemplar_cover >= KEY_COVERAGE
+    if not key_cells.any():
+        key_cells = exemplar_cover >= exemplar_cover.max()
+    query_cells = torch.ones(grid, dtype=torch.bool)
+    positions, peak = correspond(method, query, keys_all[key_cells.reshape(-1)], query_cells, key_cells)
+
+    step = factor * CELL  # full-resolution pixels per cell, the same in both images
+    positions = positions.numpy().reshape(grid)
+    key_y, key_x = np.divmod(positions, key_grid[1])
+    cell_y, cell_x = np.mgrid[0:grid[0], 0:grid[1]]
+    # A box pixel at cell (cy, cx) shows the exemplar pixel at the same place in cell (ky, kx).
+    offsets = np.stack([(key_x - cell_x) * step + ex0, (key_y - cell_y) * step + ey0], axis=-1).astype(np.float32)
+    margin = int(np.ceil(2 * step))
+    height, width = exemplar.shape[:2]
+    crop = (max(0, ex0 - margin), max(0, ey0 - margin), min(width, ex1 + margin), min(height, ey1 + margin))
+    cx0, cy0, cx1, cy1 = crop
+    offsets -= np.array([cx0, cy0], np.float32)
+    detail, coarse = exemplar_layers(_rgb_float(exemplar[cy0:cy1, cx0:cx1]), step)
+    # The coarse colour each cell's copy brings, read at the cell's centre, smoothed over the grid.
+    centre_x = np.clip(cell_x * step + step / 2 + offsets[..., 0], 0, coarse.shape[1] - 1).astype(np.float32)
+    centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
+    colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
+    colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
+    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak)
+
+
+def exemplar_layers(rgb: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exemplar split where it is whole, before any patch is cut: (H, W, 3) float32 of its Lab
+    lightness and colour finer than :data:`DETAIL_CELLS` cells (its brushwork), and (H, W, 2) its
+    colour coarser than that. Cut into patches afterwards, the layers carry no seam of their own."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    coarse = coarse_blur(lab, DETAIL_CELLS * step)
+    return lab - coarse, np.ascontiguousarray(coarse[..., 1:])
+
+
+def _seam_weights(coordinate: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For pixel positions in cell units: the lower neighbouring cell, the upper one and the upper's weight."""
+    centred = coordinate - 0.5
+    lower = np.floor(centred)
+    fraction = centred - lower
+    ramp = np.clip((fraction - 0.5) / SEAM_SHARE + 0.5, 0.0, 1.0)
+    weight = (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
+    lower = lower.astype(np.int64)
+    return np.clip(lower, 0, cells - 1), np.clip(lower + 1, 0, cells - 1), weight
+
+
+def coarse_blur(values: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of large ``sigma`` computed on a reduced copy (within a few per cent of the
+    full one for the smooth layers it is used on, at a fraction of the time)."""
+    factor = max(1, int(sigma // 3))
+    if factor == 1:
+        return cv2.GaussianBlur(values, (0, 0), sigma)
+    height, width = values.shape[:2]
+    small = cv2.resize(values, (max(1, round(width / factor)), max(1, round(height / factor))),
+                       interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _box_filter(values: np.ndarray, radius: int) -> np.ndarray:
+    return cv2.boxFilter(values, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter (ECCV 2010, Eqs. 7-8): ``source`` smoothed, but following the edges of ``guide``."""
+    mean_guide, mean_source = _box_filter(guide, radius), _box_filter(source, radius)
+    covariance = _box_filter(guide * source, radius) - mean_guide * mean_source
+    variance = _box_filter(guide * guide, radius) - mean_guide * mean_guide
+    a = covariance / (variance + np.float32(eps))
+    b = mean_source - a * mean_guide
+    return _box_filter(a, radius) * guide + _box_filter(b, radius)
+
+
+def _context(radius: int, step: float) -> int:
+    """Rows the strip's guided filter reads beyond it."""
+    return 2 * radius + 1
+
+
+def _spread(cells: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``cells[rows[:, None], columns[None, :]]`` for sorted index runs, by repeating (much faster)."""
+    row_ids, row_counts = np.unique(rows, return_counts=True)
+    column_ids, column_counts = np.unique(columns, return_counts=True)
+    return np.repeat(np.repeat(cells[row_ids][:, column_ids], row_counts, axis=0), column_counts, axis=1)
+
+
+#: Lightness levels of the tone map's look-up table (Lab L runs from 0 to 100).
+TONE_LEVELS = 4096
+
+
+def _tone_lookup(light: np.ndarray, tone_from: np.ndarray, tone_to: np.ndarray) -> np.ndarray:
+    """``np.interp(light, tone_from, tone_to)`` through a fine look-up table (within 0.03 L)."""
+    levels = np.linspace(0.0, 100.0, TONE_LEVELS, dtype=np.float32)
+    table = np.interp(levels, tone_from, tone_to).astype(np.float32)
+    index = np.clip(light * np.float32((TONE_LEVELS - 1) / 100.0) + np.float32(0.5), 0, TONE_LEVELS - 1)
+    return table[index.astype(np.int32)]
+
+
+def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
+    """Lab of the box's ``rows`` styled by one plan (computed with the rows the filters reach around them)."""
+    height, width = region_pixels.shape[:2]
+    context = _context(radius, step)
+    top, bottom = max(0, rows.start - context), min(height, rows.stop + context)
+    ys = np.arange(top, bottom, dtype=np.float32)
+    xs = np.arange(width, dtype=np.float32)
+    grid_h, grid_w = plan.offsets.shape[:2]
+    y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
+    x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
+    layers = np.zeros((bottom - top, width, plan.exemplar.shape[2]), np.float32)
+    for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
+        for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
+            offset = _spread(plan.offsets, cells_y, cells_x)
+            map_x = offset[..., 0] + xs[None, :]
+            map_y = offset[..., 1] + ys[:, None]
+            sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            layers += sampled * (weight_y[:, None] * weight_x[None, :])[..., None]
+    light = cv2.cvtColor(_rgb_float(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
+    wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
+    # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
+    # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
+    # across the patches' seams, its fine part as it is.
+    styled = np.empty((bottom - top, width, 3), np.float32)
+    styled[..., 0] = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2) + layers[..., 0]
+    if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
+        contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
+        styled[..., 0] += INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))
+    grid_x = np.broadcast_to(xs[None, :] / np.float32(step) - 0.5, (bottom - top, width))
+    grid_y = np.broadcast_to(ys[:, None] / np.float32(step) - 0.5, (bottom - top, width))
+    colour = cv2.remap(plan.colour, np.ascontiguousarray(grid_x), np.ascontiguousarray(grid_y), cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    styled[..., 1:] = layers[..., 1:3] + colour
+    patch_lab = styled
+    return patch_lab[rows.start - top:rows.stop - top]
+
+
+def _to_dtype(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Float RGB in [0, 1] back to ``like``'s dtype and channels (grey: the lightness; alpha kept)."""
+    top = np.iinfo(like.dtype).max
+    if like.shape[2] == 1:
+        values = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
+    else:
+        values = rgb
+    out = np.clip(np.rint(values * top), 0, top).astype(like.dtype)
+    if like.shape[2] == 4:
+        out = np.concatenate([out, like[..., 3:]], axis=2)
+    return out
+
+
+def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, exemplar_region: np.ndarray, *,
+                    second_exemplar: np.ndarray | None = None, second_region: np.ndarray | None = None,
+                    mix: float = 0.5, reach: float | None = None,
+                    correspondence: str = DEFAULT_CORRESPONDENCE) -> Restyled:
+    """Everything :func:`restyle` computes but the strength (see :class:`Restyled`)."""
+    started = time.perf_counter()
+    image = _check_image(image, "image")
+    exemplar = _check_image(exemplar, "exemplar")
+    region = check_mask(region, image.shape[:2], "region")
+    exemplar_region = check_mask(exemplar_region, exemplar.shape[:2], "exemplar region")
+    mix = check_unit(mix, "mix")
+    if correspondence not in METHODS:
+        raise EditError(f"unknown correspondence {correspondence!r}; use one of {', '.join(METHODS)}")
+    exemplars = [(exemplar, exemplar_region, 1.0 - mix if second_exemplar is not None else 1.0)]
+    if second_exemplar is not None:
+        second_exemplar = _check_image(second_exemplar, "second exemplar")
+        if second_region is None:
+            raise MaskError("the second exemplar needs its region")
+        second_region = check_mask(second_region, second_exemplar.shape[:2], "second exemplar region")
+        exemplars.append((second_exemplar, second_region, mix))
+    region_box = mask_bbox(region)
+    if region_box is None:
+        raise MaskError("the region is empty; select what to restyle")
+    for _, mask, _ in exemplars:
+        if not mask.any():
+            raise MaskError("the exemplar region is empty; select the region whose style to take")
+    try:
+        reach = resolve_reach(region, region, reach)
+    except ValueError as error:
+        raise EditError(str(error)) from None
+    if reach is None:
+        reach = default_reach(region, region)
+    box = box_within_reach(region_box, reach, image.shape)
+    x0, y0, x1, y1 = box
+    box_mask = region[y0:y1, x0:x1]
+    weight = smoothstep_falloff(distance_outside(box_mask), reach)
+    region_pixels = image[y0:y1, x0:x1]
+    timings: dict[str, float] = {"check": time.perf_counter() - started}
+
+    sides = [x1 - x0, y1 - y0]
+    for _, mask, _ in exemplars:
+        ex0, ey0, ex1, ey1 = mask_bbox(mask)
+        sides += [ex1 - ex0, ey1 - ey0]
+    factor = max(1.0, max(sides) / WORK_SIDE)
+    step = factor * CELL
+    plans = [(_plan(region_pixels, box_mask, ex, mask, factor, correspondence), share)
+             for ex, mask, share in exemplars if share > 0]
+    timings["match"] = time.perf_counter() - started - timings["check"]
+
+    radius = max(1, int(round(GUIDE_RADIUS_CELLS * step)))
+    styled = np.empty_like(region_pixels)
+    # Strips at least four times as tall as the context their filters read around them.
+    strip = max(STRIP_ROWS, 4 * _context(radius, step), STRIP_PIXELS // max(1, x1 - x0))
+    for start in range(0, y1 - y0, strip):
+        rows = slice(start, min(y1 - y0, start + strip))
+        lab = sum(share * _styled_strip(region_pixels, rows, plan, step, radius) for plan, share in plans)
+        styled[rows] = _to_dtype(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB), region_pixels[rows])
+    timings["transfer"] = time.perf_counter() - started - timings["check"] - timings["match"]
+    timings["total"] = time.perf_counter() - started
+    return Restyled(image, box, styled, weight, reach, timings, max(plan.peak_bytes for plan, _ in plans))
+
+
+def restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, exemplar_region: np.ndarray,
+            strength: float = 1.0, *, second_exemplar: np.ndarray | None = None,
+            second_region: np.ndarray | None = None, mix: float = 0.5, reach: float | None = None,
+            correspondence: str = DEFAULT_CORRESPONDENCE) -> np.ndarray:
+    """``image`` with ``region`` painted in the style of ``exemplar``'s ``exemplar_region``.
+
+    ``strength`` 0 gives the input exactly, 1 the exemplar's style; a second exemplar is mixed in
+    by ``mix`` (0: the first only, 1: the second only). ``reach`` (pixels; default
+    :func:`engine.locality.default_reach`) is the transition's width: nothing farther from the
+    region changes. ``correspondence``: "full", "masked" or "bilevel" attention.
+    """
+    strength = check_unit(strength, "strength")
+    restyled = prepare_restyle(image, region, exemplar, exemplar_region, second_exemplar=second_exemplar,
+                               second_region=second_region, mix=mix, reach=reach, correspondence=correspondence)
+    return restyled.at_strength(strength)

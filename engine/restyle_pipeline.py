@@ -1,0 +1,139 @@
+"""File-level restyles shared by ``simnet restyle`` and ``simnet batch``: read and check, restyle, write atomically."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ImageWriteError, MaskError
+from engine.imageio import Artwork, load_image, load_mask, save_image
+from engine.pipeline import same_file
+from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, check_unit, prepare_restyle
+from engine.session import Step, make_step
+
+
+@dataclass(frozen=True)
+class FileRestyle:
+    """One restyle: an artwork, its region, the exemplar(s) with their regions, and where the result goes."""
+
+    image: Path
+    region: Path
+    exemplar: Path
+    exemplar_region: Path
+    output: Path
+    strength: float = 1.0
+    second_exemplar: Path | None = None
+    second_exemplar_region: Path | None = None
+    mix: float = 0.5
+    reach: float | None = None
+
+    def reads(self) -> set[Path]:
+        paths = {self.image, self.region, self.exemplar, self.exemplar_region, self.second_exemplar,
+                 self.second_exemplar_region}
+        return {_resolved(path) for path in paths if path is not None}
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+@dataclass
+class RestyleInputs:
+    """Everything a restyle needs, read and checked."""
+
+    artwork: Artwork
+    region: np.ndarray
+    exemplar: np.ndarray
+    exemplar_region: np.ndarray
+    second_exemplar: np.ndarray | None
+    second_region: np.ndarray | None
+    request: FileRestyle
+
+
+@dataclass
+class RestyleOutcome:
+    """A restyled image, where it may differ from the input, and how long each stage took."""
+
+    image: np.ndarray
+    box: tuple[int, int, int, int]
+    reach: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _exemplar(path: Path, image_path: Path, artwork: Artwork) -> np.ndarray:
+    """The exemplar's pixels (the artwork's own when it is the same file)."""
+    return artwork.pixels if same_file(image_path, path) else load_image(path).pixels
+
+
+def _region(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
+    mask = load_mask(path, shape)
+    if not mask.any():
+        raise MaskError(f"the {what} {path} is empty (no white pixels)")
+    return mask
+
+
+def read_restyle(request: FileRestyle, *, overwrite_original: bool = False) -> RestyleInputs:
+    """Read and check every file of ``request`` before any network is loaded, so bad input fails fast."""
+    check_unit(request.strength, "strength")
+    check_unit(request.mix, "mix")
+    if (request.second_exemplar is None) != (request.second_exemplar_region is None):
+        raise MaskError("a second exemplar needs its region and a region its exemplar")
+    if same_file(request.image, request.output) and not overwrite_original:
+        raise ImageWriteError(f"{request.output} is the original artwork; choose another output "
+                              "(or pass --overwrite-original)")
+    artwork = load_image(request.image)
+    region = _region(request.region, artwork.pixels.shape[:2], "region mask")
+    exemplar = _exemplar(request.exemplar, request.image, artwork)
+    exemplar_region = _region(request.exemplar_region, exemplar.shape[:2], "exemplar region mask")
+    second = second_region = None
+    if request.second_exemplar is not None:
+        second = _exemplar(request.second_exemplar, request.image, artwork)
+        second_region = _region(request.second_exemplar_region, second.shape[:2], "second exemplar region mask")
+    return RestyleInputs(artwork, region, exemplar, exemplar_region, second, second_region, request)
+
+
+def run_restyle(inputs: RestyleInputs, correspondence: str = DEFAULT_CORRESPONDENCE) -> RestyleOutcome:
+    """Restyle what :func:`read_restyle` read (the result is not written yet)."""
+    request = inputs.request
+    restyled = prepare_restyle(inputs.artwork.pixels, inputs.region, inputs.exemplar, inputs.exemplar_region,
+                               second_exemplar=inputs.second_exemplar, second_region=inputs.second_region,
+                               mix=request.mix, reach=request.reach, correspondence=correspondence)
+    started = time.perf_counter()
+    image = restyled.at_strength(request.strength)
+    timings = dict(restyled.timings)
+    timings["total"] += time.perf_counter() - started
+    return RestyleOutcome(image, restyled.box, restyled.reach, timings)
+
+
+def write_restyle(inputs: RestyleInputs, outcome: RestyleOutcome) -> None:
+    """Write atomically, with the artwork's colour profile and metadata."""
+    save_image(inputs.request.output, outcome.image, icc_profile=inputs.artwork.icc_profile,
+               exif=inputs.artwork.exif)
+
+
+def restyle_file(request: FileRestyle, *, overwrite_original: bool = False,
+                 correspondence: str = DEFAULT_CORRESPONDENCE) -> RestyleOutcome:
+    """Read, restyle and write one artwork; timings add "read" and "write"."""
+    started = time.perf_counter()
+    inputs = read_restyle(request, overwrite_original=overwrite_original)
+    read = time.perf_counter() - started
+    outcome = run_restyle(inputs, correspondence)
+    started = time.perf_counter()
+    write_restyle(inputs, outcome)
+    outcome.timings.update(read=read, write=time.perf_counter() - started)
+    return outcome
+
+
+def restyle_step(current: np.ndarray, restyled: Restyled, region: np.ndarray, strength: float,
+                 label: str = "Restyle") -> tuple[Step | None, np.ndarray]:
+    """The editor's Apply of a restyle: the image at ``strength`` and its one history step (the
+    region as both masks, so undo brings the selection back), made off the GUI thread like a
+    reshape's (:func:`engine.session.make_step`); the step is None when nothing changed."""
+    result = restyled.at_strength(strength)
+    timings = dict(restyled.timings, strength=float(strength))
+    return make_step(current, result, region, region, label, timings), result

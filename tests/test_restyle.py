@@ -1,0 +1,288 @@
+"""Restyle (engine/restyle.py, models/restyle/): the region takes the exemplar's colours and brushwork,
+keeps its layout, nothing beyond the reach changes; CLI and batch with their errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from engine import restyle as restyle_module
+from engine.cli import main
+from engine.imageio import load_image, save_image, save_mask
+from engine.locality import distance_outside
+from engine.restyle import prepare_restyle, restyle
+from models.restyle.correspondence import bilevel_attention, full_attention, masked_attention
+
+H, W = 160, 200
+
+
+def _painting(seed: int = 0) -> np.ndarray:
+    """A blue picture, dark on the left, light on the right, with soft horizontal streaks."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(40, 200, W, dtype=np.float32)[None, :].repeat(H, 0)
+    streaks = cv2.GaussianBlur(rng.normal(0, 25, (H, W)).astype(np.float32), (0, 0), sigmaX=6, sigmaY=1)
+    light = ramp + streaks
+    image = np.stack([0.3 * light, 0.5 * light, light], axis=2)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _exemplar(seed: int = 1) -> np.ndarray:
+    """A red picture with a fine, vertical, high-contrast texture: its 'brushwork'."""
+    rng = np.random.default_rng(seed)
+    texture = cv2.GaussianBlur(rng.normal(0, 60, (H, W)).astype(np.float32), (0, 0), sigmaX=0.8, sigmaY=4)
+    base = 130 + texture
+    image = np.stack([base + 60, 0.45 * base, 0.3 * base], axis=2)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def scene() -> dict:
+    region = np.zeros((H, W), bool)
+    region[30:130, 40:170] = True
+    exemplar_region = np.zeros((H, W), bool)
+    exemplar_region[20:140, 20:180] = True
+    return {"image": _painting(), "region": region, "exemplar": _exemplar(), "exemplar_region": exemplar_region}
+
+
+def _high_pass(grey: np.ndarray) -> np.ndarray:
+    grey = grey.astype(np.float32)
+    return grey - cv2.GaussianBlur(grey, (0, 0), 3)
+
+
+def test_pixels_beyond_the_reach_are_bit_identical_and_strength_zero_is_the_input(scene) -> None:
+    out = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 1.0, reach=6)
+    far = distance_outside(scene["region"]) > 6
+    assert np.array_equal(out[far], scene["image"][far])
+    assert not np.array_equal(out[scene["region"]], scene["image"][scene["region"]])
+    zero = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 0.0)
+    assert np.array_equal(zero, scene["image"])
+
+
+def test_region_takes_the_exemplars_colours_and_texture_but_keeps_its_layout(scene) -> None:
+    image, region = scene["image"], scene["region"]
+    exemplar, exemplar_region = scene["exemplar"], scene["exemplar_region"]
+    out = restyle(image, region, exemplar, exemplar_region, 1.0, reach=0)
+    inside = out[region].astype(np.float32)
+    wanted = exemplar[exemplar_region].astype(np.float32)
+    assert np.abs(inside.mean(0) - wanted.mean(0)).max() < 25  # red now, not blue
+    assert inside[:, 0].mean() > inside[:, 2].mean() + 50
+    # The exemplar's vertical fine texture came along: strong vertical-stroke energy (d/dx), weak d/dy.
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ys, xs = slice(40, 120), slice(50, 160)
+    dx, dy = np.abs(np.diff(grey[ys, xs], axis=1)).mean(), np.abs(np.diff(grey[ys, xs], axis=0)).mean()
+    assert dx > 1.8 * dy
+    ex_grey = cv2.cvtColor(exemplar, cv2.COLOR_RGB2GRAY)
+    assert _high_pass(grey)[ys, xs].std() > 0.5 * _high_pass(ex_grey)[exemplar_region].std()
+    # The layout (dark left, light right) is kept.
+    columns = grey[ys, xs].mean(0)
+    assert np.corrcoef(columns, np.arange(columns.size))[0, 1] > 0.8
+
+
+def test_strength_changes_smoothly(scene) -> None:
+    restyled = prepare_restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"])
+    region = scene["region"]
+    changes = [np.abs(restyled.at_strength(s)[region].astype(np.float32) - scene["image"][region]).mean()
+               for s in np.linspace(0, 1, 11)]
+    steps = np.diff(changes)
+    assert changes[0] == 0 and np.all(steps > 0)
+    assert steps.max() < 2.0 * steps.mean()
+
+
+def test_second_exemplar_is_mixed_in(scene) -> None:
+    image, region = scene["image"], scene["region"]
+    exemplar, exemplar_region = scene["exemplar"], scene["exemplar_region"]
+    green = exemplar[..., [1, 0, 2]].copy()
+    first = restyle(image, region, exemplar, exemplar_region, 1.0)
+    only_first = restyle(image, region, exemplar, exemplar_region, 1.0, second_exemplar=green,
+                         second_region=exemplar_region, mix=0.0)
+    half = restyle(image, region, exemplar, exemplar_region, 1.0, second_exemplar=green,
+                   second_region=exemplar_region, mix=0.5)
+    only_second = restyle(image, region, exemplar, exemplar_region, 1.0, second_exemplar=green,
+                          second_region=exemplar_region, mix=1.0)
+    assert np.array_equal(first, only_first)
+    red, green_share = (lambda a: a[region][:, 0].mean()), (lambda a: a[region][:, 1].mean())
+    assert red(first) > red(half) > red(only_second)
+    assert green_share(first) < green_share(half) < green_share(only_second)
+
+
+def test_strips_give_the_same_result_as_one_pass(scene, monkeypatch) -> None:
+    whole = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 1.0)
+    monkeypatch.setattr(restyle_module, "STRIP_ROWS", 1)
+    monkeypatch.setattr(restyle_module, "STRIP_PIXELS", 1)
+    strips = []
+    real = restyle_module._styled_strip
+    monkeypatch.setattr(restyle_module, "_styled_strip", lambda *args: strips.append(args[1]) or real(*args))
+    in_strips = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 1.0)
+    assert len(strips) >= 2
+    assert np.abs(whole.astype(int) - in_strips).max() <= 1
+
+
+@pytest.mark.parametrize("method", ["full", "masked", "bilevel"])
+def test_every_correspondence_restyles(scene, method: str) -> None:
+    out = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 1.0,
+                  correspondence=method)
+    assert out[scene["region"]][:, 0].mean() > out[scene["region"]][:, 2].mean() + 50
+
+
+def test_attentions_find_planted_matches_and_bilevel_holds_less() -> None:
+    """The query is a noisy 16 x 16 window of the 32 x 32 exemplar grid, off the block lattice; the
+    features vary smoothly over the grid, as a backbone's do."""
+    generator = torch.Generator().manual_seed(0)
+    field = torch.randn(1, 16, 32, 32, generator=generator)
+    smooth = torch.nn.functional.avg_pool2d(field, 3, stride=1, padding=1, count_include_pad=False)
+    keys = torch.nn.functional.normalize(smooth[0].reshape(16, -1).t(), dim=1)
+    ys, xs = torch.meshgrid(torch.arange(5, 21), torch.arange(7, 23), indexing="ij")
+    planted = (ys * 32 + xs).reshape(-1)
+    query = torch.nn.functional.normalize(keys[planted] + 0.05 * torch.randn(16 * 16, 16, generator=generator), dim=1)
+    full = full_attention(query, keys)
+    assert torch.equal(full.index, planted)
+    assert torch.equal(masked_attention(query, keys).index, planted)
+    cells = torch.ones(16, 16, dtype=torch.bool), torch.ones(32, 32, dtype=torch.bool)
+    bilevel = bilevel_attention(query, keys, (16, 16), cells[0], (32, 32), cells[1], block=4, top_k=4)
+    assert (bilevel.index == planted).float().mean() > 0.95
+    assert bilevel.peak_bytes * 4 <= full.peak_bytes
+    positive = torch.nn.functional.normalize(torch.rand(64, 16, generator=generator), dim=1)
+    negative = -torch.nn.functional.normalize(torch.rand(8, 16, generator=generator), dim=1)
+    assert (masked_attention(negative, positive).index == -1).all()  # every score < 0: no reliable match
+    assert (full_attention(negative, positive).index >= 0).all()
+
+
+def test_bad_input_is_refused(scene) -> None:
+    from engine.errors import EditError, MaskError
+
+    with pytest.raises(MaskError, match="exemplar region is empty"):
+        restyle(scene["image"], scene["region"], scene["exemplar"], np.zeros((H, W), bool))
+    with pytest.raises(MaskError, match="region is empty"):
+        restyle(scene["image"], np.zeros((H, W), bool), scene["exemplar"], scene["exemplar_region"])
+    with pytest.raises(MaskError, match="but the image is"):
+        restyle(scene["image"], scene["region"][:-1], scene["exemplar"], scene["exemplar_region"])
+    with pytest.raises(EditError, match="strength"):
+        restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 1.2)
+
+
+@pytest.fixture()
+def files(scene, tmp_path: Path) -> dict[str, Path]:
+    paths = {name: tmp_path / f"{name}.png" for name in ("image", "region", "exemplar", "exemplar_region")}
+    save_image(paths["image"], scene["image"])
+    save_image(paths["exemplar"], scene["exemplar"])
+    save_mask(paths["region"], scene["region"])
+    save_mask(paths["exemplar_region"], scene["exemplar_region"])
+    return paths
+
+
+def _cli(files: dict[str, Path], output: Path, **changes: str) -> int:
+    arguments = {"--region": files["region"], "--exemplar": files["exemplar"],
+                 "--exemplar-region": files["exemplar_region"], **changes}
+    argv = ["restyle", str(changes.pop("image", files["image"]))]
+    for key, value in arguments.items():
+        if key.startswith("--"):
+            argv += [key, str(value)]
+    return main(argv + ["-o", str(output)])
+
+
+def test_cli_writes_the_restyle(files, scene, tmp_path: Path, capsys) -> None:
+    output = tmp_path / "out.png"
+    assert _cli(files, output, **{"--strength": "0.7", "--reach": "5"}) == 0
+    assert "wrote" in capsys.readouterr().out
+    written = load_image(output).pixels
+    expected = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 0.7, reach=5)
+    assert np.array_equal(written, expected)
+
+
+def test_cli_exemplar_may_be_the_image_itself(files, scene, tmp_path: Path) -> None:
+    other = np.zeros((H, W), bool)
+    other[0:25, 0:200] = True
+    save_mask(tmp_path / "top.png", other)
+    output = tmp_path / "self.png"
+    assert _cli(files, output, **{"--exemplar": files["image"], "--exemplar-region": tmp_path / "top.png"}) == 0
+    assert load_image(output).pixels.shape == scene["image"].shape
+
+
+@pytest.mark.parametrize("case, message", [
+    ("empty", "exemplar region mask"), ("missing", "no such file"), ("size", "but the image is"),
+    ("second", "second exemplar needs its region")])
+def test_cli_errors_are_one_line_and_write_nothing(files, tmp_path: Path, capsys, case: str, message: str) -> None:
+    changes: dict[str, object] = {}
+    if case == "empty":
+        save_mask(tmp_path / "empty.png", np.zeros((H, W), bool))
+        changes["--exemplar-region"] = tmp_path / "empty.png"
+    elif case == "missing":
+        changes["--exemplar"] = tmp_path / "nowhere.png"
+    elif case == "size":
+        save_mask(tmp_path / "small.png", np.ones((H - 4, W), bool))
+        changes["--region"] = tmp_path / "small.png"
+    else:
+        changes["--second-exemplar"] = files["exemplar"]
+    output = tmp_path / "never.png"
+    assert _cli(files, output, **changes) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and "\n" not in error and error.startswith("simnet restyle: error:")
+    assert not output.exists()
+
+
+def test_batch_runs_restyle_items_without_loading_simnet(files, tmp_path: Path, capsys, monkeypatch) -> None:
+    from engine.commands import batch
+
+    monkeypatch.setattr(batch, "manipulator_from_args",
+                        lambda args: pytest.fail("a restyle-only batch must not load SIM-Net"))
+    manifest = tmp_path / "batch.jsonl"
+    lines = [{"op": "restyle", "image": "image.png", "region": "region.png", "exemplar": "exemplar.png",
+              "exemplar_region": "exemplar_region.png", "output": "one.png", "strength": 0.5},
+             {"op": "restyle", "image": "image.png", "region": "region.png", "exemplar": "nowhere.png",
+              "exemplar_region": "exemplar_region.png", "output": "two.png"}]
+    manifest.write_text("\n".join(json.dumps(line) for line in lines))
+    assert main(["batch", str(manifest)]) == 2
+    captured = capsys.readouterr()
+    assert (tmp_path / "one.png").exists() and not (tmp_path / "two.png").exists()
+    assert "line 2" in captured.err and "1 of 2 edits written" in captured.out
+    image = load_image(files["image"]).pixels
+    assert not np.array_equal(load_image(tmp_path / "one.png").pixels, image)
+
+
+def test_batch_rejects_a_malformed_restyle_line(tmp_path: Path, capsys) -> None:
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(json.dumps({"op": "restyle", "image": "a.png", "output": "b.png"}))
+    assert main(["batch", str(manifest)]) == 2
+    assert "missing or non-text key(s): region, exemplar, exemplar_region" in capsys.readouterr().err
+
+
+def test_a_restyle_is_one_undoable_history_step_saved_in_sessions(scene, tmp_path: Path) -> None:
+    from engine.document import Document, StepKind
+    from engine.imageio import Artwork
+    from engine.restyle_pipeline import restyle_step
+    from engine.session import EditSession, load_session, save_session
+
+    image, region = scene["image"], scene["region"]
+    doc = Document(EditSession(Artwork(image.copy())))
+    doc.select(region)
+    restyled = prepare_restyle(image, region, scene["exemplar"], scene["exemplar_region"])
+    step, result = restyle_step(doc.session.current, restyled, region, 0.8)
+    assert step is not None and step.label == "Restyle"
+    doc.apply(step, result, region.copy())
+    assert np.array_equal(doc.session.current, restyled.at_strength(0.8))
+    assert doc.undo_kinds[-1] is StepKind.EDIT and doc.undo_label.endswith("Restyle")
+    doc.undo()
+    assert np.array_equal(doc.session.current, image)
+    np.testing.assert_array_equal(doc.region, region)
+    doc.redo()
+    save_session(tmp_path / "restyled.simnet", doc.session)
+    reopened = load_session(tmp_path / "restyled.simnet")
+    assert np.array_equal(reopened.current, result) and reopened.steps[-1].label == "Restyle"
+    assert restyle_step(image, restyled, region, 0.0)[0] is None  # strength 0 changes nothing: no step
+
+
+def test_sixteen_bit_rgba_and_grey_images(scene) -> None:
+    image16 = (scene["image"].astype(np.uint16) * 257)
+    rgba = np.concatenate([image16, np.full((H, W, 1), 40000, np.uint16)], axis=2)
+    grey_exemplar = cv2.cvtColor(scene["exemplar"], cv2.COLOR_RGB2GRAY)[..., None]
+    out = restyle(rgba, scene["region"], grey_exemplar, scene["exemplar_region"], 1.0, reach=3)
+    assert out.dtype == np.uint16 and out.shape == rgba.shape
+    assert np.array_equal(out[..., 3], rgba[..., 3])  # alpha kept
+    inside = out[scene["region"]][:, :3].astype(np.float32)
+    assert np.abs(inside[:, 0] - inside[:, 2]).mean() < 0.02 * 65535  # the grey exemplar's colours: grey
+    grey_out = restyle(grey_exemplar, scene["exemplar_region"], scene["image"], scene["region"], 1.0)
+    assert grey_out.shape == grey_exemplar.shape and grey_out.dtype == np.uint8

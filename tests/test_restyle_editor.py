@@ -1,0 +1,94 @@
+"""The editor's Restyle tool (app/restyle_controller.py), driven offscreen: exemplar from a selection,
+live strength preview, Apply as one undoable History step, saved in sessions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.locality import distance_outside
+from engine.session import load_session
+from app.canvas import Tool
+from test_app import artwork, click, dialogs, isolated_settings, stroke, window  # noqa: F401 - fixtures
+
+
+def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    restyle = window.restyle
+    # The exemplar: the striped disc, selected with the segmenter like any region.
+    click(window, 64, 60)
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    restyle.action.trigger()
+    assert restyle.dock.isVisible()
+    restyle.use_selection_as_exemplar()
+    assert restyle.exemplar_region is not None and restyle.exemplar_region.sum() == window.region.sum()
+    # The region to restyle: a patch of the plain background.
+    region = np.zeros(window.region.shape, bool)
+    region[10:40, 100:150] = True
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()  # as a selection tool does; it tells the Restyle tool
+    qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
+    assert restyle.apply_button.isEnabled()
+    # The slider only re-blends: the same prepared restyle, a new preview.
+    prepared = restyle.prepared
+    restyle.strength_slider.setValue(40)
+    assert restyle.prepared is prepared and window.canvas.preview_item.isVisible()
+    restyle.strength_slider.setValue(80)
+    original = window.session.current.copy()
+    restyle.apply()
+    qtbot.waitUntil(lambda: window.history.count() == 2, timeout=30000)
+    result = window.session.current.copy()
+    np.testing.assert_array_equal(result, prepared.at_strength(0.8))
+    far = distance_outside(region) > prepared.reach
+    np.testing.assert_array_equal(result[far], original[far])
+    assert result[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow came in
+    assert window.document.undo_label == "Restyle"
+    np.testing.assert_array_equal(window.region, region)  # still selected after Apply, as after a reshape
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, result)
+    assert window.sessions.save_to(tmp_path / "restyled.simnet")
+    reopened = load_session(tmp_path / "restyled.simnet")
+    np.testing.assert_array_equal(reopened.current, result)
+    assert reopened.steps[-1].label == "Restyle"
+    # Reshape and restyle chain: select the restyled region again (redo drops the selection) and reshape it.
+    window.document.show_masks(region, region.copy())
+    window.selection.show_masks()
+    window.set_tool(Tool.BRUSH)
+    window.size_slider.setValue(10)
+    stroke(window, [(145, 25), (152, 30), (156, 35)])
+    assert window.target_mask().sum() > region.sum()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert window.history.count() == 3 and not np.array_equal(window.session.current, result)
+
+
+def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    from engine.imageio import save_image
+    from test_app import painting
+
+    other = painting(120, 160)[..., ::-1].copy()  # a blue striped disc on an orange ground
+    save_image(tmp_path / "other.png", other)
+    assert window.open_image(artwork)
+    restyle = window.restyle
+    restyle.action.trigger()
+    assert restyle.open_exemplar_image(tmp_path / "other.png")
+    assert restyle.exemplar_view.isVisible()
+    restyle.exemplar_view.clicked.emit(64.0, 60.0)  # a click on the disc, in the exemplar's pixels
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    disc = other[..., 2] > 180
+    picked = restyle.exemplar_region
+    assert (picked & disc).sum() / (picked | disc).sum() > 0.7
+    assert restyle.exemplar is not None and restyle.exemplar.shape == other.shape
+    # A box on the plain ground finds nothing: said so, and the exemplar stays as it was.
+    messages = []
+    restyle.say = messages.append
+    restyle.exemplar_view.boxed.emit(0.0, 0.0, 30.0, 30.0)
+    qtbot.waitUntil(lambda: any("failed" in text for text in messages), timeout=30000)
+    assert restyle.exemplar_region is picked
+    restyle.exemplar_view.boxed.emit(36.0, 32.0, 92.0, 88.0)  # a box around the disc
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
+    boxed = restyle.exemplar_region
+    assert (boxed & disc).sum() / (boxed | disc).sum() > 0.7
