@@ -27,20 +27,16 @@ import numpy as np
 import torch
 
 from engine.fill import fill_window
-from engine.locality import default_reach, distance_outside, edit_box, region_size
+from engine.locality import default_reach, distance_outside, edit_box
+from engine.matte import HOLE_ALPHA, rim_band, rim_matte
 from engine.render import render_cv2, render_torch, sample_motion
 
 #: The bend is used only when its backward map's Jacobian determinant stays above this.
 BEND_MIN_JACOBIAN = 0.35
 #: The fold check runs on the box reduced to at most this many pixels a side.
 CHECK_SIDE = 256
-#: The moved layer starts to fade this far (pixels, at most half the reach) inside the new shape's
-#: outline: its anti-aliased edge. Further in, the moved content is kept exactly (tuned on BSDS500
-#: val: a rim of 3 % of the region's size cost 10 dB inside the new shape on affine edits).
-EDGE_RIM = 1.0
-#: The old region is cleared this far beyond its outline (share of its size; at least 2 pixels,
-#: at most the reach), so its anti-aliased edge leaves no ghost.
-VACATED_MARGIN_SHARE = 0.02
+#: The old region is cleared this far (pixels) beyond where its matte ends, so no trace of its edge is left.
+VACATED_MARGIN = 1.5
 
 Square = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -105,26 +101,26 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
         return Composition(box, patch, warped, moved & area, "bend")
 
     layer, layer_mask, _ = render(image_box, source_box, motion, square, box, device, None)
-    # The layer's edge fades out across the new shape's outline: from a thin rim inside it (the
-    # region's own anti-aliased edge blends into its new surroundings, and less of its old
-    # surroundings comes along as a halo) to the reach outside. The region itself stays opaque.
-    # A wider reach lets the bend take larger moves; a transported region's edge stays as narrow as
-    # the default, since a wide feather would drag its old surroundings along over the new ones.
+    # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
+    # much of each pixel around the region does (engine.matte). The layer carries the matte along
+    # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
     feather = min(reach, default_reach(source_box, target_box))  # the box holds both masks whole
-    rim = min(0.5 * feather, EDGE_RIM)
-    inside = distance_outside(~target_box)
+    matte = rim_matte(image, source_box, box, rim_band(source_box, feather))
+    carried = render(np.rint(matte * 65535.0).astype(np.uint16)[..., None], source_box, motion, square, box,
+                     device, None)[0][..., 0].astype(np.float32) / 65535.0
+    # On the new shape itself the layer stays opaque, wherever the motion reads from.
     to_target, to_source = distance_outside(target_box), distance_outside(source_box)
     area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
-    opacity = smoothstep_falloff(np.maximum(to_target - inside + rim, 0.0), feather)
-    margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source_box)))
-    vacated = to_source <= margin
-    # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
-    hole = vacated & (opacity < 1.0)
+    opacity = np.maximum(carried, target_box.astype(np.float32))
+    vacated = distance_outside(matte > HOLE_ALPHA) <= VACATED_MARGIN
+    # The fill reads the painting around the box too, so it gets the whole image (it crops itself);
+    # the whole vacated area is its hole, even where the layer covers it, so it never copies the old region.
+    hole = vacated & area
     background = fill_window(image, hole, box)
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
     top = float(np.iinfo(image.dtype).max)
     patch = np.clip(np.rint(blended), 0, top).astype(image.dtype)
-    changed = ((opacity > 0) | hole) & area
+    changed = ((opacity > 0) | (hole & (opacity < 1.0))) & area
     warped = layer_mask & (opacity >= 0.5)
     return Composition(box, patch, warped, changed, "transport")
