@@ -25,17 +25,19 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.spatial import cKDTree
 
 from models.influence import region_size
 
 #: The band's width: this share of the region's size, at least :data:`BAND_MIN` pixels (a painted
 #: outline a few pixels wide, a selection that stops a pixel or two short of it), at most the reach.
 BAND_SHARE = 0.03
-BAND_MIN = 6.0
+BAND_MIN = 8.0
 #: The surroundings are sampled in a ring this wide beyond the band (share of the band, pixels at least).
 RING_SHARE = 0.75
 RING_MIN = 3.0
+#: ...and starts this far beyond the band (share of the band, pixels at least).
+RING_GAP_SHARE = 0.25
+RING_GAP_MIN = 2.0
 #: Each band pixel is compared with the surrounding samples in a disc (the ring's width) around the
 #: sample nearest to it, taken on a grid of at most this many offsets a side.
 OFFSETS_A_SIDE = 3
@@ -45,15 +47,20 @@ WEAK_DISTANCE = 10.0
 #: ...and its joined piece holds a pixel missed by more than this (or by twice the typical miss): "strong".
 STRONG_DISTANCE = 20.0
 #: The share of genuine background pixels whose miss counts as typical.
-TYPICAL_QUANTILE = 0.9
+TYPICAL_QUANTILE = 0.95
 #: The rim is continued across a ground of its own colour only when this many of its pixels are clear,
-#: and is then matched against at most this many of their colours.
+#: and when at least this share of them lie within the weak distance of the colour of the largest of
+#: a few clusters (at most PALETTE_SIZE pixels are clustered).
 MIN_STROKE_PIXELS = 20
-PALETTE_SIZE = 512
+UNIFORM_SHARE = 0.4
+COLOUR_CLUSTERS = 3
+PALETTE_SIZE = 2000
 #: ...up to the distance from the region that this share of the rim's pixels keeps within.
 RIM_WIDTH_QUANTILE = 0.98
 #: The soft edge reaches this many pixels beyond the core.
 SOFT_EDGE = 2.0
+#: A colour-line alpha below this is the ground's own grain, not a trace of the rim.
+SOFT_FLOOR = 0.1
 #: A wider band is judged on the painting reduced to make it this many pixels wide.
 WORK_BAND = 8.0
 #: Window radius (pixels) of the local object-rim and background colour means of the soft edge.
@@ -67,8 +74,11 @@ def rim_band(region: np.ndarray, reach: float) -> float:
     return float(min(reach, max(BAND_MIN, BAND_SHARE * region_size(region))))
 
 
-def _lab(pixels: np.ndarray) -> np.ndarray:
-    """(H, W, C) uint8/uint16 RGB(A) or grey as float32 CIELAB."""
+def _lab(pixels: np.ndarray, denoise: bool = False) -> np.ndarray:
+    """(H, W, C) uint8/uint16 RGB(A) or grey as float32 CIELAB; ``denoise``: after a 3 x 3 median,
+    which keeps strokes and edges but not the canvas grain."""
+    if denoise and pixels.ndim == 3 and pixels.shape[2] in (1, 3, 4) and min(pixels.shape[:2]) >= 3:
+        pixels = cv2.medianBlur(np.ascontiguousarray(pixels), 3)
     scale = 65535.0 if pixels.dtype == np.uint16 else 255.0
     values = pixels.astype(np.float32) / scale
     if values.ndim == 2:
@@ -125,10 +135,19 @@ def _rim_continued(lab: np.ndarray, region: np.ndarray, core: np.ndarray, stroke
     points = np.argwhere(near)
     if points.shape[0] == 0:
         return extra
+    # Only a rim painted in one colour is continued: the largest of a few colour clusters of its
+    # clear pixels must hold a good share of them, closely.
     palette = lab[stroke_points[:, 0], stroke_points[:, 1]]
     if palette.shape[0] > PALETTE_SIZE:
         palette = palette[np.linspace(0, palette.shape[0] - 1, PALETTE_SIZE).astype(int)]
-    miss, _ = cKDTree(palette).query(lab[points[:, 0], points[:, 1]], k=1)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, members, centres = cv2.kmeans(np.ascontiguousarray(palette, np.float32), COLOUR_CLUSTERS, None, criteria, 2,
+                                     cv2.KMEANS_PP_CENTERS)
+    largest = np.bincount(members.ravel(), minlength=COLOUR_CLUSTERS).argmax()
+    colour = centres[largest]
+    if (np.sqrt(((palette - colour) ** 2).sum(axis=1)) <= level).mean() < UNIFORM_SHARE:
+        return extra
+    miss = np.sqrt(((lab[points[:, 0], points[:, 1]] - colour) ** 2).sum(axis=1))
     extra[points[:, 0], points[:, 1]] = miss <= level
     count, labels = cv2.connectedComponents((extra | region | stroke).astype(np.uint8), connectivity=8)
     touching = np.zeros(count, bool)
@@ -141,8 +160,11 @@ def _solid_rim(lab: np.ndarray, inner: np.ndarray, band: float, ring: float) -> 
     """The region with the part of its band that belongs to it (steps 1 and 2), and the band."""
     outside = cv2.distanceTransform((~inner).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     in_band = (outside > 0) & (outside <= band)
-    near_ring = (outside > band) & (outside <= band + ring)
-    far_ring = (outside > band + ring) & (outside <= band + 2 * ring)
+    # The surroundings start a little beyond the band, so that a rim reaching past the band does not
+    # pass for background and explain itself away.
+    start = band + max(RING_GAP_MIN, RING_GAP_SHARE * band)
+    near_ring = (outside > start) & (outside <= start + ring)
+    far_ring = (outside > start + ring) & (outside <= start + 2 * ring)
     if not in_band.any() or not near_ring.any():
         return inner.copy(), in_band
     miss = np.zeros(inner.shape, np.float32)
@@ -154,17 +176,17 @@ def _solid_rim(lab: np.ndarray, inner: np.ndarray, band: float, ring: float) -> 
     weak_level, strong_level = max(WEAK_DISTANCE, typical), max(STRONG_DISTANCE, 2.0 * typical)
     weak, strong = in_band & (miss > weak_level), in_band & (miss > strong_level)
     # Hysteresis, joined to the region: a weak piece counts only if it touches the region and holds
-    # strong evidence somewhere.
+    # strong evidence somewhere. Joins through hair-thin chains (the ground's grain) are opened away.
+    opened = cv2.morphologyEx((weak | inner).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    weak = weak & opened
     count, labels = cv2.connectedComponents((weak | inner).astype(np.uint8), connectivity=8)
     touching = np.zeros(count, bool)
     touching[np.unique(labels[inner])] = True
     pieces = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)[1]
     has_strong = np.zeros(pieces.max() + 1, bool)
-    has_strong[np.unique(pieces[strong])] = True
+    has_strong[np.unique(pieces[strong & weak])] = True
     has_strong[0] = False
     core = weak & touching[labels] & has_strong[pieces]
-    # Hair-thin tendrils are the ground's texture reaching in, not a painted rim: opened away.
-    core = cv2.morphologyEx(core.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
     core |= _rim_continued(lab, inner, core, core & strong, in_band & ~core, outside, weak_level)
     return inner | core, in_band
 
@@ -188,7 +210,8 @@ def _colour_line_alpha(colours: np.ndarray, rim_colours: np.ndarray, ground_colo
     line = rim_colours - ground_colours
     length = (line ** 2).sum(axis=1)
     along = ((colours - ground_colours) * line).sum(axis=1) / np.maximum(length, 1e-6)
-    return np.where(length > WEAK_DISTANCE ** 2, np.clip(along, 0.0, 1.0), fallback).astype(np.float32)
+    along = np.where(along < SOFT_FLOOR, 0.0, np.clip(along, 0.0, 1.0))  # below the floor: the ground's grain
+    return np.where(length > WEAK_DISTANCE ** 2, along, fallback).astype(np.float32)
 
 
 def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], band: float) -> np.ndarray:
@@ -203,7 +226,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
     if band <= 0 or not region.any():
         return alpha
     ring = max(RING_MIN, RING_SHARE * band)
-    margin = int(np.ceil(band + 2 * ring)) + 1
+    margin = int(np.ceil(band + max(RING_GAP_MIN, RING_GAP_SHARE * band) + 2 * ring)) + 1
     height, width = image.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, bx0 - margin), max(0, by0 - margin), min(width, bx1 + margin), min(height, by1 + margin)
     inner = np.zeros((cy1 - cy0, cx1 - cx0), bool)
@@ -211,7 +234,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
     crop = image[cy0:cy1, cx0:cx1]
     scale = min(1.0, WORK_BAND / band)
     if scale == 1.0:
-        lab = _lab(crop)
+        lab = _lab(crop, denoise=True)
         solid, in_band = _solid_rim(lab, inner, band, ring)
         rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
         beyond = cv2.distanceTransform((~solid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
@@ -220,7 +243,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
         full[soft] = _colour_line_alpha(lab[soft], rim_colour[soft], ground_colour[soft], np.float32(0.0))
     else:
         size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-        lab = _lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))
+        lab = _lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), denoise=True)
         small_inner = cv2.resize(inner.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5
         solid, in_band = _solid_rim(lab, small_inner, band * scale, ring * scale)
         rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
@@ -239,7 +262,8 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
             to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)[:, None]
             read = lambda plane: cv2.remap(np.ascontiguousarray(plane), to_small_x, to_small_y,  # noqa: E731
                                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            pixels = _lab(crop[rows, cols][:, None]).reshape(-1, 3)
+            y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+            pixels = _lab(crop[y0:y1, x0:x1], denoise=True)[rows - y0, cols - x0]
             full[rows, cols] = np.where(read(known.astype(np.float32))[:, 0] > 0.5, _colour_line_alpha(
                 pixels, read(rim_colour).reshape(-1, 3), read(ground_colour).reshape(-1, 3), share[rows, cols]),
                 share[rows, cols])
