@@ -30,7 +30,7 @@ from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
 from models.crops import canvas_in_square, mask_to_working, to_working
 from models.influence import influence_box, influence_envelope, mask_bbox
-from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
+from models.hypotheses import classical_starts, ecc_affine, mask_iou, outline_affine, pixel_to_grid_affine
 from models.refinement import align_motion
 from models.simnet import Correspondence
 
@@ -284,6 +284,8 @@ AFFINE_FIT = 0.25
 #: A polished affine replaces a non-rigid motion whose mask IoU is at most this much better
 #: (the alignment's own tolerance, models.refinement.SINGLE_TOLERANCE).
 SIMPLER_TOLERANCE = 0.005
+#: The polish's last step works on the outlines at up to this many pixels a side (full resolution below).
+OUTLINE_SIDE = 2048
 
 
 def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: tuple[int, int, int],
@@ -323,17 +325,32 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     linear = affine[:, :2]
     start = np.hstack([linear, (scale * (linear @ shift + affine[:, 2] - shift))[:, None]])
     polished = ecc_affine(small_source, small_target, start)
-    if polished is None:
-        return motion
-    polished_iou = mask_iou(small_source, small_target, polished)
-    if np.abs(points @ affine.T - sources).max() <= AFFINE_FIT:
-        current_iou = mask_iou(small_source, small_target, start)  # the motion is this affine
+    if polished is not None:  # back to image pixels
+        affine_polished = np.hstack([polished[:, :2], (polished[:, 2] / scale - polished[:, :2] @ shift + shift)[:, None]])
     else:
-        current_iou = _motion_iou(small_source, small_target, motion, square, scale, shift) - SIMPLER_TOLERANCE
-    if polished_iou <= current_iou:
-        return motion
-    linear = polished[:, :2]
-    offset = polished[:, 2] / scale - linear @ shift + shift
+        affine_polished = affine
+    # Then to a fraction of an image pixel on the outlines (up to OUTLINE_SIDE pixels a side).
+    fine = min(1.0, OUTLINE_SIDE / max(bx1 - bx0, by1 - by0))
+    fine_size = (max(1, round((bx1 - bx0) * fine)), max(1, round((by1 - by0) * fine)))
+    fine_shift = np.array([bx0, by0], np.float64) + 0.5 / fine - 0.5
+    crop = (lambda mask: mask[by0:by1, bx0:bx1].astype(np.float32)) if fine == 1.0 else (  # noqa: E731
+        lambda mask: cv2.resize(mask[by0:by1, bx0:bx1].astype(np.float32), fine_size, interpolation=cv2.INTER_AREA))
+    fine_source, fine_target = crop(source), crop(target)
+    to_fine = lambda full: np.hstack([full[:, :2], (fine * (full[:, :2] @ fine_shift + full[:, 2] - fine_shift))[:, None]])  # noqa: E731
+    refined, refined_cost, _ = outline_affine(fine_source, fine_target, to_fine(affine_polished))
+    _, _, motion_cost = outline_affine(fine_source, fine_target, to_fine(affine), sigmas=(1.0,), iterations=0)
+    linear = refined[:, :2]
+    offset = refined[:, 2] / fine - linear @ fine_shift + fine_shift  # image pixels
+    if np.abs(points @ affine.T - sources).max() <= AFFINE_FIT:
+        # The motion is this affine: the refinement of the same model is kept when it fits the
+        # outlines better (a smooth measure, unlike the IoU of binary masks).
+        if not refined_cost < motion_cost:
+            return motion
+    else:
+        small = np.hstack([linear, (scale * (linear @ shift + offset - shift))[:, None]])
+        if mask_iou(small_source, small_target, small) <= (
+                _motion_iou(small_source, small_target, motion, square, scale, shift) - SIMPLER_TOLERANCE):
+            return motion
     moved_x = linear[0, 0] * grid_x + linear[0, 1] * grid_y + offset[0]
     moved_y = linear[1, 0] * grid_x + linear[1, 1] * grid_y + offset[1]
     return np.stack([moved_x - grid_x, moved_y - grid_y], axis=-1).astype(np.float32)
