@@ -35,6 +35,8 @@ from engine.render import render_cv2, render_torch, sample_motion
 BEND_MIN_JACOBIAN = 0.35
 #: The fold check runs on the box reduced to at most this many pixels a side.
 CHECK_SIDE = 256
+#: The moved layer fades out over this many pixels outside the new shape (on top of its carried matte).
+LAYER_FEATHER = 1.5
 #: The old region is cleared this far (pixels) beyond where its matte ends, so no trace of its edge is left.
 VACATED_MARGIN = 1.5
 
@@ -111,7 +113,9 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     # On the new shape itself the layer stays opaque, wherever the motion reads from.
     to_target, to_source = distance_outside(target_box), distance_outside(source_box)
     area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
-    opacity = np.maximum(carried, target_box.astype(np.float32))
+    # Just outside it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard
+    # where the matte finds no rim (object and ground alike there).
+    opacity = np.maximum(carried, smoothstep_falloff(to_target, LAYER_FEATHER))
     vacated = distance_outside(matte > HOLE_ALPHA) <= VACATED_MARGIN
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself);
     # the whole vacated area is its hole, even where the layer covers it, so it never copies the old region.

@@ -285,7 +285,7 @@ AFFINE_FIT = 0.25
 #: (the alignment's own tolerance, models.refinement.SINGLE_TOLERANCE).
 SIMPLER_TOLERANCE = 0.005
 #: The polish's last step works on the outlines at up to this many pixels a side (full resolution below).
-OUTLINE_SIDE = 2048
+OUTLINE_SIDE = 1024
 
 
 def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: tuple[int, int, int],

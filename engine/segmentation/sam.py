@@ -20,7 +20,10 @@ import torch
 
 from engine.errors import SegmentationError
 from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
+from engine.segmentation.snapping import snap_to_edges
 
+#: SAM's working size (long side, pixels).
+SAM_SIDE = 1024
 KNOWN_TYPES = {(768, 12): "vit_b", (1024, 24): "vit_l", (1280, 32): "vit_h"}
 REQUIRED_KEYS = ("image_encoder.patch_embed.proj.weight", "image_encoder.pos_embed", "image_encoder.neck.0.weight",
                  "prompt_encoder.point_embeddings.0.weight", "mask_decoder.iou_token.weight")
@@ -166,7 +169,10 @@ class SamSegmenter:
         keep = [i for i in range(len(masks)) if masks[i].any()]
         if not keep:
             raise SegmentationError("SAM found no region at these prompts; try another point or a box")
-        return MaskPrediction(masks[keep].astype(bool), np.asarray(scores)[keep])
+        # SAM answers at a long side of 1024: its outlines snap to the image's edges the same way.
+        scale = min(1.0, SAM_SIDE / max(self._image.shape[:2]))
+        snapped = np.stack([snap_to_edges(self._image, masks[index].astype(bool), scale) for index in keep])
+        return MaskPrediction(snapped, np.asarray(scores)[keep])
 
     def everything(self, points_per_side: int = 16) -> list[np.ndarray]:
         from segment_anything import SamAutomaticMaskGenerator
