@@ -22,7 +22,7 @@ from engine.errors import SegmentationError
 from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
                                       reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
-from engine.segmentation.snapping import snap_to_edges
+from engine.segmentation.snapping import EdgeSnapper
 from models.segmenter.choice import default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
 from models.segmenter.network import ANSWER, CANDIDATES, OUTPUTS, embed
@@ -57,7 +57,7 @@ class LearnedSegmenter:
         report = progress or (lambda fraction, message: None)
         report(0.0, "reducing the image")
         self.shape, self.scale, small = reduce_image(image, self.working_side, min_side=16)
-        self.full_rgb = as_rgb8(image)  # the answers' outlines snap to its edges
+        self.snapper = EdgeSnapper(as_rgb8(image), self.scale)  # the answers' outlines snap to its edges
         self.small_shape = small.shape[:2]
         bottom, right = (-small.shape[0]) % 16, (-small.shape[1]) % 16
         padded = cv2.copyMakeBorder(small, 0, bottom, 0, right, cv2.BORDER_REFLECT_101) if bottom or right else small
@@ -131,8 +131,7 @@ class LearnedSegmenter:
         if not candidates:
             raise SegmentationError("no region found at these prompts; try another point or a box")
         chosen = default_candidate(candidate_scores, candidate_areas, levels)
-        masks = np.stack([snap_to_edges(self.full_rgb, self._full_resolution(mask), self.scale)
-                          for mask in candidates])
+        masks = np.stack([self.snapper.snap(self._full_resolution(mask), mask > 0) for mask in candidates])
         return MaskPrediction(masks, np.array(candidate_scores), chosen)
 
     @staticmethod

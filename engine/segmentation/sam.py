@@ -20,7 +20,7 @@ import torch
 
 from engine.errors import SegmentationError
 from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
-from engine.segmentation.snapping import snap_to_edges
+from engine.segmentation.snapping import EdgeSnapper
 
 #: SAM's working size (long side, pixels).
 SAM_SIDE = 1024
@@ -151,6 +151,8 @@ class SamSegmenter:
         with torch.inference_mode():
             self.predictor.set_image(rgb, image_format="RGB")
         self._image, self._key = rgb, key
+        # SAM answers at a long side of SAM_SIDE: its outlines snap to the image's edges the same way.
+        self._snapper = EdgeSnapper(rgb, SAM_SIDE / max(rgb.shape[:2]))
         self.embeddings_computed += 1
         report(1.0, "ready")
 
@@ -169,9 +171,7 @@ class SamSegmenter:
         keep = [i for i in range(len(masks)) if masks[i].any()]
         if not keep:
             raise SegmentationError("SAM found no region at these prompts; try another point or a box")
-        # SAM answers at a long side of 1024: its outlines snap to the image's edges the same way.
-        scale = min(1.0, SAM_SIDE / max(self._image.shape[:2]))
-        snapped = np.stack([snap_to_edges(self._image, masks[index].astype(bool), scale) for index in keep])
+        snapped = np.stack([self._snapper.snap(masks[index].astype(bool)) for index in keep])
         return MaskPrediction(snapped, np.asarray(scores)[keep])
 
     def everything(self, points_per_side: int = 16) -> list[np.ndarray]:
