@@ -49,12 +49,12 @@ STRONG_DISTANCE = 20.0
 #: The share of genuine background pixels whose miss counts as typical.
 TYPICAL_QUANTILE = 0.95
 #: The rim is continued across a ground of its own colour only when this many of its pixels are clear,
-#: and when at least this share of them lie within the weak distance of the colour of the largest of
-#: a few clusters (at most PALETTE_SIZE pixels are clustered).
+#: and then in the colours (at most MAX_MODES) shared, within the weak distance, by at least this share
+#: of its clear pixels (PALETTE_SIZE of them sampled).
 MIN_STROKE_PIXELS = 20
-UNIFORM_SHARE = 0.4
-COLOUR_CLUSTERS = 3
-PALETTE_SIZE = 2000
+MODE_SHARE = 0.25
+MAX_MODES = 3
+PALETTE_SIZE = 512
 #: ...up to the distance from the region that this share of the rim's pixels keeps within.
 RIM_WIDTH_QUANTILE = 0.98
 #: The soft edge reaches this many pixels beyond the core.
@@ -135,21 +135,27 @@ def _rim_continued(lab: np.ndarray, region: np.ndarray, core: np.ndarray, stroke
     points = np.argwhere(near)
     if points.shape[0] == 0:
         return extra
-    # Only a rim painted in one colour is continued: the largest of a few colour clusters of its
-    # clear pixels must hold a good share of them, closely.
-    palette = lab[stroke_points[:, 0], stroke_points[:, 1]]
+    # Only a rim painted in a few flat colours is continued: the commonest colours (modes) of its clear
+    # pixels, each shared by a good part of them, taken greedily.
+    palette = lab[stroke]
     if palette.shape[0] > PALETTE_SIZE:
         palette = palette[np.linspace(0, palette.shape[0] - 1, PALETTE_SIZE).astype(int)]
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    _, members, centres = cv2.kmeans(np.ascontiguousarray(palette, np.float32), COLOUR_CLUSTERS, None, criteria, 2,
-                                     cv2.KMEANS_PP_CENTERS)
-    largest = np.bincount(members.ravel(), minlength=COLOUR_CLUSTERS).argmax()
-    colour = centres[largest]
-    if (np.sqrt(((palette - colour) ** 2).sum(axis=1)) <= level).mean() < UNIFORM_SHARE:
+    alike = np.sqrt(((palette[:, None] - palette[None]) ** 2).sum(axis=2)) <= level
+    free = np.ones(palette.shape[0], bool)
+    colours = []
+    for _ in range(MAX_MODES):
+        support = (alike & free[None]).sum(axis=1) * free
+        if support.max() < MODE_SHARE * palette.shape[0]:
+            break
+        members = alike[support.argmax()] & free
+        colours.append(palette[members].mean(axis=0))
+        free &= ~members
+    if not colours:
         return extra
-    miss = np.sqrt(((lab[points[:, 0], points[:, 1]] - colour) ** 2).sum(axis=1))
+    candidate_colours = lab[points[:, 0], points[:, 1]]
+    miss = np.min([np.sqrt(((candidate_colours - colour) ** 2).sum(axis=1)) for colour in colours], axis=0)
     extra[points[:, 0], points[:, 1]] = miss <= level
-    count, labels = cv2.connectedComponents((extra | region | stroke).astype(np.uint8), connectivity=8)
+    count, labels = cv2.connectedComponents((extra | region | core).astype(np.uint8), connectivity=8)
     touching = np.zeros(count, bool)
     touching[np.unique(labels[region])] = True
     touching[0] = False
