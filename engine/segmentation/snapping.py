@@ -17,6 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.influence import mask_bbox
+
 #: The band is this many working pixels either side of the segmenter's outline.
 BAND_WORKING_PIXELS = 1.5
 #: The local colour means are taken over a window this many bands wide around each pixel.
@@ -49,28 +51,38 @@ class EdgeSnapper:
         else:  # the share of each working pixel inside the mask, 0-255
             share = cv2.resize(mask.view(np.uint8) * np.uint8(255), self.small_size, interpolation=cv2.INTER_AREA)
             small_mask, small_inside = share > 0, share >= 128
-        depth = cv2.distanceTransform(small_inside.view(np.uint8), cv2.DIST_L2, 3)
-        away = cv2.distanceTransform((~small_mask).view(np.uint8), cv2.DIST_L2, 3)
+        # Only the answer's surroundings matter: the working-size work is cropped to them.
+        radius = int(np.ceil(WINDOW_BANDS * BAND_WORKING_PIXELS))
+        bbox = mask_bbox(small_mask)
+        if bbox is None:
+            return mask
+        grow = radius + int(np.ceil(BAND_WORKING_PIXELS)) + 2
+        small_height, small_width = small_mask.shape
+        x0, y0 = max(0, bbox[0] - grow), max(0, bbox[1] - grow)
+        x1, y1 = min(small_width, bbox[2] + grow), min(small_height, bbox[3] + grow)
+        small_mask, small_inside = small_mask[y0:y1, x0:x1], small_inside[y0:y1, x0:x1]
+        small = self.small[y0:y1, x0:x1]
+        depth = cv2.distanceTransform(np.ascontiguousarray(small_inside).view(np.uint8), cv2.DIST_L2, 3)
+        away = cv2.distanceTransform(np.ascontiguousarray(~small_mask).view(np.uint8), cv2.DIST_L2, 3)
         sure_object, sure_ground = depth > BAND_WORKING_PIXELS, away > BAND_WORKING_PIXELS
         if not sure_object.any() or not sure_ground.any():
             return mask
-        radius = int(np.ceil(WINDOW_BANDS * BAND_WORKING_PIXELS))
         size = (2 * radius + 1, 2 * radius + 1)
 
         def local_mean(where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             weight = cv2.boxFilter(where.astype(np.float32), -1, size, normalize=True, borderType=cv2.BORDER_CONSTANT)
-            total = cv2.boxFilter(self.small * where[..., None], -1, size, normalize=True,
-                                  borderType=cv2.BORDER_CONSTANT)
+            total = cv2.boxFilter(small * where[..., None], -1, size, normalize=True, borderType=cv2.BORDER_CONSTANT)
             return total / np.maximum(weight, 1e-6)[..., None], weight
 
         object_colour, object_weight = local_mean(sure_object)
         ground_colour, ground_weight = local_mean(sure_ground)
         uncertain = ~sure_object & ~sure_ground & (object_weight > 0) & (ground_weight > 0)
-        rows, cols = _full_pixels(np.nonzero(uncertain), self.scale, (height, width))
+        band_rows, band_cols = np.nonzero(uncertain)
+        rows, cols = _full_pixels((band_rows + y0, band_cols + x0), self.scale, (height, width))
         if rows.size == 0:
             return mask
-        small_x = ((cols + 0.5) * self.scale - 0.5).astype(np.float32)
-        small_y = ((rows + 0.5) * self.scale - 0.5).astype(np.float32)
+        small_x = ((cols + 0.5) * self.scale - 0.5 - x0).astype(np.float32)
+        small_y = ((rows + 0.5) * self.scale - 0.5 - y0).astype(np.float32)
         read = lambda plane: _read(plane, small_x, small_y)  # noqa: E731
         object_at, ground_at = read(object_colour), read(ground_colour)
         line = object_at - ground_at
