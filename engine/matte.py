@@ -13,13 +13,15 @@ pixel is judged against the painting just beyond the band, the surroundings:
    larger difference than a flat one.
 2. **Connected to the region.** Only such pixels joined to the region through other such pixels
    count (hysteresis: strong evidence anywhere in the joined piece), so a dark stroke of the
-   ground that merely passes nearby stays put.
+   ground that merely passes nearby stays put. Where the ground has the rim's own colour (a dark
+   outline over a dark passage) the surroundings cannot tell; there the rim is continued in its
+   commonest flat colours, no farther out than it reaches elsewhere.
 3. **A soft outer edge.** Just outside that core each pixel's alpha is its colour's position
    between the local object-rim colour and the local background colour (the colour-line model of
    Bayesian / closed-form matting, Levin et al. 2008, Eq. 1: I = a F + (1 - a) B).
 
 Inside the region alpha is 1, beyond the band 0. The same matte is the moving layer's opacity and
-the hole the fill must restore (``engine.compose``). NumPy/SciPy/OpenCV only.
+the hole the fill must restore (``engine.compose``). NumPy/OpenCV only.
 """
 from __future__ import annotations
 
