@@ -28,20 +28,16 @@ import numpy as np
 import torch
 
 from engine.fill import fill_window
-from engine.locality import default_reach, distance_outside, edit_box, region_size
+from engine.locality import distance_outside, edit_box
+from engine.matte import rim_width, vacated_footprint
 from engine.render import render_cv2, render_torch, sample_motion
 
 #: The bend is used only when its backward map's Jacobian determinant stays above this.
 BEND_MIN_JACOBIAN = 0.35
 #: The fold check runs on the box reduced to at most this many pixels a side.
 CHECK_SIDE = 256
-#: The moved layer starts to fade this far (pixels, at most half the reach) inside the new shape's
-#: outline: its anti-aliased edge. Further in, the moved content is kept exactly (tuned on BSDS500
-#: val: a rim of 3 % of the region's size cost 10 dB inside the new shape on affine edits).
-EDGE_RIM = 1.0
-#: The old region is cleared this far beyond its outline (share of its size; at least 2 pixels,
-#: at most the reach), so its anti-aliased edge leaves no ghost.
-VACATED_MARGIN_SHARE = 0.02
+#: The moved layer fades out over this many pixels outside the new shape (on top of its carried matte).
+LAYER_FEATHER = 1.5
 
 Square = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -110,29 +106,30 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
         return Composition(box, patch, warped, moved & area, "bend")
 
     layer, layer_mask, _ = render(image_box, source_box, motion, square, box, device, None)
-    # The layer's edge fades out across the new shape's outline: from a thin rim inside it (the
-    # region's own anti-aliased edge blends into its new surroundings, and less of its old
-    # surroundings comes along as a halo) to the reach outside. The region itself stays opaque.
-    # A wider reach lets the bend take larger moves; a transported region's edge stays as narrow as
-    # the default, since a wide feather would drag its old surroundings along over the new ones.
-    feather = min(reach, default_reach(source_box, target_box))  # the box holds both masks whole
-    rim = min(0.5 * feather, EDGE_RIM)
-    inside = distance_outside(~target_box)
+    # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
+    # much of each pixel around the region does (engine.matte). The layer carries the matte along
+    # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
+    footprint = vacated_footprint(image, source_box, box, rim_width(source_box))
+    matte = footprint.over(box)
+    carried = render(np.rint(matte * 65535.0).astype(np.uint16)[..., None], source_box, motion, square, box,
+                     device, None)[0][..., 0].astype(np.float32) / 65535.0
+    # On the new shape itself the layer stays opaque, wherever the motion reads from.
     to_target, to_source = distance_outside(target_box), distance_outside(source_box)
     area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
-    opacity = smoothstep_falloff(np.maximum(to_target - inside + rim, 0.0), feather)
-    margin = min(reach, max(2.0, VACATED_MARGIN_SHARE * region_size(source_box)))
-    vacated = to_source <= margin
+    # Just outside it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard
+    # where the matte finds no rim (object and ground alike there).
+    opacity = np.maximum(carried, smoothstep_falloff(to_target, LAYER_FEATHER))
+    vacated = footprint.over(box, footprint.vacated)
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
-    hole = vacated & (opacity < 1.0)
-    # The whole vacated footprint is filled, also under the new shape (where the opaque layer hides
-    # it): the fill then depends on the region alone, so the editor prepares it before the new shape
+    # The whole vacated area is its hole, also under the new shape (where the opaque layer hides it):
+    # the fill then depends on the region alone, so the editor prepares it before the new shape
     # exists; nothing is copied from the old region.
-    background = (fill or fill_window)(image, vacated, box, forbidden=vacated)
+    hole = vacated & area
+    background = (fill or fill_window)(image, hole, box, forbidden=vacated)
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
     top = float(np.iinfo(image.dtype).max)
     patch = np.clip(np.rint(blended), 0, top).astype(image.dtype)
-    changed = ((opacity > 0) | hole) & area
+    changed = ((opacity > 0) | (hole & (opacity < 1.0))) & area
     warped = layer_mask & (opacity >= 0.5)
     return Composition(box, patch, warped, changed, "transport")

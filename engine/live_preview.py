@@ -13,9 +13,11 @@ Each frame (:func:`live_frame`) then only carries the layer by the transform bei
 painting's size. The refined edit (alignment and transition) replaces the live frame after the
 release. A plate belongs to one image and one region (:class:`PlateKey`); a stale one is never used.
 
-The footprint is the region grown by the vacated margin that ``engine.compose`` clears
-(:func:`vacated_margin`), so the full-resolution fill is exactly the fill that the edit's
-transport would compute: Apply pastes it instead of filling again, with identical pixels.
+The footprint is what ``engine.compose`` clears when the region moves: the region with its rim
+(``engine.matte.vacated_footprint``: the matte's support and margin, for the default reach), so
+the full-resolution fill is exactly the fill that the edit's transport would compute: Apply pastes
+it instead of filling again, with identical pixels. The layer carries the matte as its alpha, so
+the region's painted outline moves with it in the live frames too.
 """
 from __future__ import annotations
 
@@ -27,9 +29,9 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from engine.compose import VACATED_MARGIN_SHARE
 from engine.fill import fill_window
-from engine.locality import box_within_reach, distance_outside, region_size
+from engine.locality import region_size
+from engine.matte import Footprint, rim_width, vacated_footprint
 from engine.masks import mask_centroid
 from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
@@ -63,20 +65,10 @@ def region_hash(region: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def vacated_margin(region: np.ndarray, reach: float | None = None) -> float:
-    """How far beyond its outline the edit clears the old region (``engine.compose``): 2 % of its
-    size, at least 2 pixels, at most the reach."""
-    margin = max(2.0, VACATED_MARGIN_SHARE * region_size(region))
-    return margin if reach is None else min(float(reach), margin)
-
-
-def footprint(region: np.ndarray, margin: float) -> tuple[Box, np.ndarray] | None:
-    """The region grown by ``margin`` pixels: its box (x0, y0, x1, y1) and the mask over that box."""
-    bbox = mask_bbox(region)
-    if bbox is None:
-        return None
-    x0, y0, x1, y1 = box_within_reach(bbox, margin, region.shape)
-    return (x0, y0, x1, y1), distance_outside(region[y0:y1, x0:x1]) <= margin
+def footprint(image: np.ndarray, region: np.ndarray) -> Footprint | None:
+    """What moving ``region`` vacates (``engine.matte.vacated_footprint``); None for an empty region."""
+    height, width = region.shape
+    return vacated_footprint(image, region, (0, 0, width, height), rim_width(region))
 
 
 @dataclass
@@ -89,37 +81,48 @@ class FootprintFill:
     box: Box
     hole: np.ndarray
     filled: np.ndarray  # image[box] with the hole filled
-    margin: float
     reused: int = 0
 
-    def matches(self, hole: np.ndarray, box: Box) -> bool:
+    def _overlap(self, box: Box) -> tuple[tuple[slice, slice], tuple[slice, slice]] | None:
+        """Where this footprint's box and ``box`` meet: (rows, columns) in each, or None."""
         x0, y0, x1, y1 = self.box
         ex0, ey0, ex1, ey1 = box
-        if x0 < ex0 or y0 < ey0 or x1 > ex1 or y1 > ey1 or hole.shape != (ey1 - ey0, ex1 - ex0):
+        cx0, cy0, cx1, cy1 = max(x0, ex0), max(y0, ey0), min(x1, ex1), min(y1, ey1)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return None
+        return ((slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)),
+                (slice(cy0 - ey0, cy1 - ey0), slice(cx0 - ex0, cx1 - ex0)))
+
+    def matches(self, hole: np.ndarray, box: Box) -> bool:
+        """``hole`` (a mask over ``box``) is exactly this footprint (the boxes may differ)."""
+        ex0, ey0, ex1, ey1 = box
+        overlap = self._overlap(box)
+        if overlap is None or hole.shape != (ey1 - ey0, ex1 - ex0):
             return False
-        inner = hole[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
-        return np.count_nonzero(hole) == np.count_nonzero(inner) and np.array_equal(inner, self.hole)
+        own, theirs = overlap
+        inner = self.hole[own]
+        return (np.count_nonzero(inner) == np.count_nonzero(self.hole)
+                and np.count_nonzero(hole[theirs]) == np.count_nonzero(hole) and np.array_equal(inner, hole[theirs]))
 
     def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box, *,
                  forbidden: np.ndarray | None = None) -> np.ndarray:
         if not self.matches(hole, box):
             return fill_window(image, hole, box, forbidden=forbidden)
         ex0, ey0, ex1, ey1 = box
-        x0, y0, x1, y1 = self.box
+        own, theirs = self._overlap(box)
         result = image[ey0:ey1, ex0:ex1].copy()
-        window = result[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
-        window[self.hole] = self.filled[self.hole]
+        window = result[theirs]
+        window[self.hole[own]] = self.filled[own][self.hole[own]]
         self.reused += 1
         return result
 
 
-def fill_footprint(image: np.ndarray, region: np.ndarray, margin: float) -> FootprintFill | None:
+def fill_footprint(image: np.ndarray, region: np.ndarray) -> FootprintFill | None:
     """The painting with the region's footprint filled, at full resolution (``engine.fill``)."""
-    found = footprint(region, margin)
+    found = footprint(image, region)
     if found is None:
         return None
-    box, hole = found
-    return FootprintFill(box, hole, fill_window(image, hole, box), margin)
+    return FootprintFill(found.box, found.vacated, fill_window(image, found.vacated, found.box))
 
 
 def _display(image: np.ndarray) -> np.ndarray:
@@ -176,8 +179,7 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
     is a full-resolution fill made earlier for this image and region (reused when its footprint is
     this region's, e.g. when the zoom changed)."""
     started = time.perf_counter()
-    margin = vacated_margin(region)
-    found = footprint(region, margin)
+    found = footprint(image, region)
     if found is None:
         return None
     height, width = region.shape
@@ -190,13 +192,13 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
     timings = {"reduce": time.perf_counter() - started}
     if cancel is not None and cancel():
         return None
-    box, hole = found
+    box, hole = found.box, found.vacated
     bx0, by0, bx1, by1 = box
     # The layer: the region's colours premultiplied by its coverage, finer than the screen (a region
     # scaled up while dragging stays sharp).
     layer_scale = min(1.0, scale * LAYER_OVERSAMPLE)
     layer_grid = (max(1, round(height * layer_scale)), max(1, round(width * layer_scale)))
-    coverage, layer_box = _to_screen(region[by0:by1, bx0:bx1].astype(np.float32), box, layer_scale, layer_grid)
+    coverage, layer_box = _to_screen(found.matte, box, layer_scale, layer_grid)
     colours, _ = _to_screen(_display(image[by0:by1, bx0:bx1]), box, layer_scale, layer_grid)
     alpha = np.clip(coverage, 0.0, 1.0)[..., None]
     layer = np.concatenate([np.rint(colours * alpha), np.rint(alpha * 255.0)], axis=2).astype(np.uint8)
@@ -219,7 +221,7 @@ def prepare_live(image: np.ndarray, region: np.ndarray, key: PlateKey, max_side:
             return None
     stamp = time.perf_counter()
     if not reusable:
-        fill = FootprintFill(box, hole, fill_window(image, hole, box), margin)
+        fill = FootprintFill(box, hole, fill_window(image, hole, box))
     timings["fill"] = time.perf_counter() - stamp
     if cancel is not None and cancel():
         return None

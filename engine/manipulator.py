@@ -30,7 +30,7 @@ from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
 from models.crops import canvas_in_square, mask_to_working, to_working
 from models.influence import influence_box, influence_envelope, mask_bbox
-from models.hypotheses import classical_starts, ecc_affine, mask_iou, pixel_to_grid_affine
+from models.hypotheses import classical_starts, ecc_affine, mask_iou, outline_affine, pixel_to_grid_affine
 from models.refinement import align_motion
 from models.simnet import Correspondence
 
@@ -291,20 +291,25 @@ AFFINE_FIT = 0.25
 #: A polished affine replaces a non-rigid motion whose mask IoU is at most this much better
 #: (the alignment's own tolerance, models.refinement.SINGLE_TOLERANCE).
 SIMPLER_TOLERANCE = 0.005
+#: The polish's last step works on the outlines at up to this many pixels a side (full resolution below).
+OUTLINE_SIDE = 1024
 
 
 def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: tuple[int, int, int],
                   masks_box: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """The motion's affine part refined by ECC on the masks at (up to) full resolution, when that
-    one affine explains the masks as well as the motion does.
+    """The motion's affine part refined by ECC on the masks and then by Lucas-Kanade on their outlines
+    (``models.hypotheses.outline_affine``) at up to ``OUTLINE_SIDE`` pixels a side, when that one
+    affine explains the masks as well as the motion does.
 
     The alignment runs at 128 x 128 over a square that may be several times the region; one of its
     pixels can be several image pixels, and thin or multi-part regions then look non-rigid there.
-    ECC on the blurred masks of a tight crop (``POLISH_SIDE``) sharpens the affine to a fraction of
-    an image pixel. The polished affine replaces the motion when its mask IoU at that resolution is
-    at least the motion's (within ``SIMPLER_TOLERANCE``): the simplest motion that explains the
-    masks, as in the alignment itself. Otherwise the motion is returned unchanged. ``masks_box`` is
-    the bounding box of both masks when the caller has it.
+    ECC on the blurred masks of a tight crop (``POLISH_SIDE``) brings the affine within a fraction of
+    a pixel, the outline fit to a few hundredths. When the motion is that affine, the refinement
+    replaces it if it fits the outlines better (a smooth measure: the IoU of binary masks cannot tell
+    a third of a pixel apart). When the motion is not one affine, the refined affine replaces it if
+    its mask IoU is at least the motion's (within ``SIMPLER_TOLERANCE``): the simplest motion that
+    explains the masks, as in the alignment itself. Otherwise the motion is returned unchanged.
+    ``masks_box`` is the bounding box of both masks when the caller has it.
     """
     x0, y0, side = square
     size = motion.shape[0]
@@ -327,23 +332,49 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     small_source, small_target = reduce(source), reduce(target)
     # Crop pixel c is image pixel c / scale + shift (pixel centres), so L stays and b changes.
     shift = np.array([bx0, by0], np.float64) + 0.5 / scale - 0.5
-    linear = affine[:, :2]
-    start = np.hstack([linear, (scale * (linear @ shift + affine[:, 2] - shift))[:, None]])
-    polished = ecc_affine(small_source, small_target, start)
-    if polished is None:
-        return motion
-    polished_iou = mask_iou(small_source, small_target, polished)
+    polished = ecc_affine(small_source, small_target, _affine_to_crop(affine, scale, shift))
+    affine_polished = affine if polished is None else _affine_to_image(polished, scale, shift)
+    # Then to a fraction of an image pixel on the outlines (up to OUTLINE_SIDE pixels a side).
+    fine = min(1.0, OUTLINE_SIDE / max(bx1 - bx0, by1 - by0))
+    fine_size = (max(1, round((bx1 - bx0) * fine)), max(1, round((by1 - by0) * fine)))
+    fine_shift = np.array([bx0, by0], np.float64) + 0.5 / fine - 0.5
+
+    def crop(mask: np.ndarray) -> np.ndarray:
+        window = mask[by0:by1, bx0:bx1].astype(np.float32)
+        return window if fine == 1.0 else cv2.resize(window, fine_size, interpolation=cv2.INTER_AREA)
+
+    fine_source, fine_target = crop(source), crop(target)
+    refined, refined_cost, _ = outline_affine(fine_source, fine_target,
+                                              _affine_to_crop(affine_polished, fine, fine_shift))
+    _, _, motion_cost = outline_affine(fine_source, fine_target, _affine_to_crop(affine, fine, fine_shift),
+                                       sigmas=(1.0,), iterations=0)
+    refined = _affine_to_image(refined, fine, fine_shift)
+    linear, offset = refined[:, :2], refined[:, 2]
     if np.abs(points @ affine.T - sources).max() <= AFFINE_FIT:
-        current_iou = mask_iou(small_source, small_target, start)  # the motion is this affine
+        # The motion is this affine: the refinement of the same model is kept when it fits the
+        # outlines better (a smooth measure, unlike the IoU of binary masks).
+        if not refined_cost < motion_cost:
+            return motion
     else:
-        current_iou = _motion_iou(small_source, small_target, motion, square, scale, shift) - SIMPLER_TOLERANCE
-    if polished_iou <= current_iou:
-        return motion
-    linear = polished[:, :2]
-    offset = polished[:, 2] / scale - linear @ shift + shift
+        if mask_iou(small_source, small_target, _affine_to_crop(refined, scale, shift)) <= (
+                _motion_iou(small_source, small_target, motion, square, scale, shift) - SIMPLER_TOLERANCE):
+            return motion
     moved_x = linear[0, 0] * grid_x + linear[0, 1] * grid_y + offset[0]
     moved_y = linear[1, 0] * grid_x + linear[1, 1] * grid_y + offset[1]
     return np.stack([moved_x - grid_x, moved_y - grid_y], axis=-1).astype(np.float32)
+
+
+def _affine_to_crop(affine: np.ndarray, scale: float, shift: np.ndarray) -> np.ndarray:
+    """A backward affine in image pixels as one in a crop's pixels, where crop pixel c is image pixel
+    c / scale + shift: the linear part stays, the offset changes."""
+    linear = affine[:, :2]
+    return np.hstack([linear, (scale * (linear @ shift + affine[:, 2] - shift))[:, None]])
+
+
+def _affine_to_image(affine: np.ndarray, scale: float, shift: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_affine_to_crop`."""
+    linear = affine[:, :2]
+    return np.hstack([linear, (affine[:, 2] / scale - linear @ shift + shift)[:, None]])
 
 
 def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.ndarray,

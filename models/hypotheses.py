@@ -18,6 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+#: Row length of the point maps handed to cv2.remap.
+MAP_ROW = 1024
 #: Candidates whose moment statistics are this degenerate (a line, a dot) are skipped.
 MIN_AREA = 4.0
 
@@ -62,9 +64,14 @@ def moment_affines(source: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
     return candidates
 
 
+def _ecc_sigma(source: np.ndarray) -> float:
+    """The blur (pixels) under which ECC compares two masks: about 3 % of the region's size."""
+    return max(1.5, 0.03 * np.sqrt(max(float(source.sum()), 1.0)))
+
+
 def ecc_affine(source: np.ndarray, target: np.ndarray, start: np.ndarray, iterations: int = 60) -> np.ndarray | None:
     """ECC registration of the blurred masks from the backward affine ``start``; None if it fails."""
-    sigma = max(1.5, 0.03 * np.sqrt(max(float(source.sum()), 1.0)))
+    sigma = _ecc_sigma(source)
     template = cv2.GaussianBlur(target.astype(np.float32), (0, 0), sigma)
     moving = cv2.GaussianBlur(source.astype(np.float32), (0, 0), sigma)
     warp = start.astype(np.float32).copy()  # ECC's warp maps template (target) to input (source) pixels
@@ -77,6 +84,72 @@ def ecc_affine(source: np.ndarray, target: np.ndarray, start: np.ndarray, iterat
     if not np.isfinite(warp).all() or np.linalg.det(warp[:, :2]) <= 0:
         return None
     return warp
+
+
+def outline_affine(source: np.ndarray, target: np.ndarray, start: np.ndarray, sigmas: tuple[float, ...] = (2.0, 1.0),
+                   iterations: int = 12) -> tuple[np.ndarray, float, float]:
+    """Lucas-Kanade (forward additive Gauss-Newton, Baker & Matthews 2004, Eq. 10) of a backward affine
+    on the blurred masks, over their outline band only: (the refined 2x3 affine, its mean squared
+    residual and the start's, both at the last sigma).
+
+    Only pixels near the outline say anything about the affine, so the work follows the outline,
+    not the area, and can run at full resolution, where a tenth of a pixel still shows. Pixels
+    within three sigmas of the crop's edge are left out, on both sides of the map: there a mask may
+    be cut by the image border, and a cut is not an outline.
+    """
+    height, width = target.shape
+    current = start.astype(np.float64).copy()
+    start_cost = final_cost = float("nan")
+    for level, sigma in enumerate(sigmas):
+        blurred_source = cv2.GaussianBlur(source.astype(np.float32), (0, 0), sigma)
+        blurred_target = cv2.GaussianBlur(target.astype(np.float32), (0, 0), sigma)
+        gradient_x = cv2.Sobel(blurred_source, cv2.CV_32F, 1, 0, ksize=1) * 0.5
+        gradient_y = cv2.Sobel(blurred_source, cv2.CV_32F, 0, 1, ksize=1) * 0.5
+        margin = 3.0 * sigma
+        band = (blurred_target > 0.005) & (blurred_target < 0.995)
+        band = cv2.dilate(band.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(sigma))) > 0
+        band[:int(np.ceil(margin))], band[height - int(np.ceil(margin)):] = False, False
+        band[:, :int(np.ceil(margin))], band[:, width - int(np.ceil(margin)):] = False, False
+        ys, xs = np.nonzero(band)
+        if xs.size < 12:
+            return start, float("nan"), float("nan")
+        xs, ys = xs.astype(np.float64), ys.astype(np.float64)
+        wanted = blurred_target[ys.astype(int), xs.astype(int)].astype(np.float64)
+        cx, cy = xs.mean(), ys.mean()  # centred coordinates keep the normal equations well conditioned
+        dx, dy = xs - cx, ys - cy
+
+        def residuals(affine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            sx = (affine[0, 0] * xs + affine[0, 1] * ys + affine[0, 2]).astype(np.float32)
+            sy = (affine[1, 0] * xs + affine[1, 1] * ys + affine[1, 2]).astype(np.float32)
+            inside = (sx >= margin) & (sx <= width - 1 - margin) & (sy >= margin) & (sy <= height - 1 - margin)
+            # cv2.remap takes maps under 32767 pixels a side: the points in rows of MAP_ROW.
+            rows = -(-sx.size // MAP_ROW)
+            map_x, map_y = (np.resize(coordinates, rows * MAP_ROW).reshape(rows, MAP_ROW) for coordinates in (sx, sy))
+            sample = lambda plane: cv2.remap(plane, map_x, map_y, cv2.INTER_LINEAR,  # noqa: E731
+                                             borderMode=cv2.BORDER_REPLICATE).reshape(-1)[:sx.size].astype(np.float64)
+            return sample(blurred_source) - wanted, sample(gradient_x), sample(gradient_y), inside
+
+        def cost(affine: np.ndarray) -> float:
+            error, _, _, inside = residuals(affine)
+            return float(np.mean(error[inside] ** 2)) if inside.any() else float("inf")
+
+        for _ in range(iterations):
+            error, gx, gy, inside = residuals(current)
+            if not inside.any():
+                break
+            jacobian = np.stack([gx * dx, gx * dy, gx, gy * dx, gy * dy, gy], axis=1)[inside]
+            normal = jacobian.T @ jacobian + 1e-9 * np.eye(6)
+            update = np.linalg.solve(normal, -jacobian.T @ error[inside])
+            # The update is in centred coordinates: x = dx + cx, so the offsets absorb the centre.
+            current = current + np.array([[update[0], update[1], update[2] - update[0] * cx - update[1] * cy],
+                                          [update[3], update[4], update[5] - update[3] * cx - update[4] * cy]])
+            if np.abs(update[[2, 5]]).max() < 1e-3 and np.abs(update[[0, 1, 3, 4]]).max() < 1e-6:
+                break
+        if level == len(sigmas) - 1:
+            start_cost, final_cost = cost(start), cost(current)
+    if not np.isfinite(current).all() or np.linalg.det(current[:, :2]) <= 0:
+        return start, start_cost, start_cost
+    return current, final_cost, start_cost
 
 
 def mask_iou(source: np.ndarray, target: np.ndarray, backward: np.ndarray, valid: np.ndarray | None = None) -> float:

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from engine.live_preview import (PlateKey, drag_affine, fill_footprint, live_frame, prepare_live,
-                                 region_hash, shape_affine, then, vacated_margin)
+                                 region_hash, shape_affine, then)
 from engine.masks import region_affine, transform_mask
 
 
@@ -74,7 +74,7 @@ def test_placement_of_a_transformed_shape() -> None:
 
 def test_footprint_fill_is_used_only_for_its_own_hole() -> None:
     image, disc = painting(120, 160)
-    fill = fill_footprint(image, disc, vacated_margin(disc))
+    fill = fill_footprint(image, disc)
     box = (0, 0, 160, 120)
     hole = np.zeros((120, 160), bool)
     x0, y0, x1, y1 = fill.box
@@ -110,7 +110,7 @@ def test_apply_with_the_prepared_fill_equals_apply_without(manipulator, move) ->
 def test_a_stale_fill_is_not_used(manipulator) -> None:
     image, disc = painting(240, 320)
     other = np.roll(disc, 30, axis=0)  # the region changed since the fill was made
-    fill = fill_footprint(image, disc, vacated_margin(disc))
+    fill = fill_footprint(image, disc)
     target = np.roll(other, 70, axis=1)
     reused = manipulator.edit(image, other, target, fill=fill)
     assert fill.reused == 0

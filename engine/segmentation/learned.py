@@ -19,8 +19,10 @@ import numpy as np
 import torch
 
 from engine.errors import SegmentationError
-from engine.segmentation.base import Box, MaskPrediction, Point, Progress, check_prompts, image_key, reduce_image
+from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
+                                      reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
+from engine.segmentation.snapping import EdgeSnapper
 from models.segmenter.choice import default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
 from models.segmenter.network import ANSWER, CANDIDATES, OUTPUTS, embed
@@ -55,6 +57,7 @@ class LearnedSegmenter:
         report = progress or (lambda fraction, message: None)
         report(0.0, "reducing the image")
         self.shape, self.scale, small = reduce_image(image, self.working_side, min_side=16)
+        self.snapper = EdgeSnapper(as_rgb8(image), self.scale)  # the answers' outlines snap to its edges
         self.small_shape = small.shape[:2]
         bottom, right = (-small.shape[0]) % 16, (-small.shape[1]) % 16
         padded = cv2.copyMakeBorder(small, 0, bottom, 0, right, cv2.BORDER_REFLECT_101) if bottom or right else small
@@ -128,7 +131,7 @@ class LearnedSegmenter:
         if not candidates:
             raise SegmentationError("no region found at these prompts; try another point or a box")
         chosen = default_candidate(candidate_scores, candidate_areas, levels)
-        masks = np.stack([self._full_resolution(mask) for mask in candidates])
+        masks = np.stack([self.snapper.snap(self._full_resolution(mask), mask > 0) for mask in candidates])
         return MaskPrediction(masks, np.array(candidate_scores), chosen)
 
     @staticmethod

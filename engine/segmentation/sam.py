@@ -20,7 +20,10 @@ import torch
 
 from engine.errors import SegmentationError
 from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
+from engine.segmentation.snapping import EdgeSnapper
 
+#: SAM's working size (long side, pixels).
+SAM_SIDE = 1024
 KNOWN_TYPES = {(768, 12): "vit_b", (1024, 24): "vit_l", (1280, 32): "vit_h"}
 REQUIRED_KEYS = ("image_encoder.patch_embed.proj.weight", "image_encoder.pos_embed", "image_encoder.neck.0.weight",
                  "prompt_encoder.point_embeddings.0.weight", "mask_decoder.iou_token.weight")
@@ -148,6 +151,8 @@ class SamSegmenter:
         with torch.inference_mode():
             self.predictor.set_image(rgb, image_format="RGB")
         self._image, self._key = rgb, key
+        # SAM answers at a long side of SAM_SIDE: its outlines snap to the image's edges the same way.
+        self._snapper = EdgeSnapper(rgb, SAM_SIDE / max(rgb.shape[:2]))
         self.embeddings_computed += 1
         report(1.0, "ready")
 
@@ -166,7 +171,8 @@ class SamSegmenter:
         keep = [i for i in range(len(masks)) if masks[i].any()]
         if not keep:
             raise SegmentationError("SAM found no region at these prompts; try another point or a box")
-        return MaskPrediction(masks[keep].astype(bool), np.asarray(scores)[keep])
+        snapped = np.stack([self._snapper.snap(masks[index].astype(bool)) for index in keep])
+        return MaskPrediction(snapped, np.asarray(scores)[keep])
 
     def everything(self, points_per_side: int = 16) -> list[np.ndarray]:
         from segment_anything import SamAutomaticMaskGenerator

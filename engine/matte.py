@@ -1,0 +1,334 @@
+"""How much of each pixel around a selected region belongs to it: the region's rim as an alpha matte.
+
+A user's selection rarely hugs an object's outline: the painted outline stroke and the
+anti-aliased edge lie just outside it. When the region moves they must move with it, and its old
+place must keep none of them. Within a narrow band outside the region (:func:`rim_band`) each
+pixel is judged against the painting just beyond the band, the surroundings:
+
+1. **Colour against the surroundings.** A band pixel's colour is compared (CIELAB distance) with
+   the nearest surrounding samples in space, a local, non-parametric background colour model. A
+   pixel the surroundings do not explain (a dark outline on a light ground, the object's own
+   colour spilling past the selection) is object. How far genuine background strays from its own
+   surroundings is measured on the same painting (the next ring out), so a busy ground needs a
+   larger difference than a flat one.
+2. **Connected to the region.** Only such pixels joined to the region through other such pixels
+   count (hysteresis: strong evidence anywhere in the joined piece), so a dark stroke of the
+   ground that merely passes nearby stays put. Where the ground has the rim's own colour (a dark
+   outline over a dark passage) the surroundings cannot tell; there the rim is continued in its
+   commonest flat colours, no farther out than it reaches elsewhere.
+3. **A soft outer edge.** Just outside that core each pixel's alpha is its colour's position
+   between the local object-rim colour and the local background colour (the colour-line model of
+   Bayesian / closed-form matting, Levin et al. 2008, Eq. 1: I = a F + (1 - a) B).
+
+Inside the region alpha is 1, beyond the band 0. The same matte is the moving layer's opacity and
+the hole the fill must restore (``engine.compose``). NumPy/OpenCV only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.locality import box_within_reach, distance_outside
+from models.influence import mask_bbox, region_size
+
+#: The band's width: this share of the region's size, at least :data:`BAND_MIN` pixels (a painted
+#: outline a few pixels wide, a selection that stops a pixel or two short of it), at most the reach.
+BAND_SHARE = 0.03
+BAND_MIN = 8.0
+#: The surroundings are sampled in a ring this wide beyond the band (share of the band, pixels at least).
+RING_SHARE = 0.75
+RING_MIN = 3.0
+#: ...and starts this far beyond the band (share of the band, pixels at least).
+RING_GAP_SHARE = 0.25
+RING_GAP_MIN = 2.0
+#: Each band pixel is compared with the surrounding samples in a disc (the ring's width) around the
+#: sample nearest to it, taken on a grid of at most this many offsets a side.
+OFFSETS_A_SIDE = 3
+#: CIELAB distances: a pixel is object when the surroundings miss its colour by more than the
+#: larger of this and the typical miss of genuine background ("weak")...
+WEAK_DISTANCE = 10.0
+#: ...and its joined piece holds a pixel missed by more than this (or by twice the typical miss): "strong".
+STRONG_DISTANCE = 20.0
+#: The share of genuine background pixels whose miss counts as typical.
+TYPICAL_QUANTILE = 0.95
+#: The rim is continued across a ground of its own colour only when this many of its pixels are clear,
+#: and then in the colours (at most MAX_MODES) shared, within the weak distance, by at least this share
+#: of its clear pixels (PALETTE_SIZE of them sampled).
+MIN_STROKE_PIXELS = 20
+MODE_SHARE = 0.25
+MAX_MODES = 3
+PALETTE_SIZE = 512
+#: ...up to the distance from the region that this share of the rim's pixels keeps within.
+RIM_WIDTH_QUANTILE = 0.98
+#: The soft edge reaches this many pixels beyond the core.
+SOFT_EDGE = 2.0
+#: A colour-line alpha below this is the ground's own grain, not a trace of the rim.
+SOFT_FLOOR = 0.1
+#: A wider band is judged on the painting reduced to make it this many pixels wide.
+WORK_BAND = 8.0
+#: Window radius (pixels) of the local object-rim and background colour means of the soft edge.
+COLOUR_RADIUS = 4
+#: Below this alpha a pixel is left to the surroundings.
+HOLE_ALPHA = 0.02
+#: The old region is cleared this far (pixels) beyond where its matte ends, so no trace of its edge is left.
+VACATED_MARGIN = 1.5
+
+
+def rim_band(region: np.ndarray, reach: float) -> float:
+    """The band's width in pixels for a region (boolean mask) moved with transition width ``reach``."""
+    return float(min(reach, max(BAND_MIN, BAND_SHARE * region_size(region))))
+
+
+def _lab(pixels: np.ndarray, denoise: bool = False) -> np.ndarray:
+    """(H, W, C) uint8/uint16 RGB(A) or grey as float32 CIELAB; ``denoise``: after a 3 x 3 median,
+    which keeps strokes and edges but not the canvas grain."""
+    if denoise and pixels.ndim == 3 and pixels.shape[2] in (1, 3, 4) and min(pixels.shape[:2]) >= 3:
+        pixels = cv2.medianBlur(np.ascontiguousarray(pixels), 3)
+    scale = 65535.0 if pixels.dtype == np.uint16 else 255.0
+    values = pixels.astype(np.float32) / scale
+    if values.ndim == 2:
+        values = values[..., None]
+    values = values[..., :3] if values.shape[2] >= 3 else np.repeat(values[..., :1], 3, axis=2)
+    return cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_RGB2Lab)
+
+
+def _nearest_miss(lab: np.ndarray, queries: np.ndarray, samples: np.ndarray, radius: float) -> np.ndarray:
+    """For each ``queries`` pixel (in raster order), the smallest colour distance to the ``samples``
+    pixels within about ``radius`` of the sample pixel nearest to it: a local background model that
+    follows the surroundings around the region."""
+    _, labels = cv2.distanceTransformWithLabels((~samples).astype(np.uint8), cv2.DIST_L2, 3,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    sample_points = np.argwhere(samples)  # label k is the k-th sample pixel in raster order
+    rows, cols = np.nonzero(queries)
+    nearest = sample_points[labels[rows, cols] - 1]
+    colours = lab[rows, cols]
+    step = max(1, int(round(radius / OFFSETS_A_SIDE)))
+    reach = int(np.ceil(radius))
+    offsets = np.arange(-reach, reach + 1, step)
+    height, width = samples.shape
+    best = np.full(rows.size, np.inf, np.float32)
+    for dy in offsets:
+        for dx in offsets:
+            if dy * dy + dx * dx > radius * radius + 1:
+                continue
+            y = np.clip(nearest[:, 0] + dy, 0, height - 1)
+            x = np.clip(nearest[:, 1] + dx, 0, width - 1)
+            miss = np.sqrt(((lab[y, x] - colours) ** 2).sum(axis=1))
+            best = np.minimum(best, np.where(samples[y, x], miss, np.inf))
+    return best
+
+
+def _local_mean(lab: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean colour of the ``where`` pixels in a square window around each pixel, and their count share."""
+    size = (2 * COLOUR_RADIUS + 1,) * 2
+    weight = cv2.boxFilter(where.astype(np.float32), -1, size, normalize=True, borderType=cv2.BORDER_CONSTANT)
+    total = cv2.boxFilter(lab * where[..., None], -1, size, normalize=True, borderType=cv2.BORDER_CONSTANT)
+    return total / np.maximum(weight, 1e-6)[..., None], weight
+
+
+def _rim_continued(lab: np.ndarray, region: np.ndarray, core: np.ndarray, stroke: np.ndarray,
+                   candidates: np.ndarray, outside: np.ndarray, level: float) -> np.ndarray:
+    """Where the rim runs on across a ground of its own colour: candidate pixels no farther from the
+    region than the rim (``core``) reaches elsewhere, whose colour matches the rim's (``stroke``: its
+    clear pixels), joined to the region. There the surroundings cannot tell, but the outline goes on."""
+    extra = np.zeros(region.shape, bool)
+    stroke_points = np.argwhere(stroke)
+    if stroke_points.shape[0] < MIN_STROKE_PIXELS:
+        return extra
+    width = float(np.quantile(outside[core], RIM_WIDTH_QUANTILE)) + 0.5
+    near = candidates & (outside <= width)
+    points = np.argwhere(near)
+    if points.shape[0] == 0:
+        return extra
+    # Only a rim painted in a few flat colours is continued: the commonest colours (modes) of its clear
+    # pixels, each shared by a good part of them, taken greedily.
+    palette = lab[stroke]
+    if palette.shape[0] > PALETTE_SIZE:
+        palette = palette[np.linspace(0, palette.shape[0] - 1, PALETTE_SIZE).astype(int)]
+    alike = np.sqrt(((palette[:, None] - palette[None]) ** 2).sum(axis=2)) <= level
+    free = np.ones(palette.shape[0], bool)
+    colours = []
+    for _ in range(MAX_MODES):
+        support = (alike & free[None]).sum(axis=1) * free
+        if support.max() < MODE_SHARE * palette.shape[0]:
+            break
+        members = alike[support.argmax()] & free
+        colours.append(palette[members].mean(axis=0))
+        free &= ~members
+    if not colours:
+        return extra
+    candidate_colours = lab[points[:, 0], points[:, 1]]
+    miss = np.min([np.sqrt(((candidate_colours - colour) ** 2).sum(axis=1)) for colour in colours], axis=0)
+    extra[points[:, 0], points[:, 1]] = miss <= level
+    count, labels = cv2.connectedComponents((extra | region | core).astype(np.uint8), connectivity=8)
+    touching = np.zeros(count, bool)
+    touching[np.unique(labels[region])] = True
+    touching[0] = False
+    return extra & touching[labels]
+
+
+def _solid_rim(lab: np.ndarray, inner: np.ndarray, band: float, ring: float) -> tuple[np.ndarray, np.ndarray]:
+    """The region with the part of its band that belongs to it (steps 1 and 2), and the band."""
+    outside = cv2.distanceTransform((~inner).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    in_band = (outside > 0) & (outside <= band)
+    # The surroundings start a little beyond the band, so that a rim reaching past the band does not
+    # pass for background and explain itself away.
+    start = band + max(RING_GAP_MIN, RING_GAP_SHARE * band)
+    near_ring = (outside > start) & (outside <= start + ring)
+    far_ring = (outside > start + ring) & (outside <= start + 2 * ring)
+    if not in_band.any() or not near_ring.any():
+        return inner.copy(), in_band
+    miss = np.zeros(inner.shape, np.float32)
+    miss[in_band] = _nearest_miss(lab, in_band, near_ring, ring)
+    # How far genuine background strays from its own surroundings: the near ring against the far one.
+    typical = 0.0
+    if far_ring.any():
+        typical = float(np.quantile(_nearest_miss(lab, near_ring, far_ring, ring), TYPICAL_QUANTILE))
+    weak_level, strong_level = max(WEAK_DISTANCE, typical), max(STRONG_DISTANCE, 2.0 * typical)
+    weak, strong = in_band & (miss > weak_level), in_band & (miss > strong_level)
+    # Hysteresis, joined to the region: a weak piece counts only if it touches the region and holds
+    # strong evidence somewhere. Joins through hair-thin chains (the ground's grain) are opened away.
+    opened = cv2.morphologyEx((weak | inner).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    weak = weak & opened
+    count, labels = cv2.connectedComponents((weak | inner).astype(np.uint8), connectivity=8)
+    touching = np.zeros(count, bool)
+    touching[np.unique(labels[inner])] = True
+    pieces = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)[1]
+    has_strong = np.zeros(pieces.max() + 1, bool)
+    has_strong[np.unique(pieces[strong & weak])] = True
+    has_strong[0] = False
+    core = weak & touching[labels] & has_strong[pieces]
+    core |= _rim_continued(lab, inner, core, core & strong, in_band & ~core, outside, weak_level)
+    return inner | core, in_band
+
+
+def _edge_colours(lab: np.ndarray, solid: np.ndarray, in_band: np.ndarray, soft_edge: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The local object-rim colour F and background colour B around the solid's outline, and
+    where B is known (step 3)."""
+    beyond = cv2.distanceTransform((~solid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    edge_of_solid = solid & (cv2.distanceTransform(solid.astype(np.uint8), cv2.DIST_L2, 3) <= 2.0)
+    background = (in_band | (beyond > 0)) & ~solid & (beyond > soft_edge)
+    rim_colour, _ = _local_mean(lab, edge_of_solid)
+    ground_colour, ground_share = _local_mean(lab, background)
+    return rim_colour, ground_colour, ground_share > 0
+
+
+def _colour_line_alpha(colours: np.ndarray, rim_colours: np.ndarray, ground_colours: np.ndarray,
+                       fallback: np.ndarray) -> np.ndarray:
+    """a in I = a F + (1 - a) B (Levin et al. 2008, Eq. 1) by projection onto the line from B to F,
+    clipped to [0, 1]; ``fallback`` where F and B are too alike to tell."""
+    line = rim_colours - ground_colours
+    length = (line ** 2).sum(axis=1)
+    along = ((colours - ground_colours) * line).sum(axis=1) / np.maximum(length, 1e-6)
+    along = np.where(along < SOFT_FLOOR, 0.0, np.clip(along, 0.0, 1.0))  # below the floor: the ground's grain
+    return np.where(length > WEAK_DISTANCE ** 2, along, fallback).astype(np.float32)
+
+
+def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], band: float) -> np.ndarray:
+    """The alpha (float32, over ``box`` = x0, y0, x1, y1) of the object selected by ``region`` (a mask
+    over the box), its rim included, up to ``band`` pixels beyond the region; the painting around
+    the box is read for the surroundings.
+
+    A wide band is judged on the painting reduced so that it is :data:`WORK_BAND` pixels wide; the
+    soft edge is then drawn at full resolution across the reduced decision's outline."""
+    bx0, by0, bx1, by1 = box
+    alpha = region.astype(np.float32)
+    if band <= 0 or not region.any():
+        return alpha
+    ring = max(RING_MIN, RING_SHARE * band)
+    margin = int(np.ceil(band + max(RING_GAP_MIN, RING_GAP_SHARE * band) + 2 * ring)) + 1
+    height, width = image.shape[:2]
+    cx0, cy0, cx1, cy1 = max(0, bx0 - margin), max(0, by0 - margin), min(width, bx1 + margin), min(height, by1 + margin)
+    inner = np.zeros((cy1 - cy0, cx1 - cx0), bool)
+    inner[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0] = region
+    crop = image[cy0:cy1, cx0:cx1]
+    scale = min(1.0, WORK_BAND / band)
+    if scale == 1.0:
+        lab = _lab(crop, denoise=True)
+        solid, in_band = _solid_rim(lab, inner, band, ring)
+        rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
+        beyond = cv2.distanceTransform((~solid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        soft = (beyond > 0) & (beyond <= SOFT_EDGE) & in_band & known
+        full = solid.astype(np.float32)
+        full[soft] = _colour_line_alpha(lab[soft], rim_colour[soft], ground_colour[soft], np.float32(0.0))
+    else:
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        lab = _lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), denoise=True)
+        small_inner = cv2.resize(inner.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5
+        solid, in_band = _solid_rim(lab, small_inner, band * scale, ring * scale)
+        rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
+        full_size = (crop.shape[1], crop.shape[0])
+        # The reduced outline, bilinearly: a ramp about one reduced pixel wide where it is uncertain.
+        share = cv2.resize(solid.astype(np.float32), full_size, interpolation=cv2.INTER_LINEAR)
+        grown = cv2.dilate(solid.astype(np.uint8), np.ones((3, 3), np.uint8))
+        reachable = cv2.resize(grown & (in_band | solid).astype(np.uint8), full_size,
+                               interpolation=cv2.INTER_NEAREST) > 0
+        full = np.where(share >= 0.999, np.float32(1.0), np.float32(0.0))
+        ramp = reachable & (share < 0.999) & ~inner
+        rows, cols = np.nonzero(ramp)
+        if rows.size:
+            # F and B are local means: reduced, then read bilinearly at the ramp's pixels.
+            to_small_x = ((cols + 0.5) * scale - 0.5).astype(np.float32)[:, None]
+            to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)[:, None]
+            read = lambda plane: cv2.remap(np.ascontiguousarray(plane), to_small_x, to_small_y,  # noqa: E731
+                                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+            pixels = _lab(crop[y0:y1, x0:x1], denoise=True)[rows - y0, cols - x0]
+            full[rows, cols] = np.where(read(known.astype(np.float32))[:, 0] > 0.5, _colour_line_alpha(
+                pixels, read(rim_colour).reshape(-1, 3), read(ground_colour).reshape(-1, 3), share[rows, cols]),
+                share[rows, cols])
+    full[inner] = 1.0
+    return np.ascontiguousarray(full[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0])
+
+
+Box = tuple[int, int, int, int]
+
+
+def rim_width(region: np.ndarray) -> float:
+    """The matte's band for ``region``: it does not depend on where the region goes nor on the reach
+    (the rim belongs to the object; ``engine.compose`` clips what it changes to the reach), so the
+    editor can prepare the footprint before there is a new shape (``engine.live_preview``)."""
+    return rim_band(region, float("inf"))
+
+
+@dataclass
+class Footprint:
+    """What a moved region leaves: its matte and the area cleared for the fill, over ``box`` (the
+    region grown by its band and margin, clipped to the image). It depends on the painting, the
+    region and the band only, not on the new shape, so the editor prepares it before one exists."""
+
+    box: Box
+    matte: np.ndarray  # float32 alpha over the box
+    vacated: np.ndarray  # bool over the box: the matte's support grown by VACATED_MARGIN
+
+    def over(self, box: Box, values: np.ndarray | None = None) -> np.ndarray:
+        """``values`` (the matte by default; a mask over this footprint's box) placed over ``box``,
+        zero where the footprint does not reach."""
+        values = self.matte if values is None else values
+        x0, y0, x1, y1 = box
+        fx0, fy0, fx1, fy1 = self.box
+        out = np.zeros((y1 - y0, x1 - x0), values.dtype)
+        cx0, cy0, cx1, cy1 = max(x0, fx0), max(y0, fy0), min(x1, fx1), min(y1, fy1)
+        if cx1 > cx0 and cy1 > cy0:
+            out[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = values[cy0 - fy0:cy1 - fy0, cx0 - fx0:cx1 - fx0]
+        return out
+
+
+def vacated_footprint(image: np.ndarray, region: np.ndarray, box: Box, band: float) -> Footprint | None:
+    """The :class:`Footprint` of ``region`` (a mask over ``box``, x0, y0, x1, y1, of ``image``) for a
+    rim ``band`` pixels wide; None for an empty region."""
+    found = mask_bbox(region)
+    if found is None:
+        return None
+    x0, y0 = box[0], box[1]
+    inner = (found[0] + x0, found[1] + y0, found[2] + x0, found[3] + y0)
+    fx0, fy0, fx1, fy1 = box_within_reach(inner, band + VACATED_MARGIN + 2.0, image.shape)
+    own = np.zeros((fy1 - fy0, fx1 - fx0), bool)  # the region over the footprint's box
+    cx0, cy0, cx1, cy1 = max(x0, fx0), max(y0, fy0), min(box[2], fx1), min(box[3], fy1)
+    own[cy0 - fy0:cy1 - fy0, cx0 - fx0:cx1 - fx0] = region[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+    matte = rim_matte(image, own, (fx0, fy0, fx1, fy1), band)
+    vacated = distance_outside(matte > HOLE_ALPHA) <= VACATED_MARGIN
+    return Footprint((fx0, fy0, fx1, fy1), matte, vacated)

@@ -1,0 +1,93 @@
+"""The region's rim belongs to it: a painted outline just outside the selection moves with the region,
+and its old place keeps none of it (engine.matte, engine.compose's transport)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.manipulator import Manipulator
+from engine.matte import rim_band, rim_matte
+
+OUTLINE = np.array([25, 20, 30], np.uint8)
+
+
+def grainy_canvas(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A light, busy ground: soft colour waves and grain (no dark pixels)."""
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:height, 0:width]
+    waves = np.stack([np.sin(xs / 23.0 + c) * np.cos(ys / 31.0 - 2 * c) for c in range(3)], axis=-1)
+    grain = rng.normal(0, 12, (height, width, 3))
+    return np.clip(170 + 45 * waves + grain, 90, 255).astype(np.uint8)
+
+
+def outlined_object(canvas: np.ndarray, cx: int, cy: int, radius: int, width: int,
+                    colour=(200, 60, 50)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The canvas with a flat disc ringed by a dark painted outline ``width`` px wide (anti-aliased),
+    the disc's mask and the outline's mask."""
+    height, width_px = canvas.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width_px]
+    distance = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+    body = distance <= radius
+    ring = (distance > radius) & (distance <= radius + width)
+    image = canvas.copy()
+    image[body] = colour
+    image[ring] = OUTLINE
+    blurred = cv2.GaussianBlur(image, (3, 3), 0.7)
+    edge = (distance > radius - 2) & (distance <= radius + width + 2)
+    image[edge] = blurred[edge]
+    return image, body, ring
+
+
+@pytest.mark.parametrize("radius,width", [(40, 4), (420, 14)])  # the second judges a reduced band
+def test_matte_takes_the_outline_and_leaves_the_ground(radius: int, width: int) -> None:
+    side = 2 * radius + 160
+    image, body, ring = outlined_object(grainy_canvas(side, side), side // 2, side // 2, radius, width)
+    selection = cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # stops 2 px short
+    band = rim_band(selection, reach=3 * width)
+    assert band >= width + 2
+    alpha = rim_matte(image, selection, (0, 0, side, side), band)
+    assert alpha.dtype == np.float32 and alpha.shape == selection.shape
+    assert (alpha[selection] == 1).all()
+    assert (alpha[body] > 0.5).mean() > 0.99
+    assert (alpha[ring] > 0.5).mean() > 0.97
+    distance = cv2.distanceTransform((~(body | ring)).astype(np.uint8), cv2.DIST_L2, 3)
+    ground = distance > 2.5
+    assert (alpha[ground] < 0.02).mean() > 0.995
+
+
+def test_matte_keeps_a_dark_stroke_of_the_ground_that_does_not_touch_the_region() -> None:
+    image = grainy_canvas(200, 200, seed=1)
+    ys, xs = np.mgrid[0:200, 0:200]
+    region = (xs - 100) ** 2 + (ys - 100) ** 2 <= 50 ** 2
+    image[region] = (40, 160, 60)
+    stroke = (np.abs(xs - 158) <= 1) & (ys > 40) & (ys < 160)  # 8 px from the region: inside the band
+    image[stroke] = OUTLINE
+    alpha = rim_matte(image, region, (0, 0, 200, 200), band=10.0)
+    assert (alpha[stroke] == 0).all()
+
+
+@pytest.fixture(scope="module")
+def manipulator() -> Manipulator:
+    return Manipulator(device="cpu")
+
+
+def test_a_moved_region_takes_its_outline_and_leaves_no_trace(manipulator: Manipulator) -> None:
+    """The selection stops short of the outline; after a move far beyond the reach the outline is
+    at the new place and gone from the old one."""
+    height, width = 240, 400
+    image, body, ring = outlined_object(grainy_canvas(height, width, seed=2), 100, 120, 60, 4)
+    selection = cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    shift = 190
+    target = np.roll(selection, shift, axis=1)
+    result = manipulator.edit(image, selection, target)
+    assert result.mode == "transport"
+    grey = cv2.cvtColor(result.image, cv2.COLOR_RGB2GRAY)
+    left_behind = (grey[ring] < 70).mean()
+    carried = (grey[np.roll(ring, shift, axis=1)] < 70).mean()
+    assert left_behind <= 0.02, f"{left_behind:.0%} of the outline stayed behind"
+    assert carried >= 0.9, f"only {carried:.0%} of the outline came along"
+    # Nothing farther than the reach changed.
+    from engine.locality import edit_area
+    far = ~edit_area(selection, target, result.reach)
+    np.testing.assert_array_equal(result.image[far], image[far])
