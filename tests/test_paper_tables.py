@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.evaluation.metrics import PSNR_CAP
-from engine.evaluation.paper_tables import PAPER_METRICS, paper_markdown, paper_scores
+from engine.evaluation.metrics import PAPER_METRICS
+from engine.evaluation.paper_tables import paper_markdown, paper_scores
 from engine.evaluation.runner import run_methods, summarise, unchanged
 from test_evaluation_metrics import EDIT
 

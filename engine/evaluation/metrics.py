@@ -92,3 +92,8 @@ def ghost_fraction(result: np.ndarray, before: np.ndarray, truth: np.ndarray, ar
     if not counted.any():
         return float("nan")
     return float((to_before[counted] < to_truth[counted]).mean())
+
+
+#: The columns of SIM-Net's Tables 1 and 2 that ``engine.evaluation.paper_tables`` adds to a reshape's row.
+PAPER_METRICS = ("style_roi", "ssim_outside", "psnr_outside", "perceptual_outside", "colour_roi", "texture_roi",
+                 "seconds", "peak_mb")

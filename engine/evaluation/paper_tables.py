@@ -24,8 +24,6 @@ from engine.evaluation.restyle_metrics import (STYLE_LAYERS, backbone_features, 
 
 #: The images are reduced to at most this many pixels a side for the perceptual distance.
 PERCEPTUAL_SIDE = 512
-PAPER_METRICS = ("style_roi", "ssim_outside", "psnr_outside", "perceptual_outside", "colour_roi", "texture_roi",
-                 "seconds", "peak_mb")
 
 
 def _reduced_rgb(image: np.ndarray, side: int) -> np.ndarray:

@@ -9,8 +9,7 @@ import numpy as np
 from engine.evaluation.baselines import cut_and_paste, register
 from engine.evaluation.cost import measure_cost
 from engine.evaluation.dataset import GROUPS, EvalEdit
-from engine.evaluation.metrics import changed_fraction, ghost_fraction, iou, psnr, ssim
-from engine.evaluation.paper_tables import PAPER_METRICS, paper_scores
+from engine.evaluation.metrics import PAPER_METRICS, changed_fraction, ghost_fraction, iou, psnr, ssim
 
 #: A method maps (image, source mask, target mask) to (result image, warped mask).
 Method = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -110,6 +109,7 @@ def run_methods(edits: list[EvalEdit], methods: dict[str, Method], keep_outputs:
                 lambda: method(edit.image, edit.edit.source_mask, edit.edit.target_mask))
             row = score(edit, result, warped)
             if paper:
+                from engine.evaluation.paper_tables import paper_scores  # the backbone, on demand
                 row.update(paper_scores(edit, result), seconds=seconds, peak_mb=peak_mb)
             rows.append(row)
             if keep_outputs and index in keep_outputs:
