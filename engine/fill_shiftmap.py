@@ -22,6 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.render import sample_points
 from models.influence import mask_bbox
 
 #: The labelling works on the hole's context reduced to at most this many pixels a side.
@@ -47,18 +48,6 @@ def _context_box(hole_bbox: tuple[int, int, int, int], canvas: tuple[int, int]) 
     margin = int(np.ceil(CONTEXT_SHARE * max(y1 - y0, x1 - x0))) + 4
     height, width = canvas
     return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
-
-
-#: Row length of the sample maps handed to cv2.remap (it needs maps under 32767 pixels a side).
-MAP_ROW = 1024
-
-
-def _as_map(coordinates: np.ndarray) -> np.ndarray:
-    """A 1-D run of float32 sample coordinates as a 2-D remap map, its last row padded."""
-    rows = max(1, -(-coordinates.size // MAP_ROW))
-    padded = np.zeros(rows * MAP_ROW, np.float32)
-    padded[:coordinates.size] = coordinates
-    return padded.reshape(rows, MAP_ROW)
 
 
 def _as_float_rgb(image: np.ndarray) -> np.ndarray:
@@ -277,12 +266,11 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, i
         if where.size == 0:
             continue
         dy, dx = shifts[label]
-        source_x, source_y = _as_map(pixel_x[where] + dx / scale), _as_map(pixel_y[where] + dy / scale)
-        copy = cv2.remap(context, source_x, source_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-        readable = cv2.remap(known_full, source_x, source_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=0).reshape(-1)[:where.size] > 0
+        source_x, source_y = pixel_x[where] + dx / scale, pixel_y[where] + dy / scale
+        copy = sample_points(context, source_x, source_y, cv2.INTER_NEAREST)
+        readable = sample_points(known_full, source_x, source_y, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT) > 0
         share = share[where] * readable
-        mixed[where] += share[:, None] * copy.reshape(-1, mixed.shape[1])[:where.size].astype(np.float32)
+        mixed[where] += share[:, None] * copy.reshape(-1, mixed.shape[1]).astype(np.float32)
         total[where] += share
     filled = total > 1e-4
     top = float(np.iinfo(image.dtype).max)

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from engine.locality import box_within_reach, distance_outside
+from engine.render import sample_points
 from models.influence import mask_bbox, region_size
 
 #: The band's width: this share of the region's size, at least :data:`BAND_MIN` pixels (a painted
@@ -271,13 +272,12 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
         rows, cols = np.nonzero(ramp)
         if rows.size:
             # F and B are local means: reduced, then read bilinearly at the ramp's pixels.
-            to_small_x = ((cols + 0.5) * scale - 0.5).astype(np.float32)[:, None]
-            to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)[:, None]
-            read = lambda plane: cv2.remap(np.ascontiguousarray(plane), to_small_x, to_small_y,  # noqa: E731
-                                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            to_small_x = ((cols + 0.5) * scale - 0.5).astype(np.float32)
+            to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)
+            read = lambda plane: sample_points(plane, to_small_x, to_small_y)  # noqa: E731
             y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
             pixels = _lab(crop[y0:y1, x0:x1], denoise=True)[rows - y0, cols - x0]
-            full[rows, cols] = np.where(read(known.astype(np.float32))[:, 0] > 0.5, _colour_line_alpha(
+            full[rows, cols] = np.where(read(known.astype(np.float32)) > 0.5, _colour_line_alpha(
                 pixels, read(rim_colour).reshape(-1, 3), read(ground_colour).reshape(-1, 3), share[rows, cols]),
                 share[rows, cols])
     full[inner] = 1.0

@@ -91,3 +91,27 @@ def test_a_moved_region_takes_its_outline_and_leaves_no_trace(manipulator: Manip
     from engine.locality import edit_area
     far = ~edit_area(selection, target, result.reach)
     np.testing.assert_array_equal(result.image[far], image[far])
+
+
+def test_a_large_region_whose_soft_edge_has_more_than_32767_pixels() -> None:
+    """cv2.remap refuses maps of 32767 points or more a side: a 4K-sized region's edge has more."""
+    side = 2600
+    image = grainy_canvas(side, side, seed=3)
+    ys, xs = np.ogrid[0:side, 0:side]
+    region = (xs - side / 2) ** 2 + (ys - side / 2) ** 2 <= 1150 ** 2
+    image[region] = (200, 60, 40)
+    alpha = rim_matte(image, region, (0, 0, side, side), rim_band(region, float("inf")))
+    ramp = (alpha > 0) & (alpha < 1)
+    assert alpha[region].min() == 1.0 and ramp.sum() > 0
+    assert alpha[~cv2.dilate(region.astype(np.uint8), np.ones((121, 121), np.uint8)).astype(bool)].max() == 0
+
+
+def test_sample_points_reads_any_number_of_points() -> None:
+    from engine.render import sample_points
+
+    rng = np.random.default_rng(0)
+    plane = rng.random((300, 400, 3)).astype(np.float32)
+    rows, cols = rng.integers(0, 300, 40_000), rng.integers(0, 400, 40_000)
+    read = sample_points(plane, cols.astype(np.float32), rows.astype(np.float32))
+    np.testing.assert_allclose(read, plane[rows, cols], atol=1e-6)
+    assert sample_points(plane[..., 0], cols[:5].astype(np.float32), rows[:5].astype(np.float32)).shape == (5,)
