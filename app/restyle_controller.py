@@ -11,7 +11,7 @@ at the chosen strength one History step (``engine.restyle_pipeline.restyle_step`
 saved in sessions like a reshape.
 
 The controller is given only what it works with: the workspace (the document, whether an Apply
-runs, the GUI-thread bridge, the signals), the canvas, the settings (the reach) and the window its
+runs, the GUI-thread bridge, the signals), the canvas, the settings (the reach) and the widget its
 panel docks in; it runs on a worker of its own. An Apply sets ``workspace.applying`` like a
 reshape's, and announces the changed image with ``workspace.image_changed``.
 """
@@ -44,9 +44,9 @@ PREPARE_DELAY_MS = 400
 
 
 class RestyleController(QObject):
-    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, parent: QWidget,
+    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, dialog_parent: QWidget,
                  segmenter: Callable[[], object] = load_segmenter) -> None:
-        super().__init__(parent)
+        super().__init__(dialog_parent)
         self.workspace, self.canvas, self.settings = workspace, canvas, settings
         self.worker = Worker("simnet-restyle")
         self._load_segmenter, self._segmenter, self._segmented_image = segmenter, None, None
@@ -85,17 +85,17 @@ class RestyleController(QObject):
                        self.from_files_button, self.strength_label, self.strength_slider, self.apply_button):
             layout.addWidget(widget)
         layout.addStretch(1)
-        self.dock = QDockWidget("Restyle", parent)
+        self.dock = QDockWidget("Restyle", dialog_parent)
         self.dock.setObjectName("restyle")
         self.dock.setWidget(panel)
         self.dock.hide()
         self.dock.visibilityChanged.connect(self._visibility_changed)
-        self.action = QAction("&Restyle", parent)
+        self.action = QAction("&Restyle", dialog_parent)
         self.action.setShortcut(QKeySequence("R"))
         self.action.setToolTip("Restyle the selected region from an exemplar region (R)")
         self.action.setCheckable(True)
         self.action.toggled.connect(self.dock.setVisible)
-        parent.addAction(self.action)
+        dialog_parent.addAction(self.action)  # R works wherever the focus is
         self.update_buttons()
         workspace.actions_changed.connect(self.update_buttons)
         # The selection, the image or the reach changed: the prepared restyle is stale.
