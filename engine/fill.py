@@ -23,6 +23,8 @@ import numpy as np
 
 from engine.fill_apply import apply_field
 from engine.fill_synthesis import synthesize
+from engine.imageio import to_float_rgb
+from engine.locality import context_box, place_over
 from models.influence import mask_bbox
 
 FillMethod = Literal["patch", "shift-map"]
@@ -34,33 +36,6 @@ WORK_SIDE = 200
 CONTEXT_SHARE = 0.75
 
 Box = tuple[int, int, int, int]
-
-
-def _context_box(hole_bbox: Box, canvas: tuple[int, int]) -> Box:
-    """The hole's bounding box (x0, y0, x1, y1) grown by :data:`CONTEXT_SHARE` of its size, clipped to the image."""
-    x0, y0, x1, y1 = hole_bbox
-    margin = int(np.ceil(CONTEXT_SHARE * max(y1 - y0, x1 - x0))) + 4
-    height, width = canvas
-    return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
-
-
-def _as_float_rgb(image: np.ndarray) -> np.ndarray:
-    scale = 65535.0 if image.dtype == np.uint16 else 255.0
-    pixels = image.astype(np.float32) / scale
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    return np.ascontiguousarray(pixels[..., :3] if pixels.shape[2] >= 3 else np.repeat(pixels, 3, axis=2))
-
-
-def _over_context(mask: np.ndarray, box: Box, context: Box) -> np.ndarray:
-    """A mask over ``box`` placed on the ``context`` box (False where the box does not reach)."""
-    bx0, by0, bx1, by1 = box
-    x0, y0, x1, y1 = context
-    out = np.zeros((y1 - y0, x1 - x0), bool)
-    cx0, cy0, cx1, cy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-    if cx1 > cx0 and cy1 > cy0:
-        out[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = mask[cy0 - by0:cy1 - by0, cx0 - bx0:cx1 - bx0]
-    return out
 
 
 def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0, forbidden: np.ndarray | None = None,
@@ -90,18 +65,18 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
     if bbox is None:
         return result
     hole_bbox = (bbox[0] + bx0, bbox[1] + by0, bbox[2] + bx0, bbox[3] + by0)
-    context_box = _context_box(hole_bbox, image.shape[:2])
-    x0, y0, x1, y1 = context_box
+    around = context_box(hole_bbox, CONTEXT_SHARE, image.shape)
+    x0, y0, x1, y1 = around
     context = image[y0:y1, x0:x1]
     if context.ndim == 2:
         context = context[..., None]
-    hole_context = _over_context(hole, box, context_box)
+    hole_context = place_over(hole, box, around)
     readable = ~hole_context
     if forbidden is not None:
-        readable &= ~_over_context(forbidden, box, context_box)
+        readable &= ~place_over(forbidden, box, around)
     scale = min(1.0, WORK_SIDE / max(context.shape[:2]))
     size = (max(1, round(context.shape[1] * scale)), max(1, round(context.shape[0] * scale)))
-    work = _as_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
+    work = to_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
     unknown = cv2.resize(hole_context.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
     readable_work = cv2.resize(readable.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
     if not (readable_work & ~unknown).any():

@@ -22,6 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.imageio import to_float_rgb
+from engine.locality import context_box
 from engine.render import sample_points
 from models.influence import mask_bbox
 
@@ -40,22 +42,6 @@ SEAM_COST = 0.02
 NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 #: Cost of copying from farther away from the hole, per hole size.
 DISTANCE_COST = 0.01
-
-
-def _context_box(hole_bbox: tuple[int, int, int, int], canvas: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The hole's bounding box (x0, y0, x1, y1) grown by :data:`CONTEXT_SHARE` of its size, clipped to the image."""
-    x0, y0, x1, y1 = hole_bbox
-    margin = int(np.ceil(CONTEXT_SHARE * max(y1 - y0, x1 - x0))) + 4
-    height, width = canvas
-    return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
-
-
-def _as_float_rgb(image: np.ndarray) -> np.ndarray:
-    scale = 65535.0 if image.dtype == np.uint16 else 255.0
-    pixels = image.astype(np.float32) / scale
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    return pixels[..., :3] if pixels.shape[2] >= 3 else np.repeat(pixels, 3, axis=2)
 
 
 def _dominant_shifts(work: np.ndarray, unknown: np.ndarray, rng: np.random.Generator,
@@ -213,7 +199,8 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, i
     bbox = mask_bbox(hole)
     if bbox is None:
         return result
-    x0, y0, x1, y1 = _context_box((bbox[0] + bx0, bbox[1] + by0, bbox[2] + bx0, bbox[3] + by0), image.shape[:2])
+    x0, y0, x1, y1 = context_box((bbox[0] + bx0, bbox[1] + by0, bbox[2] + bx0, bbox[3] + by0), CONTEXT_SHARE,
+                                 image.shape)
     context = image[y0:y1, x0:x1]
     # The hole over the context box (every hole pixel lies inside it).
     hole_box = np.zeros(context.shape[:2], bool)
@@ -221,7 +208,7 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, i
     hole_box[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = hole[cy0 - by0:cy1 - by0, cx0 - bx0:cx1 - bx0]
     scale = min(1.0, WORK_SIDE / max(context.shape[:2]))
     size = (max(1, round(context.shape[1] * scale)), max(1, round(context.shape[0] * scale)))
-    work = _as_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
+    work = to_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
     unknown = cv2.resize(hole_box.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
     if unknown.all():
         return result  # nothing known to copy from: the hole fills the whole image

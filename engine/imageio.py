@@ -274,6 +274,15 @@ def to_rgb8(pixels: np.ndarray) -> np.ndarray:
     return np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else np.ascontiguousarray(pixels[..., :3]).copy()
 
 
+def to_float_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Artwork pixels as (H, W, 3) float32 RGB in [0, 1] (8 or 16 bits; grey repeated, alpha dropped)."""
+    scale = 65535.0 if pixels.dtype == np.uint16 else 255.0
+    values = pixels.astype(np.float32) / scale
+    if values.ndim == 2:
+        values = values[..., None]
+    return np.ascontiguousarray(values[..., :3] if values.shape[2] >= 3 else np.repeat(values[..., :1], 3, axis=2))
+
+
 def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
                  quality: int = 95, progress: Callable[[float], None] | None = None) -> bytes:
     """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).

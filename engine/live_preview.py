@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from engine.fill import fill_window
-from engine.locality import region_size
+from engine.locality import place_over, region_size
 from engine.matte import Footprint, rim_width, vacated_footprint
 from engine.masks import mask_centroid
 from models.hypotheses import classical_starts, mask_iou
@@ -83,36 +83,27 @@ class FootprintFill:
     filled: np.ndarray  # image[box] with the hole filled
     reused: int = 0
 
-    def _overlap(self, box: Box) -> tuple[tuple[slice, slice], tuple[slice, slice]] | None:
-        """Where this footprint's box and ``box`` meet: (rows, columns) in each, or None."""
-        x0, y0, x1, y1 = self.box
+    def _placed_if_matching(self, hole: np.ndarray, box: Box) -> np.ndarray | None:
+        """This footprint placed over ``box`` when ``hole`` (a mask over ``box``) is exactly it (the
+        boxes may differ), else None."""
         ex0, ey0, ex1, ey1 = box
-        cx0, cy0, cx1, cy1 = max(x0, ex0), max(y0, ey0), min(x1, ex1), min(y1, ey1)
-        if cx1 <= cx0 or cy1 <= cy0:
+        if hole.shape != (ey1 - ey0, ex1 - ex0):
             return None
-        return ((slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)),
-                (slice(cy0 - ey0, cy1 - ey0), slice(cx0 - ex0, cx1 - ex0)))
+        placed = place_over(self.hole, self.box, box)
+        whole = np.count_nonzero(placed) == np.count_nonzero(self.hole)  # none of it lies outside the box
+        return placed if whole and np.array_equal(placed, hole) else None
 
     def matches(self, hole: np.ndarray, box: Box) -> bool:
-        """``hole`` (a mask over ``box``) is exactly this footprint (the boxes may differ)."""
-        ex0, ey0, ex1, ey1 = box
-        overlap = self._overlap(box)
-        if overlap is None or hole.shape != (ey1 - ey0, ex1 - ex0):
-            return False
-        own, theirs = overlap
-        inner = self.hole[own]
-        return (np.count_nonzero(inner) == np.count_nonzero(self.hole)
-                and np.count_nonzero(hole[theirs]) == np.count_nonzero(hole) and np.array_equal(inner, hole[theirs]))
+        return self._placed_if_matching(hole, box) is not None
 
     def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box, *,
                  forbidden: np.ndarray | None = None) -> np.ndarray:
-        if not self.matches(hole, box):
+        placed = self._placed_if_matching(hole, box)
+        if placed is None:
             return fill_window(image, hole, box, forbidden=forbidden)
         ex0, ey0, ex1, ey1 = box
-        own, theirs = self._overlap(box)
         result = image[ey0:ey1, ex0:ex1].copy()
-        window = result[theirs]
-        window[self.hole[own]] = self.filled[own][self.hole[own]]
+        result[placed] = place_over(self.filled, self.box, box)[placed]
         self.reused += 1
         return result
 

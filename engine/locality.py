@@ -50,6 +50,29 @@ def box_within_reach(box: tuple[int, int, int, int], reach: float, canvas: tuple
     return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
 
 
+def context_box(box: tuple[int, int, int, int], share: float, canvas: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """``box`` (x0, y0, x1, y1) grown by ``share`` of its larger side plus 4 pixels, clipped to the
+    canvas (H, W): the surroundings a fill reads around its hole."""
+    x0, y0, x1, y1 = box
+    margin = int(np.ceil(share * max(y1 - y0, x1 - x0))) + 4
+    height, width = canvas[:2]
+    return max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
+
+
+def place_over(values: np.ndarray, from_box: tuple[int, int, int, int],
+               to_box: tuple[int, int, int, int]) -> np.ndarray:
+    """``values`` (an array over ``from_box``, x0, y0, x1, y1, of one canvas; any trailing channels)
+    placed over ``to_box``: what lies outside ``from_box`` is zero (False), what lies outside
+    ``to_box`` is dropped."""
+    x0, y0, x1, y1 = to_box
+    fx0, fy0, fx1, fy1 = from_box
+    out = np.zeros((y1 - y0, x1 - x0, *values.shape[2:]), values.dtype)
+    cx0, cy0, cx1, cy1 = max(x0, fx0), max(y0, fy0), min(x1, fx1), min(y1, fy1)
+    if cx1 > cx0 and cy1 > cy0:
+        out[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = values[cy0 - fy0:cy1 - fy0, cx0 - fx0:cx1 - fx0]
+    return out
+
+
 def distance_outside(mask: np.ndarray) -> np.ndarray:
     """Euclidean distance (pixels, float32) of each pixel to the nearest pixel of ``mask`` (0 on it)."""
     return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)

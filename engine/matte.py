@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.locality import box_within_reach, distance_outside
+from engine.locality import box_within_reach, distance_outside, place_over
 from engine.render import sample_points
 from models.influence import mask_bbox, region_size
 
@@ -307,14 +307,7 @@ class Footprint:
     def over(self, box: Box, values: np.ndarray | None = None) -> np.ndarray:
         """``values`` (the matte by default; a mask over this footprint's box) placed over ``box``,
         zero where the footprint does not reach."""
-        values = self.matte if values is None else values
-        x0, y0, x1, y1 = box
-        fx0, fy0, fx1, fy1 = self.box
-        out = np.zeros((y1 - y0, x1 - x0), values.dtype)
-        cx0, cy0, cx1, cy1 = max(x0, fx0), max(y0, fy0), min(x1, fx1), min(y1, fy1)
-        if cx1 > cx0 and cy1 > cy0:
-            out[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = values[cy0 - fy0:cy1 - fy0, cx0 - fx0:cx1 - fx0]
-        return out
+        return place_over(self.matte if values is None else values, self.box, box)
 
 
 def vacated_footprint(image: np.ndarray, region: np.ndarray, box: Box, band: float) -> Footprint | None:
@@ -325,10 +318,7 @@ def vacated_footprint(image: np.ndarray, region: np.ndarray, box: Box, band: flo
         return None
     x0, y0 = box[0], box[1]
     inner = (found[0] + x0, found[1] + y0, found[2] + x0, found[3] + y0)
-    fx0, fy0, fx1, fy1 = box_within_reach(inner, band + VACATED_MARGIN + 2.0, image.shape)
-    own = np.zeros((fy1 - fy0, fx1 - fx0), bool)  # the region over the footprint's box
-    cx0, cy0, cx1, cy1 = max(x0, fx0), max(y0, fy0), min(box[2], fx1), min(box[3], fy1)
-    own[cy0 - fy0:cy1 - fy0, cx0 - fx0:cx1 - fx0] = region[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
-    matte = rim_matte(image, own, (fx0, fy0, fx1, fy1), band)
+    footprint_box = box_within_reach(inner, band + VACATED_MARGIN + 2.0, image.shape)
+    matte = rim_matte(image, place_over(region, box, footprint_box), footprint_box, band)
     vacated = distance_outside(matte > HOLE_ALPHA) <= VACATED_MARGIN
-    return Footprint((fx0, fy0, fx1, fy1), matte, vacated)
+    return Footprint(footprint_box, matte, vacated)

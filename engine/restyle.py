@@ -32,6 +32,7 @@ import torch
 
 from engine.compose import smoothstep_falloff
 from engine.errors import EditError, MaskError
+from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, distance_outside, resolve_reach
 from engine.masks import check_mask
 from models.influence import mask_bbox
@@ -123,13 +124,6 @@ def check_unit(value: float, name: str) -> float:
     return value
 
 
-def _rgb_float(pixels: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float32 RGB in [0, 1] from 1, 3 or 4 channels of 8 or 16 bits."""
-    pixels = pixels if pixels.ndim == 3 else pixels[..., None]
-    rgb = pixels[..., :3] if pixels.shape[2] >= 3 else np.repeat(pixels[..., :1], 3, axis=2)
-    return rgb.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
-
-
 def _check_image(image: np.ndarray, name: str) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
         raise EditError(f"the {name} must be an (H, W) or (H, W, C) array")
@@ -163,7 +157,7 @@ def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.nd
     size = (max(CELL, round(width / factor)), max(CELL, round(height / factor)))
     pixels = pixels if pixels.ndim == 3 else pixels[..., None]
     small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if factor > 1 else pixels
-    small = _rgb_float(small if small.ndim == 3 else small[..., None])
+    small = to_float_rgb(small)
     small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) if factor > 1 \
         else mask.astype(np.float32)
     pad_y, pad_x = (-small.shape[0]) % 8, (-small.shape[1]) % 8
@@ -228,7 +222,7 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     crop = (max(0, ex0 - margin), max(0, ey0 - margin), min(width, ex1 + margin), min(height, ey1 + margin))
     cx0, cy0, cx1, cy1 = crop
     offsets -= np.array([cx0, cy0], np.float32)
-    detail, coarse = exemplar_layers(_rgb_float(exemplar[cy0:cy1, cx0:cx1]), step)
+    detail, coarse = exemplar_layers(to_float_rgb(exemplar[cy0:cy1, cx0:cx1]), step)
     # The coarse colour each cell's copy brings, read at the cell's centre, smoothed over the grid.
     centre_x = np.clip(cell_x * step + step / 2 + offsets[..., 0], 0, coarse.shape[1] - 1).astype(np.float32)
     centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
@@ -326,7 +320,7 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
             map_y = offset[..., 1] + ys[:, None]
             sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             layers += sampled * (weight_y[:, None] * weight_x[None, :])[..., None]
-    light = cv2.cvtColor(_rgb_float(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
+    light = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
     wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed

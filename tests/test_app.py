@@ -34,14 +34,21 @@ def dialogs(monkeypatch) -> list[tuple[str, str]]:
     return answer_message_boxes(monkeypatch, warning=QMessageBox.Cancel, question=QMessageBox.No)
 
 
-def painting(height: int, width: int) -> np.ndarray:
-    """A textured background with a distinctly coloured, striped disc in it."""
+def painting_with_disc(height: int, width: int, centre_x: float = 0.4,
+                       radius: float = 0.18) -> tuple[np.ndarray, np.ndarray]:
+    """A textured blue background with a yellow striped disc in it (centred at ``centre_x`` of the
+    width, ``radius`` of the shorter side), and the disc's mask."""
     rng = np.random.default_rng(0)
     ys, xs = np.mgrid[0:height, 0:width]
     background = rng.normal(0, 12, (height, width, 3)) + np.array([60, 90, 160])
-    disc = (xs - width * 0.4) ** 2 + (ys - height * 0.5) ** 2 < (min(height, width) * 0.18) ** 2
+    disc = (xs - width * centre_x) ** 2 + (ys - height * 0.5) ** 2 < (min(height, width) * radius) ** 2
     stripes = np.sin(xs / 3.0)[..., None] * 25 + np.array([220, 190, 60])
-    return np.clip(np.where(disc[..., None], stripes, background), 0, 255).astype(np.uint8)
+    return np.clip(np.where(disc[..., None], stripes, background), 0, 255).astype(np.uint8), disc
+
+
+def painting(height: int, width: int) -> np.ndarray:
+    """A textured background with a distinctly coloured, striped disc in it."""
+    return painting_with_disc(height, width)[0]
 
 
 @pytest.fixture()

@@ -16,14 +16,23 @@ FORBIDDEN = {
 }
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path, *, run_only: bool = False, members: bool = False) -> set[str]:
+    """The modules ``path`` imports anywhere in its file (also inside functions). ``run_only``:
+    without the imports under ``if TYPE_CHECKING:``; ``members``: ``from a import b`` also gives
+    ``a.b`` (b may be a module)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    if run_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                node.body = []
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            if members:
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -52,17 +61,8 @@ def import_graph(packages: tuple[str, ...]) -> dict[str, set[str]]:
             paths[name] = path
     graph = {}
     for name, path in paths.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):  # imports for type checkers only are not run: they close no circle
-            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-                node.body = []
-        imported: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                imported.add(node.module)
-                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        # Imports for type checkers only are not run: they close no circle.
+        imported = imported_modules(path, run_only=True, members=True)
         graph[name] = {other for other in imported if other in paths and other != name}
     return graph
 

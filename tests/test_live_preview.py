@@ -14,16 +14,12 @@ from PySide6.QtWidgets import QMessageBox
 from engine.live_preview import (PlateKey, drag_affine, fill_footprint, live_frame, prepare_live,
                                  region_hash, shape_affine, then)
 from engine.masks import region_affine, transform_mask
+from test_app import painting_with_disc
 
 
-def painting(height: int, width: int) -> np.ndarray:
-    """Blue texture with a yellow striped disc (the region)."""
-    rng = np.random.default_rng(0)
-    ys, xs = np.mgrid[0:height, 0:width]
-    background = rng.normal(0, 12, (height, width, 3)) + np.array([60, 90, 160])
-    disc = (xs - width * 0.35) ** 2 + (ys - height * 0.5) ** 2 < (min(height, width) * 0.2) ** 2
-    stripes = np.sin(xs / 3.0)[..., None] * 25 + np.array([220, 190, 60])
-    return np.clip(np.where(disc[..., None], stripes, background), 0, 255).astype(np.uint8), disc
+def painting(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Blue texture with a yellow striped disc (the region), and the disc."""
+    return painting_with_disc(height, width, centre_x=0.35, radius=0.2)
 
 
 def test_live_frame_moves_the_region_over_the_filled_plate() -> None:
