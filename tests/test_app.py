@@ -67,7 +67,7 @@ def window(qtbot) -> MainWindow:
     qtbot.waitExposed(main)
     yield main
     main.session = None  # nothing to confirm on close
-    for worker in (main.edits.worker, main.selection.worker):  # a model still loading must not outlive the test
+    for worker in (main.edits.worker, main.selection.worker, main.live.worker):  # nothing may outlive the test
         worker.cancel_all()
         worker.wait_idle(120)
     main.shutdown_workers()

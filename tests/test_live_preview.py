@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
 
 from engine.live_preview import (PlateKey, drag_affine, fill_footprint, live_frame, prepare_live,
                                  region_hash, shape_affine, then)
 from engine.masks import region_affine, transform_mask
-from test_app import painting_with_disc
+from test_app import dialogs, isolated_settings, painting_with_disc, window  # noqa: F401 - fixtures
 
 
 def painting(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,29 +122,6 @@ def test_the_interactive_bench_measures_a_drag(manipulator) -> None:
 
 
 # -- the real canvas ---------------------------------------------------------------------------------
-@pytest.fixture()
-def window(qtbot, tmp_path: Path, monkeypatch):
-    from app.main_window import MainWindow
-    from dialogs import answer_message_boxes
-
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):
-        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "settings"))
-    monkeypatch.setenv("SIMNET_STATE_DIR", str(tmp_path / "state"))
-    answer_message_boxes(monkeypatch, warning=QMessageBox.Cancel, question=QMessageBox.No)
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.resize(900, 650)
-    main.show()
-    qtbot.waitExposed(main)
-    yield main
-    main.session = None
-    for worker in (main.edits.worker, main.selection.worker, main.live.worker):
-        worker.cancel_all()
-        worker.wait_idle(120)
-    main.shutdown_workers()
-
-
 def test_a_drag_on_the_canvas_shows_the_painting_moving_during_the_drag(qtbot, window, tmp_path: Path) -> None:
     from app.canvas import Tool
     from engine.imageio import save_image
