@@ -93,9 +93,6 @@ class FootprintFill:
         whole = np.count_nonzero(placed) == np.count_nonzero(self.hole)  # none of it lies outside the box
         return placed if whole and np.array_equal(placed, hole) else None
 
-    def matches(self, hole: np.ndarray, box: Box) -> bool:
-        return self._placed_if_matching(hole, box) is not None
-
     def __call__(self, image: np.ndarray, hole: np.ndarray, box: Box, *,
                  forbidden: np.ndarray | None = None) -> np.ndarray:
         placed = self._placed_if_matching(hole, box)
