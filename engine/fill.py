@@ -52,7 +52,8 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
                 method: FillMethod = "patch") -> np.ndarray:
     """``image[box]`` (box = x0, y0, x1, y1) with the pixels of ``hole`` (a mask over the box) filled
     as :func:`fill_hole` would; the painting around the box is read too. ``forbidden`` (a mask over
-    the box) names pixels never to copy from. Works on the hole's surroundings only, so its cost
+    the box) names pixels never to copy from; the ``"shift-map"`` fill, kept as it was, knows no
+    such pixels and only avoids the hole. Works on the hole's surroundings only, so its cost
     follows the hole, not the canvas."""
     if method == "shift-map":
         from engine.fill_shiftmap import fill_window as shift_map_window
