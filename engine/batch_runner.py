@@ -17,7 +17,7 @@ from typing import Callable, Sequence, TypeVar
 
 from engine.errors import SimNetError
 from engine.manipulator import EditResult, Manipulator
-from engine.pipeline import EditInputs, read_inputs, write_result
+from engine.pipeline import EditInputs, read_inputs, resolved_path, write_result
 from engine.restyle_pipeline import FileRestyle, RestyleOutcome, read_restyle, run_restyle, write_restyle
 
 T = TypeVar("T")
@@ -33,14 +33,7 @@ class FileEdit:
     output: Path
 
     def reads(self) -> set[Path]:
-        return {_resolved(self.image), _resolved(self.source_mask), _resolved(self.target_mask)}
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
+        return {resolved_path(self.image), resolved_path(self.source_mask), resolved_path(self.target_mask)}
 
 
 #: Called in order for each item: its index, then its result (timings with "read" and "write")
@@ -100,8 +93,8 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
 
         def unwritten(index: int) -> set[Path]:
             """The outputs of this item and of the one still being written."""
-            outputs = {_resolved(edits[index].output)}
-            return outputs | ({_resolved(edits[writing[0]].output)} if writing is not None else set())
+            outputs = {resolved_path(edits[index].output)}
+            return outputs | ({resolved_path(edits[writing[0]].output)} if writing is not None else set())
 
         reading = start_read(0) if edits else None
         for index in range(len(edits)):

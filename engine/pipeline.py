@@ -21,6 +21,14 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
+def resolved_path(path: Path) -> Path:
+    """``path`` made absolute with links resolved, as far as the file system allows."""
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
 @dataclass
 class EditInputs:
     """An artwork and its two masks, read and checked, ready for an edit."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.errors import ImageWriteError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
-from engine.pipeline import same_file
+from engine.pipeline import resolved_path, same_file
 from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, check_unit, prepare_restyle
 from engine.session import Step, make_step
 
@@ -32,14 +32,7 @@ class FileRestyle:
     def reads(self) -> set[Path]:
         paths = {self.image, self.region, self.exemplar, self.exemplar_region, self.second_exemplar,
                  self.second_exemplar_region}
-        return {_resolved(path) for path in paths if path is not None}
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
+        return {resolved_path(path) for path in paths if path is not None}
 
 
 @dataclass
