@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from engine.compose import smoothstep_falloff
+from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, distance_outside
 from engine.evaluation.restyle_metrics import metric_network
 from models.influence import mask_bbox
@@ -24,11 +25,6 @@ from models.influence import mask_bbox
 ADAIN_STEPS = 100
 ADAIN_SIDE = 256
 QUANTILES = 257
-
-
-def _float(pixels: np.ndarray) -> np.ndarray:
-    rgb = pixels[..., :3] if pixels.shape[2] >= 3 else np.repeat(pixels[..., :1], 3, axis=2)
-    return rgb.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
 
 
 def _compose(image: np.ndarray, region: np.ndarray, styled_box: np.ndarray, box: tuple[int, int, int, int],
@@ -53,8 +49,8 @@ def _box(region: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[int, int, in
 def reinhard(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, exemplar_region: np.ndarray) -> np.ndarray:
     box, reach = _box(region, image.shape)
     x0, y0, x1, y1 = box
-    lab = cv2.cvtColor(_float(image[y0:y1, x0:x1]), cv2.COLOR_RGB2Lab)
-    theirs = cv2.cvtColor(_float(exemplar), cv2.COLOR_RGB2Lab)[exemplar_region]
+    lab = cv2.cvtColor(to_float_rgb(image[y0:y1, x0:x1]), cv2.COLOR_RGB2Lab)
+    theirs = cv2.cvtColor(to_float_rgb(exemplar), cv2.COLOR_RGB2Lab)[exemplar_region]
     ours = lab[region[y0:y1, x0:x1]]
     scale = theirs.std(0) / np.maximum(ours.std(0), 1e-3)
     moved = (lab - ours.mean(0)) * scale + theirs.mean(0)
@@ -66,8 +62,8 @@ def histogram_matching(image: np.ndarray, region: np.ndarray, exemplar: np.ndarr
                        exemplar_region: np.ndarray) -> np.ndarray:
     box, reach = _box(region, image.shape)
     x0, y0, x1, y1 = box
-    rgb = _float(image[y0:y1, x0:x1])
-    ours, theirs = rgb[region[y0:y1, x0:x1]], _float(exemplar)[exemplar_region]
+    rgb = to_float_rgb(image[y0:y1, x0:x1])
+    ours, theirs = rgb[region[y0:y1, x0:x1]], to_float_rgb(exemplar)[exemplar_region]
     levels = np.linspace(0, 1, QUANTILES)
     styled = np.empty_like(rgb)
     for channel in range(3):
@@ -95,11 +91,11 @@ def adain_features(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, 
                    steps: int = ADAIN_STEPS) -> np.ndarray:
     box, reach = _box(region, image.shape)
     x0, y0, x1, y1 = box
-    rgb = _float(image[y0:y1, x0:x1])
+    rgb = to_float_rgb(image[y0:y1, x0:x1])
     small = _reduced(rgb, ADAIN_SIDE)
     small_mask = cv2.resize(region[y0:y1, x0:x1].astype(np.float32), small.shape[1::-1]) >= 0.5
     ex0, ey0, ex1, ey1 = mask_bbox(exemplar_region)
-    ex_rgb = _reduced(_float(exemplar[ey0:ey1, ex0:ex1]), ADAIN_SIDE)
+    ex_rgb = _reduced(to_float_rgb(exemplar[ey0:ey1, ex0:ex1]), ADAIN_SIDE)
     ex_mask = cv2.resize(exemplar_region[ey0:ey1, ex0:ex1].astype(np.float32), ex_rgb.shape[1::-1]) >= 0.5
     network = metric_network()
     start = torch.from_numpy(small).permute(2, 0, 1)[None]
