@@ -28,7 +28,7 @@ from engine.compose import Composition, compose
 from engine.devices import resolve_device
 from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
-from models.crops import canvas_in_square, mask_to_working, to_working
+from models.crops import canvas_in_working, mask_to_working
 from models.influence import influence_box, influence_envelope, mask_bbox
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, outline_affine, pixel_to_grid_affine
 from models.refinement import align_motion
@@ -269,7 +269,7 @@ class Manipulator:
         masks at R x R, started from the network's affines and the classical ones."""
         x0, y0, side = square
         size = source_work.shape[0]
-        inside = to_working(canvas_in_square(canvas, x0, y0, side), size)
+        inside = canvas_in_working(canvas, x0, y0, side, size)
         starts = classical_starts(source_work[..., 0], target_work[..., 0], inside[..., 0])
         affines = [pixel_to_grid_affine(start, size) for start in starts]
         tensors = None

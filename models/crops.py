@@ -26,16 +26,26 @@ def crop_square(array: np.ndarray, x0: int, y0: int, side: int, *, replicate: bo
     return crop
 
 
-def canvas_in_square(canvas: tuple[int, ...], x0: int, y0: int, side: int) -> np.ndarray:
-    """Where the square [x0, x0+side) x [y0, y0+side) lies on a canvas of shape (H, W): 255 there and
-    0 past its border, (side, side) uint8; what ``crop_square`` of an all-255 canvas gives, without
-    making the canvas."""
+def canvas_in_working(canvas: tuple[int, ...], x0: int, y0: int, side: int, size: int) -> np.ndarray:
+    """How much of each cell of the square [x0, x0+side) x [y0, y0+side), reduced to ``size`` x ``size``,
+    lies on a canvas of shape (H, W): (S, S, 1) float32 in [0, 1], to 1/255.
+
+    What ``to_working`` of the square's 0/255 coverage gives (INTER_AREA of a box is the product of
+    its two one-dimensional overlaps), without making or resampling a side x side array, which took
+    0.4 s for a square of a 4K painting.
+    """
     height, width = canvas[:2]
-    inside = np.zeros((side, side), np.uint8)
-    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side)
-    if cx1 > cx0 and cy1 > cy0:
-        inside[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = 255
-    return inside
+    rows = _overlap(y0, side, size, 0, height)
+    columns = _overlap(x0, side, size, 0, width)
+    coverage = np.round(np.outer(rows, columns) * 255.0) / 255.0
+    return coverage.astype(np.float32)[..., None]
+
+
+def _overlap(start: int, side: int, size: int, low: int, high: int) -> np.ndarray:
+    """Share of each of ``size`` equal cells of [start, start+side) that lies within [low, high)."""
+    edges = start + np.arange(size + 1, dtype=np.float64) * (side / size)
+    inside = np.clip(np.minimum(edges[1:], high) - np.maximum(edges[:-1], low), 0.0, None)
+    return inside / (side / size)
 
 
 def to_working(array: np.ndarray, size: int) -> np.ndarray:

@@ -250,9 +250,13 @@ def test_a_pure_turn_is_carried_exactly(manipulator: Manipulator) -> None:
     assert error < 8, error
 
 
-def test_the_canvas_in_a_square_is_the_crop_of_a_full_canvas() -> None:
-    from models.crops import canvas_in_square, crop_square
+def test_the_canvas_in_a_reduced_square_is_the_reduced_crop_of_a_full_canvas() -> None:
+    from models.crops import canvas_in_working, crop_square, to_working
 
-    for x0, y0, side in ((-5, -3, 20), (10, 4, 12), (30, 25, 9), (-40, 2, 120), (35, -8, 16)):
-        full = crop_square(np.full((30, 40), 255, np.uint8), x0, y0, side, replicate=False)
-        np.testing.assert_array_equal(canvas_in_square((30, 40), x0, y0, side), full)
+    for x0, y0, side, size in ((-5, -3, 20, 7), (10, 4, 12, 12), (30, 25, 9, 4), (-40, 2, 120, 64),
+                               (35, -8, 16, 5), (-700, -300, 4500, 128)):
+        full = to_working(crop_square(np.full((2160, 4096), 255, np.uint8), x0, y0, side, replicate=False), size)
+        reduced = canvas_in_working((2160, 4096), x0, y0, side, size)
+        assert reduced.shape == full.shape == (size, size, 1)
+        np.testing.assert_allclose(reduced, full, atol=1.01 / 255)
+        assert set(np.unique(reduced[(full == 0) | (full == 1)])) <= {0.0, 1.0}
