@@ -28,9 +28,10 @@ import numpy as np
 import torch
 
 from engine.fill import fill_window
-from engine.locality import distance_outside, edit_box
+from engine.locality import distance_near, distance_outside, edit_box
 from engine.matte import rim_width, vacated_footprint
 from engine.render import render_cv2, render_torch, sample_motion
+from models.influence import mask_bbox
 
 #: The bend is used only when its backward map's Jacobian determinant stays above this.
 BEND_MIN_JACOBIAN = 0.35
@@ -38,6 +39,8 @@ BEND_MIN_JACOBIAN = 0.35
 CHECK_SIDE = 256
 #: The moved layer fades out over this many pixels outside the new shape (on top of its carried matte).
 LAYER_FEATHER = 1.5
+#: :func:`layer_window` checks where the layer's map reads from every this many pixels.
+WINDOW_STEP = 8
 
 Square = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -83,6 +86,43 @@ def bend_jacobian(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     return min_jacobian(weight * dx, weight * dy, float(step))
 
 
+def layer_window(motion: np.ndarray, square: Square, box: Box, footprint_box: Box, target_box: np.ndarray) -> Box:
+    """The part of ``box`` where a transported layer can show: the new shape (``target_box``, a mask
+    over the box) grown by the layer's feather, and every pixel whose backward map reads from
+    ``footprint_box`` (where the matte lives). The map is checked every :data:`WINDOW_STEP` pixels,
+    and a cell counts when its sample lands within :data:`WINDOW_STEP` x the map's stretch of the
+    footprint's box, so a smooth map cannot slip a reading pixel between the checks."""
+    bx0, by0, bx1, by1 = box
+    xs = np.unique(np.append(np.arange(bx0, bx1, WINDOW_STEP), bx1 - 1)).astype(np.float32)
+    ys = np.unique(np.append(np.arange(by0, by1, WINDOW_STEP), by1 - 1)).astype(np.float32)
+    dx, dy = sample_motion(motion, square, xs, ys)
+    read_x, read_y = xs[None, :] + dx, ys[:, None] + dy
+    stretch = 1.0
+    if dx.shape[0] > 1 and dx.shape[1] > 1:
+        spacing = (np.diff(xs)[None, :], np.diff(ys)[:, None])
+        stretch = float(max(np.abs(np.diff(read_x, axis=1) / spacing[0]).max(),
+                            np.abs(np.diff(read_y, axis=0) / spacing[1]).max(),
+                            np.abs(np.diff(read_x, axis=0) / spacing[1]).max(),
+                            np.abs(np.diff(read_y, axis=1) / spacing[0]).max(), 1.0))
+    slack = WINDOW_STEP * stretch + 2.0
+    fx0, fy0, fx1, fy1 = footprint_box
+    reads = ((read_x >= fx0 - slack) & (read_x <= fx1 + slack) & (read_y >= fy0 - slack) & (read_y <= fy1 + slack))
+    boxes = []
+    rows, columns = np.nonzero(reads)
+    if rows.size:
+        margin = WINDOW_STEP + 1
+        boxes.append((int(xs[columns.min()]) - margin, int(ys[rows.min()]) - margin,
+                      int(xs[columns.max()]) + margin + 1, int(ys[rows.max()]) + margin + 1))
+    found = mask_bbox(target_box)
+    if found is not None:
+        grow = int(np.ceil(LAYER_FEATHER)) + 1
+        boxes.append((found[0] + bx0 - grow, found[1] + by0 - grow, found[2] + bx0 + grow, found[3] + by0 + grow))
+    if not boxes:
+        return (bx0, by0, bx0, by0)
+    return (max(bx0, min(b[0] for b in boxes)), max(by0, min(b[1] for b in boxes)),
+            min(bx1, max(b[2] for b in boxes)), min(by1, max(b[3] for b in boxes)))
+
+
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
             reach: float, device: torch.device, box: Box | None = None, *,
             fill: Callable[..., np.ndarray] | None = None) -> Composition:
@@ -102,34 +142,40 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
         to_both = distance_outside(source_box | target_box)
         area = to_both <= reach
         weight = smoothstep_falloff(to_both, reach)
-        patch, warped, moved = render(image_box, source_box, motion, square, box, device, weight)
+        patch, warped, moved, _ = render(image_box, source_box, motion, square, box, device, weight)
         return Composition(box, patch, warped, moved & area, "bend")
 
-    layer, layer_mask, _ = render(image_box, source_box, motion, square, box, device, None)
     # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
     # much of each pixel around the region does (engine.matte). The layer carries the matte along
     # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
     footprint = vacated_footprint(image, source_box, box, rim_width(source_box))
     matte = footprint.over(box)
-    carried = render(np.rint(matte * 65535.0).astype(np.uint16)[..., None], source_box, motion, square, box,
-                     device, None)[0][..., 0].astype(np.float32) / 65535.0
-    # On the new shape itself the layer stays opaque, wherever the motion reads from.
-    to_target, to_source = distance_outside(target_box), distance_outside(source_box)
+    # The layer is drawn only where it can land: the new shape, and wherever the map reads the matte.
+    window = layer_window(motion, square, box, footprint.box, target_box)
+    wx0, wy0, wx1, wy1 = window
+    inner = (slice(wy0 - by0, wy1 - by0), slice(wx0 - bx0, wx1 - bx0))
+    layer, layer_mask, _, carried = render(image_box, source_box, motion, square, box, device, None,
+                                           window=window, carry=matte)
+    # Each distance is needed within the reach only (a far move's two masks lie far apart in the box).
+    to_target, to_source = distance_near(target_box, reach), distance_near(source_box, reach)
     area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
-    # Just outside it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard
-    # where the matte finds no rim (object and ground alike there).
-    opacity = np.maximum(carried, smoothstep_falloff(to_target, LAYER_FEATHER))
+    # On the new shape itself the layer stays opaque, wherever the motion reads from. Just outside
+    # it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard where the
+    # matte finds no rim (object and ground alike there).
+    opacity = np.maximum(np.clip(carried, 0.0, 1.0), smoothstep_falloff(to_target[inner], LAYER_FEATHER))
     vacated = footprint.over(box, footprint.vacated)
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     # The whole vacated area is its hole, also under the new shape (where the opaque layer hides it):
     # the fill then depends on the region alone, so the editor prepares it before the new shape
     # exists; nothing is copied from the old region.
     hole = vacated & area
-    background = (fill or fill_window)(image, hole, box, forbidden=vacated)
+    patch = (fill or fill_window)(image, hole, box, forbidden=vacated)
     alpha = opacity[..., None]
-    blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * background.astype(np.float32)
+    blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * patch[inner].astype(np.float32)
     top = float(np.iinfo(image.dtype).max)
-    patch = np.clip(np.rint(blended), 0, top).astype(image.dtype)
-    changed = ((opacity > 0) | (hole & (opacity < 1.0))) & area
-    warped = layer_mask & (opacity >= 0.5)
+    patch[inner] = np.clip(np.rint(blended), 0, top).astype(image.dtype)
+    changed = hole.copy()  # outside the window: the fill only (the hole lies within the reach)
+    changed[inner] = ((opacity > 0) | (hole[inner] & (opacity < 1.0))) & area[inner]
+    warped = np.zeros(source_box.shape, bool)
+    warped[inner] = layer_mask & (opacity >= 0.5)
     return Composition(box, patch, warped, changed, "transport")

@@ -78,6 +78,19 @@ def distance_outside(mask: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
+def distance_near(mask: np.ndarray, reach: float) -> np.ndarray:
+    """:func:`distance_outside` of ``mask``, exact up to ``reach`` and +inf beyond it: computed on the
+    mask's bounding box grown by the reach only, so that two masks far apart in one large box do not
+    each pay for the whole box."""
+    distance = np.full(mask.shape, np.inf, np.float32)
+    found = mask_bbox(mask)
+    if found is None:
+        return distance
+    x0, y0, x1, y1 = box_within_reach(found, reach + 1.0, mask.shape)
+    distance[y0:y1, x0:x1] = distance_outside(mask[y0:y1, x0:x1])
+    return distance
+
+
 def edit_area(source_mask: np.ndarray, target_mask: np.ndarray, reach: float) -> np.ndarray:
     """Every pixel the edit may change: within ``reach`` pixels of the region or its new shape."""
     area = np.zeros(source_mask.shape, dtype=bool)

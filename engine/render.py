@@ -11,6 +11,8 @@ edge of the area that moves at all, are then exact to the pixel rather than upsa
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 import torch
@@ -21,7 +23,15 @@ STILL_DISPLACEMENT = 1.0 / 256.0
 
 Square = tuple[int, int, int]
 Box = tuple[int, int, int, int]
-RenderOutput = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class RenderOutput(NamedTuple):
+    """What a renderer gives, over its window (the box unless a smaller window was asked for)."""
+
+    patch: np.ndarray  # the image's pixels read along the map, the image's dtype, (h, w, C)
+    mask: np.ndarray  # bool: the region read along the map (where it lands)
+    moved: np.ndarray  # bool: pixels displaced by at least STILL_DISPLACEMENT
+    carried: np.ndarray | None = None  # float32: the ``carry`` plane read along the map, if one was given
 
 
 def grid_positions(xs: np.ndarray, ys: np.ndarray, square: Square, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,32 +58,51 @@ def sample_motion(displacement: np.ndarray, square: Square, xs: np.ndarray, ys: 
                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
 
 
+def _window(box: Box, window: Box | None) -> Box:
+    """The part of ``box`` to render (all of it by default); a window must lie within the box."""
+    if window is None:
+        return box
+    if not (box[0] <= window[0] <= window[2] <= box[2] and box[1] <= window[1] <= window[3] <= box[3]):
+        raise ValueError(f"render window {window} is not within the box {box}")
+    return window
+
+
 def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.ndarray,
-                square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None) -> RenderOutput:
-    """CPU renderer: bilinear upsampling of the displacement, then one remap of the box."""
-    bx0, by0, bx1, by1 = box
-    full_x, full_y = sample_motion(displacement, square, np.arange(bx0, bx1, dtype=np.float32),
-                                   np.arange(by0, by1, dtype=np.float32))
+               square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None, *,
+               window: Box | None = None, carry: np.ndarray | None = None) -> RenderOutput:
+    """CPU renderer: bilinear upsampling of the displacement, then one remap of the box.
+
+    ``image_box`` and ``source_box`` (and ``carry``, a float plane carried along the same map) cover
+    ``box`` and are what is read; only the pixels of ``window`` (canvas coordinates, within the box;
+    the envelope, if any, over it) are rendered, so a layer that lands on part of a large box costs
+    that part only."""
+    bx0, by0 = box[0], box[1]
+    wx0, wy0, wx1, wy1 = _window(box, window)
+    full_x, full_y = sample_motion(displacement, square, np.arange(wx0, wx1, dtype=np.float32),
+                                   np.arange(wy0, wy1, dtype=np.float32))
     if envelope is not None:
         full_x *= envelope
         full_y *= envelope
     moved = (np.abs(full_x) >= STILL_DISPLACEMENT) | (np.abs(full_y) >= STILL_DISPLACEMENT)
-    height, width = image_box.shape[:2]
-    full_x += np.arange(width, dtype=np.float32)[None, :]  # now the sample positions
-    full_y += np.arange(height, dtype=np.float32)[:, None]
-    patch = cv2.remap(np.ascontiguousarray(image_box), full_x, full_y, cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
-    mask_patch = cv2.remap(source_box.astype(np.uint8) * np.uint8(255), full_x, full_y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE) >= 128
-    return (patch[..., None] if patch.ndim == 2 else patch), mask_patch, moved
+    full_x += np.arange(wx0 - bx0, wx1 - bx0, dtype=np.float32)[None, :]  # now the sample positions
+    full_y += np.arange(wy0 - by0, wy1 - by0, dtype=np.float32)[:, None]
+    read = lambda plane: cv2.remap(plane, full_x, full_y, cv2.INTER_LINEAR,  # noqa: E731
+                                   borderMode=cv2.BORDER_REPLICATE)
+    patch = read(np.ascontiguousarray(image_box))
+    mask_patch = read(source_box.astype(np.uint8) * np.uint8(255)) >= 128
+    carried = None if carry is None else read(np.ascontiguousarray(carry, dtype=np.float32))
+    return RenderOutput(patch[..., None] if patch.ndim == 2 else patch, mask_patch, moved, carried)
 
 
 def render_torch(image_box: np.ndarray, source_box: np.ndarray, displacement: np.ndarray,
-                  square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None) -> RenderOutput:
+                 square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None, *,
+                 window: Box | None = None, carry: np.ndarray | None = None) -> RenderOutput:
     """GPU renderer: the same maths as :func:`render_cv2` in one fused grid_sample pass on ``device``."""
     size = displacement.shape[0]
     height, width = image_box.shape[:2]
-    xs, ys = _box_positions(square, box, size)
+    bx0, by0 = box[0], box[1]
+    wx0, wy0, wx1, wy1 = _window(box, window)
+    xs, ys = _box_positions(square, (wx0, wy0, wx1, wy1), size)
     to_norm = lambda coords: (2.0 * coords + 1.0) / size - 1.0  # noqa: E731 - working px -> [-1, 1]
     grid_y, grid_x = torch.meshgrid(to_norm(torch.from_numpy(ys)), to_norm(torch.from_numpy(xs)), indexing="ij")
     positions = torch.stack([grid_x, grid_y], dim=-1)[None].to(device)
@@ -82,16 +111,22 @@ def render_torch(image_box: np.ndarray, source_box: np.ndarray, displacement: np
     if envelope is not None:
         full = full * torch.from_numpy(np.ascontiguousarray(envelope, dtype=np.float32))[None].to(device)
     moved = full.abs().amax(dim=0) >= STILL_DISPLACEMENT
-    pixel_y, pixel_x = torch.meshgrid(torch.arange(height, device=device, dtype=torch.float32),
-                                      torch.arange(width, device=device, dtype=torch.float32), indexing="ij")
+    pixel_y, pixel_x = torch.meshgrid(torch.arange(wy0 - by0, wy1 - by0, device=device, dtype=torch.float32),
+                                      torch.arange(wx0 - bx0, wx1 - bx0, device=device, dtype=torch.float32),
+                                      indexing="ij")
     sample = torch.stack([(2.0 * (pixel_x + full[0]) + 1.0) / width - 1.0,
                           (2.0 * (pixel_y + full[1]) + 1.0) / height - 1.0], dim=-1)[None]
-    planes = torch.from_numpy(np.ascontiguousarray(image_box).astype(np.float32).transpose(2, 0, 1))[None]
-    planes = torch.cat([planes, torch.from_numpy(source_box.astype(np.float32))[None, None]], dim=1).to(device)
-    sampled = F.grid_sample(planes, sample, mode="bilinear", padding_mode="border", align_corners=False)[0]
+    planes = [torch.from_numpy(np.ascontiguousarray(image_box).astype(np.float32).transpose(2, 0, 1)),
+              torch.from_numpy(source_box.astype(np.float32))[None]]
+    if carry is not None:
+        planes.append(torch.from_numpy(np.ascontiguousarray(carry, dtype=np.float32))[None])
+    stacked = torch.cat(planes, dim=0)[None].to(device)
+    sampled = F.grid_sample(stacked, sample, mode="bilinear", padding_mode="border", align_corners=False)[0]
+    channels = image_box.shape[2]
     top = float(np.iinfo(image_box.dtype).max)
-    patch = sampled[:-1].round().clamp(0, top).permute(1, 2, 0).cpu().numpy().astype(image_box.dtype)
-    return patch, (sampled[-1] >= 0.5).cpu().numpy(), moved.cpu().numpy()
+    patch = sampled[:channels].round().clamp(0, top).permute(1, 2, 0).cpu().numpy().astype(image_box.dtype)
+    carried = None if carry is None else sampled[channels + 1].cpu().numpy()
+    return RenderOutput(patch, (sampled[channels] >= 0.5).cpu().numpy(), moved.cpu().numpy(), carried)
 
 
 #: Row length of the point-sample maps handed to cv2.remap (its maps must stay under 32767 pixels a side).

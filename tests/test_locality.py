@@ -260,3 +260,33 @@ def test_the_canvas_in_a_reduced_square_is_the_reduced_crop_of_a_full_canvas() -
         assert reduced.shape == full.shape == (size, size, 1)
         np.testing.assert_allclose(reduced, full, atol=1.01 / 255)
         assert set(np.unique(reduced[(full == 0) | (full == 1)])) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("scale,turn", [(1.0, 0.0), (1.8, 25.0), (0.6, -40.0)])
+def test_the_layer_window_holds_every_pixel_the_moved_matte_reaches(scale: float, turn: float) -> None:
+    import torch
+
+    from engine.compose import layer_window
+    from engine.matte import rim_width, vacated_footprint
+    from engine.render import render_cv2
+
+    height, width = 300, 600
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    source = ellipse(height, width, 150, 90, 40, 28, 10)
+    forward = cv2.getRotationMatrix2D((90, 150), turn, scale)
+    forward[0, 2] += 380
+    target = cv2.warpAffine(source.astype(np.uint8), forward, (width, height), flags=cv2.INTER_NEAREST) > 0
+    backward = cv2.invertAffineTransform(forward)
+    side, size = width, 32
+    grid = (np.arange(size) + 0.5) * side / size - 0.5
+    gx, gy = np.meshgrid(grid, grid)
+    motion = np.stack([backward[0, 0] * gx + backward[0, 1] * gy + backward[0, 2] - gx,
+                       backward[1, 0] * gx + backward[1, 1] * gy + backward[1, 2] - gy], -1).astype(np.float32)
+    box = (0, 0, width, height)
+    footprint = vacated_footprint(image, source, box, rim_width(source))
+    window = layer_window(motion, (0, 0, side), box, footprint.box, target)
+    whole = render_cv2(image, source, motion, (0, 0, side), box, torch.device("cpu"), carry=footprint.over(box))
+    ys, xs = np.nonzero((whole.carried > 1e-4) | target)
+    assert window[0] <= xs.min() and xs.max() < window[2] and window[1] <= ys.min() and ys.max() < window[3]
+    assert (window[2] - window[0]) * (window[3] - window[1]) < 0.6 * width * height  # the old place is left out

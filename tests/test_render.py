@@ -26,7 +26,7 @@ def test_integer_translation_is_exact(channels: int, dtype) -> None:
     source = np.zeros((40, 50), bool)
     source[10:20, 10:20] = True
     square, box = (0, 0, 50), (0, 0, 50, 40)
-    patch, mask, moved = render_cv2(image, source, translation_field(16, 3.0, -2.0), square, box, torch.device("cpu"))
+    patch, mask, moved, _ = render_cv2(image, source, translation_field(16, 3.0, -2.0), square, box, torch.device("cpu"))
     assert moved.all()
     # Output pixel (x, y) samples input (x + 3, y - 2); away from the clamped border it is exact.
     np.testing.assert_array_equal(patch[2:, :-3], image[:-2, 3:])
@@ -40,7 +40,7 @@ def test_the_envelope_fades_the_motion_pixel_by_pixel() -> None:
     envelope[:, :20] = 1.0  # left part moves in full, right part not at all
     envelope[:, 20:25] = 0.5
     square, box = (0, 0, 50), (0, 0, 50, 40)
-    patch, _, moved = render_cv2(image, source, translation_field(16, 2.0, 0.0), square, box, torch.device("cpu"),
+    patch, _, moved, _ = render_cv2(image, source, translation_field(16, 2.0, 0.0), square, box, torch.device("cpu"),
                                  envelope)
     assert moved[:, :25].all() and not moved[:, 25:].any()
     np.testing.assert_array_equal(patch[:, :18], image[:, 2:20])  # moved by 2 pixels exactly
@@ -50,7 +50,7 @@ def test_the_envelope_fades_the_motion_pixel_by_pixel() -> None:
 def test_still_field_moves_nothing() -> None:
     image = textured(30, 30, 3)
     field = translation_field(8, STILL_DISPLACEMENT / 2, 0.0)
-    patch, _, moved = render_cv2(image, np.ones((30, 30), bool), field, (0, 0, 30), (0, 0, 30, 30), torch.device("cpu"))
+    patch, _, moved, _ = render_cv2(image, np.ones((30, 30), bool), field, (0, 0, 30), (0, 0, 30, 30), torch.device("cpu"))
     assert not moved.any()
 
 
@@ -69,3 +69,27 @@ def test_cpu_and_torch_renderers_agree(dtype, faded: bool) -> None:
     tolerance = 1 if dtype == np.uint8 else 300  # cv2 quantises sample positions to 1/32 pixel
     assert np.abs(cpu[0].astype(np.int64) - gpu_path[0].astype(np.int64)).max() <= tolerance
     assert (cpu[1] != gpu_path[1]).mean() < 0.01
+
+
+@pytest.mark.parametrize("renderer", [render_cv2, render_torch])
+def test_a_window_renders_that_part_of_the_box_and_carries_a_plane(renderer) -> None:
+    rng = np.random.default_rng(3)
+    image = textured(64, 80, 3, seed=4)
+    source = np.zeros((64, 80), bool)
+    source[20:40, 25:50] = True
+    carry = rng.random((64, 80)).astype(np.float32)
+    field = (rng.standard_normal((12, 12, 2)) * 3).astype(np.float32)
+    square, box, window = (-8, -16, 96), (10, 5, 90, 69), (30, 20, 70, 50)
+    whole = renderer(image, source, field, square, box, torch.device("cpu"))
+    part = renderer(image, source, field, square, box, torch.device("cpu"), window=window, carry=carry)
+    inner = (slice(15, 45), slice(20, 60))
+    np.testing.assert_array_equal(part.patch, whole.patch[inner])
+    np.testing.assert_array_equal(part.mask, whole.mask[inner])
+    np.testing.assert_array_equal(part.moved, whole.moved[inner])
+    assert whole.carried is None and part.carried.shape == (30, 40)
+    # The carried plane is read where the image is: a plane equal to a channel comes back as that channel.
+    as_plane = renderer(image, source, field, square, box, torch.device("cpu"), window=window,
+                        carry=image[..., 0].astype(np.float32))
+    assert np.abs(as_plane.carried - part.patch[..., 0].astype(np.float32)).max() <= 1.0
+    with pytest.raises(ValueError):
+        renderer(image, source, field, square, box, torch.device("cpu"), window=(0, 0, 95, 40))

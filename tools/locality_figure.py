@@ -90,7 +90,7 @@ def bent(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.n
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
     weight = smoothstep_falloff(distance_outside((source | target)[window]), width)
-    patch, _, moved = render_cv2(image[window], source[window], motion, square, box, torch_cpu(), weight)
+    patch, _, moved, _ = render_cv2(image[window], source[window], motion, square, box, torch_cpu(), weight)
     result = image.copy()
     np.copyto(result[window], patch, where=moved[..., None])
     return result, bend_jacobian(source, target, motion, square, box, width)
