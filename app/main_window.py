@@ -51,7 +51,9 @@ EDIT_SHUTDOWN_SECONDS = 20.0
 
 FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
                   "box. Then reshape the red mask with the Brush [B], Eraser [E] or Transform [T] tools and press "
-                  "Apply (Ctrl+Return). Hold \\ to see the original.")
+                  "Apply (Ctrl+Return). To paint a region in the style of another, take the Restyle tool [R]: "
+                  "pick the exemplar region (in this painting or another image), then the region to restyle. "
+                  "Hold \\ to see the original.")
 
 
 class MainWindow(QMainWindow):
@@ -362,7 +364,8 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         QMessageBox.about(self, "About SIM-Net Studio",
                           "SIM-Net Studio reshapes regions of artworks with SIM-Net (Learning to Manipulate Artistic "
-                          "Images, AAAI 2024): the region takes its new shape in the painting's own texture.\n\n"
+                          "Images, AAAI 2024): the region takes its new shape in the painting's own texture; "
+                          "Restyle paints a region with the colours and brushwork of an exemplar region.\n\n"
                           + FIRST_RUN_HINT)
 
     def show_first_run_hint(self) -> None:

@@ -59,6 +59,9 @@ class ReachControl(QObject):
         self.workspace, self.canvas, self.settings = workspace, canvas, settings
         self.worker = Worker("simnet-band")
         self.band: EditBand | None = None
+        # A band traced for a reach being set is shown for a moment once it arrives, however long
+        # the trace took (a large region on a busy machine can take longer than the moment).
+        self._show_on_arrival = False
         self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=int(MAX_REACH))
         self.slider.setFixedWidth(90)
         self.spin = ReachSpinBox()
@@ -101,6 +104,7 @@ class ReachControl(QObject):
     def _value_changed(self, value: int) -> None:
         self.slider.setValue(value)
         self.settings.reach = self.value
+        self._show_on_arrival = True
         self._setting()
         self.refresh()
         self.changed.emit()
@@ -132,6 +136,9 @@ class ReachControl(QObject):
 
     def _show(self, band: EditBand | None) -> None:
         self.band = band
+        if self._show_on_arrival:
+            self._show_on_arrival = False
+            self.setting_timer.start()
         self.spin.show_automatic(band.default_reach if band is not None else None)
         self.canvas.band_outline.setPath(polygons_to_path(band.outline if band is not None else []))
         self.update_visibility()
