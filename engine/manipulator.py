@@ -11,6 +11,7 @@ chained.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
-from engine.devices import resolve_device
+from engine.devices import resolve_device, single_threaded_torch
 from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
 from models.crops import canvas_in_working, mask_to_working
@@ -276,9 +277,11 @@ class Manipulator:
         if affines:
             tensors = (torch.tensor(np.stack([linear for linear, _ in affines]), dtype=torch.float32)[None],
                        torch.tensor(np.stack([offset for _, offset in affines]), dtype=torch.float32)[None])
-        motion = align_motion(correspondence.to(self.device), self._batch(source_work), self._batch(target_work),
-                              self._batch(envelope[..., None]), steps=steps, starts=tensors,
-                              valid=self._batch(inside), use_network=use_network)
+        # On the CPU, the alignment's small operators run on one thread (engine.devices.single_threaded_torch).
+        with single_threaded_torch() if self.device.type == "cpu" else nullcontext():
+            motion = align_motion(correspondence.to(self.device), self._batch(source_work), self._batch(target_work),
+                                  self._batch(envelope[..., None]), steps=steps, starts=tensors,
+                                  valid=self._batch(inside), use_network=use_network)
         return motion[0]
 
 
