@@ -36,7 +36,7 @@ from engine.locality import box_within_reach, default_reach, distance_outside, r
 from engine.masks import check_mask
 from models.influence import mask_bbox
 from models.restyle.correspondence import METHODS, correspond
-from models.restyle.features import CELL, RestyleBackbone, cell_coverage, cell_patterns, descriptors
+from models.restyle.features import CELL, RestyleBackbone, cell_coverage, descriptors
 
 #: The larger of the two boxes is reduced to at most this many pixels a side for matching.
 WORK_SIDE = 256
@@ -46,8 +46,6 @@ DEFAULT_CORRESPONDENCE = "bilevel"
 TONE_WEIGHT = 1.0
 #: Weight of the cell's place in its region (RABIT's position encoding) in the descriptor.
 POSITION_WEIGHT = 0.0
-#: Weight of the cell's lightness pattern (models.restyle.features.cell_patterns) in the descriptor.
-PATTERN_WEIGHT = 2.0
 #: Exemplar cells usable as matches: at least this share inside the exemplar region.
 KEY_COVERAGE = 0.75
 #: Neighbouring patches blend over this share of a cell around their common border.
@@ -206,11 +204,10 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     region_cell_light = np.interp(region_light, tone_from, tone_to).astype(np.float32)
     region_cover = cell_coverage(small_region_mask, grid)
     exemplar_cover = cell_coverage(small_exemplar_mask, key_grid)
-    spread = float(np.std(tone_to))  # both lightness maps are on the exemplar's tones
     query = descriptors(region_features, cell_tone(region_cell_light, grid), region_cover, TONE_WEIGHT,
-                        POSITION_WEIGHT, cell_patterns(region_cell_light, grid, spread), PATTERN_WEIGHT)
+                        POSITION_WEIGHT)
     keys_all = descriptors(exemplar_features, cell_tone(exemplar_light, key_grid), exemplar_cover, TONE_WEIGHT,
-                           POSITION_WEIGHT, cell_patterns(exemplar_light, key_grid, spread), PATTERN_WEIGHT)
+                           POSITION_WEIGHT)
     key_cells = exemplar_cover >= KEY_COVERAGE
     if not key_cells.any():
         key_cells = exemplar_cover >= exemplar_cover.max()

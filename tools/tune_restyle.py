@@ -1,20 +1,17 @@
 """Choose the restyle's structure constants on BSDS500 validation photographs (never on paintings).
 
 Restyles the photo pairs ``simnet eval-restyle --bsds-val`` builds and prints mean content distance
-and style loss beside Reinhard's (the anchor with the best content distance). Three stages: (1) the
+and style loss beside Reinhard's (the anchor with the best content distance). Two stages: (1) the
 guided filter's radius (cells), its edge deviation (Lab L) and the detail scale (cells); (2) the
 tone's weight in the descriptors, the weight of the cells' places in their regions and the
 re-use penalty (earlier sweeps chose no share of the region's own detail (0 of 0, 0.3, 0.6) and a
-coherence bonus of 0.15 (of 0.05 and 0.15) by the same rule); (3) the weight of the cells'
-lightness patterns in the descriptors. Rule at stages 1 and 2: the lowest style loss among the
-settings whose content distance is within :data:`CONTENT_SLACK` of the lowest any setting of the
-stage reached (no setting came within 1.2x Reinhard's content distance). A first rule, the lowest
-content distance among settings with a style loss under 0.6x Reinhard's, chose an edge deviation
-of 10 that carries the region's own strokes through (on the README's Van Gogh check: Van Gogh's
-strokes in Turner's colours, a colour wash); the brushwork is the point of a restyle, so those
-stages favour style. Stage 3's settings all copy only the exemplar's strokes (they change which
-exemplar cells are copied, not what is added), so its rule favours content: the lowest content
-distance among the settings whose style loss is within :data:`STYLE_SLACK` of the stage's lowest.
+coherence bonus of 0.15 (of 0.05 and 0.15) by the same rule). Rule at each stage: the lowest
+style loss among the settings whose content distance is within :data:`CONTENT_SLACK` of the
+lowest any setting of the stage reached (no setting came within
+1.2x Reinhard's content distance). A first rule, the lowest content distance among settings with
+a style loss under 0.6x Reinhard's, chose an edge deviation of 10 that carries the region's own
+strokes through (on the README's Van Gogh check: Van Gogh's strokes in Turner's colours, a
+colour wash); the brushwork is the point of a restyle, so the rule now favours style.
 
     python tools/tune_restyle.py ../shared/data/bsds500/images/val --images 16
 """
@@ -36,18 +33,10 @@ from engine.evaluation.restyle_metrics import restyle_scores  # noqa: E402
 from models.restyle import correspondence  # noqa: E402
 
 CONTENT_SLACK = 1.2
-STYLE_SLACK = 1.2
-#: (settings, rule): "style" is the lowest style loss within CONTENT_SLACK of the stage's best content
-#: distance; "content" the lowest content distance within STYLE_SLACK of the stage's lowest style loss.
 STAGES = (
-    ({"GUIDE_RADIUS_CELLS": (1.0, 2.0, 3.0), "EDGE_DEVIATION": (10.0, 20.0, 40.0), "DETAIL_CELLS": (0.75, 1.5)},
-     "style"),
-    ({"TONE_WEIGHT": (0.5, 1.0, 2.0), "POSITION_WEIGHT": (0.0, 0.5), "USAGE_WEIGHT": (0.1, 0.3)}, "style"),
-    ({"PATTERN_WEIGHT": (0.0, 1.0, 2.0, 4.0)}, "content"),
+    {"GUIDE_RADIUS_CELLS": (1.0, 2.0, 3.0), "EDGE_DEVIATION": (10.0, 20.0, 40.0), "DETAIL_CELLS": (0.75, 1.5)},
+    {"TONE_WEIGHT": (0.5, 1.0, 2.0), "POSITION_WEIGHT": (0.0, 0.5), "USAGE_WEIGHT": (0.1, 0.3)},
 )
-#: Set before the first stage: stages 1 and 2 were swept before the lightness patterns existed, and
-#: are swept without them, so that their choices do not wobble with stage 3's.
-START = {"PATTERN_WEIGHT": 0.0}
 
 
 def mean_scores(pairs, run) -> dict[str, float]:
@@ -67,9 +56,7 @@ def main() -> None:
     pairs = build_pairs(args.folder, 1, 0, args.images)
     anchor = mean_scores(pairs, lambda p: reinhard(p.image, p.region, p.exemplar, p.exemplar_region))
     print(f"{len(pairs)} pairs; Reinhard: content {anchor['content']:.3f} style {anchor['style']:.1f}", flush=True)
-    for name, value in START.items():
-        _set(name, value)
-    for stage, rule in STAGES:
+    for stage in STAGES:
         results = []
         for values in itertools.product(*stage.values()):
             setting = dict(zip(stage, values))
@@ -80,14 +67,9 @@ def main() -> None:
             results.append((setting, scores))
             print(f"{setting}: content {scores['content']:.3f} structure {scores['structure']:.3f} "
                   f"style {scores['style']:.1f} texture {scores['texture']:.3f}", flush=True)
-        if rule == "style":
-            best_content = min(r[1]["content"] for r in results)
-            allowed = [r for r in results if r[1]["content"] <= CONTENT_SLACK * best_content]
-            chosen = min(allowed, key=lambda r: r[1]["style"])[0]
-        else:
-            best_style = min(r[1]["style"] for r in results)
-            allowed = [r for r in results if r[1]["style"] <= STYLE_SLACK * best_style]
-            chosen = min(allowed, key=lambda r: r[1]["content"])[0]
+        best_content = min(r[1]["content"] for r in results)
+        allowed = [r for r in results if r[1]["content"] <= CONTENT_SLACK * best_content]
+        chosen = min(allowed, key=lambda r: r[1]["style"])[0]
         for name, value in chosen.items():
             _set(name, value)
         print(f"chosen: {chosen}", flush=True)

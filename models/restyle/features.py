@@ -64,29 +64,16 @@ def relative_positions(weights: np.ndarray) -> np.ndarray:
     return np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1).astype(np.float32)
 
 
-def cell_patterns(light: np.ndarray, grid: tuple[int, int], spread: float) -> np.ndarray:
-    """(h, w, CELL²): each cell's lightness pattern, its CELL x CELL working pixels of ``light`` (H, W)
-    less their mean, over ``spread`` (a tone deviation common to both regions). Matched beside the
-    features, it makes a cell prefer exemplar cells whose light and dark lie where its own do, so
-    the exemplar's strokes that are copied trace the region's (Efros and Freeman's texture transfer)."""
-    height, width = grid
-    cells = light[:height * CELL, :width * CELL].reshape(height, CELL, width, CELL).transpose(0, 2, 1, 3)
-    cells = cells.reshape(height, width, CELL * CELL).astype(np.float32)
-    return (cells - cells.mean(axis=2, keepdims=True)) / np.float32(max(spread, 1e-3))
-
-
 def descriptors(features: np.ndarray, tone: np.ndarray, weights: np.ndarray, tone_weight: float,
-                position_weight: float = 0.0, pattern: np.ndarray | None = None,
-                pattern_weight: float = 0.0) -> np.ndarray:
-    """Unit descriptors (N, C + 3 [+ P]) of every cell, in raster order.
+                position_weight: float = 0.0) -> np.ndarray:
+    """Unit descriptors (N, C + 3) of every cell, in raster order.
 
     ``features`` (h, w, C) from :class:`RestyleBackbone`; ``tone`` (h, w) the cell's luminance,
     already on a common scale for both images; ``weights`` (h, w) how much each cell counts in the
     channel statistics (its coverage by the region). Channels are standardised with the
     region's weighted mean and deviation, so each image's own style (means and contrasts of
     its feature channels) does not decide the match; the tone is appended with ``tone_weight`` and
-    the cell's place in the region (:func:`relative_positions`) with ``position_weight``, and
-    ``pattern`` (h, w, P; :func:`cell_patterns`), when given, with ``pattern_weight`` / sqrt(P).
+    the cell's place in the region (:func:`relative_positions`) with ``position_weight``.
     """
     channels = features.shape[2]
     flat = features.reshape(-1, channels).astype(np.float32)
@@ -96,7 +83,6 @@ def descriptors(features: np.ndarray, tone: np.ndarray, weights: np.ndarray, ton
     std = np.maximum(np.sqrt(((flat - mean) ** 2 * w).sum(0, keepdims=True) / np.float32(total)), np.float32(1e-4))
     standard = (flat - mean) / std / np.float32(channels ** 0.5)
     position = np.float32(position_weight) * relative_positions(weights).reshape(-1, 2)
-    parts = [standard, np.float32(tone_weight) * tone.reshape(-1, 1).astype(np.float32), position]
-    if pattern is not None and pattern_weight > 0:
-        parts.append(np.float32(pattern_weight / pattern.shape[2] ** 0.5) * pattern.reshape(-1, pattern.shape[2]))
-    return unit_rows(np.concatenate(parts, axis=1))
+    joined = np.concatenate([standard, np.float32(tone_weight) * tone.reshape(-1, 1).astype(np.float32), position],
+                            axis=1)
+    return unit_rows(joined)
