@@ -13,12 +13,14 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from engine.errors import SimNetError
-from engine.manipulator import EditResult, Manipulator
 from engine.pipeline import EditInputs, read_inputs, resolved_path, write_result
 from engine.restyle_pipeline import FileRestyle, RestyleOutcome, read_restyle, run_restyle, write_restyle
+
+if TYPE_CHECKING:  # a restyle-only batch never loads SIM-Net (torch)
+    from engine.manipulator import EditResult, Manipulator
 
 T = TypeVar("T")
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from engine.fill import fill_window
-from engine.locality import distance_near, distance_outside, edit_box
+from engine.locality import distance_near, distance_outside, edit_box, smoothstep_falloff
 from engine.matte import rim_width, vacated_footprint
 from engine.render import render_cv2, render_torch, sample_motion
 from models.influence import mask_bbox
@@ -55,14 +55,6 @@ class Composition:
     warped_mask: np.ndarray  # where the region now is, inside the box
     changed: np.ndarray  # pixels of the box that may differ from the input
     mode: str  # "bend" or "transport"
-
-
-def smoothstep_falloff(distance: np.ndarray, reach: float) -> np.ndarray:
-    """1 at distance 0, smoothly down to 0 at ``reach`` (float32); a step when the reach is 0."""
-    if reach <= 0:
-        return (distance <= 0).astype(np.float32)
-    ramp = np.clip(1.0 - distance / np.float32(reach), 0.0, 1.0).astype(np.float32)
-    return ramp * ramp * (3.0 - 2.0 * ramp)
 
 
 def min_jacobian(dx: np.ndarray, dy: np.ndarray, spacing: float) -> float:

@@ -101,3 +101,11 @@ def edit_area(source_mask: np.ndarray, target_mask: np.ndarray, reach: float) ->
     both = source_mask[y0:y1, x0:x1] | target_mask[y0:y1, x0:x1]
     area[y0:y1, x0:x1] = distance_outside(both) <= reach
     return area
+
+
+def smoothstep_falloff(distance: np.ndarray, reach: float) -> np.ndarray:
+    """1 at distance 0, smoothly down to 0 at ``reach`` (float32); a step when the reach is 0."""
+    if reach <= 0:
+        return (distance <= 0).astype(np.float32)
+    ramp = np.clip(1.0 - distance / np.float32(reach), 0.0, 1.0).astype(np.float32)
+    return ramp * ramp * (3.0 - 2.0 * ramp)

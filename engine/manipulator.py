@@ -27,6 +27,7 @@ from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
 from engine.devices import resolve_device, single_threaded_torch
+from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
 from models.crops import canvas_in_working, mask_to_working
@@ -38,9 +39,6 @@ from models.simnet import Correspondence
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Alignment steps and the resolution they run at; see models/refinement.py.
-DEFAULT_ALIGN_STEPS = 60
-DEFAULT_ALIGN_SIZE = 128
 
 class EditCancelled(Exception):
     """The caller's ``cancel()`` returned True; nothing was changed."""

@@ -5,12 +5,15 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.errors import ImageWriteError
 from engine.imageio import Artwork, load_image, load_mask, save_image
-from engine.manipulator import EditResult, Manipulator
+
+if TYPE_CHECKING:  # the restyle's file steps use this module without loading SIM-Net (torch)
+    from engine.manipulator import EditResult, Manipulator
 
 
 def same_file(first: Path, second: Path) -> bool:

@@ -25,15 +25,14 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 
 import cv2
 import numpy as np
-import torch
 
-from engine.compose import smoothstep_falloff
 from engine.errors import EditError, MaskError
 from engine.imageio import to_float_rgb
-from engine.locality import box_within_reach, default_reach, distance_outside, resolve_reach
+from engine.locality import box_within_reach, default_reach, distance_outside, resolve_reach, smoothstep_falloff
 from engine.masks import check_mask
 from models.influence import mask_bbox
 from models.restyle.correspondence import METHODS, correspond
@@ -69,10 +68,15 @@ QUANTILES = 129
 Box = tuple[int, int, int, int]
 
 
+#: The backbone's blocks with their batch norms folded, in resources/ (tools/export_restyle_backbone.py).
+BACKBONE_WEIGHTS = "restyle_lite0.npz"
+
+
 @functools.lru_cache(maxsize=1)
 def restyle_backbone() -> RestyleBackbone:
-    """The frozen feature network, loaded once per process."""
-    return RestyleBackbone()
+    """The frozen feature network (NumPy: the restyle never imports torch), loaded once per process."""
+    with resources.files("resources").joinpath(BACKBONE_WEIGHTS).open("rb") as file, np.load(file) as weights:
+        return RestyleBackbone(dict(weights))
 
 
 @dataclass
@@ -187,20 +191,19 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     ranks = np.linspace(-1.0, 1.0, QUANTILES, dtype=np.float32)
 
     network = restyle_backbone()
-    region_features = network(torch.from_numpy(small_region).permute(2, 0, 1)[None])[0]
-    exemplar_features = network(torch.from_numpy(small_exemplar).permute(2, 0, 1)[None])[0]
-    grid, key_grid = tuple(region_features.shape[1:]), tuple(exemplar_features.shape[1:])
+    region_features, exemplar_features = network(small_region), network(small_exemplar)
+    grid, key_grid = region_features.shape[:2], exemplar_features.shape[:2]
 
-    def cell_tone(light: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+    def cell_tone(light: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         """The cell's lightness as its rank among the exemplar region's, from -1 to 1: bounded, so a
         rare extreme tone (a highlight) does not outweigh the features, and equally spread in both
         regions, so the region's brightest cells take as large a share of the exemplar's."""
         cells = cv2.resize(light, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-        return torch.from_numpy(np.interp(cells, tone_to, ranks).astype(np.float32))
+        return np.interp(cells, tone_to, ranks).astype(np.float32)
 
     region_cell_light = np.interp(region_light, tone_from, tone_to).astype(np.float32)
-    region_cover = cell_coverage(torch.from_numpy(small_region_mask), grid)
-    exemplar_cover = cell_coverage(torch.from_numpy(small_exemplar_mask), key_grid)
+    region_cover = cell_coverage(small_region_mask, grid)
+    exemplar_cover = cell_coverage(small_exemplar_mask, key_grid)
     query = descriptors(region_features, cell_tone(region_cell_light, grid), region_cover, TONE_WEIGHT,
                         POSITION_WEIGHT)
     keys_all = descriptors(exemplar_features, cell_tone(exemplar_light, key_grid), exemplar_cover, TONE_WEIGHT,
@@ -208,11 +211,11 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     key_cells = exemplar_cover >= KEY_COVERAGE
     if not key_cells.any():
         key_cells = exemplar_cover >= exemplar_cover.max()
-    query_cells = torch.ones(grid, dtype=torch.bool)
+    query_cells = np.ones(grid, bool)
     positions, peak = correspond(method, query, keys_all[key_cells.reshape(-1)], query_cells, key_cells)
 
     step = factor * CELL  # full-resolution pixels per cell, the same in both images
-    positions = positions.numpy().reshape(grid)
+    positions = positions.reshape(grid)
     key_y, key_x = np.divmod(positions, key_grid[1])
     cell_y, cell_x = np.mgrid[0:grid[0], 0:grid[1]]
     # A box pixel at cell (cy, cx) shows the exemplar pixel at the same place in cell (ky, kx).

@@ -45,3 +45,16 @@ def test_a_command_that_fails_to_import_is_listed_and_explains(monkeypatch, caps
     assert exit_info.value.code == 0
     help_text = cli.build_parser().format_help()
     assert "segment-train" in help_text and "unavailable" in help_text
+
+
+def test_only_the_command_run_is_imported_and_help_lists_every_command(monkeypatch) -> None:
+    for name in cli.COMMAND_MODULES:
+        monkeypatch.delitem(sys.modules, f"engine.commands.{name}", raising=False)
+    parser = cli.build_parser("restyle")
+    loaded = [name for name in cli.COMMAND_MODULES if f"engine.commands.{name}" in sys.modules]
+    assert loaded == ["restyle"]
+    assert parser.parse_args(["restyle", "a.png", "--region", "r.png", "--exemplar", "a.png",
+                              "--exemplar-region", "e.png", "-o", "o.png"]).strength == 1.0
+    help_text = cli.build_parser().format_help()
+    for name in cli.COMMAND_MODULES:
+        assert name.replace("_", "-") in help_text

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.compose import bend_jacobian, smoothstep_falloff
+from engine.compose import bend_jacobian
 from engine.errors import EditError
 from engine.fill import fill_hole, fill_window
-from engine.locality import default_reach, distance_outside, edit_area, edit_box
+from engine.locality import default_reach, distance_outside, edit_area, edit_box, smoothstep_falloff
 from engine.manipulator import Manipulator
 from models.hypotheses import classical_starts, mask_iou, moment_affines
 from models.refinement import fold_free, jacobian_determinant

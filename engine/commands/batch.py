@@ -7,12 +7,16 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.commands.edit import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
+from engine.commands import add_command
+from engine.commands.options import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
 from engine.batch_runner import FileEdit, run_batch
 from engine.errors import SimNetError
-from engine.manipulator import EditResult
 from engine.restyle_pipeline import FileRestyle, RestyleOutcome
+
+if TYPE_CHECKING:
+    from engine.manipulator import EditResult
 
 MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
 #: A restyle line has ``"op": "restyle"``, these paths, and optionally the restyle's other options.
@@ -86,8 +90,8 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "batch", help="run many edits listed in a JSON-lines manifest",
+    parser = add_command(
+        subparsers, "batch",
         description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape, or "
                     "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", \"exemplar_region\", \"output\"} "
                     "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\".")

@@ -5,13 +5,14 @@ import argparse
 import json
 import sys
 
-from engine.commands.edit import add_model_options
+from engine.commands import add_command
+from engine.commands.options import add_model_options
 
 DEFAULT_SIZES = "512,1024,2048,4096x2160,7680x4320"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("bench", help="measure edit speed and memory at several sizes")
+    parser = add_command(subparsers, "bench")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES}; empty: none)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)

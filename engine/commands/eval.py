@@ -7,7 +7,8 @@ import math
 import sys
 from pathlib import Path
 
-from engine.commands.edit import add_model_options, manipulator_from_args
+from engine.commands import add_command
+from engine.commands.options import add_model_options, manipulator_from_args
 from engine.errors import SimNetError
 
 DEFAULT_ARTWORKS = Path("..") / "shared" / "data" / "artworks"
@@ -29,10 +30,10 @@ def find_images(argument: str | None, default: Path, what: str) -> Path:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("eval", help="score the model and baselines on held-out painting edits",
-                                   description="Seeded edits of regions of held-out paintings (affine, non-rigid, "
-                                               "moved layer; single, border-cut and two-part regions), scored "
-                                               "against true results built apart from the product's code.")
+    parser = add_command(subparsers, "eval",
+                         description="Seeded edits of regions of held-out paintings (affine, non-rigid, "
+                                     "moved layer; single, border-cut and two-part regions), scored "
+                                     "against true results built apart from the product's code.")
     parser.add_argument("--artworks", default=None, help="folder of paintings (default ../shared/data/artworks)")
     parser.add_argument("--bsds-val", action="store_true",
                         help="use the BSDS500 validation photographs instead (for tuning; default folder "

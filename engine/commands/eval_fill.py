@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from engine.commands import add_command
 from engine.commands.eval import DEFAULT_ARTWORKS, DEFAULT_BSDS_VAL, _finite, find_images
 from engine.errors import SimNetError
 
@@ -13,8 +14,8 @@ DEFAULT_BSDS = Path("..") / "shared" / "data" / "bsds500"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "eval-fill", help="score the fill of a moved object's old place against PatchMatch and Telea",
+    parser = add_command(
+        subparsers, "eval_fill",
         description="Objects shaped like BSDS500 regions, filled from another painting, are pasted on held-out "
                     "paintings and moved with the SIM-Net edit; what lay underneath is known. Table 1: exact "
                     "masks; table 2: outlined objects selected with one click.")

@@ -6,14 +6,15 @@ import argparse
 import json
 import sys
 
+from engine.commands import add_command
 from engine.commands.eval import DEFAULT_ARTWORKS, DEFAULT_BSDS_VAL, _finite, find_images
 from engine.errors import SimNetError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("eval-restyle", help="score restyles and anchors on held-out paintings",
-                                   description="Each painting's largest regions restyled from another painting's "
-                                               "region; content kept, style reached, seconds and memory.")
+    parser = add_command(subparsers, "eval_restyle",
+                         description="Each painting's largest regions restyled from another painting's "
+                                     "region; content kept, style reached, seconds and memory.")
     parser.add_argument("--artworks", default=None, help="folder of paintings (default ../shared/data/artworks)")
     parser.add_argument("--bsds-val", action="store_true",
                         help="use the BSDS500 validation photographs instead (for tuning)")

@@ -8,10 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from engine.commands import add_command
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("eval-segment", help="measure click-to-mask quality on BSDS500",
-                                   description="Simulated-click evaluation of the segmenters on BSDS500 human regions.")
+    parser = add_command(subparsers, "eval_segment",
+                         description="Simulated-click evaluation of the segmenters on BSDS500 human regions.")
     parser.add_argument("--data", required=True, help="the BSDS500 folder (images/, groundTruth/)")
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--limit", type=int, default=None, help="use only the first N photos")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.commands.edit import add_reach_option, reach_from_args
+from engine.commands import add_command
+from engine.commands.options import add_reach_option, reach_from_args
 from engine.restyle import DEFAULT_CORRESPONDENCE
 from engine.restyle_pipeline import FileRestyle, restyle_file
 from models.restyle.correspondence import METHODS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "restyle", help="paint a region in the style of an exemplar region",
+    parser = add_command(
+        subparsers, "restyle",
         description="Restyle the region MASK of IMAGE with the colours and brushwork of the region MASK2 of "
                     "IMAGE2 (which may be IMAGE itself); the region keeps its structure.")
     parser.add_argument("image", help="the artwork (PNG, JPEG, TIFF, WebP)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.commands import add_command
 from engine.errors import SegmentationError
 
 
@@ -30,9 +31,9 @@ def box(text: str) -> tuple[float, float, float, float]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("segment", help="make a region mask from clicks or a box",
-                                   description="Segment the region under the prompts with the built-in trained "
-                                               "segmenter, or Segment Anything (--sam-checkpoint).")
+    parser = add_command(subparsers, "segment",
+                         description="Segment the region under the prompts with the built-in trained "
+                                     "segmenter, or Segment Anything (--sam-checkpoint).")
     parser.add_argument("image")
     parser.add_argument("--point", type=point, action="append", default=[], metavar="X,Y", help="a point inside the region")
     parser.add_argument("--negative", type=point, action="append", default=[], metavar="X,Y", help="a point outside it")

@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.commands import add_command
 from engine.errors import SimNetError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("segment-train", help="train the built-in promptable segmenter on BSDS500",
-                                   description="Train the promptable segmenter (frozen EfficientNet-Lite0 features, "
-                                               "a small decoder) with simulated clicks on BSDS500.")
+    parser = add_command(subparsers, "segment_train",
+                         description="Train the promptable segmenter (frozen EfficientNet-Lite0 features, "
+                                     "a small decoder) with simulated clicks on BSDS500.")
     parser.add_argument("--data", required=True, help="the BSDS500 folder (images/, groundTruth/)")
     parser.add_argument("--out", required=True, help="the run folder: feature cache, log, checkpoints")
     parser.add_argument("--steps", type=int, default=4000)

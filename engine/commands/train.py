@@ -8,11 +8,13 @@ from pathlib import Path
 
 import torch
 
+from engine.commands import add_command
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train the SIM-Net model on BSDS500 photographs",
-                                   description="Self-supervised training on synthetic edits of BSDS500 regions. "
-                                               "Run under torchrun for several GPUs (DDP).")
+    parser = add_command(subparsers, "train",
+                         description="Self-supervised training on synthetic edits of BSDS500 regions. "
+                                     "Run under torchrun for several GPUs (DDP).")
     parser.add_argument("--data", default="../shared/data/bsds500", help="the BSDS500 folder (images/, groundTruth/)")
     parser.add_argument("--out", required=True, help="run folder: pair cache, last.pt, best.pt")
     parser.add_argument("--steps", type=int, default=20000)

@@ -16,9 +16,8 @@ import cv2
 import numpy as np
 import torch
 
-from engine.compose import smoothstep_falloff
 from engine.imageio import to_float_rgb
-from engine.locality import box_within_reach, default_reach, distance_outside
+from engine.locality import box_within_reach, default_reach, distance_outside, smoothstep_falloff
 from engine.evaluation.restyle_metrics import metric_network
 from models.influence import mask_bbox
 

@@ -16,21 +16,22 @@ exemplar's usable cells and answers, for every query cell, the exemplar cell it 
 :func:`coherent_matches` then lets neighbouring cells share a match shifted along with them
 when it is almost as good as their own (PatchMatch's propagation with a coherence bonus), so
 whole strokes of the exemplar come across instead of a mosaic of cell-sized pieces.
-Every function reports the bytes of the largest score matrices it held (``peak_bytes``).
+Every function reports the bytes of the largest score matrices it held (``peak_bytes``). NumPy
+only (float32), so that ``simnet restyle`` never imports torch.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-import torch.nn.functional as F
+import numpy as np
+
+from models.restyle.features import unit_rows
 
 #: Masked attention: a cosine score at or under this is an unreliable match (MATEBIT keeps the positive ones).
 RELIABLE_SCORE = 0.0
 #: Bi-level attention: block side (cells) and how many exemplar blocks each query block keeps.
 BLOCK = 4
 TOP_K = 4
-#: Rows of the full correlation computed at once (the whole matrix is still held for the arg-max).
 METHODS = ("full", "masked", "bilevel")
 
 
@@ -38,8 +39,8 @@ METHODS = ("full", "masked", "bilevel")
 class Matches:
     """For each query cell: the exemplar cell (index into the keys; -1 = none) and its cosine score."""
 
-    index: torch.Tensor  # (N,) long
-    score: torch.Tensor  # (N,) float
+    index: np.ndarray  # (N,) int64
+    score: np.ndarray  # (N,) float32
     peak_bytes: int
 
 
@@ -48,98 +49,104 @@ class Matches:
 USAGE_WEIGHT = 0.3
 
 
-def usage_penalty(index: torch.Tensor, keys: int) -> torch.Tensor:
+def usage_penalty(index: np.ndarray, keys: int) -> np.ndarray:
     """(keys,) penalty of each exemplar cell from how often the first pass chose it."""
     if USAGE_WEIGHT <= 0:
-        return torch.zeros(keys)
-    uses = torch.bincount(index[index >= 0], minlength=keys).float()
+        return np.zeros(keys, np.float32)
+    uses = np.bincount(index[index >= 0], minlength=keys).astype(np.float32)
     fair = max(1.0, float((index >= 0).sum()) / keys)
-    return USAGE_WEIGHT * torch.log((uses / fair).clamp_min(1.0))
+    return (USAGE_WEIGHT * np.log(np.maximum(uses / np.float32(fair), 1.0))).astype(np.float32)
 
 
-def _chosen_scores(scores: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    return torch.gather(scores, 1, index.clamp_min(0).unsqueeze(1)).squeeze(1)
+def _chosen_scores(scores: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(scores, np.maximum(index, 0)[:, None], axis=1)[:, 0]
 
 
-def full_attention(query: torch.Tensor, keys: torch.Tensor) -> Matches:
+def full_attention(query: np.ndarray, keys: np.ndarray) -> Matches:
     """CoCosNet's correlation over all pairs; each cell's most attended exemplar cell (after the re-use penalty)."""
-    scores = query @ keys.t()
-    index = (scores - usage_penalty(scores.argmax(dim=1), keys.shape[0])).argmax(dim=1)
-    return Matches(index, _chosen_scores(scores, index), scores.numel() * scores.element_size())
+    scores = query @ keys.T
+    index = (scores - usage_penalty(scores.argmax(axis=1), keys.shape[0])).argmax(axis=1)
+    return Matches(index, _chosen_scores(scores, index), scores.nbytes)
 
 
-def masked_attention(query: torch.Tensor, keys: torch.Tensor, reliable: float = RELIABLE_SCORE) -> Matches:
+def masked_attention(query: np.ndarray, keys: np.ndarray, reliable: float = RELIABLE_SCORE) -> Matches:
     """MATEBIT's masked correlation ReLU(A): rows with no score above ``reliable`` have no match (-1)."""
-    scores = query @ keys.t()
-    masked = torch.where(scores > reliable, scores, torch.zeros(()))
-    best, index = masked.max(dim=1)
-    index = torch.where(best > 0, index, torch.full_like(index, -1))
+    scores = query @ keys.T
+    masked = np.where(scores > reliable, scores, np.float32(0))
+    index = masked.argmax(axis=1)
+    best = np.take_along_axis(masked, index[:, None], axis=1)[:, 0]
+    index = np.where(best > 0, index, -1)
     penalised = masked - usage_penalty(index, keys.shape[0])
-    penalised = penalised.masked_fill(masked <= 0, float("-inf"))
-    second = penalised.argmax(dim=1)
-    index = torch.where(index >= 0, second, index)
-    best = torch.where(index >= 0, _chosen_scores(scores, index), torch.zeros(()))
-    return Matches(index, best, 2 * scores.numel() * scores.element_size())
+    penalised[masked <= 0] = -np.inf
+    second = penalised.argmax(axis=1)
+    index = np.where(index >= 0, second, index)
+    best = np.where(index >= 0, _chosen_scores(scores, index), np.float32(0))
+    return Matches(index, best, 2 * scores.nbytes)
 
 
-def _blocks(grid: tuple[int, int], valid: torch.Tensor, block: int, stride: int | None = None,
-            ) -> tuple[torch.Tensor, torch.Tensor]:
+def _blocks(grid: tuple[int, int], valid: np.ndarray, block: int, stride: int | None = None,
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Cells grouped into block x block tiles every ``stride`` cells (default: ``block``, a partition):
     (B, block^2) cell indices (-1 outside the grid or not valid) and the (B,) tiles that hold any valid cell."""
     stride = stride or block
     height, width = grid
-    starts_y = torch.arange(0, max(1, height - block + stride), stride)
-    starts_x = torch.arange(0, max(1, width - block + stride), stride)
-    offsets = torch.arange(block)
-    ys = (starts_y.view(-1, 1, 1, 1) + offsets.view(1, 1, -1, 1)).expand(-1, starts_x.numel(), block, block)
-    xs = (starts_x.view(1, -1, 1, 1) + offsets.view(1, 1, 1, -1)).expand(starts_y.numel(), -1, block, block)
+    starts_y = np.arange(0, max(1, height - block + stride), stride)
+    starts_x = np.arange(0, max(1, width - block + stride), stride)
+    offsets = np.arange(block)
+    shape = (starts_y.size, starts_x.size, block, block)
+    ys = np.broadcast_to(starts_y[:, None, None, None] + offsets[None, None, :, None], shape)
+    xs = np.broadcast_to(starts_x[None, :, None, None] + offsets[None, None, None, :], shape)
     inside = (ys < height) & (xs < width)
-    index = torch.where(inside, ys * width + xs, torch.full_like(ys, -1))
-    usable = inside & valid.reshape(-1)[index.clamp_min(0)]
-    tiles = torch.where(usable, index, torch.full_like(index, -1)).reshape(-1, block * block)
-    return tiles, (tiles >= 0).any(dim=1)
+    index = np.where(inside, ys * width + xs, -1)
+    usable = inside & valid.reshape(-1)[np.maximum(index, 0)]
+    tiles = np.where(usable, index, -1).reshape(-1, block * block)
+    return tiles, (tiles >= 0).any(axis=1)
 
 
-def bilevel_attention(query: torch.Tensor, keys: torch.Tensor, query_grid: tuple[int, int],
-                      query_cells: torch.Tensor, key_grid: tuple[int, int], key_cells: torch.Tensor,
+def _rows_of(cells: np.ndarray) -> np.ndarray:
+    """For a bool map of cells: each grid cell's row among the true cells (raster order), -1 elsewhere."""
+    rows = np.full(cells.size, -1, np.int64)
+    rows[cells.reshape(-1)] = np.arange(int(cells.sum()))
+    return rows
+
+
+def bilevel_attention(query: np.ndarray, keys: np.ndarray, query_grid: tuple[int, int],
+                      query_cells: np.ndarray, key_grid: tuple[int, int], key_cells: np.ndarray,
                       block: int = BLOCK, top_k: int = TOP_K) -> Matches:
     """RABIT's ranking and attention: ``query_cells`` / ``key_cells`` (h, w) say which grid cell
     each row of ``query`` / ``keys`` is (a bool map whose true cells, in raster order, are the rows)."""
-    query_rows = torch.full((query_grid[0] * query_grid[1],), -1, dtype=torch.long)
-    query_rows[query_cells.reshape(-1)] = torch.arange(query.shape[0])
-    key_rows = torch.full((key_grid[0] * key_grid[1],), -1, dtype=torch.long)
-    key_rows[key_cells.reshape(-1)] = torch.arange(keys.shape[0])
+    query_rows, key_rows = _rows_of(query_cells), _rows_of(key_cells)
     query_tiles, query_used = _blocks(query_grid, query_cells, block)
     # The exemplar's blocks overlap by half, so that a query block off their lattice still finds
     # one block that holds most of its match (RABIT's blocks tile both images).
     key_tiles, key_used = _blocks(key_grid, key_cells, block, max(1, block // 2))
     query_tiles, key_tiles = query_tiles[query_used], key_tiles[key_used]
-    query_tiles = torch.where(query_tiles >= 0, query_rows[query_tiles.clamp_min(0)], query_tiles)
-    key_tiles = torch.where(key_tiles >= 0, key_rows[key_tiles.clamp_min(0)], key_tiles)
+    query_tiles = np.where(query_tiles >= 0, query_rows[np.maximum(query_tiles, 0)], query_tiles)
+    key_tiles = np.where(key_tiles >= 0, key_rows[np.maximum(key_tiles, 0)], key_tiles)
 
-    def pooled(rows: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        present = (rows >= 0).unsqueeze(-1).float()
-        return F.normalize((table[rows.clamp_min(0)] * present).sum(1), dim=1)
+    def pooled(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+        present = (rows >= 0)[..., None].astype(np.float32)
+        return unit_rows((table[np.maximum(rows, 0)] * present).sum(axis=1))
 
     # Level 1: rank the exemplar's blocks for each query block (cosine of the blocks' mean descriptors).
-    block_scores = pooled(query_tiles, query) @ pooled(key_tiles, keys).t()
+    block_scores = pooled(query_tiles, query) @ pooled(key_tiles, keys).T
     k = min(top_k, key_tiles.shape[0])
-    chosen = block_scores.topk(k, dim=1).indices  # (Bq, k)
+    chosen = np.argsort(-block_scores, axis=1, kind="stable")[:, :k]  # (Bq, k), best first
     # Level 2: dense attention between each query block's cells and the cells of its k blocks.
     candidates = key_tiles[chosen].reshape(chosen.shape[0], -1)  # (Bq, k b^2)
-    local = torch.einsum("qic,qjc->qij", query[query_tiles.clamp_min(0)], keys[candidates.clamp_min(0)])
-    local = local.masked_fill((candidates < 0).unsqueeze(1), -2.0)
-    first = torch.gather(candidates, 1, local.argmax(dim=2))
+    local = query[np.maximum(query_tiles, 0)] @ keys[np.maximum(candidates, 0)].transpose(0, 2, 1)
+    local[np.broadcast_to((candidates < 0)[:, None, :], local.shape)] = -2.0
+    first = np.take_along_axis(candidates, local.argmax(axis=2), axis=1)
     penalty = usage_penalty(first[query_tiles >= 0], keys.shape[0])
-    where = (local - penalty[candidates.clamp_min(0)].unsqueeze(1)).argmax(dim=2)
-    best = torch.gather(local, 2, where.unsqueeze(2)).squeeze(2)
-    picked = torch.gather(candidates, 1, where)
-    index = torch.full((query.shape[0],), -1, dtype=torch.long)
-    score = torch.full((query.shape[0],), -2.0)
+    where = (local - penalty[np.maximum(candidates, 0)][:, None, :]).argmax(axis=2)
+    best = np.take_along_axis(local, where[..., None], axis=2)[..., 0]
+    picked = np.take_along_axis(candidates, where, axis=1)
+    index = np.full(query.shape[0], -1, np.int64)
+    score = np.full(query.shape[0], -2.0, np.float32)
     present = query_tiles >= 0
     index[query_tiles[present]] = picked[present]
     score[query_tiles[present]] = best[present]
-    peak = (block_scores.numel() + local.numel()) * local.element_size()
+    peak = (block_scores.size + local.size) * local.itemsize
     return Matches(index, score, peak)
 
 
@@ -150,9 +157,9 @@ COHERENCE_ROUNDS = 2
 SWEEPS = ((0, 1), (1, 0), (0, -1), (-1, 0))
 
 
-def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
-                     key_cells: torch.Tensor, bonus: float | None = None,
-                     rounds: int = COHERENCE_ROUNDS) -> torch.Tensor:
+def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, query_cells: np.ndarray,
+                     key_cells: np.ndarray, bonus: float | None = None,
+                     rounds: int = COHERENCE_ROUNDS) -> np.ndarray:
     """Matches (N,) as exemplar grid positions (row-major index into the key grid), after letting
     each cell take its neighbour's match shifted by their offset when that scores within ``bonus``
     of its own (cells without a match take it whatever it scores).
@@ -161,19 +168,18 @@ def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, 
     line before it, already updated, so a shifted match runs on along a flat region and copies one
     continuous piece of the exemplar instead of one patch over and over. Unmatched cells that no
     neighbour reaches keep their own arg-max over all keys."""
-    bonus = COHERENCE_BONUS if bonus is None else bonus
+    bonus = np.float32(COHERENCE_BONUS if bonus is None else bonus)
     height, width = query_cells.shape
     key_height, key_width = key_cells.shape
-    key_rows = torch.full((key_height * key_width,), -1, dtype=torch.long)
-    key_rows[key_cells.reshape(-1)] = torch.arange(keys.shape[0])
-    key_positions = torch.nonzero(key_cells.reshape(-1)).squeeze(1)
-    descriptors = torch.zeros(height, width, query.shape[1])
+    key_rows = _rows_of(key_cells)
+    key_positions = np.flatnonzero(key_cells.reshape(-1))
+    descriptors = np.zeros((height, width, query.shape[1]), np.float32)
     descriptors[query_cells] = query
-    current = torch.full((height, width), -1, dtype=torch.long)
-    score = torch.full((height, width), -3.0)
+    current = np.full((height, width), -1, np.int64)
+    score = np.full((height, width), -3.0, np.float32)
     matched = matches.index >= 0
-    current[query_cells] = torch.where(matched, key_positions[matches.index.clamp_min(0)], -1)
-    score[query_cells] = torch.where(matched, matches.score, torch.full_like(matches.score, -3.0))
+    current[query_cells] = np.where(matched, key_positions[np.maximum(matches.index, 0)], -1)
+    score[query_cells] = np.where(matched, matches.score, np.float32(-3.0))
     for _ in range(rounds):
         for dy, dx in SWEEPS:
             lines = range(1, height) if dy > 0 else range(height - 2, -1, -1) if dy < 0 else \
@@ -182,24 +188,24 @@ def coherent_matches(matches: Matches, query: torch.Tensor, keys: torch.Tensor, 
                 here = (line, slice(None)) if dy else (slice(None), line)
                 before = (line - dy, slice(None)) if dy else (slice(None), line - dx)
                 their = current[before]
-                ky = torch.div(their, key_width, rounding_mode="floor") + dy
+                ky = np.floor_divide(their, key_width) + dy
                 kx = their % key_width + dx
                 ok = (their >= 0) & (ky >= 0) & (ky < key_height) & (kx >= 0) & (kx < key_width)
-                row = torch.where(ok, key_rows[(ky * key_width + kx).clamp(0, key_rows.numel() - 1)], -1)
+                row = np.where(ok, key_rows[np.clip(ky * key_width + kx, 0, key_rows.size - 1)], -1)
                 ok = ok & (row >= 0) & query_cells[here]
-                candidate_score = (descriptors[here] * keys[row.clamp_min(0)]).sum(1) + bonus
+                candidate_score = np.einsum("ij,ij->i", descriptors[here], keys[np.maximum(row, 0)]) + bonus
                 better = ok & (candidate_score > score[here])
-                current[here] = torch.where(better, ky * key_width + kx, current[here])
-                score[here] = torch.where(better, candidate_score, score[here])
+                current[here] = np.where(better, ky * key_width + kx, current[here])
+                score[here] = np.where(better, candidate_score, score[here])
     result = current[query_cells]
     missing = result < 0
     if missing.any():
-        result[missing] = key_positions[(query[missing] @ keys.t()).argmax(dim=1)]
+        result[missing] = key_positions[(query[missing] @ keys.T).argmax(axis=1)]
     return result
 
 
-def correspond(method: str, query: torch.Tensor, keys: torch.Tensor, query_cells: torch.Tensor,
-               key_cells: torch.Tensor) -> tuple[torch.Tensor, int]:
+def correspond(method: str, query: np.ndarray, keys: np.ndarray, query_cells: np.ndarray,
+               key_cells: np.ndarray) -> tuple[np.ndarray, int]:
     """Exemplar grid positions (N,) for the query cells by ``method`` (one of :data:`METHODS`), made
     coherent, and the peak bytes of the score matrices."""
     if method == "full":
@@ -207,8 +213,7 @@ def correspond(method: str, query: torch.Tensor, keys: torch.Tensor, query_cells
     elif method == "masked":
         matches = masked_attention(query, keys)
     elif method == "bilevel":
-        matches = bilevel_attention(query, keys, tuple(query_cells.shape), query_cells,
-                                    tuple(key_cells.shape), key_cells)
+        matches = bilevel_attention(query, keys, query_cells.shape, query_cells, key_cells.shape, key_cells)
     else:
         raise ValueError(f"unknown correspondence {method!r}; use one of {', '.join(METHODS)}")
     return coherent_matches(matches, query, keys, query_cells, key_cells), matches.peak_bytes

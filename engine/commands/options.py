@@ -1,0 +1,45 @@
+"""Options shared by several commands. Light: the model is imported only when one is built, so a
+command that never runs SIM-Net (``simnet restyle``, a restyle-only batch) never loads torch."""
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from engine.edit_defaults import DEFAULT_ALIGN_STEPS
+from engine.errors import SimNetError
+
+if TYPE_CHECKING:
+    from engine.manipulator import Manipulator
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--device``, ``--checkpoint`` and ``--align-steps``, shared by every command that runs the model."""
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where the network runs (default: CUDA when present, else CPU)")
+    parser.add_argument("--checkpoint", default=None, metavar="PATH",
+                        help="SIM-Net checkpoint (default: the one shipped in resources/)")
+    parser.add_argument("--align-steps", type=int, default=DEFAULT_ALIGN_STEPS, metavar="N",
+                        help=f"test-time alignment steps of the local affines (default {DEFAULT_ALIGN_STEPS}; "
+                             "0: the network's field as it is)")
+
+
+def add_reach_option(parser: argparse.ArgumentParser) -> None:
+    """``--reach``: the transition's width around the region and its new shape."""
+    parser.add_argument("--reach", type=float, default=None, metavar="PX",
+                        help="width in pixels of the transition around the region and its new shape; nothing "
+                             "farther away changes (default: 6 %% of the region's size, at least 4 px)")
+
+
+def reach_from_args(args: argparse.Namespace) -> float | None:
+    if args.reach is not None and not (args.reach >= 0 and args.reach < float("inf")):
+        raise SimNetError("--reach must be a distance of 0 pixels or more")
+    return args.reach
+
+
+def manipulator_from_args(args: argparse.Namespace) -> Manipulator:
+    """The model the common options ask for."""
+    if args.align_steps < 0:
+        raise SimNetError("--align-steps must be 0 or more")
+    from engine.manipulator import Manipulator  # torch: only for the commands that edit
+
+    return Manipulator(args.checkpoint, device=args.device, align_steps=args.align_steps)

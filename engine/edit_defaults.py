@@ -1,0 +1,6 @@
+"""Defaults of the SIM-Net edit that the command line shows before any model is loaded (this
+module imports nothing, so ``simnet`` lists them without importing torch)."""
+
+#: Alignment steps and the resolution they run at; see models/refinement.py.
+DEFAULT_ALIGN_STEPS = 60
+DEFAULT_ALIGN_SIZE = 128
