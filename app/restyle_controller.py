@@ -297,6 +297,7 @@ class RestyleController(QObject):
             document.apply(step, result, region)
             self.workspace.image_changed.emit(step.box)
             self.workspace.masks_replaced.emit()
+            self.canvas.set_fills_visible(False)  # look at the result, as after a reshape; the outline stays
             self.say("Restyle applied (one step in History; Ctrl+Z undoes it).")
             self.update_buttons()
 

@@ -44,6 +44,8 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     np.testing.assert_array_equal(result[far], original[far])
     assert result[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow came in
     assert window.document.undo_label == "Restyle"
+    # The result is shown as it is: the selection's outline only, no translucent fill over it.
+    assert window.canvas.region_item.opacity() == 0.0 and window.canvas.target_item.opacity() == 0.0
     np.testing.assert_array_equal(window.region, region)  # still selected after Apply, as after a reshape
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.session.current, original)

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""A screenshot of the editor's Restyle tool for the README: the shipped *Starry Night* with its sky
+restyled from the sky of another painting opened in the Restyle panel.
+
+    .venv/bin/python tools/restyle_screenshot.py [--exemplar ../shared/data/artworks/shipwreck.jpg]
+
+The exemplar region is boxed in the panel's image view (the segmenter answers the box, as for a user's
+box); the region to restyle is the Starry Night's sky as a fixed rectangle (the same as in
+``tools/restyle_figure.py``). The window is grabbed with the live preview at full strength
+(``11-restyle-preview.png``) and after Apply (``12-restyle-applied.png``). Runs on Qt's offscreen
+platform, so it needs no display.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SAMPLE = ROOT / "resources" / "samples" / "starry_night.jpg"
+EXEMPLAR = ROOT.parent / "shared" / "data" / "artworks" / "shipwreck.jpg"
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exemplar", type=Path, default=EXEMPLAR, help="the painting whose sky is the exemplar")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--size", default="1200x760", help="window size, WxH")
+    args = parser.parse_args()
+    if not args.exemplar.is_file():
+        print(f"restyle_screenshot: no exemplar painting at {args.exemplar}", file=sys.stderr)
+        return 1
+
+    import numpy as np
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from restyle_figure import TURNER_SKY, VAN_GOGH_SKY, _rectangle
+
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    settings_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "simnet-restyle-shot-settings"
+    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, str(settings_dir))
+    application = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    width, height = (int(value) for value in args.size.split("x"))
+    window.resize(width, height)
+    window.show()
+
+    def wait_until(condition, seconds: float, what: str) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            application.processEvents()
+            if time.monotonic() > deadline:
+                raise SystemExit(f"restyle_screenshot: timed out waiting for {what}")
+            time.sleep(0.02)
+
+    def grab(name: str) -> None:
+        for _ in range(20):
+            application.processEvents()
+        args.out.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(args.out / name))
+        print(f"wrote {args.out / name}")
+
+    assert window.open_image(SAMPLE)
+    window.canvas.fit()
+    restyle = window.restyle
+    restyle.action.trigger()
+    assert restyle.open_exemplar_image(args.exemplar)
+    exemplar_height, exemplar_width = restyle.other_image.shape[:2]
+    x0, y0, x1, y1 = TURNER_SKY
+    restyle.exemplar_view.boxed.emit(x0 * exemplar_width, y0 * exemplar_height, x1 * exemplar_width,
+                                     y1 * exemplar_height)
+    wait_until(lambda: restyle.exemplar_region is not None, 120, "the exemplar region")
+    region = _rectangle(window.session.current.shape, VAN_GOGH_SKY)
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
+    wait_until(lambda: restyle.prepared is not None, 300, "the restyle")
+    restyle.strength_slider.setValue(100)
+    for _ in range(20):
+        application.processEvents()
+    window.canvas.fit()  # the panel took room from the canvas after it opened
+    grab("11-restyle-preview.png")
+    restyle.apply()
+    wait_until(lambda: window.history.count() == 2, 300, "Apply")
+    grab("12-restyle-applied.png")
+    window.session = None
+    window.shutdown_workers()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "tools"))
+    sys.exit(main())
