@@ -59,6 +59,11 @@ SINGLE_STEPS_SHARE = 2.0
 CLOSE_START = 0.95
 #: A shared affine this exact (mask IoU) is kept without fitting the K affines at all.
 SINGLE_EXACT = 0.985
+#: L-BFGS stops a level when its loss or parameters change by less than this (torch's default, 1e-9,
+#: let converged levels run to their step budget). On 12 BSDS500 val edits (`simnet eval --bsds-val
+#: --edits-per-kind 4`) 1e-6 changed the new shape's PSNR by 0.01 dB on one group (1e-5: 0.05 dB)
+#: and took 41 % fewer loss evaluations on a 4K far move (247 -> 145).
+STEP_TOLERANCE = 1e-6
 
 
 def _blur(mask: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -88,7 +93,8 @@ def minimise_coarse_to_fine(parameters: list[torch.Tensor],
         for sigma, weight in levels:
             source, target = _blur(source_mask, sigma), _blur(target_mask, sigma)
             optimizer = torch.optim.LBFGS(parameters, lr=1.0, max_iter=max(1, steps // len(levels)),
-                                          history_size=20, line_search_fn="strong_wolfe")
+                                          history_size=20, line_search_fn="strong_wolfe",
+                                          tolerance_change=STEP_TOLERANCE)
 
             def closure() -> torch.Tensor:
                 optimizer.zero_grad(set_to_none=True)
