@@ -45,6 +45,9 @@ MEMBRANE_SMOOTH, MEMBRANE_CLIP = 2.0, 0.1
 #: under a removed object is unknown: where the copies' guess of its large shapes is wrong, a bold guess
 #: costs far more squared error than a muted one (chosen on BSDS500 val).
 LOW_FREQUENCY_PULL, LOW_FREQUENCY_SIGMA = 0.7, 0.03
+#: ... in full only where the copies miss the known ring around the hole by at least this RMS (share of the
+#: range); where they continue it better (a repeating painting, a line that runs on), in proportion.
+SURE_MISS = 0.1
 #: Also correct the finer mismatch along the outline (below a work pixel), fading over SEAM_WIDTH.
 OUTLINE = True
 
@@ -264,12 +267,14 @@ def _membrane(synthesis: Synthesis) -> np.ndarray:
     support = np.zeros(unknown.shape, np.float32)
     residual[ry, rx] = image[ry, rx] - image[sy, sx]
     support[ry, rx] = 1.0
+    # How far the copies miss the painting just around the hole (RMS): near 0 where the painting repeats.
+    miss = float(np.sqrt(np.mean(residual[ry, rx] ** 2)))
     if MEMBRANE_SMOOTH > 0:  # the copies' texture mismatch is noise here: only the mismatch's trend is healed
         residual = cv2.GaussianBlur(residual, (0, 0), MEMBRANE_SMOOTH).reshape(image.shape)
         support = cv2.GaussianBlur(support, (0, 0), MEMBRANE_SMOOTH)
         residual[ry, rx] /= np.maximum(support[ry, rx], 1e-6)[:, None]
     correction[ry, rx] = np.clip(residual[ry, rx], -MEMBRANE_CLIP, MEMBRANE_CLIP)
-    if LOW_FREQUENCY_PULL <= 0:
+    if LOW_FREQUENCY_PULL <= 0 or miss <= 0:
         return _laplace(unknown, synthesis.readable, correction)
     # One solve for both: the correction's interpolation and the painting's own (its known pixels as boundary).
     channels = image.shape[2]
@@ -279,4 +284,5 @@ def _membrane(synthesis: Synthesis) -> np.ndarray:
     sigma = LOW_FREQUENCY_SIGMA * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
     gap = np.where(unknown[..., None], harmonic - image - correction, 0.0).astype(np.float32)
     pull = cv2.GaussianBlur(gap, (0, 0), max(sigma, 0.5)).reshape(image.shape)
-    return correction + LOW_FREQUENCY_PULL * pull
+    share = LOW_FREQUENCY_PULL * (min(1.0, miss / SURE_MISS) if SURE_MISS > 0 else 1.0)
+    return correction + share * pull
