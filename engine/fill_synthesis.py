@@ -176,8 +176,10 @@ def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
     weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
     weights = weights.reshape(ty.size, -1).astype(np.float64)
     # sum_i m_i (t_i - s_i)^2 = sum m t^2 - 2 (m t) . s + m . s^2, for all pairs at once.
-    distance = ((weights * targets**2).sum(axis=1)[:, None] - 2.0 * (weights * targets) @ sources.T
-                + weights @ (sources**2).T)
+    # OpenCV's products: BLAS's threaded ones stall on a busy two-core machine (see patch_basis).
+    distance = ((weights * targets**2).sum(axis=1)[:, None]
+                - cv2.gemm(weights * targets, sources, 2.0, None, 0.0, flags=cv2.GEMM_2_T)
+                + cv2.gemm(weights, sources**2, 1.0, None, 0.0, flags=cv2.GEMM_2_T))
     distance /= np.maximum(weights.sum(axis=1), 1.0)[:, None]
     best = np.argmin(distance, axis=1)
     field.sy, field.sx = sy[best].astype(np.int64), sx[best].astype(np.int64)
