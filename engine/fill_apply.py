@@ -12,6 +12,9 @@ for the known pixels just around the hole is compared with what is there; (1) at
 that difference is interpolated across the hole by Laplace's equation (a membrane: smooth inside,
 equal to the difference on the outline); (2) what remains at full resolution is smoothed and added
 to the hole pixels near the outline, fading inwards. The copies' own detail is left as it is.
+With (1) comes a third step, also at work resolution: below a Gaussian of a few percent of the hole's
+size, the copies are drawn towards the harmonic interpolation of the painting around the hole (the
+smoothest surface through its outline), as far as they fail to continue that outline.
 """
 from __future__ import annotations
 
