@@ -74,7 +74,6 @@ def score(item: dict, fill) -> dict[str, float]:
     bx0, by0, bx1, by1 = composition.box
     result = image.copy()
     np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
-    item.setdefault("results", {})
     item["last"] = result
     return {"PSNR": psnr(result, case.underneath, case.vacated), "SSIM": ssim(result, case.underneath, case.vacated),
             "texture ratio": texture_ratio(result, case), "seam ratio": seam_ratio(result, case),
