@@ -21,6 +21,8 @@ import numpy as np
 COMPONENTS = 16
 #: Patches sampled to find the components.
 BASIS_SAMPLES = 1000
+#: Subspace iteration for the components: extra vectors carried along, and iterations.
+SUBSPACE_EXTRA, SUBSPACE_ITERATIONS = 8, 10
 #: Propagation steps of one sweep (pixels).
 JUMPS = (8, 4, 2, 1)
 DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
@@ -33,10 +35,25 @@ def patch_basis(image: np.ndarray, centres: np.ndarray, radius: int, rng: np.ran
     pick = rng.choice(ys.size, size=min(BASIS_SAMPLES, ys.size), replace=False)
     windows = np.lib.stride_tricks.sliding_window_view(image, (side, side), axis=(0, 1))  # (H', W', C, s, s)
     patches = windows[ys[pick] - radius, xs[pick] - radius].transpose(0, 2, 3, 1).reshape(pick.size, -1)
-    patches = patches - patches.mean(axis=0)
-    _, vectors = np.linalg.eigh(patches.T @ patches)  # the covariance's eigenvectors, ascending
-    k = min(COMPONENTS, vectors.shape[1])
-    return np.ascontiguousarray(vectors[:, ::-1][:, :k]).reshape(side, side, image.shape[2], k).astype(np.float32)
+    patches = np.ascontiguousarray(patches - patches.mean(axis=0), np.float32)
+    covariance = cv2.mulTransposed(patches, True).astype(np.float64)
+    k = min(COMPONENTS, covariance.shape[0])
+    vectors = _leading_eigenvectors(covariance, k, rng)
+    return np.ascontiguousarray(vectors).reshape(side, side, image.shape[2], k).astype(np.float32)
+
+
+def _leading_eigenvectors(matrix: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``k`` leading eigenvectors (n, k) of a symmetric positive semi-definite matrix, by subspace
+    iteration with OpenCV's products and small QR steps: LAPACK's threaded eigensolvers stall for
+    tenths of a second on a busy two-core machine, and a patch covariance's spectrum falls fast."""
+    n = matrix.shape[0]
+    block = min(n, k + SUBSPACE_EXTRA)
+    basis = rng.standard_normal((n, block))
+    for _ in range(SUBSPACE_ITERATIONS):
+        basis, _ = np.linalg.qr(cv2.gemm(matrix, basis, 1.0, None, 0.0))
+    reduced = cv2.gemm(basis, cv2.gemm(matrix, basis, 1.0, None, 0.0), 1.0, None, 0.0, flags=cv2.GEMM_1_T)
+    values, rotation = np.linalg.eigh(reduced)  # block x block: tiny
+    return cv2.gemm(basis, rotation[:, ::-1][:, :k], 1.0, None, 0.0)
 
 
 def describe(image: np.ndarray, basis: np.ndarray) -> np.ndarray:

@@ -176,8 +176,10 @@ def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
     weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
     weights = weights.reshape(ty.size, -1).astype(np.float64)
     # sum_i m_i (t_i - s_i)^2 = sum m t^2 - 2 (m t) . s + m . s^2, for all pairs at once.
-    distance = ((weights * targets**2).sum(axis=1)[:, None] - 2.0 * (weights * targets) @ sources.T
-                + weights @ (sources**2).T)
+    # OpenCV's products: BLAS's threaded ones stall on a busy two-core machine (see patch_basis).
+    distance = ((weights * targets**2).sum(axis=1)[:, None]
+                - cv2.gemm(weights * targets, sources, 2.0, None, 0.0, flags=cv2.GEMM_2_T)
+                + cv2.gemm(weights, sources**2, 1.0, None, 0.0, flags=cv2.GEMM_2_T))
     distance /= np.maximum(weights.sum(axis=1), 1.0)[:, None]
     best = np.argmin(distance, axis=1)
     field.sy, field.sx = sy[best].astype(np.int64), sx[best].astype(np.int64)
@@ -186,8 +188,39 @@ def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
     return field
 
 
+#: Start the hole from a smooth interpolation of its surroundings (push-pull) instead of what lay there.
+SMOOTH_START = True
+
+
+def smooth_fill(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """``image`` with ``unknown`` replaced by a smooth interpolation of the known pixels around it
+    (push-pull: known pixels averaged down a pyramid until none is missing, then read back up)."""
+    known = (~unknown).astype(np.float32)
+    if known.all() or not known.any():
+        return image
+    channels = image.shape[2]
+    levels = [(image * known[..., None], known)]
+    while (levels[-1][1] <= 1e-6).any() and min(levels[-1][1].shape) > 1:
+        values, weights = levels[-1]
+        size = ((weights.shape[1] + 1) // 2, (weights.shape[0] + 1) // 2)
+        levels.append((cv2.resize(values, size, interpolation=cv2.INTER_AREA).reshape(size[::-1] + (channels,)),
+                       cv2.resize(weights, size, interpolation=cv2.INTER_AREA)))
+    values, weights = levels[-1]
+    estimate = values / np.maximum(weights, 1e-6)[..., None]
+    for values, weights in reversed(levels[:-1]):
+        size = (weights.shape[1], weights.shape[0])
+        coarse = cv2.resize(estimate, size, interpolation=cv2.INTER_LINEAR).reshape(values.shape)
+        trust = np.clip(weights, 0.0, 1.0)[..., None]
+        estimate = trust * values / np.maximum(weights, 1e-6)[..., None] + (1.0 - trust) * coarse
+    out = image.copy()
+    out[unknown] = estimate[unknown]
+    return out
+
+
 def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng: np.random.Generator) -> Synthesis:
     """Fill ``unknown`` in ``image`` ((h, w, C) float32) from patches lying wholly in ``readable``."""
+    if SMOOTH_START:  # what lay in the hole (the moved object) must not steer the search
+        image = smooth_fill(image, unknown)
     levels = _pyramid(image, unknown, readable)
     r = PATCH_RADIUS
     coarsest = levels[-1]

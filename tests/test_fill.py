@@ -93,3 +93,12 @@ def test_the_previous_fill_stays_selectable_and_unknown_fills_are_refused() -> N
     assert not np.array_equal(before, fill_hole(image, hole))
     with pytest.raises(ValueError, match="unknown fill"):
         fill_hole(image, hole, method="blur")  # type: ignore[arg-type]
+
+
+def test_what_lay_in_the_hole_does_not_steer_the_fill() -> None:
+    """The moved object's own colours are never read, not even as the search's starting point."""
+    base = cv2.GaussianBlur((np.random.default_rng(7).random((120, 150, 3)) * 255).astype(np.uint8), (0, 0), 1.5)
+    hole = disc(120, 150, 75, 60, 20)
+    green, red = base.copy(), base.copy()
+    green[hole], red[hole] = (20, 250, 20), (250, 20, 20)
+    np.testing.assert_array_equal(fill_hole(green, hole), fill_hole(red, hole))
