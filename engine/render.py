@@ -72,7 +72,8 @@ def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.n
                window: Box | None = None, carry: np.ndarray | None = None) -> RenderOutput:
     """CPU renderer: bilinear upsampling of the displacement, then one remap of the box.
 
-    ``image_box`` and ``source_box`` (and ``carry``, a float plane carried along the same map) cover
+    ``image_box`` and ``source_box`` (and ``carry``, a float plane carried along the same map, read
+    as 0 past the box: a matte must not be smeared along a map that leaves the picture) cover
     ``box`` and are what is read; only the pixels of ``window`` (canvas coordinates, within the box;
     the envelope, if any, over it) are rendered, so a layer that lands on part of a large box costs
     that part only."""
@@ -90,7 +91,8 @@ def render_cv2(image_box: np.ndarray, source_box: np.ndarray, displacement: np.n
                                    borderMode=cv2.BORDER_REPLICATE)
     patch = read(np.ascontiguousarray(image_box))
     mask_patch = read(source_box.astype(np.uint8) * np.uint8(255)) >= 128
-    carried = None if carry is None else read(np.ascontiguousarray(carry, dtype=np.float32))
+    carried = None if carry is None else cv2.remap(np.ascontiguousarray(carry, dtype=np.float32), full_x, full_y,
+                                                   cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return RenderOutput(patch[..., None] if patch.ndim == 2 else patch, mask_patch, moved, carried)
 
 
@@ -116,16 +118,17 @@ def render_torch(image_box: np.ndarray, source_box: np.ndarray, displacement: np
                                       indexing="ij")
     sample = torch.stack([(2.0 * (pixel_x + full[0]) + 1.0) / width - 1.0,
                           (2.0 * (pixel_y + full[1]) + 1.0) / height - 1.0], dim=-1)[None]
-    planes = [torch.from_numpy(np.ascontiguousarray(image_box).astype(np.float32).transpose(2, 0, 1)),
-              torch.from_numpy(source_box.astype(np.float32))[None]]
-    if carry is not None:
-        planes.append(torch.from_numpy(np.ascontiguousarray(carry, dtype=np.float32))[None])
-    stacked = torch.cat(planes, dim=0)[None].to(device)
-    sampled = F.grid_sample(stacked, sample, mode="bilinear", padding_mode="border", align_corners=False)[0]
+    planes = torch.cat([torch.from_numpy(np.ascontiguousarray(image_box).astype(np.float32).transpose(2, 0, 1)),
+                        torch.from_numpy(source_box.astype(np.float32))[None]], dim=0)[None].to(device)
+    sampled = F.grid_sample(planes, sample, mode="bilinear", padding_mode="border", align_corners=False)[0]
     channels = image_box.shape[2]
     top = float(np.iinfo(image_box.dtype).max)
     patch = sampled[:channels].round().clamp(0, top).permute(1, 2, 0).cpu().numpy().astype(image_box.dtype)
-    carried = None if carry is None else sampled[channels + 1].cpu().numpy()
+    carried = None
+    if carry is not None:  # zero past the box, as the CPU renderer's constant border
+        plane = torch.from_numpy(np.ascontiguousarray(carry, dtype=np.float32))[None, None].to(device)
+        carried = F.grid_sample(plane, sample, mode="bilinear", padding_mode="zeros",
+                                align_corners=False)[0, 0].cpu().numpy()
     return RenderOutput(patch, (sampled[channels] >= 0.5).cpu().numpy(), moved.cpu().numpy(), carried)
 
 

@@ -93,3 +93,17 @@ def test_a_window_renders_that_part_of_the_box_and_carries_a_plane(renderer) -> 
     assert np.abs(as_plane.carried - part.patch[..., 0].astype(np.float32)).max() <= 1.0
     with pytest.raises(ValueError):
         renderer(image, source, field, square, box, torch.device("cpu"), window=(0, 0, 95, 40))
+
+
+@pytest.mark.parametrize("renderer", [render_cv2, render_torch])
+def test_the_carried_plane_is_zero_where_the_map_leaves_the_box(renderer) -> None:
+    # A matte that touches the box's right edge must not be smeared along reads that leave the box
+    # (it once drew a bar of the moved layer across the old place of an object cut by the border).
+    image = textured(20, 40, 3)
+    carry = np.zeros((20, 40), np.float32)
+    carry[:, 36:] = 1.0
+    field = translation_field(8, 12.0, 0.0)  # every pixel reads 12 pixels to its right
+    rendered = renderer(image, np.zeros((20, 40), bool), field, (0, 0, 40), (0, 0, 40, 20), torch.device("cpu"),
+                        carry=carry)
+    np.testing.assert_allclose(rendered.carried[:, 24:27], 1.0, atol=1e-3)  # reads 36..38: the matte
+    assert np.abs(rendered.carried[:, 29:]).max() < 1e-3  # reads past column 40: nothing
