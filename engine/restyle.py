@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import functools
 import time
+import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 
-from engine.errors import EditError, MaskError
+from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, distance_outside, resolve_reach, smoothstep_falloff
 from engine.masks import check_mask
@@ -75,8 +78,27 @@ BACKBONE_WEIGHTS = "restyle_lite0.npz"
 @functools.lru_cache(maxsize=1)
 def restyle_backbone() -> RestyleBackbone:
     """The frozen feature network (NumPy: the restyle never imports torch), loaded once per process."""
-    with resources.files("resources").joinpath(BACKBONE_WEIGHTS).open("rb") as file, np.load(file) as weights:
-        return RestyleBackbone(dict(weights))
+    where = f"resources/{BACKBONE_WEIGHTS}"
+    try:
+        with resources.files("resources").joinpath(BACKBONE_WEIGHTS).open("rb") as file:
+            return load_backbone(file, where)
+    except OSError as error:
+        raise CheckpointError(f"the restyle's backbone weights {where} cannot be read ({error.strerror or error}); "
+                              "reinstall SIM-Net Studio") from None
+
+
+def load_backbone(source: str | Path | BinaryIO, where: str) -> RestyleBackbone:
+    """The backbone from an ``.npz`` of folded weights; a clear :class:`CheckpointError` naming ``where``
+    when the file is not such an archive or its weights do not fit the network (checked by one tiny
+    forward pass here, not in the middle of a restyle)."""
+    try:
+        with np.load(source, allow_pickle=False) as weights:
+            backbone = RestyleBackbone({name: np.asarray(weights[name]) for name in weights.files})
+        backbone(np.zeros((16, 16, 3), np.float32))
+    except (OSError, ValueError, KeyError, EOFError, IndexError, TypeError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"the restyle's backbone weights {where} are damaged or do not fit ({error}); "
+                              "reinstall SIM-Net Studio") from None
+    return backbone
 
 
 @dataclass

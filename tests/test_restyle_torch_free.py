@@ -95,3 +95,19 @@ def test_simnet_restyle_and_a_restyle_only_batch_import_no_torch(tmp_path: Path)
                                  timeout=120)
         assert process.returncode == 0, process.stderr
     assert (tmp_path / "out.png").exists() and (tmp_path / "batch.png").exists()
+
+
+def test_damaged_or_wrong_backbone_weights_give_one_clear_error(tmp_path) -> None:
+    from engine.errors import CheckpointError
+    from engine.restyle import load_backbone
+
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not an archive")
+    with pytest.raises(CheckpointError, match="garbage.npz are damaged"):
+        load_backbone(garbage, "garbage.npz")
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, stem=np.zeros((3, 3)))
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_backbone(wrong, "wrong.npz")
+    with pytest.raises(CheckpointError):
+        load_backbone(tmp_path / "missing.npz", "missing.npz")
