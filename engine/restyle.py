@@ -92,12 +92,19 @@ def load_backbone(source: str | Path | BinaryIO, where: str) -> RestyleBackbone:
     when the file is not such an archive or its weights do not fit the network (checked by one tiny
     forward pass here, not in the middle of a restyle)."""
     try:
-        with np.load(source, allow_pickle=False) as weights:
+        archive = np.load(source, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("one array, not an archive")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        raise CheckpointError(f"the restyle's backbone weights {where} are damaged: not a NumPy .npz archive; "
+                              "reinstall SIM-Net Studio") from None
+    try:
+        with archive as weights:
             backbone = RestyleBackbone({name: np.asarray(weights[name]) for name in weights.files})
         backbone(np.zeros((16, 16, 3), np.float32))
     except (OSError, ValueError, KeyError, EOFError, IndexError, TypeError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"the restyle's backbone weights {where} are damaged or do not fit ({error}); "
-                              "reinstall SIM-Net Studio") from None
+        raise CheckpointError(f"the restyle's backbone weights {where} do not fit the network "
+                              f"({type(error).__name__}: {error}); reinstall SIM-Net Studio") from None
     return backbone
 
 

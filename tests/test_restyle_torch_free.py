@@ -103,7 +103,7 @@ def test_damaged_or_wrong_backbone_weights_give_one_clear_error(tmp_path) -> Non
 
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not an archive")
-    with pytest.raises(CheckpointError, match="garbage.npz are damaged"):
+    with pytest.raises(CheckpointError, match="garbage.npz are damaged: not a NumPy .npz archive"):
         load_backbone(garbage, "garbage.npz")
     wrong = tmp_path / "wrong.npz"
     np.savez(wrong, stem=np.zeros((3, 3)))
