@@ -11,8 +11,8 @@ chained.
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar

@@ -29,6 +29,14 @@ def find_images(argument: str | None, default: Path, what: str) -> Path:
     raise SimNetError(f"no {what} found: pass --artworks DIR (default {default})")
 
 
+def evaluation_folder(args: argparse.Namespace) -> Path:
+    """The images an evaluation command scores: ``--artworks`` (default the held-out paintings), or
+    with ``--bsds-val`` the BSDS500 validation photographs it is tuned on."""
+    if args.bsds_val:
+        return find_images(args.artworks, DEFAULT_BSDS_VAL, "photographs")
+    return find_images(args.artworks, DEFAULT_ARTWORKS, "paintings")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "eval",
                          description="Seeded edits of regions of held-out paintings (affine, non-rigid, "
@@ -68,10 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluation.runner import ALL_EDITS, BASELINES, run_methods, simnet_methods
     from engine.imageio import save_image
 
-    if args.bsds_val:
-        folder = find_images(args.artworks, DEFAULT_BSDS_VAL, "photographs")
-    else:
-        folder = find_images(args.artworks, DEFAULT_ARTWORKS, "paintings")
+    folder = evaluation_folder(args)
     paintings = list_paintings(folder)
     if args.paintings:
         paintings = paintings[:args.paintings]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from engine.commands import add_command
-from engine.commands.eval import DEFAULT_ARTWORKS, DEFAULT_BSDS_VAL, _finite, find_images
+from engine.commands.eval import _finite, evaluation_folder, find_images
 from engine.errors import SimNetError
 
 DEFAULT_BSDS = Path("..") / "shared" / "data" / "bsds500"
@@ -60,10 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluation.fill_runner import RecordingManipulator, score_fills, score_outlined
     from engine.segmentation import load_segmenter
 
-    if args.bsds_val:
-        folder = find_images(args.artworks, DEFAULT_BSDS_VAL, "photographs")
-    else:
-        folder = find_images(args.artworks, DEFAULT_ARTWORKS, "paintings")
+    folder = evaluation_folder(args)
     bsds = find_images(args.bsds, DEFAULT_BSDS, "BSDS500 segmentations")
     count = 2 if args.quick else args.cases
     if count < 1:

@@ -7,7 +7,7 @@ import json
 import sys
 
 from engine.commands import add_command
-from engine.commands.eval import DEFAULT_ARTWORKS, DEFAULT_BSDS_VAL, _finite, find_images
+from engine.commands.eval import _finite, evaluation_folder
 from engine.errors import SimNetError
 
 
@@ -33,10 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.regions_per_image < 1 or args.images < 0:
         raise SimNetError("--regions-per-image must be 1 or more and --images 0 or more")
-    if args.bsds_val:
-        folder = find_images(args.artworks, DEFAULT_BSDS_VAL, "photographs")
-    else:
-        folder = find_images(args.artworks, DEFAULT_ARTWORKS, "paintings")
+    folder = evaluation_folder(args)
     pairs = build_pairs(folder, args.regions_per_image, args.seed, args.images)
     if not pairs:
         raise SimNetError(f"no usable region pairs found in {folder}")
