@@ -14,7 +14,10 @@ equal to the difference on the outline); (2) what remains at full resolution is 
 to the hole pixels near the outline, fading inwards. The copies' own detail is left as it is.
 With (1) comes a third step, also at work resolution: below a Gaussian of a few percent of the hole's
 size, the copies are drawn towards the harmonic interpolation of the painting around the hole (the
-smoothest surface through its outline), as far as they fail to continue that outline.
+smoothest surface through its outline), as far as they fail to continue that outline. Last, the first
+few pixels inside the hole are drawn towards their mirror images across the outline (the pixel as far
+outside, straight across), as far as the copies miss the known pixel there: what the outline cuts (a
+stroke, a spot, the grain at the edge) runs on into the hole instead of stopping at it.
 """
 from __future__ import annotations
 
@@ -53,6 +56,15 @@ LOW_FREQUENCY_PULL, LOW_FREQUENCY_SIGMA = 0.7, 0.03
 SURE_MISS = 0.1
 #: Also correct the finer mismatch along the outline (below a work pixel), fading over SEAM_WIDTH.
 OUTLINE = True
+#: Continue the painting across the outline: the first hole pixels are drawn towards their mirror image
+#: in the known ring (the pixel as far outside, straight across the outline), weight
+#: MIRROR_WEIGHT * exp(-(depth - 1) / MIRROR_DEPTH) at depth (px) into the hole; 0 turns it off. Scaled
+#: by how far the copies miss the nearest known pixel, in full from MIRROR_MISS of the range (where the
+#: painting repeats, the copies are exact and stay). On BSDS500 val (30 objects, 1.5x size) it raised the
+#: fill from 15.65 to 15.73 dB and SSIM from 0.344 to 0.350, the texture ratio falling from 0.774 to 0.758;
+#: deeper (6 px) gained 0.03 dB more but lost more texture.
+MIRROR_WEIGHT, MIRROR_DEPTH = 0.8, 4.0
+MIRROR_MISS = 0.05
 
 
 def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
@@ -148,7 +160,45 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
         values += _at_full(membrane, box, scale, ys, xs, context.shape[2]) * _top(context)
     if OUTLINE:
         values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
+    if MIRROR_WEIGHT > 0:
+        _mirror_edge(context, hole, readable, synthesis, box, scale, ys, xs, values)
     return ys, xs, values
+
+
+def _mirror_edge(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
+                 box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray,
+                 values: np.ndarray) -> None:
+    """Draw ``values`` (of hole pixels ys, xs) near the outline towards their mirror images across it, in place."""
+    height, width = hole.shape
+    reach = int(np.ceil(MIRROR_DEPTH * 4)) + 2
+    x0, y0 = max(0, box[0] - 2 * reach), max(0, box[1] - 2 * reach)
+    x1, y1 = min(width, box[2] + 2 * reach), min(height, box[3] + 2 * reach)
+    local_hole = np.ascontiguousarray(hole[y0:y1, x0:x1])
+    depth, labels = cv2.distanceTransformWithLabels(local_hole.view(np.uint8), cv2.DIST_L2, 5,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+    known_y, known_x = np.nonzero(~local_hole)
+    if known_y.size == 0:
+        return
+    # labels number the zero (known) pixels in row-major order, from 1
+    ly, lx = ys - y0, xs - x0
+    near = np.flatnonzero(depth[ly, lx] <= reach)
+    label = labels[ly[near], lx[near]] - 1
+    ny, nx = known_y[label], known_x[label]
+    my, mx = 2 * ny - ly[near], 2 * nx - lx[near]
+    inside = (my >= 0) & (my < y1 - y0) & (mx >= 0) & (mx < x1 - x0)
+    my, mx = np.clip(my, 0, y1 - y0 - 1), np.clip(mx, 0, x1 - x0 - 1)
+    usable = inside & ~local_hole[my, mx] & readable[my + y0, mx + x0]
+    weight = MIRROR_WEIGHT * np.exp(-(depth[ly[near], lx[near]] - 1.0) / MIRROR_DEPTH) * usable
+    if MIRROR_MISS > 0:  # as far as the copies miss the known pixel nearest to it
+        unique, inverse = np.unique(label, return_inverse=True)
+        qy, qx = known_y[unique] + y0, known_x[unique] + x0
+        summed, total = _reads(context, readable, synthesis, qy, qx, scale)
+        predicted = summed / np.maximum(total, 1e-6)[:, None]
+        miss = np.abs(context[qy, qx].reshape(unique.size, -1).astype(np.float32) - predicted).mean(axis=1)
+        miss = np.where(total > 1e-6, miss / _top(context), 1.0)
+        weight *= np.clip(miss / MIRROR_MISS, 0.0, 1.0)[inverse.reshape(-1)]
+    mirrored = context[my + y0, mx + x0].reshape(near.size, -1).astype(np.float32)
+    values[near] += weight[:, None] * (mirrored - values[near])
 
 
 def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,

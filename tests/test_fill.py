@@ -102,3 +102,20 @@ def test_what_lay_in_the_hole_does_not_steer_the_fill() -> None:
     green, red = base.copy(), base.copy()
     green[hole], red[hole] = (20, 250, 20), (250, 20, 20)
     np.testing.assert_array_equal(fill_hole(green, hole), fill_hole(red, hole))
+
+
+def test_the_painting_continues_across_the_outline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bright spot cut by the outline, found nowhere else, goes on inside: the first pixels in the hole
+    follow their mirror images just outside it where no copy fits."""
+    import engine.fill_apply
+
+    base = cv2.GaussianBlur((np.random.default_rng(11).random((140, 160, 3)) * 60 + 50).astype(np.uint8), (0, 0), 1.5)
+    hole = disc(140, 160, 80, 70, 28)
+    image = base.copy()
+    cv2.circle(image, (80, 42), 6, (235, 235, 235), -1)  # centred on the hole's top outline
+    spot = disc(140, 160, 80, 42, 5) & hole
+    mirrored = fill_hole(image, hole)
+    monkeypatch.setattr(engine.fill_apply, "MIRROR_WEIGHT", 0.0)
+    copied = fill_hole(image, hole)
+    np.testing.assert_array_equal(mirrored[~hole], image[~hole])
+    assert mirrored[spot].mean() > 150 and mirrored[spot].mean() > copied[spot].mean() + 30
