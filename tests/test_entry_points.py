@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,15 @@ def test_only_the_command_run_is_imported_and_help_lists_every_command(monkeypat
     help_text = cli.build_parser().format_help()
     for name in cli.COMMAND_MODULES:
         assert name.replace("_", "-") in help_text
+
+
+def test_help_imports_no_torch() -> None:
+    """`simnet --help` lists every command in well under a second: no command module loads torch
+    before it runs."""
+    import subprocess
+
+    script = ("import sys; from engine import cli; cli.build_parser().format_help(); "
+              "assert 'torch' not in sys.modules, 'torch was imported'")
+    process = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr[-500:]

@@ -5,7 +5,6 @@ import argparse
 
 from engine.commands import add_command
 from engine.commands.options import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
-from engine.pipeline import edit_inputs, read_inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.pipeline import edit_inputs, read_inputs  # torch: only when an edit runs, not for --help
+
     reach = reach_from_args(args)
     inputs = read_inputs(args.image, args.source_mask, args.target_mask, args.output,
                          overwrite_original=args.overwrite_original)

@@ -6,8 +6,6 @@ import ctypes
 import sys
 from pathlib import Path
 
-import torch
-
 from engine.commands import add_command
 
 
@@ -55,6 +53,8 @@ def keep_freed_memory() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from engine.devices import auto_device
     from engine.errors import SimNetError
     from models.training.trainer import TrainOptions, train
