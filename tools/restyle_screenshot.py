@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,17 +37,15 @@ def main() -> int:
         print(f"restyle_screenshot: no exemplar painting at {args.exemplar}", file=sys.stderr)
         return 1
 
-    import numpy as np
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+
+    from editor_harness import isolate_user_state, pump, wait_until as wait_events
+
+    isolate_user_state(Path(tempfile.mkdtemp(prefix="simnet-restyle-shot-")))  # the user's own stay untouched
 
     from app.main_window import MainWindow
     from restyle_figure import TURNER_SKY, VAN_GOGH_SKY, _rectangle
 
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    settings_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "simnet-restyle-shot-settings"
-    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):
-        QSettings.setPath(fmt, QSettings.UserScope, str(settings_dir))
     application = QApplication.instance() or QApplication([])
     window = MainWindow()
     width, height = (int(value) for value in args.size.split("x"))
@@ -55,16 +53,10 @@ def main() -> int:
     window.show()
 
     def wait_until(condition, seconds: float, what: str) -> None:
-        deadline = time.monotonic() + seconds
-        while not condition():
-            application.processEvents()
-            if time.monotonic() > deadline:
-                raise SystemExit(f"restyle_screenshot: timed out waiting for {what}")
-            time.sleep(0.02)
+        wait_events(application, condition, what, seconds, tool="restyle_screenshot")
 
     def grab(name: str) -> None:
-        for _ in range(20):
-            application.processEvents()
+        pump(application, 0.2)
         args.out.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(args.out / name))
         print(f"wrote {args.out / name}")
@@ -84,8 +76,7 @@ def main() -> int:
     window.selection.show_region()
     wait_until(lambda: restyle.prepared is not None, 300, "the restyle")
     restyle.strength_slider.setValue(100)
-    for _ in range(20):
-        application.processEvents()
+    pump(application, 0.2)
     window.canvas.fit()  # the panel took room from the canvas after it opened
     grab("11-restyle-preview.png")
     restyle.apply()

@@ -24,7 +24,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,19 +66,18 @@ def main() -> int:
     ensure_display(args)
     sys.path.insert(0, str(ROOT))
     scratch = Path(tempfile.mkdtemp(prefix="simnet-shots-"))
-    os.environ["SIMNET_STATE_DIR"] = str(scratch / "state")  # autosaves go here, not into the user's folder
+    sys.path.insert(0, str(ROOT / "tools"))
+    from editor_harness import isolate_user_state, pump as pump_events, wait_until as wait_events
+
+    isolate_user_state(scratch)  # the user's own settings and autosaves stay untouched
 
     import numpy as np
     from PIL import Image
-    from PySide6.QtCore import QPointF, QSettings, Qt
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QImage, QMouseEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-    # The user's own settings (SAM checkpoint, first-run flag) stay untouched.
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    for fmt in (QSettings.IniFormat, QSettings.NativeFormat):  # Settings() names its organisation: native format
-        QSettings.setPath(fmt, QSettings.UserScope, str(scratch / "settings"))
     for name in ("warning", "information"):  # a surprise dialog must not block an unattended run
         setattr(QMessageBox, name, staticmethod(lambda parent, title, text, *rest, **kw: print(f"  [{title}] {text}")
                                                  or QMessageBox.Ok))
@@ -95,20 +93,10 @@ def main() -> int:
     extra.mkdir(exist_ok=True)
 
     def pump(seconds: float = 0.0) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            app.processEvents()
-            if time.monotonic() >= end:
-                return
-            time.sleep(0.01)
+        pump_events(app, seconds)
 
     def wait_until(condition, what: str, timeout: float = 120.0) -> None:
-        start = time.monotonic()
-        while not condition():
-            if time.monotonic() - start > timeout:
-                raise SystemExit(f"screenshots: timed out waiting for {what}")
-            pump(0.05)
-        print(f"  {what}: {time.monotonic() - start:.1f} s")
+        wait_events(app, condition, what, timeout)
 
     # The editor's own colours survive the palette exactly: outlines, handles, the brush cursor.
     from app.canvas import REGION_COLOUR, TARGET_COLOUR
