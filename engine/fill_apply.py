@@ -74,9 +74,11 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     Each pixel is read through the matches of the work pixels within VOTE_REACH of it (see there), weighted by
     a tent of that width and by their vote weights (a vote at full resolution, as PatchMatch's
     completion ends with). Where all those work pixels copy from the same place, the pixel is read once."""
+    k = VOTE_REACH if min(scale) >= VOTE_MIN_SCALE else 1
+    if ys.size >= DENSE_SHARE * (np.ptp(ys) + 1) * (np.ptp(xs) + 1):
+        return _reads_dense(context, readable, synthesis, ys, xs, scale, k)
     height, width = readable.shape
     scale_y, scale_x = scale
-    k = VOTE_REACH if min(scale) >= VOTE_MIN_SCALE else 1
     # Work pixel grids padded by k (replicated), so that the window of each full pixel's cell
     # (v0 - k + 1 .. v0 + k) is found at [v0 + 1 .. v0 + 2k] even at the edges. Offsets in full pixels.
     offset = np.pad(synthesis.offset, ((k, k), (k, k), (0, 0)), mode="edge")
@@ -131,6 +133,60 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
         summed[rows] += share[:, None] * values
         total[rows] += share
     return summed, total
+
+
+#: Pixels filling at least this share of their bounding box (a hole, not its ring) are read box-wise.
+DENSE_SHARE = 0.25
+
+
+def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
+                 scale: tuple[float, float], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_reads` over the bounding box of (ys, xs) at once: for each work pixel of the window, its
+    copy offset and vote weight brought to full resolution (each full pixel takes its cell's) and the
+    painting read through them by one OpenCV remap; the same values, several times faster on a hole."""
+    scale_y, scale_x = scale
+    work_h, work_w = synthesis.weight.shape
+    offset = np.pad(synthesis.offset, ((k, k), (k, k), (0, 0)), mode="edge")
+    full_y = np.rint(offset[..., 0] / scale_y).astype(np.int32)
+    full_x = np.rint(offset[..., 1] / scale_x).astype(np.int32)
+    weight = np.pad(synthesis.weight, k, mode="edge").astype(np.float32)
+    y0, x0 = int(ys.min()), int(xs.min())
+    rows, cols = np.arange(y0, int(ys.max()) + 1), np.arange(x0, int(xs.max()) + 1)
+    position_y, position_x = (rows + 0.5) * scale_y - 0.5, (cols + 0.5) * scale_x - 0.5
+    row_cell = np.clip(np.floor(position_y).astype(np.int64), -1, work_h - 1) + k
+    col_cell = np.clip(np.floor(position_x).astype(np.int64), -1, work_w - 1) + k
+    along_y = (position_y - (row_cell - k)).astype(np.float32)
+    along_x = (position_x - (col_cell - k)).astype(np.float32)
+    channels = context.shape[2]
+    summed = np.zeros((rows.size, cols.size, channels), np.float32)
+    total = np.zeros((rows.size, cols.size), np.float32)
+    readable_bytes = readable.view(np.uint8)
+    window = range(-k + 1, k + 1)
+    column_x = cols.astype(np.float32)[None, :]
+    for a in window:
+        tent_y = np.clip(1.0 - np.abs(a - along_y) / k, 0, 1)
+        # Per row of the box and column of the grid (small), then spread over the box's columns.
+        band_y = (full_y[row_cell + a] + rows[:, None]).astype(np.float32)
+        band_x = full_x[row_cell + a].astype(np.float32)
+        band_weight = weight[row_cell + a] * tent_y[:, None]
+        for b in window:
+            tent_x = np.clip(1.0 - np.abs(b - along_x) / k, 0, 1)
+            map_y = band_y[:, col_cell + b]
+            map_x = band_x[:, col_cell + b]
+            map_x += column_x
+            values = cv2.remap(context, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+            usable = cv2.remap(readable_bytes, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+            share = band_weight[:, col_cell + b]
+            share *= tent_x[None, :]
+            share *= usable
+            summed += share[..., None] * values.reshape(summed.shape)
+            total += share
+    summed, total = summed[ys - y0, xs - x0], total[ys - y0, xs - x0]
+    # Weights deep in a hole can be tiny (the vote's confidence falls with depth): the mix is returned
+    # normalised, as a single read is (weight 1), so that no threshold on the weight mistakes it for none.
+    read = total > 0
+    summed[read] /= total[read][:, None]
+    return summed, read.astype(np.float32)
 
 
 def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,

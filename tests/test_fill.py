@@ -119,3 +119,35 @@ def test_the_painting_continues_across_the_outline(monkeypatch: pytest.MonkeyPat
     copied = fill_hole(image, hole)
     np.testing.assert_array_equal(mirrored[~hole], image[~hole])
     assert mirrored[spot].mean() > 150 and mirrored[spot].mean() > copied[spot].mean() + 30
+
+
+@pytest.mark.parametrize("dtype, channels", [(np.uint8, 3), (np.uint16, 1)])
+def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pytest.MonkeyPatch, dtype: type,
+                                                                 channels: int) -> None:
+    """A hole's pixels are read through the patch field box-wise (one remap per window cell); the result
+    is the pixel-wise read's, also where the read leaves the painting or meets unreadable pixels."""
+    import engine.fill_apply
+    from engine.fill_synthesis import synthesize
+    from engine.imageio import to_float_rgb
+
+    base = cv2.GaussianBlur((np.random.default_rng(3).random((180, 240, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    context = (base.astype(np.uint32) * (257 if dtype == np.uint16 else 1)).astype(dtype)[..., :channels]
+    hole = disc(180, 240, 120, 90, 40)
+    readable = ~disc(180, 240, 120, 90, 52)
+    readable[:, :12] = False
+    size = (80, 60)
+    work = to_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
+    synthesis = synthesize(work, cv2.resize(hole.astype(np.float32), size) > 0,
+                           cv2.resize(readable.astype(np.float32), size) > 0.999, np.random.default_rng(0))
+    ys, xs = np.nonzero(hole)
+    scale = (60 / 180, 80 / 240)
+    context = context if context.ndim == 3 else context[..., None]
+    monkeypatch.setattr(engine.fill_apply, "DENSE_SHARE", 0.0)
+    box_sum, box_weight = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale)
+    monkeypatch.setattr(engine.fill_apply, "DENSE_SHARE", 2.0)
+    pixel_sum, pixel_weight = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale)
+    np.testing.assert_array_equal(box_weight > 0, pixel_weight > 0)
+    read = pixel_weight > 0
+    assert read.mean() > 0.9
+    np.testing.assert_allclose(box_sum[read] / box_weight[read][:, None],
+                               pixel_sum[read] / pixel_weight[read][:, None], rtol=1e-5, atol=1e-3)
