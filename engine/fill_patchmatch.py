@@ -67,6 +67,17 @@ def describe(image: np.ndarray, basis: np.ndarray) -> np.ndarray:
     return out
 
 
+def describe_at(image: np.ndarray, basis: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """:func:`describe` at the pixels (ys, xs) only: (n, k). Computed on their bounding box grown by the
+    patch radius, where every patch reads the same pixels as in the whole image (the EM steps change
+    the hole alone, so its patches are described again, not the painting's)."""
+    radius = basis.shape[0] // 2
+    height, width = image.shape[:2]
+    y0, y1 = max(0, int(ys.min()) - radius), min(height, int(ys.max()) + radius + 1)
+    x0, x1 = max(0, int(xs.min()) - radius), min(width, int(xs.max()) + radius + 1)
+    return describe(image[y0:y1, x0:x1], basis)[ys - y0, xs - x0]
+
+
 @dataclass
 class Field:
     """Target patch centres (ty, tx), their matches (sy, sx) and the matches' distances."""

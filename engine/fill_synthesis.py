@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.fill_patchmatch import (Field, describe, improve, patch_basis, propagate, random_field,
+from engine.fill_patchmatch import (Field, describe, describe_at, improve, patch_basis, propagate, random_field,
                                     refresh_costs)
 
 #: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
@@ -239,13 +239,13 @@ def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng
             steps = EM_FINEST if depth == 0 else EM_MIDDLE
         index = field.index_map(level.shape)
         for _ in range(steps):
-            target = describe(level.image, basis)[field.ty, field.tx]
+            target = describe_at(level.image, basis, field.ty, field.tx)
             refresh_costs(field, target, source, level.allowed)
             improve(field, index, target, source, level.allowed, rng, SWEEPS)
             _vote(level, field, _weights(level, field))
         previous_shape = level.shape
     finest = levels[0]
-    target = describe(finest.image, basis)[field.ty, field.tx]
+    target = describe_at(finest.image, basis, field.ty, field.tx)
     refresh_costs(field, target, source, finest.allowed)
     for _ in range(COHERENCE_PASSES):
         propagate(field, index, target, source, finest.allowed, jumps=(1,), slack=COHERENCE_SLACK)

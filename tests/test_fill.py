@@ -151,3 +151,14 @@ def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pyte
     assert read.mean() > 0.9
     np.testing.assert_allclose(box_sum[read] / box_weight[read][:, None],
                                pixel_sum[read] / pixel_weight[read][:, None], rtol=1e-5, atol=1e-3)
+
+
+def test_patches_described_at_some_pixels_equal_the_whole_image_description() -> None:
+    """The EM steps describe only the hole's patches (their box grown by the patch radius): the same
+    descriptors as describing the whole level, also at its edges."""
+    from engine.fill_patchmatch import describe, describe_at
+
+    image = np.random.default_rng(4).random((60, 80, 3)).astype(np.float32)
+    basis = np.random.default_rng(5).standard_normal((9, 9, 3, 6)).astype(np.float32)
+    ys, xs = np.nonzero(disc(60, 80, 70, 12, 14))  # runs off the top and right edges
+    np.testing.assert_allclose(describe_at(image, basis, ys, xs), describe(image, basis)[ys, xs], rtol=1e-5, atol=1e-5)
