@@ -29,7 +29,8 @@ BAND = 1.0
 CORE = 0.5
 #: The crop is reduced so its longer side is at most this (working pixels): the cost.
 CUT_SIDE = 160
-#: One round of colour models and cut: a second one changed the answers little on val (0.004) and costs 40 % more.
+#: Rounds of colour models and cut: a second changed the mean answer on val by at most 0.006 and
+#: cost 40 % more.
 ITERATIONS = 1
 #: The cut is kept only when it keeps at least this share of the answer.
 KEEP = 0.9
