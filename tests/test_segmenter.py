@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import scipy.io
@@ -16,6 +17,7 @@ from engine.segmentation import FallbackSegmenter, load_segmenter
 from engine.segmentation.checkpoint import (SegmenterCheckpointError, default_segmenter_path, load_decoder,
                                             read_segmenter_payload, save_segmenter)
 from engine.segmentation.evaluation import Photo, evaluate_segmenter
+from engine.segmentation.graph_cut import grow_to_edge
 from engine.segmentation.learned import LearnedSegmenter
 from models.segmenter.choice import default_candidate
 from models.segmenter.clicks import first_click, next_click
@@ -97,6 +99,46 @@ def test_large_images_are_embedded_once_at_working_size(segmenter: LearnedSegmen
     assert segmenter.preparations == before + 1 and max(segmenter.small_shape) == 512
     mask = segmenter.predict([(0.45 * 1200, 450.0)], [1]).best
     assert mask.shape == (900, 1200) and iou(mask, disc) >= 0.85
+
+
+def outlined_object(seed: int, size: tuple[int, int] = (360, 480)) -> tuple[np.ndarray, np.ndarray]:
+    """A blob painted in two unrelated colours, ringed by a dark outline 4 px wide, on a busy grainy
+    canvas (blurred colour noise); returns the image and the blob with its outline."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    canvas = (cv2.resize(rng.uniform(40, 220, (6, 8, 3)), (width, height), interpolation=cv2.INTER_CUBIC)
+              + cv2.GaussianBlur(rng.normal(0, 25, (height, width, 3)), (0, 0), 2) + rng.normal(0, 8, (height, width, 3)))
+    ys, xs = np.mgrid[0:height, 0:width]
+    angle = np.arctan2(ys - height / 2, xs - width / 2)
+    radius = 0.27 * height * (1 + 0.18 * np.sin(3 * angle + rng.uniform(0, 6)) + 0.1 * np.cos(5 * angle))
+    inside = np.hypot(xs - width / 2, ys - height / 2) < radius
+    halves = ((xs - width / 2) * np.cos(0.7) + (ys - height / 2) * np.sin(0.7) > 0).astype(int)
+    paint = rng.uniform(40, 220, (2, 3))[halves] + cv2.GaussianBlur(rng.normal(0, 30, (height, width, 3)), (0, 0), 1.5)
+    ring = (cv2.dilate(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~inside
+    image = np.where(inside[..., None], paint, canvas)
+    image[ring] = (28, 22, 32)
+    return np.clip(image + rng.normal(0, 6, (height, width, 3)), 0, 255).astype(np.uint8), inside | ring
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_one_click_selects_an_outlined_object_whole(segmenter: LearnedSegmenter, seed: int) -> None:
+    # The decoder's first answer is one painted half (IoU 0.57 and 0.45 with the whole): the graph
+    # cut grows it to the outline, which comes with it, and it is shown first.
+    image, outlined = outlined_object(seed)
+    segmenter.set_image(image)
+    depth = cv2.distanceTransform(outlined.astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    assert iou(segmenter.predict([(float(x), float(y))], [1]).best, outlined) >= 0.85
+
+
+def test_the_graph_cut_is_refused_where_it_would_drop_part_of_the_answer() -> None:
+    image, disc = two_regions(4)
+    assert grow_to_edge(image, np.ones(disc.shape, bool), (144.0, 120.0)) is None  # no ground to learn
+    straddling = np.zeros(disc.shape, bool)
+    straddling[60:180, 100:260] = True  # over both colours: the cut would keep one of them
+    assert grow_to_edge(image, straddling, (144.0, 120.0)) is None
+    grown = grow_to_edge(image, disc & (np.arange(320) < 0.45 * 320)[None, :], (0.4 * 320, 120.0))
+    assert grown is not None and iou(grown, disc) >= 0.9  # half the disc grows to all of it
 
 
 def test_default_candidate_never_floods_when_a_smaller_one_exists() -> None:

@@ -6,8 +6,10 @@ the embedding once per image. ``predict`` answers prompts at the working size in
 brings the masks to full resolution by bilinear interpolation of their logits. A single click gives
 nested candidates (part, object, larger region) with their predicted IoU as score; the first shown
 (``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the best predicted IoU
-plus its level's prior, never one covering over half the image. Several
-clicks, a box or a previous mask give one refined answer.
+plus its level's prior, never one covering over half the image, grown to the object's edge by a
+graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`; the grown
+answer is added as a candidate and shown first). Several clicks, a box or a previous mask give one
+refined answer.
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from engine.errors import SegmentationError
 from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
                                       reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
+from engine.segmentation.graph_cut import grow_to_edge
 from engine.segmentation.snapping import EdgeSnapper
-from models.segmenter.choice import default_candidate, level_prior
+from models.segmenter.choice import FLOOD_FRACTION, default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
 from models.segmenter.network import ANSWER, CANDIDATES, OUTPUTS, embed
 from models.segmenter.prompts import prompt_batch
@@ -59,6 +62,7 @@ class LearnedSegmenter:
         self.shape, self.scale, small = reduce_image(image, self.working_side, min_side=16)
         self.snapper = EdgeSnapper(as_rgb8(image), self.scale)  # the answers' outlines snap to its edges
         self.small_shape = small.shape[:2]
+        self.small_image = small
         bottom, right = (-small.shape[0]) % 16, (-small.shape[1]) % 16
         padded = cv2.copyMakeBorder(small, 0, bottom, 0, right, cv2.BORDER_REFLECT_101) if bottom or right else small
         self.padded_size = padded.shape[:2]
@@ -131,8 +135,27 @@ class LearnedSegmenter:
         if not candidates:
             raise SegmentationError("no region found at these prompts; try another point or a box")
         chosen = default_candidate(candidate_scores, candidate_areas, levels)
+        if single_click and multimask:
+            chosen = self._grow_chosen(candidates, candidate_scores, chosen, positives[0])
         masks = np.stack([self.snapper.snap(self._full_resolution(mask), mask > 0) for mask in candidates])
         return MaskPrediction(masks, np.array(candidate_scores), chosen)
+
+    def _grow_chosen(self, candidates: list[np.ndarray], scores: list[float], chosen: int,
+                     click: tuple[float, float]) -> int:
+        """The first answer grown to the object's edge, added to ``candidates`` (logits, smallest
+        first) with the score of the answer it grew from, unless the growth is refused, floods the
+        image (over ``FLOOD_FRACTION``) or repeats a candidate; returns the index of the answer to
+        show first."""
+        grown = grow_to_edge(self.small_image, candidates[chosen] > 0, click)
+        if grown is None or grown.mean() > FLOOD_FRACTION:
+            return chosen
+        similar = [index for index, mask in enumerate(candidates) if _iou(grown, mask > 0) >= DUPLICATE_IOU]
+        if similar:
+            return similar[0]
+        position = sum(int((mask > 0).sum()) < int(grown.sum()) for mask in candidates)
+        candidates.insert(position, np.where(grown, 1.0, -1.0).astype(np.float32))
+        scores.insert(position, scores[chosen])
+        return position
 
     @staticmethod
     def _keep_clicked(logits: np.ndarray, positives: list[tuple[float, float]]) -> np.ndarray:

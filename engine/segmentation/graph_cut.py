@@ -1,0 +1,115 @@
+"""A click's first answer grown to the object's edge by a graph cut (GrabCut, Rother et al. 2004),
+as Photoshop's Quick Selection does.
+
+The segmenter often answers a part of a painted object: the part whose colours it recognises, short
+of the object's outline. GrabCut, started from that answer, learns the colours of the answer and of
+its surroundings and moves the boundary to where the two differ most, here the strong edge of the
+outline or of an object pasted from another picture. Seeds: sure object is the answer's core (its
+pixels at least half as deep as its deepest) and a small disc at the click, probably object the
+rest of the answer, probably background a band around it as wide as the square root of its area,
+background beyond. The cut runs on a crop around the band at most ``CUT_SIDE`` pixels a side.
+
+On photos of natural scenes the cut often shrinks an answer into one of its colours, or grows it
+into a like-coloured neighbour. It is kept only when it keeps at least ``KEEP`` of the answer (it
+grows the answer or trims its edge) and when its colours stand out from its surroundings at least
+as clearly as the answer's did (:func:`colour_separation`). Chosen on BSDS500 val only (outlined
+objects and plain clicks); the README has the figures.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import scipy.ndimage
+
+from models.influence import mask_bbox
+
+#: Width of the band around the answer where the cut may grow it, over the square root of its area.
+BAND = 1.0
+#: The answer's pixels at least this share of its greatest depth are sure object.
+CORE = 0.5
+#: The crop is reduced so its longer side is at most this (working pixels): the cost.
+CUT_SIDE = 160
+#: Rounds of colour models and cut: a second changed the mean answer on val by at most 0.006 and
+#: cost 40 % more.
+ITERATIONS = 1
+#: The cut is kept only when it keeps at least this share of the answer.
+KEEP = 0.9
+#: The surroundings whose colours a region is compared with: a ring this many times the square
+#: root of its area wide.
+RING = 0.15
+
+
+def grow_to_edge(image: np.ndarray, mask: np.ndarray, click: tuple[float, float]) -> np.ndarray | None:
+    """``mask`` (h, w) bool, the answer to a click at ``click`` (x, y) on ``image`` (h, w, 3) uint8,
+    refined by a graph cut; None when the cut drops more than ``1 - KEEP`` of it or finds nothing."""
+    bbox = mask_bbox(mask)
+    if bbox is None:
+        return None
+    height, width = mask.shape
+    band = max(4, int(round(BAND * np.sqrt(mask.sum()))))
+    x0, y0 = max(0, bbox[0] - band - 2), max(0, bbox[1] - band - 2)
+    x1, y1 = min(width, bbox[2] + band + 2), min(height, bbox[3] + band + 2)
+    crop_height, crop_width = y1 - y0, x1 - x0
+    factor = min(1.0, CUT_SIDE / max(crop_height, crop_width))
+    size = (max(1, round(crop_width * factor)), max(1, round(crop_height * factor)))
+    answer = mask[y0:y1, x0:x1].astype(np.float32)
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    if factor < 1.0:
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        answer = cv2.resize(answer, size, interpolation=cv2.INTER_AREA)
+    inside = (answer >= 0.5).view(np.uint8)
+    if not inside.any():
+        return None
+    band = max(2, round(band * factor))
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    state = np.full(inside.shape, cv2.GC_BGD, np.uint8)
+    near = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))) > 0
+    state[near] = cv2.GC_PR_BGD
+    state[inside > 0] = cv2.GC_PR_FGD
+    state[depth >= CORE * depth.max()] = cv2.GC_FGD
+    cx = min(size[0] - 1, max(0, round((click[0] - x0 + 0.5) * factor - 0.5)))
+    cy = min(size[1] - 1, max(0, round((click[1] - y0 + 0.5) * factor - 0.5)))
+    cv2.circle(state, (cx, cy), 2, cv2.GC_FGD, -1)
+    if not np.isin(state, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():  # no surroundings to learn the ground from
+        return None
+    background, foreground = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: keep answers repeatable
+    cv2.grabCut(crop, state, None, background, foreground, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    cut = ((state == cv2.GC_FGD) | (state == cv2.GC_PR_FGD)).view(np.uint8)
+    _, parts = cv2.connectedComponents(cut, connectivity=4)
+    cut = scipy.ndimage.binary_fill_holes(parts == parts[cy, cx])  # the clicked part, whole
+    if factor < 1.0:
+        cut = cv2.resize(cut.astype(np.float32), (crop_width, crop_height), interpolation=cv2.INTER_LINEAR) >= 0.5
+    grown = np.zeros_like(mask)
+    grown[y0:y1, x0:x1] = cut
+    if (grown & mask).sum() < KEEP * mask.sum():
+        return None
+    if colour_separation(image, grown) < colour_separation(image, mask):
+        return None
+    return grown
+
+
+def colour_separation(image: np.ndarray, mask: np.ndarray) -> float:
+    """How unlike its surroundings a region's colours are, 0-1: one minus the intersection of the
+    colour histograms (8 bins a channel) of ``mask`` and of a ring around it ``RING`` times the
+    square root of its area wide."""
+    bbox = mask_bbox(mask)
+    if bbox is None:
+        return 0.0
+    height, width = mask.shape
+    ring = max(2, int(round(RING * np.sqrt(mask.sum()))))
+    x0, y0 = max(0, bbox[0] - ring), max(0, bbox[1] - ring)
+    x1, y1 = min(width, bbox[2] + ring), min(height, bbox[3] + ring)
+    inside = np.ascontiguousarray(mask[y0:y1, x0:x1])
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1))
+    around = (cv2.dilate(inside.view(np.uint8), disc) > 0) & ~inside
+    if not around.any():
+        return 0.0
+    bins = image[y0:y1, x0:x1] // 32
+    codes = (bins[..., 0].astype(np.int32) * 8 + bins[..., 1]) * 8 + bins[..., 2]
+
+    def histogram(where: np.ndarray) -> np.ndarray:
+        counts = np.bincount(codes[where], minlength=512).astype(np.float64)
+        return counts / counts.sum()
+
+    return float(1.0 - np.minimum(histogram(inside), histogram(around)).sum())
