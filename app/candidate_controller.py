@@ -1,5 +1,5 @@
-"""Stepping through the candidates of the last click (part, object, larger region): Tab and
-Shift+Tab, or Ctrl/Alt + the mouse wheel over the canvas. The status bar shows the candidate
+"""Stepping through the candidates of the last click (part, object, larger region, a grown
+answer): Tab and Shift+Tab, or Ctrl/Alt + the mouse wheel over the canvas. The status bar shows the candidate
 shown, its size and its score. Each step is an undo step of the document (one for a run of steps).
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The candidates of one selection click, without Qt: the segmenter's nested masks (part, object,
-larger region), ordered from the smallest to the largest, and the selection each would make.
+larger region, and the first answer grown to the object's edge when the built-in segmenter keeps
+that), ordered from the smallest to the largest, and the selection each would make.
 
 A click adds its candidate to the selection it was made on (a right click removes it), so each
 candidate gives a whole selection: ``base`` with the candidate added or removed. The first shown
