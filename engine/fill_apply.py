@@ -135,8 +135,9 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     return summed, total
 
 
-#: Pixels filling at least this share of their bounding box (a hole, not its ring) are read box-wise.
-DENSE_SHARE = 0.25
+#: Pixels filling at least this share of their bounding box (a hole, not its ring) are read box-wise,
+#: in strips of this many rows.
+DENSE_SHARE, STRIP_ROWS = 0.25, 64
 
 
 def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
@@ -150,38 +151,55 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     full_y = np.rint(offset[..., 0] / scale_y).astype(np.int32)
     full_x = np.rint(offset[..., 1] / scale_x).astype(np.int32)
     weight = np.pad(synthesis.weight, k, mode="edge").astype(np.float32)
-    y0, x0 = int(ys.min()), int(xs.min())
-    rows, cols = np.arange(y0, int(ys.max()) + 1), np.arange(x0, int(xs.max()) + 1)
-    position_y, position_x = (rows + 0.5) * scale_y - 0.5, (cols + 0.5) * scale_x - 0.5
-    row_cell = np.clip(np.floor(position_y).astype(np.int64), -1, work_h - 1) + k
+    order = np.argsort(ys, kind="stable")  # the box is read in strips of rows, each pixel in its strip
+    ys, xs = ys[order], xs[order]
+    x0, x1 = int(xs.min()), int(xs.max()) + 1
+    cols = np.arange(x0, x1)
+    position_x = (cols + 0.5) * scale_x - 0.5
     col_cell = np.clip(np.floor(position_x).astype(np.int64), -1, work_w - 1) + k
-    along_y = (position_y - (row_cell - k)).astype(np.float32)
     along_x = (position_x - (col_cell - k)).astype(np.float32)
+    column_x = cols.astype(np.float32)[None, :]
     channels = context.shape[2]
-    summed = np.zeros((rows.size, cols.size, channels), np.float32)
-    total = np.zeros((rows.size, cols.size), np.float32)
     readable_bytes = readable.view(np.uint8)
     window = range(-k + 1, k + 1)
-    column_x = cols.astype(np.float32)[None, :]
-    for a in window:
-        tent_y = np.clip(1.0 - np.abs(a - along_y) / k, 0, 1)
-        # Per row of the box and column of the grid (small), then spread over the box's columns.
-        band_y = (full_y[row_cell + a] + rows[:, None]).astype(np.float32)
-        band_x = full_x[row_cell + a].astype(np.float32)
-        band_weight = weight[row_cell + a] * tent_y[:, None]
-        for b in window:
-            tent_x = np.clip(1.0 - np.abs(b - along_x) / k, 0, 1)
-            map_y = band_y[:, col_cell + b]
-            map_x = band_x[:, col_cell + b]
-            map_x += column_x
-            values = cv2.remap(context, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-            usable = cv2.remap(readable_bytes, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-            share = band_weight[:, col_cell + b]
-            share *= tent_x[None, :]
-            share *= usable
-            summed += share[..., None] * values.reshape(summed.shape)
-            total += share
-    summed, total = summed[ys - y0, xs - x0], total[ys - y0, xs - x0]
+    tents_x = {b: np.clip(1.0 - np.abs(b - along_x) / k, 0, 1) for b in window}
+    summed = np.empty((ys.size, channels), np.float32)
+    total = np.empty(ys.size, np.float32)
+    first_row, last_row = int(ys[0]), int(ys[-1]) + 1
+    # Strips small enough for the processor's caches: on a large hole the reads are bound by memory.
+    for strip_start in range(first_row, last_row, STRIP_ROWS):
+        strip_end = min(last_row, strip_start + STRIP_ROWS)
+        begin, end = np.searchsorted(ys, [strip_start, strip_end])
+        if begin == end:
+            continue
+        rows = np.arange(strip_start, strip_end)
+        position_y = (rows + 0.5) * scale_y - 0.5
+        row_cell = np.clip(np.floor(position_y).astype(np.int64), -1, work_h - 1) + k
+        along_y = (position_y - (row_cell - k)).astype(np.float32)
+        strip_sum = np.zeros((rows.size, cols.size, channels), np.float32)
+        strip_total = np.zeros((rows.size, cols.size), np.float32)
+        for a in window:
+            tent_y = np.clip(1.0 - np.abs(a - along_y) / k, 0, 1)
+            # Per row of the strip and column of the grid (small), then spread over the box's columns.
+            band_y = (full_y[row_cell + a] + rows[:, None]).astype(np.float32)
+            band_x = full_x[row_cell + a].astype(np.float32)
+            band_weight = weight[row_cell + a] * tent_y[:, None]
+            for b in window:
+                map_y = band_y[:, col_cell + b]
+                map_x = band_x[:, col_cell + b]
+                map_x += column_x
+                values = cv2.remap(context, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+                usable = cv2.remap(readable_bytes, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+                share = band_weight[:, col_cell + b]
+                share *= tents_x[b][None, :]
+                share *= usable
+                strip_sum += share[..., None] * values.reshape(strip_sum.shape)
+                strip_total += share
+        picked_y, picked_x = ys[begin:end] - strip_start, xs[begin:end] - x0
+        summed[begin:end], total[begin:end] = strip_sum[picked_y, picked_x], strip_total[picked_y, picked_x]
+    unsorted = np.empty_like(order)
+    unsorted[order] = np.arange(order.size)
+    summed, total = summed[unsorted], total[unsorted]
     # Weights deep in a hole can be tiny (the vote's confidence falls with depth): the mix is returned
     # normalised, as a single read is (weight 1), so that no threshold on the weight mistakes it for none.
     read = total > 0
