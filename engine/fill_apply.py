@@ -67,6 +67,25 @@ MIRROR_WEIGHT, MIRROR_DEPTH = 0.8, 4.0
 MIRROR_MISS = 0.05
 
 
+def _padded_field(synthesis: Synthesis, scale: tuple[float, float], k: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The work grid's copy offsets in full pixels (dy, dx) and its vote weights, each (h + 2k, w + 2k),
+    padded by k (replicated), so that the window of each full pixel's cell (v0 - k + 1 .. v0 + k) is
+    found at [v0 + 1 .. v0 + 2k] even at the edges."""
+    offset = np.pad(synthesis.offset, ((k, k), (k, k), (0, 0)), mode="edge")
+    full_y = np.rint(offset[..., 0] / scale[0]).astype(np.int64)
+    full_x = np.rint(offset[..., 1] / scale[1]).astype(np.int64)
+    return full_y, full_x, np.pad(synthesis.weight, k, mode="edge").astype(np.float32)
+
+
+def _cells(positions: np.ndarray, scale: float, work_size: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For full-resolution rows (or columns) ``positions``: the padded work index of the work pixel at or
+    before each, and how far past that work pixel it lies (work pixels, float32)."""
+    position = (positions + 0.5) * scale - 0.5
+    cell = np.clip(np.floor(position).astype(np.int64), -1, work_size - 1) + k
+    return cell, (position - (cell - k)).astype(np.float32)
+
+
 def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
            scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,)).
@@ -78,11 +97,7 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     if ys.size >= DENSE_SHARE * (np.ptp(ys) + 1) * (np.ptp(xs) + 1):
         return _reads_dense(context, readable, synthesis, ys, xs, scale, k)
     height, width = readable.shape
-    scale_y, scale_x = scale
-    # Work pixel grids padded by k (replicated), so that the window of each full pixel's cell
-    # (v0 - k + 1 .. v0 + k) is found at [v0 + 1 .. v0 + 2k] even at the edges. Offsets in full pixels.
-    offset = np.pad(synthesis.offset, ((k, k), (k, k), (0, 0)), mode="edge")
-    weight = np.pad(synthesis.weight, k, mode="edge")
+    full_y, full_x, weight = _padded_field(synthesis, scale, k)
     grid_h, grid_w = weight.shape
     window = [(a, b) for a in range(-k + 1, k + 1) for b in range(-k + 1, k + 1)]
     same = weight > 0
@@ -90,16 +105,14 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
         shifted = np.zeros_like(same)
         inner = (slice(max(0, -a), grid_h - max(0, a)), slice(max(0, -b), grid_w - max(0, b)))
         moved = (slice(max(0, a), grid_h - max(0, -a)), slice(max(0, b), grid_w - max(0, -b)))
-        shifted[inner] = (offset[moved] == offset[inner]).all(axis=2) & (weight[moved] > 0)
+        shifted[inner] = ((full_y[moved] == full_y[inner]) & (full_x[moved] == full_x[inner])
+                          & (weight[moved] > 0))
         same &= shifted
-    full_y = np.rint(offset[..., 0] / scale_y).astype(np.int64).reshape(-1)
-    full_x = np.rint(offset[..., 1] / scale_x).astype(np.int64).reshape(-1)
+    full_y, full_x = full_y.reshape(-1), full_x.reshape(-1)
     # Each context row's and column's cell (padded work index of the work pixel at or before it).
     work_h, work_w = synthesis.weight.shape
-    position_y = (np.arange(height) + 0.5) * scale_y - 0.5
-    position_x = (np.arange(width) + 0.5) * scale_x - 0.5
-    row_cell = np.clip(np.floor(position_y).astype(np.int64), -1, work_h - 1) + k
-    col_cell = np.clip(np.floor(position_x).astype(np.int64), -1, work_w - 1) + k
+    row_cell, along_y = _cells(np.arange(height), scale[0], work_h, k)
+    col_cell, along_x = _cells(np.arange(width), scale[1], work_w, k)
     v0, u0 = row_cell[ys], col_cell[xs]
     cell = v0 * grid_w + u0
     channels = context.shape[2]
@@ -120,8 +133,7 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     summed[rows[usable]] = values[usable]
     total[rows[usable]] = 1.0
     rows = np.flatnonzero(~uniform | (total == 0))  # where copies meet: a tent-weighted mix of the window's
-    fv = (position_y[ys[rows]] - (v0[rows] - k)).astype(np.float32)
-    fu = (position_x[xs[rows]] - (u0[rows] - k)).astype(np.float32)
+    fv, fu = along_y[ys[rows]], along_x[xs[rows]]
     summed[rows], total[rows] = 0.0, 0.0
     weight_flat = weight.reshape(-1)
     for a, b in window:
@@ -145,19 +157,13 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     """:func:`_reads` over the bounding box of (ys, xs) at once: for each work pixel of the window, its
     copy offset and vote weight brought to full resolution (each full pixel takes its cell's) and the
     painting read through them by one OpenCV remap; the same values, several times faster on a hole."""
-    scale_y, scale_x = scale
     work_h, work_w = synthesis.weight.shape
-    offset = np.pad(synthesis.offset, ((k, k), (k, k), (0, 0)), mode="edge")
-    full_y = np.rint(offset[..., 0] / scale_y).astype(np.int32)
-    full_x = np.rint(offset[..., 1] / scale_x).astype(np.int32)
-    weight = np.pad(synthesis.weight, k, mode="edge").astype(np.float32)
+    full_y, full_x, weight = _padded_field(synthesis, scale, k)
     order = np.argsort(ys, kind="stable")  # the box is read in strips of rows, each pixel in its strip
     ys, xs = ys[order], xs[order]
     x0, x1 = int(xs.min()), int(xs.max()) + 1
     cols = np.arange(x0, x1)
-    position_x = (cols + 0.5) * scale_x - 0.5
-    col_cell = np.clip(np.floor(position_x).astype(np.int64), -1, work_w - 1) + k
-    along_x = (position_x - (col_cell - k)).astype(np.float32)
+    col_cell, along_x = _cells(cols, scale[1], work_w, k)
     column_x = cols.astype(np.float32)[None, :]
     channels = context.shape[2]
     readable_bytes = readable.view(np.uint8)
@@ -173,9 +179,7 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
         if begin == end:
             continue
         rows = np.arange(strip_start, strip_end)
-        position_y = (rows + 0.5) * scale_y - 0.5
-        row_cell = np.clip(np.floor(position_y).astype(np.int64), -1, work_h - 1) + k
-        along_y = (position_y - (row_cell - k)).astype(np.float32)
+        row_cell, along_y = _cells(rows, scale[0], work_h, k)
         strip_sum = np.zeros((rows.size, cols.size, channels), np.float32)
         strip_total = np.zeros((rows.size, cols.size), np.float32)
         for a in window:
