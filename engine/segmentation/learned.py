@@ -25,6 +25,7 @@ from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_r
                                       reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from engine.segmentation.graph_cut import grow_to_edge
+from engine.segmentation.outline_enclosure import enclosing_outline
 from engine.segmentation.snapping import EdgeSnapper
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
@@ -60,7 +61,8 @@ class LearnedSegmenter:
         report = progress or (lambda fraction, message: None)
         report(0.0, "reducing the image")
         self.shape, self.scale, small = reduce_image(image, self.working_side, min_side=16)
-        self.snapper = EdgeSnapper(as_rgb8(image), self.scale)  # the answers' outlines snap to its edges
+        self.image_rgb8 = as_rgb8(image)
+        self.snapper = EdgeSnapper(self.image_rgb8, self.scale)  # the answers' outlines snap to its edges
         self.small_shape = small.shape[:2]
         self.small_image = small
         bottom, right = (-small.shape[0]) % 16, (-small.shape[1]) % 16
@@ -137,8 +139,25 @@ class LearnedSegmenter:
         chosen = default_candidate(candidate_scores, candidate_areas, levels)
         if single_click and multimask:
             chosen = self._grow_chosen(candidates, candidate_scores, chosen, positives[0])
-        masks = np.stack([self.snapper.snap(self._full_resolution(mask), mask > 0) for mask in candidates])
-        return MaskPrediction(masks, np.array(candidate_scores), chosen)
+        masks = [self.snapper.snap(self._full_resolution(mask), mask > 0) for mask in candidates]
+        if single_click and multimask:
+            chosen = self._enclose_chosen(masks, candidate_scores, chosen, points[0])
+        return MaskPrediction(np.stack(masks), np.array(candidate_scores), chosen)
+
+    def _enclose_chosen(self, masks: list[np.ndarray], scores: list[float], chosen: int, click: Point) -> int:
+        """The first answer (full resolution) widened or cut to the painted outline stroke closing around the
+        click (:func:`engine.segmentation.outline_enclosure.enclosing_outline`), added to ``masks`` (smallest
+        first) with the answer's score unless it repeats one; returns the index of the answer to show first."""
+        shape = enclosing_outline(self.image_rgb8, masks[chosen], (float(click[0]), float(click[1])))
+        if shape is None:
+            return chosen
+        similar = [index for index, mask in enumerate(masks) if _iou(shape, mask) >= DUPLICATE_IOU]
+        if similar:
+            return similar[0]
+        position = sum(int(mask.sum()) < int(shape.sum()) for mask in masks)
+        masks.insert(position, shape)
+        scores.insert(position, scores[chosen])
+        return position
 
     def _grow_chosen(self, candidates: list[np.ndarray], scores: list[float], chosen: int,
                      click: tuple[float, float]) -> int:

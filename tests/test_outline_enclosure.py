@@ -1,0 +1,80 @@
+"""A click's answer widened (or cut) to the dark outline stroke that closes around the click."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.segmentation.outline_enclosure import enclosing_outline
+
+
+def iou(first: np.ndarray, second: np.ndarray) -> float:
+    return float((first & second).sum() / max(1, (first | second).sum()))
+
+
+def outlined_shape(seed: int = 0, size: tuple[int, int] = (240, 320), gap: int = 0,
+                   ground: tuple[float, float] = (120, 210)) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A blob in two colour fields split by a dark stroke inside it, ringed by a dark outline 4 px wide, on a
+    grainy canvas; ``gap``: a stretch of the outline left out. Returns the image, the blob with its outline,
+    and the two fields."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    canvas = rng.uniform(*ground, (1, 1, 3)) + cv2.GaussianBlur(rng.normal(0, 20, (height, width, 3)), (0, 0), 1.5)
+    angle = np.arctan2(ys - height / 2, xs - width / 2)
+    radius = 0.3 * height * (1 + 0.15 * np.sin(3 * angle + rng.uniform(0, 6)))
+    inside = np.hypot(xs - width / 2, ys - height / 2) < radius
+    split = (xs - width / 2) * np.cos(0.4) + (ys - height / 2) * np.sin(0.4)
+    first, second = inside & (split < -2), inside & (split > 2)
+    image = np.where(first[..., None], [200, 170, 60], np.where(second[..., None], [70, 150, 90], canvas))
+    image = image + rng.normal(0, 6, image.shape)
+    ring = (cv2.dilate(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~inside
+    stroke_inside = inside & ~first & ~second
+    paint = ring | stroke_inside
+    if gap:
+        paint &= ~((np.abs(ys - height / 2) < gap / 2) & (xs > width / 2))
+    image[paint] = (25, 20, 30)
+    return np.clip(image, 0, 255).astype(np.uint8), inside | ring, first, second
+
+
+def test_a_field_of_an_outlined_shape_grows_to_the_whole_shape_with_its_outline() -> None:
+    image, whole, first, second = outlined_shape()
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+    assert iou(first, whole) < 0.6  # the answer was one field
+
+
+def test_an_answer_spilling_over_the_outline_is_cut_at_it() -> None:
+    image, whole, first, _ = outlined_shape(1)
+    spilled = cv2.dilate(whole.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    shape = enclosing_outline(image, spilled, (float(xs[len(xs) // 2]), float(ys[len(ys) // 2])))
+    assert shape is not None and iou(shape, whole) >= 0.95
+
+
+def test_nothing_is_offered_without_a_closed_thin_stroke_or_when_the_answer_is_whole() -> None:
+    image, whole, first, _ = outlined_shape(2, gap=30)  # the outline is broken: no loop
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    assert enclosing_outline(image, first, click) is None
+    image, whole, first, _ = outlined_shape(2)
+    assert enclosing_outline(image, whole, click) is None  # the answer hugs the outline: nothing to gain
+    # a dark passage as wide as the shape is no stroke: the same shape painted dark on a dark ground
+    dark = np.where(whole[..., None], np.uint8(30), image)
+    dark = np.where((cv2.dilate(whole.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0)[..., None], np.uint8(30), dark)
+    assert enclosing_outline(dark, first, click) is None
+
+
+def test_a_detail_well_inside_a_large_outlined_shape_is_kept() -> None:
+    image, whole, first, _ = outlined_shape(3)
+    depth = cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    detail = np.hypot(*np.mgrid[0:whole.shape[0], 0:whole.shape[1]] - np.array([[[y]], [[x]]])) < 6
+    assert enclosing_outline(image, detail, (float(x), float(y))) is None  # far from the outline, far smaller
+
+
+def test_empty_answer_and_uint16_free_inputs() -> None:
+    image, whole, first, _ = outlined_shape(4)
+    assert enclosing_outline(image, np.zeros_like(first), (10.0, 10.0)) is None
+    assert enclosing_outline(image[:1, :1], np.ones((1, 1), bool), (0.0, 0.0)) is None
