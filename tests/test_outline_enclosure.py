@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from engine.segmentation.outline_enclosure import enclosing_outline
 
@@ -36,8 +37,9 @@ def outlined_shape(seed: int = 0, size: tuple[int, int] = (240, 320), gap: int =
     return np.clip(image, 0, 255).astype(np.uint8), inside | ring, first, second
 
 
-def test_a_field_of_an_outlined_shape_grows_to_the_whole_shape_with_its_outline() -> None:
-    image, whole, first, second = outlined_shape()
+@pytest.mark.parametrize("size", [(240, 320), (1080, 1920)])  # the larger one is judged reduced 3x
+def test_a_field_of_an_outlined_shape_grows_to_the_whole_shape_with_its_outline(size: tuple[int, int]) -> None:
+    image, whole, first, second = outlined_shape(size=size)
     ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
     click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
     shape = enclosing_outline(image, first, click)
