@@ -159,8 +159,11 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     painting read through them by one OpenCV remap; the same values, several times faster on a hole."""
     work_h, work_w = synthesis.weight.shape
     full_y, full_x, weight = _padded_field(synthesis, scale, k)
-    order = np.argsort(ys, kind="stable")  # the box is read in strips of rows, each pixel in its strip
-    ys, xs = ys[order], xs[order]
+    # The box is read in strips of rows, each pixel in its strip: pixels in row order (as np.nonzero
+    # gives them) are taken as they come.
+    order = None if np.all(ys[1:] >= ys[:-1]) else np.argsort(ys, kind="stable")
+    if order is not None:
+        ys, xs = ys[order], xs[order]
     x0, x1 = int(xs.min()), int(xs.max()) + 1
     cols = np.arange(x0, x1)
     col_cell, along_x = _cells(cols, scale[1], work_w, k)
@@ -199,15 +202,17 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
                 share *= usable
                 strip_sum += share[..., None] * values.reshape(strip_sum.shape)
                 strip_total += share
-        picked_y, picked_x = ys[begin:end] - strip_start, xs[begin:end] - x0
-        summed[begin:end], total[begin:end] = strip_sum[picked_y, picked_x], strip_total[picked_y, picked_x]
-    unsorted = np.empty_like(order)
-    unsorted[order] = np.arange(order.size)
-    summed, total = summed[unsorted], total[unsorted]
+        picked = (ys[begin:end] - strip_start) * cols.size + (xs[begin:end] - x0)
+        summed[begin:end] = strip_sum.reshape(-1, channels)[picked]
+        total[begin:end] = strip_total.reshape(-1)[picked]
+    if order is not None:
+        unsorted = np.empty_like(order)
+        unsorted[order] = np.arange(order.size)
+        summed, total = summed[unsorted], total[unsorted]
     # Weights deep in a hole can be tiny (the vote's confidence falls with depth): the mix is returned
     # normalised, as a single read is (weight 1), so that no threshold on the weight mistakes it for none.
     read = total > 0
-    summed[read] /= total[read][:, None]
+    np.divide(summed, total[:, None], out=summed, where=read[:, None])
     return summed, read.astype(np.float32)
 
 
