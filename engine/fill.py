@@ -84,9 +84,10 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
         return result  # nothing known to copy from
     synthesis = synthesize(work, unknown, readable_work, np.random.default_rng(seed))
     local = (hole_bbox[0] - x0, hole_bbox[1] - y0, hole_bbox[2] - x0, hole_bbox[3] - y0)
-    ys, xs, values = apply_field(context, hole_context, readable, synthesis, local)
+    _, _, values = apply_field(context, hole_context, readable, synthesis, local)
     top = float(np.iinfo(image.dtype).max)
     filled = np.clip(np.rint(values), 0, top).astype(image.dtype)
     target = result if result.ndim == 3 else result[..., None]
-    target[ys + y0 - by0, xs + x0 - bx0] = filled
+    # apply_field returns the hole's pixels in row order, as a boolean mask over the box takes them.
+    target[hole] = filled
     return result

@@ -220,7 +220,8 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
                 box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill the hole of ``context`` (full resolution) within ``box`` (the hole's bounding box, x0, y0, x1, y1).
 
-    Returns the hole pixels' rows and columns (in the context) and their new values (n, C) float32.
+    Returns the hole pixels' rows and columns (in the context, in row order, as np.nonzero gives them) and their
+    new values (n, C) float32.
     """
     height, width = hole.shape
     work_h, work_w = synthesis.weight.shape
