@@ -26,6 +26,7 @@ from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
 from engine.compose import Composition, compose
+from engine.deferred_image import DeferredImage
 from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
@@ -152,7 +153,7 @@ class Manipulator:
             return stage()
 
     # -- the edit ----------------------------------------------------------------------------
-    def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
+    def edit(self, image: np.ndarray | DeferredImage, source_mask: np.ndarray, target_mask: np.ndarray, *,
              reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
              align_steps: int | None = None, use_network: bool = True,
              fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None
@@ -169,9 +170,28 @@ class Manipulator:
         ``fill`` stands in for the transport's fill (``engine.compose``, same signature as
         ``engine.fill.fill_window``, applied to the image the edit works on, reduced or not): the
         editor passes the fill it prepared when the region was selected (``engine.live_preview``).
+
+        ``image`` may be a :class:`engine.deferred_image.DeferredImage`, pixels still being decoded:
+        they are waited for only when the result is composed (the wait is timed as "pixels wait",
+        outside every stage and the total).
         """
         started = time.perf_counter()
-        image = _as_image(image)
+        deferred, waited = isinstance(image, DeferredImage), 0.0
+
+        def pixels() -> np.ndarray:
+            """The image's pixels, once they are there (a deferred image is waited for here, once)."""
+            nonlocal image, waited
+            if isinstance(image, DeferredImage):
+                waiting = time.perf_counter()
+                expected, image = image.shape, _as_image(image.pixels())
+                waited += time.perf_counter() - waiting
+                if image.shape[:2] != tuple(expected):
+                    raise EditError(f"the image is {image.shape[1]}x{image.shape[0]}, "
+                                    f"not {expected[1]}x{expected[0]} as its masks")
+            return image
+
+        if not deferred:
+            image = _as_image(image)
         height, width = image.shape[:2]
         source = check_mask(source_mask, (height, width), "source mask")
         target = check_mask(target_mask, (height, width), "target mask")
@@ -186,7 +206,7 @@ class Manipulator:
             scale = max_side / max(height, width)
             reach = None if reach is None else reach * scale
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            image = _as_image(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+            image = _as_image(cv2.resize(pixels(), size, interpolation=cv2.INTER_AREA))
             source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             target = cv2.resize(target.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             height, width = image.shape[:2]
@@ -199,8 +219,10 @@ class Manipulator:
         source_crop, target_crop = source[uy0:uy1, ux0:ux1], target[uy0:uy1, ux0:ux1]
         reach = resolve_reach(source_crop, target_crop, reach)
         if np.array_equal(source_crop, target_crop):
-            return EditResult(image=image.copy(), warped_mask=source.copy(), box=(0, 0, 0, 0),
-                              timings={"total": time.perf_counter() - started}, reach=reach)
+            unchanged = pixels().copy()
+            return EditResult(image=unchanged, warped_mask=source.copy(), box=(0, 0, 0, 0),
+                              timings=_with_wait({"total": time.perf_counter() - started - waited}, deferred, waited),
+                              reach=reach)
 
         def check_cancel() -> None:
             if cancel is not None and cancel():
@@ -244,6 +266,7 @@ class Manipulator:
         refined = time.perf_counter()
         check_cancel()
 
+        image = pixels()
         composition = self._with_cpu_fallback(
             lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box,
                                   fill), messages)
@@ -256,8 +279,9 @@ class Manipulator:
         return EditResult(
             image=result, warped_mask=warped, box=composition.box, displacement=motion, square=(x0, y0, side),
             attention=attention,
-            timings={"prepare": prepared - started, "network": networked - prepared, "align": refined - networked,
-                     "render": rendered - refined, "total": rendered - started},
+            timings=_with_wait({"prepare": prepared - started, "network": networked - prepared,
+                                "align": refined - networked, "render": rendered - refined - waited,
+                                "total": rendered - started - waited}, deferred, waited),
             messages=messages, reach=reach, mode=composition.mode)
 
     def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
@@ -397,6 +421,11 @@ def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.n
     wanted = small_target >= 0.5
     union = np.count_nonzero(moved | wanted)
     return 1.0 if union == 0 else np.count_nonzero(moved & wanted) / union
+
+
+def _with_wait(timings: dict[str, float], deferred: bool, waited: float) -> dict[str, float]:
+    """An edit's stage timings, with the wait for a deferred image's pixels when it had one."""
+    return dict(timings, **{"pixels wait": waited}) if deferred else timings
 
 
 def _union_box(first: tuple[int, int, int, int], second: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
