@@ -2,8 +2,11 @@
 
 A batch edit spends about half its time decoding and encoding files. Those stages release the
 interpreter lock (Pillow's decoder, zlib), so while item *i* is edited a reader thread decodes
-item *i + 1* and a writer thread encodes item *i - 1*. At most one item is read ahead and one is
-being written, so memory stays bounded at three artworks. An item that reads a file an earlier
+item *i + 1* and a writer thread encodes item *i - 1*. An item's artwork is decoded in a thread
+of its own while its masks are read, and its edit starts before the pixels are there: the
+network and the alignment need the masks alone (``engine.pipeline.read_inputs``), so even the
+first item's decode overlaps with its edit. At most one item is read ahead and one is being
+written, so memory stays bounded at three artworks (four while an artwork is still decoding). An item that reads a file an earlier
 item writes (a chained manifest) waits for that write before it is read. Results and errors are
 reported in the manifest's order, exactly as a one-by-one loop would report them.
 """
@@ -67,6 +70,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
     failures = 0
     stopped = False
     with ThreadPoolExecutor(1, thread_name_prefix="batch-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="batch-decode") as decoder, \
             ThreadPoolExecutor(1, thread_name_prefix="batch-write") as writer:
         writing: tuple[int, Future, EditResult | RestyleOutcome] | None = None
 
@@ -91,7 +95,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
             if isinstance(edit, FileRestyle):
                 return reader.submit(_timed(lambda: read_restyle(edit)))
             return reader.submit(_timed(lambda: read_inputs(edit.image, edit.source_mask, edit.target_mask,
-                                                            edit.output)))
+                                                            edit.output, decoder=decoder)))
 
         def unwritten(index: int) -> set[Path]:
             """The outputs of this item and of the one still being written."""
@@ -117,7 +121,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                         outcome = run_restyle(inputs)
                     else:
                         assert manipulator is not None, "a reshape needs the manipulator"
-                        outcome = manipulator.edit(inputs.artwork.pixels, inputs.source, inputs.target, reach=reach)
+                        outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach)
                 except SimNetError as error:
                     outcome = error
             settle()  # the item before this one has had this whole edit to be written
@@ -129,7 +133,8 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                 if stop_on_error:
                     break
                 continue
-            outcome.timings["read"] = read_seconds
+            # Reading held this item up for the masks and for whatever of the decode its edit waited for.
+            outcome.timings["read"] = read_seconds + outcome.timings.pop("pixels wait", 0.0)
             writes = write_restyle if isinstance(edits[index], FileRestyle) else write_result
             write = _timed(lambda inputs=inputs, result=outcome, writes=writes: writes(inputs, result))
             writing = (index, writer.submit(write), outcome)

@@ -29,7 +29,7 @@ import torch
 
 from engine.fill import fill_window
 from engine.locality import distance_near, distance_outside, edit_box, smoothstep_falloff
-from engine.matte import rim_width, vacated_footprint
+from engine.matte import Footprint, rim_width, vacated_footprint
 from engine.render import render_cv2, render_torch, sample_motion
 from models.influence import mask_bbox
 
@@ -115,46 +115,34 @@ def layer_window(motion: np.ndarray, square: Square, box: Box, footprint_box: Bo
             min(bx1, max(b[2] for b in boxes)), min(by1, max(b[3] for b in boxes)))
 
 
-def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
-            reach: float, device: torch.device, box: Box | None = None, *,
-            fill: Callable[..., np.ndarray] | None = None) -> Composition:
-    """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
-    pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
-    the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` fills the
-    vacated area, with ``engine.fill.fill_window``'s signature (the default): the editor passes the
-    fill it prepared at selection time (``engine.live_preview.FootprintFill``), ``simnet eval-fill``
-    the fills it compares."""
-    box = edit_box(source, target, reach) if box is None else box
-    bx0, by0, bx1, by1 = box
-    window = (slice(by0, by1), slice(bx0, bx1))
-    image_box, source_box, target_box = image[window], source[window], target[window]
-    render = render_torch if device.type == "cuda" else render_cv2
-    # Everything the edit may change is exactly within the reach of either mask (engine.locality.edit_area).
-    if bend_jacobian(source, target, motion, square, box, reach) >= BEND_MIN_JACOBIAN:
-        to_both = distance_outside(source_box | target_box)
-        area = to_both <= reach
-        weight = smoothstep_falloff(to_both, reach)
-        patch, warped, moved, _ = render(image_box, source_box, motion, square, box, device, weight)
-        return Composition(box, patch, warped, moved & area, "bend")
+@dataclass
+class Underlay:
+    """What the transport puts under the moved layer, all of it independent of the motion: the
+    region's footprint and matte, the distances to both masks within the reach, and the painting
+    over the box with the vacated area filled. An edit can therefore make it while the motion is
+    still being found (``engine.manipulator``)."""
 
+    footprint: Footprint
+    matte: np.ndarray  # the footprint's matte over the box
+    to_target: np.ndarray  # distance to the new shape, within the reach (engine.locality.distance_near)
+    area: np.ndarray  # within the reach of either mask: all the edit may change
+    vacated: np.ndarray  # the footprint's vacated area over the box
+    hole: np.ndarray  # what the fill filled: the vacated area within the reach
+    patch: np.ndarray  # image[box] with the hole filled (compose paints the layer over it: use it once)
+
+
+def transport_underlay(image: np.ndarray, source: np.ndarray, target: np.ndarray, reach: float, box: Box,
+                       fill: Callable[..., np.ndarray] | None = None) -> Underlay:
+    """The :class:`Underlay` of a transport over ``box`` (see :func:`compose` for the arguments)."""
+    bx0, by0, bx1, by1 = box
+    source_box, target_box = source[by0:by1, bx0:bx1], target[by0:by1, bx0:bx1]
     # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
     # much of each pixel around the region does (engine.matte). The layer carries the matte along
     # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
     footprint = vacated_footprint(image, source_box, box, rim_width(source_box))
-    matte = footprint.over(box)
-    # The layer is drawn only where it can land: the new shape, and wherever the map reads the matte.
-    window = layer_window(motion, square, box, footprint.box, target_box)
-    wx0, wy0, wx1, wy1 = window
-    inner = (slice(wy0 - by0, wy1 - by0), slice(wx0 - bx0, wx1 - bx0))
-    layer, layer_mask, _, carried = render(image_box, source_box, motion, square, box, device, None,
-                                           window=window, carry=matte)
     # Each distance is needed within the reach only (a far move's two masks lie far apart in the box).
     to_target, to_source = distance_near(target_box, reach), distance_near(source_box, reach)
     area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
-    # On the new shape itself the layer stays opaque, wherever the motion reads from. Just outside
-    # it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard where the
-    # matte finds no rim (object and ground alike there).
-    opacity = np.maximum(np.clip(carried, 0.0, 1.0), smoothstep_falloff(to_target[inner], LAYER_FEATHER))
     vacated = footprint.over(box, footprint.vacated)
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     # The whole vacated area is its hole, also under the new shape (where the opaque layer hides it):
@@ -162,6 +150,51 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     # exists; nothing is copied from the old region.
     hole = vacated & area
     patch = (fill or fill_window)(image, hole, box, forbidden=vacated)
+    return Underlay(footprint, footprint.over(box), to_target, area, vacated, hole, patch)
+
+
+def is_bend(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square, box: Box,
+            reach: float) -> bool:
+    """Whether :func:`compose` bends the surroundings (else it transports the region as a layer)."""
+    return bend_jacobian(source, target, motion, square, box, reach) >= BEND_MIN_JACOBIAN
+
+
+def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
+            reach: float, device: torch.device, box: Box | None = None, *,
+            fill: Callable[..., np.ndarray] | None = None,
+            underlay: Callable[[], Underlay] | None = None) -> Composition:
+    """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
+    pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
+    the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` fills the
+    vacated area, with ``engine.fill.fill_window``'s signature (the default): the editor passes the
+    fill it prepared at selection time (``engine.live_preview.FootprintFill``), ``simnet eval-fill``
+    the fills it compares. ``underlay`` gives the transport's :class:`Underlay` for this box
+    (e.g. one made in another thread while the motion was found); by default it is made here."""
+    box = edit_box(source, target, reach) if box is None else box
+    bx0, by0, bx1, by1 = box
+    window = (slice(by0, by1), slice(bx0, bx1))
+    image_box, source_box, target_box = image[window], source[window], target[window]
+    render = render_torch if device.type == "cuda" else render_cv2
+    # Everything the edit may change is exactly within the reach of either mask (engine.locality.edit_area).
+    if is_bend(source, target, motion, square, box, reach):
+        to_both = distance_outside(source_box | target_box)
+        area = to_both <= reach
+        weight = smoothstep_falloff(to_both, reach)
+        patch, warped, moved, _ = render(image_box, source_box, motion, square, box, device, weight)
+        return Composition(box, patch, warped, moved & area, "bend")
+
+    under = transport_underlay(image, source, target, reach, box, fill) if underlay is None else underlay()
+    # The layer is drawn only where it can land: the new shape, and wherever the map reads the matte.
+    window = layer_window(motion, square, box, under.footprint.box, target_box)
+    wx0, wy0, wx1, wy1 = window
+    inner = (slice(wy0 - by0, wy1 - by0), slice(wx0 - bx0, wx1 - bx0))
+    layer, layer_mask, _, carried = render(image_box, source_box, motion, square, box, device, None,
+                                           window=window, carry=under.matte)
+    # On the new shape itself the layer stays opaque, wherever the motion reads from. Just outside
+    # it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard where the
+    # matte finds no rim (object and ground alike there).
+    opacity = np.maximum(np.clip(carried, 0.0, 1.0), smoothstep_falloff(under.to_target[inner], LAYER_FEATHER))
+    area, hole, patch = under.area, under.hole, under.patch
     alpha = opacity[..., None]
     blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * patch[inner].astype(np.float32)
     top = float(np.iinfo(image.dtype).max)

@@ -212,6 +212,13 @@ def _check_file(path: Path) -> None:
 def load_image(path: str | Path, max_pixels: int | None = None) -> Artwork:
     """Decode an artwork. Refuses images above ``max_pixels`` (default: SIMNET_MAX_PIXELS or 120 MP)
     from the header alone, before reading the rest of the file."""
+    limit = max_pixels or max_pixels_from_environment()
+    return decode_image(read_image_file(path, limit), path, limit)
+
+
+def read_image_file(path: str | Path, max_pixels: int | None = None) -> bytes:
+    """The bytes of an image file, once its header says it is an image we read within ``max_pixels``
+    (:func:`load_image` without the decode: every error but damaged pixel data comes from here)."""
     path = Path(path)
     limit = max_pixels or max_pixels_from_environment()
     _check_file(path)
@@ -227,7 +234,7 @@ def load_image(path: str | Path, max_pixels: int | None = None) -> Artwork:
         raise ImageReadError(f"{path}: no permission to read it") from None
     except OSError as error:
         raise ImageReadError(f"{path}: cannot read it ({error.strerror or error})") from None
-    return decode_image(data, path, limit)
+    return data
 
 
 def decode_image(data: bytes, path: str | Path = "image", max_pixels: int | None = None) -> Artwork:
@@ -362,9 +369,15 @@ def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
     except ImageReadError as error:
         raise MaskError(f"mask {error}") from None
     mask = mask_from_pixels(pixels)
-    if shape is not None and mask.shape != tuple(shape):
-        raise MaskError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}")
+    if shape is not None:
+        check_mask_size(mask, shape, path)
     return mask
+
+
+def check_mask_size(mask: np.ndarray, shape: tuple[int, int], path: str | Path) -> None:
+    """A :class:`MaskError` naming the mask file when ``mask`` is not ``shape`` (H, W), the image's size."""
+    if mask.shape[:2] != tuple(shape):
+        raise MaskError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}")
 
 
 def save_mask(path: str | Path, mask: np.ndarray) -> None:

@@ -11,7 +11,9 @@ chained.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,8 @@ from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.masks import check_mask
 from engine.compiler_import import skip_compiler_import
-from engine.compose import Composition, compose
+from engine.compose import BEND_MIN_JACOBIAN, Composition, Underlay, bend_jacobian, compose, transport_underlay
+from engine.deferred_image import DeferredImage
 from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
@@ -96,6 +99,8 @@ class Manipulator:
         #: Test-time alignment of the K local affines (models/refinement.py); 0 steps: the raw network.
         self.align_steps = align_steps
         self.align_size = max(align_size, self.working_size)
+        #: The underlay an edit made beside its motion, for :meth:`_compose` (per thread; see :meth:`edit`).
+        self._underlays = threading.local()
 
     def warm_up(self, cancel: Callable[[], bool] | None = None) -> None:
         """Run one tiny edit so that torch's one-time set-up (kernel selection, lazy imports) happens now.
@@ -130,7 +135,12 @@ class Manipulator:
             if self.device.type == "cuda":
                 with torch.autocast("cuda", dtype=torch.float16):
                     return self.model.correspond(*inputs)
-            return self.model.correspond(*inputs)
+            # On the CPU the network's small convolutions (a 64-pixel grid) run on one thread: two
+            # OpenMP threads save little there, and when the other core is busy (the batch's reader
+            # and writer, the GUI, another program) they wait for each other at every operator,
+            # which made this stage 20 times slower (0.05 -> 1.2 s). The values are the same.
+            with single_threaded_torch():
+                return self.model.correspond(*inputs)
 
     def _with_cpu_fallback(self, stage: Callable[[], T], messages: list[str]) -> T:
         """Run one GPU stage of an edit; if CUDA runs out of memory, move to the CPU and run it again."""
@@ -147,7 +157,7 @@ class Manipulator:
             return stage()
 
     # -- the edit ----------------------------------------------------------------------------
-    def edit(self, image: np.ndarray, source_mask: np.ndarray, target_mask: np.ndarray, *,
+    def edit(self, image: np.ndarray | DeferredImage, source_mask: np.ndarray, target_mask: np.ndarray, *,
              reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
              align_steps: int | None = None, use_network: bool = True,
              fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None
@@ -164,9 +174,38 @@ class Manipulator:
         ``fill`` stands in for the transport's fill (``engine.compose``, same signature as
         ``engine.fill.fill_window``, applied to the image the edit works on, reduced or not): the
         editor passes the fill it prepared when the region was selected (``engine.live_preview``).
+
+        ``image`` may be a :class:`engine.deferred_image.DeferredImage`, pixels still being decoded:
+        they are waited for only when the result is composed (the wait is timed as "pixels wait",
+        outside every stage and the total).
         """
         started = time.perf_counter()
-        image = _as_image(image)
+        deferred, waited = isinstance(image, DeferredImage), 0.0
+        arriving = threading.Lock()
+
+        def arrived() -> np.ndarray:
+            """The image's pixels, once they are there (a deferred image is waited for once; any thread)."""
+            nonlocal image
+            with arriving:
+                if isinstance(image, DeferredImage):
+                    expected, pixels = image.shape, _as_image(image.pixels())
+                    if pixels.shape[:2] != tuple(expected):
+                        raise EditError(f"the image is {pixels.shape[1]}x{pixels.shape[0]}, "
+                                        f"not {expected[1]}x{expected[0]} as its masks")
+                    image = pixels
+                return image
+
+        def pixels() -> np.ndarray:
+            """:func:`arrived` in the edit's own thread, the time it waited counted apart."""
+            nonlocal waited
+            waiting = time.perf_counter()
+            try:
+                return arrived()
+            finally:
+                waited += time.perf_counter() - waiting
+
+        if not deferred:
+            image = _as_image(image)
         height, width = image.shape[:2]
         source = check_mask(source_mask, (height, width), "source mask")
         target = check_mask(target_mask, (height, width), "target mask")
@@ -181,7 +220,7 @@ class Manipulator:
             scale = max_side / max(height, width)
             reach = None if reach is None else reach * scale
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            image = _as_image(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+            image = _as_image(cv2.resize(pixels(), size, interpolation=cv2.INTER_AREA))
             source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             target = cv2.resize(target.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             height, width = image.shape[:2]
@@ -194,8 +233,10 @@ class Manipulator:
         source_crop, target_crop = source[uy0:uy1, ux0:ux1], target[uy0:uy1, ux0:ux1]
         reach = resolve_reach(source_crop, target_crop, reach)
         if np.array_equal(source_crop, target_crop):
-            return EditResult(image=image.copy(), warped_mask=source.copy(), box=(0, 0, 0, 0),
-                              timings={"total": time.perf_counter() - started}, reach=reach)
+            unchanged = pixels().copy()
+            return EditResult(image=unchanged, warped_mask=source.copy(), box=(0, 0, 0, 0),
+                              timings=_with_wait({"total": time.perf_counter() - started - waited}, deferred, waited),
+                              reach=reach)
 
         def check_cancel() -> None:
             if cancel is not None and cancel():
@@ -204,62 +245,83 @@ class Manipulator:
         box = box_within_reach((ux0, uy0, ux1, uy1), reach, (height, width))
         x0, y0, side = influence_box(source_crop, target_crop)
         x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side), box)
-        size = self.working_size
-        source_work = mask_to_working(source, x0, y0, side, size)
-        target_work = mask_to_working(target, x0, y0, side, size)
-        # The alignment's finer grid, and the edit's area of influence on it, computed once: the
-        # network gets it reduced to its working grid.
-        align_size = min(self.align_size, max(size, side))
-        source_fine = mask_to_working(source, x0, y0, side, align_size)
-        target_fine = mask_to_working(target, x0, y0, side, align_size)
-        envelope = influence_envelope(source_fine[..., 0], target_fine[..., 0])
-        envelope_work = envelope if align_size == size else cv2.resize(envelope, (size, size),
-                                                                       interpolation=cv2.INTER_AREA)
-        prepared = time.perf_counter()
-        check_cancel()
+        # A far move is composed as a transport, whose underlay (the footprint, its fill) does not
+        # depend on the motion: it is made in a second thread while the network and the alignment
+        # (one thread) find the motion. Not for an edit that may be cancelled: it would wait for it.
+        underlay = None
+        if cancel is None and _surely_transport(source, target, (x0, y0, side), box, reach,
+                                                (ux0, uy0, ux1, uy1)):
+            underlayer = ThreadPoolExecutor(1, thread_name_prefix="edit-underlay")
+            underlay = underlayer.submit(lambda: transport_underlay(arrived(), source, target, reach, box, fill))
+            underlayer.shutdown(wait=False)  # its thread ends with this one job
+        try:
+            size = self.working_size
+            source_work = mask_to_working(source, x0, y0, side, size)
+            target_work = mask_to_working(target, x0, y0, side, size)
+            # The alignment's finer grid, and the edit's area of influence on it, computed once: the
+            # network gets it reduced to its working grid.
+            align_size = min(self.align_size, max(size, side))
+            source_fine = mask_to_working(source, x0, y0, side, align_size)
+            target_fine = mask_to_working(target, x0, y0, side, align_size)
+            envelope = influence_envelope(source_fine[..., 0], target_fine[..., 0])
+            envelope_work = envelope if align_size == size else cv2.resize(envelope, (size, size),
+                                                                           interpolation=cv2.INTER_AREA)
+            prepared = time.perf_counter()
+            check_cancel()
 
-        messages: list[str] = []
-        correspondence = self._with_cpu_fallback(
-            lambda: self._run_network(source_work, target_work, envelope_work), messages)
-        if not correspondence.is_finite():
-            raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
-        networked = time.perf_counter()
-        check_cancel()
-        steps = self.align_steps if align_steps is None else align_steps
-        with torch.autograd.profiler.record_function(ALIGN_RECORD):  # named for `simnet bench`'s launch count
-            motion = self._with_cpu_fallback(
-                lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
-                                    steps, use_network), messages)
-        if not torch.isfinite(motion).all():
-            raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
-        motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
-        if steps > 0:
-            motion = polish_affine(source, target, motion, (x0, y0, side), (ux0, uy0, ux1, uy1))
-        attention = correspondence.attention[0].float().cpu().numpy()
-        refined = time.perf_counter()
-        check_cancel()
+            messages: list[str] = []
+            correspondence = self._with_cpu_fallback(
+                lambda: self._run_network(source_work, target_work, envelope_work), messages)
+            if not correspondence.is_finite():
+                raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
+            networked = time.perf_counter()
+            check_cancel()
+            steps = self.align_steps if align_steps is None else align_steps
+            with torch.autograd.profiler.record_function(ALIGN_RECORD):  # named for `simnet bench`'s launch count
+                motion = self._with_cpu_fallback(
+                    lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
+                                        steps, use_network), messages)
+            if not torch.isfinite(motion).all():
+                raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
+            motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
+            if steps > 0:
+                motion = polish_affine(source, target, motion, (x0, y0, side), (ux0, uy0, ux1, uy1))
+            attention = correspondence.attention[0].float().cpu().numpy()
+            refined = time.perf_counter()
+            check_cancel()
 
-        composition = self._with_cpu_fallback(
-            lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box,
-                                  fill), messages)
-        bx0, by0, bx1, by1 = composition.box
-        result = image.copy()
-        np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
-        warped = source.copy()
-        np.copyto(warped[by0:by1, bx0:bx1], composition.warped_mask, where=composition.changed)
-        rendered = time.perf_counter()
-        return EditResult(
-            image=result, warped_mask=warped, box=composition.box, displacement=motion, square=(x0, y0, side),
-            attention=attention,
-            timings={"prepare": prepared - started, "network": networked - prepared, "align": refined - networked,
-                     "render": rendered - refined, "total": rendered - started},
-            messages=messages, reach=reach, mode=composition.mode)
+            image = pixels()
+            self._underlays.current = None if underlay is None else underlay.result
+            try:
+                composition = self._with_cpu_fallback(
+                    lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box,
+                                          fill), messages)
+            finally:
+                self._underlays.current = None
+            bx0, by0, bx1, by1 = composition.box
+            result = image.copy()
+            np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
+            warped = source.copy()
+            np.copyto(warped[by0:by1, bx0:bx1], composition.warped_mask, where=composition.changed)
+            rendered = time.perf_counter()
+            return EditResult(
+                image=result, warped_mask=warped, box=composition.box, displacement=motion, square=(x0, y0, side),
+                attention=attention,
+                timings=_with_wait({"prepare": prepared - started, "network": networked - prepared,
+                                    "align": refined - networked, "render": rendered - refined - waited,
+                                    "total": rendered - started - waited}, deferred, waited),
+                messages=messages, reach=reach, mode=composition.mode)
+        finally:
+            if underlay is not None:
+                wait([underlay])  # not used (a bend after all, or an error): still never left running
 
     def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
                  square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int],
                  fill: Callable | None = None) -> Composition:
-        """The full-resolution result within the reach, on the model's device (``engine.compose``)."""
-        return compose(image, source, target, motion, square, reach, self.device, box, fill=fill)
+        """The full-resolution result within the reach, on the model's device (``engine.compose``), with
+        the transport's underlay made beside the motion when this edit made one (:meth:`edit`)."""
+        underlay: Callable[[], Underlay] | None = getattr(self._underlays, "current", None)
+        return compose(image, source, target, motion, square, reach, self.device, box, fill=fill, underlay=underlay)
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,
@@ -392,6 +454,31 @@ def _motion_iou(small_source: np.ndarray, small_target: np.ndarray, motion: np.n
     wanted = small_target >= 0.5
     union = np.count_nonzero(moved | wanted)
     return 1.0 if union == 0 else np.count_nonzero(moved & wanted) / union
+
+
+#: The underlay of a transport is made while the motion is found when the masks' own shift would
+#: give the bend a Jacobian determinant this far below the least it may have (the motion found may
+#: differ from that shift: turned, scaled; a misjudged bend only costs the wait for the underlay).
+SURE_TRANSPORT_MARGIN = 0.5
+
+
+def _surely_transport(source: np.ndarray, target: np.ndarray, square: tuple[int, int, int],
+                      box: tuple[int, int, int, int], reach: float, masks_box: tuple[int, int, int, int]) -> bool:
+    """Whether ``engine.compose`` will transport the region rather than bend its surroundings, judged
+    before the motion is known: the bend's check (``engine.compose.bend_jacobian``) on the shift
+    between the masks' centres, as if that were the motion."""
+    ux0, uy0, ux1, uy1 = masks_box
+    centres = []
+    for mask in (source, target):
+        ys, xs = np.nonzero(mask[uy0:uy1, ux0:ux1])
+        centres.append(np.array([xs.mean(), ys.mean()], np.float32))
+    shift = np.broadcast_to(centres[0] - centres[1], (2, 2, 2))  # backward: the new shape reads the old place
+    return bend_jacobian(source, target, shift, square, box, reach) < BEND_MIN_JACOBIAN - SURE_TRANSPORT_MARGIN
+
+
+def _with_wait(timings: dict[str, float], deferred: bool, waited: float) -> dict[str, float]:
+    """An edit's stage timings, with the wait for a deferred image's pixels when it had one."""
+    return dict(timings, **{"pixels wait": waited}) if deferred else timings
 
 
 def _union_box(first: tuple[int, int, int, int], second: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

@@ -101,24 +101,27 @@ def _nearest_miss(lab: np.ndarray, queries: np.ndarray, samples: np.ndarray, rad
     follows the surroundings around the region."""
     _, labels = cv2.distanceTransformWithLabels((~samples).astype(np.uint8), cv2.DIST_L2, 3,
                                                 labelType=cv2.DIST_LABEL_PIXEL)
-    sample_points = np.argwhere(samples)  # label k is the k-th sample pixel in raster order
-    rows, cols = np.nonzero(queries)
-    nearest = sample_points[labels[rows, cols] - 1]
-    colours = lab[rows, cols]
+    height, width = samples.shape
+    # Pixels by their raster index: one gather per offset instead of a two-axis fancy index.
+    sample_index = np.flatnonzero(samples)  # label k is the k-th sample pixel in raster order
+    query_index = np.flatnonzero(queries)
+    rows, cols = np.divmod(sample_index[labels.reshape(-1)[query_index] - 1], width)
+    flat_lab, flat_samples = lab.reshape(-1, lab.shape[-1]), samples.reshape(-1)
+    colours = flat_lab[query_index]
     step = max(1, int(round(radius / OFFSETS_A_SIDE)))
     reach = int(np.ceil(radius))
     offsets = np.arange(-reach, reach + 1, step)
-    height, width = samples.shape
-    best = np.full(rows.size, np.inf, np.float32)
+    # The least squared distance, square-rooted once at the end (the root is monotone: the same values).
+    best = np.full(query_index.size, np.inf, np.float32)
     for dy in offsets:
+        row_start = np.clip(rows + dy, 0, height - 1) * width
         for dx in offsets:
             if dy * dy + dx * dx > radius * radius + 1:
                 continue
-            y = np.clip(nearest[:, 0] + dy, 0, height - 1)
-            x = np.clip(nearest[:, 1] + dx, 0, width - 1)
-            miss = np.sqrt(((lab[y, x] - colours) ** 2).sum(axis=1))
-            best = np.minimum(best, np.where(samples[y, x], miss, np.inf))
-    return best
+            at = row_start + np.clip(cols + dx, 0, width - 1)
+            squared = ((flat_lab[at] - colours) ** 2).sum(axis=1)
+            np.minimum(best, np.where(flat_samples[at], squared, np.inf), out=best)
+    return np.sqrt(best)
 
 
 def _local_mean(lab: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -169,13 +169,20 @@ def align_motion(correspondence: Correspondence, source_mask: torch.Tensor, targ
         usage = (weights * target_mask).sum(dim=(2, 3))
         usage = usage / usage.sum(dim=1, keepdim=True).clamp_min(1e-6)
 
+        # The shares laid out (B, R*R, K) once, and the grid's two planes, for motion_of: the L-BFGS
+        # calls it a hundred times an edit. The same products as einsum("bkhw,bkp->bhwp") and
+        # per-channel indexing, without their per-call copies (and, in the backward pass, six
+        # zero-filled (B, R, R, 6) gradients, one per indexed channel).
+        shares_by_pixel = weights.flatten(2).transpose(1, 2).contiguous()
+        grid_x, grid_y = grid[..., 0].contiguous(), grid[..., 1].contiguous()
+
     def motion_of(linear: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         """sum_k share_k (L_k z + b_k - z) over the Eq. 1-2 fields, with the shares mixed into the
         affine parameters first (one small matmul instead of K full fields)."""
         parameters = torch.cat([linear.flatten(2), offset], dim=2)  # (B, K, 6)
-        mixed = torch.einsum("bkhw,bkp->bhwp", weights, parameters)
-        moved = torch.stack([mixed[..., 0] * grid[..., 0] + mixed[..., 1] * grid[..., 1] + mixed[..., 4],
-                             mixed[..., 2] * grid[..., 0] + mixed[..., 3] * grid[..., 1] + mixed[..., 5]], dim=-1)
+        mixed = torch.bmm(shares_by_pixel, parameters).view(parameters.shape[0], size, size, 6)
+        l00, l01, l10, l11, b0, b1 = mixed.unbind(-1)
+        moved = torch.stack([l00 * grid_x + l01 * grid_y + b0, l10 * grid_x + l11 * grid_y + b1], dim=-1)
         return moved - grid
 
     if steps <= 0:

@@ -11,9 +11,9 @@ import pytest
 from engine import batch_runner
 from engine.batch_runner import FileEdit, run_batch
 from engine.errors import SimNetError
-from engine.imageio import load_image, save_image, save_mask
+from engine.imageio import load_image, load_mask, save_image, save_mask
 from engine.manipulator import Manipulator
-from engine.pipeline import edit_file
+from engine.pipeline import edit_file, read_inputs
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +98,10 @@ def test_the_next_file_is_read_while_an_edit_runs(manipulator, job, tmp_path: Pa
     second_read = threading.Event()
     real_read = batch_runner.read_inputs
 
-    def read(image, source, target, output):
+    def read(image, source, target, output, **options):
         if Path(output).name == "b.png":
             second_read.set()
-        return real_read(image, source, target, output)
+        return real_read(image, source, target, output, **options)
 
     real_edit = manipulator.edit
     overlapped = []
@@ -118,3 +118,51 @@ def test_the_next_file_is_read_while_an_edit_runs(manipulator, job, tmp_path: Pa
     failures, _ = collect(manipulator, edits)
     assert failures == 0 and overlapped == [True]
     assert load_image(tmp_path / "b.png").pixels.shape == (80, 100, 3)
+
+
+def test_the_artwork_is_decoded_while_its_own_edit_finds_the_motion(manipulator, job, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    """The decode of an item's pixels overlaps with its own network and alignment: here the decode
+    cannot finish until the network has run, and the result is still that of an edit of the
+    decoded pixels."""
+    from engine import pipeline
+
+    network_ran = threading.Event()
+    real_decode, real_network = pipeline.decode_image, manipulator._run_network
+    waited = []
+
+    def decode(*args, **kwargs):
+        waited.append(network_ran.wait(timeout=30))
+        return real_decode(*args, **kwargs)
+
+    def network(*args, **kwargs):
+        network_ran.set()
+        return real_network(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "decode_image", decode)
+    monkeypatch.setattr(manipulator, "_run_network", network)
+    failures, reports = collect(manipulator, [FileEdit(job["art"], job["s"], job["t"], tmp_path / "a.png")])
+    assert failures == 0 and waited == [True]
+    assert "pixels wait" not in reports[0][1].timings and reports[0][1].timings["read"] > 0
+    monkeypatch.undo()
+    direct = manipulator.edit(load_image(job["art"]).pixels, load_mask(job["s"]), load_mask(job["t"]))
+    np.testing.assert_array_equal(load_image(tmp_path / "a.png").pixels, direct.image)
+
+
+def test_errors_found_while_the_edit_runs_are_those_of_a_read_first(manipulator, job, tmp_path: Path) -> None:
+    """Damaged pixel data behind a good header, a mask of another size, and both an unreadable
+    artwork and an unreadable mask: the same errors as when everything is read before the edit."""
+    data = job["art"].read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    save_mask(tmp_path / "small.png", np.ones((10, 10), bool))
+    (tmp_path / "bad_mask.png").write_bytes(b"not a mask")
+    cases = [(tmp_path / "cut.png", job["s"], job["t"]), (job["art"], tmp_path / "small.png", job["t"]),
+             (job["art"], job["s"], tmp_path / "small.png"), (tmp_path / "cut.png", tmp_path / "bad_mask.png", job["t"])]
+    edits = [FileEdit(*case, tmp_path / f"out{index}.png") for index, case in enumerate(cases)]
+    failures, reports = collect(manipulator, edits)
+    assert failures == len(cases)
+    for (index, error), case in zip(reports, cases):
+        with pytest.raises(SimNetError) as expected:
+            read_inputs(*case, tmp_path / "alone.png")
+        assert type(error) is type(expected.value) and str(error) == str(expected.value), index
+        assert not (tmp_path / f"out{index}.png").exists()

@@ -177,3 +177,39 @@ def test_one_pixel_image(manipulator: Manipulator) -> None:
     image = np.full((1, 1, 3), 7, np.uint8)
     mask = np.ones((1, 1), bool)
     np.testing.assert_array_equal(manipulator.edit(image, mask, mask).image, image)
+
+
+def test_a_far_move_makes_its_underlay_beside_the_motion_with_the_same_result(manipulator: Manipulator,
+                                                                              monkeypatch) -> None:
+    """A move far beyond the reach is a transport: its underlay (footprint and fill) is made in a
+    second thread while the motion is found, and the result is the one made in turn (an edit that
+    may be cancelled makes it in turn)."""
+    import threading
+
+    import engine.manipulator as module
+
+    image, source, target = painting(120, 200), disc(120, 200, 45, 60, 18), disc(120, 200, 150, 58, 18)
+    made_in = []
+    real = module.transport_underlay
+
+    def underlay(*args, **kwargs):
+        made_in.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "transport_underlay", underlay)
+    beside = manipulator.edit(image, source, target)
+    monkeypatch.setattr(module, "transport_underlay", real)
+    in_turn = manipulator.edit(image, source, target, cancel=lambda: False)
+    assert beside.mode == in_turn.mode == "transport" and made_in == [False]
+    np.testing.assert_array_equal(beside.image, in_turn.image)
+    np.testing.assert_array_equal(beside.warped_mask, in_turn.warped_mask)
+
+
+def test_a_small_move_makes_no_underlay(manipulator: Manipulator, monkeypatch) -> None:
+    """An edit the reach bends smoothly (a region grown by two pixels) never starts the transport's underlay."""
+    import engine.manipulator as module
+
+    started = []
+    monkeypatch.setattr(module, "transport_underlay", lambda *args, **kwargs: started.append(args))
+    result = manipulator.edit(painting(120, 200), disc(120, 200, 90, 60, 20), disc(120, 200, 90, 60, 22))
+    assert result.mode == "bend" and started == []
