@@ -573,8 +573,10 @@ def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow
     pen = band_item.pen()
     assert pen.style() == Qt.CustomDashLine and pen.color() == BAND_COLOUR
     assert BAND_COLOUR not in (REGION_COLOUR, REGION_COLOUR.lighter(120), TARGET_COLOUR)
-    # With the Brush, the band shows only while the reach is being set.
-    qtbot.wait(SHOW_WHILE_SETTING_MS + 100)
+    # With the Brush, the band shows only while the reach is being set. (Waited for by its state, not
+    # by a second timer: Qt's coarse timers may fire 5 % early or late, so a wait of the moment plus
+    # 100 ms could end before the moment's own timer.)
+    qtbot.waitUntil(lambda: not window.reach.being_set, timeout=SHOW_WHILE_SETTING_MS + 5000)
     window.set_tool(Tool.BRUSH)
     assert not band_item.isVisible()
     with qtbot.waitSignal(window.reach.band_updated, timeout=30000):
