@@ -80,14 +80,19 @@ def smooth(mask: np.ndarray, pixels: int) -> np.ndarray:
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """The mask with every background part it encloses (not connected to the image border) filled."""
+    """The mask with every background part it encloses (not connected to the image border) filled:
+    what a flood of the background from around the mask's bounding box (4-connected, as
+    ``scipy.ndimage.binary_fill_holes``) does not reach."""
+    mask = np.asarray(mask, bool)
     box = _box(mask, 0)
     if box is None:
         return mask.copy()
-    import scipy.ndimage  # here: importing it takes 0.3 s, which simnet restyle does not need
-
+    part = mask[box]
+    flooded = np.zeros((part.shape[0] + 2, part.shape[1] + 2), np.uint8)
+    flooded[1:-1, 1:-1] = part
+    cv2.floodFill(flooded, None, (0, 0), 2)
     result = mask.copy()
-    result[box] = scipy.ndimage.binary_fill_holes(mask[box])
+    result[box] = flooded[1:-1, 1:-1] != 2
     return result
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import scipy.ndimage
 
+from engine.mask_tools import fill_holes
 from models.influence import mask_bbox
 
 #: Width of the band around the answer where the cut may grow it, over the square root of its area.
@@ -77,7 +77,7 @@ def grow_to_edge(image: np.ndarray, mask: np.ndarray, click: tuple[float, float]
     cv2.grabCut(crop, state, None, background, foreground, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     cut = ((state == cv2.GC_FGD) | (state == cv2.GC_PR_FGD)).view(np.uint8)
     _, parts = cv2.connectedComponents(cut, connectivity=4)
-    cut = scipy.ndimage.binary_fill_holes(parts == parts[cy, cx])  # the clicked part, whole
+    cut = fill_holes(parts == parts[cy, cx])  # the clicked part, whole
     if factor < 1.0:
         cut = cv2.resize(cut.astype(np.float32), (crop_width, crop_height), interpolation=cv2.INTER_LINEAR) >= 0.5
     grown = np.zeros_like(mask)

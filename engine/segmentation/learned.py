@@ -14,7 +14,7 @@ refined answer.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -146,35 +146,23 @@ class LearnedSegmenter:
 
     def _enclose_chosen(self, masks: list[np.ndarray], scores: list[float], chosen: int, click: Point) -> int:
         """The first answer (full resolution) widened or cut to the painted outline stroke closing around the
-        click (:func:`engine.segmentation.outline_enclosure.enclosing_outline`), added to ``masks`` (smallest
-        first) with the answer's score unless it repeats one; returns the index of the answer to show first."""
+        click (:func:`engine.segmentation.outline_enclosure.enclosing_outline`), offered as by
+        :func:`_offer`; returns the index of the answer to show first."""
         shape = enclosing_outline(self.image_rgb8, masks[chosen], (float(click[0]), float(click[1])))
         if shape is None:
             return chosen
-        similar = [index for index, mask in enumerate(masks) if _iou(shape, mask) >= DUPLICATE_IOU]
-        if similar:
-            return similar[0]
-        position = sum(int(mask.sum()) < int(shape.sum()) for mask in masks)
-        masks.insert(position, shape)
-        scores.insert(position, scores[chosen])
-        return position
+        return _offer(masks, scores, chosen, shape, shape, lambda mask: mask)
 
     def _grow_chosen(self, candidates: list[np.ndarray], scores: list[float], chosen: int,
                      click: tuple[float, float]) -> int:
-        """The first answer grown to the object's edge, added to ``candidates`` (logits, smallest
-        first) with the score of the answer it grew from, unless the growth is refused, floods the
-        image (over ``FLOOD_FRACTION``) or repeats a candidate; returns the index of the answer to
-        show first."""
+        """The first answer grown to the object's edge, offered among ``candidates`` (logits) as by
+        :func:`_offer`, unless the growth is refused or floods the image (over ``FLOOD_FRACTION``);
+        returns the index of the answer to show first."""
         grown = grow_to_edge(self.small_image, candidates[chosen] > 0, click)
         if grown is None or grown.mean() > FLOOD_FRACTION:
             return chosen
-        similar = [index for index, mask in enumerate(candidates) if _iou(grown, mask > 0) >= DUPLICATE_IOU]
-        if similar:
-            return similar[0]
-        position = sum(int((mask > 0).sum()) < int(grown.sum()) for mask in candidates)
-        candidates.insert(position, np.where(grown, 1.0, -1.0).astype(np.float32))
-        scores.insert(position, scores[chosen])
-        return position
+        return _offer(candidates, scores, chosen, grown, np.where(grown, 1.0, -1.0).astype(np.float32),
+                      lambda logits: logits > 0)
 
     @staticmethod
     def _keep_clicked(logits: np.ndarray, positives: list[tuple[float, float]]) -> np.ndarray:
@@ -224,6 +212,21 @@ class LearnedSegmenter:
             taken |= free
             regions.append(self._full_resolution(np.where(free, 1.0, -1.0).astype(np.float32)))
         return regions
+
+
+def _offer(candidates: list, scores: list[float], chosen: int, shape: np.ndarray, stored: np.ndarray,
+           as_mask: Callable[[np.ndarray], np.ndarray]) -> int:
+    """Offer ``shape`` (a bool mask), a refinement of candidate ``chosen``: the index of the candidate it
+    repeats (IoU at least DUPLICATE_IOU), or else the index where ``stored`` (its form in ``candidates``,
+    whose masks ``as_mask`` gives) is inserted, smallest first, with the score of the answer it came from."""
+    masks = [as_mask(candidate) for candidate in candidates]
+    similar = [index for index, mask in enumerate(masks) if _iou(shape, mask) >= DUPLICATE_IOU]
+    if similar:
+        return similar[0]
+    position = sum(int(mask.sum()) < int(shape.sum()) for mask in masks)
+    candidates.insert(position, stored)
+    scores.insert(position, scores[chosen])
+    return position
 
 
 def _iou(first: np.ndarray, second: np.ndarray) -> float:

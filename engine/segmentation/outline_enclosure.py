@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.mask_tools import fill_holes
 from models.influence import mask_bbox
 
 #: The crop around the answer reaches this many times the answer's larger side beyond it, each way
@@ -98,7 +99,7 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     stroke = (darker >= CONTRAST) & (grey <= DARKEST)
     stroke = cv2.morphologyEx(stroke.view(np.uint8), cv2.MORPH_CLOSE, np.ones((GAP, GAP), np.uint8)) > 0
     # The filled loops, without the thin strokes of the ground that merely touch them from outside.
-    filled = cv2.morphologyEx(_fill_holes(stroke), cv2.MORPH_OPEN, kernel) > 0
+    filled = cv2.morphologyEx(fill_holes(stroke).view(np.uint8), cv2.MORPH_OPEN, kernel) > 0
     cx = min(grey.shape[1] - 1, max(0, int(round((click[0] - x0 + 0.5) * factor - 0.5))))
     cy = min(grey.shape[0] - 1, max(0, int(round((click[1] - y0 + 0.5) * factor - 0.5))))
     if stroke[cy, cx]:
@@ -115,14 +116,14 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     near = max(2.0, TOUCH_DISTANCE * factor)
     shrinks = MIN_SHRINK * answer_area <= area < answer_area / MIN_GROWTH and common >= HOLDS * area
     if shrinks:
-        loop_edge = shape & ~(cv2.erode(shape.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+        loop_edge = _edge(shape)
         to_answer_edge = cv2.distanceTransform(part.view(np.uint8), cv2.DIST_L2, 3)
         if float((to_answer_edge[loop_edge] <= near).mean()) <= SPILL_EDGE:
             return _placed(shape, answer.shape, box, factor)
         return None
     if not grows:
         return None
-    answer_edge = part & ~(cv2.erode(part.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    answer_edge = _edge(part)
     to_outside = cv2.distanceTransform(shape.view(np.uint8), cv2.DIST_L2, 3)
     touching = float((to_outside[answer_edge] <= near).mean())
     if not TOUCH_SHARE <= touching < ALREADY_WHOLE:
@@ -130,13 +131,9 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     return _placed(shape, answer.shape, box, factor)
 
 
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """``mask`` (bool) with every area it encloses filled, as uint8 0/1: what a flood from the border misses."""
-    height, width = mask.shape
-    outside = np.zeros((height + 4, width + 4), np.uint8)
-    outside[2:-2, 2:-2] = mask
-    cv2.floodFill(outside, None, (0, 0), 2)
-    return (outside[2:-2, 2:-2] != 2).view(np.uint8)
+def _edge(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` (bool) with a pixel outside it among their 8 neighbours."""
+    return mask & ~(cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
 
 
 def _placed(shape: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int], factor: float) -> np.ndarray:
