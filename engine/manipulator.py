@@ -277,15 +277,17 @@ class Manipulator:
             networked = time.perf_counter()
             check_cancel()
             steps = self.align_steps if align_steps is None else align_steps
+            polish_crop = PolishCrop.of(source, target, (ux0, uy0, ux1, uy1)) if steps > 0 else None
+            exact = None if polish_crop is None else exact_move_judge(target, (x0, y0, side), polish_crop)
             with torch.autograd.profiler.record_function(ALIGN_RECORD):  # named for `simnet bench`'s launch count
                 motion = self._with_cpu_fallback(
                     lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
-                                        steps, use_network), messages)
+                                        steps, use_network, exact), messages)
             if not torch.isfinite(motion).all():
                 raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
             motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
-            if steps > 0:
-                motion = polish_affine(source, target, motion, (x0, y0, side), (ux0, uy0, ux1, uy1))
+            if polish_crop is not None:
+                motion = polish_affine(source, target, motion, (x0, y0, side), crop=polish_crop)
             attention = correspondence.attention[0].float().cpu().numpy()
             refined = time.perf_counter()
             check_cancel()
@@ -325,7 +327,7 @@ class Manipulator:
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,
-               use_network: bool = True) -> torch.Tensor:
+               use_network: bool = True, exact: Callable[[torch.Tensor], bool] | None = None) -> torch.Tensor:
         """The region's backward motion (R, R, 2), grid units, after test-time alignment on the
         masks at R x R, started from the network's affines and the classical ones."""
         x0, y0, side = square
@@ -341,7 +343,7 @@ class Manipulator:
         with single_threaded_torch() if self.device.type == "cpu" else nullcontext():
             motion = align_motion(correspondence.to(self.device), self._batch(source_work), self._batch(target_work),
                                   self._batch(envelope[..., None]), steps=steps, starts=tensors,
-                                  valid=self._batch(inside), use_network=use_network)
+                                  valid=self._batch(inside), use_network=use_network, exact=exact)
         return motion[0]
 
 
@@ -359,7 +361,7 @@ OUTLINE_SIDE = 1024
 
 
 def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: tuple[int, int, int],
-                  masks_box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                  masks_box: tuple[int, int, int, int] | None = None, crop: PolishCrop | None = None) -> np.ndarray:
     """The motion's affine part refined by ECC on the masks and then by Lucas-Kanade on their outlines
     (``models.hypotheses.outline_affine``) at up to ``OUTLINE_SIDE`` pixels a side, when that one
     affine explains the masks as well as the motion does.
@@ -372,29 +374,16 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     a third of a pixel apart). When the motion is not one affine, the refined affine replaces it if
     its mask IoU is at least the motion's (within ``SIMPLER_TOLERANCE``): the simplest motion that
     explains the masks, as in the alignment itself. Otherwise the motion is returned unchanged.
-    ``masks_box`` is the bounding box of both masks when the caller has it.
+    ``masks_box`` is the bounding box of both masks when the caller has it, ``crop`` their
+    :class:`PolishCrop` when the caller made it already.
     """
-    x0, y0, side = square
-    size = motion.shape[0]
-    centres = (np.arange(size, dtype=np.float64) + 0.5) * (side / size) - 0.5
-    grid_x, grid_y = np.meshgrid(centres + x0, centres + y0)
-    rows = np.clip(np.rint(grid_y).astype(int), 0, target.shape[0] - 1)
-    cols = np.clip(np.rint(grid_x).astype(int), 0, target.shape[1] - 1)
-    near = target[rows, cols] & (grid_x >= 0) & (grid_y >= 0) & (grid_x < target.shape[1]) & (grid_y < target.shape[0])
-    if np.count_nonzero(near) < 6:
+    fitted = _motion_affine(target, motion, square)
+    if fitted is None:
         return motion
-    points = np.stack([grid_x[near], grid_y[near], np.ones(np.count_nonzero(near))], axis=1)
-    sources = points[:, :2] + motion[near].astype(np.float64)
-    affine = np.linalg.lstsq(points, sources, rcond=None)[0].T  # 2x3 backward, full-resolution pixels
-    box = edit_box(source, target, 8.0) if masks_box is None else box_within_reach(masks_box, 8.0, source.shape)
+    affine, points, sources, (grid_x, grid_y) = fitted
+    crop = PolishCrop.of(source, target, masks_box) if crop is None else crop
+    small_source, small_target, scale, shift, box = crop.source, crop.target, crop.scale, crop.shift, crop.box
     bx0, by0, bx1, by1 = box
-    scale = min(1.0, POLISH_SIDE / max(bx1 - bx0, by1 - by0))
-    crop_size = (max(1, round((bx1 - bx0) * scale)), max(1, round((by1 - by0) * scale)))
-    reduce = lambda mask: cv2.resize(mask[by0:by1, bx0:bx1].astype(np.float32), crop_size,  # noqa: E731
-                                     interpolation=cv2.INTER_AREA)
-    small_source, small_target = reduce(source), reduce(target)
-    # Crop pixel c is image pixel c / scale + shift (pixel centres), so L stays and b changes.
-    shift = np.array([bx0, by0], np.float64) + 0.5 / scale - 0.5
     polished = ecc_affine(small_source, small_target, _affine_to_crop(affine, scale, shift))
     affine_polished = affine if polished is None else _affine_to_image(polished, scale, shift)
     # Then to a fraction of an image pixel on the outlines (up to OUTLINE_SIDE pixels a side).
@@ -402,11 +391,11 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     fine_size = (max(1, round((bx1 - bx0) * fine)), max(1, round((by1 - by0) * fine)))
     fine_shift = np.array([bx0, by0], np.float64) + 0.5 / fine - 0.5
 
-    def crop(mask: np.ndarray) -> np.ndarray:
+    def fine_crop(mask: np.ndarray) -> np.ndarray:
         window = mask[by0:by1, bx0:bx1].astype(np.float32)
         return window if fine == 1.0 else cv2.resize(window, fine_size, interpolation=cv2.INTER_AREA)
 
-    fine_source, fine_target = crop(source), crop(target)
+    fine_source, fine_target = fine_crop(source), fine_crop(target)
     refined, refined_cost, _ = outline_affine(fine_source, fine_target,
                                               _affine_to_crop(affine_polished, fine, fine_shift))
     _, _, motion_cost = outline_affine(fine_source, fine_target, _affine_to_crop(affine, fine, fine_shift),
@@ -425,6 +414,76 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     moved_x = linear[0, 0] * grid_x + linear[0, 1] * grid_y + offset[0]
     moved_y = linear[1, 0] * grid_x + linear[1, 1] * grid_y + offset[1]
     return np.stack([moved_x - grid_x, moved_y - grid_y], axis=-1).astype(np.float32)
+
+
+def _motion_affine(target: np.ndarray, motion: np.ndarray, square: tuple[int, int, int]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
+    """The affine (2x3, backward, image pixels) that fits a grid motion (pixels) over the new shape, the
+    grid points it was fitted on (n, 3) and where the motion sends them (n, 2), and the grid's image
+    coordinates; None when fewer than six grid points fall on the new shape."""
+    x0, y0, side = square
+    size = motion.shape[0]
+    centres = (np.arange(size, dtype=np.float64) + 0.5) * (side / size) - 0.5
+    grid_x, grid_y = np.meshgrid(centres + x0, centres + y0)
+    rows = np.clip(np.rint(grid_y).astype(int), 0, target.shape[0] - 1)
+    cols = np.clip(np.rint(grid_x).astype(int), 0, target.shape[1] - 1)
+    near = target[rows, cols] & (grid_x >= 0) & (grid_y >= 0) & (grid_x < target.shape[1]) & (grid_y < target.shape[0])
+    if np.count_nonzero(near) < 6:
+        return None
+    points = np.stack([grid_x[near], grid_y[near], np.ones(np.count_nonzero(near))], axis=1)
+    sources = points[:, :2] + motion[near].astype(np.float64)
+    affine = np.linalg.lstsq(points, sources, rcond=None)[0].T
+    return affine, points, sources, (grid_x, grid_y)
+
+
+@dataclass
+class PolishCrop:
+    """The two masks over their box (grown by 8 px), reduced to at most POLISH_SIDE pixels a side:
+    crop pixel c is image pixel c / scale + shift (pixel centres)."""
+
+    source: np.ndarray
+    target: np.ndarray
+    scale: float
+    shift: np.ndarray
+    box: tuple[int, int, int, int]
+
+    @classmethod
+    def of(cls, source: np.ndarray, target: np.ndarray,
+           masks_box: tuple[int, int, int, int] | None = None) -> "PolishCrop":
+        box = edit_box(source, target, 8.0) if masks_box is None else box_within_reach(masks_box, 8.0, source.shape)
+        bx0, by0, bx1, by1 = box
+        scale = min(1.0, POLISH_SIDE / max(bx1 - bx0, by1 - by0))
+        crop_size = (max(1, round((bx1 - bx0) * scale)), max(1, round((by1 - by0) * scale)))
+
+        def reduce(mask: np.ndarray) -> np.ndarray:
+            return cv2.resize(mask[by0:by1, bx0:bx1].astype(np.float32), crop_size, interpolation=cv2.INTER_AREA)
+
+        shift = np.array([bx0, by0], np.float64) + 0.5 / scale - 0.5
+        return cls(reduce(source), reduce(target), scale, shift, box)
+
+
+#: A one-affine motion whose mask IoU on the polish crop is at least this is exact enough to keep as
+#: it is, without trying the K affines or the residual (models.refinement.align_motion's ``exact``).
+EXACT_MOVE_IOU = 0.985
+
+
+def exact_move_judge(target: np.ndarray, square: tuple[int, int, int], crop: PolishCrop
+                     ) -> Callable[[torch.Tensor], bool]:
+    """For the alignment: whether a one-affine motion (B, R, R, 2) in grid units, on ``square``, carries
+    the full-resolution mask onto the new shape once ECC has brought it to the crop's precision, as the
+    polish will (a region's thin parts and a border cut blur on the alignment's coarse grid, so an
+    exact move may score low there, and one grid cell there is several image pixels)."""
+    side = square[2]
+
+    def exact(motion: torch.Tensor) -> bool:
+        fitted = _motion_affine(target, (motion[0] * (side / 2.0)).detach().cpu().numpy(), square)
+        if fitted is None:
+            return False
+        start = _affine_to_crop(fitted[0], crop.scale, crop.shift)
+        polished = ecc_affine(crop.source, crop.target, start)
+        return mask_iou(crop.source, crop.target, start if polished is None else polished) >= EXACT_MOVE_IOU
+
+    return exact
 
 
 def _affine_to_crop(affine: np.ndarray, scale: float, shift: np.ndarray) -> np.ndarray:

@@ -7,7 +7,12 @@ worse than a classical mask registration (issue 11):
   the signs of the principal axes; the sign flips that keep the orientation (no mirror images) are
   all candidates, plus the similarity without rotation, which is right for round regions where the
   principal axes mean nothing;
-- ECC on the blurred masks (Evangelidis & Psarakis 2008), started from the best moment candidate.
+- the translation that best overlaps the two masks where the target side lies inside the image
+  (cross-correlation of the masks, all shifts at once): when the new shape is partly dragged off
+  the canvas, the target's moments are those of what is left of it and describe no move of the
+  region, while the overlap still finds it;
+- ECC on the blurred masks (Evangelidis & Psarakis 2008), started from the best moment candidate
+  (and from the translation when it overlaps better).
 
 Masks are (H, W) float coverages in [0, 1] of the square crop the alignment works in; ``valid``
 is 1 where the crop lies inside the image. Affines are backward (target pixel -> source pixel),
@@ -62,6 +67,33 @@ def moment_affines(source: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
     scale = (np.linalg.det(target_cov) / np.linalg.det(source_cov)) ** 0.25
     candidates.append(_backward(scale * np.eye(2), source_centre, target_centre))
     return candidates
+
+
+def overlap_translation(source: np.ndarray, target: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray | None:
+    """The backward translation (2x3) whose move of ``source`` best overlaps ``target`` (IoU of the
+    coverages, counted where ``valid``), searched over every whole-pixel shift by FFT correlation;
+    None when a mask is empty."""
+    height, width = target.shape
+    source = source.astype(np.float64)
+    inside = np.ones_like(source) if valid is None else (valid >= 0.5).astype(np.float64)
+    wanted = target.astype(np.float64) * inside
+    target_area = float(wanted.sum())
+    if source.sum() < MIN_AREA or target_area < MIN_AREA:
+        return None
+    shape = (2 * height, 2 * width)
+    spectrum = np.fft.rfft2(source, shape)
+
+    def correlation(mask: np.ndarray) -> np.ndarray:
+        """c[d] = sum_p source(p + d) mask(p), for every shift d (index d mod the padded shape)."""
+        return np.fft.irfft2(spectrum * np.conj(np.fft.rfft2(mask, shape)), shape)
+
+    shared = correlation(wanted)
+    carried = correlation(inside)  # how much of the moved source lands inside the image
+    iou = shared / np.maximum(carried + target_area - shared, 1e-9)
+    dy, dx = np.unravel_index(int(np.argmax(iou)), shape)
+    dy = dy - shape[0] if dy >= height else dy
+    dx = dx - shape[1] if dx >= width else dx
+    return np.array([[1.0, 0.0, float(dx)], [0.0, 1.0, float(dy)]])
 
 
 def _ecc_sigma(source: np.ndarray) -> float:
@@ -166,15 +198,24 @@ def mask_iou(source: np.ndarray, target: np.ndarray, backward: np.ndarray, valid
 
 
 def classical_starts(source: np.ndarray, target: np.ndarray, valid: np.ndarray | None = None) -> list[np.ndarray]:
-    """The moment candidates and ECC from the best of them, best first by mask IoU."""
+    """The moment candidates, the overlap translation and ECC from the best moment candidate (and from
+    the translation when it overlaps better), best first by mask IoU."""
     candidates = moment_affines(source, target)
     if not candidates:
         return []
-    scored = sorted(candidates, key=lambda affine: -mask_iou(source, target, affine, valid))
-    refined = ecc_affine(source, target, scored[0])
-    if refined is not None:
-        scored.insert(0, refined)
-    return sorted(scored, key=lambda affine: -mask_iou(source, target, affine, valid))
+    iou = lambda affine: mask_iou(source, target, affine, valid)  # noqa: E731
+    best_moment = max(candidates, key=iou)
+    starts = [best_moment]
+    translation = overlap_translation(source, target, valid)
+    if translation is not None:
+        candidates.append(translation)
+        if iou(translation) > iou(best_moment):  # dragged partly off the canvas: ECC from the overlap too
+            starts.append(translation)
+    for start in starts:
+        refined = ecc_affine(source, target, start)
+        if refined is not None:
+            candidates.append(refined)
+    return sorted(candidates, key=lambda affine: -iou(affine))
 
 
 def pixel_to_grid_affine(backward: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -128,7 +128,7 @@ def align_motion(correspondence: Correspondence, source_mask: torch.Tensor, targ
                  coarse_sigma: float = 2.0, rigidity: float = DEFAULT_RIGIDITY, residual_steps: int | None = None,
                  single_tolerance: float | None = SINGLE_TOLERANCE, starts: AffineStarts | None = None,
                  valid: torch.Tensor | None = None, use_network: bool = True,
-                 guard: bool = True) -> torch.Tensor:
+                 guard: bool = True, exact: Callable[[torch.Tensor], bool] | None = None) -> torch.Tensor:
     """The edit's motion before the fade (B, R, R, 2), grid coordinates.
 
     The fused field of Eq. 8 is z + sum_k m_k (w^k(z) - z) with m_k = E * share_k, i.e. z + E(z) *
@@ -151,7 +151,10 @@ def align_motion(correspondence: Correspondence, source_mask: torch.Tensor, targ
     only (a region cut by the border is cut in its new shape too, and what lies past the border is
     unknown). Without ``use_network`` the network's affines are neither a start nor a stage (the
     classical ablation). ``guard`` keeps the map z + motion free of folds near the new shape
-    (:func:`fold_free`).
+    (:func:`fold_free`). ``exact`` judges the one shared affine's motion on finer masks than R x R
+    (the caller's full-resolution ones): on a coarse grid a region's thin parts and a border cut
+    blur, so an exact move may score well under SINGLE_EXACT there; when ``exact`` says it carries
+    the mask, it is kept without trying the K affines or the residual.
     """
     size = source_mask.shape[-1]
     device, dtype = source_mask.device, torch.float32
@@ -248,7 +251,11 @@ def align_motion(correspondence: Correspondence, source_mask: torch.Tensor, targ
                          max(1, int(steps * SINGLE_STEPS_SHARE)))
         with torch.no_grad():
             single_overlap = overlap(single)
-        if bool((single_overlap >= SINGLE_EXACT).all()) or not use_network:
+        exact_here = bool((single_overlap >= SINGLE_EXACT).all())
+        exact_finer = not exact_here and exact is not None and exact(single)
+        if exact_finer:
+            residual_steps = 0
+        if exact_here or exact_finer or not use_network:
             motion = single
         else:
             motion = fit(linear, offset, False, k_levels, steps)

@@ -14,8 +14,8 @@ from engine.compose import bend_jacobian
 from engine.errors import EditError
 from engine.fill import fill_hole, fill_window
 from engine.locality import default_reach, distance_outside, edit_area, edit_box, smoothstep_falloff
-from engine.manipulator import Manipulator
-from models.hypotheses import classical_starts, mask_iou, moment_affines
+from engine.manipulator import Manipulator, PolishCrop, exact_move_judge
+from models.hypotheses import classical_starts, mask_iou, moment_affines, overlap_translation
 from models.refinement import fold_free, jacobian_determinant
 
 
@@ -223,6 +223,55 @@ def test_a_region_cut_by_the_border_moves_in_one_piece(manipulator: Manipulator)
     moved = np.roll(image, 40, axis=1)  # what a move by 40 pixels shows inside the new shape
     error = np.abs(result.image[core].astype(int) - moved[core].astype(int)).mean()
     assert error < 6
+
+
+def test_a_region_dragged_partly_off_the_canvas_keeps_its_content(manipulator: Manipulator) -> None:
+    """The region lies inside the canvas and is dragged so that half of it leaves: what is left of the
+    new shape has no moments of the region's, yet the move is found (by the masks' overlap)."""
+    image = painting(140, 220, seed=8)
+    source = ellipse(140, 220, 140, 70, 36, 22) | ellipse(140, 220, 110, 50, 10, 16)
+    target = np.zeros_like(source)
+    target[:, :-150] = source[:, 150:]  # moved 150 px left: its left half is off the canvas
+    result = manipulator.edit(image, source, target)
+    core = target & (distance_outside(~target) > 3)
+    moved = np.zeros_like(image)
+    moved[:, :-150] = image[:, 150:]
+    error = np.abs(result.image[core].astype(int) - moved[core].astype(int)).mean()
+    assert error < 6
+
+
+def test_exact_move_judge_tells_an_exact_move_on_the_full_resolution_masks() -> None:
+    """A region with thin parts moved by 300 px: its one-affine motion is judged on the full-resolution
+    masks (after ECC), where the move passes, from the exact shift or one a few pixels short; a new
+    shape that also bulges is no move of the region, whatever the shift."""
+    height, width = 600, 900
+    source = ellipse(height, width, 200, 300, 120, 80)
+    source[100:500, 195:203] = True  # a thin stroke through it
+    target = np.zeros_like(source)
+    target[:, 300:] = source[:, :-300]
+    square = (0, 0, width)  # the alignment's square over the canvas (R = 32 here)
+    crop = PolishCrop.of(source, target)
+    judge = exact_move_judge(target, square, crop)
+
+    def translation(pixels: float) -> torch.Tensor:
+        motion = torch.zeros(1, 32, 32, 2)
+        motion[..., 0] = -pixels / (width / 2.0)  # backward: the new shape reads the old place
+        return motion
+
+    assert judge(translation(300.0))
+    assert judge(translation(296.0))  # within ECC's reach on the crop
+    bulged = target | ellipse(height, width, 620, 300, 60, 60)
+    assert not exact_move_judge(bulged, square, PolishCrop.of(source, bulged))(translation(300.0))
+
+
+def test_overlap_translation_finds_a_move_off_the_crop() -> None:
+    valid = np.ones((96, 96), np.float32)
+    valid[:, :20] = 0.0
+    source = ellipse(96, 96, 60, 48, 18, 12)
+    target = ellipse(96, 96, 22, 40, 18, 12) & (valid > 0)
+    translation = overlap_translation(source.astype(np.float32), target.astype(np.float32), valid)
+    np.testing.assert_allclose(translation, [[1, 0, 38], [0, 1, 8]])
+    assert overlap_translation(np.zeros((8, 8)), target[:8, :8]) is None
 
 
 def test_two_parts_move_together(manipulator: Manipulator) -> None:

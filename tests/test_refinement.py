@@ -123,3 +123,31 @@ def test_one_affine_is_kept_when_it_explains_the_masks() -> None:
     assert distance_from_one_affine(refine_alignment(out, source, target, envelope_of(source, target), steps=60, residual_steps=0)) < 1e-4
     free = refine_alignment(out, source, target, envelope_of(source, target), steps=60, residual_steps=0, single_tolerance=None)
     assert distance_from_one_affine(free) > 1e-3
+
+
+def test_a_finer_judge_keeps_the_one_affine_without_the_k_affines_or_the_residual() -> None:
+    """``exact`` (the engine's judge on the full-resolution masks) is asked about the one shared
+    affine; when it says the move is exact, neither the K affines nor the residual change it, and
+    when it says no, the alignment is what it is without a judge."""
+    size = 64
+    source = disc(size, 0.0, 0.0, 0.35)
+    target = torch.maximum(source, disc(size, 0.3, 0.0, 0.18))  # a bulge: no affine explains it
+    out = still_output(source, target)
+    envelope = envelope_of(source, target)
+    asked: list[torch.Tensor] = []
+
+    def says(answer: bool):
+        def judge(motion: torch.Tensor) -> bool:
+            asked.append(motion)
+            return answer
+        return judge
+
+    kept = refine_alignment(out, source, target, envelope, steps=60, exact=says(True))
+    assert len(asked) == 1
+    single = asked[0]
+    grid = coordinate_grid(size)
+    torch.testing.assert_close(kept, grid + envelope.permute(0, 2, 3, 1) * single)
+    unjudged = refine_alignment(out, source, target, envelope, steps=60)
+    refused = refine_alignment(out, source, target, envelope, steps=60, exact=says(False))
+    torch.testing.assert_close(refused, unjudged)
+    assert mask_overlap(source, target, unjudged).item() > mask_overlap(source, target, kept).item() + 0.01
