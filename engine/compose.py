@@ -149,7 +149,10 @@ def transport_underlay(image: np.ndarray, source: np.ndarray, target: np.ndarray
     # the fill then depends on the region alone, so the editor prepares it before the new shape
     # exists; nothing is copied from the old region.
     hole = vacated & area
-    patch = (fill or fill_window)(image, hole, box, forbidden=vacated)
+    if fill is None:  # the opaque layer covers the new shape: its hole pixels need no fill at full resolution
+        patch = fill_window(image, hole, box, forbidden=vacated, covered=target_box)
+    else:
+        patch = fill(image, hole, box, forbidden=vacated)
     return Underlay(footprint, footprint.over(box), to_target, area, vacated, hole, patch)
 
 

@@ -49,12 +49,15 @@ def fill_hole(image: np.ndarray, hole: np.ndarray, *, seed: int = 0, forbidden: 
 
 
 def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0, forbidden: np.ndarray | None = None,
-                method: FillMethod = "patch") -> np.ndarray:
+                method: FillMethod = "patch", covered: np.ndarray | None = None) -> np.ndarray:
     """``image[box]`` (box = x0, y0, x1, y1) with the pixels of ``hole`` (a mask over the box) filled
     as :func:`fill_hole` would; the painting around the box is read too. ``forbidden`` (a mask over
     the box) names pixels never to copy from; the ``"shift-map"`` fill, kept as it was, knows no
     such pixels and only avoids the hole. Works on the hole's surroundings only, so its cost
-    follows the hole, not the canvas."""
+    follows the hole, not the canvas. ``covered`` (a mask over the box) names hole pixels that will
+    never be seen (an opaque layer goes over them): the patch fill completes the hole as a whole but
+    computes and writes only the others (their values are the same as without it); they keep the
+    image's values."""
     if method == "shift-map":
         from engine.fill_shiftmap import fill_window as shift_map_window
         return shift_map_window(image, hole, box, seed=seed)
@@ -84,10 +87,12 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
         return result  # nothing known to copy from
     synthesis = synthesize(work, unknown, readable_work, np.random.default_rng(seed))
     local = (hole_bbox[0] - x0, hole_bbox[1] - y0, hole_bbox[2] - x0, hole_bbox[3] - y0)
-    _, _, values = apply_field(context, hole_context, readable, synthesis, local)
+    shown = hole if covered is None else hole & ~covered
+    skipped = None if covered is None else place_over(covered, box, around)
+    _, _, values = apply_field(context, hole_context, readable, synthesis, local, skipped)
     top = float(np.iinfo(image.dtype).max)
     filled = np.clip(np.rint(values), 0, top).astype(image.dtype)
     target = result if result.ndim == 3 else result[..., None]
     # apply_field returns the hole's pixels in row order, as a boolean mask over the box takes them.
-    target[hole] = filled
+    target[shown] = filled
     return result

@@ -21,9 +21,10 @@ stroke, a spot, the grain at the edge) runs on into the hole instead of stopping
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
-import scipy.ndimage
 import scipy.sparse
 import scipy.sparse.linalg
 
@@ -150,6 +151,8 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
 #: Pixels filling at least this share of their bounding box (a hole, not its ring) are read box-wise,
 #: in strips of this many rows.
 DENSE_SHARE, STRIP_ROWS = 0.25, 64
+#: ... and, within a strip, in runs of blocks of this many columns that hold pixels.
+RUN_COLUMNS = 64
 
 
 def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
@@ -164,14 +167,9 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     order = None if np.all(ys[1:] >= ys[:-1]) else np.argsort(ys, kind="stable")
     if order is not None:
         ys, xs = ys[order], xs[order]
-    x0, x1 = int(xs.min()), int(xs.max()) + 1
-    cols = np.arange(x0, x1)
-    col_cell, along_x = _cells(cols, scale[1], work_w, k)
-    column_x = cols.astype(np.float32)[None, :]
     channels = context.shape[2]
     readable_bytes = readable.view(np.uint8)
     window = range(-k + 1, k + 1)
-    tents_x = {b: np.clip(1.0 - np.abs(b - along_x) / k, 0, 1) for b in window}
     summed = np.empty((ys.size, channels), np.float32)
     total = np.empty(ys.size, np.float32)
     first_row, last_row = int(ys[0]), int(ys[-1]) + 1
@@ -183,28 +181,20 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
             continue
         rows = np.arange(strip_start, strip_end)
         row_cell, along_y = _cells(rows, scale[0], work_h, k)
-        strip_sum = np.zeros((rows.size, cols.size, channels), np.float32)
-        strip_total = np.zeros((rows.size, cols.size), np.float32)
-        for a in window:
-            tent_y = np.clip(1.0 - np.abs(a - along_y) / k, 0, 1)
-            # Per row of the strip and column of the grid (small), then spread over the box's columns.
-            band_y = (full_y[row_cell + a] + rows[:, None]).astype(np.float32)
-            band_x = full_x[row_cell + a].astype(np.float32)
-            band_weight = weight[row_cell + a] * tent_y[:, None]
-            for b in window:
-                map_y = band_y[:, col_cell + b]
-                map_x = band_x[:, col_cell + b]
-                map_x += column_x
-                values = cv2.remap(context, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-                usable = cv2.remap(readable_bytes, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-                share = band_weight[:, col_cell + b]
-                share *= tents_x[b][None, :]
-                share *= usable
-                strip_sum += share[..., None] * values.reshape(strip_sum.shape)
-                strip_total += share
-        picked = (ys[begin:end] - strip_start) * cols.size + (xs[begin:end] - x0)
-        summed[begin:end] = strip_sum.reshape(-1, channels)[picked]
-        total[begin:end] = strip_total.reshape(-1)[picked]
+        strip_xs = xs[begin:end]
+        # Each run of columns the strip's pixels occupy (in blocks of RUN_COLUMNS) is read as one box:
+        # a hole's pixels under a layer that covers them are left out, and so is the gap between them.
+        occupied = np.zeros((int(strip_xs.max()) // RUN_COLUMNS) + 2, bool)
+        occupied[strip_xs // RUN_COLUMNS] = True
+        edges = np.flatnonzero(np.diff(occupied.view(np.int8), prepend=0))
+        for run_start, run_end in zip(edges[0::2] * RUN_COLUMNS, edges[1::2] * RUN_COLUMNS):
+            in_run = np.flatnonzero((strip_xs >= run_start) & (strip_xs < run_end)) + begin
+            x0, x1 = int(xs[in_run].min()), int(xs[in_run].max()) + 1
+            strip_sum, strip_total = _read_box(context, readable_bytes, full_y, full_x, weight, rows, row_cell,
+                                               along_y, x0, x1, scale[1], work_w, k, window)
+            picked = (ys[in_run] - strip_start) * (x1 - x0) + (xs[in_run] - x0)
+            summed[in_run] = strip_sum.reshape(-1, channels)[picked]
+            total[in_run] = strip_total.reshape(-1)[picked]
     if order is not None:
         unsorted = np.empty_like(order)
         unsorted[order] = np.arange(order.size)
@@ -216,19 +206,93 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     return summed, read.astype(np.float32)
 
 
+def _read_box(context: np.ndarray, readable_bytes: np.ndarray, full_y: np.ndarray, full_x: np.ndarray,
+              weight: np.ndarray, rows: np.ndarray, row_cell: np.ndarray, along_y: np.ndarray, x0: int, x1: int,
+              scale_x: float, work_w: int, k: int, window: range) -> tuple[np.ndarray, np.ndarray]:
+    """The vote's weighted sum (rows, x1 - x0, C) and total weight over rows ``rows`` and columns x0..x1 of
+    the context: for each work pixel of the window, its copy offset and vote weight brought to full resolution
+    (each full pixel takes its cell's) and the painting read through them by one OpenCV remap."""
+    cols = np.arange(x0, x1)
+    col_cell, along_x = _cells(cols, scale_x, work_w, k)
+    column_x = cols.astype(np.float32)[None, :]
+    channels = context.shape[2]
+    box_sum = np.zeros((rows.size, cols.size, channels), np.float32)
+    box_total = np.zeros((rows.size, cols.size), np.float32)
+    for a in window:
+        tent_y = np.clip(1.0 - np.abs(a - along_y) / k, 0, 1)
+        # Per row of the strip and column of the grid (small), then spread over the box's columns.
+        band_y = (full_y[row_cell + a] + rows[:, None]).astype(np.float32)
+        band_x = full_x[row_cell + a].astype(np.float32)
+        band_weight = weight[row_cell + a] * tent_y[:, None]
+        for b in window:
+            map_y = band_y[:, col_cell + b]
+            map_x = band_x[:, col_cell + b]
+            map_x += column_x
+            values = cv2.remap(context, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+            usable = cv2.remap(readable_bytes, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+            share = band_weight[:, col_cell + b]
+            share *= np.clip(1.0 - np.abs(b - along_x) / k, 0, 1)[None, :]
+            share *= usable
+            box_sum += share[..., None] * values.reshape(box_sum.shape)
+            box_total += share
+    return box_sum, box_total
+
+
 def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
-                box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                box: tuple[int, int, int, int], skipped: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill the hole of ``context`` (full resolution) within ``box`` (the hole's bounding box, x0, y0, x1, y1).
 
     Returns the hole pixels' rows and columns (in the context, in row order, as np.nonzero gives them) and their
-    new values (n, C) float32.
+    new values (n, C) float32; hole pixels in ``skipped`` (a mask over the context) are left out. Each pixel's
+    value depends on the hole as a whole, never on which other pixels are computed.
     """
     height, width = hole.shape
     work_h, work_w = synthesis.weight.shape
     scale = (work_h / height, work_w / width)
     x0, y0, x1, y1 = box
-    rows, cols = np.nonzero(hole[y0:y1, x0:x1])
+    wanted = hole[y0:y1, x0:x1] if skipped is None else hole[y0:y1, x0:x1] & ~skipped[y0:y1, x0:x1]
+    rows, cols = np.nonzero(wanted)
     ys, xs = rows + y0, cols + x0
+    if ys.size == 0:
+        return ys, xs, np.zeros((0, context.shape[2]), np.float32)
+    # The corrections at the outline need the copies' reads of the known ring, not of the hole: they are
+    # made in a second thread while the hole is read (both are mostly OpenCV and NumPy work on large
+    # arrays, which runs outside Python's lock).
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        edges = helper.submit(_edge_corrections, context, hole, readable, synthesis, box, scale, ys, xs)
+        values = _copies(context, readable, synthesis, ys, xs, scale)
+        membrane_and_outline, mirror = edges.result()
+    if membrane_and_outline is not None:
+        values += membrane_and_outline
+    if mirror is not None:
+        near, weight, mirrored = mirror
+        values[near] += weight[:, None] * (mirrored - values[near])
+    return ys, xs, values
+
+
+def _edge_corrections(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
+                      box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray
+                      ) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """What heals the copies into their surroundings at hole pixels (ys, xs): the membrane and the outline
+    correction added together (n, C) and the mirror's pull (the pixels it reaches, their weights and
+    mirror values); each None when turned off."""
+    added = None
+    membrane = _membrane(synthesis) if MEMBRANE else None
+    if membrane is not None:
+        added = _at_full(membrane, scale, ys, xs, context.shape[2]) * _top(context)
+    if OUTLINE:
+        outline = _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
+        added = outline if added is None else added + outline
+    mirror = _mirror_pull(context, hole, readable, synthesis, box, scale, ys, xs) if MIRROR_WEIGHT > 0 else None
+    return added, mirror
+
+
+def _copies(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
+            scale: tuple[float, float]) -> np.ndarray:
+    """The mixed copies at hole pixels (ys, xs) (n, C) float32; where no copy reads the painting, the
+    synthesized work image scaled up."""
+    work_h, work_w = synthesis.weight.shape
     summed, total = _reads(context, readable, synthesis, ys, xs, scale)
     missing = total <= 1e-6
     if missing.any():  # no copy reads painting here: the synthesized work image, scaled up
@@ -238,21 +302,14 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
         summed[missing] = upsampled[:, :context.shape[2]] * top if upsampled.shape[1] >= context.shape[2] else \
             np.repeat(upsampled[:, :1], context.shape[2], axis=1) * top
         total[missing] = 1.0
-    values = summed / total[:, None]
-    membrane = _membrane(synthesis) if MEMBRANE else None
-    if membrane is not None:
-        values += _at_full(membrane, box, scale, ys, xs, context.shape[2]) * _top(context)
-    if OUTLINE:
-        values += _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
-    if MIRROR_WEIGHT > 0:
-        _mirror_edge(context, hole, readable, synthesis, box, scale, ys, xs, values)
-    return ys, xs, values
+    return summed / total[:, None]
 
 
-def _mirror_edge(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
-                 box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray,
-                 values: np.ndarray) -> None:
-    """Draw ``values`` (of hole pixels ys, xs) near the outline towards their mirror images across it, in place."""
+def _mirror_pull(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
+                 box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """How the hole pixels (ys, xs) near the outline are drawn towards their mirror images across it: the
+    indices it reaches, their weights and the mirror values ((n, C) float32); None when nothing is known."""
     height, width = hole.shape
     reach = int(np.ceil(MIRROR_DEPTH * 4)) + 2
     x0, y0 = max(0, box[0] - 2 * reach), max(0, box[1] - 2 * reach)
@@ -260,14 +317,14 @@ def _mirror_edge(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, sy
     local_hole = np.ascontiguousarray(hole[y0:y1, x0:x1])
     depth, labels = cv2.distanceTransformWithLabels(local_hole.view(np.uint8), cv2.DIST_L2, 5,
                                                     labelType=cv2.DIST_LABEL_PIXEL)
-    known_y, known_x = np.nonzero(~local_hole)
-    if known_y.size == 0:
-        return
+    known = np.flatnonzero(~local_hole.reshape(-1))
+    if known.size == 0:
+        return None
     # labels number the zero (known) pixels in row-major order, from 1
     ly, lx = ys - y0, xs - x0
     near = np.flatnonzero(depth[ly, lx] <= reach)
     label = labels[ly[near], lx[near]] - 1
-    ny, nx = known_y[label], known_x[label]
+    ny, nx = np.divmod(known[label], x1 - x0)
     my, mx = 2 * ny - ly[near], 2 * nx - lx[near]
     inside = (my >= 0) & (my < y1 - y0) & (mx >= 0) & (mx < x1 - x0)
     my, mx = np.clip(my, 0, y1 - y0 - 1), np.clip(mx, 0, x1 - x0 - 1)
@@ -275,14 +332,15 @@ def _mirror_edge(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, sy
     weight = MIRROR_WEIGHT * np.exp(-(depth[ly[near], lx[near]] - 1.0) / MIRROR_DEPTH) * usable
     if MIRROR_MISS > 0:  # as far as the copies miss the known pixel nearest to it
         unique, inverse = np.unique(label, return_inverse=True)
-        qy, qx = known_y[unique] + y0, known_x[unique] + x0
+        qy, qx = np.divmod(known[unique], x1 - x0)
+        qy, qx = qy + y0, qx + x0
         summed, total = _reads(context, readable, synthesis, qy, qx, scale)
         predicted = summed / np.maximum(total, 1e-6)[:, None]
         miss = np.abs(context[qy, qx].reshape(unique.size, -1).astype(np.float32) - predicted).mean(axis=1)
         miss = np.where(total > 1e-6, miss / _top(context), 1.0)
         weight *= np.clip(miss / MIRROR_MISS, 0.0, 1.0)[inverse.reshape(-1)]
     mirrored = context[my + y0, mx + x0].reshape(near.size, -1).astype(np.float32)
-    values[near] += weight[:, None] * (mirrored - values[near])
+    return near, weight, mirrored
 
 
 def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
@@ -295,40 +353,40 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     grow = int(np.ceil(fade)) + RING + 2
     x0, y0, x1, y1 = max(0, box[0] - grow), max(0, box[1] - grow), min(width, box[2] + grow), min(height, box[3] + grow)
     local_hole = hole[y0:y1, x0:x1]
-    outside = cv2.distanceTransform((~local_hole).view(np.uint8), cv2.DIST_L2, 3)
-    ring = (outside > 0) & (outside <= RING) & readable[y0:y1, x0:x1]
+    # The known pixels within RING of the hole (OpenCV's 3x3 chamfer distance, a = 0.955, b = 1.369:
+    # within 2, exactly the diamond |dy| + |dx| <= 2), found by one dilation instead of a distance map.
+    ring = (cv2.dilate(local_hole.view(np.uint8), _chamfer_disc(RING)) > 0) & ~local_hole & readable[y0:y1, x0:x1]
     if not ring.any():
         return 0.0
     ry, rx = np.nonzero(ring)
     summed, total = _reads(context, readable, synthesis, ry + y0, rx + x0, scale)
     if membrane is not None:
-        summed += (_at_full(membrane, (x0, y0, x1, y1), scale, ry + y0, rx + x0, context.shape[2]) * _top(context)
+        summed += (_at_full(membrane, scale, ry + y0, rx + x0, context.shape[2]) * _top(context)
                    * total[:, None])
     counted = total > 1e-6
     channels = context.shape[2]
-    residual = np.zeros(local_hole.shape + (channels,), np.float32)
-    support = np.zeros(local_hole.shape, np.float32)
     known = context[ry + y0, rx + x0].astype(np.float32)
-    residual[ry[counted], rx[counted]] = known[counted] - summed[counted] / total[counted][:, None]
-    support[ry[counted], rx[counted]] = 1.0
+    mismatch = known[counted] - summed[counted] / total[counted][:, None]
     sigma = 0.5 * fade
     inside = cv2.distanceTransform(local_hole.view(np.uint8), cv2.DIST_L2, 3)
     ly, lx = ys - y0, xs - x0
     falloff = np.clip(1.0 - (inside[ly, lx] - 1.0) / fade, 0.0, 1.0)
     band = np.flatnonzero(falloff > 0)
-    # The blur is wide (sigma = half the fade) and smooth: it is made on a grid reduced to about
-    # sigma / 2 and read back bilinearly, at the hole pixels it reaches only.
+    # The blur is wide (sigma = half the fade) and smooth: it is made on a grid of blocks of about
+    # sigma / 2 pixels (the ring's mismatch summed per block; only the ring is non-zero) and read
+    # back bilinearly, at the hole pixels it reaches only.
     factor = max(1, int(sigma / 2))
-    if factor > 1:
-        small = (-(-local_hole.shape[1] // factor), -(-local_hole.shape[0] // factor))
-        residual = cv2.resize(residual, small, interpolation=cv2.INTER_AREA).reshape(small[::-1] + (channels,))
-        support = cv2.resize(support, small, interpolation=cv2.INTER_AREA)
-    residual = cv2.GaussianBlur(residual, (0, 0), sigma / factor).reshape(support.shape + (channels,))
+    small = (-(-local_hole.shape[0] // factor), -(-local_hole.shape[1] // factor))
+    block = (ry[counted] // factor) * small[1] + rx[counted] // factor
+    cells = small[0] * small[1]
+    support = np.bincount(block, minlength=cells).astype(np.float32).reshape(small)
+    residual = np.stack([np.bincount(block, weights=mismatch[:, channel], minlength=cells)
+                         for channel in range(channels)], axis=1).astype(np.float32).reshape(small + (channels,))
+    residual = cv2.GaussianBlur(residual, (0, 0), sigma / factor).reshape(small + (channels,))
     support = cv2.GaussianBlur(support, (0, 0), sigma / factor)
-    where = np.stack([(ly[band] + 0.5) / factor - 0.5, (lx[band] + 0.5) / factor - 0.5])
-    spread = scipy.ndimage.map_coordinates(support, where, order=1, mode="nearest")
-    trend = np.stack([scipy.ndimage.map_coordinates(residual[..., channel], where, order=1, mode="nearest")
-                      for channel in range(channels)], axis=1)
+    rows, cols = (ly[band] + 0.5) / factor - 0.5, (lx[band] + 0.5) / factor - 0.5
+    spread = _bilinear_at(support[..., None], rows, cols)[:, 0]
+    trend = _bilinear_at(residual, rows, cols)
     correction = np.zeros((ys.size, channels), np.float32)
     correction[band] = trend / np.maximum(spread, 1e-3)[:, None] * (falloff[band] * (spread > 1e-3))[:, None]
     return correction
@@ -338,19 +396,38 @@ def _top(image: np.ndarray) -> float:
     return 65535.0 if image.dtype == np.uint16 else 255.0
 
 
-def _at_full(field: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray,
-             xs: np.ndarray, channels: int) -> np.ndarray:
-    """A work-resolution (h, w, 3) colour field, bilinearly at full-resolution pixels (ys, xs) inside ``box``,
-    as ``channels`` channels (grey: the first, which equals the others; a fourth, alpha, gets none)."""
-    x0, y0, x1, y1 = box
-    to_work = np.array([[scale[1], 0.0, (x0 + 0.5) * scale[1] - 0.5], [0.0, scale[0], (y0 + 0.5) * scale[0] - 0.5]])
-    full = cv2.warpAffine(field, to_work, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE).reshape(y1 - y0, x1 - x0, -1)
-    picked = full[ys - y0, xs - x0]
+def _at_full(field: np.ndarray, scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray, channels: int) -> np.ndarray:
+    """A work-resolution (h, w, 3) colour field, bilinearly at full-resolution pixels (ys, xs) (edges
+    replicated), as ``channels`` channels (grey: the first, which equals the others; a fourth, alpha,
+    gets none). Read at the pixels only, not over their box."""
+    picked = _bilinear_at(field, (ys + 0.5) * scale[0] - 0.5, (xs + 0.5) * scale[1] - 0.5)
     if channels <= 3:
         return picked[:, :channels]
-    return np.concatenate([picked, np.zeros((picked.shape[0], channels - 3), np.float32)], axis=1)
+    return np.concatenate([picked, np.zeros((ys.size, channels - 3), np.float32)], axis=1)
 
+
+def _bilinear_at(field: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(h, w, C) float32 ``field`` read bilinearly at fractional (rows, cols), edges replicated: (n, C)."""
+    count = rows.size
+    lines = max(1, -(-count // MAP_ROW))  # OpenCV's maps stay under 32767 pixels a side: rows of MAP_ROW
+    map_x = np.zeros(lines * MAP_ROW, np.float32)
+    map_y = np.zeros(lines * MAP_ROW, np.float32)
+    map_x[:count], map_y[:count] = cols, rows
+    read = cv2.remap(field, map_x.reshape(lines, MAP_ROW), map_y.reshape(lines, MAP_ROW), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+    return read.reshape(lines * MAP_ROW, -1)[:count]
+
+
+def _chamfer_disc(radius: int) -> np.ndarray:
+    """The pixels within ``radius`` (1 or 2) of the centre by OpenCV's 3x3 L2 chamfer distance."""
+    offsets = np.arange(-radius, radius + 1)
+    dy, dx = np.meshgrid(offsets, offsets, indexing="ij")
+    low, high = np.minimum(abs(dy), abs(dx)), np.maximum(abs(dy), abs(dx))
+    return ((1.3693 * low + 0.955 * (high - low)) <= radius).astype(np.uint8)
+
+
+#: Row length of the point maps handed to cv2.remap.
+MAP_ROW = 4096
 
 def _laplace(unknown: np.ndarray, readable: np.ndarray, boundary: np.ndarray) -> np.ndarray:
     """``boundary`` (h, w, C) with its ``unknown`` pixels replaced by the harmonic interpolation of their

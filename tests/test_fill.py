@@ -153,6 +153,26 @@ def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pyte
                                pixel_sum[read] / pixel_weight[read][:, None], rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.parametrize("run_columns", [64, 8])
+def test_covered_hole_pixels_are_left_out_and_the_others_are_the_same(monkeypatch: pytest.MonkeyPatch,
+                                                                       run_columns: int) -> None:
+    """Hole pixels an opaque layer will cover are neither computed nor written; every other hole pixel
+    gets the value the whole fill gives it (the box-wise read then runs over several column runs)."""
+    import engine.fill_apply
+
+    monkeypatch.setattr(engine.fill_apply, "RUN_COLUMNS", run_columns)
+    image = cv2.GaussianBlur((np.random.default_rng(5).random((200, 260, 3)) * 255).astype(np.uint8), (0, 0), 1.5)
+    hole = disc(200, 260, 130, 100, 60)
+    covered = disc(200, 260, 150, 100, 45)  # the moved region's new shape, over most of the hole
+    box = (0, 0, 260, 200)
+    whole = fill_window(image, hole, box, forbidden=hole)
+    partial = fill_window(image, hole, box, forbidden=hole, covered=covered)
+    shown = hole & ~covered
+    np.testing.assert_array_equal(partial[shown], whole[shown])
+    np.testing.assert_array_equal(partial[~shown], image[~shown])
+    assert np.abs(whole[shown].astype(int) - image[shown].astype(int)).mean() > 5  # it was filled
+
+
 def test_patches_described_at_some_pixels_equal_the_whole_image_description() -> None:
     """The EM steps describe only the hole's patches (their box grown by the patch radius): the same
     descriptors as describing the whole level, also at its edges."""
