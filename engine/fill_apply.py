@@ -29,6 +29,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from engine.fill_synthesis import Synthesis
+from engine.render import sample_points
 
 #: Width (in work pixels, at least SEAM_MIN full pixels) over which the outline correction fades.
 SEAM_WIDTH, SEAM_MIN = 1.5, 3.0
@@ -385,8 +386,8 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     residual = cv2.GaussianBlur(residual, (0, 0), sigma / factor).reshape(small + (channels,))
     support = cv2.GaussianBlur(support, (0, 0), sigma / factor)
     rows, cols = (ly[band] + 0.5) / factor - 0.5, (lx[band] + 0.5) / factor - 0.5
-    spread = _bilinear_at(support[..., None], rows, cols)[:, 0]
-    trend = _bilinear_at(residual, rows, cols)
+    spread = sample_points(support, cols, rows)
+    trend = sample_points(residual, cols, rows).reshape(band.size, channels)
     correction = np.zeros((ys.size, channels), np.float32)
     correction[band] = trend / np.maximum(spread, 1e-3)[:, None] * (falloff[band] * (spread > 1e-3))[:, None]
     return correction
@@ -400,22 +401,10 @@ def _at_full(field: np.ndarray, scale: tuple[float, float], ys: np.ndarray, xs: 
     """A work-resolution (h, w, 3) colour field, bilinearly at full-resolution pixels (ys, xs) (edges
     replicated), as ``channels`` channels (grey: the first, which equals the others; a fourth, alpha,
     gets none). Read at the pixels only, not over their box."""
-    picked = _bilinear_at(field, (ys + 0.5) * scale[0] - 0.5, (xs + 0.5) * scale[1] - 0.5)
+    picked = sample_points(field, (xs + 0.5) * scale[1] - 0.5, (ys + 0.5) * scale[0] - 0.5).reshape(ys.size, -1)
     if channels <= 3:
         return picked[:, :channels]
     return np.concatenate([picked, np.zeros((ys.size, channels - 3), np.float32)], axis=1)
-
-
-def _bilinear_at(field: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """(h, w, C) float32 ``field`` read bilinearly at fractional (rows, cols), edges replicated: (n, C)."""
-    count = rows.size
-    lines = max(1, -(-count // MAP_ROW))  # OpenCV's maps stay under 32767 pixels a side: rows of MAP_ROW
-    map_x = np.zeros(lines * MAP_ROW, np.float32)
-    map_y = np.zeros(lines * MAP_ROW, np.float32)
-    map_x[:count], map_y[:count] = cols, rows
-    read = cv2.remap(field, map_x.reshape(lines, MAP_ROW), map_y.reshape(lines, MAP_ROW), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
-    return read.reshape(lines * MAP_ROW, -1)[:count]
 
 
 def _chamfer_disc(radius: int) -> np.ndarray:
@@ -425,9 +414,6 @@ def _chamfer_disc(radius: int) -> np.ndarray:
     low, high = np.minimum(abs(dy), abs(dx)), np.maximum(abs(dy), abs(dx))
     return ((1.3693 * low + 0.955 * (high - low)) <= radius).astype(np.uint8)
 
-
-#: Row length of the point maps handed to cv2.remap.
-MAP_ROW = 4096
 
 def _laplace(unknown: np.ndarray, readable: np.ndarray, boundary: np.ndarray) -> np.ndarray:
     """``boundary`` (h, w, C) with its ``unknown`` pixels replaced by the harmonic interpolation of their

@@ -384,7 +384,7 @@ def polish_affine(source: np.ndarray, target: np.ndarray, motion: np.ndarray, sq
     crop = PolishCrop.of(source, target, masks_box) if crop is None else crop
     small_source, small_target, scale, shift, box = crop.source, crop.target, crop.scale, crop.shift, crop.box
     bx0, by0, bx1, by1 = box
-    polished = ecc_affine(small_source, small_target, _affine_to_crop(affine, scale, shift))
+    polished = crop.ecc(_affine_to_crop(affine, scale, shift))
     affine_polished = affine if polished is None else _affine_to_image(polished, scale, shift)
     # Then to a fraction of an image pixel on the outlines (up to OUTLINE_SIDE pixels a side).
     fine = min(1.0, OUTLINE_SIDE / max(bx1 - bx0, by1 - by0))
@@ -446,6 +446,7 @@ class PolishCrop:
     scale: float
     shift: np.ndarray
     box: tuple[int, int, int, int]
+    _polished: dict[bytes, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, source: np.ndarray, target: np.ndarray,
@@ -460,6 +461,15 @@ class PolishCrop:
 
         shift = np.array([bx0, by0], np.float64) + 0.5 / scale - 0.5
         return cls(reduce(source), reduce(target), scale, shift, box)
+
+    def ecc(self, start: np.ndarray) -> np.ndarray | None:
+        """ECC on the two masks from a backward affine in crop pixels (``models.hypotheses.ecc_affine``),
+        remembered: the exactness judge and the polish start from the same affine when the motion is
+        the one the judge accepted."""
+        key = start.tobytes()
+        if key not in self._polished:
+            self._polished[key] = ecc_affine(self.source, self.target, start)
+        return self._polished[key]
 
 
 #: A one-affine motion whose mask IoU on the polish crop is at least this is exact enough to keep as
@@ -480,7 +490,7 @@ def exact_move_judge(target: np.ndarray, square: tuple[int, int, int], crop: Pol
         if fitted is None:
             return False
         start = _affine_to_crop(fitted[0], crop.scale, crop.shift)
-        polished = ecc_affine(crop.source, crop.target, start)
+        polished = crop.ecc(start)
         return mask_iou(crop.source, crop.target, start if polished is None else polished) >= EXACT_MOVE_IOU
 
     return exact

@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.render import sample_points
 from models.influence import mask_bbox
 
 #: The band is this many working pixels either side of the segmenter's outline.
@@ -83,7 +84,7 @@ class EdgeSnapper:
             return mask
         small_x = ((cols + 0.5) * self.scale - 0.5 - x0).astype(np.float32)
         small_y = ((rows + 0.5) * self.scale - 0.5 - y0).astype(np.float32)
-        read = lambda plane: _read(plane, small_x, small_y)  # noqa: E731
+        read = lambda plane: sample_points(plane, small_x, small_y).reshape(small_x.size, -1)  # noqa: E731
         object_at, ground_at = read(object_colour), read(ground_colour)
         line = object_at - ground_at
         length = (line ** 2).sum(axis=1)
@@ -113,18 +114,6 @@ def _full_pixels(small: tuple[np.ndarray, np.ndarray], scale: float, shape: tupl
              & (np.floor((cols + 0.5) * scale) == small_cols[:, None, None])
              & (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width))
     return rows[owned], cols[owned]
-
-
-#: Row length of the point maps handed to cv2.remap (it needs maps under 32767 pixels a side).
-MAP_ROW = 1024
-
-
-def _read(plane: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """``plane`` (h, w, C) bilinearly at the points (xs, ys): (N, C)."""
-    rows = -(-xs.size // MAP_ROW)
-    map_x, map_y = (np.resize(values, rows * MAP_ROW).reshape(rows, MAP_ROW) for values in (xs, ys))
-    sampled = cv2.remap(np.ascontiguousarray(plane), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return sampled.reshape(rows * MAP_ROW, -1)[:xs.size]
 
 
 def snap_to_edges(image: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
