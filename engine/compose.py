@@ -131,18 +131,21 @@ class Underlay:
     patch: np.ndarray  # image[box] with the hole filled (compose paints the layer over it: use it once)
 
 
-def transport_underlay(image: np.ndarray, source: np.ndarray, target: np.ndarray, reach: float, box: Box,
-                       fill: Callable[..., np.ndarray] | None = None) -> Underlay:
-    """The :class:`Underlay` of a transport over ``box`` (see :func:`compose` for the arguments)."""
+def transport_underlay(image: np.ndarray | Callable[[], np.ndarray], source: np.ndarray, target: np.ndarray,
+                       reach: float, box: Box, fill: Callable[..., np.ndarray] | None = None) -> Underlay:
+    """The :class:`Underlay` of a transport over ``box`` (see :func:`compose` for the arguments).
+    ``image`` may also be a callable that gives the pixels (an image still being decoded): the
+    masks' part of the work is done before it is called."""
     bx0, by0, bx1, by1 = box
     source_box, target_box = source[by0:by1, bx0:bx1], target[by0:by1, bx0:bx1]
+    # Each distance is needed within the reach only (a far move's two masks lie far apart in the box).
+    to_target, to_source = distance_near(target_box, reach), distance_near(source_box, reach)
+    area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
+    image = image() if callable(image) else image
     # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
     # much of each pixel around the region does (engine.matte). The layer carries the matte along
     # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
     footprint = vacated_footprint(image, source_box, box, rim_width(source_box))
-    # Each distance is needed within the reach only (a far move's two masks lie far apart in the box).
-    to_target, to_source = distance_near(target_box, reach), distance_near(source_box, reach)
-    area = np.minimum(to_source, to_target) <= reach  # the distance to the union of the two masks
     vacated = footprint.over(box, footprint.vacated)
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     # The whole vacated area is its hole, also under the new shape (where the opaque layer hides it):

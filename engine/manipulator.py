@@ -252,7 +252,7 @@ class Manipulator:
         if cancel is None and _surely_transport(source, target, (x0, y0, side), box, reach,
                                                 (ux0, uy0, ux1, uy1)):
             underlayer = ThreadPoolExecutor(1, thread_name_prefix="edit-underlay")
-            underlay = underlayer.submit(lambda: transport_underlay(arrived(), source, target, reach, box, fill))
+            underlay = underlayer.submit(lambda: transport_underlay(arrived, source, target, reach, box, fill))
             underlayer.shutdown(wait=False)  # its thread ends with this one job
         try:
             size = self.working_size

@@ -95,6 +95,23 @@ def _lab(pixels: np.ndarray, denoise: bool = False) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_RGB2Lab)
 
 
+def _disc(radius: float) -> np.ndarray:
+    """The pixels within ``radius`` (Euclidean) of the centre, as a dilation kernel: dilating by it
+    gives the pixels whose exact distance to a mask is at most ``radius``."""
+    reach = int(np.floor(radius))
+    rows, cols = np.mgrid[-reach:reach + 1, -reach:reach + 1]
+    return (rows * rows + cols * cols <= radius * radius).astype(np.uint8)
+
+
+def _lab_at(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``_lab(pixels, denoise=True)`` at the given pixels only, (N, 3): the median needs the
+    neighbours, the colour conversion (pixel by pixel) only the pixels asked for."""
+    if pixels.ndim == 3 and pixels.shape[2] in (1, 3, 4) and min(pixels.shape[:2]) >= 3:
+        pixels = cv2.medianBlur(np.ascontiguousarray(pixels), 3)
+    picked = pixels[rows, cols]
+    return _lab(picked[:, None] if picked.ndim == 2 else picked[:, None, None])[:, 0]
+
+
 def _nearest_miss(lab: np.ndarray, queries: np.ndarray, samples: np.ndarray, radius: float) -> np.ndarray:
     """For each ``queries`` pixel (in raster order), the smallest colour distance to the ``samples``
     pixels within about ``radius`` of the sample pixel nearest to it: a local background model that
@@ -106,8 +123,11 @@ def _nearest_miss(lab: np.ndarray, queries: np.ndarray, samples: np.ndarray, rad
     sample_index = np.flatnonzero(samples)  # label k is the k-th sample pixel in raster order
     query_index = np.flatnonzero(queries)
     rows, cols = np.divmod(sample_index[labels.reshape(-1)[query_index] - 1], width)
-    flat_lab, flat_samples = lab.reshape(-1, lab.shape[-1]), samples.reshape(-1)
-    colours = flat_lab[query_index]
+    flat_samples = samples.reshape(-1)
+    # One plane per colour channel: three gathers of numbers are faster than one of triples, and the
+    # squares are summed in the same order as a sum over the last axis would.
+    planes = [np.ascontiguousarray(lab[..., channel]).reshape(-1) for channel in range(lab.shape[-1])]
+    colours = [plane[query_index] for plane in planes]
     step = max(1, int(round(radius / OFFSETS_A_SIDE)))
     reach = int(np.ceil(radius))
     offsets = np.arange(-reach, reach + 1, step)
@@ -119,8 +139,13 @@ def _nearest_miss(lab: np.ndarray, queries: np.ndarray, samples: np.ndarray, rad
             if dy * dy + dx * dx > radius * radius + 1:
                 continue
             at = row_start + np.clip(cols + dx, 0, width - 1)
-            squared = ((flat_lab[at] - colours) ** 2).sum(axis=1)
-            np.minimum(best, np.where(flat_samples[at], squared, np.inf), out=best)
+            squared = None
+            for plane, colour in zip(planes, colours):
+                difference = plane[at] - colour
+                difference *= difference
+                squared = difference if squared is None else squared + difference
+            squared[~flat_samples[at]] = np.inf
+            np.minimum(best, squared, out=best)
     return np.sqrt(best)
 
 
@@ -279,7 +304,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
             to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)
             read = lambda plane: sample_points(plane, to_small_x, to_small_y)  # noqa: E731
             y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-            pixels = _lab(crop[y0:y1, x0:x1], denoise=True)[rows - y0, cols - x0]
+            pixels = _lab_at(crop[y0:y1, x0:x1], rows - y0, cols - x0)
             full[rows, cols] = np.where(read(known.astype(np.float32)) > 0.5, _colour_line_alpha(
                 pixels, read(rim_colour).reshape(-1, 3), read(ground_colour).reshape(-1, 3), share[rows, cols]),
                 share[rows, cols])
@@ -323,5 +348,6 @@ def vacated_footprint(image: np.ndarray, region: np.ndarray, box: Box, band: flo
     inner = (found[0] + x0, found[1] + y0, found[2] + x0, found[3] + y0)
     footprint_box = box_within_reach(inner, band + VACATED_MARGIN + 2.0, image.shape)
     matte = rim_matte(image, place_over(region, box, footprint_box), footprint_box, band)
-    vacated = distance_outside(matte > HOLE_ALPHA) <= VACATED_MARGIN
+    # Within VACATED_MARGIN (Euclidean) of the matte's support: one dilation by that disc.
+    vacated = cv2.dilate((matte > HOLE_ALPHA).view(np.uint8), _disc(VACATED_MARGIN)) > 0
     return Footprint(footprint_box, matte, vacated)

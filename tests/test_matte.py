@@ -115,3 +115,30 @@ def test_sample_points_reads_any_number_of_points() -> None:
     read = sample_points(plane, cols.astype(np.float32), rows.astype(np.float32))
     np.testing.assert_allclose(read, plane[rows, cols], atol=1e-6)
     assert sample_points(plane[..., 0], cols[:5].astype(np.float32), rows[:5].astype(np.float32)).shape == (5,)
+
+
+@pytest.mark.parametrize("radius", [1.0, 1.5, 2.0, 2.9, 4.0])
+def test_the_disc_dilation_is_the_exact_distance_test(radius: float) -> None:
+    """The vacated area is grown by one dilation with a disc instead of a distance transform: the
+    same pixels as "within ``radius`` of the mask" by the exact Euclidean distance, borders included."""
+    from engine.locality import distance_outside
+    from engine.matte import _disc
+
+    mask = np.random.default_rng(3).random((60, 80)) > 0.97
+    mask[0, 5] = mask[59, 79] = True
+    grown = cv2.dilate(mask.view(np.uint8), _disc(radius)) > 0
+    np.testing.assert_array_equal(grown, distance_outside(mask) <= radius)
+
+
+@pytest.mark.parametrize("kind", ["rgb", "rgba", "grey", "flat", "sixteen"])
+def test_colours_read_at_pixels_equal_the_whole_conversion(kind: str) -> None:
+    """The matte's soft edge converts only its ramp's pixels to CIELAB: the same numbers as converting
+    the whole (median-filtered) crop and picking them."""
+    from engine.matte import _lab, _lab_at
+
+    rng = np.random.default_rng(1)
+    shape = {"rgb": (30, 40, 3), "rgba": (30, 40, 4), "grey": (30, 40, 1), "flat": (30, 40), "sixteen": (30, 40, 3)}[kind]
+    top = 65535 if kind == "sixteen" else 255
+    pixels = rng.integers(0, top + 1, shape).astype(np.uint16 if kind == "sixteen" else np.uint8)
+    rows, cols = rng.integers(0, 30, 200), rng.integers(0, 40, 200)
+    np.testing.assert_array_equal(_lab_at(pixels, rows, cols), _lab(pixels, denoise=True)[rows, cols])
