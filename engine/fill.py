@@ -25,6 +25,7 @@ from engine.fill_apply import apply_field
 from engine.fill_synthesis import synthesize
 from engine.imageio import to_float_rgb
 from engine.locality import context_box, place_over
+from engine.pixel_views import put_pixels
 from models.influence import mask_bbox
 
 FillMethod = Literal["patch", "shift-map"]
@@ -94,5 +95,5 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
     filled = np.clip(np.rint(values), 0, top).astype(image.dtype)
     target = result if result.ndim == 3 else result[..., None]
     # apply_field returns the hole's pixels in row order, as a boolean mask over the box takes them.
-    target[shown] = filled
+    put_pixels(target, shown, filled)
     return result

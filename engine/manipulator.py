@@ -26,6 +26,7 @@ import torch
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
 from engine.masks import check_mask
+from engine.pixel_views import copy_pixels
 from engine.compiler_import import skip_compiler_import
 from engine.compose import BEND_MIN_JACOBIAN, Composition, Underlay, bend_jacobian, compose, transport_underlay
 from engine.deferred_image import DeferredImage
@@ -302,7 +303,7 @@ class Manipulator:
                 self._underlays.current = None
             bx0, by0, bx1, by1 = composition.box
             result = image.copy()
-            np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
+            copy_pixels(result[by0:by1, bx0:bx1], composition.patch, composition.changed)
             warped = source.copy()
             np.copyto(warped[by0:by1, bx0:bx1], composition.warped_mask, where=composition.changed)
             rendered = time.perf_counter()
