@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.atomic import atomic_write_bytes
 from engine.errors import ImageReadError, ImageWriteError, MaskError
-from engine.png import encode_png
+from engine.png import StripsAhead, encode_png
 
 #: Largest image read by default (pixels); an 8K UHD frame is 33 MP. Raise with SIMNET_MAX_PIXELS.
 DEFAULT_MAX_PIXELS = 120_000_000
@@ -291,15 +291,17 @@ def to_float_rgb(pixels: np.ndarray) -> np.ndarray:
 
 
 def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = None, exif: bytes | None = None,
-                 quality: int = 95, progress: Callable[[float], None] | None = None) -> bytes:
+                 quality: int = 95, progress: Callable[[float], None] | None = None,
+                 ahead: StripsAhead | None = None) -> bytes:
     """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).
 
-    PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept).
+    PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept),
+    which takes the strips compressed ``ahead`` where their rows are unchanged.
     ``progress`` gets the fraction encoded so far (for PNG after each strip, otherwise 1.0 at the end)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     if fmt == "PNG":
-        return encode_png(pixels, icc_profile=icc_profile, exif=exif, progress=progress)
+        return encode_png(pixels, icc_profile=icc_profile, exif=exif, progress=progress, ahead=ahead)
     data = _encode_with_pillow_or_opencv(pixels, fmt, icc_profile, exif, quality)
     if progress is not None:
         progress(1.0)
@@ -338,13 +340,16 @@ def _encode_with_pillow_or_opencv(pixels: np.ndarray, fmt: str, icc_profile: byt
 
 
 def save_image(path: str | Path, pixels: np.ndarray, *, icc_profile: bytes | None = None,
-               exif: bytes | None = None, quality: int = 95, progress: Callable[[float], None] | None = None) -> None:
+               exif: bytes | None = None, quality: int = 95, progress: Callable[[float], None] | None = None,
+               ahead: StripsAhead | None = None) -> None:
     """Write atomically, the format chosen by the extension; a previous file survives any failure.
 
-    ``progress`` (optional) is called with the fraction encoded so far, in the calling thread."""
+    ``progress`` (optional) is called with the fraction encoded so far, in the calling thread;
+    ``ahead``: PNG strips already compressed (:func:`engine.png.compress_strips_ahead`)."""
     fmt = output_format(path)
     try:
-        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality, progress=progress)
+        data = encode_image(pixels, fmt, icc_profile=icc_profile, exif=exif, quality=quality, progress=progress,
+                            ahead=ahead)
     except (OSError, ValueError, TypeError) as error:
         raise ImageWriteError(f"{path}: could not encode the image ({error})") from None
     atomic_write_bytes(path, data)

@@ -161,8 +161,8 @@ class Manipulator:
     def edit(self, image: np.ndarray | DeferredImage, source_mask: np.ndarray, target_mask: np.ndarray, *,
              reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
              align_steps: int | None = None, use_network: bool = True,
-             fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None
-             ) -> EditResult:
+             fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None,
+             on_box: Callable[[tuple[int, int, int, int]], None] | None = None) -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
         ``reach`` is the width in pixels of the transition around the region and its new shape
@@ -178,7 +178,9 @@ class Manipulator:
 
         ``image`` may be a :class:`engine.deferred_image.DeferredImage`, pixels still being decoded:
         they are waited for only when the result is composed (the wait is timed as "pixels wait",
-        outside every stage and the total).
+        outside every stage and the total). ``on_box`` is told the edit's box (x0, y0, x1, y1) as
+        soon as it is known, long before the result: nothing outside it changes (``simnet batch``
+        compresses the output's unchanged rows meanwhile).
         """
         started = time.perf_counter()
         deferred, waited = isinstance(image, DeferredImage), 0.0
@@ -244,6 +246,8 @@ class Manipulator:
                 raise EditCancelled()
 
         box = box_within_reach((ux0, uy0, ux1, uy1), reach, (height, width))
+        if on_box is not None and max_side is None:
+            on_box(box)
         x0, y0, side = influence_box(source_crop, target_crop)
         x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side), box)
         # A far move is composed as a transport, whose underlay (the footprint, its fill) does not

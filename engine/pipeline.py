@@ -13,7 +13,8 @@ import numpy as np
 from engine.deferred_image import DeferredImage
 from engine.errors import ImageWriteError, SimNetError
 from engine.imageio import (Artwork, check_mask_size, decode_image, load_image, load_mask, max_pixels_from_environment,
-                            read_image_file, save_image)
+                            output_format, read_image_file, save_image)
+from engine.png import StripsAhead, compress_strips_ahead
 
 if TYPE_CHECKING:  # the restyle's file steps use this module without loading SIM-Net (torch)
     from engine.manipulator import EditResult, Manipulator
@@ -112,17 +113,35 @@ def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | 
     The output is written to a temporary file and renamed, so a failure leaves no partial file
     and any previous file at the output path intact.
     """
-    result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach)
-    started = time.perf_counter()
-    write_result(inputs, result)
+    with ThreadPoolExecutor(1, thread_name_prefix="edit-ahead") as compressor:
+        ahead: list[Future[StripsAhead | None]] = []
+        result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach,
+                                  on_box=lambda box: ahead.append(compressor.submit(compress_unchanged, inputs, box)))
+        started = time.perf_counter()
+        write_result(inputs, result, ahead[0].result() if ahead else None)
     result.timings["write"] = time.perf_counter() - started
     return result
 
 
-def write_result(inputs: EditInputs, result: EditResult) -> None:
+def write_result(inputs: EditInputs, result: EditResult, ahead: StripsAhead | None = None) -> None:
     """Write an edit's result to the inputs' output path, atomically, with the artwork's colour
-    profile and metadata."""
-    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif)
+    profile and metadata; ``ahead``: PNG strips of the artwork compressed while it was edited
+    (:func:`compress_unchanged`)."""
+    save_image(inputs.output_path, result.image, icc_profile=inputs.artwork.icc_profile, exif=inputs.artwork.exif,
+               ahead=ahead)
+
+
+def compress_unchanged(inputs: EditInputs, box: tuple[int, int, int, int]) -> StripsAhead | None:
+    """The output's PNG strips that an edit within ``box`` leaves unchanged, compressed from the
+    artwork now (in the calling thread, e.g. while the edit runs); None when the output is not a
+    PNG or the artwork cannot be read (the edit reports that)."""
+    if output_format(inputs.output_path) != "PNG":
+        return None
+    try:
+        pixels = inputs.artwork.pixels
+    except SimNetError:
+        return None
+    return compress_strips_ahead(pixels, (box[1], box[3]))
 
 
 def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,

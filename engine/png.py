@@ -18,6 +18,7 @@ import os
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -89,6 +90,47 @@ def _compress_strip(pixels: np.ndarray, start: int, stop: int, bpp: int, last: b
     return data, zlib.adler32(filtered), filtered.size
 
 
+def strip_layout(height: int, width: int, bpp: int) -> list[tuple[int, int]]:
+    """The rows [start, stop) of each independently compressed strip (it depends on the size only)."""
+    rows_per_strip = max(1, STRIP_BYTES // (width * bpp + 1))
+    return [(start, min(height, start + rows_per_strip)) for start in range(0, height, rows_per_strip)]
+
+
+def _bytes_per_pixel(pixels: np.ndarray) -> int:
+    return pixels.shape[2] * (2 if pixels.dtype == np.uint16 else 1)
+
+
+@dataclass(frozen=True)
+class StripsAhead:
+    """Strips of one image's PNG stream compressed before it is encoded (e.g. while an edit that
+    changes other rows is still running): :func:`encode_png` takes each one whose pixel rows, and
+    the row above them (the filter reads it), are the same in the image it encodes."""
+
+    pixels: np.ndarray  # the image they were compressed from (only read)
+    strips: dict[tuple[int, int], tuple[bytes, int, int]]  # (start, stop) -> data, Adler-32, length
+
+    def reusable(self, pixels: np.ndarray, start: int, stop: int) -> tuple[bytes, int, int] | None:
+        strip = self.strips.get((start, stop))
+        if strip is None or pixels.shape != self.pixels.shape or pixels.dtype != self.pixels.dtype:
+            return None
+        above = max(0, start - 1)
+        return strip if np.array_equal(pixels[above:stop], self.pixels[above:stop]) else None
+
+
+def compress_strips_ahead(pixels: np.ndarray, changing: tuple[int, int]) -> StripsAhead:
+    """Compress now, in the calling thread, the strips of ``pixels`` (H, W, C) that do not depend on
+    rows ``changing`` = [first, stop): those an edit of those rows leaves as they are."""
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    height = pixels.shape[0]
+    first, stop_changing = changing
+    strips = {}
+    for start, stop in strip_layout(height, pixels.shape[1], _bytes_per_pixel(pixels)):
+        if stop <= first or start - 1 >= stop_changing:  # rows start-1 .. stop-1 all unchanged
+            strips[(start, stop)] = _compress_strip(pixels, start, stop, _bytes_per_pixel(pixels), stop == height)
+    return StripsAhead(pixels, strips)
+
+
 def _worker_count() -> int:
     try:
         cores = len(os.sched_getaffinity(0))
@@ -98,10 +140,11 @@ def _worker_count() -> int:
 
 
 def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: bytes | None = None,
-               progress: Callable[[float], None] | None = None) -> bytes:
+               progress: Callable[[float], None] | None = None, ahead: StripsAhead | None = None) -> bytes:
     """Encode (H, W, C) uint8/uint16 pixels, C in 1..4, as PNG; the ICC profile and EXIF are stored
     in iCCP and eXIf chunks (the way Pillow stores them). ``progress`` is called in the calling
-    thread with the fraction of rows compressed so far, after each strip."""
+    thread with the fraction of rows compressed so far, after each strip. Strips compressed
+    ``ahead`` are taken where their rows are unchanged (the same bytes as compressing them here)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     height, width, channels = pixels.shape
@@ -116,12 +159,11 @@ def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: by
     if exif:
         parts.append(_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
 
-    rows_per_strip = max(1, STRIP_BYTES // (width * bpp + 1))
-    starts = range(0, height, rows_per_strip)
-    jobs = [(start, min(height, start + rows_per_strip)) for start in starts]
+    jobs = strip_layout(height, width, bpp)
 
     def strip(job: tuple[int, int]) -> tuple[bytes, int, int]:
-        return _compress_strip(pixels, job[0], job[1], bpp, job[1] == height)
+        done = None if ahead is None else ahead.reusable(pixels, *job)
+        return done if done is not None else _compress_strip(pixels, job[0], job[1], bpp, job[1] == height)
 
     workers = min(len(jobs), _worker_count())
     strips = []

@@ -213,3 +213,16 @@ def test_a_small_move_makes_no_underlay(manipulator: Manipulator, monkeypatch) -
     monkeypatch.setattr(module, "transport_underlay", lambda *args, **kwargs: started.append(args))
     result = manipulator.edit(painting(120, 200), disc(120, 200, 90, 60, 20), disc(120, 200, 90, 60, 22))
     assert result.mode == "bend" and started == []
+
+
+def test_the_box_told_early_holds_every_changed_pixel(manipulator: Manipulator) -> None:
+    """``on_box`` hears the edit's box before the result exists (the batch compresses the rows outside
+    it meanwhile): no pixel outside it changes."""
+    image, source, target = painting(120, 200), disc(120, 200, 45, 60, 18), disc(120, 200, 150, 58, 18)
+    told = []
+    result = manipulator.edit(image, source, target, on_box=told.append)
+    assert len(told) == 1
+    x0, y0, x1, y1 = told[0]
+    changed = (result.image != image).any(axis=2)
+    assert changed.any() and not changed[:y0].any() and not changed[y1:].any()
+    assert not changed[:, :x0].any() and not changed[:, x1:].any()

@@ -170,3 +170,23 @@ def test_progress_rises_to_one_strip_by_strip(tmp_path: Path, monkeypatch) -> No
     other: list[float] = []
     save_image(tmp_path / "art.jpg", pixels, progress=other.append)
     assert other == [1.0]
+
+
+@pytest.mark.parametrize("channels,dtype", [(3, np.uint8), (1, np.uint16), (4, np.uint8)])
+def test_strips_compressed_ahead_give_the_same_bytes(monkeypatch, channels: int, dtype) -> None:
+    """``simnet batch`` compresses the rows an edit leaves while it runs: the file is the same, byte for
+    byte, and a strip whose rows did change after all (a wrong promise) is compressed again."""
+    monkeypatch.setattr(png, "STRIP_BYTES", 4000)
+    original = texture(120, 50, channels, dtype, seed=7)
+    edited = original.copy()
+    edited[50:70, 10:30] = texture(20, 20, channels, dtype, seed=8)
+    ahead = png.compress_strips_ahead(original, (50, 70))
+    assert 0 < len(ahead.strips) < len(png.strip_layout(120, 50, original[0, 0].nbytes))
+    compressed = []
+    real = png._compress_strip
+    monkeypatch.setattr(png, "_compress_strip", lambda *args: compressed.append(args[1]) or real(*args))
+    assert encode_png(edited, ahead=ahead) == encode_png(edited)
+    assert len(compressed) == len(png.strip_layout(120, 50, original[0, 0].nbytes)) * 2 - len(ahead.strips)
+    wrong = png.compress_strips_ahead(original, (0, 1))  # claims rows 50-70 stay
+    assert encode_png(edited, ahead=wrong) == encode_png(edited)
+    assert encode_png(edited[:, :40], ahead=ahead) == encode_png(edited[:, :40])  # another size: nothing taken
