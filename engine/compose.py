@@ -30,6 +30,7 @@ import torch
 from engine.fill import fill_window
 from engine.locality import distance_near, distance_outside, edit_box, smoothstep_falloff
 from engine.matte import Footprint, rim_width, vacated_footprint
+from engine.pixel_views import copy_pixels
 from engine.render import render_cv2, render_torch, sample_motion
 from models.influence import mask_bbox
 
@@ -201,10 +202,15 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     # matte finds no rim (object and ground alike there).
     opacity = np.maximum(np.clip(carried, 0.0, 1.0), smoothstep_falloff(under.to_target[inner], LAYER_FEATHER))
     area, hole, patch = under.area, under.hole, under.patch
-    alpha = opacity[..., None]
-    blended = alpha * layer.astype(np.float32) + (1.0 - alpha) * patch[inner].astype(np.float32)
+    # The layer over the fill: copied where opaque, mixed only where partly transparent (the same
+    # numbers as mixing everywhere: weights 1 and 0 give each side exactly).
+    under_window = patch[inner]
+    copy_pixels(under_window, layer, opacity >= 1.0)
+    ys, xs = np.nonzero((opacity > 0.0) & (opacity < 1.0))
+    alpha = opacity[ys, xs][:, None]
+    blended = alpha * layer[ys, xs].astype(np.float32) + (1.0 - alpha) * under_window[ys, xs].astype(np.float32)
     top = float(np.iinfo(image.dtype).max)
-    patch[inner] = np.clip(np.rint(blended), 0, top).astype(image.dtype)
+    under_window[ys, xs] = np.clip(np.rint(blended), 0, top).astype(image.dtype)
     changed = hole.copy()  # outside the window: the fill only (the hole lies within the reach)
     changed[inner] = ((opacity > 0) | (hole[inner] & (opacity < 1.0))) & area[inner]
     warped = np.zeros(source_box.shape, bool)

@@ -32,8 +32,10 @@ except ImportError:  # pragma: no cover - isal is a dependency; this keeps a whe
     COMPRESS_LEVEL = 1
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-#: Filtered bytes per independently compressed strip (whole rows; at least one row).
-STRIP_BYTES = 1 << 22
+#: Filtered bytes per independently compressed strip (whole rows; at least one row). 1 MiB: 26 strips at
+#: 4096x2160, enough to share among the cores and to skip the rows an edit leaves (see StripsAhead), for
+#: files 0.03 % larger than with 4 MiB strips.
+STRIP_BYTES = 1 << 20
 #: PNG colour type for 1 (grey), 2 (grey + alpha), 3 (RGB) and 4 (RGBA) channels.
 COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}
 AVERAGE_FILTER = 3
