@@ -21,6 +21,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from engine.area_masks import area_any, area_share_above
 from engine.fill_apply import apply_field
 from engine.fill_synthesis import synthesize
 from engine.imageio import to_float_rgb
@@ -82,8 +83,9 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
     scale = min(1.0, WORK_SIDE / max(context.shape[:2]))
     size = (max(1, round(context.shape[1] * scale)), max(1, round(context.shape[0] * scale)))
     work = to_float_rgb(cv2.resize(context, size, interpolation=cv2.INTER_AREA))
-    unknown = cv2.resize(hole_context.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
-    readable_work = cv2.resize(readable.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
+    # What INTER_AREA makes of the masks (any hole pixel; nothing but readable ones), read near the hole only.
+    unknown = area_any(hole_context, size)
+    readable_work = area_share_above(readable, size, 0.999)
     if not (readable_work & ~unknown).any():
         return result  # nothing known to copy from
     synthesis = synthesize(work, unknown, readable_work, np.random.default_rng(seed))

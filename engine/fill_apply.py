@@ -21,7 +21,9 @@ stroke, a spot, the grain at the edge) runs on into the hole instead of stopping
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections import deque
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -89,7 +91,7 @@ def _cells(positions: np.ndarray, scale: float, work_size: int, k: int) -> tuple
 
 
 def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
-           scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+           scale: tuple[float, float], helper: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,)).
 
     Each pixel is read through the matches of the work pixels within VOTE_REACH of it (see there), weighted by
@@ -97,7 +99,7 @@ def _reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: 
     completion ends with). Where all those work pixels copy from the same place, the pixel is read once."""
     k = VOTE_REACH if min(scale) >= VOTE_MIN_SCALE else 1
     if ys.size >= DENSE_SHARE * (np.ptp(ys) + 1) * (np.ptp(xs) + 1):
-        return _reads_dense(context, readable, synthesis, ys, xs, scale, k)
+        return _reads_dense(context, readable, synthesis, ys, xs, scale, k, helper)
     height, width = readable.shape
     full_y, full_x, weight = _padded_field(synthesis, scale, k)
     grid_h, grid_w = weight.shape
@@ -157,10 +159,11 @@ RUN_COLUMNS = 64
 
 
 def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
-                 scale: tuple[float, float], k: int) -> tuple[np.ndarray, np.ndarray]:
+                 scale: tuple[float, float], k: int, helper: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_reads` over the bounding box of (ys, xs) at once: for each work pixel of the window, its
     copy offset and vote weight brought to full resolution (each full pixel takes its cell's) and the
-    painting read through them by one OpenCV remap; the same values, several times faster on a hole."""
+    painting read through them by one OpenCV remap; the same values, several times faster on a hole.
+    A ``helper`` (an executor's thread) reads strips from the bottom up once it is free."""
     work_h, work_w = synthesis.weight.shape
     full_y, full_x, weight = _padded_field(synthesis, scale, k)
     # The box is read in strips of rows, each pixel in its strip: pixels in row order (as np.nonzero
@@ -174,12 +177,13 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     summed = np.empty((ys.size, channels), np.float32)
     total = np.empty(ys.size, np.float32)
     first_row, last_row = int(ys[0]), int(ys[-1]) + 1
-    # Strips small enough for the processor's caches: on a large hole the reads are bound by memory.
-    for strip_start in range(first_row, last_row, STRIP_ROWS):
+
+    def read_strip(strip_start: int) -> None:
+        """Read the pixels of one strip into ``summed`` and ``total`` (strips write disjoint rows)."""
         strip_end = min(last_row, strip_start + STRIP_ROWS)
         begin, end = np.searchsorted(ys, [strip_start, strip_end])
         if begin == end:
-            continue
+            return
         rows = np.arange(strip_start, strip_end)
         row_cell, along_y = _cells(rows, scale[0], work_h, k)
         strip_xs = xs[begin:end]
@@ -196,6 +200,24 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
             picked = (ys[in_run] - strip_start) * (x1 - x0) + (xs[in_run] - x0)
             summed[in_run] = strip_sum.reshape(-1, channels)[picked]
             total[in_run] = strip_total.reshape(-1)[picked]
+
+    # Strips small enough for the processor's caches: on a large hole the reads are bound by memory.
+    # This thread takes them from the top; a ``helper`` thread, once free, from the bottom.
+    strips = deque(range(first_row, last_row, STRIP_ROWS))
+    taking = threading.Lock()
+
+    def read_strips(from_bottom: bool) -> None:
+        while True:
+            with taking:
+                if not strips:
+                    return
+                strip_start = strips.pop() if from_bottom else strips.popleft()
+            read_strip(strip_start)
+
+    helping = None if helper is None else helper.submit(read_strips, True)
+    read_strips(False)
+    if helping is not None:
+        helping.result()
     if order is not None:
         unsorted = np.empty_like(order)
         unsorted[order] = np.arange(order.size)
@@ -259,10 +281,10 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
         return ys, xs, np.zeros((0, context.shape[2]), np.float32)
     # The corrections at the outline need the copies' reads of the known ring, not of the hole: they are
     # made in a second thread while the hole is read (both are mostly OpenCV and NumPy work on large
-    # arrays, which runs outside Python's lock).
+    # arrays, which runs outside Python's lock); that thread then reads the hole's last strips.
     with ThreadPoolExecutor(max_workers=1) as helper:
         edges = helper.submit(_edge_corrections, context, hole, readable, synthesis, box, scale, ys, xs)
-        values = _copies(context, readable, synthesis, ys, xs, scale)
+        values = _copies(context, readable, synthesis, ys, xs, scale, helper)
         membrane_and_outline, mirror = edges.result()
     if membrane_and_outline is not None:
         values += membrane_and_outline
@@ -290,11 +312,11 @@ def _edge_corrections(context: np.ndarray, hole: np.ndarray, readable: np.ndarra
 
 
 def _copies(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
-            scale: tuple[float, float]) -> np.ndarray:
+            scale: tuple[float, float], helper: Executor | None = None) -> np.ndarray:
     """The mixed copies at hole pixels (ys, xs) (n, C) float32; where no copy reads the painting, the
-    synthesized work image scaled up."""
+    synthesized work image scaled up. A ``helper`` thread shares the reading once it is free."""
     work_h, work_w = synthesis.weight.shape
-    summed, total = _reads(context, readable, synthesis, ys, xs, scale)
+    summed, total = _reads(context, readable, synthesis, ys, xs, scale, helper)
     missing = total <= 1e-6
     if missing.any():  # no copy reads painting here: the synthesized work image, scaled up
         upsampled = synthesis.image[np.clip(((ys[missing] + 0.5) * scale[0]).astype(np.int64), 0, work_h - 1),

@@ -120,16 +120,21 @@ def _taps_within(index: np.ndarray, weight: np.ndarray, lo: int, hi: int) -> tup
     return chosen, np.clip(index[chosen] - lo, 0, hi - lo - 1), np.where(inside, weight[chosen], np.float32(0))
 
 
-def shrink_area_box(values: np.ndarray, top: int, left: int, side: int, size: int) -> np.ndarray:
-    """OpenCV's INTER_AREA (general path, one channel) of a ``side`` x ``side`` float32 square that is
-    zero except for ``values`` at (``top``, ``left``); returns the (size, size) float32 sums before
-    rounding. Only ``values`` is touched: the zeros around it would add exactly 0.0 to OpenCV's
-    float32 sums, which are formed in the same order here (each row across, then the rows down).
-    ``values`` is best a transposed view of a contiguous array: its columns are what is gathered.
+def shrink_area_box(values: np.ndarray, top: int, left: int, side: int | tuple[int, int],
+                    size: int | tuple[int, int]) -> np.ndarray:
+    """OpenCV's INTER_AREA (general path, one channel) of a ``side`` x ``side`` float32 square (or
+    a (height, width) rectangle to (rows, columns) cells) that is zero except for ``values`` at
+    (``top``, ``left``); returns the (size, size) float32 sums before rounding. Only ``values`` is
+    touched: the zeros around it would add exactly 0.0 to OpenCV's float32 sums, which are formed
+    in the same order here (each row across, then the rows down). ``values`` is best a transposed
+    view of a contiguous array: its columns are what is gathered.
     """
-    result = np.zeros((size, size), np.float32)
-    index, weight = area_taps(side, size)
+    (side_y, side_x), (size_y, size_x) = (side if isinstance(side, tuple) else (side, side),
+                                          size if isinstance(size, tuple) else (size, size))
+    result = np.zeros((size_y, size_x), np.float32)
+    index, weight = area_taps(side_x, size_x)
     columns, column_index, column_weight = _taps_within(index, weight, left, left + values.shape[1])
+    index, weight = area_taps(side_y, size_y)
     rows, row_index, row_weight = _taps_within(index, weight, top, top + values.shape[0])
     columns_first = values.T  # each tap then gathers whole (contiguous) rows
     across = np.zeros((column_index.shape[0], values.shape[0]), np.float32)  # (cells, rows)
