@@ -151,6 +151,15 @@ def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pyte
     assert read.mean() > 0.9
     np.testing.assert_allclose(box_sum[read] / box_weight[read][:, None],
                                pixel_sum[read] / pixel_weight[read][:, None], rtol=1e-5, atol=1e-3)
+    # A helper thread reading strips from the bottom (the fill's second thread, once free) changes nothing.
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(engine.fill_apply, "DENSE_SHARE", 0.0)
+    monkeypatch.setattr(engine.fill_apply, "STRIP_ROWS", 7)
+    alone = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale)
+    with ThreadPoolExecutor(1) as helper:
+        shared = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale, helper)
+    np.testing.assert_array_equal(shared[0], alone[0])
+    np.testing.assert_array_equal(shared[1], alone[1])
 
 
 @pytest.mark.parametrize("run_columns", [64, 8])
