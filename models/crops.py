@@ -157,7 +157,9 @@ def _mask_box_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: in
         return np.zeros((size, size, 1), np.float32)
     columns = np.flatnonzero(inside[rows[0]:rows[-1] + 1].any(axis=0))
     box = inside[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-    values = (np.ascontiguousarray(box.T).view(np.uint8) * np.float32(255)).T
+    # Transposed (OpenCV's transpose: a tenth of NumPy's copy of a transposed boolean view), so that
+    # each column is one contiguous row to gather.
+    values = (cv2.transpose(np.ascontiguousarray(box).view(np.uint8)) * np.float32(255)).T
     sums = shrink_area_box(values, cy0 - y0 + int(rows[0]), cx0 - x0 + int(columns[0]), side, size)
     levels = np.clip(np.rint(sums), 0, 255)  # OpenCV's saturate_cast: round half to even
     return (levels.astype(np.uint8).astype(np.float32) / 255.0)[..., None]
