@@ -178,9 +178,9 @@ class Manipulator:
 
         ``image`` may be a :class:`engine.deferred_image.DeferredImage`, pixels still being decoded:
         they are waited for only when the result is composed (the wait is timed as "pixels wait",
-        outside every stage and the total). ``on_box`` is told the edit's box (x0, y0, x1, y1) as
-        soon as it is known, long before the result: nothing outside it changes (``simnet batch``
-        compresses the output's unchanged rows meanwhile).
+        outside every stage and the total). ``on_box`` is told the edit's box (x0, y0, x1, y1) once
+        the motion is found, before the result is composed: nothing outside it changes (``simnet
+        batch`` compresses the output's unchanged rows meanwhile).
         """
         started = time.perf_counter()
         deferred, waited = isinstance(image, DeferredImage), 0.0
@@ -246,8 +246,6 @@ class Manipulator:
                 raise EditCancelled()
 
         box = box_within_reach((ux0, uy0, ux1, uy1), reach, (height, width))
-        if on_box is not None and max_side is None:
-            on_box(box)
         x0, y0, side = influence_box(source_crop, target_crop)
         x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side), box)
         # A far move is composed as a transport, whose underlay (the footprint, its fill) does not
@@ -296,6 +294,8 @@ class Manipulator:
             attention = correspondence.attention[0].float().cpu().numpy()
             refined = time.perf_counter()
             check_cancel()
+            if on_box is not None and max_side is None:  # told now, when the motion no longer needs the core
+                on_box(box)
 
             image = pixels()
             self._underlays.current = None if underlay is None else underlay.result
