@@ -12,23 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.crops import area_taps, shrink_area_box
+from models.crops import area_general_path, area_taps, shrink_area_box, taps_within
 from models.influence import mask_bbox
-
-
-def _general_path(shape: tuple[int, int], size: tuple[int, int]) -> bool:
-    """Whether OpenCV's INTER_AREA resize of ``shape`` (H, W) to ``size`` (w, h) takes its general
-    path: a shrink along both axes whose factors are not both whole numbers (its own test)."""
-    scale_x, scale_y = 1.0 / (size[0] / shape[1]), 1.0 / (size[1] / shape[0])
-    whole = (abs(scale_x - round(scale_x)) < np.finfo(np.float64).eps
-             and abs(scale_y - round(scale_y)) < np.finfo(np.float64).eps)
-    return scale_x >= 1.0 and scale_y >= 1.0 and not whole
-
-
-def _reaching(index: np.ndarray, weight: np.ndarray, low: int, high: int) -> slice:
-    """The cells with a tap of positive weight in [low, high)."""
-    cells = np.flatnonzero(((index >= low) & (index < high) & (weight > 0)).any(axis=1))
-    return slice(int(cells[0]), int(cells[-1]) + 1)
 
 
 def _any_in_ranges(mask: np.ndarray, index: np.ndarray, weight: np.ndarray, offset: int) -> np.ndarray:
@@ -45,7 +30,7 @@ def _any_in_ranges(mask: np.ndarray, index: np.ndarray, weight: np.ndarray, offs
 def area_any(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0``: the cells of
     the (w, h) grid with a pixel of ``mask`` among their taps (every tap weighs more than 0)."""
-    if not _general_path(mask.shape, size):
+    if not area_general_path(mask.shape, size):
         return cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
     found = mask_bbox(mask)
     if found is None:
@@ -61,7 +46,7 @@ def area_share_above(mask: np.ndarray, size: tuple[int, int], level: float) -> n
     ``level`` below 1 and a mask that is mostly True: cells without a False pixel among their taps
     are above it (their weights sum to 1), the others are summed as OpenCV sums them, over the
     box their taps cover."""
-    if not _general_path(mask.shape, size) or not 0.0 <= level <= 0.9999:
+    if not area_general_path(mask.shape, size) or not 0.0 <= level <= 0.9999:
         return cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > level
     result = np.ones((size[1], size[0]), bool)
     found = mask_bbox(~mask)
@@ -71,7 +56,7 @@ def area_share_above(mask: np.ndarray, size: tuple[int, int], level: float) -> n
     height, width = mask.shape
     x_index, x_weight = area_taps(width, size[0])
     y_index, y_weight = area_taps(height, size[1])
-    columns, rows = _reaching(x_index, x_weight, x0, x1), _reaching(y_index, y_weight, y0, y1)
+    columns, rows = taps_within(x_index, x_weight, x0, x1)[0], taps_within(y_index, y_weight, y0, y1)[0]
     # Every tap of those cells lies in this box: summed over it, their sums are OpenCV's.
     used_x, used_y = x_index[columns][x_weight[columns] > 0], y_index[rows][y_weight[rows] > 0]
     fx0, fx1, fy0, fy1 = int(used_x.min()), int(used_x.max()) + 1, int(used_y.min()), int(used_y.max()) + 1

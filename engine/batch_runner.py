@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from engine.errors import SimNetError
-from engine.pipeline import EditInputs, compress_unchanged, read_inputs, resolved_path, write_result
-from engine.png import StripsAhead
+from engine.pipeline import EditInputs, UnchangedStrips, read_inputs, resolved_path, write_result
 from engine.restyle_pipeline import FileRestyle, RestyleOutcome, read_restyle, run_restyle, write_restyle
 
 if TYPE_CHECKING:  # a restyle-only batch never loads SIM-Net (torch)
@@ -111,7 +110,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                     break
                 reading = start_read(index)
             outcome, reading = _outcome(reading), None
-            ahead: list[Future[StripsAhead | None]] = []
+            ahead: UnchangedStrips | None = None
             following = index + 1
             if (following < len(edits) and not (isinstance(outcome, SimNetError) and stop_on_error)
                     and not unwritten(index) & edits[following].reads()):
@@ -124,10 +123,9 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                     else:
                         assert manipulator is not None, "a reshape needs the manipulator"
                         # The rows the edit leaves are compressed by the writer while it runs.
-                        outcome = manipulator.edit(
-                            inputs.image(), inputs.source, inputs.target, reach=reach,
-                            on_box=lambda box, inputs=inputs, ahead=ahead: ahead.append(
-                                writer.submit(compress_unchanged, inputs, box)))
+                        ahead = UnchangedStrips(inputs, writer)
+                        outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach,
+                                                   on_box=ahead.start)
                 except SimNetError as error:
                     outcome = error
             settle()  # the item before this one has had this whole edit to be written
@@ -145,7 +143,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                 write = _timed(lambda inputs=inputs, result=outcome: write_restyle(inputs, result))
             else:  # the writer compressed the unchanged rows first: that job is done when this one starts
                 write = _timed(lambda inputs=inputs, result=outcome, ahead=ahead: write_result(
-                    inputs, result, ahead[0].result() if ahead else None))
+                    inputs, result, None if ahead is None else ahead.result()))
             writing = (index, writer.submit(write), outcome)
         if not stopped:
             settle()

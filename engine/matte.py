@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.locality import box_within_reach, distance_outside, place_over
+from engine.locality import box_within_reach, place_over
 from engine.render import sample_points
 from models.influence import mask_bbox, region_size
 

@@ -114,11 +114,10 @@ def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | 
     and any previous file at the output path intact.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="edit-ahead") as compressor:
-        ahead: list[Future[StripsAhead | None]] = []
-        result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach,
-                                  on_box=lambda box: ahead.append(compressor.submit(compress_unchanged, inputs, box)))
+        ahead = UnchangedStrips(inputs, compressor)
+        result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach, on_box=ahead.start)
         started = time.perf_counter()
-        write_result(inputs, result, ahead[0].result() if ahead else None)
+        write_result(inputs, result, ahead.result())
     result.timings["write"] = time.perf_counter() - started
     return result
 
@@ -142,6 +141,22 @@ def compress_unchanged(inputs: EditInputs, box: tuple[int, int, int, int]) -> St
     except SimNetError:
         return None
     return compress_strips_ahead(pixels, (box[1], box[3]))
+
+
+class UnchangedStrips:
+    """:func:`compress_unchanged` on ``executor``, started by the edit as soon as it tells its box
+    (pass :meth:`start` as ``Manipulator.edit``'s ``on_box``)."""
+
+    def __init__(self, inputs: EditInputs, executor: Executor) -> None:
+        self._inputs, self._executor = inputs, executor
+        self._compressing: Future[StripsAhead | None] | None = None
+
+    def start(self, box: tuple[int, int, int, int]) -> None:
+        self._compressing = self._executor.submit(compress_unchanged, self._inputs, box)
+
+    def result(self) -> StripsAhead | None:
+        """The strips (waits for them); None when the edit never told its box."""
+        return None if self._compressing is None else self._compressing.result()
 
 
 def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,

@@ -124,12 +124,12 @@ def compress_strips_ahead(pixels: np.ndarray, changing: tuple[int, int]) -> Stri
     rows ``changing`` = [first, stop): those an edit of those rows leaves as they are."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
-    height = pixels.shape[0]
+    height, bpp = pixels.shape[0], _bytes_per_pixel(pixels)
     first, stop_changing = changing
     strips = {}
-    for start, stop in strip_layout(height, pixels.shape[1], _bytes_per_pixel(pixels)):
+    for start, stop in strip_layout(height, pixels.shape[1], bpp):
         if stop <= first or start - 1 >= stop_changing:  # rows start-1 .. stop-1 all unchanged
-            strips[(start, stop)] = _compress_strip(pixels, start, stop, _bytes_per_pixel(pixels), stop == height)
+            strips[(start, stop)] = _compress_strip(pixels, start, stop, bpp, stop == height)
     return StripsAhead(pixels, strips)
 
 
@@ -153,7 +153,7 @@ def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: by
     if pixels.dtype not in (np.uint8, np.uint16) or channels not in COLOUR_TYPES or not height or not width:
         raise ValueError(f"cannot write {pixels.dtype} pixels of shape {pixels.shape} as PNG")
     depth = 16 if pixels.dtype == np.uint16 else 8
-    bpp = channels * depth // 8
+    bpp = _bytes_per_pixel(pixels)
     header = struct.pack(">IIBBBBB", width, height, depth, COLOUR_TYPES[channels], 0, 0, 0)
     parts = [SIGNATURE, _chunk(b"IHDR", header)]
     if icc_profile:

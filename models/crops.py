@@ -75,10 +75,17 @@ def mask_to_working(mask: np.ndarray, x0: int, y0: int, side: int, size: int) ->
 def _fractional_shrink(side: int, size: int) -> bool:
     """Whether OpenCV's INTER_AREA takes its general path for ``side`` -> ``size``: a shrink whose
     factor is not a whole number (its own test, in double precision)."""
-    if side <= size:
-        return False
-    scale = 1.0 / (size / side)
-    return bool(abs(scale - round(scale)) >= np.finfo(np.float64).eps)
+    return area_general_path((side, side), (size, size))
+
+
+def area_general_path(shape: tuple[int, int], size: tuple[int, int]) -> bool:
+    """Whether OpenCV's INTER_AREA resize of ``shape`` (H, W) to ``size`` (w, h) takes its general
+    path: a shrink along both axes whose factors are not both whole numbers (its own test, in double
+    precision)."""
+    scale_x, scale_y = 1.0 / (size[0] / shape[1]), 1.0 / (size[1] / shape[0])
+    whole = (abs(scale_x - round(scale_x)) < np.finfo(np.float64).eps
+             and abs(scale_y - round(scale_y)) < np.finfo(np.float64).eps)
+    return bool(scale_x >= 1.0 and scale_y >= 1.0 and not whole)
 
 
 def area_taps(source_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +118,7 @@ def area_taps(source_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(index, source_size - 1), weight
 
 
-def _taps_within(index: np.ndarray, weight: np.ndarray, lo: int, hi: int) -> tuple[slice, np.ndarray, np.ndarray]:
+def taps_within(index: np.ndarray, weight: np.ndarray, lo: int, hi: int) -> tuple[slice, np.ndarray, np.ndarray]:
     """The cells whose taps reach [lo, hi), with their taps relative to ``lo`` (taps outside: weight 0)."""
     reaches = ((index >= lo) & (index < hi) & (weight > 0)).any(axis=1)
     cells = np.flatnonzero(reaches)
@@ -133,9 +140,9 @@ def shrink_area_box(values: np.ndarray, top: int, left: int, side: int | tuple[i
                                           size if isinstance(size, tuple) else (size, size))
     result = np.zeros((size_y, size_x), np.float32)
     index, weight = area_taps(side_x, size_x)
-    columns, column_index, column_weight = _taps_within(index, weight, left, left + values.shape[1])
+    columns, column_index, column_weight = taps_within(index, weight, left, left + values.shape[1])
     index, weight = area_taps(side_y, size_y)
-    rows, row_index, row_weight = _taps_within(index, weight, top, top + values.shape[0])
+    rows, row_index, row_weight = taps_within(index, weight, top, top + values.shape[0])
     columns_first = values.T  # each tap then gathers whole (contiguous) rows
     across = np.zeros((column_index.shape[0], values.shape[0]), np.float32)  # (cells, rows)
     for tap in range(column_index.shape[1]):
