@@ -96,6 +96,12 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return result
 
 
+def inner_edge(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` ((H, W) bool) with a pixel outside it among their 8 neighbours (the image
+    border counts as inside)."""
+    return mask & ~(cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+
+
 def invert(mask: np.ndarray) -> np.ndarray:
     return ~np.asarray(mask, bool)
 

@@ -131,6 +131,21 @@ def test_one_click_selects_an_outlined_object_whole(segmenter: LearnedSegmenter,
     assert iou(segmenter.predict([(float(x), float(y))], [1]).best, outlined) >= 0.85
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_one_click_on_an_outlined_body_takes_its_arm_of_another_colour(segmenter: LearnedSegmenter, seed: int) -> None:
+    # The decoder answers the blue body alone; the purple arm inside the same outline comes with it
+    # (engine.segmentation.outline_parts), and nothing of the ground does.
+    from test_outline_parts import armed_shape
+
+    image, body, arm, ring = armed_shape(seed, (480, 640))
+    segmenter.set_image(image)
+    depth = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    best = segmenter.predict([(float(x), float(y))], [1]).best
+    assert (best & arm).sum() >= 0.9 * arm.sum() and (best & body).sum() >= 0.98 * body.sum()
+    assert not (best & ~(body | arm | ring)).any()
+
+
 def test_the_graph_cut_is_refused_where_it_would_drop_part_of_the_answer() -> None:
     image, disc = two_regions(4)
     assert grow_to_edge(image, np.ones(disc.shape, bool), (144.0, 120.0)) is None  # no ground to learn

@@ -8,8 +8,10 @@ nested candidates (part, object, larger region) with their predicted IoU as scor
 (``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the best predicted IoU
 plus its level's prior, never one covering over half the image, grown to the object's edge by a
 graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`; the grown
-answer is added as a candidate and shown first). Several clicks, a box or a previous mask give one
-refined answer.
+answer is added as a candidate and shown first), then widened to the painted outline closing around
+the click (:mod:`engine.segmentation.outline_enclosure`) and given the parts of its outlined shape it
+left out (:mod:`engine.segmentation.outline_parts`), each offered the same way. Several clicks, a box
+or a previous mask give one refined answer.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_r
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from engine.segmentation.graph_cut import grow_to_edge
 from engine.segmentation.outline_enclosure import enclosing_outline
+from engine.segmentation.outline_parts import outlined_parts
 from engine.segmentation.snapping import EdgeSnapper
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate, level_prior
 from models.segmenter.encoder import ImageEncoder
@@ -141,17 +144,13 @@ class LearnedSegmenter:
             chosen = self._grow_chosen(candidates, candidate_scores, chosen, positives[0])
         masks = [self.snapper.snap(self._full_resolution(mask), mask > 0) for mask in candidates]
         if single_click and multimask:
-            chosen = self._enclose_chosen(masks, candidate_scores, chosen, points[0])
+            # widened (or cut) to the painted outline closing around the click, then given the parts of the
+            # outlined shape it left out; each offered as by _offer
+            click = (float(points[0][0]), float(points[0][1]))
+            chosen = _offer_shape(masks, candidate_scores, chosen,
+                                  enclosing_outline(self.image_rgb8, masks[chosen], click))
+            chosen = _offer_shape(masks, candidate_scores, chosen, outlined_parts(self.image_rgb8, masks[chosen]))
         return MaskPrediction(np.stack(masks), np.array(candidate_scores), chosen)
-
-    def _enclose_chosen(self, masks: list[np.ndarray], scores: list[float], chosen: int, click: Point) -> int:
-        """The first answer (full resolution) widened or cut to the painted outline stroke closing around the
-        click (:func:`engine.segmentation.outline_enclosure.enclosing_outline`), offered as by
-        :func:`_offer`; returns the index of the answer to show first."""
-        shape = enclosing_outline(self.image_rgb8, masks[chosen], (float(click[0]), float(click[1])))
-        if shape is None:
-            return chosen
-        return _offer(masks, scores, chosen, shape, shape, lambda mask: mask)
 
     def _grow_chosen(self, candidates: list[np.ndarray], scores: list[float], chosen: int,
                      click: tuple[float, float]) -> int:
@@ -227,6 +226,12 @@ def _offer(candidates: list, scores: list[float], chosen: int, shape: np.ndarray
     candidates.insert(position, stored)
     scores.insert(position, scores[chosen])
     return position
+
+
+def _offer_shape(masks: list[np.ndarray], scores: list[float], chosen: int, shape: np.ndarray | None) -> int:
+    """``shape`` (a full-resolution bool refinement of answer ``chosen``; None: none) offered among ``masks``
+    as by :func:`_offer`; returns the index of the answer to show first."""
+    return chosen if shape is None else _offer(masks, scores, chosen, shape, shape, lambda mask: mask)
 
 
 def _iou(first: np.ndarray, second: np.ndarray) -> float:

@@ -15,10 +15,12 @@ Chosen on BSDS500 val only (outlined objects, and plain clicks, which must not c
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import cv2
 import numpy as np
 
-from engine.mask_tools import fill_holes
+from engine.mask_tools import fill_holes, inner_edge
 from models.influence import mask_bbox
 
 #: The crop around the answer reaches this many times the answer's larger side beyond it, each way
@@ -72,24 +74,37 @@ def enclosing_outline(image: np.ndarray, answer: np.ndarray, click: tuple[float,
 _RUNS_OUT = object()
 
 
+def darkest_blocks(image: np.ndarray, answer: np.ndarray, box: tuple[int, int, int, int], crop_side: int,
+                   prepare: Callable[[np.ndarray], np.ndarray] | None = None
+                   ) -> tuple[tuple[int, int, int, int], int, np.ndarray, np.ndarray]:
+    """``box`` (x0, y0, x1, y1) of ``image`` (its first three channels, passed through ``prepare``) and of
+    ``answer`` ((H, W) bool), reduced by the integer step that brings the box's longer side to at most
+    ``crop_side``: each reduced pixel the darkest of its block, so that a stroke thinner than a block
+    stays as dark as it is painted, and the answer by area (half covered or more). The box is trimmed to
+    a multiple of the step. Returns the trimmed box, the step, the reduced pixels and answer (bool)."""
+    x0, y0, x1, y1 = box
+    step = max(1, int(np.ceil(max(x1 - x0, y1 - y0) / crop_side)))
+    x1, y1 = x0 + max(step, (x1 - x0) // step * step), y0 + max(step, (y1 - y0) // step * step)
+    pixels = np.ascontiguousarray(image[y0:y1, x0:x1, :3])
+    if prepare is not None:
+        pixels = prepare(pixels)
+    part = answer[y0:y1, x0:x1].view(np.uint8)
+    if step == 1:
+        return (x0, y0, x1, y1), step, pixels, part > 0
+    pixels = cv2.erode(pixels, np.ones((step, step), np.uint8), anchor=(0, 0))[::step, ::step]
+    size = ((x1 - x0) // step, (y1 - y0) // step)
+    part = cv2.resize(part * np.uint8(255), size, interpolation=cv2.INTER_AREA) >= 128
+    return (x0, y0, x1, y1), step, pixels, part
+
+
 def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, float],
                  box: tuple[int, int, int, int]) -> np.ndarray | None | object:
     """:func:`enclosing_outline` within ``box`` (x0, y0, x1, y1); ``_RUNS_OUT`` when no loop around the
     click closes within the box."""
+    box, step, grey, part = darkest_blocks(image, answer, box, CROP_SIDE,
+                                           lambda crop: cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
     x0, y0, x1, y1 = box
-    # An integer reduction, each reduced pixel the darkest of its block, so that a stroke thinner than a
-    # block stays as dark as it is painted; the box is trimmed to a multiple of it.
-    step = max(1, int(np.ceil(max(x1 - x0, y1 - y0) / CROP_SIDE)))
-    x1, y1 = x0 + max(step, (x1 - x0) // step * step), y0 + max(step, (y1 - y0) // step * step)
-    box, factor = (x0, y0, x1, y1), 1.0 / step
-    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2GRAY)
-    part = answer[y0:y1, x0:x1].view(np.uint8)
-    if step > 1:
-        grey = cv2.erode(grey, np.ones((step, step), np.uint8), anchor=(0, 0))[::step, ::step]
-        size = ((x1 - x0) // step, (y1 - y0) // step)
-        part = cv2.resize(part * np.uint8(255), size, interpolation=cv2.INTER_AREA) >= 128
-    else:
-        part = part > 0
+    factor = 1.0 / step
     if not part.any():
         return None
     grey = grey.astype(np.float32)
@@ -116,24 +131,20 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     near = max(2.0, TOUCH_DISTANCE * factor)
     shrinks = MIN_SHRINK * answer_area <= area < answer_area / MIN_GROWTH and common >= HOLDS * area
     if shrinks:
-        loop_edge = _edge(shape)
+        loop_edge = inner_edge(shape)
         to_answer_edge = cv2.distanceTransform(part.view(np.uint8), cv2.DIST_L2, 3)
         if float((to_answer_edge[loop_edge] <= near).mean()) <= SPILL_EDGE:
             return _placed(shape, answer.shape, box, factor)
         return None
     if not grows:
         return None
-    answer_edge = _edge(part)
+    answer_edge = inner_edge(part)
     to_outside = cv2.distanceTransform(shape.view(np.uint8), cv2.DIST_L2, 3)
     touching = float((to_outside[answer_edge] <= near).mean())
     if not TOUCH_SHARE <= touching < ALREADY_WHOLE:
         return None
     return _placed(shape, answer.shape, box, factor)
 
-
-def _edge(mask: np.ndarray) -> np.ndarray:
-    """The pixels of ``mask`` (bool) with a pixel outside it among their 8 neighbours."""
-    return mask & ~(cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
 
 
 def _placed(shape: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int], factor: float) -> np.ndarray:

@@ -1,0 +1,155 @@
+"""The parts of an outlined shape that a click's answer left out, taken in.
+
+A painted shape ringed by a dark outline stroke is often answered in part: the segmenter stops at a
+colour change inside the shape, and a thin arm, a lobe of another colour or a tip stays out, still
+ringed by the outline. When the answer runs along a dark stroke for most of its outline, the light
+areas beside it that the stroke closes off are taken in (with what they close off against the answer; its
+own holes stay open) if
+
+- they stay inside the crop around the answer and are at most ``MAX_PART`` of its area,
+- they touch the answer along at most ``CONTACT`` of their own outline (a part hangs on the answer by
+  a neck; a sliver between the answer and the stroke does not need taking), and
+- their colours are not nearer the ground's than the answer's (``GROUND_RATIO``): the ground is read
+  just beyond the stroke, so a cell of the ground that the ground's own strokes close off against
+  the outline stays out.
+
+The stroke's colour is read where the answer touches it (the darkest quarter of a band around the
+answer); "dark" is that colour within ``COLOUR_TOLERANCE``, or darker. Thresholds chosen on BSDS500
+val only (outlined objects, plain clicks unchanged); see the README's "Segment Anything" section.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.mask_tools import fill_holes, inner_edge
+from engine.segmentation.outline_enclosure import darkest_blocks
+from models.influence import mask_bbox
+
+#: The crop reaches this share of the answer's larger side beyond it, each way.
+MARGIN = 0.5
+#: The crop is reduced (:func:`~engine.segmentation.outline_enclosure.darkest_blocks`) to at most this a side.
+CROP_SIDE = 800
+#: The stroke is read in a band this wide (full pixels) around the answer, from its darkest quarter.
+BAND, DARKEST_SHARE = 6, 25.0
+#: No stroke when the darkest quarter of the band is lighter than this grey level (of 255).
+STROKE_GREY_MAX = 90.0
+#: A pixel is dark (of the stroke) within this RGB distance of the stroke's colour, or darker than it.
+COLOUR_TOLERANCE = 30.0
+#: Beyond the stroke, from BEYOND[0] to BEYOND[1] full pixels from the answer, at most DARK_BEYOND of the
+#: pixels are dark: else the answer lies on a dark ground (hair, shadow, foliage), not inside an outline.
+BEYOND, DARK_BEYOND = (10, 14), 0.3
+#: The ground's colours are read from GROUND[0] to GROUND[1] full pixels from the answer.
+GROUND = (8, 18)
+#: The answer runs along the stroke (within 3 px) for at least this share of its outline.
+RING_SHARE = 0.5
+#: A part is at most this share of the answer's area, and touches it along at most CONTACT of its outline.
+MAX_PART, CONTACT = 0.6, 0.7
+#: A part's colours are at least this many times farther from the ground's than from the answer's
+#: (medians of nearest-colour distances, + 1 each).
+GROUND_RATIO = 1.2
+#: Colours sampled from the answer and from the ground, and from each part, to compare.
+SAMPLES, PART_SAMPLES = 1500, 400
+
+
+def outlined_parts(image: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
+    """``answer`` ((H, W) bool, a click's answer on ``image``, (H, W, 3) uint8 RGB) with the parts of its
+    outlined shape it left out, as an (H, W) bool mask; None when nothing is taken in."""
+    bbox = mask_bbox(answer)
+    if bbox is None:
+        return None
+    height, width = answer.shape
+    margin = int(np.ceil(MARGIN * max(bbox[2] - bbox[0], bbox[3] - bbox[1]))) + 2 * BAND
+    x0, y0 = max(0, bbox[0] - margin), max(0, bbox[1] - margin)
+    x1, y1 = min(width, bbox[2] + margin), min(height, bbox[3] + margin)
+    (x0, y0, x1, y1), step, colours, part = darkest_blocks(image, answer, (x0, y0, x1, y1), CROP_SIDE)
+    if not part.any():
+        return None
+    taken = _parts_in(colours, part, step)
+    if taken is None:
+        return None
+    out = answer.copy()
+    if step > 1:
+        taken = cv2.resize(taken.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) >= 128
+    out[y0:y1, x0:x1] |= taken
+    return out
+
+
+def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
+    """The answer with its outlined parts (bool, the crop's size), or None; ``step``: the crop's reduction."""
+    rgb = colours.astype(np.float32)
+    grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    kernel = np.ones((3, 3), np.uint8)
+    band = _around(answer, (0, BAND), step)
+    if not band.any():
+        return None
+    darkest = np.percentile(grey[band], DARKEST_SHARE)
+    if darkest > STROKE_GREY_MAX:
+        return None
+    stroke_colour = np.median(rgb[band & (grey <= darkest)], axis=0)
+    dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
+    near_stroke = cv2.dilate(dark.view(np.uint8), kernel, iterations=max(1, round(3 / step))) > 0
+    if float(near_stroke[inner_edge(answer)].mean()) < RING_SHARE:
+        return None
+    if float(dark[_around(answer, BEYOND, step)].mean()) > DARK_BEYOND:
+        return None
+    free = ~dark & ~answer
+    beside = cv2.dilate(answer.view(np.uint8), kernel) > 0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(free.view(np.uint8), connectivity=4)
+    answer_area = int(answer.sum())
+    crop_height, crop_width = answer.shape
+    closed = []
+    for label in np.unique(labels[beside & free]):
+        x, y, w, h, area = stats[label]
+        if label and x > 0 and y > 0 and x + w < crop_width and y + h < crop_height and area <= MAX_PART * answer_area:
+            closed.append(int(label))
+    if not closed:
+        return None
+    parts = np.isin(labels, closed)
+    generator = np.random.default_rng(0)
+    ground = _sample(rgb, _around(answer, GROUND, step) & ~dark & ~parts, SAMPLES, generator)
+    own = _sample(rgb, answer & ~dark, SAMPLES, generator)
+    if len(own) == 0:
+        return None
+    taken = np.zeros_like(answer)
+    for label in closed:
+        component = labels == label
+        if float(beside[inner_edge(component)].mean()) > CONTACT:
+            continue
+        if len(ground) and _ground_ratio(_sample(rgb, component, PART_SAMPLES, generator), ground, own) < GROUND_RATIO:
+            continue
+        taken |= component
+    if not taken.any():
+        return None
+    # with what the parts close off against the answer; the answer's own holes stay open
+    return answer | taken | (fill_holes(answer | taken) & ~fill_holes(answer))
+
+
+def _around(mask: np.ndarray, reach: tuple[int, int], step: int) -> np.ndarray:
+    """The pixels more than ``reach[0]`` and at most ``reach[1]`` full pixels (chessboard distance) from
+    ``mask`` (bool, reduced ``step`` times)."""
+    def grown(pixels: int) -> np.ndarray:
+        if pixels <= 0:
+            return mask
+        return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(pixels / step))) > 0
+    return grown(reach[1]) & ~grown(reach[0])
+
+
+def _sample(rgb: np.ndarray, mask: np.ndarray, count: int, generator: np.random.Generator) -> np.ndarray:
+    """Up to ``count`` colours (N, 3) of ``rgb`` where ``mask``, drawn without repeats."""
+    rows, columns = np.nonzero(mask)
+    if len(rows) > count:
+        chosen = generator.choice(len(rows), count, replace=False)
+        rows, columns = rows[chosen], columns[chosen]
+    return rgb[rows, columns]
+
+
+def _nearest(colours: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """Each colour's distance to its nearest reference colour."""
+    squared = (colours ** 2).sum(1)[:, None] - 2.0 * colours @ references.T + (references ** 2).sum(1)[None]
+    return np.sqrt(np.maximum(squared.min(1), 0.0))
+
+
+def _ground_ratio(colours: np.ndarray, ground: np.ndarray, own: np.ndarray) -> float:
+    """How much farther ``colours`` lie from the ground's than from the answer's (medians, + 1 each)."""
+    return float((np.median(_nearest(colours, ground)) + 1.0) / (np.median(_nearest(colours, own)) + 1.0))

@@ -1,0 +1,90 @@
+"""The parts of an outlined shape that a click's answer left out (an arm of another colour) are taken in;
+a ground that is dark, a shape without an outline and a cell of the ground are left alone."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.segmentation.outline_parts import outlined_parts
+
+STROKE = (25, 20, 30)
+
+
+def iou(first: np.ndarray, second: np.ndarray) -> float:
+    return float((first & second).sum() / max(1, (first | second).sum()))
+
+
+def armed_shape(seed: int = 0, size: tuple[int, int] = (240, 320), outlined: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A round body (blue) with a thin bent arm (purple: nearer the body's colour than the ground's), ringed by a dark outline 4 px wide (unless not
+    ``outlined``), on a grainy canvas. Returns the image, the body, the arm and the ring."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    unit = height / 240
+    ys, xs = np.mgrid[0:height, 0:width]
+    canvas = np.array([200.0, 195.0, 180.0]) + cv2.GaussianBlur(rng.normal(0, 20, (height, width, 3)), (0, 0), 1.5)
+    centre = (0.42 * width, 0.5 * height)
+    body = np.hypot(xs - centre[0], ys - centre[1]) < 60 * unit
+    arm = np.zeros((height, width), np.uint8)
+    points = np.array([[centre[0] + 40 * unit, centre[1]], [centre[0] + 85 * unit, centre[1] - 15 * unit],
+                       [centre[0] + 105 * unit, centre[1] - 50 * unit]], np.int32)
+    cv2.polylines(arm, [points], False, 1, thickness=max(3, round(16 * unit)))
+    arm = (arm > 0) & ~body
+    image = np.where(body[..., None], [60, 90, 190], np.where(arm[..., None], [160, 50, 160], canvas))
+    image = image + rng.normal(0, 6, image.shape)
+    inside = body | arm
+    ring = (cv2.dilate(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~inside
+    if outlined:
+        image[ring] = STROKE
+    return np.clip(image, 0, 255).astype(np.uint8), body, arm, ring
+
+
+@pytest.mark.parametrize("size", [(240, 320), (1080, 1440)])  # the larger one is judged reduced 2x
+def test_an_arm_of_another_colour_inside_the_outline_is_taken_in(size: tuple[int, int]) -> None:
+    image, body, arm, _ = armed_shape(size=size)
+    whole = outlined_parts(image, body)
+    assert whole is not None
+    assert iou(whole, body | arm) >= 0.93
+    assert (whole & arm).sum() >= 0.9 * arm.sum() and (whole & body).sum() == body.sum()
+
+
+def test_nothing_is_taken_without_an_outline_stroke() -> None:
+    image, body, arm, _ = armed_shape(1, outlined=False)
+    assert outlined_parts(image, body) is None
+
+
+def test_a_dark_ground_is_no_outline() -> None:
+    # the same shape on a black ground crossed by thin light stripes: the stripes' cells are not parts
+    image, body, arm, ring = armed_shape(2)
+    height, width = body.shape
+    dark = np.full_like(image, 18)
+    stripes = (np.arange(width)[None, :] // 6 % 4 == 0) & np.ones((height, 1), bool)
+    dark[stripes] = 235
+    keep = body | arm | ring
+    image = np.where(keep[..., None], image, dark)
+    assert outlined_parts(image, body) is None
+
+
+def test_a_cell_of_the_ground_beside_the_outline_stays_out() -> None:
+    # The answer is the shape with a stretch of its outline (it spills over it there); beside that stretch
+    # the ground's own dark strokes close off a small cell of ground colour. It is not a part of the shape.
+    image, body, arm, ring = armed_shape(3)
+    ys, xs = np.nonzero(body | arm | ring)
+    left = int(xs.min())
+    row = int(np.median(ys[xs == left]))
+    cell = np.zeros_like(body)
+    cell[row - 18:row + 18, left - 30:left] = True
+    spilled = body | arm | (ring & (np.abs(np.arange(body.shape[0]) - row) < 22)[:, None])
+    border = (cv2.dilate(cell.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~cell & ~spilled
+    image[border] = STROKE
+    result = outlined_parts(image, spilled)
+    assert result is None or not (result & cell).any()
+    # the same cell painted in the shape's colours is taken as a part of it
+    image[cell] = (150, 50, 165)
+    result = outlined_parts(image, spilled)
+    assert result is not None and (result & cell).sum() >= 0.9 * cell.sum()
+
+
+def test_empty_answer() -> None:
+    image, body, _, _ = armed_shape(4)
+    assert outlined_parts(image, np.zeros_like(body)) is None
