@@ -97,6 +97,16 @@ def darkest_blocks(image: np.ndarray, answer: np.ndarray, box: tuple[int, int, i
     return (x0, y0, x1, y1), step, pixels, part
 
 
+def full_size(reduced: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int], step: int) -> np.ndarray:
+    """``reduced`` (bool, over ``box`` reduced ``step`` times by :func:`darkest_blocks`) as a full-size
+    (``size``) bool mask: enlarged bilinearly, half covered or more."""
+    x0, y0, x1, y1 = box
+    out = np.zeros(size, bool)
+    out[y0:y1, x0:x1] = (cv2.resize(reduced.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0),
+                                    interpolation=cv2.INTER_LINEAR) >= 128) if step > 1 else reduced
+    return out
+
+
 def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, float],
                  box: tuple[int, int, int, int]) -> np.ndarray | None | object:
     """:func:`enclosing_outline` within ``box`` (x0, y0, x1, y1); ``_RUNS_OUT`` when no loop around the
@@ -134,7 +144,7 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
         loop_edge = inner_edge(shape)
         to_answer_edge = cv2.distanceTransform(part.view(np.uint8), cv2.DIST_L2, 3)
         if float((to_answer_edge[loop_edge] <= near).mean()) <= SPILL_EDGE:
-            return _placed(shape, answer.shape, box, factor)
+            return full_size(shape, answer.shape, box, step)
         return None
     if not grows:
         return None
@@ -143,14 +153,4 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     touching = float((to_outside[answer_edge] <= near).mean())
     if not TOUCH_SHARE <= touching < ALREADY_WHOLE:
         return None
-    return _placed(shape, answer.shape, box, factor)
-
-
-
-def _placed(shape: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int], factor: float) -> np.ndarray:
-    """``shape`` (over ``box`` reduced by ``factor``) as a full-size (``size``) bool mask."""
-    x0, y0, x1, y1 = box
-    out = np.zeros(size, bool)
-    out[y0:y1, x0:x1] = (cv2.resize(shape.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0),
-                                    interpolation=cv2.INTER_LINEAR) >= 128) if factor < 1.0 else shape
-    return out
+    return full_size(shape, answer.shape, box, step)

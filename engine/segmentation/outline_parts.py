@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
-from engine.segmentation.outline_enclosure import darkest_blocks
+from engine.segmentation.outline_enclosure import darkest_blocks, full_size
 from models.influence import mask_bbox
 
 #: The crop reaches this share of the answer's larger side beyond it, each way.
@@ -62,17 +62,13 @@ def outlined_parts(image: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
     margin = int(np.ceil(MARGIN * max(bbox[2] - bbox[0], bbox[3] - bbox[1]))) + 2 * BAND
     x0, y0 = max(0, bbox[0] - margin), max(0, bbox[1] - margin)
     x1, y1 = min(width, bbox[2] + margin), min(height, bbox[3] + margin)
-    (x0, y0, x1, y1), step, colours, part = darkest_blocks(image, answer, (x0, y0, x1, y1), CROP_SIDE)
+    box, step, colours, part = darkest_blocks(image, answer, (x0, y0, x1, y1), CROP_SIDE)
     if not part.any():
         return None
     taken = _parts_in(colours, part, step)
     if taken is None:
         return None
-    out = answer.copy()
-    if step > 1:
-        taken = cv2.resize(taken.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) >= 128
-    out[y0:y1, x0:x1] |= taken
-    return out
+    return answer | full_size(taken, answer.shape, box, step)
 
 
 def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
@@ -113,12 +109,16 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
         return None
     taken = np.zeros_like(answer)
     for label in closed:
-        component = labels == label
-        if float(beside[inner_edge(component)].mean()) > CONTACT:
+        # judged within its box and a pixel around it (a closed part never touches the crop's edge)
+        x, y, w, h, _ = stats[label]
+        window = np.s_[y - 1:y + h + 1, x - 1:x + w + 1]
+        component = labels[window] == label
+        if float(beside[window][inner_edge(component)].mean()) > CONTACT:
             continue
-        if len(ground) and _ground_ratio(_sample(rgb, component, PART_SAMPLES, generator), ground, own) < GROUND_RATIO:
+        colours = _sample(rgb[window], component, PART_SAMPLES, generator)
+        if len(ground) and _ground_ratio(colours, ground, own) < GROUND_RATIO:
             continue
-        taken |= component
+        taken[window] |= component
     if not taken.any():
         return None
     # with what the parts close off against the answer; the answer's own holes stay open
