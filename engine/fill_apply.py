@@ -174,9 +174,13 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     channels = context.shape[2]
     readable_bytes = readable.view(np.uint8)
     window = range(-k + 1, k + 1)
-    summed = np.empty((ys.size, channels), np.float32)
+    summed = np.empty((channels, ys.size), np.float32)  # a plane per channel while filled
     total = np.empty(ys.size, np.float32)
     first_row, last_row = int(ys[0]), int(ys[-1]) + 1
+    # The pixels as a mask over their bounding box: a box read keeps its pixels by it, in row order.
+    left = int(xs.min())
+    wanted = np.zeros((last_row - first_row, int(xs.max()) + 1 - left), bool)
+    wanted[ys - first_row, xs - left] = True
 
     def read_strip(strip_start: int) -> None:
         """Read the pixels of one strip into ``summed`` and ``total`` (strips write disjoint rows)."""
@@ -192,14 +196,20 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
         occupied = np.zeros((int(strip_xs.max()) // RUN_COLUMNS) + 2, bool)
         occupied[strip_xs // RUN_COLUMNS] = True
         edges = np.flatnonzero(np.diff(occupied.view(np.int8), prepend=0))
-        for run_start, run_end in zip(edges[0::2] * RUN_COLUMNS, edges[1::2] * RUN_COLUMNS):
-            in_run = np.flatnonzero((strip_xs >= run_start) & (strip_xs < run_end)) + begin
-            x0, x1 = int(xs[in_run].min()), int(xs[in_run].max()) + 1
-            strip_sum, strip_total = _read_box(context, readable_bytes, full_y, full_x, weight, rows, row_cell,
-                                               along_y, x0, x1, scale[1], work_w, k, window)
-            picked = (ys[in_run] - strip_start) * (x1 - x0) + (xs[in_run] - x0)
-            summed[in_run] = strip_sum.reshape(-1, channels)[picked]
-            total[in_run] = strip_total.reshape(-1)[picked]
+        runs = list(zip(edges[0::2] * RUN_COLUMNS, edges[1::2] * RUN_COLUMNS))
+        for run_start, run_end in runs:
+            if len(runs) == 1:
+                in_run: slice | np.ndarray = slice(begin, end)
+                x0, x1 = int(strip_xs.min()), int(strip_xs.max()) + 1
+            else:
+                in_run = np.flatnonzero((strip_xs >= run_start) & (strip_xs < run_end)) + begin
+                x0, x1 = int(xs[in_run].min()), int(xs[in_run].max()) + 1
+            planes, strip_total = _read_box(context, readable_bytes, full_y, full_x, weight, rows, row_cell,
+                                            along_y, x0, x1, scale[1], work_w, k, window)
+            picked = wanted[strip_start - first_row:strip_end - first_row, x0 - left:x1 - left]
+            for channel, plane in enumerate(planes):
+                summed[channel, in_run] = plane[picked]
+            total[in_run] = strip_total[picked]
 
     # Strips small enough for the processor's caches: on a large hole the reads are bound by memory.
     # This thread takes them from the top; a ``helper`` thread, once free, from the bottom.
@@ -218,6 +228,7 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     read_strips(False)
     if helping is not None:
         helping.result()
+    summed = np.ascontiguousarray(summed.T)
     if order is not None:
         unsorted = np.empty_like(order)
         unsorted[order] = np.arange(order.size)
@@ -231,16 +242,18 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
 
 def _read_box(context: np.ndarray, readable_bytes: np.ndarray, full_y: np.ndarray, full_x: np.ndarray,
               weight: np.ndarray, rows: np.ndarray, row_cell: np.ndarray, along_y: np.ndarray, x0: int, x1: int,
-              scale_x: float, work_w: int, k: int, window: range) -> tuple[np.ndarray, np.ndarray]:
-    """The vote's weighted sum (rows, x1 - x0, C) and total weight over rows ``rows`` and columns x0..x1 of
-    the context: for each work pixel of the window, its copy offset and vote weight brought to full resolution
-    (each full pixel takes its cell's) and the painting read through them by one OpenCV remap."""
+              scale_x: float, work_w: int, k: int, window: range) -> tuple[list[np.ndarray], np.ndarray]:
+    """The vote's weighted sum, one (rows, x1 - x0) plane per channel, and its total weight over rows ``rows``
+    and columns x0..x1 of the context: for each work pixel of the window, its copy offset and vote weight
+    brought to full resolution (each full pixel takes its cell's) and the painting read through them by one
+    OpenCV remap. (Summed plane by plane: a product broadcast over three channels is several times slower.)"""
     cols = np.arange(x0, x1)
     col_cell, along_x = _cells(cols, scale_x, work_w, k)
     column_x = cols.astype(np.float32)[None, :]
     channels = context.shape[2]
-    box_sum = np.zeros((rows.size, cols.size, channels), np.float32)
+    planes = [np.zeros((rows.size, cols.size), np.float32) for _ in range(channels)]
     box_total = np.zeros((rows.size, cols.size), np.float32)
+    product = np.empty((rows.size, cols.size), np.float32)
     for a in window:
         tent_y = np.clip(1.0 - np.abs(a - along_y) / k, 0, 1)
         # Per row of the strip and column of the grid (small), then spread over the box's columns.
@@ -256,9 +269,11 @@ def _read_box(context: np.ndarray, readable_bytes: np.ndarray, full_y: np.ndarra
             share = band_weight[:, col_cell + b]
             share *= np.clip(1.0 - np.abs(b - along_x) / k, 0, 1)[None, :]
             share *= usable
-            box_sum += share[..., None] * values.reshape(box_sum.shape)
+            for plane, value in zip(planes, cv2.split(values) if channels > 1 else [values.reshape(product.shape)]):
+                np.multiply(share, value, out=product)
+                plane += product
             box_total += share
-    return box_sum, box_total
+    return planes, box_total
 
 
 def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,

@@ -59,12 +59,16 @@ def _leading_eigenvectors(matrix: np.ndarray, k: int, rng: np.random.Generator) 
 def describe(image: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """Every pixel's patch projected on ``basis``: (H, W, k); patches over the border read it replicated."""
     side, _, channels, k = basis.shape
-    out = np.zeros(image.shape[:2] + (k,), np.float32)
+    planes = [np.ascontiguousarray(image[..., channel]) for channel in range(channels)]
+    out = np.empty((k,) + image.shape[:2], np.float32)  # component-major while summing: contiguous planes
     for component in range(k):
-        for channel in range(channels):
-            out[..., component] += cv2.filter2D(image[..., channel], cv2.CV_32F, basis[..., channel, component],
-                                                borderType=cv2.BORDER_REPLICATE)
-    return out
+        for channel, plane in enumerate(planes):
+            response = cv2.filter2D(plane, cv2.CV_32F, basis[..., channel, component], borderType=cv2.BORDER_REPLICATE)
+            if channel == 0:
+                out[component] = response
+            else:
+                out[component] += response
+    return np.ascontiguousarray(out.transpose(1, 2, 0))
 
 
 def describe_at(image: np.ndarray, basis: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -96,12 +100,19 @@ class Field:
 
 
 def _costs(sy: np.ndarray, sx: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The squared distances between the ``target`` descriptors (n, k) and ``source``'s (H, W, k) at
+    (sy, sx); infinite where that centre is outside or not ``allowed``. Read by flat index (a source
+    outside reads the first centre, whose distance is then discarded)."""
     height, width = allowed.shape
-    inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
-    sy, sx = np.clip(sy, 0, height - 1), np.clip(sx, 0, width - 1)
-    difference = source[sy, sx] - target
+    # Negative positions viewed as unsigned are huge: one comparison an axis tells outside.
+    sy, sx = np.asarray(sy, np.int64), np.asarray(sx, np.int64)
+    inside = (sy.view(np.uint64) < height) & (sx.view(np.uint64) < width)
+    flat = sy * width + sx
+    flat[~inside] = 0
+    difference = np.take(source.reshape(-1, source.shape[-1]), flat, axis=0)
+    difference -= target
     cost = np.einsum("nk,nk->n", difference, difference)
-    cost[~(inside & allowed[sy, sx])] = np.inf
+    cost[~(inside & np.take(allowed.reshape(-1), flat))] = np.inf
     return cost
 
 
@@ -109,10 +120,14 @@ def _try(field: Field, sy: np.ndarray, sx: np.ndarray, target: np.ndarray, sourc
          rows: np.ndarray | None = None, slack: float = 0.0) -> None:
     """Keep the candidate matches (for ``rows``, or all) that are closer than the current ones.
     ``slack`` > 0 also takes candidates up to that share worse (to make the field coherent)."""
-    rows = np.arange(field.sy.size) if rows is None else rows
-    cost = _costs(sy, sx, target[rows], source, allowed)
-    better = cost < field.cost[rows] * (1.0 + slack) + (1e-6 if slack else 0.0)
-    chosen = rows[better]
+    if rows is None:
+        cost = _costs(sy, sx, target, source, allowed)
+        better = cost < field.cost * (1.0 + slack) + (1e-6 if slack else 0.0)
+        chosen = np.flatnonzero(better)
+    else:
+        cost = _costs(sy, sx, np.take(target, rows, axis=0), source, allowed)
+        better = cost < field.cost[rows] * (1.0 + slack) + (1e-6 if slack else 0.0)
+        chosen = rows[better]
     field.sy[chosen], field.sx[chosen], field.cost[chosen] = sy[better], sx[better], cost[better]
 
 
@@ -128,20 +143,34 @@ def refresh_costs(field: Field, target: np.ndarray, source: np.ndarray, allowed:
     field.cost = _costs(field.sy, field.sx, target, source, allowed)
 
 
-def propagate(field: Field, index: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
-              jumps: tuple[int, ...] = JUMPS, slack: float = 0.0) -> None:
+@dataclass
+class Neighbours:
+    """For each propagation step (a jump in a direction, in :func:`propagate`'s order): the step (dy, dx)
+    and the field's rows whose neighbour that far along is a target too, with that neighbour's row. The
+    targets stay the same while a level is improved, so this is found once a level."""
+
+    steps: list[tuple[int, int, np.ndarray, np.ndarray]]
+
+    @classmethod
+    def of(cls, field: Field, index: np.ndarray, jumps: tuple[int, ...] = JUMPS) -> "Neighbours":
+        height, width = index.shape
+        steps = []
+        for jump in jumps:
+            for dy, dx in DIRECTIONS:
+                ny, nx = field.ty + dy * jump, field.tx + dx * jump
+                inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+                neighbour = np.where(inside, index[np.clip(ny, 0, height - 1), np.clip(nx, 0, width - 1)], -1)
+                rows = np.flatnonzero(neighbour >= 0)
+                if rows.size:
+                    steps.append((dy * jump, dx * jump, rows, neighbour[rows]))
+        return cls(steps)
+
+
+def propagate(field: Field, neighbours: Neighbours, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
+              slack: float = 0.0) -> None:
     """Try each neighbour's match shifted back by the step to this patch (Barnes et al. Sec. 3.2)."""
-    height, width = index.shape
-    for jump in jumps:
-        for dy, dx in DIRECTIONS:
-            ny, nx = field.ty + dy * jump, field.tx + dx * jump
-            inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
-            neighbour = np.where(inside, index[np.clip(ny, 0, height - 1), np.clip(nx, 0, width - 1)], -1)
-            rows = np.flatnonzero(neighbour >= 0)
-            if rows.size == 0:
-                continue
-            other = neighbour[rows]
-            _try(field, field.sy[other] - dy * jump, field.sx[other] - dx * jump, target, source, allowed, rows, slack)
+    for dy, dx, rows, other in neighbours.steps:
+        _try(field, field.sy[other] - dy, field.sx[other] - dx, target, source, allowed, rows, slack)
 
 
 def random_search(field: Field, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
@@ -156,9 +185,9 @@ def random_search(field: Field, target: np.ndarray, source: np.ndarray, allowed:
         radius *= alpha
 
 
-def improve(field: Field, index: np.ndarray, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
+def improve(field: Field, neighbours: Neighbours, target: np.ndarray, source: np.ndarray, allowed: np.ndarray,
             rng: np.random.Generator, sweeps: int) -> None:
     """``sweeps`` rounds of propagation and random search."""
     for _ in range(sweeps):
-        propagate(field, index, target, source, allowed)
+        propagate(field, neighbours, target, source, allowed)
         random_search(field, target, source, allowed, rng)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.fill_patchmatch import (Field, describe, describe_at, improve, patch_basis, propagate, random_field,
-                                    refresh_costs)
+from engine.fill_patchmatch import (Field, Neighbours, describe, describe_at, improve, patch_basis, propagate,
+                                    random_field, refresh_costs)
 
 #: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
 #: the coarser ones (smaller, so that the pyramid goes further down; all chosen on BSDS500 val).
@@ -104,26 +104,43 @@ def _pyramid(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> li
 
 
 def _vote(level: _Level, field: Field, weight: np.ndarray) -> None:
-    """Each hole pixel becomes the weighted mean of what the patches over it copy there (Wexler et al.'s vote)."""
-    height, width = level.shape
+    """Each hole pixel becomes the weighted mean of what the patches over it copy there (Wexler et al.'s vote).
+
+    Computed over the targets' bounding box: the patch centres' weights and matches laid out on it, each
+    patch offset read through them by one remap (a patch that is no target has weight 0 there)."""
     image = level.image
     channels = image.shape[2]
-    flat = image.reshape(-1, channels)
-    targets = field.ty * width + field.tx
-    sources = field.sy * width + field.sx
-    total = np.zeros(height * width, np.float32)
-    summed = np.zeros((height * width, channels), np.float32)
     r = level.radius
     stride = VOTE_STEP if r > 2 else 1
-    weighted = weight[:, None]
+    y0, x0 = int(field.ty.min()), int(field.tx.min())
+    box_h, box_w = int(field.ty.max()) + 1 - y0, int(field.tx.max()) + 1 - x0
+    weights = np.zeros((box_h, box_w), np.float32)
+    source_y = np.zeros((box_h, box_w), np.float32)
+    source_x = np.zeros((box_h, box_w), np.float32)
+    weights[field.ty - y0, field.tx - x0] = weight
+    source_y[field.ty - y0, field.tx - x0] = field.sy
+    source_x[field.ty - y0, field.tx - x0] = field.sx
+    # The sums over the box grown by the patch radius: target (y, x) votes at (y + dy, x + dx).
+    summed = np.zeros((box_h + 2 * r, box_w + 2 * r, channels), np.float32)
+    total = np.zeros((box_h + 2 * r, box_w + 2 * r), np.float32)
+    weighted = weights[..., None]
     for dy in range(-r, r + 1, stride):
         for dx in range(-r, r + 1, stride):
-            step = dy * width + dx
-            summed[targets + step] += weighted * flat[sources + step]
-            total[targets + step] += weight
-    hole = level.unknown.reshape(-1)
-    counted = hole & (total > 0)
-    flat[counted] = summed[counted] / total[counted][:, None]
+            read = _read_nearest(image, source_x + dx, source_y + dy)
+            at = (slice(r + dy, r + dy + box_h), slice(r + dx, r + dx + box_w))
+            summed[at] += weighted * read
+            total[at] += weights
+    window = (slice(y0 - r, y0 + box_h + r), slice(x0 - r, x0 + box_w + r))
+    counted = level.unknown[window] & (total > 0)
+    image[window][counted] = summed[counted] / total[counted][:, None]
+
+
+def _read_nearest(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """``image`` (H, W, C) float32 at the whole-pixel positions (map_x, map_y) (float32 maps): (h, w, C)."""
+    if image.shape[2] <= 4:
+        read = cv2.remap(image, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        return read.reshape(map_x.shape + (image.shape[2],))
+    return image[map_y.astype(np.int64), map_x.astype(np.int64)]
 
 
 def _weights(level: _Level, field: Field) -> np.ndarray:
@@ -238,17 +255,19 @@ def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng
             _vote(level, field, level.confidence[field.ty, field.tx].astype(np.float32))
             steps = EM_FINEST if depth == 0 else EM_MIDDLE
         index = field.index_map(level.shape)
+        neighbours = Neighbours.of(field, index)
         for _ in range(steps):
             target = describe_at(level.image, basis, field.ty, field.tx)
             refresh_costs(field, target, source, level.allowed)
-            improve(field, index, target, source, level.allowed, rng, SWEEPS)
+            improve(field, neighbours, target, source, level.allowed, rng, SWEEPS)
             _vote(level, field, _weights(level, field))
         previous_shape = level.shape
     finest = levels[0]
     target = describe_at(finest.image, basis, field.ty, field.tx)
     refresh_costs(field, target, source, finest.allowed)
+    nearest = Neighbours.of(field, index, jumps=(1,))
     for _ in range(COHERENCE_PASSES):
-        propagate(field, index, target, source, finest.allowed, jumps=(1,), slack=COHERENCE_SLACK)
+        propagate(field, nearest, target, source, finest.allowed, slack=COHERENCE_SLACK)
     height, width = unknown.shape
     offset = np.zeros((height + 2 * r, width + 2 * r, 2), np.int64)
     weight = np.zeros((height + 2 * r, width + 2 * r), np.float32)
