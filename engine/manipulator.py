@@ -544,8 +544,14 @@ def _surely_transport(source: np.ndarray, target: np.ndarray, square: tuple[int,
     ux0, uy0, ux1, uy1 = masks_box
     centres = []
     for mask in (source, target):
-        ys, xs = np.nonzero(mask[uy0:uy1, ux0:ux1])
-        centres.append(np.array([xs.mean(), ys.mean()], np.float32))
+        # The mean column and row from the mask's column and row counts (exact integer sums: the same
+        # means as over the pixels' coordinates, without listing them).
+        pixels = mask[uy0:uy1, ux0:ux1].view(np.uint8)
+        columns = cv2.reduce(pixels, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1).astype(np.int64)
+        rows = cv2.reduce(pixels, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1).astype(np.int64)
+        count = int(columns.sum())
+        centres.append(np.array([int(columns @ np.arange(columns.size)) / count,
+                                 int(rows @ np.arange(rows.size)) / count], np.float32))
     shift = np.broadcast_to(centres[0] - centres[1], (2, 2, 2))  # backward: the new shape reads the old place
     return bend_jacobian(source, target, shift, square, box, reach) < BEND_MIN_JACOBIAN - SURE_TRANSPORT_MARGIN
 
