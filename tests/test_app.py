@@ -362,6 +362,14 @@ def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, 
     window._set_region(region)
     window._set_target((xs - 560) ** 2 + ((ys - 430) * 1.2) ** 2 < 170**2)
     window._update_actions()
+    manipulator = window._get_manipulator()
+    edit, edited_in = manipulator.edit, []
+
+    def recorded_edit(*args, **kwargs):
+        edited_in.append(threading.current_thread())
+        return edit(*args, **kwargs)
+
+    manipulator.edit = recorded_edit
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -377,8 +385,13 @@ def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, 
     with qtbot.waitSignal(window.edit_applied, timeout=120000):
         window.apply_action.trigger()
     timer.stop()
+    # The edit ran on a worker, and the GUI thread kept ticking all through it. The bound on a gap is a
+    # freeze's, not a frame's: on a loaded two-core machine the scheduler alone can hold the GUI thread
+    # for tens of milliseconds (a 50 ms bound failed now and then under a full test run), while an edit
+    # on the GUI thread blocks it for the whole edit.
+    assert edited_in and threading.main_thread() not in edited_in
     assert len(gaps) >= 3
-    assert max(gaps) < 0.05, f"the GUI thread was blocked for {max(gaps) * 1000:.0f} ms"
+    assert max(gaps) < 0.15, f"the GUI thread was blocked for {max(gaps) * 1000:.0f} ms"
 
 
 def test_a_failing_edit_is_reported_and_the_editor_stays_usable(qtbot, window: MainWindow, artwork: Path,
