@@ -191,3 +191,71 @@ def test_patches_described_at_some_pixels_equal_the_whole_image_description() ->
     basis = np.random.default_rng(5).standard_normal((9, 9, 3, 6)).astype(np.float32)
     ys, xs = np.nonzero(disc(60, 80, 70, 12, 14))  # runs off the top and right edges
     np.testing.assert_allclose(describe_at(image, basis, ys, xs), describe(image, basis)[ys, xs], rtol=1e-5, atol=1e-5)
+
+
+def _synthesis_level(seed: int, radius: int):
+    """A small level of the synthesis: a random image with a hole, and a random field over its targets."""
+    from engine.fill_patchmatch import random_field
+    from engine.fill_synthesis import _level
+
+    rng = np.random.default_rng(seed)
+    image = cv2.GaussianBlur(rng.random((50, 70, 3)).astype(np.float32), (0, 0), 1.0)
+    unknown = disc(50, 70, 30, 22, 9)
+    level = _level(image, unknown, np.ones_like(unknown), radius)
+    ty, tx = np.nonzero(level.targets)
+    return level, random_field(ty, tx, level.allowed, rng), rng
+
+
+@pytest.mark.parametrize("radius", [4, 3, 2])
+def test_the_vote_over_the_targets_box_is_wexlers_vote(radius: int) -> None:
+    """The vote summed over the targets' box (one remap a patch offset) gives exactly what adding each
+    patch's weighted copy pixel by pixel gives (Wexler et al.'s vote, written out plainly here)."""
+    from engine.fill_synthesis import VOTE_STEP, _vote
+
+    level, field, rng = _synthesis_level(7, radius)
+    weight = rng.random(field.ty.size).astype(np.float32)
+    weight[rng.random(field.ty.size) < 0.2] = 0.0  # patches that do not vote
+    expected = level.image.copy()
+    height, width, channels = expected.shape
+    summed, total = np.zeros((height, width, channels), np.float32), np.zeros((height, width), np.float32)
+    stride = VOTE_STEP if radius > 2 else 1
+    for dy in range(-radius, radius + 1, stride):  # offset by offset, each pixel's sum in the same order
+        for dx in range(-radius, radius + 1, stride):
+            for index in range(field.ty.size):
+                y, x = field.ty[index] + dy, field.tx[index] + dx
+                summed[y, x] += weight[index] * level.image[field.sy[index] + dy, field.sx[index] + dx]
+                total[y, x] += weight[index]
+    counted = level.unknown & (total > 0)
+    expected[counted] = summed[counted] / total[counted][:, None]
+    _vote(level, field, weight)
+    np.testing.assert_array_equal(level.image, expected)
+
+
+def test_propagation_through_neighbours_found_once_is_barnes_propagation() -> None:
+    """Propagating through the neighbour lists found once a level gives the field that looking the
+    neighbours up at every step gives (Barnes et al.'s propagation, written out plainly here)."""
+    from engine.fill_patchmatch import DIRECTIONS, JUMPS, Field, Neighbours, _costs, describe, patch_basis, propagate
+
+    level, field, rng = _synthesis_level(11, 4)
+    basis = patch_basis(level.image, level.allowed, 4, rng)
+    source = describe(level.image, basis)
+    target = source[field.ty, field.tx]
+    field.cost = _costs(field.sy, field.sx, target, source, level.allowed)
+    index = field.index_map(level.shape)
+    plain = Field(field.ty, field.tx, field.sy.copy(), field.sx.copy(), field.cost.copy())
+    for slack, jumps in ((0.0, JUMPS), (0.1, (1,))):
+        propagate(field, Neighbours.of(field, index, jumps), target, source, level.allowed, slack)
+        for jump in jumps:
+            for dy, dx in DIRECTIONS:  # every patch tries its neighbour's match as it was before this step
+                before = (plain.sy.copy(), plain.sx.copy())
+                for row in range(plain.ty.size):
+                    y, x = plain.ty[row] + dy * jump, plain.tx[row] + dx * jump
+                    if not (0 <= y < index.shape[0] and 0 <= x < index.shape[1]) or index[y, x] < 0:
+                        continue
+                    other = index[y, x]
+                    sy, sx = before[0][other] - dy * jump, before[1][other] - dx * jump
+                    cost = _costs(np.array([sy]), np.array([sx]), target[row:row + 1], source, level.allowed)[0]
+                    if cost < plain.cost[row] * (1.0 + slack) + (1e-6 if slack else 0.0):
+                        plain.sy[row], plain.sx[row], plain.cost[row] = sy, sx, cost
+        np.testing.assert_array_equal(field.sy, plain.sy)
+        np.testing.assert_array_equal(field.sx, plain.sx)
