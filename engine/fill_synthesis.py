@@ -108,6 +108,8 @@ def _vote(level: _Level, field: Field, weight: np.ndarray) -> None:
 
     Computed over the targets' bounding box: the patch centres' weights and matches laid out on it, each
     patch offset read through them by one remap (a patch that is no target has weight 0 there)."""
+    if field.ty.size == 0:
+        return
     image = level.image
     channels = image.shape[2]
     r = level.radius
