@@ -198,12 +198,10 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
         edges = np.flatnonzero(np.diff(occupied.view(np.int8), prepend=0))
         runs = list(zip(edges[0::2] * RUN_COLUMNS, edges[1::2] * RUN_COLUMNS))
         for run_start, run_end in runs:
-            if len(runs) == 1:
-                in_run: slice | np.ndarray = slice(begin, end)
-                x0, x1 = int(strip_xs.min()), int(strip_xs.max()) + 1
-            else:
+            in_run: slice | np.ndarray = slice(begin, end)  # one run: all the strip's pixels
+            if len(runs) > 1:
                 in_run = np.flatnonzero((strip_xs >= run_start) & (strip_xs < run_end)) + begin
-                x0, x1 = int(xs[in_run].min()), int(xs[in_run].max()) + 1
+            x0, x1 = int(xs[in_run].min()), int(xs[in_run].max()) + 1
             planes, strip_total = _read_box(context, readable_bytes, full_y, full_x, weight, rows, row_cell,
                                             along_y, x0, x1, scale[1], work_w, k, window)
             picked = wanted[strip_start - first_row:strip_end - first_row, x0 - left:x1 - left]
