@@ -234,7 +234,7 @@ def _reads_dense(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis
     # Weights deep in a hole can be tiny (the vote's confidence falls with depth): the mix is returned
     # normalised, as a single read is (weight 1), so that no threshold on the weight mistakes it for none.
     read = total > 0
-    np.divide(summed, total[:, None], out=summed, where=read[:, None])
+    summed /= np.where(read, total, np.float32(1.0))[:, None]  # unread: divided by 1, unchanged
     return summed, read.astype(np.float32)
 
 
@@ -319,7 +319,11 @@ def _edge_corrections(context: np.ndarray, hole: np.ndarray, readable: np.ndarra
         added = _at_full(membrane, scale, ys, xs, context.shape[2]) * _top(context)
     if OUTLINE:
         outline = _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
-        added = outline if added is None else added + outline
+        if outline is not None:  # added at the pixels it reaches, the band along the outline
+            band, correction = outline
+            if added is None:
+                added = np.zeros((ys.size, context.shape[2]), np.float32)
+            added[band] += correction
     mirror = _mirror_pull(context, hole, readable, synthesis, box, scale, ys, xs) if MIRROR_WEIGHT > 0 else None
     return added, mirror
 
@@ -381,9 +385,10 @@ def _mirror_pull(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, sy
 
 def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
                         box: tuple[int, int, int, int], scale: tuple[float, float], ys: np.ndarray,
-                        xs: np.ndarray, membrane: np.ndarray | None = None) -> np.ndarray:
+                        xs: np.ndarray, membrane: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The smoothed mismatch between the known ring around the hole and what the copies predict there,
-    fading from the outline into the hole (0 beyond the fade)."""
+    fading from the outline into the hole: the indices (into ys, xs) of the hole pixels it reaches and
+    its values there (band, C); None when no known pixel rings the hole."""
     height, width = hole.shape
     fade = max(SEAM_MIN, SEAM_WIDTH / min(scale))
     grow = int(np.ceil(fade)) + RING + 2
@@ -393,7 +398,7 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     # within 2, exactly the diamond |dy| + |dx| <= 2), found by one dilation instead of a distance map.
     ring = (cv2.dilate(local_hole.view(np.uint8), _chamfer_disc(RING)) > 0) & ~local_hole & readable[y0:y1, x0:x1]
     if not ring.any():
-        return 0.0
+        return None
     ry, rx = np.nonzero(ring)
     summed, total = _reads(context, readable, synthesis, ry + y0, rx + x0, scale)
     if membrane is not None:
@@ -423,9 +428,7 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     rows, cols = (ly[band] + 0.5) / factor - 0.5, (lx[band] + 0.5) / factor - 0.5
     spread = sample_points(support, cols, rows)
     trend = sample_points(residual, cols, rows).reshape(band.size, channels)
-    correction = np.zeros((ys.size, channels), np.float32)
-    correction[band] = trend / np.maximum(spread, 1e-3)[:, None] * (falloff[band] * (spread > 1e-3))[:, None]
-    return correction
+    return band, trend / np.maximum(spread, 1e-3)[:, None] * (falloff[band] * (spread > 1e-3))[:, None]
 
 
 def _top(image: np.ndarray) -> float:
