@@ -25,7 +25,7 @@ import torch
 
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
-from engine.masks import check_mask
+from engine.masks import check_mask, mask_centroid
 from engine.pixel_views import copy_pixels
 from engine.compiler_import import skip_compiler_import
 from engine.compose import BEND_MIN_JACOBIAN, Composition, Underlay, bend_jacobian, compose, transport_underlay
@@ -542,16 +542,7 @@ def _surely_transport(source: np.ndarray, target: np.ndarray, square: tuple[int,
     before the motion is known: the bend's check (``engine.compose.bend_jacobian``) on the shift
     between the masks' centres, as if that were the motion."""
     ux0, uy0, ux1, uy1 = masks_box
-    centres = []
-    for mask in (source, target):
-        # The mean column and row from the mask's column and row counts (exact integer sums: the same
-        # means as over the pixels' coordinates, without listing them).
-        pixels = mask[uy0:uy1, ux0:ux1].view(np.uint8)
-        columns = cv2.reduce(pixels, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1).astype(np.int64)
-        rows = cv2.reduce(pixels, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1).astype(np.int64)
-        count = int(columns.sum())
-        centres.append(np.array([int(columns @ np.arange(columns.size)) / count,
-                                 int(rows @ np.arange(rows.size)) / count], np.float32))
+    centres = [np.array(mask_centroid(mask[uy0:uy1, ux0:ux1]), np.float32) for mask in (source, target)]
     shift = np.broadcast_to(centres[0] - centres[1], (2, 2, 2))  # backward: the new shape reads the old place
     return bend_jacobian(source, target, shift, square, box, reach) < BEND_MIN_JACOBIAN - SURE_TRANSPORT_MARGIN
 

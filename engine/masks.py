@@ -88,8 +88,14 @@ def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    ys, xs = np.nonzero(mask[y0:y1, x0:x1])
-    return float(xs.mean()) + x0, float(ys.mean()) + y0
+    # From the box's column and row counts (exact integer sums: the means over the pixels' coordinates,
+    # without listing them; a 4K region's pixels took tens of milliseconds to list).
+    inside = mask[y0:y1, x0:x1]
+    pixels = inside.view(np.uint8) if inside.dtype == bool else (inside != 0).view(np.uint8)
+    columns = cv2.reduce(pixels, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1).astype(np.int64)
+    rows = cv2.reduce(pixels, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1).astype(np.int64)
+    count = int(columns.sum())
+    return int(columns @ np.arange(columns.size)) / count + x0, int(rows @ np.arange(rows.size)) / count + y0
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
