@@ -34,6 +34,16 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def png_chunks(data: bytes) -> list[bytes]:
+    """A PNG's chunks, whole (length, type, data, CRC), in order."""
+    chunks, position = [], 8
+    while position < len(data):
+        length = struct.unpack(">I", data[position:position + 4])[0]
+        chunks.append(data[position:position + 12 + length])
+        position += 12 + length
+    return chunks
+
+
 def png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims ``width`` x ``height`` RGB pixels (a decompression bomb's shape)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
@@ -178,20 +188,51 @@ def test_sixteen_bit_round_trips_exactly(tmp_path: Path, channels: int, suffix: 
     np.testing.assert_array_equal(loaded.pixels, pixels)
 
 
-@pytest.mark.parametrize("suffix,depth,decodes", [(".png", np.uint8, 0), (".tif", np.uint8, 0),
-                                                   (".png", np.uint16, 1), (".tif", np.uint16, 1)])
+@pytest.mark.parametrize("suffix,depth,by_pillow,by_opencv", [(".png", np.uint8, 0, 1), (".tif", np.uint8, 1, 0),
+                                                                (".png", np.uint16, 1, 1), (".tif", np.uint16, 1, 1)])
 def test_only_sixteen_bit_colour_is_decoded_a_second_time(tmp_path: Path, monkeypatch, suffix: str, depth,
-                                                          decodes: int) -> None:
-    """An 8-bit file is decoded by Pillow alone (decoding it twice cost 0.3 s on a 4K PNG)."""
+                                                          by_pillow: int, by_opencv: int) -> None:
+    """An 8-bit file is decoded once: a PNG by OpenCV alone (faster than Pillow's decoder, and Pillow must
+    not decode it again looking for EXIF), a TIFF by Pillow alone (decoding twice cost 0.3 s on a 4K PNG).
+    Pillow reduces 16-bit colour to 8 bits, so OpenCV decodes that again."""
+    from PIL import Image
+
     from engine import imageio
 
     pixels = texture(channels=3, dtype=depth, seed=4)
     save_image(tmp_path / f"art{suffix}", pixels)
-    calls = []
-    real = imageio.cv2.imdecode
-    monkeypatch.setattr(imageio.cv2, "imdecode", lambda *args: calls.append(1) or real(*args))
+    opencv_calls, pillow_calls = [], []
+    real_imdecode, real_decoder = imageio.cv2.imdecode, Image._getdecoder
+    monkeypatch.setattr(imageio.cv2, "imdecode", lambda *args: opencv_calls.append(1) or real_imdecode(*args))
+    monkeypatch.setattr(Image, "_getdecoder", lambda *args: pillow_calls.append(1) or real_decoder(*args))
     np.testing.assert_array_equal(load_image(tmp_path / f"art{suffix}").pixels, pixels)
-    assert len(calls) == decodes
+    assert (len(pillow_calls), len(opencv_calls)) == (by_pillow, by_opencv)
+
+
+def test_png_read_by_opencv_keeps_metadata_and_orientation(tmp_path: Path) -> None:
+    """The 8-bit PNG decoded by OpenCV gets the same pixels, profile and EXIF as Pillow's decode; an EXIF
+    chunk after the pixels (which Pillow reads only while decoding) sends the file to Pillow."""
+    from PIL import Image, ImageCms
+
+    pixels = texture(channels=3, dtype=np.uint8, seed=5)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated a quarter turn clockwise
+    exif[0x010F] = "Camera"
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", exif=exif.tobytes(), icc_profile=profile)
+    chunks = png_chunks(buffer.getvalue())
+    late_exif = b"\x89PNG\r\n\x1a\n" + b"".join(
+        [chunk for chunk in chunks if chunk[4:8] != b"eXIf"][:-1]
+        + [chunk for chunk in chunks if chunk[4:8] == b"eXIf"] + chunks[-1:])
+    for name, data in (("early.png", buffer.getvalue()), ("late.png", late_exif)):
+        (tmp_path / name).write_bytes(data)
+        loaded = load_image(tmp_path / name)
+        np.testing.assert_array_equal(loaded.pixels, np.rot90(pixels, -1))
+        assert loaded.icc_profile == profile
+        carried = Image.Exif()
+        carried.load(loaded.exif)
+        assert carried[0x010F] == "Camera" and carried[0x0112] == 1
 
 
 def test_sixteen_bit_grey_with_alpha_png(tmp_path: Path) -> None:
