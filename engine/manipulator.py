@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -136,12 +136,16 @@ class Manipulator:
             if self.device.type == "cuda":
                 with torch.autocast("cuda", dtype=torch.float16):
                     return self.model.correspond(*inputs)
-            # On the CPU the network's small convolutions (a 64-pixel grid) run on one thread: two
-            # OpenMP threads save little there, and when the other core is busy (the batch's reader
-            # and writer, the GUI, another program) they wait for each other at every operator,
-            # which made this stage 20 times slower (0.05 -> 1.2 s). The values are the same.
-            with single_threaded_torch():
+            with self._small_tensors():
                 return self.model.correspond(*inputs)
+
+    def _small_tensors(self) -> AbstractContextManager[None]:
+        """The context for the edit's torch operators, all on small grids (64 to 256 pixels a side). On the
+        CPU they run on one thread: two OpenMP threads save little there, and when the other core is busy
+        (the transport's fill beside the motion, the batch's reader and writer, the GUI, another program)
+        they wait for each other at every operator. That made the network 20 times slower (0.05 -> 1.2 s),
+        and a finiteness check of 45,000 values took 35 ms instead of 0.1. The values are the same."""
+        return single_threaded_torch() if self.device.type == "cpu" else nullcontext()
 
     def _with_cpu_fallback(self, stage: Callable[[], T], messages: list[str]) -> T:
         """Run one GPU stage of an edit; if CUDA runs out of memory, move to the CPU and run it again."""
@@ -275,7 +279,9 @@ class Manipulator:
             messages: list[str] = []
             correspondence = self._with_cpu_fallback(
                 lambda: self._run_network(source_work, target_work, envelope_work), messages)
-            if not correspondence.is_finite():
+            with self._small_tensors():
+                finite = correspondence.is_finite()
+            if not finite:
                 raise EditError("the network produced invalid values (NaN/Inf); the edit was refused and nothing changed")
             networked = time.perf_counter()
             check_cancel()
@@ -286,9 +292,11 @@ class Manipulator:
                 motion = self._with_cpu_fallback(
                     lambda: self._align(correspondence, source_fine, target_fine, envelope, (x0, y0, side), source.shape,
                                         steps, use_network, exact), messages)
-            if not torch.isfinite(motion).all():
-                raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and nothing changed")
-            motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
+            with self._small_tensors():
+                if not torch.isfinite(motion).all():
+                    raise EditError("the alignment produced invalid values (NaN/Inf); the edit was refused and "
+                                    "nothing changed")
+                motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
             if polish_crop is not None:
                 motion = polish_affine(source, target, motion, (x0, y0, side), crop=polish_crop)
             attention = correspondence.attention[0].float().cpu().numpy()
@@ -344,8 +352,7 @@ class Manipulator:
         if affines:
             tensors = (torch.tensor(np.stack([linear for linear, _ in affines]), dtype=torch.float32)[None],
                        torch.tensor(np.stack([offset for _, offset in affines]), dtype=torch.float32)[None])
-        # On the CPU, the alignment's small operators run on one thread (engine.devices.single_threaded_torch).
-        with single_threaded_torch() if self.device.type == "cpu" else nullcontext():
+        with self._small_tensors():
             motion = align_motion(correspondence.to(self.device), self._batch(source_work), self._batch(target_work),
                                   self._batch(envelope[..., None]), steps=steps, starts=tensors,
                                   valid=self._batch(inside), use_network=use_network, exact=exact)
