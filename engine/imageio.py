@@ -163,9 +163,9 @@ def _eight_bit_png(image: Image.Image, data: bytes) -> np.ndarray | None:
     time than Pillow's own PNG decoder, the same values. None (Pillow decodes it) for any other PNG: other
     depths and colour types, a transparent key colour, chunks after the pixels other than the end (Pillow
     reads those only while decoding), or a file libpng refuses."""
-    if image.format != "PNG" or len(data) < 33 or data[24] != 8 or data[25] not in (0, 2, 6):
+    if image.format != "PNG" or _png_bit_depth(data) != 8 or image.mode not in ("L", "RGB", "RGBA"):
         return None
-    if image.mode not in ("L", "RGB", "RGBA") or "transparency" in image.info or not _metadata_before_pixels(data):
+    if "transparency" in image.info or not _metadata_before_pixels(data):
         return None
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.dtype != np.uint8 or decoded.shape[:2] != (image.height, image.width):
@@ -194,11 +194,18 @@ def _metadata_before_pixels(data: bytes) -> bool:
     return False
 
 
+def _png_bit_depth(data: bytes) -> int:
+    """The bit depth a PNG's header declares (IHDR is the first chunk; its depth byte is the file's 25th);
+    0 when the file is shorter."""
+    return data[24] if len(data) > 24 else 0
+
+
 def _sixteen_bit_header(image: Image.Image, data: bytes) -> bool:
     """Whether a PNG or TIFF header declares 16-bit samples (then OpenCV decodes the colour, since
-    Pillow reduces it to 8 bit; an 8-bit file is decoded once, by Pillow alone)."""
+    Pillow reduces it to 8 bit; an 8-bit file is decoded once, by OpenCV for the PNGs that
+    :func:`_eight_bit_png` takes, else by Pillow)."""
     if image.format == "PNG":
-        return len(data) > 24 and data[24] == 16  # IHDR is the first chunk; its bit depth byte
+        return _png_bit_depth(data) == 16
     if image.format == "TIFF":
         bits = getattr(image, "tag_v2", {}).get(258, ())
         return 16 in (bits if isinstance(bits, tuple) else (bits,))

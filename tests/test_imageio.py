@@ -34,16 +34,6 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_chunks(data: bytes) -> list[bytes]:
-    """A PNG's chunks, whole (length, type, data, CRC), in order."""
-    chunks, position = [], 8
-    while position < len(data):
-        length = struct.unpack(">I", data[position:position + 4])[0]
-        chunks.append(data[position:position + 12 + length])
-        position += 12 + length
-    return chunks
-
-
 def png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims ``width`` x ``height`` RGB pixels (a decompression bomb's shape)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
@@ -221,10 +211,11 @@ def test_png_read_by_opencv_keeps_metadata_and_orientation(tmp_path: Path) -> No
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "PNG", exif=exif.tobytes(), icc_profile=profile)
-    chunks = png_chunks(buffer.getvalue())
-    late_exif = b"\x89PNG\r\n\x1a\n" + b"".join(
-        [chunk for chunk in chunks if chunk[4:8] != b"eXIf"][:-1]
-        + [chunk for chunk in chunks if chunk[4:8] == b"eXIf"] + chunks[-1:])
+    from test_speed_png import chunks
+
+    found = chunks(buffer.getvalue())
+    late_order = [chunk for chunk in found if chunk[0] != b"eXIf"][:-1] + [chunk for chunk in found if chunk[0] == b"eXIf"]
+    late_exif = b"\x89PNG\r\n\x1a\n" + b"".join(png_chunk(kind, body) for kind, body in late_order + found[-1:])
     for name, data in (("early.png", buffer.getvalue()), ("late.png", late_exif)):
         (tmp_path / name).write_bytes(data)
         loaded = load_image(tmp_path / name)
