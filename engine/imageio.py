@@ -165,7 +165,7 @@ def _eight_bit_png(image: Image.Image, data: bytes) -> np.ndarray | None:
     reads those only while decoding), or a file libpng refuses."""
     if image.format != "PNG" or _png_bit_depth(data) != 8 or image.mode not in ("L", "RGB", "RGBA"):
         return None
-    if "transparency" in image.info or not _metadata_before_pixels(data):
+    if "transparency" in image.info or not _metadata_in_header(image, data):
         return None
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.dtype != np.uint8 or decoded.shape[:2] != (image.height, image.width):
@@ -176,6 +176,16 @@ def _eight_bit_png(image: Image.Image, data: bytes) -> np.ndarray | None:
     if channels == 1:
         return decoded.reshape(image.height, image.width, 1)
     return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB if channels == 3 else cv2.COLOR_BGRA2RGBA)
+
+
+def _metadata_in_header(image: Image.Image, data: bytes) -> bool:
+    """Whether Pillow has read all the file's metadata (profile, EXIF) with its header, so that OpenCV
+    may decode the pixels alone: a PNG whose metadata lies before its pixels, or an upright TIFF (its
+    tags; OpenCV's reader turns a TIFF by its orientation tag itself, and Pillow's decode drops the
+    tag: such a file is read as before, by both)."""
+    if image.format == "PNG":
+        return _metadata_before_pixels(data)
+    return image.format == "TIFF" and getattr(image, "tag_v2", {}).get(EXIF_ORIENTATION, 1) == 1
 
 
 def _metadata_before_pixels(data: bytes) -> bool:
@@ -202,8 +212,8 @@ def _png_bit_depth(data: bytes) -> int:
 
 def _sixteen_bit_header(image: Image.Image, data: bytes) -> bool:
     """Whether a PNG or TIFF header declares 16-bit samples (then OpenCV decodes the colour, since
-    Pillow reduces it to 8 bit; an 8-bit file is decoded once, by OpenCV for the PNGs that
-    :func:`_eight_bit_png` takes, else by Pillow)."""
+    Pillow reduces it to 8 bit; Pillow decodes it too only for a PNG with metadata after its pixels. An
+    8-bit file is decoded once, by OpenCV for the PNGs that :func:`_eight_bit_png` takes, else by Pillow)."""
     if image.format == "PNG":
         return _png_bit_depth(data) == 16
     if image.format == "TIFF":
@@ -307,11 +317,17 @@ def decode_image(data: bytes, path: str | Path = "image", max_pixels: int | None
         image = Image.open(io.BytesIO(data))
         _check_header(image, path, limit)
         pixels = _eight_bit_png(image, data)
+        # Pillow reduces 16-bit colour to 8 bits: OpenCV decodes it, alone where Pillow's header holds
+        # all the metadata, else after Pillow has read the metadata that follows the pixels.
+        sixteen_bit_colour = image.mode in ("RGB", "RGBA") and _sixteen_bit_header(image, data)
+        opencv_first = sixteen_bit_colour and _metadata_in_header(image, data)
+        if pixels is None and opencv_first:
+            pixels = _sixteen_bit_colour(data)
         if pixels is None:
             image.load()
-        exif = _exif(image, pixels is not None)
+        exif = _exif(image, pixels is not None and image.format == "PNG")
         orientation = _orientation(exif)
-        if pixels is None and image.mode in ("RGB", "RGBA") and _sixteen_bit_header(image, data):
+        if pixels is None and sixteen_bit_colour and not opencv_first:
             pixels = _sixteen_bit_colour(data)
         if pixels is None:
             pixels = _pil_to_array(ImageOps.exif_transpose(image) if orientation != 1 else image)
