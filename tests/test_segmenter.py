@@ -17,7 +17,7 @@ from engine.segmentation import FallbackSegmenter, load_segmenter
 from engine.segmentation.checkpoint import (SegmenterCheckpointError, default_segmenter_path, load_decoder,
                                             read_segmenter_payload, save_segmenter)
 from engine.segmentation.evaluation import Photo, evaluate_segmenter
-from engine.segmentation.graph_cut import grow_to_edge
+from engine.segmentation.graph_cut import grow_to_edge, grow_within_outline, stroke_share
 from engine.segmentation.learned import LearnedSegmenter
 from models.segmenter.choice import default_candidate
 from models.segmenter.clicks import first_click, next_click
@@ -154,6 +154,52 @@ def test_the_graph_cut_is_refused_where_it_would_drop_part_of_the_answer() -> No
     assert grow_to_edge(image, straddling, (144.0, 120.0)) is None
     grown = grow_to_edge(image, disc & (np.arange(320) < 0.45 * 320)[None, :], (0.4 * 320, 120.0))
     assert grown is not None and iou(grown, disc) >= 0.9  # half the disc grows to all of it
+
+
+def collage(seed: int, outlined: bool = True, size: tuple[int, int] = (360, 480)
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A blob painted as a mosaic of unrelated colours split by dark strokes (a collage, a Kandinsky-like
+    shape), ringed by a dark outline 4 px wide (``outlined``), on a grainy canvas of other colours.
+    Returns the image, the blob with its outline, one of its cells, and a larger candidate (the blob's
+    left part, with its outline)."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    canvas = np.array([70, 140, 60]) + cv2.GaussianBlur(rng.normal(0, 25, (height, width, 3)), (0, 0), 1.5)
+    angle = np.arctan2(ys - height / 2, xs - width / 2)
+    inside = np.hypot(xs - width / 2, ys - height / 2) < 0.27 * height * (1 + 0.12 * np.sin(3 * angle + seed))
+    cells = (ys // 36) * 16 + (xs + 7 * (ys // 36)) // 40
+    palette = rng.uniform(0, 255, (cells.max() + 1, 3))
+    image = np.where(inside[..., None], palette[cells], canvas) + rng.normal(0, 5, (height, width, 3))
+    cell_edges = cv2.morphologyEx(cells.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    image[inside & cell_edges] = (30, 25, 35)
+    ring = (cv2.dilate(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~inside
+    if outlined:
+        image[ring] = (25, 20, 30)
+    middle = cells[height // 2, width // 2 - 20]
+    cell = (cells == middle) & inside & ~(cv2.dilate(cell_edges.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    larger = (inside | ring) & (xs < width / 2 + 30)
+    return np.clip(image, 0, 255).astype(np.uint8), inside | ring, cell, larger | cell
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_click_on_one_patch_of_an_outlined_collage_grows_from_a_larger_candidate(seed: int) -> None:
+    """The cut started from the answer alone learns the patch's colour and stops at its strokes; started
+    from a larger candidate it learns the collage's colours and reaches the outline."""
+    image, whole, cell, larger = collage(seed)
+    ys, xs = np.nonzero(cell)
+    click = (float(xs.mean()), float(ys.mean()))
+    assert iou(cell, whole) < 0.1 and stroke_share(image, whole) >= 0.9
+    from_the_answer = grow_to_edge(image, cell, click)
+    assert from_the_answer is None or iou(from_the_answer, whole) < 0.1
+    grown = grow_within_outline(image, cell, click, larger)
+    assert grown is not None and iou(grown, whole) >= 0.85
+    # Without the outline the cut is no outlined shape; a larger candidate over a quarter of the
+    # picture is no object to reach.
+    plain, _, _, _ = collage(seed, outlined=False)
+    assert stroke_share(plain, whole) < 0.9
+    flood = cv2.dilate(larger.astype(np.uint8), np.ones((121, 121), np.uint8)) > 0
+    assert flood.mean() > 0.25 and grow_within_outline(image, cell, click, flood) is None
 
 
 def test_default_candidate_never_floods_when_a_smaller_one_exists() -> None:

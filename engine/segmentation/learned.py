@@ -7,7 +7,8 @@ brings the masks to full resolution by bilinear interpolation of their logits. A
 nested candidates (part, object, larger region) with their predicted IoU as score; the first shown
 (``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the best predicted IoU
 plus its level's prior, never one covering over half the image, grown to the object's edge by a
-graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`; the grown
+graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`, or when that is
+refused :func:`~engine.segmentation.graph_cut.grow_within_outline` from the largest candidate; the grown
 answer is added as a candidate and shown first), then widened to the painted outline closing around
 the click (:mod:`engine.segmentation.outline_enclosure`) and given the parts of its outlined shape it
 left out (:mod:`engine.segmentation.outline_parts`), each offered the same way. Several clicks, a box
@@ -26,7 +27,7 @@ from engine.errors import SegmentationError
 from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
                                       reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
-from engine.segmentation.graph_cut import grow_to_edge
+from engine.segmentation.graph_cut import grow_to_edge, grow_within_outline
 from engine.segmentation.outline_enclosure import enclosing_outline
 from engine.segmentation.outline_parts import outlined_parts
 from engine.segmentation.snapping import EdgeSnapper
@@ -37,6 +38,8 @@ from models.segmenter.prompts import prompt_batch
 
 #: Two nested candidates this similar (IoU) are shown as one.
 DUPLICATE_IOU = 0.97
+#: When the cut from the first answer is refused, try one from the largest candidate (an outlined collage).
+GROW_FROM_LARGER = True
 
 
 class LearnedSegmenter:
@@ -156,8 +159,14 @@ class LearnedSegmenter:
                      click: tuple[float, float]) -> int:
         """The first answer grown to the object's edge, offered among ``candidates`` (logits) as by
         :func:`_offer`, unless the growth is refused or floods the image (over ``FLOOD_FRACTION``);
-        returns the index of the answer to show first."""
-        grown = grow_to_edge(self.small_image, candidates[chosen] > 0, click)
+        returns the index of the answer to show first. When the cut from the answer is refused, one from
+        the largest candidate is tried (:func:`grow_within_outline`: a patch of an outlined collage)."""
+        answer = candidates[chosen] > 0
+        grown = grow_to_edge(self.small_image, answer, click)
+        if grown is None and GROW_FROM_LARGER:
+            larger = [candidate > 0 for candidate in candidates if (candidate > 0).sum() > answer.sum()]
+            if larger:
+                grown = grow_within_outline(self.small_image, answer, click, max(larger, key=np.count_nonzero))
         if grown is None or grown.mean() > FLOOD_FRACTION:
             return chosen
         return _offer(candidates, scores, chosen, grown, np.where(grown, 1.0, -1.0).astype(np.float32),
