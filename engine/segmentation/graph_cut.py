@@ -44,7 +44,7 @@ KEEP = 0.9
 #: its outline. It runs on a crop of at most SEED_SIDE working pixels a side, with a band of probable ground
 #: SEED_BAND times the square root of the candidate's area wide (1.0, as from the answer, grew one more of
 #: the 60 outlined val objects for 40 % more time a cut; 0.5 lost the held-out Frida Kahlo collage click).
-SEED_MAX_SHARE, SEED_ON_STROKES, SEED_SIDE, SEED_BAND = 0.25, 0.5, 320, 0.75
+SEED_MAX_SHARE, SEED_ON_STROKES, SEED_SIDE, SEED_BAND = 0.25, 0.5, 256, 0.75
 #: It is kept only when it grows the answer at least SEED_GROWTH times (it is there to reach the rest of
 #: the object), at least ON_STROKES of its outline lies within STROKE_NEAR working pixels of a dark stroke
 #: (the black-hat of ``engine.segmentation.outline_enclosure``)...
@@ -54,6 +54,9 @@ SEED_GROWTH, ON_STROKES, STROKE_NEAR = 1.1, 0.9, 2
 #: Gogh's sky) does not. On BSDS500 val the outlined objects' cuts have 0.02-0.08 there, plain regions'
 #: 0.22-0.23.
 GROUND_STROKES, GROUND_BAND = 0.15, (4.0, 12.0)
+#: The cut is not even tried when more than this share of the pixels beyond the larger candidate are
+#: strokes (val: the candidates of the outlined objects it grew have 0.02-0.16 there): a cut costs 0.1-1 s.
+SEED_GROUND_STROKES = 0.25
 #: The surroundings whose colours a region is compared with: a ring this many times the square
 #: root of its area wide.
 RING = 0.15
@@ -128,18 +131,21 @@ def grow_within_outline(image: np.ndarray, mask: np.ndarray, click: tuple[float,
     if larger.mean() > SEED_MAX_SHARE:
         return None
     strokes = dark_strokes(image)
-    if _share_near(strokes, _outline(larger)) < SEED_ON_STROKES:
+    if _share_near(strokes, _outline(larger)) < SEED_ON_STROKES or _strokes_beyond(strokes, larger) > SEED_GROUND_STROKES:
         return None  # no outlined shape to reach (and the larger cut costs a few tenths of a second)
     grown = grow_to_edge(image, mask, click, seed=larger, side=SEED_SIDE, band_share=SEED_BAND)
     if grown is None or grown.sum() < SEED_GROWTH * mask.sum() or grown.mean() > SEED_MAX_SHARE:
         return None
-    if _share_near(strokes, _outline(grown)) < ON_STROKES:
-        return None
-    outside = cv2.distanceTransform((~grown).view(np.uint8), cv2.DIST_L2, 3)
-    beyond = (outside > GROUND_BAND[0]) & (outside <= GROUND_BAND[1])
-    if not beyond.any() or strokes[beyond].mean() > GROUND_STROKES:
+    if _share_near(strokes, _outline(grown)) < ON_STROKES or _strokes_beyond(strokes, grown) > GROUND_STROKES:
         return None
     return grown
+
+
+def _strokes_beyond(strokes: np.ndarray, mask: np.ndarray) -> float:
+    """The share of stroke pixels GROUND_BAND pixels beyond ``mask`` (1 when there are none)."""
+    outside = cv2.distanceTransform((~mask).view(np.uint8), cv2.DIST_L2, 3)
+    beyond = (outside > GROUND_BAND[0]) & (outside <= GROUND_BAND[1])
+    return float(strokes[beyond].mean()) if beyond.any() else 1.0
 
 
 def dark_strokes(image: np.ndarray) -> np.ndarray:
