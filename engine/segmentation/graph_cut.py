@@ -15,9 +15,9 @@ grows the answer or trims its edge) and when its colours stand out from its surr
 as clearly as the answer's did (:func:`colour_separation`). Chosen on BSDS500 val only (outlined
 objects and plain clicks); the README has the figures.
 
-Where the cut from the answer is refused because the answer is one patch of an object painted in many
-colours (a collage, a cloisonné shape: the cut learns the patch's colour alone and stops at the strokes
-around it), :func:`grow_within_outline` starts a cut from the segmenter's largest candidate instead, and
+Where the answer is one patch of an object painted in many colours (a collage, a cloisonné shape), the
+cut learns the patch's colour alone and stops at the strokes around it (it is refused, or grows the patch
+a little); :func:`grow_within_outline` then starts a cut from the segmenter's largest candidate, and
 keeps it only where it is an outlined shape.
 """
 from __future__ import annotations

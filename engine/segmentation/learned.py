@@ -7,8 +7,8 @@ brings the masks to full resolution by bilinear interpolation of their logits. A
 nested candidates (part, object, larger region) with their predicted IoU as score; the first shown
 (``MaskPrediction.chosen``) is :func:`models.segmenter.choice.default_candidate`'s: the best predicted IoU
 plus its level's prior, never one covering over half the image, grown to the object's edge by a
-graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`, or when that is
-refused :func:`~engine.segmentation.graph_cut.grow_within_outline` from the largest candidate; the grown
+graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`, then perhaps further
+by :func:`~engine.segmentation.graph_cut.grow_within_outline` from the largest candidate; the grown
 answer is added as a candidate and shown first), then widened to the painted outline closing around
 the click (:mod:`engine.segmentation.outline_enclosure`) and given the parts of its outlined shape it
 left out (:mod:`engine.segmentation.outline_parts`), each offered the same way. Several clicks, a box
@@ -38,7 +38,7 @@ from models.segmenter.prompts import prompt_batch
 
 #: Two nested candidates this similar (IoU) are shown as one.
 DUPLICATE_IOU = 0.97
-#: When the cut from the first answer is refused, try one from the largest candidate (an outlined collage).
+#: After the cut from the first answer, try one from the largest candidate (a patch of an outlined collage).
 GROW_FROM_LARGER = True
 
 
@@ -159,14 +159,16 @@ class LearnedSegmenter:
                      click: tuple[float, float]) -> int:
         """The first answer grown to the object's edge, offered among ``candidates`` (logits) as by
         :func:`_offer`, unless the growth is refused or floods the image (over ``FLOOD_FRACTION``);
-        returns the index of the answer to show first. When the cut from the answer is refused, one from
-        the largest candidate is tried (:func:`grow_within_outline`: a patch of an outlined collage)."""
+        returns the index of the answer to show first. A cut from the largest candidate may then grow it
+        further (:func:`grow_within_outline`: a patch of an outlined collage)."""
         answer = candidates[chosen] > 0
         grown = grow_to_edge(self.small_image, answer, click)
-        if grown is None and GROW_FROM_LARGER:
-            larger = [candidate > 0 for candidate in candidates if (candidate > 0).sum() > answer.sum()]
+        if GROW_FROM_LARGER:
+            base = answer if grown is None else grown
+            larger = [candidate > 0 for candidate in candidates if (candidate > 0).sum() > base.sum()]
             if larger:
-                grown = grow_within_outline(self.small_image, answer, click, max(larger, key=np.count_nonzero))
+                wider = grow_within_outline(self.small_image, base, click, max(larger, key=np.count_nonzero))
+                grown = grown if wider is None else wider
         if grown is None or grown.mean() > FLOOD_FRACTION:
             return chosen
         return _offer(candidates, scores, chosen, grown, np.where(grown, 1.0, -1.0).astype(np.float32),
