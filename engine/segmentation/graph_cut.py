@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes
+from engine.segmentation.outline_enclosure import thin_dark_strokes
 from models.influence import mask_bbox
 
 #: Width of the band around the answer where the cut may grow it, over the square root of its area.
@@ -149,13 +150,10 @@ def _strokes_beyond(strokes: np.ndarray, mask: np.ndarray) -> float:
 
 
 def dark_strokes(image: np.ndarray) -> np.ndarray:
-    """The thin dark strokes of ``image`` (RGB), as ``engine.segmentation.outline_enclosure`` finds them
-    (a black-hat over a few pixels), a bool mask."""
-    from engine.segmentation.outline_enclosure import CONTRAST, DARKEST
-
+    """The thin dark strokes of ``image`` (RGB, at the working size), a bool mask: the rule of
+    :func:`engine.segmentation.outline_enclosure.thin_dark_strokes` over a 9-pixel disc."""
     grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    darker = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
-    return (darker >= CONTRAST) & (grey <= DARKEST)
+    return thin_dark_strokes(grey, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
 
 
 def stroke_share(image: np.ndarray, mask: np.ndarray) -> float:

@@ -97,6 +97,13 @@ def darkest_blocks(image: np.ndarray, answer: np.ndarray, box: tuple[int, int, i
     return (x0, y0, x1, y1), step, pixels, part
 
 
+def thin_dark_strokes(grey: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The pixels of ``grey`` (float32, 0-255) on a thin dark stroke, a bool mask: at least CONTRAST darker
+    than the brightest within ``kernel`` (a morphological black-hat) and no brighter than DARKEST."""
+    darker = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel)
+    return (darker >= CONTRAST) & (grey <= DARKEST)
+
+
 def full_size(reduced: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int], step: int) -> np.ndarray:
     """``reduced`` (bool, over ``box`` reduced ``step`` times by :func:`darkest_blocks`) as a full-size
     (``size``) bool mask: enlarged bilinearly, half covered or more."""
@@ -120,8 +127,7 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     grey = grey.astype(np.float32)
     disc = 2 * max(1, int(np.ceil(STROKE_WIDTH * factor / 2))) + 1 + 2
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc, disc))
-    darker = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel)
-    stroke = (darker >= CONTRAST) & (grey <= DARKEST)
+    stroke = thin_dark_strokes(grey, kernel)
     stroke = cv2.morphologyEx(stroke.view(np.uint8), cv2.MORPH_CLOSE, np.ones((GAP, GAP), np.uint8)) > 0
     # The filled loops, without the thin strokes of the ground that merely touch them from outside.
     filled = cv2.morphologyEx(fill_holes(stroke).view(np.uint8), cv2.MORPH_OPEN, kernel) > 0
