@@ -84,12 +84,18 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     picked = restyle.exemplar_region
     assert (picked & disc).sum() / (picked | disc).sum() > 0.7
     assert restyle.exemplar is not None and restyle.exemplar.shape == other.shape
-    # A box on the plain ground finds nothing: said so, and the exemplar stays as it was.
+    # A box that cannot be answered (past the picture's edge): said so, and the exemplar stays as it was.
     messages = []
     restyle.say = messages.append
-    restyle.exemplar_view.boxed.emit(0.0, 0.0, 30.0, 30.0)
+    restyle.exemplar_view.boxed.emit(170.0, 130.0, 200.0, 160.0)
     qtbot.waitUntil(lambda: any("failed" in text for text in messages), timeout=30000)
     assert restyle.exemplar_region is picked
+    # A small box on the plain ground takes that patch of ground (answered in a zoomed view).
+    restyle.exemplar_view.boxed.emit(0.0, 0.0, 30.0, 30.0)
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
+    patch = restyle.exemplar_region
+    assert patch[:34, :34].sum() == patch.sum() and patch.sum() > 0.5 * 31 * 31 and not (patch & disc).any()
+    picked = patch
     restyle.exemplar_view.boxed.emit(36.0, 32.0, 92.0, 88.0)  # a box around the disc
     qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
     boxed = restyle.exemplar_region

@@ -91,6 +91,39 @@ def test_refinement_with_a_negative_click_and_a_previous_mask(segmenter: Learned
     assert boxed[33:208, 57:232].sum() >= 0.95 * boxed.sum() and iou(boxed, disc) >= 0.85
 
 
+def _small_framed_picture(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 1600x1200 grainy canvas with one small framed picture (dark 3-px frame, light inside) at (900, 700)."""
+    rng = np.random.default_rng(3)
+    grain = np.clip(rng.normal(120, 28, (1200, 1600)), 0, 255)
+    image = np.dstack([grain, 0.9 * grain, 0.8 * grain]).astype(np.uint8)
+    picture = np.zeros((1200, 1600), bool)
+    picture[700:700 + height, 900:900 + width] = True
+    image[picture] = (40, 35, 30)
+    inside = np.zeros_like(picture)
+    inside[703:697 + height, 903:897 + width] = True
+    image[inside] = np.clip(rng.normal(170, 12, (int(inside.sum()), 1)), 0, 255).astype(np.uint8)
+    return image, picture
+
+
+@pytest.mark.parametrize("height,width", [(20, 24), (32, 40)])
+def test_a_box_around_a_small_object_is_answered_in_a_zoomed_view(segmenter: LearnedSegmenter, height: int,
+                                                                  width: int, monkeypatch) -> None:
+    """At the working size the picture is 6-13 px across: the decoder alone found nothing or a blur."""
+    import engine.segmentation.learned as learned
+
+    image, picture = _small_framed_picture(height, width)
+    segmenter.set_image(image)
+    box = (893, 693, 907 + width, 707 + height)
+    boxed = segmenter.predict(box=box).best
+    assert iou(boxed, picture) >= 0.75 and boxed[693:708 + height, 893:908 + width].sum() == boxed.sum()
+    monkeypatch.setattr(learned, "FOCUS_BOX", 0)  # the working size alone
+    try:
+        unfocused = iou(segmenter.predict(box=box).best, picture)
+    except SegmentationError:
+        unfocused = 0.0
+    assert unfocused < 0.7
+
+
 def test_large_images_are_embedded_once_at_working_size(segmenter: LearnedSegmenter) -> None:
     image, disc = two_regions(3, (900, 1200))
     before = segmenter.preparations

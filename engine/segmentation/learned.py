@@ -40,6 +40,17 @@ from models.segmenter.prompts import prompt_batch
 DUPLICATE_IOU = 0.97
 #: After the cut from the first answer, try one from the largest candidate (a patch of an outlined collage).
 GROW_FROM_LARGER = True
+#: A box whose longer side is under FOCUS_BOX working pixels is answered in a zoomed view: the box and
+#: FOCUS_MARGIN of its longer side around it, enlarged so that its longer side is FOCUS_SIDE pixels (at the
+#: working size a small object is a few pixels of the encoder's features, and the decoder finds nothing).
+FOCUS_BOX, FOCUS_MARGIN, FOCUS_SIDE = 64, 0.75, 384
+#: In the zoomed view's answer, parts under this share of the largest part's area are dropped (stray bits
+#: of the ground the enlarged box took in).
+FOCUS_PART_SHARE = 0.25
+#: The zoomed answer is then grown to the object's edge by a graph cut, kept when it grows it at most this much.
+FOCUS_GROWTH = 1.5
+#: ... and cut to the box grown by this share of its longer side (and 2 px).
+FOCUS_SLACK = 0.1
 
 
 class LearnedSegmenter:
@@ -121,6 +132,11 @@ class LearnedSegmenter:
         """Candidates at full resolution. ``previous_mask`` (H, W) bool: the mask the clicks correct."""
         self._require_image()
         check_prompts(self.shape, points, labels, box)
+        if box is not None and previous_mask is None and \
+                max(box[2] - box[0], box[3] - box[1]) * self.scale < FOCUS_BOX:
+            focused = self._focused(points, labels, box)
+            if focused is not None:
+                return focused
         positives = [self._to_working(x, y) for (x, y), label in zip(points, labels) if label == 1]
         single_click = len(points) == 1 and box is None and previous_mask is None
         indices = list(range(CANDIDATES)) if single_click and multimask else [ANSWER]
@@ -154,6 +170,64 @@ class LearnedSegmenter:
                                   enclosing_outline(self.image_rgb8, masks[chosen], click))
             chosen = _offer_shape(masks, candidate_scores, chosen, outlined_parts(self.image_rgb8, masks[chosen]))
         return MaskPrediction(np.stack(masks), np.array(candidate_scores), chosen)
+
+    def _focused(self, points: Sequence[Point], labels: Sequence[int], box: Box) -> MaskPrediction | None:
+        """The answer to a small box (and its clicks) found in a zoomed view of it (see FOCUS_BOX), as a
+        full-resolution prediction; None when the zoomed view finds nothing either."""
+        height, width = self.shape
+        margin = FOCUS_MARGIN * max(box[2] - box[0], box[3] - box[1], 1.0)
+        x0, y0 = max(0, int(np.floor(box[0] - margin))), max(0, int(np.floor(box[1] - margin)))
+        x1, y1 = min(width, int(np.ceil(box[2] + margin)) + 1), min(height, int(np.ceil(box[3] + margin)) + 1)
+        factor = FOCUS_SIDE / max(x1 - x0, y1 - y0)
+        crop = self.image_rgb8[y0:y1, x0:x1]
+        enlarged = cv2.resize(crop, (max(1, round((x1 - x0) * factor)), max(1, round((y1 - y0) * factor))),
+                              interpolation=cv2.INTER_CUBIC)
+        zoomed = LearnedSegmenter._sharing(self)
+        zoomed.set_image(enlarged)
+        scale_x, scale_y = enlarged.shape[1] / (x1 - x0), enlarged.shape[0] / (y1 - y0)
+
+        def inside(x: float, y: float) -> tuple[float, float]:
+            return (x - x0 + 0.5) * scale_x - 0.5, (y - y0 + 0.5) * scale_y - 0.5
+
+        corner, far_corner = inside(box[0], box[1]), inside(box[2], box[3])
+        try:
+            answer = zoomed.predict([inside(x, y) for x, y in points], labels, (*corner, *far_corner), multimask=False)
+        except SegmentationError:
+            return None
+        small = cv2.resize(answer.best.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0),
+                           interpolation=cv2.INTER_AREA) >= 128
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(small.view(np.uint8), connectivity=8)
+        if count < 2:
+            return None
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        kept = np.flatnonzero(areas >= FOCUS_PART_SHARE * areas.max()) + 1
+        mask = np.zeros(self.shape, bool)
+        mask[y0:y1, x0:x1] = np.isin(parts, kept)
+        # grown to the object's edge as a click's answer is (the zoomed decoder's outline is soft at this size)
+        anchor = next(((x, y) for (x, y), label in zip(points, labels) if label == 1),
+                      ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+        grown = grow_to_edge(self.image_rgb8, mask, anchor)
+        if grown is not None and grown.sum() <= FOCUS_GROWTH * mask.sum():
+            mask = grown
+        # a box selects what it holds: nothing beyond it but its object's own edge
+        reach = FOCUS_SLACK * max(box[2] - box[0], box[3] - box[1]) + 2
+        held = np.zeros_like(mask)
+        held[max(0, int(box[1] - reach)):int(np.ceil(box[3] + reach)) + 1,
+             max(0, int(box[0] - reach)):int(np.ceil(box[2] + reach)) + 1] = True
+        mask &= held
+        if not mask.any():
+            return None
+        return MaskPrediction(mask[None], np.array([float(answer.scores[answer.best_index])]), 0)
+
+    @classmethod
+    def _sharing(cls, other: "LearnedSegmenter") -> "LearnedSegmenter":
+        """A segmenter with ``other``'s networks and no image (for a zoomed view of ``other``'s image)."""
+        segmenter = cls.__new__(cls)
+        segmenter.decoder, segmenter.encoder, segmenter.name = other.decoder, other.encoder, other.name
+        segmenter.working_side = other.working_side
+        segmenter._key = None
+        segmenter.preparations = 0
+        return segmenter
 
     def _grow_chosen(self, candidates: list[np.ndarray], scores: list[float], chosen: int,
                      click: tuple[float, float]) -> int:
