@@ -174,10 +174,7 @@ class LearnedSegmenter:
     def _focused(self, points: Sequence[Point], labels: Sequence[int], box: Box) -> MaskPrediction | None:
         """The answer to a small box (and its clicks) found in a zoomed view of it (see FOCUS_BOX), as a
         full-resolution prediction; None when the zoomed view finds nothing either."""
-        height, width = self.shape
-        margin = FOCUS_MARGIN * max(box[2] - box[0], box[3] - box[1], 1.0)
-        x0, y0 = max(0, int(np.floor(box[0] - margin))), max(0, int(np.floor(box[1] - margin)))
-        x1, y1 = min(width, int(np.ceil(box[2] + margin)) + 1), min(height, int(np.ceil(box[3] + margin)) + 1)
+        x0, y0, x1, y1 = _grown_box(box, FOCUS_MARGIN * max(box[2] - box[0], box[3] - box[1], 1.0), self.shape)
         factor = FOCUS_SIDE / max(x1 - x0, y1 - y0)
         crop = self.image_rgb8[y0:y1, x0:x1]
         enlarged = cv2.resize(crop, (max(1, round((x1 - x0) * factor)), max(1, round((y1 - y0) * factor))),
@@ -210,10 +207,9 @@ class LearnedSegmenter:
         if grown is not None and grown.sum() <= FOCUS_GROWTH * mask.sum():
             mask = grown
         # a box selects what it holds: nothing beyond it but its object's own edge
-        reach = FOCUS_SLACK * max(box[2] - box[0], box[3] - box[1]) + 2
+        hx0, hy0, hx1, hy1 = _grown_box(box, FOCUS_SLACK * max(box[2] - box[0], box[3] - box[1]) + 2, self.shape)
         held = np.zeros_like(mask)
-        held[max(0, int(box[1] - reach)):int(np.ceil(box[3] + reach)) + 1,
-             max(0, int(box[0] - reach)):int(np.ceil(box[2] + reach)) + 1] = True
+        held[hy0:hy1, hx0:hx1] = True
         mask &= held
         if not mask.any():
             return None
@@ -296,6 +292,14 @@ class LearnedSegmenter:
             taken |= free
             regions.append(self._full_resolution(np.where(free, 1.0, -1.0).astype(np.float32)))
         return regions
+
+
+def _grown_box(box: Box, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The pixels (x0, y0, x1, y1; x1, y1 excluded) of ``box`` (x0, y0, x1, y1, ends included, may be
+    fractional) grown by ``margin`` each way, clipped to ``shape`` (H, W)."""
+    height, width = shape
+    return (max(0, int(np.floor(box[0] - margin))), max(0, int(np.floor(box[1] - margin))),
+            min(width, int(np.ceil(box[2] + margin)) + 1), min(height, int(np.ceil(box[3] + margin)) + 1))
 
 
 def _offer(candidates: list, scores: list[float], chosen: int, shape: np.ndarray, stored: np.ndarray,
