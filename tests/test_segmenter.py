@@ -124,6 +124,39 @@ def test_a_box_around_a_small_object_is_answered_in_a_zoomed_view(segmenter: Lea
     assert unfocused < 0.7
 
 
+def _small_picture_on_a_patterned_wall() -> tuple[np.ndarray, np.ndarray]:
+    """A 1600x1200 wall painted in a wavy grainy pattern (a blue area on its right), with one small framed
+    picture (24x20 px) at (900, 700)."""
+    rng = np.random.default_rng(3)
+    ys, xs = np.mgrid[0:1200, 0:1600]
+    grey = 120 + 50 * np.sin(xs / 9.0) * np.sin(ys / 13.0) + rng.normal(0, 15, (1200, 1600))
+    image = np.dstack([grey, 0.9 * grey, 0.8 * grey])
+    image[:, 1200:] = (60, 90, 140)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    picture = np.zeros((1200, 1600), bool)
+    picture[700:720, 900:924] = True
+    image[picture] = (40, 35, 30)
+    image[703:717, 903:921] = np.clip(rng.normal(170, 12, (14, 18, 1)), 0, 255).astype(np.uint8)
+    return image, picture
+
+
+def test_a_click_on_a_small_object_is_also_answered_in_a_zoomed_view(segmenter: LearnedSegmenter,
+                                                                     monkeypatch) -> None:
+    """At the working size the picture is 6 px across and every candidate of the click is the wall around it
+    (IoU 0.00): the zoomed view around the click finds the picture, which is shown first."""
+    import engine.segmentation.learned as learned
+
+    image, picture = _small_picture_on_a_patterned_wall()
+    segmenter.set_image(image)
+    answer = segmenter.predict([(911.0, 709.0)], [1])
+    assert iou(answer.best, picture) >= 0.9 and answer.chosen == 0
+    elsewhere = segmenter.predict([(400.0, 300.0)], [1])  # a click on the wall keeps the wall
+    monkeypatch.setattr(learned, "FOCUS_CLICK", 0)  # the working size alone
+    assert iou(segmenter.predict([(911.0, 709.0)], [1]).best, picture) < 0.5
+    unfocused = segmenter.predict([(400.0, 300.0)], [1])
+    assert len(elsewhere.masks) == len(unfocused.masks) and np.array_equal(elsewhere.best, unfocused.best)
+
+
 def test_large_images_are_embedded_once_at_working_size(segmenter: LearnedSegmenter) -> None:
     image, disc = two_regions(3, (900, 1200))
     before = segmenter.preparations

@@ -87,7 +87,8 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
     near_stroke = cv2.dilate(dark.view(np.uint8), kernel, iterations=max(1, round(3 / step))) > 0
     if float(near_stroke[inner_edge(answer)].mean()) < RING_SHARE:
         return None
-    if float(dark[_around(answer, BEYOND, step)].mean()) > DARK_BEYOND:
+    beyond = _around(answer, BEYOND, step)  # empty when the answer fills the crop: nothing dark beyond it
+    if beyond.any() and float(dark[beyond].mean()) > DARK_BEYOND:
         return None
     free = ~dark & ~answer
     beside = cv2.dilate(answer.view(np.uint8), kernel) > 0
