@@ -105,6 +105,11 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return mask_bbox(mask)
 
 
+def touches_border(mask: np.ndarray) -> bool:
+    """Whether any set pixel lies on the mask's outermost rows or columns."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
 def soften_stroke(before: np.ndarray, after: np.ndarray, radius: float) -> np.ndarray:
     """A brush stroke with a soft edge: near the pixels the stroke changed (``before`` -> ``after``),
     the boundary of ``after`` is smoothed by ``radius`` pixels; everywhere else ``after`` is kept.

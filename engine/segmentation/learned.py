@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from engine.errors import SegmentationError
+from engine.masks import touches_border
 from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
                                       reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
@@ -257,7 +258,7 @@ class LearnedSegmenter:
                            interpolation=cv2.INTER_AREA) >= 128
         if small.sum() < FOCUS_CLICK_MIN_SHARE * small.size:
             return chosen  # a speck
-        if small[0].any() or small[-1].any() or small[:, 0].any() or small[:, -1].any():
+        if touches_border(small):
             return chosen  # the zoomed answer runs out of the window: a larger region, which the candidates hold
         shape = np.zeros(self.shape, bool)
         shape[y0:y1, x0:x1] = small

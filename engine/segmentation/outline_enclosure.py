@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
+from engine.masks import touches_border
 from models.influence import mask_bbox
 
 #: The crop around the answer reaches this many times the answer's larger side beyond it, each way
@@ -139,7 +140,7 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
         return _RUNS_OUT  # no loop closes around the click here (it may close farther out)
     labels = cv2.connectedComponents(filled.view(np.uint8), connectivity=8)[1]
     shape = labels == labels[cy, cx]
-    if shape[0].any() or shape[-1].any() or shape[:, 0].any() or shape[:, -1].any():
+    if touches_border(shape):
         return _RUNS_OUT
     area, answer_area = int(shape.sum()), int(part.sum())
     common = int((shape & part).sum())
