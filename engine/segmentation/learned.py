@@ -71,19 +71,24 @@ class LearnedSegmenter:
     device = "cpu"
     notice = ""
 
-    def __init__(self, checkpoint: str | Path | None = None) -> None:
-        # Channels-last tensors: the decoder's thin convolutions run about 10 % faster on the CPU.
-        self.decoder = load_decoder(checkpoint).to(memory_format=torch.channels_last)
-        try:
-            self.encoder = ImageEncoder()
-        except (ImportError, OSError, RuntimeError, KeyError) as error:
-            raise SegmenterCheckpointError(f"the EfficientNet-Lite0 weights the segmenter needs cannot be read "
-                                           f"({type(error).__name__})") from None
+    def __init__(self, checkpoint: str | Path | None = None, *, sharing: "LearnedSegmenter | None" = None) -> None:
+        """Loads the networks from ``checkpoint`` (the shipped one by default), or uses those of ``sharing``
+        (a zoomed view of that segmenter's image, which answers no click by zooming again)."""
+        if sharing is not None:
+            self.decoder, self.encoder = sharing.decoder, sharing.encoder
+        else:
+            # Channels-last tensors: the decoder's thin convolutions run about 10 % faster on the CPU.
+            self.decoder = load_decoder(checkpoint).to(memory_format=torch.channels_last)
+            try:
+                self.encoder = ImageEncoder()
+            except (ImportError, OSError, RuntimeError, KeyError) as error:
+                raise SegmenterCheckpointError(f"the EfficientNet-Lite0 weights the segmenter needs cannot be read "
+                                               f"({type(error).__name__})") from None
         self.name = "built-in segmenter (trained on BSDS500)"
         self.working_side = self.decoder.config.working_side
         self._key: str | None = None
         self.preparations = 0
-        self.zoomed = False  # a zoomed view of another segmenter's image answers no click by zooming again
+        self.zoomed = sharing is not None
 
     # -- the embedding --------------------------------------------------------------------------
     def set_image(self, image: np.ndarray, progress: Progress | None = None) -> None:
@@ -231,7 +236,7 @@ class LearnedSegmenter:
         enlarged = cv2.resize(self.image_rgb8[y0:y1, x0:x1],
                               (max(1, round((x1 - x0) * factor)), max(1, round((y1 - y0) * factor))),
                               interpolation=cv2.INTER_CUBIC)
-        zoomed = LearnedSegmenter._sharing(self)
+        zoomed = LearnedSegmenter(sharing=self)
         zoomed.set_image(enlarged)
         scale_x, scale_y = enlarged.shape[1] / (x1 - x0), enlarged.shape[0] / (y1 - y0)
 
@@ -272,17 +277,6 @@ class LearnedSegmenter:
         if lead >= FOCUS_CLICK_LEAD:
             return offered
         return chosen + 1 if inserted and offered <= chosen else chosen
-
-    @classmethod
-    def _sharing(cls, other: "LearnedSegmenter") -> "LearnedSegmenter":
-        """A segmenter with ``other``'s networks and no image (for a zoomed view of ``other``'s image)."""
-        segmenter = cls.__new__(cls)
-        segmenter.decoder, segmenter.encoder, segmenter.name = other.decoder, other.encoder, other.name
-        segmenter.working_side = other.working_side
-        segmenter._key = None
-        segmenter.preparations = 0
-        segmenter.zoomed = True
-        return segmenter
 
     def _grow_chosen(self, candidates: list[np.ndarray], scores: list[float], chosen: int,
                      click: tuple[float, float]) -> int:
