@@ -91,18 +91,24 @@ def test_refinement_with_a_negative_click_and_a_previous_mask(segmenter: Learned
     assert boxed[33:208, 57:232].sum() >= 0.95 * boxed.sum() and iou(boxed, disc) >= 0.85
 
 
-def _small_framed_picture(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """A 1600x1200 grainy canvas with one small framed picture (dark 3-px frame, light inside) at (900, 700)."""
-    rng = np.random.default_rng(3)
-    grain = np.clip(rng.normal(120, 28, (1200, 1600)), 0, 255)
-    image = np.dstack([grain, 0.9 * grain, 0.8 * grain]).astype(np.uint8)
+def _with_framed_picture(image: np.ndarray, rng: np.random.Generator, height: int, width: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` (1200x1600 float) as uint8 with one small framed picture (dark 3-px frame, light inside) at
+    (900, 700), and the picture's mask."""
+    image = np.clip(image, 0, 255).astype(np.uint8)
     picture = np.zeros((1200, 1600), bool)
     picture[700:700 + height, 900:900 + width] = True
     image[picture] = (40, 35, 30)
-    inside = np.zeros_like(picture)
-    inside[703:697 + height, 903:897 + width] = True
-    image[inside] = np.clip(rng.normal(170, 12, (int(inside.sum()), 1)), 0, 255).astype(np.uint8)
+    image[703:697 + height, 903:897 + width] = np.clip(rng.normal(170, 12, (height - 6, width - 6, 1)),
+                                                       0, 255).astype(np.uint8)
     return image, picture
+
+
+def _small_framed_picture(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 1600x1200 grainy canvas with one small framed picture at (900, 700)."""
+    rng = np.random.default_rng(3)
+    grain = np.clip(rng.normal(120, 28, (1200, 1600)), 0, 255)
+    return _with_framed_picture(np.dstack([grain, 0.9 * grain, 0.8 * grain]), rng, height, width)
 
 
 @pytest.mark.parametrize("height,width", [(20, 24), (32, 40)])
@@ -132,12 +138,7 @@ def _small_picture_on_a_patterned_wall() -> tuple[np.ndarray, np.ndarray]:
     grey = 120 + 50 * np.sin(xs / 9.0) * np.sin(ys / 13.0) + rng.normal(0, 15, (1200, 1600))
     image = np.dstack([grey, 0.9 * grey, 0.8 * grey])
     image[:, 1200:] = (60, 90, 140)
-    image = np.clip(image, 0, 255).astype(np.uint8)
-    picture = np.zeros((1200, 1600), bool)
-    picture[700:720, 900:924] = True
-    image[picture] = (40, 35, 30)
-    image[703:717, 903:921] = np.clip(rng.normal(170, 12, (14, 18, 1)), 0, 255).astype(np.uint8)
-    return image, picture
+    return _with_framed_picture(image, rng, 20, 24)
 
 
 def test_a_click_on_a_small_object_is_also_answered_in_a_zoomed_view(segmenter: LearnedSegmenter,

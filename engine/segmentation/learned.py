@@ -198,14 +198,13 @@ class LearnedSegmenter:
         full-resolution prediction; None when the zoomed view finds nothing either."""
         x0, y0, x1, y1 = window = _grown_box(box, FOCUS_MARGIN * max(box[2] - box[0], box[3] - box[1], 1.0),
                                              self.shape)
-        zoomed, inside = self._zoomed_view(window)
+        zoomed, inside, back = self._zoomed_view(window)
         corner, far_corner = inside(box[0], box[1]), inside(box[2], box[3])
         try:
             answer = zoomed.predict([inside(x, y) for x, y in points], labels, (*corner, *far_corner), multimask=False)
         except SegmentationError:
             return None
-        small = cv2.resize(answer.best.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0),
-                           interpolation=cv2.INTER_AREA) >= 128
+        small = back(answer.best)
         count, parts, stats, _ = cv2.connectedComponentsWithStats(small.view(np.uint8), connectivity=8)
         if count < 2:
             return None
@@ -228,9 +227,10 @@ class LearnedSegmenter:
             return None
         return MaskPrediction(mask[None], np.array([float(answer.scores[answer.best_index])]), 0)
 
-    def _zoomed_view(self, window: tuple[int, int, int, int]) -> tuple["LearnedSegmenter", Callable]:
+    def _zoomed_view(self, window: tuple[int, int, int, int]) -> tuple["LearnedSegmenter", Callable, Callable]:
         """A segmenter set on ``window`` (x0, y0, x1, y1 pixels) of this image enlarged so that its longer side is
-        FOCUS_SIDE, and the function taking this image's coordinates (x, y) into the enlarged window's."""
+        FOCUS_SIDE; the function taking this image's coordinates (x, y) into the enlarged window's; and the one
+        taking a mask of the enlarged window back to the window's size (by area, half covered or more)."""
         x0, y0, x1, y1 = window
         factor = FOCUS_SIDE / max(x1 - x0, y1 - y0)
         enlarged = cv2.resize(self.image_rgb8[y0:y1, x0:x1],
@@ -243,7 +243,11 @@ class LearnedSegmenter:
         def inside(x: float, y: float) -> tuple[float, float]:
             return (x - x0 + 0.5) * scale_x - 0.5, (y - y0 + 0.5) * scale_y - 0.5
 
-        return zoomed, inside
+        def back(mask: np.ndarray) -> np.ndarray:
+            return cv2.resize(mask.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0),
+                              interpolation=cv2.INTER_AREA) >= 128
+
+        return zoomed, inside, back
 
     def _offer_focused_click(self, masks: list[np.ndarray], scores: list[float], chosen: int,
                              click: tuple[float, float]) -> int:
@@ -254,13 +258,12 @@ class LearnedSegmenter:
         if scores[chosen] >= FOCUS_CLICK_UNSURE or min(int(mask.sum()) for mask in masks) <= (2 * half) ** 2:
             return chosen  # the whole view is sure of its answer, or resolves something this small around the click
         x0, y0, x1, y1 = window = _grown_box((click[0], click[1], click[0], click[1]), half, self.shape)
-        zoomed, inside = self._zoomed_view(window)
+        zoomed, inside, back = self._zoomed_view(window)
         try:
             answer = zoomed.predict([inside(*click)], [1])
         except SegmentationError:
             return chosen
-        small = cv2.resize(answer.best.view(np.uint8) * np.uint8(255), (x1 - x0, y1 - y0),
-                           interpolation=cv2.INTER_AREA) >= 128
+        small = back(answer.best)
         if small.sum() < FOCUS_CLICK_MIN_SHARE * small.size:
             return chosen  # a speck
         if touches_border(small):
