@@ -21,6 +21,8 @@ TARGET_COLOUR = QColor(235, 60, 60)
 #: The outline of the area an edit may change (the Reach band): dotted, unlike the region's dashes.
 BAND_COLOUR = QColor(255, 225, 80)
 BAND_DOTS = [1.5, 1.5]
+#: The Restyle tool's exemplar region, when it lies in this painting: blue, dashed apart from the region's.
+EXEMPLAR_COLOUR = QColor(70, 170, 255)
 REGION_ALPHA = 70  # the fills' opacity (of 255): the painting stays readable under them
 TARGET_ALPHA = 110
 
@@ -30,11 +32,19 @@ class Tool(Enum):
     BRUSH = "brush"
     ERASER = "eraser"
     TRANSFORM = "transform"
+    EXEMPLAR = "exemplar"  # clicks and boxes pick the Restyle tool's exemplar region, not the selection
+
+
+#: The tools whose clicks and drags are prompts to the segmenter.
+PROMPT_TOOLS = (Tool.SELECT, Tool.EXEMPLAR)
 
 
 class CanvasView(TransformHandles, QGraphicsView):
     point_clicked = Signal(float, float, bool)  # x, y, positive
     box_dragged = Signal(float, float, float, float)
+    exemplar_clicked = Signal(float, float)  # x, y: with the exemplar tool, a click picks the exemplar region
+    exemplar_boxed = Signal(float, float, float, float)  # ... and a box
+    tool_changed = Signal(object)  # the Tool now in use
     stroke_started = Signal()
     stroke_finished = Signal()
     transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
@@ -69,6 +79,9 @@ class CanvasView(TransformHandles, QGraphicsView):
         self.band_outline = OutlineItem(BAND_COLOUR, dashes=BAND_DOTS)
         self.band_outline.setZValue(4.5)
         self.band_outline.hide()
+        self.exemplar_outline = OutlineItem(EXEMPLAR_COLOUR, dashes=[6, 3])
+        self.exemplar_outline.setZValue(5.2)
+        self.exemplar_outline.hide()
         self.rubber_band = QGraphicsRectItem()
         self.rubber_band.setZValue(6)
         band_pen = QPen(QColor(255, 255, 255), 1.5, Qt.DashLine)
@@ -94,7 +107,8 @@ class CanvasView(TransformHandles, QGraphicsView):
         self.handles.setPen(handle_pen)
         self.handles.setBrush(QBrush(QColor(235, 60, 60, 200)))
         for item in (self.image_item, self.preview_item, self.region_item, self.region_outline, self.target_item,
-                     self.target_outline, self.band_outline, self.rubber_band, self.brush_cursor, self.handles):
+                     self.target_outline, self.band_outline, self.exemplar_outline, self.rubber_band,
+                     self.brush_cursor, self.handles):
             self.scene().addItem(item)
 
         self.tool = Tool.SELECT
@@ -176,17 +190,25 @@ class CanvasView(TransformHandles, QGraphicsView):
 
     def set_band_outline(self, outline: QPainterPath | None) -> None:
         """The dotted outline of the area the edit may change; None hides it."""
+        self._show_outline(self.band_outline, outline)
+
+    def set_exemplar_outline(self, outline: QPainterPath | None) -> None:
+        """The outline of the Restyle tool's exemplar region in this painting; None hides it."""
+        self._show_outline(self.exemplar_outline, outline)
+
+    def _show_outline(self, item: QGraphicsPathItem, outline: QPainterPath | None) -> None:
+        """Show ``item`` along ``outline`` (None hides it); while the original is held, only once it is let go."""
         if outline is None:
-            self.band_outline.hide()
-            if self.band_outline in self._hidden_while_original:
-                self._hidden_while_original.remove(self.band_outline)
+            item.hide()
+            if item in self._hidden_while_original:
+                self._hidden_while_original.remove(item)
             return
-        self.band_outline.setPath(outline)
-        if self.showing_original:  # shown when the original is let go
-            if self.band_outline not in self._hidden_while_original:
-                self._hidden_while_original.append(self.band_outline)
+        item.setPath(outline)
+        if self.showing_original:
+            if item not in self._hidden_while_original:
+                self._hidden_while_original.append(item)
             return
-        self.band_outline.show()
+        item.show()
 
     def set_region_overlay(self, overlay: QImage, outline: QPainterPath, origin: QPointF | None = None) -> None:
         """The region's fill (``overlay``'s top left at ``origin``: it may cover just the region's box)."""
@@ -210,7 +232,8 @@ class CanvasView(TransformHandles, QGraphicsView):
                 self._saved_pixmap = self.image_item.pixmap()
                 self._hidden_while_original = [item for item in (self.preview_item, self.region_item, self.region_outline,
                                                                  self.target_item, self.target_outline,
-                                                                 self.band_outline, self.handles)
+                                                                 self.band_outline, self.exemplar_outline,
+                                                                 self.handles)
                                                if item.isVisible()]
             self.image_item.setPixmap(QPixmap.fromImage(original))
             for item in self._hidden_while_original:
@@ -258,11 +281,15 @@ class CanvasView(TransformHandles, QGraphicsView):
 
     # -- tools -------------------------------------------------------------------------------------
     def set_tool(self, tool: Tool) -> None:
+        changed = tool is not self.tool
         self.tool = tool
         self.brush_cursor.setVisible(tool in (Tool.BRUSH, Tool.ERASER) and self.underMouse())
         self._update_handles()
-        self.viewport().setCursor(Qt.CrossCursor if tool in (Tool.SELECT,) else
+        self.viewport().setCursor(Qt.CrossCursor if tool is Tool.SELECT else
+                                  Qt.PointingHandCursor if tool is Tool.EXEMPLAR else
                                   Qt.BlankCursor if tool in (Tool.BRUSH, Tool.ERASER) else Qt.SizeAllCursor)
+        if changed:
+            self.tool_changed.emit(tool)
 
     def set_brush(self, size: float, hardness: float) -> None:
         self.brush_size, self.brush_hardness = max(1.0, size), min(1.0, max(0.05, hardness))
@@ -309,7 +336,7 @@ class CanvasView(TransformHandles, QGraphicsView):
             return
         point = self.mapToScene(event.position().toPoint())
         self._press = point
-        if self.tool is Tool.SELECT:
+        if self.tool in PROMPT_TOOLS:
             return
         if self.tool in (Tool.BRUSH, Tool.ERASER) and event.button() == Qt.LeftButton:
             self.stroke_started.emit()
@@ -336,7 +363,7 @@ class CanvasView(TransformHandles, QGraphicsView):
             if self._stroke_last is not None:
                 self._paint_segment(self._stroke_last, point)
                 self._stroke_last = point
-        elif self.tool is Tool.SELECT and self._press is not None and event.buttons() & Qt.LeftButton:
+        elif self.tool in PROMPT_TOOLS and self._press is not None and event.buttons() & Qt.LeftButton:
             self.rubber_band.setRect(QRectF(self._press, point).normalized())
             self.rubber_band.show()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
@@ -349,13 +376,19 @@ class CanvasView(TransformHandles, QGraphicsView):
             return
         point = self.mapToScene(event.position().toPoint())
         press, self._press = self._press, None
-        if self.tool is Tool.SELECT and press is not None:
+        if self.tool in PROMPT_TOOLS and press is not None:
             rect = QRectF(press, point).normalized()
             self.rubber_band.hide()
+            positive = event.button() == Qt.LeftButton and not (event.modifiers() & Qt.AltModifier)
             if rect.width() * self.zoom > 4 or rect.height() * self.zoom > 4:
-                self.box_dragged.emit(rect.left(), rect.top(), rect.right(), rect.bottom())
+                if self.tool is Tool.EXEMPLAR:
+                    self.exemplar_boxed.emit(rect.left(), rect.top(), rect.right(), rect.bottom())
+                else:
+                    self.box_dragged.emit(rect.left(), rect.top(), rect.right(), rect.bottom())
+            elif self.tool is Tool.EXEMPLAR:
+                if positive:
+                    self.exemplar_clicked.emit(point.x(), point.y())
             else:
-                positive = event.button() == Qt.LeftButton and not (event.modifiers() & Qt.AltModifier)
                 self.point_clicked.emit(point.x(), point.y(), positive)
         elif self.tool in (Tool.BRUSH, Tool.ERASER) and self._stroke_last is not None:
             self._stroke_last = None

@@ -52,7 +52,7 @@ EDIT_SHUTDOWN_SECONDS = 20.0
 FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
                   "box. Then reshape the red mask with the Brush [B], Eraser [E] or Transform [T] tools and press "
                   "Apply (Ctrl+Return). To paint a region in the style of another, take the Restyle tool [R]: "
-                  "pick the exemplar region (in this painting or another image), then the region to restyle. "
+                  "with the region to restyle selected, click the exemplar region (or open another image there). "
                   "Hold \\ to see the original.")
 
 
@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.edits.preview_shown.connect(self.preview_shown)
         self.brush.changed.connect(self.canvas.set_brush)
         self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
+        self.canvas.tool_changed.connect(lambda tool: self.reach.update_visibility())  # the Restyle tool's picking too
         self.history.step_chosen.connect(self.sessions.go_to_step)
 
     def _document_opened(self) -> None:

@@ -1,10 +1,13 @@
 """The Restyle tool (R): paint the selected region in the style of an exemplar region.
 
-A panel docked beside the canvas. The exemplar region is picked with the editor's own selection
-(click with the segmenter, drag a box, paint) and taken with *Use Selection as Exemplar*: a
-region of the same painting; or from another image opened in the panel (*Open Exemplar Image…*),
-clicking or dragging a box on it (the segmenter answers on this tool's worker); or from another
-image and its mask file (*Exemplar from Files…*). Then the region to restyle is selected as usual. The restyle is computed once on the
+A panel docked beside the canvas. Either order works. With the region to restyle selected, the
+tool opens picking the exemplar on the painting: a click or a box on the canvas is answered by the
+segmenter (on this tool's worker) as the exemplar region, shown with a blue outline, and the
+selection stays (*Pick Exemplar on Painting* picks again). Or the exemplar is selected first, like
+any region (click, box, paint), and taken with *Use Selection as Exemplar*; then the region to
+restyle is selected. The exemplar may also come from another image opened in the panel (*Open
+Exemplar Image…*, then a click or a box on it) or from another image and its mask file
+(*Exemplar from Files…*). The restyle is computed once on the
 worker (``engine.restyle.prepare_restyle``) and the Strength slider only re-blends the region's box
 (``Restyled.box_at_strength``), so the preview follows the slider at once. Apply makes the result
 at the chosen strength one History step (``engine.restyle_pipeline.restyle_step``), undoable and
@@ -25,35 +28,40 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
 
-from app.canvas import CanvasView
-from app.convert import array_to_qimage
+from app.canvas import CanvasView, Tool
+from app.convert import array_to_qimage, polygons_to_path
 from app.exemplar_view import ExemplarView
+from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
 from app.workspace import Workspace
 from engine.candidates import CandidateSet
 from engine.document import Document
 from engine.errors import SimNetError
 from engine.imageio import load_image, load_mask
+from engine.masks import outline_polygons
 from engine.restyle import Restyled, prepare_restyle
 from engine.restyle_pipeline import restyle_step
-from engine.segmentation import load_segmenter
 from engine.worker import Worker
 
+NO_EXEMPLAR = ("No exemplar yet: pick it on the painting (click or box it), select it and Use Selection as "
+               "Exemplar, or open another image.")
 #: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
 PREPARE_DELAY_MS = 400
 
 
 class RestyleController(QObject):
-    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, dialog_parent: QWidget,
-                 segmenter: Callable[[], object] = load_segmenter) -> None:
+    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, dialog_parent: QWidget) -> None:
         super().__init__(dialog_parent)
         self.workspace, self.canvas, self.settings = workspace, canvas, settings
         self.worker = Worker("simnet-restyle")
-        self._load_segmenter, self._segmenter, self._segmented_image = segmenter, None, None
+        self.segmenter, self._segmented_image = SegmenterSlot(settings), None
         self.other_image: np.ndarray | None = None
         self.other_name = ""
         self.exemplar: np.ndarray | None = None
         self.exemplar_region: np.ndarray | None = None
+        #: The exemplar region when it lies in the painting on the canvas (outlined there), else None.
+        self.exemplar_on_canvas: np.ndarray | None = None
+        self._tool_before_pick: Tool | None = None
         self.prepared: Restyled | None = None
         self._prepared_for: tuple[int, bytes, float | None] | None = None
         self._preview_image: QImage | None = None
@@ -62,9 +70,14 @@ class RestyleController(QObject):
 
         panel = QWidget()
         layout = QVBoxLayout(panel)
-        self.exemplar_label = QLabel("No exemplar yet: select its region, then Use Selection as Exemplar.")
+        self.exemplar_label = QLabel(NO_EXEMPLAR)
         self.exemplar_label.setWordWrap(True)
         self.exemplar_label.setMinimumHeight(3 * self.exemplar_label.fontMetrics().lineSpacing())
+        self.pick_button = QPushButton("Pick Exemplar on Painting")
+        self.pick_button.setCheckable(True)
+        self.pick_button.setToolTip("Then click the exemplar region on the painting, or drag a box around it; "
+                                    "the selection stays")
+        self.pick_button.toggled.connect(self._pick_toggled)
         self.use_selection_button = QPushButton("Use Selection as Exemplar")
         self.use_selection_button.clicked.connect(self.use_selection_as_exemplar)
         self.open_image_button = QPushButton("Open Exemplar Image…")
@@ -81,8 +94,8 @@ class RestyleController(QObject):
         self.strength_slider.valueChanged.connect(self.strength_changed)
         self.apply_button = QPushButton("Apply Restyle")
         self.apply_button.clicked.connect(self.apply)
-        for widget in (self.exemplar_label, self.use_selection_button, self.open_image_button, self.exemplar_view,
-                       self.from_files_button, self.strength_label, self.strength_slider, self.apply_button):
+        for widget in (self.exemplar_label, self.pick_button, self.use_selection_button, self.open_image_button,
+                       self.exemplar_view, self.from_files_button, self.strength_label, self.strength_slider, self.apply_button):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.dock = QDockWidget("Restyle", dialog_parent)
@@ -101,6 +114,10 @@ class RestyleController(QObject):
         # The selection, the image or the reach changed: the prepared restyle is stale.
         for signal in (workspace.masks_shown, workspace.image_changed, workspace.document_replaced):
             signal.connect(self.region_changed)
+        workspace.document_replaced.connect(self._painting_replaced)
+        canvas.exemplar_clicked.connect(lambda x, y: self.pick_on_painting(point=(x, y)))
+        canvas.exemplar_boxed.connect(lambda *box: self.pick_on_painting(box=box))
+        canvas.tool_changed.connect(self._tool_changed)
         #: Where the panel's messages go (the status bar, through the workspace); tests may replace it.
         self.say: Callable[[str], None] = workspace.say
 
@@ -114,8 +131,44 @@ class RestyleController(QObject):
         if document is None or not document.region.any():
             self.say("Select the exemplar region first (click it, or drag a box).")
             return
-        self.set_exemplar(document.session.current.copy(), document.region.copy(), "a region of this painting")
+        self.set_exemplar(document.session.current.copy(), document.region.copy(), "a region of this painting",
+                          on_canvas=True)
         self.say("Exemplar taken. Now select the region to restyle.")
+
+    def start_picking(self) -> None:
+        """The next click or box on the canvas picks the exemplar region; the selection stays."""
+        self.pick_button.setChecked(True)
+
+    def _pick_toggled(self, on: bool) -> None:
+        canvas = self.canvas
+        if on and canvas.tool is not Tool.EXEMPLAR:
+            self._tool_before_pick = canvas.tool
+            canvas.set_tool(Tool.EXEMPLAR)
+            self.say("Click the exemplar region on the painting, or drag a box around it (the selection stays).")
+        elif not on and canvas.tool is Tool.EXEMPLAR:
+            canvas.set_tool(self._tool_before_pick or Tool.SELECT)
+
+    def _tool_changed(self, tool: Tool) -> None:
+        if tool is not Tool.EXEMPLAR and self.pick_button.isChecked():  # another tool was taken: no more picking
+            self.pick_button.setChecked(False)
+
+    def pick_on_painting(self, point: tuple[float, float] | None = None,
+                         box: tuple[float, float, float, float] | None = None) -> None:
+        """The segmenter's answer to a click or a box on the painting becomes the exemplar region."""
+        document = self.workspace.document
+        if document is None:
+            return
+        image = document.session.current
+
+        def found(mask: np.ndarray) -> None:
+            if self.workspace.document is not document or document.session.current is not image:
+                self.say("The painting changed meanwhile; pick the exemplar again.")
+                return
+            self.set_exemplar(image, mask, "a region of this painting", on_canvas=True)
+            self.say("Exemplar taken; restyling the selection…" if document.region.any()
+                     else "Exemplar taken. Now select the region to restyle.")
+
+        self._segment(image, point, box, found)
 
     def choose_exemplar_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.dock.parentWidget(), "Exemplar image", "",
@@ -131,6 +184,7 @@ class RestyleController(QObject):
             self.say(f"Exemplar image not opened: {error}")
             return False
         self.other_name = Path(path).name
+        self.pick_button.setChecked(False)
         self.exemplar_view.set_image(self.other_image)
         self.say(f"Click the exemplar region on {self.other_name} (or drag a box around it).")
         return True
@@ -142,25 +196,33 @@ class RestyleController(QObject):
         if image is None:
             return
 
+        def found(mask: np.ndarray) -> None:
+            if image is not self.other_image:
+                return
+            self.exemplar_view.show_region(mask)
+            self.set_exemplar(image, mask, f"a region of {self.other_name}")
+
+        self._segment(image, point, box, found)
+
+    def _segment(self, image: np.ndarray, point: tuple[float, float] | None,
+                 box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray], None]) -> None:
+        """Ask the segmenter (on this tool's worker) for the region a click or a box on ``image`` means, as a
+        selection would take it (its first candidate); ``found`` gets a non-empty answer on the GUI thread."""
+
         def run(token) -> np.ndarray:
-            if self._segmenter is None:
-                self._segmenter = self._load_segmenter()
+            segmenter = self.segmenter.get()
             if self._segmented_image is not image:
-                self._segmenter.set_image(image)
+                segmenter.set_image(image)
                 self._segmented_image = image
-            prediction = self._segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
-                                                 box=box)
+            prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [], box=box)
             candidates = CandidateSet.from_prediction(prediction, box=box is not None)
             return candidates.selection(candidates.default) if candidates.default is not None else prediction.best
 
         def done(mask: np.ndarray) -> None:
-            if image is not self.other_image:
-                return
             if not mask.any():
                 self.say("Nothing found there; click another place or drag a box.")
                 return
-            self.exemplar_view.show_region(mask)
-            self.set_exemplar(image, mask, f"a region of {self.other_name}")
+            found(mask)
 
         self.say("Finding the exemplar region…")
         self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), supersede=False,
@@ -190,11 +252,28 @@ class RestyleController(QObject):
         self.set_exemplar(image, region, Path(image_path).name)
         return True
 
-    def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str) -> None:
+    def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False) -> None:
+        """Restyle from ``region`` of ``image``; ``on_canvas``: it lies in the painting shown (outlined there)."""
+        self.pick_button.setChecked(False)  # however it was taken, the canvas selects again
         self.exemplar, self.exemplar_region = image, region
-        self.exemplar_label.setText(f"Exemplar: {description} ({int(region.sum())} pixels).")
+        self.exemplar_on_canvas = region if on_canvas else None
+        self._show_exemplar_outline()
+        self.exemplar_label.setText(f"Exemplar: {description} ({int(region.sum()):,} pixels).")
         self.forget()
         self.schedule()
+
+    def _show_exemplar_outline(self) -> None:
+        shown = self.exemplar_on_canvas is not None and self.dock.isVisible()
+        self.canvas.set_exemplar_outline(polygons_to_path(outline_polygons(self.exemplar_on_canvas)) if shown else None)
+
+    def _painting_replaced(self) -> None:
+        """Another painting (or session) was opened: an exemplar taken from the one before is no longer outlined."""
+        self.pick_button.setChecked(False)
+        if self.exemplar_on_canvas is not None:
+            self.exemplar_on_canvas = None
+            self._show_exemplar_outline()
+            self.exemplar_label.setText(f"Exemplar: a region of the painting opened before "
+                                        f"({int(self.exemplar_region.sum()):,} pixels).")
 
     # -- computing and previewing ------------------------------------------------------------------
     def _key(self, document: Document) -> tuple[int, bytes, float | None]:
@@ -217,9 +296,14 @@ class RestyleController(QObject):
 
     def _visibility_changed(self, visible: bool) -> None:
         self.action.setChecked(visible)
+        self._show_exemplar_outline()
         if visible:
+            document = self.workspace.document
+            if self.exemplar is None and document is not None and document.region.any():
+                self.start_picking()  # the region to restyle is selected: the next click picks the exemplar
             self.schedule()
         else:
+            self.pick_button.setChecked(False)
             self.prepare_timer.stop()
             self.forget()
 
@@ -271,6 +355,7 @@ class RestyleController(QObject):
     def update_buttons(self) -> None:
         document = self.workspace.document
         self.use_selection_button.setEnabled(document is not None)
+        self.pick_button.setEnabled(document is not None)
         self.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
 
     def apply(self) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 from app.brush_options import BrushOptions
 from app.canvas import REGION_ALPHA, REGION_COLOUR, TARGET_ALPHA, TARGET_COLOUR, CanvasView, Tool
 from app.convert import mask_to_overlay, overlay_to_mask, polygons_to_path
+from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
 from app.workspace import Workspace
 from engine.candidates import CandidateSet
@@ -38,8 +39,7 @@ class SelectionController(QObject):
         super().__init__(workspace)
         self.workspace, self.canvas, self.brush, self.settings = workspace, canvas, brush, settings
         self.worker = Worker("simnet-segment")
-        self._segmenter = None
-        self._segmenter_key: str | None = None
+        self.segmenter = SegmenterSlot(settings)
         self.segmenter_name = ""
         self._pending_prompts: list[tuple] = []  # clicks and boxes the segmenter has not answered yet
         self._generation = 0  # bumped whenever the image under the selection changes
@@ -127,16 +127,6 @@ class SelectionController(QObject):
             self.workspace.masks_replaced.emit()
 
     # -- segmentation ------------------------------------------------------------------------------
-    def _get_segmenter(self):
-        from engine.segmentation import load_segmenter
-
-        settings = self.settings
-        key = f"{settings.sam_checkpoint}|{settings.device}"
-        if self._segmenter is None or self._segmenter_key != key:
-            self._segmenter = load_segmenter(settings.sam_checkpoint or None, settings.device)
-            self._segmenter_key = key
-        return self._segmenter
-
     def prepare_segmenter(self, announce: bool = True) -> None:
         """Compute the segmenter's per-image preparation in the background (SAM embedding); with
         ``announce`` its progress and readiness are shown in the status bar."""
@@ -148,7 +138,7 @@ class SelectionController(QObject):
             f"Preparing selection: {message}"))
 
         def run(token):
-            segmenter = self._get_segmenter()
+            segmenter = self.segmenter.get()
             segmenter.set_image(image, progress)
             return segmenter.name
 
@@ -175,7 +165,7 @@ class SelectionController(QObject):
         image, prompts, generation = workspace.document.session.current, list(self._pending_prompts), self._generation
 
         def run(token):
-            segmenter = self._get_segmenter()
+            segmenter = self.segmenter.get()
             segmenter.set_image(image)
             answers = []
             for prompt in prompts:

@@ -49,9 +49,7 @@ class NestedSegmenter:
 
 
 def use_segmenter(window: MainWindow, segmenter) -> None:
-    settings = window.settings
-    window.selection._segmenter = segmenter
-    window.selection._segmenter_key = f"{settings.sam_checkpoint}|{settings.device}"
+    window.selection.segmenter.put(segmenter)
 
 
 def open_and_click(qtbot, window: MainWindow, artwork: Path, segmenter, x: float = 64, y: float = 60) -> None:

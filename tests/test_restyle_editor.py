@@ -100,3 +100,54 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
     boxed = restyle.exemplar_region
     assert (boxed & disc).sum() / (boxed | disc).sum() > 0.7
+
+
+def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, window, artwork: Path,
+                                                                     monkeypatch) -> None:
+    """The issue's order: select the region, take Restyle (R), click the exemplar on the same painting."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from dialogs import answer_message_boxes
+    from test_app import painting_with_disc
+
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    restyle, canvas = window.restyle, window.canvas
+    region = np.zeros(window.region.shape, bool)
+    region[10:40, 100:150] = True  # a patch of the plain background
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
+    restyle.action.trigger()
+    # A region is selected and no exemplar yet: the canvas now picks the exemplar, not the selection.
+    assert restyle.pick_button.isChecked() and canvas.tool is Tool.EXEMPLAR
+    click(window, 64, 60)  # the disc
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    disc = painting_with_disc(120, 160)[1]
+    picked = restyle.exemplar_region
+    assert (picked & disc).sum() / (picked | disc).sum() > 0.7
+    np.testing.assert_array_equal(window.region, region)  # the selection stayed
+    assert canvas.tool is Tool.SELECT and not restyle.pick_button.isChecked()
+    assert window.tool_actions[Tool.SELECT].isChecked()
+    assert canvas.exemplar_outline.isVisible() and not canvas.exemplar_outline.path().isEmpty()
+    qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
+    original = window.session.current.copy()
+    restyle.apply()
+    qtbot.waitUntil(lambda: window.history.count() == 2, timeout=30000)
+    assert window.session.current[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow
+    # Picking again, then taking another tool: picking ends, that tool is in use.
+    restyle.pick_button.click()
+    assert canvas.tool is Tool.EXEMPLAR
+    window.tool_actions[Tool.BRUSH].trigger()
+    assert canvas.tool is Tool.BRUSH and not restyle.pick_button.isChecked()
+    # Picking, then closing the panel: the Select tool is back and the exemplar outline goes with the panel.
+    window.set_tool(Tool.SELECT)
+    restyle.pick_button.click()
+    restyle.action.trigger()
+    assert not restyle.dock.isVisible() and canvas.tool is Tool.SELECT and not canvas.exemplar_outline.isVisible()
+    restyle.action.trigger()
+    assert canvas.exemplar_outline.isVisible() and not restyle.pick_button.isChecked()  # an exemplar is there
+    # Another painting: the exemplar (pixels of the first) stays usable, but is no longer outlined on the canvas.
+    answer_message_boxes(monkeypatch, warning=QMessageBox.Cancel, question=QMessageBox.Discard)  # unsaved: discard
+    assert window.open_image(artwork)
+    assert restyle.exemplar is not None and not canvas.exemplar_outline.isVisible()
+    assert "opened before" in restyle.exemplar_label.text()
