@@ -64,6 +64,9 @@ class RestyleController(QObject):
         self._tool_before_pick: Tool | None = None
         self.prepared: Restyled | None = None
         self._prepared_for: tuple[int, bytes, float | None] | None = None
+        #: The image, selection and reach a restyle was just applied to: not restyled again on its own (the
+        #: preview would show the restyle twice over); a new selection, exemplar, reach or strength is.
+        self._applied_to: tuple[int, bytes, float | None] | None = None
         self._preview_image: QImage | None = None
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
         self.prepare_timer.timeout.connect(self.prepare)
@@ -255,7 +258,7 @@ class RestyleController(QObject):
     def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False) -> None:
         """Restyle from ``region`` of ``image``; ``on_canvas``: it lies in the painting shown (outlined there)."""
         self.pick_button.setChecked(False)  # however it was taken, the canvas selects again
-        self.exemplar, self.exemplar_region = image, region
+        self.exemplar, self.exemplar_region, self._applied_to = image, region, None
         self.exemplar_on_canvas = region if on_canvas else None
         self._show_exemplar_outline()
         self.exemplar_label.setText(f"Exemplar: {description} ({int(region.sum()):,} pixels).")
@@ -312,6 +315,8 @@ class RestyleController(QObject):
         if document is None or self.exemplar is None or not document.region.any() or self.workspace.applying:
             return
         key = self._key(document)
+        if key == self._applied_to:
+            return
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
         exemplar, exemplar_region = self.exemplar, self.exemplar_region
         self.say("Restyling…")
@@ -338,6 +343,9 @@ class RestyleController(QObject):
 
     def strength_changed(self, value: int) -> None:
         self.strength_label.setText(f"Strength {value} %")
+        if self.prepared is None and self._applied_to is not None:  # after an Apply: restyle the result again
+            self._applied_to = None
+            self.schedule()
         self.show_preview()
 
     def show_preview(self) -> None:
@@ -380,6 +388,7 @@ class RestyleController(QObject):
                 self.update_buttons()
                 return
             document.apply(step, result, region)
+            self._applied_to = self._key(document)
             self.workspace.image_changed.emit(step.box)
             self.workspace.masks_replaced.emit()
             self.canvas.set_fills_visible(False)  # look at the result, as after a reshape; the outline stays

@@ -9,6 +9,7 @@ import numpy as np
 from engine.locality import distance_outside
 from engine.session import load_session
 from app.canvas import Tool
+from app.restyle_controller import PREPARE_DELAY_MS
 from test_app import artwork, click, dialogs, isolated_settings, stroke, window  # noqa: F401 - fixtures
 
 
@@ -134,6 +135,11 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     restyle.apply()
     qtbot.waitUntil(lambda: window.history.count() == 2, timeout=30000)
     assert window.session.current[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow
+    # The result is shown as applied: not restyled over again on its own (a second preview would show it twice).
+    qtbot.wait(3 * PREPARE_DELAY_MS)
+    assert restyle.prepared is None and not canvas.preview_item.isVisible() and not restyle.apply_button.isEnabled()
+    restyle.strength_slider.setValue(60)  # ... until the artist asks for more
+    qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     # Picking again, then taking another tool: picking ends, that tool is in use.
     restyle.pick_button.click()
     assert canvas.tool is Tool.EXEMPLAR
