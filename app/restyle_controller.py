@@ -26,11 +26,13 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QPushButton, QScrollArea, QSlider,
+                               QVBoxLayout, QWidget)
 
 from app.canvas import CanvasView, Tool
 from app.convert import array_to_qimage, polygons_to_path
 from app.exemplar_view import ExemplarView
+from app.exemplars import FIRST, SECOND, Exemplar, Exemplars
 from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
 from app.workspace import Workspace
@@ -43,8 +45,8 @@ from engine.restyle import Restyled, prepare_restyle
 from engine.restyle_pipeline import restyle_step
 from engine.worker import Worker
 
-NO_EXEMPLAR = ("No exemplar yet: pick it on the painting (click or box it), select it and Use Selection as "
-               "Exemplar, or open another image.")
+#: The Restyle panel takes at most this share of the window's height; past that it scrolls.
+MAX_PANEL_SHARE = 0.6
 #: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
 PREPARE_DELAY_MS = 400
 
@@ -57,25 +59,21 @@ class RestyleController(QObject):
         self.segmenter, self._segmented_image = SegmenterSlot(settings), None
         self.other_image: np.ndarray | None = None
         self.other_name = ""
-        self.exemplar: np.ndarray | None = None
-        self.exemplar_region: np.ndarray | None = None
-        #: The exemplar region when it lies in the painting on the canvas (outlined there), else None.
-        self.exemplar_on_canvas: np.ndarray | None = None
+        self.exemplars = Exemplars()
         self._tool_before_pick: Tool | None = None
         self.prepared: Restyled | None = None
-        self._prepared_for: tuple[int, bytes, float | None] | None = None
-        #: The image, selection and reach a restyle was just applied to: not restyled again on its own (the
-        #: preview would show the restyle twice over); a new selection, exemplar, reach or strength is.
-        self._applied_to: tuple[int, bytes, float | None] | None = None
+        self._prepared_for: tuple | None = None
+        #: The image, selection, reach and exemplars a restyle was just applied to: not restyled again on its own
+        #: (the preview would show the restyle twice over); a new selection, exemplar, mix, reach or strength is.
+        self._applied_to: tuple | None = None
         self._preview_image: QImage | None = None
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
         self.prepare_timer.timeout.connect(self.prepare)
 
         panel = QWidget()
         layout = QVBoxLayout(panel)
-        self.exemplar_label = QLabel(NO_EXEMPLAR)
+        self.exemplar_label = QLabel(self.exemplars.describe())
         self.exemplar_label.setWordWrap(True)
-        self.exemplar_label.setMinimumHeight(3 * self.exemplar_label.fontMetrics().lineSpacing())
         self.pick_button = QPushButton("Pick Exemplar on Painting")
         self.pick_button.setCheckable(True)
         self.pick_button.setToolTip("Then click the exemplar region on the painting, or drag a box around it; "
@@ -91,6 +89,17 @@ class RestyleController(QObject):
         self.exemplar_view.boxed.connect(lambda *box: self.segment_exemplar(box=box))
         self.from_files_button = QPushButton("Exemplar from Files…")
         self.from_files_button.clicked.connect(self.choose_exemplar_files)
+        self.second_button = QPushButton("Add Second Exemplar")
+        self.second_button.setCheckable(True)
+        self.second_button.setToolTip("The next exemplar taken (on the painting, from the selection, in another image "
+                                      "or from files) is a second one, mixed with the first by Mix")
+        self.second_button.toggled.connect(self._second_toggled)
+        self.remove_second_button = QPushButton("Remove Second Exemplar")
+        self.remove_second_button.clicked.connect(self.remove_second_exemplar)
+        self.mix_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=50)
+        self.mix_slider.setToolTip("0 %: the first exemplar's style only; 100 %: the second's only")
+        self.mix_label = QLabel("Mix 50 %")
+        self.mix_slider.valueChanged.connect(self.mix_changed)
         self.strength_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=100)
         self.strength_slider.setToolTip("0 %: the region as it is; 100 %: the exemplar's style")
         self.strength_label = QLabel("Strength 100 %")
@@ -98,12 +107,20 @@ class RestyleController(QObject):
         self.apply_button = QPushButton("Apply Restyle")
         self.apply_button.clicked.connect(self.apply)
         for widget in (self.exemplar_label, self.pick_button, self.use_selection_button, self.open_image_button,
-                       self.exemplar_view, self.from_files_button, self.strength_label, self.strength_slider, self.apply_button):
+                       self.exemplar_view, self.from_files_button, self.second_button, self.remove_second_button,
+                       self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button):
             layout.addWidget(widget)
         layout.addStretch(1)
+        for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
+            widget.hide()  # until there is a second exemplar
         self.dock = QDockWidget("Restyle", dialog_parent)
         self.dock.setObjectName("restyle")
-        self.dock.setWidget(panel)
+        scroll = QScrollArea()  # on a short screen the panel scrolls instead of squeezing its texts
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setWidget(panel)
+        self.dock.setWidget(scroll)
         self.dock.hide()
         self.dock.visibilityChanged.connect(self._visibility_changed)
         self.action = QAction("&Restyle", dialog_parent)
@@ -127,6 +144,15 @@ class RestyleController(QObject):
     @property
     def strength(self) -> float:
         return self.strength_slider.value() / 100.0
+
+    @property
+    def exemplar(self) -> np.ndarray | None:
+        """The (first) exemplar's painting."""
+        return self.exemplars.first.image if self.exemplars.first is not None else None
+
+    @property
+    def exemplar_region(self) -> np.ndarray | None:
+        return self.exemplars.first.region if self.exemplars.first is not None else None
 
     # -- the exemplar ------------------------------------------------------------------------------
     def use_selection_as_exemplar(self) -> None:
@@ -189,6 +215,7 @@ class RestyleController(QObject):
         self.other_name = Path(path).name
         self.pick_button.setChecked(False)
         self.exemplar_view.set_image(self.other_image)
+        QTimer.singleShot(0, self._fit_panel)  # room for the image's view
         self.say(f"Click the exemplar region on {self.other_name} (or drag a box around it).")
         return True
 
@@ -256,31 +283,71 @@ class RestyleController(QObject):
         return True
 
     def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False) -> None:
-        """Restyle from ``region`` of ``image``; ``on_canvas``: it lies in the painting shown (outlined there)."""
+        """Restyle from ``region`` of ``image`` (the second exemplar when Add Second Exemplar is on);
+        ``on_canvas``: it lies in the painting shown (outlined there)."""
         self.pick_button.setChecked(False)  # however it was taken, the canvas selects again
-        self.exemplar, self.exemplar_region, self._applied_to = image, region, None
-        self.exemplar_on_canvas = region if on_canvas else None
+        wanted = SECOND if self.second_button.isChecked() else FIRST
+        self.exemplars.put(Exemplar(image, region, description, on_canvas), wanted)
+        self.second_button.setChecked(False)
+        self._exemplars_changed()
+
+    def remove_second_exemplar(self) -> None:
+        self.exemplars.remove_second()
+        self._exemplars_changed()
+
+    def _fit_panel(self) -> None:
+        """Give the docked panel the height it needs (the History beside it gives way), as far as the window allows
+        (at most MAX_PANEL_SHARE of it: past that the panel scrolls)."""
+        window, scroll = self.dock.parentWidget(), self.dock.widget()
+        panel = scroll.widget()
+        layout = panel.layout()
+        layout.activate()  # widgets just shown or hidden, texts just changed
+        needed = layout.totalHeightForWidth(panel.width()) if layout.hasHeightForWidth() else panel.sizeHint().height()
+        scroll.setMinimumHeight(min(needed + 2 * scroll.frameWidth(), int(MAX_PANEL_SHARE * window.height())))
+        # As wide as its widest part (the exemplar image's view): it scrolls up and down only.
+        scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
+
+    def _second_toggled(self, on: bool) -> None:
+        if on:
+            self.say("Now take the second exemplar: pick it on the painting, use the selection, or open an image.")
+
+    def mix_changed(self, value: int) -> None:
+        self.mix_label.setText(f"Mix {value} %")
+        self.exemplars.mix = value / 100.0
+        if self.exemplars.second is not None:
+            self.forget()
+            self.schedule()  # recomputed after a short pause: the slider may still be moving
+
+    def _exemplars_changed(self) -> None:
+        self._applied_to = None
+        self.exemplar_label.setText(self.exemplars.describe())
+        has_second = self.exemplars.second is not None
+        for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
+            widget.setVisible(has_second)
+        if self.dock.isVisible():
+            QTimer.singleShot(0, self._fit_panel)  # once the panel has laid out its new texts
+        self.second_button.setText("Replace Second Exemplar" if has_second else "Add Second Exemplar")
         self._show_exemplar_outline()
-        self.exemplar_label.setText(f"Exemplar: {description} ({int(region.sum()):,} pixels).")
         self.forget()
         self.schedule()
 
     def _show_exemplar_outline(self) -> None:
-        shown = self.exemplar_on_canvas is not None and self.dock.isVisible()
-        self.canvas.set_exemplar_outline(polygons_to_path(outline_polygons(self.exemplar_on_canvas)) if shown else None)
+        regions = self.exemplars.on_canvas() if self.dock.isVisible() else []
+        polygons = [polygon for region in regions for polygon in outline_polygons(region)]
+        self.canvas.set_exemplar_outline(polygons_to_path(polygons) if polygons else None)
 
     def _painting_replaced(self) -> None:
-        """Another painting (or session) was opened: an exemplar taken from the one before is no longer outlined."""
+        """Another painting (or session) was opened: exemplars taken from the one before are no longer outlined."""
         self.pick_button.setChecked(False)
-        if self.exemplar_on_canvas is not None:
-            self.exemplar_on_canvas = None
+        if self.exemplars.painting_replaced():
+            self.exemplar_label.setText(self.exemplars.describe())
             self._show_exemplar_outline()
-            self.exemplar_label.setText(f"Exemplar: a region of the painting opened before "
-                                        f"({int(self.exemplar_region.sum()):,} pixels).")
 
     # -- computing and previewing ------------------------------------------------------------------
-    def _key(self, document: Document) -> tuple[int, bytes, float | None]:
-        return id(document.session.current), np.packbits(document.region).tobytes(), self.settings.reach
+    def _key(self, document: Document) -> tuple:
+        return (id(document.session.current), np.packbits(document.region).tobytes(), self.settings.reach,
+                self.exemplars.key())
 
     def forget(self) -> None:
         self.prepared, self._prepared_for, self._preview_image = None, None, None
@@ -301,6 +368,7 @@ class RestyleController(QObject):
         self.action.setChecked(visible)
         self._show_exemplar_outline()
         if visible:
+            self._fit_panel()
             document = self.workspace.document
             if self.exemplar is None and document is not None and document.region.any():
                 self.start_picking()  # the region to restyle is selected: the next click picks the exemplar
@@ -318,11 +386,11 @@ class RestyleController(QObject):
         if key == self._applied_to:
             return
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
-        exemplar, exemplar_region = self.exemplar, self.exemplar_region
+        exemplars = self.exemplars.restyle_arguments()
         self.say("Restyling…")
 
         def run(token) -> Restyled:
-            return prepare_restyle(image, region, exemplar, exemplar_region, reach=reach)
+            return prepare_restyle(image, region, reach=reach, **exemplars)
 
         def done(restyled: Restyled) -> None:
             document.return_image(image)
@@ -364,6 +432,7 @@ class RestyleController(QObject):
         document = self.workspace.document
         self.use_selection_button.setEnabled(document is not None)
         self.pick_button.setEnabled(document is not None)
+        self.second_button.setEnabled(self.exemplars.first is not None)
         self.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
 
     def apply(self) -> None:

@@ -157,3 +157,50 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     assert window.open_image(artwork)
     assert restyle.exemplar is not None and not canvas.exemplar_outline.isVisible()
     assert "opened before" in restyle.exemplar_label.text()
+
+
+def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    from engine.imageio import save_image
+    from engine.restyle import prepare_restyle
+    from test_app import painting
+
+    other = painting(120, 160)[..., ::-1].copy()  # a blue striped disc on an orange ground
+    save_image(tmp_path / "other.png", other)
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    restyle = window.restyle
+    region = np.zeros(window.region.shape, bool)
+    region[10:40, 100:150] = True
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
+    restyle.action.trigger()
+    assert not restyle.second_button.isEnabled() and not restyle.mix_slider.isVisible()
+    click(window, 64, 60)  # the first exemplar: the yellow disc of this painting
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    first = restyle.exemplars.first
+    assert restyle.second_button.isEnabled()
+    restyle.second_button.click()  # the next exemplar taken is a second one
+    assert restyle.open_exemplar_image(tmp_path / "other.png")
+    restyle.exemplar_view.clicked.emit(64.0, 60.0)  # the blue disc of the other image
+    qtbot.waitUntil(lambda: restyle.exemplars.second is not None, timeout=30000)
+    second = restyle.exemplars.second
+    assert restyle.exemplars.first is first and not restyle.second_button.isChecked()
+    assert restyle.mix_slider.isVisible() and restyle.remove_second_button.isVisible()
+    assert "Second: " in restyle.exemplar_label.text()
+    current = window.session.current
+
+    def restyled_at(mix: int) -> np.ndarray:
+        restyle.mix_slider.setValue(mix)
+        qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
+        expected = prepare_restyle(current, region, first.image, first.region, second_exemplar=second.image,
+                                   second_region=second.region, mix=mix / 100.0, reach=window.settings.reach)
+        np.testing.assert_array_equal(restyle.prepared.styled, expected.styled)  # what the engine gives
+        return restyle.prepared.at_strength(1.0)[region].astype(float)
+
+    yellow, half, blue = restyled_at(0), restyled_at(50), restyled_at(100)
+    assert yellow[:, 0].mean() > blue[:, 0].mean() + 60 and blue[:, 2].mean() > yellow[:, 2].mean() + 60
+    assert blue[:, 2].mean() > half[:, 2].mean() > yellow[:, 2].mean()  # the mix lies between the two
+    restyle.remove_second_button.click()
+    assert restyle.exemplars.second is None and not restyle.mix_slider.isVisible()
+    qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
+    np.testing.assert_array_equal(restyle.prepared.at_strength(1.0)[region], yellow.astype(np.uint8))
