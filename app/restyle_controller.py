@@ -24,15 +24,14 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QPushButton, QScrollArea, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QWidget
 
 from app.canvas import CanvasView, Tool
 from app.convert import array_to_qimage, polygons_to_path
-from app.exemplar_view import ExemplarView
 from app.exemplars import FIRST, SECOND, Exemplar, Exemplars
+from app.restyle_panel import RestylePanel
 from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
 from app.workspace import Workspace
@@ -45,8 +44,6 @@ from engine.restyle import Restyled, prepare_restyle
 from engine.restyle_pipeline import restyle_step
 from engine.worker import Worker
 
-#: The Restyle panel takes at most this share of the window's height; past that it scrolls.
-MAX_PANEL_SHARE = 0.6
 #: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
 PREPARE_DELAY_MS = 400
 
@@ -70,57 +67,17 @@ class RestyleController(QObject):
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
         self.prepare_timer.timeout.connect(self.prepare)
 
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        self.exemplar_label = QLabel(self.exemplars.describe())
-        self.exemplar_label.setWordWrap(True)
-        self.pick_button = QPushButton("Pick Exemplar on Painting")
-        self.pick_button.setCheckable(True)
-        self.pick_button.setToolTip("Then click the exemplar region on the painting, or drag a box around it; "
-                                    "the selection stays")
-        self.pick_button.toggled.connect(self._pick_toggled)
-        self.use_selection_button = QPushButton("Use Selection as Exemplar")
-        self.use_selection_button.clicked.connect(self.use_selection_as_exemplar)
-        self.open_image_button = QPushButton("Open Exemplar Image…")
-        self.open_image_button.setToolTip("Open another painting here, then click or drag a box on it")
-        self.open_image_button.clicked.connect(self.choose_exemplar_image)
-        self.exemplar_view = ExemplarView()
-        self.exemplar_view.clicked.connect(lambda x, y: self.segment_exemplar(point=(x, y)))
-        self.exemplar_view.boxed.connect(lambda *box: self.segment_exemplar(box=box))
-        self.from_files_button = QPushButton("Exemplar from Files…")
-        self.from_files_button.clicked.connect(self.choose_exemplar_files)
-        self.second_button = QPushButton("Add Second Exemplar")
-        self.second_button.setCheckable(True)
-        self.second_button.setToolTip("The next exemplar taken (on the painting, from the selection, in another image "
-                                      "or from files) is a second one, mixed with the first by Mix")
-        self.second_button.toggled.connect(self._second_toggled)
-        self.remove_second_button = QPushButton("Remove Second Exemplar")
-        self.remove_second_button.clicked.connect(self.remove_second_exemplar)
-        self.mix_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=50)
-        self.mix_slider.setToolTip("0 %: the first exemplar's style only; 100 %: the second's only")
-        self.mix_label = QLabel("Mix 50 %")
-        self.mix_slider.valueChanged.connect(self.mix_changed)
-        self.strength_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=100)
-        self.strength_slider.setToolTip("0 %: the region as it is; 100 %: the exemplar's style")
-        self.strength_label = QLabel("Strength 100 %")
-        self.strength_slider.valueChanged.connect(self.strength_changed)
-        self.apply_button = QPushButton("Apply Restyle")
-        self.apply_button.clicked.connect(self.apply)
-        for widget in (self.exemplar_label, self.pick_button, self.use_selection_button, self.open_image_button,
-                       self.exemplar_view, self.from_files_button, self.second_button, self.remove_second_button,
-                       self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-        for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
-            widget.hide()  # until there is a second exemplar
+        self.panel = RestylePanel({
+            "pick": self._pick_toggled, "use_selection": self.use_selection_as_exemplar,
+            "open_image": self.choose_exemplar_image, "from_files": self.choose_exemplar_files,
+            "exemplar_clicked": lambda x, y: self.segment_exemplar(point=(x, y)),
+            "exemplar_boxed": lambda *box: self.segment_exemplar(box=box),
+            "second": self._second_toggled, "remove_second": self.remove_second_exemplar,
+            "mix": self.mix_changed, "strength": self.strength_changed, "apply": self.apply})
+        self.panel.exemplar_label.setText(self.exemplars.describe())
         self.dock = QDockWidget("Restyle", dialog_parent)
         self.dock.setObjectName("restyle")
-        scroll = QScrollArea()  # on a short screen the panel scrolls instead of squeezing its texts
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setWidget(panel)
-        self.dock.setWidget(scroll)
+        self.dock.setWidget(self.panel)
         self.dock.hide()
         self.dock.visibilityChanged.connect(self._visibility_changed)
         self.action = QAction("&Restyle", dialog_parent)
@@ -143,7 +100,7 @@ class RestyleController(QObject):
 
     @property
     def strength(self) -> float:
-        return self.strength_slider.value() / 100.0
+        return self.panel.strength_slider.value() / 100.0
 
     @property
     def exemplar(self) -> np.ndarray | None:
@@ -166,7 +123,7 @@ class RestyleController(QObject):
 
     def start_picking(self) -> None:
         """The next click or box on the canvas picks the exemplar region; the selection stays."""
-        self.pick_button.setChecked(True)
+        self.panel.pick_button.setChecked(True)
 
     def _pick_toggled(self, on: bool) -> None:
         canvas = self.canvas
@@ -178,8 +135,8 @@ class RestyleController(QObject):
             canvas.set_tool(self._tool_before_pick or Tool.SELECT)
 
     def _tool_changed(self, tool: Tool) -> None:
-        if tool is not Tool.EXEMPLAR and self.pick_button.isChecked():  # another tool was taken: no more picking
-            self.pick_button.setChecked(False)
+        if tool is not Tool.EXEMPLAR and self.panel.pick_button.isChecked():  # another tool was taken: no more picking
+            self.panel.pick_button.setChecked(False)
 
     def pick_on_painting(self, point: tuple[float, float] | None = None,
                          box: tuple[float, float, float, float] | None = None) -> None:
@@ -213,8 +170,8 @@ class RestyleController(QObject):
             self.say(f"Exemplar image not opened: {error}")
             return False
         self.other_name = Path(path).name
-        self.pick_button.setChecked(False)
-        self.exemplar_view.set_image(self.other_image)
+        self.panel.pick_button.setChecked(False)
+        self.panel.exemplar_view.set_image(self.other_image)
         QTimer.singleShot(0, self._fit_panel)  # room for the image's view
         self.say(f"Click the exemplar region on {self.other_name} (or drag a box around it).")
         return True
@@ -229,7 +186,7 @@ class RestyleController(QObject):
         def found(mask: np.ndarray) -> None:
             if image is not self.other_image:
                 return
-            self.exemplar_view.show_region(mask)
+            self.panel.exemplar_view.show_region(mask)
             self.set_exemplar(image, mask, f"a region of {self.other_name}")
 
         self._segment(image, point, box, found)
@@ -285,10 +242,10 @@ class RestyleController(QObject):
     def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False) -> None:
         """Restyle from ``region`` of ``image`` (the second exemplar when Add Second Exemplar is on);
         ``on_canvas``: it lies in the painting shown (outlined there)."""
-        self.pick_button.setChecked(False)  # however it was taken, the canvas selects again
-        wanted = SECOND if self.second_button.isChecked() else FIRST
+        self.panel.pick_button.setChecked(False)  # however it was taken, the canvas selects again
+        wanted = SECOND if self.panel.second_button.isChecked() else FIRST
         self.exemplars.put(Exemplar(image, region, description, on_canvas), wanted)
-        self.second_button.setChecked(False)
+        self.panel.second_button.setChecked(False)
         self._exemplars_changed()
 
     def remove_second_exemplar(self) -> None:
@@ -296,24 +253,14 @@ class RestyleController(QObject):
         self._exemplars_changed()
 
     def _fit_panel(self) -> None:
-        """Give the docked panel the height it needs (the History beside it gives way), as far as the window allows
-        (at most MAX_PANEL_SHARE of it: past that the panel scrolls)."""
-        window, scroll = self.dock.parentWidget(), self.dock.widget()
-        panel = scroll.widget()
-        layout = panel.layout()
-        layout.activate()  # widgets just shown or hidden, texts just changed
-        needed = layout.totalHeightForWidth(panel.width()) if layout.hasHeightForWidth() else panel.sizeHint().height()
-        scroll.setMinimumHeight(min(needed + 2 * scroll.frameWidth(), int(MAX_PANEL_SHARE * window.height())))
-        # As wide as its widest part (the exemplar image's view): it scrolls up and down only.
-        scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-                               + 2 * scroll.frameWidth())
+        self.panel.fit(self.dock.parentWidget().height())
 
     def _second_toggled(self, on: bool) -> None:
         if on:
             self.say("Now take the second exemplar: pick it on the painting, use the selection, or open an image.")
 
     def mix_changed(self, value: int) -> None:
-        self.mix_label.setText(f"Mix {value} %")
+        self.panel.mix_label.setText(f"Mix {value} %")
         self.exemplars.mix = value / 100.0
         if self.exemplars.second is not None:
             self.forget()
@@ -321,13 +268,11 @@ class RestyleController(QObject):
 
     def _exemplars_changed(self) -> None:
         self._applied_to = None
-        self.exemplar_label.setText(self.exemplars.describe())
+        self.panel.exemplar_label.setText(self.exemplars.describe())
         has_second = self.exemplars.second is not None
-        for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
-            widget.setVisible(has_second)
+        self.panel.show_second(has_second)
         if self.dock.isVisible():
             QTimer.singleShot(0, self._fit_panel)  # once the panel has laid out its new texts
-        self.second_button.setText("Replace Second Exemplar" if has_second else "Add Second Exemplar")
         self._show_exemplar_outline()
         self.forget()
         self.schedule()
@@ -339,9 +284,9 @@ class RestyleController(QObject):
 
     def _painting_replaced(self) -> None:
         """Another painting (or session) was opened: exemplars taken from the one before are no longer outlined."""
-        self.pick_button.setChecked(False)
+        self.panel.pick_button.setChecked(False)
         if self.exemplars.painting_replaced():
-            self.exemplar_label.setText(self.exemplars.describe())
+            self.panel.exemplar_label.setText(self.exemplars.describe())
             self._show_exemplar_outline()
 
     # -- computing and previewing ------------------------------------------------------------------
@@ -374,7 +319,7 @@ class RestyleController(QObject):
                 self.start_picking()  # the region to restyle is selected: the next click picks the exemplar
             self.schedule()
         else:
-            self.pick_button.setChecked(False)
+            self.panel.pick_button.setChecked(False)
             self.prepare_timer.stop()
             self.forget()
 
@@ -410,7 +355,7 @@ class RestyleController(QObject):
                            on_cancelled=self.workspace.bridge.wrap(lambda: document.return_image(image)))
 
     def strength_changed(self, value: int) -> None:
-        self.strength_label.setText(f"Strength {value} %")
+        self.panel.strength_label.setText(f"Strength {value} %")
         if self.prepared is None and self._applied_to is not None:  # after an Apply: restyle the result again
             self._applied_to = None
             self.schedule()
@@ -430,10 +375,10 @@ class RestyleController(QObject):
     # -- apply -------------------------------------------------------------------------------------
     def update_buttons(self) -> None:
         document = self.workspace.document
-        self.use_selection_button.setEnabled(document is not None)
-        self.pick_button.setEnabled(document is not None)
-        self.second_button.setEnabled(self.exemplars.first is not None)
-        self.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
+        self.panel.use_selection_button.setEnabled(document is not None)
+        self.panel.pick_button.setEnabled(document is not None)
+        self.panel.second_button.setEnabled(self.exemplars.first is not None)
+        self.panel.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
 
     def apply(self) -> None:
         document = self.workspace.document

@@ -30,12 +30,12 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     window.document.show_masks(region, region.copy())
     window.selection.show_region()  # as a selection tool does; it tells the Restyle tool
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
-    assert restyle.apply_button.isEnabled()
+    assert restyle.panel.apply_button.isEnabled()
     # The slider only re-blends: the same prepared restyle, a new preview.
     prepared = restyle.prepared
-    restyle.strength_slider.setValue(40)
+    restyle.panel.strength_slider.setValue(40)
     assert restyle.prepared is prepared and window.canvas.preview_item.isVisible()
-    restyle.strength_slider.setValue(80)
+    restyle.panel.strength_slider.setValue(80)
     original = window.session.current.copy()
     restyle.apply()
     qtbot.waitUntil(lambda: window.history.count() == 2, timeout=30000)
@@ -78,8 +78,8 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     restyle = window.restyle
     restyle.action.trigger()
     assert restyle.open_exemplar_image(tmp_path / "other.png")
-    assert restyle.exemplar_view.isVisible()
-    restyle.exemplar_view.clicked.emit(64.0, 60.0)  # a click on the disc, in the exemplar's pixels
+    assert restyle.panel.exemplar_view.isVisible()
+    restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # a click on the disc, in the exemplar's pixels
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     disc = other[..., 2] > 180
     picked = restyle.exemplar_region
@@ -88,16 +88,16 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     # A box that cannot be answered (past the picture's edge): said so, and the exemplar stays as it was.
     messages = []
     restyle.say = messages.append
-    restyle.exemplar_view.boxed.emit(170.0, 130.0, 200.0, 160.0)
+    restyle.panel.exemplar_view.boxed.emit(170.0, 130.0, 200.0, 160.0)
     qtbot.waitUntil(lambda: any("failed" in text for text in messages), timeout=30000)
     assert restyle.exemplar_region is picked
     # A small box on the plain ground takes that patch of ground (answered in a zoomed view).
-    restyle.exemplar_view.boxed.emit(0.0, 0.0, 30.0, 30.0)
+    restyle.panel.exemplar_view.boxed.emit(0.0, 0.0, 30.0, 30.0)
     qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
     patch = restyle.exemplar_region
     assert patch[:34, :34].sum() == patch.sum() and patch.sum() > 0.5 * 31 * 31 and not (patch & disc).any()
     picked = patch
-    restyle.exemplar_view.boxed.emit(36.0, 32.0, 92.0, 88.0)  # a box around the disc
+    restyle.panel.exemplar_view.boxed.emit(36.0, 32.0, 92.0, 88.0)  # a box around the disc
     qtbot.waitUntil(lambda: restyle.exemplar_region is not picked, timeout=30000)
     boxed = restyle.exemplar_region
     assert (boxed & disc).sum() / (boxed | disc).sum() > 0.7
@@ -120,14 +120,14 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     window.selection.show_region()
     restyle.action.trigger()
     # A region is selected and no exemplar yet: the canvas now picks the exemplar, not the selection.
-    assert restyle.pick_button.isChecked() and canvas.tool is Tool.EXEMPLAR
+    assert restyle.panel.pick_button.isChecked() and canvas.tool is Tool.EXEMPLAR
     click(window, 64, 60)  # the disc
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     disc = painting_with_disc(120, 160)[1]
     picked = restyle.exemplar_region
     assert (picked & disc).sum() / (picked | disc).sum() > 0.7
     np.testing.assert_array_equal(window.region, region)  # the selection stayed
-    assert canvas.tool is Tool.SELECT and not restyle.pick_button.isChecked()
+    assert canvas.tool is Tool.SELECT and not restyle.panel.pick_button.isChecked()
     assert window.tool_actions[Tool.SELECT].isChecked()
     assert canvas.exemplar_outline.isVisible() and not canvas.exemplar_outline.path().isEmpty()
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
@@ -137,26 +137,26 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     assert window.session.current[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow
     # The result is shown as applied: not restyled over again on its own (a second preview would show it twice).
     qtbot.wait(3 * PREPARE_DELAY_MS)
-    assert restyle.prepared is None and not canvas.preview_item.isVisible() and not restyle.apply_button.isEnabled()
-    restyle.strength_slider.setValue(60)  # ... until the artist asks for more
+    assert restyle.prepared is None and not canvas.preview_item.isVisible() and not restyle.panel.apply_button.isEnabled()
+    restyle.panel.strength_slider.setValue(60)  # ... until the artist asks for more
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     # Picking again, then taking another tool: picking ends, that tool is in use.
-    restyle.pick_button.click()
+    restyle.panel.pick_button.click()
     assert canvas.tool is Tool.EXEMPLAR
     window.tool_actions[Tool.BRUSH].trigger()
-    assert canvas.tool is Tool.BRUSH and not restyle.pick_button.isChecked()
+    assert canvas.tool is Tool.BRUSH and not restyle.panel.pick_button.isChecked()
     # Picking, then closing the panel: the Select tool is back and the exemplar outline goes with the panel.
     window.set_tool(Tool.SELECT)
-    restyle.pick_button.click()
+    restyle.panel.pick_button.click()
     restyle.action.trigger()
     assert not restyle.dock.isVisible() and canvas.tool is Tool.SELECT and not canvas.exemplar_outline.isVisible()
     restyle.action.trigger()
-    assert canvas.exemplar_outline.isVisible() and not restyle.pick_button.isChecked()  # an exemplar is there
+    assert canvas.exemplar_outline.isVisible() and not restyle.panel.pick_button.isChecked()  # an exemplar is there
     # Another painting: the exemplar (pixels of the first) stays usable, but is no longer outlined on the canvas.
     answer_message_boxes(monkeypatch, warning=QMessageBox.Cancel, question=QMessageBox.Discard)  # unsaved: discard
     assert window.open_image(artwork)
     assert restyle.exemplar is not None and not canvas.exemplar_outline.isVisible()
-    assert "opened before" in restyle.exemplar_label.text()
+    assert "opened before" in restyle.panel.exemplar_label.text()
 
 
 def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork: Path, tmp_path: Path) -> None:
@@ -174,23 +174,23 @@ def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork:
     window.document.show_masks(region, region.copy())
     window.selection.show_region()
     restyle.action.trigger()
-    assert not restyle.second_button.isEnabled() and not restyle.mix_slider.isVisible()
+    assert not restyle.panel.second_button.isEnabled() and not restyle.panel.mix_slider.isVisible()
     click(window, 64, 60)  # the first exemplar: the yellow disc of this painting
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     first = restyle.exemplars.first
-    assert restyle.second_button.isEnabled()
-    restyle.second_button.click()  # the next exemplar taken is a second one
+    assert restyle.panel.second_button.isEnabled()
+    restyle.panel.second_button.click()  # the next exemplar taken is a second one
     assert restyle.open_exemplar_image(tmp_path / "other.png")
-    restyle.exemplar_view.clicked.emit(64.0, 60.0)  # the blue disc of the other image
+    restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # the blue disc of the other image
     qtbot.waitUntil(lambda: restyle.exemplars.second is not None, timeout=30000)
     second = restyle.exemplars.second
-    assert restyle.exemplars.first is first and not restyle.second_button.isChecked()
-    assert restyle.mix_slider.isVisible() and restyle.remove_second_button.isVisible()
-    assert "Second: " in restyle.exemplar_label.text()
+    assert restyle.exemplars.first is first and not restyle.panel.second_button.isChecked()
+    assert restyle.panel.mix_slider.isVisible() and restyle.panel.remove_second_button.isVisible()
+    assert "Second: " in restyle.panel.exemplar_label.text()
     current = window.session.current
 
     def restyled_at(mix: int) -> np.ndarray:
-        restyle.mix_slider.setValue(mix)
+        restyle.panel.mix_slider.setValue(mix)
         qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
         expected = prepare_restyle(current, region, first.image, first.region, second_exemplar=second.image,
                                    second_region=second.region, mix=mix / 100.0, reach=window.settings.reach)
@@ -200,7 +200,7 @@ def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork:
     yellow, half, blue = restyled_at(0), restyled_at(50), restyled_at(100)
     assert yellow[:, 0].mean() > blue[:, 0].mean() + 60 and blue[:, 2].mean() > yellow[:, 2].mean() + 60
     assert blue[:, 2].mean() > half[:, 2].mean() > yellow[:, 2].mean()  # the mix lies between the two
-    restyle.remove_second_button.click()
-    assert restyle.exemplars.second is None and not restyle.mix_slider.isVisible()
+    restyle.panel.remove_second_button.click()
+    assert restyle.exemplars.second is None and not restyle.panel.mix_slider.isVisible()
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     np.testing.assert_array_equal(restyle.prepared.at_strength(1.0)[region], yellow.astype(np.uint8))

@@ -68,14 +68,14 @@ def main() -> int:
     assert restyle.open_exemplar_image(args.exemplar)
     exemplar_height, exemplar_width = restyle.other_image.shape[:2]
     x0, y0, x1, y1 = TURNER_SKY
-    restyle.exemplar_view.boxed.emit(x0 * exemplar_width, y0 * exemplar_height, x1 * exemplar_width,
+    restyle.panel.exemplar_view.boxed.emit(x0 * exemplar_width, y0 * exemplar_height, x1 * exemplar_width,
                                      y1 * exemplar_height)
     wait_until(lambda: restyle.exemplar_region is not None, 120, "the exemplar region")
     region = _rectangle(window.session.current.shape, VAN_GOGH_SKY)
     window.document.show_masks(region, region.copy())
     window.selection.show_region()
     wait_until(lambda: restyle.prepared is not None, 300, "the restyle")
-    restyle.strength_slider.setValue(100)
+    restyle.panel.strength_slider.setValue(100)
     pump(application, 0.2)
     window.canvas.fit()  # the panel took room from the canvas after it opened
     grab("11-restyle-preview.png")

@@ -1,0 +1,91 @@
+"""The Restyle tool's panel: its texts, buttons, sliders and the view of another painting, in a scroll
+area that asks for the panel's whole height (as far as the window allows). It holds no state of the
+restyle; ``app/restyle_controller.py`` connects its widgets and says what they show."""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
+
+from app.exemplar_view import ExemplarView
+
+#: The panel takes at most this share of the window's height; past that it scrolls.
+MAX_PANEL_SHARE = 0.6
+
+
+def _button(text: str, slot: Callable, tip: str = "", checkable: bool = False) -> QPushButton:
+    button = QPushButton(text)
+    button.setCheckable(checkable)
+    button.setToolTip(tip)
+    (button.toggled if checkable else button.clicked).connect(slot)
+    return button
+
+
+def _slider(value: int, tip: str, slot: Callable[[int], None]) -> QSlider:
+    slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=value)
+    slider.setToolTip(tip)
+    slider.valueChanged.connect(slot)
+    return slider
+
+
+class RestylePanel(QScrollArea):
+    """``actions`` names the controller's slots: pick (toggled), use_selection, open_image, from_files, second
+    (toggled), remove_second, mix (value), strength (value), apply; and exemplar_clicked / exemplar_boxed for
+    the view of another painting."""
+
+    def __init__(self, actions: dict[str, Callable]) -> None:
+        super().__init__()
+        self.exemplar_label = QLabel()
+        self.exemplar_label.setWordWrap(True)
+        self.pick_button = _button("Pick Exemplar on Painting", actions["pick"],
+                                   "Then click the exemplar region on the painting, or drag a box around it; "
+                                   "the selection stays", checkable=True)
+        self.use_selection_button = _button("Use Selection as Exemplar", actions["use_selection"])
+        self.open_image_button = _button("Open Exemplar Image…", actions["open_image"],
+                                         "Open another painting here, then click or drag a box on it")
+        self.exemplar_view = ExemplarView()
+        self.exemplar_view.clicked.connect(actions["exemplar_clicked"])
+        self.exemplar_view.boxed.connect(actions["exemplar_boxed"])
+        self.from_files_button = _button("Exemplar from Files…", actions["from_files"],
+                                         "An image and its region's mask file (white = region)")
+        self.second_button = _button("Add Second Exemplar", actions["second"],
+                                     "The next exemplar taken (on the painting, from the selection, in another "
+                                     "image or from files) is a second one, mixed with the first by Mix",
+                                     checkable=True)
+        self.remove_second_button = _button("Remove Second Exemplar", actions["remove_second"])
+        self.mix_label = QLabel("Mix 50 %")
+        self.mix_slider = _slider(50, "0 %: the first exemplar's style only; 100 %: the second's only", actions["mix"])
+        self.strength_label = QLabel("Strength 100 %")
+        self.strength_slider = _slider(100, "0 %: the region as it is; 100 %: the exemplar's style",
+                                       actions["strength"])
+        self.apply_button = _button("Apply Restyle", actions["apply"])
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        for widget in (self.exemplar_label, self.pick_button, self.use_selection_button, self.open_image_button,
+                       self.exemplar_view, self.from_files_button, self.second_button, self.remove_second_button,
+                       self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.show_second(False)
+        self.setWidgetResizable(True)  # on a short screen the panel scrolls instead of squeezing its texts
+        self.setFrameShape(QFrame.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setWidget(inner)
+
+    def show_second(self, has_second: bool) -> None:
+        """Show the second exemplar's controls (Mix, Remove) while there is one."""
+        for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
+            widget.setVisible(has_second)
+        self.second_button.setText("Replace Second Exemplar" if has_second else "Add Second Exemplar")
+
+    def fit(self, window_height: int) -> None:
+        """Ask for the whole panel's height, at most MAX_PANEL_SHARE of ``window_height`` (the History beside it
+        gives way), and for the width of its widest part (the other painting's view): it scrolls up and down only."""
+        inner = self.widget()
+        layout = inner.layout()
+        layout.activate()  # widgets just shown or hidden, texts just changed
+        needed = layout.totalHeightForWidth(inner.width()) if layout.hasHeightForWidth() else inner.sizeHint().height()
+        self.setMinimumHeight(min(needed + 2 * self.frameWidth(), int(MAX_PANEL_SHARE * window_height)))
+        self.setMinimumWidth(inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                             + 2 * self.frameWidth())
