@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.brush.changed.connect(self.canvas.set_brush)
         self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
         self.canvas.tool_changed.connect(lambda tool: self.reach.update_visibility())  # the Restyle tool's picking too
+        self.canvas.tool_changed.connect(lambda tool: self.update_actions())
         self.history.step_chosen.connect(self.sessions.go_to_step)
 
     def _document_opened(self) -> None:
@@ -181,6 +182,8 @@ class MainWindow(QMainWindow):
         for action in (self.save_action, self.save_as_action, self.export_masks_action, self.compare_action,
                        self.clear_action, *self.tool_actions.values()):
             action.setEnabled(has_image)
+        if self.canvas.tool is Tool.EXEMPLAR:  # Esc stops the Restyle tool's picking instead
+            self.clear_action.setEnabled(False)
         self.export_action.setEnabled(has_image and not self.exporter.busy)
         self.reset_action.setEnabled(has_region)
         self.apply_action.setEnabled(has_region and not applying)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QWidget
 
@@ -86,6 +86,10 @@ class RestyleController(QObject):
         self.action.setCheckable(True)
         self.action.toggled.connect(self.dock.setVisible)
         dialog_parent.addAction(self.action)  # R works wherever the focus is
+        self.stop_picking_action = QAction("Stop Picking the Exemplar", dialog_parent, enabled=False)
+        self.stop_picking_action.setShortcut(QKeySequence(Qt.Key_Escape))
+        self.stop_picking_action.triggered.connect(lambda: self.panel.pick_button.setChecked(False))
+        dialog_parent.addAction(self.stop_picking_action)
         self.update_buttons()
         workspace.actions_changed.connect(self.update_buttons)
         # The selection, the image or the reach changed: the prepared restyle is stale.
@@ -127,10 +131,12 @@ class RestyleController(QObject):
 
     def _pick_toggled(self, on: bool) -> None:
         canvas = self.canvas
+        self.stop_picking_action.setEnabled(on)
         if on and canvas.tool is not Tool.EXEMPLAR:
             self._tool_before_pick = canvas.tool
             canvas.set_tool(Tool.EXEMPLAR)
-            self.say("Click the exemplar region on the painting, or drag a box around it (the selection stays).")
+            self.say("Click the exemplar region on the painting, or drag a box around it (the selection stays; "
+                     "Esc stops picking).")
         elif not on and canvas.tool is Tool.EXEMPLAR:
             canvas.set_tool(self._tool_before_pick or Tool.SELECT)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from engine.locality import distance_outside
 from engine.session import load_session
@@ -140,6 +141,13 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     assert restyle.prepared is None and not canvas.preview_item.isVisible() and not restyle.panel.apply_button.isEnabled()
     restyle.panel.strength_slider.setValue(60)  # ... until the artist asks for more
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
+    # Picking again, then Esc: picking ends, the Select tool is back.
+    restyle.panel.pick_button.click()
+    assert canvas.tool is Tool.EXEMPLAR and restyle.stop_picking_action.isEnabled()
+    qtbot.keyClick(canvas, Qt.Key_Escape)
+    assert canvas.tool is Tool.SELECT and not restyle.panel.pick_button.isChecked()
+    assert not restyle.stop_picking_action.isEnabled()
+    np.testing.assert_array_equal(window.region, region)  # Esc stopped the picking; it did not clear the selection
     # Picking again, then taking another tool: picking ends, that tool is in use.
     restyle.panel.pick_button.click()
     assert canvas.tool is Tool.EXEMPLAR
