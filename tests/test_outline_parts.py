@@ -15,9 +15,12 @@ def iou(first: np.ndarray, second: np.ndarray) -> float:
     return float((first & second).sum() / max(1, (first | second).sum()))
 
 
-def armed_shape(seed: int = 0, size: tuple[int, int] = (240, 320), outlined: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A round body (blue) with a thin bent arm (purple: nearer the body's colour than the ground's), ringed by a dark outline 4 px wide (unless not
-    ``outlined``), on a grainy canvas. Returns the image, the body, the arm and the ring."""
+def outlined_shape(part_of, colour: tuple[int, int, int], noise: float, seed: int = 0,
+                   size: tuple[int, int] = (240, 320), outlined: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A round body (blue) with a part of ``colour`` (``part_of(xs, ys, centre, unit)``: where it lies), both
+    ringed by a dark outline 4 px wide (unless not ``outlined``), on a grainy canvas. Returns the image, the
+    body, the part and the ring."""
     rng = np.random.default_rng(seed)
     height, width = size
     unit = height / 240
@@ -25,18 +28,28 @@ def armed_shape(seed: int = 0, size: tuple[int, int] = (240, 320), outlined: boo
     canvas = np.array([200.0, 195.0, 180.0]) + cv2.GaussianBlur(rng.normal(0, 20, (height, width, 3)), (0, 0), 1.5)
     centre = (0.42 * width, 0.5 * height)
     body = np.hypot(xs - centre[0], ys - centre[1]) < 60 * unit
-    arm = np.zeros((height, width), np.uint8)
-    points = np.array([[centre[0] + 40 * unit, centre[1]], [centre[0] + 85 * unit, centre[1] - 15 * unit],
-                       [centre[0] + 105 * unit, centre[1] - 50 * unit]], np.int32)
-    cv2.polylines(arm, [points], False, 1, thickness=max(3, round(16 * unit)))
-    arm = (arm > 0) & ~body
-    image = np.where(body[..., None], [60, 90, 190], np.where(arm[..., None], [160, 50, 160], canvas))
-    image = image + rng.normal(0, 6, image.shape)
-    inside = body | arm
+    part = part_of(xs, ys, centre, unit) & ~body
+    image = np.where(body[..., None], [60, 90, 190], np.where(part[..., None], colour, canvas))
+    image = image + rng.normal(0, noise, image.shape)
+    inside = body | part
     ring = (cv2.dilate(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~inside
     if outlined:
         image[ring] = STROKE
-    return np.clip(image, 0, 255).astype(np.uint8), body, arm, ring
+    return np.clip(image, 0, 255).astype(np.uint8), body, part, ring
+
+
+def _arm(xs: np.ndarray, ys: np.ndarray, centre: tuple[float, float], unit: float) -> np.ndarray:
+    arm = np.zeros(xs.shape, np.uint8)
+    points = np.array([[centre[0] + 40 * unit, centre[1]], [centre[0] + 85 * unit, centre[1] - 15 * unit],
+                       [centre[0] + 105 * unit, centre[1] - 50 * unit]], np.int32)
+    cv2.polylines(arm, [points], False, 1, thickness=max(3, round(16 * unit)))
+    return arm > 0
+
+
+def armed_shape(seed: int = 0, size: tuple[int, int] = (240, 320), outlined: bool = True
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The body with a thin bent arm (purple: nearer the body's colour than the ground's)."""
+    return outlined_shape(_arm, (160, 50, 160), 6.0, seed, size, outlined)
 
 
 @pytest.mark.parametrize("size", [(240, 320), (1080, 1440)])  # the larger one is judged reduced 2x
@@ -88,3 +101,34 @@ def test_a_cell_of_the_ground_beside_the_outline_stays_out() -> None:
 def test_empty_answer() -> None:
     image, body, _, _ = armed_shape(4)
     assert outlined_parts(image, np.zeros_like(body)) is None
+
+
+def lobed_shape(seed: int = 0, size: tuple[int, int] = (240, 320)) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The body with a lobe painted as dark as the outline (a shadowed part, a navy foot)."""
+    return outlined_shape(lambda xs, ys, centre, unit: np.hypot(xs - centre[0] - 62 * unit, ys - centre[1] - 20 * unit)
+                          < 26 * unit, (30, 27, 40), 4.0, seed, size)
+
+
+@pytest.mark.parametrize("size", [(240, 320), (1080, 1440)])
+def test_a_lobe_as_dark_as_the_outline_is_taken_in(size: tuple[int, int]) -> None:
+    image, body, lobe, ring = lobed_shape(size=size)
+    whole = outlined_parts(image, body)
+    assert whole is not None
+    assert (whole & lobe).sum() >= 0.9 * lobe.sum() and (whole & body).sum() == body.sum()
+    assert iou(whole, body | lobe | ring) >= 0.9  # with the stroke around it, nothing of the ground
+    assert (whole & ~(body | lobe | ring)).sum() <= 0.02 * lobe.sum()  # (the larger one is judged reduced 2x)
+
+
+def test_a_dark_patch_of_the_ground_touching_the_outline_stays_out() -> None:
+    # The same body without its lobe; a patch of the ground as dark as the outline touches the outline
+    # from outside. It is the ground's (it meets the answer only where the stroke runs between them).
+    image, body, lobe, ring = lobed_shape(5)
+    plain, _, _, _ = armed_shape(5)
+    ys, xs = np.mgrid[0:body.shape[0], 0:body.shape[1]]
+    outline = (cv2.dilate(body.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~body
+    patch = (np.abs(xs - xs[body].max() - 24) < 20) & (np.abs(ys - ys[body].mean()) < 25) & ~body & ~outline
+    image = np.where((lobe | ring)[..., None], plain, image)  # the lobe and its outline painted over with ground
+    image[outline] = STROKE
+    image[patch] = (30, 27, 40)
+    result = outlined_parts(image, body)
+    assert result is None or not (result & patch).any()

@@ -13,6 +13,17 @@ own holes stay open) if
   just beyond the stroke, so a cell of the ground that the ground's own strokes close off against
   the outline stays out.
 
+A part as dark as the stroke (a dark lobe, a shadowed foot, a thick tip of the outline) cannot be told
+from the stroke by its colour, so it is found by its thickness instead: what is left of the dark pixels
+after an opening wider than any stroke (``STROKE_MAX``). These are looked for only when the answer is
+ringed by dark paint nearly all round (``DARK_RING_SHARE``: photos' regions beside a shadow are not).
+Such a thick dark area is taken in, with the stroke around it, when it touches the answer (within
+``DARK_NEAR``) along a good part of its own outline (``DARK_CONTACT``: a part hangs on the answer along
+the segmenter's cut, a dark patch of the ground only touches the stroke), stays inside the crop, is at
+most ``MAX_PART`` of the answer, is ringed by light paint just beyond its own stroke (at most
+``DARK_BEYOND`` dark there: not a dark ground running on), and its colours are nearer the answer's than
+the rest of the ground's (``GROUND_RATIO``, dark colours of both counted, thin strokes not).
+
 The stroke's colour is read where the answer touches it (the darkest quarter of a band around the
 answer); "dark" is that colour within ``COLOUR_TOLERANCE``, or darker. Thresholds chosen on BSDS500
 val only (outlined objects, plain clicks unchanged); see the README's "Segment Anything" section.
@@ -50,6 +61,19 @@ MAX_PART, CONTACT = 0.6, 0.7
 GROUND_RATIO = 1.2
 #: Colours sampled from the answer and from the ground, and from each part, to compare.
 SAMPLES, PART_SAMPLES = 1500, 400
+#: Strokes are at most this wide (full pixels): a dark area that survives an opening this wide is thick.
+STROKE_MAX = 6
+#: A thick dark part lies within this many full pixels of the answer; the light ring that shows it is
+#: ringed by the outline lies from DARK_RING[0] to DARK_RING[1] full pixels beyond it (and beyond the stroke
+#: along the answer).
+DARK_NEAR, DARK_RING = 2, (3, 9)
+#: ... and it meets the answer along at least this share of its outline: a part of the shape hangs on the answer
+#: along the cut the segmenter made, while a dark patch of the ground only touches the outline stroke.
+DARK_CONTACT = 0.1
+#: Dark parts are looked for only when the answer runs along dark paint (the stroke, or such a part) for at
+#: least this share of its outline (on BSDS500 val, photos' regions beside a shadow or a dark object mostly
+#: run along it for 0.5-0.9 of theirs; outlined shapes for 0.96-1).
+DARK_RING_SHARE = 0.95
 
 
 def outlined_parts(image: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
@@ -85,11 +109,27 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
     stroke_colour = np.median(rgb[band & (grey <= darkest)], axis=0)
     dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
     near_stroke = cv2.dilate(dark.view(np.uint8), kernel, iterations=max(1, round(3 / step))) > 0
-    if float(near_stroke[inner_edge(answer)].mean()) < RING_SHARE:
+    ring_share = float(near_stroke[inner_edge(answer)].mean())
+    if ring_share < RING_SHARE:
         return None
     beyond = _around(answer, BEYOND, step)  # empty when the answer fills the crop: nothing dark beyond it
     if beyond.any() and float(dark[beyond].mean()) > DARK_BEYOND:
         return None
+    generator = np.random.default_rng(0)
+    taken = _light_parts(rgb, dark, answer, step, generator)
+    if ring_share >= DARK_RING_SHARE:  # the answer is ringed by dark all round: by the outline and its dark parts
+        taken |= _dark_parts(rgb, dark, answer, step, generator)
+    if not taken.any():
+        return None
+    # with what the parts close off against the answer; the answer's own holes stay open
+    return answer | taken | (fill_holes(answer | taken) & ~fill_holes(answer))
+
+
+def _light_parts(rgb: np.ndarray, dark: np.ndarray, answer: np.ndarray, step: int,
+                 generator: np.random.Generator) -> np.ndarray:
+    """The light areas beside the answer that the stroke closes off and that belong to it (see the module)."""
+    kernel = np.ones((3, 3), np.uint8)
+    taken = np.zeros_like(answer)
     free = ~dark & ~answer
     beside = cv2.dilate(answer.view(np.uint8), kernel) > 0
     _, labels, stats, _ = cv2.connectedComponentsWithStats(free.view(np.uint8), connectivity=4)
@@ -101,14 +141,12 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
         if label and x > 0 and y > 0 and x + w < crop_width and y + h < crop_height and area <= MAX_PART * answer_area:
             closed.append(int(label))
     if not closed:
-        return None
+        return taken
     parts = np.isin(labels, closed)
-    generator = np.random.default_rng(0)
     ground = _sample(rgb, _around(answer, GROUND, step) & ~dark & ~parts, SAMPLES, generator)
     own = _sample(rgb, answer & ~dark, SAMPLES, generator)
     if len(own) == 0:
-        return None
-    taken = np.zeros_like(answer)
+        return taken
     for label in closed:
         # judged within its box and a pixel around it (a closed part never touches the crop's edge)
         x, y, w, h, _ = stats[label]
@@ -120,20 +158,57 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
         if len(ground) and _ground_ratio(colours, ground, own) < GROUND_RATIO:
             continue
         taken[window] |= component
-    if not taken.any():
-        return None
-    # with what the parts close off against the answer; the answer's own holes stay open
-    return answer | taken | (fill_holes(answer | taken) & ~fill_holes(answer))
+    return taken
+
+
+def _dark_parts(rgb: np.ndarray, dark: np.ndarray, answer: np.ndarray, step: int,
+                generator: np.random.Generator) -> np.ndarray:
+    """The thick dark areas touching the answer that the outline rings and that belong to it, each with the
+    stroke around it (see the module)."""
+    taken = np.zeros_like(answer)
+    radius = max(1, round(STROKE_MAX / step / 2))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    thick = (cv2.morphologyEx(dark.view(np.uint8), cv2.MORPH_OPEN, disc) > 0) & ~answer
+    near = _grown(answer, DARK_NEAR, step)
+    if not (thick & near).any():
+        return taken
+    beside_stroke = _grown(answer, DARK_RING[1], step)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(thick.view(np.uint8), connectivity=8)
+    # The ground's colours, its dark paint included (a dark patch of the ground is told by them) but not the
+    # thin strokes (the outline's colour is no one's) nor the part judged.
+    ground_band = _around(answer, GROUND, step) & ~(dark & ~thick)
+    own = _sample(rgb, answer, SAMPLES, generator)
+    crop_height, crop_width = answer.shape
+    largest = MAX_PART * answer.sum()
+    for label in np.unique(labels[near & thick]):
+        x, y, w, h, area = stats[label]
+        if not label or x == 0 or y == 0 or x + w == crop_width or y + h == crop_height or area > largest:
+            continue
+        component = labels == label
+        if float(near[inner_edge(component)].mean()) < DARK_CONTACT:
+            continue  # touches only the outline: a dark patch of the ground beyond it
+        ring = _grown(component, DARK_RING[1], step) & ~_grown(component, DARK_RING[0], step) & ~beside_stroke
+        if not ring.any() or float(dark[ring].mean()) > DARK_BEYOND:
+            continue  # a dark ground running on beyond it
+        with_stroke = _grown(component, STROKE_MAX, step)
+        ground = _sample(rgb, ground_band & ~with_stroke, SAMPLES, generator)
+        if len(ground) and _ground_ratio(_sample(rgb, component, PART_SAMPLES, generator), ground, own) < GROUND_RATIO:
+            continue  # the ground's own dark paint
+        taken |= with_stroke & (dark | component)
+    return taken
+
+
+def _grown(mask: np.ndarray, pixels: int, step: int) -> np.ndarray:
+    """``mask`` (bool, reduced ``step`` times) grown by ``pixels`` full pixels (chessboard distance)."""
+    if pixels <= 0:
+        return mask
+    return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(pixels / step))) > 0
 
 
 def _around(mask: np.ndarray, reach: tuple[int, int], step: int) -> np.ndarray:
     """The pixels more than ``reach[0]`` and at most ``reach[1]`` full pixels (chessboard distance) from
     ``mask`` (bool, reduced ``step`` times)."""
-    def grown(pixels: int) -> np.ndarray:
-        if pixels <= 0:
-            return mask
-        return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(pixels / step))) > 0
-    return grown(reach[1]) & ~grown(reach[0])
+    return _grown(mask, reach[1], step) & ~_grown(mask, reach[0], step)
 
 
 def _sample(rgb: np.ndarray, mask: np.ndarray, count: int, generator: np.random.Generator) -> np.ndarray:
