@@ -175,26 +175,35 @@ def _dark_parts(rgb: np.ndarray, dark: np.ndarray, answer: np.ndarray, step: int
     beside_stroke = _grown(answer, DARK_RING[1], step)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(thick.view(np.uint8), connectivity=8)
     # The ground's colours, its dark paint included (a dark patch of the ground is told by them) but not the
-    # thin strokes (the outline's colour is no one's) nor the part judged.
-    ground_band = _around(answer, GROUND, step) & ~(dark & ~thick)
+    # thin strokes (the outline's colour is no one's) nor the part judged (dropped from the sample below).
+    ground_rows, ground_columns = _positions(_around(answer, GROUND, step) & ~(dark & ~thick), SAMPLES, generator)
+    ground_colours = rgb[ground_rows, ground_columns]
     own = _sample(rgb, answer, SAMPLES, generator)
     crop_height, crop_width = answer.shape
     largest = MAX_PART * answer.sum()
+    pad = round(max(DARK_RING[1], STROKE_MAX) / step) + 2  # each part is judged within its box and this around it
     for label in np.unique(labels[near & thick]):
         x, y, w, h, area = stats[label]
         if not label or x == 0 or y == 0 or x + w == crop_width or y + h == crop_height or area > largest:
             continue
-        component = labels == label
-        if float(near[inner_edge(component)].mean()) < DARK_CONTACT:
+        y0, x0 = max(0, y - pad), max(0, x - pad)
+        window = np.s_[y0:y + h + pad, x0:x + w + pad]
+        component = labels[window] == label
+        if float(near[window][inner_edge(component)].mean()) < DARK_CONTACT:
             continue  # touches only the outline: a dark patch of the ground beyond it
-        ring = _grown(component, DARK_RING[1], step) & ~_grown(component, DARK_RING[0], step) & ~beside_stroke
-        if not ring.any() or float(dark[ring].mean()) > DARK_BEYOND:
+        ring = (_grown(component, DARK_RING[1], step) & ~_grown(component, DARK_RING[0], step)
+                & ~beside_stroke[window])
+        if not ring.any() or float(dark[window][ring].mean()) > DARK_BEYOND:
             continue  # a dark ground running on beyond it
         with_stroke = _grown(component, STROKE_MAX, step)
-        ground = _sample(rgb, ground_band & ~with_stroke, SAMPLES, generator)
-        if len(ground) and _ground_ratio(_sample(rgb, component, PART_SAMPLES, generator), ground, own) < GROUND_RATIO:
+        rows, columns = ground_rows - y0, ground_columns - x0
+        inside = (rows >= 0) & (columns >= 0) & (rows < with_stroke.shape[0]) & (columns < with_stroke.shape[1])
+        inside[inside] = with_stroke[rows[inside], columns[inside]]
+        ground = ground_colours[~inside]
+        colours = _sample(rgb[window], component, PART_SAMPLES, generator)
+        if len(ground) and _ground_ratio(colours, ground, own) < GROUND_RATIO:
             continue  # the ground's own dark paint
-        taken |= with_stroke & (dark | component)
+        taken[window] |= with_stroke & (dark[window] | component)
     return taken
 
 
@@ -213,11 +222,16 @@ def _around(mask: np.ndarray, reach: tuple[int, int], step: int) -> np.ndarray:
 
 def _sample(rgb: np.ndarray, mask: np.ndarray, count: int, generator: np.random.Generator) -> np.ndarray:
     """Up to ``count`` colours (N, 3) of ``rgb`` where ``mask``, drawn without repeats."""
+    return rgb[_positions(mask, count, generator)]
+
+
+def _positions(mask: np.ndarray, count: int, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``count`` (rows, columns) where ``mask``, drawn without repeats."""
     rows, columns = np.nonzero(mask)
     if len(rows) > count:
         chosen = generator.choice(len(rows), count, replace=False)
         rows, columns = rows[chosen], columns[chosen]
-    return rgb[rows, columns]
+    return rows, columns
 
 
 def _nearest(colours: np.ndarray, references: np.ndarray) -> np.ndarray:
