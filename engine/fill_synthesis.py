@@ -187,9 +187,6 @@ def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
         return field
     windows = np.lib.stride_tricks.sliding_window_view(level.image, (side, side), axis=(0, 1))
     known = np.lib.stride_tricks.sliding_window_view(~level.unknown, (side, side), axis=(0, 1))
-    targets = windows[ty - r, tx - r].reshape(ty.size, -1).astype(np.float64)
-    weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, 1, -1), level.image.shape[2], axis=1)
-    weights = weights.transpose(0, 2, 1).reshape(ty.size, -1).astype(np.float64)
     sources = windows[sy - r, sx - r].transpose(0, 2, 3, 1).reshape(sy.size, -1).astype(np.float64)
     targets = windows[ty - r, tx - r].transpose(0, 2, 3, 1).reshape(ty.size, -1).astype(np.float64)
     weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
