@@ -27,10 +27,13 @@ class Exemplars:
         self.first: Exemplar | None = None
         self.second: Exemplar | None = None
         self.mix = 0.5
+        #: Counts the changes of what a restyle is computed from (exemplars, mix).
+        self.version = 0
 
     def put(self, exemplar: Exemplar, slot: int = FIRST) -> int:
         """Take ``exemplar`` as the first or the second one (the second only once there is a first);
         returns the slot it went to."""
+        self.version += 1
         if slot == SECOND and self.first is not None:
             self.second = exemplar
             return SECOND
@@ -39,6 +42,11 @@ class Exemplars:
 
     def remove_second(self) -> None:
         self.second = None
+        self.version += 1
+
+    def set_mix(self, mix: float) -> None:
+        self.mix = mix
+        self.version += 1
 
     def painting_replaced(self) -> bool:
         """Another painting is on the canvas: exemplars taken from the one before are kept but no longer
@@ -56,9 +64,9 @@ class Exemplars:
         """The regions that lie in the painting on the canvas."""
         return [exemplar.region for exemplar in (self.first, self.second) if exemplar is not None and exemplar.on_canvas]
 
-    def key(self) -> tuple:
+    def key(self) -> int:
         """Changes whenever what a restyle is computed from changes."""
-        return tuple(id(exemplar) for exemplar in (self.first, self.second)) + (self.mix if self.second else None,)
+        return self.version
 
     def restyle_arguments(self) -> dict[str, Any]:
         """``engine.restyle.prepare_restyle``'s exemplar arguments (there must be a first exemplar)."""

@@ -267,7 +267,7 @@ class RestyleController(QObject):
 
     def mix_changed(self, value: int) -> None:
         self.panel.mix_label.setText(f"Mix {value} %")
-        self.exemplars.mix = value / 100.0
+        self.exemplars.set_mix(value / 100.0)
         if self.exemplars.second is not None:
             self.forget()
             self.schedule()  # recomputed after a short pause: the slider may still be moving
