@@ -62,7 +62,8 @@ class Exemplars:
 
     def on_canvas(self) -> list[np.ndarray]:
         """The regions that lie in the painting on the canvas."""
-        return [exemplar.region for exemplar in (self.first, self.second) if exemplar is not None and exemplar.on_canvas]
+        return [exemplar.region for exemplar in (self.first, self.second)
+                if exemplar is not None and exemplar.on_canvas]
 
     def key(self) -> int:
         """Changes whenever what a restyle is computed from changes."""

@@ -57,6 +57,9 @@ class RestyleController(QObject):
         self.other_image: np.ndarray | None = None
         self.other_name = ""
         self.exemplars = Exemplars()
+        #: A copy of the painting on the canvas (undo and redo change the document's image in place), kept while
+        #: its image version holds: what a pick on the painting segments and takes its exemplar from.
+        self._painting: tuple[Document, int, np.ndarray] | None = None
         self._tool_before_pick: Tool | None = None
         self.prepared: Restyled | None = None
         self._prepared_for: tuple | None = None
@@ -121,7 +124,7 @@ class RestyleController(QObject):
         if document is None or not document.region.any():
             self.say("Select the exemplar region first (click it, or drag a box).")
             return
-        self.set_exemplar(document.session.current.copy(), document.region.copy(), "a region of this painting",
+        self.set_exemplar(self._painting_copy(document), document.region.copy(), "a region of this painting",
                           on_canvas=True)
         self.say("Exemplar taken. Now select the region to restyle.")
 
@@ -150,10 +153,10 @@ class RestyleController(QObject):
         document = self.workspace.document
         if document is None:
             return
-        image = document.session.current
+        image, version = self._painting_copy(document), document.image_version
 
         def found(mask: np.ndarray) -> None:
-            if self.workspace.document is not document or document.session.current is not image:
+            if self.workspace.document is not document or document.image_version != version:
                 self.say("The painting changed meanwhile; pick the exemplar again.")
                 return
             self.set_exemplar(image, mask, "a region of this painting", on_canvas=True)
@@ -161,6 +164,12 @@ class RestyleController(QObject):
                      else "Exemplar taken. Now select the region to restyle.")
 
         self._segment(image, point, box, found)
+
+    def _painting_copy(self, document: Document) -> np.ndarray:
+        """The painting as it is now, copied once per image version."""
+        if self._painting is None or self._painting[0] is not document or self._painting[1] != document.image_version:
+            self._painting = (document, document.image_version, document.session.current.copy())
+        return self._painting[2]
 
     def choose_exemplar_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.dock.parentWidget(), "Exemplar image", "",
@@ -291,14 +300,33 @@ class RestyleController(QObject):
     def _painting_replaced(self) -> None:
         """Another painting (or session) was opened: exemplars taken from the one before are no longer outlined."""
         self.panel.pick_button.setChecked(False)
+        self._painting, self._applied_to = None, None
         if self.exemplars.painting_replaced():
             self.panel.exemplar_label.setText(self.exemplars.describe())
             self._show_exemplar_outline()
 
     # -- computing and previewing ------------------------------------------------------------------
     def _key(self, document: Document) -> tuple:
-        return (id(document.session.current), np.packbits(document.region).tobytes(), self.settings.reach,
+        # The image version, not the image: undo and redo change the image in place.
+        return (id(document), document.image_version, np.packbits(document.region).tobytes(), self.settings.reach,
                 self.exemplars.key())
+
+    def _state(self, document: Document) -> tuple:
+        """What the picture shows and what a restyle of it would be made from. The image is named by the last
+        step applied (the step itself, held, so its identity cannot be taken by another): undo and redo
+        change the image in place, and a redo brings back the very step."""
+        session = document.session
+        last = session.steps[session.position - 1] if session.position else None
+        return (document, last, np.packbits(document.region).tobytes(), self.settings.reach, self.exemplars.key())
+
+    def _shows_applied(self, document: Document) -> bool:
+        """The picture is the restyle just applied, with the same selection, reach and exemplars (a redo of it
+        too): it is not restyled over again on its own."""
+        applied = self._applied_to
+        if applied is None:
+            return False
+        state = self._state(document)
+        return state[0] is applied[0] and state[1] is applied[1] and state[2:] == applied[2:]
 
     def forget(self) -> None:
         self.prepared, self._prepared_for, self._preview_image = None, None, None
@@ -334,7 +362,7 @@ class RestyleController(QObject):
         if document is None or self.exemplar is None or not document.region.any() or self.workspace.applying:
             return
         key = self._key(document)
-        if key == self._applied_to:
+        if self._shows_applied(document):
             return
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
         exemplars = self.exemplars.restyle_arguments()
@@ -388,7 +416,8 @@ class RestyleController(QObject):
 
     def apply(self) -> None:
         document = self.workspace.document
-        if document is None or self.prepared is None or self.workspace.applying or self._prepared_for != self._key(document):
+        if (document is None or self.prepared is None or self.workspace.applying
+                or self._prepared_for != self._key(document)):
             return
         restyled, region, strength = self.prepared, document.region.copy(), self.strength
         current = document.session.current
@@ -408,7 +437,7 @@ class RestyleController(QObject):
                 self.update_buttons()
                 return
             document.apply(step, result, region)
-            self._applied_to = self._key(document)
+            self._applied_to = self._state(document)
             self.workspace.image_changed.emit(step.box)
             self.workspace.masks_replaced.emit()
             self.canvas.set_fills_visible(False)  # look at the result, as after a reshape; the outline stays

@@ -138,7 +138,22 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     assert window.session.current[region][:, 0].mean() > original[region][:, 0].mean() + 40  # the disc's yellow
     # The result is shown as applied: not restyled over again on its own (a second preview would show it twice).
     qtbot.wait(3 * PREPARE_DELAY_MS)
-    assert restyle.prepared is None and not canvas.preview_item.isVisible() and not restyle.panel.apply_button.isEnabled()
+    assert restyle.prepared is None and not canvas.preview_item.isVisible()
+    assert not restyle.panel.apply_button.isEnabled()
+    # Undo changes the image in place: the restyle is prepared again for the image as it now is, and the
+    # exemplar (a copy) keeps the pixels it was picked from; a redo shows the restyle as applied again.
+    exemplar_pixels, restyled = restyle.exemplar.copy(), window.session.current.copy()
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
+    qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
+    np.testing.assert_array_equal(restyle.prepared.image, original)
+    np.testing.assert_array_equal(restyle.exemplar, exemplar_pixels)
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, restyled)
+    window.document.show_masks(region, region.copy())  # redo drops the selection: the same one again
+    window.selection.show_region()
+    qtbot.wait(3 * PREPARE_DELAY_MS)
+    assert restyle.prepared is None and not canvas.preview_item.isVisible()
     restyle.panel.strength_slider.setValue(60)  # ... until the artist asks for more
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     # Picking again, then Esc: picking ends, the Select tool is back.
