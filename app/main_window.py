@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.reach = ReachControl(workspace, self.canvas, self.settings)
         self.candidates = CandidateController(workspace, self.canvas, self._action)
         self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
-        self.restyle = RestyleController(workspace, self.canvas, self.settings, self)
+        self.restyle = RestyleController(workspace, self.canvas, self.settings, self, self.selection.segmenter)
         self.addDockWidget(Qt.RightDockWidgetArea, self.restyle.dock)
         self.reach.changed.connect(self.restyle.region_changed)
         build_actions(self)

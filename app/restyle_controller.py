@@ -49,11 +49,15 @@ PREPARE_DELAY_MS = 400
 
 
 class RestyleController(QObject):
-    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, dialog_parent: QWidget) -> None:
+    def __init__(self, workspace: Workspace, canvas: CanvasView, settings: Settings, dialog_parent: QWidget,
+                 painting_segmenter: SegmenterSlot | None = None) -> None:
+        """``painting_segmenter``: the selection's segmenter, to pick on the painting with (its embedding of the
+        painting is there already); another image is segmented by a segmenter of this tool's own."""
         super().__init__(dialog_parent)
         self.workspace, self.canvas, self.settings = workspace, canvas, settings
         self.worker = Worker("simnet-restyle")
-        self.segmenter, self._segmented_image = SegmenterSlot(settings), None
+        self.segmenter = SegmenterSlot(settings)
+        self.painting_segmenter = painting_segmenter or self.segmenter
         self.other_image: np.ndarray | None = None
         self.other_name = ""
         self.exemplars = Exemplars()
@@ -163,7 +167,7 @@ class RestyleController(QObject):
             self.say("Exemplar taken; restyling the selection…" if document.region.any()
                      else "Exemplar taken. Now select the region to restyle.")
 
-        self._segment(image, point, box, found)
+        self._segment(self.painting_segmenter, image, point, box, found)
 
     def _painting_copy(self, document: Document) -> np.ndarray:
         """The painting as it is now, copied once per image version."""
@@ -204,19 +208,19 @@ class RestyleController(QObject):
             self.panel.exemplar_view.show_region(mask)
             self.set_exemplar(image, mask, f"a region of {self.other_name}")
 
-        self._segment(image, point, box, found)
+        self._segment(self.segmenter, image, point, box, found)
 
-    def _segment(self, image: np.ndarray, point: tuple[float, float] | None,
+    def _segment(self, slot: SegmenterSlot, image: np.ndarray, point: tuple[float, float] | None,
                  box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray], None]) -> None:
-        """Ask the segmenter (on this tool's worker) for the region a click or a box on ``image`` means, as a
+        """Ask ``slot``'s segmenter (on this tool's worker) for the region a click or a box on ``image`` means, as a
         selection would take it (its first candidate); ``found`` gets a non-empty answer on the GUI thread."""
 
         def run(token) -> np.ndarray:
-            segmenter = self.segmenter.get()
-            if self._segmented_image is not image:
-                segmenter.set_image(image)
-                self._segmented_image = image
-            prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [], box=box)
+            with slot.lock:
+                segmenter = slot.get()
+                segmenter.set_image(image)  # at once when it holds this image's embedding already
+                prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
+                                               box=box)
             candidates = CandidateSet.from_prediction(prediction, box=box is not None)
             return candidates.selection(candidates.default) if candidates.default is not None else prediction.best
 

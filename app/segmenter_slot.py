@@ -1,8 +1,11 @@
 """The segmenter the settings name (a SAM checkpoint, else the built-in one), loaded on first use and
 again when the settings change. Each controller that segments on a worker of its own keeps its own
-slot: a segmenter holds one image's embedding and is used from one thread at a time."""
+slot: a segmenter holds one image's embedding and is used from one thread at a time. A slot shared by two
+workers (the Restyle tool picks on the painting with the selection's segmenter, whose embedding of the
+painting is there already) is used under its ``lock``."""
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 from app.settings import Settings
@@ -14,6 +17,8 @@ class SegmenterSlot:
         self._load = load
         self.segmenter = None
         self.key: str | None = None
+        #: Held around each use (set_image, then predict) by whoever shares the slot.
+        self.lock = threading.RLock()
 
     def get(self):
         """The segmenter for the current settings (loads it when they changed; call it on the worker)."""

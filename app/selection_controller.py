@@ -138,9 +138,10 @@ class SelectionController(QObject):
             f"Preparing selection: {message}"))
 
         def run(token):
-            segmenter = self.segmenter.get()
-            segmenter.set_image(image, progress)
-            return segmenter.name
+            with self.segmenter.lock:
+                segmenter = self.segmenter.get()
+                segmenter.set_image(image, progress)
+                return segmenter.name
 
         def ready(name: str) -> None:
             self.segmenter_name = name
@@ -165,18 +166,20 @@ class SelectionController(QObject):
         image, prompts, generation = workspace.document.session.current, list(self._pending_prompts), self._generation
 
         def run(token):
-            segmenter = self.segmenter.get()
-            segmenter.set_image(image)
             answers = []
-            for prompt in prompts:
-                if token.cancelled:
-                    break
-                mode_, at, rect = prompt
-                try:
-                    prediction = segmenter.predict([at] if at else [], [1] if at else [], rect)
-                    answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ == "add", box=at is None)))
-                except SimNetError as error:
-                    answers.append((prompt, error))
+            with self.segmenter.lock:  # the Restyle tool may use it too
+                segmenter = self.segmenter.get()
+                segmenter.set_image(image)
+                for prompt in prompts:
+                    if token.cancelled:
+                        break
+                    mode_, at, rect = prompt
+                    try:
+                        prediction = segmenter.predict([at] if at else [], [1] if at else [], rect)
+                        answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ == "add",
+                                                                             box=at is None)))
+                    except SimNetError as error:
+                        answers.append((prompt, error))
             return answers
 
         def done(answers: list) -> None:

@@ -128,6 +128,8 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     picked = restyle.exemplar_region
     assert (picked & disc).sum() / (picked | disc).sum() > 0.7
     np.testing.assert_array_equal(window.region, region)  # the selection stayed
+    # Picked with the selection's own segmenter (its embedding of the painting): the tool loaded none of its own.
+    assert restyle.painting_segmenter is window.selection.segmenter and restyle.segmenter.segmenter is None
     assert canvas.tool is Tool.SELECT and not restyle.panel.pick_button.isChecked()
     assert window.tool_actions[Tool.SELECT].isChecked()
     assert canvas.exemplar_outline.isVisible() and not canvas.exemplar_outline.path().isEmpty()
