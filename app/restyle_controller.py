@@ -181,19 +181,25 @@ class RestyleController(QObject):
         if path:
             self.open_exemplar_image(path)
 
-    def open_exemplar_image(self, path: str | Path) -> bool:
-        """Show another image in the panel; its region is then picked by clicking or boxing on it."""
-        try:
-            self.other_image = load_image(path).pixels
-        except SimNetError as error:
-            self.say(f"Exemplar image not opened: {error}")
-            return False
-        self.other_name = Path(path).name
-        self.panel.pick_button.setChecked(False)
-        self.panel.exemplar_view.set_image(self.other_image)
-        QTimer.singleShot(0, self._fit_panel)  # room for the image's view
-        self.say(f"Click the exemplar region on {self.other_name} (or drag a box around it).")
-        return True
+    def open_exemplar_image(self, path: str | Path) -> None:
+        """Show another image in the panel (read on this tool's worker: an 8K file takes a second); its region
+        is then picked by clicking or boxing on it. A file that cannot be read is said so; nothing changes."""
+        name = Path(path).name
+
+        def run(token) -> np.ndarray:
+            return load_image(path).pixels
+
+        def done(pixels: np.ndarray) -> None:
+            self.other_image, self.other_name = pixels, name
+            self.panel.pick_button.setChecked(False)
+            self.panel.exemplar_view.set_image(pixels)
+            QTimer.singleShot(0, self._fit_panel)  # room for the image's view
+            self.say(f"Click the exemplar region on {name} (or drag a box around it).")
+
+        self.say(f"Opening {name}…")
+        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), supersede=False,
+                           on_error=self.workspace.bridge.wrap(
+                               lambda error: self.say(f"Exemplar image not opened: {error}")))
 
     def segment_exemplar(self, point: tuple[float, float] | None = None,
                          box: tuple[float, float, float, float] | None = None) -> None:

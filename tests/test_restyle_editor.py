@@ -78,7 +78,14 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     assert window.open_image(artwork)
     restyle = window.restyle
     restyle.action.trigger()
-    assert restyle.open_exemplar_image(tmp_path / "other.png")
+    messages = []
+    restyle.say = messages.append
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    restyle.open_exemplar_image(tmp_path / "broken.png")  # read on the worker: the editor goes on meanwhile
+    qtbot.waitUntil(lambda: any("not opened" in text for text in messages), timeout=30000)
+    assert restyle.other_image is None and not restyle.panel.exemplar_view.isVisible()
+    restyle.open_exemplar_image(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: restyle.other_image is not None, timeout=30000)
     assert restyle.panel.exemplar_view.isVisible()
     restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # a click on the disc, in the exemplar's pixels
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
@@ -205,7 +212,8 @@ def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork:
     first = restyle.exemplars.first
     assert restyle.panel.second_button.isEnabled()
     restyle.panel.second_button.click()  # the next exemplar taken is a second one
-    assert restyle.open_exemplar_image(tmp_path / "other.png")
+    restyle.open_exemplar_image(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: restyle.other_image is not None, timeout=30000)
     restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # the blue disc of the other image
     qtbot.waitUntil(lambda: restyle.exemplars.second is not None, timeout=30000)
     second = restyle.exemplars.second
