@@ -157,17 +157,28 @@ class RestyleController(QObject):
         document = self.workspace.document
         if document is None:
             return
-        image, version = self._painting_copy(document), document.image_version
+        version = document.image_version
+        kept = self._painting
+        cached = kept[2] if kept is not None and kept[0] is document and kept[1] == version else None
+        lent = document.lend_image() if cached is None else None
 
-        def found(mask: np.ndarray) -> None:
+        def painting() -> np.ndarray:  # on the worker: copied there (an 8K copy takes a good part of a second)
+            return cached if cached is not None else lent.copy()
+
+        def finished() -> None:
+            if lent is not None:
+                document.return_image(lent)
+
+        def found(mask: np.ndarray, image: np.ndarray) -> None:
             if self.workspace.document is not document or document.image_version != version:
                 self.say("The painting changed meanwhile; pick the exemplar again.")
                 return
+            self._painting = (document, version, image)
             self.set_exemplar(image, mask, "a region of this painting", on_canvas=True)
             self.say("Exemplar taken; restyling the selection…" if document.region.any()
                      else "Exemplar taken. Now select the region to restyle.")
 
-        self._segment(self.painting_segmenter, image, point, box, found)
+        self._segment(self.painting_segmenter, painting, point, box, found, finished)
 
     def _painting_copy(self, document: Document) -> np.ndarray:
         """The painting as it is now, copied once per image version."""
@@ -208,37 +219,48 @@ class RestyleController(QObject):
         if image is None:
             return
 
-        def found(mask: np.ndarray) -> None:
+        def found(mask: np.ndarray, _: np.ndarray) -> None:
             if image is not self.other_image:
                 return
             self.panel.exemplar_view.show_region(mask)
             self.set_exemplar(image, mask, f"a region of {self.other_name}")
 
-        self._segment(self.segmenter, image, point, box, found)
+        self._segment(self.segmenter, lambda: image, point, box, found)
 
-    def _segment(self, slot: SegmenterSlot, image: np.ndarray, point: tuple[float, float] | None,
-                 box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray], None]) -> None:
-        """Ask ``slot``'s segmenter (on this tool's worker) for the region a click or a box on ``image`` means, as a
-        selection would take it (its first candidate); ``found`` gets a non-empty answer on the GUI thread."""
+    def _segment(self, slot: SegmenterSlot, source: Callable[[], np.ndarray], point: tuple[float, float] | None,
+                 box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray, np.ndarray], None],
+                 finished: Callable[[], None] = lambda: None) -> None:
+        """Ask ``slot``'s segmenter (on this tool's worker) for the region a click or a box on the image ``source``
+        gives (called on the worker) means, as a selection would take it (its first candidate). ``found`` gets a
+        non-empty answer and that image on the GUI thread; ``finished`` is called there in any case first."""
 
-        def run(token) -> np.ndarray:
+        def run(token) -> tuple[np.ndarray, np.ndarray]:
+            image = source()
             with slot.lock:
                 segmenter = slot.get()
                 segmenter.set_image(image)  # at once when it holds this image's embedding already
                 prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
                                                box=box)
             candidates = CandidateSet.from_prediction(prediction, box=box is not None)
-            return candidates.selection(candidates.default) if candidates.default is not None else prediction.best
+            mask = candidates.selection(candidates.default) if candidates.default is not None else prediction.best
+            return mask, image
 
-        def done(mask: np.ndarray) -> None:
+        def done(answer: tuple[np.ndarray, np.ndarray]) -> None:
+            finished()
+            mask, image = answer
             if not mask.any():
                 self.say("Nothing found there; click another place or drag a box.")
                 return
-            found(mask)
+            found(mask, image)
+
+        def failed(error: BaseException) -> None:
+            finished()
+            self.say(f"Segmentation failed: {error}")
 
         self.say("Finding the exemplar region…")
-        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), supersede=False,
-                           on_error=self.workspace.bridge.wrap(lambda error: self.say(f"Segmentation failed: {error}")))
+        bridge = self.workspace.bridge
+        self.worker.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
+                           on_cancelled=bridge.wrap(finished), supersede=False)
 
     def choose_exemplar_files(self) -> None:
         parent = self.dock.parentWidget()
