@@ -128,9 +128,25 @@ class RestyleController(QObject):
         if document is None or not document.region.any():
             self.say("Select the exemplar region first (click it, or drag a box).")
             return
-        self.set_exemplar(self._painting_copy(document), document.region.copy(), "a region of this painting",
-                          on_canvas=True)
-        self.say("Exemplar taken. Now select the region to restyle.")
+        source, finished = self._painting_source(document)
+        region, version = document.region.copy(), document.image_version
+
+        def done(image: np.ndarray) -> None:
+            finished()
+            if self.workspace.document is not document or document.image_version != version:
+                self.say("The painting changed meanwhile; take the exemplar again.")
+                return
+            self._painting = (document, version, image)
+            self.set_exemplar(image, region, "a region of this painting", on_canvas=True)
+            self.say("Exemplar taken. Now select the region to restyle.")
+
+        def failed(error: BaseException) -> None:
+            finished()
+            self.say(f"Exemplar not taken: {error}")
+
+        bridge = self.workspace.bridge
+        self.worker.submit(lambda token: source(), on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
+                           on_cancelled=bridge.wrap(finished), supersede=False)
 
     def start_picking(self) -> None:
         """The next click or box on the canvas picks the exemplar region; the selection stays."""
@@ -158,16 +174,7 @@ class RestyleController(QObject):
         if document is None:
             return
         version = document.image_version
-        kept = self._painting
-        cached = kept[2] if kept is not None and kept[0] is document and kept[1] == version else None
-        lent = document.lend_image() if cached is None else None
-
-        def painting() -> np.ndarray:  # on the worker: copied there (an 8K copy takes a good part of a second)
-            return cached if cached is not None else lent.copy()
-
-        def finished() -> None:
-            if lent is not None:
-                document.return_image(lent)
+        painting, finished = self._painting_source(document)
 
         def found(mask: np.ndarray, image: np.ndarray) -> None:
             if self.workspace.document is not document or document.image_version != version:
@@ -180,11 +187,16 @@ class RestyleController(QObject):
 
         self._segment(self.painting_segmenter, painting, point, box, found, finished)
 
-    def _painting_copy(self, document: Document) -> np.ndarray:
-        """The painting as it is now, copied once per image version."""
-        if self._painting is None or self._painting[0] is not document or self._painting[1] != document.image_version:
-            self._painting = (document, document.image_version, document.session.current.copy())
-        return self._painting[2]
+    def _painting_source(self, document: Document) -> tuple[Callable[[], np.ndarray], Callable[[], None]]:
+        """A copy of the painting as it is now (undo and redo change the document's image in place): a function
+        giving it, to call on the worker (an 8K copy takes a good part of a second), and one to call on the GUI
+        thread afterwards in any case (it gives back the image lent for the copy). Kept once per image version."""
+        kept = self._painting
+        if kept is not None and kept[0] is document and kept[1] == document.image_version:
+            image = kept[2]
+            return (lambda: image), (lambda: None)
+        lent = document.lend_image()
+        return lent.copy, (lambda: document.return_image(lent))
 
     def choose_exemplar_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.dock.parentWidget(), "Exemplar image", "",

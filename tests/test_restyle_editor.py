@@ -23,7 +23,8 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
     restyle.action.trigger()
     assert restyle.dock.isVisible()
-    restyle.use_selection_as_exemplar()
+    restyle.use_selection_as_exemplar()  # the painting is copied on the tool's worker
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     assert restyle.exemplar_region is not None and restyle.exemplar_region.sum() == window.region.sum()
     # The region to restyle: a patch of the plain background.
     region = np.zeros(window.region.shape, bool)
