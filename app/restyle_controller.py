@@ -67,9 +67,10 @@ class RestyleController(QObject):
         self._tool_before_pick: Tool | None = None
         self.prepared: Restyled | None = None
         self._prepared_for: tuple | None = None
-        #: The image, selection, reach and exemplars a restyle was just applied to: not restyled again on its own
-        #: (the preview would show the restyle twice over); a new selection, exemplar, mix, reach or strength is.
-        self._applied_to: tuple | None = None
+        #: The artist asked this tool for a restyle (an exemplar, mix, strength or reach given) since the image last
+        #: changed. A selection that an Apply or an undo left (an edit's result) is restyled only when asked: a
+        #: preview over the result of an Apply (a restyle's: twice over) or over an undone image would belie it.
+        self._asked = True
         self._preview_image: QImage | None = None
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
         self.prepare_timer.timeout.connect(self.prepare)
@@ -99,9 +100,10 @@ class RestyleController(QObject):
         dialog_parent.addAction(self.stop_picking_action)
         self.update_buttons()
         workspace.actions_changed.connect(self.update_buttons)
-        # The selection, the image or the reach changed: the prepared restyle is stale.
-        for signal in (workspace.masks_shown, workspace.image_changed, workspace.document_replaced):
-            signal.connect(self.region_changed)
+        # The selection or the image changed: the prepared restyle is stale.
+        workspace.masks_shown.connect(self.selection_changed)
+        for signal in (workspace.image_changed, workspace.document_replaced):
+            signal.connect(self.image_changed)
         workspace.document_replaced.connect(self._painting_replaced)
         canvas.exemplar_clicked.connect(lambda x, y: self.pick_on_painting(point=(x, y)))
         canvas.exemplar_boxed.connect(lambda *box: self.pick_on_painting(box=box))
@@ -322,11 +324,12 @@ class RestyleController(QObject):
         self.panel.mix_label.setText(f"Mix {value} %")
         self.exemplars.set_mix(value / 100.0)
         if self.exemplars.second is not None:
+            self._asked = True
             self.forget()
             self.schedule()  # recomputed after a short pause: the slider may still be moving
 
     def _exemplars_changed(self) -> None:
-        self._applied_to = None
+        self._asked = True
         self.panel.exemplar_label.setText(self.exemplars.describe())
         has_second = self.exemplars.second is not None
         self.panel.show_second(has_second)
@@ -344,7 +347,7 @@ class RestyleController(QObject):
     def _painting_replaced(self) -> None:
         """Another painting (or session) was opened: exemplars taken from the one before are no longer outlined."""
         self.panel.pick_button.setChecked(False)
-        self._painting, self._applied_to = None, None
+        self._painting = None
         if self.exemplars.painting_replaced():
             self.panel.exemplar_label.setText(self.exemplars.describe())
             self._show_exemplar_outline()
@@ -355,32 +358,26 @@ class RestyleController(QObject):
         return (id(document), document.image_version, np.packbits(document.region).tobytes(), self.settings.reach,
                 self.exemplars.key())
 
-    def _state(self, document: Document) -> tuple:
-        """What the picture shows and what a restyle of it would be made from. The image is named by the last
-        step applied (the step itself, held, so its identity cannot be taken by another): undo and redo
-        change the image in place, and a redo brings back the very step."""
-        session = document.session
-        last = session.steps[session.position - 1] if session.position else None
-        return (document, last, np.packbits(document.region).tobytes(), self.settings.reach, self.exemplars.key())
-
-    def _shows_applied(self, document: Document) -> bool:
-        """The picture is the restyle just applied, with the same selection, reach and exemplars (a redo of it
-        too): it is not restyled over again on its own."""
-        applied = self._applied_to
-        if applied is None:
-            return False
-        state = self._state(document)
-        return state[0] is applied[0] and state[1] is applied[1] and state[2:] == applied[2:]
-
     def forget(self) -> None:
         self.prepared, self._prepared_for, self._preview_image = None, None, None
         self.canvas.set_preview(None)
 
     def region_changed(self, *_) -> None:
-        """The selection, the image or the reach changed: the prepared restyle is stale."""
+        """The reach changed (the artist asks for a restyle with it): the prepared restyle is stale."""
+        self._asked = True
+        self.selection_changed()
+
+    def selection_changed(self) -> None:
+        """The selection changed: the prepared restyle is stale."""
         if self.prepared is not None:
             self.forget()
         self.schedule()
+
+    def image_changed(self, *_) -> None:
+        """An edit was applied, undone or redone, or another painting opened: the prepared restyle is stale, and
+        the selection that follows is restyled only when the artist asks (see ``_asked``)."""
+        self._asked = False
+        self.selection_changed()
 
     def schedule(self) -> None:
         if self.dock.isVisible() and self.exemplar is not None:
@@ -391,6 +388,7 @@ class RestyleController(QObject):
         self.action.setChecked(visible)
         self._show_exemplar_outline()
         if visible:
+            self._asked = True  # opening the tool asks for a restyle of what is selected
             self._fit_panel()
             document = self.workspace.document
             if self.exemplar is None and document is not None and document.region.any():
@@ -406,7 +404,7 @@ class RestyleController(QObject):
         if document is None or self.exemplar is None or not document.region.any() or self.workspace.applying:
             return
         key = self._key(document)
-        if self._shows_applied(document):
+        if document.selection_from_edit and not self._asked:
             return
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
         exemplars = self.exemplars.restyle_arguments()
@@ -434,8 +432,8 @@ class RestyleController(QObject):
 
     def strength_changed(self, value: int) -> None:
         self.panel.strength_label.setText(f"Strength {value} %")
-        if self.prepared is None and self._applied_to is not None:  # after an Apply: restyle the result again
-            self._applied_to = None
+        if self.prepared is None and not self._asked:  # after an Apply or an undo: restyle what is there now
+            self._asked = True
             self.schedule()
         self.show_preview()
 
@@ -481,7 +479,6 @@ class RestyleController(QObject):
                 self.update_buttons()
                 return
             document.apply(step, result, region)
-            self._applied_to = self._state(document)
             self.workspace.image_changed.emit(step.box)
             self.workspace.masks_replaced.emit()
             self.canvas.set_fills_visible(False)  # look at the result, as after a reshape; the outline stays

@@ -68,6 +68,10 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     with qtbot.waitSignal(window.edit_applied, timeout=60000):
         window.apply_action.trigger()
     assert window.history.count() == 3 and not np.array_equal(window.session.current, result)
+    # The Restyle panel stayed open: the reshape's result is shown as it is, not a restyle preview over it.
+    assert restyle.dock.isVisible()
+    qtbot.wait(3 * PREPARE_DELAY_MS)
+    assert restyle.prepared is None and not window.canvas.preview_item.isVisible()
 
 
 def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, artwork: Path, tmp_path: Path) -> None:
@@ -150,21 +154,25 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and not canvas.preview_item.isVisible()
     assert not restyle.panel.apply_button.isEnabled()
-    # Undo changes the image in place: the restyle is prepared again for the image as it now is, and the
-    # exemplar (a copy) keeps the pixels it was picked from; a redo shows the restyle as applied again.
+    # An undo (which changes the image in place) shows the original as it is, not a preview over it; the
+    # exemplar (a copy) keeps the pixels it was picked from. Asked again (the strength), it restyles the
+    # image as it now is.
     exemplar_pixels, restyled = restyle.exemplar.copy(), window.session.current.copy()
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.session.current, original)
+    qtbot.wait(3 * PREPARE_DELAY_MS)
+    assert restyle.prepared is None and not canvas.preview_item.isVisible()
+    np.testing.assert_array_equal(restyle.exemplar, exemplar_pixels)
+    restyle.panel.strength_slider.setValue(70)
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     np.testing.assert_array_equal(restyle.prepared.image, original)
-    np.testing.assert_array_equal(restyle.exemplar, exemplar_pixels)
-    window.redo_action.trigger()
+    window.redo_action.trigger()  # the restyle as applied, and no preview over it
     np.testing.assert_array_equal(window.session.current, restyled)
-    window.document.show_masks(region, region.copy())  # redo drops the selection: the same one again
-    window.selection.show_region()
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and not canvas.preview_item.isVisible()
     restyle.panel.strength_slider.setValue(60)  # ... until the artist asks for more
+    window.document.show_masks(region, region.copy())  # (redo drops the selection: the same one again)
+    window.selection.show_region()
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     # Picking again, then Esc: picking ends, the Select tool is back.
     restyle.panel.pick_button.click()
