@@ -7,7 +7,8 @@ selection stays (*Pick Exemplar on Painting* picks again). Or the exemplar is se
 any region (click, box, paint), and taken with *Use Selection as Exemplar*; then the region to
 restyle is selected. The exemplar may also come from another image opened in the panel (*Open
 Exemplar Image…*, then a click or a box on it) or from another image and its mask file
-(*Exemplar from Files…*). The restyle is computed once on the
+(*Exemplar from Files…*); all of that is ``app/exemplar_picker.py``'s, which hands the exemplar here
+(``set_exemplar``). The restyle is computed once on the
 worker (``engine.restyle.prepare_restyle``) and the Strength slider only re-blends the region's box
 (``Restyled.box_at_strength``), so the preview follows the slider at once. Apply makes the result
 at the chosen strength one History step (``engine.restyle_pipeline.restyle_step``), undoable and
@@ -20,25 +21,22 @@ reshape's, and announces the changed image with ``workspace.image_changed``.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
-from app.canvas import CanvasView, Tool
+from app.canvas import CanvasView
 from app.convert import array_to_qimage, polygons_to_path
+from app.exemplar_picker import ExemplarPicker
 from app.exemplars import FIRST, SECOND, Exemplar, Exemplars
 from app.restyle_panel import RestylePanel
 from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
 from app.workspace import Workspace
-from engine.candidates import CandidateSet
 from engine.document import Document
-from engine.errors import SimNetError
-from engine.imageio import load_image, load_mask
 from engine.masks import outline_polygons
 from engine.restyle import Restyled, prepare_restyle
 from engine.restyle_pipeline import restyle_step
@@ -56,15 +54,7 @@ class RestyleController(QObject):
         super().__init__(dialog_parent)
         self.workspace, self.canvas, self.settings = workspace, canvas, settings
         self.worker = Worker("simnet-restyle")
-        self.segmenter = SegmenterSlot(settings)
-        self.painting_segmenter = painting_segmenter or self.segmenter
-        self.other_image: np.ndarray | None = None
-        self.other_name = ""
         self.exemplars = Exemplars()
-        #: A copy of the painting on the canvas (undo and redo change the document's image in place), kept while
-        #: its image version holds: what a pick on the painting segments and takes its exemplar from.
-        self._painting: tuple[Document, int, np.ndarray] | None = None
-        self._tool_before_pick: Tool | None = None
         self.prepared: Restyled | None = None
         self._prepared_for: tuple | None = None
         #: The artist asked this tool for a restyle (an exemplar, mix, strength or reach given) since the image last
@@ -76,12 +66,19 @@ class RestyleController(QObject):
         self.prepare_timer.timeout.connect(self.prepare)
 
         self.panel = RestylePanel({
-            "pick": self._pick_toggled, "use_selection": self.use_selection_as_exemplar,
-            "open_image": self.choose_exemplar_image, "from_files": self.choose_exemplar_files,
-            "exemplar_clicked": lambda x, y: self.segment_exemplar(point=(x, y)),
-            "exemplar_boxed": lambda *box: self.segment_exemplar(box=box),
+            "pick": lambda on: self.picker.pick_toggled(on),
+            "use_selection": lambda: self.picker.use_selection_as_exemplar(),
+            "open_image": lambda: self.picker.choose_exemplar_image(),
+            "from_files": lambda: self.picker.choose_exemplar_files(),
+            "exemplar_clicked": lambda x, y: self.picker.segment_exemplar(point=(x, y)),
+            "exemplar_boxed": lambda *box: self.picker.segment_exemplar(box=box),
             "second": self._second_toggled, "remove_second": self.remove_second_exemplar,
             "mix": self.mix_changed, "strength": self.strength_changed, "apply": self.apply})
+        #: Where the exemplar comes from (its messages go through ``say``, which tests may replace).
+        self.picker = ExemplarPicker(workspace, canvas, self.panel, self.worker, settings, dialog_parent,
+                                     take=self.set_exemplar, say=lambda text: self.say(text),
+                                     image_shown=lambda: QTimer.singleShot(0, self._fit_panel),
+                                     painting_segmenter=painting_segmenter)
         self.panel.exemplar_label.setText(self.exemplars.describe())
         self.dock = QDockWidget("Restyle", dialog_parent)
         self.dock.setObjectName("restyle")
@@ -94,10 +91,6 @@ class RestyleController(QObject):
         self.action.setCheckable(True)
         self.action.toggled.connect(self.dock.setVisible)
         dialog_parent.addAction(self.action)  # R works wherever the focus is
-        self.stop_picking_action = QAction("Stop Picking the Exemplar", dialog_parent, enabled=False)
-        self.stop_picking_action.setShortcut(QKeySequence(Qt.Key_Escape))
-        self.stop_picking_action.triggered.connect(lambda: self.panel.pick_button.setChecked(False))
-        dialog_parent.addAction(self.stop_picking_action)
         self.update_buttons()
         workspace.actions_changed.connect(self.update_buttons)
         # The selection or the image changed: the prepared restyle is stale.
@@ -105,9 +98,6 @@ class RestyleController(QObject):
         for signal in (workspace.image_changed, workspace.document_replaced):
             signal.connect(self.image_changed)
         workspace.document_replaced.connect(self._painting_replaced)
-        canvas.exemplar_clicked.connect(lambda x, y: self.pick_on_painting(point=(x, y)))
-        canvas.exemplar_boxed.connect(lambda *box: self.pick_on_painting(box=box))
-        canvas.tool_changed.connect(self._tool_changed)
         #: Where the panel's messages go (the status bar, through the workspace); tests may replace it.
         self.say: Callable[[str], None] = workspace.say
 
@@ -125,181 +115,6 @@ class RestyleController(QObject):
         return self.exemplars.first.region if self.exemplars.first is not None else None
 
     # -- the exemplar ------------------------------------------------------------------------------
-    def use_selection_as_exemplar(self) -> None:
-        document = self.workspace.document
-        if document is None or not document.region.any():
-            self.say("Select the exemplar region first (click it, or drag a box).")
-            return
-        source, finished = self._painting_source(document)
-        region, version = document.region.copy(), document.image_version
-
-        def done(image: np.ndarray) -> None:
-            finished()
-            if self.workspace.document is not document or document.image_version != version:
-                self.say("The painting changed meanwhile; take the exemplar again.")
-                return
-            self._painting = (document, version, image)
-            self.set_exemplar(image, region, "a region of this painting", on_canvas=True)
-            self.say("Exemplar taken. Now select the region to restyle.")
-
-        def failed(error: BaseException) -> None:
-            finished()
-            self.say(f"Exemplar not taken: {error}")
-
-        bridge = self.workspace.bridge
-        self.worker.submit(lambda token: source(), on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
-                           on_cancelled=bridge.wrap(finished), supersede=False)
-
-    def start_picking(self) -> None:
-        """The next click or box on the canvas picks the exemplar region; the selection stays."""
-        self.panel.pick_button.setChecked(True)
-
-    def _pick_toggled(self, on: bool) -> None:
-        canvas = self.canvas
-        self.stop_picking_action.setEnabled(on)
-        if on and canvas.tool is not Tool.EXEMPLAR:
-            self._tool_before_pick = canvas.tool
-            canvas.set_tool(Tool.EXEMPLAR)
-            self.say("Click the exemplar region on the painting, or drag a box around it (the selection stays; "
-                     "Esc stops picking).")
-        elif not on and canvas.tool is Tool.EXEMPLAR:
-            canvas.set_tool(self._tool_before_pick or Tool.SELECT)
-
-    def _tool_changed(self, tool: Tool) -> None:
-        if tool is not Tool.EXEMPLAR and self.panel.pick_button.isChecked():  # another tool was taken: no more picking
-            self.panel.pick_button.setChecked(False)
-
-    def pick_on_painting(self, point: tuple[float, float] | None = None,
-                         box: tuple[float, float, float, float] | None = None) -> None:
-        """The segmenter's answer to a click or a box on the painting becomes the exemplar region."""
-        document = self.workspace.document
-        if document is None:
-            return
-        version = document.image_version
-        painting, finished = self._painting_source(document)
-
-        def found(mask: np.ndarray, image: np.ndarray) -> None:
-            if self.workspace.document is not document or document.image_version != version:
-                self.say("The painting changed meanwhile; pick the exemplar again.")
-                return
-            self._painting = (document, version, image)
-            self.set_exemplar(image, mask, "a region of this painting", on_canvas=True)
-            self.say("Exemplar taken; restyling the selection…" if document.region.any()
-                     else "Exemplar taken. Now select the region to restyle.")
-
-        self._segment(self.painting_segmenter, painting, point, box, found, finished)
-
-    def _painting_source(self, document: Document) -> tuple[Callable[[], np.ndarray], Callable[[], None]]:
-        """A copy of the painting as it is now (undo and redo change the document's image in place): a function
-        giving it, to call on the worker (an 8K copy takes a good part of a second), and one to call on the GUI
-        thread afterwards in any case (it gives back the image lent for the copy). Kept once per image version."""
-        kept = self._painting
-        if kept is not None and kept[0] is document and kept[1] == document.image_version:
-            image = kept[2]
-            return (lambda: image), (lambda: None)
-        lent = document.lend_image()
-        return lent.copy, (lambda: document.return_image(lent))
-
-    def choose_exemplar_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.dock.parentWidget(), "Exemplar image", "",
-                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
-        if path:
-            self.open_exemplar_image(path)
-
-    def open_exemplar_image(self, path: str | Path) -> None:
-        """Show another image in the panel (read on this tool's worker: an 8K file takes a second); its region
-        is then picked by clicking or boxing on it. A file that cannot be read is said so; nothing changes."""
-        name = Path(path).name
-
-        def run(token) -> np.ndarray:
-            return load_image(path).pixels
-
-        def done(pixels: np.ndarray) -> None:
-            self.other_image, self.other_name = pixels, name
-            self.panel.pick_button.setChecked(False)
-            self.panel.exemplar_view.set_image(pixels)
-            QTimer.singleShot(0, self._fit_panel)  # room for the image's view
-            self.say(f"Click the exemplar region on {name} (or drag a box around it).")
-
-        self.say(f"Opening {name}…")
-        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), supersede=False,
-                           on_error=self.workspace.bridge.wrap(
-                               lambda error: self.say(f"Exemplar image not opened: {error}")))
-
-    def segment_exemplar(self, point: tuple[float, float] | None = None,
-                         box: tuple[float, float, float, float] | None = None) -> None:
-        """The segmenter's first answer for a click or a box on the exemplar image becomes the exemplar region."""
-        image = self.other_image
-        if image is None:
-            return
-
-        def found(mask: np.ndarray, _: np.ndarray) -> None:
-            if image is not self.other_image:
-                return
-            self.panel.exemplar_view.show_region(mask)
-            self.set_exemplar(image, mask, f"a region of {self.other_name}")
-
-        self._segment(self.segmenter, lambda: image, point, box, found)
-
-    def _segment(self, slot: SegmenterSlot, source: Callable[[], np.ndarray], point: tuple[float, float] | None,
-                 box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray, np.ndarray], None],
-                 finished: Callable[[], None] = lambda: None) -> None:
-        """Ask ``slot``'s segmenter (on this tool's worker) for the region a click or a box on the image ``source``
-        gives (called on the worker) means, as a selection would take it (its first candidate). ``found`` gets a
-        non-empty answer and that image on the GUI thread; ``finished`` is called there in any case first."""
-
-        def run(token) -> tuple[np.ndarray, np.ndarray]:
-            image = source()
-            with slot.lock:
-                segmenter = slot.get()
-                segmenter.set_image(image)  # at once when it holds this image's embedding already
-                prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
-                                               box=box)
-            candidates = CandidateSet.from_prediction(prediction, box=box is not None)
-            mask = candidates.selection(candidates.default) if candidates.default is not None else prediction.best
-            return mask, image
-
-        def done(answer: tuple[np.ndarray, np.ndarray]) -> None:
-            finished()
-            mask, image = answer
-            if not mask.any():
-                self.say("Nothing found there; click another place or drag a box.")
-                return
-            found(mask, image)
-
-        def failed(error: BaseException) -> None:
-            finished()
-            self.say(f"Segmentation failed: {error}")
-
-        self.say("Finding the exemplar region…")
-        bridge = self.workspace.bridge
-        self.worker.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
-                           on_cancelled=bridge.wrap(finished), supersede=False)
-
-    def choose_exemplar_files(self) -> None:
-        parent = self.dock.parentWidget()
-        image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", "",
-                                                    "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
-        if not image_path:
-            return
-        mask_path, _ = QFileDialog.getOpenFileName(parent, "The exemplar's region mask (white = region)",
-                                                   str(Path(image_path).parent), "Images (*.png *.tif *.tiff)")
-        if mask_path:
-            self.load_exemplar(image_path, mask_path)
-
-    def load_exemplar(self, image_path: str | Path, mask_path: str | Path) -> bool:
-        try:
-            image = load_image(image_path).pixels
-            region = load_mask(mask_path, image.shape[:2])
-        except SimNetError as error:
-            self.say(f"Exemplar not loaded: {error}")
-            return False
-        if not region.any():
-            self.say(f"Exemplar not loaded: the mask {mask_path} is empty")
-            return False
-        self.set_exemplar(image, region, Path(image_path).name)
-        return True
-
     def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False) -> None:
         """Restyle from ``region`` of ``image`` (the second exemplar when Add Second Exemplar is on);
         ``on_canvas``: it lies in the painting shown (outlined there)."""
@@ -346,8 +161,7 @@ class RestyleController(QObject):
 
     def _painting_replaced(self) -> None:
         """Another painting (or session) was opened: exemplars taken from the one before are no longer outlined."""
-        self.panel.pick_button.setChecked(False)
-        self._painting = None
+        self.picker.painting_replaced()
         if self.exemplars.painting_replaced():
             self.panel.exemplar_label.setText(self.exemplars.describe())
             self._show_exemplar_outline()
@@ -392,7 +206,7 @@ class RestyleController(QObject):
             self._fit_panel()
             document = self.workspace.document
             if self.exemplar is None and document is not None and document.region.any():
-                self.start_picking()  # the region to restyle is selected: the next click picks the exemplar
+                self.picker.start_picking()  # the region to restyle is selected: the next click picks the exemplar
             self.schedule()
         else:
             self.panel.pick_button.setChecked(False)

@@ -23,7 +23,7 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
     restyle.action.trigger()
     assert restyle.dock.isVisible()
-    restyle.use_selection_as_exemplar()  # the painting is copied on the tool's worker
+    restyle.picker.use_selection_as_exemplar()  # the painting is copied on the tool's worker
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     assert restyle.exemplar_region is not None and restyle.exemplar_region.sum() == window.region.sum()
     # The region to restyle: a patch of the plain background.
@@ -86,11 +86,11 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     messages = []
     restyle.say = messages.append
     (tmp_path / "broken.png").write_bytes(b"not an image")
-    restyle.open_exemplar_image(tmp_path / "broken.png")  # read on the worker: the editor goes on meanwhile
+    restyle.picker.open_exemplar_image(tmp_path / "broken.png")  # read on the worker: the editor goes on
     qtbot.waitUntil(lambda: any("not opened" in text for text in messages), timeout=30000)
-    assert restyle.other_image is None and not restyle.panel.exemplar_view.isVisible()
-    restyle.open_exemplar_image(tmp_path / "other.png")
-    qtbot.waitUntil(lambda: restyle.other_image is not None, timeout=30000)
+    assert restyle.picker.other_image is None and not restyle.panel.exemplar_view.isVisible()
+    restyle.picker.open_exemplar_image(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: restyle.picker.other_image is not None, timeout=30000)
     assert restyle.panel.exemplar_view.isVisible()
     restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # a click on the disc, in the exemplar's pixels
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
@@ -141,7 +141,8 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     assert (picked & disc).sum() / (picked | disc).sum() > 0.7
     np.testing.assert_array_equal(window.region, region)  # the selection stayed
     # Picked with the selection's own segmenter (its embedding of the painting): the tool loaded none of its own.
-    assert restyle.painting_segmenter is window.selection.segmenter and restyle.segmenter.segmenter is None
+    picker = restyle.picker
+    assert picker.painting_segmenter is window.selection.segmenter and picker.segmenter.segmenter is None
     assert canvas.tool is Tool.SELECT and not restyle.panel.pick_button.isChecked()
     assert window.tool_actions[Tool.SELECT].isChecked()
     assert canvas.exemplar_outline.isVisible() and not canvas.exemplar_outline.path().isEmpty()
@@ -176,10 +177,10 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     # Picking again, then Esc: picking ends, the Select tool is back.
     restyle.panel.pick_button.click()
-    assert canvas.tool is Tool.EXEMPLAR and restyle.stop_picking_action.isEnabled()
+    assert canvas.tool is Tool.EXEMPLAR and restyle.picker.stop_picking_action.isEnabled()
     qtbot.keyClick(canvas, Qt.Key_Escape)
     assert canvas.tool is Tool.SELECT and not restyle.panel.pick_button.isChecked()
-    assert not restyle.stop_picking_action.isEnabled()
+    assert not restyle.picker.stop_picking_action.isEnabled()
     np.testing.assert_array_equal(window.region, region)  # Esc stopped the picking; it did not clear the selection
     # Picking again, then taking another tool: picking ends, that tool is in use.
     restyle.panel.pick_button.click()
@@ -221,8 +222,8 @@ def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork:
     first = restyle.exemplars.first
     assert restyle.panel.second_button.isEnabled()
     restyle.panel.second_button.click()  # the next exemplar taken is a second one
-    restyle.open_exemplar_image(tmp_path / "other.png")
-    qtbot.waitUntil(lambda: restyle.other_image is not None, timeout=30000)
+    restyle.picker.open_exemplar_image(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: restyle.picker.other_image is not None, timeout=30000)
     restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # the blue disc of the other image
     qtbot.waitUntil(lambda: restyle.exemplars.second is not None, timeout=30000)
     second = restyle.exemplars.second

@@ -65,9 +65,9 @@ def main() -> int:
     window.canvas.fit()
     restyle = window.restyle
     restyle.action.trigger()
-    restyle.open_exemplar_image(args.exemplar)
-    wait_until(lambda: restyle.other_image is not None, 60, "the exemplar image")
-    exemplar_height, exemplar_width = restyle.other_image.shape[:2]
+    restyle.picker.open_exemplar_image(args.exemplar)
+    wait_until(lambda: restyle.picker.other_image is not None, 60, "the exemplar image")
+    exemplar_height, exemplar_width = restyle.picker.other_image.shape[:2]
     x0, y0, x1, y1 = TURNER_SKY
     restyle.panel.exemplar_view.boxed.emit(x0 * exemplar_width, y0 * exemplar_height, x1 * exemplar_width,
                                      y1 * exemplar_height)

@@ -1,0 +1,237 @@
+"""Where the Restyle tool's exemplar region comes from: a click or a box on the painting (the canvas's
+exemplar tool, answered by the selection's segmenter, whose embedding of the painting is there already),
+the selection, another painting opened in the panel (clicked or boxed there, answered by a segmenter of
+this tool's own), or an image and its mask file. Every read and copy of a large image and every
+segmentation runs on the tool's worker; the exemplar found is handed to ``take`` on the GUI thread.
+
+Undo and redo change the document's image in place, so an exemplar from the painting is a copy of it,
+made on the worker from the image lent to it, and kept once per image version.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from app.canvas import CanvasView, Tool
+from app.restyle_panel import RestylePanel
+from app.segmenter_slot import SegmenterSlot
+from app.settings import Settings
+from app.workspace import Workspace
+from engine.candidates import CandidateSet
+from engine.document import Document
+from engine.errors import SimNetError
+from engine.imageio import load_image, load_mask
+from engine.worker import Worker
+
+#: ``take(image, region, description, on_canvas)``: an exemplar region of an image was found.
+Take = Callable[[np.ndarray, np.ndarray, str, bool], None]
+
+
+class ExemplarPicker(QObject):
+    def __init__(self, workspace: Workspace, canvas: CanvasView, panel: RestylePanel, worker: Worker,
+                 settings: Settings, dialog_parent: QWidget, take: Take, say: Callable[[str], None],
+                 image_shown: Callable[[], None], painting_segmenter: SegmenterSlot | None = None) -> None:
+        """``painting_segmenter``: the selection's segmenter, to pick on the painting with; another image is
+        segmented by a segmenter of this picker's own. ``image_shown``: another painting is shown in the panel."""
+        super().__init__(dialog_parent)
+        self.workspace, self.canvas, self.panel, self.worker = workspace, canvas, panel, worker
+        self.dialog_parent, self.take, self.say, self.image_shown = dialog_parent, take, say, image_shown
+        self.segmenter = SegmenterSlot(settings)
+        self.painting_segmenter = painting_segmenter or self.segmenter
+        self.other_image: np.ndarray | None = None
+        self.other_name = ""
+        #: A copy of the painting on the canvas, kept while its image version holds (see _painting_source).
+        self._painting: tuple[Document, int, np.ndarray] | None = None
+        self._tool_before_pick: Tool | None = None
+        self.stop_picking_action = QAction("Stop Picking the Exemplar", dialog_parent, enabled=False)
+        self.stop_picking_action.setShortcut(QKeySequence(Qt.Key_Escape))
+        self.stop_picking_action.triggered.connect(lambda: panel.pick_button.setChecked(False))
+        dialog_parent.addAction(self.stop_picking_action)
+        canvas.exemplar_clicked.connect(lambda x, y: self.pick_on_painting(point=(x, y)))
+        canvas.exemplar_boxed.connect(lambda *box: self.pick_on_painting(box=box))
+        canvas.tool_changed.connect(self.tool_changed)
+
+    def painting_replaced(self) -> None:
+        """Another painting (or session) was opened: no more picking, no copy of the one before."""
+        self.panel.pick_button.setChecked(False)
+        self._painting = None
+
+    def use_selection_as_exemplar(self) -> None:
+        document = self.workspace.document
+        if document is None or not document.region.any():
+            self.say("Select the exemplar region first (click it, or drag a box).")
+            return
+        source, finished = self._painting_source(document)
+        region, version = document.region.copy(), document.image_version
+
+        def done(image: np.ndarray) -> None:
+            finished()
+            if self.workspace.document is not document or document.image_version != version:
+                self.say("The painting changed meanwhile; take the exemplar again.")
+                return
+            self._painting = (document, version, image)
+            self.take(image, region, "a region of this painting", on_canvas=True)
+            self.say("Exemplar taken. Now select the region to restyle.")
+
+        def failed(error: BaseException) -> None:
+            finished()
+            self.say(f"Exemplar not taken: {error}")
+
+        bridge = self.workspace.bridge
+        self.worker.submit(lambda token: source(), on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
+                           on_cancelled=bridge.wrap(finished), supersede=False)
+
+    def start_picking(self) -> None:
+        """The next click or box on the canvas picks the exemplar region; the selection stays."""
+        self.panel.pick_button.setChecked(True)
+
+    def pick_toggled(self, on: bool) -> None:
+        canvas = self.canvas
+        self.stop_picking_action.setEnabled(on)
+        if on and canvas.tool is not Tool.EXEMPLAR:
+            self._tool_before_pick = canvas.tool
+            canvas.set_tool(Tool.EXEMPLAR)
+            self.say("Click the exemplar region on the painting, or drag a box around it (the selection stays; "
+                     "Esc stops picking).")
+        elif not on and canvas.tool is Tool.EXEMPLAR:
+            canvas.set_tool(self._tool_before_pick or Tool.SELECT)
+
+    def tool_changed(self, tool: Tool) -> None:
+        if tool is not Tool.EXEMPLAR and self.panel.pick_button.isChecked():  # another tool was taken: no more picking
+            self.panel.pick_button.setChecked(False)
+
+    def pick_on_painting(self, point: tuple[float, float] | None = None,
+                         box: tuple[float, float, float, float] | None = None) -> None:
+        """The segmenter's answer to a click or a box on the painting becomes the exemplar region."""
+        document = self.workspace.document
+        if document is None:
+            return
+        version = document.image_version
+        painting, finished = self._painting_source(document)
+
+        def found(mask: np.ndarray, image: np.ndarray) -> None:
+            if self.workspace.document is not document or document.image_version != version:
+                self.say("The painting changed meanwhile; pick the exemplar again.")
+                return
+            self._painting = (document, version, image)
+            self.take(image, mask, "a region of this painting", on_canvas=True)
+            self.say("Exemplar taken; restyling the selection…" if document.region.any()
+                     else "Exemplar taken. Now select the region to restyle.")
+
+        self._segment(self.painting_segmenter, painting, point, box, found, finished)
+
+    def _painting_source(self, document: Document) -> tuple[Callable[[], np.ndarray], Callable[[], None]]:
+        """A copy of the painting as it is now (undo and redo change the document's image in place): a function
+        giving it, to call on the worker (an 8K copy takes a good part of a second), and one to call on the GUI
+        thread afterwards in any case (it gives back the image lent for the copy). Kept once per image version."""
+        kept = self._painting
+        if kept is not None and kept[0] is document and kept[1] == document.image_version:
+            image = kept[2]
+            return (lambda: image), (lambda: None)
+        lent = document.lend_image()
+        return lent.copy, (lambda: document.return_image(lent))
+
+    def choose_exemplar_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Exemplar image", "",
+                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        if path:
+            self.open_exemplar_image(path)
+
+    def open_exemplar_image(self, path: str | Path) -> None:
+        """Show another image in the panel (read on this tool's worker: an 8K file takes a second); its region
+        is then picked by clicking or boxing on it. A file that cannot be read is said so; nothing changes."""
+        name = Path(path).name
+
+        def run(token) -> np.ndarray:
+            return load_image(path).pixels
+
+        def done(pixels: np.ndarray) -> None:
+            self.other_image, self.other_name = pixels, name
+            self.panel.pick_button.setChecked(False)
+            self.panel.exemplar_view.set_image(pixels)
+            self.image_shown()  # the panel makes room for the image's view
+            self.say(f"Click the exemplar region on {name} (or drag a box around it).")
+
+        self.say(f"Opening {name}…")
+        self.worker.submit(run, on_done=self.workspace.bridge.wrap(done), supersede=False,
+                           on_error=self.workspace.bridge.wrap(
+                               lambda error: self.say(f"Exemplar image not opened: {error}")))
+
+    def segment_exemplar(self, point: tuple[float, float] | None = None,
+                         box: tuple[float, float, float, float] | None = None) -> None:
+        """The segmenter's first answer for a click or a box on the exemplar image becomes the exemplar region."""
+        image = self.other_image
+        if image is None:
+            return
+
+        def found(mask: np.ndarray, _: np.ndarray) -> None:
+            if image is not self.other_image:
+                return
+            self.panel.exemplar_view.show_region(mask)
+            self.take(image, mask, f"a region of {self.other_name}")
+
+        self._segment(self.segmenter, lambda: image, point, box, found)
+
+    def _segment(self, slot: SegmenterSlot, source: Callable[[], np.ndarray], point: tuple[float, float] | None,
+                 box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray, np.ndarray], None],
+                 finished: Callable[[], None] = lambda: None) -> None:
+        """Ask ``slot``'s segmenter (on this tool's worker) for the region a click or a box on the image ``source``
+        gives (called on the worker) means, as a selection would take it (its first candidate). ``found`` gets a
+        non-empty answer and that image on the GUI thread; ``finished`` is called there in any case first."""
+
+        def run(token) -> tuple[np.ndarray, np.ndarray]:
+            image = source()
+            with slot.lock:
+                segmenter = slot.get()
+                segmenter.set_image(image)  # at once when it holds this image's embedding already
+                prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
+                                               box=box)
+            candidates = CandidateSet.from_prediction(prediction, box=box is not None)
+            mask = candidates.selection(candidates.default) if candidates.default is not None else prediction.best
+            return mask, image
+
+        def done(answer: tuple[np.ndarray, np.ndarray]) -> None:
+            finished()
+            mask, image = answer
+            if not mask.any():
+                self.say("Nothing found there; click another place or drag a box.")
+                return
+            found(mask, image)
+
+        def failed(error: BaseException) -> None:
+            finished()
+            self.say(f"Segmentation failed: {error}")
+
+        self.say("Finding the exemplar region…")
+        bridge = self.workspace.bridge
+        self.worker.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
+                           on_cancelled=bridge.wrap(finished), supersede=False)
+
+    def choose_exemplar_files(self) -> None:
+        parent = self.dialog_parent
+        image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", "",
+                                                    "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        if not image_path:
+            return
+        mask_path, _ = QFileDialog.getOpenFileName(parent, "The exemplar's region mask (white = region)",
+                                                   str(Path(image_path).parent), "Images (*.png *.tif *.tiff)")
+        if mask_path:
+            self.load_exemplar(image_path, mask_path)
+
+    def load_exemplar(self, image_path: str | Path, mask_path: str | Path) -> bool:
+        try:
+            image = load_image(image_path).pixels
+            region = load_mask(mask_path, image.shape[:2])
+        except SimNetError as error:
+            self.say(f"Exemplar not loaded: {error}")
+            return False
+        if not region.any():
+            self.say(f"Exemplar not loaded: the mask {mask_path} is empty")
+            return False
+        self.take(image, region, Path(image_path).name)
+        return True
