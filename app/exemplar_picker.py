@@ -28,6 +28,8 @@ from engine.errors import SimNetError
 from engine.imageio import load_image, load_mask
 from engine.worker import Worker
 
+#: The file dialogs' filter for an exemplar image.
+EXEMPLAR_IMAGES = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
 #: ``take(image, region, description, on_canvas)``: an exemplar region of an image was found.
 Take = Callable[[np.ndarray, np.ndarray, str, bool], None]
 
@@ -138,7 +140,7 @@ class ExemplarPicker(QObject):
 
     def choose_exemplar_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Exemplar image", "",
-                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+                                              EXEMPLAR_IMAGES)
         if path:
             self.open_exemplar_image(path)
 
@@ -215,7 +217,7 @@ class ExemplarPicker(QObject):
     def choose_exemplar_files(self) -> None:
         parent = self.dialog_parent
         image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", "",
-                                                    "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+                                                    EXEMPLAR_IMAGES)
         if not image_path:
             return
         mask_path, _ = QFileDialog.getOpenFileName(parent, "The exemplar's region mask (white = region)",

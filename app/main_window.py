@@ -286,8 +286,7 @@ class MainWindow(QMainWindow):
     def set_tool(self, tool: Tool) -> None:
         self.canvas.set_tool(tool)
         for kind, action in self.tool_actions.items():
-            action.setChecked(kind is tool)
-        self.reach.update_visibility()
+            action.setChecked(kind is tool)  # the Reach band follows through canvas.tool_changed
 
     def change_brush(self, factor: float) -> None:
         value = self.size_slider.value()

@@ -217,9 +217,9 @@ class RestyleController(QObject):
         document = self.workspace.document
         if document is None or self.exemplar is None or not document.region.any() or self.workspace.applying:
             return
-        key = self._key(document)
         if document.selection_from_edit and not self._asked:
             return
+        key = self._key(document)
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
         exemplars = self.exemplars.restyle_arguments()
         self.say("Restyling…")

@@ -6,15 +6,12 @@ painting is there already) is used under its ``lock``."""
 from __future__ import annotations
 
 import threading
-from typing import Callable
-
 from app.settings import Settings
 
 
 class SegmenterSlot:
-    def __init__(self, settings: Settings, load: Callable[..., object] | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._load = load
         self.segmenter = None
         self.key: str | None = None
         #: Held around each use (set_image, then predict) by whoever shares the slot.
@@ -22,15 +19,16 @@ class SegmenterSlot:
 
     def get(self):
         """The segmenter for the current settings (loads it when they changed; call it on the worker)."""
-        key = f"{self.settings.sam_checkpoint}|{self.settings.device}"
-        if self.segmenter is None or self.key != key:
-            load = self._load
-            if load is None:
-                from engine.segmentation import load_segmenter as load
-            self.segmenter = load(self.settings.sam_checkpoint or None, self.settings.device)
-            self.key = key
+        if self.segmenter is None or self.key != self._settings_key():
+            from engine.segmentation import load_segmenter
+
+            self.segmenter = load_segmenter(self.settings.sam_checkpoint or None, self.settings.device)
+            self.key = self._settings_key()
         return self.segmenter
 
     def put(self, segmenter) -> None:
         """Use ``segmenter`` for the current settings (tests give a stand-in this way)."""
-        self.segmenter, self.key = segmenter, f"{self.settings.sam_checkpoint}|{self.settings.device}"
+        self.segmenter, self.key = segmenter, self._settings_key()
+
+    def _settings_key(self) -> str:
+        return f"{self.settings.sam_checkpoint}|{self.settings.device}"

@@ -100,7 +100,6 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
     """The answer with its outlined parts (bool, the crop's size), or None; ``step``: the crop's reduction."""
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    kernel = np.ones((3, 3), np.uint8)
     band = _around(answer, (0, BAND), step)
     if not band.any():
         return None
@@ -109,7 +108,7 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
         return None
     stroke_colour = np.median(rgb[band & (grey <= darkest)], axis=0)
     dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
-    near_stroke = cv2.dilate(dark.view(np.uint8), kernel, iterations=max(1, round(3 / step))) > 0
+    near_stroke = _grown(dark, 3, step)
     ring_share = float(near_stroke[inner_edge(answer)].mean())
     if ring_share < RING_SHARE:
         return None
