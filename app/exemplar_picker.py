@@ -225,15 +225,20 @@ class ExemplarPicker(QObject):
         if mask_path:
             self.load_exemplar(image_path, mask_path)
 
-    def load_exemplar(self, image_path: str | Path, mask_path: str | Path) -> bool:
-        try:
+    def load_exemplar(self, image_path: str | Path, mask_path: str | Path) -> None:
+        """Take an image and its region mask from files as the exemplar, read on this tool's worker (an 8K image
+        decodes for a second). A file that cannot be read, a mask of another size or an empty one is said so
+        and the exemplar stays as it was."""
+        name = Path(image_path).name
+
+        def run(token) -> tuple[np.ndarray, np.ndarray]:
             image = load_image(image_path).pixels
             region = load_mask(mask_path, image.shape[:2])
-        except SimNetError as error:
-            self.say(f"Exemplar not loaded: {error}")
-            return False
-        if not region.any():
-            self.say(f"Exemplar not loaded: the mask {mask_path} is empty")
-            return False
-        self.take(image, region, Path(image_path).name)
-        return True
+            if not region.any():
+                raise SimNetError(f"the mask {mask_path} is empty")
+            return image, region
+
+        self.say(f"Opening {name}…")
+        bridge = self.workspace.bridge
+        self.worker.submit(run, on_done=bridge.wrap(lambda answer: self.take(*answer, name)), supersede=False,
+                           on_error=bridge.wrap(lambda error: self.say(f"Exemplar not loaded: {error}")))

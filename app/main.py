@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     window.show()
     if args.file:
-        open_file(window, args.file)
+        window.sessions.open_in_background(args.file)
     QTimer.singleShot(0, window.offer_recovery)
     QTimer.singleShot(0, window.show_first_run_hint)
     return app.exec()

@@ -306,8 +306,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802
         urls = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if urls:
-            path = urls[0]
-            self.open_session(path) if path.endswith(".simnet") else self.open_image(path)
+            self.sessions.open_in_background(urls[0])
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key_Backslash and self.session is not None:

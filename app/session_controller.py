@@ -36,6 +36,8 @@ class SessionController(QObject):
         #: Autosaves recovered into this window, deleted once its own autosave is written.
         self.recovered_autosaves: list[Path] = []
         self.autosave_worker = Worker("simnet-autosave")
+        #: Reads the files the dialogs, a drop and the command line open (an 8K PNG decodes for a second).
+        self.reader = Worker("simnet-open")
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
         workspace.image_changed.connect(lambda box: self.autosave_soon())
@@ -59,7 +61,37 @@ class SessionController(QObject):
         path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open artwork", self.settings.last_folder,
                                               IMAGE_FILTER)
         if path:
-            self.open_image(path)
+            self.open_in_background(path)
+
+    def open_in_background(self, path: str | Path) -> None:
+        """Open an artwork or a ``.simnet`` session as the dialogs, a drop and the command line do: the file is
+        read on a worker while the window stays live, and the document is replaced once it is read. A file
+        that cannot be read is said so and nothing changes; a second open while one is read replaces it."""
+        if not self.confirm_discard():
+            return
+        path = Path(path)
+        is_session = path.suffix.lower() == ".simnet"
+        document = self.workspace.document
+        version = document.image_version if document is not None else None
+
+        def run(token) -> EditSession:
+            return load_session(path) if is_session else EditSession(load_image(path))
+
+        def done(session: EditSession) -> None:
+            now = self.workspace.document
+            if now is not document:
+                return  # something else was opened meanwhile
+            if now is not None and now.image_version != version and not self.confirm_discard():
+                return  # edited while the file was read: ask again before losing that
+            self.settings.last_folder = str(path.parent)
+            self._start(session, path if is_session else None)
+
+        def failed(error: BaseException) -> None:
+            self.workspace.fail("Cannot open the session" if is_session else "Cannot open the image", error)
+
+        self.workspace.say(f"Opening {path.name}…")
+        bridge = self.workspace.bridge
+        self.reader.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed))
 
     def open_image(self, path: str | Path) -> bool:
         if not self.confirm_discard():
@@ -77,7 +109,7 @@ class SessionController(QObject):
         path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open session", self.settings.last_folder,
                                               SESSION_FILTER)
         if path:
-            self.open_session(path)
+            self.open_in_background(path)
 
     def open_session(self, path: str | Path, *, recovered: bool = False) -> bool:
         if not self.confirm_discard():
@@ -230,6 +262,7 @@ class SessionController(QObject):
         """Finish the autosave in flight and start no other (a pending one would otherwise fire into
         the stopped worker)."""
         self.autosave_timer.stop()
+        self.reader.shutdown(timeout)
         self.autosave_worker.shutdown(timeout)
 
     def discard_autosave(self) -> None:

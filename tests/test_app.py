@@ -458,6 +458,51 @@ def test_open_reports_a_corrupt_file(window: MainWindow, tmp_path: Path, dialogs
     assert dialogs and dialogs[-1][0] == "warning"
 
 
+def test_open_from_the_dialogs_reads_the_file_on_a_worker(qtbot, window: MainWindow, artwork: Path, tmp_path: Path,
+                                                         dialogs, monkeypatch) -> None:
+    """The Open dialogs, a drop and the command line read the file on a worker: the window stays live while
+    an 8K file decodes, and the document is replaced once it is read (a second open replaces the first)."""
+    import app.session_controller as sessions_module
+
+    release = threading.Event()
+    real_load = sessions_module.load_image
+
+    def slow_load(path):
+        release.wait(30)  # a long decode
+        return real_load(path)
+
+    monkeypatch.setattr(sessions_module, "load_image", slow_load)
+    started = time.perf_counter()
+    window.sessions.open_in_background(artwork)
+    assert time.perf_counter() - started < 0.5 and window.session is None  # returned at once
+    ticks = []
+    QTimer.singleShot(10, lambda: ticks.append(1))
+    qtbot.waitUntil(lambda: bool(ticks), timeout=5000)  # the event loop runs meanwhile
+    assert window.session is None
+    release.set()
+    qtbot.waitUntil(lambda: window.session is not None, timeout=30000)
+    assert window.session.shape[:2] == (120, 160) and window.history.count() == 1
+    # A session file opens the same way and becomes the file Save writes to.
+    window.session.dirty = False
+    saved = tmp_path / "work.simnet"
+    assert window.sessions.save_to(saved)
+    other = tmp_path / "other.png"
+    save_image(other, painting(60, 80))
+    window.sessions.open_in_background(other)
+    qtbot.waitUntil(lambda: window.session.shape[:2] == (60, 80), timeout=30000)
+    assert window.sessions.path is None
+    window.sessions.open_in_background(saved)
+    qtbot.waitUntil(lambda: window.session.shape[:2] == (120, 160), timeout=30000)
+    assert window.sessions.path == saved
+    # A file that cannot be read: said so, the open document stays.
+    session = window.session
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    window.sessions.open_in_background(broken)
+    qtbot.waitUntil(lambda: bool(dialogs) and "broken.png" in window.last_error, timeout=30000)
+    assert window.session is session
+
+
 def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
     import subprocess
     import sys

@@ -464,8 +464,8 @@ def editor(qtbot, tmp_path: Path, monkeypatch):
     ("notes.jpg", b"not a picture at all", "not an image"),
     ("work.simnet", b"PK\x03\x04 half a zip", "damaged or not a session file"),
 ])
-def test_the_editor_explains_a_bad_file_and_keeps_the_open_work(editor, tmp_path: Path, name: str, content: bytes,
-                                                               message: str) -> None:
+def test_the_editor_explains_a_bad_file_and_keeps_the_open_work(qtbot, editor, tmp_path: Path, name: str,
+                                                               content: bytes, message: str) -> None:
     good = tmp_path / "good.png"
     save_image(good, painting(60, 80))
     assert editor.open_image(good)
@@ -480,6 +480,15 @@ def test_the_editor_explains_a_bad_file_and_keeps_the_open_work(editor, tmp_path
     kind, text = editor.shown[-1]
     assert kind == "warning" and message in text and name in text and "\n" not in text
     assert editor.session is session and session.dirty  # the unsaved edit is still there
+    np.testing.assert_array_equal(editor.session.current, edited)
+    # As the Open dialogs, a drop and the command line open it: read on a worker, the same message.
+    shown = len(editor.shown)
+    editor.sessions.open_in_background(bad)  # asks first (unsaved work; answered Discard), then reads
+    qtbot.waitUntil(lambda: editor.shown[-1][0] == "warning" and len(editor.shown) > shown + 1, timeout=30000)
+    assert editor.shown[shown][0] == "question"
+    kind, text = editor.shown[-1]
+    assert kind == "warning" and message in text and name in text and "\n" not in text
+    assert editor.session is session and session.dirty
     np.testing.assert_array_equal(editor.session.current, edited)
 
 

@@ -247,3 +247,36 @@ def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork:
     assert restyle.exemplars.second is None and not restyle.panel.mix_slider.isVisible()
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     np.testing.assert_array_equal(restyle.prepared.at_strength(1.0)[region], yellow.astype(np.uint8))
+
+
+def test_exemplar_from_files_is_read_on_the_worker_and_checked(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    """*Exemplar from Files…*: an image and its mask, read on the tool's worker; a mask of another size, an empty
+    mask or a file that is no image is said so, and the exemplar stays as it was."""
+    from engine.imageio import save_image, save_mask
+    from test_app import painting
+
+    other = painting(90, 100)[..., ::-1].copy()
+    save_image(tmp_path / "other.png", other)
+    region = np.zeros((90, 100), bool)
+    region[20:60, 30:80] = True
+    save_mask(tmp_path / "region.png", region)
+    save_mask(tmp_path / "small.png", region[:50])
+    save_mask(tmp_path / "empty.png", np.zeros((90, 100), bool))
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    assert window.open_image(artwork)
+    restyle = window.restyle
+    restyle.action.trigger()
+    messages = []
+    restyle.say = messages.append
+    restyle.picker.load_exemplar(tmp_path / "other.png", tmp_path / "region.png")
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    np.testing.assert_array_equal(restyle.exemplar_region, region)
+    np.testing.assert_array_equal(restyle.exemplar, other)
+    taken = restyle.exemplar_region
+    for image, mask, said in (("other.png", "small.png", "but the image is 100x90"), ("other.png", "empty.png", "empty"),
+                              ("broken.png", "region.png", "broken.png")):
+        del messages[:]
+        restyle.picker.load_exemplar(tmp_path / image, tmp_path / mask)
+        qtbot.waitUntil(lambda: any("not loaded" in text for text in messages), timeout=30000)
+        assert any(said in text for text in messages if "not loaded" in text), messages
+        assert restyle.exemplar_region is taken
