@@ -44,6 +44,7 @@ from engine.worker import Worker
 
 #: After the reshape preview's own delay (350 ms), whose "no new shape" answer hides any preview.
 PREPARE_DELAY_MS = 400
+RESHAPE_FIRST = "The selection has a new shape. Apply the reshape, or reset the new shape, before restyling."
 
 
 class RestyleController(QObject):
@@ -173,8 +174,15 @@ class RestyleController(QObject):
                 self.exemplars.key())
 
     def forget(self) -> None:
+        if self._preview_image is not None:  # the canvas's preview layer is this tool's (never a reshape's)
+            self.canvas.set_preview(None)
         self.prepared, self._prepared_for, self._preview_image = None, None, None
-        self.canvas.set_preview(None)
+
+    @staticmethod
+    def _reshaping(document: Document) -> bool:
+        """The selection has a new shape not yet applied: its reshape preview comes first (both would share the
+        canvas's preview layer), and what a restyle would paint is the region's place before the reshape."""
+        return document.target.any() and not np.array_equal(document.target, document.region)
 
     def region_changed(self, *_) -> None:
         """The reach changed (the artist asks for a restyle with it): the prepared restyle is stale."""
@@ -219,6 +227,8 @@ class RestyleController(QObject):
             return
         if document.selection_from_edit and not self._asked:
             return
+        if self._reshaping(document):
+            return  # the panel says why (update_buttons)
         key = self._key(document)
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
         exemplars = self.exemplars.restyle_arguments()
@@ -229,7 +239,8 @@ class RestyleController(QObject):
 
         def done(restyled: Restyled) -> None:
             document.return_image(image)
-            if self.workspace.document is not document or self._key(document) != key or not self.dock.isVisible():
+            if (self.workspace.document is not document or self._key(document) != key or not self.dock.isVisible()
+                    or self._reshaping(document)):
                 return  # the selection moved on meanwhile; a newer request follows
             self.prepared, self._prepared_for = restyled, key
             self._preview_image = array_to_qimage(restyled.image)
@@ -269,6 +280,8 @@ class RestyleController(QObject):
         self.panel.pick_button.setEnabled(document is not None)
         self.panel.second_button.setEnabled(self.exemplars.first is not None)
         self.panel.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
+        reshaping = document is not None and self.exemplars.first is not None and self._reshaping(document)
+        self.panel.show_hint(RESHAPE_FIRST if reshaping else None)
 
     def apply(self) -> None:
         document = self.workspace.document

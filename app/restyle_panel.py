@@ -60,11 +60,14 @@ class RestylePanel(QScrollArea):
         self.strength_slider = _slider(100, "0 %: the region as it is; 100 %: the exemplar's style",
                                        actions["strength"])
         self.apply_button = _button("Apply Restyle", actions["apply"])
+        self.hint_label = QLabel()  # why nothing is previewed, when that is not obvious
+        self.hint_label.setWordWrap(True)
+        self.hint_label.hide()
         inner = QWidget()
         layout = QVBoxLayout(inner)
         for widget in (self.exemplar_label, self.pick_button, self.use_selection_button, self.open_image_button,
                        self.exemplar_view, self.from_files_button, self.second_button, self.remove_second_button,
-                       self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button):
+                       self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button, self.hint_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.show_second(False)
@@ -78,6 +81,10 @@ class RestylePanel(QScrollArea):
         for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
             widget.setVisible(has_second)
         self.second_button.setText("Replace Second Exemplar" if has_second else "Add Second Exemplar")
+
+    def show_hint(self, text: str | None) -> None:
+        self.hint_label.setText(text or "")
+        self.hint_label.setVisible(bool(text))
 
     def fit(self, window_height: int) -> None:
         """Ask for the whole panel's height, at most MAX_PANEL_SHARE of ``window_height`` (the History beside it

@@ -65,6 +65,10 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     window.size_slider.setValue(10)
     stroke(window, [(145, 25), (152, 30), (156, 35)])
     assert window.target_mask().sum() > region.sum()
+    # The reshape waiting to be applied comes first: its preview, not a restyle's, and the panel says why.
+    qtbot.waitUntil(lambda: window.canvas.preview_item.isVisible(), timeout=60000)
+    qtbot.wait(3 * PREPARE_DELAY_MS)
+    assert restyle.prepared is None and restyle.panel.hint_label.isVisible()
     with qtbot.waitSignal(window.edit_applied, timeout=60000):
         window.apply_action.trigger()
     assert window.history.count() == 3 and not np.array_equal(window.session.current, result)
