@@ -281,7 +281,8 @@ class RestyleController(QObject):
         self.panel.second_button.setEnabled(self.exemplars.first is not None)
         self.panel.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
         reshaping = document is not None and self.exemplars.first is not None and self._reshaping(document)
-        self.panel.show_hint(RESHAPE_FIRST if reshaping else None)
+        if self.panel.show_hint(RESHAPE_FIRST if reshaping else None) and self.dock.isVisible():
+            QTimer.singleShot(0, self._fit_panel)  # room for the hint, or none kept for it
 
     def apply(self) -> None:
         document = self.workspace.document

@@ -82,9 +82,12 @@ class RestylePanel(QScrollArea):
             widget.setVisible(has_second)
         self.second_button.setText("Replace Second Exemplar" if has_second else "Add Second Exemplar")
 
-    def show_hint(self, text: str | None) -> None:
+    def show_hint(self, text: str | None) -> bool:
+        """Say why nothing is previewed (None: nothing to say); True when the hint appeared or went."""
+        changed = self.hint_label.isHidden() == bool(text)
         self.hint_label.setText(text or "")
         self.hint_label.setVisible(bool(text))
+        return changed
 
     def fit(self, window_height: int) -> None:
         """Ask for the whole panel's height, at most MAX_PANEL_SHARE of ``window_height`` (the History beside it

@@ -69,6 +69,8 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     qtbot.waitUntil(lambda: window.canvas.preview_item.isVisible(), timeout=60000)
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and restyle.panel.hint_label.isVisible()
+    qtbot.wait(50)
+    assert restyle.panel.verticalScrollBar().maximum() == 0  # the panel made room for the hint
     with qtbot.waitSignal(window.edit_applied, timeout=60000):
         window.apply_action.trigger()
     assert window.history.count() == 3 and not np.array_equal(window.session.current, result)
