@@ -54,10 +54,20 @@ MEMBRANE_SMOOTH, MEMBRANE_CLIP = 2.0, 0.1
 #: size, the fill becomes (1 - pull) copies + pull membrane; the copies' finer detail is kept whole. What lay
 #: under a removed object is unknown: where the copies' guess of its large shapes is wrong, a bold guess
 #: costs far more squared error than a muted one (chosen on BSDS500 val).
-LOW_FREQUENCY_PULL, LOW_FREQUENCY_SIGMA = 0.7, 0.03
+LOW_FREQUENCY_PULL, LOW_FREQUENCY_SIGMA = 1.0, 0.03
 #: ... in full only where the copies miss the known ring around the hole by at least this RMS (share of the
 #: range); where they continue it better (a repeating painting, a line that runs on), in proportion.
 SURE_MISS = 0.1
+#: That harmonic surface runs along the painting's structures around the hole (a line, a band, a horizon
+#: runs on across it): an anisotropic diffusion along the structure tensor read beside the hole (see
+#: diffusion_tensors), across them at ((small + d) / (large + d)) ** ANISOTROPY of the weight along them; the
+#: tensor is averaged over TENSOR_SIGMA work pixels. On BSDS500 val (30 objects) it raised the fill from
+#: 15.73 to 15.90 dB at 1.5x and from 15.61 to 15.71 at the photos' size (the pull from 0.7 to 1.0 with it;
+#: alone 15.83 and 15.69), SSIM 0.350 -> 0.353, texture 0.758 -> 0.756. 0 turns it off (5-point Laplacian).
+ANISOTROPY, TENSOR_SIGMA, TENSOR_DELTA = 2.0, 2.0, 1e-4
+#: ... but never less than this across them: rows of a hole that reach the picture's edge at both ends still
+#: take their values from the rows beside them.
+ACROSS_MIN = 1e-3
 #: Also correct the finer mismatch along the outline (below a work pixel), fading over SEAM_WIDTH.
 OUTLINE = True
 #: Continue the painting across the outline: the first hole pixels are drawn towards their mirror image
@@ -453,10 +463,19 @@ def _chamfer_disc(radius: int) -> np.ndarray:
     return ((1.3693 * low + 0.955 * (high - low)) <= radius).astype(np.uint8)
 
 
-def _laplace(unknown: np.ndarray, readable: np.ndarray, boundary: np.ndarray) -> np.ndarray:
+_AXES = ((0, 1), (0, -1), (1, 0), (-1, 0))
+_DIAGONALS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+def _laplace(unknown: np.ndarray, readable: np.ndarray, boundary: np.ndarray,
+             tensors: np.ndarray | None = None) -> np.ndarray:
     """``boundary`` (h, w, C) with its ``unknown`` pixels replaced by the harmonic interpolation of their
-    readable neighbours' values (5-point Laplacian, solved directly); beside unreadable pixels or the
-    image's edge, a Neumann edge (the pixel mirrors itself). The other pixels are returned as they are."""
+    readable neighbours' values (solved directly); beside unreadable pixels or the image's edge, a Neumann
+    edge (the pixel mirrors itself). The other pixels are returned as they are.
+
+    Without ``tensors``, the 5-point Laplacian. With ``tensors`` ((h, w, 3): dxx, dxy, dyy of a diffusion
+    tensor D at each unknown pixel), div(D grad u) = 0 on the eight neighbours (see ``_lattice_weight``): a
+    weighted graph Laplacian, so the solution still lies within its boundary values."""
     height, width = unknown.shape
     out = boundary.copy()
     hy, hx = np.nonzero(unknown)
@@ -465,25 +484,72 @@ def _laplace(unknown: np.ndarray, readable: np.ndarray, boundary: np.ndarray) ->
         return out
     index = -np.ones((height, width), np.int64)
     index[hy, hx] = np.arange(count)
-    rows, cols, data = [np.arange(count)], [np.arange(count)], [np.full(count, 4.0 + 1e-4)]
+    diagonal = np.full(count, 1e-9)  # keeps a part with no readable neighbour solvable (at 0)
+    rows, cols, data = [], [], []
     rhs = np.zeros((count, boundary.shape[2]))
-    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+    for dy, dx in _AXES if tensors is None else _AXES + _DIAGONALS:
+        if tensors is None:
+            weight = np.ones(count)
+        else:
+            weight = _lattice_weight(tensors[hy, hx].astype(np.float64), dy, dx)
         ny, nx = hy + dy, hx + dx
         inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
         ny, nx = np.clip(ny, 0, height - 1), np.clip(nx, 0, width - 1)
         neighbour = np.where(inside, index[ny, nx], -1)
         inner = neighbour >= 0
+        edge = inside & ~inner & readable[ny, nx]
         rows.append(np.flatnonzero(inner))
         cols.append(neighbour[inner])
-        data.append(np.full(np.count_nonzero(inner), -1.0))
-        edge = inside & ~inner & readable[ny, nx]
-        rhs[edge] += boundary[ny[edge], nx[edge]]
-        data[0][~inner & ~edge] -= 1.0
+        data.append(-weight[inner])
+        diagonal[inner | edge] += weight[inner | edge]
+        rhs[edge] += weight[edge, None] * boundary[ny[edge], nx[edge]]
+    rows.append(np.arange(count))
+    cols.append(np.arange(count))
+    data.append(diagonal)
     matrix = scipy.sparse.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
                                      shape=(count, count))
     solved = scipy.sparse.linalg.spsolve(matrix.tocsc(), rhs)
     out[hy, hx] = np.asarray(solved, np.float32).reshape(count, -1)
     return out
+
+
+def _lattice_weight(tensors: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """The weight of the step (dy, dx) for diffusion tensors (n, 3) = dxx, dxy, dyy: D split into
+    non-negative multiples of the lattice's directions, D = (dxx - |dxy|) x x^T + (dyy - |dxy|) y y^T +
+    |dxy| v v^T with v = (1, sign dxy), exact where D allows it (|dxy| <= dxx, dyy), clipped at 0 where
+    not; the identity gives the 5-point Laplacian."""
+    dxx, dxy, dyy = tensors[:, 0], tensors[:, 1], tensors[:, 2]
+    if dy == 0:
+        return np.maximum(dxx - np.abs(dxy), 0.0)
+    if dx == 0:
+        return np.maximum(dyy - np.abs(dxy), 0.0)
+    return np.maximum(dxy if dx * dy > 0 else -dxy, 0.0)
+
+
+def diffusion_tensors(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> np.ndarray:
+    """(h, w, 3): dxx, dxy, dyy of a diffusion tensor at each ``unknown`` pixel that runs along the
+    structures of the painting around the hole. The structure tensor (Gaussian-weighted gradient products,
+    Weickert's coherence-enhancing diffusion) is read on the readable pixels beside the hole and interpolated
+    harmonically into it; across the structures the tensor keeps (small + d) / (large + d) of its weight along
+    them (its eigenvalues, d = TENSOR_DELTA of the hole's mean larger eigenvalue), to the power ANISOTROPY."""
+    grey = image.mean(axis=2).astype(np.float32)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    near_hole = cv2.dilate(unknown.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    valid = (readable & ~near_hole).astype(np.float32)  # gradients not touched by the hole's own pixels
+    products = np.stack([gx * gx, gx * gy, gy * gy], axis=2) * valid[..., None]
+    support = cv2.GaussianBlur(valid, (0, 0), TENSOR_SIGMA)
+    structure = cv2.GaussianBlur(products, (0, 0), TENSOR_SIGMA) / np.maximum(support, 1e-6)[..., None]
+    structure = _laplace(unknown, readable & (support > 1e-3), structure)
+    jxx, jxy, jyy = structure[..., 0], structure[..., 1], structure[..., 2]
+    half_trace, root = (jxx + jyy) / 2, np.sqrt(((jxx - jyy) / 2) ** 2 + jxy**2)
+    large, small = half_trace + root, np.maximum(half_trace - root, 0.0)
+    delta = max(TENSOR_DELTA * (float(np.mean(large[unknown])) if unknown.any() else 0.0), 1e-12)
+    across = np.maximum(((small + delta) / (large + delta)) ** ANISOTROPY, ACROSS_MIN)
+    angle = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # of the gradients (the larger eigenvalue's direction)
+    c, s = np.cos(angle), np.sin(angle)
+    # D = across g g^T + t t^T, g = (c, s) across the structures, t = (-s, c) along them
+    return np.stack([across * c * c + s * s, (across - 1) * c * s, across * s * s + c * c], axis=2).astype(np.float32)
 
 
 def _membrane(synthesis: Synthesis) -> np.ndarray:
@@ -516,7 +582,8 @@ def _membrane(synthesis: Synthesis) -> np.ndarray:
         return _laplace(unknown, synthesis.readable, correction)
     # One solve for both: the correction's interpolation and the painting's own (its known pixels as boundary).
     channels = image.shape[2]
-    both = _laplace(unknown, synthesis.readable, np.concatenate([correction, image], axis=2))
+    tensors = diffusion_tensors(image, unknown, synthesis.readable) if ANISOTROPY > 0 else None
+    both = _laplace(unknown, synthesis.readable, np.concatenate([correction, image], axis=2), tensors)
     correction, harmonic = both[..., :channels], both[..., channels:]
     rows, cols = np.flatnonzero(unknown.any(axis=1)), np.flatnonzero(unknown.any(axis=0))
     sigma = LOW_FREQUENCY_SIGMA * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)

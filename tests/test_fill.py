@@ -259,3 +259,57 @@ def test_propagation_through_neighbours_found_once_is_barnes_propagation() -> No
                         plain.sy[row], plain.sx[row], plain.cost[row] = sy, sx, cost
         np.testing.assert_array_equal(field.sy, plain.sy)
         np.testing.assert_array_equal(field.sx, plain.sx)
+
+
+@pytest.mark.parametrize("angle", [0.0, 45.0, 90.0, 120.0])
+def test_the_harmonic_surface_runs_along_the_paintings_structures(angle: float) -> None:
+    """Bands cross a hole: the anisotropic interpolation (along the structure tensor read beside the hole)
+    continues each band across it, where the 5-point Laplacian mixes them (between the eight neighbours'
+    directions only in part); both stay within the bands' colours (a weighted graph Laplacian keeps the
+    maximum principle)."""
+    from engine.fill_apply import _laplace, diffusion_tensors
+
+    size = 96
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    theta = np.deg2rad(angle)
+    across = -xs * np.sin(theta) + ys * np.cos(theta)  # distance across bands running at ``angle``
+    bands = np.where((across // 8) % 2 == 0, 0.2, 0.8).astype(np.float32)
+    image = np.repeat(bands[..., None], 3, axis=2)
+    hole = disc(size, size, 48, 48, 18)
+    readable = ~hole
+    boundary = np.where(hole[..., None], 0.5, image).astype(np.float32)
+    plain = _laplace(hole, readable, boundary)
+    along = _laplace(hole, readable, boundary, diffusion_tensors(boundary, hole, readable))
+    plain_error = float(np.abs(plain[hole] - image[hole]).mean())
+    along_error = float(np.abs(along[hole] - image[hole]).mean())
+    on_lattice = angle % 45 == 0  # steps of the eight neighbours run along the bands: continued exactly
+    assert along_error < (0.1 if on_lattice else 0.8) * plain_error, (along_error, plain_error)
+    for result in (plain, along):
+        assert result[hole].min() >= 0.2 - 1e-4 and result[hole].max() <= 0.8 + 1e-4
+        np.testing.assert_array_equal(result[~hole], boundary[~hole])
+
+
+def test_without_structure_the_diffusion_is_the_same_every_way() -> None:
+    """A flat surround (no gradients) gives the identity tensor: the interpolation is isotropic."""
+    from engine.fill_apply import diffusion_tensors
+
+    image = np.full((40, 40, 3), 0.5, np.float32)
+    hole = disc(40, 40, 20, 20, 8)
+    tensors = diffusion_tensors(image, hole, ~hole)
+    np.testing.assert_allclose(tensors[hole], np.tile([1.0, 0.0, 1.0], (hole.sum(), 1)), atol=1e-5)
+
+
+def test_a_band_of_hole_from_edge_to_edge_takes_its_values_from_the_rows_beside_it() -> None:
+    """Horizontal structure, and a hole that runs from the picture's left edge to its right: its rows have no
+    readable pixel along them, so they take their values across the structure (never a black band)."""
+    from engine.fill_apply import _laplace, diffusion_tensors
+
+    rows = np.where((np.arange(60) // 6) % 2 == 0, 0.3, 0.7).astype(np.float32)
+    image = np.repeat(np.repeat(rows[:, None, None], 80, axis=1), 3, axis=2)
+    hole = np.zeros((60, 80), bool)
+    hole[24:36] = True
+    boundary = np.where(hole[..., None], 0.5, image).astype(np.float32)
+    tensors = diffusion_tensors(boundary, hole, ~hole)
+    assert tensors[hole][:, 2].max() < 0.05  # across the rows: far weaker than along them
+    filled = _laplace(hole, ~hole, boundary, tensors)
+    assert filled[hole].min() >= 0.3 - 1e-4 and filled[hole].max() <= 0.7 + 1e-4
