@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
@@ -142,7 +141,7 @@ class EditController(QObject):
         if document is None or workspace.applying or not document.region.any():
             return
         target = document.target
-        if not target.any() or np.array_equal(target, document.region):
+        if not target.any() or not document.reshaped:
             return  # nothing to preview (a stale preview was taken down when the masks changed)
         image, source, options = document.lend_image(), document.region.copy(), self.edit_options()
         side, fill = self.preview_grid()

@@ -182,7 +182,7 @@ class RestyleController(QObject):
     def _reshaping(document: Document) -> bool:
         """The selection has a new shape not yet applied: its reshape preview comes first (both would share the
         canvas's preview layer), and what a restyle would paint is the region's place before the reshape."""
-        return document.target.any() and not np.array_equal(document.target, document.region)
+        return bool(document.target.any()) and document.reshaped
 
     def region_changed(self, *_) -> None:
         """The reach changed (the artist asks for a restyle with it): the prepared restyle is stale."""
@@ -280,7 +280,8 @@ class RestyleController(QObject):
         self.panel.pick_button.setEnabled(document is not None)
         self.panel.second_button.setEnabled(self.exemplars.first is not None)
         self.panel.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
-        reshaping = document is not None and self.exemplars.first is not None and self._reshaping(document)
+        reshaping = (self.dock.isVisible() and document is not None and self.exemplars.first is not None
+                     and self._reshaping(document))  # (an 8K mask compare: only while the panel shows)
         if self.panel.show_hint(RESHAPE_FIRST if reshaping else None) and self.dock.isVisible():
             QTimer.singleShot(0, self._fit_panel)  # room for the hint, or none kept for it
 

@@ -224,11 +224,16 @@ class Document:
         return self.change_target(self.region.copy(), StepKind.MASK_TOOL, "Reset Shape")
 
     @property
+    def reshaped(self) -> bool:
+        """The new shape differs from the region: a reshape waits to be applied."""
+        return not np.array_equal(self.region, self.target)
+
+    @property
     def mask_tools_act_on_region(self) -> bool:
         """The mask tools change the region (and the new shape with it) while the new shape is still
         the region, as after a click; once it is reshaped they change the new shape alone, like the
         brush and the transform."""
-        return np.array_equal(self.region, self.target)
+        return not self.reshaped
 
     def apply_mask_tool(self, tool: Callable[[np.ndarray], np.ndarray], label: str) -> bool:
         """``tool`` (mask in, mask out) applied to the mask the tools act on, as one undo step;
