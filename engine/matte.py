@@ -58,6 +58,9 @@ TYPICAL_QUANTILE = 0.95
 #: and then in the colours (at most MAX_MODES) shared, within the weak distance, by at least this share
 #: of its clear pixels (PALETTE_SIZE of them sampled).
 MIN_STROKE_PIXELS = 20
+#: The region's own outer layer (pixels within LAYER_DEPTH of its edge) gives the rim's palette too where
+#: the region's inside, LAYER_GAP beyond it, misses its colour: the part of the outline the selection holds.
+LAYER_DEPTH, LAYER_GAP = 6.0, 2.0
 MODE_SHARE = 0.25
 MAX_MODES = 3
 PALETTE_SIZE = 512
@@ -158,7 +161,7 @@ def _local_mean(lab: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _rim_continued(lab: np.ndarray, region: np.ndarray, core: np.ndarray, stroke: np.ndarray,
-                   candidates: np.ndarray, outside: np.ndarray, level: float) -> np.ndarray:
+                   candidates: np.ndarray, outside: np.ndarray, level: float, width: float = 0.0) -> np.ndarray:
     """Where the rim runs on across a ground of its own colour: candidate pixels no farther from the
     region than the rim (``core``) reaches elsewhere, whose colour matches the rim's (``stroke``: its
     clear pixels), joined to the region. There the surroundings cannot tell, but the outline goes on."""
@@ -166,7 +169,10 @@ def _rim_continued(lab: np.ndarray, region: np.ndarray, core: np.ndarray, stroke
     stroke_points = np.argwhere(stroke)
     if stroke_points.shape[0] < MIN_STROKE_PIXELS:
         return extra
-    width = float(np.quantile(outside[core], RIM_WIDTH_QUANTILE)) + 0.5
+    if core.any():
+        width = max(width, float(np.quantile(outside[core], RIM_WIDTH_QUANTILE)) + 0.5)
+    if width <= 0:
+        return extra
     near = candidates & (outside <= width)
     points = np.argwhere(near)
     if points.shape[0] == 0:
@@ -229,8 +235,31 @@ def _solid_rim(lab: np.ndarray, inner: np.ndarray, band: float, ring: float) -> 
     has_strong[np.unique(pieces[strong & weak])] = True
     has_strong[0] = False
     core = weak & touching[labels] & has_strong[pieces]
-    core |= _rim_continued(lab, inner, core, core & strong, in_band & ~core, outside, weak_level)
+    # The palette of the rim to continue: its clear pixels beyond the region, and the region's own outer
+    # layer where it is unlike the region's inside (the part of the outline the selection already holds).
+    layer, layer_width = _outer_layer(lab, inner, ring, weak_level)
+    core |= _rim_continued(lab, inner, core, (core & strong) | layer, in_band & ~core, outside, weak_level,
+                           layer_width)
     return inner | core, in_band
+
+
+def _outer_layer(lab: np.ndarray, inner: np.ndarray, ring: float, level: float) -> tuple[np.ndarray, float]:
+    """The pixels of the region ``inner`` within LAYER_DEPTH of its edge whose colour the region's inside
+    (a ``ring`` wide, LAYER_GAP beyond the layer) misses by more than ``level``: an outline stroke that
+    the selection holds where it reached it; and how deep that layer reaches (0 when it is empty)."""
+    inside = cv2.distanceTransform(inner.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    edge = inner & (inside <= LAYER_DEPTH)
+    start = LAYER_DEPTH + LAYER_GAP
+    deep = inner & (inside > start) & (inside <= start + ring)
+    layer = np.zeros(inner.shape, bool)
+    if not edge.any() or not deep.any():
+        return layer, 0.0
+    miss = np.zeros(inner.shape, np.float32)
+    miss[edge] = _nearest_miss(lab, edge, deep, ring)
+    layer = edge & (miss > level)
+    if not layer.any():
+        return layer, 0.0
+    return layer, float(np.quantile(inside[layer], RIM_WIDTH_QUANTILE)) + 0.5
 
 
 def _edge_colours(lab: np.ndarray, solid: np.ndarray, in_band: np.ndarray, soft_edge: float

@@ -67,6 +67,24 @@ def test_matte_keeps_a_dark_stroke_of_the_ground_that_does_not_touch_the_region(
     assert (alpha[stroke] == 0).all()
 
 
+def test_the_outline_the_selection_holds_in_part_is_followed_over_a_ground_of_its_colour() -> None:
+    """The selection holds the outline on the left (a light ground) and stops short of it on the right,
+    where the ground is speckled with the outline's own colour, so the surroundings explain it there.
+    The region's outer layer, unlike its inside, gives the outline's colour: the rest of it is taken."""
+    side, radius, width = 240, 60, 4
+    canvas = grainy_canvas(side, side, seed=2)
+    ys, xs = np.mgrid[0:side, 0:side]
+    speckles = (np.random.default_rng(3).random((side, side)) < 0.08) & (xs > side // 2)
+    canvas[cv2.dilate(speckles.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = OUTLINE
+    image, body, ring = outlined_object(canvas, side // 2, side // 2, radius, width)
+    right = xs > side // 2 + 5
+    selection = (cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) | ((body | ring) & ~right)
+    alpha = rim_matte(image, selection, (0, 0, side, side), rim_band(selection, reach=3 * width))
+    assert (alpha[ring & right] > 0.5).mean() > 0.8  # 0.24 without the outer layer's colours
+    beyond = cv2.distanceTransform((~(body | ring)).astype(np.uint8), cv2.DIST_L2, 3) > 2.5
+    assert (alpha[beyond & right] >= 0.02).mean() < 0.01
+
+
 @pytest.fixture(scope="module")
 def manipulator() -> Manipulator:
     return Manipulator(device="cpu")
