@@ -14,8 +14,11 @@ pixel is judged against the painting just beyond the band, the surroundings:
 2. **Connected to the region.** Only such pixels joined to the region through other such pixels
    count (hysteresis: strong evidence anywhere in the joined piece), so a dark stroke of the
    ground that merely passes nearby stays put. Where the ground has the rim's own colour (a dark
-   outline over a dark passage) the surroundings cannot tell; there the rim is continued in its
-   commonest flat colours, no farther out than it reaches elsewhere.
+   outline over a dark passage, or a busy ground full of its colour) the surroundings cannot tell;
+   there the rim is continued in its commonest flat colours, no farther out than it reaches
+   elsewhere. Those colours are read from its clear pixels beyond the region and from the region's
+   own outer layer where it is unlike the region's inside (the part of the outline the selection
+   already holds, which also tells how wide the outline is).
 3. **A soft outer edge.** Just outside that core each pixel's alpha is its colour's position
    between the local object-rim colour and the local background colour (the colour-line model of
    Bayesian / closed-form matting, Levin et al. 2008, Eq. 1: I = a F + (1 - a) B).
@@ -161,10 +164,11 @@ def _local_mean(lab: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _rim_continued(lab: np.ndarray, region: np.ndarray, core: np.ndarray, stroke: np.ndarray,
-                   candidates: np.ndarray, outside: np.ndarray, level: float, width: float = 0.0) -> np.ndarray:
+                   candidates: np.ndarray, outside: np.ndarray, level: float, width: float) -> np.ndarray:
     """Where the rim runs on across a ground of its own colour: candidate pixels no farther from the
-    region than the rim (``core``) reaches elsewhere, whose colour matches the rim's (``stroke``: its
-    clear pixels), joined to the region. There the surroundings cannot tell, but the outline goes on."""
+    region than the rim (``core``) reaches elsewhere, or ``width`` (the depth of the outline the region
+    holds, 0: none), whose colour matches the rim's (``stroke``: its clear pixels and that held outline),
+    joined to the region. There the surroundings cannot tell, but the outline goes on."""
     extra = np.zeros(region.shape, bool)
     stroke_points = np.argwhere(stroke)
     if stroke_points.shape[0] < MIN_STROKE_PIXELS:
