@@ -6,6 +6,7 @@ painting is there already) is used under its ``lock``."""
 from __future__ import annotations
 
 import threading
+
 from app.settings import Settings
 
 
