@@ -73,12 +73,8 @@ class ExemplarPicker(QObject):
 
         def done(image: np.ndarray) -> None:
             finished()
-            if self.workspace.document is not document or document.image_version != version:
-                self.say("The painting changed meanwhile; take the exemplar again.")
-                return
-            self._painting = (document, version, image)
-            self.take(image, region, "a region of this painting", on_canvas=True)
-            self.say("Exemplar taken. Now select the region to restyle.")
+            if self._take_from_painting(document, version, image, region, "take"):
+                self.say("Exemplar taken. Now select the region to restyle.")
 
         def failed(error: BaseException) -> None:
             finished()
@@ -117,15 +113,22 @@ class ExemplarPicker(QObject):
         painting, finished = self._painting_source(document)
 
         def found(mask: np.ndarray, image: np.ndarray) -> None:
-            if self.workspace.document is not document or document.image_version != version:
-                self.say("The painting changed meanwhile; pick the exemplar again.")
-                return
-            self._painting = (document, version, image)
-            self.take(image, mask, "a region of this painting", on_canvas=True)
-            self.say("Exemplar taken; restyling the selection…" if document.region.any()
-                     else "Exemplar taken. Now select the region to restyle.")
+            if self._take_from_painting(document, version, image, mask, "pick"):
+                self.say("Exemplar taken; restyling the selection…" if document.region.any()
+                         else "Exemplar taken. Now select the region to restyle.")
 
         self._segment(self.painting_segmenter, painting, point, box, found, finished)
+
+    def _take_from_painting(self, document: Document, version: int, image: np.ndarray, region: np.ndarray,
+                            verb: str) -> bool:
+        """Take ``region`` of ``image`` (the painting's copy at ``version``) as the exemplar, unless another
+        painting was opened or this one edited since the copy was asked for (then say so and take nothing)."""
+        if self.workspace.document is not document or document.image_version != version:
+            self.say(f"The painting changed meanwhile; {verb} the exemplar again.")
+            return False
+        self._painting = (document, version, image)
+        self.take(image, region, "a region of this painting", on_canvas=True)
+        return True
 
     def _painting_source(self, document: Document) -> tuple[Callable[[], np.ndarray], Callable[[], None]]:
         """A copy of the painting as it is now (undo and redo change the document's image in place): a function

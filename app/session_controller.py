@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
+
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -94,15 +96,12 @@ class SessionController(QObject):
         self.reader.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed))
 
     def open_image(self, path: str | Path) -> bool:
-        if not self.confirm_discard():
-            return False
-        try:
-            artwork = load_image(path)
-        except SimNetError as error:
-            self.workspace.fail("Cannot open the image", error)
+        """Open an artwork at once (the window waits); False when it cannot be read or the user keeps the work."""
+        session = self._read_now(lambda: EditSession(load_image(path)), "Cannot open the image")
+        if session is None:
             return False
         self.settings.last_folder = str(Path(path).parent)
-        self._start(EditSession(artwork), None)
+        self._start(session, None)
         return True
 
     def choose_session(self) -> None:
@@ -112,18 +111,25 @@ class SessionController(QObject):
             self.open_in_background(path)
 
     def open_session(self, path: str | Path, *, recovered: bool = False) -> bool:
-        if not self.confirm_discard():
-            return False
-        try:
-            session = load_session(path)
-        except SimNetError as error:
-            self.workspace.fail("Cannot open the session", error)
+        """Open a ``.simnet`` session at once (a recovered autosave opens unsaved, with no file of its own)."""
+        session = self._read_now(lambda: load_session(path), "Cannot open the session")
+        if session is None:
             return False
         self._start(session, None if recovered else Path(path))
         if recovered:
             session.dirty = True
             self.workspace.actions_changed.emit()
         return True
+
+    def _read_now(self, read: Callable[[], EditSession], failure: str) -> EditSession | None:
+        """``read()`` once the user agrees to leave the work open now; None (said so) when it fails."""
+        if not self.confirm_discard():
+            return None
+        try:
+            return read()
+        except SimNetError as error:
+            self.workspace.fail(failure, error)
+            return None
 
     def _start(self, session: EditSession, path: Path | None) -> None:
         autosave.discard(autosave.autosave_path(self.session_id))
