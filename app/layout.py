@@ -12,6 +12,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QSlider, QToolBar
 
 from app.canvas import Tool
+from app.recent_menu import RecentFilesMenu
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -68,8 +69,12 @@ def build_menus(window: "MainWindow") -> None:
     """File, Edit, View, Tools, Mask and Help."""
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
-    for action in (window.open_action, window.open_session_action, None, window.save_action, window.save_as_action,
-                   None, window.export_action, window.export_masks_action, None, window.quit_action):
+    for action in (window.open_action, window.open_session_action):
+        file_menu.addAction(action)
+    window.recent_menu = RecentFilesMenu(window.settings, window.sessions.open_in_background, window)
+    file_menu.addMenu(window.recent_menu)
+    for action in (None, window.save_action, window.save_as_action, None, window.export_action,
+                   window.export_masks_action, None, window.quit_action):
         file_menu.addSeparator() if action is None else file_menu.addAction(action)
     edit_menu = menu.addMenu("&Edit")
     for action in (window.undo_action, window.redo_action, None, window.apply_action, window.cancel_action, None,

@@ -86,6 +86,7 @@ class SessionController(QObject):
             if now is not None and now.image_version != version and not self.confirm_discard():
                 return  # edited while the file was read: ask again before losing that
             self.settings.last_folder = str(path.parent)
+            self.settings.add_recent(path)
             self._start(session, path if is_session else None)
 
         def failed(error: BaseException) -> None:
@@ -101,6 +102,7 @@ class SessionController(QObject):
         if session is None:
             return False
         self.settings.last_folder = str(Path(path).parent)
+        self.settings.add_recent(path)
         self._start(session, None)
         return True
 
@@ -115,6 +117,8 @@ class SessionController(QObject):
         session = self._read_now(lambda: load_session(path), "Cannot open the session")
         if session is None:
             return False
+        if not recovered:
+            self.settings.add_recent(path)
         self._start(session, None if recovered else Path(path))
         if recovered:
             session.dirty = True
@@ -166,6 +170,7 @@ class SessionController(QObject):
             self.workspace.fail("Cannot save the session", error)
             return False
         self.path = path
+        self.settings.add_recent(path)
         self.workspace.say(f"Saved {path}")
         self.workspace.actions_changed.emit()
         return True

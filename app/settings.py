@@ -1,15 +1,19 @@
-"""User settings (QSettings): SAM checkpoint, device, first-run hint, reach, export format; and the dialog
-for the first two."""
+"""User settings (QSettings): SAM checkpoint, device, first-run hint, reach, export format, recent files; and
+the dialog for the first two."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from engine.locality import MAX_REACH
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QWidget)
 
+from engine.locality import MAX_REACH
+
 DEVICES = ("auto", "cuda", "cpu")
+#: How many recent files File > Open Recent lists.
+RECENT_LIMIT = 10
 DEVICE_LABELS = {"auto": "Auto (CUDA when available, else CPU)", "cuda": "CUDA (GPU)", "cpu": "CPU"}
 
 
@@ -71,6 +75,24 @@ class Settings:
     @last_export_format.setter
     def last_export_format(self, value: str) -> None:
         self._store.setValue("last_export_format", value)
+
+
+    @property
+    def recent_files(self) -> list[str]:
+        """The artworks and sessions opened or saved last, newest first (at most :data:`RECENT_LIMIT`)."""
+        value = self._store.value("recent_files", [])
+        if isinstance(value, str):  # QSettings gives a one-item list back as a plain string
+            value = [value] if value else []
+        return [str(item) for item in (value or []) if str(item)][:RECENT_LIMIT]
+
+    def add_recent(self, path: str | Path) -> None:
+        """Put ``path`` (made absolute) first among the recent files; an earlier mention of it is dropped."""
+        entry = str(Path(path).expanduser().absolute())
+        kept = [item for item in self.recent_files if item != entry]
+        self._store.setValue("recent_files", [entry, *kept][:RECENT_LIMIT])
+
+    def clear_recent(self) -> None:
+        self._store.setValue("recent_files", [])
 
 
 class SettingsDialog(QDialog):

@@ -503,6 +503,36 @@ def test_open_from_the_dialogs_reads_the_file_on_a_worker(qtbot, window: MainWin
     assert window.session is session
 
 
+def test_open_recent_lists_what_was_opened_and_saved_and_reopens_it(qtbot, window: MainWindow, artwork: Path,
+                                                                    tmp_path: Path) -> None:
+    """File > Open Recent: newest first, each file once, a removed file greyed out, Clear empties it; choosing
+    an entry opens it as the Open dialog does (in the background)."""
+    def entries() -> list[tuple[str, bool]]:
+        window.recent_menu.rebuild()
+        return [(action.toolTip(), action.isEnabled()) for action in window.recent_menu.actions()
+                if not action.isSeparator() and action.toolTip().startswith(str(tmp_path))]
+
+    assert [action.text() for action in window.recent_menu.actions()] == ["No recent files"]
+    other = tmp_path / "other.png"
+    save_image(other, painting(60, 80))
+    assert window.open_image(artwork) and window.open_image(other)
+    window.session.dirty = False
+    saved = tmp_path / "work.simnet"
+    assert window.sessions.save_to(saved)
+    assert window.open_image(artwork)  # opened again: first, and listed once
+    assert entries() == [(str(artwork), True), (str(saved), True), (str(other), True)]
+    other.unlink()
+    assert entries()[2] == (str(other), False)  # gone meanwhile: shown, not openable
+    window.session.dirty = False
+    chosen = next(action for action in window.recent_menu.actions() if action.toolTip() == str(saved))
+    chosen.trigger()
+    qtbot.waitUntil(lambda: window.sessions.path == saved, timeout=30000)
+    assert entries()[0] == (str(saved), True)
+    clear = next(action for action in window.recent_menu.actions() if "Clear" in action.text())
+    clear.trigger()
+    assert entries() == [] and [action.text() for action in window.recent_menu.actions()] == ["No recent files"]
+
+
 def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
     import subprocess
     import sys
