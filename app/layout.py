@@ -57,6 +57,7 @@ def build_actions(window: "MainWindow") -> None:
     }
     w.smaller_brush = a("Smaller Brush", lambda: w.change_brush(1 / 1.25), key("["))
     w.larger_brush = a("Larger Brush", lambda: w.change_brush(1.25), key("]"))
+    w.shortcuts_action = a("&Keyboard and Mouse…", w.show_shortcuts, key("F1"), "Every key and gesture of the editor")
     w.about_action = a("&About", w.about)
 
     build_menus(w)
@@ -91,7 +92,9 @@ def build_menus(window: "MainWindow") -> None:
     window.mask_menu = menu.addMenu("&Mask")
     for controller in (window.candidates, window.mask_tools):
         controller.add_to(window.mask_menu)
-    menu.addMenu("&Help").addAction(window.about_action)
+    help_menu = menu.addMenu("&Help")
+    for action in (window.shortcuts_action, window.about_action):
+        help_menu.addAction(action)
 
 
 def build_tool_bars(window: "MainWindow") -> None:

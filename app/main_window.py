@@ -41,6 +41,7 @@ from app.restyle_controller import RestyleController
 from app.selection_controller import SelectionController
 from app.session_controller import SessionController
 from app.settings import Settings, SettingsDialog
+from app.shortcuts_dialog import ShortcutsDialog
 from app.workspace import Workspace
 from engine.document import Document
 from engine.manipulator import Manipulator
@@ -362,6 +363,9 @@ class MainWindow(QMainWindow):
             self.selection.prepare_segmenter()
             if self.session is not None:
                 self.edits.warm_up_model()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self.menuBar(), self).exec()
 
     def about(self) -> None:
         QMessageBox.about(self, "About SIM-Net Studio",

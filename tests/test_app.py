@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QKeySequence, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -531,6 +531,23 @@ def test_open_recent_lists_what_was_opened_and_saved_and_reopens_it(qtbot, windo
     clear = next(action for action in window.recent_menu.actions() if "Clear" in action.text())
     clear.trigger()
     assert entries() == [] and [action.text() for action in window.recent_menu.actions()] == ["No recent files"]
+
+
+def test_the_shortcuts_list_follows_the_menus(window: MainWindow) -> None:
+    """Help > Keyboard and Mouse lists each menu command with its keys as the actions have them now."""
+    from app.shortcuts_dialog import ShortcutsDialog, menu_shortcuts
+
+    rows = menu_shortcuts(window.menuBar())
+    commands = {command: keys for menu, command, keys in rows}
+    assert commands["Apply"].startswith(window.apply_action.shortcuts()[0].toString(QKeySequence.NativeText))
+    assert "Larger Candidate" in commands and "Undo" in commands and "Keyboard and Mouse" in commands
+    assert all(keys for _, _, keys in rows)
+    window.apply_action.setShortcut(QKeySequence("Ctrl+Shift+F9"))
+    dialog = ShortcutsDialog(window.menuBar(), window)
+    shown = {dialog.table.item(row, 1).text(): dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())}
+    assert shown["Apply (Edit)"] == QKeySequence("Ctrl+Shift+F9").toString(QKeySequence.NativeText)
+    assert "Pan the painting" in shown  # the canvas's gestures too
+    dialog.close()
 
 
 def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
