@@ -434,7 +434,10 @@ def save_image(path: str | Path, pixels: np.ndarray, *, icc_profile: bytes | Non
 
 
 def mask_from_pixels(pixels: np.ndarray) -> np.ndarray:
-    """White (or opaque, for a mask drawn on transparency) means region; thresholded at half range."""
+    """White (or opaque, for a mask drawn on transparency) means region; thresholded at half range. A label
+    mask of black and one dark value (0 and 1 as NumPy or OpenCV often write one, or a palette PNG with
+    black and one dark colour, as segmentation datasets do) has that value as the region: it would otherwise
+    read as empty, and no drawn mask is that dark on purpose."""
     top = 65535 if pixels.dtype == np.uint16 else 255
     if pixels.shape[2] == 4 and pixels[..., 3].min() < top:
         values = pixels[..., 3]
@@ -442,7 +445,11 @@ def mask_from_pixels(pixels: np.ndarray) -> np.ndarray:
         values = pixels[..., :3].astype(np.float32).mean(axis=2)
     else:
         values = pixels[..., 0]
-    return values >= (top + 1) / 2
+    half = (top + 1) / 2
+    darkest_region = values.max()
+    if 0 < darkest_region < half and np.all((values == 0) | (values == darkest_region)):
+        return values == darkest_region
+    return values >= half
 
 
 def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:

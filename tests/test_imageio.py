@@ -522,6 +522,26 @@ def test_anti_aliased_and_lossy_masks_are_thresholded_at_half(tmp_path: Path) ->
     assert abs(int(load_mask(tmp_path / "disc.jpg").sum()) - int((disc >= 128).sum())) < 40
 
 
+def test_a_label_mask_of_black_and_one_dark_value_is_that_value(tmp_path: Path) -> None:
+    labels = np.zeros((12, 16), np.uint8)
+    labels[3:8, 4:10] = 1
+    save_image(tmp_path / "labels.png", labels[..., None])
+    np.testing.assert_array_equal(load_mask(tmp_path / "labels.png"), labels == 1)
+    save_image(tmp_path / "labels16.png", labels.astype(np.uint16)[..., None])
+    np.testing.assert_array_equal(load_mask(tmp_path / "labels16.png"), labels == 1)
+    save_image(tmp_path / "labels_rgb.png", np.repeat(labels[..., None], 3, axis=2))
+    np.testing.assert_array_equal(load_mask(tmp_path / "labels_rgb.png"), labels == 1)
+    from PIL import Image
+    palette = Image.fromarray(labels, "L").convert("P")
+    palette.putpalette([0, 0, 0, 128, 0, 0] + [0] * 762)  # black and dark red, as PASCAL VOC's label PNGs
+    palette.save(tmp_path / "labels_palette.png")
+    np.testing.assert_array_equal(load_mask(tmp_path / "labels_palette.png"), labels == 1)
+    dark = labels * 2
+    dark[0, 0] = 1  # three values: a drawn (dark) mask, thresholded at half as always
+    save_image(tmp_path / "dark.png", dark[..., None])
+    assert not load_mask(tmp_path / "dark.png").any()
+
+
 def test_mask_painted_on_transparency_uses_alpha(tmp_path: Path) -> None:
     rgba = np.zeros((10, 10, 4), np.uint8)
     rgba[2:5, 2:5] = (0, 0, 0, 255)  # black but opaque: it is the region
