@@ -7,8 +7,10 @@
    attention, then made coherent).
 2. **Carry the exemplar's pixels, full resolution.** Each cell copies the exemplar's patch at its
    match, at the exemplar's own scale (a translation: its brush strokes are copied, not resampled);
-   neighbouring cells' patches blend over a narrow seam. Cells that share a shifted match (most,
-   after the coherence step) copy one continuous piece of the exemplar.
+   neighbouring cells' patches blend over a narrow seam, keeping the detail's variance (no faded
+   seams). Cells that share a shifted match (most, after the coherence step) copy one continuous
+   piece of the exemplar; each piece is shifted by up to half a cell, so that an exemplar cell
+   copied many times over does not repeat in step with the cells' lattice.
 3. **Keep the region's structure.** In CIE Lab, the copied lightness is corrected by the region's
    own light-and-dark layout, its tones mapped onto the exemplar's (quantile matching), through a
    guided filter steered by the region's lightness (He et al. 2010): the correction follows the
@@ -63,6 +65,10 @@ DETAIL_CELLS = 0.75
 COLOUR_CELLS = 2.0
 #: Share of the region's own fine lightness detail kept beside the exemplar's.
 INPUT_DETAIL = 0.0
+#: Each piece of copies is shifted by up to this many cells each way, from a generator of this seed (_jitter).
+JITTER, JITTER_SEED = 0.5, 0
+#: Keep the copies' detail as strong where cells meet as within a cell (see _blend_variance).
+VARIANCE_PRESERVING = True
 #: The region's box is styled in strips of at least this many rows, or this many pixels (bounded memory).
 STRIP_ROWS = 64
 STRIP_PIXELS = 2_000_000
@@ -181,6 +187,7 @@ class _Plan:
     tone_from: np.ndarray  # quantiles of the region's lightness ...
     tone_to: np.ndarray  # ... and the exemplar region's
     peak_bytes: int
+    pieces: np.ndarray  # (gh, gw) int32: cells with the same number copy with the same offset
 
 
 def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -249,6 +256,8 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     cell_y, cell_x = np.mgrid[0:grid[0], 0:grid[1]]
     # A box pixel at cell (cy, cx) shows the exemplar pixel at the same place in cell (ky, kx).
     offsets = np.stack([(key_x - cell_x) * step + ex0, (key_y - cell_y) * step + ey0], axis=-1).astype(np.float32)
+    if JITTER > 0:
+        offsets += _jitter(offsets, key_y, key_x, small_exemplar_mask) * np.float32(factor)
     margin = int(np.ceil(2 * step))
     height, width = exemplar.shape[:2]
     crop = (max(0, ex0 - margin), max(0, ey0 - margin), min(width, ex1 + margin), min(height, ey1 + margin))
@@ -260,7 +269,33 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
     colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
     colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
-    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak)
+    pieces = np.unique(offsets.reshape(-1, 2), axis=0, return_inverse=True)[1].reshape(grid).astype(np.int32)
+    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces)
+
+
+def _jitter(offsets: np.ndarray, key_y: np.ndarray, key_x: np.ndarray, exemplar_mask: np.ndarray) -> np.ndarray:
+    """A shift (working pixels, (gh, gw, 2) as x, y) for each cell's copy, the same for all cells that copy with
+    the same offset (a continuous piece of the exemplar stays whole) and drawn anew for each other offset, up
+    to JITTER cells each way. A small exemplar serves a large region many times over; copied cell-aligned, each
+    re-use of an exemplar cell lands at the same place in its cell, and the repeats line up into a visible
+    lattice. Shifted copies keep the pieces but not the lattice. A shift that would take a copy's cell under
+    KEY_COVERAGE of the exemplar region (at its border) is not made."""
+    flat = offsets.reshape(-1, 2)
+    _, piece = np.unique(flat, axis=0, return_inverse=True)
+    piece = piece.reshape(-1)
+    rng = np.random.default_rng(JITTER_SEED)
+    shift = np.rint(rng.uniform(-JITTER, JITTER, (piece.max() + 1, 2)) * CELL).astype(np.int64)
+    # Each copy's cell in the exemplar, shifted: its coverage by the region, from a summed-area table.
+    table = cv2.integral(np.ascontiguousarray(exemplar_mask, dtype=np.float32).astype(np.float64))
+    height, width = exemplar_mask.shape
+    x0 = np.clip(key_x.reshape(-1) * CELL + shift[piece, 0], 0, width - CELL)
+    y0 = np.clip(key_y.reshape(-1) * CELL + shift[piece, 1], 0, height - CELL)
+    cover = (table[y0 + CELL, x0 + CELL] - table[y0, x0 + CELL] - table[y0 + CELL, x0] + table[y0, x0]) / CELL ** 2
+    exact = (x0 == key_x.reshape(-1) * CELL + shift[piece, 0]) & (y0 == key_y.reshape(-1) * CELL + shift[piece, 1])
+    fits = np.ones(shift.shape[0], bool)
+    np.logical_and.at(fits, piece, (cover >= KEY_COVERAGE) & exact)
+    shift[~fits] = 0
+    return shift[piece].reshape(offsets.shape).astype(np.float32)
 
 
 def exemplar_layers(rgb: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -315,6 +350,23 @@ def _context(radius: int, step: float) -> int:
     return 2 * radius + 1
 
 
+def _blend_variance(pieces: np.ndarray, copies: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The variance a weighted sum of the copies' detail has, as a share of one copy's: the sum over pairs of
+    copies of their weights' product where they read the same place (one copy, counted whole) and 0 where
+    they read different places (unrelated detail). Dividing the blend by its square root keeps the detail
+    as strong where cells meet as within a cell (Heitz and Neyret 2018's variance-preserving blending):
+    a plain mix of unrelated copies halves the detail's variance at each seam and quarters it at each
+    corner, and the cells' lattice shows as a grid of faded stripes."""
+    variance = np.zeros(copies[0][2].shape, np.float32)
+    for first, (cells_y, cells_x, weight) in enumerate(copies):
+        variance += weight * weight
+        for other_y, other_x, other_weight in copies[first + 1:]:
+            # Whether the two copies read the same place, per cell pair on the grid, spread to the pixels.
+            same = _spread(pieces, cells_y, cells_x) == _spread(pieces, other_y, other_x)
+            variance += np.float32(2.0) * weight * other_weight * same
+    return np.maximum(variance, np.float32(1e-6))
+
+
 def _spread(cells: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """``cells[rows[:, None], columns[None, :]]`` for sorted index runs, by repeating (much faster)."""
     row_ids, row_counts = np.unique(rows, return_counts=True)
@@ -345,13 +397,18 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
     x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
     layers = np.zeros((bottom - top, width, plan.exemplar.shape[2]), np.float32)
+    copies = []  # each copy's offsets and weights, for the blend's variance
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
             offset = _spread(plan.offsets, cells_y, cells_x)
             map_x = offset[..., 0] + xs[None, :]
             map_y = offset[..., 1] + ys[:, None]
             sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            layers += sampled * (weight_y[:, None] * weight_x[None, :])[..., None]
+            weight = (weight_y[:, None] * weight_x[None, :]).astype(np.float32)
+            layers += sampled * weight[..., None]
+            copies.append((cells_y, cells_x, weight))
+    if VARIANCE_PRESERVING:
+        layers /= np.sqrt(_blend_variance(plan.pieces, copies))[..., None]
     light = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
     wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong

@@ -287,3 +287,40 @@ def test_sixteen_bit_rgba_and_grey_images(scene) -> None:
     assert np.abs(inside[:, 0] - inside[:, 2]).mean() < 0.02 * 65535  # the grey exemplar's colours: grey
     grey_out = restyle(grey_exemplar, scene["exemplar_region"], scene["image"], scene["region"], 1.0)
     assert grey_out.shape == grey_exemplar.shape and grey_out.dtype == np.uint8
+
+
+def _detail_by_cell_phase(result: np.ndarray, step: float, bins: int = 6) -> np.ndarray:
+    """The strength (standard deviation) of ``result``'s fine detail at each phase within the cells' lattice."""
+    grey = result.astype(np.float32).mean(axis=2)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 3)
+    inner = (slice(16, grey.shape[0] - 16), slice(16, grey.shape[1] - 16))
+    ys, xs = np.mgrid[inner]
+    phase_y, phase_x = ((ys / step) % 1 * bins).astype(int), ((xs / step) % 1 * bins).astype(int)
+    power, count = np.zeros((bins, bins)), np.zeros((bins, bins))
+    np.add.at(power, (phase_y, phase_x), detail[inner] ** 2)
+    np.add.at(count, (phase_y, phase_x), 1)
+    return np.sqrt(power / count)
+
+
+def test_a_small_exemplar_over_a_large_region_leaves_no_lattice(monkeypatch) -> None:
+    """A 96 px exemplar serves a 512 px region: every exemplar cell is copied some 28 times. Copied cell-aligned and
+    mixed plainly where cells meet, the copies' detail is twice as strong at some places of the cells' lattice as at
+    others, and the lattice shows; shifted piece by piece and mixed keeping the detail's variance, it is even."""
+    rng = np.random.default_rng(3)
+    size = 512
+    image = np.full((size, size, 3), 120, np.uint8)
+    image[..., 0] = np.linspace(90, 150, size)[None, :].astype(np.uint8)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (96, 96)).astype(np.float32), (0, 0), 1.0)
+    grain = np.clip(128 + grain / grain.std() * 30, 0, 255).astype(np.uint8)
+    exemplar = np.dstack([grain, (grain * 0.8).astype(np.uint8), grain // 2])
+    region, exemplar_region = np.ones((size, size), bool), np.ones((96, 96), bool)
+    step = size / restyle_module.WORK_SIDE * 4  # the cells' size at full resolution (4 working pixels)
+
+    def unevenness() -> float:
+        strength = _detail_by_cell_phase(restyle(image, region, exemplar, exemplar_region), step)
+        return float(strength.max() / strength.min())
+
+    even = unevenness()
+    monkeypatch.setattr(restyle_module, "JITTER", 0.0)
+    monkeypatch.setattr(restyle_module, "VARIANCE_PRESERVING", False)
+    assert even < 1.3 and unevenness() > 1.8
