@@ -53,8 +53,11 @@ TONE_WEIGHT = 1.0
 POSITION_WEIGHT = 0.0
 #: Exemplar cells usable as matches: at least this share inside the exemplar region.
 KEY_COVERAGE = 0.75
-#: Neighbouring patches blend over this share of a cell around their common border.
-SEAM_SHARE = 0.5
+#: Neighbouring patches blend over this share of a cell around their common border. Over the whole cell no copy
+#: keeps a flat middle that changes to its neighbour within a few pixels (a lattice of straight edges); the mix
+#: keeps the detail's variance (_blend_variance), so it does not fade either. On 16 BSDS500 val pairs 0.5 -> 1:
+#: style loss 462 -> 444, texture relevance 0.977 -> 0.980, content distance 0.1879 -> 0.1883.
+SEAM_SHARE = 1.0
 #: Guided filter: radius in cells, and the lightness deviation (Lab L units) above which an edge
 #: of the region counts as structure and is kept.
 GUIDE_RADIUS_CELLS = 1.0
