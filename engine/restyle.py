@@ -7,8 +7,8 @@
    attention, then made coherent).
 2. **Carry the exemplar's pixels, full resolution.** Each cell copies the exemplar's patch at its
    match, at the exemplar's own scale (a translation: its brush strokes are copied, not resampled);
-   neighbouring cells' patches blend over a narrow seam, keeping the detail's variance (no faded
-   seams). Cells that share a shifted match (most, after the coherence step) copy one continuous
+   neighbouring cells' patches blend across the cell, keeping the detail's variance (no faded
+   seams, no straight edges). Cells that share a shifted match (most, after the coherence step) copy one continuous
    piece of the exemplar; each piece is shifted by up to half a cell, so that an exemplar cell
    copied many times over does not repeat in step with the cells' lattice.
 3. **Keep the region's structure.** In CIE Lab, the copied lightness is corrected by the region's
@@ -190,7 +190,7 @@ class _Plan:
     tone_from: np.ndarray  # quantiles of the region's lightness ...
     tone_to: np.ndarray  # ... and the exemplar region's
     peak_bytes: int
-    pieces: np.ndarray  # (gh, gw) int32: cells with the same number copy with the same offset
+    pieces: np.ndarray  # (gh, gw) int32: cells with the same number copy with the same offset (one piece)
 
 
 def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -259,8 +259,10 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     cell_y, cell_x = np.mgrid[0:grid[0], 0:grid[1]]
     # A box pixel at cell (cy, cx) shows the exemplar pixel at the same place in cell (ky, kx).
     offsets = np.stack([(key_x - cell_x) * step + ex0, (key_y - cell_y) * step + ey0], axis=-1).astype(np.float32)
+    # Cells that copy with one offset copy one continuous piece of the exemplar.
+    pieces = np.unique(offsets.reshape(-1, 2), axis=0, return_inverse=True)[1].reshape(grid).astype(np.int32)
     if JITTER > 0:
-        offsets += _jitter(offsets, key_y, key_x, small_exemplar_mask) * np.float32(factor)
+        offsets += _jitter(pieces, key_y, key_x, small_exemplar_mask) * np.float32(factor)
     margin = int(np.ceil(2 * step))
     height, width = exemplar.shape[:2]
     crop = (max(0, ex0 - margin), max(0, ey0 - margin), min(width, ex1 + margin), min(height, ey1 + margin))
@@ -272,20 +274,17 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
     colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
     colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
-    pieces = np.unique(offsets.reshape(-1, 2), axis=0, return_inverse=True)[1].reshape(grid).astype(np.int32)
     return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces)
 
 
-def _jitter(offsets: np.ndarray, key_y: np.ndarray, key_x: np.ndarray, exemplar_mask: np.ndarray) -> np.ndarray:
-    """A shift (working pixels, (gh, gw, 2) as x, y) for each cell's copy, the same for all cells that copy with
-    the same offset (a continuous piece of the exemplar stays whole) and drawn anew for each other offset, up
-    to JITTER cells each way. A small exemplar serves a large region many times over; copied cell-aligned, each
+def _jitter(pieces: np.ndarray, key_y: np.ndarray, key_x: np.ndarray, exemplar_mask: np.ndarray) -> np.ndarray:
+    """A shift (working pixels, (gh, gw, 2) as x, y) for each cell's copy, the same for all cells of one piece
+    (``pieces``: cells that copy with the same offset; a continuous piece of the exemplar stays whole) and
+    drawn anew for each other piece, up to JITTER cells each way. A small exemplar serves a large region many times over; copied cell-aligned, each
     re-use of an exemplar cell lands at the same place in its cell, and the repeats line up into a visible
     lattice. Shifted copies keep the pieces but not the lattice. A shift that would take a copy's cell under
     KEY_COVERAGE of the exemplar region (at its border) is not made."""
-    flat = offsets.reshape(-1, 2)
-    _, piece = np.unique(flat, axis=0, return_inverse=True)
-    piece = piece.reshape(-1)
+    piece = pieces.reshape(-1)
     rng = np.random.default_rng(JITTER_SEED)
     shift = np.rint(rng.uniform(-JITTER, JITTER, (piece.max() + 1, 2)) * CELL).astype(np.int64)
     # Each copy's cell in the exemplar, shifted: its coverage by the region, from a summed-area table.
@@ -298,7 +297,7 @@ def _jitter(offsets: np.ndarray, key_y: np.ndarray, key_x: np.ndarray, exemplar_
     fits = np.ones(shift.shape[0], bool)
     np.logical_and.at(fits, piece, (cover >= KEY_COVERAGE) & exact)
     shift[~fits] = 0
-    return shift[piece].reshape(offsets.shape).astype(np.float32)
+    return shift[piece].reshape(pieces.shape + (2,)).astype(np.float32)
 
 
 def exemplar_layers(rgb: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -400,7 +399,7 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
     x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
     layers = np.zeros((bottom - top, width, plan.exemplar.shape[2]), np.float32)
-    copies = []  # each copy's offsets and weights, for the blend's variance
+    copies = []  # each copy's cells (rows, columns) and weights, for the blend's variance
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
             offset = _spread(plan.offsets, cells_y, cells_x)
