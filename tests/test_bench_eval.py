@@ -62,6 +62,30 @@ def test_bench_end_to_end_json_structure(capsys, monkeypatch) -> None:
     assert "simnet edit on the sample (1024x640)" in captured.err and "PNG export 400x260" in captured.err
 
 
+def test_bench_restyle_json_structure(capsys, monkeypatch) -> None:
+    """`simnet bench --restyle` at a reduced size (the real one is 4096x2160): the whole `simnet restyle`
+    process and the strength preview, each timed; the restyle's own command really ran."""
+    from engine import bench_restyle
+
+    monkeypatch.setattr(bench_restyle, "RESTYLE_SIZE", (320, 200))
+    ran = []
+    real_run = bench_restyle.subprocess.run
+
+    def run(command, **kwargs):
+        ran.append(command)
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(bench_restyle.subprocess, "run", run)
+    assert main(["bench", "--restyle", "--repeats", "2", "--warmup", "0", "--json"]) == 0
+    captured = capsys.readouterr()
+    row = json.loads(captured.out)["restyle"]
+    assert (row["width"], row["height"]) == (320, 200) and 0.08 < row["region_fraction"] < 0.12
+    assert row["whole_process"]["runs"] == 2 and row["whole_process"]["median_s"] > 0
+    assert row["strength_preview"]["runs"] == 4 and row["strength_preview"]["median_s"] > 0
+    assert len(ran) == 2 and ran[0][1:4] == ["-m", "engine.cli", "restyle"]
+    assert "target <= 3 s" in captured.err and "target <= 0.3 s" in captured.err
+
+
 def test_bench_rejects_bad_sizes(capsys) -> None:
     assert main(["bench", "--sizes", "big"]) == 2
     assert "cannot read --sizes" in capsys.readouterr().err

@@ -23,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--interactive", action="store_true",
                         help="only a 60-frame Transform drag on 1 MP, 4K and 8K paintings: live frame time, settle "
                              "after the release, Apply after the preview (engine/bench_interactive.py)")
+    parser.add_argument("--restyle", action="store_true",
+                        help="only the restyle: simnet restyle's whole process at 4096x2160 (10%% region, exemplar "
+                             "region of the same file) and the editor's preview after a strength change "
+                             "(engine/bench_restyle.py)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)
 
@@ -48,6 +52,13 @@ def run(args: argparse.Namespace) -> int:
         rows = run_interactive(Manipulator(args.checkpoint, device=args.device), report)
         if args.json:
             print(json.dumps({"interactive": rows}, indent=2))
+        return 0
+    if args.restyle:
+        from engine.bench_restyle import run_restyle_bench
+
+        row = run_restyle_bench(args.repeats, args.warmup, report)
+        if args.json:
+            print(json.dumps({"restyle": row}, indent=2))
         return 0
     results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report,
                             end_to_end=args.end_to_end, align_steps=args.align_steps)
