@@ -302,19 +302,24 @@ def _detail_by_cell_phase(result: np.ndarray, step: float, bins: int = 6) -> np.
     return np.sqrt(power / count)
 
 
+def _large_region_small_exemplar(grain_sigma: float, size: int = 512) -> tuple[np.ndarray, np.ndarray, float]:
+    """A ``size`` px painting with a smooth ramp (the region: all of it), a 96 px exemplar of a grain blurred by
+    ``grain_sigma``, and the cells' size at full resolution (4 working pixels)."""
+    rng = np.random.default_rng(3)
+    image = np.full((size, size, 3), 120, np.uint8)
+    image[..., 0] = np.linspace(90, 150, size)[None, :].astype(np.uint8)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (96, 96)).astype(np.float32), (0, 0), grain_sigma)
+    grain = np.clip(128 + grain / grain.std() * 30, 0, 255).astype(np.uint8)
+    exemplar = np.dstack([grain, (grain * 0.8).astype(np.uint8), grain // 2])
+    return image, exemplar, size / restyle_module.WORK_SIDE * 4
+
+
 def test_a_small_exemplar_over_a_large_region_leaves_no_lattice(monkeypatch) -> None:
     """A 96 px exemplar serves a 512 px region: every exemplar cell is copied some 28 times. Copied cell-aligned and
     mixed plainly where cells meet, the copies' detail is twice as strong at some places of the cells' lattice as at
     others, and the lattice shows; shifted piece by piece and mixed keeping the detail's variance, it is even."""
-    rng = np.random.default_rng(3)
-    size = 512
-    image = np.full((size, size, 3), 120, np.uint8)
-    image[..., 0] = np.linspace(90, 150, size)[None, :].astype(np.uint8)
-    grain = cv2.GaussianBlur(rng.normal(0, 1, (96, 96)).astype(np.float32), (0, 0), 1.0)
-    grain = np.clip(128 + grain / grain.std() * 30, 0, 255).astype(np.uint8)
-    exemplar = np.dstack([grain, (grain * 0.8).astype(np.uint8), grain // 2])
-    region, exemplar_region = np.ones((size, size), bool), np.ones((96, 96), bool)
-    step = size / restyle_module.WORK_SIDE * 4  # the cells' size at full resolution (4 working pixels)
+    image, exemplar, step = _large_region_small_exemplar(grain_sigma=1.0)
+    region, exemplar_region = np.ones(image.shape[:2], bool), np.ones(exemplar.shape[:2], bool)
 
     def unevenness() -> float:
         strength = _detail_by_cell_phase(restyle(image, region, exemplar, exemplar_region), step)
@@ -330,17 +335,11 @@ def test_the_cells_borders_do_not_show_as_straight_edges(monkeypatch) -> None:
     """Copies of a coarse-grained exemplar meet at the cells' borders: mixed over half a cell, each copy keeps a flat
     middle and changes to its neighbour within a few pixels, so the lattice shows as straight edges (the painting's
     gradient across the borders is 1.9x what it is between them); mixed over the whole cell, it is even."""
-    rng = np.random.default_rng(3)
-    size = 512
-    image = np.full((size, size, 3), 120, np.uint8)
-    image[..., 0] = np.linspace(90, 150, size)[None, :].astype(np.uint8)
-    grain = cv2.GaussianBlur(rng.normal(0, 1, (96, 96)).astype(np.float32), (0, 0), 2.5)
-    grain = np.clip(128 + grain / grain.std() * 30, 0, 255).astype(np.uint8)
-    exemplar = np.dstack([grain, (grain * 0.8).astype(np.uint8), grain // 2])
-    step = size / restyle_module.WORK_SIDE * 4
+    image, exemplar, step = _large_region_small_exemplar(grain_sigma=2.5)
 
     def border_contrast() -> float:
-        grey = restyle(image, np.ones((size, size), bool), exemplar, np.ones((96, 96), bool)).astype(np.float32)
+        grey = restyle(image, np.ones(image.shape[:2], bool), exemplar,
+                       np.ones(exemplar.shape[:2], bool)).astype(np.float32)
         across = np.abs(np.diff(grey.mean(axis=2), axis=1))[16:-16, 16:-16]  # between columns x and x + 1
         phase = (((np.arange(across.shape[1]) + 17) / step) % 1 * 8).astype(int)
         profile = np.array([across[:, phase == k].mean() for k in range(8)])
