@@ -34,6 +34,7 @@ from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
+from engine.unchanged_outline import keep_unchanged_outline
 from models.crops import canvas_in_working, mask_to_working
 from models.influence import influence_box, influence_envelope, mask_bbox
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, outline_affine, pixel_to_grid_affine
@@ -299,6 +300,10 @@ class Manipulator:
                 motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
             if polish_crop is not None:
                 motion = polish_affine(source, target, motion, (x0, y0, side), crop=polish_crop)
+            # What the user left of the outline stays where it is (a large growth stretched as one affine
+            # would slide it along, engine.unchanged_outline).
+            motion = keep_unchanged_outline(source, target, source_fine[..., 0], target_fine[..., 0], motion,
+                                            (x0, y0, side))
             attention = correspondence.attention[0].float().cpu().numpy()
             refined = time.perf_counter()
             check_cancel()

@@ -1,0 +1,100 @@
+"""Keep the stretch of outline the user left in place still when a region is grown or shrunk a lot.
+
+The alignment (``models.refinement.align_motion``) finds the motion that carries the region's mask onto its
+new shape. When a brush stroke grows a region a lot, the simplest such motion can be one affine stretch of the
+whole region, and it slides the content along the part of the outline the user did not touch (a hair grown
+down over an ear moved its edge over the forehead by tens of pixels). Where that happens, the motion is made
+again from the outline (``models.outline_motion``): still on the unchanged stretch, the aligned motion's own
+reads on the changed one, harmonic in between; inside the new shape, wherever that blend would read off the
+region, the aligned motion is kept. Edits that keep their unchanged outline still (nearly all: moves,
+turns, scales, small strokes) are returned as they came.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.render import grid_positions
+from models.crops import mask_to_working
+from models.influence import mask_bbox
+from models.outline_motion import harmonic_motion, outline_reads
+
+#: The new shape's outline pixels within UNCHANGED_PX (full-resolution pixels) of the region's outline are
+#: unchanged; the motion is looked at only when they are at least UNCHANGED_SHARE_MIN of the new outline...
+UNCHANGED_SHARE_MIN, UNCHANGED_PX = 0.3, 1.5
+#: ...and made again only when the aligned motion moves them by more than this many pixels (median)...
+SLIDE_MIN_PX = 3.0
+#: ...and when the remade motion carries the mask nearly as well (IoU on the grid, at most this much lower).
+IOU_SLACK = 0.05
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    return mask & ~(cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0)
+
+
+def grid_iou(source: np.ndarray, target: np.ndarray, motion: np.ndarray) -> float:
+    """IoU of the boolean ``source`` read through the backward ``motion`` (grid pixels, (dx, dy)) with ``target``."""
+    ys, xs = np.mgrid[0:source.shape[0], 0:source.shape[1]].astype(np.float32)
+    warped = cv2.remap(source.astype(np.float32), xs + motion[..., 0], ys + motion[..., 1], cv2.INTER_LINEAR) > 0.5
+    return float((warped & target).sum() / max(1, (warped | target).sum()))
+
+
+def _unchanged(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The new shape's outline pixels that lie on the region's outline, over the masks' box, and the box's corner;
+    None when they are under UNCHANGED_SHARE_MIN of the new outline."""
+    found = mask_bbox(source | target)
+    if found is None:
+        return None
+    x0, y0 = max(0, found[0] - 2), max(0, found[1] - 2)
+    x1, y1 = found[2] + 2, found[3] + 2
+    source_outline, target_outline = _outline(source[y0:y1, x0:x1]), _outline(target[y0:y1, x0:x1])
+    if not source_outline.any() or not target_outline.any():
+        return None
+    near = cv2.distanceTransform((~source_outline).view(np.uint8), cv2.DIST_L2, 3) <= UNCHANGED_PX
+    still = target_outline & near
+    if still.sum() < UNCHANGED_SHARE_MIN * target_outline.sum():
+        return None
+    return still, (x0, y0)
+
+
+def keep_unchanged_outline(source: np.ndarray, target: np.ndarray, source_grid: np.ndarray, target_grid: np.ndarray,
+                           motion: np.ndarray, square: tuple[int, int, int]) -> np.ndarray:
+    """``motion`` (R, R, 2, full-resolution pixels on the R x R grid over ``square``), or, when it slides the
+    unchanged stretch of the outline, the motion made again from the outline (the module's docstring).
+    ``source`` and ``target`` are the full-resolution masks, ``source_grid`` and ``target_grid`` their
+    coverages (R, R) on the grid."""
+    unchanged = _unchanged(source, target)
+    if unchanged is None:
+        return motion
+    still, (bx, by) = unchanged
+    ys, xs = np.nonzero(still)
+    grid_x, grid_y = grid_positions((xs + bx).astype(np.float32), (ys + by).astype(np.float32), square,
+                                    motion.shape[0])
+    dx, dy = (cv2.remap(np.ascontiguousarray(motion[..., axis]), grid_x[None, :], grid_y[None, :], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)[0] for axis in (0, 1))
+    if float(np.median(np.hypot(dx, dy))) <= SLIDE_MIN_PX:
+        return motion
+    grid_source, grid_target = source_grid > 0.5, target_grid > 0.5
+    found = outline_reads(grid_source, grid_target)
+    if found is None:
+        return motion
+    rows, cols, _ = found
+    x0, y0, side = square
+    size = grid_source.shape[0]
+    still_full = np.zeros(source.shape, bool)
+    still_full[by:by + still.shape[0], bx:bx + still.shape[1]] = cv2.dilate(still.view(np.uint8),
+                                                                            np.ones((3, 3), np.uint8)) > 0
+    still_grid = mask_to_working(still_full, x0, y0, side, size)[..., 0] > 0
+    per_cell = side / size
+    aligned = motion / per_cell
+    values = np.where(still_grid[rows, cols][:, None], 0.0, aligned[rows, cols])
+    remade = harmonic_motion(grid_source.shape, rows, cols, values)
+    # Inside the new shape, where the blend would read off the region, the aligned motion (faded in).
+    gy, gx = np.mgrid[0:size, 0:size].astype(np.float32)
+    lands = cv2.remap(grid_source.astype(np.float32), gx + remade[..., 0], gy + remade[..., 1], cv2.INTER_LINEAR)
+    off = ((lands < 0.5) & grid_target).astype(np.float32)
+    off = np.clip(cv2.GaussianBlur(cv2.dilate(off, np.ones((3, 3), np.uint8)), (0, 0), 1.5) * 2.0, 0.0, 1.0)
+    remade = remade * (1.0 - off[..., None]) + aligned * off[..., None]
+    if grid_iou(grid_source, grid_target, remade) < grid_iou(grid_source, grid_target, aligned) - IOU_SLACK:
+        return motion
+    return (remade * per_cell).astype(np.float32)
