@@ -85,8 +85,7 @@ class SessionController(QObject):
                 return  # something else was opened meanwhile
             if now is not None and now.image_version != version and not self.confirm_discard():
                 return  # edited while the file was read: ask again before losing that
-            self.settings.last_folder = str(path.parent)
-            self.settings.add_recent(path)
+            self._remember(path)
             self._start(session, path if is_session else None)
 
         def failed(error: BaseException) -> None:
@@ -101,8 +100,7 @@ class SessionController(QObject):
         session = self._read_now(lambda: EditSession(load_image(path)), "Cannot open the image")
         if session is None:
             return False
-        self.settings.last_folder = str(Path(path).parent)
-        self.settings.add_recent(path)
+        self._remember(Path(path))
         self._start(session, None)
         return True
 
@@ -124,6 +122,11 @@ class SessionController(QObject):
             session.dirty = True
             self.workspace.actions_changed.emit()
         return True
+
+    def _remember(self, path: Path) -> None:
+        """An opened file: its folder is where the next Open dialog starts, and it heads Open Recent."""
+        self.settings.last_folder = str(path.parent)
+        self.settings.add_recent(path)
 
     def _read_now(self, read: Callable[[], EditSession], failure: str) -> EditSession | None:
         """``read()`` once the user agrees to leave the work open now; None (said so) when it fails."""

@@ -76,7 +76,6 @@ class Settings:
     def last_export_format(self, value: str) -> None:
         self._store.setValue("last_export_format", value)
 
-
     @property
     def recent_files(self) -> list[str]:
         """The artworks and sessions opened or saved last, newest first (at most :data:`RECENT_LIMIT`)."""

@@ -8,6 +8,7 @@ what the slider redraws; target: at most 0.3 s). Wall-clock medians; the files l
 """
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -18,12 +19,11 @@ import numpy as np
 import torch
 
 from engine.bench_common import ellipse, measure
-from engine.bench_end_to_end import painting
+from engine.bench_end_to_end import REGION_FRACTION, painting
 from engine.imageio import save_image, save_mask
 from engine.restyle import prepare_restyle
 
 RESTYLE_SIZE = (4096, 2160)
-REGION_FRACTION = 0.10
 #: The strengths the slider is moved to, in turn (each preview differs from the one before).
 STRENGTHS = (0.8, 0.5, 0.3, 0.9)
 
@@ -62,9 +62,8 @@ def run_restyle_bench(repeats: int, warmup: int, report: Callable[[str], None] =
     report(f"simnet restyle {width}x{height}, region {region.mean():.0%}, exemplar region {exemplar_region.mean():.0%} "
            f"of the same file, whole process: {whole.median:.2f} s (target <= 3 s)")
     restyled = prepare_restyle(pixels, region, pixels, exemplar_region)
-    turn = iter(range(10 ** 9))
-    preview = measure(lambda: restyled.box_at_strength(STRENGTHS[next(turn) % len(STRENGTHS)]), cpu,
-                      max(repeats, len(STRENGTHS)), warmup)
+    strengths = itertools.cycle(STRENGTHS)
+    preview = measure(lambda: restyled.box_at_strength(next(strengths)), cpu, max(repeats, len(STRENGTHS)), warmup)
     report(f"editor preview after a strength change (the restyle's box, {restyled.box[2] - restyled.box[0]}x"
            f"{restyled.box[3] - restyled.box[1]} px): {preview.median:.3f} s (target <= 0.3 s)")
     return {"width": width, "height": height, "region_fraction": float(region.mean()),

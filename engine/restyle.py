@@ -352,20 +352,18 @@ def _context(radius: int, step: float) -> int:
     return 2 * radius + 1
 
 
-def _blend_variance(pieces: np.ndarray, copies: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+def _blend_variance(copies: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """The variance a weighted sum of the copies' detail has, as a share of one copy's: the sum over pairs of
     copies of their weights' product where they read the same place (one copy, counted whole) and 0 where
     they read different places (unrelated detail). Dividing the blend by its square root keeps the detail
     as strong where cells meet as within a cell (Heitz and Neyret 2018's variance-preserving blending):
     a plain mix of unrelated copies halves the detail's variance at each seam and quarters it at each
     corner, and the cells' lattice shows as a grid of faded stripes."""
-    variance = np.zeros(copies[0][2].shape, np.float32)
-    for first, (cells_y, cells_x, weight) in enumerate(copies):
+    variance = np.zeros(copies[0][1].shape, np.float32)
+    for first, (piece, weight) in enumerate(copies):
         variance += weight * weight
-        for other_y, other_x, other_weight in copies[first + 1:]:
-            # Whether the two copies read the same place, per cell pair on the grid, spread to the pixels.
-            same = _spread(pieces, cells_y, cells_x) == _spread(pieces, other_y, other_x)
-            variance += np.float32(2.0) * weight * other_weight * same
+        for other_piece, other_weight in copies[first + 1:]:
+            variance += np.float32(2.0) * weight * other_weight * (piece == other_piece)  # the same place read
     return np.maximum(variance, np.float32(1e-6))
 
 
@@ -399,7 +397,7 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
     x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
     layers = np.zeros((bottom - top, width, plan.exemplar.shape[2]), np.float32)
-    copies = []  # each copy's cells (rows, columns) and weights, for the blend's variance
+    copies = []  # each copy's piece (which place it reads, per pixel) and weights, for the blend's variance
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
             offset = _spread(plan.offsets, cells_y, cells_x)
@@ -408,9 +406,10 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
             sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             weight = (weight_y[:, None] * weight_x[None, :]).astype(np.float32)
             layers += sampled * weight[..., None]
-            copies.append((cells_y, cells_x, weight))
+            if VARIANCE_PRESERVING:
+                copies.append((_spread(plan.pieces, cells_y, cells_x), weight))
     if VARIANCE_PRESERVING:
-        layers /= np.sqrt(_blend_variance(plan.pieces, copies))[..., None]
+        layers /= np.sqrt(_blend_variance(copies))[..., None]
     light = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
     wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong

@@ -14,6 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.mask_tools import inner_edge
 from engine.render import grid_positions
 from models.crops import mask_to_working
 from models.influence import mask_bbox
@@ -26,10 +27,6 @@ UNCHANGED_SHARE_MIN, UNCHANGED_PX = 0.3, 1.5
 SLIDE_MIN_PX = 3.0
 #: ...and when the remade motion carries the mask nearly as well (IoU on the grid, at most this much lower).
 IOU_SLACK = 0.05
-
-
-def _outline(mask: np.ndarray) -> np.ndarray:
-    return mask & ~(cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0)
 
 
 def grid_iou(source: np.ndarray, target: np.ndarray, motion: np.ndarray) -> float:
@@ -47,7 +44,7 @@ def _unchanged(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, tupl
         return None
     x0, y0 = max(0, found[0] - 2), max(0, found[1] - 2)
     x1, y1 = found[2] + 2, found[3] + 2
-    source_outline, target_outline = _outline(source[y0:y1, x0:x1]), _outline(target[y0:y1, x0:x1])
+    source_outline, target_outline = inner_edge(source[y0:y1, x0:x1]), inner_edge(target[y0:y1, x0:x1])
     if not source_outline.any() or not target_outline.any():
         return None
     near = cv2.distanceTransform((~source_outline).view(np.uint8), cv2.DIST_L2, 3) <= UNCHANGED_PX
@@ -81,10 +78,10 @@ def keep_unchanged_outline(source: np.ndarray, target: np.ndarray, source_grid: 
     rows, cols, _ = found
     x0, y0, side = square
     size = grid_source.shape[0]
-    still_full = np.zeros(source.shape, bool)
-    still_full[by:by + still.shape[0], bx:bx + still.shape[1]] = cv2.dilate(still.view(np.uint8),
-                                                                            np.ones((3, 3), np.uint8)) > 0
-    still_grid = mask_to_working(still_full, x0, y0, side, size)[..., 0] > 0
+    # The unchanged stretch (over the masks' box, whose corner is bx, by) on the grid: the square's origin moved
+    # into the box's coordinates instead of a canvas-sized copy.
+    near_still = cv2.dilate(still.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    still_grid = mask_to_working(near_still, x0 - bx, y0 - by, side, size)[..., 0] > 0
     per_cell = side / size
     aligned = motion / per_cell
     values = np.where(still_grid[rows, cols][:, None], 0.0, aligned[rows, cols])
