@@ -137,7 +137,7 @@ def test_evaluation_edits_are_deterministic(artworks_dir: Path) -> None:
     painting = [_small_painting(artworks_dir)]
     first = build_edits(artworks_dir, 1, seed=3, paintings=painting)
     second = build_edits(artworks_dir, 1, seed=3, paintings=painting)
-    assert [e.group for e in first] == ["affine", "non-rigid", "moved layer"]
+    assert [e.group for e in first] == ["affine", "non-rigid", "moved layer", "growth"]
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a.truth, b.truth)
         np.testing.assert_array_equal(a.edit.target_mask, b.edit.target_mask)
@@ -152,16 +152,17 @@ def test_eval_cli_end_to_end(artworks_dir: Path, tmp_path: Path, capsys) -> None
                  "--json", str(tmp_path / "eval.json"), "--figure", str(tmp_path / "fig.png"), "--device", "cpu"])
     assert code == 0
     out = capsys.readouterr().out
-    for group in ("affine edits", "non-rigid edits", "moved layer edits", "SIM-Net", "register", "far PSNR"):
+    for group in ("affine edits", "non-rigid edits", "moved layer edits", "growth edits", "SIM-Net", "register", "far PSNR"):
         assert group in out
     payload = json.loads((tmp_path / "eval.json").read_text())
     assert set(payload["summary"]["affine"]) == {"unchanged", "cut-and-paste", "register", "SIM-Net",
                                                  "SIM-Net, classical start only (no network)"}
-    assert payload["counts"] == {"affine": 1, "non-rigid": 1, "moved layer": 1, "all": 3}
-    assert [edit["group"] for edit in payload["edits"]] == ["affine", "non-rigid", "moved layer"]
-    assert set(payload["by_layout"]) == {"single"} and set(payload["by_kind"]) == {"affine", "nonrigid", "layer"}
-    scores = [payload["per_edit"]["SIM-Net"][i]["psnr_shape"] for i in range(3)]
-    assert payload["summary"]["all"]["SIM-Net"]["psnr_shape"] == pytest.approx(sum(scores) / 3)
+    assert payload["counts"] == {"affine": 1, "non-rigid": 1, "moved layer": 1, "growth": 1, "all": 4}
+    assert [edit["group"] for edit in payload["edits"]] == ["affine", "non-rigid", "moved layer", "growth"]
+    assert set(payload["by_layout"]) == {"single"}
+    assert set(payload["by_kind"]) == {"affine", "nonrigid", "layer", "stretch"}
+    scores = [payload["per_edit"]["SIM-Net"][i]["psnr_shape"] for i in range(4)]
+    assert payload["summary"]["all"]["SIM-Net"]["psnr_shape"] == pytest.approx(sum(scores) / 4)
     unchanged = payload["summary"]["all"]["unchanged"]
     assert unchanged["far_psnr"] == PSNR_CAP and unchanged["far_changed_worst"] == 0 and unchanged["ghost"] == 1
     assert (tmp_path / "fig.png").stat().st_size > 0

@@ -13,7 +13,7 @@ import scipy.ndimage
 from engine.evaluation.dataset import build_edits, far_mask
 from engine.evaluation.geometry import (diagonal, distance_to, jacobian_determinant, touches_border, warp_image,
                                         warp_mask)
-from engine.evaluation.truth import FAR_FRACTION, WARP_KINDS, layer_edit, warp_edit
+from engine.evaluation.truth import FAR_FRACTION, WARP_KINDS, layer_edit, stretch_edit, warp_edit
 from engine.imageio import save_image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -143,9 +143,36 @@ def test_build_edits_makes_every_group_and_layout(tmp_path: Path) -> None:
         save_image(tmp_path / f"painting{index}.png", painting)
     edits = build_edits(tmp_path, 3, seed=1)
     assert [(e.group, e.edit.layout) for e in edits] == [
-        (group, layout) for group in ("affine", "non-rigid", "moved layer") for layout in ("single", "border", "multi")]
+        (group, layout) for group in ("affine", "non-rigid", "moved layer", "growth") for layout in ("single", "border", "multi")]
     again = build_edits(tmp_path, 3, seed=1)
     for first, second in zip(edits, again):
         np.testing.assert_array_equal(first.truth, second.truth)
     for edit in edits:
         np.testing.assert_array_equal(edit.truth[edit.far], edit.image[edit.far])
+
+
+def test_stretch_pins_one_end_of_the_region_and_paints_the_rest_stretched_over_the_painting() -> None:
+    image = _texture(240, 320, 3)
+    made = 0
+    for layout, region in REGIONS.items():
+        for seed in range(4):
+            edit = stretch_edit(image, region, np.random.default_rng(seed), layout)
+            if edit is None:
+                continue
+            made += 1
+            height, width = region.shape
+            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+            still = np.hypot(edit.backward_map[..., 0] - xs, edit.backward_map[..., 1] - ys) < 1e-4
+            pinned = region & still
+            assert pinned.sum() >= 0.25 * region.sum()  # one end stays exactly where it was...
+            assert (edit.target_mask >= region).all()  # ...a brush only adds...
+            assert edit.target_mask.sum() >= 1.15 * region.sum()  # ...and the region grows a lot
+            # Outside the new shape nothing changes; inside, the truth is the painting read through the map.
+            np.testing.assert_array_equal(edit.truth[~edit.target_mask], image[~edit.target_mask])
+            assert not (edit.changed & ~edit.target_mask).any()
+            np.testing.assert_array_equal(edit.truth[edit.changed], warp_image(image, edit.backward_map)[edit.changed])
+            np.testing.assert_array_equal(edit.truth[pinned], image[pinned])
+            # The stretched part grows away from the pinned end: the map never reads farther from it.
+            moved = edit.changed & ~still
+            assert moved.any()
+    assert made >= 6

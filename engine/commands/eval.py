@@ -39,7 +39,7 @@ def evaluation_folder(args: argparse.Namespace) -> Path:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "eval",
-                         description="Seeded edits of regions of held-out paintings (affine, non-rigid, "
+                         description="Seeded edits of regions of held-out paintings (affine, non-rigid, growth, "
                                      "moved layer; single, border-cut and two-part regions), scored "
                                      "against true results built apart from the product's code.")
     parser.add_argument("--artworks", default=None, help="folder of paintings (default ../shared/data/artworks)")
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="use the BSDS500 validation photographs instead (for tuning; default folder "
                              "../shared/data/bsds500/images/val, or --artworks DIR)")
     parser.add_argument("--edits-per-kind", type=int, default=14,
-                        help="edits in each group (affine, non-rigid, moved layer)")
+                        help="edits in each group (affine, non-rigid, moved layer, growth)")
     parser.add_argument("--paintings", type=int, default=0, help="use only the first N images (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="write the numbers, per edit too, as JSON")

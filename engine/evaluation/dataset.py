@@ -8,11 +8,11 @@ import numpy as np
 
 from engine.evaluation.geometry import diagonal, distance_to
 from engine.evaluation.regions import find_regions
-from engine.evaluation.truth import FAR_FRACTION, LAYOUTS, TrueEdit, layer_edit, warp_edit
+from engine.evaluation.truth import FAR_FRACTION, LAYOUTS, TrueEdit, layer_edit, stretch_edit, warp_edit
 from engine.imageio import load_image
 
 #: Reported groups and the kinds of edit they draw from.
-GROUPS = {"affine": ("affine",), "non-rigid": ("nonrigid", "brush"), "moved layer": ("layer",)}
+GROUPS = {"affine": ("affine",), "non-rigid": ("nonrigid", "brush"), "moved layer": ("layer",), "growth": ("stretch",)}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 #: A multi-part region's two parts cover at most this fraction of the image together.
 MULTI_MAX_FRACTION = 0.25
@@ -91,7 +91,10 @@ class _Painting:
 def _draw(kind: str, layout: str, host: _Painting, donor: _Painting, rng: np.random.Generator) -> TrueEdit | None:
     if kind != "layer":
         region = host.region(layout, rng)
-        return None if region is None else warp_edit(host.pixels, region, rng, kind, layout)
+        if region is None:
+            return None
+        return stretch_edit(host.pixels, region, rng, layout) if kind == "stretch" else warp_edit(
+            host.pixels, region, rng, kind, layout)
     compatible = donor.pixels.dtype == host.pixels.dtype and donor.pixels.shape[2] == host.pixels.shape[2]
     donor = donor if compatible else host
     cut = donor.region("multi" if layout == "multi" else "single", rng)

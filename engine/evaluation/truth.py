@@ -17,6 +17,16 @@ Two constructions:
 In both, pixels farther than :data:`FAR_FRACTION` x diagonal from both masks are bit-identical in
 input and truth. Layouts: one region (``single``), a region cut by the image border (``border``)
 and two separate regions edited together (``multi``).
+
+A third, **stretch** (``stretch``), is a large brush growth with a known result: the part of the
+region on one side of a line across it is pinned (its outline and inside stay exactly where they
+are) and the rest is stretched away from that line by 1.5-2.5x and painted over the painting, as an
+artist pulls one end of a shape out with Puppet Warp pins on the other end, or brushes the region
+longer and expects its end to come along. The new shape is the stretched region (with any of the
+old region it does not cover: a brush only adds); the truth is the stretched painting inside it
+and the input, bit for bit, everywhere else. Such growths are too large for a fold-free
+transition band within :data:`FAR_FRACTION`, so the truth has none: only the new shape is scored.
+It shares nothing with the product's motion code.
 """
 from __future__ import annotations
 
@@ -29,7 +39,7 @@ import numpy as np
 from engine.evaluation.geometry import (affine_map, bounding_box, centroid, diagonal, distance_to, identity_map,
                                         invert_affine, jacobian_determinant, touches_border, warp_image, warp_mask)
 
-EditKind = Literal["affine", "nonrigid", "brush", "layer"]
+EditKind = Literal["affine", "nonrigid", "brush", "stretch", "layer"]
 Layout = Literal["single", "border", "multi"]
 WARP_KINDS: tuple[EditKind, ...] = ("affine", "nonrigid", "brush")
 LAYOUTS: tuple[Layout, ...] = ("single", "border", "multi")
@@ -43,7 +53,12 @@ SHRINK, SHRINK_TRIES = 0.75, 6
 #: Transition bands tried for each strength, from the one that suits the motion to the widest.
 BAND_TRIES = 3
 #: How much of the edit's affine is kept for each kind (the rest of a non-rigid edit is local).
-AFFINE_STRENGTH = {"affine": 1.0, "nonrigid": 0.5, "brush": 0.25, "layer": 1.0}
+AFFINE_STRENGTH = {"affine": 1.0, "nonrigid": 0.5, "brush": 0.25, "stretch": 0.0, "layer": 1.0}
+#: A stretch pins this share of the region's extent along its direction and stretches the rest by this factor.
+STRETCH_PINNED = (0.35, 0.6)
+STRETCH_FACTOR = (1.5, 2.5)
+#: A stretch whose new shape (within the image) is under this many times the region's size is not used.
+STRETCH_MIN_GROWTH = 1.15
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,63 @@ def brush_field(rng: np.random.Generator, mask: np.ndarray, size: float) -> np.n
     bump = wendland(np.hypot(xs - ax, ys - ay), rng.uniform(0.35, 0.6) * size)
     # Growth: a pixel just outside the old boundary takes its colour from further inside.
     return (-amount * bump[..., None] * normal[None, None, :]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Pin the painting on one side of the line ``direction . z = pinned_to`` and stretch the other
+    side away from it by ``factor`` (image coordinates, x then y)."""
+
+    direction: np.ndarray
+    pinned_to: float
+    factor: float
+    #: How far the region's far end moves (pixels).
+    reach: float
+
+    def field(self, grid: np.ndarray) -> np.ndarray:
+        """The backward displacement at ``grid`` (..., 2): 0 on the pinned side; beyond it a pixel
+        at distance t from the line reads the painting at distance t / factor."""
+        beyond = np.maximum(grid @ self.direction.astype(np.float32) - np.float32(self.pinned_to), 0.0)
+        return (-(1.0 - 1.0 / self.factor) * beyond[..., None] * self.direction.astype(np.float32)).astype(np.float32)
+
+
+def random_stretch(rng: np.random.Generator, region: np.ndarray) -> Stretch:
+    """A stretch of ``region`` in a random direction, pinning 35-60 % of its extent."""
+    angle = rng.uniform(0.0, 2.0 * np.pi)
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    ys, xs = np.nonzero(region)
+    along = xs * direction[0] + ys * direction[1]
+    low, high = float(along.min()), float(along.max())
+    pinned_to = low + rng.uniform(*STRETCH_PINNED) * (high - low)
+    factor = rng.uniform(*STRETCH_FACTOR)
+    return Stretch(direction, pinned_to, factor, (factor - 1.0) * (high - pinned_to))
+
+
+def stretch_edit(image: np.ndarray, region: np.ndarray, rng: np.random.Generator, layout: Layout) -> TrueEdit | None:
+    """A seeded stretch of ``region`` (the module's docstring); None when even a stretch of the region's
+    far half grows it by under :data:`STRETCH_MIN_GROWTH` within the image (it runs off the image)."""
+    shape = region.shape
+    stretch = random_stretch(rng, region)
+    x0, y0, x1, y1 = bounding_box(region)
+    margin = stretch.reach + 2.0
+    x0, y0 = int(max(0, np.floor(x0 - margin))), int(max(0, np.floor(y0 - margin)))
+    x1, y1 = int(min(shape[1], np.ceil(x1 + margin) + 1)), int(min(shape[0], np.ceil(y1 + margin) + 1))
+    local = region[y0:y1, x0:x1]
+    grid = identity_map(y1 - y0, x1 - x0) + np.array([x0, y0], np.float32)
+    backward = grid + stretch.field(grid)
+    stretched = warp_mask(region, backward)
+    if stretched.sum() + (local & ~stretched).sum() < STRETCH_MIN_GROWTH * local.sum():
+        return None
+    truth = image.copy()
+    np.copyto(truth[y0:y1, x0:x1], warp_image(image, backward), where=stretched[..., None])
+    full_map = identity_map(*shape)
+    full_map[y0:y1, x0:x1] = np.where(stretched[..., None], backward, grid)
+    changed = np.zeros(shape, bool)
+    changed[y0:y1, x0:x1] = stretched
+    target = region.copy()
+    target[y0:y1, x0:x1] |= stretched
+    identity_affine = np.hstack([np.eye(2), np.zeros((2, 1))])
+    return TrueEdit("stretch", layout, image, truth, region, target, changed, identity_affine, full_map)
 
 
 def _inside_image(points: np.ndarray, shape: tuple[int, int], tolerance: float = 0.5) -> np.ndarray:
