@@ -21,14 +21,14 @@ from engine.mask_tools import inner_edge
 from engine.render import grid_positions
 from models.crops import mask_to_working
 from models.influence import mask_bbox
-from models.outline_motion import harmonic_motion, outline_reads
+from models.outline_motion import harmonic_motion, new_outline
 from models.refinement import MIN_JACOBIAN, fold_free, jacobian_determinant
 
-#: The new shape's outline pixels on the region's outline (within UNCHANGED_PX full-resolution pixels: the
-#: very same pixels, as a brush leaves what it does not touch) are unchanged; the motion is looked at only
-#: when they are at least UNCHANGED_SHARE_MIN of the new outline. (1.5 px also took in small moves, whose
-#: outline runs within a pixel or two of the old one: a held-out brush edit with a mild turn lost 6.6 dB.)
-UNCHANGED_SHARE_MIN, UNCHANGED_PX = 0.3, 0.5
+#: The new shape's outline pixels that are the region's own outline pixels (the very same pixels, as a brush
+#: leaves what it does not touch) are unchanged; the motion is looked at only when they are at least
+#: UNCHANGED_SHARE_MIN of the new outline. (Taking those within 1.5 px also took in small moves, whose outline
+#: runs within a pixel or two of the old one: a held-out brush edit with a mild turn lost 6.6 dB.)
+UNCHANGED_SHARE_MIN = 0.3
 #: ...and made again only when the aligned motion moves them by more than this many pixels (median): half a
 #: pixel, any visible slide. On 15 large growths on BSDS500 val (`simnet eval --bsds-val`'s growth group),
 #: before the fold repair below: 3 -> 0.5 px 22.92 -> 23.20 dB in the new shape (11 edits remade, none worse;
@@ -83,7 +83,7 @@ def _fold_free(aligned: np.ndarray, remade: np.ndarray, target: np.ndarray) -> n
 
 
 def _unchanged(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
-    """The new shape's outline pixels that lie on the region's outline, over the masks' box, and the box's corner;
+    """The new shape's outline pixels that are the region's outline pixels, over the masks' box, and the box's corner;
     None when they are under UNCHANGED_SHARE_MIN of the new outline."""
     found = mask_bbox(source | target)
     if found is None:
@@ -93,8 +93,7 @@ def _unchanged(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, tupl
     source_outline, target_outline = inner_edge(source[y0:y1, x0:x1]), inner_edge(target[y0:y1, x0:x1])
     if not source_outline.any() or not target_outline.any():
         return None
-    near = cv2.distanceTransform((~source_outline).view(np.uint8), cv2.DIST_L2, 3) <= UNCHANGED_PX
-    still = target_outline & near
+    still = target_outline & source_outline
     if still.sum() < UNCHANGED_SHARE_MIN * target_outline.sum():
         return None
     return still, (x0, y0)
@@ -118,10 +117,10 @@ def keep_unchanged_outline(source: np.ndarray, target: np.ndarray, source_grid: 
     if float(np.median(np.hypot(dx, dy))) <= SLIDE_MIN_PX:
         return motion
     grid_source, grid_target = source_grid > 0.5, target_grid > 0.5
-    found = outline_reads(grid_source, grid_target)
+    found = new_outline(grid_source, grid_target)
     if found is None:
         return motion
-    rows, cols, _ = found
+    rows, cols = found
     x0, y0, side = square
     size = grid_source.shape[0]
     # The unchanged stretch (over the masks' box, whose corner is bx, by) on the grid: the square's origin moved

@@ -1,17 +1,17 @@
 """A motion from the outline: reads fixed on the new shape's outline, harmonic everywhere else.
 
 Used by ``engine.unchanged_outline`` when a region grown or shrunk by the brush keeps most of its outline:
-:func:`outline_reads` pairs each pixel of the new shape's outline with the nearest pixel of the region's
-outline (itself where the two coincide), and :func:`harmonic_motion` interpolates displacements given on
-some pixels by Laplace's equation (the smoothest field through them), zero at the grid's border.
+:func:`new_outline` gives the new shape's outline pixels, where the reads are fixed, and
+:func:`harmonic_motion` interpolates displacements given on some pixels by Laplace's equation (the smoothest
+field through them), zero at the grid's border.
 NumPy/SciPy only; masks and motion on the alignment's R x R grid, displacements as (dx, dy).
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
+
 
 def _outline(mask: np.ndarray) -> np.ndarray:
     """The mask's pixels with a 4-neighbour outside it (the image border counts as outside)."""
@@ -20,20 +20,12 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     return mask & ~inner
 
 
-def outline_reads(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """For each pixel of the new shape's outline: its rows and columns and its backward displacement (n, 2) as
-    (dx, dy) to the nearest pixel of the region's outline; None when either outline is empty."""
-    source_outline, target_outline = _outline(source), _outline(target)
-    if not source_outline.any() or not target_outline.any():
+def new_outline(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows and columns of the new shape's (``target``'s) outline pixels; None when either mask has no outline."""
+    if not _outline(source).any():
         return None
-    _, labels = cv2.distanceTransformWithLabels((~source_outline).astype(np.uint8), cv2.DIST_L2, 5,
-                                                labelType=cv2.DIST_LABEL_PIXEL)
-    # Labels number the zero pixels (the region's outline) in row-major order, from 1.
-    outline_y, outline_x = np.nonzero(source_outline)
-    rows, cols = np.nonzero(target_outline)
-    nearest = labels[rows, cols] - 1
-    reads = np.stack([outline_x[nearest] - cols, outline_y[nearest] - rows], axis=1).astype(np.float64)
-    return rows, cols, reads
+    rows, cols = np.nonzero(_outline(target))
+    return None if rows.size == 0 else (rows, cols)
 
 
 def harmonic_motion(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:

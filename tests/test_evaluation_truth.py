@@ -172,7 +172,6 @@ def test_stretch_pins_one_end_of_the_region_and_paints_the_rest_stretched_over_t
             assert not (edit.changed & ~edit.target_mask).any()
             np.testing.assert_array_equal(edit.truth[edit.changed], warp_image(image, edit.backward_map)[edit.changed])
             np.testing.assert_array_equal(edit.truth[pinned], image[pinned])
-            # The stretched part grows away from the pinned end: the map never reads farther from it.
-            moved = edit.changed & ~still
-            assert moved.any()
+            # Beyond the pinned end the region is stretched: the map moves what it reads there.
+            assert (edit.changed & ~still).any()
     assert made >= 6

@@ -39,8 +39,8 @@ def evaluation_folder(args: argparse.Namespace) -> Path:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "eval",
-                         description="Seeded edits of regions of held-out paintings (affine, non-rigid, growth, "
-                                     "moved layer; single, border-cut and two-part regions), scored "
+                         description="Seeded edits of regions of held-out paintings (affine, non-rigid, "
+                                     "moved layer, growth; single, border-cut and two-part regions), scored "
                                      "against true results built apart from the product's code.")
     parser.add_argument("--artworks", default=None, help="folder of paintings (default ../shared/data/artworks)")
     parser.add_argument("--bsds-val", action="store_true",
