@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.restyle import GREY_NOTICE, colour_dropped
+
 FIRST, SECOND = 0, 1
 
 
@@ -77,11 +79,16 @@ class Exemplars:
             arguments.update(second_exemplar=self.second.image, second_region=self.second.region, mix=self.mix)
         return arguments
 
-    def describe(self) -> str:
+    def describe(self, painting: np.ndarray | None = None) -> str:
+        """What the panel says about the exemplars; with the ``painting`` on the canvas, also when it is grey and
+        an exemplar's colours will not show (``engine.restyle.colour_dropped``)."""
         if self.first is None:
             return ("No exemplar yet: pick it on the painting (click or box it), select it and Use Selection as "
                     "Exemplar, or open another image.")
         text = f"Exemplar: {self.first.summary()}."
         if self.second is not None:
             text += f"\nSecond: {self.second.summary()}."
+        exemplars = [(exemplar.image, exemplar.region) for exemplar in (self.first, self.second) if exemplar is not None]
+        if painting is not None and colour_dropped(painting, exemplars):
+            text += f"\nNote: {GREY_NOTICE}."
         return text

@@ -80,7 +80,7 @@ class RestyleController(QObject):
                                      take=self.set_exemplar, say=lambda text: self.say(text),
                                      image_shown=lambda: QTimer.singleShot(0, self._fit_panel),
                                      painting_segmenter=painting_segmenter)
-        self.panel.exemplar_label.setText(self.exemplars.describe())
+        self._describe_exemplars()
         self.dock = QDockWidget("Restyle", dialog_parent)
         self.dock.setObjectName("restyle")
         self.dock.setWidget(self.panel)
@@ -129,6 +129,10 @@ class RestyleController(QObject):
         self.exemplars.remove_second()
         self._exemplars_changed()
 
+    def _describe_exemplars(self) -> None:
+        document = self.workspace.document
+        self.panel.exemplar_label.setText(self.exemplars.describe(None if document is None else document.session.current))
+
     def _fit_panel(self) -> None:
         self.panel.fit(self.dock.parentWidget().height())
 
@@ -146,7 +150,7 @@ class RestyleController(QObject):
 
     def _exemplars_changed(self) -> None:
         self._asked = True
-        self.panel.exemplar_label.setText(self.exemplars.describe())
+        self._describe_exemplars()
         has_second = self.exemplars.second is not None
         self.panel.show_second(has_second)
         if self.dock.isVisible():
@@ -164,8 +168,8 @@ class RestyleController(QObject):
         """Another painting (or session) was opened: exemplars taken from the one before are no longer outlined."""
         self.picker.painting_replaced()
         if self.exemplars.painting_replaced():
-            self.panel.exemplar_label.setText(self.exemplars.describe())
             self._show_exemplar_outline()
+        self._describe_exemplars()  # the painting may be grey where the one before had colour
 
     # -- computing and previewing ------------------------------------------------------------------
     def _key(self, document: Document) -> tuple:

@@ -175,6 +175,30 @@ def _check_image(image: np.ndarray, name: str) -> np.ndarray:
     return image
 
 
+#: An exemplar region whose channels differ by more than this share of their range (mean over the region) has colour.
+COLOUR_SPREAD = 0.02
+
+
+def colour_dropped(image: np.ndarray, exemplars: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether the restyle of the one-channel (grey) ``image`` leaves out the colour of one of the ``exemplars``
+    ((pixels, region) pairs): a grey painting stays grey (README: grey images stay one channel), so it takes an
+    exemplar's light and brushwork but not its colours, which the artist should be told."""
+    if image.ndim == 3 and image.shape[2] != 1:
+        return False
+    for pixels, region in exemplars:
+        if pixels.ndim != 3 or pixels.shape[2] < 3 or not region.any():
+            continue
+        values = pixels[region][:, :3].astype(np.float32) / float(np.iinfo(pixels.dtype).max)
+        if float((values.max(axis=1) - values.min(axis=1)).mean()) > COLOUR_SPREAD:
+            return True
+    return False
+
+
+#: What the editor and the command line say when :func:`colour_dropped`.
+GREY_NOTICE = "this painting is greyscale, so the region stays grey: it takes the exemplar's light and brushwork, " \
+              "not its colours"
+
+
 def _lightness(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 0]
 

@@ -10,7 +10,7 @@ import numpy as np
 from engine.errors import ImageWriteError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
 from engine.pipeline import resolved_path, same_file
-from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, check_unit, prepare_restyle
+from engine.restyle import DEFAULT_CORRESPONDENCE, GREY_NOTICE, Restyled, check_unit, colour_dropped, prepare_restyle
 from engine.session import Step, make_step
 
 
@@ -56,6 +56,8 @@ class RestyleOutcome:
     box: tuple[int, int, int, int]
     reach: float
     timings: dict[str, float] = field(default_factory=dict)
+    #: What the user should know about the result (e.g. a grey painting keeps none of the exemplar's colours).
+    notes: list[str] = field(default_factory=list)
 
 
 def _exemplar(path: Path, image_path: Path, artwork: Artwork) -> np.ndarray:
@@ -100,7 +102,11 @@ def run_restyle(inputs: RestyleInputs, correspondence: str = DEFAULT_CORRESPONDE
     image = restyled.at_strength(request.strength)
     timings = dict(restyled.timings)
     timings["total"] += time.perf_counter() - started
-    return RestyleOutcome(image, restyled.box, restyled.reach, timings)
+    exemplars = [(inputs.exemplar, inputs.exemplar_region)]
+    if inputs.second_exemplar is not None:
+        exemplars.append((inputs.second_exemplar, inputs.second_region))
+    notes = [f"{request.image.name}: {GREY_NOTICE}"] if colour_dropped(inputs.artwork.pixels, exemplars) else []
+    return RestyleOutcome(image, restyled.box, restyled.reach, timings, notes)
 
 
 def write_restyle(inputs: RestyleInputs, outcome: RestyleOutcome) -> None:

@@ -44,3 +44,15 @@ def test_another_painting_keeps_the_exemplars_but_not_their_outlines() -> None:
     assert exemplars.painting_replaced() and exemplars.on_canvas() == []
     assert "opened before" in exemplars.describe() and exemplars.restyle_arguments()["exemplar"][0, 0, 0] == 1
     assert not exemplars.painting_replaced()  # nothing left on the canvas
+
+
+def test_a_grey_painting_is_told_it_keeps_no_colour() -> None:
+    exemplars = Exemplars()
+    colourful = exemplar(1)
+    colourful.image[..., 0] = 200  # a red exemplar region
+    exemplars.put(colourful)
+    grey, rgb = np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.uint8)
+    assert "stays grey" in exemplars.describe(grey)
+    assert "stays grey" not in exemplars.describe(rgb) and "stays grey" not in exemplars.describe()
+    exemplars.put(exemplar(5))  # a grey exemplar: nothing is lost
+    assert "stays grey" not in exemplars.describe(grey)

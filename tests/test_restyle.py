@@ -194,6 +194,19 @@ def test_cli_writes_the_restyle(files, scene, tmp_path: Path, capsys) -> None:
     assert np.array_equal(written, expected)
 
 
+def test_cli_says_when_a_grey_painting_keeps_no_colour(files, scene, tmp_path: Path, capsys) -> None:
+    from engine.restyle import colour_dropped
+
+    assert colour_dropped(scene["image"][..., 0], [(scene["exemplar"], scene["exemplar_region"])])
+    grey = tmp_path / "grey.png"
+    save_image(grey, scene["image"][..., 0].copy())
+    assert _cli(files, tmp_path / "out.png", image=str(grey)) == 0
+    assert "note: grey.png: this painting is greyscale, so the region stays grey" in capsys.readouterr().out
+    assert load_image(tmp_path / "out.png").pixels.shape[2] == 1  # one channel, as it came
+    assert _cli(files, tmp_path / "colour.png") == 0
+    assert "note:" not in capsys.readouterr().out
+
+
 def test_cli_exemplar_may_be_the_image_itself(files, scene, tmp_path: Path) -> None:
     other = np.zeros((H, W), bool)
     other[0:25, 0:200] = True

@@ -124,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         whole = timings["read"] + timings["total"] + timings["write"]
         print(f"{prefix} {item.image.name} -> {item.output} ({whole:.2f} s: read {timings['read']:.2f}, "
               f"edit {timings['total']:.2f}, write {timings['write']:.2f})", flush=True)
+        for note in getattr(outcome, "notes", ()):
+            print(f"{prefix} note: {note}", flush=True)
 
     failures = run_batch(manipulator, items, report, reach=reach, stop_on_error=args.stop_on_error)
     print(f"{written} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"

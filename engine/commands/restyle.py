@@ -48,4 +48,6 @@ def run(args: argparse.Namespace) -> int:
     timings = outcome.timings
     print(f"wrote {args.output}: area {x1 - x0}x{y1 - y0} at ({x0}, {y0}), reach {outcome.reach:.0f} px, "
           f"read {timings['read']:.2f} s, restyle {timings['total']:.2f} s, write {timings['write']:.2f} s")
+    for note in outcome.notes:
+        print(f"note: {note}")
     return 0
