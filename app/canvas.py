@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
 
 from app.canvas_items import ImageOverlayItem, OutlineItem
 from app.transform_handles import TransformHandles
+from app.warp_pins import WarpPins, make_pins_item
 
 REGION_COLOUR = QColor(40, 200, 90)
 TARGET_COLOUR = QColor(235, 60, 60)
@@ -32,6 +33,7 @@ class Tool(Enum):
     BRUSH = "brush"
     ERASER = "eraser"
     TRANSFORM = "transform"
+    WARP = "warp"  # pins on the new shape; dragging one bends the shape around the others
     EXEMPLAR = "exemplar"  # clicks and boxes pick the Restyle tool's exemplar region, not the selection
 
 
@@ -39,7 +41,7 @@ class Tool(Enum):
 PROMPT_TOOLS = (Tool.SELECT, Tool.EXEMPLAR)
 
 
-class CanvasView(TransformHandles, QGraphicsView):
+class CanvasView(TransformHandles, WarpPins, QGraphicsView):
     point_clicked = Signal(float, float, bool)  # x, y, positive
     box_dragged = Signal(float, float, float, float)
     exemplar_clicked = Signal(float, float)  # x, y: with the exemplar tool, a click picks the exemplar region
@@ -50,6 +52,9 @@ class CanvasView(TransformHandles, QGraphicsView):
     transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
     transform_moved = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees), while dragging
     transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
+    pin_added = Signal(float, float)  # x, y: the Warp tool's click away from every pin
+    pin_removed = Signal(int)  # a right click on that pin
+    pin_dragged = Signal(int, float, float)  # that pin dragged to x, y
     zoom_changed = Signal(float)
     candidate_step = Signal(int)  # +1: a larger candidate, -1: a smaller one (Ctrl or Alt + wheel)
 
@@ -106,9 +111,10 @@ class CanvasView(TransformHandles, QGraphicsView):
         handle_pen.setCosmetic(True)
         self.handles.setPen(handle_pen)
         self.handles.setBrush(QBrush(QColor(235, 60, 60, 200)))
+        self.pins_item = make_pins_item()
         for item in (self.image_item, self.preview_item, self.region_item, self.region_outline, self.target_item,
                      self.target_outline, self.band_outline, self.exemplar_outline, self.rubber_band,
-                     self.brush_cursor, self.handles):
+                     self.brush_cursor, self.handles, self.pins_item):
             self.scene().addItem(item)
 
         self.tool = Tool.SELECT
@@ -125,6 +131,8 @@ class CanvasView(TransformHandles, QGraphicsView):
         self._target_centre: QPointF | None = None
         self._target_rect: QRectF | None = None
         self._transform_state = (0.0, 0.0, 1.0, 0.0)
+        self._pin_points: list[QPointF] = []
+        self._pin_drag: int | None = None
 
     # -- content -----------------------------------------------------------------------------------
     def set_image(self, image: QImage, *, fit: bool = False) -> None:
@@ -266,6 +274,7 @@ class CanvasView(TransformHandles, QGraphicsView):
 
     def _zoomed(self) -> None:
         self._update_handles()  # handles keep their size on screen
+        self._draw_pins()  # and so do pins
         self.zoom_changed.emit(self.zoom)
 
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt naming
@@ -285,7 +294,8 @@ class CanvasView(TransformHandles, QGraphicsView):
         self.tool = tool
         self.brush_cursor.setVisible(tool in (Tool.BRUSH, Tool.ERASER) and self.underMouse())
         self._update_handles()
-        self.viewport().setCursor(Qt.CrossCursor if tool is Tool.SELECT else
+        self._draw_pins()
+        self.viewport().setCursor(Qt.CrossCursor if tool in (Tool.SELECT, Tool.WARP) else
                                   Qt.PointingHandCursor if tool is Tool.EXEMPLAR else
                                   Qt.BlankCursor if tool in (Tool.BRUSH, Tool.ERASER) else Qt.SizeAllCursor)
         if changed:
@@ -328,6 +338,9 @@ class CanvasView(TransformHandles, QGraphicsView):
     def handles_wanted(self) -> bool:
         return self.tool is Tool.TRANSFORM
 
+    def pins_wanted(self) -> bool:
+        return self.tool is Tool.WARP
+
     # -- mouse and keys ----------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space_held):
@@ -348,6 +361,8 @@ class CanvasView(TransformHandles, QGraphicsView):
             self._transform_mode = ("rotate" if handle == "rotate" else "scale" if handle else "move" if inside else None)
             if self._transform_mode is not None and self._target_centre is not None:
                 self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
+        elif self.tool is Tool.WARP and event.button() in (Qt.LeftButton, Qt.RightButton):
+            self._pin_press(point, event.button() == Qt.LeftButton and not (event.modifiers() & Qt.AltModifier))
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         if self._pan_from is not None:
@@ -368,6 +383,8 @@ class CanvasView(TransformHandles, QGraphicsView):
             self.rubber_band.show()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
             self._transform_preview(point)
+        elif self.tool is Tool.WARP:
+            self._pin_move(point)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if self._pan_from is not None:
@@ -397,6 +414,8 @@ class CanvasView(TransformHandles, QGraphicsView):
             self._transform_preview(point)
             self._transform_mode = None
             self.transform_finished.emit(*self._transform_state)
+        elif self.tool is Tool.WARP:
+            self._pin_release(point)
 
     def leaveEvent(self, event) -> None:  # noqa: N802
         self.brush_cursor.hide()

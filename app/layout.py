@@ -54,6 +54,9 @@ def build_actions(window: "MainWindow") -> None:
         Tool.ERASER: a("&Eraser", lambda: w.set_tool(Tool.ERASER), key("E"), "Erase from the new shape", True),
         Tool.TRANSFORM: a("&Transform", lambda: w.set_tool(Tool.TRANSFORM), key("T"),
                           "Move (drag inside), scale (corners) or rotate (top knob) the new shape", True),
+        Tool.WARP: a("&Warp", lambda: w.set_tool(Tool.WARP), key("W"),
+                     "Pin the new shape (click) and drag a pin: it bends around the other pins (right-click "
+                     "takes a pin away)", True),
     }
     w.smaller_brush = a("Smaller Brush", lambda: w.change_brush(1 / 1.25), key("["))
     w.larger_brush = a("Larger Brush", lambda: w.change_brush(1.25), key("]"))

@@ -9,7 +9,8 @@ the canvas, the settings, the brush options) and reacting to the others through 
 - :class:`SessionController` (app/session_controller.py): open, save, undo/redo, history, autosave;
 - :class:`ExportController` (app/export_controller.py): Export Image and Export Masks;
 - :class:`ReachControl` (app/reach_control.py): the Reach option and its band on the canvas;
-- :class:`LiveController` (app/live_controller.py): the painting redrawn while a Transform handle moves.
+- :class:`LiveController` (app/live_controller.py): the painting redrawn while a Transform handle moves;
+- :class:`WarpController` (app/warp_controller.py): the Warp tool's pins and the bends they make.
 
 The menus and tool bars are laid out in app/layout.py.
 
@@ -42,6 +43,7 @@ from app.selection_controller import SelectionController
 from app.session_controller import SessionController
 from app.settings import Settings, SettingsDialog
 from app.shortcuts_dialog import ShortcutsDialog
+from app.warp_controller import WarpController
 from app.workspace import Workspace
 from engine.document import Document
 from engine.manipulator import Manipulator
@@ -51,7 +53,7 @@ from engine.session import EditSession
 EDIT_SHUTDOWN_SECONDS = 20.0
 
 FIRST_RUN_HINT = ("Click a region to select it (more clicks add to it; right-click or Alt-click removes), or drag a "
-                  "box. Then reshape the red mask with the Brush [B], Eraser [E] or Transform [T] tools and press "
+                  "box. Then reshape the red mask with the Brush [B], Eraser [E], Transform [T] or Warp [W] tools and press "
                   "Apply (Ctrl+Return). To paint a region in the style of another, take the Restyle tool [R]: "
                   "with the region to restyle selected, click the exemplar region (or open another image there). "
                   "Hold \\ to see the original.")
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.sessions = SessionController(workspace, self.settings, self)
         self.exporter = ExportController(workspace, self.settings, self)
         self.reach = ReachControl(workspace, self.canvas, self.settings)
+        self.warp = WarpController(workspace, self.canvas)
         self.candidates = CandidateController(workspace, self.canvas, self._action)
         self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
         self.restyle = RestyleController(workspace, self.canvas, self.settings, self, self.selection.segmenter)

@@ -145,10 +145,10 @@ class ReachControl(QObject):
         self.band_updated.emit()
 
     def update_visibility(self) -> None:
-        """Draw the band while the reach is being set, or with the Select and Transform tools."""
+        """Draw the band while the reach is being set, or with the Select, Transform and Warp tools."""
         canvas = self.canvas
         wanted = self.band is not None and bool(self.band.outline) and (
-            self.being_set or canvas.tool in (Tool.SELECT, Tool.TRANSFORM))
+            self.being_set or canvas.tool in (Tool.SELECT, Tool.TRANSFORM, Tool.WARP))
         canvas.set_band_outline(canvas.band_outline.path() if wanted else None)
 
     def shutdown(self) -> None:

@@ -31,6 +31,7 @@ class StepKind(Enum):
     EDIT = "edit"
     STROKE = "stroke"
     TRANSFORM = "transform"
+    WARP = "warp"
     SELECTION = "selection"
     CANDIDATE = "candidate"
     MASK_TOOL = "mask tool"

@@ -716,3 +716,38 @@ def test_edit_band_traces_the_engines_edit_area() -> None:
     edge = edit_band(source, target, 60.0)
     assert edge.outline and edge.outline[0][:, 0].min() == 0
     assert edit_band(np.zeros_like(source), np.zeros_like(source), 5.0).outline == []
+
+
+def right_click(window: MainWindow, x: float, y: float) -> None:
+    send_mouse(window, QMouseEvent.Type.MouseButtonPress, x, y, button=Qt.RightButton, buttons=Qt.RightButton)
+    send_mouse(window, QMouseEvent.Type.MouseButtonRelease, x, y, button=Qt.RightButton, buttons=Qt.NoButton)
+
+
+def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWindow, artwork: Path) -> None:
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    window.set_tool(Tool.WARP)
+    click(window, 64, 60)
+    assert window.canvas.pin_points() == [] and "Select a region first" in window.message_label.text()
+    window.set_tool(Tool.SELECT)
+    click(window, 64, 60)  # the disc
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    region = window.region.copy()
+    window.set_tool(Tool.WARP)
+    for x in (50, 64, 78):  # three pins across the disc
+        click(window, x, 60)
+    assert len(window.canvas.pin_points()) == 3 and window.canvas.pins_item.isVisible()
+    right_click(window, 64, 60)  # the middle one taken away again
+    assert [round(x) for x, _ in window.canvas.pin_points()] == [50, 78]
+    click(window, 64, 60)
+    stroke(window, [(78, 60), (80, 50), (82, 42)])  # the right pin dragged up: the shape bends
+    bent = window.target_mask()
+    assert not np.array_equal(bent, region) and np.array_equal(window.region, region)
+    assert window.canvas.pin_points()[1][1] < 45  # the dragged pin (the second placed) stays where it was dropped
+    ys, xs = np.nonzero(bent)
+    assert ys[xs > 75].mean() < np.nonzero(region)[0][np.nonzero(region)[1] > 75].mean() - 5
+    window.set_tool(Tool.SELECT)
+    assert not window.canvas.pins_item.isVisible()  # pins show with the Warp tool only
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.target_mask(), region)
+    assert window.canvas.pin_points() == []  # the shape they bent is gone: so are they

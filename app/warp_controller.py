@@ -1,0 +1,84 @@
+"""The Warp tool (W): pins on the new shape, as Puppet Warp pins a layer. A click places a pin (a right or
+Alt click on one takes it away); dragging a pin bends the new shape around the others
+(:func:`engine.mask_warp.pin_warp`), one undo step a drag, and the preview follows as after a stroke. The pins
+belong to the new shape they were placed on: when anything else changes it (a stroke, a transform, an undo, a
+new selection, an Apply), they are taken away."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject
+
+from app.canvas import CanvasView
+from app.workspace import Workspace
+from engine.document import StepKind
+from engine.mask_warp import pin_warp
+
+HINT = ("Pin placed. Pin the places that should stay, then drag a pin: the new shape bends around the others "
+        "(one pin moves it; right-click takes a pin away).")
+
+
+class WarpController(QObject):
+    def __init__(self, workspace: Workspace, canvas: CanvasView) -> None:
+        super().__init__(workspace)
+        self.workspace, self.canvas = workspace, canvas
+        self.pins: list[tuple[float, float]] = []
+        #: The document's new-shape array the pins were placed on (the document replaces it on every change).
+        self._shape: np.ndarray | None = None
+        canvas.pin_added.connect(self.add_pin)
+        canvas.pin_removed.connect(self.remove_pin)
+        canvas.pin_dragged.connect(self.drag_pin)
+        workspace.masks_shown.connect(self._masks_shown)
+        workspace.document_replaced.connect(self.clear)
+
+    def _target(self) -> np.ndarray | None:
+        document = self.workspace.document
+        return document.target if document is not None and document.target.any() else None
+
+    def _show(self) -> None:
+        self.canvas.set_pins(self.pins)
+
+    def clear(self) -> None:
+        self.pins, self._shape = [], None
+        self._show()
+
+    def _masks_shown(self) -> None:
+        target = self._target()
+        if self.pins and (target is None or target is not self._shape):
+            self.clear()
+
+    def add_pin(self, x: float, y: float) -> None:
+        target = self._target()
+        if target is None:
+            self.workspace.say("Select a region first: the Warp tool's pins bend its new shape.")
+            return
+        if target is not self._shape:
+            self.pins, self._shape = [], target
+        self.pins.append((x, y))
+        self._show()
+        if len(self.pins) == 1:
+            self.workspace.say(HINT)
+
+    def remove_pin(self, index: int) -> None:
+        if 0 <= index < len(self.pins):
+            del self.pins[index]
+            self._show()
+
+    def drag_pin(self, index: int, x: float, y: float) -> None:
+        """Bend the new shape by pin ``index`` dragged to (x, y), the other pins held."""
+        document, target = self.workspace.document, self._target()
+        if document is None or target is None or self.workspace.applying or not 0 <= index < len(self.pins):
+            self._show()
+            return
+        moved = list(self.pins)
+        moved[index] = (x, y)
+        bent = pin_warp(target, self.pins, moved)
+        if not bent.any():
+            self._show()
+            self.workspace.say("That bend takes the whole shape off the painting; the pin stays where it was.")
+            return
+        if document.change_target(bent, StepKind.WARP, "Warp"):
+            self.pins, self._shape = moved, document.target
+            self._show()
+            self.workspace.target_reshaped.emit(False)
+        else:
+            self._show()
