@@ -54,6 +54,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
     transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
     pin_added = Signal(float, float)  # x, y: the Warp tool's click away from every pin
     pin_removed = Signal(int)  # a right click on that pin
+    pin_moved = Signal(int, float, float)  # that pin is being dragged, now at x, y
     pin_dragged = Signal(int, float, float)  # that pin dragged to x, y
     zoom_changed = Signal(float)
     candidate_step = Signal(int)  # +1: a larger candidate, -1: a smaller one (Ctrl or Alt + wheel)

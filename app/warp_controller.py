@@ -9,9 +9,11 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from app.canvas import CanvasView
+from app.convert import polygons_to_path
 from app.workspace import Workspace
 from engine.document import StepKind
-from engine.mask_warp import pin_warp
+from engine.mask_warp import bend_outline, pin_warp
+from engine.masks import outline_polygons
 
 HINT = ("Pin placed. Pin the places that should stay, then drag a pin: the new shape bends around the others "
         "(one pin moves it; right-click takes a pin away).")
@@ -24,7 +26,10 @@ class WarpController(QObject):
         self.pins: list[tuple[float, float]] = []
         #: The document's new-shape array the pins were placed on (the document replaces it on every change).
         self._shape: np.ndarray | None = None
+        #: While a pin is dragged: the new shape's outline before the drag (bent on every move) and its path.
+        self._dragging: tuple[list[np.ndarray], object] | None = None
         canvas.pin_added.connect(self.add_pin)
+        canvas.pin_moved.connect(self.show_bend)
         canvas.pin_removed.connect(self.remove_pin)
         canvas.pin_dragged.connect(self.drag_pin)
         workspace.masks_shown.connect(self._masks_shown)
@@ -63,8 +68,27 @@ class WarpController(QObject):
             del self.pins[index]
             self._show()
 
+    def show_bend(self, index: int, x: float, y: float) -> None:
+        """The canvas follows the hand: the new shape's outline bent as far as pin ``index`` is dragged."""
+        target = self._target()
+        if target is None or not 0 <= index < len(self.pins):
+            return
+        if self._dragging is None:
+            self._dragging = (outline_polygons(target), self.canvas.target_outline.path())
+        moved = list(self.pins)
+        moved[index] = (x, y)
+        self.canvas.preview_target_outline(polygons_to_path(bend_outline(self._dragging[0], self.pins, moved)))
+
+    def _end_drag(self) -> None:
+        """The drag is over: the new shape's fill (and, unless it is drawn anew, its outline) come back."""
+        if self._dragging is not None:
+            self.canvas.preview_target_outline(self._dragging[1])
+            self._dragging = None
+        self.canvas.preview_target_outline(None)
+
     def drag_pin(self, index: int, x: float, y: float) -> None:
         """Bend the new shape by pin ``index`` dragged to (x, y), the other pins held."""
+        self._end_drag()
         document, target = self.workspace.document, self._target()
         if document is None or target is None or self.workspace.applying or not 0 <= index < len(self.pins):
             self._show()

@@ -72,6 +72,14 @@ class WarpPins:
     def _pin_move(self, scene_point: QPointF) -> None:
         if self._pin_drag is not None:
             self._draw_pins(scene_point)
+            self.pin_moved.emit(self._pin_drag, scene_point.x(), scene_point.y())
+
+    def preview_target_outline(self, outline: QPainterPath | None) -> None:
+        """While a pin is dragged: the new shape's bent ``outline`` alone (its fill hidden); None shows the fill
+        again (the outline is then drawn anew with the shape)."""
+        if outline is not None:
+            self.target_outline.setPath(outline)
+        self.target_item.setVisible(outline is None)
 
     def _pin_release(self, scene_point: QPointF) -> None:
         index, self._pin_drag = self._pin_drag, None
@@ -79,7 +87,6 @@ class WarpPins:
             return
         start = self._pin_points[index]
         if math.hypot(start.x() - scene_point.x(), start.y() - scene_point.y()) * self.zoom < 1.0:
-            self._draw_pins()  # a click on a pin, not a drag
-            return
+            scene_point = start  # a click on a pin, not a drag: it stays (and whatever the drag showed goes)
         self._draw_pins()
         self.pin_dragged.emit(index, scene_point.x(), scene_point.y())

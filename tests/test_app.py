@@ -740,7 +740,15 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     right_click(window, 64, 60)  # the middle one taken away again
     assert [round(x) for x, _ in window.canvas.pin_points()] == [50, 78]
     click(window, 64, 60)
-    stroke(window, [(78, 60), (80, 50), (82, 42)])  # the right pin dragged up: the shape bends
+    outline_before = window.canvas.target_outline.path().boundingRect()
+    send_mouse(window, QMouseEvent.Type.MouseButtonPress, 78, 60)
+    send_mouse(window, QMouseEvent.Type.MouseMove, 80, 50, button=Qt.NoButton)
+    # the canvas follows the hand: the outline is bent while the pin moves, the fill waits
+    assert window.canvas.target_outline.path().boundingRect().top() < outline_before.top() - 2
+    assert not window.canvas.target_item.isVisible()
+    send_mouse(window, QMouseEvent.Type.MouseMove, 82, 42, button=Qt.NoButton)
+    send_mouse(window, QMouseEvent.Type.MouseButtonRelease, 82, 42, buttons=Qt.NoButton)  # the right pin, up
+    assert window.canvas.target_item.isVisible()
     bent = window.target_mask()
     assert not np.array_equal(bent, region) and np.array_equal(window.region, region)
     assert window.canvas.pin_points()[1][1] < 45  # the dragged pin (the second placed) stays where it was dropped
@@ -751,3 +759,18 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.target_mask(), region)
     assert window.canvas.pin_points() == []  # the shape they bent is gone: so are they
+
+
+def test_a_click_on_a_warp_pin_changes_nothing(qtbot, window: MainWindow, artwork: Path) -> None:
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    click(window, 64, 60)
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    window.set_tool(Tool.WARP)
+    click(window, 50, 60)
+    click(window, 78, 60)
+    path = window.canvas.target_outline.path()
+    click(window, 78, 60)  # on the pin: no drag, no step, the outline and fill as they were
+    np.testing.assert_array_equal(window.target_mask(), window.region)
+    assert window.canvas.target_outline.path() == path and window.canvas.target_item.isVisible()
+    assert len(window.canvas.pin_points()) == 2
