@@ -144,6 +144,7 @@ class EditController(QObject):
         if not target.any() or not document.reshaped:
             return  # nothing to preview (a stale preview was taken down when the masks changed)
         image, source, options = document.lend_image(), document.region.copy(), self.edit_options()
+        options["shape_motion"] = document.shape_motion
         side, fill = self.preview_grid()
 
         def run(token):
@@ -188,6 +189,7 @@ class EditController(QObject):
             return
         self.preview_timer.stop()
         image, source, options = document.session.current, document.region.copy(), self.edit_options()
+        options["shape_motion"] = document.shape_motion
         fill = self.live.full_fill()  # the footprint filled when the region was selected, if not stale
         if fill is not None:
             options["fill"] = fill

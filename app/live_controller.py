@@ -20,7 +20,8 @@ from app.convert import array_to_qimage
 from app.workspace import Workspace
 from engine.document import Document
 from engine.live_preview import (FootprintFill, LivePlate, PlateFill, PlateKey, drag_affine, fits, live_frame,
-                                 prepare_live, region_hash, shape_affine, then)
+                                 prepare_live, shape_affine, then)
+from engine.masks import region_hash
 from engine.worker import Worker
 
 #: The live frame is made at least this many pixels a side, however far the canvas is zoomed out.

@@ -18,6 +18,7 @@ from app.settings import Settings
 from app.workspace import Workspace
 from engine.candidates import CandidateSet
 from engine.document import StepKind
+from engine.shape_motion import Affine
 from engine.errors import SimNetError
 from engine.masks import bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, transform_mask
 from engine.worker import Worker
@@ -121,7 +122,8 @@ class SelectionController(QObject):
             return
         current = document.target
         affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
-        if document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform"):
+        moved_by = Affine(tuple(tuple(float(value) for value in row) for row in affine[:2]))
+        if document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform", moved_by):
             self.workspace.target_reshaped.emit(True)
         else:  # a click without a drag: whatever the drag showed is taken down, the masks drawn again
             self.workspace.masks_replaced.emit()

@@ -12,6 +12,7 @@ from app.canvas import CanvasView
 from app.convert import polygons_to_path
 from app.workspace import Workspace
 from engine.document import StepKind
+from engine.shape_motion import Pins
 from engine.mask_warp import bend_outline, pin_warp
 from engine.masks import outline_polygons
 
@@ -100,7 +101,7 @@ class WarpController(QObject):
             self._show()
             self.workspace.say("That bend takes the whole shape off the painting; the pin stays where it was.")
             return
-        if document.change_target(bent, StepKind.WARP, "Warp"):
+        if document.change_target(bent, StepKind.WARP, "Warp", moved_by=Pins(tuple(self.pins), tuple(moved))):
             self.pins, self._shape = moved, document.target
             self._show()
             self.workspace.target_reshaped.emit(False)

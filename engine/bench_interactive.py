@@ -21,9 +21,9 @@ from typing import Callable
 import numpy as np
 
 from engine.bench_end_to_end import painting, region_masks
-from engine.live_preview import (PREVIEW_ALIGN_STEPS, PlateFill, PlateKey, drag_affine, live_frame, prepare_live,
-                                 region_hash)
+from engine.live_preview import PREVIEW_ALIGN_STEPS, PlateFill, PlateKey, drag_affine, live_frame, prepare_live
 from engine.manipulator import Manipulator
+from engine.masks import region_hash
 from engine.masks import mask_centroid, region_affine, transform_mask
 from engine.session import make_step
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.packed_mask import PackedMask
 from engine.session import EditSession, Step
+from engine.shape_motion import Affine, Pins, ShapeMotion, ShapeMotions
 
 if TYPE_CHECKING:
     from engine.candidates import CandidateSet
@@ -74,6 +75,8 @@ class Document:
         self.target = empty.copy()
         #: The selection is the result of an Apply or an undone edit: a new click starts a new one.
         self.selection_from_edit = False
+        #: How each new shape made by Transform and Warp came from its region (edits bent by pins follow them).
+        self.shape_motions = ShapeMotions()
         self._done: list[UndoStep] = []
         self._undone: list[UndoStep] = []
         self._lent: list[np.ndarray] = []  # images being read on other threads (see lend_image)
@@ -211,14 +214,25 @@ class Document:
         self.selection_from_edit = False
         return True
 
-    def change_target(self, target: np.ndarray, kind: StepKind, label: str = "") -> bool:
-        """A new shape from a stroke, a transform or a mask tool; False when it did not change."""
+    def change_target(self, target: np.ndarray, kind: StepKind, label: str = "",
+                      moved_by: Affine | Pins | None = None) -> bool:
+        """A new shape from a stroke, a transform, a warp or a mask tool; False when it did not change.
+        ``moved_by``: the Transform's affine or the Warp's pins that made it from the shape before
+        (:attr:`shape_motion`)."""
         if kind in (StepKind.EDIT, StepKind.SELECTION):
             raise ValueError(f"a {kind.value} step does not change the new shape alone")
         if np.array_equal(target, self.target):
             return False
+        if moved_by is not None:
+            self.shape_motions.moved(self.region, self.target, target, moved_by)
         self._record(kind, label or kind.value.capitalize(), self.region, target)
         return True
+
+    @property
+    def shape_motion(self) -> ShapeMotion | None:
+        """How the new shape came from the region by Transform and Warp moves; None when something else
+        (a stroke, a mask tool) made it."""
+        return self.shape_motions.of(self.region, self.target)
 
     def reset_shape(self) -> bool:
         """The new shape back to the region (Reset Shape)."""

@@ -21,7 +21,6 @@ the region's painted outline moves with it in the live frames too.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -32,7 +31,7 @@ import numpy as np
 from engine.fill import fill_window
 from engine.locality import place_over, region_size
 from engine.matte import Footprint, rim_width, vacated_footprint
-from engine.masks import mask_centroid
+from engine.masks import mask_centroid, region_hash
 from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
 
@@ -56,13 +55,6 @@ class PlateKey:
 
     image_version: int
     region_hash: str
-
-
-def region_hash(region: np.ndarray) -> str:
-    """A short fingerprint of a mask (its size and bits)."""
-    digest = hashlib.blake2b(np.packbits(region).tobytes(), digest_size=16)
-    digest.update(repr(region.shape).encode())
-    return digest.hexdigest()
 
 
 def footprint(image: np.ndarray, region: np.ndarray) -> Footprint | None:

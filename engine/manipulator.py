@@ -34,7 +34,8 @@ from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
 from engine.render import sample_motion
-from engine.unchanged_outline import keep_unchanged_outline
+from engine.shape_motion import ShapeMotion
+from engine.unchanged_outline import grid_iou, keep_unchanged_outline
 from models.crops import canvas_in_working, mask_to_working
 from models.influence import influence_box, influence_envelope, mask_bbox
 from models.hypotheses import classical_starts, ecc_affine, mask_iou, outline_affine, pixel_to_grid_affine
@@ -167,7 +168,8 @@ class Manipulator:
              reach: float | None = None, max_side: int | None = None, cancel: Callable[[], bool] | None = None,
              align_steps: int | None = None, use_network: bool = True,
              fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None,
-             on_box: Callable[[tuple[int, int, int, int]], None] | None = None) -> EditResult:
+             on_box: Callable[[tuple[int, int, int, int]], None] | None = None,
+             shape_motion: ShapeMotion | None = None) -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
         ``reach`` is the width in pixels of the transition around the region and its new shape
@@ -185,7 +187,9 @@ class Manipulator:
         they are waited for only when the result is composed (the wait is timed as "pixels wait",
         outside every stage and the total). ``on_box`` is told the edit's box (x0, y0, x1, y1) once
         the motion is found, before the result is composed: nothing outside it changes (``simnet
-        batch`` compresses the output's unchanged rows meanwhile).
+        batch`` compresses the output's unchanged rows meanwhile). ``shape_motion``: how the editor's
+        Transform and Warp moves made the new shape from the region (``engine.shape_motion``); an edit bent by
+        pins follows them (:func:`follow_pins`).
         """
         started = time.perf_counter()
         deferred, waited = isinstance(image, DeferredImage), 0.0
@@ -224,8 +228,9 @@ class Manipulator:
             raise MaskError("the target mask is empty: the region would vanish")
         if reach is not None and (not np.isfinite(reach) or reach < 0):
             raise EditError(f"the reach must be 0 pixels or more, not {reach}")
+        reduced = 1.0  # the working image's size over the input's
         if max_side is not None and max(height, width) > max_side:
-            scale = max_side / max(height, width)
+            scale = reduced = max_side / max(height, width)
             reach = None if reach is None else reach * scale
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             image = _as_image(cv2.resize(pixels(), size, interpolation=cv2.INTER_AREA))
@@ -300,10 +305,15 @@ class Manipulator:
                 motion = (motion * (side / 2.0)).cpu().numpy()  # pixels at full resolution
             if polish_crop is not None:
                 motion = polish_affine(source, target, motion, (x0, y0, side), crop=polish_crop)
-            # What the user left of the outline stays where it is (a large growth stretched as one affine
-            # would slide it along, engine.unchanged_outline).
-            motion = keep_unchanged_outline(source, target, source_fine[..., 0], target_fine[..., 0], motion,
-                                            (x0, y0, side))
+            if shape_motion is not None and shape_motion.bent_by_pins:
+                # The Warp tool's pins say where their paint goes (engine.shape_motion).
+                motion = follow_pins(motion, shape_motion, source_fine[..., 0], target_fine[..., 0], (x0, y0, side),
+                                     reduced)
+            else:
+                # What the user left of the outline stays where it is (a large growth stretched as one affine
+                # would slide it along, engine.unchanged_outline).
+                motion = keep_unchanged_outline(source, target, source_fine[..., 0], target_fine[..., 0], motion,
+                                                (x0, y0, side))
             attention = correspondence.attention[0].float().cpu().numpy()
             refined = time.perf_counter()
             check_cancel()
@@ -362,6 +372,27 @@ class Manipulator:
                                   self._batch(envelope[..., None]), steps=steps, starts=tensors,
                                   valid=self._batch(inside), use_network=use_network, exact=exact)
         return motion[0]
+
+
+#: The pins' motion replaces the aligned one unless it carries the region's mask onto the new shape worse than
+#: that by more than this (grid IoU): it always should, the new shape being the region bent by the pins.
+PINS_IOU_SLACK = 0.05
+
+
+def follow_pins(motion: np.ndarray, shape_motion: ShapeMotion, source_grid: np.ndarray, target_grid: np.ndarray,
+                square: tuple[int, int, int], scale: float = 1.0) -> np.ndarray:
+    """The backward motion (R, R, 2 pixels on the grid over ``square``) that ``shape_motion``'s moves make, in
+    place of ``motion`` (the one found from the masks), for a new shape bent by Warp pins: the masks alone
+    leave a bend ambiguous, the pins do not. ``source_grid``, ``target_grid``: the masks' coverages (R, R) on
+    the grid; ``scale``: the working image's size over the one the moves were made on. ``motion`` is kept
+    when the pins' motion misses the masks (it should not)."""
+    size = motion.shape[0]
+    pinned = shape_motion.grid_motion(square, size, scale)
+    per_cell = square[2] / size
+    source, target = source_grid > 0.5, target_grid > 0.5
+    if grid_iou(source, target, pinned / per_cell) < grid_iou(source, target, motion / per_cell) - PINS_IOU_SLACK:
+        return motion
+    return pinned
 
 
 #: The profiler's name for the alignment stage of an edit.

@@ -4,6 +4,8 @@ The Mask menu's tools (grow, shrink, smooth, fill holes, invert, mask files) are
 """
 from __future__ import annotations
 
+import hashlib
+
 import cv2
 import numpy as np
 
@@ -133,3 +135,10 @@ def soften_stroke(before: np.ndarray, after: np.ndarray, radius: float) -> np.nd
     result = after.copy()
     result[y0:y1, x0:x1] = np.where(near, smoothed, crop_after)
     return result
+
+
+def region_hash(region: np.ndarray) -> str:
+    """A short fingerprint of a mask (its size and bits)."""
+    digest = hashlib.blake2b(np.packbits(region).tobytes(), digest_size=16)
+    digest.update(repr(region.shape).encode())
+    return digest.hexdigest()

@@ -752,6 +752,7 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     bent = window.target_mask()
     assert not np.array_equal(bent, region) and np.array_equal(window.region, region)
     assert window.canvas.pin_points()[1][1] < 45  # the dragged pin (the second placed) stays where it was dropped
+    assert window.document.shape_motion.bent_by_pins  # the preview and Apply follow the pins
     ys, xs = np.nonzero(bent)
     assert ys[xs > 75].mean() < np.nonzero(region)[0][np.nonzero(region)[1] > 75].mean() - 5
     window.set_tool(Tool.SELECT)

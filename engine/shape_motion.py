@@ -1,0 +1,105 @@
+"""How the new shape came from the region, when the user made it by moves the editor knows: Transform's
+affines and the Warp tool's pins, in order. SIM-Net finds an edit's motion from the two masks alone, which
+is all a brush stroke gives; but a Warp drag also says where each pin's paint must go, and a large bend
+leaves the masks ambiguous (the content may slide along the outline: pins missed by 10-45 px in bends of
+100 px on three paintings). So an edit whose new shape was bent by pins follows them
+(``engine.manipulator``), and every other edit is found from the masks as before.
+
+:class:`ShapeMotions` remembers the chain per (region, new shape) pair, by the masks' fingerprints, so undo,
+redo and a return to an earlier shape find it again, and a brush stroke (a shape no chain made) finds none.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.masks import region_hash
+from engine.mask_warp import rigid_mls
+
+#: At most this many (region, new shape) pairs are remembered (the newest).
+REMEMBERED = 64
+
+
+@dataclass(frozen=True)
+class Affine:
+    """A Transform: the forward 2 x 3 matrix carrying the shape (``engine.masks.region_affine``)."""
+
+    matrix: tuple[tuple[float, float, float], tuple[float, float, float]]
+
+    def reads(self, points: np.ndarray) -> np.ndarray:
+        forward = np.vstack([np.asarray(self.matrix, np.float64), [0.0, 0.0, 1.0]])
+        backward = np.linalg.inv(forward)[:2]
+        return points @ backward[:, :2].T + backward[:, 2]
+
+
+@dataclass(frozen=True)
+class Pins:
+    """A Warp drag: the pins from where they were to where they went (``engine.mask_warp.pin_warp``)."""
+
+    before: tuple[tuple[float, float], ...]
+    after: tuple[tuple[float, float], ...]
+
+    def reads(self, points: np.ndarray) -> np.ndarray:
+        return rigid_mls(points, self.after, self.before)
+
+
+@dataclass(frozen=True)
+class ShapeMotion:
+    """The moves, oldest first, that made the new shape from the region (none: the shape is the region)."""
+
+    steps: tuple[Affine | Pins, ...] = ()
+
+    @property
+    def bent_by_pins(self) -> bool:
+        return any(isinstance(step, Pins) for step in self.steps)
+
+    def then(self, step: Affine | Pins) -> "ShapeMotion":
+        return ShapeMotion(self.steps + (step,))
+
+    def reads(self, points: np.ndarray) -> np.ndarray:
+        """Where each of ``points`` ((m, 2) x, y pixels of the new shape) was in the region: the moves undone
+        newest first."""
+        points = np.asarray(points, np.float64)
+        for step in reversed(self.steps):
+            points = step.reads(points)
+        return points
+
+    def grid_motion(self, square: tuple[int, int, int], size: int, scale: float = 1.0) -> np.ndarray:
+        """The backward motion (size, size, 2; dx, dy pixels) on the size x size grid over ``square`` (x0, y0,
+        side) of an image reduced by ``scale`` from the one the moves were made on, as
+        ``engine.manipulator`` holds an edit's motion."""
+        x0, y0, side = square
+        centres = (np.arange(size, dtype=np.float64) + 0.5) * (side / size) - 0.5
+        xs, ys = np.meshgrid(x0 + centres, y0 + centres)
+        points = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        full = (points + 0.5) / scale - 0.5
+        reads = (self.reads(full) + 0.5) * scale - 0.5
+        return (reads - points).reshape(size, size, 2).astype(np.float32)
+
+
+class ShapeMotions:
+    """The :class:`ShapeMotion` of each (region, new shape) pair made by known moves (see the module)."""
+
+    def __init__(self) -> None:
+        self._known: OrderedDict[tuple[str, str], ShapeMotion] = OrderedDict()
+
+    def of(self, region: np.ndarray, target: np.ndarray) -> ShapeMotion | None:
+        """How ``target`` came from ``region``; None when no known moves made it (a stroke, a mask tool)."""
+        if np.array_equal(region, target):
+            return ShapeMotion()
+        found = self._known.get((region_hash(region), region_hash(target)))
+        if found is not None:
+            self._known.move_to_end((region_hash(region), region_hash(target)))
+        return found
+
+    def moved(self, region: np.ndarray, before: np.ndarray, after: np.ndarray, step: Affine | Pins) -> None:
+        """The new shape ``before`` was moved by ``step`` into ``after``: remembered when ``before``'s moves
+        are known."""
+        known = self.of(region, before)
+        if known is None or np.array_equal(region, after):
+            return
+        self._known[(region_hash(region), region_hash(after))] = known.then(step)
+        while len(self._known) > REMEMBERED:
+            self._known.popitem(last=False)
