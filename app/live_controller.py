@@ -19,8 +19,8 @@ from app.canvas import CanvasView
 from app.convert import array_to_qimage
 from app.workspace import Workspace
 from engine.document import Document
-from engine.live_preview import (FootprintFill, LivePlate, PlateFill, PlateKey, drag_affine, fits, live_frame,
-                                 prepare_live, shape_affine, then)
+from engine.live_preview import (FootprintFill, LivePlate, PlateFill, PlateKey, bent_frame, drag_affine, fits,
+                                 live_frame, prepare_live, shape_affine, then)
 from engine.masks import region_hash
 from engine.worker import Worker
 
@@ -161,6 +161,27 @@ class LiveController(QObject):
         self.canvas.show_patch(array_to_qimage(frame.patch), x0, y0, step, step)
         self.frames += 1
         self.frame_shown.emit()
+
+    def show_bent(self, reads: Callable[[np.ndarray], np.ndarray], landed: tuple[int, int, int, int]) -> bool:
+        """One frame of a Warp drag: the region carried by the backward map ``reads`` (image points of the new
+        shape to where they were in the region), landing within ``landed``; False when no plate is ready for
+        the current image and region (the Warp tool then bends the outline alone)."""
+        if not self._plate_current():
+            return False
+        if self._drag is None:  # the first frame of this drag
+            self._drag, self._frames_at_press = ((0.0, 0.0), self._prepared.placement), self.frames
+        frame = bent_frame(self.plate, reads, landed)
+        x0, y0, _, _ = frame.box
+        step = 1.0 / frame.scale
+        self.canvas.show_patch(array_to_qimage(frame.patch), x0, y0, step, step)
+        self.frames += 1
+        self.frame_shown.emit()
+        return True
+
+    def end_bend(self) -> None:
+        """A Warp drag ended: as :meth:`end_drag`, without a placement (the pins give the motion)."""
+        self.drag_frames, self._frames_at_press = self.frames - self._frames_at_press, self.frames
+        self._drag = None
 
     def end_drag(self, dx: float, dy: float, scale: float, angle: float) -> None:
         """The drag ended: the new shape's placement is the drag's affine after the old placement

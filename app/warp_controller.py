@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject
 
 from app.canvas import CanvasView
 from app.convert import polygons_to_path
+from app.live_controller import LiveController
 from app.workspace import Workspace
 from engine.document import StepKind
 from engine.shape_motion import Pins
@@ -21,9 +22,9 @@ HINT = ("Pin placed. Pin the places that should stay, then drag a pin: the new s
 
 
 class WarpController(QObject):
-    def __init__(self, workspace: Workspace, canvas: CanvasView) -> None:
+    def __init__(self, workspace: Workspace, canvas: CanvasView, live: LiveController) -> None:
         super().__init__(workspace)
-        self.workspace, self.canvas = workspace, canvas
+        self.workspace, self.canvas, self.live = workspace, canvas, live
         self.pins: list[tuple[float, float]] = []
         #: The document's new-shape array the pins were placed on (the document replaces it on every change).
         self._shape: np.ndarray | None = None
@@ -74,11 +75,21 @@ class WarpController(QObject):
         target = self._target()
         if target is None or not 0 <= index < len(self.pins):
             return
+        document = self.workspace.document
         if self._dragging is None:
             self._dragging = (outline_polygons(target), self.canvas.target_outline.path())
         moved = list(self.pins)
         moved[index] = (x, y)
-        self.canvas.preview_target_outline(polygons_to_path(bend_outline(self._dragging[0], self.pins, moved)))
+        bent = bend_outline(self._dragging[0], self.pins, moved)
+        self.canvas.preview_target_outline(polygons_to_path(bent))
+        known = document.shape_motion
+        if known is not None and bent:
+            # The painting follows the hand: the region carried by all its moves so far and this drag.
+            chain = known.then(Pins(tuple(self.pins), tuple(moved)))
+            points = np.concatenate(bent)
+            landed = (int(points[:, 0].min()) - 2, int(points[:, 1].min()) - 2, int(points[:, 0].max()) + 3,
+                      int(points[:, 1].max()) + 3)
+            self.live.show_bent(chain.reads, landed)
 
     def _end_drag(self) -> None:
         """The drag is over: the new shape's fill (and, unless it is drawn anew, its outline) come back."""
@@ -90,6 +101,7 @@ class WarpController(QObject):
     def drag_pin(self, index: int, x: float, y: float) -> None:
         """Bend the new shape by pin ``index`` dragged to (x, y), the other pins held."""
         self._end_drag()
+        self.live.end_bend()
         document, target = self.workspace.document, self._target()
         if document is None or target is None or self.workspace.applying or not 0 <= index < len(self.pins):
             self._show()
@@ -104,6 +116,8 @@ class WarpController(QObject):
         if document.change_target(bent, StepKind.WARP, "Warp", moved_by=Pins(tuple(self.pins), tuple(moved))):
             self.pins, self._shape = moved, document.target
             self._show()
-            self.workspace.target_reshaped.emit(False)
+            # After live frames, the last one stays until the refined preview replaces it.
+            self.workspace.target_reshaped.emit(self.live.drag_frames > 0)
         else:
             self._show()
+            self.canvas.set_preview(None)  # a frame the drag showed is taken down

@@ -31,6 +31,7 @@ import numpy as np
 from engine.fill import fill_window
 from engine.locality import place_over, region_size
 from engine.matte import Footprint, rim_width, vacated_footprint
+from engine.mask_warp import interpolate_grid
 from engine.masks import mask_centroid, region_hash
 from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
@@ -247,11 +248,45 @@ def live_frame(live: LivePlate, affine: np.ndarray) -> LiveFrame:
         into[1, 2] -= wy0
         warped = cv2.warpAffine(live.layer, into[:2], (wx1 - wx0, wy1 - wy0), flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        under = patch[wy0 - uy0:wy1 - uy0, wx0 - ux0:wx1 - ux0]
-        alpha = warped[..., 3:4].astype(np.uint16)
-        # Premultiplied "over": layer + plate * (1 - alpha), in integers.
-        blended = warped[..., :3].astype(np.uint16) + (under.astype(np.uint16) * (255 - alpha) + 127) // 255
-        under[...] = np.minimum(blended, 255).astype(np.uint8)
+        _lay_over(patch[wy0 - uy0:wy1 - uy0, wx0 - ux0:wx1 - ux0], warped)
+    return LiveFrame(patch, (ux0, uy0, ux1, uy1), scale)
+
+
+def _lay_over(under: np.ndarray, layer: np.ndarray) -> None:
+    """Premultiplied "over" in place: ``layer`` (RGBA) + ``under`` * (1 - alpha), in integers."""
+    alpha = layer[..., 3:4].astype(np.uint16)
+    blended = layer[..., :3].astype(np.uint16) + (under.astype(np.uint16) * (255 - alpha) + 127) // 255
+    under[...] = np.minimum(blended, 255).astype(np.uint8)
+
+
+#: A bent frame's map is computed every BENT_STEP screen pixels and interpolated between.
+BENT_STEP = 4
+
+
+def bent_frame(live: LivePlate, reads: Callable[[np.ndarray], np.ndarray], landed: Box) -> LiveFrame:
+    """The region carried by a backward map over the filled plate: ``reads`` takes (m, 2) image points (x, y)
+    of the new shape to where they were in the region (``engine.shape_motion.ShapeMotion.reads``);
+    ``landed`` (x0, y0, x1, y1, image pixels) holds where the region lands. The Warp tool's live frame."""
+    scale, fine = live.scale, live.layer_scale
+    lx0, ly0, _, _ = live.layer_box
+    height, width = live.plate.shape[:2]
+    mx0, my0 = int(np.floor(landed[0] * scale)) - 1, int(np.floor(landed[1] * scale)) - 1
+    mx1, my1 = int(np.ceil(landed[2] * scale)) + 2, int(np.ceil(landed[3] * scale)) + 2
+    fx0, fy0, fx1, fy1 = live.footprint_box
+    ux0, uy0 = max(0, min(mx0, fx0)), max(0, min(my0, fy0))
+    ux1, uy1 = min(width, max(mx1, fx1)), min(height, max(my1, fy1))
+    patch = live.plate[uy0:uy1, ux0:ux1].copy()
+    wx0, wy0, wx1, wy1 = max(ux0, mx0), max(uy0, my0), min(ux1, mx1), min(uy1, my1)
+    if wx1 > wx0 and wy1 > wy0:
+        # Screen pixel -> image point -> where it was -> the layer's grid, on a coarse grid interpolated between.
+        cells_x = wx0 + BENT_STEP * np.arange(int(np.ceil((wx1 - 1 - wx0) / BENT_STEP)) + 1, dtype=np.float64)
+        cells_y = wy0 + BENT_STEP * np.arange(int(np.ceil((wy1 - 1 - wy0) / BENT_STEP)) + 1, dtype=np.float64)
+        xs, ys = np.meshgrid(cells_x, cells_y)
+        image_points = (np.stack([xs.ravel(), ys.ravel()], axis=1) + 0.5) / scale - 0.5
+        on_layer = (reads(image_points) + 0.5) * fine - 0.5 - np.array([lx0, ly0], np.float64)
+        map_x, map_y = interpolate_grid(on_layer.reshape(*xs.shape, 2), (wx1 - wx0, wy1 - wy0), BENT_STEP)
+        warped = cv2.remap(live.layer, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        _lay_over(patch[wy0 - uy0:wy1 - uy0, wx0 - ux0:wx1 - ux0], warped)
     return LiveFrame(patch, (ux0, uy0, ux1, uy1), scale)
 
 

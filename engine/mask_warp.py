@@ -78,6 +78,18 @@ def bend_outline(polygons: list[np.ndarray], pins_from: Sequence[Point], pins_to
     return bent
 
 
+def interpolate_grid(values: np.ndarray, size: tuple[int, int], step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two planes (height, width = ``size`` reversed, float32) bilinearly interpolated from ``values`` ((gh, gw, 2),
+    sampled every ``step`` pixels from the first pixel on, reaching at least to the last): a smooth map
+    computed on a coarse grid, at every pixel."""
+    width, height = size
+    at_x = np.ascontiguousarray(np.broadcast_to((np.arange(width, dtype=np.float32) / step)[None, :], (height, width)))
+    at_y = np.ascontiguousarray(np.broadcast_to((np.arange(height, dtype=np.float32) / step)[:, None], (height, width)))
+    first, second = (cv2.remap(np.ascontiguousarray(values[..., axis], np.float32), at_x, at_y, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
+    return first, second
+
+
 def _outline_points(mask: np.ndarray) -> np.ndarray:
     contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     points = [contour[::OUTLINE_STRIDE, 0, :] for contour in contours]
@@ -114,11 +126,7 @@ def pin_warp(mask: np.ndarray, pins_from: Sequence[Point], pins_to: Sequence[Poi
     grid_y = y0 + step * np.arange(int(np.ceil((y1 - 1 - y0) / step)) + 1, dtype=np.float64)
     xs, ys = np.meshgrid(grid_x, grid_y)
     reads = rigid_mls(np.stack([xs.ravel(), ys.ravel()], axis=1), after, before).reshape(*xs.shape, 2)
-    at_x = np.broadcast_to((np.arange(x1 - x0, dtype=np.float32) / step)[None, :], (y1 - y0, x1 - x0))
-    at_y = np.broadcast_to((np.arange(y1 - y0, dtype=np.float32) / step)[:, None], (y1 - y0, x1 - x0))
-    at_x, at_y = np.ascontiguousarray(at_x), np.ascontiguousarray(at_y)
-    read_x, read_y = (cv2.remap(np.ascontiguousarray(reads[..., axis], np.float32), at_x, at_y, cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE) for axis in (0, 1))
+    read_x, read_y = interpolate_grid(reads, (x1 - x0, y1 - y0), step)
     warped = cv2.remap(mask.view(np.uint8) * np.uint8(255), read_x, read_y, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     result[y0:y1, x0:x1] = warped >= 128

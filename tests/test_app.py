@@ -741,8 +741,11 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     assert [round(x) for x, _ in window.canvas.pin_points()] == [50, 78]
     click(window, 64, 60)
     outline_before = window.canvas.target_outline.path().boundingRect()
+    qtbot.waitUntil(lambda: window.live.full_fill() is not None, timeout=20000)  # the live plate is ready
+    frames = window.live.frames
     send_mouse(window, QMouseEvent.Type.MouseButtonPress, 78, 60)
     send_mouse(window, QMouseEvent.Type.MouseMove, 80, 50, button=Qt.NoButton)
+    assert window.live.frames == frames + 1  # the painting follows the hand
     # the canvas follows the hand: the outline is bent while the pin moves, the fill waits
     assert window.canvas.target_outline.path().boundingRect().top() < outline_before.top() - 2
     assert not window.canvas.target_item.isVisible()

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from engine.live_preview import (PlateKey, drag_affine, fill_footprint, live_frame, prepare_live,
+from engine.live_preview import (PlateKey, bent_frame, drag_affine, fill_footprint, live_frame, prepare_live,
                                  region_hash, shape_affine, then)
 from engine.masks import region_affine, transform_mask
 from test_app import dialogs, isolated_settings, painting_with_disc, window  # noqa: F401 - fixtures
@@ -35,6 +35,21 @@ def test_live_frame_moves_the_region_over_the_filled_plate() -> None:
     vacated = frame.patch[cy - y0 - 5:cy - y0 + 5, cx - x0 - 5:cx - x0 + 5]
     assert moved[..., 0].mean() > 170 and moved[..., 2].mean() < 120  # the disc arrived
     assert vacated[..., 2].mean() > 120 > vacated[..., 0].mean()  # and left its place filled
+
+
+def test_a_bent_frame_carries_the_region_as_its_map_says() -> None:
+    image, disc = painting(300, 400)
+    live = prepare_live(image, disc, PlateKey(0, region_hash(disc)), max_side=200)
+    # A map that moves by 120 image px right gives the affine frame's picture (both lay the same layer over
+    # the same plate; they differ only by the bent frame's interpolated map).
+    shift = lambda points: points - np.array([120.0, 0.0])  # noqa: E731 - new place -> where it was
+    bent = bent_frame(live, shift, (140 - 60 + 120, 150 - 60, 140 + 60 + 120, 150 + 60))
+    moved = live_frame(live, drag_affine((140.0, 150.0), 120.0, 0.0, 1.0, 0.0))
+    bx0, by0, bx1, by1 = bent.box
+    mx0, my0, _, _ = moved.box
+    region = moved.patch[by0 - my0:by1 - my0, bx0 - mx0:bx1 - mx0]
+    assert region.shape == bent.patch.shape
+    assert np.abs(region.astype(int) - bent.patch.astype(int)).mean() < 2.0
 
 
 def test_a_quick_plate_comes_first_and_a_full_fill_is_reused_for_another_zoom() -> None:
