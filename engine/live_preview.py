@@ -232,16 +232,11 @@ def live_frame(live: LivePlate, affine: np.ndarray) -> LiveFrame:
                          [0.0, 0.0, 1.0]])
     to_screen = np.array([[scale, 0.0, 0.5 * scale - 0.5], [0.0, scale, 0.5 * scale - 0.5], [0.0, 0.0, 1.0]])
     forward = to_screen @ np.vstack([np.asarray(affine, np.float64), [0.0, 0.0, 1.0]]) @ to_image
-    height, width = live.plate.shape[:2]
     corners = np.array([[0, 0, 1], [lx1 - lx0, 0, 1], [0, ly1 - ly0, 1], [lx1 - lx0, ly1 - ly0, 1]], np.float64)
     moved = corners @ forward[:2].T
     mx0, my0 = np.floor(moved.min(axis=0)).astype(int) - 1
     mx1, my1 = np.ceil(moved.max(axis=0)).astype(int) + 2
-    fx0, fy0, fx1, fy1 = live.footprint_box
-    ux0, uy0 = max(0, min(mx0, fx0)), max(0, min(my0, fy0))
-    ux1, uy1 = min(width, max(mx1, fx1)), min(height, max(my1, fy1))
-    patch = live.plate[uy0:uy1, ux0:ux1].copy()
-    wx0, wy0, wx1, wy1 = max(ux0, mx0), max(uy0, my0), min(ux1, mx1), min(uy1, my1)
+    patch, (ux0, uy0, ux1, uy1), (wx0, wy0, wx1, wy1) = _frame_window(live, (mx0, my0, mx1, my1))
     if wx1 > wx0 and wy1 > wy0:
         into = forward.copy()
         into[0, 2] -= wx0
@@ -250,6 +245,18 @@ def live_frame(live: LivePlate, affine: np.ndarray) -> LiveFrame:
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         _lay_over(patch[wy0 - uy0:wy1 - uy0, wx0 - ux0:wx1 - ux0], warped)
     return LiveFrame(patch, (ux0, uy0, ux1, uy1), scale)
+
+
+def _frame_window(live: LivePlate, lands: Box) -> tuple[np.ndarray, Box, Box]:
+    """A frame's patch of the plate (a copy), over the footprint and where the layer ``lands`` (screen pixels),
+    the patch's box and the part of it the layer covers."""
+    height, width = live.plate.shape[:2]
+    mx0, my0, mx1, my1 = lands
+    fx0, fy0, fx1, fy1 = live.footprint_box
+    ux0, uy0 = max(0, min(mx0, fx0)), max(0, min(my0, fy0))
+    ux1, uy1 = min(width, max(mx1, fx1)), min(height, max(my1, fy1))
+    window = (max(ux0, mx0), max(uy0, my0), min(ux1, mx1), min(uy1, my1))
+    return live.plate[uy0:uy1, ux0:ux1].copy(), (ux0, uy0, ux1, uy1), window
 
 
 def _lay_over(under: np.ndarray, layer: np.ndarray) -> None:
@@ -269,14 +276,9 @@ def bent_frame(live: LivePlate, reads: Callable[[np.ndarray], np.ndarray], lande
     ``landed`` (x0, y0, x1, y1, image pixels) holds where the region lands. The Warp tool's live frame."""
     scale, fine = live.scale, live.layer_scale
     lx0, ly0, _, _ = live.layer_box
-    height, width = live.plate.shape[:2]
-    mx0, my0 = int(np.floor(landed[0] * scale)) - 1, int(np.floor(landed[1] * scale)) - 1
-    mx1, my1 = int(np.ceil(landed[2] * scale)) + 2, int(np.ceil(landed[3] * scale)) + 2
-    fx0, fy0, fx1, fy1 = live.footprint_box
-    ux0, uy0 = max(0, min(mx0, fx0)), max(0, min(my0, fy0))
-    ux1, uy1 = min(width, max(mx1, fx1)), min(height, max(my1, fy1))
-    patch = live.plate[uy0:uy1, ux0:ux1].copy()
-    wx0, wy0, wx1, wy1 = max(ux0, mx0), max(uy0, my0), min(ux1, mx1), min(uy1, my1)
+    lands = (int(np.floor(landed[0] * scale)) - 1, int(np.floor(landed[1] * scale)) - 1,
+             int(np.ceil(landed[2] * scale)) + 2, int(np.ceil(landed[3] * scale)) + 2)
+    patch, (ux0, uy0, ux1, uy1), (wx0, wy0, wx1, wy1) = _frame_window(live, lands)
     if wx1 > wx0 and wy1 > wy0:
         # Screen pixel -> image point -> where it was -> the layer's grid, on a coarse grid interpolated between.
         cells_x = wx0 + BENT_STEP * np.arange(int(np.ceil((wx1 - 1 - wx0) / BENT_STEP)) + 1, dtype=np.float64)
