@@ -4,17 +4,19 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.deferred_image import DeferredImage
-from engine.errors import ImageWriteError, SimNetError
+from engine.errors import ImageWriteError, MaskError, SimNetError
 from engine.imageio import (Artwork, check_mask_size, decode_image, load_image, load_mask, max_pixels_from_environment,
                             output_format, read_image_file, save_image)
+from engine.mask_warp import pin_warp
 from engine.png import StripsAhead, compress_strips_ahead
+from engine.shape_motion import Pins, ShapeMotion
 
 if TYPE_CHECKING:  # the restyle's file steps use this module without loading SIM-Net (torch)
     from engine.manipulator import EditResult, Manipulator
@@ -107,7 +109,19 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     return inputs
 
 
-def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None) -> EditResult:
+def bent_by_pins(inputs: EditInputs, pins_from: list[tuple[float, float]], pins_to: list[tuple[float, float]]
+                 ) -> tuple[EditInputs, ShapeMotion]:
+    """``inputs`` with the new shape made from the region by moving pins from ``pins_from`` to ``pins_to``
+    (``engine.mask_warp.pin_warp``, the editor's Warp tool), and the :class:`ShapeMotion` the edit follows."""
+    target = pin_warp(inputs.source, pins_from, pins_to)
+    if not target.any():
+        raise MaskError("the pins take the whole region off the painting")
+    pins = Pins(tuple(map(tuple, pins_from)), tuple(map(tuple, pins_to)))
+    return replace(inputs, target=target), ShapeMotion((pins,))
+
+
+def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None,
+                shape_motion: ShapeMotion | None = None) -> EditResult:
     """Edit and write the result (colour profile and metadata carried over).
 
     The output is written to a temporary file and renamed, so a failure leaves no partial file
@@ -115,7 +129,8 @@ def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | 
     """
     with ThreadPoolExecutor(1, thread_name_prefix="edit-ahead") as compressor:
         ahead = UnchangedStrips(inputs, compressor)
-        result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach, on_box=ahead.start)
+        result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach, on_box=ahead.start,
+                                  shape_motion=shape_motion)
         started = time.perf_counter()
         write_result(inputs, result, ahead.result())
     result.timings["write"] = time.perf_counter() - started

@@ -46,6 +46,37 @@ def test_edit_writes_full_resolution_result(small_job, capsys) -> None:
     assert re.search(r"wrote .*out.png: area \d+x\d+ at .*, edit [0-9.]+ s on cpu, write [0-9.]+ s", capsys.readouterr().out)
 
 
+def test_edit_by_pins_bends_the_region_and_follows_the_pins(small_job, capsys) -> None:
+    from engine.imageio import load_mask
+    from engine.manipulator import Manipulator
+    from engine.mask_warp import pin_warp
+    from engine.pipeline import bent_by_pins, read_inputs
+    from engine.shape_motion import Pins, ShapeMotion
+
+    pins = ["30,40:30,40", "40,40:40,40", "50,40:52,30"]
+    argv = ["edit", str(small_job["image"]), "--source-mask", str(small_job["source"]), "-o", str(small_job["out"]),
+            "--device", "cpu"] + [part for value in pins for part in ("--pin", value)]
+    assert main(argv) == 0 and "wrote" in capsys.readouterr().out
+    source, image = load_mask(small_job["source"]), load_image(small_job["image"]).pixels
+    before, after = [(30.0, 40.0), (40.0, 40.0), (50.0, 40.0)], [(30.0, 40.0), (40.0, 40.0), (52.0, 30.0)]
+    inputs, motion = bent_by_pins(read_inputs(small_job["image"], small_job["source"], small_job["source"],
+                                              small_job["out"], overwrite_original=True), before, after)
+    np.testing.assert_array_equal(inputs.target, pin_warp(source, before, after))
+    assert motion == ShapeMotion((Pins(tuple(before), tuple(after)),))
+    expected = Manipulator(device="cpu").edit(image, source, inputs.target, shape_motion=motion).image
+    np.testing.assert_array_equal(load_image(small_job["out"]).pixels, expected)
+    # a pin needs both places; the target mask and pins exclude each other; pins off the painting refused
+    with pytest.raises(SystemExit):
+        main(argv[:-2] + ["--pin", "50,40"])
+    assert "X,Y:X2,Y2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(argv + ["--target-mask", str(small_job["target"])])
+    assert "not allowed with argument" in capsys.readouterr().err
+    small_job["out"].unlink()
+    assert main(argv[:8] + ["--pin", "40,40:4000,40"]) == 2  # bad input: exit status 2, as every refused input
+    assert "off the painting" in capsys.readouterr().err and not small_job["out"].exists()
+
+
 def test_edit_reach_bounds_what_changes(small_job, capsys) -> None:
     """--reach 3: every pixel farther than 3 px from both masks is the input's; a negative reach is refused."""
     from engine.imageio import load_mask

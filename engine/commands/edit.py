@@ -1,18 +1,34 @@
-"""``simnet edit IMAGE --source-mask S --target-mask T -o OUT``: one edit, headless."""
+"""``simnet edit IMAGE --source-mask S --target-mask T -o OUT``: one edit, headless; or ``--pin FROM:TO`` (repeated)
+in place of the target mask: the region bent by pins, as the editor's Warp tool bends it, and the edit follows
+the pins."""
 from __future__ import annotations
 
 import argparse
 
 from engine.commands import add_command
-from engine.commands.options import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
+from engine.commands.options import (add_model_options, add_reach_option, manipulator_from_args, numbers,
+                                     reach_from_args)
+
+
+def pin(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``X,Y:X2,Y2``: a pin at (X, Y) of the region, dragged to (X2, Y2)."""
+    if text.count(":") != 1:
+        raise argparse.ArgumentTypeError(f"a pin must be X,Y:X2,Y2 (where it is, where it goes), got {text!r}")
+    start, end = text.split(":")
+    return numbers(start, 2, "a pin's place"), numbers(end, 2, "a pin's new place")  # type: ignore[return-value]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "edit",
-                         description="Reshape the region SOURCE_MASK of IMAGE into TARGET_MASK.")
+                         description="Reshape the region SOURCE_MASK of IMAGE into TARGET_MASK, or bend it by pins "
+                                     "(--pin, as the editor's Warp tool does).")
     parser.add_argument("image", help="the artwork (PNG, JPEG, TIFF, WebP)")
     parser.add_argument("--source-mask", required=True, metavar="PATH", help="the region as it is (PNG, white = region)")
-    parser.add_argument("--target-mask", required=True, metavar="PATH", help="the region as it should be")
+    new_shape = parser.add_mutually_exclusive_group(required=True)
+    new_shape.add_argument("--target-mask", metavar="PATH", help="the region as it should be")
+    new_shape.add_argument("--pin", type=pin, action="append", metavar="X,Y:X2,Y2",
+                           help="a pin at X,Y dragged to X2,Y2 (repeat it: the region bends around the pins that "
+                                "stay, X,Y:X,Y; one pin moves it); the edit follows the pins")
     parser.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the result")
     parser.add_argument("--overwrite-original", action="store_true", help="allow OUTPUT to be the input artwork")
     add_reach_option(parser)
@@ -21,13 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.pipeline import edit_inputs, read_inputs  # torch: only when an edit runs, not for --help
+    from engine.pipeline import bent_by_pins, edit_inputs, read_inputs  # torch: only when an edit runs
 
     reach = reach_from_args(args)
-    inputs = read_inputs(args.image, args.source_mask, args.target_mask, args.output,
+    pins = args.pin or []
+    inputs = read_inputs(args.image, args.source_mask, args.target_mask or args.source_mask, args.output,
                          overwrite_original=args.overwrite_original)
+    shape_motion = None
+    if pins:
+        inputs, shape_motion = bent_by_pins(inputs, [start for start, _ in pins], [end for _, end in pins])
     manipulator = manipulator_from_args(args)
-    result = edit_inputs(manipulator, inputs, reach=reach)
+    result = edit_inputs(manipulator, inputs, reach=reach, shape_motion=shape_motion)
     for message in result.messages:
         print(message)
     x0, y0, x1, y1 = result.box

@@ -12,6 +12,18 @@ if TYPE_CHECKING:
     from engine.manipulator import Manipulator
 
 
+def numbers(text: str, count: int, what: str) -> tuple[float, ...]:
+    """``count`` comma-separated numbers (an argparse type's work); a clear error otherwise."""
+    parts = text.split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise argparse.ArgumentTypeError(f"{what} must be {count} comma-separated numbers, got {text!r}")
+    return values
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--device``, ``--checkpoint`` and ``--align-steps``, shared by every command that runs the model."""
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),

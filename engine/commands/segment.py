@@ -8,26 +8,16 @@ from pathlib import Path
 import numpy as np
 
 from engine.commands import add_command
+from engine.commands.options import numbers
 from engine.errors import SegmentationError
 
 
-def _numbers(text: str, count: int, what: str) -> tuple[float, ...]:
-    parts = text.split(",")
-    try:
-        values = tuple(float(part) for part in parts)
-    except ValueError:
-        values = ()
-    if len(values) != count:
-        raise argparse.ArgumentTypeError(f"{what} must be {count} comma-separated numbers, got {text!r}")
-    return values
-
-
 def point(text: str) -> tuple[float, float]:
-    return _numbers(text, 2, "a point")  # type: ignore[return-value]
+    return numbers(text, 2, "a point")  # type: ignore[return-value]
 
 
 def box(text: str) -> tuple[float, float, float, float]:
-    return _numbers(text, 4, "a box")  # type: ignore[return-value]
+    return numbers(text, 4, "a box")  # type: ignore[return-value]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
