@@ -13,9 +13,9 @@ from app.convert import polygons_to_path
 from app.live_controller import LiveController
 from app.workspace import Workspace
 from engine.document import StepKind
-from engine.shape_motion import Pins
 from engine.mask_warp import bend_outline, pin_warp
 from engine.masks import outline_polygons
+from engine.shape_motion import Pins, ShapeMotion
 
 HINT = ("Pin placed. Pin the places that should stay, then drag a pin: the new shape bends around the others "
         "(one pin moves it; right-click takes a pin away).")
@@ -28,8 +28,9 @@ class WarpController(QObject):
         self.pins: list[tuple[float, float]] = []
         #: The document's new-shape array the pins were placed on (the document replaces it on every change).
         self._shape: np.ndarray | None = None
-        #: While a pin is dragged: the new shape's outline before the drag (bent on every move) and its path.
-        self._dragging: tuple[list[np.ndarray], object] | None = None
+        #: While a pin is dragged: the new shape's outline before the drag (bent on every move), its path, and how
+        #: the shape came from the region (None: not by known moves; read once a drag, not on every move).
+        self._dragging: tuple[list[np.ndarray], object, ShapeMotion | None] | None = None
         canvas.pin_added.connect(self.add_pin)
         canvas.pin_moved.connect(self.show_bend)
         canvas.pin_removed.connect(self.remove_pin)
@@ -75,14 +76,14 @@ class WarpController(QObject):
         target = self._target()
         if target is None or not 0 <= index < len(self.pins):
             return
-        document = self.workspace.document
         if self._dragging is None:
-            self._dragging = (outline_polygons(target), self.canvas.target_outline.path())
+            self._dragging = (outline_polygons(target), self.canvas.target_outline.path(),
+                              self.workspace.document.shape_motion)
+        outline, _, known = self._dragging
         moved = list(self.pins)
         moved[index] = (x, y)
-        bent = bend_outline(self._dragging[0], self.pins, moved)
+        bent = bend_outline(outline, self.pins, moved)
         self.canvas.preview_target_outline(polygons_to_path(bent))
-        known = document.shape_motion
         if known is not None and bent:
             # The painting follows the hand: the region carried by all its moves so far and this drag.
             chain = known.then(Pins(tuple(self.pins), tuple(moved)))

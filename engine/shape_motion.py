@@ -1,8 +1,8 @@
 """How the new shape came from the region, when the user made it by moves the editor knows: Transform's
 affines and the Warp tool's pins, in order. SIM-Net finds an edit's motion from the two masks alone, which
 is all a brush stroke gives; but a Warp drag also says where each pin's paint must go, and a large bend
-leaves the masks ambiguous (the content may slide along the outline: pins missed by 10-45 px in bends of
-100 px on three paintings). So an edit whose new shape was bent by pins follows them
+leaves the masks ambiguous (the content may slide along the outline: on three paintings the paint under the
+pins landed up to 16-45 px from them in bends of 100-120 px). So an edit whose new shape was bent by pins follows them
 (``engine.manipulator``), and every other edit is found from the masks as before.
 
 :class:`ShapeMotions` remembers the chain per (region, new shape) pair, by the masks' fingerprints, so undo,
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.masks import region_hash
 from engine.mask_warp import rigid_mls
+from engine.masks import region_hash
 
 #: At most this many (region, new shape) pairs are remembered (the newest).
 REMEMBERED = 64
@@ -84,14 +84,26 @@ class ShapeMotions:
 
     def __init__(self) -> None:
         self._known: OrderedDict[tuple[str, str], ShapeMotion] = OrderedDict()
+        #: The last masks fingerprinted and their fingerprints: the document replaces its mask arrays and never
+        #: changes one in place, so the same array has the same fingerprint (an 8K mask takes ~20 ms to hash).
+        self._fingerprints: list[tuple[np.ndarray, str]] = []
+
+    def _fingerprint(self, mask: np.ndarray) -> str:
+        for known, fingerprint in self._fingerprints:
+            if known is mask:
+                return fingerprint
+        fingerprint = region_hash(mask)
+        self._fingerprints = [(mask, fingerprint)] + self._fingerprints[:3]
+        return fingerprint
 
     def of(self, region: np.ndarray, target: np.ndarray) -> ShapeMotion | None:
         """How ``target`` came from ``region``; None when no known moves made it (a stroke, a mask tool)."""
         if np.array_equal(region, target):
             return ShapeMotion()
-        found = self._known.get((region_hash(region), region_hash(target)))
+        key = (self._fingerprint(region), self._fingerprint(target))
+        found = self._known.get(key)
         if found is not None:
-            self._known.move_to_end((region_hash(region), region_hash(target)))
+            self._known.move_to_end(key)
         return found
 
     def moved(self, region: np.ndarray, before: np.ndarray, after: np.ndarray, step: Affine | Pins) -> None:
@@ -100,6 +112,6 @@ class ShapeMotions:
         known = self.of(region, before)
         if known is None or np.array_equal(region, after):
             return
-        self._known[(region_hash(region), region_hash(after))] = known.then(step)
+        self._known[(self._fingerprint(region), self._fingerprint(after))] = known.then(step)
         while len(self._known) > REMEMBERED:
             self._known.popitem(last=False)
