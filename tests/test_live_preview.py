@@ -133,7 +133,8 @@ def test_the_interactive_bench_measures_a_drag(manipulator) -> None:
     row = measure_drag(manipulator, 320, 240, frames=4, screen_side=200, repeats=1)
     assert row["screen_side"] == 200 and 0 < row["first_frame_ready_s"] <= row["prepare_s"]
     assert all(row[key] > 0 for key in ("frame_median_ms", "frame_p95_ms", "settle_s", "apply_after_preview_s",
-                                        "apply_without_plate_s"))
+                                        "apply_without_plate_s", "warp_frame_median_ms", "warp_frame_p95_ms",
+                                        "warp_release_s"))
 
 
 # -- the real canvas ---------------------------------------------------------------------------------
