@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from engine.errors import SimNetError
-from engine.pipeline import EditInputs, UnchangedStrips, read_inputs, resolved_path, write_result
+from engine.pipeline import EditInputs, UnchangedStrips, bent_by_pins, read_inputs, resolved_path, write_result
 from engine.restyle_pipeline import FileRestyle, RestyleOutcome, read_restyle, run_restyle, write_restyle
 
 if TYPE_CHECKING:  # a restyle-only batch never loads SIM-Net (torch)
@@ -30,12 +30,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FileEdit:
-    """One edit of a batch: an artwork, its two masks and where the result goes."""
+    """One edit of a batch: an artwork, its two masks and where the result goes; or, with ``pins`` ((x, y),
+    (x2, y2) pairs), the region bent by them (``engine.pipeline.bent_by_pins``; ``target_mask`` is then not
+    read)."""
 
     image: Path
     source_mask: Path
     target_mask: Path
     output: Path
+    pins: tuple[tuple[tuple[float, float], tuple[float, float]], ...] | None = None
 
     def reads(self) -> set[Path]:
         return {resolved_path(self.image), resolved_path(self.source_mask), resolved_path(self.target_mask)}
@@ -58,6 +61,13 @@ def _outcome(future: Future) -> tuple[EditInputs, float] | SimNetError:
         return future.result()
     except SimNetError as error:
         return error
+
+
+def _read_edit(edit: FileEdit, decoder) -> EditInputs:
+    if edit.pins is None:
+        return read_inputs(edit.image, edit.source_mask, edit.target_mask, edit.output, decoder=decoder)
+    inputs = read_inputs(edit.image, edit.source_mask, edit.source_mask, edit.output, decoder=decoder)
+    return bent_by_pins(inputs, [start for start, _ in edit.pins], [end for _, end in edit.pins])
 
 
 def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRestyle], report: Report, *,
@@ -94,8 +104,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
             edit = edits[index]
             if isinstance(edit, FileRestyle):
                 return reader.submit(_timed(lambda: read_restyle(edit)))
-            return reader.submit(_timed(lambda: read_inputs(edit.image, edit.source_mask, edit.target_mask,
-                                                            edit.output, decoder=decoder)))
+            return reader.submit(_timed(lambda: _read_edit(edit, decoder)))
 
         def unwritten(index: int) -> set[Path]:
             """The outputs of this item and of the one still being written."""
@@ -125,7 +134,7 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                         # The rows the edit leaves are compressed by the writer while it runs.
                         ahead = UnchangedStrips(inputs, writer)
                         outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach,
-                                                   on_box=ahead.start)
+                                                   on_box=ahead.start, shape_motion=inputs.shape_motion)
                 except SimNetError as error:
                     outcome = error
             settle()  # the item before this one has had this whole edit to be written

@@ -6,7 +6,7 @@ import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -52,6 +52,8 @@ class EditInputs:
     output_path: Path
     #: The mask files, named when a deferred artwork turns out not to be the masks' size.
     mask_paths: tuple[Path, Path] | None = None
+    #: How the new shape came from the region when pins bent it (:func:`bent_by_pins`): the edit follows them.
+    shape_motion: ShapeMotion | None = None
 
     @property
     def artwork(self) -> Artwork:
@@ -109,19 +111,18 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     return inputs
 
 
-def bent_by_pins(inputs: EditInputs, pins_from: list[tuple[float, float]], pins_to: list[tuple[float, float]]
-                 ) -> tuple[EditInputs, ShapeMotion]:
+def bent_by_pins(inputs: EditInputs, pins_from: Sequence[tuple[float, float]], pins_to: Sequence[tuple[float, float]]
+                 ) -> EditInputs:
     """``inputs`` with the new shape made from the region by moving pins from ``pins_from`` to ``pins_to``
-    (``engine.mask_warp.pin_warp``, the editor's Warp tool), and the :class:`ShapeMotion` the edit follows."""
+    (``engine.mask_warp.pin_warp``, the editor's Warp tool) and the :class:`ShapeMotion` the edit follows."""
     target = pin_warp(inputs.source, pins_from, pins_to)
     if not target.any():
         raise MaskError("the pins take the whole region off the painting")
     pins = Pins(tuple(map(tuple, pins_from)), tuple(map(tuple, pins_to)))
-    return replace(inputs, target=target), ShapeMotion((pins,))
+    return replace(inputs, target=target, shape_motion=ShapeMotion((pins,)))
 
 
-def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None,
-                shape_motion: ShapeMotion | None = None) -> EditResult:
+def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None) -> EditResult:
     """Edit and write the result (colour profile and metadata carried over).
 
     The output is written to a temporary file and renamed, so a failure leaves no partial file
@@ -130,7 +131,7 @@ def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | 
     with ThreadPoolExecutor(1, thread_name_prefix="edit-ahead") as compressor:
         ahead = UnchangedStrips(inputs, compressor)
         result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach, on_box=ahead.start,
-                                  shape_motion=shape_motion)
+                                  shape_motion=inputs.shape_motion)
         started = time.perf_counter()
         write_result(inputs, result, ahead.result())
     result.timings["write"] = time.perf_counter() - started

@@ -59,11 +59,11 @@ def test_edit_by_pins_bends_the_region_and_follows_the_pins(small_job, capsys) -
     assert main(argv) == 0 and "wrote" in capsys.readouterr().out
     source, image = load_mask(small_job["source"]), load_image(small_job["image"]).pixels
     before, after = [(30.0, 40.0), (40.0, 40.0), (50.0, 40.0)], [(30.0, 40.0), (40.0, 40.0), (52.0, 30.0)]
-    inputs, motion = bent_by_pins(read_inputs(small_job["image"], small_job["source"], small_job["source"],
-                                              small_job["out"], overwrite_original=True), before, after)
+    inputs = bent_by_pins(read_inputs(small_job["image"], small_job["source"], small_job["source"],
+                                      small_job["out"], overwrite_original=True), before, after)
     np.testing.assert_array_equal(inputs.target, pin_warp(source, before, after))
-    assert motion == ShapeMotion((Pins(tuple(before), tuple(after)),))
-    expected = Manipulator(device="cpu").edit(image, source, inputs.target, shape_motion=motion).image
+    assert inputs.shape_motion == ShapeMotion((Pins(tuple(before), tuple(after)),))
+    expected = Manipulator(device="cpu").edit(image, source, inputs.target, shape_motion=inputs.shape_motion).image
     np.testing.assert_array_equal(load_image(small_job["out"]).pixels, expected)
     # a pin needs both places; the target mask and pins exclude each other; pins off the painting refused
     with pytest.raises(SystemExit):
@@ -173,3 +173,25 @@ def test_batch_rejects_a_malformed_manifest(tmp_path: Path, capsys) -> None:
     manifest.write_text('{"image": "a.png"}\n')
     assert main(["batch", str(manifest)]) == 2
     assert "missing or non-text key(s): source_mask, target_mask, output" in capsys.readouterr().err
+
+
+def test_batch_bends_by_pins_as_simnet_edit_does(small_job, tmp_path: Path, capsys) -> None:
+    pins = [[30, 40, 30, 40], [40, 40, 40, 40], [50, 40, 52, 30]]
+    manifest = tmp_path / "jobs.jsonl"
+    lines = [{"image": "art.png", "source_mask": "s.png", "pins": pins, "output": "bent.png"},
+             {"image": "art.png", "source_mask": "s.png", "pins": [[40, 40, 4000, 40]], "output": "gone.png"}]
+    manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert main(["batch", str(manifest), "--device", "cpu"]) == 2
+    captured = capsys.readouterr()
+    assert "1 of 2 edits written" in captured.out and "off the painting" in captured.err
+    argv = ["edit", str(small_job["image"]), "--source-mask", str(small_job["source"]), "-o", str(small_job["out"]),
+            "--device", "cpu"] + [part for x, y, x2, y2 in pins for part in ("--pin", f"{x},{y}:{x2},{y2}")]
+    assert main(argv) == 0
+    np.testing.assert_array_equal(load_image(tmp_path / "bent.png").pixels, load_image(small_job["out"]).pixels)
+    for entry, message in (({"image": "a.png", "source_mask": "s.png", "target_mask": "t.png", "pins": pins,
+                             "output": "o.png"}, "not both"),
+                           ({"image": "a.png", "source_mask": "s.png", "pins": [[1, 2, 3]], "output": "o.png"},
+                            "pins must be a list of [x, y, x2, y2]")):
+        manifest.write_text(json.dumps(entry) + "\n")
+        assert main(["batch", str(manifest)]) == 2
+        assert message in capsys.readouterr().err

@@ -57,6 +57,28 @@ def _restyle_item(entry: dict, folder: Path, where: str, number: int) -> BatchRe
     return BatchRestyle(*(folder / entry[key] for key in RESTYLE_KEYS), **options, line=number)
 
 
+def _edit_item(entry: dict, folder: Path, where: str, number: int) -> BatchItem:
+    """A reshape line: the two masks, or the source mask and ``"pins"`` ([[x, y, x2, y2], ...]: the region bent by
+    pins, as ``simnet edit --pin`` does)."""
+    if "pins" in entry and "target_mask" in entry:
+        raise SimNetError(f"{where}: give target_mask or pins, not both")
+    wanted = MANIFEST_KEYS if "pins" not in entry else tuple(key for key in MANIFEST_KEYS if key != "target_mask")
+    missing = [key for key in wanted if not isinstance(entry.get(key), str)]
+    if missing:
+        raise SimNetError(f"{where}: missing or non-text key(s): {', '.join(missing)}")
+    if "pins" not in entry:
+        return BatchItem(*(folder / entry[key] for key in MANIFEST_KEYS), line=number)
+    pins = entry["pins"]
+    if (not isinstance(pins, list) or not pins or not all(
+            isinstance(pin, list) and len(pin) == 4 and all(isinstance(value, (int, float)) and
+                                                           not isinstance(value, bool) for value in pin)
+            for pin in pins)):
+        raise SimNetError(f"{where}: pins must be a list of [x, y, x2, y2] (a pin at x, y dragged to x2, y2)")
+    source = folder / entry["source_mask"]
+    return BatchItem(folder / entry["image"], source, source, folder / entry["output"],
+                     tuple(((float(x), float(y)), (float(x2), float(y2))) for x, y, x2, y2 in pins), line=number)
+
+
 def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
     """Parse a JSON-lines manifest; relative paths are relative to the manifest's folder."""
     path = Path(path)
@@ -80,10 +102,7 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
             continue
         if op != "edit":
             raise SimNetError(f"{path}:{number}: unknown op {op!r}; use \"edit\" or \"restyle\"")
-        missing = [key for key in MANIFEST_KEYS if not isinstance(entry.get(key), str)]
-        if missing:
-            raise SimNetError(f"{path}:{number}: missing or non-text key(s): {', '.join(missing)}")
-        items.append(BatchItem(*(path.parent / entry[key] for key in MANIFEST_KEYS), line=number))
+        items.append(_edit_item(entry, path.parent, f"{path}:{number}", number))
     if not items:
         raise SimNetError(f"{path} lists no edits")
     return items
@@ -92,7 +111,8 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(
         subparsers, "batch",
-        description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape, or "
+        description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape (or "
+                    "\"pins\": [[x, y, x2, y2], ...] in place of \"target_mask\": the region bent by pins), or "
                     "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", \"exemplar_region\", \"output\"} "
                     "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\".")
     parser.add_argument("manifest", help="the JSON-lines manifest")

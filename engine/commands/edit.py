@@ -43,11 +43,10 @@ def run(args: argparse.Namespace) -> int:
     pins = args.pin or []
     inputs = read_inputs(args.image, args.source_mask, args.target_mask or args.source_mask, args.output,
                          overwrite_original=args.overwrite_original)
-    shape_motion = None
     if pins:
-        inputs, shape_motion = bent_by_pins(inputs, [start for start, _ in pins], [end for _, end in pins])
+        inputs = bent_by_pins(inputs, [start for start, _ in pins], [end for _, end in pins])
     manipulator = manipulator_from_args(args)
-    result = edit_inputs(manipulator, inputs, reach=reach, shape_motion=shape_motion)
+    result = edit_inputs(manipulator, inputs, reach=reach)
     for message in result.messages:
         print(message)
     x0, y0, x1, y1 = result.box
