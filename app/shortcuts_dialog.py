@@ -18,6 +18,9 @@ GESTURES: tuple[tuple[str, str], ...] = (
     ("Drag inside the shape (Transform)", "Move the new shape"),
     ("Drag a corner handle (Transform)", "Scale the new shape"),
     ("Drag the round handle (Transform)", "Rotate the new shape"),
+    ("Click (Warp)", "Place a pin on the new shape"),
+    ("Drag a pin (Warp)", "Bend the new shape around the other pins"),
+    ("Right click or Alt+click on a pin (Warp)", "Take the pin away"),
 )
 
 
