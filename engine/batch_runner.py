@@ -13,7 +13,7 @@ reported in the manifest's order, exactly as a one-by-one loop would report them
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
@@ -63,7 +63,8 @@ def _outcome(future: Future) -> tuple[EditInputs, float] | SimNetError:
         return error
 
 
-def _read_edit(edit: FileEdit, decoder) -> EditInputs:
+def _read_edit(edit: FileEdit, decoder: Executor) -> EditInputs:
+    """Read one reshape's files (its artwork decoded by ``decoder``), its new shape bent by its pins if it has them."""
     if edit.pins is None:
         return read_inputs(edit.image, edit.source_mask, edit.target_mask, edit.output, decoder=decoder)
     inputs = read_inputs(edit.image, edit.source_mask, edit.source_mask, edit.output, decoder=decoder)

@@ -24,8 +24,8 @@ from typing import Callable
 import numpy as np
 
 from engine.bench_end_to_end import painting, region_masks
-from engine.live_preview import (PREVIEW_ALIGN_STEPS, PlateFill, PlateKey, bent_frame, drag_affine, live_frame,
-                                 prepare_live)
+from engine.live_preview import (PREVIEW_ALIGN_STEPS, LivePlate, PlateFill, PlateKey, bent_frame, drag_affine,
+                                 live_frame, prepare_live)
 from engine.manipulator import Manipulator
 from engine.mask_warp import bend_outline, pin_warp
 from engine.masks import mask_centroid, outline_polygons, region_affine, region_hash, transform_mask
@@ -95,7 +95,7 @@ def measure_drag(manipulator: Manipulator, width: int, height: int, *, frames: i
             "repeats": repeats}
 
 
-def measure_warp(live, source: np.ndarray, frames: int) -> tuple[list[float], float]:
+def measure_warp(live: LivePlate, source: np.ndarray, frames: int) -> tuple[list[float], float]:
     """A Warp drag's frames (seconds each) and the full-resolution bend at its release: pins at the region's two
     ends and middle across its width, the right end's dragged up by a third of the region's height."""
     ys, xs = np.nonzero(source)
