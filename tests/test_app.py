@@ -760,6 +760,9 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     assert ys[xs > 75].mean() < np.nonzero(region)[0][np.nonzero(region)[1] > 75].mean() - 5
     window.set_tool(Tool.SELECT)
     assert not window.canvas.pins_item.isVisible()  # pins show with the Warp tool only
+    window.canvas.transform_finished.emit(6.0, 0.0, 1.0, 0.0)  # then moved with Transform: both moves are known
+    assert len(window.document.shape_motion.steps) == 2 and window.canvas.pin_points() == []
+    window.undo_action.trigger()
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.target_mask(), region)
     assert window.canvas.pin_points() == []  # the shape they bent is gone: so are they
