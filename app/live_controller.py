@@ -57,6 +57,7 @@ class LiveController(QObject):
         self.plate: LivePlate | None = None
         self._prepared: _Prepared | None = None
         self._drag: tuple[tuple[float, float], np.ndarray] | None = None
+        self._bending = False  # a Warp drag is showing frames
         self._placements: dict[tuple[str, str], np.ndarray] = {}  # (region, new shape) hashes -> affine
         self._next_placement: np.ndarray | None = None
         #: Live frames shown in all, and during the last drag.
@@ -168,8 +169,8 @@ class LiveController(QObject):
         the current image and region (the Warp tool then bends the outline alone)."""
         if not self._plate_current():
             return False
-        if self._drag is None:  # the first frame of this drag
-            self._drag, self._frames_at_press = ((0.0, 0.0), self._prepared.placement), self.frames
+        if not self._bending:  # the first frame of this drag
+            self._bending, self._frames_at_press = True, self.frames
         frame = bent_frame(self.plate, reads, landed)
         x0, y0, _, _ = frame.box
         step = 1.0 / frame.scale
@@ -181,7 +182,7 @@ class LiveController(QObject):
     def end_bend(self) -> None:
         """A Warp drag ended: as :meth:`end_drag`, without a placement (the pins give the motion)."""
         self.drag_frames, self._frames_at_press = self.frames - self._frames_at_press, self.frames
-        self._drag = None
+        self._bending = False
 
     def end_drag(self, dx: float, dy: float, scale: float, angle: float) -> None:
         """The drag ended: the new shape's placement is the drag's affine after the old placement
@@ -195,7 +196,7 @@ class LiveController(QObject):
     def forget(self) -> None:
         """A new document: nothing prepared for the old one is kept."""
         self.worker.cancel_all()
-        self.plate, self._prepared, self._drag = None, None, None
+        self.plate, self._prepared, self._drag, self._bending = None, None, None, False
         self._placements.clear()
 
     def shutdown(self, timeout: float = 2.0) -> None:

@@ -13,7 +13,7 @@ from app.convert import polygons_to_path
 from app.live_controller import LiveController
 from app.workspace import Workspace
 from engine.document import StepKind
-from engine.mask_warp import bend_outline, pin_warp
+from engine.mask_warp import bend_outline, pin_warp, points_box
 from engine.masks import outline_polygons
 from engine.shape_motion import Pins, ShapeMotion
 
@@ -71,6 +71,10 @@ class WarpController(QObject):
             del self.pins[index]
             self._show()
 
+    def _moved(self, index: int, x: float, y: float) -> list[tuple[float, float]]:
+        """The pins with pin ``index`` at (x, y)."""
+        return self.pins[:index] + [(x, y)] + self.pins[index + 1:]
+
     def show_bend(self, index: int, x: float, y: float) -> None:
         """The canvas follows the hand: the new shape's outline bent as far as pin ``index`` is dragged."""
         target = self._target()
@@ -80,17 +84,13 @@ class WarpController(QObject):
             self._dragging = (outline_polygons(target), self.canvas.target_outline.path(),
                               self.workspace.document.shape_motion)
         outline, _, known = self._dragging
-        moved = list(self.pins)
-        moved[index] = (x, y)
+        moved = self._moved(index, x, y)
         bent = bend_outline(outline, self.pins, moved)
         self.canvas.preview_target_outline(polygons_to_path(bent))
         if known is not None and bent:
             # The painting follows the hand: the region carried by all its moves so far and this drag.
             chain = known.then(Pins(tuple(self.pins), tuple(moved)))
-            points = np.concatenate(bent)
-            landed = (int(points[:, 0].min()) - 2, int(points[:, 1].min()) - 2, int(points[:, 0].max()) + 3,
-                      int(points[:, 1].max()) + 3)
-            self.live.show_bent(chain.reads, landed)
+            self.live.show_bent(chain.reads, points_box(np.concatenate(bent), 2))
 
     def _end_drag(self) -> None:
         """The drag is over: the new shape's fill (and, unless it is drawn anew, its outline) come back."""
@@ -107,8 +107,7 @@ class WarpController(QObject):
         if document is None or target is None or self.workspace.applying or not 0 <= index < len(self.pins):
             self._show()
             return
-        moved = list(self.pins)
-        moved[index] = (x, y)
+        moved = self._moved(index, x, y)
         bent = pin_warp(target, self.pins, moved)
         if not bent.any():
             self._show()

@@ -27,7 +27,7 @@ from engine.bench_end_to_end import painting, region_masks
 from engine.live_preview import (PREVIEW_ALIGN_STEPS, LivePlate, PlateFill, PlateKey, bent_frame, drag_affine,
                                  live_frame, prepare_live)
 from engine.manipulator import Manipulator
-from engine.mask_warp import bend_outline, pin_warp
+from engine.mask_warp import bend_outline, pin_warp, points_box
 from engine.masks import mask_centroid, outline_polygons, region_affine, region_hash, transform_mask
 from engine.session import make_step
 from engine.shape_motion import Pins, ShapeMotion
@@ -107,10 +107,7 @@ def measure_warp(live: LivePlate, source: np.ndarray, frames: int) -> tuple[list
     for t in np.linspace(1.0 / frames, 1.0, frames):
         moved = pins[:2] + [(pins[2][0], pins[2][1] - span_y / 3 * t)]
         stamp = time.perf_counter()
-        bent = bend_outline(outline, pins, moved)
-        points = np.concatenate(bent)
-        landed = (int(points[:, 0].min()) - 2, int(points[:, 1].min()) - 2, int(points[:, 0].max()) + 3,
-                  int(points[:, 1].max()) + 3)
+        landed = points_box(np.concatenate(bend_outline(outline, pins, moved)), 2)
         bent_frame(live, ShapeMotion((Pins(tuple(pins), tuple(moved)),)).reads, landed)
         times.append(time.perf_counter() - stamp)
     stamp = time.perf_counter()

@@ -31,7 +31,7 @@ import numpy as np
 from engine.fill import fill_window
 from engine.locality import place_over, region_size
 from engine.matte import Footprint, rim_width, vacated_footprint
-from engine.mask_warp import interpolate_grid
+from engine.mask_warp import dense_map
 from engine.masks import mask_centroid, region_hash
 from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
@@ -281,12 +281,9 @@ def bent_frame(live: LivePlate, reads: Callable[[np.ndarray], np.ndarray], lande
     patch, (ux0, uy0, ux1, uy1), (wx0, wy0, wx1, wy1) = _frame_window(live, lands)
     if wx1 > wx0 and wy1 > wy0:
         # Screen pixel -> image point -> where it was -> the layer's grid, on a coarse grid interpolated between.
-        cells_x = wx0 + BENT_STEP * np.arange(int(np.ceil((wx1 - 1 - wx0) / BENT_STEP)) + 1, dtype=np.float64)
-        cells_y = wy0 + BENT_STEP * np.arange(int(np.ceil((wy1 - 1 - wy0) / BENT_STEP)) + 1, dtype=np.float64)
-        xs, ys = np.meshgrid(cells_x, cells_y)
-        image_points = (np.stack([xs.ravel(), ys.ravel()], axis=1) + 0.5) / scale - 0.5
-        on_layer = (reads(image_points) + 0.5) * fine - 0.5 - np.array([lx0, ly0], np.float64)
-        map_x, map_y = interpolate_grid(on_layer.reshape(*xs.shape, 2), (wx1 - wx0, wy1 - wy0), BENT_STEP)
+        corner = np.array([lx0, ly0], np.float64)
+        map_x, map_y = dense_map((wx0, wy0, wx1, wy1), BENT_STEP,
+                                 lambda screen: (reads((screen + 0.5) / scale - 0.5) + 0.5) * fine - 0.5 - corner)
         warped = cv2.remap(live.layer, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         _lay_over(patch[wy0 - uy0:wy1 - uy0, wx0 - ux0:wx1 - ux0], warped)
     return LiveFrame(patch, (ux0, uy0, ux1, uy1), scale)

@@ -15,7 +15,7 @@ that is then interpolated, so a bend of an 8K mask takes tens of milliseconds. N
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -78,11 +78,24 @@ def bend_outline(polygons: list[np.ndarray], pins_from: Sequence[Point], pins_to
     return bent
 
 
-def interpolate_grid(values: np.ndarray, size: tuple[int, int], step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Two planes (height, width = ``size`` reversed, float32) bilinearly interpolated from ``values`` ((gh, gw, 2),
-    sampled every ``step`` pixels from the first pixel on, reaching at least to the last): a smooth map
-    computed on a coarse grid, at every pixel."""
-    width, height = size
+def points_box(points: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """The pixel box (x0, y0, x1, y1; x1, y1 excluded) holding ``points`` ((m, 2) x, y), ``margin`` pixels wider each
+    way (not clipped to any picture)."""
+    low, high = np.floor(points.min(axis=0)).astype(int) - margin, np.ceil(points.max(axis=0)).astype(int) + margin + 1
+    return int(low[0]), int(low[1]), int(high[0]), int(high[1])
+
+
+def dense_map(box: tuple[int, int, int, int], step: float,
+              reads: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``reads`` ((m, 2) points x, y to (m, 2)) at every pixel of ``box`` (x0, y0, x1, y1; x1, y1 excluded), as two
+    float32 planes for ``cv2.remap``: computed on a grid every ``step`` pixels from (x0, y0), reaching at least to the
+    last pixel, and interpolated bilinearly between (a smooth map costs its grid, not its pixels)."""
+    x0, y0, x1, y1 = box
+    grid_x = x0 + step * np.arange(int(np.ceil((x1 - 1 - x0) / step)) + 1, dtype=np.float64)
+    grid_y = y0 + step * np.arange(int(np.ceil((y1 - 1 - y0) / step)) + 1, dtype=np.float64)
+    xs, ys = np.meshgrid(grid_x, grid_y)
+    values = reads(np.stack([xs.ravel(), ys.ravel()], axis=1)).reshape(*xs.shape, 2)
+    width, height = x1 - x0, y1 - y0
     at_x = np.ascontiguousarray(np.broadcast_to((np.arange(width, dtype=np.float32) / step)[None, :], (height, width)))
     at_y = np.ascontiguousarray(np.broadcast_to((np.arange(height, dtype=np.float32) / step)[:, None], (height, width)))
     first, second = (cv2.remap(np.ascontiguousarray(values[..., axis], np.float32), at_x, at_y, cv2.INTER_LINEAR,
@@ -110,23 +123,14 @@ def pin_warp(mask: np.ndarray, pins_from: Sequence[Point], pins_to: Sequence[Poi
         return mask.copy()
     height, width = mask.shape
     # Where the shape lands: its outline carried forwards, with a margin for the bend between samples.
-    landed = rigid_mls(_outline_points(mask), before, after)
-    margin = 2 * GRID_STEP + OUTLINE_STRIDE
-    x0 = max(0, int(np.floor(landed[:, 0].min())) - margin)
-    y0 = max(0, int(np.floor(landed[:, 1].min())) - margin)
-    x1 = min(width, int(np.ceil(landed[:, 0].max())) + margin + 1)
-    y1 = min(height, int(np.ceil(landed[:, 1].max())) + margin + 1)
+    x0, y0, x1, y1 = points_box(rigid_mls(_outline_points(mask), before, after), 2 * GRID_STEP + OUTLINE_STRIDE)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     result = np.zeros_like(mask)
     if x0 >= x1 or y0 >= y1:
         return result  # bent entirely off the picture
-    # The backward map on a coarse grid over that box (reaching just past its far edge), interpolated
-    # bilinearly at every pixel of the box.
+    # The backward map on a coarse grid over that box, interpolated at every pixel of it.
     step = max(GRID_STEP, int(np.ceil(max(x1 - x0, y1 - y0) / GRID_CELLS)))
-    grid_x = x0 + step * np.arange(int(np.ceil((x1 - 1 - x0) / step)) + 1, dtype=np.float64)
-    grid_y = y0 + step * np.arange(int(np.ceil((y1 - 1 - y0) / step)) + 1, dtype=np.float64)
-    xs, ys = np.meshgrid(grid_x, grid_y)
-    reads = rigid_mls(np.stack([xs.ravel(), ys.ravel()], axis=1), after, before).reshape(*xs.shape, 2)
-    read_x, read_y = interpolate_grid(reads, (x1 - x0, y1 - y0), step)
+    read_x, read_y = dense_map((x0, y0, x1, y1), step, lambda points: rigid_mls(points, after, before))
     warped = cv2.remap(mask.view(np.uint8) * np.uint8(255), read_x, read_y, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     result[y0:y1, x0:x1] = warped >= 128

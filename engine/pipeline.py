@@ -95,13 +95,11 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
                               "(or pass --overwrite-original)")
     if decoder is None:
         artwork = load_image(image_path)
-        shape = artwork.pixels.shape[:2]
-        return EditInputs(artwork, load_mask(source_mask_path, shape), load_mask(target_mask_path, shape),
-                          output_path)
+        return EditInputs(artwork, *_masks(source_mask_path, target_mask_path, artwork.pixels.shape[:2]), output_path)
     limit = max_pixels_from_environment()
     decoding = decoder.submit(decode_image, read_image_file(image_path, limit), image_path, limit)
     try:
-        source, target = load_mask(source_mask_path), load_mask(target_mask_path)
+        source, target = _masks(source_mask_path, target_mask_path)
     except SimNetError:
         decoding.result()  # an unreadable artwork is reported before its masks, as without a decoder
         raise
@@ -109,6 +107,14 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     if source.shape != target.shape:  # one of them is not the artwork's size: the artwork says which
         inputs.artwork  # noqa: B018 - raises the first mask's size error
     return inputs
+
+
+def _masks(source_path: str | Path, target_path: str | Path, shape: tuple[int, int] | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The two masks, read once when they are one file (``simnet edit --pin`` names the region for both)."""
+    source = load_mask(source_path, shape)
+    target = source.copy() if same_file(Path(source_path), Path(target_path)) else load_mask(target_path, shape)
+    return source, target
 
 
 def bent_by_pins(inputs: EditInputs, pins_from: Sequence[tuple[float, float]], pins_to: Sequence[tuple[float, float]]
