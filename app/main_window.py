@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
 
     def _document_opened(self) -> None:
         self.canvas.set_image(self.current_qimage(), fit=True)
-        self.selection.drop_selection()
+        self.selection.forget_prompts()
+        self.workspace.masks_replaced.emit()  # a reopened session's selection, or none; a reshape previews
         self.history.show_session(self.session)
         self.update_compare()
         self.selection.prepare_segmenter()
@@ -200,7 +201,7 @@ class MainWindow(QMainWindow):
         title = "SIM-Net Studio"
         if self.session is not None:
             path = self.sessions.path or self.session.artwork.path
-            title = f"{path.name if path else 'untitled'}{' *' if self.session.dirty else ''} — SIM-Net Studio"
+            title = f"{path.name if path else 'untitled'}{' *' if self.document.has_unsaved_work else ''} — SIM-Net Studio"
         self.setWindowTitle(title)
 
     _update_actions = update_actions  # the name tests/test_reliability.py's editor script calls

@@ -43,6 +43,8 @@ class SessionController(QObject):
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
         workspace.image_changed.connect(lambda box: self.autosave_soon())
+        workspace.target_reshaped.connect(lambda after_transform: self.autosave_soon())  # a shape is work too
+        workspace.masks_replaced.connect(self.autosave_soon)
 
     @property
     def session(self) -> EditSession | None:
@@ -51,7 +53,8 @@ class SessionController(QObject):
     # -- opening and saving ------------------------------------------------------------------------
     def confirm_discard(self) -> bool:
         """Ask before losing unsaved work; True when it is fine to go on."""
-        if self.session is None or not self.session.dirty or not self.dialog_parent.isVisible():
+        document = self.workspace.document
+        if document is None or not document.has_unsaved_work or not self.dialog_parent.isVisible():
             return True
         answer = QMessageBox.question(self.dialog_parent, "Unsaved changes", "Save the changes to this session first?",
                                       QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
@@ -167,11 +170,16 @@ class SessionController(QObject):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        document = self.workspace.document
+        saved = document.snapshot()  # with the selection being worked on
         try:
-            save_session(path, self.session)
+            save_session(path, saved)
         except SimNetError as error:
             self.workspace.fail("Cannot save the session", error)
             return False
+        finally:
+            document.return_image(saved.current)
+        document.saved(saved)
         self.path = path
         self.settings.add_recent(path)
         self.workspace.say(f"Saved {path}")
@@ -223,7 +231,7 @@ class SessionController(QObject):
 
     def autosave_now(self) -> None:
         workspace = self.workspace
-        if self.session is None or not self.session.steps:
+        if self.session is None or not (self.session.steps or workspace.document.reshaped):
             return
         document, session_id = workspace.document, self.session_id
         saved = document.snapshot()  # the image is lent, not copied: no pause on 8K canvases

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from engine.packed_mask import PackedMask
-from engine.session import EditSession, Step
+from engine.session import EditSession, Step, WorkingSelection
 from engine.shape_motion import Affine, Pins, ShapeMotion, ShapeMotions
 
 if TYPE_CHECKING:
@@ -84,6 +84,14 @@ class Document:
         #: history): work prepared from an older image (the live plate) is recognised as stale.
         self.image_version = 0
         self._edits_only(self.session.position, len(self.session.steps) - self.session.position)
+        saved = session.selection
+        if saved is not None and saved.region.shape == session.shape and saved.target.shape == session.shape:
+            self.region, self.target, self.selection_from_edit = saved.region, saved.target, saved.from_edit
+            if saved.motion is not None:
+                self.shape_motions.remember(saved.region, saved.target, saved.motion)
+        session.selection = None  # the document holds it now (and saves it anew with each snapshot)
+        #: The masks as last saved or opened: a reshape not saved yet is unsaved work.
+        self._saved_masks = (self.region, self.target)
 
     # -- the image, read on other threads -----------------------------------------------------------
     def lend_image(self) -> np.ndarray:
@@ -102,12 +110,41 @@ class Document:
             self.session.current = self.session.current.copy()
 
     def snapshot(self) -> EditSession:
-        """A copy of the session to save on another thread (steps are shared: they never change),
-        with the current image lent (give it back with :meth:`return_image`)."""
+        """A copy of the session to save on another thread (steps are shared: they never change), with
+        the selection being worked on and the current image lent (give it back with :meth:`return_image`)."""
         saved = copy.copy(self.session)
         saved.steps = list(self.session.steps)
         saved.current = self.lend_image()
+        saved.selection = self.working_selection()
         return saved
+
+    def working_selection(self) -> WorkingSelection | None:
+        """The region and new shape as they are now, with the moves that made the shape; None without one."""
+        if not self.region.any() and not self.target.any():
+            return None
+        return WorkingSelection(self.region, self.target, self.shape_motion, self.selection_from_edit)
+
+    def saved(self, snapshot: EditSession) -> None:
+        """``snapshot`` (from :meth:`snapshot`) was saved where the user asked: nothing is unsaved now but what
+        changed since it was taken."""
+        same_steps = len(self.session.steps) == len(snapshot.steps) and all(
+            step is saved for step, saved in zip(self.session.steps, snapshot.steps))
+        if same_steps and self.session.position == snapshot.position:
+            self.session.dirty = False
+        selection = snapshot.selection
+        self._saved_masks = (selection.region, selection.target) if selection is not None else (None, None)
+
+    @property
+    def has_unsaved_work(self) -> bool:
+        """Edits not saved, or a new shape (a reshape not applied yet) that differs from the one saved. A
+        selection alone is not work to ask about: a click gives it back."""
+        if self.session.dirty:
+            return True
+        if not self.reshaped:
+            return False
+        region, target = self._saved_masks
+        same = lambda mask, saved: mask is saved or (saved is not None and np.array_equal(mask, saved))  # noqa: E731
+        return not (same(self.region, region) and same(self.target, target))
 
     # -- the undo stack ----------------------------------------------------------------------------
     def _edits_only(self, done: int, undone: int) -> None:

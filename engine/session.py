@@ -7,7 +7,8 @@ a few hundred MB compressed at worst and far less for painted texture. Undoing e
 back the original bit for bit, because patches are stored losslessly.
 
 Sessions save to a single project file (a zip with a versioned JSON manifest, the original and every
-step), written atomically; reopening it restores exactly the same images and position.
+step), written atomically; reopening it restores exactly the same images and position, and the selection
+being worked on (the region, its new shape not applied yet, and the Transform and Warp moves that made it).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 from engine.atomic import atomic_write
 from engine.errors import ImageReadError, SessionError
 from engine.imageio import Artwork
+from engine.shape_motion import ShapeMotion
 
 FORMAT_NAME = "simnet-session"
 FORMAT_VERSION = 1
@@ -115,11 +117,25 @@ def make_step(current: np.ndarray, result: np.ndarray, source_mask: np.ndarray, 
                 thumbnail=thumbnail(result), timings=dict(timings or {}))
 
 
+@dataclass(frozen=True)
+class WorkingSelection:
+    """The region and new shape being worked on when a session is saved: not an edit yet, but work a user
+    expects back. ``motion``: the Transform and Warp moves that made the new shape (None: a brush or a mask
+    tool did); ``from_edit``: the selection is an applied edit's new shape (clicks start a new one)."""
+
+    region: np.ndarray
+    target: np.ndarray
+    motion: ShapeMotion | None = None
+    from_edit: bool = False
+
+
 class EditSession:
     """Original artwork, current image and the history between them."""
 
     def __init__(self, artwork: Artwork) -> None:
         self.artwork = artwork
+        #: The selection saved with the session (set by the editor's document when it saves).
+        self.selection: WorkingSelection | None = None
         self.original = artwork.pixels
         self.current = artwork.pixels.copy()
         self.steps: list[Step] = []
@@ -194,10 +210,8 @@ class EditSession:
 
     def step_masks(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The source and target masks of step ``index``."""
-        count = self.shape[0] * self.shape[1]
         step = self.steps[index]
-        unpack = lambda data: np.unpackbits(np.frombuffer(zlib.decompress(data), np.uint8))[:count].reshape(self.shape).astype(bool)  # noqa: E731
-        return unpack(step.source_mask), unpack(step.target_mask)
+        return _unpack_mask(step.source_mask, self.shape), _unpack_mask(step.target_mask, self.shape)
 
     @property
     def history_bytes(self) -> int:
@@ -213,6 +227,7 @@ def _png(array: np.ndarray) -> bytes:
 
 
 def _manifest(session: EditSession) -> dict:
+    selection = session.selection
     return {
         "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
         "image": {"shape": list(session.original.shape), "dtype": session.original.dtype.str,
@@ -220,7 +235,21 @@ def _manifest(session: EditSession) -> dict:
                   "source_format": session.artwork.source_format},
         "position": session.position,
         "steps": [{"label": s.label, "box": list(s.box), "timings": s.timings} for s in session.steps],
+        **({} if selection is None else {"selection": {
+            "from_edit": selection.from_edit,
+            "motion": None if selection.motion is None else selection.motion.to_json()}}),
     }
+
+
+def _pack_mask(mask: np.ndarray) -> bytes:
+    return _pack(np.packbits(mask))
+
+
+def _unpack_mask(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+    bits = np.frombuffer(zlib.decompress(data), np.uint8)
+    if bits.size != -(-shape[0] * shape[1] // 8):
+        raise ValueError("a saved mask has the wrong size")
+    return np.unpackbits(bits)[:shape[0] * shape[1]].reshape(shape).astype(bool)
 
 
 def save_session(path: str | Path, session: EditSession) -> None:
@@ -239,6 +268,9 @@ def save_session(path: str | Path, session: EditSession) -> None:
             for index, step in enumerate(session.steps):
                 for part in ("before", "after", "source_mask", "target_mask"):
                     archive.writestr(f"steps/{index:04d}_{part}.z", getattr(step, part))
+            if session.selection is not None:
+                archive.writestr("selection/region.z", _pack_mask(session.selection.region))
+                archive.writestr("selection/target.z", _pack_mask(session.selection.target))
     session.dirty = False
 
 
@@ -293,6 +325,13 @@ def _read_original(path: Path, archive: zipfile.ZipFile, image: dict) -> np.ndar
     return pixels
 
 
+def _read_selection(archive: zipfile.ZipFile, entry: dict, shape: tuple[int, int]) -> WorkingSelection:
+    region, target = (_unpack_mask(archive.read(f"selection/{name}.z"), shape) for name in ("region", "target"))
+    motion = entry.get("motion")
+    return WorkingSelection(region, target, None if motion is None else ShapeMotion.from_json(motion),
+                            bool(entry.get("from_edit", False)))
+
+
 def load_session(path: str | Path) -> EditSession:
     """Reopen a project file exactly as it was saved."""
     path = Path(path)
@@ -317,6 +356,8 @@ def load_session(path: str | Path) -> EditSession:
             while session.redo():
                 session.steps[session.position - 1].thumbnail = thumbnail(session.current)
             session.go_to(int(manifest["position"]))
+            if "selection" in manifest:
+                session.selection = _read_selection(archive, manifest["selection"], session.shape)
     except SessionError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, zlib.error, OSError) as error:
@@ -332,4 +373,5 @@ def snapshot(session: EditSession) -> EditSession:
     copy.current = session.current.copy()
     copy.steps, copy.position = list(session.steps), session.position
     copy.dirty, copy.original_thumbnail = session.dirty, session.original_thumbnail
+    copy.selection = session.selection
     return copy

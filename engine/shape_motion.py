@@ -58,6 +58,34 @@ class ShapeMotion:
     def then(self, step: Affine | Pins) -> "ShapeMotion":
         return ShapeMotion(self.steps + (step,))
 
+    def to_json(self) -> list[dict]:
+        """The moves as plain lists, for a session file."""
+        return [{"affine": [list(row) for row in step.matrix]} if isinstance(step, Affine)
+                else {"pins_before": [list(pin) for pin in step.before], "pins_after": [list(pin) for pin in step.after]}
+                for step in self.steps]
+
+    @classmethod
+    def from_json(cls, moves: object) -> "ShapeMotion":
+        """The moves :meth:`to_json` wrote; ValueError when they are not such moves."""
+        if not isinstance(moves, list):
+            raise ValueError("a shape's moves must be a list")
+        steps: list[Affine | Pins] = []
+        for move in moves:
+            if isinstance(move, dict) and "affine" in move:
+                matrix = np.asarray(move["affine"], np.float64)
+                if matrix.shape != (2, 3) or not np.isfinite(matrix).all() or abs(np.linalg.det(matrix[:, :2])) < 1e-9:
+                    raise ValueError(f"not an invertible 2 x 3 affine: {move['affine']!r}")
+                steps.append(Affine(tuple(tuple(float(value) for value in row) for row in matrix)))
+            elif isinstance(move, dict) and "pins_before" in move and "pins_after" in move:
+                before, after = (np.asarray(move[key], np.float64) for key in ("pins_before", "pins_after"))
+                if before.ndim != 2 or before.shape[1:] != (2,) or before.shape != after.shape or not len(before) \
+                        or not (np.isfinite(before).all() and np.isfinite(after).all()):
+                    raise ValueError("a warp's pins must be two equal lists of x, y points")
+                steps.append(Pins(tuple(map(tuple, before.tolist())), tuple(map(tuple, after.tolist()))))
+            else:
+                raise ValueError(f"not a Transform or Warp move: {str(move)[:60]}")
+        return cls(tuple(steps))
+
     def reads(self, points: np.ndarray) -> np.ndarray:
         """Where each of ``points`` ((m, 2) x, y pixels of the new shape) was in the region: the moves undone
         newest first."""
@@ -106,12 +134,16 @@ class ShapeMotions:
             self._known.move_to_end(key)
         return found
 
+    def remember(self, region: np.ndarray, target: np.ndarray, motion: ShapeMotion) -> None:
+        """``motion`` made ``target`` from ``region`` (a shape reopened from a session)."""
+        if not np.array_equal(region, target):
+            self._known[(self._fingerprint(region), self._fingerprint(target))] = motion
+            while len(self._known) > REMEMBERED:
+                self._known.popitem(last=False)
+
     def moved(self, region: np.ndarray, before: np.ndarray, after: np.ndarray, step: Affine | Pins) -> None:
         """The new shape ``before`` was moved by ``step`` into ``after``: remembered when ``before``'s moves
         are known."""
         known = self.of(region, before)
-        if known is None or np.array_equal(region, after):
-            return
-        self._known[(self._fingerprint(region), self._fingerprint(after))] = known.then(step)
-        while len(self._known) > REMEMBERED:
-            self._known.popitem(last=False)
+        if known is not None:
+            self.remember(region, after, known.then(step))

@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.canvas import Tool
 from app.main_window import MainWindow
 from dialogs import answer_message_boxes
+from engine import autosave
 from engine.imageio import load_image, save_image
+from engine.session import load_session
 
 
 @pytest.fixture(autouse=True)
@@ -155,6 +157,34 @@ def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_pa
     assert not window.exporter.export_image(str(artwork))  # the user answers Cancel to "overwrite the original?"
     assert dialogs[-1][0] == "warning" and "original artwork" in dialogs[-1][1]
     assert artwork.read_bytes() == before
+
+
+def test_a_new_shape_not_applied_is_saved_asked_about_and_reopened(qtbot, window: MainWindow, artwork: Path,
+                                                                 tmp_path: Path, dialogs) -> None:
+    select_and_reshape(qtbot, window, artwork)
+    region, target = window.region.copy(), window.target_mask().copy()
+    assert window.windowTitle().startswith("painting.png *")  # a reshape is work, before any edit
+    assert window.sessions.autosave_timer.isActive()  # and autosaved, so a crash keeps it
+    window.sessions.autosave_now()
+    autosaved = autosave.autosave_path(window.session_id)
+    qtbot.waitUntil(autosaved.exists, timeout=20000)
+    window.sessions.autosave_worker.wait_idle(20)
+    np.testing.assert_array_equal(load_session(autosaved).selection.target, target)
+    assert not window.sessions.confirm_discard() and dialogs[-1] == ("question", "Save the changes to this session first?")
+    session_file = tmp_path / "shape.simnet"
+    assert window.sessions.save_to(session_file)
+    assert "*" not in window.windowTitle()
+    asked = len(dialogs)
+    assert window.sessions.confirm_discard() and len(dialogs) == asked  # saved: nothing to ask
+
+    assert window.open_image(artwork)  # another document: the shape is gone from the window
+    assert not window.target_mask().any()
+    with qtbot.waitSignal(window.edits.preview_shown, timeout=60000):  # reopened: the shape previews again
+        assert window.open_session(session_file)
+    np.testing.assert_array_equal(window.region, region)
+    np.testing.assert_array_equal(window.target_mask(), target)
+    assert window.canvas.target_item.isVisible() and window.apply_action.isEnabled()
+    assert "*" not in window.windowTitle()
 
 
 @pytest.mark.parametrize("name,source_format,expected,file_type", [

@@ -318,3 +318,63 @@ def test_mask_step_labels_are_those_on_the_current_image() -> None:
     doc.undo()
     doc.undo()  # the edit: its own mask steps are gone with it
     assert doc.mask_step_labels == ([], [])
+
+
+def test_the_selection_being_worked_on_is_saved_and_reopened_with_its_moves(tmp_path) -> None:
+    """A new shape not applied yet is work: it is saved with the session, with the Transform and Warp
+    moves that made it (so an edit bent by pins still follows them), and reopened as it was."""
+    from engine.mask_warp import pin_warp
+    from engine.session import load_session, save_session
+    from engine.shape_motion import Affine, Pins
+
+    doc = document()
+    apply_edit(doc, disc(20, 20, 6), disc(26, 20, 6))
+    doc.select(disc(30, 18, 7))
+    moved = np.roll(doc.target, 3, axis=1)
+    doc.change_target(moved, StepKind.TRANSFORM, "Transform", moved_by=Affine(((1.0, 0.0, 3.0), (0.0, 1.0, 0.0))))
+    pins_before, pins_after = ((28.0, 18.0), (38.0, 18.0)), ((28.0, 18.0), (40.0, 12.0))
+    doc.change_target(pin_warp(doc.target, pins_before, pins_after), StepKind.WARP, "Warp",
+                      moved_by=Pins(pins_before, pins_after))
+    assert doc.has_unsaved_work
+    saved = doc.snapshot()
+    save_session(tmp_path / "work.simnet", saved)
+    doc.return_image(saved.current)
+    doc.saved(saved)
+    assert not doc.has_unsaved_work and not doc.session.dirty
+
+    reopened = Document(load_session(tmp_path / "work.simnet"))
+    np.testing.assert_array_equal(reopened.region, doc.region)
+    np.testing.assert_array_equal(reopened.target, doc.target)
+    assert reopened.shape_motion == doc.shape_motion and reopened.shape_motion.bent_by_pins
+    assert not reopened.has_unsaved_work and reopened.reshaped
+    reopened.change_target(np.roll(reopened.target, 1, axis=0), StepKind.STROKE, "Brush")
+    assert reopened.has_unsaved_work  # a reshape after the save is unsaved work
+    reopened.undo()
+    assert not reopened.has_unsaved_work  # back to the saved shape
+
+    doc.clear_selection()
+    assert not doc.has_unsaved_work  # a selection alone is no work to ask about (a click gives it back)
+    save_session(tmp_path / "none.simnet", doc.snapshot())
+    assert not Document(load_session(tmp_path / "none.simnet")).region.any()
+
+
+def test_a_damaged_saved_selection_is_reported(tmp_path) -> None:
+    import json
+    import zipfile
+
+    from engine.errors import SessionError
+    from engine.session import load_session, save_session
+
+    doc = document()
+    doc.select(disc(30, 18, 7))
+    save_session(tmp_path / "work.simnet", doc.snapshot())
+    with zipfile.ZipFile(tmp_path / "work.simnet") as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    for name, value in (("selection/target.z", __import__("zlib").compress(b"\0" * 3)),
+                        ("manifest.json", json.dumps({**json.loads(parts["manifest.json"]),
+                                                      "selection": {"motion": [{"affine": [[1, 0, 0], [0, 0, 0]]}]}}).encode())):
+        with zipfile.ZipFile(tmp_path / "bad.simnet", "w") as archive:
+            for part, data in parts.items():
+                archive.writestr(part, value if part == name else data)
+        with pytest.raises(SessionError, match="damaged"):
+            load_session(tmp_path / "bad.simnet")
