@@ -368,8 +368,6 @@ def test_a_preview_or_autosave_due_when_the_workers_stop_is_dropped(qtbot, windo
 
 def test_closing_the_window_stops_the_workers_and_removes_its_autosave(qtbot, window: MainWindow,
                                                                       artwork: Path) -> None:
-    from engine import autosave
-
     assert window.open_image(artwork)
     path = autosave.autosave_path(window.session_id)
     path.parent.mkdir(parents=True, exist_ok=True)
