@@ -313,3 +313,23 @@ def test_a_band_of_hole_from_edge_to_edge_takes_its_values_from_the_rows_beside_
     assert tensors[hole][:, 2].max() < 0.05  # across the rows: far weaker than along them
     filled = _laplace(hole, ~hole, boundary, tensors)
     assert filled[hole].min() >= 0.3 - 1e-4 and filled[hole].max() <= 0.7 + 1e-4
+
+
+def test_the_painting_beyond_a_kept_rim_reaches_the_fill() -> None:
+    """A small region's rim can reach past the edit's reach: those pixels stay but are never read. Behind them
+    lies the painting the hole belongs to (skin under a moved eye), and the fill must take it into account,
+    not only the rest of the outline (the dark hair above the eye)."""
+    height, width = 160, 200
+    rng = np.random.default_rng(2)
+    image = np.zeros((height, width, 3), np.uint8)
+    image[:] = (225, 165, 95)
+    image[:70] = (80, 45, 25)
+    image = np.clip(image + rng.integers(-8, 9, image.shape), 0, 255).astype(np.uint8)
+    hole = disc(height, width, 100, 75, 22)
+    rim = disc(height, width, 100, 75, 28) & ~hole
+    rim[:70] = False
+    image[rim] = (60, 30, 20)
+    filled = fill_window(image, hole, (0, 0, width, height), forbidden=hole | rim)
+    lower = hole.copy()
+    lower[:88] = False
+    assert filled[lower][:, 0].mean() > 100  # towards the skin below (a free edge there: 82, the hair's colour)
