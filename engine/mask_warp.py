@@ -29,8 +29,6 @@ ALPHA = 1.0
 #: The deformation is computed every GRID_STEP pixels (more on a large shape: at most GRID_CELLS a side) and
 #: interpolated between (it is smooth).
 GRID_STEP, GRID_CELLS = 4, 256
-#: Points of the outline whose forward images bound the result are taken every this many of them.
-OUTLINE_STRIDE = 4
 
 
 def rigid_mls(points: np.ndarray, pins_from: np.ndarray, pins_to: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
@@ -103,10 +101,26 @@ def dense_map(box: tuple[int, int, int, int], step: float,
     return first, second
 
 
-def _outline_points(mask: np.ndarray) -> np.ndarray:
-    contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    points = [contour[::OUTLINE_STRIDE, 0, :] for contour in contours]
-    return np.concatenate(points).astype(np.float64) if points else np.zeros((0, 2))
+def _landing_box(shape: tuple[int, int], found: tuple[int, int, int, int], before: np.ndarray,
+                 after: np.ndarray) -> tuple[int, int, int, int]:
+    """The part of the picture (x0, y0, x1, y1, clipped to it) where the bent shape can land: the pixels whose
+    backward map reads the shape's box ``found``, found on a coarse grid over the whole picture. (The outline
+    carried forwards bounds it only when the bend does not fold: the forward and backward maps of moving least
+    squares are not each other's inverse, and a pin dragged past another made straight cuts in the shape.)"""
+    height, width = shape
+    step = max(GRID_STEP, int(np.ceil(max(height, width) / GRID_CELLS)))
+    xs, ys = np.meshgrid(np.arange(0, width + step, step, dtype=np.float64),
+                         np.arange(0, height + step, step, dtype=np.float64))
+    reads = rigid_mls(np.stack([xs.ravel(), ys.ravel()], axis=1), after, before)
+    fx0, fy0, fx1, fy1 = found
+    # A grid point reads the box when within a cell of it: the map is smooth, its stretch bounded on a cell.
+    margin = 3 * step
+    inside = ((reads[:, 0] >= fx0 - margin) & (reads[:, 0] <= fx1 + margin)
+              & (reads[:, 1] >= fy0 - margin) & (reads[:, 1] <= fy1 + margin))
+    if not inside.any():
+        return 0, 0, 0, 0
+    x0, y0, x1, y1 = points_box(np.stack([xs.ravel()[inside], ys.ravel()[inside]], axis=1), step)
+    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
 
 
 def pin_warp(mask: np.ndarray, pins_from: Sequence[Point], pins_to: Sequence[Point]) -> np.ndarray:
@@ -122,9 +136,7 @@ def pin_warp(mask: np.ndarray, pins_from: Sequence[Point], pins_to: Sequence[Poi
     if np.allclose(before, after):
         return mask.copy()
     height, width = mask.shape
-    # Where the shape lands: its outline carried forwards, with a margin for the bend between samples.
-    x0, y0, x1, y1 = points_box(rigid_mls(_outline_points(mask), before, after), 2 * GRID_STEP + OUTLINE_STRIDE)
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    x0, y0, x1, y1 = _landing_box(mask.shape, found, before, after)
     result = np.zeros_like(mask)
     if x0 >= x1 or y0 >= y1:
         return result  # bent entirely off the picture

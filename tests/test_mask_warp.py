@@ -1,6 +1,7 @@
 """The Warp tool's bend of a mask by pins (engine/mask_warp.py)."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,3 +48,24 @@ def test_a_bend_off_the_picture_is_cut_and_every_pin_needs_a_place() -> None:
     assert not gone.any()
     with pytest.raises(ValueError, match="new place"):
         pin_warp(bar(), [(250, 150)], [])
+
+
+@pytest.mark.parametrize("pins_to", [
+    ((90.0, 150.0), (200.0, 150.0), (60.0, 160.0)),  # the right end dragged past the others
+    ((90.0, 150.0), (200.0, 150.0), (330.0, 40.0)),  # a large bend
+])
+def test_a_folding_drag_lands_the_whole_shape_without_straight_cuts(pins_to) -> None:
+    """The bent shape is the backward map read at every pixel: where that map sends the shape, not only where its
+    outline carried forwards goes (the two differ once a drag folds the shape; the result was cut straight)."""
+    height, width = 300, 400
+    mask = np.zeros((height, width), np.uint8)
+    cv2.ellipse(mask, (200, 150), (120, 30), 0, 0, 360, 1, -1)
+    mask = mask > 0
+    pins_from = ((90.0, 150.0), (200.0, 150.0), (310.0, 150.0))
+    bent = pin_warp(mask, pins_from, pins_to)
+    ys, xs = np.mgrid[0:height, 0:width]
+    reads = rigid_mls(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64), np.asarray(pins_to),
+                      np.asarray(pins_from))
+    exact = cv2.remap(mask.view(np.uint8) * np.uint8(255), reads[:, 0].reshape(height, width).astype(np.float32),
+                      reads[:, 1].reshape(height, width).astype(np.float32), cv2.INTER_LINEAR) >= 128
+    assert (bent & exact).sum() / (bent | exact).sum() > 0.99
