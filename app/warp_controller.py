@@ -1,8 +1,9 @@
 """The Warp tool (W): pins on the new shape, as Puppet Warp pins a layer. A click places a pin (a right or
 Alt click on one takes it away); dragging a pin bends the new shape around the others
 (:func:`engine.mask_warp.pin_warp`), one undo step a drag, and the preview follows as after a stroke. The pins
-belong to the new shape they were placed on: when anything else changes it (a stroke, a transform, an undo, a
-new selection, an Apply), they are taken away."""
+are the document's (``Document.pins``): they belong to the new shape they were placed on, so anything else that
+changes it (a stroke, a transform, a new selection, an Apply) takes them away, and an undo puts back the pins of
+the shape it returns to (a drag undone: the pins where they were before it)."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,9 +26,6 @@ class WarpController(QObject):
     def __init__(self, workspace: Workspace, canvas: CanvasView, live: LiveController) -> None:
         super().__init__(workspace)
         self.workspace, self.canvas, self.live = workspace, canvas, live
-        self.pins: list[tuple[float, float]] = []
-        #: The document's new-shape array the pins were placed on (the document replaces it on every change).
-        self._shape: np.ndarray | None = None
         #: While a pin is dragged: the new shape's outline before the drag (bent on every move), its path, and how
         #: the shape came from the region (None: not by known moves; read once a drag, not on every move).
         self._dragging: tuple[list[np.ndarray], object, ShapeMotion | None] | None = None
@@ -35,45 +33,39 @@ class WarpController(QObject):
         canvas.pin_moved.connect(self.show_bend)
         canvas.pin_removed.connect(self.remove_pin)
         canvas.pin_dragged.connect(self.drag_pin)
-        workspace.masks_shown.connect(self._masks_shown)
-        workspace.document_replaced.connect(self.clear)
+        workspace.masks_shown.connect(self._show)
 
     def _target(self) -> np.ndarray | None:
         document = self.workspace.document
         return document.target if document is not None and document.target.any() else None
 
+    @property
+    def pins(self) -> list[tuple[float, float]]:
+        document = self.workspace.document
+        return list(document.pins) if document is not None else []
+
     def _show(self) -> None:
         self.canvas.set_pins(self.pins)
 
-    def clear(self) -> None:
-        self.pins, self._shape = [], None
-        self._show()
-
-    def _masks_shown(self) -> None:
-        target = self._target()
-        if self.pins and (target is None or target is not self._shape):
-            self.clear()
-
     def add_pin(self, x: float, y: float) -> None:
-        target = self._target()
-        if target is None:
+        if self._target() is None:
             self.workspace.say("Select a region first: the Warp tool's pins bend its new shape.")
             return
-        if target is not self._shape:
-            self.pins, self._shape = [], target
-        self.pins.append((x, y))
+        self.workspace.document.place_pins(self.pins + [(x, y)])
         self._show()
         if len(self.pins) == 1:
             self.workspace.say(HINT)
 
     def remove_pin(self, index: int) -> None:
-        if 0 <= index < len(self.pins):
-            del self.pins[index]
+        pins = self.pins
+        if 0 <= index < len(pins):
+            self.workspace.document.place_pins(pins[:index] + pins[index + 1:])
             self._show()
 
     def _moved(self, index: int, x: float, y: float) -> list[tuple[float, float]]:
         """The pins with pin ``index`` at (x, y)."""
-        return self.pins[:index] + [(x, y)] + self.pins[index + 1:]
+        pins = self.pins
+        return pins[:index] + [(x, y)] + pins[index + 1:]
 
     def show_bend(self, index: int, x: float, y: float) -> None:
         """The canvas follows the hand: the new shape's outline bent as far as pin ``index`` is dragged."""
@@ -114,7 +106,6 @@ class WarpController(QObject):
             self.workspace.say("That bend takes the whole shape off the painting; the pin stays where it was.")
             return
         if document.change_target(bent, StepKind.WARP, "Warp", moved_by=Pins(tuple(self.pins), tuple(moved))):
-            self.pins, self._shape = moved, document.target
             self._show()
             # After live frames, the last one stays until the refined preview replaces it.
             self.workspace.target_reshaped.emit(self.live.drag_frames > 0)

@@ -24,6 +24,9 @@ from engine.shape_motion import Affine, Pins, ShapeMotion, ShapeMotions
 if TYPE_CHECKING:
     from engine.candidates import CandidateSet
 
+#: The Warp tool's pins on the new shape: (x, y) image pixels.
+PinPoints = tuple[tuple[float, float], ...]
+
 #: Mask steps kept for undo (bit-packed and compressed: a 4K mask takes a few kB).
 MASK_STEP_LIMIT = 200
 
@@ -52,6 +55,9 @@ class UndoStep:
     target_after: PackedMask | None = None
     candidates: "CandidateSet | None" = None
     candidate: int | None = None
+    #: The Warp tool's pins before and after the step (undoing a drag puts them back where they were).
+    pins_before: PinPoints = ()
+    pins_after: PinPoints = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ class Document:
         self.selection_from_edit = False
         #: How each new shape made by Transform and Warp came from its region (edits bent by pins follow them).
         self.shape_motions = ShapeMotions()
+        #: The Warp tool's pins on the new shape (any other change of the shape takes them away; undo gives them back).
+        self.pins: PinPoints = ()
         self._done: list[UndoStep] = []
         self._undone: list[UndoStep] = []
         self._lent: list[np.ndarray] = []  # images being read on other threads (see lend_image)
@@ -87,6 +95,7 @@ class Document:
         saved = session.selection
         if saved is not None and saved.region.shape == session.shape and saved.target.shape == session.shape:
             self.region, self.target, self.selection_from_edit = saved.region, saved.target, saved.from_edit
+            self.pins = saved.pins
             if saved.motion is not None:
                 self.shape_motions.remember(saved.region, saved.target, saved.motion)
         session.selection = None  # the document holds it now (and saves it anew with each snapshot)
@@ -122,7 +131,7 @@ class Document:
         """The region and new shape as they are now, with the moves that made the shape; None without one."""
         if not self.region.any() and not self.target.any():
             return None
-        return WorkingSelection(self.region, self.target, self.shape_motion, self.selection_from_edit)
+        return WorkingSelection(self.region, self.target, self.shape_motion, self.selection_from_edit, self.pins)
 
     def saved(self, snapshot: EditSession) -> None:
         """``snapshot`` (from :meth:`snapshot`) was saved where the user asked: nothing is unsaved now but what
@@ -189,16 +198,16 @@ class Document:
         return on_this_image(self._done)[::-1], on_this_image(self._undone)
 
     def _record(self, kind: StepKind, label: str, region: np.ndarray, target: np.ndarray,
-                candidates: "CandidateSet | None" = None, candidate: int | None = None) -> None:
-        """Make the masks ``region`` and ``target`` current, as one undoable step."""
+                candidates: "CandidateSet | None" = None, candidate: int | None = None, pins: PinPoints = ()) -> None:
+        """Make the masks ``region`` and ``target`` (and the Warp tool's ``pins``) current, as one undoable step."""
         step = UndoStep(kind, label, PackedMask.pack(self.region), PackedMask.pack(self.target),
-                        PackedMask.pack(region), PackedMask.pack(target), candidates, candidate)
+                        PackedMask.pack(region), PackedMask.pack(target), candidates, candidate, self.pins, tuple(pins))
         self._done.append(step)
         masks = [index for index, done in enumerate(self._done) if done.kind is not StepKind.EDIT]
         for index in reversed(masks[:-MASK_STEP_LIMIT]):
             del self._done[index]
         self._undone.clear()
-        self.region, self.target = region, target
+        self.region, self.target, self.pins = region, target, tuple(pins)
 
     # -- commands ----------------------------------------------------------------------------------
     def select(self, region: np.ndarray) -> None:
@@ -234,6 +243,7 @@ class Document:
         if self._done[-1].kind is StepKind.CANDIDATE:
             replaced = self._done.pop()
             self.region, self.target = replaced.region_before.unpack(), replaced.target_before.unpack()
+            self.pins = replaced.pins_before
             if index == self._done[-1].candidate:  # back to what the click showed
                 self._undone.clear()
                 return True
@@ -255,15 +265,21 @@ class Document:
                       moved_by: Affine | Pins | None = None) -> bool:
         """A new shape from a stroke, a transform, a warp or a mask tool; False when it did not change.
         ``moved_by``: the Transform's affine or the Warp's pins that made it from the shape before
-        (:attr:`shape_motion`)."""
+        (:attr:`shape_motion`). A Warp's pins stay on the shape where they were dragged to; any other change
+        takes them away."""
         if kind in (StepKind.EDIT, StepKind.SELECTION):
             raise ValueError(f"a {kind.value} step does not change the new shape alone")
         if np.array_equal(target, self.target):
             return False
         if moved_by is not None:
             self.shape_motions.moved(self.region, self.target, target, moved_by)
-        self._record(kind, label or kind.value.capitalize(), self.region, target)
+        pins = moved_by.after if isinstance(moved_by, Pins) else ()
+        self._record(kind, label or kind.value.capitalize(), self.region, target, pins=pins)
         return True
+
+    def place_pins(self, pins: PinPoints) -> None:
+        """The Warp tool's pins placed or taken away on the new shape as it is (no undo step: a drag is one)."""
+        self.pins = tuple((float(x), float(y)) for x, y in pins)
 
     @property
     def shape_motion(self) -> ShapeMotion | None:
@@ -301,12 +317,12 @@ class Document:
 
     def show_masks(self, region: np.ndarray, target: np.ndarray) -> None:
         """Set the masks without an undo step (a selection restored from elsewhere)."""
-        self.region, self.target = region, target
+        self.region, self.target, self.pins = region, target, ()
 
     def drop_selection(self) -> None:
         """Forget the selection without an undo step (a new image under it)."""
         empty = np.zeros(self.session.shape, bool)
-        self.region, self.target = empty, empty.copy()
+        self.region, self.target, self.pins = empty, empty.copy(), ()
         self.selection_from_edit = False
 
     def apply(self, step: Step, result: np.ndarray, warped_mask: np.ndarray) -> None:
@@ -317,7 +333,7 @@ class Document:
         self._forget_mask_steps()
         self._done.append(UndoStep(StepKind.EDIT, step.label))
         self._undone = []
-        self.region, self.target = warped_mask, warped_mask.copy()
+        self.region, self.target, self.pins = warped_mask, warped_mask.copy(), ()
         self.selection_from_edit = True
 
     def undo(self) -> Change | None:
@@ -332,10 +348,11 @@ class Document:
             self._undone.append(step)
             # Back to the image before the edit, with the masks that made it: adjust and apply again.
             self.region, self.target = self.session.step_masks(self.session.position)
+            self.pins = ()
             self.selection_from_edit = True
             return Change(step.kind, image=True, masks=True, box=self.session.steps[self.session.position].box)
         self._undone.append(step)
-        self.region, self.target = step.region_before.unpack(), step.target_before.unpack()
+        self.region, self.target, self.pins = step.region_before.unpack(), step.target_before.unpack(), step.pins_before
         return Change(step.kind, image=False, masks=True)
 
     def redo(self) -> Change | None:
@@ -351,7 +368,7 @@ class Document:
             self.drop_selection()
             return Change(step.kind, image=True, masks=True, box=self.session.steps[self.session.position - 1].box)
         self._done.append(step)
-        self.region, self.target = step.region_after.unpack(), step.target_after.unpack()
+        self.region, self.target, self.pins = step.region_after.unpack(), step.target_after.unpack(), step.pins_after
         return Change(step.kind, image=False, masks=True)
 
     def go_to(self, position: int) -> Change:

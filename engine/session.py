@@ -121,12 +121,14 @@ def make_step(current: np.ndarray, result: np.ndarray, source_mask: np.ndarray, 
 class WorkingSelection:
     """The region and new shape being worked on when a session is saved: not an edit yet, but work a user
     expects back. ``motion``: the Transform and Warp moves that made the new shape (None: a brush or a mask
-    tool did); ``from_edit``: the selection is an applied edit's new shape (clicks start a new one)."""
+    tool did); ``from_edit``: the selection is an applied edit's new shape (clicks start a new one); ``pins``:
+    the Warp tool's pins on the new shape, (x, y) image pixels."""
 
     region: np.ndarray
     target: np.ndarray
     motion: ShapeMotion | None = None
     from_edit: bool = False
+    pins: tuple[tuple[float, float], ...] = ()
 
 
 class EditSession:
@@ -237,7 +239,8 @@ def _manifest(session: EditSession) -> dict:
         "steps": [{"label": s.label, "box": list(s.box), "timings": s.timings} for s in session.steps],
         **({} if selection is None else {"selection": {
             "from_edit": selection.from_edit,
-            "motion": None if selection.motion is None else selection.motion.to_json()}}),
+            "motion": None if selection.motion is None else selection.motion.to_json(),
+            "pins": [list(pin) for pin in selection.pins]}}),
     }
 
 
@@ -328,8 +331,11 @@ def _read_original(path: Path, archive: zipfile.ZipFile, image: dict) -> np.ndar
 def _read_selection(archive: zipfile.ZipFile, entry: dict, shape: tuple[int, int]) -> WorkingSelection:
     region, target = (_unpack_mask(archive.read(f"selection/{name}.z"), shape) for name in ("region", "target"))
     motion = entry.get("motion")
+    pins = np.asarray(entry.get("pins", []), np.float64).reshape(-1, 2)
+    if not np.isfinite(pins).all():
+        raise ValueError("a saved pin is not a point")
     return WorkingSelection(region, target, None if motion is None else ShapeMotion.from_json(motion),
-                            bool(entry.get("from_edit", False)))
+                            bool(entry.get("from_edit", False)), tuple(map(tuple, pins.tolist())))
 
 
 def load_session(path: str | Path) -> EditSession:

@@ -790,10 +790,16 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     assert not window.canvas.pins_item.isVisible()  # pins show with the Warp tool only
     window.canvas.transform_finished.emit(6.0, 0.0, 1.0, 0.0)  # then moved with Transform: both moves are known
     assert len(window.document.shape_motion.steps) == 2 and window.canvas.pin_points() == []
-    window.undo_action.trigger()
-    window.undo_action.trigger()
+    window.undo_action.trigger()  # the Transform undone: the pins are back where the drag left them
+    assert [(round(x), round(y)) for x, y in window.canvas.pin_points()] == [(50, 60), (82, 42), (64, 60)]
+    window.undo_action.trigger()  # the drag undone: the pins are back where they were before it
     np.testing.assert_array_equal(window.target_mask(), region)
-    assert window.canvas.pin_points() == []  # the shape they bent is gone: so are they
+    assert [(round(x), round(y)) for x, y in window.canvas.pin_points()] == [(50, 60), (78, 60), (64, 60)]
+    window.redo_action.trigger()
+    assert [(round(x), round(y)) for x, y in window.canvas.pin_points()] == [(50, 60), (82, 42), (64, 60)]
+    window.set_tool(Tool.BRUSH)
+    stroke(window, [(20, 20), (30, 25)])
+    assert window.canvas.pin_points() == []  # a stroke changed the shape they were on: they are gone
 
 
 def test_a_click_on_a_warp_pin_changes_nothing(qtbot, window: MainWindow, artwork: Path) -> None:

@@ -335,6 +335,8 @@ def test_the_selection_being_worked_on_is_saved_and_reopened_with_its_moves(tmp_
     pins_before, pins_after = ((28.0, 18.0), (38.0, 18.0)), ((28.0, 18.0), (40.0, 12.0))
     doc.change_target(pin_warp(doc.target, pins_before, pins_after), StepKind.WARP, "Warp",
                       moved_by=Pins(pins_before, pins_after))
+    assert doc.pins == pins_after
+    doc.place_pins(pins_after + ((33.0, 24.0),))
     assert doc.has_unsaved_work
     saved = doc.snapshot()
     save_session(tmp_path / "work.simnet", saved)
@@ -346,6 +348,7 @@ def test_the_selection_being_worked_on_is_saved_and_reopened_with_its_moves(tmp_
     np.testing.assert_array_equal(reopened.region, doc.region)
     np.testing.assert_array_equal(reopened.target, doc.target)
     assert reopened.shape_motion == doc.shape_motion and reopened.shape_motion.bent_by_pins
+    assert reopened.pins == pins_after + ((33.0, 24.0),)  # the Warp tool's pins too
     assert not reopened.has_unsaved_work and reopened.reshaped
     reopened.change_target(np.roll(reopened.target, 1, axis=0), StepKind.STROKE, "Brush")
     assert reopened.has_unsaved_work  # a reshape after the save is unsaved work
@@ -378,3 +381,27 @@ def test_a_damaged_saved_selection_is_reported(tmp_path) -> None:
                 archive.writestr(part, value if part == name else data)
         with pytest.raises(SessionError, match="damaged"):
             load_session(tmp_path / "bad.simnet")
+
+
+def test_warp_pins_belong_to_their_shape_and_come_back_with_it() -> None:
+    """As in Puppet Warp: undoing a drag puts the pins back where they were before it; any other change of the
+    shape takes them away, and undoing that change gives them back."""
+    from engine.shape_motion import Pins
+
+    doc = document()
+    doc.select(disc(30, 18, 7))
+    placed = ((24.0, 18.0), (36.0, 18.0))
+    doc.place_pins(placed)
+    dragged = ((24.0, 18.0), (38.0, 14.0))
+    doc.change_target(np.roll(doc.target, -2, axis=0), StepKind.WARP, "Warp", moved_by=Pins(placed, dragged))
+    assert doc.pins == dragged
+    doc.change_target(np.roll(doc.target, 3, axis=1), StepKind.STROKE, "Brush")
+    assert doc.pins == ()
+    doc.undo()
+    assert doc.pins == dragged
+    doc.undo()
+    assert doc.pins == placed
+    doc.redo()
+    assert doc.pins == dragged
+    doc.clear_selection()
+    assert doc.pins == ()
