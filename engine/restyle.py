@@ -66,6 +66,9 @@ EDGE_DEVIATION = 40.0
 #: as it is; their colour is smoothed at the coarser scale so that cell seams do not show.
 DETAIL_CELLS = 0.75
 COLOUR_CELLS = 2.0
+#: Where the region's lightness changes by STRUCTURE_EDGE (Lab L) over a cell at the scale of STRUCTURE_CELLS
+#: cells, up to STRUCTURE_KEEP of its own lightness is kept there in place of the exemplar's brushwork.
+STRUCTURE_KEEP, STRUCTURE_CELLS, STRUCTURE_EDGE = 1.0, 1.0, 20.0
 #: Share of the region's own fine lightness detail kept beside the exemplar's.
 INPUT_DETAIL = 0.0
 #: Each piece of copies is shifted by up to this many cells each way, from a generator of this seed (_jitter).
@@ -440,7 +443,17 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
     # across the patches' seams, its fine part as it is.
     styled = np.empty((bottom - top, width, 3), np.float32)
-    styled[..., 0] = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2) + layers[..., 0]
+    base = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2)
+    if STRUCTURE_KEEP > 0:
+        # Where the region draws a feature (an eye, a brow, a mouth: a lightness edge at the scale of cells, not a
+        # brush stroke within one), its own lightness is kept and the exemplar's brushwork gives way.
+        smooth = cv2.GaussianBlur(wanted, (0, 0), STRUCTURE_CELLS * step)
+        gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)) / 8
+        keep = STRUCTURE_KEEP * np.clip(gradient * step / STRUCTURE_EDGE, 0.0, 1.0)
+        keep = cv2.GaussianBlur(keep, (0, 0), 0.5 * step)
+        styled[..., 0] = base + keep * (wanted - base) + (1.0 - keep) * layers[..., 0]
+    else:
+        styled[..., 0] = base + layers[..., 0]
     if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
         contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
         styled[..., 0] += INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))
