@@ -218,6 +218,7 @@ class _Plan:
     tone_to: np.ndarray  # ... and the exemplar region's
     peak_bytes: int
     pieces: np.ndarray  # (gh, gw) int32: cells with the same number copy with the same offset (one piece)
+    keep: np.ndarray  # (working h, w) how much of the region's own lightness is kept (STRUCTURE_KEEP)
 
 
 def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -301,7 +302,20 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
     colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
     colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
-    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces)
+    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces, structure_keep(region_cell_light))
+
+
+def structure_keep(light: np.ndarray) -> np.ndarray:
+    """How much of the region's own lightness (``light``: on the exemplar's tones, at working resolution, CELL
+    pixels a cell) is kept in place of the exemplar's brushwork: where the region draws a feature (an eye, a brow,
+    a mouth: a lightness edge at the scale of cells, not a brush stroke within one). A smooth map, so it is made
+    once on the working grid and read at full resolution."""
+    if STRUCTURE_KEEP <= 0:
+        return np.zeros(light.shape, np.float32)
+    smooth = cv2.GaussianBlur(light, (0, 0), STRUCTURE_CELLS * CELL)
+    gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)) / 8
+    keep = STRUCTURE_KEEP * np.clip(gradient * CELL / STRUCTURE_EDGE, 0.0, 1.0)
+    return cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 0.5 * CELL)
 
 
 def _jitter(pieces: np.ndarray, key_y: np.ndarray, key_x: np.ndarray, exemplar_mask: np.ndarray) -> np.ndarray:
@@ -444,13 +458,12 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     # across the patches' seams, its fine part as it is.
     styled = np.empty((bottom - top, width, 3), np.float32)
     base = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2)
-    if STRUCTURE_KEEP > 0:
-        # Where the region draws a feature (an eye, a brow, a mouth: a lightness edge at the scale of cells, not a
-        # brush stroke within one), its own lightness is kept and the exemplar's brushwork gives way.
-        smooth = cv2.GaussianBlur(wanted, (0, 0), STRUCTURE_CELLS * step)
-        gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)) / 8
-        keep = STRUCTURE_KEEP * np.clip(gradient * step / STRUCTURE_EDGE, 0.0, 1.0)
-        keep = cv2.GaussianBlur(keep, (0, 0), 0.5 * step)
+    if STRUCTURE_KEEP > 0:  # where the region draws a feature, its own lightness; the exemplar's brushwork elsewhere
+        per_work = np.float32(CELL / step)  # working pixels a full-resolution pixel
+        work_x = np.broadcast_to((xs[None, :] + 0.5) * per_work - 0.5, (bottom - top, width))
+        work_y = np.broadcast_to((ys[:, None] + 0.5) * per_work - 0.5, (bottom - top, width))
+        keep = cv2.remap(plan.keep, np.ascontiguousarray(work_x), np.ascontiguousarray(work_y), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
         styled[..., 0] = base + keep * (wanted - base) + (1.0 - keep) * layers[..., 0]
     else:
         styled[..., 0] = base + layers[..., 0]

@@ -82,16 +82,16 @@ def test_region_takes_the_exemplars_colours_and_texture_but_keeps_its_layout(sce
     assert np.corrcoef(columns, np.arange(columns.size))[0, 1] > 0.8
 
 
-def test_a_feature_the_region_draws_stays_legible_under_the_brushwork(monkeypatch) -> None:
-    """A face restyled from a sky keeps its eyes: where the region draws a feature (a lightness edge at the scale of
-    cells), its own lightness stays and the exemplar's strokes give way (engine.restyle.STRUCTURE_KEEP)."""
+def eye_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A light face-like region with an eye's outline 25 L darker, a sky of short high-contrast strokes as its
+    exemplar, the outline's pixels and the paint beside them."""
     rng = np.random.default_rng(0)
     height = width = 240
     image = np.full((height, width, 3), (200, 180, 160), np.uint8)
-    cv2.ellipse(image, (120, 120), (50, 25), 0, 0, 360, (135, 110, 95), 5)  # an eye's outline, 25 L darker
+    cv2.ellipse(image, (120, 120), (50, 25), 0, 0, 360, (135, 110, 95), 5)
     region = np.zeros((height, width), bool)
     region[20:220, 20:220] = True
-    exemplar = np.full((height, width, 3), (150, 170, 210), np.float32)  # a sky of short high-contrast strokes
+    exemplar = np.full((height, width, 3), (150, 170, 210), np.float32)
     for _ in range(400):
         x, y = rng.integers(0, width, 2)
         angle, length, shade = rng.uniform(0, np.pi), rng.integers(8, 20), rng.uniform(-90, 90)
@@ -103,15 +103,33 @@ def test_a_feature_the_region_draws_stays_legible_under_the_brushwork(monkeypatc
     band = np.zeros((height, width), np.uint8)
     cv2.ellipse(band, (120, 120), (50, 25), 0, 0, 360, 1, 19)
     beside = (band > 0) & ~(cv2.dilate(outline, np.ones((7, 7), np.uint8)) > 0)
+    return image, region, exemplar, outline > 0, beside
+
+
+def test_a_feature_the_region_draws_stays_legible_under_the_brushwork(monkeypatch) -> None:
+    """A face restyled from a sky keeps its eyes: where the region draws a feature (a lightness edge at the scale of
+    cells), its own lightness stays and the exemplar's strokes give way (engine.restyle.STRUCTURE_KEEP)."""
+    image, region, exemplar, outline, beside = eye_scene()
 
     def legibility() -> float:
         """How far the outline stands out of the paint beside it, in units of that paint's spread."""
         lightness = cv2.cvtColor(restyle(image, region, exemplar, region), cv2.COLOR_RGB2Lab)[..., 0].astype(float)
-        return (lightness[beside].mean() - lightness[outline > 0].mean()) / lightness[beside].std()
+        return (lightness[beside].mean() - lightness[outline].mean()) / lightness[beside].std()
 
     kept = legibility()
     monkeypatch.setattr(restyle_module, "STRUCTURE_KEEP", 0.0)
     assert kept > 1.1 * legibility()
+
+
+def test_a_feature_across_strip_borders_is_styled_as_in_one_pass(monkeypatch) -> None:
+    """What keeps a feature reaches farther than the guided filter: strips must still add up to one pass."""
+    image, region, exemplar = (cv2.resize(array.view(np.uint8), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+                               for array in eye_scene()[:3])  # reduced for matching: cells of 11 px
+    region = region.astype(bool)
+    whole = restyle(image, region, exemplar, region)
+    monkeypatch.setattr(restyle_module, "STRIP_ROWS", 1)
+    monkeypatch.setattr(restyle_module, "STRIP_PIXELS", 1)
+    assert np.abs(whole.astype(int) - restyle(image, region, exemplar, region)).max() <= 1
 
 
 def test_strength_changes_smoothly(scene) -> None:
