@@ -19,13 +19,10 @@ import numpy as np
 
 from engine.packed_mask import PackedMask
 from engine.session import EditSession, Step, WorkingSelection
-from engine.shape_motion import Affine, Pins, ShapeMotion, ShapeMotions
+from engine.shape_motion import Affine, PinPoints, Pins, ShapeMotion, ShapeMotions
 
 if TYPE_CHECKING:
     from engine.candidates import CandidateSet
-
-#: The Warp tool's pins on the new shape: (x, y) image pixels.
-PinPoints = tuple[tuple[float, float], ...]
 
 #: Mask steps kept for undo (bit-packed and compressed: a 4K mask takes a few kB).
 MASK_STEP_LIMIT = 200

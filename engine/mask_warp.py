@@ -113,7 +113,8 @@ def _landing_box(shape: tuple[int, int], found: tuple[int, int, int, int], befor
                          np.arange(0, height + step, step, dtype=np.float64))
     reads = rigid_mls(np.stack([xs.ravel(), ys.ravel()], axis=1), after, before)
     fx0, fy0, fx1, fy1 = found
-    # A grid point reads the box when within a cell of it: the map is smooth, its stretch bounded on a cell.
+    # A grid point counts when it reads within three cells of the box: the map is smooth, and between grid points
+    # it does not stretch a cell by more than that.
     margin = 3 * step
     inside = ((reads[:, 0] >= fx0 - margin) & (reads[:, 0] <= fx1 + margin)
               & (reads[:, 1] >= fy0 - margin) & (reads[:, 1] <= fy1 + margin))

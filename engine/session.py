@@ -25,7 +25,7 @@ import numpy as np
 from engine.atomic import atomic_write
 from engine.errors import ImageReadError, SessionError
 from engine.imageio import Artwork
-from engine.shape_motion import ShapeMotion
+from engine.shape_motion import PinPoints, ShapeMotion, pins_from_json, pins_to_json
 
 FORMAT_NAME = "simnet-session"
 FORMAT_VERSION = 1
@@ -128,7 +128,7 @@ class WorkingSelection:
     target: np.ndarray
     motion: ShapeMotion | None = None
     from_edit: bool = False
-    pins: tuple[tuple[float, float], ...] = ()
+    pins: PinPoints = ()
 
 
 class EditSession:
@@ -240,7 +240,7 @@ def _manifest(session: EditSession) -> dict:
         **({} if selection is None else {"selection": {
             "from_edit": selection.from_edit,
             "motion": None if selection.motion is None else selection.motion.to_json(),
-            "pins": [list(pin) for pin in selection.pins]}}),
+            "pins": pins_to_json(selection.pins)}}),
     }
 
 
@@ -331,11 +331,8 @@ def _read_original(path: Path, archive: zipfile.ZipFile, image: dict) -> np.ndar
 def _read_selection(archive: zipfile.ZipFile, entry: dict, shape: tuple[int, int]) -> WorkingSelection:
     region, target = (_unpack_mask(archive.read(f"selection/{name}.z"), shape) for name in ("region", "target"))
     motion = entry.get("motion")
-    pins = np.asarray(entry.get("pins", []), np.float64).reshape(-1, 2)
-    if not np.isfinite(pins).all():
-        raise ValueError("a saved pin is not a point")
     return WorkingSelection(region, target, None if motion is None else ShapeMotion.from_json(motion),
-                            bool(entry.get("from_edit", False)), tuple(map(tuple, pins.tolist())))
+                            bool(entry.get("from_edit", False)), pins_from_json(entry.get("pins", [])))
 
 
 def load_session(path: str | Path) -> EditSession:

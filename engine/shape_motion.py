@@ -21,6 +21,23 @@ from engine.masks import region_hash
 #: At most this many (region, new shape) pairs are remembered (the newest).
 REMEMBERED = 64
 
+#: The Warp tool's pins: (x, y) image pixels.
+PinPoints = tuple[tuple[float, float], ...]
+
+
+def pins_to_json(pins: PinPoints) -> list[list[float]]:
+    return [list(pin) for pin in pins]
+
+
+def pins_from_json(value: object) -> PinPoints:
+    """Pins :func:`pins_to_json` wrote; ValueError when they are not a list of finite x, y points."""
+    points = np.asarray(value, np.float64)
+    if points.size == 0:
+        return ()
+    if points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
+        raise ValueError("pins must be a list of x, y points")
+    return tuple(map(tuple, points.tolist()))
+
 
 @dataclass(frozen=True)
 class Affine:
@@ -38,8 +55,8 @@ class Affine:
 class Pins:
     """A Warp drag: the pins from where they were to where they went (``engine.mask_warp.pin_warp``)."""
 
-    before: tuple[tuple[float, float], ...]
-    after: tuple[tuple[float, float], ...]
+    before: PinPoints
+    after: PinPoints
 
     def reads(self, points: np.ndarray) -> np.ndarray:
         return rigid_mls(points, self.after, self.before)
@@ -61,7 +78,7 @@ class ShapeMotion:
     def to_json(self) -> list[dict]:
         """The moves as plain lists, for a session file."""
         return [{"affine": [list(row) for row in step.matrix]} if isinstance(step, Affine)
-                else {"pins_before": [list(pin) for pin in step.before], "pins_after": [list(pin) for pin in step.after]}
+                else {"pins_before": pins_to_json(step.before), "pins_after": pins_to_json(step.after)}
                 for step in self.steps]
 
     @classmethod
@@ -77,11 +94,10 @@ class ShapeMotion:
                     raise ValueError(f"not an invertible 2 x 3 affine: {move['affine']!r}")
                 steps.append(Affine(tuple(tuple(float(value) for value in row) for row in matrix)))
             elif isinstance(move, dict) and "pins_before" in move and "pins_after" in move:
-                before, after = (np.asarray(move[key], np.float64) for key in ("pins_before", "pins_after"))
-                if before.ndim != 2 or before.shape[1:] != (2,) or before.shape != after.shape or not len(before) \
-                        or not (np.isfinite(before).all() and np.isfinite(after).all()):
+                before, after = pins_from_json(move["pins_before"]), pins_from_json(move["pins_after"])
+                if not before or len(before) != len(after):
                     raise ValueError("a warp's pins must be two equal lists of x, y points")
-                steps.append(Pins(tuple(map(tuple, before.tolist())), tuple(map(tuple, after.tolist()))))
+                steps.append(Pins(before, after))
             else:
                 raise ValueError(f"not a Transform or Warp move: {str(move)[:60]}")
         return cls(tuple(steps))
