@@ -231,8 +231,8 @@ class SessionController(QObject):
 
     def autosave_now(self) -> None:
         workspace = self.workspace
-        if self.session is None or not (self.session.steps or workspace.document.reshaped):
-            return
+        if self.session is None or not workspace.document.has_unsaved_work:
+            return  # nothing a crash could lose (an opened session is on disk already)
         document, session_id = workspace.document, self.session_id
         saved = document.snapshot()  # the image is lent, not copied: no pause on 8K canvases
 
