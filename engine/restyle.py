@@ -69,6 +69,11 @@ COLOUR_CELLS = 2.0
 #: Where the region's lightness changes by STRUCTURE_EDGE (Lab L) over a cell at the scale of STRUCTURE_CELLS
 #: cells, up to STRUCTURE_KEEP of its own lightness is kept there in place of the exemplar's brushwork.
 STRUCTURE_KEEP, STRUCTURE_CELLS, STRUCTURE_EDGE = 1.0, 1.0, 20.0
+#: Where the region's colour (carried onto the exemplar's colours, Lab ab) changes by COLOUR_EDGE over a cell at
+#: the same scale (a red mouth on pale skin, of nearly the same lightness), up to STRUCTURE_KEEP of its own
+#: lightness and its carried colour are kept there. COLOUR_ROTATIONS axes carry the colours (colour_lookup).
+COLOUR_EDGE = 15.0
+COLOUR_ROTATIONS = 6
 #: Share of the region's own fine lightness detail kept beside the exemplar's.
 INPUT_DETAIL = 0.0
 #: Each piece of copies is shifted by up to this many cells each way, from a generator of this seed (_jitter).
@@ -218,7 +223,8 @@ class _Plan:
     tone_to: np.ndarray  # ... and the exemplar region's
     peak_bytes: int
     pieces: np.ndarray  # (gh, gw) int32: cells with the same number copy with the same offset (one piece)
-    keep: np.ndarray  # (working h, w) how much of the region's own lightness is kept (STRUCTURE_KEEP)
+    keep: np.ndarray  # (working h, w, 2) how much of the region's own lightness and carried colour is kept
+    colour_lookup: np.ndarray  # (COLOUR_TABLE, COLOUR_TABLE, 2) the region's ab carried onto the exemplar's
 
 
 def _reduced(pixels: np.ndarray, mask: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -251,10 +257,8 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
                                                    factor)
 
     region_light, exemplar_light = _lightness(small_region), _lightness(small_exemplar)
-    tone_from = _quantiles(region_light[small_region_mask >= 0.5] if (small_region_mask >= 0.5).any()
-                           else region_light[small_region_mask > 0])
-    tone_to = _quantiles(exemplar_light[small_exemplar_mask >= 0.5] if (small_exemplar_mask >= 0.5).any()
-                         else exemplar_light[small_exemplar_mask > 0])
+    region_inside, exemplar_inside = _inside(small_region_mask), _inside(small_exemplar_mask)
+    tone_from, tone_to = _quantiles(region_light[region_inside]), _quantiles(exemplar_light[exemplar_inside])
     ranks = np.linspace(-1.0, 1.0, QUANTILES, dtype=np.float32)
 
     network = restyle_backbone()
@@ -302,19 +306,85 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
     colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
     colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
-    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces, structure_keep(region_cell_light))
+    region_ab = cv2.cvtColor(small_region, cv2.COLOR_RGB2Lab)[..., 1:]
+    exemplar_ab = cv2.cvtColor(small_exemplar, cv2.COLOR_RGB2Lab)[..., 1:]
+    lookup = colour_lookup(region_ab[region_inside], exemplar_ab[exemplar_inside])
+    keep = structure_keep(region_cell_light, carry_colour(lookup, region_ab))
+    return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces, keep, lookup)
 
 
-def structure_keep(light: np.ndarray) -> np.ndarray:
-    """How much of the region's own lightness (``light``: on the exemplar's tones, at working resolution, CELL
-    pixels a cell) is kept in place of the exemplar's brushwork: where the region draws a feature (an eye, a brow,
-    a mouth: a lightness edge at the scale of cells, not a brush stroke within one). A smooth map, so it is made
-    once on the working grid and read at full resolution."""
+def _inside(small_mask: np.ndarray) -> np.ndarray:
+    """The reduced region's pixels that describe it: those at least half inside, or any inside if none is."""
+    return small_mask >= 0.5 if (small_mask >= 0.5).any() else small_mask > 0
+
+
+#: colour_lookup's table: this many colours a side over Lab ab in [-128, 128]; at most COLOUR_SAMPLES colours of
+#: each region describe its distribution.
+COLOUR_TABLE = 129
+COLOUR_SAMPLES = 5_000
+
+
+def colour_lookup(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Where each colour (Lab ab) lands when the ``source`` colours' distribution is carried onto the ``target``'s,
+    as a (COLOUR_TABLE, COLOUR_TABLE, 2) table over ab in [-128, 128]: the iterative distribution transfer of Pitie
+    et al. 2005 (quantile matching along COLOUR_ROTATIONS pairs of rotated axes). Unlike a linear map (Reinhard's,
+    or the mean-and-covariance one), it lands every colour among the target's own, so a red mouth on a face whose
+    exemplar is a blue and yellow sky comes out in one of the sky's colours, apart from the skin's."""
+    source = source[:: max(1, len(source) // COLOUR_SAMPLES)].astype(np.float64)
+    target = target[:: max(1, len(target) // COLOUR_SAMPLES)].astype(np.float64)
+    levels = np.linspace(-128.0, 128.0, COLOUR_TABLE)
+    table = np.stack(np.meshgrid(levels, levels, indexing="xy"), -1).reshape(-1, 2)
+    for index in range(COLOUR_ROTATIONS):
+        angle = np.pi / 2 * index / COLOUR_ROTATIONS
+        axes = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+        moved, moved_table, goal = source @ axes.T, table @ axes.T, target @ axes.T
+        for axis in range(2):
+            knots, landing = _quantile_match(moved[:, axis], goal[:, axis])
+            moved[:, axis] = np.interp(moved[:, axis], knots, landing)
+            moved_table[:, axis] = np.interp(moved_table[:, axis], knots, landing)
+        source, table = moved @ axes, moved_table @ axes
+    return table.reshape(COLOUR_TABLE, COLOUR_TABLE, 2).astype(np.float32)
+
+
+def _quantile_match(values: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the 1-D map taking ``values``' distribution onto ``goal``'s: each distinct value lands at the goal's
+    quantile of its middle rank, so a value many pixels share (a flat colour) lands in the middle of its share,
+    not at one end."""
+    knots, counts = np.unique(values, return_counts=True)
+    middle_ranks = (np.cumsum(counts) - counts / 2) / len(values)
+    ordered = np.sort(goal)
+    return knots, np.interp(middle_ranks * (len(ordered) - 1), np.arange(len(ordered)), ordered)
+
+
+def carry_colour(lookup: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """``ab`` (h, w, 2) through :func:`colour_lookup`'s table."""
+    scale = np.float32((COLOUR_TABLE - 1) / 256.0)
+    return cv2.remap(lookup, np.ascontiguousarray((ab[..., 0] + 128) * scale),
+                     np.ascontiguousarray((ab[..., 1] + 128) * scale), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def _edge_strength(values: np.ndarray, edge: float) -> np.ndarray:
+    """0-1: how strongly ``values`` (h, w, channels) change over a cell at the scale of STRUCTURE_CELLS cells,
+    ``edge`` being full strength."""
+    smooth = cv2.GaussianBlur(values, (0, 0), STRUCTURE_CELLS * CELL).reshape(*values.shape[:2], -1)
+    squared = sum(cv2.Sobel(smooth[..., channel], cv2.CV_32F, 1 - direction, direction, ksize=3) ** 2
+                  for channel in range(smooth.shape[2]) for direction in (0, 1))
+    return np.clip(np.sqrt(squared) / 8 * CELL / edge, 0.0, 1.0)
+
+
+def structure_keep(light: np.ndarray, carried_ab: np.ndarray) -> np.ndarray:
+    """(h, w, 2): how much of the region's own lightness (``light``: on the exemplar's tones, at working
+    resolution, CELL pixels a cell) and of its own colour (``carried_ab``: carried onto the exemplar's colours)
+    is kept in place of the exemplar's brushwork and colour: where the region draws a feature (an eye, a brow,
+    a mouth: an edge at the scale of cells, not a brush stroke within one). Lightness is kept at lightness and
+    colour edges, colour at colour edges. Smooth maps, so they are made once on the working grid and read at full
+    resolution."""
     if STRUCTURE_KEEP <= 0:
-        return np.zeros(light.shape, np.float32)
-    smooth = cv2.GaussianBlur(light, (0, 0), STRUCTURE_CELLS * CELL)
-    gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)) / 8
-    keep = STRUCTURE_KEEP * np.clip(gradient * CELL / STRUCTURE_EDGE, 0.0, 1.0)
+        return np.zeros((*light.shape, 2), np.float32)
+    colour_edges = _edge_strength(carried_ab, COLOUR_EDGE)
+    keep = STRUCTURE_KEEP * np.stack([np.maximum(_edge_strength(light, STRUCTURE_EDGE), colour_edges),
+                                      colour_edges], axis=-1)
     return cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 0.5 * CELL)
 
 
@@ -451,7 +521,8 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
                 copies.append((_spread(plan.pieces, cells_y, cells_x), weight))
     if VARIANCE_PRESERVING:
         layers /= np.sqrt(_blend_variance(copies))[..., None]
-    light = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)[..., 0]
+    own_lab = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)
+    light = own_lab[..., 0]
     wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
@@ -464,7 +535,8 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
         work_y = np.broadcast_to((ys[:, None] + 0.5) * per_work - 0.5, (bottom - top, width))
         keep = cv2.remap(plan.keep, np.ascontiguousarray(work_x), np.ascontiguousarray(work_y), cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
-        styled[..., 0] = base + keep * (wanted - base) + (1.0 - keep) * layers[..., 0]
+        keep_light, keep_colour = keep[..., 0], keep[..., 1:]
+        styled[..., 0] = base + keep_light * (wanted - base) + (1.0 - keep_light) * layers[..., 0]
     else:
         styled[..., 0] = base + layers[..., 0]
     if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
@@ -474,6 +546,8 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     grid_y = np.broadcast_to(ys[:, None] / np.float32(step) - 0.5, (bottom - top, width))
     colour = cv2.remap(plan.colour, np.ascontiguousarray(grid_x), np.ascontiguousarray(grid_y), cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
+    if STRUCTURE_KEEP > 0:  # where the region draws a colour edge, its own colour carried onto the exemplar's
+        colour += keep_colour * (carry_colour(plan.colour_lookup, own_lab[..., 1:]) - colour)
     styled[..., 1:] = layers[..., 1:3] + colour
     patch_lab = styled
     return patch_lab[rows.start - top:rows.stop - top]

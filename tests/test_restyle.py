@@ -121,6 +121,49 @@ def test_a_feature_the_region_draws_stays_legible_under_the_brushwork(monkeypatc
     assert kept > 1.1 * legibility()
 
 
+def test_a_feature_drawn_in_colour_stays_in_the_exemplars_colours(monkeypatch) -> None:
+    """A red mouth on pale skin of about the same lightness, restyled from a sky of blue and yellow strokes, stays a
+    mouth: where the region draws a colour edge its own colour, carried onto the exemplar's colours, is kept (and its
+    own lightness); it comes out in one of the sky's colours, not red."""
+    rng = np.random.default_rng(1)
+    height = width = 240
+    image = np.full((height, width, 3), (196, 170, 150), np.uint8)
+    cv2.ellipse(image, (120, 150), (45, 10), 0, 0, 360, (225, 120, 125), -1)
+    region = np.zeros((height, width), bool)
+    region[20:220, 20:220] = True
+    exemplar = np.full((height, width, 3), (70, 100, 170), np.float32)
+    for _ in range(500):
+        x, y = rng.integers(0, width, 2)
+        angle, length = rng.uniform(0, np.pi), rng.integers(8, 20)
+        colour = np.array((230, 210, 90) if rng.random() < 0.3 else (40, 70, 150)) * rng.uniform(0.7, 1.1)
+        cv2.line(exemplar, (int(x), int(y)), (int(x + length * np.cos(angle)), int(y + length * np.sin(angle))),
+                 colour.tolist(), 2, cv2.LINE_AA)
+    exemplar = np.clip(exemplar, 0, 255).astype(np.uint8)
+    mouth = np.zeros((height, width), np.uint8)
+    cv2.ellipse(mouth, (120, 150), (45, 10), 0, 0, 360, 1, -1)
+    band = np.zeros((height, width), np.uint8)
+    cv2.ellipse(band, (120, 150), (75, 40), 0, 0, 360, 1, -1)
+    beside = (band > 0) & ~(cv2.dilate(mouth, np.ones((17, 17), np.uint8)) > 0)
+    mouth = mouth > 0
+    exemplar_ab = cv2.cvtColor(exemplar, cv2.COLOR_RGB2Lab)[..., 1:].reshape(-1, 2).astype(float)
+
+    def restyled_mouth() -> tuple[float, np.ndarray]:
+        """How far the mouth's colour stands out of the paint beside it (in units of that paint's spread), and the
+        mouth's mean colour (Lab ab)."""
+        lab = cv2.cvtColor(restyle(image, region, exemplar, region), cv2.COLOR_RGB2Lab).astype(float)
+        distance = np.linalg.norm(lab[mouth].mean(0) - lab[beside].mean(0))
+        return distance / np.sqrt(lab[beside].var(0).sum()), lab[mouth][:, 1:].mean(0)
+
+    def among_exemplar_colours(ab: np.ndarray) -> bool:
+        return bool(np.all(ab >= exemplar_ab.min(0)) and np.all(ab <= exemplar_ab.max(0)))
+
+    legible, colour = restyled_mouth()
+    assert among_exemplar_colours(colour)
+    assert not among_exemplar_colours(cv2.cvtColor(image, cv2.COLOR_RGB2Lab)[..., 1:][mouth].mean(0))
+    monkeypatch.setattr(restyle_module, "COLOUR_EDGE", float("inf"))
+    assert legible > 1.5 * restyled_mouth()[0]
+
+
 def test_a_feature_across_strip_borders_is_styled_as_in_one_pass(monkeypatch) -> None:
     """What keeps a feature reaches farther than the guided filter: strips must still add up to one pass."""
     image, region, exemplar = (cv2.resize(array.view(np.uint8), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
