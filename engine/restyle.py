@@ -207,10 +207,6 @@ GREY_NOTICE = "this painting is greyscale, so the region stays grey: it takes th
               "not its colours"
 
 
-def _lightness(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 0]
-
-
 @dataclass
 class _Plan:
     """How one exemplar styles the region's box: each cell's offset into the exemplar and the tone map."""
@@ -256,7 +252,9 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     small_exemplar, small_exemplar_mask = _reduced(exemplar[ey0:ey1, ex0:ex1], exemplar_mask[ey0:ey1, ex0:ex1],
                                                    factor)
 
-    region_light, exemplar_light = _lightness(small_region), _lightness(small_exemplar)
+    region_lab = cv2.cvtColor(small_region, cv2.COLOR_RGB2Lab)
+    exemplar_lab = cv2.cvtColor(small_exemplar, cv2.COLOR_RGB2Lab)
+    region_light, exemplar_light = region_lab[..., 0], exemplar_lab[..., 0]
     region_inside, exemplar_inside = _inside(small_region_mask), _inside(small_exemplar_mask)
     tone_from, tone_to = _quantiles(region_light[region_inside]), _quantiles(exemplar_light[exemplar_inside])
     ranks = np.linspace(-1.0, 1.0, QUANTILES, dtype=np.float32)
@@ -306,9 +304,8 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
     colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
     colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
-    region_ab = cv2.cvtColor(small_region, cv2.COLOR_RGB2Lab)[..., 1:]
-    exemplar_ab = cv2.cvtColor(small_exemplar, cv2.COLOR_RGB2Lab)[..., 1:]
-    lookup = colour_lookup(region_ab[region_inside], exemplar_ab[exemplar_inside])
+    region_ab = region_lab[..., 1:]
+    lookup = colour_lookup(region_ab[region_inside], exemplar_lab[..., 1:][exemplar_inside])
     keep = structure_keep(region_cell_light, carry_colour(lookup, region_ab))
     return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces, keep, lookup)
 

@@ -33,8 +33,7 @@ MARGIN = 20
 
 def _click(segmenter, image: np.ndarray, point: tuple[int, int]) -> np.ndarray:
     segmenter.set_image(image)
-    prediction = segmenter.predict([point], [1], None)
-    return prediction.masks[prediction.best_index]
+    return segmenter.predict([point], [1], None).best
 
 
 def _panel(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
