@@ -175,32 +175,63 @@ def _upsample(coarse: Field, coarse_shape: tuple[int, int], fine: _Level, rng: n
     return field
 
 
-def _known_part_field(level: _Level, rng: np.random.Generator) -> Field:
-    """The coarsest level's first field: each patch's nearest source patch compared on its known pixels
-    only (exhaustively: the level is small), so that what crosses the hole's edge continues into it."""
+def _masked_distances(level: _Level, ty: np.ndarray, tx: np.ndarray, known: np.ndarray,
+                      sy: np.ndarray, sx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean squared difference (n_targets, n_sources) between the patches centred at (ty, tx) and at
+    (sy, sx), over the target patches' ``known`` pixels only; and how many known values each target has."""
     r = level.radius
     side = 2 * r + 1
-    ty, tx = np.nonzero(level.targets)
-    field = random_field(ty, tx, level.allowed, rng)
-    sy, sx = np.nonzero(level.allowed)
-    if sy.size == 0:
-        return field
     windows = np.lib.stride_tricks.sliding_window_view(level.image, (side, side), axis=(0, 1))
-    known = np.lib.stride_tricks.sliding_window_view(~level.unknown, (side, side), axis=(0, 1))
+    known_windows = np.lib.stride_tricks.sliding_window_view(known, (side, side), axis=(0, 1))
     sources = windows[sy - r, sx - r].transpose(0, 2, 3, 1).reshape(sy.size, -1).astype(np.float64)
     targets = windows[ty - r, tx - r].transpose(0, 2, 3, 1).reshape(ty.size, -1).astype(np.float64)
-    weights = np.repeat(known[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
+    weights = np.repeat(known_windows[ty - r, tx - r].reshape(ty.size, -1, 1), level.image.shape[2], axis=2)
     weights = weights.reshape(ty.size, -1).astype(np.float64)
     # sum_i m_i (t_i - s_i)^2 = sum m t^2 - 2 (m t) . s + m . s^2, for all pairs at once.
     # OpenCV's products: BLAS's threaded ones stall on a busy two-core machine (see patch_basis).
     distance = ((weights * targets**2).sum(axis=1)[:, None]
                 - cv2.gemm(weights * targets, sources, 2.0, None, 0.0, flags=cv2.GEMM_2_T)
                 + cv2.gemm(weights, sources**2, 1.0, None, 0.0, flags=cv2.GEMM_2_T))
-    distance /= np.maximum(weights.sum(axis=1), 1.0)[:, None]
+    counted = weights.sum(axis=1)
+    distance /= np.maximum(counted, 1.0)[:, None]
+    return distance, counted
+
+
+def _peel(level: _Level) -> None:
+    """Fill the (coarsest) level's hole from its edge inwards, one ring of pixels at a time (an onion
+    peel): each pixel of the ring takes the centre of the source patch nearest to its patch's known and
+    already filled pixels. The EM then starts from a guess made of the painting's own colours; from a
+    smooth interpolation (a mix of what surrounds the hole) the search kept choosing the painting's
+    mid-tone patches (on Kandinsky, a beige patchwork between a black ground and an orange field)."""
+    sy, sx = np.nonzero(level.allowed)
+    if sy.size == 0:
+        return
+    remaining = level.unknown.copy()
+    ring = np.ones((3, 3), np.uint8)
+    while remaining.any():
+        front = remaining & (cv2.dilate((~remaining).astype(np.uint8), ring) > 0)
+        if not front.any():
+            return
+        ty, tx = np.nonzero(front)
+        distance, _ = _masked_distances(level, ty, tx, ~remaining, sy, sx)
+        best = np.argmin(distance, axis=1)
+        level.image[ty, tx] = level.image[sy[best], sx[best]]
+        remaining &= ~front
+
+
+def _start_field(level: _Level, rng: np.random.Generator) -> Field:
+    """The coarsest level's first field: the hole peeled (see :func:`_peel`), then each patch's nearest
+    source patch, found exhaustively (the level is small)."""
+    _peel(level)
+    ty, tx = np.nonzero(level.targets)
+    field = random_field(ty, tx, level.allowed, rng)
+    sy, sx = np.nonzero(level.allowed)
+    if sy.size == 0:
+        return field
+    distance, _ = _masked_distances(level, ty, tx, np.ones(level.shape, bool), sy, sx)
     best = np.argmin(distance, axis=1)
     field.sy, field.sx = sy[best].astype(np.int64), sx[best].astype(np.int64)
     field.cost = distance[np.arange(ty.size), best].astype(np.float32)
-    field.cost[weights.sum(axis=1) == 0] = np.inf  # nothing known under it: this patch does not vote yet
     return field
 
 
@@ -240,7 +271,7 @@ def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng
     levels = _pyramid(image, unknown, readable)
     r = PATCH_RADIUS
     coarsest = levels[-1]
-    field: Field | None = _known_part_field(coarsest, rng)
+    field: Field | None = _start_field(coarsest, rng)
     _vote(coarsest, field, _weights(coarsest, field))
     previous_shape = coarsest.shape
     for depth in range(len(levels) - 1, -1, -1):

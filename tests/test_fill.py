@@ -206,6 +206,31 @@ def _synthesis_level(seed: int, radius: int):
     return level, random_field(ty, tx, level.allowed, rng), rng
 
 
+def test_the_coarsest_hole_starts_from_the_paintings_own_pixels_ring_by_ring() -> None:
+    """The synthesis starts from the hole peeled from its edge inwards: every hole pixel takes a pixel of
+    the painting (no mixed colour: from a blend of a black ground and an orange field the search drifted
+    to the painting's mid-tone patches), and a pixel of the first ring takes the centre of the source patch
+    nearest its known pixels (written out plainly here); nothing outside the hole changes."""
+    from engine.fill_synthesis import _peel
+
+    level, _, _ = _synthesis_level(11, 3)
+    before = level.image.copy()
+    _peel(level)
+    hole, r = level.unknown, level.radius
+    np.testing.assert_array_equal(level.image[~hole], before[~hole])
+    sources = before[level.allowed]
+    for value in level.image[hole]:
+        assert np.any(np.all(sources == value, axis=1))
+    sy, sx = np.nonzero(level.allowed)
+    ring = hole & (cv2.dilate((~hole).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    for y, x in zip(*np.nonzero(ring)):
+        known = ~hole[y - r:y + r + 1, x - r:x + r + 1]
+        target = before[y - r:y + r + 1, x - r:x + r + 1]
+        costs = [np.mean(((target - before[v - r:v + r + 1, u - r:u + r + 1]) ** 2)[known]) for v, u in zip(sy, sx)]
+        nearest = int(np.argmin(costs))
+        np.testing.assert_array_equal(level.image[y, x], before[sy[nearest], sx[nearest]])
+
+
 @pytest.mark.parametrize("radius", [4, 3, 2])
 def test_the_vote_over_the_targets_box_is_wexlers_vote(radius: int) -> None:
     """The vote summed over the targets' box (one remap a patch offset) gives exactly what adding each
