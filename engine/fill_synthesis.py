@@ -176,9 +176,9 @@ def _upsample(coarse: Field, coarse_shape: tuple[int, int], fine: _Level, rng: n
 
 
 def _masked_distances(level: _Level, ty: np.ndarray, tx: np.ndarray, known: np.ndarray,
-                      sy: np.ndarray, sx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                      sy: np.ndarray, sx: np.ndarray) -> np.ndarray:
     """Mean squared difference (n_targets, n_sources) between the patches centred at (ty, tx) and at
-    (sy, sx), over the target patches' ``known`` pixels only; and how many known values each target has."""
+    (sy, sx), over the target patches' ``known`` pixels only."""
     r = level.radius
     side = 2 * r + 1
     windows = np.lib.stride_tricks.sliding_window_view(level.image, (side, side), axis=(0, 1))
@@ -192,9 +192,8 @@ def _masked_distances(level: _Level, ty: np.ndarray, tx: np.ndarray, known: np.n
     distance = ((weights * targets**2).sum(axis=1)[:, None]
                 - cv2.gemm(weights * targets, sources, 2.0, None, 0.0, flags=cv2.GEMM_2_T)
                 + cv2.gemm(weights, sources**2, 1.0, None, 0.0, flags=cv2.GEMM_2_T))
-    counted = weights.sum(axis=1)
-    distance /= np.maximum(counted, 1.0)[:, None]
-    return distance, counted
+    distance /= np.maximum(weights.sum(axis=1), 1.0)[:, None]
+    return distance
 
 
 def _peel(level: _Level) -> None:
@@ -213,7 +212,7 @@ def _peel(level: _Level) -> None:
         if not front.any():
             return
         ty, tx = np.nonzero(front)
-        distance, _ = _masked_distances(level, ty, tx, ~remaining, sy, sx)
+        distance = _masked_distances(level, ty, tx, ~remaining, sy, sx)
         best = np.argmin(distance, axis=1)
         level.image[ty, tx] = level.image[sy[best], sx[best]]
         remaining &= ~front
@@ -228,7 +227,7 @@ def _start_field(level: _Level, rng: np.random.Generator) -> Field:
     sy, sx = np.nonzero(level.allowed)
     if sy.size == 0:
         return field
-    distance, _ = _masked_distances(level, ty, tx, np.ones(level.shape, bool), sy, sx)
+    distance = _masked_distances(level, ty, tx, np.ones(level.shape, bool), sy, sx)
     best = np.argmin(distance, axis=1)
     field.sy, field.sx = sy[best].astype(np.int64), sx[best].astype(np.int64)
     field.cost = distance[np.arange(ty.size), best].astype(np.float32)
