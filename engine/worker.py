@@ -2,8 +2,10 @@
 
 Interactive tools produce requests faster than edits finish (a preview per brush stroke). Only
 the latest matters: submitting a job cancels the running one (its result is never delivered) and
-replaces any pending one. Callbacks run on the worker thread; the GUI forwards them to its own
-thread (Qt signals), so the engine never needs Qt.
+replaces any pending one. What the artist asked for once (an Apply, a click that picks a region,
+a file to open) is submitted as *firm* (``supersede=False``): it waits its turn in order and is
+never dropped by a later preview, which runs after it. Callbacks run on the worker thread; the GUI
+forwards them to its own thread (Qt signals), so the engine never needs Qt.
 
 Every job ends with exactly one callback: ``on_done``, ``on_error`` or ``on_cancelled``, also when
 it is dropped before it ever ran (superseded, :meth:`Worker.cancel_all`, :meth:`Worker.shutdown`).
@@ -14,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -53,6 +56,7 @@ class _Job:
     on_done: Callable[[Any], None] | None
     on_error: Callable[[BaseException], None] | None
     on_cancelled: Callable[[], None] | None
+    firm: bool
 
 
 class Worker:
@@ -60,7 +64,7 @@ class Worker:
 
     def __init__(self, name: str = "simnet-worker") -> None:
         self._condition = threading.Condition()
-        self._pending: _Job | None = None
+        self._pending: deque[_Job] = deque()
         self._running: _Job | None = None
         self._stopped = False
         self._ids = itertools.count(1)
@@ -70,62 +74,66 @@ class Worker:
     def submit(self, run: Callable[[CancelToken], Any], on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_cancelled: Callable[[], None] | None = None, supersede: bool = True) -> JobHandle:
-        """Queue ``run(token)``; with ``supersede`` the running and pending jobs are cancelled."""
+        """Queue ``run(token)``. With ``supersede`` the running job and the pending ones are cancelled, except
+        firm ones, which this job then follows; without it the job is firm: it runs after those queued before
+        it, and only :meth:`cancel_all`, :meth:`shutdown` or its handle cancel it."""
         handle = JobHandle(next(self._ids))
-        job = _Job(handle, run, on_done, on_error, on_cancelled)
-        dropped: _Job | None = None
+        job = _Job(handle, run, on_done, on_error, on_cancelled, firm=not supersede)
+        dropped: list[_Job] = []
         with self._condition:
             if self._stopped:
                 raise RuntimeError("the worker has been shut down")
             if supersede:
-                if self._running is not None:
+                if self._running is not None and not self._running.firm:
                     self._running.handle.cancel()
-                dropped, self._pending = self._pending, job
-                if dropped is not None:
-                    dropped.handle.cancel()
-            elif self._pending is None:
-                self._pending = job
-            else:
-                raise RuntimeError("a job is already waiting")
+                dropped = [queued for queued in self._pending if not queued.firm]
+                self._pending = deque(queued for queued in self._pending if queued.firm)
+                for queued in dropped:
+                    queued.handle.cancel()
+            self._pending.append(job)
             self._condition.notify()
-        if dropped is not None:  # outside the lock: a callback may submit again
-            self._notify_cancelled(dropped)
+        for queued in dropped:  # outside the lock: a callback may submit again
+            self._notify_cancelled(queued)
         return handle
 
     def cancel_all(self) -> None:
-        """Cancel the running job and drop the pending one; both get their ``on_cancelled`` call
-        (the running one once its ``run`` returns)."""
+        """Cancel the running job and drop the pending ones, firm ones too; each gets its ``on_cancelled``
+        call (the running one once its ``run`` returns)."""
         with self._condition:
             if self._running is not None:
                 self._running.handle.cancel()
-            dropped, self._pending = self._pending, None
-            if dropped is not None:
-                dropped.handle.cancel()
+            dropped = self._drop_pending()
             self._condition.notify_all()
-        if dropped is not None:
-            self._notify_cancelled(dropped)
+        for job in dropped:
+            self._notify_cancelled(job)
+
+    def _drop_pending(self) -> list[_Job]:
+        """Empty the queue, cancelling each job in it (called with the condition held)."""
+        dropped = list(self._pending)
+        self._pending.clear()
+        for job in dropped:
+            job.handle.cancel()
+        return dropped
 
     @property
     def busy(self) -> bool:
         with self._condition:
-            return self._running is not None or self._pending is not None
+            return self._running is not None or bool(self._pending)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no job runs or waits (for tests and shutdown)."""
         with self._condition:
-            return self._condition.wait_for(lambda: self._running is None and self._pending is None, timeout)
+            return self._condition.wait_for(lambda: self._running is None and not self._pending, timeout)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         with self._condition:
             self._stopped = True
-            dropped, self._pending = self._pending, None
-            if dropped is not None:
-                dropped.handle.cancel()
+            dropped = self._drop_pending()
             if self._running is not None:
                 self._running.handle.cancel()
             self._condition.notify_all()
-        if dropped is not None:
-            self._notify_cancelled(dropped)
+        for job in dropped:
+            self._notify_cancelled(job)
         self._thread.join(timeout)
 
     @staticmethod
@@ -139,10 +147,10 @@ class Worker:
     def _loop(self) -> None:
         while True:
             with self._condition:
-                self._condition.wait_for(lambda: self._pending is not None or self._stopped)
+                self._condition.wait_for(lambda: bool(self._pending) or self._stopped)
                 if self._stopped:
                     return
-                job, self._pending = self._pending, None
+                job = self._pending.popleft()
                 self._running = job
             self._execute(job)
             with self._condition:

@@ -231,6 +231,9 @@ def test_a_second_exemplar_is_mixed_in_by_the_mix_slider(qtbot, window, artwork:
     restyle.picker.open_exemplar_image(tmp_path / "other.png")
     qtbot.waitUntil(lambda: restyle.picker.other_image is not None, timeout=30000)
     restyle.panel.exemplar_view.clicked.emit(64.0, 60.0)  # the blue disc of the other image
+    # The preview's timer for the first exemplar fires while the click is on the worker: the preview waits for
+    # the click's answer, it does not drop it (it did, on a slow machine, leaving the click unanswered).
+    restyle.prepare()
     qtbot.waitUntil(lambda: restyle.exemplars.second is not None, timeout=30000)
     second = restyle.exemplars.second
     assert restyle.exemplars.first is first and not restyle.panel.second_button.isChecked()
