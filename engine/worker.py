@@ -2,8 +2,9 @@
 
 Interactive tools produce requests faster than edits finish (a preview per brush stroke). Only
 the latest matters: submitting a job cancels the running one (its result is never delivered) and
-replaces any pending one. What the artist asked for once (an Apply, a click that picks a region,
-a file to open) is submitted as *firm* (``supersede=False``): it waits its turn in order and is
+replaces any pending one (the editor's Apply supersedes its own preview this way). What the artist
+asked for once while previews may still come (a Restyle Apply, a click that picks an exemplar, an
+image to open) is submitted as *firm* (``supersede=False``): it waits its turn in order and is
 never dropped by a later preview, which runs after it. Callbacks run on the worker thread; the GUI
 forwards them to its own thread (Qt signals), so the engine never needs Qt.
 
