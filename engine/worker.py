@@ -87,10 +87,7 @@ class Worker:
             if supersede:
                 if self._running is not None and not self._running.firm:
                     self._running.handle.cancel()
-                dropped = [queued for queued in self._pending if not queued.firm]
-                self._pending = deque(queued for queued in self._pending if queued.firm)
-                for queued in dropped:
-                    queued.handle.cancel()
+                dropped = self._drop_pending(firm_too=False)
             self._pending.append(job)
             self._condition.notify()
         for queued in dropped:  # outside the lock: a callback may submit again
@@ -108,10 +105,11 @@ class Worker:
         for job in dropped:
             self._notify_cancelled(job)
 
-    def _drop_pending(self) -> list[_Job]:
-        """Empty the queue, cancelling each job in it (called with the condition held)."""
-        dropped = list(self._pending)
-        self._pending.clear()
+    def _drop_pending(self, firm_too: bool = True) -> list[_Job]:
+        """Take the queued jobs out (without ``firm_too``, the firm ones stay), cancelling each; returns
+        them. Called with the condition held."""
+        dropped = [job for job in self._pending if firm_too or not job.firm]
+        self._pending = deque(job for job in self._pending if job.firm and not firm_too)
         for job in dropped:
             job.handle.cancel()
         return dropped
