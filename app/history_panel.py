@@ -15,6 +15,16 @@ SHOWN_MASK_STEPS = 3
 TITLE = Qt.UserRole + 1  # a row's own title, without its mask steps
 
 
+def thumbnail_icon(thumbnail) -> QIcon:
+    """``thumbnail`` (an RGB array) as an icon drawn as it is in every state: by default the style tints a
+    selected row's icon with the highlight colour, and the current step's painting then looks blue."""
+    pixmap = QPixmap.fromImage(array_to_qimage(thumbnail))
+    icon = QIcon()
+    for mode in (QIcon.Normal, QIcon.Active, QIcon.Selected):
+        icon.addPixmap(pixmap, mode)
+    return icon
+
+
 class HistoryPanel(QListWidget):
     step_chosen = Signal(int)  # number of steps applied
 
@@ -30,7 +40,7 @@ class HistoryPanel(QListWidget):
         rows = [("Original", session.original_thumbnail, 0)]
         rows += [(f"{i + 1}. {step.label}", step.thumbnail, i + 1) for i, step in enumerate(session.steps)]
         for text, thumb, position in rows:
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(array_to_qimage(thumb))), text)
+            item = QListWidgetItem(thumbnail_icon(thumb), text)
             item.setData(Qt.UserRole, position)
             item.setData(TITLE, text)
             if position > session.position:

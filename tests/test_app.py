@@ -133,6 +133,17 @@ def test_open_select_paint_apply_undo_redo(qtbot, window: MainWindow, artwork: P
     np.testing.assert_array_equal(window.target_mask(), before_stroke)
 
 
+def test_the_current_steps_thumbnail_is_not_tinted(qtbot, window: MainWindow, artwork: Path) -> None:
+    """The selected history row shows its painting as it is, not blended with the highlight colour."""
+    from PySide6.QtGui import QIcon
+
+    assert window.open_image(artwork)
+    item = window.history.currentItem()
+    size = window.history.iconSize()
+    as_drawn = {mode: item.icon().pixmap(size, mode).toImage() for mode in (QIcon.Normal, QIcon.Selected)}
+    assert not as_drawn[QIcon.Normal].isNull() and as_drawn[QIcon.Selected] == as_drawn[QIcon.Normal]
+
+
 def test_save_reopen_and_export(qtbot, window: MainWindow, artwork: Path, tmp_path: Path, dialogs) -> None:
     select_and_reshape(qtbot, window, artwork)
     with qtbot.waitSignal(window.edit_applied, timeout=60000):
