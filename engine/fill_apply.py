@@ -31,7 +31,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from engine.fill_synthesis import Synthesis
-from engine.render import sample_points
+from engine.sampling import sample_points
 
 #: Width (in work pixels, at least SEAM_MIN full pixels) over which the outline correction fades.
 SEAM_WIDTH, SEAM_MIN = 1.5, 3.0

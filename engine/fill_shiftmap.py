@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.imageio import to_float_rgb
 from engine.locality import context_box
-from engine.render import sample_points
+from engine.sampling import sample_points
 from models.influence import mask_bbox
 
 #: The labelling works on the hole's context reduced to at most this many pixels a side.

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from engine.locality import box_within_reach, place_over
-from engine.render import sample_points
+from engine.sampling import sample_points
 from models.influence import mask_bbox, region_size
 
 #: The band's width: this share of the region's size, at least :data:`BAND_MIN` pixels (a painted

@@ -125,7 +125,7 @@ def test_a_large_region_whose_soft_edge_has_more_than_32767_pixels() -> None:
 
 
 def test_sample_points_reads_any_number_of_points() -> None:
-    from engine.render import sample_points
+    from engine.sampling import sample_points
 
     rng = np.random.default_rng(0)
     plane = rng.random((300, 400, 3)).astype(np.float32)

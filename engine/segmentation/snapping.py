@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.render import sample_points
+from engine.sampling import sample_points
 from models.influence import mask_bbox
 
 #: The band is this many working pixels either side of the segmenter's outline.
