@@ -18,7 +18,8 @@
    the fine texture (brushwork) and the colours are the exemplar's.
 4. **Locality and strength.** The styled box is blended in with weight ``strength * w`` where w
    is 1 on the region and falls smoothly to 0 at ``reach`` pixels from it (engine.locality's
-   conventions); every pixel farther away is the input, bit for bit.
+   conventions), outside the region only as far as its colour continues the region's
+   (:mod:`engine.restyle_transition`); every pixel farther away is the input, bit for bit.
 
 The full-resolution steps run in strips of rows, so memory stays bounded on 8K paintings.
 """
@@ -37,7 +38,8 @@ import numpy as np
 
 from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
-from engine.locality import box_within_reach, default_reach, distance_outside, resolve_reach, smoothstep_falloff
+from engine.locality import box_within_reach, default_reach, resolve_reach
+from engine.restyle_transition import transition_weight
 from engine.masks import check_mask
 from models.influence import mask_bbox
 from models.restyle.correspondence import METHODS, correspond
@@ -598,7 +600,7 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
     box = box_within_reach(region_box, reach, image.shape)
     x0, y0, x1, y1 = box
     box_mask = region[y0:y1, x0:x1]
-    weight = smoothstep_falloff(distance_outside(box_mask), reach)
+    weight = transition_weight(image[y0:y1, x0:x1], box_mask, reach)
     region_pixels = image[y0:y1, x0:x1]
     timings: dict[str, float] = {"check": time.perf_counter() - started}
 
