@@ -33,6 +33,9 @@ NEAR_SHARE = 0.25
 #: A band pixel whose colour misses the region's local colour by SPREAD_SCALE times the region's local
 #: spread plus SPREAD_FLOOR (CIELAB units) keeps exp(-1/2) of the fade.
 SPREAD_SCALE, SPREAD_FLOOR = 1.0, 6.0
+#: Whatever their colour, pixels within this many pixels of the region keep at least 1 - distance / EDGE_SOFTNESS
+#: of the fade: the selection's own pixel steps are softened (a mask is drawn to whole pixels).
+EDGE_SOFTNESS = 1.5
 #: A Gaussian is applied at the reduction that brings its deviation to at most this many pixels.
 BLUR_SIGMA = 4.0
 
@@ -41,7 +44,8 @@ def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> n
     """The restyle's blending weight over ``pixels`` (a box of the painting, any dtype and channels)
     around ``region`` ((H, W) bool): 1 on the region, the fade over ``reach`` times the colour's
     continuity outside it, 0 beyond the reach (float32)."""
-    weight = smoothstep_falloff(distance_outside(region), reach)
+    distance = distance_outside(region)
+    weight = smoothstep_falloff(distance, reach)
     band = (weight > 0) & ~region
     if not band.any() or not region.any():
         return weight
@@ -50,7 +54,8 @@ def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> n
     colour_near = _region_colour_field(pixels, region, reach)
     mean, spread = colour_near(cols.astype(np.float32), rows.astype(np.float32))
     miss = np.linalg.norm(own - mean, axis=1) / (SPREAD_SCALE * spread + SPREAD_FLOOR)
-    weight[rows, cols] *= np.exp(-0.5 * miss * miss).astype(np.float32)
+    continuity = np.maximum(np.exp(-0.5 * miss * miss), 1.0 - distance[rows, cols] / EDGE_SOFTNESS)
+    weight[rows, cols] *= continuity.astype(np.float32)
     return weight
 
 
