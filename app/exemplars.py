@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.restyle import GREY_NOTICE, colour_dropped
+from engine.restyle import restyle_notices
 
 FIRST, SECOND = 0, 1
 
@@ -80,8 +80,8 @@ class Exemplars:
         return arguments
 
     def describe(self, painting: np.ndarray | None = None) -> str:
-        """What the panel says about the exemplars; with the ``painting`` on the canvas, also when it is grey and
-        an exemplar's colours will not show (``engine.restyle.colour_dropped``)."""
+        """What the panel says about the exemplars; with the ``painting`` on the canvas, also what the artist should
+        be told (``engine.restyle.restyle_notices``: a grey painting, a tiny exemplar region)."""
         if self.first is None:
             return ("No exemplar yet: pick it on the painting (click or box it), select it and Use Selection as "
                     "Exemplar, or open another image.")
@@ -89,6 +89,6 @@ class Exemplars:
         if self.second is not None:
             text += f"\nSecond: {self.second.summary()}."
         exemplars = [(exemplar.image, exemplar.region) for exemplar in (self.first, self.second) if exemplar is not None]
-        if painting is not None and colour_dropped(painting, exemplars):
-            text += f"\nNote: {GREY_NOTICE}."
+        notices = restyle_notices(painting, exemplars) if painting is not None else []
+        text += "".join(f"\nNote: {notice}." for notice in notices)
         return text

@@ -207,6 +207,24 @@ def colour_dropped(image: np.ndarray, exemplars: list[tuple[np.ndarray, np.ndarr
 #: What the editor and the command line say when :func:`colour_dropped`.
 GREY_NOTICE = "this painting is greyscale, so the region stays grey: it takes the exemplar's light and brushwork, " \
               "not its colours"
+#: An exemplar region of fewer pixels than this holds no brushwork: 2-4 px squares give a flat colour in a fine
+#: regular mesh (its one patch copied cell by cell), 8 px squares (64 pixels) a stippled texture.
+MIN_EXEMPLAR_PIXELS = 64
+#: What the editor and the command line say of an exemplar region under MIN_EXEMPLAR_PIXELS.
+SMALL_NOTICE = "the exemplar region has only {pixels} pixel{s}, too few to hold brushwork: the region takes its " \
+               "colour in a fine repeated pattern; pick a larger exemplar region"
+
+
+def restyle_notices(image: np.ndarray, exemplars: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
+    """What the artist should be told about restyling ``image`` from the ``exemplars`` ((pixels, region) pairs):
+    a grey painting keeps none of their colours (:func:`colour_dropped`); a tiny exemplar region holds no
+    brushwork. The restyle runs either way."""
+    notices = [GREY_NOTICE] if colour_dropped(image, exemplars) else []
+    for _, region in exemplars:
+        count = int(np.count_nonzero(region))
+        if 0 < count < MIN_EXEMPLAR_PIXELS:
+            notices.append(SMALL_NOTICE.format(pixels=count, s="" if count == 1 else "s"))
+    return notices
 
 
 @dataclass

@@ -10,7 +10,7 @@ import numpy as np
 from engine.errors import ImageWriteError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
 from engine.pipeline import resolved_path, same_file
-from engine.restyle import DEFAULT_CORRESPONDENCE, GREY_NOTICE, Restyled, check_unit, colour_dropped, prepare_restyle
+from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, check_unit, prepare_restyle, restyle_notices
 from engine.session import Step, make_step
 
 
@@ -105,7 +105,7 @@ def run_restyle(inputs: RestyleInputs, correspondence: str = DEFAULT_CORRESPONDE
     exemplars = [(inputs.exemplar, inputs.exemplar_region)]
     if inputs.second_exemplar is not None:
         exemplars.append((inputs.second_exemplar, inputs.second_region))
-    notes = [f"{request.image.name}: {GREY_NOTICE}"] if colour_dropped(inputs.artwork.pixels, exemplars) else []
+    notes = [f"{request.image.name}: {notice}" for notice in restyle_notices(inputs.artwork.pixels, exemplars)]
     return RestyleOutcome(image, restyled.box, restyled.reach, timings, notes)
 
 

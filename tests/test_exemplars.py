@@ -56,3 +56,13 @@ def test_a_grey_painting_is_told_it_keeps_no_colour() -> None:
     assert "stays grey" not in exemplars.describe(rgb) and "stays grey" not in exemplars.describe()
     exemplars.put(exemplar(5))  # a grey exemplar: nothing is lost
     assert "stays grey" not in exemplars.describe(grey)
+
+
+def test_a_speck_of_an_exemplar_is_told_it_holds_no_brushwork() -> None:
+    exemplars = Exemplars()
+    exemplars.put(exemplar(1))  # a 4x4 region
+    painting = np.zeros((8, 8, 3), np.uint8)
+    assert "only 16 pixels, too few to hold brushwork" in exemplars.describe(painting)
+    large = Exemplar(np.zeros((20, 20, 3), np.uint8), np.ones((20, 20), bool), "large", False)
+    exemplars.put(large)
+    assert "too few" not in exemplars.describe(painting)

@@ -300,6 +300,17 @@ def test_cli_says_when_a_grey_painting_keeps_no_colour(files, scene, tmp_path: P
     assert "note:" not in capsys.readouterr().out
 
 
+def test_cli_says_when_the_exemplar_region_is_too_small_to_hold_brushwork(files, tmp_path: Path, capsys) -> None:
+    """A misclick that picks a speck as exemplar: the restyle runs (a flat colour in a fine pattern) and says why."""
+    speck = np.zeros((H, W), bool)
+    speck[10:13, 20:23] = True
+    save_mask(tmp_path / "speck.png", speck)
+    assert _cli(files, tmp_path / "out.png", **{"--exemplar-region": tmp_path / "speck.png"}) == 0
+    out = capsys.readouterr().out
+    assert "note: " in out and "the exemplar region has only 9 pixels, too few to hold brushwork" in out
+    assert (tmp_path / "out.png").exists()
+
+
 def test_cli_exemplar_may_be_the_image_itself(files, scene, tmp_path: Path) -> None:
     other = np.zeros((H, W), bool)
     other[0:25, 0:200] = True
