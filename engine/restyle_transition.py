@@ -16,8 +16,6 @@ read at full resolution. Pixels farther than the reach keep weight 0, as before.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import cv2
 import numpy as np
 
@@ -51,8 +49,10 @@ def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> n
         return weight
     rows, cols = np.nonzero(band)
     own = _lab(to_float_rgb(pixels[rows, cols][:, None]))[:, 0]
-    colour_near = _region_colour_field(pixels, region, reach)
-    mean, spread = colour_near(cols.astype(np.float32), rows.astype(np.float32))
+    field, factor = _region_colour_field(pixels, region, reach)
+    xs, ys = cols.astype(np.float32), rows.astype(np.float32)
+    near = sample_points(field, (xs + 0.5) / factor - 0.5, (ys + 0.5) / factor - 0.5)
+    mean, spread = near[:, :3], near[:, 3]
     miss = np.linalg.norm(own - mean, axis=1) / (SPREAD_SCALE * spread + SPREAD_FLOOR)
     continuity = np.maximum(np.exp(-0.5 * miss * miss), 1.0 - distance[rows, cols] / EDGE_SOFTNESS)
     weight[rows, cols] *= continuity.astype(np.float32)
@@ -63,10 +63,9 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb, np.float32), cv2.COLOR_RGB2Lab)
 
 
-def _region_colour_field(pixels: np.ndarray, region: np.ndarray, reach: float
-                         ) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """A function of pixel coordinates (xs, ys) giving the region's local mean colour (N, 3) and colour
-    spread (N,) near them (CIELAB)."""
+def _region_colour_field(pixels: np.ndarray, region: np.ndarray, reach: float) -> tuple[np.ndarray, float]:
+    """The region's local mean colour and colour spread (CIELAB) near each pixel of the box, as a reduced
+    (h, w, 4) field, and the factor it is reduced by."""
     height, width = region.shape
     factor = max(1.0, max(height, width) / FIELD_SIDE)
     size = (max(1, round(width / factor)), max(1, round(height / factor)))
@@ -86,13 +85,7 @@ def _region_colour_field(pixels: np.ndarray, region: np.ndarray, reach: float
     support = np.maximum(chosen[..., :1], 1e-6)
     mean = chosen[..., 1:4] / support
     spread = np.sqrt(np.maximum(chosen[..., 4:7] / support - mean * mean, 0.0).sum(axis=2, keepdims=True))
-    field = np.concatenate([mean, spread], axis=2).astype(np.float32)
-
-    def colour(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        read = sample_points(field, (xs + 0.5) / factor - 0.5, (ys + 0.5) / factor - 0.5)
-        return read[:, :3], read[:, 3]
-
-    return colour
+    return np.concatenate([mean, spread], axis=2).astype(np.float32), factor
 
 
 def _blur(values: np.ndarray, sigma: float) -> np.ndarray:
