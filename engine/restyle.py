@@ -40,6 +40,7 @@ from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, resolve_reach
 from engine.restyle_transition import transition_weight
+from engine.smoothing import coarse_blur
 from engine.masks import check_mask
 from models.influence import mask_bbox
 from models.restyle.correspondence import METHODS, correspond
@@ -446,19 +447,6 @@ def _seam_weights(coordinate: np.ndarray, cells: int) -> tuple[np.ndarray, np.nd
     weight = (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
     lower = lower.astype(np.int64)
     return np.clip(lower, 0, cells - 1), np.clip(lower + 1, 0, cells - 1), weight
-
-
-def coarse_blur(values: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of large ``sigma`` computed on a reduced copy (within a few per cent of the
-    full one for the smooth layers it is used on, at a fraction of the time)."""
-    factor = max(1, int(sigma // 3))
-    if factor == 1:
-        return cv2.GaussianBlur(values, (0, 0), sigma)
-    height, width = values.shape[:2]
-    small = cv2.resize(values, (max(1, round(width / factor)), max(1, round(height / factor))),
-                       interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _box_filter(values: np.ndarray, radius: int) -> np.ndarray:

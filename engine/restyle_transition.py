@@ -22,6 +22,7 @@ import numpy as np
 from engine.imageio import to_float_rgb
 from engine.locality import distance_outside, smoothstep_falloff
 from engine.sampling import sample_points
+from engine.smoothing import coarse_blur
 
 #: The box is reduced so that its longer side is at most this (pixels) for the region's colour field.
 FIELD_SIDE = 512
@@ -34,8 +35,6 @@ SPREAD_SCALE, SPREAD_FLOOR = 1.0, 6.0
 #: Whatever their colour, pixels within this many pixels of the region keep at least 1 - distance / EDGE_SOFTNESS
 #: of the fade: the selection's own pixel steps are softened (a mask is drawn to whole pixels).
 EDGE_SOFTNESS = 1.5
-#: A Gaussian is applied at the reduction that brings its deviation to at most this many pixels.
-BLUR_SIGMA = 4.0
 
 
 def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> np.ndarray:
@@ -79,27 +78,10 @@ def _region_colour_field(pixels: np.ndarray, region: np.ndarray, reach: float) -
     # The near field where the region is near enough for it, else the far one, else the whole region's.
     chosen = np.broadcast_to(moments.reshape(-1, 7).sum(axis=0), moments.shape).copy()
     for sigma in (max(2.0, reach / factor), max(1.0, NEAR_SHARE * reach / factor)):
-        blurred = _blur(moments, sigma)
+        blurred = coarse_blur(moments, sigma, border=cv2.BORDER_CONSTANT)
         found = blurred[..., 0] > 1e-3
         chosen[found] = blurred[found]
     support = np.maximum(chosen[..., :1], 1e-6)
     mean = chosen[..., 1:4] / support
     spread = np.sqrt(np.maximum(chosen[..., 4:7] / support - mean * mean, 0.0).sum(axis=2, keepdims=True))
     return np.concatenate([mean, spread], axis=2).astype(np.float32), factor
-
-
-def _blur(values: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of deviation ``sigma`` (pixels) of each channel of ``values`` (H, W, C), applied at the
-    reduction that brings it to at most BLUR_SIGMA pixels and brought back to ``values``' size."""
-    height, width = values.shape[:2]
-    reduction = max(1.0, sigma / BLUR_SIGMA)
-    small_size = (max(1, round(width / reduction)), max(1, round(height / reduction)))
-    out = np.empty_like(values)
-    for channel in range(values.shape[2]):  # OpenCV's area reduction takes at most four channels
-        plane = np.ascontiguousarray(values[..., channel])
-        if reduction > 1.0:
-            plane = cv2.resize(plane, small_size, interpolation=cv2.INTER_AREA)
-        plane = cv2.GaussianBlur(plane, (0, 0), sigma / reduction, borderType=cv2.BORDER_CONSTANT)
-        out[..., channel] = cv2.resize(plane, (width, height), interpolation=cv2.INTER_LINEAR) if reduction > 1.0 \
-            else plane
-    return out
