@@ -113,8 +113,9 @@ class EditController(QObject):
 
     # -- preview -----------------------------------------------------------------------------------
     def edit_options(self) -> dict:
-        """The Reach setting for ``Manipulator.edit`` (None when Auto: the engine's default)."""
-        return {"reach": self.settings.reach}
+        """The Reach setting for ``Manipulator.edit`` (None when Auto: the engine's default) and the
+        Resampling setting (Edit ▸ Settings)."""
+        return {"reach": self.settings.reach, "resampling": self.settings.resampling}
 
     def schedule_preview(self) -> None:
         """The reach changed: the preview is stale, a new one follows shortly (once for a burst)."""

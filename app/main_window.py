@@ -367,6 +367,7 @@ class MainWindow(QMainWindow):
             self.selection.prepare_segmenter()
             if self.session is not None:
                 self.edits.warm_up_model()
+                self.edits.schedule_preview()  # the resampling may have changed
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.menuBar(), self).exec()

@@ -1,5 +1,5 @@
-"""User settings (QSettings): SAM checkpoint, device, first-run hint, reach, export format, recent files; and
-the dialog for the first two."""
+"""User settings (QSettings): SAM checkpoint, device, resampling, first-run hint, reach, export format, recent
+files; and the dialog for the first three."""
 from __future__ import annotations
 
 import math
@@ -15,6 +15,9 @@ DEVICES = ("auto", "cuda", "cpu")
 #: How many recent files File > Open Recent lists.
 RECENT_LIMIT = 10
 DEVICE_LABELS = {"auto": "Auto (CUDA when available, else CPU)", "cuda": "CUDA (GPU)", "cpu": "CPU"}
+#: How an edit reads the paint it moves (``engine.render.RESAMPLING``), as the dialog names them.
+RESAMPLING_LABELS = {"bilinear": "Bilinear (smoother; the default)",
+                     "bicubic": "Bicubic (sharper brushwork when rotating or scaling)"}
 
 
 class Settings:
@@ -68,6 +71,16 @@ class Settings:
         self._store.setValue("reach", "auto" if value is None else f"{value:g}")
 
     @property
+    def resampling(self) -> str:
+        """How an edit reads the paint it moves: "bilinear" (the default) or "bicubic"."""
+        value = str(self._store.value("resampling", "bilinear"))
+        return value if value in RESAMPLING_LABELS else "bilinear"
+
+    @resampling.setter
+    def resampling(self, value: str) -> None:
+        self._store.setValue("resampling", value)
+
+    @property
     def last_export_format(self) -> str:
         """The image format of the last export (PNG, JPEG, TIFF, WEBP), or "" before the first."""
         return str(self._store.value("last_export_format", "") or "")
@@ -113,9 +126,16 @@ class SettingsDialog(QDialog):
             self.device.addItem(DEVICE_LABELS[value], value)
         self.device.setCurrentIndex(DEVICES.index(settings.device))
         self.device.setToolTip("Where SIM-Net and SAM run: auto picks CUDA when present")
+        self.resampling = QComboBox()
+        for value, label in RESAMPLING_LABELS.items():
+            self.resampling.addItem(label, value)
+        self.resampling.setCurrentIndex(list(RESAMPLING_LABELS).index(settings.resampling))
+        self.resampling.setToolTip("How a reshape reads the paint it moves, between pixels: bicubic keeps fine "
+                                   "strokes sharper when a region is rotated or scaled (and over many edits)")
         form = QFormLayout(self)
         form.addRow("SAM checkpoint", row)
         form.addRow("Device", self.device)
+        form.addRow("Resampling", self.resampling)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -129,4 +149,5 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         self.settings.sam_checkpoint = self.sam_path.text().strip()
         self.settings.device = self.device.currentData()
+        self.settings.resampling = self.resampling.currentData()
         super().accept()

@@ -72,12 +72,12 @@ def _read_edit(edit: FileEdit, decoder: Executor) -> EditInputs:
 
 
 def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRestyle], report: Report, *,
-              reach: float | None = None, stop_on_error: bool = False) -> int:
+              reach: float | None = None, stop_on_error: bool = False, resampling: str = "bilinear") -> int:
     """Edit every item (a reshape, :class:`FileEdit`, or a restyle, :class:`FileRestyle`; the
     manipulator may be None when there are only restyles) and write its result atomically
     (colour profile and metadata carried over); returns how many failed. ``report`` gets each
     item's outcome in the manifest's order. With ``stop_on_error`` the batch stops at the first
-    failure, and nothing after it is written."""
+    failure, and nothing after it is written. ``reach`` and ``resampling`` go to every reshape."""
     failures = 0
     stopped = False
     with ThreadPoolExecutor(1, thread_name_prefix="batch-read") as reader, \
@@ -135,7 +135,8 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                         # The rows the edit leaves are compressed by the writer while it runs.
                         ahead = UnchangedStrips(inputs, writer)
                         outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach,
-                                                   on_box=ahead.start, shape_motion=inputs.shape_motion)
+                                                   on_box=ahead.start, shape_motion=inputs.shape_motion,
+                                                   resampling=resampling)
                 except SimNetError as error:
                     outcome = error
             settle()  # the item before this one has had this whole edit to be written

@@ -169,14 +169,15 @@ def is_bend(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: 
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
             reach: float, device: torch.device, box: Box | None = None, *,
             fill: Callable[..., np.ndarray] | None = None,
-            underlay: Callable[[], Underlay] | None = None) -> Composition:
+            underlay: Callable[[], Underlay] | None = None, resampling: str = "bilinear") -> Composition:
     """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
     pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
     the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` fills the
     vacated area, with ``engine.fill.fill_window``'s signature (the default): the editor passes the
     fill it prepared at selection time (``engine.live_preview.FootprintFill``), ``simnet eval-fill``
     the fills it compares. ``underlay`` gives the transport's :class:`Underlay` for this box
-    (e.g. one made in another thread while the motion was found); by default it is made here."""
+    (e.g. one made in another thread while the motion was found); by default it is made here.
+    ``resampling`` is how the artwork is read along the motion (``engine.render.RESAMPLING``)."""
     box = edit_box(source, target, reach) if box is None else box
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
@@ -187,7 +188,8 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
         to_both = distance_outside(source_box | target_box)
         area = to_both <= reach
         weight = smoothstep_falloff(to_both, reach)
-        patch, warped, moved, _ = render(image_box, source_box, motion, square, box, device, weight)
+        patch, warped, moved, _ = render(image_box, source_box, motion, square, box, device, weight,
+                                         resampling=resampling)
         return Composition(box, patch, warped, moved & area, "bend")
 
     under = transport_underlay(image, source, target, reach, box, fill) if underlay is None else underlay()
@@ -196,7 +198,7 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     wx0, wy0, wx1, wy1 = window
     inner = (slice(wy0 - by0, wy1 - by0), slice(wx0 - bx0, wx1 - bx0))
     layer, layer_mask, _, carried = render(image_box, source_box, motion, square, box, device, None,
-                                           window=window, carry=under.matte)
+                                           window=window, carry=under.matte, resampling=resampling)
     # On the new shape itself the layer stays opaque, wherever the motion reads from. Just outside
     # it, a feather of LAYER_FEATHER pixels keeps the layer's own edge from turning hard where the
     # matte finds no rim (object and ground alike there).

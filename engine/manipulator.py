@@ -33,7 +33,7 @@ from engine.deferred_image import DeferredImage
 from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
-from engine.render import sample_motion
+from engine.render import RESAMPLING, sample_motion
 from engine.shape_motion import ShapeMotion
 from engine.unchanged_outline import grid_iou, keep_unchanged_outline
 from models.crops import canvas_in_working, mask_to_working
@@ -169,7 +169,7 @@ class Manipulator:
              align_steps: int | None = None, use_network: bool = True,
              fill: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray] | None = None,
              on_box: Callable[[tuple[int, int, int, int]], None] | None = None,
-             shape_motion: ShapeMotion | None = None) -> EditResult:
+             shape_motion: ShapeMotion | None = None, resampling: str = "bilinear") -> EditResult:
         """Reshape the region ``source_mask`` of ``image`` into ``target_mask``.
 
         ``reach`` is the width in pixels of the transition around the region and its new shape
@@ -189,7 +189,8 @@ class Manipulator:
         the motion is found, before the result is composed: nothing outside it changes (``simnet
         batch`` compresses the output's unchanged rows meanwhile). ``shape_motion``: how the editor's
         Transform and Warp moves made the new shape from the region (``engine.shape_motion``); an edit bent by
-        pins follows them (:func:`follow_pins`).
+        pins follows them (:func:`follow_pins`). ``resampling`` is how the artwork is read along the motion,
+        "bilinear" or "bicubic" (sharper: ``engine.render.RESAMPLING``).
         """
         started = time.perf_counter()
         deferred, waited = isinstance(image, DeferredImage), 0.0
@@ -228,6 +229,8 @@ class Manipulator:
             raise MaskError("the target mask is empty: the region would vanish")
         if reach is not None and (not np.isfinite(reach) or reach < 0):
             raise EditError(f"the reach must be 0 pixels or more, not {reach}")
+        if resampling not in RESAMPLING:
+            raise EditError(f"unknown resampling {resampling!r}; expected one of {', '.join(RESAMPLING)}")
         reduced = 1.0  # the working image's size over the input's
         if max_side is not None and max(height, width) > max_side:
             scale = reduced = max_side / max(height, width)
@@ -325,7 +328,7 @@ class Manipulator:
             try:
                 composition = self._with_cpu_fallback(
                     lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box,
-                                          fill), messages)
+                                          fill, resampling), messages)
             finally:
                 self._underlays.current = None
             bx0, by0, bx1, by1 = composition.box
@@ -347,11 +350,12 @@ class Manipulator:
 
     def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
                  square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int],
-                 fill: Callable | None = None) -> Composition:
+                 fill: Callable | None = None, resampling: str = "bilinear") -> Composition:
         """The full-resolution result within the reach, on the model's device (``engine.compose``), with
         the transport's underlay made beside the motion when this edit made one (:meth:`edit`)."""
         underlay: Callable[[], Underlay] | None = getattr(self._underlays, "current", None)
-        return compose(image, source, target, motion, square, reach, self.device, box, fill=fill, underlay=underlay)
+        return compose(image, source, target, motion, square, reach, self.device, box, fill=fill, underlay=underlay,
+                       resampling=resampling)
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,

@@ -128,8 +128,10 @@ def bent_by_pins(inputs: EditInputs, pins_from: Sequence[tuple[float, float]], p
     return replace(inputs, target=target, shape_motion=ShapeMotion((pins,)))
 
 
-def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None) -> EditResult:
-    """Edit and write the result (colour profile and metadata carried over).
+def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | None = None,
+                resampling: str = "bilinear") -> EditResult:
+    """Edit and write the result (colour profile and metadata carried over); ``reach`` and ``resampling``
+    as ``Manipulator.edit`` takes them.
 
     The output is written to a temporary file and renamed, so a failure leaves no partial file
     and any previous file at the output path intact.
@@ -137,7 +139,7 @@ def edit_inputs(manipulator: Manipulator, inputs: EditInputs, *, reach: float | 
     with ThreadPoolExecutor(1, thread_name_prefix="edit-ahead") as compressor:
         ahead = UnchangedStrips(inputs, compressor)
         result = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach, on_box=ahead.start,
-                                  shape_motion=inputs.shape_motion)
+                                  shape_motion=inputs.shape_motion, resampling=resampling)
         started = time.perf_counter()
         write_result(inputs, result, ahead.result())
     result.timings["write"] = time.perf_counter() - started
@@ -183,7 +185,8 @@ class UnchangedStrips:
 
 def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path: str | Path,
               target_mask_path: str | Path, output_path: str | Path, *,
-              overwrite_original: bool = False, reach: float | None = None) -> EditResult:
+              overwrite_original: bool = False, reach: float | None = None, resampling: str = "bilinear"
+              ) -> EditResult:
     """Read, edit and write one artwork file (see :func:`read_inputs` and :func:`edit_inputs`).
 
     The result's timings add "read" and "write" to the edit's own stages."""
@@ -192,6 +195,6 @@ def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path
         inputs = read_inputs(image_path, source_mask_path, target_mask_path, output_path,
                              overwrite_original=overwrite_original, decoder=decoder)
         read = time.perf_counter() - started
-        result = edit_inputs(manipulator, inputs, reach=reach)
+        result = edit_inputs(manipulator, inputs, reach=reach, resampling=resampling)
     result.timings["read"] = read + result.timings.pop("pixels wait", 0.0)
     return result

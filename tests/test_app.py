@@ -685,6 +685,42 @@ def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWi
     assert window.reach.value == 45.0
 
 
+
+def test_resampling_setting_reaches_preview_and_apply(qtbot, window: MainWindow, artwork: Path) -> None:
+    """Edit ▸ Settings ▸ Resampling: bicubic is kept in QSettings, and the preview and Apply read the moved
+    paint with it; bilinear is the default."""
+    from app.settings import Settings, SettingsDialog
+
+    select_and_reshape(qtbot, window, artwork)
+    window.edits.preview_timer.stop()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy and not window.selection.worker.busy, timeout=60000)
+    real = window._get_manipulator()
+    asked: list[str] = []
+
+    class Recording(ReachRecordingManipulator):
+        def edit(self, image, source, target, **options):
+            asked.append(options.get("resampling", "?"))
+            return self.real.edit(image, source, target, **options)
+
+    window._get_manipulator = lambda: Recording(real)
+    assert Settings().resampling == "bilinear" and window.edits.edit_options()["resampling"] == "bilinear"
+    dialog = SettingsDialog(window.settings, window)
+    assert dialog.resampling.currentData() == "bilinear"
+    dialog.resampling.setCurrentIndex(dialog.resampling.findData("bicubic"))
+    dialog.accept()
+    assert Settings().resampling == "bicubic"
+    window.edits.schedule_preview()
+    qtbot.waitUntil(lambda: bool(asked) and not window.edits.worker.busy, timeout=60000)
+    assert asked[-1] == "bicubic"
+    image, source, target = window.session.current.copy(), window.document.region.copy(), window.document.target
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    assert asked[-1] == "bicubic"
+    expected = real.edit(image, source, target, resampling="bicubic", shape_motion=None).image
+    bilinear = real.edit(image, source, target, shape_motion=None).image
+    assert not np.array_equal(expected, bilinear)
+    np.testing.assert_array_equal(window.session.current, expected)
+
 def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow, artwork: Path) -> None:
     from app.canvas import BAND_COLOUR, REGION_COLOUR, TARGET_COLOUR
     from app.reach_control import SHOW_WHILE_SETTING_MS

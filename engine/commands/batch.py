@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.commands import add_command
-from engine.commands.options import add_model_options, add_reach_option, manipulator_from_args, reach_from_args
+from engine.commands.options import (add_model_options, add_reach_option, add_resampling_option,
+                                     manipulator_from_args, reach_from_args)
 from engine.batch_runner import FileEdit, run_batch
 from engine.errors import SimNetError
 from engine.restyle_pipeline import FileRestyle, RestyleOutcome
@@ -118,6 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("manifest", help="the JSON-lines manifest")
     parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
     add_reach_option(parser)
+    add_resampling_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)
 
@@ -147,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
         for note in getattr(outcome, "notes", ()):
             print(f"{prefix} note: {note}", flush=True)
 
-    failures = run_batch(manipulator, items, report, reach=reach, stop_on_error=args.stop_on_error)
+    failures = run_batch(manipulator, items, report, reach=reach, stop_on_error=args.stop_on_error,
+                         resampling=args.resampling)
     print(f"{written} of {len(items)} edits written in {time.perf_counter() - started:.1f} s"
           + (f"; {failures} failed" if failures else ""))
     return 0 if failures == 0 else 2

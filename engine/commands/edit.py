@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from engine.commands import add_command
-from engine.commands.options import (add_model_options, add_reach_option, manipulator_from_args, numbers,
-                                     reach_from_args)
+from engine.commands.options import (add_model_options, add_reach_option, add_resampling_option,
+                                     manipulator_from_args, numbers, reach_from_args)
 
 
 def pin(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the result")
     parser.add_argument("--overwrite-original", action="store_true", help="allow OUTPUT to be the input artwork")
     add_reach_option(parser)
+    add_resampling_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if pins:
         inputs = bent_by_pins(inputs, [start for start, _ in pins], [end for _, end in pins])
     manipulator = manipulator_from_args(args)
-    result = edit_inputs(manipulator, inputs, reach=reach)
+    result = edit_inputs(manipulator, inputs, reach=reach, resampling=args.resampling)
     for message in result.messages:
         print(message)
     x0, y0, x1, y1 = result.box

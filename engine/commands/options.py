@@ -42,6 +42,13 @@ def add_reach_option(parser: argparse.ArgumentParser) -> None:
                              "farther away changes (default: 6 %% of the region's size, at least 4 px)")
 
 
+def add_resampling_option(parser: argparse.ArgumentParser) -> None:
+    """``--resampling``: how the artwork is read where the region moves."""
+    parser.add_argument("--resampling", default="bilinear", choices=("bilinear", "bicubic"),
+                        help="how the moved and reshaped paint is read between pixels: bilinear (default) or "
+                             "bicubic (sharper brushwork when rotating or scaling)")
+
+
 def reach_from_args(args: argparse.Namespace) -> float | None:
     if args.reach is not None and not (args.reach >= 0 and args.reach < float("inf")):
         raise SimNetError("--reach must be a distance of 0 pixels or more")

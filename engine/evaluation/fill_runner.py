@@ -26,9 +26,10 @@ class RecordingManipulator(Manipulator):
 
     last_compose: tuple | None = None
 
-    def _compose(self, image, source, target, motion, square, reach, box, fill=None) -> Composition:  # type: ignore[override]
+    def _compose(self, image, source, target, motion, square, reach, box, fill=None,  # type: ignore[override]
+                 resampling: str = "bilinear") -> Composition:
         self.last_compose = (image, source, target, motion, square, reach, box)
-        return super()._compose(image, source, target, motion, square, reach, box, fill)
+        return super()._compose(image, source, target, motion, square, reach, box, fill, resampling)
 
 
 @dataclass
