@@ -61,11 +61,12 @@ def sample_motion(displacement: np.ndarray, square: Square, xs: np.ndarray, ys: 
 
 #: How the artwork is read along the motion: "bilinear" (the default) or "bicubic" (OpenCV's and torch's
 #: a = -0.75, Photoshop's default for transforms). Rotating and scaling (5-40 degrees, 0.8-1.5x) 40 BSDS500
-#: val photos at half size, against the full-size photo warped and reduced: bicubic 32.27 dB against 30.97
-#: inside the picture, and 0.73 of the truth's fine detail (mean |Laplacian|) against 0.56; a chain of
+#: val photos at half size, against the full-size photo warped and reduced: bicubic 32.43 dB against 31.14
+#: inside the picture, and 0.76 of the truth's fine detail (mean |Laplacian|) against 0.58; a chain of
 #: small edits compounds the difference. Bilinear stays the default: a synthetic edit's truth made with a
 #: bilinear warp (OpenCV's default, and this project's evaluation) scores bicubic 27-52 dB away from it on
-#: the shared paintings, which a comparison with registration would count as a wrong motion.
+#: the shared paintings, which a comparison with registration would count as a wrong motion
+#: (``tools/resampling_check.py``).
 RESAMPLING: dict[str, tuple[int, str]] = {"bilinear": (cv2.INTER_LINEAR, "bilinear"),
                                           "bicubic": (cv2.INTER_CUBIC, "bicubic")}
 
