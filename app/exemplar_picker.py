@@ -9,6 +9,7 @@ made on the worker from the image lent to it, and kept once per image version.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -30,8 +31,22 @@ from engine.worker import Worker
 
 #: The file dialogs' filter for an exemplar image.
 EXEMPLAR_IMAGES = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
-#: ``take(image, region, description, on_canvas)``: an exemplar region of an image was found.
-Take = Callable[[np.ndarray, np.ndarray, str, bool], None]
+#: ``take(image, region, description, on_canvas, again)``: an exemplar region of an image was found (``again``: in
+#: place of the one the last click took, another of that click's candidates).
+Take = Callable[..., None]
+#: ``found(mask, image, again)``: what a click or a box found, to take as the exemplar.
+Found = Callable[[np.ndarray, np.ndarray, bool], None]
+
+
+@dataclass
+class ExemplarPick:
+    """The candidates of the last click (or box) that took the exemplar, the one taken, the image it was made
+    on, and how to take another of them (Smaller / Larger in the panel)."""
+
+    candidates: CandidateSet
+    index: int
+    image: np.ndarray
+    found: Found
 
 
 class ExemplarPicker(QObject):
@@ -50,6 +65,8 @@ class ExemplarPicker(QObject):
         #: A copy of the painting on the canvas, kept while its image version holds (see _painting_source).
         self._painting: tuple[Document, int, np.ndarray] | None = None
         self._tool_before_pick: Tool | None = None
+        #: The last click's candidates, while its exemplar is the one taken last (None otherwise).
+        self.last_pick: ExemplarPick | None = None
         self.stop_picking_action = QAction("Stop Picking the Exemplar", dialog_parent, enabled=False)
         self.stop_picking_action.setShortcut(QKeySequence(Qt.Key_Escape))
         self.stop_picking_action.triggered.connect(lambda: panel.pick_button.setChecked(False))
@@ -62,6 +79,7 @@ class ExemplarPicker(QObject):
         """Another painting (or session) was opened: no more picking, no copy of the one before."""
         self.panel.pick_button.setChecked(False)
         self._painting = None
+        self.forget_pick()
 
     def use_selection_as_exemplar(self) -> None:
         document = self.workspace.document
@@ -73,6 +91,7 @@ class ExemplarPicker(QObject):
 
         def done(image: np.ndarray) -> None:
             finished()
+            self.forget_pick()
             if self._take_from_painting(document, version, image, region, "take"):
                 self.say("Exemplar taken. Now select the region to restyle.")
 
@@ -112,22 +131,22 @@ class ExemplarPicker(QObject):
         version = document.image_version
         painting, finished = self._painting_source(document)
 
-        def found(mask: np.ndarray, image: np.ndarray) -> None:
-            if self._take_from_painting(document, version, image, mask, "pick"):
+        def found(mask: np.ndarray, image: np.ndarray, again: bool) -> None:
+            if self._take_from_painting(document, version, image, mask, "pick", again):
                 self.say("Exemplar taken; restyling the selection…" if document.region.any()
                          else "Exemplar taken. Now select the region to restyle.")
 
         self._segment(self.painting_segmenter, painting, point, box, found, finished)
 
     def _take_from_painting(self, document: Document, version: int, image: np.ndarray, region: np.ndarray,
-                            verb: str) -> bool:
+                            verb: str, again: bool = False) -> bool:
         """Take ``region`` of ``image`` (the painting's copy at ``version``) as the exemplar, unless another
         painting was opened or this one edited since the copy was asked for (then say so and take nothing)."""
         if self.workspace.document is not document or document.image_version != version:
             self.say(f"The painting changed meanwhile; {verb} the exemplar again.")
             return False
         self._painting = (document, version, image)
-        self.take(image, region, "a region of this painting", on_canvas=True)
+        self.take(image, region, "a region of this painting", on_canvas=True, again=again)
         return True
 
     def _painting_source(self, document: Document) -> tuple[Callable[[], np.ndarray], Callable[[], None]]:
@@ -174,22 +193,23 @@ class ExemplarPicker(QObject):
         if image is None:
             return
 
-        def found(mask: np.ndarray, _: np.ndarray) -> None:
+        def found(mask: np.ndarray, _: np.ndarray, again: bool) -> None:
             if image is not self.other_image:
                 return
             self.panel.exemplar_view.show_region(mask)
-            self.take(image, mask, f"a region of {self.other_name}")
+            self.take(image, mask, f"a region of {self.other_name}", again=again)
 
         self._segment(self.segmenter, lambda: image, point, box, found)
 
     def _segment(self, slot: SegmenterSlot, source: Callable[[], np.ndarray], point: tuple[float, float] | None,
-                 box: tuple[float, float, float, float] | None, found: Callable[[np.ndarray, np.ndarray], None],
+                 box: tuple[float, float, float, float] | None, found: Found,
                  finished: Callable[[], None] = lambda: None) -> None:
         """Ask ``slot``'s segmenter (on this tool's worker) for the region a click or a box on the image ``source``
         gives (called on the worker) means, as a selection would take it (its first candidate). ``found`` gets a
-        non-empty answer and that image on the GUI thread; ``finished`` is called there in any case first."""
+        non-empty answer and that image on the GUI thread; ``finished`` is called there in any case first. The
+        click's other candidates stay at hand (:meth:`step`)."""
 
-        def run(token) -> tuple[np.ndarray, np.ndarray]:
+        def run(token) -> tuple[CandidateSet, int, np.ndarray]:
             image = source()
             with slot.lock:
                 segmenter = slot.get()
@@ -197,16 +217,23 @@ class ExemplarPicker(QObject):
                 prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
                                                box=box)
             candidates = CandidateSet.from_prediction(prediction, box=box is not None)
-            mask = candidates.selection(candidates.default) if candidates.default is not None else prediction.best
-            return mask, image
+            if candidates.default is not None:
+                return candidates, candidates.default, image
+            # every candidate covers most of the image: the segmenter's own answer, as a selection steps up to
+            best = next((index for index in range(len(candidates))
+                         if np.array_equal(candidates.mask(index), prediction.best)), len(candidates) - 1)
+            return candidates, best, image
 
-        def done(answer: tuple[np.ndarray, np.ndarray]) -> None:
+        def done(answer: tuple[CandidateSet, int, np.ndarray]) -> None:
             finished()
-            mask, image = answer
+            candidates, index, image = answer
+            mask = candidates.mask(index)
             if not mask.any():
                 self.say("Nothing found there; click another place or drag a box.")
                 return
-            found(mask, image)
+            self.last_pick = ExemplarPick(candidates, index, image, found)
+            self._show_pick()
+            found(mask, image, False)
 
         def failed(error: BaseException) -> None:
             finished()
@@ -216,6 +243,34 @@ class ExemplarPicker(QObject):
         bridge = self.workspace.bridge
         self.worker.submit(run, on_done=bridge.wrap(done), on_error=bridge.wrap(failed),
                            on_cancelled=bridge.wrap(finished), supersede=False)
+
+    def step(self, steps: int) -> None:
+        """Take the candidate of the last click ``steps`` larger (negative: smaller) than the exemplar taken, in
+        its place (Smaller / Larger in the panel: the click's part, object and larger region, as Tab steps a
+        selection's)."""
+        pick = self.last_pick
+        if pick is None:
+            self.say("No exemplar click to step through: pick the exemplar on a painting first.")
+            return
+        index = pick.candidates.stepped(pick.index, steps)
+        if index is None or index == pick.index:
+            self.say("This is already the " + ("largest" if steps > 0 else "smallest") + " candidate.")
+            return
+        pick.index = index
+        self._show_pick()
+        pick.found(pick.candidates.mask(index), pick.image, True)
+
+    def forget_pick(self) -> None:
+        """The exemplar no longer comes from the last click (taken otherwise, or removed)."""
+        self.last_pick = None
+        self._show_pick()
+
+    def _show_pick(self) -> None:
+        pick = self.last_pick
+        many = pick is not None and len(pick.candidates) > 1
+        self.panel.show_exemplar_candidate(pick.candidates.describe(pick.index) if many else None,
+                                           smaller=many and pick.index > 0,
+                                           larger=many and pick.index < len(pick.candidates) - 1)
 
     def choose_exemplar_files(self) -> None:
         parent = self.dialog_parent
@@ -243,5 +298,9 @@ class ExemplarPicker(QObject):
 
         self.say(f"Opening {name}…")
         bridge = self.workspace.bridge
-        self.worker.submit(run, on_done=bridge.wrap(lambda answer: self.take(*answer, name)), supersede=False,
+        def done(answer: tuple[np.ndarray, np.ndarray]) -> None:
+            self.forget_pick()
+            self.take(*answer, name)
+
+        self.worker.submit(run, on_done=bridge.wrap(done), supersede=False,
                            on_error=bridge.wrap(lambda error: self.say(f"Exemplar not loaded: {error}")))

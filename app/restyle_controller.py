@@ -63,6 +63,8 @@ class RestyleController(QObject):
         #: preview over the result of an Apply (a restyle's: twice over) or over an undone image would belie it.
         self._asked = True
         self._preview_image: QImage | None = None
+        #: Which exemplar (first or second) was taken last: another candidate of its click takes its place.
+        self._last_slot: int | None = None
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
         self.prepare_timer.timeout.connect(self.prepare)
 
@@ -73,6 +75,7 @@ class RestyleController(QObject):
             "from_files": lambda: self.picker.choose_exemplar_files(),
             "exemplar_clicked": lambda x, y: self.picker.segment_exemplar(point=(x, y)),
             "exemplar_boxed": lambda *box: self.picker.segment_exemplar(box=box),
+            "exemplar_step": lambda steps: self.picker.step(steps),
             "second": self._second_toggled, "remove_second": self.remove_second_exemplar,
             "mix": self.mix_changed, "strength": self.strength_changed, "apply": self.apply})
         #: Where the exemplar comes from (its messages go through ``say``, which tests may replace).
@@ -116,17 +119,25 @@ class RestyleController(QObject):
         return self.exemplars.first.region if self.exemplars.first is not None else None
 
     # -- the exemplar ------------------------------------------------------------------------------
-    def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False) -> None:
+    def set_exemplar(self, image: np.ndarray, region: np.ndarray, description: str, on_canvas: bool = False,
+                     again: bool = False) -> None:
         """Restyle from ``region`` of ``image`` (the second exemplar when Add Second Exemplar is on);
-        ``on_canvas``: it lies in the painting shown (outlined there)."""
+        ``on_canvas``: it lies in the painting shown (outlined there); ``again``: in place of the exemplar taken
+        last (another candidate of the same click)."""
         self.panel.pick_button.setChecked(False)  # however it was taken, the canvas selects again
-        wanted = SECOND if self.panel.second_button.isChecked() else FIRST
-        self.exemplars.put(Exemplar(image, region, description, on_canvas), wanted)
+        if again and self._last_slot is not None:
+            wanted = self._last_slot
+        else:
+            wanted = SECOND if self.panel.second_button.isChecked() else FIRST
+        self._last_slot = self.exemplars.put(Exemplar(image, region, description, on_canvas), wanted)
         self.panel.second_button.setChecked(False)
         self._exemplars_changed()
 
     def remove_second_exemplar(self) -> None:
         self.exemplars.remove_second()
+        if self._last_slot == SECOND:
+            self.picker.forget_pick()
+            self._last_slot = None
         self._exemplars_changed()
 
     def _describe_exemplars(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
 
 from app.exemplar_view import ExemplarView
 
@@ -31,13 +31,26 @@ def _slider(value: int, tip: str, slot: Callable[[int], None]) -> QSlider:
 
 class RestylePanel(QScrollArea):
     """``actions`` names the controller's slots: pick (toggled), use_selection, open_image, from_files, second
-    (toggled), remove_second, mix (value), strength (value), apply; and exemplar_clicked / exemplar_boxed for
-    the view of another painting."""
+    (toggled), remove_second, mix (value), strength (value), apply; exemplar_clicked / exemplar_boxed for
+    the view of another painting; and exemplar_step (+1 / -1: a larger / smaller candidate of the click that
+    took the exemplar)."""
 
     def __init__(self, actions: dict[str, Callable]) -> None:
         super().__init__()
         self.exemplar_label = QLabel()
         self.exemplar_label.setWordWrap(True)
+        # The click that took the exemplar: which of its candidates it is, and the neighbouring ones.
+        self.candidate_label = QLabel()
+        self.candidate_label.setWordWrap(True)
+        self.smaller_button = _button("Smaller", lambda: actions["exemplar_step"](-1),
+                                      "Take the click's next smaller candidate as the exemplar instead")
+        self.larger_button = _button("Larger", lambda: actions["exemplar_step"](1),
+                                     "Take the click's next larger candidate as the exemplar instead")
+        self.candidate_row = QWidget()
+        row = QHBoxLayout(self.candidate_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.smaller_button)
+        row.addWidget(self.larger_button)
         self.pick_button = _button("Pick Exemplar on Painting", actions["pick"],
                                    "Then click the exemplar region on the painting, or drag a box around it; "
                                    "the selection stays", checkable=True)
@@ -65,13 +78,14 @@ class RestylePanel(QScrollArea):
         self.hint_label.hide()
         inner = QWidget()
         layout = QVBoxLayout(inner)
-        for widget in (self.exemplar_label, self.pick_button, self.use_selection_button, self.open_image_button,
+        for widget in (self.exemplar_label, self.candidate_label, self.candidate_row, self.pick_button, self.use_selection_button, self.open_image_button,
                        self.exemplar_view, self.from_files_button, self.second_button, self.remove_second_button,
                        self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button,
                        self.hint_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.show_second(False)
+        self.show_exemplar_candidate(None)
         self.setWidgetResizable(True)  # on a short screen the panel scrolls instead of squeezing its texts
         self.setFrameShape(QFrame.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -82,6 +96,15 @@ class RestylePanel(QScrollArea):
         for widget in (self.remove_second_button, self.mix_label, self.mix_slider):
             widget.setVisible(has_second)
         self.second_button.setText("Replace Second Exemplar" if has_second else "Add Second Exemplar")
+
+    def show_exemplar_candidate(self, text: str | None, smaller: bool = False, larger: bool = False) -> None:
+        """Name the candidate of the click that took the exemplar (None: hide the row: no click, or one with a
+        single candidate), and enable the steps to a smaller or a larger one."""
+        self.candidate_label.setText(f"From the click's {text}." if text else "")
+        for widget in (self.candidate_label, self.candidate_row):
+            widget.setVisible(bool(text))
+        self.smaller_button.setEnabled(smaller)
+        self.larger_button.setEnabled(larger)
 
     def show_hint(self, text: str | None) -> bool:
         """Say why nothing is previewed (None: nothing to say); True when the hint appeared or went."""

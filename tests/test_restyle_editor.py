@@ -289,3 +289,48 @@ def test_exemplar_from_files_is_read_on_the_worker_and_checked(qtbot, window, ar
         qtbot.waitUntil(lambda: any("not loaded" in text for text in messages), timeout=30000)
         assert any(said in text for text in messages if "not loaded" in text), messages
         assert restyle.exemplar_region is taken
+
+
+def test_the_exemplar_click_steps_to_a_smaller_or_larger_candidate(qtbot, window, artwork: Path) -> None:
+    """A click that takes the exemplar keeps its candidates: Larger / Smaller in the panel take the next one in
+    its place (the second exemplar's place when the click took the second), as Tab steps a selection."""
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    restyle = window.restyle
+    panel, picker = restyle.panel, restyle.picker
+    region = np.zeros(window.region.shape, bool)
+    region[10:40, 100:150] = True
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
+    restyle.action.trigger()
+    assert panel.pick_button.isChecked() and panel.candidate_row.isHidden()
+    click(window, 64, 40)  # a stripe of the disc: a stripe, the disc, the ground around, nearly all
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    pick = picker.last_pick
+    assert pick is not None and len(pick.candidates) > 2
+    first_taken = pick.index
+    np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken))
+    assert not panel.candidate_row.isHidden() and f"candidate {first_taken + 1}/" in panel.candidate_label.text()
+    assert panel.larger_button.isEnabled() and panel.smaller_button.isEnabled() == (first_taken > 0)
+    panel.larger_button.click()
+    np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken + 1))
+    assert restyle.exemplar_region.sum() > pick.candidates.mask(first_taken).sum()
+    assert panel.smaller_button.isEnabled() and f"candidate {first_taken + 2}/" in panel.candidate_label.text()
+    panel.smaller_button.click()
+    np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken))
+    # A second exemplar picked the same way: its steps change the second, never the first.
+    first = restyle.exemplar_region.copy()
+    panel.second_button.click()
+    panel.pick_button.click()
+    click(window, 64, 40)
+    qtbot.waitUntil(lambda: restyle.exemplars.second is not None, timeout=30000)
+    panel.larger_button.click()
+    np.testing.assert_array_equal(restyle.exemplars.second.region, picker.last_pick.candidates.mask(first_taken + 1))
+    np.testing.assert_array_equal(restyle.exemplar_region, first)
+    # Taken otherwise (the selection as exemplar): no click to step through any more.
+    restyle.remove_second_exemplar()
+    assert picker.last_pick is None and panel.candidate_row.isHidden()
+    picker.use_selection_as_exemplar()
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None and restyle.exemplar_region.sum() == region.sum(),
+                    timeout=30000)
+    assert picker.last_pick is None and panel.candidate_row.isHidden()
