@@ -39,7 +39,7 @@ def build_actions(window: "MainWindow") -> None:
     w.apply_action = a("&Apply", edits.apply, [key("Ctrl+Return"), key("Ctrl+Enter")],
                        "Reshape the region at full resolution")
     w.cancel_action = a("Ca&ncel", edits.cancel, key("Ctrl+."), "Cancel the running edit")
-    w.settings_action = a("&Settings…", w.edit_settings, key("Ctrl+,"), "SAM checkpoint and device")
+    w.settings_action = a("&Settings…", w.edit_settings, key("Ctrl+,"), "SAM checkpoint, device and resampling")
     w.fit_action = a("&Fit to Window", canvas.fit, key("Ctrl+0"))
     w.actual_action = a("&Actual Size (100 %)", canvas.actual_size, key("Ctrl+1"))
     w.zoom_in_action = a("Zoom &In", lambda: canvas.zoom_by(1.25), [key(key.ZoomIn), key("Ctrl+=")])
