@@ -358,3 +358,23 @@ def test_the_painting_beyond_a_kept_rim_reaches_the_fill() -> None:
     lower = hole.copy()
     lower[:88] = False
     assert filled[lower][:, 0].mean() > 100  # towards the skin below (a free edge there: 82, the hair's colour)
+
+
+def test_a_busy_hole_beside_a_smooth_field_of_the_same_colour_is_filled_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hole in grainy paint, beside a smooth field of the same mean colour: the vote's mean colour matches the
+    smooth field, which alone filled it (a third of the grain's detail: a flat patch). With the texture feature
+    (engine.fill_synthesis.TEXTURE_WEIGHT) the grain continues into the hole."""
+    import engine.fill_synthesis as synthesis
+
+    rng = np.random.default_rng(0)
+    height, width = 160, 240
+    grain = cv2.GaussianBlur((128 + rng.normal(0, 40, (height, width, 3))).astype(np.float32), (0, 0), 0.8)
+    smooth = 128 + rng.normal(0, 2, (height, width, 3)).astype(np.float32)
+    image = np.clip(np.where((np.arange(width) < 120)[None, :, None], grain, smooth), 0, 255).astype(np.uint8)
+    hole = disc(height, width, 80, 80, 34)
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    detail = lambda picture: np.abs(cv2.Laplacian(picture.astype(np.float32), cv2.CV_32F))  # noqa: E731
+    grain_detail = detail(image)[:, :110].mean()
+    assert detail(fill_hole(image, hole))[inner].mean() > 0.6 * grain_detail
+    monkeypatch.setattr(synthesis, "TEXTURE_WEIGHT", 0.0)
+    assert detail(fill_hole(image, hole))[inner].mean() < 0.5 * grain_detail
