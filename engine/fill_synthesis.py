@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.fill_patchmatch import (Field, Neighbours, describe, describe_at, improve, patch_basis, propagate,
                                     random_field, refresh_costs)
+from engine.smoothing import area_reduce
 
 #: Patch side is 2 * PATCH_RADIUS + 1 (work pixels) at the finest level, 2 * COARSE_PATCH_RADIUS + 1 at
 #: the coarser ones (smaller, so that the pyramid goes further down; all chosen on BSDS500 val).
@@ -102,7 +103,7 @@ def _pyramid(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray) -> li
     hole, known = unknown.astype(np.float32), readable.astype(np.float32)
     while extent > COARSEST_HOLE and min(image.shape[:2]) >= 2 * MIN_LEVEL_SIDE:
         size = ((image.shape[1] + 1) // 2, (image.shape[0] + 1) // 2)
-        image = _area(image, size)
+        image = area_reduce(image, size)
         hole = cv2.resize(hole, size, interpolation=cv2.INTER_AREA)
         known = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
         level = _level(image, hole > 0, known > 0.999, COARSE_PATCH_RADIUS)
@@ -259,7 +260,7 @@ def smooth_fill(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     while (levels[-1][1] <= 1e-6).any() and min(levels[-1][1].shape) > 1:
         values, weights = levels[-1]
         size = ((weights.shape[1] + 1) // 2, (weights.shape[0] + 1) // 2)
-        levels.append((_area(values, size).reshape(size[::-1] + (channels,)),
+        levels.append((area_reduce(values, size).reshape(size[::-1] + (channels,)),
                        cv2.resize(weights, size, interpolation=cv2.INTER_AREA)))
     values, weights = levels[-1]
     estimate = values / np.maximum(weights, 1e-6)[..., None]
@@ -271,15 +272,6 @@ def smooth_fill(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     out = image.copy()
     out[unknown] = estimate[unknown]
     return out
-
-
-def _area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``image`` reduced to ``size`` (width, height) by area; OpenCV takes at most four channels at a time."""
-    if image.ndim == 2 or image.shape[2] <= 4:
-        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return np.concatenate([cv2.resize(np.ascontiguousarray(image[..., start:start + 4]), size,
-                                      interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-                           for start in range(0, image.shape[2], 4)], axis=2)
 
 
 def texture_features(image: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from engine.deferred_image import DeferredImage
 from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, edit_box, resolve_reach
-from engine.render import RESAMPLING, sample_motion
+from engine.render import check_resampling, sample_motion
 from engine.shape_motion import ShapeMotion
 from engine.unchanged_outline import grid_iou, keep_unchanged_outline
 from models.crops import canvas_in_working, mask_to_working
@@ -229,8 +229,10 @@ class Manipulator:
             raise MaskError("the target mask is empty: the region would vanish")
         if reach is not None and (not np.isfinite(reach) or reach < 0):
             raise EditError(f"the reach must be 0 pixels or more, not {reach}")
-        if resampling not in RESAMPLING:
-            raise EditError(f"unknown resampling {resampling!r}; expected one of {', '.join(RESAMPLING)}")
+        try:
+            check_resampling(resampling)
+        except ValueError as error:
+            raise EditError(str(error)) from None
         reduced = 1.0  # the working image's size over the input's
         if max_side is not None and max(height, width) > max_side:
             scale = reduced = max_side / max(height, width)

@@ -1,5 +1,5 @@
-"""Gaussian blurs of large deviation, made on reduced copies (NumPy and OpenCV only: the restyle, which
-runs without torch, uses them)."""
+"""Area reduction of any channel count, and Gaussian blurs of large deviation made on reduced copies (NumPy and
+OpenCV only: the restyle, which runs without torch, uses them; so does the fill's pyramid)."""
 from __future__ import annotations
 
 import cv2
@@ -7,6 +7,16 @@ import numpy as np
 
 #: OpenCV's area reduction takes at most this many channels at once.
 _AREA_CHANNELS = 4
+
+
+def area_reduce(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``values`` (H, W) or (H, W, C) reduced to ``size`` (width, height) by area, any channel count (OpenCV's
+    area reduction takes at most four channels at a non-integer scale: more go in groups)."""
+    if values.ndim == 2 or values.shape[2] <= _AREA_CHANNELS:
+        return cv2.resize(values, size, interpolation=cv2.INTER_AREA)
+    return np.concatenate([cv2.resize(np.ascontiguousarray(values[..., start:start + _AREA_CHANNELS]), size,
+                                      interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+                           for start in range(0, values.shape[2], _AREA_CHANNELS)], axis=2)
 
 
 def coarse_blur(values: np.ndarray, sigma: float, border: int = cv2.BORDER_REFLECT_101) -> np.ndarray:
@@ -20,11 +30,5 @@ def coarse_blur(values: np.ndarray, sigma: float, border: int = cv2.BORDER_REFLE
         return cv2.GaussianBlur(values, (0, 0), sigma, borderType=border)
     height, width = values.shape[:2]
     small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
-    if values.ndim == 3 and values.shape[2] > _AREA_CHANNELS:
-        small = np.concatenate([cv2.resize(np.ascontiguousarray(values[..., start:start + _AREA_CHANNELS]), small_size,
-                                           interpolation=cv2.INTER_AREA).reshape(small_size[1], small_size[0], -1)
-                                for start in range(0, values.shape[2], _AREA_CHANNELS)], axis=2)
-    else:
-        small = cv2.resize(values, small_size, interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / factor, borderType=border)
+    small = cv2.GaussianBlur(area_reduce(values, small_size), (0, 0), sigma / factor, borderType=border)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).reshape(values.shape)

@@ -35,3 +35,14 @@ def test_constant_border_reads_nothing_beyond_the_edge() -> None:
     reflected, constant = coarse_blur(ones, 12.0), coarse_blur(ones, 12.0, border=cv2.BORDER_CONSTANT)
     np.testing.assert_allclose(reflected, 1.0, atol=1e-5)
     assert constant[0, 0] < 0.4 and abs(constant[60, 45] - 1.0) < 0.02
+
+
+def test_area_reduction_of_any_channel_count_equals_each_channel_alone() -> None:
+    from engine.smoothing import area_reduce
+
+    values = np.random.default_rng(1).random((97, 131, 6)).astype(np.float32)
+    reduced = area_reduce(values, (49, 33))
+    assert reduced.shape == (33, 49, 6)
+    for channel in range(6):
+        alone = cv2.resize(np.ascontiguousarray(values[..., channel]), (49, 33), interpolation=cv2.INTER_AREA)
+        np.testing.assert_allclose(reduced[..., channel], alone, atol=1e-6)
