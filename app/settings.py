@@ -24,6 +24,11 @@ class Settings:
     def __init__(self) -> None:
         self._store = QSettings("SIM-Net Studio", "SIM-Net Studio")
 
+    def _choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
+        """The stored value of ``key`` when it is one of ``allowed``, else ``default`` (an old or edited file)."""
+        value = str(self._store.value(key, default))
+        return value if value in allowed else default
+
     @property
     def sam_checkpoint(self) -> str:
         return str(self._store.value("sam_checkpoint", "") or "")
@@ -34,8 +39,7 @@ class Settings:
 
     @property
     def device(self) -> str:
-        value = str(self._store.value("device", "auto"))
-        return value if value in DEVICES else "auto"
+        return self._choice("device", DEVICES, "auto")
 
     @device.setter
     def device(self, value: str) -> None:
@@ -73,8 +77,7 @@ class Settings:
     @property
     def resampling(self) -> str:
         """How an edit reads the paint it moves: "bilinear" (the default) or "bicubic"."""
-        value = str(self._store.value("resampling", "bilinear"))
-        return value if value in RESAMPLING_LABELS else "bilinear"
+        return self._choice("resampling", tuple(RESAMPLING_LABELS), "bilinear")
 
     @resampling.setter
     def resampling(self, value: str) -> None:
