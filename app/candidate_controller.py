@@ -1,10 +1,13 @@
 """Stepping through the candidates of the last click (part, object, larger region, a grown
 answer): Tab and Shift+Tab, or Ctrl/Alt + the mouse wheel over the canvas. The status bar shows the candidate
 shown, its size and its score. Each step is an undo step of the document (one for a run of steps).
+
+When the last click took the Restyle tool's exemplar (on the painting or on another image), the same keys
+step that click's candidates instead (:class:`OtherClick`): the last click answers Tab.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -14,10 +17,26 @@ from app.canvas import CanvasView
 from app.workspace import Workspace
 
 
+class OtherClick(Protocol):
+    """A click other than the selection's whose candidates Tab may step (the Restyle tool's exemplar)."""
+
+    def is_last_click(self) -> bool:
+        """This click came after the selection's last click (so Tab steps it)."""
+
+    def can_step(self, steps: int) -> bool: ...
+
+    def step(self, steps: int) -> None: ...
+
+    def describe(self) -> str:
+        """What the status bar says of the candidate taken, e.g. "exemplar: candidate 2/3 · …"."""
+
+
 class CandidateController(QObject):
     def __init__(self, workspace: Workspace, canvas: CanvasView, make_action: Callable[..., QAction]) -> None:
         super().__init__(workspace)
         self.workspace = workspace
+        #: Another click Tab steps while it is the last one (see :meth:`route_to`).
+        self.other: OtherClick | None = None
         self.label = QLabel("")
         self.label.setToolTip("The candidate of the last click that is shown: Tab / Shift+Tab (or Ctrl+wheel) "
                               "show a larger / smaller one")
@@ -30,13 +49,27 @@ class CandidateController(QObject):
             "Show the next smaller candidate of the last click (Ctrl+wheel down)")
         canvas.candidate_step.connect(self.step)
         workspace.masks_shown.connect(self.show_choice)
+        workspace.actions_changed.connect(self.show_choice)  # another click may have become the last one
 
     def add_to(self, menu: QMenu) -> None:
         menu.addAction(self.larger_action)
         menu.addAction(self.smaller_action)
         menu.addSeparator()
 
+    def route_to(self, other: OtherClick) -> None:
+        """Tab (and Ctrl+wheel) step ``other``'s candidates while it is the last click."""
+        self.other = other
+
+    def _other_last(self) -> OtherClick | None:
+        other = self.other
+        return other if other is not None and other.is_last_click() else None
+
     def update_actions(self) -> None:
+        other = self._other_last()
+        if other is not None:
+            self.larger_action.setEnabled(other.can_step(1))
+            self.smaller_action.setEnabled(other.can_step(-1))
+            return
         document = self.workspace.document
         choice = document.candidate_choice if document is not None else None
         self.larger_action.setEnabled(choice is not None and (choice[1] is None or choice[1] < len(choice[0]) - 1))
@@ -44,6 +77,10 @@ class CandidateController(QObject):
 
     def show_choice(self) -> None:
         """The status bar names the candidate shown (nothing when the last step was not a click)."""
+        other = self._other_last()
+        if other is not None:
+            self.label.setText(other.describe().capitalize())
+            return
         document = self.workspace.document
         choice = document.candidate_choice if document is not None else None
         self.label.setText(choice[0].describe(choice[1]).capitalize() if choice is not None else "")
@@ -53,6 +90,10 @@ class CandidateController(QObject):
         workspace = self.workspace
         document = workspace.document
         if document is None or workspace.applying:
+            return
+        other = self._other_last()
+        if other is not None:
+            other.step(steps)
             return
         if document.candidate_choice is None:
             workspace.say("No candidates to step through: click a region first.")

@@ -47,6 +47,9 @@ class ExemplarPick:
     index: int
     image: np.ndarray
     found: Found
+    #: The selection's last click when this one was made (its candidates, or None): while it still is, this
+    #: click is the last one, and Tab steps it.
+    after: CandidateSet | None = None
 
 
 class ExemplarPicker(QObject):
@@ -231,7 +234,7 @@ class ExemplarPicker(QObject):
             if not mask.any():
                 self.say("Nothing found there; click another place or drag a box.")
                 return
-            self.last_pick = ExemplarPick(candidates, index, image, found)
+            self.last_pick = ExemplarPick(candidates, index, image, found, self._selection_click())
             self._show_pick()
             found(mask, image, False)
 
@@ -246,8 +249,8 @@ class ExemplarPicker(QObject):
 
     def step(self, steps: int) -> None:
         """Take the candidate of the last click ``steps`` larger (negative: smaller) than the exemplar taken, in
-        its place (Smaller / Larger in the panel: the click's part, object and larger region, as Tab steps a
-        selection's)."""
+        its place (Smaller / Larger in the panel, or Tab / Shift+Tab while this click is the last one: the click's
+        part, object and larger region)."""
         pick = self.last_pick
         if pick is None:
             self.say("No exemplar click to step through: pick the exemplar on a painting first.")
@@ -260,6 +263,24 @@ class ExemplarPicker(QObject):
         self._show_pick()
         pick.found(pick.candidates.mask(index), pick.image, True)
 
+    def _selection_click(self) -> CandidateSet | None:
+        document = self.workspace.document
+        choice = document.candidate_choice if document is not None else None
+        return choice[0] if choice is not None else None
+
+    # -- OtherClick (app.candidate_controller): Tab steps the exemplar's click while it is the last click
+    def is_last_click(self) -> bool:
+        pick = self.last_pick
+        return pick is not None and self.workspace.document is not None and self._selection_click() is pick.after
+
+    def can_step(self, steps: int) -> bool:
+        pick = self.last_pick
+        return pick is not None and pick.candidates.stepped(pick.index, steps) not in (None, pick.index)
+
+    def describe(self) -> str:
+        pick = self.last_pick
+        return f"exemplar: {pick.candidates.describe(pick.index)}" if pick is not None else ""
+
     def forget_pick(self) -> None:
         """The exemplar no longer comes from the last click (taken otherwise, or removed)."""
         self.last_pick = None
@@ -271,6 +292,7 @@ class ExemplarPicker(QObject):
         self.panel.show_exemplar_candidate(pick.candidates.describe(pick.index) if many else None,
                                            smaller=many and pick.index > 0,
                                            larger=many and pick.index < len(pick.candidates) - 1)
+        self.workspace.actions_changed.emit()  # Tab now steps this click's candidates, or the selection's again
 
     def choose_exemplar_files(self) -> None:
         parent = self.dialog_parent

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
         self.restyle = RestyleController(workspace, self.canvas, self.settings, self, self.selection.segmenter)
         self.addDockWidget(Qt.RightDockWidgetArea, self.restyle.dock)
+        self.candidates.route_to(self.restyle.picker)  # Tab steps the exemplar's click while it is the last click
         self.reach.changed.connect(self.restyle.region_changed)
         build_actions(self)
         self._build_status_bar()

@@ -318,6 +318,28 @@ def test_the_exemplar_click_steps_to_a_smaller_or_larger_candidate(qtbot, window
     assert panel.smaller_button.isEnabled() and f"candidate {first_taken + 2}/" in panel.candidate_label.text()
     panel.smaller_button.click()
     np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken))
+    # The exemplar's click is the last click: Tab steps its candidates, the selection stays; the status bar says so.
+    candidates = window.candidates
+    assert candidates.larger_action.isEnabled()
+    candidates.larger_action.trigger()
+    np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken + 1))
+    np.testing.assert_array_equal(window.region, region)
+    assert candidates.label.text().startswith("Exemplar: candidate")
+    candidates.smaller_action.trigger()
+    np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken))
+    # A click that selects comes after it: Tab steps the selection's candidates again, the exemplar stays.
+    taken = restyle.exemplar_region.copy()
+    click(window, 64, 60)
+    qtbot.waitUntil(lambda: window.document.candidate_choice is not None, timeout=20000)
+    shown = window.document.candidate_choice[1]
+    assert not restyle.picker.is_last_click() and candidates.larger_action.isEnabled()
+    candidates.larger_action.trigger()
+    assert window.document.candidate_choice[1] == shown + 1
+    np.testing.assert_array_equal(restyle.exemplar_region, taken)
+    assert not candidates.label.text().startswith("Exemplar")
+    window.undo_action.trigger()
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
     # A second exemplar picked the same way: its steps change the second, never the first.
     first = restyle.exemplar_region.copy()
     panel.second_button.click()
