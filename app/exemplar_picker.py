@@ -290,8 +290,7 @@ class ExemplarPicker(QObject):
         pick = self.last_pick
         many = pick is not None and len(pick.candidates) > 1
         self.panel.show_exemplar_candidate(pick.candidates.describe(pick.index) if many else None,
-                                           smaller=many and pick.index > 0,
-                                           larger=many and pick.index < len(pick.candidates) - 1)
+                                           smaller=self.can_step(-1), larger=self.can_step(1))
         self.workspace.actions_changed.emit()  # Tab now steps this click's candidates, or the selection's again
 
     def choose_exemplar_files(self) -> None:

@@ -79,9 +79,9 @@ class RestylePanel(QScrollArea):
         inner = QWidget()
         layout = QVBoxLayout(inner)
         for widget in (self.exemplar_label, self.candidate_label, self.candidate_row, self.pick_button,
-                       self.use_selection_button, self.open_image_button, self.exemplar_view, self.from_files_button, self.second_button, self.remove_second_button,
-                       self.mix_label, self.mix_slider, self.strength_label, self.strength_slider, self.apply_button,
-                       self.hint_label):
+                       self.use_selection_button, self.open_image_button, self.exemplar_view, self.from_files_button,
+                       self.second_button, self.remove_second_button, self.mix_label, self.mix_slider,
+                       self.strength_label, self.strength_slider, self.apply_button, self.hint_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.show_second(False)

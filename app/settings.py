@@ -9,13 +9,14 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QWidget)
 
+from engine.edit_defaults import RESAMPLINGS
 from engine.locality import MAX_REACH
 
 DEVICES = ("auto", "cuda", "cpu")
 #: How many recent files File > Open Recent lists.
 RECENT_LIMIT = 10
 DEVICE_LABELS = {"auto": "Auto (CUDA when available, else CPU)", "cuda": "CUDA (GPU)", "cpu": "CPU"}
-#: How an edit reads the paint it moves (``engine.render.RESAMPLING``), as the dialog names them.
+#: How an edit reads the paint it moves (``engine.edit_defaults.RESAMPLINGS``), as the dialog names them.
 RESAMPLING_LABELS = {"bilinear": "Bilinear (smoother; the default)",
                      "bicubic": "Bicubic (sharper brushwork when rotating or scaling)"}
 
@@ -77,7 +78,7 @@ class Settings:
     @property
     def resampling(self) -> str:
         """How an edit reads the paint it moves: "bilinear" (the default) or "bicubic"."""
-        return self._choice("resampling", tuple(RESAMPLING_LABELS), "bilinear")
+        return self._choice("resampling", RESAMPLINGS, RESAMPLINGS[0])
 
     @resampling.setter
     def resampling(self, value: str) -> None:

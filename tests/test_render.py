@@ -131,3 +131,14 @@ def test_the_carried_plane_is_zero_where_the_map_leaves_the_box(renderer) -> Non
                         carry=carry)
     np.testing.assert_allclose(rendered.carried[:, 24:27], 1.0, atol=1e-3)  # reads 36..38: the matte
     assert np.abs(rendered.carried[:, 29:]).max() < 1e-3  # reads past column 40: nothing
+
+
+def test_every_resampling_the_cli_and_editor_offer_is_rendered() -> None:
+    """The command line's choices and the editor's setting (engine.edit_defaults.RESAMPLINGS, bilinear first)
+    name exactly the renderer's ways, and the Settings dialog labels each."""
+    from app.settings import RESAMPLING_LABELS
+    from engine.edit_defaults import RESAMPLINGS
+    from engine.render import RESAMPLING
+
+    assert RESAMPLINGS[0] == "bilinear"
+    assert set(RESAMPLINGS) == set(RESAMPLING) == set(RESAMPLING_LABELS)

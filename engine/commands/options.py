@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.edit_defaults import DEFAULT_ALIGN_STEPS
+from engine.edit_defaults import DEFAULT_ALIGN_STEPS, RESAMPLINGS
 from engine.errors import SimNetError
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def add_reach_option(parser: argparse.ArgumentParser) -> None:
 
 def add_resampling_option(parser: argparse.ArgumentParser) -> None:
     """``--resampling``: how the artwork is read where the region moves."""
-    parser.add_argument("--resampling", default="bilinear", choices=("bilinear", "bicubic"),
+    parser.add_argument("--resampling", default=RESAMPLINGS[0], choices=RESAMPLINGS,
                         help="how the moved and reshaped paint is read between pixels: bilinear (default) or "
                              "bicubic (sharper brushwork when rotating or scaling)")
 
