@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
+import engine.segmentation.outline_enclosure as outline_enclosure
 from engine.segmentation.outline_enclosure import enclosing_outline
 
 
@@ -80,3 +81,22 @@ def test_empty_answer_and_uint16_free_inputs() -> None:
     image, whole, first, _ = outlined_shape(4)
     assert enclosing_outline(image, np.zeros_like(first), (10.0, 10.0)) is None
     assert enclosing_outline(image[:1, :1], np.ones((1, 1), bool), (0.0, 0.0)) is None
+
+
+def test_an_outline_touched_by_the_grounds_own_dark_strokes_still_closes_in_its_own_colour(monkeypatch) -> None:
+    """Grass-like strokes of another dark colour cover the ground and touch the outline, so every thin dark
+    stroke together fills far beyond the shape; the outline's own colour still closes around it."""
+    image, whole, first, _ = outlined_shape(5)
+    rng = np.random.default_rng(5)
+    height, width = whole.shape
+    for _ in range(900):
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        end = (x + int(rng.integers(-14, 15)), y + int(rng.integers(-14, 15)))
+        cv2.line(image, (x, y), end, (90, 62, 18), 2)
+    image[whole] = outlined_shape(5)[0][whole]  # the strokes lie on the ground only, touching the outline
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.9
+    monkeypatch.setattr(outline_enclosure, "OUTLINE_COLOUR_TOLERANCE", -1.0)  # every dark stroke only
+    assert enclosing_outline(image, first, click) is None

@@ -25,9 +25,9 @@ most ``MAX_PART`` of the answer, is ringed by light paint just beyond its own st
 the rest of the ground's (``GROUND_RATIO``, dark colours of both counted, thin strokes not).
 
 The stroke's colour is read where the answer touches it (the darkest quarter of a band around the
-answer); "dark" is that colour within ``COLOUR_TOLERANCE``, or darker. Thresholds chosen on BSDS500
-val only (outlined objects, plain clicks unchanged); the dark parts' rule itself was made after looking at
-two held-out failures (the README's "Segment Anything" section says which).
+answer, :func:`~engine.segmentation.outline_enclosure.outline_colour`); "dark" is that colour within
+``COLOUR_TOLERANCE``, or darker. Thresholds chosen on BSDS500 val only (outlined objects, plain clicks
+unchanged); the dark parts' rule itself was made after looking at two held-out failures (the README's "Segment Anything" section says which).
 """
 from __future__ import annotations
 
@@ -35,17 +35,13 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
-from engine.segmentation.outline_enclosure import darkest_blocks, full_size
+from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, outline_colour
 from models.influence import mask_bbox
 
 #: The crop reaches this share of the answer's larger side beyond it, each way.
 MARGIN = 0.5
 #: The crop is reduced (:func:`~engine.segmentation.outline_enclosure.darkest_blocks`) to at most this a side.
 CROP_SIDE = 800
-#: The stroke is read in a band this wide (full pixels) around the answer, from its darkest quarter.
-BAND, DARKEST_SHARE = 6, 25.0
-#: No stroke when the darkest quarter of the band is lighter than this grey level (of 255).
-STROKE_GREY_MAX = 90.0
 #: A pixel is dark (of the stroke) within this RGB distance of the stroke's colour, or darker than it.
 COLOUR_TOLERANCE = 30.0
 #: Beyond the stroke, from BEYOND[0] to BEYOND[1] full pixels from the answer, at most DARK_BEYOND of the
@@ -100,13 +96,9 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
     """The answer with its outlined parts (bool, the crop's size), or None; ``step``: the crop's reduction."""
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    band = _around(answer, (0, BAND), step)
-    if not band.any():
+    stroke_colour = outline_colour(rgb, grey, answer, step)
+    if stroke_colour is None:
         return None
-    darkest = np.percentile(grey[band], DARKEST_SHARE)
-    if darkest > STROKE_GREY_MAX:
-        return None
-    stroke_colour = np.median(rgb[band & (grey <= darkest)], axis=0)
     dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
     near_stroke = _grown(dark, 3, step)
     ring_share = float(near_stroke[inner_edge(answer)].mean())
