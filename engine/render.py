@@ -121,7 +121,8 @@ def render_torch(image_box: np.ndarray, source_box: np.ndarray, displacement: np
                  square: Square, box: Box, device: torch.device, envelope: np.ndarray | None = None, *,
                  window: Box | None = None, carry: np.ndarray | None = None, resampling: str = "bilinear"
                  ) -> RenderOutput:
-    """GPU renderer: the same maths as :func:`render_cv2` in one fused grid_sample pass on ``device``."""
+    """GPU renderer: the same maths as :func:`render_cv2` in grid_sample passes on ``device`` (the artwork
+    as ``resampling`` says, the mask bilinearly, in a pass of its own)."""
     size = displacement.shape[0]
     height, width = image_box.shape[:2]
     bx0, by0 = box[0], box[1]

@@ -685,7 +685,6 @@ def test_reach_control_sets_the_reach_of_preview_and_apply(qtbot, window: MainWi
     assert window.reach.value == 45.0
 
 
-
 def test_resampling_setting_reaches_preview_and_apply(qtbot, window: MainWindow, artwork: Path) -> None:
     """Edit ▸ Settings ▸ Resampling: bicubic is kept in QSettings, and the preview and Apply read the moved
     paint with it; bilinear is the default."""

@@ -150,19 +150,19 @@ def _enclosed_in(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
         return None
     grey = grey.astype(np.float32)
     kernel = _stroke_kernel(step)
-    found = _loop_around(thin_dark_strokes(grey, kernel), part, _crop_point(click, trimmed, step, grey.shape),
-                         kernel, step, may_shrink=True)
-    # Fewer strokes close no loop that all of them do not: the second try only where a loop closed (and
-    # reached the crop's border or was too large for the answer).
+    point = _crop_point(click, trimmed, step, grey.shape)
+    found = _loop_around(thin_dark_strokes(grey, kernel), part, point, kernel, step, may_shrink=True)
+    # Fewer strokes close no loop that all of them do not: no second try where none closed (_OPEN), only
+    # where the loop reached the crop's border or did not fit the answer, or the click lies on a stroke.
     if found is None or found is _RUNS_OUT:
-        trimmed, step, colours, part = darkest_blocks(image, answer, box, CROP_SIDE)
+        colours = darkest_blocks(image, answer, box, CROP_SIDE)[2]  # the same box, step and part, in colour
         rgb = colours.astype(np.float32)
         grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
         colour = outline_colour(rgb, grey, part, step)
         if colour is not None:
             own_colour = np.linalg.norm(rgb - colour, axis=2) <= OUTLINE_COLOUR_TOLERANCE
-            gated = _loop_around(thin_dark_strokes(grey, kernel) & own_colour, part,
-                                 _crop_point(click, trimmed, step, grey.shape), kernel, step, may_shrink=False)
+            gated = _loop_around(thin_dark_strokes(grey, kernel) & own_colour, part, point, kernel, step,
+                                 may_shrink=False)
             if isinstance(gated, np.ndarray):
                 found = gated
     if found is _OPEN:

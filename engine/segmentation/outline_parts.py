@@ -27,7 +27,8 @@ the rest of the ground's (``GROUND_RATIO``, dark colours of both counted, thin s
 The stroke's colour is read where the answer touches it (the darkest quarter of a band around the
 answer, :func:`~engine.segmentation.outline_enclosure.outline_colour`); "dark" is that colour within
 ``COLOUR_TOLERANCE``, or darker. Thresholds chosen on BSDS500 val only (outlined objects, plain clicks
-unchanged); the dark parts' rule itself was made after looking at two held-out failures (the README's "Segment Anything" section says which).
+unchanged); the dark parts' rule itself was made after looking at two held-out failures (the README's
+"Segment Anything" section says which).
 """
 from __future__ import annotations
 
