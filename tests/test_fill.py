@@ -126,7 +126,7 @@ def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pyte
                                                                  channels: int) -> None:
     """A hole's pixels are read through the patch field box-wise (one remap per window cell); the result
     is the pixel-wise read's, also where the read leaves the painting or meets unreadable pixels."""
-    import engine.fill_apply
+    import engine.fill_reads
     from engine.fill_synthesis import synthesize
     from engine.imageio import to_float_rgb
 
@@ -142,10 +142,10 @@ def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pyte
     ys, xs = np.nonzero(hole)
     scale = (60 / 180, 80 / 240)
     context = context if context.ndim == 3 else context[..., None]
-    monkeypatch.setattr(engine.fill_apply, "DENSE_SHARE", 0.0)
-    box_sum, box_weight = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale)
-    monkeypatch.setattr(engine.fill_apply, "DENSE_SHARE", 2.0)
-    pixel_sum, pixel_weight = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale)
+    monkeypatch.setattr(engine.fill_reads, "DENSE_SHARE", 0.0)
+    box_sum, box_weight = engine.fill_reads.copy_reads(context, readable, synthesis, ys, xs, scale)
+    monkeypatch.setattr(engine.fill_reads, "DENSE_SHARE", 2.0)
+    pixel_sum, pixel_weight = engine.fill_reads.copy_reads(context, readable, synthesis, ys, xs, scale)
     np.testing.assert_array_equal(box_weight > 0, pixel_weight > 0)
     read = pixel_weight > 0
     assert read.mean() > 0.9
@@ -153,11 +153,11 @@ def test_the_box_wise_read_of_a_hole_equals_the_pixel_wise_one(monkeypatch: pyte
                                pixel_sum[read] / pixel_weight[read][:, None], rtol=1e-5, atol=1e-3)
     # A helper thread reading strips from the bottom (the fill's second thread, once free) changes nothing.
     from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(engine.fill_apply, "DENSE_SHARE", 0.0)
-    monkeypatch.setattr(engine.fill_apply, "STRIP_ROWS", 7)
-    alone = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale)
+    monkeypatch.setattr(engine.fill_reads, "DENSE_SHARE", 0.0)
+    monkeypatch.setattr(engine.fill_reads, "STRIP_ROWS", 7)
+    alone = engine.fill_reads.copy_reads(context, readable, synthesis, ys, xs, scale)
     with ThreadPoolExecutor(1) as helper:
-        shared = engine.fill_apply._reads(context, readable, synthesis, ys, xs, scale, helper)
+        shared = engine.fill_reads.copy_reads(context, readable, synthesis, ys, xs, scale, helper)
     np.testing.assert_array_equal(shared[0], alone[0])
     np.testing.assert_array_equal(shared[1], alone[1])
 
@@ -167,9 +167,9 @@ def test_covered_hole_pixels_are_left_out_and_the_others_are_the_same(monkeypatc
                                                                        run_columns: int) -> None:
     """Hole pixels an opaque layer will cover are neither computed nor written; every other hole pixel
     gets the value the whole fill gives it (the box-wise read then runs over several column runs)."""
-    import engine.fill_apply
+    import engine.fill_reads
 
-    monkeypatch.setattr(engine.fill_apply, "RUN_COLUMNS", run_columns)
+    monkeypatch.setattr(engine.fill_reads, "RUN_COLUMNS", run_columns)
     image = cv2.GaussianBlur((np.random.default_rng(5).random((200, 260, 3)) * 255).astype(np.uint8), (0, 0), 1.5)
     hole = disc(200, 260, 130, 100, 60)
     covered = disc(200, 260, 150, 100, 45)  # the moved region's new shape, over most of the hole
@@ -292,7 +292,7 @@ def test_the_harmonic_surface_runs_along_the_paintings_structures(angle: float) 
     continues each band across it, where the 5-point Laplacian mixes them (between the eight neighbours'
     directions only in part); both stay within the bands' colours (a weighted graph Laplacian keeps the
     maximum principle)."""
-    from engine.fill_apply import _laplace, diffusion_tensors
+    from engine.fill_surface import diffusion_tensors, laplace
 
     size = 96
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
@@ -303,8 +303,8 @@ def test_the_harmonic_surface_runs_along_the_paintings_structures(angle: float) 
     hole = disc(size, size, 48, 48, 18)
     readable = ~hole
     boundary = np.where(hole[..., None], 0.5, image).astype(np.float32)
-    plain = _laplace(hole, readable, boundary)
-    along = _laplace(hole, readable, boundary, diffusion_tensors(boundary, hole, readable))
+    plain = laplace(hole, readable, boundary)
+    along = laplace(hole, readable, boundary, diffusion_tensors(boundary, hole, readable))
     plain_error = float(np.abs(plain[hole] - image[hole]).mean())
     along_error = float(np.abs(along[hole] - image[hole]).mean())
     on_lattice = angle % 45 == 0  # steps of the eight neighbours run along the bands: continued exactly
@@ -316,7 +316,7 @@ def test_the_harmonic_surface_runs_along_the_paintings_structures(angle: float) 
 
 def test_without_structure_the_diffusion_is_the_same_every_way() -> None:
     """A flat surround (no gradients) gives the identity tensor: the interpolation is isotropic."""
-    from engine.fill_apply import diffusion_tensors
+    from engine.fill_surface import diffusion_tensors
 
     image = np.full((40, 40, 3), 0.5, np.float32)
     hole = disc(40, 40, 20, 20, 8)
@@ -327,7 +327,7 @@ def test_without_structure_the_diffusion_is_the_same_every_way() -> None:
 def test_a_band_of_hole_from_edge_to_edge_takes_its_values_from_the_rows_beside_it() -> None:
     """Horizontal structure, and a hole that runs from the picture's left edge to its right: its rows have no
     readable pixel along them, so they take their values across the structure (never a black band)."""
-    from engine.fill_apply import _laplace, diffusion_tensors
+    from engine.fill_surface import diffusion_tensors, laplace
 
     rows = np.where((np.arange(60) // 6) % 2 == 0, 0.3, 0.7).astype(np.float32)
     image = np.repeat(np.repeat(rows[:, None, None], 80, axis=1), 3, axis=2)
@@ -336,7 +336,7 @@ def test_a_band_of_hole_from_edge_to_edge_takes_its_values_from_the_rows_beside_
     boundary = np.where(hole[..., None], 0.5, image).astype(np.float32)
     tensors = diffusion_tensors(boundary, hole, ~hole)
     assert tensors[hole][:, 2].max() < 0.05  # across the rows: far weaker than along them
-    filled = _laplace(hole, ~hole, boundary, tensors)
+    filled = laplace(hole, ~hole, boundary, tensors)
     assert filled[hole].min() >= 0.3 - 1e-4 and filled[hole].max() <= 0.7 + 1e-4
 
 

@@ -6,7 +6,7 @@ setting is scored by composing again with the fill alone (no network, no alignme
 scores are cached with the cases. Settings are module constants, changed with ``--set``:
 
     python tools/tune_fill.py ../shared/data/bsds500/images/val --cases 30 --scale 1.5 \\
-        --set engine.fill_apply.MEMBRANE_CLIP=0.2 --set engine.fill.WORK_SIDE=256
+        --set engine.fill_surface.MEMBRANE_CLIP=0.2 --set engine.fill.WORK_SIDE=256
 """
 from __future__ import annotations
 
