@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.restyle import restyle_notices
+from engine.restyle_checks import restyle_notices
 
 FIRST, SECOND = 0, 1
 
@@ -81,7 +81,7 @@ class Exemplars:
 
     def describe(self, painting: np.ndarray | None = None) -> str:
         """What the panel says about the exemplars; with the ``painting`` on the canvas, also what the artist should
-        be told (``engine.restyle.restyle_notices``: a grey painting, a tiny exemplar region)."""
+        be told (``engine.restyle_checks.restyle_notices``: a grey painting, a tiny exemplar region)."""
         if self.first is None:
             return ("No exemplar yet: pick it on the painting (click or box it), select it and Use Selection as "
                     "Exemplar, or open another image.")

@@ -39,6 +39,7 @@ import numpy as np
 from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, resolve_reach
+from engine.restyle_checks import check_image, check_unit
 from engine.restyle_transition import transition_weight
 from engine.smoothing import coarse_blur
 from engine.masks import check_mask
@@ -168,64 +169,6 @@ class Restyled:
             mixed = np.clip(np.rint(was + alpha * (self.styled[part].astype(np.float32) - was)), 0, top)
             out[part] = np.where(alpha > 0, mixed.astype(before.dtype), before[part])
         return out
-
-
-def check_unit(value: float, name: str) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise EditError(f"the {name} must be between 0 and 1, not {value:g}")
-    return value
-
-
-def _check_image(image: np.ndarray, name: str) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
-        raise EditError(f"the {name} must be an (H, W) or (H, W, C) array")
-    image = image if image.ndim == 3 else image[..., None]
-    if image.shape[2] not in (1, 3, 4) or image.dtype not in (np.uint8, np.uint16):
-        raise EditError(f"the {name} must be 8- or 16-bit with 1, 3 or 4 channels")
-    return image
-
-
-#: An exemplar region whose channels differ by more than this share of their range (mean over the region) has colour.
-COLOUR_SPREAD = 0.02
-
-
-def colour_dropped(image: np.ndarray, exemplars: list[tuple[np.ndarray, np.ndarray]]) -> bool:
-    """Whether the restyle of the one-channel (grey) ``image`` leaves out the colour of one of the ``exemplars``
-    ((pixels, region) pairs): a grey painting stays grey (README: grey images stay one channel), so it takes an
-    exemplar's light and brushwork but not its colours, which the artist should be told."""
-    if image.ndim == 3 and image.shape[2] != 1:
-        return False
-    for pixels, region in exemplars:
-        if pixels.ndim != 3 or pixels.shape[2] < 3 or not region.any():
-            continue
-        values = pixels[region][:, :3].astype(np.float32) / float(np.iinfo(pixels.dtype).max)
-        if float((values.max(axis=1) - values.min(axis=1)).mean()) > COLOUR_SPREAD:
-            return True
-    return False
-
-
-#: What the editor and the command line say when :func:`colour_dropped`.
-GREY_NOTICE = "this painting is greyscale, so the region stays grey: it takes the exemplar's light and brushwork, " \
-              "not its colours"
-#: An exemplar region of fewer pixels than this holds no brushwork: 2-4 px squares give a flat colour in a fine
-#: regular mesh (its one patch copied cell by cell), 8 px squares (64 pixels) a stippled texture.
-MIN_EXEMPLAR_PIXELS = 64
-#: What the editor and the command line say of an exemplar region under MIN_EXEMPLAR_PIXELS.
-SMALL_NOTICE = "the exemplar region has only {pixels} pixel{s}, too few to hold brushwork: the region takes its " \
-               "colour in a fine repeated pattern; pick a larger exemplar region"
-
-
-def restyle_notices(image: np.ndarray, exemplars: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
-    """What the artist should be told about restyling ``image`` from the ``exemplars`` ((pixels, region) pairs):
-    a grey painting keeps none of their colours (:func:`colour_dropped`); a tiny exemplar region holds no
-    brushwork. The restyle runs either way."""
-    notices = [GREY_NOTICE] if colour_dropped(image, exemplars) else []
-    for _, region in exemplars:
-        count = int(np.count_nonzero(region))
-        if 0 < count < MIN_EXEMPLAR_PIXELS:
-            notices.append(SMALL_NOTICE.format(pixels=count, s="" if count == 1 else "s"))
-    return notices
 
 
 @dataclass
@@ -577,8 +520,8 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
                     correspondence: str = DEFAULT_CORRESPONDENCE) -> Restyled:
     """Everything :func:`restyle` computes but the strength (see :class:`Restyled`)."""
     started = time.perf_counter()
-    image = _check_image(image, "image")
-    exemplar = _check_image(exemplar, "exemplar")
+    image = check_image(image, "image")
+    exemplar = check_image(exemplar, "exemplar")
     region = check_mask(region, image.shape[:2], "region")
     exemplar_region = check_mask(exemplar_region, exemplar.shape[:2], "exemplar region")
     mix = check_unit(mix, "mix")
@@ -586,7 +529,7 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
         raise EditError(f"unknown correspondence {correspondence!r}; use one of {', '.join(METHODS)}")
     exemplars = [(exemplar, exemplar_region, 1.0 - mix if second_exemplar is not None else 1.0)]
     if second_exemplar is not None:
-        second_exemplar = _check_image(second_exemplar, "second exemplar")
+        second_exemplar = check_image(second_exemplar, "second exemplar")
         if second_region is None:
             raise MaskError("the second exemplar needs its region")
         second_region = check_mask(second_region, second_exemplar.shape[:2], "second exemplar region")

@@ -10,7 +10,8 @@ import numpy as np
 from engine.errors import ImageWriteError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
 from engine.pipeline import resolved_path, same_file
-from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, check_unit, prepare_restyle, restyle_notices
+from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, prepare_restyle
+from engine.restyle_checks import check_unit, restyle_notices
 from engine.session import Step, make_step
 
 

@@ -288,7 +288,7 @@ def test_cli_writes_the_restyle(files, scene, tmp_path: Path, capsys) -> None:
 
 
 def test_cli_says_when_a_grey_painting_keeps_no_colour(files, scene, tmp_path: Path, capsys) -> None:
-    from engine.restyle import colour_dropped
+    from engine.restyle_checks import colour_dropped
 
     assert colour_dropped(scene["image"][..., 0], [(scene["exemplar"], scene["exemplar_region"])])
     grey = tmp_path / "grey.png"
