@@ -14,7 +14,8 @@ from engine.compose import bend_jacobian
 from engine.errors import EditError
 from engine.fill import fill_hole, fill_window
 from engine.locality import default_reach, distance_outside, edit_area, edit_box, smoothstep_falloff
-from engine.manipulator import Manipulator, PolishCrop, exact_move_judge
+from engine.affine_polish import PolishCrop, exact_move_judge
+from engine.manipulator import Manipulator
 from models.hypotheses import classical_starts, mask_iou, moment_affines, overlap_translation
 from models.refinement import fold_free, jacobian_determinant
 
