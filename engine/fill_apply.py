@@ -8,8 +8,8 @@ Perez et al.'s Poisson editing do), so no seam shows at the hole's outline: what
 for the known pixels just around the hole is compared with what is there; (1) at work resolution
 that difference is interpolated across the hole by Laplace's equation (a membrane: smooth inside,
 equal to the difference on the outline; ``engine.fill_surface``); (2) what remains at full resolution
-is smoothed and added to the hole pixels near the outline, fading inwards. The copies' own detail is left as it is.
-With (1) comes a third step, also at work resolution: below a Gaussian of a few percent of the hole's
+is smoothed and added to the hole pixels near the outline, fading inwards. The copies' own detail is left
+as it is. With (1) comes a third step, also at work resolution: below a Gaussian of a few percent of the hole's
 size, the copies are drawn towards the harmonic interpolation of the painting around the hole (the
 smoothest surface through its outline), as far as they fail to continue that outline. Last, the first
 few pixels inside the hole are drawn towards their mirror images across the outline (the pixel as far
@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from engine.fill_reads import copies_at, copy_reads
+from engine.fill_reads import copies_at, copy_reads, value_top
 from engine.fill_surface import healing_surface
 from engine.fill_synthesis import Synthesis
 from engine.sampling import sample_points
@@ -91,7 +91,7 @@ def _edge_corrections(context: np.ndarray, hole: np.ndarray, readable: np.ndarra
     added = None
     membrane = healing_surface(synthesis) if MEMBRANE else None
     if membrane is not None:
-        added = _at_full(membrane, scale, ys, xs, context.shape[2]) * _top(context)
+        added = _at_full(membrane, scale, ys, xs, context.shape[2]) * value_top(context)
     if OUTLINE:
         outline = _outline_correction(context, hole, readable, synthesis, box, scale, ys, xs, membrane)
         if outline is not None:  # added at the pixels it reaches, the band along the outline
@@ -135,7 +135,7 @@ def _mirror_pull(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, sy
         summed, total = copy_reads(context, readable, synthesis, qy, qx, scale)
         predicted = summed / np.maximum(total, 1e-6)[:, None]
         miss = np.abs(context[qy, qx].reshape(unique.size, -1).astype(np.float32) - predicted).mean(axis=1)
-        miss = np.where(total > 1e-6, miss / _top(context), 1.0)
+        miss = np.where(total > 1e-6, miss / value_top(context), 1.0)
         weight *= np.clip(miss / MIRROR_MISS, 0.0, 1.0)[inverse.reshape(-1)]
     mirrored = context[my + y0, mx + x0].reshape(near.size, -1).astype(np.float32)
     return near, weight, mirrored
@@ -160,7 +160,7 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     ry, rx = np.nonzero(ring)
     summed, total = copy_reads(context, readable, synthesis, ry + y0, rx + x0, scale)
     if membrane is not None:
-        summed += (_at_full(membrane, scale, ry + y0, rx + x0, context.shape[2]) * _top(context)
+        summed += (_at_full(membrane, scale, ry + y0, rx + x0, context.shape[2]) * value_top(context)
                    * total[:, None])
     counted = total > 1e-6
     channels = context.shape[2]
@@ -187,10 +187,6 @@ def _outline_correction(context: np.ndarray, hole: np.ndarray, readable: np.ndar
     spread = sample_points(support, cols, rows)
     trend = sample_points(residual, cols, rows).reshape(band.size, channels)
     return band, trend / np.maximum(spread, 1e-3)[:, None] * (falloff[band] * (spread > 1e-3))[:, None]
-
-
-def _top(image: np.ndarray) -> float:
-    return 65535.0 if image.dtype == np.uint16 else 255.0
 
 
 def _at_full(field: np.ndarray, scale: tuple[float, float], ys: np.ndarray, xs: np.ndarray, channels: int) -> np.ndarray:

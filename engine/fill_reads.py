@@ -46,7 +46,7 @@ def _cells(positions: np.ndarray, scale: float, work_size: int, k: int) -> tuple
 
 
 def copy_reads(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
-           scale: tuple[float, float], helper: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+               scale: tuple[float, float], helper: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The mixed copies at full-resolution pixels (ys, xs) of the context: (values (n, C) float32, weights (n,)).
 
     Each pixel is read through the matches of the work pixels within VOTE_REACH of it (see there), weighted by
@@ -230,7 +230,7 @@ def _read_box(context: np.ndarray, readable_bytes: np.ndarray, full_y: np.ndarra
 
 
 def copies_at(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray,
-            scale: tuple[float, float], helper: Executor | None = None) -> np.ndarray:
+              scale: tuple[float, float], helper: Executor | None = None) -> np.ndarray:
     """The mixed copies at hole pixels (ys, xs) (n, C) float32; where no copy reads the painting, the
     synthesized work image scaled up. A ``helper`` thread shares the reading once it is free."""
     work_h, work_w = synthesis.weight.shape
@@ -239,8 +239,13 @@ def copies_at(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, y
     if missing.any():  # no copy reads painting here: the synthesized work image, scaled up
         upsampled = synthesis.image[np.clip(((ys[missing] + 0.5) * scale[0]).astype(np.int64), 0, work_h - 1),
                                     np.clip(((xs[missing] + 0.5) * scale[1]).astype(np.int64), 0, work_w - 1)]
-        top = 65535.0 if context.dtype == np.uint16 else 255.0
+        top = value_top(context)
         summed[missing] = upsampled[:, :context.shape[2]] * top if upsampled.shape[1] >= context.shape[2] else \
             np.repeat(upsampled[:, :1], context.shape[2], axis=1) * top
         total[missing] = 1.0
     return summed / total[:, None]
+
+
+def value_top(image: np.ndarray) -> float:
+    """The full range of the painting's values: 65535 for 16-bit, else 255."""
+    return 65535.0 if image.dtype == np.uint16 else 255.0

@@ -52,7 +52,7 @@ _DIAGONALS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
 def laplace(unknown: np.ndarray, readable: np.ndarray, boundary: np.ndarray,
-             tensors: np.ndarray | None = None) -> np.ndarray:
+            tensors: np.ndarray | None = None) -> np.ndarray:
     """``boundary`` (h, w, C) with its ``unknown`` pixels replaced by the harmonic interpolation of their
     readable neighbours' values (solved directly); beside unreadable pixels or the image's edge, a Neumann
     edge (the pixel mirrors itself). The other pixels are returned as they are.
