@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f} %"))
         self.canvas.tool_changed.connect(lambda tool: self.reach.update_visibility())  # the Restyle tool's picking too
         self.canvas.tool_changed.connect(lambda tool: self.update_actions())
+        self.canvas.tool_changed.connect(self._show_tool)  # however the tool changed (the Restyle tool's picking too)
         self.history.step_chosen.connect(self.sessions.go_to_step)
 
     def _document_opened(self) -> None:
@@ -290,9 +291,13 @@ class MainWindow(QMainWindow):
 
     # -- tools -------------------------------------------------------------------------------------
     def set_tool(self, tool: Tool) -> None:
-        self.canvas.set_tool(tool)
+        self.canvas.set_tool(tool)  # the Reach band follows through canvas.tool_changed
+        self._show_tool(self.canvas.tool)  # also when the tool stays (a click on its checked button unchecks it)
+
+    def _show_tool(self, tool: Tool) -> None:
+        """The tool bar checks the tool the canvas uses, and none while the Restyle tool picks its exemplar."""
         for kind, action in self.tool_actions.items():
-            action.setChecked(kind is tool)  # the Reach band follows through canvas.tool_changed
+            action.setChecked(kind is tool)
 
     def change_brush(self, factor: float) -> None:
         value = self.size_slider.value()

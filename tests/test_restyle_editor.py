@@ -140,6 +140,7 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     restyle.action.trigger()
     # A region is selected and no exemplar yet: the canvas now picks the exemplar, not the selection.
     assert restyle.panel.pick_button.isChecked() and canvas.tool is Tool.EXEMPLAR
+    assert not any(action.isChecked() for action in window.tool_actions.values())  # the tool bar says so
     click(window, 64, 60)  # the disc
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     disc = painting_with_disc(120, 160)[1]
@@ -193,6 +194,7 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     assert canvas.tool is Tool.EXEMPLAR
     window.tool_actions[Tool.BRUSH].trigger()
     assert canvas.tool is Tool.BRUSH and not restyle.panel.pick_button.isChecked()
+    assert [kind for kind, action in window.tool_actions.items() if action.isChecked()] == [Tool.BRUSH]
     # Picking, then closing the panel: the Select tool is back and the exemplar outline goes with the panel.
     window.set_tool(Tool.SELECT)
     restyle.panel.pick_button.click()
