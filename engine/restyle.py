@@ -36,6 +36,7 @@ from typing import BinaryIO
 import cv2
 import numpy as np
 
+from engine.colour_transfer import carry_colour, colour_lookup
 from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, resolve_reach
@@ -75,9 +76,8 @@ COLOUR_CELLS = 2.0
 STRUCTURE_KEEP, STRUCTURE_CELLS, STRUCTURE_EDGE = 1.0, 1.0, 20.0
 #: Where the region's colour (carried onto the exemplar's colours, Lab ab) changes by COLOUR_EDGE over a cell at
 #: the same scale (a red mouth on pale skin, of nearly the same lightness), up to STRUCTURE_KEEP of its own
-#: lightness and its carried colour are kept there. COLOUR_ROTATIONS axes carry the colours (colour_lookup).
+#: lightness and its carried colour are kept there (the colours carried by engine.colour_transfer).
 COLOUR_EDGE = 15.0
-COLOUR_ROTATIONS = 6
 #: Share of the region's own fine lightness detail kept beside the exemplar's.
 INPUT_DETAIL = 0.0
 #: Each piece of copies is shifted by up to this many cells each way, from a generator of this seed (_jitter).
@@ -277,52 +277,6 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
 def _inside(small_mask: np.ndarray) -> np.ndarray:
     """The reduced region's pixels that describe it: those at least half inside, or any inside if none is."""
     return small_mask >= 0.5 if (small_mask >= 0.5).any() else small_mask > 0
-
-
-#: colour_lookup's table: this many colours a side over Lab ab in [-128, 128]; at most COLOUR_SAMPLES colours of
-#: each region describe its distribution.
-COLOUR_TABLE = 129
-COLOUR_SAMPLES = 5_000
-
-
-def colour_lookup(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Where each colour (Lab ab) lands when the ``source`` colours' distribution is carried onto the ``target``'s,
-    as a (COLOUR_TABLE, COLOUR_TABLE, 2) table over ab in [-128, 128]: the iterative distribution transfer of Pitie
-    et al. 2005 (quantile matching along COLOUR_ROTATIONS pairs of rotated axes). Unlike a linear map (Reinhard's,
-    or the mean-and-covariance one), it lands every colour among the target's own, so a red mouth on a face whose
-    exemplar is a blue and yellow sky comes out in one of the sky's colours, apart from the skin's."""
-    source = source[:: max(1, len(source) // COLOUR_SAMPLES)].astype(np.float64)
-    target = target[:: max(1, len(target) // COLOUR_SAMPLES)].astype(np.float64)
-    levels = np.linspace(-128.0, 128.0, COLOUR_TABLE)
-    table = np.stack(np.meshgrid(levels, levels, indexing="xy"), -1).reshape(-1, 2)
-    for index in range(COLOUR_ROTATIONS):
-        angle = np.pi / 2 * index / COLOUR_ROTATIONS
-        axes = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
-        moved, moved_table, goal = source @ axes.T, table @ axes.T, target @ axes.T
-        for axis in range(2):
-            knots, landing = _quantile_match(moved[:, axis], goal[:, axis])
-            moved[:, axis] = np.interp(moved[:, axis], knots, landing)
-            moved_table[:, axis] = np.interp(moved_table[:, axis], knots, landing)
-        source, table = moved @ axes, moved_table @ axes
-    return table.reshape(COLOUR_TABLE, COLOUR_TABLE, 2).astype(np.float32)
-
-
-def _quantile_match(values: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knots of the 1-D map taking ``values``' distribution onto ``goal``'s: each distinct value lands at the goal's
-    quantile of its middle rank, so a value many pixels share (a flat colour) lands in the middle of its share,
-    not at one end."""
-    knots, counts = np.unique(values, return_counts=True)
-    middle_ranks = (np.cumsum(counts) - counts / 2) / len(values)
-    ordered = np.sort(goal)
-    return knots, np.interp(middle_ranks * (len(ordered) - 1), np.arange(len(ordered)), ordered)
-
-
-def carry_colour(lookup: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """``ab`` (h, w, 2) through :func:`colour_lookup`'s table."""
-    scale = np.float32((COLOUR_TABLE - 1) / 256.0)
-    return cv2.remap(lookup, np.ascontiguousarray((ab[..., 0] + 128) * scale),
-                     np.ascontiguousarray((ab[..., 1] + 128) * scale), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
 
 
 def _edge_strength(values: np.ndarray, edge: float) -> np.ndarray:
