@@ -92,7 +92,7 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
     local = (hole_bbox[0] - x0, hole_bbox[1] - y0, hole_bbox[2] - x0, hole_bbox[3] - y0)
     shown = hole if covered is None else hole & ~covered
     skipped = None if covered is None else place_over(covered, box, around)
-    _, _, values = apply_field(context, hole_context, readable, synthesis, local, skipped)
+    _, _, values = apply_field(context, hole_context, readable, synthesis, local, skipped, seed=seed)
     top = float(np.iinfo(image.dtype).max)
     filled = np.clip(np.rint(values), 0, top).astype(image.dtype)
     target = result if result.ndim == 3 else result[..., None]

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
+from engine.fill_band import BAND_REACH, refine_band
 from engine.fill_reads import copies_at, copy_reads, value_top
 from engine.fill_surface import healing_surface
 from engine.fill_synthesis import Synthesis
@@ -47,10 +48,12 @@ OUTLINE = True
 #: deeper (6 px) gained 0.03 dB more but lost more texture.
 MIRROR_WEIGHT, MIRROR_DEPTH = 0.8, 4.0
 MIRROR_MISS = 0.05
+#: Match the band along the outline again at full resolution (``engine.fill_band``), before the mirror's pull.
+REFINE_BAND = True
 
 
 def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, synthesis: Synthesis,
-                box: tuple[int, int, int, int], skipped: np.ndarray | None = None
+                box: tuple[int, int, int, int], skipped: np.ndarray | None = None, seed: int = 0
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill the hole of ``context`` (full resolution) within ``box`` (the hole's bounding box, x0, y0, x1, y1).
 
@@ -62,11 +65,19 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     work_h, work_w = synthesis.weight.shape
     scale = (work_h / height, work_w / width)
     x0, y0, x1, y1 = box
-    wanted = hole[y0:y1, x0:x1] if skipped is None else hole[y0:y1, x0:x1] & ~skipped[y0:y1, x0:x1]
+    shown = hole[y0:y1, x0:x1] if skipped is None else hole[y0:y1, x0:x1] & ~skipped[y0:y1, x0:x1]
+    wanted = shown
+    if REFINE_BAND and skipped is not None and shown.any():
+        # the band's patches read the fill near the outline, skipped or not: those pixels are computed too (and
+        # dropped at the end), so that each pixel's value is the same whichever others are computed
+        inner = np.ascontiguousarray(hole[y0:y1, x0:x1])
+        framed = cv2.copyMakeBorder(inner.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # the box
+        near = cv2.distanceTransform(framed, cv2.DIST_L2, 3)[1:-1, 1:-1] <= BAND_REACH  # bounds the hole: known
+        wanted = shown | (inner & near)
     rows, cols = np.nonzero(wanted)
     ys, xs = rows + y0, cols + x0
-    if ys.size == 0:
-        return ys, xs, np.zeros((0, context.shape[2]), np.float32)
+    if not shown.any():
+        return ys[:0], xs[:0], np.zeros((0, context.shape[2]), np.float32)
     # The corrections at the outline need the copies' reads of the known ring, not of the hole: they are
     # made in a second thread while the hole is read (both are mostly OpenCV and NumPy work on large
     # arrays, which runs outside Python's lock); that thread then reads the hole's last strips.
@@ -79,6 +90,11 @@ def apply_field(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     if mirror is not None:
         near, weight, mirrored = mirror
         values[near] += weight[:, None] * (mirrored - values[near])
+    if REFINE_BAND:  # after the mirror, and not where its matches miss the outline (the mirror continues it there)
+        refine_band(context, hole, readable, synthesis, box, ys, xs, values, np.random.default_rng(seed))
+    if wanted is not shown:
+        kept = shown[rows, cols]
+        ys, xs, values = ys[kept], xs[kept], values[kept]
     return ys, xs, values
 
 

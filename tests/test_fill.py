@@ -378,3 +378,52 @@ def test_a_busy_hole_beside_a_smooth_field_of_the_same_colour_is_filled_busy(mon
     assert detail(fill_hole(image, hole))[inner].mean() > 0.6 * grain_detail
     monkeypatch.setattr(synthesis, "TEXTURE_WEIGHT", 0.0)
     assert detail(fill_hole(image, hole))[inner].mean() < 0.5 * grain_detail
+
+
+def thin_oblique_lines(height: int, width: int, seed: int = 5) -> np.ndarray:
+    """Dark lines 2 px wide at 29 degrees, unevenly spaced, on a light grainy ground: finer than a work pixel of
+    a large hole, and cut by any outline at a slant."""
+    rng = np.random.default_rng(seed)
+    image = np.full((height, width, 3), 200, np.uint8)
+    rows, columns = np.mgrid[:height, :width]
+    along = columns * np.cos(0.5) + rows * np.sin(0.5)
+    for start in np.cumsum(rng.integers(9, 23, 120)) - 300:
+        image[(along >= start) & (along < start + 2)] = (40, 40, 60)
+    return np.clip(image.astype(int) + rng.integers(-6, 7, image.shape), 0, 255).astype(np.uint8)
+
+
+def test_fine_lines_run_on_across_the_outline_at_full_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work field places a 2 px line only to within a work pixel (here about 4 px), and the mirror reflects a
+    slanted line at the wrong slant; the band along the outline, matched again at full resolution
+    (engine.fill_band), continues each line where it is cut."""
+    import engine.fill_apply
+
+    image = thin_oblique_lines(720, 840)
+    hole = disc(720, 840, 420, 360, 160)
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    band = hole & (depth <= 4)
+    refined = fill_hole(image, hole)
+    monkeypatch.setattr(engine.fill_apply, "REFINE_BAND", False)
+    coarse = fill_hole(image, hole)
+    np.testing.assert_array_equal(refined[~hole], image[~hole])
+    error = lambda filled: np.abs(filled[band].astype(float) - image[band]).mean()  # noqa: E731
+    assert error(refined) < 0.75 * error(coarse)
+    deep = hole & (depth > 12)
+    np.testing.assert_array_equal(refined[deep], coarse[deep])  # the band only
+
+
+def test_the_band_reads_no_forbidden_painting_and_keeps_the_sixteen_bit_grey() -> None:
+    """The band's matches lie in readable painting only (a forbidden copy of the lines, placed where the search
+    looks first, is never read), and a 16-bit grey painting comes back 16-bit grey."""
+    image = thin_oblique_lines(360, 420)
+    hole = disc(360, 420, 210, 180, 70)
+    forbidden = np.zeros_like(hole)
+    forbidden[:, :60] = True
+    image[forbidden] = (255, 0, 255)
+    filled = fill_window(image, hole, (0, 0, 420, 360), forbidden=forbidden)
+    assert not ((filled[hole] == (255, 0, 255)).all(axis=1)).any()
+    grey = (cv2.cvtColor(thin_oblique_lines(360, 420), cv2.COLOR_RGB2GRAY).astype(np.uint16) * 257)
+    out = fill_hole(grey, hole)
+    assert out.dtype == np.uint16 and out.shape == grey.shape
+    np.testing.assert_array_equal(out[~hole], grey[~hole])
+    assert out[hole].std() > 1000  # lines, not a flat grey
