@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.fill_patchmatch import Field, Neighbours, describe, improve, patch_basis, refresh_costs
+from engine.fill_patchmatch import JUMPS, Field, Neighbours, describe, improve, patch_basis, refresh_costs
 from engine.fill_synthesis import Synthesis
 
 #: The band: hole pixels at most this deep (full pixels, from the outline); the matches' weight falls from 1 at
@@ -33,11 +33,13 @@ BAND_DEPTH = 8.0
 PATCH_RADIUS = 3
 #: Rounds of propagation and random search (on val 2 scored 0.0005 SSIM lower, 4 the same).
 SWEEPS = 3
-#: Patches are compared by their projections on this many principal components (16 scored the same on val).
-COMPONENTS = 8
-#: Source patches lie within this many pixels of the hole (32 scored as well as 64 or the whole context on val,
-#: and costs far less on a large painting: the band continues what is just outside it).
-SOURCE_REACH = 32.0
+#: Patches are compared by their projections on this many principal components (6 to 16 scored the same on val).
+COMPONENTS = 6
+#: Source patches lie within this many pixels of the hole (16 and 32 scored as well as 64 or the whole context on
+#: val, and cost far less on a large painting: the band continues what is just outside it).
+SOURCE_REACH = 16.0
+#: At most about this many band pixels are matched; a larger band is matched on a lattice (see refine_band).
+MATCHED_PIXELS = 15_000
 #: The hole pixels the band's patches read: those at most this deep.
 BAND_REACH = BAND_DEPTH + PATCH_RADIUS + 1
 #: A match is trusted as far as it continues the painting at the outline: the painting at the known pixel nearest
@@ -75,31 +77,39 @@ def refine_band(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     # the hole), it would be matched to look like it: the band leaves those pixels to the fill.
     kept_out = cv2.dilate((~crop_hole & ~crop_readable).view(np.uint8), np.ones((side, side), np.uint8)) > 0
     band = np.flatnonzero((depth[ys - y0, xs - x0] <= BAND_DEPTH) & ~kept_out[ys - y0, xs - x0])
+    by, bx = (ys[band] - y0).astype(np.int64), (xs[band] - x0).astype(np.int64)
+    # A long, ragged outline on a large painting makes a large band: then only the pixels of a lattice are matched,
+    # and every band pixel takes the vote of the lattice's matches around it (the cost stays bounded).
+    stride = max(1, int(np.ceil(np.sqrt(band.size / MATCHED_PIXELS))))
+    on_lattice = ((by + y0) % stride == 0) & ((bx + x0) % stride == 0)
     allowed = cv2.erode(crop_readable.view(np.uint8), np.ones((side, side), np.uint8),
                         borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
     allowed &= cv2.distanceTransform((~crop_hole).view(np.uint8), cv2.DIST_L2, 3) <= SOURCE_REACH
     if band.size == 0 or not allowed.any():
         return
     pixels = np.ascontiguousarray(context[y0:y1, x0:x1]).reshape(y1 - y0, x1 - x0, -1)
-    missing = crop_hole.copy()
-    missing[ys - y0, xs - x0] = False
+    read = np.flatnonzero(depth[ys - y0, xs - x0] <= BAND_REACH)  # the fill the band's patches read
+    missing = crop_hole & (depth <= BAND_REACH)
+    missing[ys[read] - y0, xs[read] - x0] = False
     image = _described_image(pixels, missing, synthesis, (y0, y1, x0, x1), hole.shape)
-    image[ys - y0, xs - x0] = values / (65535.0 if context.dtype == np.uint16 else 255.0)
+    image[ys[read] - y0, xs[read] - x0] = values[read] / (65535.0 if context.dtype == np.uint16 else 255.0)
     basis = patch_basis(image, allowed, PATCH_RADIUS, rng)[..., :COMPONENTS]
-    ty, tx = (ys[band] - y0).astype(np.int64), (xs[band] - x0).astype(np.int64)
+    ty, tx = by[on_lattice], bx[on_lattice]
     targets = np.zeros_like(crop_hole)
     targets[ty, tx] = True
     # One description serves both: the sources lie outside the hole, which the targets' patches alone read.
     source = _describe_where(image, basis, allowed | targets)
     target = source[ty, tx]
-    field = Field(ty, tx, *_work_matches(synthesis, ys[band], xs[band], hole.shape, (y0, x0)),
+    field = Field(ty, tx, *_work_matches(synthesis, ty + y0, tx + x0, hole.shape, (y0, x0)),
                   np.full(ty.size, np.inf, np.float32))
     refresh_costs(field, target, source, allowed)
-    improve(field, Neighbours.of(field, field.index_map(allowed.shape)), target, source, allowed, rng, SWEEPS)
-    voted, found = _vote(pixels, field, crop_hole.shape)
-    weight = np.clip(1.0 - (depth[ty, tx] - 1.0) / BAND_DEPTH, 0.0, 1.0) * found
+    neighbours = Neighbours.of(field, field.index_map(allowed.shape), jumps=tuple(stride * j for j in JUMPS))
+    improve(field, neighbours, target, source, allowed, rng, SWEEPS)
+    trust = np.isfinite(field.cost).astype(np.float32)
     if OUTLINE_MISS > 0:
-        weight *= _continues_outline(pixels, crop_hole, crop_readable, field)
+        trust *= _continues_outline(pixels, crop_hole, crop_readable, field)
+    voted, support = _vote(pixels, crop_readable, field, trust, by, bx, stride)
+    weight = np.clip(1.0 - (depth[by, bx] - 1.0) / BAND_DEPTH, 0.0, 1.0) * support
     values[band] += weight[:, None] * (voted - values[band])
 
 
@@ -172,26 +182,37 @@ def _work_matches(synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray, shape: t
     return sy, sx
 
 
-def _vote(pixels: np.ndarray, field: Field, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Each target pixel's vote: the mean of what the matched patches covering it say it is ((n, C) float32, in
-    the painting's units), and whether any did (n,) float32 (a match may be missing: infinite cost)."""
-    height, width = shape
-    found = np.isfinite(field.cost)
-    index = -np.ones(shape, np.int64)
-    index[field.ty, field.tx] = np.arange(field.ty.size)
+def _vote(pixels: np.ndarray, readable: np.ndarray, field: Field, trust: np.ndarray, by: np.ndarray, bx: np.ndarray,
+          stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """The vote at the band pixels (by, bx): the mean of what the matched patches of the targets within
+    VOTE_RADIUS pixels (or ``stride`` - 1, on a coarser lattice) say each pixel is, weighted by the matches' ``trust`` ((n, C) float32, in the
+    painting's units), and that trust's mean over the targets there ((n,) float32, 0 where none votes). A match
+    read beyond its patch (on a lattice) reads ``readable`` painting only."""
+    height, width = readable.shape
+    receiver_of = -np.ones(readable.shape, np.int64)
+    receiver_of[by, bx] = np.arange(by.size)
     channels = pixels.shape[2]
     flat = pixels.reshape(-1, channels).astype(np.float32)
-    summed = np.zeros((field.ty.size, channels), np.float64)
-    count = np.zeros(field.ty.size, np.float64)
-    for dy in range(-VOTE_RADIUS, VOTE_RADIUS + 1):
-        for dx in range(-VOTE_RADIUS, VOTE_RADIUS + 1):
+    summed = np.zeros((by.size, channels), np.float64)
+    weights = np.zeros(by.size, np.float64)
+    count = np.zeros(by.size, np.float64)
+    reach = max(VOTE_RADIUS, stride - 1)  # every band pixel has a lattice target this near
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
             py, px = field.ty + dy, field.tx + dx
-            inside = found & (py >= 0) & (py < height) & (px >= 0) & (px < width)
-            receiver = np.where(inside, index[np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)], -1)
+            inside = np.isfinite(field.cost) & (py >= 0) & (py < height) & (px >= 0) & (px < width)
+            receiver = np.where(inside, receiver_of[np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)], -1)
+            if max(abs(dy), abs(dx)) > PATCH_RADIUS:
+                qy, qx = field.sy + dy, field.sx + dx
+                readable_there = (qy >= 0) & (qy < height) & (qx >= 0) & (qx < width)
+                readable_there[readable_there] = readable[qy[readable_there], qx[readable_there]]
+                receiver = np.where(readable_there, receiver, -1)
             use = np.flatnonzero(receiver >= 0)
             source = (field.sy[use] + dy) * width + field.sx[use] + dx
+            who, trusted = receiver[use], trust[use]
             for channel in range(channels):
-                summed[:, channel] += np.bincount(receiver[use], flat[source, channel], field.ty.size)
-            count += np.bincount(receiver[use], None, field.ty.size)
-    voted = (summed / np.maximum(count, 1.0)[:, None]).astype(np.float32)
-    return voted, (count > 0).astype(np.float32)
+                summed[:, channel] += np.bincount(who, flat[source, channel] * trusted, by.size)
+            weights += np.bincount(who, trusted, by.size)
+            count += np.bincount(who, None, by.size)
+    voted = (summed / np.maximum(weights, 1e-12)[:, None]).astype(np.float32)
+    return voted, (weights / np.maximum(count, 1.0)).astype(np.float32)
