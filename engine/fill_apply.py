@@ -48,7 +48,7 @@ OUTLINE = True
 #: deeper (6 px) gained 0.03 dB more but lost more texture.
 MIRROR_WEIGHT, MIRROR_DEPTH = 0.8, 4.0
 MIRROR_MISS = 0.05
-#: Match the band along the outline again at full resolution (``engine.fill_band``), before the mirror's pull.
+#: Match the band along the outline again at full resolution (``engine.fill_band``), after the mirror's pull.
 REFINE_BAND = True
 
 

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from engine.fill_patchmatch import JUMPS, Field, Neighbours, describe, improve, patch_basis, refresh_costs
+from engine.fill_reads import value_top
 from engine.fill_synthesis import Synthesis
 
 #: The band: hole pixels at most this deep (full pixels, from the outline); the matches' weight falls from 1 at
@@ -93,7 +94,7 @@ def refine_band(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     missing = crop_hole & (depth <= BAND_REACH)
     missing[ys[read] - y0, xs[read] - x0] = False
     image = _described_image(pixels, missing, synthesis, (y0, y1, x0, x1), hole.shape)
-    image[ys[read] - y0, xs[read] - x0] = values[read] / (65535.0 if context.dtype == np.uint16 else 255.0)
+    image[ys[read] - y0, xs[read] - x0] = values[read] / value_top(context)
     basis = patch_basis(image, allowed, PATCH_RADIUS, rng)[..., :COMPONENTS]
     ty, tx = by[on_lattice], bx[on_lattice]
     targets = np.zeros_like(crop_hole)
@@ -114,7 +115,8 @@ def refine_band(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     values[band] += weight[:, None] * (voted - values[band])
 
 
-def _continues_outline(pixels: np.ndarray, crop_hole: np.ndarray, crop_readable: np.ndarray, field: Field) -> np.ndarray:
+def _continues_outline(pixels: np.ndarray, crop_hole: np.ndarray, crop_readable: np.ndarray,
+                       field: Field) -> np.ndarray:
     """(n,) float32 in [0, 1]: how well each target's match reads, shifted to the known pixel nearest the target,
     that pixel's value (1 within OUTLINE_MISS of the range, 0 from twice that or where it cannot be read)."""
     height, width = crop_hole.shape
@@ -125,8 +127,8 @@ def _continues_outline(pixels: np.ndarray, crop_hole: np.ndarray, crop_readable:
     ry, rx = field.sy + (qy - field.ty), field.sx + (qx - field.tx)
     inside = (ry >= 0) & (ry < height) & (rx >= 0) & (rx < width)
     ry, rx = np.clip(ry, 0, height - 1), np.clip(rx, 0, width - 1)
-    top = 65535.0 if pixels.dtype == np.uint16 else 255.0
-    miss = np.abs(pixels[ry, rx].astype(np.float32) - pixels[qy, qx]).reshape(ry.size, -1).mean(axis=1) / top
+    miss = np.abs(pixels[ry, rx].astype(np.float32) - pixels[qy, qx]).reshape(ry.size, -1).mean(axis=1)
+    miss /= value_top(pixels)
     trust = np.clip(2.0 - miss / OUTLINE_MISS, 0.0, 1.0)
     return np.where(inside & crop_readable[ry, rx], trust, 0.0).astype(np.float32)
 
@@ -155,7 +157,7 @@ def _described_image(pixels: np.ndarray, missing: np.ndarray, synthesis: Synthes
                      shape: tuple[int, int]) -> np.ndarray:
     """The crop as float32 in [0, 1]; its ``missing`` pixels (hole pixels the fill does not compute: under a layer)
     from the work image."""
-    image = pixels.astype(np.float32) / (65535.0 if pixels.dtype == np.uint16 else 255.0)
+    image = pixels.astype(np.float32) / value_top(pixels)
     if not missing.any():
         return image
     y0, y1, x0, x1 = crop
@@ -186,9 +188,9 @@ def _work_matches(synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray, shape: t
 def _vote(pixels: np.ndarray, readable: np.ndarray, field: Field, trust: np.ndarray, by: np.ndarray, bx: np.ndarray,
           stride: int) -> tuple[np.ndarray, np.ndarray]:
     """The vote at the band pixels (by, bx): the mean of what the matched patches of the targets within
-    VOTE_RADIUS pixels (or ``stride`` - 1, on a coarser lattice) say each pixel is, weighted by the matches' ``trust`` ((n, C) float32, in the
-    painting's units), and that trust's mean over the targets there ((n,) float32, 0 where none votes). A match
-    read beyond its patch (on a lattice) reads ``readable`` painting only."""
+    VOTE_RADIUS pixels (or ``stride`` - 1, on a coarser lattice) say each pixel is, weighted by the matches'
+    ``trust`` ((n, C) float32, in the painting's units), and that trust's mean over the targets there ((n,)
+    float32, 0 where none votes). A match read beyond its patch (on a lattice) reads ``readable`` painting only."""
     height, width = readable.shape
     receiver_of = -np.ones(readable.shape, np.int64)
     receiver_of[by, bx] = np.arange(by.size)
