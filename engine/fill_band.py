@@ -93,14 +93,16 @@ def refine_band(context: np.ndarray, hole: np.ndarray, readable: np.ndarray, syn
     read = np.flatnonzero(depth[ys - y0, xs - x0] <= BAND_REACH)  # the fill the band's patches read
     missing = crop_hole & (depth <= BAND_REACH)
     missing[ys[read] - y0, xs[read] - x0] = False
-    image = _described_image(pixels, missing, synthesis, (y0, y1, x0, x1), hole.shape)
-    image[ys[read] - y0, xs[read] - x0] = values[read] / value_top(context)
-    basis = patch_basis(image, allowed, PATCH_RADIUS, rng)[..., :COMPONENTS]
     ty, tx = by[on_lattice], bx[on_lattice]
     targets = np.zeros_like(crop_hole)
     targets[ty, tx] = True
+    # Only the tiles holding a source or a target are read: a large hole's middle, most of the crop, is not.
+    tiles = _busy_tiles(allowed | targets)
+    image = _described_image(pixels, missing, synthesis, (y0, y1, x0, x1), hole.shape, tiles)
+    image[ys[read] - y0, xs[read] - x0] = values[read] / value_top(context)
+    basis = patch_basis(image, allowed, PATCH_RADIUS, rng)[..., :COMPONENTS]
     # One description serves both: the sources lie outside the hole, which the targets' patches alone read.
-    source = _describe_where(image, basis, allowed | targets)
+    source = _describe_where(image, basis, tiles)
     target = source[ty, tx]
     field = Field(ty, tx, *_work_matches(synthesis, ty + y0, tx + x0, hole.shape, (y0, x0)),
                   np.full(ty.size, np.inf, np.float32))
@@ -133,19 +135,23 @@ def _continues_outline(pixels: np.ndarray, crop_hole: np.ndarray, crop_readable:
     return np.where(inside & crop_readable[ry, rx], trust, 0.0).astype(np.float32)
 
 
-def _describe_where(image: np.ndarray, basis: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """:func:`describe` of ``image`` at the tiles holding ``wanted`` pixels ((H, W, k); zero elsewhere): each tile
-    described with the patch radius of real pixels around it, so it reads what the whole image's description does."""
-    radius = basis.shape[0] // 2
+def _busy_tiles(wanted: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The tiles (y0, y1, x0, x1; TILE pixels a side, clipped to the crop) holding ``wanted`` pixels."""
     height, width = wanted.shape
-    out = np.zeros((height, width, basis.shape[3]), np.float32)
-    rows, cols = -(-height // TILE), -(-width // TILE)
-    busy = np.zeros((rows, cols), bool)
+    busy = np.zeros((-(-height // TILE), -(-width // TILE)), bool)
     ys, xs = np.nonzero(wanted)
     busy[ys // TILE, xs // TILE] = True
-    for row, col in zip(*np.nonzero(busy)):
-        y0, x0 = row * TILE, col * TILE
-        y1, x1 = min(height, y0 + TILE), min(width, x0 + TILE)
+    return [(row * TILE, min(height, (row + 1) * TILE), col * TILE, min(width, (col + 1) * TILE))
+            for row, col in zip(*np.nonzero(busy))]
+
+
+def _describe_where(image: np.ndarray, basis: np.ndarray, tiles: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """:func:`describe` of ``image`` at ``tiles`` ((H, W, k); zero elsewhere): each tile described with the patch
+    radius of real pixels around it, so it reads what the whole image's description does."""
+    radius = basis.shape[0] // 2
+    height, width = image.shape[:2]
+    out = np.zeros((height, width, basis.shape[3]), np.float32)
+    for y0, y1, x0, x1 in tiles:
         ry0, rx0 = max(0, y0 - radius), max(0, x0 - radius)
         ry1, rx1 = min(height, y1 + radius), min(width, x1 + radius)
         described = describe(image[ry0:ry1, rx0:rx1], basis)
@@ -154,10 +160,16 @@ def _describe_where(image: np.ndarray, basis: np.ndarray, wanted: np.ndarray) ->
 
 
 def _described_image(pixels: np.ndarray, missing: np.ndarray, synthesis: Synthesis, crop: tuple[int, int, int, int],
-                     shape: tuple[int, int]) -> np.ndarray:
-    """The crop as float32 in [0, 1]; its ``missing`` pixels (hole pixels the fill does not compute: under a layer)
-    from the work image."""
-    image = pixels.astype(np.float32) / value_top(pixels)
+                     shape: tuple[int, int], tiles: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The crop as float32 in [0, 1] at ``tiles`` and the patch radius around them (0 elsewhere: never read); its
+    ``missing`` pixels (hole pixels the fill does not compute: under a layer) from the work image."""
+    image = np.zeros(pixels.shape, np.float32)
+    top = value_top(pixels)
+    height, width = missing.shape
+    for ty0, ty1, tx0, tx1 in tiles:
+        ry0, rx0 = max(0, ty0 - PATCH_RADIUS), max(0, tx0 - PATCH_RADIUS)
+        ry1, rx1 = min(height, ty1 + PATCH_RADIUS), min(width, tx1 + PATCH_RADIUS)
+        image[ry0:ry1, rx0:rx1] = pixels[ry0:ry1, rx0:rx1].astype(np.float32) / top
     if not missing.any():
         return image
     y0, y1, x0, x1 = crop
@@ -192,10 +204,10 @@ def _vote(pixels: np.ndarray, readable: np.ndarray, field: Field, trust: np.ndar
     ``trust`` ((n, C) float32, in the painting's units), and that trust's mean over the targets there ((n,)
     float32, 0 where none votes). A match read beyond its patch (on a lattice) reads ``readable`` painting only."""
     height, width = readable.shape
-    receiver_of = -np.ones(readable.shape, np.int64)
+    receiver_of = np.full(readable.shape, -1, np.int64)
     receiver_of[by, bx] = np.arange(by.size)
     channels = pixels.shape[2]
-    flat = pixels.reshape(-1, channels).astype(np.float32)
+    flat = pixels.reshape(-1, channels)  # read as float32 where it is multiplied by the trust
     summed = np.zeros((by.size, channels), np.float64)
     weights = np.zeros(by.size, np.float64)
     count = np.zeros(by.size, np.float64)

@@ -94,7 +94,7 @@ class Field:
 
     def index_map(self, shape: tuple[int, int]) -> np.ndarray:
         """(H, W) int: each target centre's position in the field, -1 elsewhere."""
-        index = -np.ones(shape, np.int64)
+        index = np.full(shape, -1, np.int64)
         index[self.ty, self.tx] = np.arange(self.ty.size)
         return index
 
