@@ -136,13 +136,16 @@ def _continues_outline(pixels: np.ndarray, crop_hole: np.ndarray, crop_readable:
 
 
 def _busy_tiles(wanted: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """The tiles (y0, y1, x0, x1; TILE pixels a side, clipped to the crop) holding ``wanted`` pixels."""
+    """The tiles (y0, y1, x0, x1; TILE pixels a side, clipped to the crop) holding ``wanted`` pixels, neighbours in a
+    row of tiles joined into one rectangle (fewer, larger descriptions: the same values)."""
     height, width = wanted.shape
     busy = np.zeros((-(-height // TILE), -(-width // TILE)), bool)
     ys, xs = np.nonzero(wanted)
     busy[ys // TILE, xs // TILE] = True
-    return [(row * TILE, min(height, (row + 1) * TILE), col * TILE, min(width, (col + 1) * TILE))
-            for row, col in zip(*np.nonzero(busy))]
+    framed = np.pad(busy, ((0, 0), (1, 1))).astype(np.int8)
+    starts, ends = np.nonzero(np.diff(framed, axis=1) == 1), np.nonzero(np.diff(framed, axis=1) == -1)
+    return [(row * TILE, min(height, (row + 1) * TILE), first * TILE, min(width, last * TILE))
+            for row, first, last in zip(starts[0], starts[1], ends[1])]
 
 
 def _describe_where(image: np.ndarray, basis: np.ndarray, tiles: list[tuple[int, int, int, int]]) -> np.ndarray:
