@@ -85,6 +85,9 @@ def test_eval_fill_quick_run_reports_both_tables(tmp_path: Path, capsys: pytest.
     outlined = payload["tables"]["outlined, one click"]["ours"]
     assert set(outlined) == {"outline left", "worst outline left", "outline carried", "click IoU", "PSNR"}
     assert 0.0 <= outlined["outline left"] <= 1.0 and 0.0 <= outlined["click IoU"] <= 1.0
+    # The reference row moves the object's own mask: its "click" is the object itself.
+    reference = payload["tables"]["outlined, one click"]["ours, the object's own mask"]
+    assert reference["click IoU"] == 1.0 and 0.0 <= reference["outline left"] <= 1.0
     assert len(payload["per_case"]["exact masks"]) == 2
     printed = capsys.readouterr().out
     assert "exact masks" in printed and "outlined, one click" in printed and "seam ratio" in printed

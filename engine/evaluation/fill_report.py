@@ -32,8 +32,9 @@ def markdown_table(summary: dict[str, dict[str, float]], columns: tuple[str, ...
 
 
 def text_table(summary: dict[str, dict[str, float]], columns: tuple[str, ...], count: int) -> str:
-    head = f"{'fill (' + str(count) + ' cases)':<22}" + "".join(f"{column:>20}" for column in columns)
-    rows = [head] + [f"{method:<22}" + "".join(f"{_cell(column, values[column]):>20}" for column in columns)
+    first = max([22] + [len(method) + 2 for method in summary])
+    head = f"{'fill (' + str(count) + ' cases)':<{first}}" + "".join(f"{column:>20}" for column in columns)
+    rows = [head] + [f"{method:<{first}}" + "".join(f"{_cell(column, values[column]):>20}" for column in columns)
                      for method, values in summary.items()]
     return "\n".join(rows)
 

@@ -124,16 +124,27 @@ def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return out
 
 
+#: Table 2's reference row: the shipped fill given the object itself (outline included) instead of the click's
+#: answer, so what the click leaves out and what the fill leaves (its own dark strokes) are told apart.
+EXACT_SELECTION = "ours, the object's own mask"
+
+
 def score_outlined(cases: list[FillCase], manipulator: RecordingManipulator, segmenter, fills: dict[str, Fill],
                    progress: Callable[[str], None] | None = None) -> FillScores:
-    """Table 2: outlined objects selected by one click with ``segmenter``, the answer moved by the object's move."""
+    """Table 2: outlined objects selected by one click with ``segmenter``, the answer moved by the object's move;
+    and the reference row :data:`EXACT_SELECTION` (the object's own mask moved, the first fill)."""
     scores = FillScores()
+    first_fill = dict(list(fills.items())[:1])
     for number, case in enumerate(cases):
         segmenter.set_image(case.image)
         selection = segmenter.predict([click_point(case)], [1]).best
         target = _shift(selection, *case.shift)
         outcomes = edit_with_fills(manipulator, case.image, selection, target, fills)
         row = {name: remnant_scores(outcome.result, case, selection) for name, outcome in outcomes.items()}
+        whole = case.with_outline
+        exact = next(iter(edit_with_fills(manipulator, case.image, whole, _shift(whole, *case.shift),
+                                          first_fill).values()))
+        row[EXACT_SELECTION] = remnant_scores(exact.result, case, whole)
         scores.per_case.append(row)
         if progress:
             first = next(iter(row.values()))
