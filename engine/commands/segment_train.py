@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="where the decoder trains (auto: CUDA when present); the feature cache stays on the CPU")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the machine is shared)")
+    parser.add_argument("--outlined-share", type=float, default=0.0, metavar="SHARE",
+                        help="share of batches drawn from outlined composites (a training photo's region shape filled "
+                             "with another photo and ringed by a dark stroke); their shapes leave out the photos "
+                             "whose regions make simnet eval-fill's objects (seeds 0 and 1)")
     parser.add_argument("--export", default=None, metavar="SEGMENTER.pt",
                         help="after training, write the shipping checkpoint (float16, no optimizer) here")
     parser.set_defaults(func=run)
@@ -55,10 +59,19 @@ def run(args: argparse.Namespace) -> int:
     device = str(resolve_device(args.device))
     torch.set_num_threads(max(1, args.threads))
     initial = load_decoder(args.init).train() if args.init else None
+    if not 0.0 <= args.outlined_share < 1.0:
+        raise SimNetError("--outlined-share must be at least 0 and below 1")
+    excluded = frozenset()
+    if args.outlined_share > 0:
+        from engine.evaluation.fill_cases import shape_source_names
+        excluded = shape_source_names(data, (0, 1))
     options = SegmenterTrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size,
                                     lr=args.lr, crop=crop, initial=initial, seed=args.seed,
-                                    device=device)
-    trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
+                                    device=device, outlined_share=args.outlined_share, excluded_shapes=excluded)
+    try:
+        trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
+    except ValueError as error:  # the outlined composites could not be made from this data
+        raise SimNetError(str(error)) from error
     trainer.run()
     if args.export:
         export_segmenter(trainer.last_path, args.export, {"steps": trainer.step, "data": "BSDS500 train"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -54,16 +55,27 @@ class FillCase:
         return self.source | self.outline
 
 
-def region_shapes(bsds_root: str | Path, seed: int) -> list[np.ndarray]:
-    """Object-like region outlines from BSDS500 training segmentations: connected, hole-free, not
-    touching the photo's border, 1-25 % of the photo, cropped to their bounding box."""
+def _shape_files(bsds_root: str | Path, rng: np.random.Generator) -> list[Path]:
+    """The training segmentations the shapes of a seed's cases come from (drawn with ``rng``)."""
     folder = Path(bsds_root) / "groundTruth" / "train"
     files = sorted(folder.glob("*.mat"))
     if not files:
         raise FileNotFoundError(f"no BSDS500 segmentations in {folder}")
+    return list(rng.permutation(np.array(files, dtype=object))[:SHAPE_FILES])
+
+
+def shape_source_names(bsds_root: str | Path, seeds: Sequence[int]) -> frozenset[str]:
+    """The names of the training photos whose segmentations give the cases' shapes for ``seeds`` (so that a model
+    trained on such shapes can leave these out)."""
+    return frozenset(path.stem for seed in seeds for path in _shape_files(bsds_root, np.random.default_rng(seed)))
+
+
+def region_shapes(bsds_root: str | Path, seed: int) -> list[np.ndarray]:
+    """Object-like region outlines from BSDS500 training segmentations: connected, hole-free, not
+    touching the photo's border, 1-25 % of the photo, cropped to their bounding box."""
     rng = np.random.default_rng(seed)
     shapes = []
-    for path in rng.permutation(np.array(files, dtype=object))[:SHAPE_FILES]:
+    for path in _shape_files(bsds_root, rng):
         labels = np.asarray(scipy.io.loadmat(str(path))["groundTruth"][0][0]["Segmentation"][0, 0])
         found = 0
         for label in rng.permutation(np.unique(labels)):

@@ -30,6 +30,7 @@ from models.segmenter.network import ANSWER, CANDIDATES, FEATURE_NAMES, PromptDe
 from models.segmenter.prompts import prompt_batch
 from models.segmenter.regions import ComponentMap
 from models.segmenter.serialization import from_payload, to_payload
+from models.training.segmenter_composites import OutlinedComposite, composite_click, make_composites, object_shapes
 from models.training.segmenter_data import CachedPhoto, build_cache, load_cached
 
 TRAIN_FRACTIONS = (0.005, 0.7)
@@ -56,6 +57,11 @@ class SegmenterTrainOptions:
     kinds: tuple[float, float, float] = (0.5, 0.35, 0.15)
     #: Where the decoder trains ("cpu", "cuda"); features are cached on the CPU and sent per batch.
     device: str = "cpu"
+    #: Share of batches drawn from outlined composites (models/training/segmenter_composites.py), how many are
+    #: made, and the training photos whose regions may not serve as their shapes (held out for an evaluation).
+    outlined_share: float = 0.0
+    outlined_count: int = 400
+    excluded_shapes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -81,7 +87,21 @@ def draw_item(photo: CachedPhoto, rng: np.random.Generator, crop: tuple[int, int
     target = annotator.region(parts[int(rng.integers(len(parts)))])
     x, y = first_click(target, rng, spread=0.4)
     found = sorted((other.part_at(int(x), int(y)) for other in maps), key=lambda region: int(region.sum()))
-    nested = [found[0], found[len(found) // 2], found[-1]]
+    return _windowed(photo, target, [found[0], found[len(found) // 2], found[-1]], (x, y), rng, crop)
+
+
+def draw_composite_item(composite: OutlinedComposite, rng: np.random.Generator, crop: tuple[int, int]) -> Item:
+    """A click inside an outlined composite's shape: the whole ringed shape is its answer and its larger
+    candidates, the donor's region under the click its smallest."""
+    click, part = composite_click(composite, rng)
+    whole = composite.whole
+    return _windowed(composite.photo, whole, [part, whole, whole], click, rng, crop)
+
+
+def _windowed(photo: CachedPhoto, target: np.ndarray, nested: list[np.ndarray], click: tuple[float, float],
+              rng: np.random.Generator, crop: tuple[int, int]) -> Item:
+    """The item seen through a ``crop`` window around the click."""
+    x, y = click
     crop_height, crop_width = min(crop[0], photo.padded_size[0]), min(crop[1], photo.padded_size[1])
     top = _window_start(y, crop_height, photo.padded_size[0], rng)
     left = _window_start(x, crop_width, photo.padded_size[1], rng)
@@ -159,6 +179,10 @@ class SegmenterTrainer:
         self.groups: dict[tuple[int, int], list[CachedPhoto]] = {}
         for photo in self.train:
             self.groups.setdefault(photo.padded_size, []).append(photo)
+        self.composites: dict[tuple[int, int], list[OutlinedComposite]] = {}
+        if options.outlined_share > 0:
+            for composite in self._outlined_composites(files["train"][0]):
+                self.composites.setdefault(composite.photo.padded_size, []).append(composite)
         if options.initial is not None:
             self.decoder = options.initial
             self.decoder.config = replace(self.decoder.config, mask_threshold=0.0)  # train on raw logits
@@ -206,7 +230,46 @@ class SegmenterTrainer:
             self._maps[key] = [ComponentMap(labels) for labels in photo.segmentations]
         return self._maps[key]
 
+    def _outlined_composites(self, train_cache: Path) -> list[OutlinedComposite]:
+        """The outlined composites, made once (seeded) and cached beside the features."""
+        path = self.options.out / "cache" / f"outlined_{self.options.outlined_count}_seed{self.options.seed}.pt"
+        if path.exists():
+            return [OutlinedComposite(CachedPhoto(entry["name"], entry["image"].numpy(), [], entry["features"],
+                                                  tuple(entry["padded_size"])), entry["whole"].numpy(),
+                                      entry["parts"].numpy())
+                    for entry in torch.load(path, map_location="cpu", weights_only=True)]
+        from models.segmenter.encoder import ImageEncoder
+        from models.segmenter.network import embed
+        from models.training.segmenter_data import FEATURE_KEYS, image_tensor
+
+        encoder = ImageEncoder()
+        photos = load_cached(train_cache)  # not mirrored
+        rng = np.random.default_rng(self.options.seed + 7)
+        shapes = object_shapes([photo for photo in photos if photo.name not in self.options.excluded_shapes], rng)
+
+        def encode(image: np.ndarray) -> dict[str, torch.Tensor]:
+            features = embed(encoder, image_tensor(image))
+            return {key: features[key][0].half() for key in FEATURE_KEYS}
+
+        composites = make_composites(photos, shapes, self.options.outlined_count, encode, rng)
+        entries = [{"name": c.photo.name, "image": torch.from_numpy(c.photo.image), "features": c.photo.features,
+                    "padded_size": list(c.photo.padded_size), "whole": torch.from_numpy(c.whole),
+                    "parts": torch.from_numpy(c.parts)} for c in composites]
+        temporary = path.with_suffix(".tmp")
+        torch.save(entries, temporary)
+        temporary.replace(path)
+        self.report(f"made {len(composites)} outlined composites from {len(shapes)} shapes")
+        return composites
+
     def _batch(self) -> list[Item]:
+        if self.composites and self.rng.random() < self.options.outlined_share:
+            sizes = list(self.composites)
+            weights = np.array([len(self.composites[size]) for size in sizes], float)
+            size = sizes[int(self.rng.choice(len(sizes), p=weights / weights.sum()))]
+            crop = self.options.crop if size[0] <= size[1] else self.options.crop[::-1]
+            group = self.composites[size]
+            return [draw_composite_item(group[int(self.rng.integers(len(group)))], self.rng, crop)
+                    for _ in range(self.options.batch_size)]
         sizes = list(self.groups)
         weights = np.array([len(self.groups[size]) for size in sizes], float)
         size = sizes[int(self.rng.choice(len(sizes), p=weights / weights.sum()))]
