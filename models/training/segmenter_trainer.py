@@ -174,14 +174,15 @@ class SegmenterTrainer:
         torch.manual_seed(options.seed)
         self.rng = np.random.default_rng(options.seed)
         files = build_cache(options.data, options.out / "cache", report=report)
-        self.train = [photo for path in files["train"] for photo in load_cached(path)]
+        unmirrored, *mirrored = (load_cached(path) for path in files["train"])
+        self.train = [photo for photos in (unmirrored, *mirrored) for photo in photos]
         self.val = load_cached(files["val"][0])
         self.groups: dict[tuple[int, int], list[CachedPhoto]] = {}
         for photo in self.train:
             self.groups.setdefault(photo.padded_size, []).append(photo)
         self.composites: dict[tuple[int, int], list[OutlinedComposite]] = {}
         if options.outlined_share > 0:
-            for composite in self._outlined_composites(files["train"][0]):
+            for composite in self._outlined_composites(unmirrored):
                 self.composites.setdefault(composite.photo.padded_size, []).append(composite)
         if options.initial is not None:
             self.decoder = options.initial
@@ -230,8 +231,9 @@ class SegmenterTrainer:
             self._maps[key] = [ComponentMap(labels) for labels in photo.segmentations]
         return self._maps[key]
 
-    def _outlined_composites(self, train_cache: Path) -> list[OutlinedComposite]:
-        """The outlined composites, made once (seeded) and cached beside the features."""
+    def _outlined_composites(self, photos: list[CachedPhoto]) -> list[OutlinedComposite]:
+        """The outlined composites, made once (seeded) from the training ``photos`` (not mirrored) and cached
+        beside the features."""
         path = self.options.out / "cache" / f"outlined_{self.options.outlined_count}_seed{self.options.seed}.pt"
         if path.exists():
             return [OutlinedComposite(CachedPhoto(entry["name"], entry["image"].numpy(), [], entry["features"],
@@ -243,7 +245,6 @@ class SegmenterTrainer:
         from models.training.segmenter_data import FEATURE_KEYS, image_tensor
 
         encoder = ImageEncoder()
-        photos = load_cached(train_cache)  # not mirrored
         rng = np.random.default_rng(self.options.seed + 7)
         shapes = object_shapes([photo for photo in photos if photo.name not in self.options.excluded_shapes], rng)
 
@@ -263,24 +264,24 @@ class SegmenterTrainer:
 
     def _batch(self) -> list[Item]:
         if self.composites and self.rng.random() < self.options.outlined_share:
-            sizes = list(self.composites)
-            weights = np.array([len(self.composites[size]) for size in sizes], float)
-            size = sizes[int(self.rng.choice(len(sizes), p=weights / weights.sum()))]
-            crop = self.options.crop if size[0] <= size[1] else self.options.crop[::-1]
-            group = self.composites[size]
+            group, crop = self._size_group(self.composites)
             return [draw_composite_item(group[int(self.rng.integers(len(group)))], self.rng, crop)
                     for _ in range(self.options.batch_size)]
-        sizes = list(self.groups)
-        weights = np.array([len(self.groups[size]) for size in sizes], float)
-        size = sizes[int(self.rng.choice(len(sizes), p=weights / weights.sum()))]
+        group, crop = self._size_group(self.groups)
         items: list[Item] = []
-        crop = self.options.crop if size[0] <= size[1] else self.options.crop[::-1]
         while len(items) < self.options.batch_size:
-            photo = self.groups[size][int(self.rng.integers(len(self.groups[size])))]
+            photo = group[int(self.rng.integers(len(group)))]
             item = draw_item(photo, self.rng, crop, self._component_maps(photo))
             if item is not None:
                 items.append(item)
         return items
+
+    def _size_group(self, groups: dict[tuple[int, int], list]) -> tuple[list, tuple[int, int]]:
+        """One batch's group (all of one padded size, drawn in proportion to its count) and its crop window."""
+        sizes = list(groups)
+        weights = np.array([len(groups[size]) for size in sizes], float)
+        size = sizes[int(self.rng.choice(len(sizes), p=weights / weights.sum()))]
+        return groups[size], self.options.crop if size[0] <= size[1] else self.options.crop[::-1]
 
     def _learning_rate(self) -> float:
         warmup = 30
