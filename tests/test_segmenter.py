@@ -596,3 +596,36 @@ def test_segment_train_on_cuda_resumes_on_the_cpu(tmp_path: Path) -> None:
     assert all(tensor.device.type == "cpu" for tensor in saved["state_dict"].values())
     assert main(common + ["--steps", "3", "--device", "cpu"]) == 0
     assert torch.load(out / "last.pt", map_location="cpu", weights_only=False)["metadata"]["step"] == 3
+
+
+def test_segment_train_keeps_near_the_starting_decoder(tmp_path: Path, capsys) -> None:
+    """--keep-initial: photo batches pay for straying from the starting decoder, which itself stays as it was."""
+    import copy
+
+    from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions, keep_initial_loss
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 8, 8)
+    valid = torch.ones(2, 1, 8, 8)
+    scores = torch.rand(2, 4)
+    agreed, agreed_scores = logits.clone().requires_grad_(True), scores.clone().requires_grad_(True)
+    keep_initial_loss(agreed, logits, valid, agreed_scores, scores).backward()
+    # at the starting decoder's masks and predicted IoUs the pull is zero, away from them it is not
+    assert float(agreed.grad.abs().max()) < 1e-6 and float(agreed_scores.grad.abs().max()) < 1e-6
+    assert float(keep_initial_loss(-logits, logits, valid)) > float(keep_initial_loss(logits, logits, valid)) + 0.1
+    assert float(keep_initial_loss(logits, logits, valid, 1 - scores, scores)) > \
+        float(keep_initial_loss(logits, logits, valid, scores, scores)) + 0.01
+
+    data = fake_bsds(tmp_path / "bsds")
+    start = PromptDecoder(SegmenterConfig())
+    before = copy.deepcopy(start.state_dict())
+    options = SegmenterTrainOptions(data=data, out=tmp_path / "run", steps=2, batch_size=2, log_every=1,
+                                    validate_every=2, validation_photos=1, initial=start, keep_initial=1.0)
+    trainer = SegmenterTrainer(options, report=lambda line: None)
+    trainer.run()
+    assert all(row["keep"] > 0 for row in trainer.history if "keep" in row)
+    assert all(torch.equal(before[name], value) for name, value in trainer.teacher.state_dict().items())
+    assert any(not torch.equal(before[name], value) for name, value in trainer.decoder.state_dict().items()
+               if value.is_floating_point())
+    assert main(["segment-train", "--data", str(data), "--out", str(tmp_path / "x"), "--keep-initial", "1"]) == 2
+    assert "--keep-initial needs --init" in capsys.readouterr().err

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="share of batches drawn from outlined composites (a training photo's region shape filled "
                              "with another photo and ringed by a dark stroke); their shapes leave out the photos "
                              "whose regions make simnet eval-fill's objects (seeds 0 and 1)")
+    parser.add_argument("--keep-initial", type=float, default=0.0, metavar="WEIGHT",
+                        help="with --init: weight of a loss keeping the answers to photo batches near the starting "
+                             "decoder's (distillation), so that --outlined-share adds without forgetting")
     parser.add_argument("--export", default=None, metavar="SEGMENTER.pt",
                         help="after training, write the shipping checkpoint (float16, no optimizer) here")
     parser.set_defaults(func=run)
@@ -61,13 +64,16 @@ def run(args: argparse.Namespace) -> int:
     initial = load_decoder(args.init).train() if args.init else None
     if not 0.0 <= args.outlined_share < 1.0:
         raise SimNetError("--outlined-share must be at least 0 and below 1")
+    if args.keep_initial < 0 or (args.keep_initial > 0 and initial is None):
+        raise SimNetError("--keep-initial needs --init and a weight of at least 0")
     excluded = frozenset()
     if args.outlined_share > 0:
         from engine.evaluation.fill_cases import shape_source_names
         excluded = shape_source_names(data, (0, 1))
     options = SegmenterTrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size,
                                     lr=args.lr, crop=crop, initial=initial, seed=args.seed,
-                                    device=device, outlined_share=args.outlined_share, excluded_shapes=excluded)
+                                    device=device, outlined_share=args.outlined_share, excluded_shapes=excluded,
+                                    keep_initial=args.keep_initial)
     try:
         trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
     except ValueError as error:  # the outlined composites could not be made from this data

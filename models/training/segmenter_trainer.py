@@ -13,6 +13,7 @@ resumes from its last one.
 """
 from __future__ import annotations
 
+import copy
 import math
 import random
 import time
@@ -62,6 +63,9 @@ class SegmenterTrainOptions:
     outlined_share: float = 0.0
     outlined_count: int = 400
     excluded_shapes: frozenset[str] = frozenset()
+    #: Fine-tuning: weight of a loss that keeps the decoder's masks on photo batches near the starting
+    #: decoder's (distillation, "learning without forgetting"), so new kinds of batches add to what it knew.
+    keep_initial: float = 0.0
 
 
 @dataclass
@@ -160,6 +164,18 @@ def mask_loss(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -
     return bce + dice
 
 
+def keep_initial_loss(logits: torch.Tensor, initial_logits: torch.Tensor, valid: torch.Tensor,
+                      scores: torch.Tensor | None = None, initial_scores: torch.Tensor | None = None) -> torch.Tensor:
+    """BCE of all masks' logits (B, M, H, W) against the starting decoder's probabilities over the real pixels,
+    plus the squared difference of the predicted IoUs (B, M), which choose the first answer (distillation:
+    Hinton et al. 2015; Li and Hoiem's learning without forgetting, 2017)."""
+    bce = F.binary_cross_entropy_with_logits(logits, torch.sigmoid(initial_logits), reduction="none")
+    loss = ((bce * valid).sum(dim=(2, 3)) / valid.sum(dim=(2, 3))).mean()
+    if scores is not None and initial_scores is not None:
+        loss = loss + F.mse_loss(scores, initial_scores)
+    return loss
+
+
 def binary_iou(masks: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """IoU per row and channel of (B, K, H, W) boolean masks against (B, 1, H, W)."""
     intersection = (masks & target).sum(dim=(2, 3)).float()
@@ -184,7 +200,13 @@ class SegmenterTrainer:
         if options.outlined_share > 0:
             for composite in self._outlined_composites(unmirrored):
                 self.composites.setdefault(composite.photo.padded_size, []).append(composite)
+        self.teacher: PromptDecoder | None = None
         if options.initial is not None:
+            if options.keep_initial > 0:
+                self.teacher = copy.deepcopy(options.initial).eval()
+                self.teacher.config = replace(self.teacher.config, mask_threshold=0.0)
+                for parameter in self.teacher.parameters():
+                    parameter.requires_grad_(False)
             self.decoder = options.initial
             self.decoder.config = replace(self.decoder.config, mask_threshold=0.0)  # train on raw logits
         else:
@@ -192,6 +214,8 @@ class SegmenterTrainer:
             self.decoder.set_feature_statistics(feature_statistics(self.train[::max(1, len(self.train) // 50)]))
         self.device = torch.device(options.device)
         self.decoder.to(self.device)
+        if self.teacher is not None:
+            self.teacher.to(self.device)
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=options.lr)
         self._maps: dict[int, list[ComponentMap]] = {}
         self.step = 0
@@ -262,11 +286,12 @@ class SegmenterTrainer:
         self.report(f"made {len(composites)} outlined composites from {len(shapes)} shapes")
         return composites
 
-    def _batch(self) -> list[Item]:
+    def _batch(self) -> tuple[list[Item], bool]:
+        """One batch of items, and whether it was drawn from the photos (not the outlined composites)."""
         if self.composites and self.rng.random() < self.options.outlined_share:
             group, crop = self._size_group(self.composites)
             return [draw_composite_item(group[int(self.rng.integers(len(group)))], self.rng, crop)
-                    for _ in range(self.options.batch_size)]
+                    for _ in range(self.options.batch_size)], False
         group, crop = self._size_group(self.groups)
         items: list[Item] = []
         while len(items) < self.options.batch_size:
@@ -274,7 +299,7 @@ class SegmenterTrainer:
             item = draw_item(photo, self.rng, crop, self._component_maps(photo))
             if item is not None:
                 items.append(item)
-        return items
+        return items, True
 
     def _size_group(self, groups: dict[tuple[int, int], list]) -> tuple[list, tuple[int, int]]:
         """One batch's group (all of one padded size, drawn in proportion to its count) and its crop window."""
@@ -291,7 +316,7 @@ class SegmenterTrainer:
         return self.options.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def train_step(self) -> dict[str, float]:
-        items = self._batch()
+        items, from_photos = self._batch()
         size = items[0].target.shape
         device = self.device
         embedding = {key: value.to(device) for key, value in stack_features(items).items()}
@@ -342,12 +367,18 @@ class SegmenterTrainer:
                 candidate_loss = candidate_loss + mask_loss(logits[:, index:index + 1], nested, valid).mean() / CANDIDATES
             score_loss = F.mse_loss(scores, ious)
         loss = loss + candidate_loss + score_loss
+        keep_loss = torch.zeros((), device=device)
+        if self.teacher is not None and from_photos:
+            with torch.no_grad():
+                teacher_logits, teacher_scores = self.teacher(embedding, prompts)
+            keep_loss = keep_initial_loss(logits, teacher_logits, valid, scores, teacher_scores)
+            loss = loss + self.options.keep_initial * keep_loss
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.decoder.parameters(), 5.0)
         self.optimizer.step()
         return {"loss": float(loss.detach()), "answer": float(answer_loss.detach()), "candidates": float(candidate_loss.detach()),
-                "score": float(score_loss.detach()), "iou": float(ious[:, ANSWER].mean()), "kind": str(kind)}
+                "score": float(score_loss.detach()), "keep": float(keep_loss.detach()), "iou": float(ious[:, ANSWER].mean()), "kind": str(kind)}
 
     def _jittered_box(self, target: np.ndarray) -> tuple[float, float, float, float]:
         ys, xs = np.nonzero(target)
@@ -386,12 +417,12 @@ class SegmenterTrainer:
             recent.append(self.train_step())
             self.step += 1
             if self.step % options.log_every == 0:
-                numbers = {key: float(np.mean([row[key] for row in recent])) for key in ("loss", "answer", "candidates", "score", "iou")}
+                numbers = {key: float(np.mean([row[key] for row in recent])) for key in ("loss", "answer", "candidates", "score", "keep", "iou")}
                 numbers["step"] = self.step
                 self.history.append(numbers)
                 elapsed = time.time() - started
                 self.report(f"step {self.step}/{options.steps} loss {numbers['loss']:.3f} answer {numbers['answer']:.3f} "
-                            f"cand {numbers['candidates']:.3f} score {numbers['score']:.4f} train-iou {numbers['iou']:.3f} "
+                            f"cand {numbers['candidates']:.3f} score {numbers['score']:.4f} keep {numbers['keep']:.3f} train-iou {numbers['iou']:.3f} "
                             f"({elapsed / len(recent):.2f} s/step)")
                 recent, started = [], time.time()
             if self.step % options.validate_every == 0 or self.step == options.steps:
