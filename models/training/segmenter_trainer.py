@@ -63,8 +63,8 @@ class SegmenterTrainOptions:
     outlined_share: float = 0.0
     outlined_count: int = 400
     excluded_shapes: frozenset[str] = frozenset()
-    #: Fine-tuning: weight of a loss that keeps the decoder's masks on photo batches near the starting
-    #: decoder's (distillation, "learning without forgetting"), so new kinds of batches add to what it knew.
+    #: Fine-tuning: weight of a loss that keeps the decoder's masks and predicted IoUs on photo batches near the
+    #: starting decoder's (distillation, "learning without forgetting"), so new kinds of batches add to what it knew.
     keep_initial: float = 0.0
 
 
@@ -202,13 +202,10 @@ class SegmenterTrainer:
                 self.composites.setdefault(composite.photo.padded_size, []).append(composite)
         self.teacher: PromptDecoder | None = None
         if options.initial is not None:
-            if options.keep_initial > 0:
-                self.teacher = copy.deepcopy(options.initial).eval()
-                self.teacher.config = replace(self.teacher.config, mask_threshold=0.0)
-                for parameter in self.teacher.parameters():
-                    parameter.requires_grad_(False)
             self.decoder = options.initial
             self.decoder.config = replace(self.decoder.config, mask_threshold=0.0)  # train on raw logits
+            if options.keep_initial > 0:  # a frozen copy of the start, before any step
+                self.teacher = copy.deepcopy(self.decoder).eval().requires_grad_(False)
         else:
             self.decoder = PromptDecoder(options.config)
             self.decoder.set_feature_statistics(feature_statistics(self.train[::max(1, len(self.train) // 50)]))
