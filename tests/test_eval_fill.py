@@ -97,3 +97,34 @@ def test_eval_fill_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.Captu
     code = main(["eval-fill", "--artworks", str(tmp_path / "nowhere"), "--bsds", str(tmp_path)])
     assert code == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_eval_fill_outlined_only_scores_the_named_segmenter(tmp_path: Path) -> None:
+    from engine.segmentation.checkpoint import default_segmenter_path
+
+    _paintings(tmp_path / "art")
+    report = tmp_path / "report.json"
+    code = main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(_bsds(tmp_path / "bsds")),
+                 "--quick", "--outlined-only", "--segmenter-checkpoint", str(default_segmenter_path()),
+                 "--json", str(report)])
+    assert code == 0
+    payload = json.loads(report.read_text())
+    assert payload["counts"] == {"outlined, one click": 2} and payload["cases"] == []
+    assert set(payload["tables"]) == {"outlined, one click"}
+    assert payload["segmenter_checkpoint"] == str(default_segmenter_path())
+
+
+def test_eval_fill_refuses_a_damaged_segmenter_checkpoint_before_any_edit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _paintings(tmp_path / "art")
+    damaged = tmp_path / "segmenter.pt"
+    damaged.write_bytes(b"not a checkpoint")
+    report = tmp_path / "report.json"
+    code = main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(_bsds(tmp_path / "bsds")),
+                 "--quick", "--segmenter-checkpoint", str(damaged), "--json", str(report)])
+    assert code == 2 and not report.exists()
+    error = capsys.readouterr().err.strip()
+    assert "segmenter checkpoint" in error and "\n" not in error
+    assert main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(tmp_path / "bsds"),
+                 "--outlined-only", "--no-outlined"]) == 2

@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--quick", action="store_true", help="2 cases in each table, no PatchMatch (a smoke run)")
     parser.add_argument("--no-patchmatch", action="store_true", help="leave out the PatchMatch row")
     parser.add_argument("--no-outlined", action="store_true", help="leave out table 2")
+    parser.add_argument("--outlined-only", action="store_true",
+                        help="leave out table 1: only the outlined objects (to compare segmenters)")
+    parser.add_argument("--segmenter-checkpoint", default=None, metavar="PATH",
+                        help="the built-in segmenter's weights for table 2's clicks (default: shipped)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="write the numbers, per case too, as JSON")
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
@@ -59,12 +63,15 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluation.fill_report import FILL_COLUMNS, LEGEND, OUTLINE_COLUMNS, markdown_table, text_table
     from engine.evaluation.fill_runner import RecordingManipulator, score_fills, score_outlined
     from engine.segmentation import load_segmenter
+    from engine.segmentation.learned import LearnedSegmenter
 
     folder = evaluation_folder(args)
     bsds = find_images(args.bsds, DEFAULT_BSDS, "BSDS500 segmentations")
     count = 2 if args.quick else args.cases
     if count < 1:
         raise SimNetError("--cases must be 1 or more")
+    if args.outlined_only and args.no_outlined:
+        raise SimNetError("--outlined-only and --no-outlined leave nothing to measure")
     images = load_images(folder, args.limit)
     try:
         shapes = region_shapes(bsds, args.seed)
@@ -73,18 +80,27 @@ def run(args: argparse.Namespace) -> int:
     progress = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     fills = fill_methods(include_patchmatch=not (args.quick or args.no_patchmatch))
     manipulator = RecordingManipulator(args.checkpoint, device=args.device)
-    cases = build_cases(images, shapes, count, args.seed, outlined=False)
-    if not cases:
+    if args.no_outlined:
+        segmenter = None
+    elif args.segmenter_checkpoint:  # a checkpoint named here must load: a fallback would score another segmenter
+        segmenter = LearnedSegmenter(args.segmenter_checkpoint)
+    else:
+        segmenter = load_segmenter(device=args.device)
+    cases = [] if args.outlined_only else build_cases(images, shapes, count, args.seed, outlined=False)
+    if not args.outlined_only and not cases:
         raise SimNetError("no object fits these images")
-    exact = score_fills(cases, manipulator, fills, progress=progress)
-    tables = {"exact masks": exact.summary()}
-    counts = {"exact masks": len(cases)}
-    per_case = {"exact masks": exact.per_case}
-    if not args.no_outlined:
+    tables, counts, per_case = {}, {}, {}
+    if cases:
+        exact = score_fills(cases, manipulator, fills, progress=progress)
+        tables["exact masks"] = exact.summary()
+        counts["exact masks"] = len(cases)
+        per_case["exact masks"] = exact.per_case
+    if segmenter is not None:
         outlined_cases = build_cases(images, shapes, count if args.quick else max(1, count // 2), args.seed,
                                      outlined=True)
-        outlined = score_outlined(outlined_cases, manipulator, load_segmenter(device=args.device), fills,
-                                  progress=progress)
+        if not outlined_cases:
+            raise SimNetError("no outlined object fits these images")
+        outlined = score_outlined(outlined_cases, manipulator, segmenter, fills, progress=progress)
         tables["outlined, one click"] = outlined.summary()
         counts["outlined, one click"] = len(outlined_cases)
         per_case["outlined, one click"] = outlined.per_case
@@ -93,10 +109,13 @@ def run(args: argparse.Namespace) -> int:
         table = markdown_table if args.markdown else text_table
         print(f"\n{title}:\n" + table(summary, columns, counts[title]))
     print("\n" + LEGEND)
+    if segmenter is not None and args.segmenter_checkpoint:
+        print(f"Outlined objects clicked with the segmenter checkpoint {args.segmenter_checkpoint}, not the default.")
     if "PatchMatch" not in fills and not (args.quick or args.no_patchmatch):
         print("PatchMatch left out: install the optional evaluation dependency with `pip install pypatchmatch`.")
     if args.json:
         payload = {"seed": args.seed, "images": str(folder), "counts": counts, "tables": tables,
-                   "per_case": per_case, "cases": [case.name for case in cases]}
+                   "per_case": per_case, "cases": [case.name for case in cases],
+                   "segmenter_checkpoint": args.segmenter_checkpoint}
         atomic_write_bytes(args.json, json.dumps(_finite(payload), indent=2).encode())
     return 0
