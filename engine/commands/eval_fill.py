@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         segmenter = LearnedSegmenter(args.segmenter_checkpoint)
     else:
         segmenter = load_segmenter(device=args.device)
+        if segmenter.notice:
+            print(f"simnet eval-fill: notice: {segmenter.notice}", file=sys.stderr)
     cases = [] if args.outlined_only else build_cases(images, shapes, count, args.seed, outlined=False)
     if not args.outlined_only and not cases:
         raise SimNetError("no object fits these images")
