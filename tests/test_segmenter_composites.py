@@ -40,6 +40,26 @@ def test_a_pasted_shape_is_ringed_by_a_dark_stroke_and_answered_whole() -> None:
         assert inside[int(y), int(x)] and part[int(y), int(x)] and not (part & ~inside).any()
 
 
+def test_a_laced_ground_holds_dark_lines_of_the_outline_colour_and_the_same_object() -> None:
+    host, donor = _photo(1), _photo(2)
+    donor_labels = np.zeros(host.shape[:2], np.int32)
+    shape = np.zeros((40, 60), bool)
+    cv2.ellipse(shape.view(np.uint8), (30, 20), (29, 19), 0, 0, 360, 1, -1)
+    plain = paste_outlined(host, donor, donor_labels, shape, np.random.default_rng(3))
+    laced = paste_outlined(host, donor, donor_labels, shape, np.random.default_rng(3), laced=True)
+    # The object, its answer and its parts are the same; only the ground around it gains dark lines.
+    np.testing.assert_array_equal(plain[1], laced[1])
+    np.testing.assert_array_equal(plain[2], laced[2])
+    whole = plain[1]
+    ground = ~cv2.dilate(whole.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    grey_plain = cv2.cvtColor(plain[0], cv2.COLOR_RGB2GRAY).astype(float)
+    grey_laced = cv2.cvtColor(laced[0], cv2.COLOR_RGB2GRAY).astype(float)
+    ring = whole & ~(plain[2] > 0)
+    darkened = ground & (grey_laced < grey_plain - 40)
+    assert darkened.sum() > 0.005 * ground.sum()
+    assert abs(np.median(grey_laced[darkened]) - np.median(grey_plain[ring])) < 40  # the outline's own paint
+
+
 def test_object_shapes_are_whole_regions_away_from_the_border() -> None:
     labels = np.zeros((100, 150), np.int32)
     labels[20:60, 30:90] = 1  # an object
@@ -70,6 +90,9 @@ def test_segment_train_with_outlined_composites_caches_them_and_resumes(tmp_path
     assert all(np.array_equal(a.whole, b.whole) for g, h in zip(first.values(), again.values()) for a, b in zip(g, h))
     resumed.run()
     assert resumed.step == 3
+    options.laced_share = 0.5  # laced composites are other composites: their own cache, the plain one untouched
+    SegmenterTrainer(options, report=lines.append)
+    assert (out / "cache" / "outlined_6_seed0_laced0.5.pt").exists() and cached.stat().st_mtime_ns == written
 
 
 def test_segment_train_refuses_outlined_composites_it_cannot_make(tmp_path: Path, capsys) -> None:
@@ -77,6 +100,8 @@ def test_segment_train_refuses_outlined_composites_it_cannot_make(tmp_path: Path
     common = ["segment-train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1"]
     assert main(common + ["--outlined-share", "1.5"]) == 2
     assert "--outlined-share" in capsys.readouterr().err
+    assert main(common + ["--laced-share", "0.5"]) == 2  # lacing without composites
+    assert "--laced-share needs --outlined-share" in capsys.readouterr().err
     # the two training photos of this tiny set are both among eval-fill's shape sources: no shape is left
     assert main(common + ["--outlined-share", "0.3"]) == 2
     assert "no region may serve as a shape" in capsys.readouterr().err

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="share of batches drawn from outlined composites (a training photo's region shape filled "
                              "with another photo and ringed by a dark stroke); their shapes leave out the photos "
                              "whose regions make simnet eval-fill's objects (seeds 0 and 1)")
+    parser.add_argument("--laced-share", type=float, default=0.0, metavar="SHARE",
+                        help="with --outlined-share: share of the composites whose ground is laced with dark lines "
+                             "and loops of the outline's colour (so that dark lines alone do not make an object)")
     parser.add_argument("--keep-initial", type=float, default=0.0, metavar="WEIGHT",
                         help="with --init: weight of a loss keeping the answers to photo batches near the starting "
                              "decoder's (distillation), so that --outlined-share adds without forgetting")
@@ -64,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     initial = load_decoder(args.init).train() if args.init else None
     if not 0.0 <= args.outlined_share < 1.0:
         raise SimNetError("--outlined-share must be at least 0 and below 1")
+    if not 0.0 <= args.laced_share <= 1.0 or (args.laced_share > 0 and args.outlined_share == 0):
+        raise SimNetError("--laced-share needs --outlined-share and a share from 0 to 1")
     if args.keep_initial < 0 or (args.keep_initial > 0 and initial is None):
         raise SimNetError("--keep-initial needs --init and a weight of at least 0")
     excluded = frozenset()
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     options = SegmenterTrainOptions(data=data, out=Path(args.out), steps=args.steps, batch_size=args.batch_size,
                                     lr=args.lr, crop=crop, initial=initial, seed=args.seed,
                                     device=device, outlined_share=args.outlined_share, excluded_shapes=excluded,
-                                    keep_initial=args.keep_initial)
+                                    keep_initial=args.keep_initial, laced_share=args.laced_share)
     try:
         trainer = SegmenterTrainer(options, report=lambda line: print(line, flush=True))
     except ValueError as error:  # the outlined composites could not be made from this data

@@ -26,6 +26,9 @@ AREA_SHARE = (0.02, 0.15)
 STROKE_WIDTH = (2, 7)
 #: The stroke's grey level (its colour is tinted around it) and the softness of the paste (Gaussian sigma).
 STROKE_GREY, SOFTNESS = (8.0, 70.0), (0.5, 1.2)
+#: A laced ground holds this many open dark curves and closed dark loops (inclusive ranges) of the outline's
+#: colour, so that dark lines alone do not make an object: the answer is the loop around the click.
+LACE_CURVES, LACE_LOOPS = (2, 6), (1, 4)
 
 
 @dataclass
@@ -61,10 +64,31 @@ def object_shapes(photos: Sequence[CachedPhoto], rng: np.random.Generator, per_p
     return shapes
 
 
+def lace_with_strokes(image: np.ndarray, colour: np.ndarray, stroke: int, rng: np.random.Generator) -> np.ndarray:
+    """``image`` (RGB uint8) with open curves and closed loops drawn in ``colour``, about ``stroke`` px wide,
+    anywhere on it (as paintings drawn with dark lines hold them beside and across their outlined shapes)."""
+    laced = image.copy()
+    height, width = image.shape[:2]
+    for _ in range(int(rng.integers(LACE_CURVES[0], LACE_CURVES[1] + 1))):
+        start = rng.uniform((0, 0), (width, height))
+        steps = rng.normal(0.0, 0.12 * max(height, width), (int(rng.integers(3, 8)), 2)).cumsum(axis=0)
+        points = np.vstack([start, start + steps]).round().astype(np.int32)
+        thickness = max(1, stroke + int(rng.integers(-1, 2)))
+        cv2.polylines(laced, [points], False, colour.tolist(), thickness, cv2.LINE_AA)
+    for _ in range(int(rng.integers(LACE_LOOPS[0], LACE_LOOPS[1] + 1))):
+        centre = rng.uniform((0, 0), (width, height))
+        axes = rng.uniform(0.04, 0.25, 2) * min(height, width)
+        thickness = max(1, stroke + int(rng.integers(-1, 2)))
+        cv2.ellipse(laced, (centre.round().astype(int).tolist(), axes.tolist(), float(rng.uniform(0, 180))),
+                    colour.tolist(), thickness, cv2.LINE_AA)
+    return laced
+
+
 def paste_outlined(host: np.ndarray, donor: np.ndarray, donor_labels: np.ndarray, shape: np.ndarray,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   rng: np.random.Generator, laced: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``shape`` filled with ``donor`` (resized to the host), ringed by a dark stroke, pasted at a random place
-    on ``host`` (RGB uint8). Returns the image, the ringed shape (bool) and the donor's regions inside it."""
+    on ``host`` (RGB uint8; with ``laced``, first drawn over with dark lines of the stroke's colour, see
+    :func:`lace_with_strokes`). Returns the image, the ringed shape (bool) and the donor's regions inside it."""
     height, width = host.shape[:2]
     donor = cv2.resize(donor, (width, height), interpolation=cv2.INTER_AREA)
     donor_labels = cv2.resize(donor_labels.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST)
@@ -85,6 +109,8 @@ def paste_outlined(host: np.ndarray, donor: np.ndarray, donor_labels: np.ndarray
     layer = donor.astype(np.float32)
     layer[ring] = np.clip(colour + rng.normal(0.0, 5.0, (int(ring.sum()), 1)), 0, 255)
     alpha = cv2.GaussianBlur((inside | ring).astype(np.float32), (0, 0), rng.uniform(*SOFTNESS))[..., None]
+    if laced:
+        host = lace_with_strokes(host, colour, stroke, rng)
     image = np.clip(np.rint(alpha * layer + (1.0 - alpha) * host), 0, 255).astype(np.uint8)
     whole = alpha[..., 0] >= 0.5
     parts = np.where(inside, donor_labels + 1, 0).astype(np.int32)
@@ -92,9 +118,11 @@ def paste_outlined(host: np.ndarray, donor: np.ndarray, donor_labels: np.ndarray
 
 
 def make_composites(photos: Sequence[CachedPhoto], shapes: Sequence[np.ndarray], count: int,
-                    encode: Callable[[np.ndarray], dict], rng: np.random.Generator) -> list[OutlinedComposite]:
+                    encode: Callable[[np.ndarray], dict], rng: np.random.Generator,
+                    laced_share: float = 0.0) -> list[OutlinedComposite]:
     """``count`` composites, each on a random photo of ``photos`` with a random shape filled from another photo of
-    the same size; ``encode`` gives a padded image's features (as CachedPhoto holds them)."""
+    the same size, a ``laced_share`` of them on a ground laced with dark lines; ``encode`` gives a padded image's
+    features (as CachedPhoto holds them)."""
     from models.training.segmenter_data import pad_to_multiple
 
     composites = []
@@ -109,7 +137,8 @@ def make_composites(photos: Sequence[CachedPhoto], shapes: Sequence[np.ndarray],
         group = by_size[sizes[int(rng.integers(len(sizes)))]]
         host, donor = (group[int(index)] for index in rng.choice(len(group), 2, replace=False))
         shape = shapes[int(rng.integers(len(shapes)))]
-        image, whole, parts = paste_outlined(host.image, donor.image, donor.segmentations[0], shape, rng)
+        laced = laced_share > 0 and rng.random() < laced_share  # no draw without lacing: older runs stay the same
+        image, whole, parts = paste_outlined(host.image, donor.image, donor.segmentations[0], shape, rng, laced)
         features = encode(pad_to_multiple(image))
         photo = CachedPhoto(f"{host.name}+{donor.name}", image, [], features, host.padded_size)
         composites.append(OutlinedComposite(photo, whole, parts))

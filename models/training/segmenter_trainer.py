@@ -63,6 +63,8 @@ class SegmenterTrainOptions:
     outlined_share: float = 0.0
     outlined_count: int = 400
     excluded_shapes: frozenset[str] = frozenset()
+    #: Share of the outlined composites whose ground is laced with dark lines of the outline's colour.
+    laced_share: float = 0.0
     #: Fine-tuning: weight of a loss that keeps the decoder's masks and predicted IoUs on photo batches near the
     #: starting decoder's (distillation, "learning without forgetting"), so new kinds of batches add to what it knew.
     keep_initial: float = 0.0
@@ -255,7 +257,8 @@ class SegmenterTrainer:
     def _outlined_composites(self, photos: list[CachedPhoto]) -> list[OutlinedComposite]:
         """The outlined composites, made once (seeded) from the training ``photos`` (not mirrored) and cached
         beside the features."""
-        path = self.options.out / "cache" / f"outlined_{self.options.outlined_count}_seed{self.options.seed}.pt"
+        laced = f"_laced{self.options.laced_share:g}" if self.options.laced_share > 0 else ""
+        path = self.options.out / "cache" / f"outlined_{self.options.outlined_count}_seed{self.options.seed}{laced}.pt"
         if path.exists():
             return [OutlinedComposite(CachedPhoto(entry["name"], entry["image"].numpy(), [], entry["features"],
                                                   tuple(entry["padded_size"])), entry["whole"].numpy(),
@@ -273,7 +276,8 @@ class SegmenterTrainer:
             features = embed(encoder, image_tensor(image))
             return {key: features[key][0].half() for key in FEATURE_KEYS}
 
-        composites = make_composites(photos, shapes, self.options.outlined_count, encode, rng)
+        composites = make_composites(photos, shapes, self.options.outlined_count, encode, rng,
+                                     self.options.laced_share)
         entries = [{"name": c.photo.name, "image": torch.from_numpy(c.photo.image), "features": c.photo.features,
                     "padded_size": list(c.photo.padded_size), "whole": torch.from_numpy(c.whole),
                     "parts": torch.from_numpy(c.parts)} for c in composites]
