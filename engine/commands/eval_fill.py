@@ -5,10 +5,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.commands import add_command
 from engine.commands.eval import _finite, evaluation_folder, find_images
 from engine.errors import SimNetError
+
+if TYPE_CHECKING:
+    from engine.segmentation.base import Segmenter
 
 DEFAULT_BSDS = Path("..") / "shared" / "data" / "bsds500"
 
@@ -56,14 +60,26 @@ def load_images(folder: Path, limit: int) -> list[tuple[str, "object"]]:
     return images
 
 
+def outlined_segmenter(args: argparse.Namespace) -> "Segmenter":
+    """The segmenter clicking table 2's objects: the checkpoint named, which must load (a fallback would score
+    another segmenter), or the default one, saying so when that falls back."""
+    from engine.segmentation import load_segmenter
+    from engine.segmentation.learned import LearnedSegmenter
+
+    if args.segmenter_checkpoint:
+        return LearnedSegmenter(args.segmenter_checkpoint)
+    segmenter = load_segmenter(device=args.device)
+    if segmenter.notice:
+        print(f"simnet eval-fill: notice: {segmenter.notice}", file=sys.stderr)
+    return segmenter
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.fill_cases import build_cases, region_shapes
     from engine.evaluation.fill_methods import fill_methods
     from engine.evaluation.fill_report import FILL_COLUMNS, LEGEND, OUTLINE_COLUMNS, markdown_table, text_table
     from engine.evaluation.fill_runner import RecordingManipulator, score_fills, score_outlined
-    from engine.segmentation import load_segmenter
-    from engine.segmentation.learned import LearnedSegmenter
 
     folder = evaluation_folder(args)
     bsds = find_images(args.bsds, DEFAULT_BSDS, "BSDS500 segmentations")
@@ -72,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         raise SimNetError("--cases must be 1 or more")
     if args.outlined_only and args.no_outlined:
         raise SimNetError("--outlined-only and --no-outlined leave nothing to measure")
+    segmenter = None if args.no_outlined else outlined_segmenter(args)  # a bad checkpoint is refused before any work
     images = load_images(folder, args.limit)
     try:
         shapes = region_shapes(bsds, args.seed)
@@ -80,14 +97,6 @@ def run(args: argparse.Namespace) -> int:
     progress = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     fills = fill_methods(include_patchmatch=not (args.quick or args.no_patchmatch))
     manipulator = RecordingManipulator(args.checkpoint, device=args.device)
-    if args.no_outlined:
-        segmenter = None
-    elif args.segmenter_checkpoint:  # a checkpoint named here must load: a fallback would score another segmenter
-        segmenter = LearnedSegmenter(args.segmenter_checkpoint)
-    else:
-        segmenter = load_segmenter(device=args.device)
-        if segmenter.notice:
-            print(f"simnet eval-fill: notice: {segmenter.notice}", file=sys.stderr)
     cases = [] if args.outlined_only else build_cases(images, shapes, count, args.seed, outlined=False)
     if not args.outlined_only and not cases:
         raise SimNetError("no object fits these images")
