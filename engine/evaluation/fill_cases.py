@@ -16,7 +16,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 import scipy.io
-import scipy.ndimage
+
+from models.training.bsds import object_like_shapes
 
 #: The object covers this share of the host.
 AREA_SHARE = (0.03, 0.08)
@@ -77,24 +78,9 @@ def region_shapes(bsds_root: str | Path, seed: int) -> list[np.ndarray]:
     shapes = []
     for path in _shape_files(bsds_root, rng):
         labels = np.asarray(scipy.io.loadmat(str(path))["groundTruth"][0][0]["Segmentation"][0, 0])
-        found = 0
-        for label in rng.permutation(np.unique(labels)):
-            region = scipy.ndimage.binary_fill_holes(labels == label)
-            components, count = scipy.ndimage.label(region)
-            if count != 1 or not 0.01 <= region.mean() <= 0.25:
-                continue
-            rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
-            if rows[0] == 0 or cols[0] == 0 or rows[-1] == region.shape[0] - 1 or cols[-1] == region.shape[1] - 1:
-                continue
-            crop = region[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-            if crop.mean() < 0.35 or max(crop.shape) > 4 * min(crop.shape):  # not a sliver or a thin band
-                continue
-            shapes.append(crop)
-            found += 1
-            if found == SHAPES_PER_FILE:
-                break
+        shapes += object_like_shapes(labels, rng, SHAPES_PER_FILE)
     if not shapes:
-        raise FileNotFoundError(f"no usable region shapes in {folder}")
+        raise FileNotFoundError(f"no usable region shapes in {Path(bsds_root) / 'groundTruth' / 'train'}")
     return shapes
 
 

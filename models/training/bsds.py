@@ -62,3 +62,24 @@ def candidate_regions(sample: BsdsSample) -> list[np.ndarray]:
             if MIN_REGION_FRACTION * area <= region.sum() <= MAX_REGION_FRACTION * area:
                 regions.append(region)
     return regions
+
+
+def object_like_shapes(labels: np.ndarray, rng: np.random.Generator, limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` object-like regions of one human segmentation ``labels``, taken in ``rng``'s order:
+    connected, hole-free, 1-25 % of the photo, away from its border, not a sliver or a thin band (at least
+    35 % of their box, the box at most 4:1), each cropped to its box (boolean)."""
+    shapes = []
+    for label in rng.permutation(np.unique(labels)):
+        region = scipy.ndimage.binary_fill_holes(labels == label)
+        if scipy.ndimage.label(region)[1] != 1 or not 0.01 <= region.mean() <= 0.25:
+            continue
+        rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+        if rows[0] == 0 or cols[0] == 0 or rows[-1] == region.shape[0] - 1 or cols[-1] == region.shape[1] - 1:
+            continue
+        crop = region[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        if crop.mean() < 0.35 or max(crop.shape) > 4 * min(crop.shape):
+            continue
+        shapes.append(crop)
+        if len(shapes) == limit:
+            break
+    return shapes

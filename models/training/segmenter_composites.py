@@ -18,6 +18,7 @@ import numpy as np
 import scipy.ndimage
 
 from models.segmenter.clicks import first_click
+from models.training.bsds import object_like_shapes
 from models.training.segmenter_data import CachedPhoto
 
 #: The object covers this share of the photo (its shape scaled to a share drawn in this range).
@@ -45,22 +46,7 @@ def object_shapes(photos: Sequence[CachedPhoto], rng: np.random.Generator, per_p
     sliver), cropped to their box, from the first annotator of each photo."""
     shapes = []
     for photo in photos:
-        labels = photo.segmentations[0]
-        found = 0
-        for label in rng.permutation(np.unique(labels)):
-            region = scipy.ndimage.binary_fill_holes(labels == label)
-            if scipy.ndimage.label(region)[1] != 1 or not 0.01 <= region.mean() <= 0.25:
-                continue
-            rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
-            if rows[0] == 0 or cols[0] == 0 or rows[-1] == region.shape[0] - 1 or cols[-1] == region.shape[1] - 1:
-                continue
-            crop = region[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-            if crop.mean() < 0.35 or max(crop.shape) > 4 * min(crop.shape):
-                continue
-            shapes.append(crop)
-            found += 1
-            if found == per_photo:
-                break
+        shapes += object_like_shapes(photo.segmentations[0], rng, per_photo)
     return shapes
 
 
