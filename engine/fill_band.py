@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from engine.fill_patchmatch import JUMPS, Field, Neighbours, describe, improve, patch_basis, refresh_costs
-from engine.fill_reads import value_top
+from engine.fill_reads import value_top, work_image_at
 from engine.fill_synthesis import Synthesis
 
 #: The band: hole pixels at most this deep (full pixels, from the outline); the matches' weight falls from 1 at
@@ -178,13 +178,7 @@ def _described_image(pixels: np.ndarray, missing: np.ndarray, synthesis: Synthes
     y0, y1, x0, x1 = crop
     my, mx = np.nonzero(missing)
     work_h, work_w = synthesis.weight.shape
-    rows = np.clip(((my + y0 + 0.5) * work_h / shape[0]).astype(np.int64), 0, work_h - 1)
-    cols = np.clip(((mx + x0 + 0.5) * work_w / shape[1]).astype(np.int64), 0, work_w - 1)
-    work = synthesis.image[rows, cols]
-    channels = image.shape[2]
-    if work.shape[1] > channels:  # the work image is RGB; a grey painting is described by its grey
-        work = work.mean(axis=1, keepdims=True)
-    image[my, mx, :work.shape[1]] = work[:, :channels]
+    image[my, mx] = work_image_at(synthesis, my + y0, mx + x0, (work_h / shape[0], work_w / shape[1]), image.shape[2])
     return image
 
 

@@ -233,17 +233,26 @@ def copies_at(context: np.ndarray, readable: np.ndarray, synthesis: Synthesis, y
               scale: tuple[float, float], helper: Executor | None = None) -> np.ndarray:
     """The mixed copies at hole pixels (ys, xs) (n, C) float32; where no copy reads the painting, the
     synthesized work image scaled up. A ``helper`` thread shares the reading once it is free."""
-    work_h, work_w = synthesis.weight.shape
     summed, total = copy_reads(context, readable, synthesis, ys, xs, scale, helper)
     missing = total <= 1e-6
     if missing.any():  # no copy reads painting here: the synthesized work image, scaled up
-        upsampled = synthesis.image[np.clip(((ys[missing] + 0.5) * scale[0]).astype(np.int64), 0, work_h - 1),
-                                    np.clip(((xs[missing] + 0.5) * scale[1]).astype(np.int64), 0, work_w - 1)]
-        top = value_top(context)
-        summed[missing] = upsampled[:, :context.shape[2]] * top if upsampled.shape[1] >= context.shape[2] else \
-            np.repeat(upsampled[:, :1], context.shape[2], axis=1) * top
+        summed[missing] = work_image_at(synthesis, ys[missing], xs[missing], scale, context.shape[2]) * \
+            value_top(context)
         total[missing] = 1.0
     return summed / total[:, None]
+
+
+def work_image_at(synthesis: Synthesis, ys: np.ndarray, xs: np.ndarray, scale: tuple[float, float],
+                  channels: int) -> np.ndarray:
+    """The synthesized work image (reduced, RGB in [0, 1]) at full-resolution pixels (ys, xs): the work pixel
+    each lies in (``scale``: work pixels per full-resolution pixel, rows and columns), as (n, ``channels``)
+    float32 (1: grey, the work image's first channel, which it repeats; 3: RGB; 4: RGB and an opaque alpha)."""
+    work_h, work_w = synthesis.weight.shape
+    picked = synthesis.image[np.clip(((ys + 0.5) * scale[0]).astype(np.int64), 0, work_h - 1),
+                             np.clip(((xs + 0.5) * scale[1]).astype(np.int64), 0, work_w - 1)]
+    if channels <= 3:
+        return picked[:, :channels].astype(np.float32)
+    return np.concatenate([picked, np.ones((ys.size, channels - 3), picked.dtype)], axis=1).astype(np.float32)
 
 
 def value_top(image: np.ndarray) -> float:

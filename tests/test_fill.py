@@ -427,3 +427,22 @@ def test_the_band_reads_no_forbidden_painting_and_keeps_the_sixteen_bit_grey() -
     assert out.dtype == np.uint16 and out.shape == grey.shape
     np.testing.assert_array_equal(out[~hole], grey[~hole])
     assert out[hole].std() > 1000  # lines, not a flat grey
+
+
+def test_the_work_image_at_full_resolution_pixels_keeps_the_paintings_channels() -> None:
+    from engine.fill_reads import work_image_at
+    from engine.fill_synthesis import Synthesis
+
+    grey = np.linspace(0.0, 1.0, 16, dtype=np.float32).reshape(4, 4)
+    work = np.repeat(grey[..., None], 3, axis=2)  # the work image of a grey painting repeats its grey
+    work[..., 1] *= 0.5  # so that the channels can be told apart
+    synthesis = Synthesis(np.zeros((4, 4, 2), np.int64), np.ones((4, 4), np.float32), work,
+                          np.zeros((4, 4), bool), np.ones((4, 4), bool))
+    ys, xs = np.array([0, 3, 7]), np.array([0, 5, 7])  # full resolution 8 x 8: work pixels (0, 0), (1, 2), (3, 3)
+    rgb = work_image_at(synthesis, ys, xs, (0.5, 0.5), 3)
+    np.testing.assert_array_equal(rgb, work[[0, 1, 3], [0, 2, 3]])
+    np.testing.assert_array_equal(work_image_at(synthesis, ys, xs, (0.5, 0.5), 1), grey[[0, 1, 3], [0, 2, 3]][:, None])
+    rgba = work_image_at(synthesis, ys, xs, (0.5, 0.5), 4)
+    np.testing.assert_array_equal(rgba[:, :3], rgb)
+    np.testing.assert_array_equal(rgba[:, 3], 1.0)  # opaque, not a colour channel repeated
+    assert rgba.dtype == np.float32
