@@ -118,12 +118,18 @@ def test_eval_fill_outlined_only_scores_the_named_segmenter(tmp_path: Path) -> N
     report = tmp_path / "report.json"
     code = main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(_bsds(tmp_path / "bsds")),
                  "--quick", "--outlined-only", "--segmenter-checkpoint", str(default_segmenter_path()),
-                 "--json", str(report)])
+                 "--json", str(report), "--figure", str(tmp_path / "outlined.png")])
     assert code == 0
     payload = json.loads(report.read_text())
     assert payload["counts"] == {"outlined, one click": 2} and payload["cases"] == []
     assert set(payload["tables"]) == {"outlined, one click"}
     assert payload["segmenter_checkpoint"] == str(default_segmenter_path())
+    # The figure: a header, then per object the click and its answer | ours | the own mask's edit | the truth.
+    shown = cv2.imread(str(tmp_path / "outlined.png"))
+    assert shown.shape == (28 + 2 * (240 + 6), 4 * (240 + 6), 3)
+    first_column = shown[28:, :240]
+    answer_drawn = (first_column[..., 1] > 200) & (first_column[..., 0] < 60) & (first_column[..., 2] < 60)
+    assert answer_drawn.sum() > 50  # the answer's green outline
 
 
 def test_eval_fill_refuses_a_damaged_segmenter_checkpoint_before_any_edit(
@@ -139,3 +145,10 @@ def test_eval_fill_refuses_a_damaged_segmenter_checkpoint_before_any_edit(
     assert "segmenter checkpoint" in error and "\n" not in error
     assert main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(tmp_path / "bsds"),
                  "--outlined-only", "--no-outlined"]) == 2
+    # A figure of table 2 without table 2, or in a format that cannot be written, is refused before any edit.
+    assert main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(tmp_path / "bsds"),
+                 "--no-outlined", "--figure", str(tmp_path / "figure.png")]) == 2
+    assert main(["eval-fill", "--artworks", str(tmp_path / "art"), "--bsds", str(tmp_path / "bsds"), "--quick",
+                 "--figure", str(tmp_path / "figure.gif"), "--json", str(report)]) == 2
+    assert not report.exists() and not (tmp_path / "figure.gif").exists()
+    assert "figure.gif" in capsys.readouterr().err

@@ -39,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the built-in segmenter's weights for table 2's clicks (default: shipped)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="write the numbers, per case too, as JSON")
+    parser.add_argument("--figure", metavar="OUT", help="write table 2's cases as a figure (an image): the click "
+                        "and its answer, our edit, the edit of the object's own mask, the truth")
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--checkpoint", default=None, metavar="PATH", help="SIM-Net checkpoint (default: shipped)")
@@ -78,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.fill_cases import build_cases, region_shapes
     from engine.evaluation.fill_methods import fill_methods
-    from engine.evaluation.fill_report import FILL_COLUMNS, LEGEND, OUTLINE_COLUMNS, markdown_table, text_table
+    from engine.evaluation.fill_report import (FILL_COLUMNS, LEGEND, OUTLINE_COLUMNS, markdown_table,
+                                               outlined_figure, text_table)
     from engine.evaluation.fill_runner import RecordingManipulator, score_fills, score_outlined
+    from engine.imageio import output_format, save_image
 
     folder = evaluation_folder(args)
     bsds = find_images(args.bsds, DEFAULT_BSDS, "BSDS500 segmentations")
@@ -88,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
         raise SimNetError("--cases must be 1 or more")
     if args.outlined_only and args.no_outlined:
         raise SimNetError("--outlined-only and --no-outlined leave nothing to measure")
+    if args.figure and args.no_outlined:
+        raise SimNetError("--figure shows table 2's outlined objects, which --no-outlined leaves out")
+    if args.figure:
+        output_format(args.figure)  # an unknown extension is refused before any work
     segmenter = None if args.no_outlined else outlined_segmenter(args)  # a bad checkpoint is refused before any work
     images = load_images(folder, args.limit)
     try:
@@ -111,7 +119,12 @@ def run(args: argparse.Namespace) -> int:
                                      outlined=True)
         if not outlined_cases:
             raise SimNetError("no outlined object fits these images")
-        outlined = score_outlined(outlined_cases, manipulator, segmenter, fills, progress=progress)
+        pictures: list = []  # (case, the click's answer, the results by row name) for the figure
+        outlined = score_outlined(outlined_cases, manipulator, segmenter, fills, progress=progress,
+                                  shown=(lambda *shown: pictures.append(shown)) if args.figure else None)
+        if args.figure:
+            save_image(args.figure, outlined_figure(pictures))
+            print(f"wrote {args.figure}: {len(pictures)} outlined objects", file=sys.stderr)
         tables["outlined, one click"] = outlined.summary()
         counts["outlined, one click"] = len(outlined_cases)
         per_case["outlined, one click"] = outlined.per_case

@@ -55,6 +55,13 @@ class FillCase:
         """The object as a painter sees it: its inside and its outline."""
         return self.source | self.outline
 
+    @property
+    def click(self) -> tuple[float, float]:
+        """The object's innermost pixel (x, y): where a user clicks it."""
+        inside = cv2.distanceTransform(self.source.astype(np.uint8), cv2.DIST_L2, 5)
+        y, x = np.unravel_index(int(np.argmax(inside)), inside.shape)
+        return float(x), float(y)
+
 
 def _shape_files(bsds_root: str | Path, rng: np.random.Generator) -> list[Path]:
     """The training segmentations the shapes of a seed's cases come from (drawn with ``rng``)."""

@@ -107,15 +107,6 @@ def score_fills(cases: list[FillCase], manipulator: RecordingManipulator, fills:
     return scores
 
 
-def click_point(case: FillCase) -> tuple[float, float]:
-    """The object's innermost pixel (x, y): where a user clicks it."""
-    import cv2
-
-    inside = cv2.distanceTransform(case.source.astype(np.uint8), cv2.DIST_L2, 5)
-    y, x = np.unravel_index(int(np.argmax(inside)), inside.shape)
-    return float(x), float(y)
-
-
 def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
     out = np.zeros_like(mask)
     height, width = mask.shape
@@ -130,14 +121,16 @@ EXACT_SELECTION = "ours, the object's own mask"
 
 
 def score_outlined(cases: list[FillCase], manipulator: RecordingManipulator, segmenter, fills: dict[str, Fill],
-                   progress: Callable[[str], None] | None = None) -> FillScores:
+                   progress: Callable[[str], None] | None = None,
+                   shown: Callable[[FillCase, np.ndarray, dict[str, np.ndarray]], None] | None = None) -> FillScores:
     """Table 2: outlined objects selected by one click with ``segmenter``, the answer moved by the object's move;
-    and the reference row :data:`EXACT_SELECTION` (the object's own mask moved, the first fill)."""
+    and the reference row :data:`EXACT_SELECTION` (the object's own mask moved, the first fill). ``shown`` is
+    given each case, the click's answer and the results by row name (for a figure)."""
     scores = FillScores()
     first_fill = dict(list(fills.items())[:1])
     for number, case in enumerate(cases):
         segmenter.set_image(case.image)
-        selection = segmenter.predict([click_point(case)], [1]).best
+        selection = segmenter.predict([case.click], [1]).best
         target = _shift(selection, *case.shift)
         outcomes = edit_with_fills(manipulator, case.image, selection, target, fills)
         row = {name: remnant_scores(outcome.result, case, selection) for name, outcome in outcomes.items()}
@@ -146,6 +139,9 @@ def score_outlined(cases: list[FillCase], manipulator: RecordingManipulator, seg
                                           first_fill).values()))
         row[EXACT_SELECTION] = remnant_scores(exact.result, case, whole)
         scores.per_case.append(row)
+        if shown:
+            shown(case, selection, {**{name: outcome.result for name, outcome in outcomes.items()},
+                                    EXACT_SELECTION: exact.result})
         if progress:
             first = next(iter(row.values()))
             progress(f"outlined {number + 1}/{len(cases)} {case.name}: click IoU {first['click IoU']:.2f}, "
