@@ -63,9 +63,14 @@ class FillCase:
         return float(x), float(y)
 
 
+def _training_segmentations(bsds_root: str | Path) -> Path:
+    """The folder of BSDS500's training segmentations (MAT files)."""
+    return Path(bsds_root) / "groundTruth" / "train"
+
+
 def _shape_files(bsds_root: str | Path, rng: np.random.Generator) -> list[Path]:
     """The training segmentations the shapes of a seed's cases come from (drawn with ``rng``)."""
-    folder = Path(bsds_root) / "groundTruth" / "train"
+    folder = _training_segmentations(bsds_root)
     files = sorted(folder.glob("*.mat"))
     if not files:
         raise FileNotFoundError(f"no BSDS500 segmentations in {folder}")
@@ -87,7 +92,7 @@ def region_shapes(bsds_root: str | Path, seed: int) -> list[np.ndarray]:
         labels = np.asarray(scipy.io.loadmat(str(path))["groundTruth"][0][0]["Segmentation"][0, 0])
         shapes += object_like_shapes(labels, rng, SHAPES_PER_FILE)
     if not shapes:
-        raise FileNotFoundError(f"no usable region shapes in {Path(bsds_root) / 'groundTruth' / 'train'}")
+        raise FileNotFoundError(f"no usable region shapes in {_training_segmentations(bsds_root)}")
     return shapes
 
 
