@@ -100,3 +100,46 @@ def test_an_outline_touched_by_the_grounds_own_dark_strokes_still_closes_in_its_
     assert shape is not None and iou(shape, whole) >= 0.9
     monkeypatch.setattr(outline_enclosure, "OUTLINE_COLOUR_TOLERANCE", -1.0)  # every dark stroke only
     assert enclosing_outline(image, first, click) is None
+
+
+def _dark_ground_on_the_right(image: np.ndarray, whole: np.ndarray, grey: float, seed: int) -> np.ndarray:
+    """``image`` with the ground right of the shape's middle painted nearly as dark as the outline (``grey``)."""
+    rng = np.random.default_rng(seed)
+    height, width = whole.shape
+    right = np.zeros_like(whole)
+    right[:, width // 2:] = True
+    ground = right & ~whole
+    out = image.astype(np.float32)
+    out[ground] = grey + rng.normal(0, 2, (int(ground.sum()), 3))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_an_outline_beside_a_ground_nearly_as_dark_closes_at_a_lower_contrast(monkeypatch) -> None:
+    """Beside a ground of grey 55 the outline (grey 23) stands out by about 30 levels, under the black-hat's 40:
+    the loop opens there, and closes when the contrast is lowered."""
+    image, whole, first, _ = outlined_shape(6)
+    image = _dark_ground_on_the_right(image, whole, 55.0, 6)
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+    monkeypatch.setattr(outline_enclosure, "LOWER_CONTRASTS", ())
+    assert enclosing_outline(image, first, click) is None  # at the black-hat's own contrast the loop is open
+
+
+def test_a_loop_found_at_a_lower_contrast_must_run_in_the_outlines_colour(monkeypatch) -> None:
+    """The right half of the loop is a dark green stroke, not the outline's purple, beside a darkish ground: it
+    closes only at a lower contrast and is not offered, being of another colour for half its length."""
+    image, whole, first, _ = outlined_shape(7)
+    image = _dark_ground_on_the_right(image, whole, 85.0, 7)
+    height, width = whole.shape
+    ring = whole & ~cv2.erode(whole.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))).astype(bool)
+    right = np.zeros_like(whole)
+    right[:, width // 2:] = True
+    image[ring & right] = (20, 70, 20)  # grey 49: 36 levels under the ground, so found at 30, not at 40
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    assert enclosing_outline(image, first, click) is None
+    monkeypatch.setattr(outline_enclosure, "RING_COLOUR_SHARE", 0.0)  # any colour: the loop is offered
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.9
