@@ -131,8 +131,7 @@ def _runs_in_outline_colour(image: np.ndarray, answer: np.ndarray, shape: np.nda
     ring = (to_outside > 0) & (to_outside <= RING_WIDTH)
     if not ring.any():
         return False
-    near = np.linalg.norm(colours[ring] - colour, axis=1) <= OUTLINE_COLOUR_TOLERANCE
-    return float(near.mean()) >= RING_COLOUR_SHARE
+    return float(_of_outline_colour(colours[ring], colour).mean()) >= RING_COLOUR_SHARE
 
 
 _RUNS_OUT = object()
@@ -215,8 +214,13 @@ class _Crop:
         colour = outline_colour(rgb, grey, self.part, self.step)
         if colour is None:
             return None
-        own_colour = np.linalg.norm(rgb - colour, axis=2) <= OUTLINE_COLOUR_TOLERANCE
-        return grey, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, self.kernel), own_colour
+        return grey, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, self.kernel), _of_outline_colour(rgb, colour)
+
+
+def _of_outline_colour(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Which pixels of ``rgb`` (float32, colours on the last axis) lie within OUTLINE_COLOUR_TOLERANCE of the
+    outline's ``colour`` (3,), a bool array of ``rgb``'s other axes."""
+    return np.linalg.norm(rgb - colour, axis=-1) <= OUTLINE_COLOUR_TOLERANCE
 
 
 def _strokes(darker: np.ndarray, grey: np.ndarray, contrast: float) -> np.ndarray:
@@ -225,7 +229,7 @@ def _strokes(darker: np.ndarray, grey: np.ndarray, contrast: float) -> np.ndarra
 
 
 def _enclosed_in(crop: _Crop, shape: tuple[int, int], click: tuple[float, float],
-                 contrast: float = CONTRAST) -> np.ndarray | None | object:
+                 contrast: float) -> np.ndarray | None | object:
     """:func:`enclosing_outline` within ``crop``'s box, with the strokes of the black-hat ``contrast``, as a mask
     of the image's ``shape``; ``_RUNS_OUT`` when no loop around the click closes within the box. Tried with every
     thin dark stroke, then (when a loop closed but offers nothing) with the strokes of the outline's colour only."""
