@@ -10,7 +10,8 @@ plus its level's prior, never one covering over half the image, grown to the obj
 graph cut when the cut keeps it (:func:`engine.segmentation.graph_cut.grow_to_edge`, then perhaps further
 by :func:`~engine.segmentation.graph_cut.grow_within_outline` from the largest candidate; the grown
 answer is added as a candidate and shown first), then widened to the painted outline closing around
-the click (:mod:`engine.segmentation.outline_enclosure`) and given the parts of its outlined shape it
+the click (:mod:`engine.segmentation.outline_enclosure`; where no stroke loop closes, the cheapest closed
+path of the outline's colour around it, :mod:`engine.segmentation.outline_path`) and given the parts of its outlined shape it
 left out (:mod:`engine.segmentation.outline_parts`), each offered the same way. Several clicks, a box
 or a previous mask give one refined answer. A small box, and a click whose every candidate is a large
 region around it, are also answered in a zoomed view of their surroundings (see FOCUS_BOX, FOCUS_CLICK).
@@ -31,6 +32,7 @@ from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_r
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from engine.segmentation.graph_cut import grow_to_edge, grow_within_outline
 from engine.segmentation.outline_enclosure import enclosing_outline
+from engine.segmentation.outline_path import outline_path
 from engine.segmentation.outline_parts import outlined_parts
 from engine.segmentation.snapping import EdgeSnapper
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate, level_prior
@@ -188,8 +190,10 @@ class LearnedSegmenter:
             # widened (or cut) to the painted outline closing around the click, then given the parts of the
             # outlined shape it left out; each offered as by _offer
             click = (float(points[0][0]), float(points[0][1]))
-            chosen = _offer_shape(masks, candidate_scores, chosen,
-                                  enclosing_outline(self.image_rgb8, masks[chosen], click))
+            enclosed = enclosing_outline(self.image_rgb8, masks[chosen], click)
+            if enclosed is None:  # no stroke loop closes: the cheapest path of the outline's colour around it
+                enclosed = outline_path(self.image_rgb8, masks[chosen], click)
+            chosen = _offer_shape(masks, candidate_scores, chosen, enclosed)
             chosen = _offer_shape(masks, candidate_scores, chosen, outlined_parts(self.image_rgb8, masks[chosen]))
             if FOCUS_CLICK and not self.zoomed:
                 chosen = self._offer_focused_click(masks, candidate_scores, chosen, click)

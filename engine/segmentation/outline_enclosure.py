@@ -15,7 +15,8 @@ touches it (a painted outline is one colour along its length; the ground's strok
 offered when it widens the answer as above. Where the outline runs beside a ground nearly as dark as itself
 the stroke stands out less there; the loop is then looked for again at lower contrasts, and one found only
 there is offered when it widens the answer and runs in the outline's colour. Where the stroke is broken (the
-outline runs over a ground as dark as itself) nothing closes, and nothing is offered.
+outline runs over a ground as dark as itself) nothing closes, and nothing is offered (the segmenter then looks
+for the outline as a path of its colour: :mod:`engine.segmentation.outline_path`).
 
 Chosen on BSDS500 val only (outlined objects, and plain clicks, which must not change for the worse).
 """
@@ -131,7 +132,7 @@ def _runs_in_outline_colour(image: np.ndarray, answer: np.ndarray, shape: np.nda
     ring = (to_outside > 0) & (to_outside <= RING_WIDTH)
     if not ring.any():
         return False
-    return float(_of_outline_colour(colours[ring], colour).mean()) >= RING_COLOUR_SHARE
+    return float(of_outline_colour(colours[ring], colour).mean()) >= RING_COLOUR_SHARE
 
 
 _RUNS_OUT = object()
@@ -201,7 +202,7 @@ class _Crop:
         self.box, self.step, grey, self.part = darkest_blocks(image, answer, box, CROP_SIDE,
                                                               lambda crop: cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
         self.grey = grey.astype(np.float32)
-        self.kernel = _stroke_kernel(self.step)
+        self.kernel = stroke_kernel(self.step)
         self.darker = cv2.morphologyEx(self.grey, cv2.MORPH_BLACKHAT, self.kernel)
 
     @cached_property
@@ -214,10 +215,10 @@ class _Crop:
         colour = outline_colour(rgb, grey, self.part, self.step)
         if colour is None:
             return None
-        return grey, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, self.kernel), _of_outline_colour(rgb, colour)
+        return grey, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, self.kernel), of_outline_colour(rgb, colour)
 
 
-def _of_outline_colour(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
+def of_outline_colour(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """Which pixels of ``rgb`` (float32, colours on the last axis) lie within OUTLINE_COLOUR_TOLERANCE of the
     outline's ``colour`` (3,), a bool array of ``rgb``'s other axes."""
     return np.linalg.norm(rgb - colour, axis=-1) <= OUTLINE_COLOUR_TOLERANCE
@@ -236,7 +237,7 @@ def _enclosed_in(crop: _Crop, shape: tuple[int, int], click: tuple[float, float]
     if not crop.part.any():
         return None
     step, part, kernel = crop.step, crop.part, crop.kernel
-    point = _crop_point(click, crop.box, step, crop.grey.shape)
+    point = crop_point(click, crop.box, step, crop.grey.shape)
     found = _loop_around(_strokes(crop.darker, crop.grey, contrast), part, point, kernel, step, may_shrink=True)
     # Fewer strokes close no loop that all of them do not: no second try where none closed (_OPEN), only
     # where the loop reached the crop's border or did not fit the answer, or the click lies on a stroke.
@@ -251,13 +252,13 @@ def _enclosed_in(crop: _Crop, shape: tuple[int, int], click: tuple[float, float]
     return full_size(found, shape, crop.box, step) if isinstance(found, np.ndarray) else found
 
 
-def _stroke_kernel(step: int) -> np.ndarray:
+def stroke_kernel(step: int) -> np.ndarray:
     """The black-hat's disc for a crop reduced ``step`` times: a little wider than STROKE_WIDTH full pixels."""
     disc = 2 * max(1, int(np.ceil(STROKE_WIDTH / step / 2))) + 1 + 2
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc, disc))
 
 
-def _crop_point(click: tuple[float, float], box: tuple[int, int, int, int], step: int,
+def crop_point(click: tuple[float, float], box: tuple[int, int, int, int], step: int,
                 shape: tuple[int, ...]) -> tuple[int, int]:
     """``click`` (x, y, full pixels) as (column, row) of the crop of ``box`` reduced ``step`` times."""
     x0, y0 = box[0], box[1]
