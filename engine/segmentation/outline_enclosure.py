@@ -97,11 +97,8 @@ def _enclosing_at(image: np.ndarray, answer: np.ndarray, click: tuple[float, flo
     """:func:`enclosing_outline` with strokes of the black-hat ``contrast``; ``bbox`` the answer's box, ``crops``
     the crops made so far (by the box asked for; added to)."""
     height, width = answer.shape
-    side = max(bbox[2] - bbox[0], bbox[3] - bbox[1])
     for share in MARGINS:
-        margin = int(np.ceil(share * side)) + STROKE_WIDTH
-        box = (max(0, bbox[0] - margin), max(0, bbox[1] - margin), min(width, bbox[2] + margin),
-               min(height, bbox[3] + margin))
+        box = search_box(bbox, share, answer.shape)
         if box not in crops:
             crops[box] = _Crop(image, answer, box)
         found = _enclosed_in(crops[box], answer.shape, click, contrast)
@@ -110,6 +107,23 @@ def _enclosing_at(image: np.ndarray, answer: np.ndarray, click: tuple[float, flo
         if box == (0, 0, width, height):
             return None
     return None
+
+
+def search_box(bbox: tuple[int, int, int, int], share: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) searched for the outline around an answer's ``bbox``: ``share`` times its larger side
+    and a stroke's width beyond it each way, within an image of ``shape`` (H, W)."""
+    height, width = shape
+    margin = int(np.ceil(share * max(bbox[2] - bbox[0], bbox[3] - bbox[1]))) + STROKE_WIDTH
+    return (max(0, bbox[0] - margin), max(0, bbox[1] - margin), min(width, bbox[2] + margin),
+            min(height, bbox[3] + margin))
+
+
+def touching_share(shape: np.ndarray, part: np.ndarray, step: int) -> float:
+    """The share of the answer ``part``'s edge within TOUCH_DISTANCE (full pixels, at least 2 crop pixels) of
+    ``shape``'s outside; both bool masks of a crop reduced ``step`` times."""
+    near = max(2.0, TOUCH_DISTANCE / step)
+    to_outside = cv2.distanceTransform(shape.view(np.uint8), cv2.DIST_L2, 3)
+    return float((to_outside[inner_edge(part)] <= near).mean())
 
 
 def _runs_in_outline_colour(image: np.ndarray, answer: np.ndarray, shape: np.ndarray) -> bool:
@@ -178,15 +192,18 @@ def full_size(reduced: np.ndarray, size: tuple[int, int], box: tuple[int, int, i
     return out
 
 
-def outline_colour(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
+def outline_colour(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int, *,
+                   darkest_share: float = DARKEST_SHARE, inside_too: bool = False) -> np.ndarray | None:
     """The colour (3,) of the dark outline stroke where ``answer`` (bool) touches it on ``rgb`` (float32; ``grey``
-    its grey levels), reduced ``step`` times by :func:`darkest_blocks`: the median of the darkest quarter of a
-    band BAND full pixels wide around the answer; None when that quarter is lighter than OUTLINE_GREY_MAX."""
-    grown = cv2.dilate(answer.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(BAND / step)))
-    band = (grown > 0) & ~answer
+    its grey levels), reduced ``step`` times by :func:`darkest_blocks`: the median of the darkest ``darkest_share``
+    per cent of a band BAND full pixels wide around the answer (``inside_too``: on both sides of its edge, for an
+    answer that may hold part of the outline); None when that share is lighter than OUTLINE_GREY_MAX."""
+    square, widths = np.ones((3, 3), np.uint8), max(1, round(BAND / step))
+    grown = cv2.dilate(answer.view(np.uint8), square, iterations=widths) > 0
+    band = grown & ~(cv2.erode(answer.view(np.uint8), square, iterations=widths) > 0 if inside_too else answer)
     if not band.any():
         return None
-    darkest = np.percentile(grey[band], DARKEST_SHARE)
+    darkest = np.percentile(grey[band], darkest_share)
     if darkest > OUTLINE_GREY_MAX:
         return None
     return np.median(rgb[band & (grey <= darkest)], axis=0)
@@ -299,9 +316,6 @@ def _loop_around(stroke: np.ndarray, part: np.ndarray, point: tuple[int, int], k
         return None
     if not grows:
         return None
-    answer_edge = inner_edge(part)
-    to_outside = cv2.distanceTransform(shape.view(np.uint8), cv2.DIST_L2, 3)
-    touching = float((to_outside[answer_edge] <= near).mean())
-    if not TOUCH_SHARE <= touching < ALREADY_WHOLE:
+    if not TOUCH_SHARE <= touching_share(shape, part, step) < ALREADY_WHOLE:
         return None
     return shape

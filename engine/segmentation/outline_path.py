@@ -24,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.mask_tools import fill_holes, inner_edge
+from engine.mask_tools import fill_holes
 from engine.masks import touches_border
 import engine.segmentation.outline_enclosure as enclosure
 from models.influence import mask_bbox
@@ -63,32 +63,29 @@ def outline_path(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     bbox = mask_bbox(answer)
     if bbox is None:
         return None
-    height, width = answer.shape
-    margin = int(np.ceil(MARGIN * max(bbox[2] - bbox[0], bbox[3] - bbox[1]))) + enclosure.STROKE_WIDTH
-    box = (max(0, bbox[0] - margin), max(0, bbox[1] - margin), min(width, bbox[2] + margin),
-           min(height, bbox[3] + margin))
-    box, step, colours, part = enclosure.darkest_blocks(image, answer, box, CROP_SIDE)
+    box, step, colours, part = enclosure.darkest_blocks(image, answer, enclosure.search_box(bbox, MARGIN, answer.shape),
+                                                        CROP_SIDE)
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    colour = _edge_colour(rgb, grey, part, step)
+    colour = enclosure.outline_colour(rgb, grey, part, step, darkest_share=EDGE_DARKEST_SHARE, inside_too=True)
     if colour is None:
         return None
+    column, row = enclosure.crop_point(click, box, step, grey.shape)
+    if not part[row, column]:
+        return None
     in_colour = enclosure.of_outline_colour(rgb, colour)
-    darker = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, enclosure.stroke_kernel(step))
-    thin = (darker >= THIN_CONTRAST) & in_colour
     reach = max(1, int(round(enclosure.STROKE_WIDTH / step)))
     core = cv2.erode(part.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
     if not core.any():
         core = part
-    column, row = enclosure.crop_point(click, box, step, grey.shape)
-    if not part[row, column]:
-        return None
-    near_colour = cv2.dilate(in_colour.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    cost = np.where(thin, COST_STROKE, np.where(in_colour, COST_COLOUR, COST_GAP)).astype(np.float64)
-    cost[~near_colour | core] = _CLOSED
-    cost[row, column] = _CLOSED
-    if _escapes(cost, (column, row)):
+    closed = ~(cv2.dilate(in_colour.view(np.uint8), np.ones((3, 3), np.uint8)) > 0) | core
+    closed[row, column] = True
+    if _escapes(closed, (column, row)):
         return None  # no path of the colour closes around the click within the crop
+    darker = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, enclosure.stroke_kernel(step))
+    thin = (darker >= THIN_CONTRAST) & in_colour
+    cost = np.where(thin, COST_STROKE, np.where(in_colour, COST_COLOUR, COST_GAP)).astype(np.float64)
+    cost[closed] = _CLOSED
     loop = _cheapest_loop(cost, in_colour & ~core, (column, row))
     if loop is None or float(in_colour[loop].mean()) < COLOUR_SHARE or float(thin[loop].mean()) < THIN_SHARE:
         return None
@@ -104,9 +101,7 @@ def outline_path(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     if not (enclosure.MIN_GROWTH * answer_area <= area <= enclosure.MAX_GROWTH * answer_area
             and int((shape & part).sum()) >= HOLDS * answer_area):
         return None
-    near = max(2.0, enclosure.TOUCH_DISTANCE / step)
-    to_outside = cv2.distanceTransform(shape.view(np.uint8), cv2.DIST_L2, 3)
-    if float((to_outside[inner_edge(part)] <= near).mean()) < enclosure.TOUCH_SHARE:
+    if enclosure.touching_share(shape, part, step) < enclosure.TOUCH_SHARE:
         return None
     return _at_full_resolution(image, answer, enclosure.full_size(shape, answer.shape, box, step), box, step,
                                colour)
@@ -130,26 +125,9 @@ def _at_full_resolution(image: np.ndarray, answer: np.ndarray, enlarged: np.ndar
     return out
 
 
-def _edge_colour(rgb: np.ndarray, grey: np.ndarray, part: np.ndarray, step: int) -> np.ndarray | None:
-    """The outline's colour (3,) on ``rgb`` (float32, reduced ``step`` times; ``grey`` its grey levels) around the
-    answer ``part`` (bool): the median of the darkest EDGE_DARKEST_SHARE per cent of a band on both sides of its
-    edge; None when they are lighter than OUTLINE_GREY_MAX."""
-    square, widths = np.ones((3, 3), np.uint8), max(1, round(enclosure.BAND / step))
-    band = (cv2.dilate(part.view(np.uint8), square, iterations=widths) > 0) & \
-        ~(cv2.erode(part.view(np.uint8), square, iterations=widths) > 0)
-    if not band.any():
-        return None
-    darkest = np.percentile(grey[band], EDGE_DARKEST_SHARE)
-    if darkest > enclosure.OUTLINE_GREY_MAX:
-        return None
-    return np.median(rgb[band & (grey <= darkest)], axis=0)
-
-
-def _escapes(cost: np.ndarray, point: tuple[int, int]) -> bool:
-    """Whether ``point`` (column, row) reaches the border of ``cost`` through closed pixels (no path of the open
-    ones goes round it): a cheap test before the search."""
-    closed = ~np.isfinite(cost)
-    closed[point[1], point[0]] = True
+def _escapes(closed: np.ndarray, point: tuple[int, int]) -> bool:
+    """Whether ``point`` (column, row; closed) reaches the border through ``closed`` pixels (bool; no path of the
+    open ones goes round it): a cheap test before the search."""
     labels = cv2.connectedComponents(closed.view(np.uint8), connectivity=4)[1]
     return touches_border(labels == labels[point[1], point[0]])
 
