@@ -67,3 +67,27 @@ def test_arrival_times_are_shortest_path_costs() -> None:
     assert arrival[2, 1] == 4 and arrival[1, 1] == 1
     assert np.isinf(arrival[0, 3])
     assert _runs(np.array([0, 1, 1, 0, 1, 1, 1, 0, 1], bool)) == [1, 5, 8]
+
+
+def spilling_answer(whole: np.ndarray) -> np.ndarray:
+    """The outlined blob and a disc of the ground beyond its left edge: an answer that spills over the outline."""
+    ys, xs = np.nonzero(whole)
+    centre_y, left = int(np.median(ys[xs == xs.min()])), int(xs.min())
+    grid_y, grid_x = np.mgrid[0:whole.shape[0], 0:whole.shape[1]]
+    return whole | (np.hypot(grid_y - centre_y, grid_x - left) < 0.15 * whole.shape[0])
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_an_answer_spilling_over_the_outline_is_cut_back_to_it(seed: int) -> None:
+    """The answer covers a stretch of the outline and the ground beyond: no path goes round it, so the path is
+    looked for round the part the click is in, and what it cuts off (light ground) is dropped."""
+    image, whole, _, click = two_fields_beside_dark_ground(seed)
+    answer = spilling_answer(whole)
+    assert iou(answer, whole) < 0.9
+    shape = outline_path(image, answer, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+
+
+def test_a_spilling_answer_is_not_cut_without_an_outline() -> None:
+    image, whole, _, click = two_fields_beside_dark_ground(3, outlined=False)
+    assert outline_path(image, spilling_answer(whole), click) is None

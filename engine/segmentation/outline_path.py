@@ -21,6 +21,8 @@ on a grid over the paintings, which must not change for the worse).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -46,20 +48,65 @@ CROSSINGS = 4
 #: strokes (the outline, not a dark passage), the filled path holds at least HOLDS of the answer (the answer may
 #: spill over the outline a little), is MIN_GROWTH to MAX_GROWTH times its area, and at least TOUCH_SHARE of the
 #: answer's edge lies near the path's (the answer reaches the outline).
-COLOUR_SHARE, THIN_SHARE, HOLDS = 0.98, 0.6, 0.8
+COLOUR_SHARE, THIN_SHARE, HOLDS = 0.96, 0.6, 0.8
 #: ...and the ground just beyond it (a ring one to three stroke widths out) is at most GROUND_IN_COLOUR of the
 #: outline's colour, and lighter than the path by at least DARKER_THAN_GROUND grey levels (medians): on an evenly
 #: noisy dark ground the darkest specks pass for thin strokes of a colour read from the ground itself (val outlines:
 #: at most 0.55 and at least 11.5; such a ground: 0.69 and 5).
 GROUND_IN_COLOUR, DARKER_THAN_GROUND = 0.6, 8.0
+#: Where the answer spills over the outline: a piece of the answer cut off by the path that is at least DARK_PIECE
+#: of the outline's colour is given back (a limb dark inside), and the cut is offered only when the path's shape
+#: and the answer overlap less than SAME_IOU (else there is nothing to cut).
+DARK_PIECE, SAME_IOU = 0.5, 0.95
 
 _CLOSED = np.inf
+
+
+class _Reading(NamedTuple):
+    """The crop round an answer, reduced, as the path search reads it: the crop's ``box`` and ``step``, the answer's
+    ``part`` of it, its grey levels, the outline's ``colour`` and its pixels (``in_colour``, and ``near_colour``
+    within a pixel of them), the click's (column, row) and a stroke width in crop pixels (``reach``)."""
+    box: tuple[int, int, int, int]
+    step: int
+    part: np.ndarray
+    grey: np.ndarray
+    colour: np.ndarray
+    in_colour: np.ndarray
+    near_colour: np.ndarray
+    point: tuple[int, int]
+    reach: int
 
 
 def outline_path(image: np.ndarray, answer: np.ndarray, click: tuple[float, float]) -> np.ndarray | None:
     """The shape inside the cheapest closed path of the outline's colour around ``click`` (x, y) and the core of
     ``answer`` ((H, W) bool, the segmenter's answer to that click on ``image``, (H, W, 3) uint8 RGB), with the
-    outline's strokes along it, as an (H, W) bool mask; None when no such path qualifies."""
+    outline's strokes along it, as an (H, W) bool mask; None when no such path qualifies.
+
+    Where the answer spills over the outline (it covers a stretch of the stroke and the ground beyond), no path
+    goes round its core; the path is then looked for round the part of the answer the click is in, short of the
+    outline's colour, and offered when what it cuts off looks like the ground (:func:`_spill_cut`)."""
+    reading = _read(image, answer, click)
+    if reading is None:
+        return None
+    core = cv2.erode(reading.part.view(np.uint8), _square(reading.reach)) > 0
+    path, shape = _path_shape(reading, core if core.any() else reading.part), None
+    if path is _ESCAPES:
+        clicked = _clicked_part(reading)
+        shape = None if clicked is None else _spill_cut(reading, _path_shape(reading, clicked))
+    elif isinstance(path, _Path):
+        area, answer_area = int(path.shape.sum()), int(reading.part.sum())
+        if enclosure.MIN_GROWTH * answer_area <= area <= enclosure.MAX_GROWTH * answer_area and \
+                int((path.shape & reading.part).sum()) >= HOLDS * answer_area:
+            shape = path.shape
+    if shape is None or enclosure.touching_share(shape, reading.part, reading.step) < enclosure.TOUCH_SHARE:
+        return None
+    return _at_full_resolution(image, answer, enclosure.full_size(shape, answer.shape, reading.box, reading.step),
+                               reading.box, reading.step, reading.colour)
+
+
+def _read(image: np.ndarray, answer: np.ndarray, click: tuple[float, float]) -> _Reading | None:
+    """The crop round ``answer`` as the search reads it; None without an outline's colour or with the click off
+    the answer."""
     bbox = mask_bbox(answer)
     if bbox is None:
         return None
@@ -74,37 +121,88 @@ def outline_path(image: np.ndarray, answer: np.ndarray, click: tuple[float, floa
     if not part[row, column]:
         return None
     in_colour = enclosure.of_outline_colour(rgb, colour)
-    reach = max(1, int(round(enclosure.STROKE_WIDTH / step)))
-    core = cv2.erode(part.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
-    if not core.any():
-        core = part
-    closed = ~(cv2.dilate(in_colour.view(np.uint8), np.ones((3, 3), np.uint8)) > 0) | core
+    near_colour = cv2.dilate(in_colour.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return _Reading(box, step, part, grey, colour, in_colour, near_colour, (column, row),
+                    max(1, int(round(enclosure.STROKE_WIDTH / step))))
+
+
+_ESCAPES = object()
+
+
+class _Path(NamedTuple):
+    """The filled path with the outline's strokes along it (bool, crop-sized), and the path's median grey."""
+    shape: np.ndarray
+    grey: float
+
+
+def _path_shape(reading: _Reading, core: np.ndarray) -> _Path | object | None:
+    """The filled cheapest path round ``core`` (bool, crop-sized, holding the click) with the outline's thin strokes
+    along it, when the path runs in the outline's colour and on its strokes and the ground beyond is other and
+    lighter; _ESCAPES when no path of the colour closes round the click; None otherwise."""
+    column, row = reading.point
+    closed = ~reading.near_colour | core
     closed[row, column] = True
-    if _escapes(closed, (column, row)):
-        return None  # no path of the colour closes around the click within the crop
-    darker = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, enclosure.stroke_kernel(step))
+    if _escapes(closed, reading.point):
+        return _ESCAPES  # no path of the colour closes around the click within the crop
+    darker = cv2.morphologyEx(reading.grey, cv2.MORPH_BLACKHAT, enclosure.stroke_kernel(reading.step))
+    in_colour = reading.in_colour
     thin = (darker >= THIN_CONTRAST) & in_colour
     cost = np.where(thin, COST_STROKE, np.where(in_colour, COST_COLOUR, COST_GAP)).astype(np.float64)
     cost[closed] = _CLOSED
-    loop = _cheapest_loop(cost, in_colour & ~core, (column, row))
+    loop = _cheapest_loop(cost, in_colour & ~core, reading.point)
     if loop is None or float(in_colour[loop].mean()) < COLOUR_SHARE or float(thin[loop].mean()) < THIN_SHARE:
         return None
     region = fill_holes(loop)
-    along = cv2.dilate(region.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
-    shape = fill_holes(region | (along & thin))
+    shape = fill_holes(region | ((cv2.dilate(region.view(np.uint8), _square(reading.reach)) > 0) & thin))
     outside = cv2.distanceTransform((~shape).view(np.uint8), cv2.DIST_L2, 3)
-    beyond = (outside > reach) & (outside <= 3 * reach)
-    if not beyond.any() or float(in_colour[beyond].mean()) > GROUND_IN_COLOUR or \
-            float(np.median(grey[beyond]) - np.median(grey[loop])) < DARKER_THAN_GROUND:
+    beyond = (outside > reading.reach) & (outside <= 3 * reading.reach)
+    found = _Path(shape, float(np.median(reading.grey[loop])))
+    if not beyond.any() or not _like_ground(reading, beyond, found):
         return None  # the path runs in the ground's own dark tail, not on a stroke painted over it
-    area, answer_area = int(shape.sum()), int(part.sum())
-    if not (enclosure.MIN_GROWTH * answer_area <= area <= enclosure.MAX_GROWTH * answer_area
-            and int((shape & part).sum()) >= HOLDS * answer_area):
+    return found
+
+
+def _like_ground(reading: _Reading, pixels: np.ndarray, path: _Path) -> bool:
+    """Whether ``pixels`` (bool, crop-sized) are mostly of other colours than the outline's and lighter than the
+    ``path`` (a stroke painted on a ground, not the darkest specks of a dark ground)."""
+    return float(reading.in_colour[pixels].mean()) <= GROUND_IN_COLOUR and \
+        float(np.median(reading.grey[pixels])) - path.grey >= DARKER_THAN_GROUND
+
+
+def _clicked_part(reading: _Reading) -> np.ndarray | None:
+    """The part of the answer the click is in, short of the outline's colour (4-connected); None when the click
+    is on the colour."""
+    free = reading.part & ~reading.near_colour
+    column, row = reading.point
+    if not free[row, column]:
         return None
-    if enclosure.touching_share(shape, part, step) < enclosure.TOUCH_SHARE:
+    labels = cv2.connectedComponents(free.view(np.uint8), connectivity=4)[1]
+    return labels == labels[row, column]
+
+
+def _spill_cut(reading: _Reading, path: _Path | object | None) -> np.ndarray | None:
+    """The shape of ``path`` (:func:`_path_shape` round the clicked part of an answer that spills over the outline)
+    when it keeps MIN_SHRINK of the answer or more, differs from it (IoU under SAME_IOU), and what it cuts off
+    looks like the ground beyond the outline, with the pieces it cuts off that are mostly of the outline's colour
+    given back (a thin limb, dark inside, that the path cut across); else None."""
+    if not isinstance(path, _Path):
         return None
-    return _at_full_resolution(image, answer, enclosure.full_size(shape, answer.shape, box, step), box, step,
-                               colour)
+    shape, part = path.shape, reading.part
+    area, answer_area, held = int(path.shape.sum()), int(part.sum()), int((path.shape & part).sum())
+    if not enclosure.MIN_SHRINK * answer_area <= area <= enclosure.MAX_GROWTH * answer_area or \
+            held >= SAME_IOU * (area + answer_area - held):
+        return None
+    count, pieces = cv2.connectedComponents((part & ~shape).view(np.uint8), connectivity=8)
+    for label in range(1, count):
+        piece = pieces == label
+        if float(reading.in_colour[piece].mean()) >= DARK_PIECE:
+            shape = shape | piece
+    cut = part & ~shape
+    return shape if not cut.any() or _like_ground(reading, cut, path) else None
+
+
+def _square(reach: int) -> np.ndarray:
+    return np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
 
 
 def _at_full_resolution(image: np.ndarray, answer: np.ndarray, enlarged: np.ndarray, box: tuple[int, int, int, int],
