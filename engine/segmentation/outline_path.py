@@ -16,8 +16,11 @@ not the darkest specks of a dark ground).
 The outline's colour is read from the darkest tenth of a band on both sides of the answer's edge (the answer
 may take in part of the outline; the band outside it alone then reads the ground's colour).
 
-Chosen on BSDS500 val only (thirty-sixth session; outlined objects of four draws, 300 plain regions, 128 clicks
-on a grid over the paintings, which must not change for the worse).
+Where the answer spills over the outline into the ground beyond, no path closes round its core; the path is then
+looked for round the part of the answer the click is in and cuts the spill off (:func:`_spill_cut`).
+
+Chosen on BSDS500 val only (thirty-sixth and thirty-seventh sessions; outlined objects of four draws, 300 plain
+regions, 128 clicks on a grid over the paintings, which must not change for the worse).
 """
 from __future__ import annotations
 
