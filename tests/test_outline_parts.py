@@ -132,3 +132,14 @@ def test_a_dark_patch_of_the_ground_touching_the_outline_stays_out() -> None:
     image[patch] = (30, 27, 40)
     result = outlined_parts(image, body)
     assert result is None or not (result & patch).any()
+
+
+def test_an_answer_holding_its_outline_still_takes_the_arm_in() -> None:
+    """The answer holds the outline round the body, so nothing dark lies just beyond it: the stroke's colour is
+    read on both sides of the answer's edge, and the arm is taken in."""
+    image, body, arm, ring = armed_shape(2)
+    near_body = cv2.distanceTransform((~body).astype(np.uint8), cv2.DIST_L2, 5) <= 5
+    answer = body | (ring & near_body)
+    whole = outlined_parts(image, answer)
+    assert whole is not None
+    assert (whole & arm).sum() >= 0.9 * arm.sum() and (whole & answer).sum() == answer.sum()

@@ -25,7 +25,8 @@ most ``MAX_PART`` of the answer, is ringed by light paint just beyond its own st
 the rest of the ground's (``GROUND_RATIO``, dark colours of both counted, thin strokes not).
 
 The stroke's colour is read where the answer touches it (the darkest quarter of a band around the
-answer, :func:`~engine.segmentation.outline_enclosure.outline_colour`); "dark" is that colour within
+answer, :func:`~engine.segmentation.outline_enclosure.outline_colour`; where the answer holds the outline and
+nothing dark lies beyond it, from the darkest tenth of a band on both sides of its edge); "dark" is that colour within
 ``COLOUR_TOLERANCE``, or darker. Thresholds chosen on BSDS500 val only (outlined objects, plain clicks
 unchanged); the dark parts' rule itself was made after looking at two held-out failures (the README's
 "Segment Anything" section says which).
@@ -45,6 +46,9 @@ MARGIN = 0.5
 CROP_SIDE = 800
 #: A pixel is dark (of the stroke) within this RGB distance of the stroke's colour, or darker than it.
 COLOUR_TOLERANCE = 30.0
+#: Where the band beyond the answer holds nothing dark (the answer holds the outline), the stroke's colour is read
+#: from the darkest HELD_DARKEST_SHARE per cent of a band on both sides of its edge (as the outline path reads it).
+HELD_DARKEST_SHARE = 10.0
 #: Beyond the stroke, from BEYOND[0] to BEYOND[1] full pixels from the answer, at most DARK_BEYOND of the
 #: pixels are dark: else the answer lies on a dark ground (hair, shadow, foliage), not inside an outline.
 BEYOND, DARK_BEYOND = (10, 14), 0.3
@@ -98,6 +102,8 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
     stroke_colour = outline_colour(rgb, grey, answer, step)
+    if stroke_colour is None:  # the answer may hold the outline: read on both sides of its edge
+        stroke_colour = outline_colour(rgb, grey, answer, step, darkest_share=HELD_DARKEST_SHARE, inside_too=True)
     if stroke_colour is None:
         return None
     dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
