@@ -60,6 +60,10 @@ GAP = 5
 #: The outline's colour is read in a band this wide (full pixels) around the answer, from its darkest
 #: quarter; there is no outline when that quarter is lighter than OUTLINE_GREY_MAX (grey levels of 255).
 BAND, DARKEST_SHARE, OUTLINE_GREY_MAX = 6, 25.0, 90.0
+#: An answer that may hold part of the outline has its outline's colour read on both sides of its edge
+#: (``outline_colour(..., inside_too=True)``), from the darkest HELD_DARKEST_SHARE per cent there: inside it, most
+#: of the band is the answer's own paint.
+HELD_DARKEST_SHARE = 10.0
 #: The second try keeps the strokes within this RGB distance of the outline's colour.
 OUTLINE_COLOUR_TOLERANCE = 30.0
 #: Where no loop qualifies at CONTRAST, the black-hat's contrast is lowered to each of these in turn (an outline

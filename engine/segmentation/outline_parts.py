@@ -37,7 +37,8 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
-from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, outline_colour
+from engine.segmentation.outline_enclosure import (BAND, HELD_DARKEST_SHARE, darkest_blocks, full_size,
+                                                   outline_colour)
 from models.influence import mask_bbox
 
 #: The crop reaches this share of the answer's larger side beyond it, each way.
@@ -46,9 +47,6 @@ MARGIN = 0.5
 CROP_SIDE = 800
 #: A pixel is dark (of the stroke) within this RGB distance of the stroke's colour, or darker than it.
 COLOUR_TOLERANCE = 30.0
-#: Where the band beyond the answer holds nothing dark (the answer holds the outline), the stroke's colour is read
-#: from the darkest HELD_DARKEST_SHARE per cent of a band on both sides of its edge (as the outline path reads it).
-HELD_DARKEST_SHARE = 10.0
 #: Beyond the stroke, from BEYOND[0] to BEYOND[1] full pixels from the answer, at most DARK_BEYOND of the
 #: pixels are dark: else the answer lies on a dark ground (hair, shadow, foliage), not inside an outline.
 BEYOND, DARK_BEYOND = (10, 14), 0.3

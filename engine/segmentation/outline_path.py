@@ -37,9 +37,6 @@ from models.influence import mask_bbox
 #: The crop around the answer reaches this many times the answer's larger side beyond it, each way, and is
 #: reduced (each pixel the darkest of its block) so that its longer side is at most CROP_SIDE: the cost.
 MARGIN, CROP_SIDE = 1.0, 200
-#: The outline's colour: the median of the darkest EDGE_DARKEST_SHARE per cent of a band BAND full pixels wide on
-#: both sides of the answer's edge (none when that share is lighter than OUTLINE_GREY_MAX).
-EDGE_DARKEST_SHARE = 10.0
 #: A thin stroke of the outline's colour is at least this much darker than the brightest near it (black-hat).
 THIN_CONTRAST = 20.0
 #: The path's cost of a pixel: on a thin stroke of the outline's colour, on other pixels of that colour, and on a
@@ -117,7 +114,8 @@ def _read(image: np.ndarray, answer: np.ndarray, click: tuple[float, float]) -> 
                                                         CROP_SIDE)
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    colour = enclosure.outline_colour(rgb, grey, part, step, darkest_share=EDGE_DARKEST_SHARE, inside_too=True)
+    colour = enclosure.outline_colour(rgb, grey, part, step, darkest_share=enclosure.HELD_DARKEST_SHARE,
+                                      inside_too=True)
     if colour is None:
         return None
     column, row = enclosure.crop_point(click, box, step, grey.shape)
