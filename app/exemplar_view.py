@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QLabel
 
-from app.convert import array_to_qimage, mask_to_overlay
+from app.canvas import EXEMPLAR_COLOUR
+from app.convert import array_to_qimage, mask_to_overlay, polygons_to_path
+from engine.masks import outline_polygons
 
 #: The view's longest side, in screen pixels.
 VIEW_SIDE = 260
 #: A drag shorter than this (screen pixels) is a click.
 DRAG_MIN = 4.0
+#: A picked region smaller than twice this in the view (screen pixels) is also ringed by a circle this wide.
+MARKER_RADIUS = 6.0
 
 
 class ExemplarView(QLabel):
@@ -37,15 +41,26 @@ class ExemplarView(QLabel):
         self.show()
 
     def show_region(self, mask: np.ndarray | None) -> None:
+        """Tint ``mask`` (the picked region, image-sized bool; None: none) and draw its outline at the view's
+        size, over a dark halo, in the colour the painting's own exemplar outline has: a region of a few pixels in a busy painting stays visible when shrunk."""
         if self._image is None:
             return
-        shown = self._image.copy()
+        size = (max(1, round(self._image.width() * self._scale)), max(1, round(self._image.height() * self._scale)))
+        shown = self._image.scaled(*size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
         if mask is not None:
             painter = QPainter(shown)
-            painter.drawImage(0, 0, mask_to_overlay(mask, (40, 200, 80, 120)))
+            painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
+            painter.drawImage(QRectF(0, 0, *size), mask_to_overlay(mask, (*EXEMPLAR_COLOUR.getRgb()[:3], 110)))
+            painter.setRenderHint(QPainter.Antialiasing, True)
+            outline = QTransform.fromScale(self._scale, self._scale).map(polygons_to_path(outline_polygons(mask)))
+            bounds = outline.boundingRect()
+            if max(bounds.width(), bounds.height()) < 2 * MARKER_RADIUS:  # too small to see: ring it
+                outline.addEllipse(bounds.center(), MARKER_RADIUS, MARKER_RADIUS)
+            for colour, width in ((QColor(0, 0, 0, 170), 3.0), (EXEMPLAR_COLOUR, 1.5)):
+                painter.setPen(QPen(colour, width))
+                painter.drawPath(outline)
             painter.end()
-        size = (max(1, round(shown.width() * self._scale)), max(1, round(shown.height() * self._scale)))
-        self.setPixmap(QPixmap.fromImage(shown.scaled(*size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)))
+        self.setPixmap(QPixmap.fromImage(shown))
         self.setFixedHeight(size[1])
 
     def to_image(self, point: QPointF) -> tuple[float, float]:
