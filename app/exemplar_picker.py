@@ -61,6 +61,7 @@ class ExemplarPicker(QObject):
         super().__init__(dialog_parent)
         self.workspace, self.canvas, self.panel, self.worker = workspace, canvas, panel, worker
         self.dialog_parent, self.take, self.say, self.image_shown = dialog_parent, take, say, image_shown
+        self.settings = settings
         self.segmenter = SegmenterSlot(settings)
         self.painting_segmenter = painting_segmenter or self.segmenter
         self.other_image: np.ndarray | None = None
@@ -164,9 +165,10 @@ class ExemplarPicker(QObject):
         return lent.copy, (lambda: document.return_image(lent))
 
     def choose_exemplar_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Exemplar image", "",
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Exemplar image", self.settings.last_folder,
                                               EXEMPLAR_IMAGES)
         if path:
+            self.settings.last_folder = str(Path(path).parent)
             self.open_exemplar_image(path)
 
     def open_exemplar_image(self, path: str | Path) -> None:
@@ -295,10 +297,11 @@ class ExemplarPicker(QObject):
 
     def choose_exemplar_files(self) -> None:
         parent = self.dialog_parent
-        image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", "",
+        image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", self.settings.last_folder,
                                                     EXEMPLAR_IMAGES)
         if not image_path:
             return
+        self.settings.last_folder = str(Path(image_path).parent)
         mask_path, _ = QFileDialog.getOpenFileName(parent, "The exemplar's region mask (white = region)",
                                                    str(Path(image_path).parent), "Images (*.png *.tif *.tiff)")
         if mask_path:

@@ -294,14 +294,27 @@ class RestyleController(QObject):
         self.panel.use_selection_button.setEnabled(document is not None)
         self.panel.pick_button.setEnabled(document is not None)
         self.panel.second_button.setEnabled(self.exemplars.first is not None)
-        self.panel.apply_button.setEnabled(self.prepared is not None and not self.workspace.applying)
+        asking = self.prepared is None and self._may_ask(document)
+        self.panel.show_apply(preview_first=asking,
+                              enabled=asking or (self.prepared is not None and not self.workspace.applying))
         reshaping = (self.dock.isVisible() and document is not None and self.exemplars.first is not None
                      and self._reshaping(document))  # (an 8K mask compare: only while the panel shows)
         if self.panel.show_hint(RESHAPE_FIRST if reshaping else None) and self.dock.isVisible():
             QTimer.singleShot(0, self._fit_panel)  # room for the hint, or none kept for it
 
+    def _may_ask(self, document: Document | None) -> bool:
+        """Whether nothing is previewed only because the artist has not asked since an Apply or an undo (see
+        ``_asked``): the Apply button then previews first."""
+        return (document is not None and document.selection_from_edit and not self._asked
+                and self.exemplar is not None and self.dock.isVisible() and not self.workspace.applying
+                and bool(document.region.any()) and not self._reshaping(document))
+
     def apply(self) -> None:
         document = self.workspace.document
+        if self.prepared is None and self._may_ask(document):  # "Preview Restyle": restyle what is there now
+            self._asked = True
+            self.schedule()
+            return
         if (document is None or self.prepared is None or self.workspace.applying
                 or self._prepared_for != self._key(document)):
             return

@@ -91,6 +91,14 @@ class RestylePanel(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setWidget(inner)
 
+    def show_apply(self, preview_first: bool, enabled: bool) -> None:
+        """The Apply button, or, where nothing is previewed because the artist has not asked since an Apply or an
+        undo, the button that asks for the preview (``preview_first``)."""
+        self.apply_button.setText("Preview Restyle" if preview_first else "Apply Restyle")
+        self.apply_button.setToolTip("Restyle the selection as the painting now is, to look at before applying"
+                                     if preview_first else "Restyle the selection at full resolution: one History step")
+        self.apply_button.setEnabled(enabled)
+
     def show_second(self, has_second: bool) -> None:
         """Show the second exemplar's controls (Mix, Remove) while there is one."""
         for widget in (self.remove_second_button, self.mix_label, self.mix_slider):

@@ -122,6 +122,33 @@ def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, a
     assert (boxed & disc).sum() / (boxed | disc).sum() > 0.7
 
 
+def test_the_exemplar_dialogs_open_where_the_painting_is_and_remember_the_folder(qtbot, window, artwork: Path,
+                                                                              tmp_path: Path, monkeypatch) -> None:
+    """The exemplar image dialog starts in the painting's folder (not the editor's working directory), and a
+    reference chosen from another folder makes that the next dialog's start."""
+    from PySide6.QtWidgets import QFileDialog
+    from engine.imageio import save_image
+    from test_app import painting
+
+    references = tmp_path / "references"
+    references.mkdir()
+    save_image(references / "other.png", painting(120, 160))
+    started_in = []
+
+    def choose(parent, caption, folder, *rest):
+        started_in.append(folder)
+        return (str(references / "other.png"), "") if caption == "Exemplar image" else ("", "")
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", choose)
+    assert window.open_image(artwork)
+    restyle = window.restyle
+    restyle.action.trigger()
+    restyle.picker.choose_exemplar_image()
+    qtbot.waitUntil(lambda: restyle.picker.other_image is not None, timeout=30000)
+    restyle.picker.choose_exemplar_files()  # the image again, then no mask: nothing taken
+    assert [Path(folder) for folder in started_in] == [artwork.parent, references, references]
+
+
 def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, window, artwork: Path,
                                                                      monkeypatch) -> None:
     """The issue's order: select the region, take Restyle (R), click the exemplar on the same painting."""
@@ -161,7 +188,7 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     # The result is shown as applied: not restyled over again on its own (a second preview would show it twice).
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and not canvas.preview_item.isVisible()
-    assert not restyle.panel.apply_button.isEnabled()
+    assert restyle.panel.apply_button.text() == "Preview Restyle" and restyle.panel.apply_button.isEnabled()
     # An undo (which changes the image in place) shows the original as it is, not a preview over it; the
     # exemplar (a copy) keeps the pixels it was picked from. Asked again (the strength), it restyles the
     # image as it now is.
@@ -171,9 +198,11 @@ def test_region_first_then_a_click_on_the_painting_picks_the_exemplar(qtbot, win
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and not canvas.preview_item.isVisible()
     np.testing.assert_array_equal(restyle.exemplar, exemplar_pixels)
-    restyle.panel.strength_slider.setValue(70)
+    assert restyle.panel.apply_button.text() == "Preview Restyle"  # the way to ask, beside the strength
+    restyle.panel.apply_button.click()
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     np.testing.assert_array_equal(restyle.prepared.image, original)
+    assert restyle.panel.apply_button.text() == "Apply Restyle" and restyle.panel.apply_button.isEnabled()
     window.redo_action.trigger()  # the restyle as applied, and no preview over it
     np.testing.assert_array_equal(window.session.current, restyled)
     qtbot.wait(3 * PREPARE_DELAY_MS)
