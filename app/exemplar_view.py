@@ -29,28 +29,30 @@ class ExemplarView(QLabel):
         super().__init__()
         self.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.setMinimumHeight(40)
-        self._image: QImage | None = None
+        self._image: QImage | None = None  # the image at the view's size (scaled once: an 8K one takes 0.2 s)
         self._scale = 1.0
         self._pressed: QPointF | None = None
         self.hide()
 
     def set_image(self, image: np.ndarray) -> None:
-        self._image = array_to_qimage(image)
-        self._scale = min(1.0, VIEW_SIDE / max(self._image.width(), self._image.height()))
+        full = array_to_qimage(image)
+        self._scale = min(1.0, VIEW_SIDE / max(full.width(), full.height()))
+        size = (max(1, round(full.width() * self._scale)), max(1, round(full.height() * self._scale)))
+        self._image = full.scaled(*size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
         self.show_region(None)
         self.show()
 
     def show_region(self, mask: np.ndarray | None) -> None:
         """Tint ``mask`` (the picked region, image-sized bool; None: none) and draw its outline at the view's
-        size, over a dark halo, in the colour the painting's own exemplar outline has: a region of a few pixels in a busy painting stays visible when shrunk."""
+        size, over a dark halo, in the colour of the exemplar's outline on the canvas: a region of a few pixels
+        in a busy painting stays visible when shrunk."""
         if self._image is None:
             return
-        size = (max(1, round(self._image.width() * self._scale)), max(1, round(self._image.height() * self._scale)))
-        shown = self._image.scaled(*size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+        shown = self._image.copy()
         if mask is not None:
             painter = QPainter(shown)
             painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
-            painter.drawImage(QRectF(0, 0, *size), mask_to_overlay(mask, (*EXEMPLAR_COLOUR.getRgb()[:3], 110)))
+            painter.drawImage(QRectF(shown.rect()), mask_to_overlay(mask, (*EXEMPLAR_COLOUR.getRgb()[:3], 110)))
             painter.setRenderHint(QPainter.Antialiasing, True)
             outline = QTransform.fromScale(self._scale, self._scale).map(polygons_to_path(outline_polygons(mask)))
             bounds = outline.boundingRect()
@@ -61,7 +63,7 @@ class ExemplarView(QLabel):
                 painter.drawPath(outline)
             painter.end()
         self.setPixmap(QPixmap.fromImage(shown))
-        self.setFixedHeight(size[1])
+        self.setFixedHeight(shown.height())
 
     def to_image(self, point: QPointF) -> tuple[float, float]:
         return point.x() / self._scale, point.y() / self._scale
