@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.size:
         window.resize(*args.size)
     if args.screenshot:
+        window.modal_errors = False  # an error stays in the status bar (and the capture); no dialog waits for a click
         window.show()
         if args.file and not open_file(window, args.file):
             print(f"simnet-editor: error: {window.last_error}", file=sys.stderr)
@@ -65,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.processEvents()
         ok = window.grab().save(str(Path(args.screenshot)))
         window.shutdown_workers()
+        if window.last_error:
+            print(f"simnet-editor: notice: {window.last_error}", file=sys.stderr)
         if not ok:
             print(f"simnet-editor: error: could not write {args.screenshot}", file=sys.stderr)
             return 2

@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, checkpoint: str | Path | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
+        #: Errors are shown in a dialog as well as in the status bar (not in ``--screenshot`` mode: nobody answers).
+        self.modal_errors = True
         self.setWindowTitle("SIM-Net Studio")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
@@ -175,7 +177,7 @@ class MainWindow(QMainWindow):
 
     def _report_error(self, title: str, text: str) -> None:
         self.show_message(f"{title}: {text}")
-        if self.isVisible():
+        if self.isVisible() and self.modal_errors:
             QMessageBox.warning(self, title, text)
 
     @property

@@ -42,6 +42,8 @@ class SelectionController(QObject):
         self.worker = Worker("simnet-segment")
         self.segmenter = SegmenterSlot(settings)
         self.segmenter_name = ""
+        #: The settings (the slot's key) whose segmenter notice was shown: once per change of the settings.
+        self._noticed: str | None = None
         self._pending_prompts: list[tuple] = []  # clicks and boxes the segmenter has not answered yet
         self._generation = 0  # bumped whenever the image under the selection changes
         self.label = QLabel("")
@@ -143,13 +145,18 @@ class SelectionController(QObject):
             with self.segmenter.lock:
                 segmenter = self.segmenter.get()
                 segmenter.set_image(image, progress)
-                return segmenter.name
+                return segmenter.name, self.segmenter.notice, self.segmenter.key
 
-        def ready(name: str) -> None:
+        def ready(found: tuple[str, str, str | None]) -> None:
+            name, notice, key = found
             self.segmenter_name = name
             self.label.setText(f"Select: {name.split(' (')[0]}")
-            self.label.setToolTip(f"Segmenter: {name} (Edit ▸ Settings picks a SAM checkpoint)")
-            if announce:
+            self.label.setToolTip(f"Segmenter: {name} (Edit ▸ Settings picks a SAM checkpoint)"
+                                  + (f"\n{notice}" if notice else ""))
+            if notice and key != self._noticed:  # said once, not at every painting opened
+                self._noticed = key
+                workspace.fail("Selection uses another segmenter", notice)
+            elif announce:
                 workspace.say("Ready — click a region to select it, or drag a box around it.")
 
         self.worker.submit(run, on_done=workspace.bridge.wrap(ready),

@@ -589,17 +589,27 @@ def test_the_shortcuts_list_follows_the_menus(window: MainWindow) -> None:
     dialog.close()
 
 
-def test_screenshot_mode(tmp_path: Path, artwork: Path) -> None:
+@pytest.mark.parametrize("sam_checkpoint", ["", "not-a-checkpoint.pth"])
+def test_screenshot_mode(tmp_path: Path, artwork: Path, sam_checkpoint: str) -> None:
+    """With the user's settings in a folder of the test's own (XDG_CONFIG_HOME); a SAM checkpoint that cannot be
+    loaded is said on stderr and in the status bar, not in a dialog that nobody answers (it hung before)."""
     import subprocess
     import sys
 
+    config = tmp_path / "config" / "SIM-Net Studio"
+    config.mkdir(parents=True)
+    (config / "SIM-Net Studio.conf").write_text(
+        f"[General]\nfirst_run_done=true\nsam_checkpoint={tmp_path / sam_checkpoint if sam_checkpoint else ''}\n")
     out = tmp_path / "shot.png"
-    process = subprocess.run([sys.executable, "-m", "app.main", "--screenshot", str(out), "--size", "800x600", str(artwork)],
-                             capture_output=True, text=True, timeout=300,
+    command = [sys.executable, "-m", "app.main", "--screenshot", str(out), "--size", "800x600", str(artwork)]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=300,
                              env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen",
-                                  "SIMNET_STATE_DIR": str(tmp_path / "state")})
+                                  "SIMNET_STATE_DIR": str(tmp_path / "state"),
+                                  "XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert process.returncode == 0, process.stderr
     assert load_image(out).pixels.shape[:2] == (600, 800)
+    said = "notice" in process.stderr and "not-a-checkpoint.pth does not exist" in process.stderr
+    assert said == bool(sam_checkpoint)
 
 
 def test_platform_hint_names_the_missing_packages() -> None:
@@ -719,6 +729,31 @@ def test_resampling_setting_reaches_preview_and_apply(qtbot, window: MainWindow,
     bilinear = real.edit(image, source, target, shape_motion=None).image
     assert not np.array_equal(expected, bilinear)
     np.testing.assert_array_equal(window.session.current, expected)
+
+def test_a_sam_checkpoint_that_cannot_be_loaded_leaves_selection_working(qtbot, window: MainWindow, artwork: Path,
+                                                                          tmp_path: Path, dialogs) -> None:
+    """A session file named as the SAM checkpoint: said once (the reason and what is used instead), and clicks
+    select with the built-in segmenter (every click failed with the loader's error before)."""
+    from app.settings import SettingsDialog
+
+    assert window.open_image(artwork)
+    qtbot.waitUntil(lambda: "built-in" in window.selection.label.text(), timeout=60000)
+    not_sam = tmp_path / "a.simnet"
+    not_sam.write_bytes(b"PK\x03\x04 not a checkpoint")
+    dialog = SettingsDialog(window.settings, window)
+    dialog.sam_path.setText(str(not_sam))
+    window.selection.label.setText("")
+    dialog.accept()
+    window.selection.prepare_segmenter()
+    qtbot.waitUntil(lambda: "built-in" in window.selection.label.text(), timeout=60000)
+    warnings = [text for kind, text in dialogs if kind == "warning"]
+    assert len(warnings) == 1 and str(not_sam) in warnings[0] and "built-in segmenter" in warnings[0]
+    click(window, 64, 60)
+    qtbot.waitUntil(lambda: window.region.any(), timeout=30000)
+    window.selection.prepare_segmenter()  # the same settings again (another painting opened): not said again
+    qtbot.waitUntil(lambda: not window.selection.worker.busy, timeout=60000)
+    assert len([kind for kind, _ in dialogs if kind == "warning"]) == 1
+
 
 def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow, artwork: Path) -> None:
     from app.canvas import BAND_COLOUR, REGION_COLOUR, TARGET_COLOUR
