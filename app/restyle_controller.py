@@ -238,12 +238,8 @@ class RestyleController(QObject):
 
     def prepare(self) -> None:
         document = self.workspace.document
-        if document is None or self.exemplar is None or not document.region.any() or self.workspace.applying:
-            return
-        if document.selection_from_edit and not self._asked:
-            return
-        if self._reshaping(document):
-            return  # the panel says why (update_buttons)
+        if not self._can_prepare(document, self._asked):
+            return  # (a reshape waiting to be applied: the panel says why, see update_buttons)
         key = self._key(document)
         image, region, reach = document.lend_image(), document.region.copy(), self.settings.reach
         exemplars = self.exemplars.restyle_arguments()
@@ -302,12 +298,18 @@ class RestyleController(QObject):
         if self.panel.show_hint(RESHAPE_FIRST if reshaping else None) and self.dock.isVisible():
             QTimer.singleShot(0, self._fit_panel)  # room for the hint, or none kept for it
 
+    def _can_prepare(self, document: Document | None, asked: bool) -> bool:
+        """Whether the selection can be restyled now, the artist having ``asked`` or not (see ``_asked``): a
+        selection an edit left is restyled only when asked, and a reshape waiting to be applied comes first."""
+        return (document is not None and self.exemplar is not None and bool(document.region.any())
+                and not self.workspace.applying and (asked or not document.selection_from_edit)
+                and not self._reshaping(document))
+
     def _may_ask(self, document: Document | None) -> bool:
-        """Whether nothing is previewed only because the artist has not asked since an Apply or an undo (see
-        ``_asked``): the Apply button then previews first."""
-        return (document is not None and document.selection_from_edit and not self._asked
-                and self.exemplar is not None and self.dock.isVisible() and not self.workspace.applying
-                and bool(document.region.any()) and not self._reshaping(document))
+        """Whether nothing is previewed only because the artist has not asked since an Apply or an undo: the
+        Apply button then previews first."""
+        return (not self._asked and self.dock.isVisible() and document is not None and document.selection_from_edit
+                and self._can_prepare(document, asked=True))
 
     def apply(self) -> None:
         document = self.workspace.document

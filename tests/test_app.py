@@ -730,6 +730,7 @@ def test_resampling_setting_reaches_preview_and_apply(qtbot, window: MainWindow,
     assert not np.array_equal(expected, bilinear)
     np.testing.assert_array_equal(window.session.current, expected)
 
+
 def test_a_sam_checkpoint_that_cannot_be_loaded_leaves_selection_working(qtbot, window: MainWindow, artwork: Path,
                                                                           tmp_path: Path, dialogs) -> None:
     """A session file named as the SAM checkpoint: said once (the reason and what is used instead), and clicks
