@@ -6,6 +6,7 @@ only the touched rectangle is redrawn, so painting stays smooth on 8K canvases.
 """
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -39,6 +40,8 @@ class Tool(Enum):
 
 #: The tools whose clicks and drags are prompts to the segmenter.
 PROMPT_TOOLS = (Tool.SELECT, Tool.EXEMPLAR)
+#: A press and release at most this far apart (screen pixels) is a click, not a drag or a box.
+CLICK_SLOP = 4.0
 
 
 class CanvasView(TransformHandles, WarpPins, QGraphicsView):
@@ -52,6 +55,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
     transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
     transform_moved = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees), while dragging
     transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
+    transform_missed = Signal(float, float)  # x, y: the Transform tool's click away from the shape and its handles
     pin_added = Signal(float, float)  # x, y: the Warp tool's click away from every pin
     pin_removed = Signal(int)  # a right click on that pin
     pin_moved = Signal(int, float, float)  # that pin is being dragged, now at x, y
@@ -398,7 +402,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             rect = QRectF(press, point).normalized()
             self.rubber_band.hide()
             positive = event.button() == Qt.LeftButton and not (event.modifiers() & Qt.AltModifier)
-            if rect.width() * self.zoom > 4 or rect.height() * self.zoom > 4:
+            if rect.width() * self.zoom > CLICK_SLOP or rect.height() * self.zoom > CLICK_SLOP:
                 if self.tool is Tool.EXEMPLAR:
                     self.exemplar_boxed.emit(rect.left(), rect.top(), rect.right(), rect.bottom())
                 else:
@@ -415,6 +419,10 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self._transform_preview(point)
             self._transform_mode = None
             self.transform_finished.emit(*self._transform_state)
+        elif self.tool is Tool.TRANSFORM and press is not None and event.button() == Qt.LeftButton:
+            moved = math.hypot(point.x() - press.x(), point.y() - press.y()) * self.zoom
+            if moved <= CLICK_SLOP:
+                self.transform_missed.emit(point.x(), point.y())
         elif self.tool is Tool.WARP:
             self._pin_release(point)
 

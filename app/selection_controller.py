@@ -53,6 +53,7 @@ class SelectionController(QObject):
         canvas.box_dragged.connect(self.on_box)
         canvas.stroke_finished.connect(self.on_stroke_finished)
         canvas.transform_finished.connect(self.on_transform)
+        canvas.transform_missed.connect(self.on_transform_missed)
 
     # -- showing the document's masks ---------------------------------------------------------------
     def show_region(self) -> None:
@@ -167,7 +168,7 @@ class SelectionController(QObject):
     def _segment(self, mode: str, point: tuple[float, float] | None = None,
                  box: tuple[float, float, float, float] | None = None) -> None:
         """Ask the segmenter for the part under a click or in a box; ``mode`` "add" joins it to the
-        region, "subtract" removes it. Clicks made while one is being answered are queued, not lost."""
+        region, "subtract" removes it, "new" replaces the region with it. Clicks made while one is being answered are queued, not lost."""
         workspace = self.workspace
         if workspace.document is None:
             return
@@ -185,7 +186,7 @@ class SelectionController(QObject):
                     mode_, at, rect = prompt
                     try:
                         prediction = segmenter.predict([at] if at else [], [1] if at else [], rect)
-                        answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ == "add",
+                        answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ != "subtract",
                                                                              box=at is None)))
                     except SimNetError as error:
                         answers.append((prompt, error))
@@ -203,7 +204,7 @@ class SelectionController(QObject):
                     problems.append(str(answer))
                 elif answer.packed[0].shape == region.shape:
                     # After an Apply the region is the edit's result; a click starts a new selection.
-                    fresh = mode_ == "add" and document.selection_from_edit
+                    fresh = mode_ == "new" or (mode_ == "add" and document.selection_from_edit)
                     last = answer.on(np.zeros_like(region) if fresh else region)
                     region = last.selection(last.default)
                     document.selection_from_edit = False
@@ -242,6 +243,22 @@ class SelectionController(QObject):
             self.workspace.say("Right-click (or Alt-click) inside the green region to remove that part of it.")
             return
         self._segment("add" if positive else "subtract", point=(x, y))
+
+    def on_transform_missed(self, x: float, y: float) -> None:
+        """The Transform tool's click away from the new shape: a new selection there while nothing is reshaped (after
+        an Apply, or before a drag), so that "click elsewhere for a new edit" holds whatever the tool; a reshape not
+        applied yet is kept, and the status bar says how to go on."""
+        document = self.workspace.document
+        if document is None:
+            return
+        height, width = document.session.shape
+        if not (0 <= x < width and 0 <= y < height):
+            return
+        if document.region.any() and not np.array_equal(document.target, document.region):
+            self.workspace.say("The new shape is not applied yet: drag it, Apply it (Ctrl+Return), or Reset Shape "
+                               "(Ctrl+R) first; the Select tool (S) adds to the selection.")
+            return
+        self._segment("new", point=(x, y))
 
     def on_box(self, x0: float, y0: float, x1: float, y1: float) -> None:
         if self.workspace.document is not None:

@@ -133,6 +133,42 @@ def test_open_select_paint_apply_undo_redo(qtbot, window: MainWindow, artwork: P
     np.testing.assert_array_equal(window.target_mask(), before_stroke)
 
 
+def test_a_transform_click_away_from_the_shape_starts_a_new_selection(qtbot, window: MainWindow, tmp_path: Path
+                                                                     ) -> None:
+    """After an Apply with the Transform tool, "click elsewhere for a new edit" holds: a click on another thing
+    selects it alone. While a reshape is not applied yet, such a click keeps it and says how to go on."""
+    image, left_disc = painting_with_disc(120, 200, centre_x=0.25)
+    right_disc = painting_with_disc(120, 200, centre_x=0.75)[1]
+    image[right_disc] = (200, 40, 40)
+    path = tmp_path / "two.png"
+    save_image(path, image)
+    assert window.open_image(path)
+    window.canvas.fit()
+    click(window, 50, 60)
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    assert (window.region & left_disc).sum() / (window.region | left_disc).sum() > 0.8
+    window.set_tool(Tool.TRANSFORM)
+    stroke(window, [(50, 60), (55, 62), (60, 64)])  # moved right and down a little
+    region, target = window.region.copy(), window.target_mask().copy()
+    assert not np.array_equal(region, target)
+    messages: list[str] = []
+    window.workspace.message.connect(messages.append)
+    click(window, 150, 60)  # on the other disc, with the move not applied: nothing lost
+    np.testing.assert_array_equal(window.region, region)
+    np.testing.assert_array_equal(window.target_mask(), target)
+    assert messages and "not applied yet" in messages[-1]
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    applied = window.region.copy()
+    click(window, 150, 60)
+    qtbot.waitUntil(lambda: not np.array_equal(window.region, applied), timeout=20000)
+    assert (window.region & right_disc).sum() / (window.region | right_disc).sum() > 0.8
+    assert not (window.region & left_disc).any()
+    assert window.canvas.tool is Tool.TRANSFORM
+    window.undo_action.trigger()  # one step: the selection the edit left comes back
+    np.testing.assert_array_equal(window.region, applied)
+
+
 def test_the_current_steps_thumbnail_is_not_tinted(qtbot, window: MainWindow, artwork: Path) -> None:
     """The selected history row shows its painting as it is, not blended with the highlight colour."""
     from PySide6.QtGui import QIcon
