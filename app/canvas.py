@@ -134,6 +134,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self._stroke_last: QPointF | None = None
         self._transform_mode: str | None = None
         self._target_centre: QPointF | None = None
+        self._scale_from: QPointF | None = None  # what a corner drag scales about (app.transform_handles)
         self._target_rect: QRectF | None = None
         self._transform_state = (0.0, 0.0, 1.0, 0.0)
         self._pin_points: list[QPointF] = []
@@ -364,6 +365,8 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             handle = self._hit_handle(point)
             inside = self._target_rect is not None and self._target_rect.contains(point)
             self._transform_mode = ("rotate" if handle == "rotate" else "scale" if handle else "move" if inside else None)
+            about_centre = bool(event.modifiers() & (Qt.AltModifier | Qt.ControlModifier))
+            self._scale_from = self._scale_anchor(handle, about_centre) if self._transform_mode == "scale" else None
             if self._transform_mode is not None and self._target_centre is not None:
                 self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
         elif self.tool is Tool.WARP and event.button() in (Qt.LeftButton, Qt.RightButton):

@@ -1,5 +1,6 @@
 """The Transform tool's handles on the canvas: where they are, which one the mouse hits, and the
-drag's move, scale or turn about the new shape's centre (mixed into :class:`app.canvas.CanvasView`,
+drag's move, turn about the new shape's centre, or scale about the corner opposite the one dragged (about
+the centre with Alt or Ctrl held, as in Photoshop's Free Transform) (mixed into :class:`app.canvas.CanvasView`,
 which owns the items and the signals used here)."""
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ class TransformHandles:
                     path.addRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
         self.handles.setPath(path)
 
+    def _scale_anchor(self, handle: str, about_centre: bool) -> QPointF | None:
+        """The point a drag of the corner ``handle`` scales about: the opposite corner, or the shape's centre."""
+        if about_centre or self._target_rect is None:
+            return self._target_centre
+        opposite = {"scale_tl": "scale_br", "scale_br": "scale_tl", "scale_tr": "scale_bl", "scale_bl": "scale_tr"}
+        return self._handle_positions()[opposite[handle]]
+
     def _hit_handle(self, scene_point: QPointF) -> str | None:
         tolerance = 1.5 * HANDLE_SIZE / max(self.zoom, 1e-6)
         for name, point in self._handle_positions().items():
@@ -53,9 +61,12 @@ class TransformHandles:
         if self._transform_mode == "move":
             dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
         elif self._transform_mode == "scale":
-            before = math.hypot(press.x() - centre.x(), press.y() - centre.y())
-            after = math.hypot(scene_point.x() - centre.x(), scene_point.y() - centre.y())
+            anchor = self._scale_from if self._scale_from is not None else centre
+            before = math.hypot(press.x() - anchor.x(), press.y() - anchor.y())
+            after = math.hypot(scene_point.x() - anchor.x(), scene_point.y() - anchor.y())
             scale = max(0.05, after / max(before, 1e-6))
+            # Scaling about the anchor is scaling about the centre, then moving by (1 - scale) x (anchor - centre).
+            dx, dy = (1 - scale) * (anchor.x() - centre.x()), (1 - scale) * (anchor.y() - centre.y())
         elif self._transform_mode == "rotate":
             before = math.atan2(press.y() - centre.y(), press.x() - centre.x())
             after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())

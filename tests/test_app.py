@@ -169,6 +169,40 @@ def test_a_transform_click_away_from_the_shape_starts_a_new_selection(qtbot, win
     np.testing.assert_array_equal(window.region, applied)
 
 
+@pytest.mark.parametrize("modifier", [Qt.NoModifier, Qt.ControlModifier])
+def test_a_corner_drag_scales_about_the_opposite_corner_or_with_ctrl_about_the_centre(
+        qtbot, window: MainWindow, tmp_path: Path, modifier) -> None:
+    """As in Photoshop's Free Transform: the dragged corner follows the mouse and the opposite one stays; with Ctrl
+    (or Alt) held the shape grows about its centre."""
+    from engine.masks import bounding_box, mask_centroid
+
+    image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
+    path = tmp_path / "disc.png"
+    save_image(path, image)
+    assert window.open_image(path)
+    window.canvas.fit()
+    window._set_region(disc)
+    window._set_target(disc.copy())
+    window.set_tool(Tool.TRANSFORM)
+    x0, y0, x1, y1 = bounding_box(disc)
+    centre = mask_centroid(disc)
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    start = canvas.mapFromScene(QPointF(x1, y1))  # the bottom-right corner handle
+    end = canvas.mapFromScene(QPointF(x1 + 20, y1 + 20))
+    QTest.mousePress(viewport, Qt.LeftButton, modifier, start)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.LeftButton, modifier, end)
+    box = bounding_box(window.target_mask())
+    assert box[2] - box[0] > (x1 - x0) * 1.2
+    if modifier == Qt.NoModifier:
+        assert abs(box[0] - x0) <= 2 and abs(box[1] - y0) <= 2  # the top-left corner stayed
+        assert abs(box[2] - (x1 + 20)) <= 3 and abs(box[3] - (y1 + 20)) <= 3  # the dragged one followed
+    else:
+        grown = mask_centroid(window.target_mask())
+        assert abs(grown[0] - centre[0]) <= 1 and abs(grown[1] - centre[1]) <= 1
+        assert box[0] < x0 - 5 and box[1] < y0 - 5
+
+
 def test_the_current_steps_thumbnail_is_not_tinted(qtbot, window: MainWindow, artwork: Path) -> None:
     """The selected history row shows its painting as it is, not blended with the highlight colour."""
     from PySide6.QtGui import QIcon
