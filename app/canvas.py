@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
 from app.canvas_items import ImageOverlayItem, OutlineItem
-from app.transform_handles import TransformHandles
+from app.transform_handles import TransformHandles, transform_mode
 from app.warp_pins import WarpPins, make_pins_item
 
 REGION_COLOUR = QColor(40, 200, 90)
@@ -53,8 +53,8 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
     stroke_started = Signal()
     stroke_finished = Signal()
     transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
-    transform_moved = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees), while dragging
-    transform_finished = Signal(float, float, float, float)  # dx, dy, scale, angle (degrees)
+    transform_moved = Signal(float, float, float, float, float)  # dx, dy, scale x, scale y, angle (degrees), dragging
+    transform_finished = Signal(float, float, float, float, float)  # dx, dy, scale x, scale y, angle (degrees)
     transform_missed = Signal(float, float)  # x, y: the Transform tool's click away from the shape and its handles
     pin_added = Signal(float, float)  # x, y: the Warp tool's click away from every pin
     pin_removed = Signal(int)  # a right click on that pin
@@ -134,9 +134,9 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self._stroke_last: QPointF | None = None
         self._transform_mode: str | None = None
         self._target_centre: QPointF | None = None
-        self._scale_from: QPointF | None = None  # what a corner drag scales about (app.transform_handles)
+        self._scale_from: QPointF | None = None  # what a corner or side drag scales about (app.transform_handles)
         self._target_rect: QRectF | None = None
-        self._transform_state = (0.0, 0.0, 1.0, 0.0)
+        self._transform_state = (0.0, 0.0, 1.0, 1.0, 0.0)
         self._pin_points: list[QPointF] = []
         self._pin_drag: int | None = None
 
@@ -362,11 +362,12 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self._stroke_last = point
             self._paint_segment(point, point)
         elif self.tool is Tool.TRANSFORM and event.button() == Qt.LeftButton:
-            handle = self._hit_handle(point)
             inside = self._target_rect is not None and self._target_rect.contains(point)
-            self._transform_mode = ("rotate" if handle == "rotate" else "scale" if handle else "move" if inside else None)
+            handle = self._hit_handle(point, inside)
+            self._transform_mode = transform_mode(handle, inside)
             about_centre = bool(event.modifiers() & (Qt.AltModifier | Qt.ControlModifier))
-            self._scale_from = self._scale_anchor(handle, about_centre) if self._transform_mode == "scale" else None
+            scales = self._transform_mode in ("scale", "stretch_x", "stretch_y")
+            self._scale_from = self._scale_anchor(handle, about_centre) if scales else None
             if self._transform_mode is not None and self._target_centre is not None:
                 self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
         elif self.tool is Tool.WARP and event.button() in (Qt.LeftButton, Qt.RightButton):

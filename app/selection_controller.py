@@ -119,12 +119,12 @@ class SelectionController(QObject):
         document.change_target(painted, StepKind.STROKE, label)
         self.workspace.target_reshaped.emit(False)
 
-    def on_transform(self, dx: float, dy: float, scale: float, angle: float) -> None:
+    def on_transform(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float) -> None:
         document = self.workspace.document
         if document is None or not document.target.any():
             return
         current = document.target
-        affine = region_affine(current, dx=dx, dy=dy, scale_x=scale, scale_y=scale, angle_degrees=angle)
+        affine = region_affine(current, dx=dx, dy=dy, scale_x=scale_x, scale_y=scale_y, angle_degrees=angle)
         moved_by = Affine(tuple(tuple(float(value) for value in row) for row in affine[:2]))
         if document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform", moved_by):
             self.workspace.target_reshaped.emit(True)

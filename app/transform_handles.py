@@ -1,7 +1,7 @@
 """The Transform tool's handles on the canvas: where they are, which one the mouse hits, and the
-drag's move, turn about the new shape's centre, or scale about the corner opposite the one dragged (about
-the centre with Alt or Ctrl held, as in Photoshop's Free Transform) (mixed into :class:`app.canvas.CanvasView`,
-which owns the items and the signals used here)."""
+drag's move, turn about the new shape's centre, scale by a corner or stretch by a side (about the
+opposite corner or side, or about the centre with Alt or Ctrl held, as in Photoshop's Free Transform)
+(mixed into :class:`app.canvas.CanvasView`, which owns the items and the signals used here)."""
 from __future__ import annotations
 
 import math
@@ -9,8 +9,28 @@ import math
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath, QTransform
 
-#: The handles' size on screen, in pixels, at any zoom.
+#: The handles' size on screen, in pixels, at any zoom (the sides' a little smaller than the corners').
 HANDLE_SIZE = 10.0
+SIDE_HANDLE_SIZE = 8.0
+#: A drag never shrinks the shape below this share of its size along either axis.
+MIN_SCALE = 0.05
+#: The handle across from each corner and side: what its drag scales or stretches about.
+OPPOSITE = {"scale_tl": "scale_br", "scale_br": "scale_tl", "scale_tr": "scale_bl", "scale_bl": "scale_tr",
+            "stretch_l": "stretch_r", "stretch_r": "stretch_l", "stretch_t": "stretch_b", "stretch_b": "stretch_t"}
+
+
+def transform_mode(handle: str | None, inside: bool) -> str | None:
+    """What a press does: "rotate" on the knob, "scale" on a corner, "stretch_x" / "stretch_y" on a side,
+    "move" inside the shape's box; None elsewhere."""
+    if handle == "rotate":
+        return "rotate"
+    if handle is not None and handle.startswith("scale"):
+        return "scale"
+    if handle in ("stretch_l", "stretch_r"):
+        return "stretch_x"
+    if handle in ("stretch_t", "stretch_b"):
+        return "stretch_y"
+    return "move" if inside else None
 
 
 class TransformHandles:
@@ -19,18 +39,22 @@ class TransformHandles:
             return {}
         rect = self._target_rect
         scale = 1.0 / max(self.zoom, 1e-6)
+        centre = rect.center()
         return {"scale_tl": rect.topLeft(), "scale_tr": rect.topRight(), "scale_bl": rect.bottomLeft(),
-                "scale_br": rect.bottomRight(), "rotate": QPointF(rect.center().x(), rect.top() - 30 * scale)}
+                "scale_br": rect.bottomRight(),
+                "stretch_l": QPointF(rect.left(), centre.y()), "stretch_r": QPointF(rect.right(), centre.y()),
+                "stretch_t": QPointF(centre.x(), rect.top()), "stretch_b": QPointF(centre.x(), rect.bottom()),
+                "rotate": QPointF(centre.x(), rect.top() - 30 * scale)}
 
     def _update_handles(self, moved: QTransform | None = None) -> None:
         """Draw the handles; during a drag (``moved``: the drag so far) they travel with the shape
         and keep their size on screen."""
         path = QPainterPath()
         if self.handles_wanted() and self._target_rect is not None:
-            size = HANDLE_SIZE / max(self.zoom, 1e-6)
             at = moved.map if moved is not None else (lambda point: point)
             for name, point in self._handle_positions().items():
                 point = at(point)
+                size = (SIDE_HANDLE_SIZE if name.startswith("stretch") else HANDLE_SIZE) / max(self.zoom, 1e-6)
                 if name == "rotate":
                     path.addEllipse(point, size / 2, size / 2)
                     path.moveTo(point)
@@ -40,41 +64,55 @@ class TransformHandles:
         self.handles.setPath(path)
 
     def _scale_anchor(self, handle: str, about_centre: bool) -> QPointF | None:
-        """The point a drag of the corner ``handle`` scales about: the opposite corner, or the shape's centre."""
+        """The point a drag of the corner or side ``handle`` scales about: the opposite one, or the shape's centre."""
         if about_centre or self._target_rect is None:
             return self._target_centre
-        opposite = {"scale_tl": "scale_br", "scale_br": "scale_tl", "scale_tr": "scale_bl", "scale_bl": "scale_tr"}
-        return self._handle_positions()[opposite[handle]]
+        return self._handle_positions()[OPPOSITE[handle]]
 
-    def _hit_handle(self, scene_point: QPointF) -> str | None:
-        tolerance = 1.5 * HANDLE_SIZE / max(self.zoom, 1e-6)
+    def _hit_handle(self, scene_point: QPointF, inside: bool = False) -> str | None:
+        """The handle nearest the mouse within reach, or None. ``inside`` the shape's box the reach is the handle's
+        own square (a press there is otherwise a move: on a small shape the handles would leave no room for it)."""
+        tolerance = (0.75 if inside else 1.5) * HANDLE_SIZE / max(self.zoom, 1e-6)
+        best, found = tolerance, None
         for name, point in self._handle_positions().items():
-            if math.hypot(point.x() - scene_point.x(), point.y() - scene_point.y()) <= tolerance:
-                return name
-        return None
+            distance = math.hypot(point.x() - scene_point.x(), point.y() - scene_point.y())
+            if distance <= best:
+                best, found = distance, name
+        return found
 
     def _transform_preview(self, scene_point: QPointF) -> None:
         centre, press = self._target_centre, self._press
         if centre is None or press is None:
             return
-        dx, dy, scale, angle = 0.0, 0.0, 1.0, 0.0
-        if self._transform_mode == "move":
+        dx, dy, scale_x, scale_y, angle = 0.0, 0.0, 1.0, 1.0, 0.0
+        mode = self._transform_mode
+        if mode == "move":
             dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
-        elif self._transform_mode == "scale":
+        elif mode in ("scale", "stretch_x", "stretch_y"):
             anchor = self._scale_from if self._scale_from is not None else centre
-            before = math.hypot(press.x() - anchor.x(), press.y() - anchor.y())
-            after = math.hypot(scene_point.x() - anchor.x(), scene_point.y() - anchor.y())
-            scale = max(0.05, after / max(before, 1e-6))
+            if mode == "scale":
+                before = math.hypot(press.x() - anchor.x(), press.y() - anchor.y())
+                after = math.hypot(scene_point.x() - anchor.x(), scene_point.y() - anchor.y())
+                scale_x = scale_y = max(MIN_SCALE, after / max(before, 1e-6))
+            elif mode == "stretch_x":  # the side follows the mouse across; dragged past the anchor it stops there
+                scale_x = max(MIN_SCALE, (scene_point.x() - anchor.x()) / _away(press.x() - anchor.x()))
+            else:
+                scale_y = max(MIN_SCALE, (scene_point.y() - anchor.y()) / _away(press.y() - anchor.y()))
             # Scaling about the anchor is scaling about the centre, then moving by (1 - scale) x (anchor - centre).
-            dx, dy = (1 - scale) * (anchor.x() - centre.x()), (1 - scale) * (anchor.y() - centre.y())
-        elif self._transform_mode == "rotate":
+            dx, dy = (1 - scale_x) * (anchor.x() - centre.x()), (1 - scale_y) * (anchor.y() - centre.y())
+        elif mode == "rotate":
             before = math.atan2(press.y() - centre.y(), press.x() - centre.x())
             after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())
             angle = math.degrees(after - before)
-        self._transform_state = (dx, dy, scale, angle)
-        self.transform_moved.emit(dx, dy, scale, angle)
-        transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale, scale)
+        self._transform_state = (dx, dy, scale_x, scale_y, angle)
+        self.transform_moved.emit(dx, dy, scale_x, scale_y, angle)
+        transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale_x, scale_y)
                      .translate(-centre.x(), -centre.y()))
         self.target_item.setTransform(transform)
         self.target_outline.setTransform(transform)
         self._update_handles(transform)
+
+
+def _away(offset: float) -> float:
+    """``offset`` (a side's distance from its anchor) kept away from 0, with its sign."""
+    return offset if abs(offset) >= 1e-6 else math.copysign(1e-6, offset)

@@ -326,11 +326,13 @@ def then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return (np.vstack([second, [0, 0, 1]]) @ np.vstack([first, [0, 0, 1]]))[:2]
 
 
-def drag_affine(centre: tuple[float, float], dx: float, dy: float, scale: float, angle_degrees: float) -> np.ndarray:
-    """The forward 2x3 affine of a Transform drag: scale and turn about ``centre``, then move by
-    (dx, dy) (the convention of ``engine.masks.region_affine``)."""
+def drag_affine(centre: tuple[float, float], dx: float, dy: float, scale: float, angle_degrees: float, *,
+                scale_y: float | None = None) -> np.ndarray:
+    """The forward 2x3 affine of a Transform drag: scale (by ``scale`` across and ``scale_y``, by default the same,
+    down) and turn about ``centre``, then move by (dx, dy) (the convention of ``engine.masks.region_affine``)."""
     angle = np.deg2rad(angle_degrees)
-    linear = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    linear = rotation @ np.diag([scale, scale if scale_y is None else scale_y])
     centre_ = np.asarray(centre, np.float64)
     return np.hstack([linear, (centre_ + np.array([dx, dy]) - linear @ centre_)[:, None]])
 

@@ -203,6 +203,38 @@ def test_a_corner_drag_scales_about_the_opposite_corner_or_with_ctrl_about_the_c
         assert box[0] < x0 - 5 and box[1] < y0 - 5
 
 
+@pytest.mark.parametrize("modifier", [Qt.NoModifier, Qt.ControlModifier])
+def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindow, tmp_path: Path, modifier) -> None:
+    """The Transform tool's side handles stretch the new shape across (or down) only: the dragged side follows the
+    mouse and the opposite one stays (with Ctrl both move apart); the live frame follows the same affine."""
+    from engine.masks import bounding_box
+
+    image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
+    path = tmp_path / "disc.png"
+    save_image(path, image)
+    assert window.open_image(path)
+    window.canvas.fit()
+    window._set_region(disc)
+    window._set_target(disc.copy())
+    window.set_tool(Tool.TRANSFORM)
+    x0, y0, x1, y1 = bounding_box(disc)
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    moved: list[tuple] = []
+    canvas.transform_moved.connect(lambda *state: moved.append(state))
+    start = canvas.mapFromScene(QPointF(x1, (y0 + y1) / 2))  # the right side's handle
+    end = canvas.mapFromScene(QPointF(x1 + 30, (y0 + y1) / 2 + 7))  # a little down too: no effect
+    QTest.mousePress(viewport, Qt.LeftButton, modifier, start)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.LeftButton, modifier, end)
+    assert moved and abs(moved[-1][3] - 1.0) < 1e-9 and moved[-1][2] > 1.3  # scale across only
+    box = bounding_box(window.target_mask())
+    assert abs(box[1] - y0) <= 1 and abs(box[3] - y1) <= 1  # the height kept
+    if modifier == Qt.NoModifier:
+        assert abs(box[0] - x0) <= 1 and abs(box[2] - (x1 + 30)) <= 2
+    else:
+        assert abs(box[0] - (x0 - 30)) <= 2 and abs(box[2] - (x1 + 30)) <= 2
+
+
 def test_the_current_steps_thumbnail_is_not_tinted(qtbot, window: MainWindow, artwork: Path) -> None:
     """The selected history row shows its painting as it is, not blended with the highlight colour."""
     from PySide6.QtGui import QIcon
@@ -940,7 +972,7 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     assert ys[xs > 75].mean() < np.nonzero(region)[0][np.nonzero(region)[1] > 75].mean() - 5
     window.set_tool(Tool.SELECT)
     assert not window.canvas.pins_item.isVisible()  # pins show with the Warp tool only
-    window.canvas.transform_finished.emit(6.0, 0.0, 1.0, 0.0)  # then moved with Transform: both moves are known
+    window.canvas.transform_finished.emit(6.0, 0.0, 1.0, 1.0, 0.0)  # then moved with Transform: both moves are known
     assert len(window.document.shape_motion.steps) == 2 and window.canvas.pin_points() == []
     window.undo_action.trigger()  # the Transform undone: the pins are back where the drag left them
     assert [(round(x), round(y)) for x, y in window.canvas.pin_points()] == [(50, 60), (82, 42), (64, 60)]
