@@ -392,6 +392,8 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self.rubber_band.show()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
             self._transform_preview(point)
+        elif self.tool is Tool.TRANSFORM and not event.buttons():
+            self.viewport().setCursor(self._transform_cursor(point))
         elif self.tool is Tool.WARP:
             self._pin_move(point)
 

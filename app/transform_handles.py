@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainterPath, QTransform
 
 #: The handles' size on screen, in pixels, at any zoom (the sides' a little smaller than the corners').
@@ -17,6 +17,12 @@ MIN_SCALE = 0.05
 #: The handle across from each corner and side: what its drag scales or stretches about.
 OPPOSITE = {"scale_tl": "scale_br", "scale_br": "scale_tl", "scale_tr": "scale_bl", "scale_bl": "scale_tr",
             "stretch_l": "stretch_r", "stretch_r": "stretch_l", "stretch_t": "stretch_b", "stretch_b": "stretch_t"}
+
+
+#: The mouse pointer over each handle (the knob: an open hand, there is no standard turning pointer).
+HANDLE_CURSORS = {"scale_tl": Qt.SizeFDiagCursor, "scale_br": Qt.SizeFDiagCursor, "scale_tr": Qt.SizeBDiagCursor,
+                  "scale_bl": Qt.SizeBDiagCursor, "stretch_l": Qt.SizeHorCursor, "stretch_r": Qt.SizeHorCursor,
+                  "stretch_t": Qt.SizeVerCursor, "stretch_b": Qt.SizeVerCursor, "rotate": Qt.OpenHandCursor}
 
 
 def transform_mode(handle: str | None, inside: bool) -> str | None:
@@ -79,6 +85,15 @@ class TransformHandles:
             if distance <= best:
                 best, found = distance, name
         return found
+
+    def _transform_cursor(self, scene_point: QPointF) -> Qt.CursorShape:
+        """The pointer that says what a press at ``scene_point`` would do: a handle's, a move's inside the shape's
+        box, an arrow elsewhere (a click there selects anew)."""
+        inside = self._target_rect is not None and self._target_rect.contains(scene_point)
+        handle = self._hit_handle(scene_point, inside)
+        if handle is not None:
+            return HANDLE_CURSORS[handle]
+        return Qt.SizeAllCursor if inside else Qt.ArrowCursor
 
     def _transform_preview(self, scene_point: QPointF) -> None:
         centre, press = self._target_centre, self._press

@@ -219,6 +219,10 @@ def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindo
     window.set_tool(Tool.TRANSFORM)
     x0, y0, x1, y1 = bounding_box(disc)
     canvas, viewport = window.canvas, window.canvas.viewport()
+    for at, pointer in (((x1, (y0 + y1) / 2), Qt.SizeHorCursor), ((x1, y1), Qt.SizeFDiagCursor),
+                        (((x0 + x1) / 2, (y0 + y1) / 2), Qt.SizeAllCursor), ((x1 + 25, y0 - 25), Qt.ArrowCursor)):
+        send_mouse(window, QMouseEvent.Type.MouseMove, *at, button=Qt.NoButton, buttons=Qt.NoButton)  # what a press does
+        assert viewport.cursor().shape() == pointer, at
     moved: list[tuple] = []
     canvas.transform_moved.connect(lambda *state: moved.append(state))
     start = canvas.mapFromScene(QPointF(x1, (y0 + y1) / 2))  # the right side's handle
