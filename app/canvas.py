@@ -42,6 +42,9 @@ class Tool(Enum):
 PROMPT_TOOLS = (Tool.SELECT, Tool.EXEMPLAR)
 #: A press and release at most this far apart (screen pixels) is a click, not a drag or a box.
 CLICK_SLOP = 4.0
+#: The Transform tool's arrow keys: the direction each moves the new shape, by one painting pixel (Shift: NUDGE_LARGE).
+NUDGES = {Qt.Key_Left: (-1.0, 0.0), Qt.Key_Right: (1.0, 0.0), Qt.Key_Up: (0.0, -1.0), Qt.Key_Down: (0.0, 1.0)}
+NUDGE_LARGE = 10.0
 
 
 class CanvasView(TransformHandles, WarpPins, QGraphicsView):
@@ -135,6 +138,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self._transform_mode: str | None = None
         self._target_centre: QPointF | None = None
         self._scale_from: QPointF | None = None  # what a corner or side drag scales about (app.transform_handles)
+        self._free_scale = False  # Shift held during a corner drag: each axis follows the mouse on its own
         self._target_rect: QRectF | None = None
         self._transform_state = (0.0, 0.0, 1.0, 1.0, 0.0)
         self._pin_points: list[QPointF] = []
@@ -391,6 +395,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self.rubber_band.setRect(QRectF(self._press, point).normalized())
             self.rubber_band.show()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
+            self._free_scale = bool(event.modifiers() & Qt.ShiftModifier)
             self._transform_preview(point)
         elif self.tool is Tool.TRANSFORM and not event.buttons():
             self.viewport().setCursor(self._transform_cursor(point))
@@ -422,7 +427,8 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self._stroke_last = None
             self.stroke_finished.emit()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
-            self._transform_preview(point)
+            self._free_scale = bool(event.modifiers() & Qt.ShiftModifier)
+            self._transform_preview(point, press)  # the drag ends where it was let go, as the keys say then
             self._transform_mode = None
             self.transform_finished.emit(*self._transform_state)
         elif self.tool is Tool.TRANSFORM and press is not None and event.button() == Qt.LeftButton:
@@ -441,7 +447,20 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self._space_held = True
             self.viewport().setCursor(Qt.OpenHandCursor)
             return
+        if self.tool is Tool.TRANSFORM and event.key() in NUDGES and self._nudge(event):
+            return
         super().keyPressEvent(event)
+
+    def _nudge(self, event) -> bool:
+        """An arrow key with the Transform tool moves the new shape by one painting pixel (ten with Shift), one
+        undo step a press, as a drag would; False when there is no shape to move (the view scrolls instead)."""
+        if self._target_centre is None or self._transform_mode is not None:
+            return False
+        step = NUDGE_LARGE if event.modifiers() & Qt.ShiftModifier else 1.0
+        dx, dy = NUDGES[event.key()]
+        self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
+        self.transform_finished.emit(dx * step, dy * step, 1.0, 1.0, 0.0)
+        return True
 
     def keyReleaseEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():

@@ -1,6 +1,7 @@
 """The Transform tool's handles on the canvas: where they are, which one the mouse hits, and the
-drag's move, turn about the new shape's centre, scale by a corner or stretch by a side (about the
-opposite corner or side, or about the centre with Alt or Ctrl held, as in Photoshop's Free Transform)
+drag's move, turn about the new shape's centre, scale by a corner (keeping proportions; Shift: each
+axis on its own) or stretch by a side (about the opposite corner or side, or about the centre with
+Alt or Ctrl held, as in Photoshop's Free Transform)
 (mixed into :class:`app.canvas.CanvasView`, which owns the items and the signals used here)."""
 from __future__ import annotations
 
@@ -95,8 +96,10 @@ class TransformHandles:
             return HANDLE_CURSORS[handle]
         return Qt.SizeAllCursor if inside else Qt.ArrowCursor
 
-    def _transform_preview(self, scene_point: QPointF) -> None:
-        centre, press = self._target_centre, self._press
+    def _transform_preview(self, scene_point: QPointF, press: QPointF | None = None) -> None:
+        """The drag from ``press`` (by default the one in progress) to ``scene_point``: its state, emitted, and the
+        new shape and handles drawn where it takes them."""
+        centre, press = self._target_centre, press if press is not None else self._press
         if centre is None or press is None:
             return
         dx, dy, scale_x, scale_y, angle = 0.0, 0.0, 1.0, 1.0, 0.0
@@ -105,7 +108,10 @@ class TransformHandles:
             dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
         elif mode in ("scale", "stretch_x", "stretch_y"):
             anchor = self._scale_from if self._scale_from is not None else centre
-            if mode == "scale":
+            if mode == "scale" and self._free_scale:  # Shift: the corner follows the mouse, each axis on its own
+                scale_x = max(MIN_SCALE, (scene_point.x() - anchor.x()) / _away(press.x() - anchor.x()))
+                scale_y = max(MIN_SCALE, (scene_point.y() - anchor.y()) / _away(press.y() - anchor.y()))
+            elif mode == "scale":
                 before = math.hypot(press.x() - anchor.x(), press.y() - anchor.y())
                 after = math.hypot(scene_point.x() - anchor.x(), scene_point.y() - anchor.y())
                 scale_x = scale_y = max(MIN_SCALE, after / max(before, 1e-6))

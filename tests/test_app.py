@@ -239,6 +239,39 @@ def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindo
         assert abs(box[0] - (x0 - 30)) <= 2 and abs(box[2] - (x1 + 30)) <= 2
 
 
+def test_shift_corner_drags_scale_each_axis_and_arrow_keys_nudge(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """With Shift a corner follows the mouse on each axis (free scale); the arrow keys move the new shape by one
+    painting pixel, ten with Shift, one undo step each."""
+    from engine.masks import bounding_box
+
+    image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
+    path = tmp_path / "disc.png"
+    save_image(path, image)
+    assert window.open_image(path)
+    window.canvas.fit()
+    window._set_region(disc)
+    window._set_target(disc.copy())
+    window.set_tool(Tool.TRANSFORM)
+    x0, y0, x1, y1 = bounding_box(disc)
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    start, end = canvas.mapFromScene(QPointF(x1, y1)), canvas.mapFromScene(QPointF(x1 + 30, y1 + 6))
+    QTest.mousePress(viewport, Qt.LeftButton, Qt.ShiftModifier, start)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.LeftButton, Qt.ShiftModifier, end)
+    box = bounding_box(window.target_mask())
+    assert abs(box[0] - x0) <= 1 and abs(box[1] - y0) <= 1
+    assert abs(box[2] - (x1 + 30)) <= 2 and abs(box[3] - (y1 + 6)) <= 2  # not in proportion
+    before = window.target_mask().copy()
+    canvas.setFocus()
+    QTest.keyClick(canvas, Qt.Key_Right)
+    np.testing.assert_array_equal(window.target_mask()[:, 1:], before[:, :-1])
+    QTest.keyClick(canvas, Qt.Key_Up, Qt.ShiftModifier)
+    np.testing.assert_array_equal(window.target_mask()[:-10, 1:], before[10:, :-1])
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.target_mask(), before)
+
+
 def test_the_current_steps_thumbnail_is_not_tinted(qtbot, window: MainWindow, artwork: Path) -> None:
     """The selected history row shows its painting as it is, not blended with the highlight colour."""
     from PySide6.QtGui import QIcon
