@@ -138,7 +138,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self._transform_mode: str | None = None
         self._target_centre: QPointF | None = None
         self._scale_from: QPointF | None = None  # what a corner or side drag scales about (app.transform_handles)
-        self._free_scale = False  # Shift held during a corner drag: each axis follows the mouse on its own
+        self._shift_held = False  # Shift held: a corner drag scales each axis on its own, a turn snaps
         self._target_rect: QRectF | None = None
         self._transform_state = (0.0, 0.0, 1.0, 1.0, 0.0)
         self._pin_points: list[QPointF] = []
@@ -395,7 +395,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self.rubber_band.setRect(QRectF(self._press, point).normalized())
             self.rubber_band.show()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
-            self._free_scale = bool(event.modifiers() & Qt.ShiftModifier)
+            self._shift_held = bool(event.modifiers() & Qt.ShiftModifier)
             self._transform_preview(point)
         elif self.tool is Tool.TRANSFORM and not event.buttons():
             self.viewport().setCursor(self._transform_cursor(point))
@@ -427,7 +427,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self._stroke_last = None
             self.stroke_finished.emit()
         elif self.tool is Tool.TRANSFORM and self._transform_mode is not None:
-            self._free_scale = bool(event.modifiers() & Qt.ShiftModifier)
+            self._shift_held = bool(event.modifiers() & Qt.ShiftModifier)
             self._transform_preview(point, press)  # the drag ends where it was let go, as the keys say then
             self._transform_mode = None
             self.transform_finished.emit(*self._transform_state)

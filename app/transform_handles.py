@@ -1,8 +1,8 @@
-"""The Transform tool's handles on the canvas: where they are, which one the mouse hits, and the
-drag's move, turn about the new shape's centre, scale by a corner (keeping proportions; Shift: each
-axis on its own) or stretch by a side (about the opposite corner or side, or about the centre with
-Alt or Ctrl held, as in Photoshop's Free Transform)
-(mixed into :class:`app.canvas.CanvasView`, which owns the items and the signals used here)."""
+"""The Transform tool's handles on the canvas: where they are, which one the mouse hits, and what a drag
+does: move; turn about the new shape's centre (with Shift in steps of 15 degrees); scale by a corner (in
+proportion; with Shift each axis on its own) or stretch by a side, about the opposite corner or side (about
+the centre with Alt or Ctrl held), as Photoshop's Free Transform does (mixed into
+:class:`app.canvas.CanvasView`, which owns the items and the signals used here)."""
 from __future__ import annotations
 
 import math
@@ -15,6 +15,8 @@ HANDLE_SIZE = 10.0
 SIDE_HANDLE_SIZE = 8.0
 #: A drag never shrinks the shape below this share of its size along either axis.
 MIN_SCALE = 0.05
+#: With Shift held, a turn goes in steps of this many degrees (as in Photoshop's Free Transform).
+ANGLE_STEP = 15.0
 #: The handle across from each corner and side: what its drag scales or stretches about.
 OPPOSITE = {"scale_tl": "scale_br", "scale_br": "scale_tl", "scale_tr": "scale_bl", "scale_bl": "scale_tr",
             "stretch_l": "stretch_r", "stretch_r": "stretch_l", "stretch_t": "stretch_b", "stretch_b": "stretch_t"}
@@ -108,7 +110,7 @@ class TransformHandles:
             dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
         elif mode in ("scale", "stretch_x", "stretch_y"):
             anchor = self._scale_from if self._scale_from is not None else centre
-            if mode == "scale" and self._free_scale:  # Shift: the corner follows the mouse, each axis on its own
+            if mode == "scale" and self._shift_held:  # Shift: the corner follows the mouse, each axis on its own
                 scale_x = max(MIN_SCALE, (scene_point.x() - anchor.x()) / _away(press.x() - anchor.x()))
                 scale_y = max(MIN_SCALE, (scene_point.y() - anchor.y()) / _away(press.y() - anchor.y()))
             elif mode == "scale":
@@ -125,6 +127,8 @@ class TransformHandles:
             before = math.atan2(press.y() - centre.y(), press.x() - centre.x())
             after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())
             angle = math.degrees(after - before)
+            if self._shift_held:  # Shift: the turn snaps to steps of ANGLE_STEP degrees
+                angle = ANGLE_STEP * round(angle / ANGLE_STEP)
         self._transform_state = (dx, dy, scale_x, scale_y, angle)
         self.transform_moved.emit(dx, dy, scale_x, scale_y, angle)
         transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale_x, scale_y)

@@ -270,6 +270,17 @@ def test_shift_corner_drags_scale_each_axis_and_arrow_keys_nudge(qtbot, window: 
     window.undo_action.trigger()
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.target_mask(), before)
+    turned: list[tuple] = []
+    canvas.transform_moved.connect(lambda *state: turned.append(state))
+    knob = canvas._handle_positions()["rotate"]
+    centre = canvas._target_centre
+    radius = np.hypot(knob.x() - centre.x(), knob.y() - centre.y())
+    towards = np.deg2rad(-90 + 37)  # 37 degrees clockwise from straight up
+    end = canvas.mapFromScene(QPointF(centre.x() + radius * np.cos(towards), centre.y() + radius * np.sin(towards)))
+    QTest.mousePress(viewport, Qt.LeftButton, Qt.ShiftModifier, canvas.mapFromScene(knob))
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.LeftButton, Qt.ShiftModifier, end)
+    assert turned and turned[-1][4] == pytest.approx(30.0)  # with Shift, in steps of 15 degrees
 
 
 def test_the_current_steps_thumbnail_is_not_tinted(qtbot, window: MainWindow, artwork: Path) -> None:
