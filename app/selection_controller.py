@@ -17,7 +17,7 @@ from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
 from app.workspace import Workspace
 from engine.candidates import CandidateSet
-from engine.document import StepKind
+from engine.document import Document, StepKind
 from engine.shape_motion import Affine
 from engine.errors import SimNetError
 from engine.masks import bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, transform_mask
@@ -231,13 +231,18 @@ class SelectionController(QObject):
 
         self.worker.submit(run, on_done=workspace.bridge.wrap(done), on_error=workspace.bridge.wrap(failed))
 
-    def on_point(self, x: float, y: float, positive: bool) -> None:
-        """Left click: add the part under the pointer; right or Alt click inside the region: remove it."""
+    def _document_at(self, x: float, y: float) -> Document | None:
+        """The open document when (``x``, ``y``) lies on its painting; None otherwise (a click beside it)."""
         document = self.workspace.document
         if document is None:
-            return
+            return None
         height, width = document.session.shape
-        if not (0 <= x < width and 0 <= y < height):
+        return document if 0 <= x < width and 0 <= y < height else None
+
+    def on_point(self, x: float, y: float, positive: bool) -> None:
+        """Left click: add the part under the pointer; right or Alt click inside the region: remove it."""
+        document = self._document_at(x, y)
+        if document is None:
             return
         if not positive and not document.region[int(y), int(x)]:
             self.workspace.say("Right-click (or Alt-click) inside the green region to remove that part of it.")
@@ -248,11 +253,8 @@ class SelectionController(QObject):
         """The Transform tool's click away from the new shape: a new selection there while nothing is reshaped (after
         an Apply, or before a drag), so that "click elsewhere for a new edit" holds whatever the tool; a reshape not
         applied yet is kept, and the status bar says how to go on."""
-        document = self.workspace.document
+        document = self._document_at(x, y)
         if document is None:
-            return
-        height, width = document.session.shape
-        if not (0 <= x < width and 0 <= y < height):
             return
         if document.region.any() and not np.array_equal(document.target, document.region):
             self.workspace.say("The new shape is not applied yet: drag it, Apply it (Ctrl+Return), or Reset Shape "

@@ -18,6 +18,7 @@ from app.main_window import MainWindow
 from dialogs import answer_message_boxes
 from engine import autosave
 from engine.imageio import load_image, save_image
+from engine.masks import bounding_box, mask_centroid
 from engine.session import load_session
 
 
@@ -169,13 +170,8 @@ def test_a_transform_click_away_from_the_shape_starts_a_new_selection(qtbot, win
     np.testing.assert_array_equal(window.region, applied)
 
 
-@pytest.mark.parametrize("modifier", [Qt.NoModifier, Qt.ControlModifier])
-def test_a_corner_drag_scales_about_the_opposite_corner_or_with_ctrl_about_the_centre(
-        qtbot, window: MainWindow, tmp_path: Path, modifier) -> None:
-    """As in Photoshop's Free Transform: the dragged corner follows the mouse and the opposite one stays; with Ctrl
-    (or Alt) held the shape grows about its centre."""
-    from engine.masks import bounding_box, mask_centroid
-
+def transform_a_disc(window: MainWindow, tmp_path: Path) -> np.ndarray:
+    """A painting with a disc opened, the disc selected as region and new shape, the Transform tool on; the disc."""
     image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
     path = tmp_path / "disc.png"
     save_image(path, image)
@@ -184,14 +180,28 @@ def test_a_corner_drag_scales_about_the_opposite_corner_or_with_ctrl_about_the_c
     window._set_region(disc)
     window._set_target(disc.copy())
     window.set_tool(Tool.TRANSFORM)
+    return disc
+
+
+def drag_in(viewport, modifier, start, end) -> None:
+    """A press at ``start``, one move and a release at ``end`` (view points), with ``modifier`` held."""
+    QTest.mousePress(viewport, Qt.LeftButton, modifier, start)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.LeftButton, modifier, end)
+
+
+@pytest.mark.parametrize("modifier", [Qt.NoModifier, Qt.ControlModifier])
+def test_a_corner_drag_scales_about_the_opposite_corner_or_with_ctrl_about_the_centre(
+        qtbot, window: MainWindow, tmp_path: Path, modifier) -> None:
+    """As in Photoshop's Free Transform: the dragged corner follows the mouse and the opposite one stays; with Ctrl
+    (or Alt) held the shape grows about its centre."""
+    disc = transform_a_disc(window, tmp_path)
     x0, y0, x1, y1 = bounding_box(disc)
     centre = mask_centroid(disc)
     canvas, viewport = window.canvas, window.canvas.viewport()
     start = canvas.mapFromScene(QPointF(x1, y1))  # the bottom-right corner handle
     end = canvas.mapFromScene(QPointF(x1 + 20, y1 + 20))
-    QTest.mousePress(viewport, Qt.LeftButton, modifier, start)
-    QTest.mouseMove(viewport, end)
-    QTest.mouseRelease(viewport, Qt.LeftButton, modifier, end)
+    drag_in(viewport, modifier, start, end)
     box = bounding_box(window.target_mask())
     assert box[2] - box[0] > (x1 - x0) * 1.2
     if modifier == Qt.NoModifier:
@@ -207,16 +217,7 @@ def test_a_corner_drag_scales_about_the_opposite_corner_or_with_ctrl_about_the_c
 def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindow, tmp_path: Path, modifier) -> None:
     """The Transform tool's side handles stretch the new shape across (or down) only: the dragged side follows the
     mouse and the opposite one stays (with Ctrl both move apart); the live frame follows the same affine."""
-    from engine.masks import bounding_box
-
-    image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
-    path = tmp_path / "disc.png"
-    save_image(path, image)
-    assert window.open_image(path)
-    window.canvas.fit()
-    window._set_region(disc)
-    window._set_target(disc.copy())
-    window.set_tool(Tool.TRANSFORM)
+    disc = transform_a_disc(window, tmp_path)
     x0, y0, x1, y1 = bounding_box(disc)
     canvas, viewport = window.canvas, window.canvas.viewport()
     for at, pointer in (((x1, (y0 + y1) / 2), Qt.SizeHorCursor), ((x1, y1), Qt.SizeFDiagCursor),
@@ -227,9 +228,7 @@ def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindo
     canvas.transform_moved.connect(lambda *state: moved.append(state))
     start = canvas.mapFromScene(QPointF(x1, (y0 + y1) / 2))  # the right side's handle
     end = canvas.mapFromScene(QPointF(x1 + 30, (y0 + y1) / 2 + 7))  # a little down too: no effect
-    QTest.mousePress(viewport, Qt.LeftButton, modifier, start)
-    QTest.mouseMove(viewport, end)
-    QTest.mouseRelease(viewport, Qt.LeftButton, modifier, end)
+    drag_in(viewport, modifier, start, end)
     assert moved and abs(moved[-1][3] - 1.0) < 1e-9 and moved[-1][2] > 1.3  # scale across only
     box = bounding_box(window.target_mask())
     assert abs(box[1] - y0) <= 1 and abs(box[3] - y1) <= 1  # the height kept
@@ -242,22 +241,11 @@ def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindo
 def test_shift_corner_drags_scale_each_axis_and_arrow_keys_nudge(qtbot, window: MainWindow, tmp_path: Path) -> None:
     """With Shift a corner follows the mouse on each axis (free scale); the arrow keys move the new shape by one
     painting pixel, ten with Shift, one undo step each."""
-    from engine.masks import bounding_box
-
-    image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
-    path = tmp_path / "disc.png"
-    save_image(path, image)
-    assert window.open_image(path)
-    window.canvas.fit()
-    window._set_region(disc)
-    window._set_target(disc.copy())
-    window.set_tool(Tool.TRANSFORM)
+    disc = transform_a_disc(window, tmp_path)
     x0, y0, x1, y1 = bounding_box(disc)
     canvas, viewport = window.canvas, window.canvas.viewport()
     start, end = canvas.mapFromScene(QPointF(x1, y1)), canvas.mapFromScene(QPointF(x1 + 30, y1 + 6))
-    QTest.mousePress(viewport, Qt.LeftButton, Qt.ShiftModifier, start)
-    QTest.mouseMove(viewport, end)
-    QTest.mouseRelease(viewport, Qt.LeftButton, Qt.ShiftModifier, end)
+    drag_in(viewport, Qt.ShiftModifier, start, end)
     box = bounding_box(window.target_mask())
     assert abs(box[0] - x0) <= 1 and abs(box[1] - y0) <= 1
     assert abs(box[2] - (x1 + 30)) <= 2 and abs(box[3] - (y1 + 6)) <= 2  # not in proportion
