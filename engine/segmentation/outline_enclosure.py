@@ -197,17 +197,18 @@ def full_size(reduced: np.ndarray, size: tuple[int, int], box: tuple[int, int, i
 
 
 def outline_colour(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int, *,
-                   darkest_share: float = DARKEST_SHARE, inside_too: bool = False) -> np.ndarray | None:
+                   inside_too: bool = False) -> np.ndarray | None:
     """The colour (3,) of the dark outline stroke where ``answer`` (bool) touches it on ``rgb`` (float32; ``grey``
-    its grey levels), reduced ``step`` times by :func:`darkest_blocks`: the median of the darkest ``darkest_share``
-    per cent of a band BAND full pixels wide around the answer (``inside_too``: on both sides of its edge, for an
-    answer that may hold part of the outline); None when that share is lighter than OUTLINE_GREY_MAX."""
+    its grey levels), reduced ``step`` times by :func:`darkest_blocks`: the median of the darkest DARKEST_SHARE
+    per cent of a band BAND full pixels wide around the answer (``inside_too``: of HELD_DARKEST_SHARE per cent of a
+    band on both sides of its edge, for an answer that may hold part of the outline); None when that share is
+    lighter than OUTLINE_GREY_MAX."""
     square, widths = np.ones((3, 3), np.uint8), max(1, round(BAND / step))
     grown = cv2.dilate(answer.view(np.uint8), square, iterations=widths) > 0
     band = grown & ~(cv2.erode(answer.view(np.uint8), square, iterations=widths) > 0 if inside_too else answer)
     if not band.any():
         return None
-    darkest = np.percentile(grey[band], darkest_share)
+    darkest = np.percentile(grey[band], HELD_DARKEST_SHARE if inside_too else DARKEST_SHARE)
     if darkest > OUTLINE_GREY_MAX:
         return None
     return np.median(rgb[band & (grey <= darkest)], axis=0)

@@ -37,8 +37,7 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
-from engine.segmentation.outline_enclosure import (BAND, HELD_DARKEST_SHARE, darkest_blocks, full_size,
-                                                   outline_colour)
+from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, outline_colour
 from models.influence import mask_bbox
 
 #: The crop reaches this share of the answer's larger side beyond it, each way.
@@ -101,7 +100,7 @@ def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray 
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
     stroke_colour = outline_colour(rgb, grey, answer, step)
     if stroke_colour is None:  # the answer may hold the outline: read on both sides of its edge
-        stroke_colour = outline_colour(rgb, grey, answer, step, darkest_share=HELD_DARKEST_SHARE, inside_too=True)
+        stroke_colour = outline_colour(rgb, grey, answer, step, inside_too=True)
     if stroke_colour is None:
         return None
     dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)

@@ -114,8 +114,7 @@ def _read(image: np.ndarray, answer: np.ndarray, click: tuple[float, float]) -> 
                                                         CROP_SIDE)
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    colour = enclosure.outline_colour(rgb, grey, part, step, darkest_share=enclosure.HELD_DARKEST_SHARE,
-                                      inside_too=True)
+    colour = enclosure.outline_colour(rgb, grey, part, step, inside_too=True)
     if colour is None:
         return None
     column, row = enclosure.crop_point(click, box, step, grey.shape)
