@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
 from app.canvas_items import ImageOverlayItem, OutlineItem
-from app.transform_handles import TransformHandles, transform_mode
+from app.transform_handles import SCALING_MODES, TransformHandles, transform_mode
 from app.warp_pins import WarpPins, make_pins_item
 
 REGION_COLOUR = QColor(40, 200, 90)
@@ -366,11 +366,10 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             self._stroke_last = point
             self._paint_segment(point, point)
         elif self.tool is Tool.TRANSFORM and event.button() == Qt.LeftButton:
-            inside = self._target_rect is not None and self._target_rect.contains(point)
-            handle = self._hit_handle(point, inside)
+            handle, inside = self._handle_under(point)
             self._transform_mode = transform_mode(handle, inside)
             about_centre = bool(event.modifiers() & (Qt.AltModifier | Qt.ControlModifier))
-            scales = self._transform_mode in ("scale", "stretch_x", "stretch_y")
+            scales = self._transform_mode in SCALING_MODES
             self._scale_from = self._scale_anchor(handle, about_centre) if scales else None
             if self._transform_mode is not None and self._target_centre is not None:
                 self.transform_started.emit(self._target_centre.x(), self._target_centre.y())

@@ -164,11 +164,17 @@ class ExemplarPicker(QObject):
         lent = document.lend_image()
         return lent.copy, (lambda: document.return_image(lent))
 
-    def choose_exemplar_image(self) -> None:
+    def _ask_exemplar_image(self) -> str:
+        """An image file the artist picks, starting in the last folder (which it then becomes); "" when cancelled."""
         path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Exemplar image", self.settings.last_folder,
                                               EXEMPLAR_IMAGES)
         if path:
             self.settings.last_folder = str(Path(path).parent)
+        return path
+
+    def choose_exemplar_image(self) -> None:
+        path = self._ask_exemplar_image()
+        if path:
             self.open_exemplar_image(path)
 
     def open_exemplar_image(self, path: str | Path) -> None:
@@ -296,13 +302,10 @@ class ExemplarPicker(QObject):
         self.workspace.actions_changed.emit()  # Tab now steps this click's candidates, or the selection's again
 
     def choose_exemplar_files(self) -> None:
-        parent = self.dialog_parent
-        image_path, _ = QFileDialog.getOpenFileName(parent, "Exemplar image", self.settings.last_folder,
-                                                    EXEMPLAR_IMAGES)
+        image_path = self._ask_exemplar_image()
         if not image_path:
             return
-        self.settings.last_folder = str(Path(image_path).parent)
-        mask_path, _ = QFileDialog.getOpenFileName(parent, "The exemplar's region mask (white = region)",
+        mask_path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "The exemplar's region mask (white = region)",
                                                    str(Path(image_path).parent), "Images (*.png *.tif *.tiff)")
         if mask_path:
             self.load_exemplar(image_path, mask_path)

@@ -7,14 +7,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QLabel
 
-from app.canvas import EXEMPLAR_COLOUR
+from app.canvas import CLICK_SLOP, EXEMPLAR_COLOUR
 from app.convert import array_to_qimage, mask_to_overlay, polygons_to_path
 from engine.masks import outline_polygons
 
 #: The view's longest side, in screen pixels.
 VIEW_SIDE = 260
-#: A drag shorter than this (screen pixels) is a click.
-DRAG_MIN = 4.0
 #: A picked region smaller than twice this in the view (screen pixels) is also ringed by a circle this wide.
 MARKER_RADIUS = 6.0
 
@@ -76,7 +74,7 @@ class ExemplarView(QLabel):
         if self._pressed is None:
             return
         start, end, self._pressed = self._pressed, event.position(), None
-        if (end - start).manhattanLength() < DRAG_MIN:
+        if (end - start).manhattanLength() < CLICK_SLOP:  # a click, as on the canvas
             self.clicked.emit(*self.to_image(start))
             return
         rect = QRectF(start, end).normalized()

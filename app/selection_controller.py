@@ -168,7 +168,8 @@ class SelectionController(QObject):
     def _segment(self, mode: str, point: tuple[float, float] | None = None,
                  box: tuple[float, float, float, float] | None = None) -> None:
         """Ask the segmenter for the part under a click or in a box; ``mode`` "add" joins it to the
-        region, "subtract" removes it, "new" replaces the region with it. Clicks made while one is being answered are queued, not lost."""
+        region, "subtract" removes it, "new" replaces the region with it. Clicks made while one is being
+        answered are queued, not lost."""
         workspace = self.workspace
         if workspace.document is None:
             return

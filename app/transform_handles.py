@@ -10,6 +10,8 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainterPath, QTransform
 
+from app.hit_test import nearest_within
+
 #: The handles' size on screen, in pixels, at any zoom (the sides' a little smaller than the corners').
 HANDLE_SIZE = 10.0
 SIDE_HANDLE_SIZE = 8.0
@@ -26,6 +28,10 @@ OPPOSITE = {"scale_tl": "scale_br", "scale_br": "scale_tl", "scale_tr": "scale_b
 HANDLE_CURSORS = {"scale_tl": Qt.SizeFDiagCursor, "scale_br": Qt.SizeFDiagCursor, "scale_tr": Qt.SizeBDiagCursor,
                   "scale_bl": Qt.SizeBDiagCursor, "stretch_l": Qt.SizeHorCursor, "stretch_r": Qt.SizeHorCursor,
                   "stretch_t": Qt.SizeVerCursor, "stretch_b": Qt.SizeVerCursor, "rotate": Qt.OpenHandCursor}
+
+
+#: The drags that scale the shape, about the anchor taken at the press (``CanvasView._scale_from``).
+SCALING_MODES = ("scale", "stretch_x", "stretch_y")
 
 
 def transform_mode(handle: str | None, inside: bool) -> str | None:
@@ -78,22 +84,18 @@ class TransformHandles:
             return self._target_centre
         return self._handle_positions()[OPPOSITE[handle]]
 
-    def _hit_handle(self, scene_point: QPointF, inside: bool = False) -> str | None:
-        """The handle nearest the mouse within reach, or None. ``inside`` the shape's box the reach is the handle's
-        own square (a press there is otherwise a move: on a small shape the handles would leave no room for it)."""
-        tolerance = (0.75 if inside else 1.5) * HANDLE_SIZE / max(self.zoom, 1e-6)
-        best, found = tolerance, None
-        for name, point in self._handle_positions().items():
-            distance = math.hypot(point.x() - scene_point.x(), point.y() - scene_point.y())
-            if distance <= best:
-                best, found = distance, name
-        return found
+    def _handle_under(self, scene_point: QPointF) -> tuple[str | None, bool]:
+        """The handle nearest the mouse within reach (or None), and whether the mouse is inside the shape's box.
+        Inside it the reach is the handle's own square (a press there is otherwise a move: on a small shape the
+        handles would leave no room for it)."""
+        inside = self._target_rect is not None and self._target_rect.contains(scene_point)
+        reach = (0.75 if inside else 1.5) * HANDLE_SIZE / max(self.zoom, 1e-6)
+        return nearest_within(self._handle_positions().items(), scene_point, reach), inside
 
     def _transform_cursor(self, scene_point: QPointF) -> Qt.CursorShape:
         """The pointer that says what a press at ``scene_point`` would do: a handle's, a move's inside the shape's
         box, an arrow elsewhere (a click there selects anew)."""
-        inside = self._target_rect is not None and self._target_rect.contains(scene_point)
-        handle = self._hit_handle(scene_point, inside)
+        handle, inside = self._handle_under(scene_point)
         if handle is not None:
             return HANDLE_CURSORS[handle]
         return Qt.SizeAllCursor if inside else Qt.ArrowCursor
@@ -108,7 +110,7 @@ class TransformHandles:
         mode = self._transform_mode
         if mode == "move":
             dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
-        elif mode in ("scale", "stretch_x", "stretch_y"):
+        elif mode in SCALING_MODES:
             anchor = self._scale_from if self._scale_from is not None else centre
             if mode == "scale" and self._shift_held:  # Shift: the corner follows the mouse, each axis on its own
                 scale_x = max(MIN_SCALE, (scene_point.x() - anchor.x()) / _away(press.x() - anchor.x()))

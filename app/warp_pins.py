@@ -10,6 +10,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
+from app.hit_test import nearest_within
+
 #: A pin's diameter on screen, in pixels, at any zoom.
 PIN_SIZE = 11.0
 PIN_COLOUR = QColor(255, 200, 40, 230)
@@ -50,13 +52,7 @@ class WarpPins:
 
     def _hit_pin(self, scene_point: QPointF) -> int | None:
         """The nearest pin within reach of the mouse, or None."""
-        tolerance = PIN_SIZE / max(self.zoom, 1e-6)
-        best, found = tolerance, None
-        for index, point in enumerate(self._pin_points):
-            distance = math.hypot(point.x() - scene_point.x(), point.y() - scene_point.y())
-            if distance <= best:
-                best, found = distance, index
-        return found
+        return nearest_within(enumerate(self._pin_points), scene_point, PIN_SIZE / max(self.zoom, 1e-6))
 
     def _pin_press(self, scene_point: QPointF, left: bool) -> None:
         hit = self._hit_pin(scene_point)

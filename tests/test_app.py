@@ -222,7 +222,8 @@ def test_a_side_drag_stretches_the_shape_along_one_axis(qtbot, window: MainWindo
     canvas, viewport = window.canvas, window.canvas.viewport()
     for at, pointer in (((x1, (y0 + y1) / 2), Qt.SizeHorCursor), ((x1, y1), Qt.SizeFDiagCursor),
                         (((x0 + x1) / 2, (y0 + y1) / 2), Qt.SizeAllCursor), ((x1 + 25, y0 - 25), Qt.ArrowCursor)):
-        send_mouse(window, QMouseEvent.Type.MouseMove, *at, button=Qt.NoButton, buttons=Qt.NoButton)  # what a press does
+        # the pointer says what a press there would do
+        send_mouse(window, QMouseEvent.Type.MouseMove, *at, button=Qt.NoButton, buttons=Qt.NoButton)
         assert viewport.cursor().shape() == pointer, at
     moved: list[tuple] = []
     canvas.transform_moved.connect(lambda *state: moved.append(state))
