@@ -4,9 +4,10 @@ The model loads on the edit worker when an image opens, so the first preview nee
 preview at the resolution the painting is shown at follows each change of the masks (at once
 after a stroke, a transform or a mask tool; shortly after the reach changes, once for a burst).
 Apply makes the edit at full resolution with a progress bar and the elapsed time, reusing the
-footprint fill the live controller prepared when the region was selected; Ctrl+. cancels. This is
-the one place that applies an edit: ``workspace.applying`` says when one runs, and ``applied``
-tells the others when it is done.
+footprint fill the live controller prepared when the region was selected; Ctrl+. cancels. Remove
+Selection (and Apply with the new shape erased to nothing) fills the region's place instead
+(``engine.removal``). This is the one place that applies an edit: ``workspace.applying`` says when
+one runs, and ``applied`` tells the others when it is done.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
@@ -27,6 +30,7 @@ from engine.live_preview import PREVIEW_ALIGN_STEPS  # fewer alignment steps for
 # Imported here, on the GUI thread at start-up, not on a worker at the first Apply: importing the
 # engine's torch code holds the interpreter lock for hundreds of milliseconds and would freeze the UI.
 from engine.manipulator import Manipulator
+from engine.removal import remove_region
 from engine.session import make_step
 from engine.worker import Worker
 
@@ -55,6 +59,7 @@ class EditController(QObject):
         self.model_error: str | None = None
         self.last_timings: dict[str, float] = {}
         self._apply_started = 0.0
+        self._doing = "Applying the edit"
         self.preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self.preview_timer.timeout.connect(self.request_preview)
         self.progress = QProgressBar(maximumWidth=160, minimum=0, maximum=0)
@@ -185,22 +190,15 @@ class EditController(QObject):
         if document is None or not document.region.any() or workspace.applying:
             return
         target = document.target
-        if not target.any():
-            workspace.fail("Nothing to apply", "the new shape is empty: paint it with the Brush first")
+        if not target.any():  # the new shape was erased to nothing: the region goes
+            self.remove()
             return
-        self.preview_timer.stop()
         image, source, options = document.session.current, document.region.copy(), self.edit_options()
         options["shape_motion"] = document.shape_motion
-        fill = self.live.full_fill()  # the footprint filled when the region was selected, if not stale
+        fill = self._prepared_fill()
         if fill is not None:
             options["fill"] = fill
-        else:
-            self.live.worker.cancel_all()  # the Apply fills for itself: a plate still in the making only competes
-        self.progress.show()
-        workspace.say("Applying the edit at full resolution… (Ctrl+. cancels)")
-        workspace.applying = True
-        started = self._apply_started = time.perf_counter()
-        self.apply_clock.start()
+        started = self._begin("Applying the edit")
 
         def run(token):
             result = self.manipulator_source().edit(image, source, target, cancel=token, **options)
@@ -216,15 +214,8 @@ class EditController(QObject):
                 workspace.say("The new shape equals the region: nothing to do.")
                 return
             document.apply(step, result.image, result.warped_mask)
-            self.canvas.set_preview(None)
-            self.last_timings = dict(result.timings, wall=time.perf_counter() - started)
-            self.timing_label.setText(f"Last edit {result.timings.get('total', self.last_timings['wall']):.2f} s")
-            self.timing_label.setToolTip("The last Apply, in seconds:\n" + "\n".join(
-                f"{name}: {seconds:.3f}" for name, seconds in self.last_timings.items()))
+            self._applied(step, result.timings, started)
             self.show_device(self.manipulator)
-            workspace.image_changed.emit(step.box)
-            workspace.masks_replaced.emit()
-            self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
             for message in result.messages:
                 if self.canvas.isVisible():
                     QMessageBox.information(self.canvas.window(), "Edit", message)
@@ -232,6 +223,73 @@ class EditController(QObject):
                     workspace.say(message)
             workspace.say("Edit applied. Reshape it again, click elsewhere for a new edit, or undo (Ctrl+Z).")
             self.applied.emit()
+
+        self._submit(run, done)
+
+    def remove(self) -> None:
+        """Edit ▸ Remove Selection (Delete), or Apply with the new shape erased to nothing: the region and its rim
+        removed, their place filled from the painting around it (``engine.removal``); one History step."""
+        workspace = self.workspace
+        document = workspace.document
+        if document is None or not document.region.any() or workspace.applying:
+            return
+        image, region, reach, fill = document.session.current, document.region.copy(), self.settings.reach, \
+            self._prepared_fill()
+        started = self._begin("Removing the region")
+
+        def run(token):
+            removal = remove_region(image, region, reach=reach, fill=fill)
+            step = (make_step(image, removal.image, region, region, "Remove", removal.timings, within=removal.box)
+                    if removal.changed else None)
+            return removal, step
+
+        def done(outcome) -> None:
+            removal, step = outcome
+            self._finish()
+            if step is None:
+                workspace.say("Nothing changed: no painting is left around the region to fill its place from.")
+                return
+            document.apply(step, removal.image, np.zeros_like(region))
+            self._applied(step, removal.timings, started)
+            workspace.say("Region removed, its place filled from the painting around it. Undo (Ctrl+Z) brings it back.")
+            self.applied.emit()
+
+        self._submit(run, done)
+
+    def _prepared_fill(self) -> Callable | None:
+        """The footprint fill the live controller prepared at selection time (None when stale: the worker's
+        unfinished plates are then dropped, they would only compete with the full-resolution fill)."""
+        fill = self.live.full_fill()
+        if fill is None:
+            self.live.worker.cancel_all()
+        return fill
+
+    def _begin(self, doing: str) -> float:
+        """Show that an Apply runs (progress bar, status, elapsed-time clock); returns when it started."""
+        self.preview_timer.stop()
+        self.progress.show()
+        self._doing = doing
+        self.workspace.say(f"{doing} at full resolution… (Ctrl+. cancels)")
+        self.workspace.applying = True
+        started = self._apply_started = time.perf_counter()
+        self.apply_clock.start()
+        return started
+
+    def _applied(self, step, timings: dict[str, float], started: float) -> None:
+        """After an Apply's step joined the document: the timing label, the canvas, the others told."""
+        workspace = self.workspace
+        self.canvas.set_preview(None)
+        self.last_timings = dict(timings, wall=time.perf_counter() - started)
+        self.timing_label.setText(f"Last edit {timings.get('total', self.last_timings['wall']):.2f} s")
+        self.timing_label.setToolTip("The last Apply, in seconds:\n" + "\n".join(
+            f"{name}: {seconds:.3f}" for name, seconds in self.last_timings.items()))
+        workspace.image_changed.emit(step.box)
+        workspace.masks_replaced.emit()
+        self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
+
+    def _submit(self, run: Callable, done: Callable) -> None:
+        """Run an Apply's ``run`` on the edit worker; ``done`` on the GUI thread with its outcome."""
+        workspace = self.workspace
 
         def failed(error: BaseException) -> None:
             self._finish()
@@ -246,7 +304,7 @@ class EditController(QObject):
 
     def _show_apply_time(self) -> None:
         if self.workspace.applying:
-            self.workspace.say(f"Applying the edit at full resolution… "
+            self.workspace.say(f"{self._doing} at full resolution… "
                                f"{time.perf_counter() - self._apply_started:.0f} s (Ctrl+. cancels)")
 
     def _finish(self) -> None:

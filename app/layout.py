@@ -38,6 +38,8 @@ def build_actions(window: "MainWindow") -> None:
     w.reset_action = a("Rese&t Shape", selection.reset_shape, key("Ctrl+R"), "Reset the target mask to the region")
     w.apply_action = a("&Apply", edits.apply, [key("Ctrl+Return"), key("Ctrl+Enter")],
                        "Reshape the region at full resolution")
+    w.remove_action = a("Re&move Selection", edits.remove, [key("Delete"), key("Backspace")],
+                        "Remove the region: its place filled from the painting around it")
     w.cancel_action = a("Ca&ncel", edits.cancel, key("Ctrl+."), "Cancel the running edit")
     w.settings_action = a("&Settings…", w.edit_settings, key("Ctrl+,"), "SAM checkpoint, device and resampling")
     w.fit_action = a("&Fit to Window", canvas.fit, key("Ctrl+0"))
@@ -81,7 +83,8 @@ def build_menus(window: "MainWindow") -> None:
                    window.export_masks_action, None, window.quit_action):
         file_menu.addSeparator() if action is None else file_menu.addAction(action)
     edit_menu = menu.addMenu("&Edit")
-    for action in (window.undo_action, window.redo_action, None, window.apply_action, window.cancel_action, None,
+    for action in (window.undo_action, window.redo_action, None, window.apply_action, window.remove_action,
+                   window.cancel_action, None,
                    window.clear_action, window.reset_action, None, window.settings_action):
         edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
     view_menu = menu.addMenu("&View")

@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(has_image and not self.exporter.busy)
         self.reset_action.setEnabled(has_region)
         self.apply_action.setEnabled(has_region and not applying)
+        self.remove_action.setEnabled(has_region and not applying)
         self.cancel_action.setEnabled(applying)
         self.undo_action.setEnabled(bool(has_image and self.document.can_undo) and not applying)
         self.redo_action.setEnabled(bool(has_image and self.document.can_redo) and not applying)

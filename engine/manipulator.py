@@ -25,7 +25,7 @@ import torch
 
 from engine.checkpoint import load_model
 from engine.errors import EditError, MaskError
-from engine.masks import check_mask, mask_centroid
+from engine.masks import check_image, check_mask, mask_centroid
 from engine.pixel_views import copy_pixels
 from engine.compiler_import import skip_compiler_import
 from engine.compose import BEND_MIN_JACOBIAN, Composition, Underlay, bend_jacobian, compose, transport_underlay
@@ -75,18 +75,6 @@ class EditResult:
     @property
     def changed(self) -> bool:
         return self.box[2] > self.box[0] and self.box[3] > self.box[1]
-
-
-def _as_image(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
-        raise EditError("the image must be an (H, W) or (H, W, C) array")
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.shape[2] not in (1, 3, 4):
-        raise EditError(f"the image has {image.shape[2]} channels; expected 1, 3 or 4")
-    if image.dtype not in (np.uint8, np.uint16):
-        raise EditError(f"the image has pixel type {image.dtype}; expected 8- or 16-bit")
-    return image
 
 
 class Manipulator:
@@ -202,7 +190,7 @@ class Manipulator:
             nonlocal image
             with arriving:
                 if isinstance(image, DeferredImage):
-                    expected, pixels = image.shape, _as_image(image.pixels())
+                    expected, pixels = image.shape, check_image(image.pixels())
                     if pixels.shape[:2] != tuple(expected):
                         raise EditError(f"the image is {pixels.shape[1]}x{pixels.shape[0]}, "
                                         f"not {expected[1]}x{expected[0]} as its masks")
@@ -219,7 +207,7 @@ class Manipulator:
                 waited += time.perf_counter() - waiting
 
         if not deferred:
-            image = _as_image(image)
+            image = check_image(image)
         height, width = image.shape[:2]
         source = check_mask(source_mask, (height, width), "source mask")
         target = check_mask(target_mask, (height, width), "target mask")
@@ -239,7 +227,7 @@ class Manipulator:
             scale = reduced = max_side / max(height, width)
             reach = None if reach is None else reach * scale
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            image = _as_image(cv2.resize(pixels(), size, interpolation=cv2.INTER_AREA))
+            image = check_image(cv2.resize(pixels(), size, interpolation=cv2.INTER_AREA))
             source = cv2.resize(source.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             target = cv2.resize(target.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             height, width = image.shape[:2]

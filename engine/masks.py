@@ -1,4 +1,5 @@
-"""Mask utilities for the editor and the CLI: checking, moving and outlining boolean (H, W) masks.
+"""Mask utilities for the editor and the CLI: checking, moving and outlining boolean (H, W) masks (and
+checking the image an edit works on).
 
 The Mask menu's tools (grow, shrink, smooth, fill holes, invert, mask files) are in engine.mask_tools.
 """
@@ -9,8 +10,21 @@ import hashlib
 import cv2
 import numpy as np
 
-from engine.errors import MaskError
+from engine.errors import EditError, MaskError
 from engine.mask_tools import grow
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    """``image`` as an edit takes it: (H, W, C) with 1, 3 or 4 channels, 8- or 16-bit ((H, W) gains a channel axis)."""
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
+        raise EditError("the image must be an (H, W) or (H, W, C) array")
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[2] not in (1, 3, 4):
+        raise EditError(f"the image has {image.shape[2]} channels; expected 1, 3 or 4")
+    if image.dtype not in (np.uint8, np.uint16):
+        raise EditError(f"the image has pixel type {image.dtype}; expected 8- or 16-bit")
+    return image
 
 
 def check_mask(mask: np.ndarray, shape: tuple[int, int], name: str = "mask") -> np.ndarray:

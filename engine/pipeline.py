@@ -20,6 +20,7 @@ from engine.shape_motion import Pins, ShapeMotion
 
 if TYPE_CHECKING:  # the restyle's file steps use this module without loading SIM-Net (torch)
     from engine.manipulator import EditResult, Manipulator
+    from engine.removal import Removal
 
 
 def same_file(first: Path, second: Path) -> bool:
@@ -198,3 +199,24 @@ def edit_file(manipulator: Manipulator, image_path: str | Path, source_mask_path
         result = edit_inputs(manipulator, inputs, reach=reach, resampling=resampling)
     result.timings["read"] = read + result.timings.pop("pixels wait", 0.0)
     return result
+
+
+def remove_file(image_path: str | Path, region_path: str | Path, output_path: str | Path, *,
+                reach: float | None = None, overwrite_original: bool = False) -> "Removal":
+    """Read one artwork and its region mask, remove the region (``engine.removal``), write the result
+    atomically with the artwork's colour profile and metadata. Timings: "read", "total" (the fill), "write"."""
+    from engine.removal import remove_region
+
+    started = time.perf_counter()
+    image_path, output_path = Path(image_path), Path(output_path)
+    if same_file(image_path, output_path) and not overwrite_original:
+        raise ImageWriteError(f"{output_path} is the original artwork; choose another output "
+                              "(or pass --overwrite-original)")
+    artwork = load_image(image_path)
+    region = load_mask(region_path, artwork.pixels.shape[:2])
+    read = time.perf_counter() - started
+    removal = remove_region(artwork.pixels, region, reach=reach)
+    started = time.perf_counter()
+    save_image(output_path, removal.image, icc_profile=artwork.icc_profile, exif=artwork.exif)
+    removal.timings.update(read=read, write=time.perf_counter() - started)
+    return removal

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
@@ -132,6 +133,47 @@ def test_open_select_paint_apply_undo_redo(qtbot, window: MainWindow, artwork: P
     assert not np.array_equal(window.target_mask(), before_stroke)
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.target_mask(), before_stroke)
+
+
+def test_remove_selection_fills_the_regions_place_as_one_undoable_step(qtbot, window: MainWindow, tmp_path: Path
+                                                                      ) -> None:
+    """Edit ▸ Remove Selection (Delete): the disc goes, its place filled from the blue ground around it, nothing
+    farther than the reach changes; one History step, undone and redone exactly. Apply with the new shape erased to
+    nothing removes the region the same way (it said "paint it with the Brush first" and changed nothing)."""
+    image, disc = painting_with_disc(120, 160)
+    path = tmp_path / "disc.png"
+    save_image(path, image)
+    assert window.open_image(path)
+    window.canvas.fit()
+    click(window, 64, 60)  # the centre of the disc
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    region = window.region.copy()
+    assert (region & disc).sum() / (region | disc).sum() > 0.8
+    original = window.session.current.copy()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        QTest.keyClick(window.canvas, Qt.Key_Delete)
+    removed = window.session.current.copy()
+    assert window.history.count() == 2 and "Remove" in window.history.item(1).text()
+    assert not window.region.any()  # nothing selected: the region is gone
+    yellow = (removed[..., 0].astype(int) > 170) & (removed[..., 2].astype(int) < 110)
+    assert yellow[disc].mean() < 0.02  # the disc's yellow stripes are gone (they were all of it)
+    assert removed[disc][:, 2].mean() > 120  # filled with the blue ground
+    far = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 5) > 12
+    np.testing.assert_array_equal(removed[far], original[far])
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, original)
+    np.testing.assert_array_equal(window.region, region)  # the selection comes back with the painting
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(window.session.current, removed)
+    window.undo_action.trigger()
+    window.set_tool(Tool.ERASER)
+    window.size_slider.setValue(120)
+    stroke(window, [(40, 30), (64, 60), (90, 90)])
+    assert not window.target_mask().any()
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    np.testing.assert_array_equal(window.session.current, removed)  # the same removal
+    assert "Remove" in window.history.item(1).text()
 
 
 def test_a_transform_click_away_from_the_shape_starts_a_new_selection(qtbot, window: MainWindow, tmp_path: Path

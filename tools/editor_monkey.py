@@ -3,15 +3,15 @@
 The editor runs offscreen on a small painting of three discs (settings and autosaves in a scratch folder). Each
 step is one of: a click or a box with the Select tool (sometimes a removing Alt-click), a candidate step, a
 Transform drag (on a handle or inside, with or without Shift or Ctrl), an arrow-key nudge, a Brush or Eraser
-stroke, a Warp pin placed or dragged, a Mask menu tool, Apply, undo or redo, a History row, Clear Selection or
+stroke, a Warp pin placed or dragged, a Mask menu tool, Apply, Remove Selection, undo or redo, a History row, Clear Selection or
 Reset Shape, the Restyle tool (panel, an exemplar picked on the painting or taken from the selection, the strength,
 Apply Restyle), and saving the session and opening it again. After each step, once the workers are idle:
 
 - no exception reached the event loop and no error dialog was shown (a click that finds nothing is said in the
   status bar, not in a dialog);
 - the masks and the painting keep the painting's size; at the History's Original row the painting is the original;
-- after an Apply (reshape or restyle) no pixel changed beyond the default reach of the region and its new shape,
-  and (now and then) undo gives the painting back and redo the result;
+- after an Apply (reshape, restyle or removal) no pixel changed beyond the default reach of the region and its new
+  shape, and (now and then) undo gives the painting back and redo the result;
 - a reopened session shows the painting it was saved with.
 
 usage: QT_QPA_PLATFORM=offscreen python tools/editor_monkey.py [--seed 1] [--steps 150]
@@ -39,7 +39,7 @@ from tools.editor_harness import isolate_user_state  # noqa: E402
 
 #: Each action's weight: how often it is drawn.
 WEIGHTS = {"select": 5, "box": 1, "candidate": 1, "transform": 5, "nudge": 2, "brush": 3, "warp": 3, "mask_tool": 2,
-           "apply": 3, "undo": 4, "history": 2, "clear": 1, "restyle": 3, "save_reopen": 0.5}
+           "apply": 3, "remove": 1, "undo": 4, "history": 2, "clear": 1, "restyle": 3, "save_reopen": 0.5}
 IDLE_TIMEOUT = 90.0
 
 
@@ -197,6 +197,17 @@ class Monkey:
         self.idle()
         if not np.array_equal(window.session.current, before):
             self.check_local(before, region, target, "Apply")
+
+    def remove(self) -> None:
+        window = self.window
+        if not window.remove_action.isEnabled():
+            return
+        before, region = window.session.current.copy(), window.region.copy()
+        window.remove_action.trigger()
+        self.idle()
+        if not np.array_equal(window.session.current, before):  # (a region that is the whole painting stays)
+            assert not window.region.any(), "Remove: the region is still selected"
+            self.check_local(before, region, region, "Remove")
 
     def undo(self) -> None:
         (self.window.undo_action if self.rng.random() < 0.7 else self.window.redo_action).trigger()

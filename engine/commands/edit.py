@@ -1,6 +1,6 @@
 """``simnet edit IMAGE --source-mask S --target-mask T -o OUT``: one edit, headless; or ``--pin FROM:TO`` (repeated)
 in place of the target mask: the region bent by pins, as the editor's Warp tool bends it, and the edit follows
-the pins."""
+the pins; or ``--remove``: the region removed, its place filled from the painting around it."""
 from __future__ import annotations
 
 import argparse
@@ -20,8 +20,8 @@ def pin(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "edit",
-                         description="Reshape the region SOURCE_MASK of IMAGE into TARGET_MASK, or bend it by pins "
-                                     "(--pin, as the editor's Warp tool does).")
+                         description="Reshape the region SOURCE_MASK of IMAGE into TARGET_MASK, bend it by pins "
+                                     "(--pin, as the editor's Warp tool does), or remove it (--remove).")
     parser.add_argument("image", help="the artwork (PNG, JPEG, TIFF, WebP)")
     parser.add_argument("--source-mask", required=True, metavar="PATH", help="the region as it is (PNG, white = region)")
     new_shape = parser.add_mutually_exclusive_group(required=True)
@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new_shape.add_argument("--pin", type=pin, action="append", metavar="X,Y:X2,Y2",
                            help="a pin at X,Y dragged to X2,Y2 (repeat it: the region bends around the pins that "
                                 "stay, X,Y:X,Y; one pin moves it); the edit follows the pins")
+    new_shape.add_argument("--remove", action="store_true",
+                           help="remove the region: its place (with its rim) filled from the painting around it")
     parser.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the result")
     parser.add_argument("--overwrite-original", action="store_true", help="allow OUTPUT to be the input artwork")
     add_reach_option(parser)
@@ -38,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.remove:
+        return remove(args)
     from engine.pipeline import bent_by_pins, edit_inputs, read_inputs  # torch: only when an edit runs
 
     reach = reach_from_args(args)
@@ -55,4 +59,16 @@ def run(args: argparse.Namespace) -> int:
     how = f", {result.mode}, reach {result.reach:.0f} px" if result.changed else ""
     print(f"wrote {args.output}: {area}{how}, edit {result.timings['total']:.2f} s on {manipulator.device}, "
           f"write {result.timings['write']:.2f} s")
+    return 0
+
+
+def remove(args: argparse.Namespace) -> int:
+    """``--remove``: no network, no motion: the region's footprint filled (``engine.removal``)."""
+    from engine.pipeline import remove_file
+
+    removal = remove_file(args.image, args.source_mask, args.output, reach=reach_from_args(args),
+                          overwrite_original=args.overwrite_original)
+    x0, y0, x1, y1 = removal.box
+    print(f"wrote {args.output}: removed, area {x1 - x0}x{y1 - y0} at ({x0}, {y0}), reach {removal.reach:.0f} px, "
+          f"fill {removal.timings['total']:.2f} s, write {removal.timings['write']:.2f} s")
     return 0
