@@ -207,12 +207,7 @@ class EditController(QObject):
                     if result.changed else None)
             return result, step
 
-        def done(outcome) -> None:
-            result, step = outcome
-            self._finish()
-            if step is None:
-                workspace.say("The new shape equals the region: nothing to do.")
-                return
+        def done(result, step) -> None:
             document.apply(step, result.image, result.warped_mask)
             self._applied(step, result.timings, started)
             self.show_device(self.manipulator)
@@ -224,7 +219,7 @@ class EditController(QObject):
             workspace.say("Edit applied. Reshape it again, click elsewhere for a new edit, or undo (Ctrl+Z).")
             self.applied.emit()
 
-        self._submit(run, done)
+        self._submit(run, done, "The new shape equals the region: nothing to do.")
 
     def remove(self) -> None:
         """Edit ▸ Remove Selection (Delete), or Apply with the new shape erased to nothing: the region and its rim
@@ -243,18 +238,13 @@ class EditController(QObject):
                     if removal.changed else None)
             return removal, step
 
-        def done(outcome) -> None:
-            removal, step = outcome
-            self._finish()
-            if step is None:
-                workspace.say("Nothing changed: no painting is left around the region to fill its place from.")
-                return
+        def done(removal, step) -> None:
             document.apply(step, removal.image, np.zeros_like(region))
             self._applied(step, removal.timings, started)
             workspace.say("Region removed, its place filled from the painting around it. Undo (Ctrl+Z) brings it back.")
             self.applied.emit()
 
-        self._submit(run, done)
+        self._submit(run, done, "Nothing changed: no painting is left around the region to fill its place from.")
 
     def _prepared_fill(self) -> Callable | None:
         """The footprint fill the live controller prepared at selection time (None when stale: the worker's
@@ -287,9 +277,18 @@ class EditController(QObject):
         workspace.masks_replaced.emit()
         self.canvas.set_fills_visible(False)  # look at the result; the outlines show the new region
 
-    def _submit(self, run: Callable, done: Callable) -> None:
-        """Run an Apply's ``run`` on the edit worker; ``done`` on the GUI thread with its outcome."""
+    def _submit(self, run: Callable, done: Callable, unchanged: str) -> None:
+        """Run an Apply's ``run`` (giving the result and its history step) on the edit worker; then, on the GUI
+        thread, ``done(result, step)``, or the status bar says ``unchanged`` when there is no step."""
         workspace = self.workspace
+
+        def finished(outcome) -> None:
+            result, step = outcome
+            self._finish()
+            if step is None:
+                workspace.say(unchanged)
+                return
+            done(result, step)
 
         def failed(error: BaseException) -> None:
             self._finish()
@@ -299,7 +298,7 @@ class EditController(QObject):
             self._finish()
             workspace.say("Edit cancelled; nothing changed.")
 
-        self.worker.submit(run, on_done=workspace.bridge.wrap(done), on_error=workspace.bridge.wrap(failed),
+        self.worker.submit(run, on_done=workspace.bridge.wrap(finished), on_error=workspace.bridge.wrap(failed),
                            on_cancelled=workspace.bridge.wrap(cancelled))
 
     def _show_apply_time(self) -> None:

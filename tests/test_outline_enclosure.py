@@ -147,18 +147,25 @@ def test_a_loop_found_at_a_lower_contrast_must_run_in_the_outlines_colour(monkey
     assert shape is not None and iou(shape, whole) >= 0.9
 
 
-def test_an_outline_between_a_dark_field_and_a_dark_ground_closes_among_the_strokes_of_its_colour() -> None:
-    """Along half the shape the outline (grey 23) runs between a dark brown field (grey 39) and a ground nearly as
-    dark as itself (grey 37, near its colour): it stands out by 14-16 levels only, and closes among the strokes of its
-    own colour at the lowest contrast (Kandinsky's dark ground beside a figure's dark coat); the ground stays out."""
+def _dark_field_beside(field: tuple[int, int, int], ground: tuple[int, int, int]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[float, float]]:
+    """An outlined shape whose second field is painted ``field`` with the ground beyond it ``ground``: the image,
+    the shape with its outline, its first field, that ground, and a click deep in the first field."""
     image, whole, first, second = outlined_shape(8)
     height, width = whole.shape
     ys, xs = np.mgrid[0:height, 0:width]
     beyond = ((xs - width / 2) * np.cos(0.4) + (ys - height / 2) * np.sin(0.4) > 0) & ~whole
-    image[second] = (55, 35, 15)
-    image[beyond] = (40, 35, 40)
+    image[second] = field
+    image[beyond] = ground
     ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
-    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    return image, whole, first, beyond, (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+
+
+def test_an_outline_between_a_dark_field_and_a_dark_ground_closes_among_the_strokes_of_its_colour() -> None:
+    """Along half the shape the outline (grey 23) runs between a dark brown field (grey 39) and a ground nearly as
+    dark as itself (grey 37, near its colour): it stands out by 14-16 levels only, and closes among the strokes of its
+    own colour at the lowest contrast (Kandinsky's dark ground beside a figure's dark coat); the ground stays out."""
+    image, whole, first, beyond, click = _dark_field_beside((55, 35, 15), (40, 35, 40))
     shape = enclosing_outline(image, first, click)
     assert shape is not None and iou(shape, whole) >= 0.95
     assert (shape & beyond).sum() < 0.01 * whole.sum()
@@ -167,14 +174,7 @@ def test_an_outline_between_a_dark_field_and_a_dark_ground_closes_among_the_stro
 def test_a_loop_of_the_outlines_colour_that_takes_in_a_dark_ground_of_that_colour_is_refused(monkeypatch) -> None:
     """As above, but the dark field is itself of the outline's colour and wider than a stroke: a loop at the lowest
     contrast would take in a dark passage (a shadow, a night sky beside a roof), so nothing is offered."""
-    image, whole, first, second = outlined_shape(8)
-    height, width = whole.shape
-    ys, xs = np.mgrid[0:height, 0:width]
-    beyond = ((xs - width / 2) * np.cos(0.4) + (ys - height / 2) * np.sin(0.4) > 0) & ~whole
-    image[second] = (40, 30, 35)
-    image[beyond] = (45, 40, 45)
-    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
-    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    image, whole, first, _, click = _dark_field_beside((40, 30, 35), (45, 40, 45))
     assert enclosing_outline(image, first, click) is None
     monkeypatch.setattr(outline_enclosure, "WIDE_DARK_SHARE", 1.0)  # a dark passage may be taken: it is
     assert enclosing_outline(image, first, click) is not None
