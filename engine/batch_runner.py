@@ -24,6 +24,7 @@ from engine.restyle_pipeline import FileRestyle, RestyleOutcome, read_restyle, r
 
 if TYPE_CHECKING:  # a restyle-only batch never loads SIM-Net (torch)
     from engine.manipulator import EditResult, Manipulator
+    from engine.removal import Removal
 
 T = TypeVar("T")
 
@@ -32,13 +33,14 @@ T = TypeVar("T")
 class FileEdit:
     """One edit of a batch: an artwork, its two masks and where the result goes; or, with ``pins`` ((x, y),
     (x2, y2) pairs), the region bent by them (``engine.pipeline.bent_by_pins``; ``target_mask`` is then not
-    read)."""
+    read); or, with ``remove``, the region removed (``engine.removal``; ``target_mask`` is the region)."""
 
     image: Path
     source_mask: Path
     target_mask: Path
     output: Path
     pins: tuple[tuple[tuple[float, float], tuple[float, float]], ...] | None = None
+    remove: bool = False
 
     def reads(self) -> set[Path]:
         return {resolved_path(self.image), resolved_path(self.source_mask), resolved_path(self.target_mask)}
@@ -46,7 +48,7 @@ class FileEdit:
 
 #: Called in order for each item: its index, then its result (timings with "read" and "write")
 #: or the error that stopped it.
-Report = Callable[[int, "EditResult | RestyleOutcome | SimNetError"], None]
+Report = Callable[[int, "EditResult | RestyleOutcome | Removal | SimNetError"], None]
 
 
 def _timed(stage: Callable[[], T]) -> Callable[[], tuple[T, float]]:
@@ -73,8 +75,8 @@ def _read_edit(edit: FileEdit, decoder: Executor) -> EditInputs:
 
 def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRestyle], report: Report, *,
               reach: float | None = None, stop_on_error: bool = False, resampling: str = "bilinear") -> int:
-    """Edit every item (a reshape, :class:`FileEdit`, or a restyle, :class:`FileRestyle`; the
-    manipulator may be None when there are only restyles) and write its result atomically
+    """Edit every item (a reshape or a removal, :class:`FileEdit`, or a restyle, :class:`FileRestyle`; the
+    manipulator may be None when there are no reshapes) and write its result atomically
     (colour profile and metadata carried over); returns how many failed. ``report`` gets each
     item's outcome in the manifest's order. With ``stop_on_error`` the batch stops at the first
     failure, and nothing after it is written. ``reach`` and ``resampling`` go to every reshape."""
@@ -130,6 +132,10 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                 try:
                     if isinstance(edits[index], FileRestyle):
                         outcome = run_restyle(inputs)
+                    elif edits[index].remove:
+                        from engine.removal import remove_region  # (the fill's module loads torch)
+
+                        outcome = remove_region(inputs.artwork.pixels, inputs.source, reach=reach)
                     else:
                         assert manipulator is not None, "a reshape needs the manipulator"
                         # The rows the edit leaves are compressed by the writer while it runs.

@@ -86,3 +86,31 @@ def test_simnet_edit_remove_writes_the_result_and_refuses_bad_input(tmp_path: Pa
     assert main(argv[:-1] + [str(paths["art"])]) == 2  # the original is not overwritten unless asked
     assert "original artwork" in capsys.readouterr().err
     np.testing.assert_array_equal(load_image(paths["art"]).pixels, image)
+
+
+def test_simnet_batch_removes_regions_without_loading_simnet(tmp_path: Path, capsys, monkeypatch) -> None:
+    """``{"op": "remove", "image", "region", "output"}`` lines: each written as ``simnet edit --remove`` writes
+    it; a bad line is reported and the others still written; no SIM-Net model is loaded for them."""
+    import engine.commands.batch as batch
+
+    _, image, inside = outlined_disc()
+    save_image(tmp_path / "art.png", image)
+    save_mask(tmp_path / "region.png", inside)
+    save_mask(tmp_path / "empty.png", np.zeros_like(inside))
+    lines = ['{"op": "remove", "image": "art.png", "region": "region.png", "output": "one.png"}',
+             '{"op": "remove", "image": "art.png", "region": "empty.png", "output": "two.png"}',
+             '{"op": "remove", "image": "art.png", "output": "three.png"}']
+    (tmp_path / "jobs.jsonl").write_text("\n".join(lines[:2]) + "\n")
+
+    def no_model(args):
+        raise AssertionError("a removal needs no SIM-Net model")
+
+    monkeypatch.setattr(batch, "manipulator_from_args", no_model)
+    assert main(["batch", str(tmp_path / "jobs.jsonl")]) == 2
+    captured = capsys.readouterr()
+    assert "1 of 2 edits written" in captured.out and "the region is empty" in captured.err
+    np.testing.assert_array_equal(load_image(tmp_path / "one.png").pixels, remove_region(image, inside).image)
+    assert not (tmp_path / "two.png").exists()
+    (tmp_path / "jobs.jsonl").write_text(lines[2] + "\n")
+    assert main(["batch", str(tmp_path / "jobs.jsonl")]) == 2
+    assert "missing or non-text key(s): region" in capsys.readouterr().err

@@ -24,6 +24,8 @@ MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
 RESTYLE_KEYS = ("image", "region", "exemplar", "exemplar_region", "output")
 RESTYLE_OPTIONAL_PATHS = ("second_exemplar", "second_exemplar_region")
 RESTYLE_NUMBERS = ("strength", "mix", "reach")
+#: A removal line has ``"op": "remove"`` and these paths (the batch's --reach applies).
+REMOVE_KEYS = ("image", "region", "output")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,15 @@ def _restyle_item(entry: dict, folder: Path, where: str, number: int) -> BatchRe
                 raise SimNetError(f"{where}: {key} must be a number")
             options[key] = float(entry[key])
     return BatchRestyle(*(folder / entry[key] for key in RESTYLE_KEYS), **options, line=number)
+
+
+def _remove_item(entry: dict, folder: Path, where: str, number: int) -> BatchItem:
+    """A removal line: the region removed, its place filled (``simnet edit --remove``)."""
+    missing = [key for key in REMOVE_KEYS if not isinstance(entry.get(key), str)]
+    if missing:
+        raise SimNetError(f"{where}: missing or non-text key(s): {', '.join(missing)}")
+    region = folder / entry["region"]
+    return BatchItem(folder / entry["image"], region, region, folder / entry["output"], remove=True, line=number)
 
 
 def _edit_item(entry: dict, folder: Path, where: str, number: int) -> BatchItem:
@@ -101,8 +112,11 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
         if op == "restyle":
             items.append(_restyle_item(entry, path.parent, f"{path}:{number}", number))
             continue
+        if op == "remove":
+            items.append(_remove_item(entry, path.parent, f"{path}:{number}", number))
+            continue
         if op != "edit":
-            raise SimNetError(f"{path}:{number}: unknown op {op!r}; use \"edit\" or \"restyle\"")
+            raise SimNetError(f"{path}:{number}: unknown op {op!r}; use \"edit\", \"restyle\" or \"remove\"")
         items.append(_edit_item(entry, path.parent, f"{path}:{number}", number))
     if not items:
         raise SimNetError(f"{path} lists no edits")
@@ -115,7 +129,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Each line: {\"image\", \"source_mask\", \"target_mask\", \"output\"} for a reshape (or "
                     "\"pins\": [[x, y, x2, y2], ...] in place of \"target_mask\": the region bent by pins), or "
                     "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", \"exemplar_region\", \"output\"} "
-                    "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\".")
+                    "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\"; "
+                    "or {\"op\": \"remove\", \"image\", \"region\", \"output\"}: the region removed, its place filled.")
     parser.add_argument("manifest", help="the JSON-lines manifest")
     parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
     add_reach_option(parser)
@@ -129,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
     items = read_manifest(args.manifest)
     items = [replace(item, reach=reach) if isinstance(item, BatchRestyle) and item.reach is None else item
              for item in items]
-    reshapes = any(not isinstance(item, BatchRestyle) for item in items)
-    manipulator = manipulator_from_args(args) if reshapes else None  # restyles need no SIM-Net
+    reshapes = any(isinstance(item, BatchItem) and not item.remove for item in items)
+    manipulator = manipulator_from_args(args) if reshapes else None  # restyles and removals need no SIM-Net
     started = time.perf_counter()
     written = 0
 
