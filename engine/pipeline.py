@@ -31,6 +31,13 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
+def refuse_original(image_path: Path, output_path: Path, overwrite_original: bool) -> None:
+    """Raise :class:`ImageWriteError` when ``output_path`` is the artwork itself and that was not asked for."""
+    if same_file(image_path, output_path) and not overwrite_original:
+        raise ImageWriteError(f"{output_path} is the original artwork; choose another output "
+                              "(or pass --overwrite-original)")
+
+
 def resolved_path(path: Path) -> Path:
     """``path`` made absolute with links resolved, as far as the file system allows."""
     try:
@@ -91,9 +98,7 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     fails too, else when the pixels are asked for (:attr:`EditInputs.artwork`).
     """
     image_path, output_path = Path(image_path), Path(output_path)
-    if same_file(image_path, output_path) and not overwrite_original:
-        raise ImageWriteError(f"{output_path} is the original artwork; choose another output "
-                              "(or pass --overwrite-original)")
+    refuse_original(image_path, output_path, overwrite_original)
     if decoder is None:
         artwork = load_image(image_path)
         return EditInputs(artwork, *_masks(source_mask_path, target_mask_path, artwork.pixels.shape[:2]), output_path)
@@ -209,9 +214,7 @@ def remove_file(image_path: str | Path, region_path: str | Path, output_path: st
 
     started = time.perf_counter()
     image_path, output_path = Path(image_path), Path(output_path)
-    if same_file(image_path, output_path) and not overwrite_original:
-        raise ImageWriteError(f"{output_path} is the original artwork; choose another output "
-                              "(or pass --overwrite-original)")
+    refuse_original(image_path, output_path, overwrite_original)
     artwork = load_image(image_path)
     region = load_mask(region_path, artwork.pixels.shape[:2])
     read = time.perf_counter() - started

@@ -25,7 +25,8 @@ from models.influence import mask_bbox
 
 @dataclass
 class Removal:
-    """The painting without the region; ``box`` (x0, y0, x1, y1) holds every changed pixel."""
+    """The painting without the region; ``box`` (x0, y0, x1, y1, end-exclusive) holds every changed pixel, and is
+    empty when nothing changed (as an ``EditResult``'s)."""
 
     image: np.ndarray
     box: tuple[int, int, int, int]
@@ -62,4 +63,6 @@ def remove_region(image: np.ndarray, region: np.ndarray, *, reach: float | None 
     result = image.copy()
     bx0, by0, bx1, by1 = box
     copy_pixels(result[by0:by1, bx0:bx1], under.patch, under.hole)
+    if np.array_equal(result[by0:by1, bx0:bx1], image[by0:by1, bx0:bx1]):
+        box = (0, 0, 0, 0)  # nothing around the region to fill from (it is the whole painting)
     return Removal(result, box, reach, {"total": time.perf_counter() - started})

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ImageWriteError, MaskError
+from engine.errors import MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
-from engine.pipeline import resolved_path, same_file
+from engine.pipeline import refuse_original, resolved_path, same_file
 from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, prepare_restyle
 from engine.restyle_checks import check_unit, restyle_notices
 from engine.session import Step, make_step
@@ -79,9 +79,7 @@ def read_restyle(request: FileRestyle, *, overwrite_original: bool = False) -> R
     check_unit(request.mix, "mix")
     if (request.second_exemplar is None) != (request.second_exemplar_region is None):
         raise MaskError("a second exemplar needs its region and a region its exemplar")
-    if same_file(request.image, request.output) and not overwrite_original:
-        raise ImageWriteError(f"{request.output} is the original artwork; choose another output "
-                              "(or pass --overwrite-original)")
+    refuse_original(request.image, request.output, overwrite_original)
     artwork = load_image(request.image)
     region = _region(request.region, artwork.pixels.shape[:2], "region mask")
     exemplar = _exemplar(request.exemplar, request.image, artwork)

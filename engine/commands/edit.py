@@ -69,6 +69,8 @@ def remove(args: argparse.Namespace) -> int:
     removal = remove_file(args.image, args.source_mask, args.output, reach=reach_from_args(args),
                           overwrite_original=args.overwrite_original)
     x0, y0, x1, y1 = removal.box
-    print(f"wrote {args.output}: removed, area {x1 - x0}x{y1 - y0} at ({x0}, {y0}), reach {removal.reach:.0f} px, "
+    area = (f"removed, area {x1 - x0}x{y1 - y0} at ({x0}, {y0})" if removal.changed
+            else "no change (nothing around the region to fill it from)")
+    print(f"wrote {args.output}: {area}, reach {removal.reach:.0f} px, "
           f"fill {removal.timings['total']:.2f} s, write {removal.timings['write']:.2f} s")
     return 0
