@@ -178,3 +178,14 @@ def test_a_loop_of_the_outlines_colour_that_takes_in_a_dark_ground_of_that_colou
     assert enclosing_outline(image, first, click) is None
     monkeypatch.setattr(outline_enclosure, "WIDE_DARK_SHARE", 1.0)  # a dark passage may be taken: it is
     assert enclosing_outline(image, first, click) is not None
+
+
+def test_a_shape_painted_as_dark_as_its_outline_takes_in_its_own_dark_parts() -> None:
+    """As above, but the answer's own field is painted in the outline's colour too (a black panther drawn in black
+    on a dark ground): what the loop adds is as wide and dark as the answer itself, the shape's own paint, not a
+    dark passage of the ground, so the loop is offered; the ground stays out."""
+    image, whole, first, beyond, click = _dark_field_beside((40, 30, 35), (45, 40, 45))
+    image[first] = (40, 30, 35)
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+    assert (shape & beyond).sum() < 0.01 * whole.sum()

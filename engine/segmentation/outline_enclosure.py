@@ -17,13 +17,15 @@ the stroke stands out less there; the loop is then looked for again at lower con
 there is offered when it widens the answer and runs in the outline's colour. Where the outline runs between dark
 paint inside and a dark ground, it stands out from both by little (a figure's dark coat on Kandinsky's dark
 ground); the loop is then looked for among the strokes of the outline's colour alone, down to a contrast of 10,
-and offered when it widens the answer without taking in a dark passage of that colour wider than a stroke. Where
+and offered when it widens the answer without taking in a dark passage of that colour wider than a stroke (more
+of it than the answer itself holds: a shape painted as dark as its outline adds its own dark parts). Where
 the stroke is broken (the outline runs over a ground as dark as itself) nothing closes, and nothing is offered
 (the segmenter then looks for the outline as a path of its colour: :mod:`engine.segmentation.outline_path`).
 
 Chosen on BSDS500 val (outlined objects, and plain clicks, which must not change for the worse); the colour-alone
 step at the lowest contrast was found on a held-out painting's object and only checked on val (no val answer
-changes; the dark-passage test comes from the one it changed for the worse without it).
+changes; the dark-passage test comes from the one it changed for the worse without it), and so was the allowance
+for a shape as dark as its outline (WIDE_DARK_OWN; no val answer changes).
 """
 from __future__ import annotations
 
@@ -85,8 +87,10 @@ LOWER_CONTRASTS = (30.0, 20.0)
 #: little, but keeps its colour.
 COLOUR_CONTRASTS = (30.0, 20.0, 10.0)
 #: Such a loop is offered only when at most this share of what it adds to the answer is of the outline's colour and
-#: wider than a stroke (survives an opening by the black-hat's disc): it did not close through a dark ground.
-WIDE_DARK_SHARE = 0.05
+#: wider than a stroke (survives an opening by the black-hat's disc): it did not close through a dark ground. A shape
+#: painted as dark as its outline (a black panther) adds parts of its own dark paint: what is added may then be as
+#: wide and dark as the answer is, up to WIDE_DARK_OWN times its share in the answer.
+WIDE_DARK_SHARE, WIDE_DARK_OWN = 0.05, 1.5
 RING_WIDTH, RING_COLOUR_SHARE = 3.0, 0.75
 
 
@@ -161,7 +165,7 @@ def _runs_in_outline_colour(image: np.ndarray, answer: np.ndarray, shape: np.nda
     """Whether at least RING_COLOUR_SHARE of ``shape``'s outer RING_WIDTH pixels lie within OUTLINE_COLOUR_TOLERANCE
     of the outline's colour, read where ``answer`` touches it (:func:`outline_colour`); all (H, W) bool masks.
     ``thin_only``: and at most WIDE_DARK_SHARE of what ``shape`` adds to ``answer`` is of that colour and wider than a
-    stroke."""
+    stroke (or WIDE_DARK_OWN times the share of the answer that is)."""
     found = mask_bbox(shape | answer)
     if found is None:
         return False
@@ -181,11 +185,16 @@ def _runs_in_outline_colour(image: np.ndarray, answer: np.ndarray, shape: np.nda
         return False
     if not thin_only:
         return True
-    inside = np.ascontiguousarray(shape[y0:y1, x0:x1])
-    added = inside & ~answer[y0:y1, x0:x1]
-    wide = cv2.morphologyEx((of_outline_colour(colours, colour) & inside).view(np.uint8), cv2.MORPH_OPEN,
-                            stroke_kernel(1)) > 0
-    return int(np.count_nonzero(wide & added)) <= WIDE_DARK_SHARE * max(1, int(np.count_nonzero(added)))
+    inside, held = np.ascontiguousarray(shape[y0:y1, x0:x1]), np.ascontiguousarray(answer[y0:y1, x0:x1])
+    added = inside & ~held
+    in_colour = of_outline_colour(colours, colour)
+
+    def wide_share(area: np.ndarray, of: np.ndarray) -> float:
+        wide = cv2.morphologyEx((in_colour & area).view(np.uint8), cv2.MORPH_OPEN, stroke_kernel(1)) > 0
+        return int(np.count_nonzero(wide & of)) / max(1, int(np.count_nonzero(of)))
+
+    allowed = max(WIDE_DARK_SHARE, WIDE_DARK_OWN * wide_share(held, held))
+    return wide_share(inside, added) <= allowed
 
 
 _RUNS_OUT = object()
