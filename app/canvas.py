@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
@@ -440,6 +440,15 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
     def leaveEvent(self, event) -> None:  # noqa: N802
         self.brush_cursor.hide()
         super().leaveEvent(event)
+
+    def event(self, event) -> bool:  # noqa: D102
+        # Tab and Shift+Tab step a click's candidates (window actions, which take the key first); with no candidate
+        # that way they do nothing, rather than move the keyboard focus to a toolbar field, where the tools'
+        # one-key shortcuts would stop working.
+        if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Tab, Qt.Key_Backtab):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():

@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.set_tool(Tool.SELECT)
         self._brush_from_sliders()
         self.update_actions()
+        self.canvas.setFocus()  # the tools' one-key shortcuts work from the start, not typed into a toolbar field
 
     def _connect(self) -> None:
         """The window's own reactions to the controllers' signals."""

@@ -9,7 +9,7 @@ kept in QSettings; it is a setting of the tool, not a step of the undo history.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QToolBar
 
 from app.canvas import CanvasView, Tool
@@ -30,12 +30,28 @@ REACH_TIP = ("Reach: the width in pixels of the transition band around the regio
 
 
 class ReachSpinBox(QSpinBox):
-    """0 reads "Auto (N px)"; the first step up from Auto starts at N, not at 1 pixel."""
+    """0 reads "Auto (N px)"; the first step up from Auto starts at N, not at 1 pixel. A number is all it takes:
+    a letter key is left to the window's one-key shortcuts (B, E, T ... change the tool with the keyboard focus
+    here too), and Return or Escape ends the entry (``entered``: the window gives the focus back to the canvas)."""
+
+    entered = Signal()
 
     def __init__(self) -> None:
         super().__init__(minimum=0, maximum=int(MAX_REACH), suffix=" px")
         self.automatic: float | None = None
         self.show_automatic(None)
+
+    def event(self, event) -> bool:  # noqa: D102
+        if event.type() == QEvent.ShortcutOverride and event.text().isalpha() and \
+                not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
+            event.ignore()  # not wanted here: the shortcut map may take it
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        super().keyPressEvent(event)
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape):
+            self.entered.emit()
 
     def show_automatic(self, pixels: float | None) -> None:
         self.automatic = pixels
@@ -73,6 +89,7 @@ class ReachControl(QObject):
         self.slider.setValue(self.spin.value())
         self.slider.valueChanged.connect(self.spin.setValue)
         self.spin.valueChanged.connect(self._value_changed)
+        self.spin.entered.connect(self.canvas.setFocus)
         self.slider.sliderPressed.connect(self._setting)
         self.slider.sliderReleased.connect(self._setting)
         self.trace_timer = QTimer(self, singleShot=True, interval=TRACE_DELAY_MS)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
+from app.canvas import Tool
 from app.main_window import MainWindow
 from engine import mask_tools
 from engine.document import StepKind
@@ -226,3 +227,24 @@ def test_save_and_load_a_mask_from_the_mask_menu(qtbot, window: MainWindow, artw
         assert window.last_error and "\n" not in window.last_error and "Traceback" not in window.last_error
         assert window.message_label.text().startswith("Cannot load the mask")
     assert "50x50" in dialogs[-2][1] and len(dialogs) == 2
+
+
+def test_the_keyboard_focus_stays_on_the_canvas_for_the_tools_one_key_shortcuts(qtbot, window: MainWindow,
+                                                                                artwork: Path) -> None:
+    """From the start the tools' keys work; Tab past the largest candidate does not move the focus to a toolbar
+    field (where B, E, T would be lost); and a letter typed with the focus in the reach field still picks a tool,
+    while Return there gives the focus back to the canvas."""
+    assert window.focusWidget() is window.canvas
+    open_and_click(qtbot, window, artwork, NestedSegmenter())
+    for _ in range(3):  # 2/3 -> 3/3, then twice with no larger candidate
+        QTest.keyClick(window.focusWidget(), Qt.Key_Tab)
+    assert window.candidates.label.text().startswith("Candidate 3/3")
+    assert window.focusWidget() is window.canvas
+    QTest.keyClick(window.focusWidget(), Qt.Key_B)
+    assert window.canvas.tool is Tool.BRUSH
+    spin = window.reach.spin
+    spin.setFocus()
+    QTest.keyClick(spin, Qt.Key_E)
+    assert window.canvas.tool is Tool.ERASER
+    QTest.keyClick(spin, Qt.Key_Return)
+    assert window.focusWidget() is window.canvas
