@@ -1,6 +1,7 @@
 """The Restyle tool's panel: its texts, buttons, sliders and the view of another painting, in a scroll
-area that asks for the panel's whole height (as far as the window allows). It holds no state of the
-restyle; ``app/restyle_controller.py`` connects its widgets and says what they show."""
+area that asks for the panel's whole height (as far as the window allows), above a footer that never scrolls
+away (Strength, Apply and why nothing is previewed: what is used most once the exemplar is taken). It holds no
+state of the restyle; ``app/restyle_controller.py`` connects its widgets and says what they show."""
 from __future__ import annotations
 
 from typing import Callable
@@ -29,7 +30,7 @@ def _slider(value: int, tip: str, slot: Callable[[int], None]) -> QSlider:
     return slider
 
 
-class RestylePanel(QScrollArea):
+class RestylePanel(QWidget):
     """``actions`` names the controller's slots: pick (toggled), use_selection, open_image, from_files, second
     (toggled), remove_second, mix (value), strength (value), apply; exemplar_clicked / exemplar_boxed for
     the view of another painting; and exemplar_step (+1 / -1: a larger / smaller candidate of the click that
@@ -80,16 +81,25 @@ class RestylePanel(QScrollArea):
         layout = QVBoxLayout(inner)
         for widget in (self.exemplar_label, self.candidate_label, self.candidate_row, self.pick_button,
                        self.use_selection_button, self.open_image_button, self.exemplar_view, self.from_files_button,
-                       self.second_button, self.remove_second_button, self.mix_label, self.mix_slider,
-                       self.strength_label, self.strength_slider, self.apply_button, self.hint_label):
+                       self.second_button, self.remove_second_button, self.mix_label, self.mix_slider):
             layout.addWidget(widget)
         layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)  # on a short screen the panel scrolls instead of squeezing its texts
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setWidget(inner)
+        self.footer = QWidget()
+        footer = QVBoxLayout(self.footer)
+        for widget in (self.strength_label, self.strength_slider, self.apply_button, self.hint_label):
+            footer.addWidget(widget)
+        whole = QVBoxLayout(self)
+        whole.setContentsMargins(0, 0, 0, 0)
+        whole.setSpacing(0)
+        whole.addWidget(self.scroll, 1)
+        whole.addWidget(self.footer)
         self.show_second(False)
         self.show_exemplar_candidate(None)
-        self.setWidgetResizable(True)  # on a short screen the panel scrolls instead of squeezing its texts
-        self.setFrameShape(QFrame.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.setWidget(inner)
 
     def show_apply(self, preview_first: bool, enabled: bool) -> None:
         """The Apply button, or, where nothing is previewed because the artist has not asked since an Apply or an
@@ -123,11 +133,14 @@ class RestylePanel(QScrollArea):
 
     def fit(self, window_height: int) -> None:
         """Ask for the whole panel's height, at most MAX_PANEL_SHARE of ``window_height`` (the History beside it
-        gives way), and for the width of its widest part (the other painting's view): it scrolls up and down only."""
-        inner = self.widget()
+        gives way; the footer always shows, the part above it scrolls), and for the width of its widest part (the
+        other painting's view): it scrolls up and down only."""
+        inner = self.scroll.widget()
+        self.footer.layout().activate()
+        footer = self.footer.layout().totalHeightForWidth(self.footer.width()) \
+            if self.footer.layout().hasHeightForWidth() else self.footer.sizeHint().height()
         layout = inner.layout()
         layout.activate()  # widgets just shown or hidden, texts just changed
         needed = layout.totalHeightForWidth(inner.width()) if layout.hasHeightForWidth() else inner.sizeHint().height()
-        self.setMinimumHeight(min(needed + 2 * self.frameWidth(), int(MAX_PANEL_SHARE * window_height)))
-        self.setMinimumWidth(inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
-                             + 2 * self.frameWidth())
+        self.setMinimumHeight(min(needed + footer, int(MAX_PANEL_SHARE * window_height)))
+        self.setMinimumWidth(inner.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width())

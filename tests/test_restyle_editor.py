@@ -70,7 +70,7 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and restyle.panel.hint_label.isVisible()
     qtbot.wait(50)
-    assert restyle.panel.verticalScrollBar().maximum() == 0  # the panel made room for the hint
+    assert restyle.panel.scroll.verticalScrollBar().maximum() == 0  # the panel made room for the hint
     with qtbot.waitSignal(window.edit_applied, timeout=60000):
         window.apply_action.trigger()
     assert window.history.count() == 3 and not np.array_equal(window.session.current, result)
@@ -387,3 +387,28 @@ def test_the_exemplar_click_steps_to_a_smaller_or_larger_candidate(qtbot, window
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None and restyle.exemplar_region.sum() == region.sum(),
                     timeout=30000)
     assert picker.last_pick is None and panel.candidate_row.isHidden()
+
+
+def test_strength_and_apply_stay_in_view_on_a_short_window(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    """With another painting open in the panel on a window too short for all of it, the panel scrolls above
+    Strength and Apply, which stay in view: what is used most once the exemplar is taken."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QScrollArea
+    from engine.imageio import save_image
+    from test_app import painting
+
+    save_image(tmp_path / "other.png", painting(120, 160))
+    window.resize(900, 520)
+    assert window.open_image(artwork)
+    restyle = window.restyle
+    restyle.action.trigger()
+    restyle.picker.open_exemplar_image(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: restyle.picker.other_image is not None, timeout=30000)
+    qtbot.wait(50)
+    panel = restyle.panel
+    scroll = panel.findChild(QScrollArea) or panel
+    assert scroll.verticalScrollBar().maximum() > 0  # it does not all fit: the upper part scrolls
+    shown = QRect(panel.mapTo(window, QPoint(0, 0)), panel.size()) & window.rect()
+    for widget in (panel.strength_slider, panel.apply_button):
+        place = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+        assert widget.isVisible() and shown.contains(place)
