@@ -78,6 +78,33 @@ DARK_RING_SHARE = 0.95
 def outlined_parts(image: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
     """``answer`` ((H, W) bool, a click's answer on ``image``, (H, W, 3) uint8 RGB) with the parts of its
     outlined shape it left out, as an (H, W) bool mask; None when nothing is taken in."""
+    crop = _crop(image, answer)
+    if crop is None:
+        return None
+    box, step, colours, part = crop
+    taken = _parts_in(colours, part, step)
+    if taken is None:
+        return None
+    return answer | full_size(taken, answer.shape, box, step)
+
+
+def dark_ring_share(image: np.ndarray, answer: np.ndarray) -> float:
+    """The share of ``answer``'s outline ((H, W) bool on ``image``, (H, W, 3) uint8 RGB) that runs along dark
+    paint of its outline's colour (within 3 px), as the parts step reads it; 0 where no outline is read. At
+    DARK_RING_SHARE or more the answer is ringed by its painted outline nearly all round."""
+    crop = _crop(image, answer)
+    if crop is None:
+        return 0.0
+    _, step, colours, part = crop
+    rgb = colours.astype(np.float32)
+    dark = _dark(rgb, cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32), part, step)
+    return 0.0 if dark is None else _ring_share(dark, part, step)
+
+
+def _crop(image: np.ndarray, answer: np.ndarray) -> tuple[tuple[int, int, int, int], int, np.ndarray, np.ndarray] | None:
+    """The crop around ``answer`` that the parts are looked for in, reduced by
+    :func:`~engine.segmentation.outline_enclosure.darkest_blocks` (box, step, colours, the answer's part); None
+    for an empty answer."""
     bbox = mask_bbox(answer)
     if bbox is None:
         return None
@@ -85,27 +112,33 @@ def outlined_parts(image: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
     margin = int(np.ceil(MARGIN * max(bbox[2] - bbox[0], bbox[3] - bbox[1]))) + 2 * BAND
     x0, y0 = max(0, bbox[0] - margin), max(0, bbox[1] - margin)
     x1, y1 = min(width, bbox[2] + margin), min(height, bbox[3] + margin)
-    box, step, colours, part = darkest_blocks(image, answer, (x0, y0, x1, y1), CROP_SIDE)
-    if not part.any():
+    crop = darkest_blocks(image, answer, (x0, y0, x1, y1), CROP_SIDE)
+    return crop if crop[3].any() else None
+
+
+def _dark(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
+    """The crop's pixels of the outline stroke's colour, or darker (bool); None where no outline is read."""
+    stroke_colour = outline_colour(rgb, grey, answer, step)
+    if stroke_colour is None:  # the answer may hold the outline: read on both sides of its edge
+        stroke_colour = outline_colour(rgb, grey, answer, step, inside_too=True)
+    if stroke_colour is None:
         return None
-    taken = _parts_in(colours, part, step)
-    if taken is None:
-        return None
-    return answer | full_size(taken, answer.shape, box, step)
+    return (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
+
+
+def _ring_share(dark: np.ndarray, answer: np.ndarray, step: int) -> float:
+    """The share of ``answer``'s outline within 3 full pixels of ``dark`` (both bool, the crop's)."""
+    return float(_grown(dark, 3, step)[inner_edge(answer)].mean())
 
 
 def _parts_in(colours: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
     """The answer with its outlined parts (bool, the crop's size), or None; ``step``: the crop's reduction."""
     rgb = colours.astype(np.float32)
     grey = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    stroke_colour = outline_colour(rgb, grey, answer, step)
-    if stroke_colour is None:  # the answer may hold the outline: read on both sides of its edge
-        stroke_colour = outline_colour(rgb, grey, answer, step, inside_too=True)
-    if stroke_colour is None:
+    dark = _dark(rgb, grey, answer, step)
+    if dark is None:
         return None
-    dark = (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
-    near_stroke = _grown(dark, 3, step)
-    ring_share = float(near_stroke[inner_edge(answer)].mean())
+    ring_share = _ring_share(dark, answer, step)
     if ring_share < RING_SHARE:
         return None
     beyond = _around(answer, BEYOND, step)  # empty when the answer fills the crop: nothing dark beyond it
