@@ -246,5 +246,8 @@ def test_the_keyboard_focus_stays_on_the_canvas_for_the_tools_one_key_shortcuts(
     spin.setFocus()
     QTest.keyClick(spin, Qt.Key_E)
     assert window.canvas.tool is Tool.ERASER
+    QTest.keyClick(spin, Qt.Key_A, Qt.ControlModifier)  # select the field's text; digits still go in
+    QTest.keyClicks(spin, "25")
     QTest.keyClick(spin, Qt.Key_Return)
+    assert spin.value() == 25 and window.canvas.tool is Tool.ERASER
     assert window.focusWidget() is window.canvas
