@@ -23,6 +23,13 @@ def _button(text: str, slot: Callable, tip: str = "", checkable: bool = False) -
     return button
 
 
+def _needed_height(widget: QWidget) -> int:
+    """The height ``widget``'s layout needs at its width now (widgets just shown or hidden, texts just changed)."""
+    layout = widget.layout()
+    layout.activate()
+    return layout.totalHeightForWidth(widget.width()) if layout.hasHeightForWidth() else widget.sizeHint().height()
+
+
 def _slider(value: int, tip: str, slot: Callable[[int], None]) -> QSlider:
     slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=value)
     slider.setToolTip(tip)
@@ -136,11 +143,6 @@ class RestylePanel(QWidget):
         gives way; the footer always shows, the part above it scrolls), and for the width of its widest part (the
         other painting's view): it scrolls up and down only."""
         inner = self.scroll.widget()
-        self.footer.layout().activate()
-        footer = self.footer.layout().totalHeightForWidth(self.footer.width()) \
-            if self.footer.layout().hasHeightForWidth() else self.footer.sizeHint().height()
-        layout = inner.layout()
-        layout.activate()  # widgets just shown or hidden, texts just changed
-        needed = layout.totalHeightForWidth(inner.width()) if layout.hasHeightForWidth() else inner.sizeHint().height()
-        self.setMinimumHeight(min(needed + footer, int(MAX_PANEL_SHARE * window_height)))
+        needed = _needed_height(inner) + _needed_height(self.footer)
+        self.setMinimumHeight(min(needed, int(MAX_PANEL_SHARE * window_height)))
         self.setMinimumWidth(inner.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width())
