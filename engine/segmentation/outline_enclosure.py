@@ -284,11 +284,11 @@ class _Crop:
         return grey, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, self.kernel), of_outline_colour(rgb, colour)
 
 
-def of_outline_colour(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """Which pixels of ``rgb`` (float32, colours on the last axis) lie within OUTLINE_COLOUR_TOLERANCE of the
+def of_outline_colour(rgb: np.ndarray, colour: np.ndarray, tolerance: float = OUTLINE_COLOUR_TOLERANCE) -> np.ndarray:
+    """Which pixels of ``rgb`` (float32, colours on the last axis) lie within ``tolerance`` (RGB distance) of the
     outline's ``colour`` (3,), a bool array of ``rgb``'s other axes."""
     difference = rgb - colour
-    return np.einsum("...c,...c->...", difference, difference) <= OUTLINE_COLOUR_TOLERANCE ** 2
+    return np.einsum("...c,...c->...", difference, difference) <= tolerance ** 2
 
 
 def _strokes(darker: np.ndarray, grey: np.ndarray, contrast: float) -> np.ndarray:

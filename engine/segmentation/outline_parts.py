@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
-from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, outline_colour
+from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, of_outline_colour, outline_colour
 from models.influence import mask_bbox
 
 #: The crop reaches this share of the answer's larger side beyond it, each way.
@@ -123,7 +123,7 @@ def _dark(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int) -> n
         stroke_colour = outline_colour(rgb, grey, answer, step, inside_too=True)
     if stroke_colour is None:
         return None
-    return (np.linalg.norm(rgb - stroke_colour, axis=2) <= COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
+    return of_outline_colour(rgb, stroke_colour, COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
 
 
 def _ring_share(dark: np.ndarray, answer: np.ndarray, step: int) -> float:
