@@ -189,3 +189,34 @@ def test_a_shape_painted_as_dark_as_its_outline_takes_in_its_own_dark_parts() ->
     shape = enclosing_outline(image, first, click)
     assert shape is not None and iou(shape, whole) >= 0.95
     assert (shape & beyond).sum() < 0.01 * whole.sum()
+
+
+def _canopy_beside(image: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``image`` with a canopy of thin dark green branches (a frame with upright bars) right of the shape, touching
+    its outline: strokes of the ground, in another colour than the outline's."""
+    branches = np.zeros(whole.shape, np.uint8)
+    cv2.rectangle(branches, (400, 40), (630, 360), 1, 3)
+    for x in range(450, 630, 50):
+        cv2.line(branches, (x, 40), (x, 360), 1, 2)
+    image = image.copy()
+    image[(branches > 0) & ~(cv2.dilate(whole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)] = (30, 90, 40)
+    return image
+
+
+def test_a_loop_closed_through_the_grounds_strokes_of_another_colour_is_refused() -> None:
+    """The outline is broken where a canopy of dark green branches touches it: every thin dark stroke together closes
+    a loop round the shape and the canopy (a flood, worse than the answer); its outer edge runs mostly in green."""
+    for seed, gap in ((6, 40), (6, 0)):
+        image, whole, first, second = outlined_shape(seed, size=(400, 640), gap=gap)
+        image = _canopy_beside(image, whole)
+        for part in (first, second):
+            ys, xs = np.nonzero(cv2.distanceTransform(part.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+            click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+            shape = enclosing_outline(image, part, click)
+            if gap:
+                flood = outline_enclosure._enclosing_at(image, part, click, outline_enclosure.mask_bbox(part),
+                                                        outline_enclosure.CONTRAST, {})
+                assert flood is not None and iou(flood, whole) < iou(part, whole)  # what was offered before
+                assert shape is None or iou(shape, whole) >= iou(part, whole)
+            else:  # the outline closes by itself: the canopy touching it changes nothing
+                assert shape is not None and iou(shape, whole) >= 0.95
