@@ -178,7 +178,7 @@ def touching_share(shape: np.ndarray, part: np.ndarray, step: int) -> float:
     return float((to_outside[inner_edge(part)] <= near).mean())
 
 
-class _Around(NamedTuple):
+class _RingReading(NamedTuple):
     """The box around a shape and the answer it widens, as the colour tests read it: the box's colours (float32), the
     outline's colour read there (None: no outline is read), and the shape's and the answer's parts of the box."""
     colours: np.ndarray
@@ -187,10 +187,10 @@ class _Around(NamedTuple):
     held: np.ndarray
 
 
-def _around(image: np.ndarray, answer: np.ndarray, shape: np.ndarray, inside_too: bool) -> _Around | None:
+def _read_around(image: np.ndarray, answer: np.ndarray, shape: np.ndarray, inside_too: bool) -> _RingReading | None:
     """The box around ``shape`` and ``answer`` (both (H, W) bool) with BAND + 2 pixels to spare, with the outline's
-    colour read where the answer touches it (:func:`outline_colour`; ``inside_too``: where nothing dark lies outside
-    the answer, on both sides of its edge); None when both are empty."""
+    colour read where the answer touches it (:func:`outline_colour`; ``inside_too``: :func:`outline_colour_or_held`);
+    None when both are empty."""
     found = mask_bbox(shape | answer)
     if found is None:
         return None
@@ -202,13 +202,11 @@ def _around(image: np.ndarray, answer: np.ndarray, shape: np.ndarray, inside_too
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     colours = rgb.astype(np.float32)
     held = np.ascontiguousarray(answer[y0:y1, x0:x1])
-    colour = outline_colour(colours, grey, held, 1)
-    if colour is None and inside_too:
-        colour = outline_colour(colours, grey, held, 1, inside_too=True)
-    return _Around(colours, colour, np.ascontiguousarray(shape[y0:y1, x0:x1]), held)
+    colour = (outline_colour_or_held if inside_too else outline_colour)(colours, grey, held, 1)
+    return _RingReading(colours, colour, np.ascontiguousarray(shape[y0:y1, x0:x1]), held)
 
 
-def _ring_share(around: _Around) -> float:
+def _ring_share(around: _RingReading) -> float:
     """The share of the shape's outer RING_WIDTH pixels within OUTLINE_COLOUR_TOLERANCE of the outline's colour."""
     to_outside = cv2.distanceTransform(around.inside.view(np.uint8), cv2.DIST_L2, 3)
     ring = (to_outside > 0) & (to_outside <= RING_WIDTH)
@@ -217,9 +215,9 @@ def _ring_share(around: _Around) -> float:
 
 def _ring_colour_share(image: np.ndarray, answer: np.ndarray, shape: np.ndarray, inside_too: bool = False) -> float:
     """The share of ``shape``'s outer RING_WIDTH pixels within OUTLINE_COLOUR_TOLERANCE of the outline's colour read
-    where ``answer`` touches it (``inside_too``: see :func:`_around`); 1 when no outline's colour is read (nothing
+    where ``answer`` touches it (``inside_too``: see :func:`_read_around`); 1 when no outline's colour is read (nothing
     dark lies along the answer's edge to tell the loop by)."""
-    around = _around(image, answer, shape, inside_too)
+    around = _read_around(image, answer, shape, inside_too)
     if around is None:
         return 0.0
     return 1.0 if around.colour is None else _ring_share(around)
@@ -230,7 +228,7 @@ def _runs_in_outline_colour(image: np.ndarray, answer: np.ndarray, shape: np.nda
     of the outline's colour, read where ``answer`` touches it (:func:`outline_colour`); all (H, W) bool masks.
     ``thin_only``: and at most WIDE_DARK_SHARE of what ``shape`` adds to ``answer`` is of that colour and wider than a
     stroke (or WIDE_DARK_OWN times the share of the answer that is)."""
-    around = _around(image, answer, shape, inside_too=False)
+    around = _read_around(image, answer, shape, inside_too=False)
     if around is None or around.colour is None or _ring_share(around) < RING_COLOUR_SHARE:
         return False
     if not thin_only:
@@ -306,6 +304,13 @@ def outline_colour(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: 
     if darkest > OUTLINE_GREY_MAX:
         return None
     return np.median(rgb[band & (grey <= darkest)], axis=0)
+
+
+def outline_colour_or_held(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
+    """:func:`outline_colour` read outside ``answer``, or, where nothing dark lies outside it (the answer may hold its
+    outline), on both sides of its edge (``inside_too``); None where neither reads an outline."""
+    colour = outline_colour(rgb, grey, answer, step)
+    return outline_colour(rgb, grey, answer, step, inside_too=True) if colour is None else colour
 
 
 class _Crop:

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from engine.mask_tools import fill_holes, inner_edge
-from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, of_outline_colour, outline_colour
+from engine.segmentation.outline_enclosure import BAND, darkest_blocks, full_size, of_outline_colour, outline_colour_or_held
 from models.influence import mask_bbox
 
 #: The crop reaches this share of the answer's larger side beyond it, each way.
@@ -118,9 +118,7 @@ def _crop(image: np.ndarray, answer: np.ndarray) -> tuple[tuple[int, int, int, i
 
 def _dark(rgb: np.ndarray, grey: np.ndarray, answer: np.ndarray, step: int) -> np.ndarray | None:
     """The crop's pixels of the outline stroke's colour, or darker (bool); None where no outline is read."""
-    stroke_colour = outline_colour(rgb, grey, answer, step)
-    if stroke_colour is None:  # the answer may hold the outline: read on both sides of its edge
-        stroke_colour = outline_colour(rgb, grey, answer, step, inside_too=True)
+    stroke_colour = outline_colour_or_held(rgb, grey, answer, step)
     if stroke_colour is None:
         return None
     return of_outline_colour(rgb, stroke_colour, COLOUR_TOLERANCE) | (grey <= stroke_colour.mean() + 5.0)
