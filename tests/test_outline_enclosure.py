@@ -220,3 +220,39 @@ def test_a_loop_closed_through_the_grounds_strokes_of_another_colour_is_refused(
                 assert shape is None or iou(shape, whole) >= iou(part, whole)
             else:  # the outline closes by itself: the canopy touching it changes nothing
                 assert shape is not None and iou(shape, whole) >= 0.95
+
+
+def test_a_loop_at_a_lower_contrast_beside_an_answer_holding_its_outline_is_judged_by_the_held_colour(
+        monkeypatch) -> None:
+    """Where nothing dark lies outside the answer (it holds its outline), no outline's colour is read beside it: a loop
+    found only at a lower contrast is then judged by the colour read on both sides of the answer's edge, as a loop at
+    the black-hat's own contrast is, instead of being refused for want of a colour."""
+    image, whole, first, _ = outlined_shape(6)
+    image = _dark_ground_on_the_right(image, whole, 55.0, 6)
+    ys, xs = np.nonzero(cv2.distanceTransform(first.astype(np.uint8), cv2.DIST_L2, 5) > 10)
+    click = (float(xs[len(xs) // 2]), float(ys[len(ys) // 2]))
+    read = outline_enclosure.outline_colour
+
+    def nothing_outside(rgb, grey, answer, step, *, inside_too=False):
+        return read(rgb, grey, answer, step, inside_too=True) if inside_too else None
+
+    monkeypatch.setattr(outline_enclosure, "outline_colour", nothing_outside)
+    monkeypatch.setattr(outline_enclosure, "COLOUR_CONTRASTS", ())
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+    monkeypatch.setattr(outline_enclosure, "LOOP_RING_SHARE", 1.01)  # the held colour must run round it too
+    assert enclosing_outline(image, first, click) is None
+
+
+def test_a_loop_of_the_outlines_colour_one_colour_along_its_length_is_offered_though_read_beside_it_in_another(
+        monkeypatch) -> None:
+    """The loop among the strokes of the outline's colour (a dark field inside, a dark ground beyond) is offered when
+    its outer edge is one colour along its length, though the colour read beside the answer (a band that may also hold
+    the ground's or the shape's own dark paint) matches less of it than RING_COLOUR_SHARE asks."""
+    image, whole, first, beyond, click = _dark_field_beside((55, 35, 15), (40, 35, 40))
+    monkeypatch.setattr(outline_enclosure, "RING_COLOUR_SHARE", 1.01)  # the colour read beside never matches enough
+    shape = enclosing_outline(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+    assert (shape & beyond).sum() < 0.01 * whole.sum()
+    monkeypatch.setattr(outline_enclosure, "OWN_RING_SHARE", 1.01)
+    assert enclosing_outline(image, first, click) is None
