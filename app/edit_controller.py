@@ -62,6 +62,7 @@ class EditController(QObject):
         self._doing = "Applying the edit"
         self.preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self.preview_timer.timeout.connect(self.request_preview)
+        self._held_previews = 0  # how many times the preview was held (see hold_preview)
         self.progress = QProgressBar(maximumWidth=160, minimum=0, maximum=0)
         self.progress.hide()
         self.device_label = QLabel(f"Device: {settings.device}")
@@ -72,6 +73,7 @@ class EditController(QObject):
         self.apply_clock.timeout.connect(self._show_apply_time)
         workspace.target_reshaped.connect(self.on_target_reshaped)
         workspace.masks_replaced.connect(lambda: self.preview_timer.start(PREVIEW_DELAY_MS))
+        workspace.history_shown.connect(self.hold_preview)
         workspace.document_replaced.connect(self.worker.cancel_all)
 
     # -- the model ---------------------------------------------------------------------------------
@@ -128,6 +130,14 @@ class EditController(QObject):
             self.canvas.set_preview(None)
             self.preview_timer.start(PREVIEW_DELAY_MS)
 
+    def hold_preview(self) -> None:
+        """An undo, a redo or a move in the history is shown: the painting as it now is, without a preview of the
+        shapes that came back with it (an undone edit would look as if it were still there); the preview returns
+        when the shapes or the reach change."""
+        self.preview_timer.stop()
+        self._held_previews += 1  # a preview asked for before this one is not shown when it arrives
+        self.canvas.set_preview(None)
+
     def on_target_reshaped(self, after_transform: bool) -> None:
         """A stroke, a transform or a mask tool ended: the refined preview follows at once. After a
         drag that showed live frames, the last frame stays until the preview replaces it."""
@@ -152,6 +162,7 @@ class EditController(QObject):
         image, source, options = document.lend_image(), document.region.copy(), self.edit_options()
         options["shape_motion"] = document.shape_motion
         side, fill = self.preview_grid()
+        held = self._held_previews
 
         def run(token):
             return self.manipulator_source().edit(image, source, target, max_side=side, cancel=token,
@@ -163,7 +174,7 @@ class EditController(QObject):
 
         def done(result) -> None:
             document.return_image(image)
-            if workspace.applying or not result.changed:
+            if workspace.applying or not result.changed or held != self._held_previews:
                 return
             self.canvas.set_preview(array_to_qimage(result.image), result.box)
             workspace.say("Preview (the painting as shown). Apply (Ctrl+Return) makes it at full resolution.")

@@ -223,6 +223,7 @@ class SessionController(QObject):
         if change.image:  # the image changed under the selection: its clicks are void
             self.workspace.image_changed.emit(change.box)
         self.workspace.masks_replaced.emit()
+        self.workspace.history_shown.emit()
         self.workspace.actions_changed.emit()
 
     # -- autosave and recovery ---------------------------------------------------------------------

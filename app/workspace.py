@@ -14,6 +14,9 @@ Who emits what:
   candidate label follow them);
 - ``image_changed(box)``: the image changed under the selection (an Apply, an undo, a redo, a move
   in the history), inside ``box`` (x0, y0, x1, y1) when that is known, else anywhere (None);
+- ``history_shown``: SessionController showed an undo, a redo or a move in the history (after
+  ``masks_replaced``): the painting is shown as it now is, with no preview of the selection's reshape
+  until the shapes or the reach change (an undone edit's shapes come back, but the undo must be seen);
 - ``actions_changed``: something that enables or disables actions changed;
 - ``message(text)``, ``error(title, text)``: for the status bar (and a dialog, for errors).
 """
@@ -32,6 +35,7 @@ class Workspace(QObject):
     target_reshaped = Signal(bool)
     masks_shown = Signal()
     image_changed = Signal(object)  # the changed box (x0, y0, x1, y1), or None: anywhere
+    history_shown = Signal()
     actions_changed = Signal()
     message = Signal(str)
     error = Signal(str, str)

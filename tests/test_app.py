@@ -135,6 +135,24 @@ def test_open_select_paint_apply_undo_redo(qtbot, window: MainWindow, artwork: P
     np.testing.assert_array_equal(window.target_mask(), before_stroke)
 
 
+def test_an_undone_edit_is_seen_undone_its_shapes_preview_again_when_touched(qtbot, window: MainWindow,
+                                                                            artwork: Path) -> None:
+    """Undo brings an edit's region and new shape back, ready to adjust; the canvas shows the painting as it now is,
+    not a preview of the edit just undone (which would look as if the undo did nothing), until the shape changes."""
+    select_and_reshape(qtbot, window, artwork)
+    with qtbot.waitSignal(window.edit_applied, timeout=60000):
+        window.apply_action.trigger()
+    window.undo_action.trigger()
+    assert window.region.any() and window.target_mask().sum() > window.region.sum()  # the shapes came back
+    with qtbot.assertNotEmitted(window.preview_shown, wait=1500):
+        pass
+    assert not window.canvas.preview_item.isVisible()
+    window.set_tool(Tool.BRUSH)
+    with qtbot.waitSignal(window.preview_shown, timeout=60000):
+        stroke(window, [(100, 70), (105, 72)])
+    assert window.canvas.preview_item.isVisible()
+
+
 def test_remove_selection_fills_the_regions_place_as_one_undoable_step(qtbot, window: MainWindow, tmp_path: Path
                                                                       ) -> None:
     """Edit ▸ Remove Selection (Delete): the disc goes, its place filled from the blue ground around it, nothing
