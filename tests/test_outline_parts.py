@@ -119,17 +119,25 @@ def test_a_lobe_as_dark_as_the_outline_is_taken_in(size: tuple[int, int]) -> Non
     assert (whole & ~(body | lobe | ring)).sum() <= 0.02 * lobe.sum()  # (the larger one is judged reduced 2x)
 
 
-def test_a_dark_patch_of_the_ground_touching_the_outline_stays_out() -> None:
-    # The same body without its lobe; a patch of the ground as dark as the outline touches the outline
-    # from outside. It is the ground's (it meets the answer only where the stroke runs between them).
-    image, body, lobe, ring = lobed_shape(5)
-    plain, _, _, _ = armed_shape(5)
+def _dark_patch_beside_the_outline(seed: int, colour: tuple[int, int, int]
+                                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The body without its lobe, outlined; a patch of the ground painted ``colour`` touches the outline from outside.
+    Returns the image, the body, its outline and the patch."""
+    image, body, lobe, ring = lobed_shape(seed)
+    plain, _, _, _ = armed_shape(seed)
     ys, xs = np.mgrid[0:body.shape[0], 0:body.shape[1]]
     outline = (cv2.dilate(body.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0) & ~body
     patch = (np.abs(xs - xs[body].max() - 24) < 20) & (np.abs(ys - ys[body].mean()) < 25) & ~body & ~outline
     image = np.where((lobe | ring)[..., None], plain, image)  # the lobe and its outline painted over with ground
     image[outline] = STROKE
-    image[patch] = (30, 27, 40)
+    image[patch] = colour
+    return image, body, outline, patch
+
+
+def test_a_dark_patch_of_the_ground_touching_the_outline_stays_out() -> None:
+    # A patch of the ground as dark as the outline touches the outline from outside. It is the ground's (it meets the
+    # answer only where the stroke runs between them).
+    image, body, _, patch = _dark_patch_beside_the_outline(5, (30, 27, 40))
     result = outlined_parts(image, body)
     assert result is None or not (result & patch).any()
 
@@ -143,3 +151,26 @@ def test_an_answer_holding_its_outline_still_takes_the_arm_in() -> None:
     whole = outlined_parts(image, answer)
     assert whole is not None
     assert (whole & arm).sum() >= 0.9 * arm.sum() and (whole & answer).sum() == answer.sum()
+
+
+def test_after_a_closed_loop_a_dark_patch_of_the_ground_in_another_dark_colour_stays_out() -> None:
+    """The answer is the body closed by its outline all round (a loop found it). A dark patch of the ground touches the
+    outline from outside, dark enough to pass for the stroke's paint but of another dark colour (a reflection, a
+    shadow): it does not continue the paint the loop ran along, so it stays out; without the loop it would be taken."""
+    image, body, outline, patch = _dark_patch_beside_the_outline(5, (40, 32, 52))  # 27 RGB from the stroke: "dark"
+    answer = body | outline
+    taken = outlined_parts(image, answer)
+    assert taken is not None and (taken & patch).sum() >= 0.9 * patch.sum()
+    closed = outlined_parts(image, answer, closed=True)
+    assert closed is None or not (closed & patch).any()
+
+
+def test_after_a_loop_closed_through_a_dark_lobes_own_paint_the_lobe_is_taken_in() -> None:
+    """A loop that closed through the dark lobe's own paint (its answer holds a sliver of the lobe along the body): the
+    rest of the lobe continues the paint the loop ran along, and is taken in."""
+    image, body, lobe, ring = lobed_shape(3)
+    sliver = lobe & (cv2.distanceTransform((~body).astype(np.uint8), cv2.DIST_L2, 5) <= 4)
+    around_body = ring & ~(cv2.dilate(lobe.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
+    answer = body | sliver | around_body
+    whole = outlined_parts(image, answer, closed=True)
+    assert whole is not None and (whole & lobe).sum() >= 0.9 * lobe.sum()

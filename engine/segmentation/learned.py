@@ -194,10 +194,12 @@ class LearnedSegmenter:
             # outlined shape it left out; each offered as by _offer
             click = (float(points[0][0]), float(points[0][1]))
             enclosed = enclosing_outline(self.image_rgb8, masks[chosen], click)
+            looped = enclosed is not None
             if enclosed is None:  # no stroke loop closes: the cheapest path of the outline's colour around it
                 enclosed = outline_path(self.image_rgb8, masks[chosen], click)
             chosen = _offer_shape(masks, candidate_scores, chosen, enclosed)
-            chosen = _offer_shape(masks, candidate_scores, chosen, outlined_parts(self.image_rgb8, masks[chosen]))
+            chosen = _offer_shape(masks, candidate_scores, chosen,
+                                  outlined_parts(self.image_rgb8, masks[chosen], closed=looped))
             if FOCUS_CLICK and not self.zoomed:
                 chosen = self._offer_focused_click(masks, candidate_scores, chosen, click)
         return MaskPrediction(np.stack(masks), np.array(candidate_scores), chosen)
