@@ -168,7 +168,7 @@ def _widens_holding_outline(image: np.ndarray, answer: np.ndarray, found: np.nda
     outside = _read_around(image, answer, found, inside_too=False)
     if outside is None or outside.colour is not None:
         return False
-    around = _read_around(image, answer, found, inside_too=True)
+    around = outside._replace(colour=outline_colour(outside.colours, outside.grey, outside.held, 1, inside_too=True))
     if around.colour is None or _ring_share(around) < LOOP_RING_SHARE:
         return False
     added = around.inside & ~around.held
@@ -211,9 +211,11 @@ def touching_share(shape: np.ndarray, part: np.ndarray, step: int) -> float:
 
 
 class _RingReading(NamedTuple):
-    """The box around a shape and the answer it widens, as the colour tests read it: the box's colours (float32), the
-    outline's colour read there (None: no outline is read), and the shape's and the answer's parts of the box."""
+    """The box around a shape and the answer it widens, as the colour tests read it: the box's colours (float32) and
+    their grey levels, the outline's colour read there (None: no outline is read), and the shape's and the answer's
+    parts of the box."""
     colours: np.ndarray
+    grey: np.ndarray
     colour: np.ndarray | None
     inside: np.ndarray
     held: np.ndarray
@@ -235,7 +237,7 @@ def _read_around(image: np.ndarray, answer: np.ndarray, shape: np.ndarray, insid
     colours = rgb.astype(np.float32)
     held = np.ascontiguousarray(answer[y0:y1, x0:x1])
     colour = (outline_colour_or_held if inside_too else outline_colour)(colours, grey, held, 1)
-    return _RingReading(colours, colour, np.ascontiguousarray(shape[y0:y1, x0:x1]), held)
+    return _RingReading(colours, grey, colour, np.ascontiguousarray(shape[y0:y1, x0:x1]), held)
 
 
 def _outer_ring(around: _RingReading) -> np.ndarray:

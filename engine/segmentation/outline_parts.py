@@ -232,14 +232,8 @@ def _dark_parts(rgb: np.ndarray, dark: np.ndarray, answer: np.ndarray, step: int
                 & ~beside_stroke[window])
         if not ring.any() or float(dark[window][ring].mean()) > DARK_BEYOND:
             continue  # a dark ground running on beyond it
-        if closed:
-            contact = answer[window] & _grown(component, 3, step)
-            held_dark = contact & dark[window]
-            near_answer = component & _grown(answer[window], 8, step)
-            if contact.any() and near_answer.any():
-                along = np.median(rgb[window][held_dark if held_dark.any() else contact], axis=0)
-                if float(np.linalg.norm(np.median(rgb[window][near_answer], axis=0) - along)) > LOOP_PART_CONTINUES:
-                    continue
+        if closed and not _continues_paint(rgb[window], dark[window], answer[window], component, step):
+            continue  # a dark ground beyond the outline the loop ran along
         with_stroke = _grown(component, STROKE_MAX, step)
         rows, columns = ground_rows - y0, ground_columns - x0
         inside = (rows >= 0) & (columns >= 0) & (rows < with_stroke.shape[0]) & (columns < with_stroke.shape[1])
@@ -250,6 +244,19 @@ def _dark_parts(rgb: np.ndarray, dark: np.ndarray, answer: np.ndarray, step: int
             continue  # the ground's own dark paint
         taken[window] |= with_stroke & (dark[window] | component)
     return taken
+
+
+def _continues_paint(rgb: np.ndarray, dark: np.ndarray, answer: np.ndarray, component: np.ndarray, step: int) -> bool:
+    """Whether a dark ``component``'s paint (its median colour within 8 full pixels of ``answer``) lies within
+    LOOP_PART_CONTINUES of the dark paint the answer ends in beside it (within 3 full pixels); True where either is
+    empty. All of one window of the crop, reduced ``step`` times."""
+    contact = answer & _grown(component, 3, step)
+    held_dark = contact & dark
+    near_answer = component & _grown(answer, 8, step)
+    if not contact.any() or not near_answer.any():
+        return True
+    along = np.median(rgb[held_dark if held_dark.any() else contact], axis=0)
+    return float(np.linalg.norm(np.median(rgb[near_answer], axis=0) - along)) <= LOOP_PART_CONTINUES
 
 
 def _grown(mask: np.ndarray, pixels: int, step: int) -> np.ndarray:
