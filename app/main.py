@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
 from app.qt_platform import platform_hint
+from engine.memory import keep_freed_memory
 
 
 def window_size(text: str) -> tuple[int, int]:
@@ -81,5 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return app.exec()
 
 
+def gui_main() -> int:
+    """The ``simnet-editor`` command: :func:`main` in a process whose allocator keeps freed memory for the next
+    edit (:mod:`engine.memory`; set before Qt and the workers start their threads)."""
+    keep_freed_memory()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gui_main())

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from engine.commands import SUMMARIES, command_name
 from engine.errors import SimNetError, one_line
+from engine.memory import keep_freed_memory
 
 #: Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
 COMMAND_MODULES = tuple(SUMMARIES)
@@ -81,5 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console_main() -> int:
+    """The ``simnet`` command: :func:`main` in a process whose allocator keeps freed memory for the next edit
+    (:mod:`engine.memory`; set first, before any thread starts)."""
+    keep_freed_memory()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

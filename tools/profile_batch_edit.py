@@ -7,7 +7,7 @@ first; then ``--runs`` batch edits are timed (wall and CPU), and one more is pro
 cumulative CPU seconds of the main stages). First, the fill alone on three elliptical holes of 5 %
 of the canvas (wall and CPU seconds, each filled twice).
 
-usage: python tools/profile_batch_edit.py [--runs 3] [--top 25] [--fill-only]
+usage: python tools/profile_batch_edit.py [--runs 3] [--top 25] [--fill-only] [--default-allocator]
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from engine.bench_end_to_end import painting  # noqa: E402
 from engine.evaluation.regions import split_regions  # noqa: E402
 from engine.imageio import save_image, save_mask  # noqa: E402
 from engine.manipulator import Manipulator  # noqa: E402
+from engine.memory import keep_freed_memory  # noqa: E402
 
 WIDTH, HEIGHT = 4096, 2160
 STAGES = ("read", "prepare", "network", "align", "render", "write")
@@ -84,7 +85,11 @@ def main() -> int:
     parser.add_argument("--area", type=float, default=None,
                         help="scale the region about its centre to this share of the canvas (e.g. 0.10)")
     parser.add_argument("--fill-only", action="store_true", help="only time the fill of 5 %% holes")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's allocator as it is (the commands keep freed memory: engine.memory)")
     args = parser.parse_args()
+    if not args.default_allocator:
+        keep_freed_memory()  # as the simnet command does, before any thread starts
     image = painting(WIDTH, HEIGHT)
     time_fill(image)
     if args.fill_only:
