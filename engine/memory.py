@@ -13,7 +13,6 @@ same bit for bit. Measured before and after: docs/speed-notes.md, *Freed memory 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 #: mallopt's parameters (glibc's malloc.h).
@@ -29,20 +28,26 @@ SETTINGS = ((M_ARENA_MAX, 1), (M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESH
             (M_TOP_PAD, TOP_PAD))
 
 
+def glibc() -> ctypes.CDLL | None:
+    """The C library this process runs on when it is glibc (on Linux, found among the symbols already loaded: no
+    search, no subprocess); None elsewhere (macOS, Windows, musl, which lacks glibc's ``gnu_get_libc_version``)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt") else None
+
+
 def keep_freed_memory() -> bool:
     """Set glibc's allocator to keep freed memory for reuse (see the module); call it first thing in a
     process, before threads start. True when every setting took; False where there is no glibc
-    (macOS, Windows, musl: nothing is changed there)."""
-    if not sys.platform.startswith("linux"):
+    (nothing is changed there)."""
+    libc = glibc()
+    if libc is None:
         return False
-    name = ctypes.util.find_library("c") or "libc.so.6"
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-        gnu_get_libc_version = libc.gnu_get_libc_version  # glibc's own: absent from musl
-    except (OSError, AttributeError):
-        return False
-    del gnu_get_libc_version
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return all(mallopt(option, value) == 1 for option, value in SETTINGS)

@@ -23,7 +23,7 @@ print("kept", keep_freed_memory() if {keep} else False)
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
-mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+mallinfo2 = ctypes.CDLL(None).mallinfo2
 mallinfo2.restype = MallInfo2
 array = np.empty(64 << 20, np.uint8)
 array.fill(1)
@@ -34,14 +34,10 @@ print("heap", mallinfo2().arena)
 
 
 def _glibc_with_mallinfo2() -> bool:
-    import ctypes
+    from engine.memory import glibc
 
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.gnu_get_libc_version, libc.mallinfo2
-    except (OSError, AttributeError):
-        return False
-    return True
+    libc = glibc()
+    return libc is not None and hasattr(libc, "mallinfo2")
 
 
 def _array_goes(keep: bool) -> dict[str, int]:
@@ -50,7 +46,7 @@ def _array_goes(keep: bool) -> dict[str, int]:
     return {"kept": int(words[1] == "True"), "mapped": int(words[3]), "heap after": int(words[5])}
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not _glibc_with_mallinfo2(),
+@pytest.mark.skipif(not _glibc_with_mallinfo2(),
                     reason="glibc's allocator only (mallinfo2: glibc 2.33 or later)")
 def test_a_large_array_comes_from_the_kept_heap() -> None:
     size = 64 << 20
