@@ -34,36 +34,45 @@ LOAD_ERRORS = (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingErro
                AttributeError, TypeError, KeyError, IndexError, MemoryError)
 
 
-def check_archive(path: Path) -> None:
-    """Verify the CRC of every record: torch.load does not, so a flipped byte in the weights would load."""
+def check_archive(path: Path, label: str = "checkpoint", error: type[Exception] = CheckpointError) -> None:
+    """Verify the CRC of every record: torch.load does not, so a flipped byte in the weights would load.
+    Refusals are ``error("{label} {path} ...")``."""
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as handle:
             legacy = handle.read(1) == b"\x80"  # a pickle: PyTorch's legacy format, torch.load explains
         if not legacy:
-            raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file")
+            raise error(f"{label} {path} is truncated or not a PyTorch file")
         return
     try:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({one_line(error, 120)})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as reason:
+        raise error(f"{label} {path} is truncated or damaged ({one_line(reason, 120)})") from None
     if damaged is not None:
-        raise CheckpointError(f"checkpoint {path} is damaged: {damaged} fails its checksum")
+        raise error(f"{label} {path} is damaged: {damaged} fails its checksum")
+
+
+def load_torch_file(path: str | Path, label: str = "checkpoint", error: type[Exception] = CheckpointError) -> Any:
+    """What ``torch.load`` reads from ``path`` (weights only, onto the CPU), every way the file can be wrong
+    refused in one line, ``error("{label} {path} ...")``: missing, a folder, unreadable, not a PyTorch file,
+    a flipped byte (:func:`check_archive`), or content the weights-only unpickler refuses (a text file
+    can make it raise almost anything, hence :data:`LOAD_ERRORS`)."""
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{label} {path} does not exist")
+    if path.is_dir():
+        raise error(f"{label} {path} is a folder, not a file")
+    if not os.access(path, os.R_OK):
+        raise error(f"{label} {path}: no permission to read it")
+    check_archive(path, label, error)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except LOAD_ERRORS as reason:
+        raise error(f"{label} {path} is truncated or not a PyTorch file ({one_line(reason, 120)})") from None
 
 
 def read_payload(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    if path.is_dir():
-        raise CheckpointError(f"checkpoint {path} is a folder, not a file")
-    if not os.access(path, os.R_OK):
-        raise CheckpointError(f"checkpoint {path}: no permission to read it")
-    check_archive(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except LOAD_ERRORS as error:
-        raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({one_line(error, 120)})") from None
+    payload = load_torch_file(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{path} is not a SIM-Net Studio checkpoint (for example a plain state dict or a SAM model)")
     version = payload.get("format_version")

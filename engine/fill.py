@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.area_masks import area_any, area_share_above
 from engine.fill_apply import apply_field
-from engine.fill_synthesis import synthesize
+from engine.fill_synthesis import fits_a_patch, smooth_fill, synthesize
 from engine.imageio import to_float_rgb
 from engine.locality import context_box, place_over
 from engine.pixel_views import put_pixels
@@ -88,11 +88,14 @@ def fill_window(image: np.ndarray, hole: np.ndarray, box: Box, *, seed: int = 0,
     readable_work = area_share_above(readable, size, 0.999)
     if not (readable_work & ~unknown).any():
         return result  # nothing known to copy from
-    synthesis = synthesize(work, unknown, readable_work, np.random.default_rng(seed))
-    local = (hole_bbox[0] - x0, hole_bbox[1] - y0, hole_bbox[2] - x0, hole_bbox[3] - y0)
     shown = hole if covered is None else hole & ~covered
-    skipped = None if covered is None else place_over(covered, box, around)
-    _, _, values = apply_field(context, hole_context, readable, synthesis, local, skipped, seed=seed)
+    if fits_a_patch(unknown, readable_work):
+        synthesis = synthesize(work, unknown, readable_work, np.random.default_rng(seed))
+        local = (hole_bbox[0] - x0, hole_bbox[1] - y0, hole_bbox[2] - x0, hole_bbox[3] - y0)
+        skipped = None if covered is None else place_over(covered, box, around)
+        _, _, values = apply_field(context, hole_context, readable, synthesis, local, skipped, seed=seed)
+    else:  # too little painting around the hole for one whole patch: a smooth fill from what there is
+        values = smooth_fill(context.astype(np.float32), ~readable)[place_over(shown, box, around)]
     top = float(np.iinfo(image.dtype).max)
     filled = np.clip(np.rint(values), 0, top).astype(image.dtype)
     target = result if result.ndim == 3 else result[..., None]

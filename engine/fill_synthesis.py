@@ -282,6 +282,16 @@ def texture_features(image: np.ndarray) -> np.ndarray:
     return cv2.blur(magnitude, (TEXTURE_WINDOW, TEXTURE_WINDOW))[..., None]
 
 
+def fits_a_patch(unknown: np.ndarray, readable: np.ndarray) -> bool:
+    """Whether at least one whole patch (finest level) lies in ``readable`` painting outside ``unknown``:
+    the synthesis needs one to copy from (a canvas a few pixels across, or a hole with a sliver of
+    painting around it, has none)."""
+    side = 2 * PATCH_RADIUS + 1
+    kernel = np.ones((side, side), np.uint8)
+    source = (readable & ~unknown).astype(np.uint8)
+    return bool(cv2.erode(source, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).any())
+
+
 def synthesize(image: np.ndarray, unknown: np.ndarray, readable: np.ndarray, rng: np.random.Generator) -> Synthesis:
     """Fill ``unknown`` in ``image`` ((h, w, C) float32) from patches lying wholly in ``readable``."""
     if SMOOTH_START:  # what lay in the hole (the moved object) must not steer the search

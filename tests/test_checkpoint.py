@@ -40,6 +40,7 @@ def test_the_shipped_checkpoint_loads_by_default() -> None:
 @pytest.mark.parametrize("content,message", [
     (None, "does not exist"),
     (b"", "truncated or not a PyTorch file"),
+    (b"hello\n", "truncated or not a PyTorch file"),
     ("truncated", "truncated or not a PyTorch file"),
     ("state_dict", "not a SIM-Net Studio checkpoint"),
     ("newer", "newer than this program"),

@@ -85,6 +85,23 @@ def test_other_pixel_types_and_channels(dtype: type, channels: int) -> None:
     assert not np.array_equal(filled[hole], image[hole])
 
 
+@pytest.mark.parametrize("height, width", [(5, 5), (12, 12), (8, 300), (1000, 3)])
+def test_a_canvas_too_small_for_one_whole_patch_is_filled_smoothly(height: int, width: int) -> None:
+    """No 9x9 patch of painting fits beside the hole: the fill interpolates what is there instead of failing."""
+    rng = np.random.default_rng(3)
+    image = rng.integers(40, 200, (height, width, 3)).astype(np.uint8)
+    hole = np.zeros((height, width), bool)
+    hole[: max(1, height // 3), : max(1, width // 3)] = True
+    filled = fill_hole(image, hole)
+    np.testing.assert_array_equal(filled[~hole], image[~hole])
+    known = image[~hole]
+    assert (filled[hole] >= known.min(axis=0)).all() and (filled[hole] <= known.max(axis=0)).all()
+    forbidden = hole.copy()
+    forbidden[-1, -1] = True  # the corner may not be read: the fill still comes from the rest
+    np.testing.assert_array_equal(fill_window(image, hole, (0, 0, width, height), forbidden=forbidden)[~hole],
+                                  image[~hole])
+
+
 def test_the_previous_fill_stays_selectable_and_unknown_fills_are_refused() -> None:
     image = tiled(100, 120, seed=3)
     hole = disc(100, 120, 60, 50, 15)

@@ -688,6 +688,28 @@ def test_full_image_masks(manipulator: Manipulator) -> None:
     assert np.isfinite(shrunk.displacement).all()
 
 
+@pytest.fixture(scope="module")
+def shipped_manipulator() -> Manipulator:
+    return Manipulator(device="cpu")
+
+
+@pytest.mark.parametrize("height, width, source_box, target_box", [
+    (5, 5, (0, 0, 1, 1), (4, 4, 5, 5)), (12, 12, (0, 0, 4, 4), (8, 8, 12, 12)),
+    (8, 300, (0, 0, 2, 100), (6, 200, 8, 300)), (10000, 3, (100, 0, 200, 3), (400, 0, 500, 3))])
+def test_a_region_moved_on_a_canvas_a_few_pixels_across(shipped_manipulator: Manipulator, height: int, width: int,
+                                                       source_box: tuple, target_box: tuple) -> None:
+    """Too little painting for the fill's patches (a 12x12 canvas, a strip 3 pixels wide): the region is
+    still carried away (the shipped model transports it) and its old place filled, with no error."""
+    image = painting(height, width)
+    source, target = np.zeros((height, width), bool), np.zeros((height, width), bool)
+    source[source_box[0]:source_box[2], source_box[1]:source_box[3]] = True
+    target[target_box[0]:target_box[2], target_box[1]:target_box[3]] = True
+    result = shipped_manipulator.edit(image, source, target)
+    assert result.mode == "transport"
+    assert result.changed and result.image.shape == image.shape and result.image.dtype == image.dtype
+    assert_untouched_outside(result, image)
+
+
 def test_a_target_leaving_the_canvas_is_cut_at_the_edge(manipulator: Manipulator) -> None:
     image = painting(90, 120)
     source = disc(90, 120, 100, 45, 12)

@@ -152,6 +152,8 @@ def test_sam_embedding_is_cached_per_image(tiny_sam_path: Path, monkeypatch) -> 
 @pytest.mark.parametrize("content,message", [
     (None, "does not exist"),
     (b"garbage", "truncated or not a PyTorch file"),
+    (b"hello\n", "truncated or not a PyTorch file"),  # the unpickler raised a KeyError on this one
+    ("damaged", "fails its checksum"),
     ("simnet", "not a Segment Anything state dict"),
     ("inconsistent", "unknown or inconsistent SAM model type"),
     ("truncated", "truncated or not a PyTorch file"),
@@ -166,6 +168,10 @@ def test_bad_sam_checkpoints(tmp_path: Path, tiny_sam_path: Path, content, messa
         torch.save(state, path)
     elif content == "truncated":
         path.write_bytes(tiny_sam_path.read_bytes()[:5000])
+    elif content == "damaged":
+        data = bytearray(tiny_sam_path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(SegmentationError, match=message):

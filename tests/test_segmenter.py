@@ -430,6 +430,7 @@ def test_a_prepared_embedding_gives_the_decoder_as_trained(points, labels, box, 
 @pytest.mark.parametrize("content,message", [
     (None, "does not exist"),
     (b"garbage", "truncated or not a PyTorch file"),
+    (b"hello\n", "truncated or not a PyTorch file"),
     ("foreign", "not a SIM-Net Studio segmenter checkpoint"),
     ("damaged", "damaged"),
     ("newer", "newer than this program"),

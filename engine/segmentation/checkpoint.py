@@ -2,7 +2,6 @@
 one-line :class:`SegmenterCheckpointError` for a missing, damaged, foreign or too new file."""
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import torch
 
 from engine.atomic import atomic_write
-from engine.checkpoint import LOAD_ERRORS, check_archive
-from engine.errors import CheckpointError, SegmentationError, one_line
+from engine.checkpoint import load_torch_file
+from engine.errors import SegmentationError, one_line
 from models.segmenter.network import PromptDecoder
 from models.segmenter.serialization import FORMAT_NAME, FORMAT_VERSION, from_payload, to_payload
 
@@ -28,22 +27,7 @@ def default_segmenter_path() -> Path:
 
 
 def read_segmenter_payload(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.exists():
-        raise SegmenterCheckpointError(f"segmenter checkpoint {path} does not exist")
-    if path.is_dir():
-        raise SegmenterCheckpointError(f"segmenter checkpoint {path} is a folder, not a file")
-    if not os.access(path, os.R_OK):
-        raise SegmenterCheckpointError(f"segmenter checkpoint {path}: no permission to read it")
-    try:
-        check_archive(path)
-    except CheckpointError as error:
-        raise SegmenterCheckpointError(f"segmenter {one_line(error)}") from None
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except LOAD_ERRORS as error:
-        raise SegmenterCheckpointError(f"segmenter checkpoint {path} is truncated or not a PyTorch file "
-                                       f"({one_line(error, 120)})") from None
+    payload = load_torch_file(path, "segmenter checkpoint", SegmenterCheckpointError)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise SegmenterCheckpointError(f"{path} is not a SIM-Net Studio segmenter checkpoint "
                                        "(for example a SIM-Net model, a SAM model or a plain state dict)")

@@ -7,9 +7,7 @@ computed once per image and reused by every click until the image changes.
 """
 from __future__ import annotations
 
-import pickle
 import re
-import zipfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from engine.checkpoint import load_torch_file
 from engine.errors import SegmentationError
 from engine.segmentation.base import Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key
 from engine.segmentation.snapping import EdgeSnapper
@@ -45,16 +44,7 @@ class SamArchitecture:
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    path = Path(path)
-    if not path.exists():
-        raise SegmentationError(f"SAM checkpoint {path} does not exist")
-    if path.is_dir():
-        raise SegmentationError(f"SAM checkpoint {path} is a folder, not a file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, OSError) as error:
-        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
-        raise SegmentationError(f"SAM checkpoint {path} is truncated or not a PyTorch file ({reason})") from None
+    state = load_torch_file(path, "SAM checkpoint", SegmentationError)
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
     if not isinstance(state, dict) or not all(key in state for key in REQUIRED_KEYS):
