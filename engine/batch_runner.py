@@ -33,7 +33,8 @@ T = TypeVar("T")
 class FileEdit:
     """One edit of a batch: an artwork, its two masks and where the result goes; or, with ``pins`` ((x, y),
     (x2, y2) pairs), the region bent by them (``engine.pipeline.bent_by_pins``; ``target_mask`` is then not
-    read); or, with ``remove``, the region removed (``engine.removal``; ``target_mask`` is the region)."""
+    read); or, with ``remove``, the region removed (``engine.removal``; ``target_mask`` is the region).
+    ``reach``: this edit's transition width, in place of the batch's."""
 
     image: Path
     source_mask: Path
@@ -41,6 +42,7 @@ class FileEdit:
     output: Path
     pins: tuple[tuple[tuple[float, float], tuple[float, float]], ...] | None = None
     remove: bool = False
+    reach: float | None = None
 
     def reads(self) -> set[Path]:
         return {resolved_path(self.image), resolved_path(self.source_mask), resolved_path(self.target_mask)}
@@ -130,17 +132,20 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
             if not isinstance(outcome, SimNetError):
                 inputs, read_seconds = outcome
                 try:
-                    if isinstance(edits[index], FileRestyle):
+                    item = edits[index]
+                    if isinstance(item, FileRestyle):
                         outcome = run_restyle(inputs)
-                    elif edits[index].remove:
+                    elif item.remove:
                         from engine.removal import remove_region  # (the fill's module loads torch)
 
-                        outcome = remove_region(inputs.artwork.pixels, inputs.source, reach=reach)
+                        outcome = remove_region(inputs.artwork.pixels, inputs.source,
+                                                reach=reach if item.reach is None else item.reach)
                     else:
                         assert manipulator is not None, "a reshape needs the manipulator"
                         # The rows the edit leaves are compressed by the writer while it runs.
                         ahead = UnchangedStrips(inputs, writer)
-                        outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=reach,
+                        outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target,
+                                                   reach=reach if item.reach is None else item.reach,
                                                    on_box=ahead.start, shape_motion=inputs.shape_motion,
                                                    resampling=resampling)
                 except SimNetError as error:

@@ -199,6 +199,37 @@ def test_batch_rejects_a_malformed_manifest(tmp_path: Path, capsys) -> None:
     assert "missing or non-text key(s): source_mask, target_mask, output" in capsys.readouterr().err
 
 
+def test_a_batch_line_may_set_its_own_reach_and_unknown_keys_are_refused(small_job, tmp_path: Path, capsys) -> None:
+    """``"reach"`` on an edit or remove line is that edit's --reach; a key no line takes (a misspelt option)
+    refuses the manifest before anything is written, naming the key and what the line takes."""
+    manifest = tmp_path / "jobs.jsonl"
+    edit = {"image": "art.png", "source_mask": "s.png", "target_mask": "t.png"}
+    lines = [dict(edit, output="wide.png", reach=25), dict(edit, output="default.png"),
+             {"op": "remove", "image": "art.png", "region": "s.png", "output": "removed.png", "reach": 12}]
+    manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert main(["batch", str(manifest), "--device", "cpu", "--reach", "5"]) == 0
+    for name, extra in (("wide.png", ["--reach", "25"]), ("default.png", ["--reach", "5"]),
+                        ("removed.png", ["--reach", "12", "--remove"])):
+        args = (["edit", str(small_job["image"]), "--source-mask", str(small_job["source"]), "-o", str(small_job["out"]),
+                 "--device", "cpu"] + ([] if "--remove" in extra else ["--target-mask", str(small_job["target"])])
+                + extra)
+        assert main(args) == 0
+        np.testing.assert_array_equal(load_image(tmp_path / name).pixels, load_image(small_job["out"]).pixels)
+    assert not np.array_equal(load_image(tmp_path / "wide.png").pixels, load_image(tmp_path / "default.png").pixels)
+    capsys.readouterr()
+    for entry, message in ((dict(edit, output="x.png", reahc=25), "unknown key(s) 'reahc' on this edit line; it takes"),
+                           ({"op": "remove", "image": "art.png", "region": "s.png", "output": "x.png",
+                             "strength": 1}, "unknown key(s) 'strength' on this remove line"),
+                           (dict(edit, output="x.png", reach="wide"), "reach must be a number"),
+                           (dict(edit, output="x.png", reach=-3), "reach must be a distance of 0 pixels or more"),
+                           (dict(edit, output="x.png", op=["edit"]), "unknown op")):
+        manifest.write_text(json.dumps(dict(edit, output="first.png")) + "\n" + json.dumps(entry) + "\n")
+        assert main(["batch", str(manifest), "--device", "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "first.png").exists() and not (tmp_path / "x.png").exists()
+
+
 def test_batch_bends_by_pins_as_simnet_edit_does(small_job, tmp_path: Path, capsys) -> None:
     pins = [[30, 40, 30, 40], [40, 40, 40, 40], [50, 40, 52, 30]]
     manifest = tmp_path / "jobs.jsonl"

@@ -24,8 +24,16 @@ MANIFEST_KEYS = ("image", "source_mask", "target_mask", "output")
 RESTYLE_KEYS = ("image", "region", "exemplar", "exemplar_region", "output")
 RESTYLE_OPTIONAL_PATHS = ("second_exemplar", "second_exemplar_region")
 RESTYLE_NUMBERS = ("strength", "mix", "reach")
-#: A removal line has ``"op": "remove"`` and these paths (the batch's --reach applies).
+#: A removal line has ``"op": "remove"`` and these paths.
 REMOVE_KEYS = ("image", "region", "output")
+#: Every line may set its own transition width (pixels), in place of the batch's --reach.
+LINE_REACH = "reach"
+#: What each kind of line may hold: any other key is refused (a misspelt option must not be ignored).
+ACCEPTED_KEYS = {
+    "edit": {"op", *MANIFEST_KEYS, "pins", LINE_REACH},
+    "restyle": {"op", *RESTYLE_KEYS, *RESTYLE_OPTIONAL_PATHS, *RESTYLE_NUMBERS},
+    "remove": {"op", *REMOVE_KEYS, LINE_REACH},
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,29 @@ class BatchRestyle(FileRestyle):
     line: int = 0
 
 
+def _check_keys(entry: dict, op: str, where: str) -> None:
+    unknown = sorted(set(entry) - ACCEPTED_KEYS[op])
+    if unknown:
+        raise SimNetError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))} on this {op} line; it takes "
+                          f"{', '.join(sorted(ACCEPTED_KEYS[op] - {'op'}))}")
+
+
+def _number(entry: dict, key: str, where: str) -> float | None:
+    """``entry[key]`` as a float (None when absent); anything but a number is refused."""
+    if key not in entry:
+        return None
+    if isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)):
+        raise SimNetError(f"{where}: {key} must be a number")
+    return float(entry[key])
+
+
+def _line_reach(entry: dict, where: str) -> float | None:
+    reach = _number(entry, LINE_REACH, where)
+    if reach is not None and not 0 <= reach < float("inf"):
+        raise SimNetError(f"{where}: reach must be a distance of 0 pixels or more")
+    return reach
+
+
 def _restyle_item(entry: dict, folder: Path, where: str, number: int) -> BatchRestyle:
     missing = [key for key in RESTYLE_KEYS if not isinstance(entry.get(key), str)]
     if missing:
@@ -54,9 +85,7 @@ def _restyle_item(entry: dict, folder: Path, where: str, number: int) -> BatchRe
             options[key] = folder / entry[key]
     for key in RESTYLE_NUMBERS:
         if key in entry:
-            if isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)):
-                raise SimNetError(f"{where}: {key} must be a number")
-            options[key] = float(entry[key])
+            options[key] = _number(entry, key, where)
     return BatchRestyle(*(folder / entry[key] for key in RESTYLE_KEYS), **options, line=number)
 
 
@@ -66,7 +95,8 @@ def _remove_item(entry: dict, folder: Path, where: str, number: int) -> BatchIte
     if missing:
         raise SimNetError(f"{where}: missing or non-text key(s): {', '.join(missing)}")
     region = folder / entry["region"]
-    return BatchItem(folder / entry["image"], region, region, folder / entry["output"], remove=True, line=number)
+    return BatchItem(folder / entry["image"], region, region, folder / entry["output"], remove=True,
+                     reach=_line_reach(entry, where), line=number)
 
 
 def _edit_item(entry: dict, folder: Path, where: str, number: int) -> BatchItem:
@@ -78,8 +108,9 @@ def _edit_item(entry: dict, folder: Path, where: str, number: int) -> BatchItem:
     missing = [key for key in wanted if not isinstance(entry.get(key), str)]
     if missing:
         raise SimNetError(f"{where}: missing or non-text key(s): {', '.join(missing)}")
+    reach = _line_reach(entry, where)
     if "pins" not in entry:
-        return BatchItem(*(folder / entry[key] for key in MANIFEST_KEYS), line=number)
+        return BatchItem(*(folder / entry[key] for key in MANIFEST_KEYS), reach=reach, line=number)
     pins = entry["pins"]
     if (not isinstance(pins, list) or not pins or not all(
             isinstance(pin, list) and len(pin) == 4 and all(isinstance(value, (int, float)) and
@@ -88,7 +119,8 @@ def _edit_item(entry: dict, folder: Path, where: str, number: int) -> BatchItem:
         raise SimNetError(f"{where}: pins must be a list of [x, y, x2, y2] (a pin at x, y dragged to x2, y2)")
     source = folder / entry["source_mask"]
     return BatchItem(folder / entry["image"], source, source, folder / entry["output"],
-                     tuple(((float(x), float(y)), (float(x2), float(y2))) for x, y, x2, y2 in pins), line=number)
+                     tuple(((float(x), float(y)), (float(x2), float(y2))) for x, y, x2, y2 in pins), reach=reach,
+                     line=number)
 
 
 def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
@@ -109,6 +141,8 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
         if not isinstance(entry, dict):
             raise SimNetError(f"{path}:{number}: expected a JSON object")
         op = entry.get("op", "edit")
+        if isinstance(op, str) and op in ACCEPTED_KEYS:
+            _check_keys(entry, op, f"{path}:{number}")
         if op == "restyle":
             items.append(_restyle_item(entry, path.parent, f"{path}:{number}", number))
             continue
@@ -130,7 +164,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "\"pins\": [[x, y, x2, y2], ...] in place of \"target_mask\": the region bent by pins), or "
                     "{\"op\": \"restyle\", \"image\", \"region\", \"exemplar\", \"exemplar_region\", \"output\"} "
                     "with optional \"strength\", \"second_exemplar\", \"second_exemplar_region\", \"mix\", \"reach\"; "
-                    "or {\"op\": \"remove\", \"image\", \"region\", \"output\"}: the region removed, its place filled.")
+                    "or {\"op\": \"remove\", \"image\", \"region\", \"output\"}: the region removed, its place filled. "
+                    "Any line may add \"reach\" (pixels) in place of --reach; other keys are refused.")
     parser.add_argument("manifest", help="the JSON-lines manifest")
     parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failing edit")
     add_reach_option(parser)
