@@ -14,7 +14,7 @@ Apply Restyle), and saving the session and opening it again. After each step, on
   shape, and (now and then) undo gives the painting back and redo the result;
 - a reopened session shows the painting it was saved with.
 
-usage: QT_QPA_PLATFORM=offscreen python tools/editor_monkey.py [--seed 1] [--steps 150]
+usage: QT_QPA_PLATFORM=offscreen python tools/editor_monkey.py [--seed 1] [--steps 150] [--size 160x220]
 Exits 1 with the first failure and the steps before it. Dialogs that would wait for an answer (file dialogs,
 message boxes, the Mask menu's radius) answer at once.
 """
@@ -307,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--size", default="160x220", metavar="HxW",
+                        help="the painting's size (e.g. 12x12 or 6x300: canvases too small for the fill's patches)")
     args = parser.parse_args(argv)
+    height, width = (int(value) for value in args.size.lower().split("x"))
     scratch = Path(tempfile.mkdtemp(prefix="simnet-monkey-"))
     isolate_user_state(scratch)
 
@@ -334,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     from engine.imageio import save_image
 
     path = scratch / "painting.png"
-    save_image(path, painting())
+    save_image(path, painting(height, width))
     window = MainWindow()
     window.resize(1000, 700)
     window.show()
