@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.restyle_checks import restyle_notices
+from engine.restyle_checks import DEFAULT_MIX, restyle_notices
 
 FIRST, SECOND = 0, 1
 
@@ -28,7 +28,7 @@ class Exemplars:
     def __init__(self) -> None:
         self.first: Exemplar | None = None
         self.second: Exemplar | None = None
-        self.mix = 0.5
+        self.mix = DEFAULT_MIX
         #: Counts the changes of what a restyle is computed from (exemplars, mix).
         self.version = 0
 

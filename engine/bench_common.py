@@ -26,15 +26,28 @@ class Timing:
         return {"median_s": self.median, "iqr_s": self.spread, "runs": self.runs}
 
 
-def parse_sizes(text: str) -> list[tuple[int, int]]:
-    """'512,4096x2160' -> [(512, 512), (4096, 2160)] as (width, height)."""
+#: The smallest canvas side a benchmark edits (its region is a share of the canvas).
+MIN_BENCH_SIDE = 64
+
+
+def parse_sizes(text: str, max_pixels: int | None = None) -> list[tuple[int, int]]:
+    """'512,4096x2160' -> [(512, 512), (4096, 2160)] as (width, height). ValueError for what is not a size, a
+    side under MIN_BENCH_SIDE or more than ``max_pixels`` pixels (the images' own limit)."""
     sizes = []
     for part in text.split(","):
         part = part.strip().lower()
         if not part:
             continue
         width, _, height = part.partition("x")
-        sizes.append((int(width), int(height or width)))
+        try:
+            size = (int(width), int(height or width))
+        except ValueError:
+            raise ValueError(f"{part!r} is not a size; use e.g. 512,1024,4096x2160") from None
+        if min(size) < MIN_BENCH_SIDE:
+            raise ValueError(f"{part} is smaller than {MIN_BENCH_SIDE}x{MIN_BENCH_SIDE}")
+        if max_pixels is not None and size[0] * size[1] > max_pixels:
+            raise ValueError(f"{part} is over the limit of {max_pixels / 1e6:g} megapixels (SIMNET_MAX_PIXELS)")
+        sizes.append(size)
     return sizes
 
 

@@ -77,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimNetError as error:
         print(f"simnet {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # a huge image or region on a small machine: one line, as for bad input
+        print(f"simnet {args.command}: error: out of memory ({one_line(error, 120)}); files are "
+              "written whole or not at all, so none is half-written; try a smaller image or region",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"simnet {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -40,7 +40,7 @@ from engine.colour_transfer import carry_colour, colour_lookup
 from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, default_reach, resolve_reach
-from engine.restyle_checks import check_image, check_unit
+from engine.restyle_checks import DEFAULT_MIX, check_image, check_unit
 from engine.restyle_transition import transition_weight
 from engine.smoothing import coarse_blur
 from engine.masks import check_mask
@@ -470,7 +470,7 @@ def _to_dtype(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, exemplar_region: np.ndarray, *,
                     second_exemplar: np.ndarray | None = None, second_region: np.ndarray | None = None,
-                    mix: float = 0.5, reach: float | None = None,
+                    mix: float = DEFAULT_MIX, reach: float | None = None,
                     correspondence: str = DEFAULT_CORRESPONDENCE) -> Restyled:
     """Everything :func:`restyle` computes but the strength (see :class:`Restyled`)."""
     started = time.perf_counter()
@@ -532,7 +532,7 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
 
 def restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, exemplar_region: np.ndarray,
             strength: float = 1.0, *, second_exemplar: np.ndarray | None = None,
-            second_region: np.ndarray | None = None, mix: float = 0.5, reach: float | None = None,
+            second_region: np.ndarray | None = None, mix: float = DEFAULT_MIX, reach: float | None = None,
             correspondence: str = DEFAULT_CORRESPONDENCE) -> np.ndarray:
     """``image`` with ``region`` painted in the style of ``exemplar``'s ``exemplar_region``.
 

@@ -11,6 +11,10 @@ import numpy as np
 from engine.errors import EditError
 
 
+#: The second exemplar's share of the style when none is given.
+DEFAULT_MIX = 0.5
+
+
 def check_unit(value: float, name: str) -> float:
     """``value`` as a float in [0, 1]; a clear :class:`EditError` naming it otherwise."""
     value = float(value)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import MaskError
+from engine.errors import EditError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
 from engine.pipeline import refuse_original, resolved_path, same_file
 from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, prepare_restyle
-from engine.restyle_checks import check_unit, restyle_notices
+from engine.restyle_checks import DEFAULT_MIX, check_unit, restyle_notices
 from engine.session import Step, make_step
 
 
@@ -27,7 +27,8 @@ class FileRestyle:
     strength: float = 1.0
     second_exemplar: Path | None = None
     second_exemplar_region: Path | None = None
-    mix: float = 0.5
+    #: The second exemplar's share (None: not given, an even mix when there is a second exemplar).
+    mix: float | None = None
     reach: float | None = None
 
     def reads(self) -> set[Path]:
@@ -76,9 +77,12 @@ def _region(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
 def read_restyle(request: FileRestyle, *, overwrite_original: bool = False) -> RestyleInputs:
     """Read and check every file of ``request`` before any network is loaded, so bad input fails fast."""
     check_unit(request.strength, "strength")
-    check_unit(request.mix, "mix")
     if (request.second_exemplar is None) != (request.second_exemplar_region is None):
         raise MaskError("a second exemplar needs its region and a region its exemplar")
+    if request.mix is not None:
+        check_unit(request.mix, "mix")
+        if request.second_exemplar is None:
+            raise EditError("a mix needs a second exemplar to mix in (give the second exemplar and its region)")
     refuse_original(request.image, request.output, overwrite_original)
     artwork = load_image(request.image)
     region = _region(request.region, artwork.pixels.shape[:2], "region mask")
@@ -96,7 +100,8 @@ def run_restyle(inputs: RestyleInputs, correspondence: str = DEFAULT_CORRESPONDE
     request = inputs.request
     restyled = prepare_restyle(inputs.artwork.pixels, inputs.region, inputs.exemplar, inputs.exemplar_region,
                                second_exemplar=inputs.second_exemplar, second_region=inputs.second_region,
-                               mix=request.mix, reach=request.reach, correspondence=correspondence)
+                               mix=DEFAULT_MIX if request.mix is None else request.mix, reach=request.reach,
+                               correspondence=correspondence)
     started = time.perf_counter()
     image = restyled.at_strength(request.strength)
     timings = dict(restyled.timings)

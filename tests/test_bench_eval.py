@@ -86,9 +86,15 @@ def test_bench_restyle_json_structure(capsys, monkeypatch) -> None:
     assert "target <= 3 s" in captured.err and "target <= 0.3 s" in captured.err
 
 
-def test_bench_rejects_bad_sizes(capsys) -> None:
-    assert main(["bench", "--sizes", "big"]) == 2
-    assert "cannot read --sizes" in capsys.readouterr().err
+@pytest.mark.parametrize("sizes, message", [
+    ("big", "'big' is not a size; use e.g. 512,1024,4096x2160"),
+    ("512,0x0", "0x0 is smaller than 64x64"),  # it said "the source mask is empty: select a region first"
+    ("100000x100000", "100000x100000 is over the limit of 120 megapixels"),  # it ran out of memory with a traceback
+])
+def test_bench_rejects_bad_sizes(capsys, sizes: str, message: str) -> None:
+    assert main(["bench", "--sizes", sizes]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
 
 
 def test_metrics_on_known_cases() -> None:

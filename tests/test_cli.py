@@ -171,6 +171,20 @@ def test_edit_errors_are_one_line_and_write_nothing(small_job, tmp_path: Path, c
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_running_out_of_memory_is_one_line(small_job, monkeypatch, capsys) -> None:
+    """An edit too large for the machine's memory ends with one line, not a traceback, and writes nothing."""
+    from engine.manipulator import Manipulator
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 37.3 GiB for an array with shape (100000, 100000)")
+
+    monkeypatch.setattr(Manipulator, "edit", exhausted)
+    assert main(edit_args(small_job)) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("simnet edit: error: out of memory (Unable to allocate 37.3 GiB") and "\n" not in error
+    assert not small_job["out"].exists()
+
+
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     process = subprocess.run([sys.executable, "-m", "engine.cli", "edit", str(tmp_path / "missing.png"),
                               "--source-mask", "a.png", "--target-mask", "b.png", "-o", str(tmp_path / "o.png")],

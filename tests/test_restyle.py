@@ -322,7 +322,7 @@ def test_cli_exemplar_may_be_the_image_itself(files, scene, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("case, message", [
     ("empty", "exemplar region mask"), ("missing", "no such file"), ("size", "but the image is"),
-    ("second", "second exemplar needs its region")])
+    ("second", "second exemplar needs its region"), ("mix", "a mix needs a second exemplar")])
 def test_cli_errors_are_one_line_and_write_nothing(files, tmp_path: Path, capsys, case: str, message: str) -> None:
     changes: dict[str, object] = {}
     if case == "empty":
@@ -333,6 +333,8 @@ def test_cli_errors_are_one_line_and_write_nothing(files, tmp_path: Path, capsys
     elif case == "size":
         save_mask(tmp_path / "small.png", np.ones((H - 4, W), bool))
         changes["--region"] = tmp_path / "small.png"
+    elif case == "mix":
+        changes["--mix"] = "0.3"  # and no second exemplar: a mistake, not silently ignored
     else:
         changes["--second-exemplar"] = files["exemplar"]
     output = tmp_path / "never.png"

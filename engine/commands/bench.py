@@ -33,13 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.bench_common import parse_sizes
+    from engine.imageio import max_pixels_from_environment
     from engine.benchmark import run_benchmark
     from engine.errors import SimNetError
 
     try:
-        sizes = parse_sizes(args.sizes)
-    except ValueError:
-        raise SimNetError(f"cannot read --sizes {args.sizes!r}: use e.g. 512,1024,4096x2160") from None
+        sizes = parse_sizes(args.sizes, max_pixels_from_environment())
+    except ValueError as error:
+        raise SimNetError(f"--sizes {args.sizes!r}: {error}") from None
     if args.repeats < 1 or args.warmup < 0:
         raise SimNetError("--repeats must be at least 1 and --warmup at least 0")
     if args.align_steps < 0:

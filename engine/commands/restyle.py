@@ -25,8 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="0: the input, 1: the exemplar's style (default 1)")
     parser.add_argument("--second-exemplar", metavar="IMAGE3", help="a second exemplar, mixed in by --mix")
     parser.add_argument("--second-exemplar-region", metavar="MASK3", help="the second exemplar's region")
-    parser.add_argument("--mix", type=float, default=0.5, metavar="M",
-                        help="share of the second exemplar's style (0..1, default 0.5)")
+    parser.add_argument("--mix", type=float, default=None, metavar="M",
+                        help="share of the second exemplar's style (0..1, default 0.5; only with --second-exemplar)")
     parser.add_argument("--correspondence", choices=METHODS, default=DEFAULT_CORRESPONDENCE,
                         help=f"how the region is matched to the exemplar (default {DEFAULT_CORRESPONDENCE})")
     parser.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the result")
