@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, 
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
-from app.canvas_items import ImageOverlayItem, OutlineItem
+from app.canvas_items import ImageOverlayItem, OutlineItem, show_pixels_at
 from app.transform_handles import SCALING_MODES, TransformHandles, transform_mode
 from app.warp_pins import WarpPins, make_pins_item
 
@@ -70,7 +70,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.SmoothPixmapTransform, True)
-        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.NoAnchor)  # zoom_by keeps its own anchor
         self.setDragMode(QGraphicsView.NoDrag)
         self.setMouseTracking(True)
         self.setBackgroundBrush(QBrush(QColor(48, 48, 52)))
@@ -277,12 +277,22 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self.setTransform(QTransform())
         self._zoomed()
 
-    def zoom_by(self, factor: float) -> None:
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom by ``factor`` (within 1 % and 6400 %), keeping the painting's point at ``at`` (viewport pixels;
+        default: the viewport's centre) where it is on screen. (Qt's AnchorUnderMouse reads the last position its
+        own mouse-move handler saw, which this canvas's handler replaces: the wheel zoomed towards the painting's
+        top-left corner instead of the pointer.)"""
         new_zoom = min(64.0, max(0.01, self.zoom * factor))
+        anchor = at if at is not None else QPointF(self.viewport().rect().center())
+        held = self.mapToScene(anchor.toPoint())
         self.scale(new_zoom / self.zoom, new_zoom / self.zoom)
+        drift = self.mapFromScene(held) - anchor.toPoint()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + drift.y())
         self._zoomed()
 
     def _zoomed(self) -> None:
+        show_pixels_at(self.zoom, self, (self.image_item,))  # the preview, often reduced, stays smooth
         self._update_handles()  # handles keep their size on screen
         self._draw_pins()  # and so do pins
         self.zoom_changed.emit(self.zoom)
@@ -296,7 +306,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
             return
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.zoom_by(1.15 ** steps)
+            self.zoom_by(1.15 ** steps, event.position())
 
     # -- tools -------------------------------------------------------------------------------------
     def set_tool(self, tool: Tool) -> None:

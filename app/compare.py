@@ -5,6 +5,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.canvas_items import show_pixels_at
+
 
 class _SyncedView(QGraphicsView):
     def __init__(self, image: QImage, parent: QWidget | None = None) -> None:
@@ -21,6 +23,10 @@ class _SyncedView(QGraphicsView):
         for view in (self, self.partner):
             if view is not None:
                 view.scale(factor, factor)
+                view.zoomed()
+
+    def zoomed(self) -> None:
+        show_pixels_at(self.transform().m11(), self, (self.pixmap_item,))
 
 
 class CompareDialog(QDialog):
@@ -52,3 +58,4 @@ class CompareDialog(QDialog):
         super().showEvent(event)
         for view in (self.left, self.right):
             view.fitInView(view.sceneRect(), Qt.KeepAspectRatio)
+            view.zoomed()

@@ -1096,3 +1096,38 @@ def test_a_click_on_a_warp_pin_changes_nothing(qtbot, window: MainWindow, artwor
     np.testing.assert_array_equal(window.target_mask(), window.region)
     assert window.canvas.target_outline.path() == path and window.canvas.target_item.isVisible()
     assert len(window.canvas.pin_points()) == 2
+
+
+def wheel(window: MainWindow, x: float, y: float, notches: int) -> None:
+    """``notches`` turns of the mouse wheel with the pointer over the painting's pixel (x, y)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    position = QPointF(view_point(window, x, y))
+    global_position = QPointF(window.canvas.viewport().mapToGlobal(position.toPoint()))
+    event = QWheelEvent(position, global_position, QPoint(), QPoint(0, 120 * notches), Qt.NoButton, Qt.NoModifier,
+                        Qt.NoScrollPhase, False)
+    QApplication.sendEvent(window.canvas.viewport(), event)
+
+
+def test_the_wheel_zooms_about_the_pointer_and_shows_pixels_sharp_when_close(window: MainWindow, tmp_path: Path) -> None:
+    """The painting's point under the pointer stays under it while the wheel zooms in and out (it drifted towards
+    the painting's top-left corner); from 200 % on the painting's pixels are drawn as sharp squares."""
+    from PySide6.QtGui import QPainter
+
+    path = tmp_path / "large.png"
+    save_image(path, painting(900, 1200))
+    assert window.open_image(path)
+    window.canvas.fit()
+    assert window.canvas.zoom < 1 and window.canvas.image_item.transformationMode() == Qt.SmoothTransformation
+    for x, y in ((900.0, 650.0), (300.0, 200.0)):
+        before = view_point(window, x, y)
+        wheel(window, x, y, 6)
+        wheel(window, x, y, 5)
+        after = window.canvas.mapFromScene(QPointF(x, y))
+        assert abs(after.x() - before.x()) <= 2 and abs(after.y() - before.y()) <= 2, (x, y, before, after)
+    assert window.canvas.zoom >= 2
+    assert window.canvas.image_item.transformationMode() == Qt.FastTransformation
+    assert not window.canvas.renderHints() & QPainter.SmoothPixmapTransform
+    wheel(window, 300, 200, -25)
+    assert window.canvas.image_item.transformationMode() == Qt.SmoothTransformation
