@@ -56,8 +56,10 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
     stroke_started = Signal()
     stroke_finished = Signal()
     transform_started = Signal(float, float)  # the new shape's centre (x, y), about which it scales and turns
-    transform_moved = Signal(float, float, float, float, float)  # dx, dy, scale x, scale y, angle (degrees), dragging
-    transform_finished = Signal(float, float, float, float, float)  # dx, dy, scale x, scale y, angle (degrees)
+    # dx, dy, scale x, scale y, angle (degrees), and the frame (degrees) the scales run along: the shape's own axes
+    # once Transform has turned it (engine.masks.transform_linear)
+    transform_moved = Signal(float, float, float, float, float, float)  # while dragging
+    transform_finished = Signal(float, float, float, float, float, float)
     transform_missed = Signal(float, float)  # x, y: the Transform tool's click away from the shape and its handles
     pin_added = Signal(float, float)  # x, y: the Warp tool's click away from every pin
     pin_removed = Signal(int)  # a right click on that pin
@@ -139,8 +141,9 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self._target_centre: QPointF | None = None
         self._scale_from: QPointF | None = None  # what a corner or side drag scales about (app.transform_handles)
         self._shift_held = False  # Shift held: a corner drag scales each axis on its own, a turn snaps
-        self._target_rect: QRectF | None = None
-        self._transform_state = (0.0, 0.0, 1.0, 1.0, 0.0)
+        self._target_rect: QRectF | None = None  # the new shape's box in its own frame (turned by _target_angle)
+        self._target_angle = 0.0  # degrees: how far Transform has turned the new shape; its handles keep that frame
+        self._transform_state = (0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
         self._pin_points: list[QPointF] = []
         self._pin_drag: int | None = None
 
@@ -234,12 +237,15 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self.region_item.setPos(origin if origin is not None else QPointF(0, 0))
         self.region_outline.setPath(outline)
 
-    def set_target_overlay(self, overlay: QImage, outline: QPainterPath, centre: QPointF | None, rect: QRectF | None) -> None:
+    def set_target_overlay(self, overlay: QImage, outline: QPainterPath, centre: QPointF | None, rect: QRectF | None,
+                           angle: float = 0.0) -> None:
+        """The new shape's fill and outline; its centre, and its box ``rect`` in its own frame, turned by ``angle``
+        degrees about the centre (the Transform tool's handles are drawn on that box)."""
         self.target_item.setTransform(QTransform())
         self.target_outline.setTransform(QTransform())
         self.target_item.set_image(overlay)
         self.target_outline.setPath(outline)
-        self._target_centre, self._target_rect = centre, rect
+        self._target_centre, self._target_rect, self._target_angle = centre, rect, angle
         self._update_handles()
 
     def show_original(self, original: QImage | None) -> None:
@@ -477,7 +483,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         step = NUDGE_LARGE if event.modifiers() & Qt.ShiftModifier else 1.0
         dx, dy = NUDGES[event.key()]
         self.transform_started.emit(self._target_centre.x(), self._target_centre.y())
-        self.transform_finished.emit(dx * step, dy * step, 1.0, 1.0, 0.0)
+        self.transform_finished.emit(dx * step, dy * step, 1.0, 1.0, 0.0, self._target_angle)
         return True
 
     def keyReleaseEvent(self, event) -> None:  # noqa: N802

@@ -151,12 +151,14 @@ class LiveController(QObject):
         self._drag = ((centre_x, centre_y), prepared.placement) if current else None
         self._frames_at_press = self.frames
 
-    def show_frame(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float) -> None:
-        """One frame of the drag: the region carried by the transform so far, over the plate."""
+    def show_frame(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float, turned: float) -> None:
+        """One frame of the drag: the region carried by the transform so far, over the plate (``turned``: the
+        frame the scales run along, as the canvas's transform_moved gives it)."""
         if self._drag is None or self.plate is None:
             return
         centre, placement = self._drag
-        frame = live_frame(self.plate, then(placement, drag_affine(centre, dx, dy, scale_x, angle, scale_y=scale_y)))
+        drag = drag_affine(centre, dx, dy, scale_x, angle, scale_y=scale_y, frame_degrees=turned)
+        frame = live_frame(self.plate, then(placement, drag))
         x0, y0, _, _ = frame.box
         step = 1.0 / frame.scale
         self.canvas.show_patch(array_to_qimage(frame.patch), x0, y0, step, step)
@@ -184,13 +186,14 @@ class LiveController(QObject):
         self.drag_frames, self._frames_at_press = self.frames - self._frames_at_press, self.frames
         self._bending = False
 
-    def end_drag(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float) -> None:
+    def end_drag(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float, turned: float) -> None:
         """The drag ended: the new shape's placement is the drag's affine after the old placement
         (the masks alone could not tell a turn of a symmetric region from none)."""
         self.drag_frames, self._frames_at_press = self.frames - self._frames_at_press, self.frames
         if self._drag is not None:
             centre, placement = self._drag
-            self._next_placement = then(placement, drag_affine(centre, dx, dy, scale_x, angle, scale_y=scale_y))
+            drag = drag_affine(centre, dx, dy, scale_x, angle, scale_y=scale_y, frame_degrees=turned)
+            self._next_placement = then(placement, drag)
         self._drag = None
 
     def forget(self) -> None:

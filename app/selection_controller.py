@@ -20,7 +20,8 @@ from engine.candidates import CandidateSet
 from engine.document import Document, StepKind
 from engine.shape_motion import Affine
 from engine.errors import SimNetError
-from engine.masks import bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, transform_mask
+from engine.masks import (bounding_box, mask_centroid, outline_polygons, region_affine, soften_stroke, transform_mask,
+                          turned_box)
 from engine.worker import Worker
 
 
@@ -67,10 +68,12 @@ class SelectionController(QObject):
     def show_target(self) -> None:
         mask = self.workspace.target
         centre = mask_centroid(mask)
-        box = bounding_box(mask)
+        motion = self.workspace.document.shape_motion if self.workspace.document is not None else None
+        angle = motion.turned_degrees if motion is not None and centre is not None else 0.0
+        box = turned_box(mask, centre, angle) if angle else bounding_box(mask)
         rect = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
         self.canvas.set_target_overlay(mask_to_overlay(mask, _rgba(TARGET_COLOUR, TARGET_ALPHA)), outline_path(mask),
-                                       QPointF(*centre) if centre else None, rect)
+                                       QPointF(*centre) if centre else None, rect, angle)
         self.workspace.masks_shown.emit()
 
     def show_masks(self) -> None:
@@ -119,12 +122,13 @@ class SelectionController(QObject):
         document.change_target(painted, StepKind.STROKE, label)
         self.workspace.target_reshaped.emit(False)
 
-    def on_transform(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float) -> None:
+    def on_transform(self, dx: float, dy: float, scale_x: float, scale_y: float, angle: float, frame: float) -> None:
         document = self.workspace.document
         if document is None or not document.target.any():
             return
         current = document.target
-        affine = region_affine(current, dx=dx, dy=dy, scale_x=scale_x, scale_y=scale_y, angle_degrees=angle)
+        affine = region_affine(current, dx=dx, dy=dy, scale_x=scale_x, scale_y=scale_y, angle_degrees=angle,
+                               frame_degrees=frame)
         moved_by = Affine(tuple(tuple(float(value) for value in row) for row in affine[:2]))
         if document.change_target(transform_mask(current, affine), StepKind.TRANSFORM, "Transform", moved_by):
             self.workspace.target_reshaped.emit(True)

@@ -48,10 +48,24 @@ def transform_mode(handle: str | None, inside: bool) -> str | None:
     return "move" if inside else None
 
 
+#: The pointers of a double-headed arrow, by the arrow's direction on screen in steps of 45 degrees from the
+#: horizontal (a turned shape's handles point the way they stretch).
+ARROW_CURSORS = (Qt.SizeHorCursor, Qt.SizeFDiagCursor, Qt.SizeVerCursor, Qt.SizeBDiagCursor)
+
+
 class TransformHandles:
-    def _handle_positions(self) -> dict[str, QPointF]:
-        if self._target_rect is None:
-            return {}
+    def _frame(self) -> QTransform:
+        """Points of the new shape's own frame (where its box ``_target_rect`` is upright) to the painting's: the
+        turn by ``_target_angle`` about its centre."""
+        centre = self._target_centre if self._target_centre is not None else QPointF()
+        return QTransform().translate(centre.x(), centre.y()).rotate(self._target_angle).translate(-centre.x(),
+                                                                                                    -centre.y())
+
+    def _in_frame(self, scene_point: QPointF) -> QPointF:
+        return self._frame().inverted()[0].map(scene_point)
+
+    def _frame_positions(self) -> dict[str, QPointF]:
+        """The handles in the new shape's own frame."""
         rect = self._target_rect
         scale = 1.0 / max(self.zoom, 1e-6)
         centre = rect.center()
@@ -60,6 +74,12 @@ class TransformHandles:
                 "stretch_l": QPointF(rect.left(), centre.y()), "stretch_r": QPointF(rect.right(), centre.y()),
                 "stretch_t": QPointF(centre.x(), rect.top()), "stretch_b": QPointF(centre.x(), rect.bottom()),
                 "rotate": QPointF(centre.x(), rect.top() - 30 * scale)}
+
+    def _handle_positions(self) -> dict[str, QPointF]:
+        if self._target_rect is None:
+            return {}
+        frame = self._frame()
+        return {name: frame.map(point) for name, point in self._frame_positions().items()}
 
     def _update_handles(self, moved: QTransform | None = None) -> None:
         """Draw the handles; during a drag (``moved``: the drag so far) they travel with the shape
@@ -73,9 +93,13 @@ class TransformHandles:
                 if name == "rotate":
                     path.addEllipse(point, size / 2, size / 2)
                     path.moveTo(point)
-                    path.lineTo(at(QPointF(self._target_rect.center().x(), self._target_rect.top())))
-                else:
-                    path.addRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
+                    top = self._frame().map(QPointF(self._target_rect.center().x(), self._target_rect.top()))
+                    path.lineTo(at(top))
+                else:  # a square turned with the shape (and with the turn being dragged)
+                    square = QPainterPath()
+                    square.addRect(QRectF(-size / 2, -size / 2, size, size))
+                    turn = self._target_angle + (self._transform_state[4] if moved is not None else 0.0)
+                    path.addPath(QTransform().translate(point.x(), point.y()).rotate(turn).map(square))
         self.handles.setPath(path)
 
     def _scale_anchor(self, handle: str, about_centre: bool) -> QPointF | None:
@@ -88,7 +112,7 @@ class TransformHandles:
         """The handle nearest the mouse within reach (or None), and whether the mouse is inside the shape's box.
         Inside it the reach is the handle's own square (a press there is otherwise a move: on a small shape the
         handles would leave no room for it)."""
-        inside = self._target_rect is not None and self._target_rect.contains(scene_point)
+        inside = self._target_rect is not None and self._target_rect.contains(self._in_frame(scene_point))
         reach = (0.75 if inside else 1.5) * HANDLE_SIZE / max(self.zoom, 1e-6)
         return nearest_within(self._handle_positions().items(), scene_point, reach), inside
 
@@ -96,6 +120,10 @@ class TransformHandles:
         """The pointer that says what a press at ``scene_point`` would do: a handle's, a move's inside the shape's
         box, an arrow elsewhere (a click there selects anew)."""
         handle, inside = self._handle_under(scene_point)
+        if handle is not None and handle != "rotate" and self._target_angle and self._target_centre is not None:
+            at = self._handle_positions()[handle]  # the arrow points from the centre through the handle
+            direction = math.degrees(math.atan2(at.y() - self._target_centre.y(), at.x() - self._target_centre.x()))
+            return ARROW_CURSORS[round(direction / 45.0) % 4]
         if handle is not None:
             return HANDLE_CURSORS[handle]
         return Qt.SizeAllCursor if inside else Qt.ArrowCursor
@@ -107,11 +135,12 @@ class TransformHandles:
         if centre is None or press is None:
             return
         dx, dy, scale_x, scale_y, angle = 0.0, 0.0, 1.0, 1.0, 0.0
-        mode = self._transform_mode
+        mode, frame = self._transform_mode, self._target_angle
         if mode == "move":
             dx, dy = scene_point.x() - press.x(), scene_point.y() - press.y()
-        elif mode in SCALING_MODES:
-            anchor = self._scale_from if self._scale_from is not None else centre
+        elif mode in SCALING_MODES:  # measured in the shape's own frame, where its box is upright
+            anchor = self._in_frame(self._scale_from if self._scale_from is not None else centre)
+            press, scene_point = self._in_frame(press), self._in_frame(scene_point)
             if mode == "scale" and self._shift_held:  # Shift: the corner follows the mouse, each axis on its own
                 scale_x = max(MIN_SCALE, (scene_point.x() - anchor.x()) / _away(press.x() - anchor.x()))
                 scale_y = max(MIN_SCALE, (scene_point.y() - anchor.y()) / _away(press.y() - anchor.y()))
@@ -123,18 +152,22 @@ class TransformHandles:
                 scale_x = max(MIN_SCALE, (scene_point.x() - anchor.x()) / _away(press.x() - anchor.x()))
             else:
                 scale_y = max(MIN_SCALE, (scene_point.y() - anchor.y()) / _away(press.y() - anchor.y()))
-            # Scaling about the anchor is scaling about the centre, then moving by (1 - scale) x (anchor - centre).
-            dx, dy = (1 - scale_x) * (anchor.x() - centre.x()), (1 - scale_y) * (anchor.y() - centre.y())
+            # Scaling about the anchor is scaling about the centre, then moving by (1 - scale) x (anchor - centre),
+            # in the frame; turned back onto the painting.
+            shift = QTransform().rotate(frame).map(QPointF((1 - scale_x) * (anchor.x() - centre.x()),
+                                                          (1 - scale_y) * (anchor.y() - centre.y())))
+            dx, dy = shift.x(), shift.y()
         elif mode == "rotate":
             before = math.atan2(press.y() - centre.y(), press.x() - centre.x())
             after = math.atan2(scene_point.y() - centre.y(), scene_point.x() - centre.x())
             angle = math.degrees(after - before)
             if self._shift_held:  # Shift: the turn snaps to steps of ANGLE_STEP degrees
                 angle = ANGLE_STEP * round(angle / ANGLE_STEP)
-        self._transform_state = (dx, dy, scale_x, scale_y, angle)
-        self.transform_moved.emit(dx, dy, scale_x, scale_y, angle)
-        transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle).scale(scale_x, scale_y)
-                     .translate(-centre.x(), -centre.y()))
+        self._transform_state = (dx, dy, scale_x, scale_y, angle, frame)
+        self.transform_moved.emit(dx, dy, scale_x, scale_y, angle, frame)
+        # engine.masks.transform_linear's order: along the frame's axes, then turned.
+        transform = (QTransform().translate(centre.x() + dx, centre.y() + dy).rotate(angle + frame)
+                     .scale(scale_x, scale_y).rotate(-frame).translate(-centre.x(), -centre.y()))
         self.target_item.setTransform(transform)
         self.target_outline.setTransform(transform)
         self._update_handles(transform)

@@ -32,7 +32,7 @@ from engine.fill import fill_window
 from engine.locality import place_over, region_size
 from engine.matte import Footprint, rim_width, vacated_footprint
 from engine.mask_warp import dense_map
-from engine.masks import mask_centroid, region_hash
+from engine.masks import affine_about, mask_centroid, transform_linear
 from models.hypotheses import classical_starts, mask_iou
 from models.influence import mask_bbox
 
@@ -327,14 +327,12 @@ def then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def drag_affine(centre: tuple[float, float], dx: float, dy: float, scale: float, angle_degrees: float, *,
-                scale_y: float | None = None) -> np.ndarray:
+                scale_y: float | None = None, frame_degrees: float = 0.0) -> np.ndarray:
     """The forward 2x3 affine of a Transform drag: scale (by ``scale`` across and ``scale_y``, by default the same,
-    down) and turn about ``centre``, then move by (dx, dy) (the convention of ``engine.masks.region_affine``)."""
-    angle = np.deg2rad(angle_degrees)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    linear = rotation @ np.diag([scale, scale if scale_y is None else scale_y])
-    centre_ = np.asarray(centre, np.float64)
-    return np.hstack([linear, (centre_ + np.array([dx, dy]) - linear @ centre_)[:, None]])
+    down; along a frame turned by ``frame_degrees``) and turn about ``centre``, then move by (dx, dy) (the
+    convention of ``engine.masks.region_affine``)."""
+    linear = transform_linear(scale, scale if scale_y is None else scale_y, angle_degrees, frame_degrees)
+    return affine_about(centre, linear, dx, dy)
 
 
 @dataclass

@@ -71,18 +71,48 @@ def transform_mask(mask: np.ndarray, affine: np.ndarray) -> np.ndarray:
     return moved
 
 
+def _rotation(degrees: float) -> np.ndarray:
+    angle = np.deg2rad(degrees)
+    return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+
+def transform_linear(scale_x: float = 1.0, scale_y: float = 1.0, angle_degrees: float = 0.0,
+                     frame_degrees: float = 0.0) -> np.ndarray:
+    """The 2x2 part of a Transform: scale by ``scale_x`` and ``scale_y`` along the axes of a frame turned by
+    ``frame_degrees`` (the shape's own axes once it has been turned, as Free Transform scales a turned layer),
+    then turn by ``angle_degrees``."""
+    frame = _rotation(frame_degrees)
+    return _rotation(angle_degrees) @ frame @ np.diag([scale_x, scale_y]) @ frame.T
+
+
+def affine_about(centre: tuple[float, float], linear: np.ndarray, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    """Forward 2x3 affine: ``linear`` about ``centre``, then a move by (dx, dy)."""
+    centre_ = np.asarray(centre, np.float64)
+    return np.hstack([linear, (centre_ + np.array([dx, dy]) - linear @ centre_)[:, None]])
+
+
 def region_affine(mask: np.ndarray, *, dx: float = 0.0, dy: float = 0.0, scale_x: float = 1.0,
-                  scale_y: float = 1.0, angle_degrees: float = 0.0) -> np.ndarray:
-    """Forward 2x3 affine that scales and rotates about the region's centroid, then moves it."""
+                  scale_y: float = 1.0, angle_degrees: float = 0.0, frame_degrees: float = 0.0) -> np.ndarray:
+    """Forward 2x3 affine that scales (along a frame turned by ``frame_degrees``) and rotates about the region's
+    centroid, then moves it."""
     centroid = mask_centroid(mask)
     if centroid is None:
         raise MaskError("the mask is empty")
-    centre = np.array(centroid)
-    angle = np.deg2rad(angle_degrees)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    linear = rotation @ np.diag([scale_x, scale_y])
-    translation = centre + np.array([dx, dy]) - linear @ centre
-    return np.hstack([linear, translation[:, None]])
+    return affine_about(centroid, transform_linear(scale_x, scale_y, angle_degrees, frame_degrees), dx, dy)
+
+
+def turned_box(mask: np.ndarray, centre: tuple[float, float], degrees: float) -> tuple[float, float, float, float] | None:
+    """The box (x0, y0, x1, y1) of ``mask``'s pixels in a frame turned by ``degrees`` about ``centre``: the box that
+    turned by ``degrees`` hugs the shape (for 0, :func:`bounding_box`). None for an empty mask."""
+    outlines = outline_polygons(mask, min_points=1)
+    if not outlines:
+        return None
+    pixels = np.concatenate(outlines)
+    corners = np.concatenate([pixels + offset for offset in ((0, 0), (1, 0), (0, 1), (1, 1))])
+    centre_ = np.asarray(centre, np.float64)
+    in_frame = (corners - centre_) @ _rotation(degrees) + centre_  # each point turned by -degrees
+    (x0, y0), (x1, y1) = in_frame.min(axis=0), in_frame.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
 
 
 def outline_polygons(mask: np.ndarray, min_points: int = 3) -> list[np.ndarray]:

@@ -72,6 +72,22 @@ class ShapeMotion:
     def bent_by_pins(self) -> bool:
         return any(isinstance(step, Pins) for step in self.steps)
 
+    @property
+    def turned_degrees(self) -> float:
+        """How far the Transform moves have turned the shape (the rotation of their composed linear part, by its
+        polar decomposition); 0 when a Warp bent it or nothing moved it. The Transform tool's handles keep this
+        frame, as Free Transform keeps a turned layer's."""
+        if self.bent_by_pins:
+            return 0.0
+        linear = np.eye(2)
+        for step in self.steps:
+            linear = np.asarray(step.matrix, np.float64)[:, :2] @ linear
+        left, _, right = np.linalg.svd(linear)
+        rotation = left @ right
+        if np.linalg.det(rotation) < 0:  # a mirrored shape (a negative scale): no frame to keep
+            return 0.0
+        return float(np.degrees(np.arctan2(rotation[1, 0], rotation[0, 0])))
+
     def then(self, step: Affine | Pins) -> "ShapeMotion":
         return ShapeMotion(self.steps + (step,))
 

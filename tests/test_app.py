@@ -1069,7 +1069,7 @@ def test_warp_pins_bend_the_new_shape_one_undo_step_a_drag(qtbot, window: MainWi
     assert ys[xs > 75].mean() < np.nonzero(region)[0][np.nonzero(region)[1] > 75].mean() - 5
     window.set_tool(Tool.SELECT)
     assert not window.canvas.pins_item.isVisible()  # pins show with the Warp tool only
-    window.canvas.transform_finished.emit(6.0, 0.0, 1.0, 1.0, 0.0)  # then moved with Transform: both moves are known
+    window.canvas.transform_finished.emit(6.0, 0.0, 1.0, 1.0, 0.0, 0.0)  # then moved with Transform: both moves are known
     assert len(window.document.shape_motion.steps) == 2 and window.canvas.pin_points() == []
     window.undo_action.trigger()  # the Transform undone: the pins are back where the drag left them
     assert [(round(x), round(y)) for x, y in window.canvas.pin_points()] == [(50, 60), (82, 42), (64, 60)]
@@ -1131,3 +1131,49 @@ def test_the_wheel_zooms_about_the_pointer_and_shows_pixels_sharp_when_close(win
     assert not window.canvas.renderHints() & QPainter.SmoothPixmapTransform
     wheel(window, 300, 200, -25)
     assert window.canvas.image_item.transformationMode() == Qt.SmoothTransformation
+
+
+def test_a_turned_shape_keeps_its_frame_for_the_next_stretch(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """As Free Transform keeps a turned layer's frame: once the new shape is turned, its handles are drawn on its
+    own (turned) box, and a side handle stretches it along its own axis, so a turned bar stays a bar (before, the
+    handles stayed upright and the stretch sheared it); the live frame follows the same affine."""
+    from engine.masks import region_affine, transform_mask
+
+    image = painting(160, 200)
+    bar = np.zeros((160, 200), bool)
+    bar[70:90, 50:150] = True
+    path = tmp_path / "bar.png"
+    save_image(path, image)
+    assert window.open_image(path)
+    window.canvas.fit()
+    window._set_region(bar)
+    window._set_target(bar.copy())
+    window.set_tool(Tool.TRANSFORM)
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    knob, centre = canvas._handle_positions()["rotate"], canvas._target_centre
+    radius = np.hypot(knob.x() - centre.x(), knob.y() - centre.y())
+    towards = np.deg2rad(-90 + 30)  # 30 degrees clockwise from straight up (Shift: exactly 30)
+    end = canvas.mapFromScene(QPointF(centre.x() + radius * np.cos(towards), centre.y() + radius * np.sin(towards)))
+    drag_in(viewport, Qt.ShiftModifier, canvas.mapFromScene(knob), end)
+    turned = window.target_mask().copy()
+    assert canvas._target_angle == pytest.approx(30.0, abs=0.5)
+    handles = canvas._handle_positions()
+    right, left = handles["stretch_r"], handles["stretch_l"]
+    along = np.degrees(np.arctan2(right.y() - left.y(), right.x() - left.x()))
+    assert along == pytest.approx(30.0, abs=2.0)  # the side handles lie on the bar's own axis
+    moved: list[tuple] = []
+    canvas.transform_moved.connect(lambda *state: moved.append(state))
+    out = np.array([np.cos(np.deg2rad(30)), np.sin(np.deg2rad(30))]) * 40  # 40 px further along the bar
+    drag_in(viewport, Qt.NoModifier, canvas.mapFromScene(right),
+            canvas.mapFromScene(QPointF(right.x() + out[0], right.y() + out[1])))
+    stretched = window.target_mask()
+    assert moved and moved[-1][5] == pytest.approx(30.0, abs=0.5) and moved[-1][2] > 1.3
+    expected = transform_mask(bar, region_affine(bar, angle_degrees=30.0, scale_x=140 / 100, dx=20 * np.cos(np.deg2rad(30)),
+                                                 dy=20 * np.sin(np.deg2rad(30))))
+    overlap = (stretched & expected).sum() / (stretched | expected).sum()
+    assert overlap > 0.9, overlap  # a longer turned bar, not a sheared one
+    sheared = transform_mask(turned, region_affine(turned, scale_x=1.4))
+    assert overlap > (stretched & sheared).sum() / (stretched | sheared).sum() + 0.05
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.target_mask(), turned)
+    assert canvas._target_angle == pytest.approx(30.0, abs=0.5)  # the frame comes back with the shape

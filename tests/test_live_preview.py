@@ -11,8 +11,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from engine.live_preview import (PlateKey, bent_frame, drag_affine, fill_footprint, live_frame, prepare_live,
-                                 region_hash, shape_affine, then)
-from engine.masks import region_affine, transform_mask
+                                 shape_affine, then)
+from engine.masks import region_affine, region_hash, transform_mask
 from test_app import dialogs, isolated_settings, painting_with_disc, window  # noqa: F401 - fixtures
 
 

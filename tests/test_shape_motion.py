@@ -85,3 +85,25 @@ def test_an_edit_bent_by_pins_follows_them() -> None:
             dx, dy = sample_motion(result.displacement, result.square, np.array([tx * scale], np.float32),
                                    np.array([ty * scale], np.float32))
             assert np.hypot(tx * scale + dx[0, 0] - fx * scale, ty * scale + dy[0, 0] - fy * scale) / scale < 1.5
+
+
+def test_the_turn_of_transform_moves_and_the_box_in_that_frame() -> None:
+    """``turned_degrees`` is the rotation of the composed Transform moves (scales along the turned frame do not
+    change it; a Warp leaves no frame); ``turned_box`` is the box that, turned so, hugs the shape."""
+    from engine.masks import turned_box
+
+    bar = np.zeros((200, 240), bool)
+    bar[90:110, 60:180] = True
+    first = region_affine(bar, angle_degrees=25.0)
+    second = region_affine(bar, angle_degrees=10.0, scale_x=1.5, frame_degrees=25.0, dx=4.0)
+    motion = ShapeMotion((Affine(tuple(map(tuple, first))), Affine(tuple(map(tuple, second)))))
+    assert motion.turned_degrees == pytest.approx(35.0, abs=1e-6)
+    assert ShapeMotion().turned_degrees == 0.0
+    assert motion.then(Pins(((0.0, 0.0),), ((1.0, 1.0),))).turned_degrees == 0.0
+    turned = transform_mask(bar, region_affine(bar, angle_degrees=35.0))
+    ys, xs = np.nonzero(turned)
+    centre = (float(xs.mean()), float(ys.mean()))
+    x0, y0, x1, y1 = turned_box(turned, centre, 35.0)
+    assert x1 - x0 == pytest.approx(120, abs=3) and y1 - y0 == pytest.approx(20, abs=3)  # the bar's own box
+    assert turned_box(bar, (120.0, 100.0), 0.0) == (60.0, 90.0, 180.0, 110.0)
+    assert turned_box(np.zeros((5, 5), bool), (0.0, 0.0), 10.0) is None
