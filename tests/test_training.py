@@ -31,6 +31,16 @@ def test_train_saves_checkpoints_and_resumes(bsds_dir: Path, tmp_path: Path, cap
     assert f"resumed from {tmp_path / 'last.pt'} at step 2" in log
     assert "validation at step 3" in log and "validation at step 1" not in log
 
+    whole = (tmp_path / "last.pt").read_bytes()  # a run folder whose last.pt was cut short (a copy, a full disk)
+    (tmp_path / "last.pt").write_bytes(whole[:3000])
+    for command in ("train", "segment-train"):
+        assert main([command, "--data", str(bsds_dir), "--out", str(tmp_path), "--steps", "4"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert "the run's checkpoint" in error and "is truncated or not a PyTorch file" in error, error
+        assert len(error.splitlines()) == 1 and "Traceback" not in error
+        assert ("--no-resume" in error) == (command == "train")
+    assert (tmp_path / "last.pt").read_bytes() == whole[:3000]  # left as it was, for the user to decide
+
 
 def test_train_can_fine_tune_the_shipped_model(bsds_dir: Path, tmp_path: Path, capsys) -> None:
     shipped = load_model(None, device="cpu")

@@ -3,6 +3,7 @@ command that never runs SIM-Net (``simnet restyle``, a restyle-only batch) never
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.edit_defaults import DEFAULT_ALIGN_STEPS, RESAMPLINGS
@@ -62,3 +63,19 @@ def manipulator_from_args(args: argparse.Namespace) -> Manipulator:
     from engine.manipulator import Manipulator  # torch: only for the commands that edit
 
     return Manipulator(args.checkpoint, device=args.device, align_steps=args.align_steps)
+
+
+def check_run_to_resume(out: str | Path, resume: bool = True, *, can_start_afresh: bool = True) -> None:
+    """A training run's ``OUT/last.pt``, when it will be resumed, is a whole PyTorch archive (each record's checksum);
+    otherwise one line that says how to go on, before any data is read (a truncated copy raised a traceback).
+    ``can_start_afresh``: the command has --no-resume."""
+    from engine.checkpoint import check_archive  # torch: only for the commands that train
+
+    last = Path(out) / "last.pt"
+    if resume and last.is_file():
+        try:
+            check_archive(last, "the run's checkpoint")
+        except SimNetError as error:
+            way = "start afresh with --no-resume, or give another --out" if can_start_afresh else (
+                f"give another --out, or move {last} away to start afresh")
+            raise SimNetError(f"{error}: {way}") from None

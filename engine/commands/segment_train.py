@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from engine.commands.options import check_run_to_resume
     from engine.devices import resolve_device
     from engine.segmentation.checkpoint import export_segmenter, load_decoder
     from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         crop = ()
     if len(crop) != 2 or any(side < 16 or side % 16 for side in crop):
         raise SimNetError(f"--crop {args.crop!r}: give HxW, both multiples of 16, e.g. 256x384")
+    check_run_to_resume(args.out, can_start_afresh=False)  # this trainer always resumes what OUT holds
     device = str(resolve_device(args.device))
     torch.set_num_threads(max(1, args.threads))
     initial = load_decoder(args.init).train() if args.init else None
