@@ -670,3 +670,21 @@ def test_segment_train_keeps_near_the_starting_decoder(tmp_path: Path, capsys) -
                if value.is_floating_point())
     assert main(["segment-train", "--data", str(data), "--out", str(tmp_path / "x"), "--keep-initial", "1"]) == 2
     assert "--keep-initial needs --init" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "segment"])
+def test_train_and_segment_without_cuda_say_so_before_any_work(tmp_path: Path, capsys, command: str) -> None:
+    """``--device cuda`` on a machine without it: one line, as the other commands say it (train built its pairs
+    for minutes and ended in a traceback; segment ran on the CPU without a word)."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    from engine.imageio import save_image
+
+    save_image(tmp_path / "art.png", np.full((40, 40, 3), 120, np.uint8))
+    data = fake_bsds(tmp_path / "bsds")
+    argv = (["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1"] if command == "train" else
+            ["segment", str(tmp_path / "art.png"), "--point", "20,20", "-o", str(tmp_path / "mask.png")])
+    assert main(argv + ["--device", "cuda"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "no CUDA device is available" in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "run").exists() and not (tmp_path / "mask.png").exists()

@@ -36,15 +36,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--candidate", type=int, default=None, metavar="N",
                         help="write candidate N (1 = the smallest) instead of the one shown first")
     parser.add_argument("--auto", action="store_true", help="all regions: a label PNG (or a folder if -o has no suffix)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where SAM runs (default: CUDA when present); the built-in segmenter runs on the CPU")
     parser.add_argument("-o", "--output", required=True, metavar="MASK.png")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.devices import resolve_device
     from engine.imageio import load_image, save_image, save_mask
     from engine.segmentation import load_segmenter
 
+    resolve_device(args.device)  # CUDA asked for and absent: one line, as every command says it
     image = load_image(args.image).pixels
     segmenter = load_segmenter(args.sam_checkpoint, args.device, args.segmenter_checkpoint)
     if segmenter.notice:

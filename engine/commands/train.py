@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from engine.commands.options import check_run_to_resume
-    from engine.devices import auto_device
+    from engine.devices import resolve_device
     from engine.errors import SimNetError
     from models.training.trainer import TrainOptions, train
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not (data / "images").is_dir() or not (data / "groundTruth").is_dir():
         raise SimNetError(f"{data} is not a BSDS500 folder (expected images/ and groundTruth/)")
     check_run_to_resume(args.out, not args.no_resume)
-    device = auto_device(args.device)
+    device = str(resolve_device(args.device))  # CUDA asked for and absent: one line before the pairs are built
     if args.threads:
         torch.set_num_threads(args.threads)
     initial = None
