@@ -90,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     count = 2 if args.quick else args.cases
     if count < 1:
         raise SimNetError("--cases must be 1 or more")
+    if args.limit < 0:
+        raise SimNetError("--limit must be 0 (every image) or more")
     if args.outlined_only and args.no_outlined:
         raise SimNetError("--outlined-only and --no-outlined leave nothing to measure")
     if args.figure and args.no_outlined:

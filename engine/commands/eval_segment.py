@@ -14,7 +14,8 @@ from engine.commands import add_command
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "eval_segment",
                          description="Simulated-click evaluation of the segmenters on BSDS500 human regions.")
-    parser.add_argument("--data", required=True, help="the BSDS500 folder (images/, groundTruth/)")
+    parser.add_argument("--data", default="../shared/data/bsds500", help="the BSDS500 folder (images/, groundTruth/; "
+                        "default ../shared/data/bsds500, as simnet train)")
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--limit", type=int, default=None, help="use only the first N photos")
     parser.add_argument("--per-photo", type=int, default=1, help="target regions per photo (default 1)")

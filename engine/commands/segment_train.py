@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "segment_train",
                          description="Train the promptable segmenter (frozen EfficientNet-Lite0 features, "
                                      "a small decoder) with simulated clicks on BSDS500.")
-    parser.add_argument("--data", required=True, help="the BSDS500 folder (images/, groundTruth/)")
+    parser.add_argument("--data", default="../shared/data/bsds500", help="the BSDS500 folder (images/, groundTruth/; "
+                        "default ../shared/data/bsds500, as simnet train)")
     parser.add_argument("--out", required=True, help="the run folder: feature cache, log, checkpoints")
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=4)
