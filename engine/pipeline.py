@@ -126,7 +126,16 @@ def _masks(source_path: str | Path, target_path: str | Path, shape: tuple[int, i
 def bent_by_pins(inputs: EditInputs, pins_from: Sequence[tuple[float, float]], pins_to: Sequence[tuple[float, float]]
                  ) -> EditInputs:
     """``inputs`` with the new shape made from the region by moving pins from ``pins_from`` to ``pins_to``
-    (``engine.mask_warp.pin_warp``, the editor's Warp tool) and the :class:`ShapeMotion` the edit follows."""
+    (``engine.mask_warp.pin_warp``, the editor's Warp tool) and the :class:`ShapeMotion` the edit follows.
+    Pins that are not finite numbers, or two pins at one place dragged to two places, are refused."""
+    starts, ends = np.asarray(pins_from, np.float64).reshape(-1, 2), np.asarray(pins_to, np.float64).reshape(-1, 2)
+    if not (np.isfinite(starts).all() and np.isfinite(ends).all()):
+        raise MaskError("a pin's places must be finite numbers (x, y in pixels)")
+    for first in range(len(starts)):
+        for second in range(first + 1, len(starts)):
+            if np.hypot(*(starts[first] - starts[second])) < 1.0 and np.hypot(*(ends[first] - ends[second])) >= 1.0:
+                x, y = starts[first]
+                raise MaskError(f"two pins at ({x:g}, {y:g}) are dragged to two different places; give each place one pin")
     target = pin_warp(inputs.source, pins_from, pins_to)
     if not target.any():
         raise MaskError("the pins take the whole region off the painting")

@@ -244,6 +244,19 @@ def test_a_batch_line_may_set_its_own_reach_and_unknown_keys_are_refused(small_j
         assert not (tmp_path / "first.png").exists() and not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.parametrize("pins, message", [
+    (["40,40:50,40", "40,40:30,45"], "two pins at (40, 40) are dragged to two different places"),
+    (["40,40:nan,40"], "a pin's places must be finite numbers"),  # it said "the pins take the whole region off"
+])
+def test_contradictory_or_undefined_pins_are_refused(small_job, capsys, pins: list[str], message: str) -> None:
+    argv = ["edit", str(small_job["image"]), "--source-mask", str(small_job["source"]), "-o", str(small_job["out"]),
+            "--device", "cpu"] + [part for pin in pins for part in ("--pin", pin)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert not small_job["out"].exists()
+
+
 def test_batch_bends_by_pins_as_simnet_edit_does(small_job, tmp_path: Path, capsys) -> None:
     pins = [[30, 40, 30, 40], [40, 40, 40, 40], [50, 40, 52, 30]]
     manifest = tmp_path / "jobs.jsonl"
