@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.canvas import CanvasView, Tool
+from app.file_filters import IMAGE_FILTER
 from app.restyle_panel import RestylePanel
 from app.segmenter_slot import SegmenterSlot
 from app.settings import Settings
@@ -30,7 +31,6 @@ from engine.imageio import load_image, load_mask
 from engine.worker import Worker
 
 #: The file dialogs' filter for an exemplar image.
-EXEMPLAR_IMAGES = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
 #: ``take(image, region, description, on_canvas, again)``: an exemplar region of an image was found (``again``: in
 #: place of the one the last click took, another of that click's candidates).
 Take = Callable[..., None]
@@ -167,7 +167,7 @@ class ExemplarPicker(QObject):
     def _ask_exemplar_image(self) -> str:
         """An image file the artist picks, starting in the last folder (which it then becomes); "" when cancelled."""
         path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Exemplar image", self.settings.last_folder,
-                                              EXEMPLAR_IMAGES)
+                                              IMAGE_FILTER)
         if path:
             self.settings.last_folder = str(Path(path).parent)
         return path
@@ -306,7 +306,7 @@ class ExemplarPicker(QObject):
         if not image_path:
             return
         mask_path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "The exemplar's region mask (white = region)",
-                                                   str(Path(image_path).parent), "Images (*.png *.tif *.tiff)")
+                                                   str(Path(image_path).parent), IMAGE_FILTER)
         if mask_path:
             self.load_exemplar(image_path, mask_path)
 

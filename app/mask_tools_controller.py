@@ -15,12 +15,11 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
+from app.file_filters import IMAGE_FILTER
 from app.settings import Settings
 from app.workspace import Workspace
 from engine import mask_tools
 from engine.errors import SimNetError
-
-MASK_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)"
 
 
 def default_radius(shape: tuple[int, int]) -> int:
@@ -111,7 +110,7 @@ class MaskToolsController(QObject):
         document = self.workspace.document
         if document is None or self.workspace.applying:
             return
-        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Load mask", self.settings.last_folder, MASK_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Load mask", self.settings.last_folder, IMAGE_FILTER)
         if not path:
             return
         try:

@@ -11,6 +11,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from app.file_filters import IMAGE_FILTER
 from app.settings import Settings
 from app.workspace import Workspace
 from engine import autosave
@@ -20,7 +21,6 @@ from engine.imageio import load_image
 from engine.session import EditSession, load_session, save_session
 from engine.worker import Worker
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp);;All files (*)"
 SESSION_FILTER = "SIM-Net sessions (*.simnet)"
 AUTOSAVE_DELAY_MS = 3000
 
