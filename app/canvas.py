@@ -14,8 +14,9 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, 
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
-from app.canvas_items import ImageOverlayItem, OutlineItem, show_pixels_at
+from app.canvas_items import ImageOverlayItem, OutlineItem
 from app.transform_handles import SCALING_MODES, TransformHandles, transform_mode
+from app.view_zoom import show_pixels_at, zoom_about
 from app.warp_pins import WarpPins, make_pins_item
 
 REGION_COLOUR = QColor(40, 200, 90)
@@ -285,16 +286,10 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
 
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         """Zoom by ``factor`` (within 1 % and 6400 %), keeping the painting's point at ``at`` (viewport pixels;
-        default: the viewport's centre) where it is on screen. (Qt's AnchorUnderMouse reads the last position its
-        own mouse-move handler saw, which this canvas's handler replaces: the wheel zoomed towards the painting's
-        top-left corner instead of the pointer.)"""
+        default: the viewport's centre) where it is on screen (with Qt's AnchorUnderMouse the wheel zoomed towards
+        the painting's top-left corner: this canvas handles its own mouse moves)."""
         new_zoom = min(64.0, max(0.01, self.zoom * factor))
-        anchor = at if at is not None else QPointF(self.viewport().rect().center())
-        held = self.mapToScene(anchor.toPoint())
-        self.scale(new_zoom / self.zoom, new_zoom / self.zoom)
-        drift = self.mapFromScene(held) - anchor.toPoint()
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
-        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + drift.y())
+        zoom_about(self, new_zoom / self.zoom, at if at is not None else QPointF(self.viewport().rect().center()))
         self._zoomed()
 
     def _zoomed(self) -> None:

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsView
-
-#: From this zoom on (2 = 200 %) the painting is drawn pixel for pixel, each of its pixels a sharp square, as
-#: painting editors draw it, so that brushwork and a mask's edge can be judged where they lie; below it the
-#: view resamples smoothly (a smooth 5900 % view of a small painting was a colour blur).
-SHARP_FROM_ZOOM = 2.0
-
-
-def show_pixels_at(zoom: float, view: QGraphicsView, items: tuple[QGraphicsPixmapItem, ...]) -> None:
-    """Draw ``items`` (and the view's own image items, through its render hint) sharp or smooth for ``zoom``."""
-    sharp = zoom >= SHARP_FROM_ZOOM
-    view.setRenderHint(QPainter.SmoothPixmapTransform, not sharp)
-    for item in items:
-        item.setTransformationMode(Qt.FastTransformation if sharp else Qt.SmoothTransformation)
-
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 class ImageOverlayItem(QGraphicsItem):
     """Draws a QImage, repainting only the exposed part (cheap partial updates while painting)."""

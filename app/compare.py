@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.canvas_items import show_pixels_at
+from app.view_zoom import show_pixels_at, zoom_about
 
 
 class _SyncedView(QGraphicsView):
@@ -17,13 +17,34 @@ class _SyncedView(QGraphicsView):
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setBackgroundBrush(QBrush(QColor(48, 48, 52)))  # as the editor's canvas
         self.partner: _SyncedView | None = None
+        self.zooming = False  # while a wheel zoom runs the panes do not follow each other's scroll bars
+
+    def follow(self, other: "_SyncedView", across: bool = True, down: bool = True) -> None:
+        """Scroll to where ``other`` is scrolled (the panes pan together), across and/or down."""
+        if self.zooming or other.zooming:
+            return
+        if across:
+            self.horizontalScrollBar().setValue(other.horizontalScrollBar().value())
+        if down:
+            self.verticalScrollBar().setValue(other.verticalScrollBar().value())
 
     def wheelEvent(self, event) -> None:  # noqa: N802
+        """Both panes zoom alike, about the pointer in this one; the other then follows its scroll bars."""
         factor = 1.15 ** (event.angleDelta().y() / 120.0)
-        for view in (self, self.partner):
-            if view is not None:
-                view.scale(factor, factor)
-                view.zoomed()
+        views = [view for view in (self, self.partner) if view is not None]
+        for view in views:
+            view.zooming = True
+        try:
+            zoom_about(self, factor, event.position())
+            if self.partner is not None:
+                self.partner.scale(factor, factor)
+        finally:
+            for view in views:
+                view.zooming = False
+        if self.partner is not None:
+            self.partner.follow(self)
+        for view in views:
+            view.zoomed()
 
     def zoomed(self) -> None:
         show_pixels_at(self.transform().m11(), self, (self.pixmap_item,))
@@ -36,9 +57,11 @@ class CompareDialog(QDialog):
         self.resize(1200, 640)
         self.left, self.right = _SyncedView(original, self), _SyncedView(result, self)
         self.left.partner, self.right.partner = self.right, self.left
-        for first, second in ((self.left, self.right), (self.right, self.left)):
-            first.horizontalScrollBar().valueChanged.connect(second.horizontalScrollBar().setValue)
-            first.verticalScrollBar().valueChanged.connect(second.verticalScrollBar().setValue)
+        for first, second in ((self.left, self.right), (self.right, self.left)):  # each bar leads its own axis
+            first.horizontalScrollBar().valueChanged.connect(
+                lambda _value, leader=first, follower=second: follower.follow(leader, down=False))
+            first.verticalScrollBar().valueChanged.connect(
+                lambda _value, leader=first, follower=second: follower.follow(leader, across=False))
         layout = QVBoxLayout(self)
         labels = QHBoxLayout()
         labels.addWidget(QLabel("<b>Original</b>"))

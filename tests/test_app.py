@@ -1177,3 +1177,46 @@ def test_a_turned_shape_keeps_its_frame_for_the_next_stretch(qtbot, window: Main
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.target_mask(), turned)
     assert canvas._target_angle == pytest.approx(30.0, abs=0.5)  # the frame comes back with the shape
+
+
+def test_the_compare_panes_zoom_together_about_the_pointer(qtbot) -> None:
+    """View > Compare: the wheel over one pane zooms both alike about the pointer, they stay scrolled together,
+    the painting is drawn in sharp pixels from 200 % on, and a new result keeps the zoom."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    from app.compare import CompareDialog
+    from app.convert import array_to_qimage
+
+    original = array_to_qimage(painting(600, 800))
+    result = array_to_qimage(255 - painting(600, 800))
+    dialog = CompareDialog(original, result)
+    qtbot.addWidget(dialog)
+    dialog.resize(1000, 500)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    right, left = dialog.right, dialog.left
+    for _ in range(3):  # a few notches to fill the panes first (while the painting is centred nothing can anchor)
+        position = QPointF(right.viewport().rect().center())
+        event = QWheelEvent(position, QPointF(right.viewport().mapToGlobal(position.toPoint())), QPoint(),
+                            QPoint(0, 120 * 4), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+        QApplication.sendEvent(right.viewport(), event)
+    pointer = QPoint(right.viewport().width() // 4, right.viewport().height() // 3)
+    QTest.mouseMove(right.viewport(), pointer)
+    held = right.mapToScene(pointer)
+    event = QWheelEvent(QPointF(pointer), QPointF(right.viewport().mapToGlobal(pointer)), QPoint(), QPoint(0, 240),
+                        Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(right.viewport(), event)
+    after = right.mapFromScene(held)
+    assert abs(after.x() - pointer.x()) <= 2 and abs(after.y() - pointer.y()) <= 2
+    assert left.transform().m11() == pytest.approx(right.transform().m11())
+    assert left.horizontalScrollBar().value() == right.horizontalScrollBar().value()
+    assert left.verticalScrollBar().value() == right.verticalScrollBar().value()
+    assert right.transform().m11() >= 2 and left.pixmap_item.transformationMode() == Qt.FastTransformation
+    right.horizontalScrollBar().setValue(right.horizontalScrollBar().value() - 40)  # a pan in one pane...
+    right.verticalScrollBar().setValue(right.verticalScrollBar().value() + 30)
+    assert left.horizontalScrollBar().value() == right.horizontalScrollBar().value()  # ...pans both
+    assert left.verticalScrollBar().value() == right.verticalScrollBar().value()
+    zoom = right.transform().m11()
+    dialog.set_images(result, original)
+    assert right.transform().m11() == zoom
