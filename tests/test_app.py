@@ -230,17 +230,21 @@ def test_a_transform_click_away_from_the_shape_starts_a_new_selection(qtbot, win
     np.testing.assert_array_equal(window.region, applied)
 
 
-def transform_a_disc(window: MainWindow, tmp_path: Path) -> np.ndarray:
-    """A painting with a disc opened, the disc selected as region and new shape, the Transform tool on; the disc."""
-    image, disc = painting_with_disc(160, 200, centre_x=0.4, radius=0.2)
-    path = tmp_path / "disc.png"
+def transform_a_shape(window: MainWindow, tmp_path: Path, image: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """``image`` opened, ``shape`` selected as region and new shape, the Transform tool on; the shape."""
+    path = tmp_path / "shaped.png"
     save_image(path, image)
     assert window.open_image(path)
     window.canvas.fit()
-    window._set_region(disc)
-    window._set_target(disc.copy())
+    window._set_region(shape)
+    window._set_target(shape.copy())
     window.set_tool(Tool.TRANSFORM)
-    return disc
+    return shape
+
+
+def transform_a_disc(window: MainWindow, tmp_path: Path) -> np.ndarray:
+    """A painting with a disc opened, the disc selected as region and new shape, the Transform tool on; the disc."""
+    return transform_a_shape(window, tmp_path, *painting_with_disc(160, 200, centre_x=0.4, radius=0.2))
 
 
 def drag_in(viewport, modifier, start, end) -> None:
@@ -1139,16 +1143,9 @@ def test_a_turned_shape_keeps_its_frame_for_the_next_stretch(qtbot, window: Main
     handles stayed upright and the stretch sheared it); the live frame follows the same affine."""
     from engine.masks import region_affine, transform_mask
 
-    image = painting(160, 200)
     bar = np.zeros((160, 200), bool)
     bar[70:90, 50:150] = True
-    path = tmp_path / "bar.png"
-    save_image(path, image)
-    assert window.open_image(path)
-    window.canvas.fit()
-    window._set_region(bar)
-    window._set_target(bar.copy())
-    window.set_tool(Tool.TRANSFORM)
+    transform_a_shape(window, tmp_path, painting(160, 200), bar)
     canvas, viewport = window.canvas, window.canvas.viewport()
     knob, centre = canvas._handle_positions()["rotate"], canvas._target_centre
     radius = np.hypot(knob.x() - centre.x(), knob.y() - centre.y())
