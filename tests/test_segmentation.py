@@ -191,6 +191,17 @@ def test_segment_cli(tmp_path: Path, tiny_sam_path: Path, capsys) -> None:
     assert "outside" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
     assert main(["segment", str(tmp_path / "scene.png"), "--auto", "-o", str(tmp_path / "labels.png")]) == 0
     assert load_image(tmp_path / "labels.png").pixels.max() >= 2
+    folder = tmp_path / "regions"  # a folder an earlier run (of another painting) wrote more masks into
+    folder.mkdir()
+    for name in ("region_001.png", "region_900.png", "region_mine.png", "notes.txt"):
+        (folder / name).write_bytes(b"earlier")
+    capsys.readouterr()
+    assert main(["segment", str(tmp_path / "scene.png"), "--auto", "-o", str(folder)]) == 0
+    count = int(capsys.readouterr().out.split("wrote ")[1].split()[0])
+    written = sorted(path.name for path in folder.glob("region_[0-9]*.png"))
+    assert written == [f"region_{index:03d}.png" for index in range(1, count + 1)]  # region_900 is gone...
+    assert (folder / "region_mine.png").exists() and (folder / "notes.txt").exists()  # ...the user's files stay
+    assert load_mask(folder / "region_001.png", shape.shape).any()
     save_image(tmp_path / "scene3.png", textured_scene(3)[0])
     assert main(["segment", str(tmp_path / "scene3.png"), "--point", "200,150", "--sam-checkpoint",
                  str(tiny_sam_path), "--device", "cpu", "-o", str(tmp_path / "sam.png")]) == 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -60,9 +61,17 @@ def run(args: argparse.Namespace) -> int:
             raise SegmentationError("no regions found")
         if output.suffix == "":
             output.mkdir(parents=True, exist_ok=True)
+            written = set()
             for index, region in enumerate(regions, start=1):
+                written.add(f"region_{index:03d}.png")
                 save_mask(output / f"region_{index:03d}.png", region)
-            print(f"wrote {len(regions)} region masks to {output}/ ({segmenter.name})")
+            # An earlier run's masks beyond this run's count would pass for this painting's (another size even).
+            stale = [path for path in output.glob("region_*.png")
+                     if re.fullmatch(r"region_\d{3,}\.png", path.name) and path.name not in written]
+            for path in stale:
+                path.unlink()
+            removed = f"; removed {len(stale)} left from an earlier run" if stale else ""
+            print(f"wrote {len(regions)} region masks to {output}/ ({segmenter.name}){removed}")
             return 0
         labels = np.zeros(image.shape[:2], np.uint16 if len(regions) > 255 else np.uint8)
         regions.sort(key=lambda region: -int(region.sum()))
