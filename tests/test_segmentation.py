@@ -191,6 +191,9 @@ def test_segment_cli(tmp_path: Path, tiny_sam_path: Path, capsys) -> None:
     assert "outside" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
     assert main(["segment", str(tmp_path / "scene.png"), "--auto", "-o", str(tmp_path / "labels.png")]) == 0
     assert load_image(tmp_path / "labels.png").pixels.max() >= 2
+    assert main(["segment", str(tmp_path / "scene.png"), "--auto", "-o", str(tmp_path / "labels.jpg")]) == 2
+    assert "a label image must be lossless" in capsys.readouterr().err  # JPEG blurred the labels into new numbers
+    assert not (tmp_path / "labels.jpg").exists()
     folder = tmp_path / "regions"  # a folder an earlier run (of another painting) wrote more masks into
     folder.mkdir()
     for name in ("region_001.png", "region_900.png", "region_mine.png", "notes.txt"):

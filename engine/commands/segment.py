@@ -45,10 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.devices import resolve_device
-    from engine.imageio import load_image, save_image, save_mask
+    from engine.imageio import load_image, output_format, save_image, save_mask
     from engine.segmentation import load_segmenter
 
     resolve_device(args.device)  # CUDA asked for and absent: one line, as every command says it
+    if args.auto and Path(args.output).suffix and output_format(args.output) in ("JPEG", "WEBP"):
+        # lossy: a label's number would be blurred into its neighbours' at every edge
+        raise SegmentationError(f"{args.output}: a label image must be lossless; write it as .png or .tif, "
+                                "or give a folder for one mask a region")
     image = load_image(args.image).pixels
     segmenter = load_segmenter(args.sam_checkpoint, args.device, args.segmenter_checkpoint)
     if segmenter.notice:
