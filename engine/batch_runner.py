@@ -133,19 +133,18 @@ def run_batch(manipulator: Manipulator | None, edits: Sequence[FileEdit | FileRe
                 inputs, read_seconds = outcome
                 try:
                     item = edits[index]
+                    item_reach = reach if item.reach is None else item.reach  # a line's own, else the batch's
                     if isinstance(item, FileRestyle):
                         outcome = run_restyle(inputs)
                     elif item.remove:
                         from engine.removal import remove_region  # (the fill's module loads torch)
 
-                        outcome = remove_region(inputs.artwork.pixels, inputs.source,
-                                                reach=reach if item.reach is None else item.reach)
+                        outcome = remove_region(inputs.artwork.pixels, inputs.source, reach=item_reach)
                     else:
                         assert manipulator is not None, "a reshape needs the manipulator"
                         # The rows the edit leaves are compressed by the writer while it runs.
                         ahead = UnchangedStrips(inputs, writer)
-                        outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target,
-                                                   reach=reach if item.reach is None else item.reach,
+                        outcome = manipulator.edit(inputs.image(), inputs.source, inputs.target, reach=item_reach,
                                                    on_box=ahead.start, shape_motion=inputs.shape_motion,
                                                    resampling=resampling)
                 except SimNetError as error:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.commands import add_command
-from engine.commands.options import (add_model_options, add_reach_option, add_resampling_option,
+from engine.commands.options import (add_model_options, add_reach_option, add_resampling_option, checked_reach,
                                      manipulator_from_args, reach_from_args)
 from engine.batch_runner import FileEdit, run_batch
 from engine.errors import SimNetError
@@ -67,10 +67,7 @@ def _number(entry: dict, key: str, where: str) -> float | None:
 
 
 def _line_reach(entry: dict, where: str) -> float | None:
-    reach = _number(entry, LINE_REACH, where)
-    if reach is not None and not 0 <= reach < float("inf"):
-        raise SimNetError(f"{where}: reach must be a distance of 0 pixels or more")
-    return reach
+    return checked_reach(_number(entry, LINE_REACH, where), f"{where}: reach")
 
 
 def _restyle_item(entry: dict, folder: Path, where: str, number: int) -> BatchRestyle:

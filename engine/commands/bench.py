@@ -33,9 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.bench_common import parse_sizes
-    from engine.imageio import max_pixels_from_environment
     from engine.benchmark import run_benchmark
     from engine.errors import SimNetError
+    from engine.imageio import max_pixels_from_environment
 
     try:
         sizes = parse_sizes(args.sizes, max_pixels_from_environment())

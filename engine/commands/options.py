@@ -50,10 +50,15 @@ def add_resampling_option(parser: argparse.ArgumentParser) -> None:
                              "bicubic (sharper brushwork when rotating or scaling)")
 
 
+def checked_reach(reach: float | None, what: str = "--reach") -> float | None:
+    """``reach`` (None: the default), refused in one line naming ``what`` unless a finite distance of 0 or more."""
+    if reach is not None and not (reach >= 0 and reach < float("inf")):
+        raise SimNetError(f"{what} must be a distance of 0 pixels or more")
+    return reach
+
+
 def reach_from_args(args: argparse.Namespace) -> float | None:
-    if args.reach is not None and not (args.reach >= 0 and args.reach < float("inf")):
-        raise SimNetError("--reach must be a distance of 0 pixels or more")
-    return args.reach
+    return checked_reach(args.reach)
 
 
 def manipulator_from_args(args: argparse.Namespace) -> Manipulator:

@@ -65,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
             raise SegmentationError("no regions found")
         if output.suffix == "":
             output.mkdir(parents=True, exist_ok=True)
-            written = set()
-            for index, region in enumerate(regions, start=1):
-                written.add(f"region_{index:03d}.png")
-                save_mask(output / f"region_{index:03d}.png", region)
+            written = [f"region_{index:03d}.png" for index in range(1, len(regions) + 1)]
+            for name, region in zip(written, regions):
+                save_mask(output / name, region)
             # An earlier run's masks beyond this run's count would pass for this painting's (another size even).
             stale = [path for path in output.glob("region_*.png")
                      if re.fullmatch(r"region_\d{3,}\.png", path.name) and path.name not in written]
