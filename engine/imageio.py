@@ -23,12 +23,22 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from engine.atomic import atomic_write_bytes
 from engine.errors import ImageReadError, ImageWriteError, MaskError
 from engine.png import StripsAhead, encode_png
+from engine.tiff import encode_tiff16
 
 #: Largest image read by default (pixels); an 8K UHD frame is 33 MP. Raise with SIMNET_MAX_PIXELS.
 DEFAULT_MAX_PIXELS = 120_000_000
 READ_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "WEBP"}
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 EXIF_ORIENTATION = 0x0112
+# TIFF tags that describe how the source file stored its pixels (size, sample format and depth, strips and
+# tiles, compression, palette), or hold a stale copy of them (Photoshop's layers, 37724, and image resources
+# with their thumbnail, 34377). Pillow lists a TIFF's whole first directory as its EXIF; carried over on
+# export they would override the tags of the pixels written: a float TIFF's sample format made its 16-bit
+# export an unreadable "16-bit float" file, an int32 TIFF's made it signed.
+TIFF_LAYOUT_TAGS = frozenset({
+    254, 255, 256, 257, 258, 259, 262, 263, 264, 265, 266, 273, 277, 278, 279, 280, 281, 284, 290, 291, 292, 293,
+    301, 317, 318, 319, 320, 321, 322, 323, 324, 325, 330, 332, 333, 334, 336, 338, 339, 340, 341, 342, 347, 512,
+    513, 514, 515, 517, 518, 519, 520, 521, 529, 530, 531, 532, 34377, 37724})
 
 Image.MAX_IMAGE_PIXELS = None  # we apply our own, user-adjustable limit before decoding
 
@@ -250,11 +260,15 @@ def _export_metadata(image: Image.Image, exif: Image.Exif | None) -> tuple[bytes
     """(ICC profile, EXIF (``exif``, from :func:`_exif`)) to carry over on export; EXIF orientation reset
     since pixels are upright.
 
-    A CMYK profile does not describe the RGB pixels we return, and unreadable EXIF is dropped."""
+    A CMYK profile does not describe the RGB pixels we return, and unreadable EXIF is dropped. From a TIFF
+    only the descriptive tags are kept (:data:`TIFF_LAYOUT_TAGS`)."""
     icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
     if exif is None:
         return icc or None, None
     try:
+        if image.format == "TIFF":
+            for tag in TIFF_LAYOUT_TAGS & set(exif):
+                del exif[tag]
         if EXIF_ORIENTATION in exif:
             exif[EXIF_ORIENTATION] = 1
         exif_bytes = exif.tobytes() if len(exif) else None
@@ -380,21 +394,17 @@ def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = No
         pixels = pixels[..., None]
     if fmt == "PNG":
         return encode_png(pixels, icc_profile=icc_profile, exif=exif, progress=progress, ahead=ahead)
-    data = _encode_with_pillow_or_opencv(pixels, fmt, icc_profile, exif, quality)
+    data = _encode_with_pillow(pixels, fmt, icc_profile, exif, quality)
     if progress is not None:
         progress(1.0)
     return data
 
 
-def _encode_with_pillow_or_opencv(pixels: np.ndarray, fmt: str, icc_profile: bytes | None, exif: bytes | None,
+def _encode_with_pillow(pixels: np.ndarray, fmt: str, icc_profile: bytes | None, exif: bytes | None,
                                   quality: int) -> bytes:
     channels = pixels.shape[2]
     if fmt == "TIFF" and pixels.dtype == np.uint16 and channels in (3, 4):
-        code = cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR
-        ok, buffer = cv2.imencode(".tiff", cv2.cvtColor(pixels, code))
-        if not ok:
-            raise ImageWriteError(f"could not encode a 16-bit {fmt} image")
-        return buffer.tobytes()
+        return encode_tiff16(pixels, icc_profile=icc_profile, exif=exif)
     if fmt == "TIFF" and pixels.dtype == np.uint16:
         image = Image.fromarray(np.ascontiguousarray(pixels[..., 0].astype("<u2")))
     else:

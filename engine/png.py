@@ -133,7 +133,7 @@ def compress_strips_ahead(pixels: np.ndarray, changing: tuple[int, int]) -> Stri
     return StripsAhead(pixels, strips)
 
 
-def _worker_count() -> int:
+def worker_count() -> int:
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -167,7 +167,7 @@ def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: by
         done = None if ahead is None else ahead.reusable(pixels, *job)
         return done if done is not None else _compress_strip(pixels, job[0], job[1], bpp, job[1] == height)
 
-    workers = min(len(jobs), _worker_count())
+    workers = min(len(jobs), worker_count())
     strips = []
     with ThreadPoolExecutor(workers, thread_name_prefix="png") if workers > 1 else contextlib.nullcontext() as pool:
         for compressed in (pool.map(strip, jobs) if pool is not None else map(strip, jobs)):

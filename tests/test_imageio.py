@@ -563,3 +563,57 @@ def test_empty_and_full_mask_files_load_as_such(tmp_path: Path) -> None:
     save_mask(tmp_path / "none.png", np.zeros((5, 6), bool))
     save_mask(tmp_path / "all.png", np.ones((5, 6), bool))
     assert not load_mask(tmp_path / "none.png").any() and load_mask(tmp_path / "all.png").all()
+
+
+def test_sixteen_bit_colour_tiff_export_keeps_profile_and_exif(tmp_path: Path) -> None:
+    """A 16-bit colour TIFF (an Adobe RGB or ProPhoto scan) exported keeps its ICC profile and EXIF tags
+    (OpenCV's encoder, used before, wrote neither), and its pixels exactly, read back by Pillow, OpenCV and
+    ImageMagick's libtiff alike; with alpha too. The EXIF given in big-endian order is carried as well."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    exif = Image.Exif()
+    exif.endian = ">"
+    exif[0x010F] = "Scanner"
+    exif[0x013B] = "An Artist"
+    exif.get_ifd(0x8769)[0x9003] = "2020:01:02 03:04:05"
+    for channels in (3, 4):
+        pixels = texture(channels=channels, dtype=np.uint16, seed=channels)
+        path = tmp_path / f"scan{channels}.tif"
+        save_image(path, pixels, icc_profile=profile, exif=exif.tobytes())
+        loaded = load_image(path)
+        np.testing.assert_array_equal(loaded.pixels, pixels)
+        assert loaded.icc_profile == profile
+        code = cv2.COLOR_BGRA2RGBA if channels == 4 else cv2.COLOR_BGR2RGB
+        np.testing.assert_array_equal(cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), code), pixels)
+        written = Image.open(path)
+        assert written.info["icc_profile"] == profile
+        tags = written.getexif()
+        assert tags[0x010F] == "Scanner" and tags[0x013B] == "An Artist"
+        assert tags.get_ifd(0x8769)[0x9003] == "2020:01:02 03:04:05"
+
+
+@pytest.mark.parametrize("mode,values", [("F", np.linspace(0.0, 1.0, 48 * 64, dtype=np.float32)),
+                                         ("I", np.linspace(0, 60000, 48 * 64).astype(np.int32))])
+def test_float_and_int32_tiffs_export_as_unsigned_sixteen_bit(tmp_path: Path, mode: str, values) -> None:
+    """A 32-bit float or integer grey TIFF is read as 16 bits; its export is an ordinary unsigned 16-bit
+    file. The source's own layout tags (sample format, bit depth, strips), which Pillow lists as its EXIF,
+    were carried over and overrode the written ones: a float TIFF came out as an unreadable '16-bit float'
+    file, an int32 one as signed (60000 read back as -5536)."""
+    source = tmp_path / f"{mode}.tif"
+    Image.fromarray(values.reshape(48, 64), mode).save(source, tiffinfo={0x013B: "An Artist"})
+    artwork = load_image(source)
+    assert artwork.pixels.dtype == np.uint16
+    for suffix in (".tif", ".png"):
+        path = tmp_path / f"out{suffix}"
+        save_image(path, artwork.pixels, icc_profile=artwork.icc_profile, exif=artwork.exif)
+        read = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        assert read is not None and read.dtype == np.uint16
+        np.testing.assert_array_equal(read, artwork.pixels[..., 0])
+        tags = Image.open(path).getexif()
+        if suffix == ".png":
+            assert not {258, 273, 339} & set(tags)
+        else:
+            assert tags.get(339, 1) in (1, (1,))
+        assert tags[0x013B] == "An Artist"
+    assert load_image(tmp_path / "out.tif").pixels.max() == (65535 if mode == "F" else 60000)

@@ -95,9 +95,9 @@ def test_many_strips_make_one_valid_stream(monkeypatch) -> None:
 def test_the_bytes_do_not_depend_on_the_number_of_cores(monkeypatch) -> None:
     pixels = texture(300, 200, 3, seed=5)
     monkeypatch.setattr(png, "STRIP_BYTES", 20_000)
-    monkeypatch.setattr(png, "_worker_count", lambda: 1)
+    monkeypatch.setattr(png, "worker_count", lambda: 1)
     one = encode_png(pixels)
-    monkeypatch.setattr(png, "_worker_count", lambda: 4)
+    monkeypatch.setattr(png, "worker_count", lambda: 4)
     assert encode_png(pixels) == one
 
 
