@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
 from app.qt_platform import platform_hint
+from engine.about import DESCRIPTION, version
 from engine.memory import keep_freed_memory
 
 
@@ -27,7 +28,8 @@ def window_size(text: str) -> tuple[int, int]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="simnet-editor", description="SIM-Net Studio: reshape regions of artworks.")
+    parser = argparse.ArgumentParser(prog="simnet-editor", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument("file", nargs="?", help="an artwork or a .simnet session to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window, save a capture and exit")
     parser.add_argument("--size", type=window_size, default=None, metavar="WxH",

@@ -45,6 +45,7 @@ from app.settings import Settings, SettingsDialog
 from app.shortcuts_dialog import ShortcutsDialog
 from app.warp_controller import WarpController
 from app.workspace import Workspace
+from engine.about import version
 from engine.document import Document
 from engine.manipulator import Manipulator
 from engine.session import EditSession
@@ -387,7 +388,7 @@ class MainWindow(QMainWindow):
                           "SIM-Net Studio reshapes regions of artworks with SIM-Net (Learning to Manipulate Artistic "
                           "Images, AAAI 2024): the region takes its new shape in the painting's own texture; "
                           "Restyle paints a region with the colours and brushwork of an exemplar region.\n\n"
-                          + FIRST_RUN_HINT)
+                          + FIRST_RUN_HINT + f"\n\nVersion {version()}")
 
     def show_first_run_hint(self) -> None:
         if self.settings.first_run:

@@ -12,6 +12,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from engine.about import DESCRIPTION, version
 from engine.commands import SUMMARIES, command_name
 from engine.errors import SimNetError, one_line
 from engine.memory import keep_freed_memory
@@ -23,7 +24,8 @@ COMMAND_MODULES = tuple(SUMMARIES)
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command; only ``command``'s module is imported when it is given (the
     others are listed by their summaries), all of them when it is None."""
-    parser = argparse.ArgumentParser(prog="simnet", description="SIM-Net Studio: reshape regions of artworks.")
+    parser = argparse.ArgumentParser(prog="simnet", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         if command is not None and command_name(name) != command:

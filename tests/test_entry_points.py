@@ -71,3 +71,19 @@ def test_help_imports_no_torch() -> None:
     process = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
                              capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr[-500:]
+
+
+def test_both_entry_points_tell_their_version(capsys) -> None:
+    """`simnet --version` and `simnet-editor --version` print the installed package's version (pyproject.toml)
+    and exit 0; they were refused as unrecognised arguments."""
+    import re
+
+    from app.main import parse_args
+
+    project = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    expected = re.search(r'^version = "([^"]+)"', project, re.MULTILINE).group(1)
+    for run, program in ((lambda: cli.main(["--version"]), "simnet"), (lambda: parse_args(["--version"]), "simnet-editor")):
+        with pytest.raises(SystemExit) as exit_info:
+            run()
+        assert exit_info.value.code in (0, None)
+        assert capsys.readouterr().out.strip() == f"{program} {expected}"
