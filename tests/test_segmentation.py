@@ -81,6 +81,8 @@ def test_fallback_prepares_once_per_image() -> None:
     ([], [], None, "at least one point or a box"),
     ([(10, 10)], [0], None, "at least one positive point"),
     ([], [], (50, 50, 40, 60), "is empty"),
+    ([(float("nan"), 10)], [1], None, "not a place on the image: give two finite numbers"),
+    ([], [], (0, 0, float("inf"), 60), "not a place on the image: give four finite numbers"),
 ])
 def test_bad_prompts_are_explained(points, labels, box, message: str) -> None:
     segmenter = FallbackSegmenter()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
@@ -86,10 +87,14 @@ def check_prompts(shape: tuple[int, int], points: Sequence[Point], labels: Seque
     if not points and box is None:
         raise SegmentationError("give at least one point or a box")
     for x, y in points:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise SegmentationError(f"point ({x:g}, {y:g}) is not a place on the image: give two finite numbers")
         if not (0 <= x < width and 0 <= y < height):
             raise SegmentationError(f"point ({x:g}, {y:g}) is outside the {width}x{height} image")
     if box is not None:
         x0, y0, x1, y1 = box
+        if not all(math.isfinite(value) for value in box):
+            raise SegmentationError(f"box {box} is not a place on the image: give four finite numbers")
         if not (x1 > x0 and y1 > y0):
             raise SegmentationError(f"box {box} is empty: give X0,Y0,X1,Y1 with X1 > X0 and Y1 > Y0")
         if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
