@@ -14,7 +14,10 @@ Apply Restyle), and saving the session and opening it again. After each step, on
   shape, and (now and then) undo gives the painting back and redo the result;
 - a reopened session shows the painting it was saved with.
 
-usage: QT_QPA_PLATFORM=offscreen python tools/editor_monkey.py [--seed 1] [--steps 150] [--size 160x220]
+With ``--hurry P`` an action follows the last one at once with chance P, while the work the last one started (an
+Apply, a segmentation, a preview) may still run, as a quick hand does; the checks wait for the next calm step.
+
+usage: QT_QPA_PLATFORM=offscreen python tools/editor_monkey.py [--seed 1] [--steps 150] [--size 160x220] [--hurry P]
 Exits 1 with the first failure and the steps before it. Dialogs that would wait for an answer (file dialogs,
 message boxes, the Mask menu's radius) answer at once.
 """
@@ -58,9 +61,12 @@ def painting(height: int = 160, width: int = 220) -> np.ndarray:
 class Monkey:
     """One random session on ``window`` (a shown MainWindow with the painting open)."""
 
-    def __init__(self, application, window, seed: int, scratch: Path) -> None:
+    def __init__(self, application, window, seed: int, scratch: Path, hurry: float = 0.0) -> None:
         self.app, self.window, self.scratch = application, window, scratch
         self.rng = np.random.default_rng(seed)
+        #: The chance that an action follows the last one at once, while its work may still run (a quick hand).
+        self.hurry = hurry
+        self.hurried = False
         self.height, self.width = window.session.shape
         self.failures: list[str] = []
         #: How many error dialogs the editor has shown (given by the caller, which answers them).
@@ -194,6 +200,8 @@ class Monkey:
             return
         before, region, target = window.session.current.copy(), window.region.copy(), window.target_mask().copy()
         window.apply_action.trigger()
+        if self.hurried:
+            return
         self.idle()
         if not np.array_equal(window.session.current, before):
             self.check_local(before, region, target, "Apply")
@@ -204,6 +212,8 @@ class Monkey:
             return
         before, region = window.session.current.copy(), window.region.copy()
         window.remove_action.trigger()
+        if self.hurried:
+            return
         self.idle()
         if not np.array_equal(window.session.current, before):  # (a region that is the whole painting stays)
             assert not window.region.any(), "Remove: the region is still selected"
@@ -237,6 +247,8 @@ class Monkey:
             if tool.panel.apply_button.isEnabled():
                 before, region = window.session.current.copy(), window.region.copy()
                 tool.panel.apply_button.click()
+                if self.hurried:
+                    return
                 self.idle()
                 if not np.array_equal(window.session.current, before):
                     self.check_local(before, region, region, "Apply Restyle")
@@ -273,6 +285,12 @@ class Monkey:
             self.idle()
             assert np.array_equal(window.session.current, after), f"{what}: redo did not give the result back"
 
+    def settle(self) -> None:
+        """Wait until the workers are done with the steps before, then check what must hold."""
+        if not self.idle():
+            raise AssertionError(f"the workers were still busy after {IDLE_TIMEOUT:.0f} s")
+        self.check()
+
     def check(self) -> None:
         window = self.window
         document = window.document
@@ -290,11 +308,15 @@ class Monkey:
         for step in range(steps):
             name = names[self.rng.choice(len(names), p=weights / weights.sum())]
             taken.append(name)
+            self.hurried = self.hurry > 0 and self.rng.random() < self.hurry
             try:
+                if not self.hurried:
+                    self.settle()
                 getattr(self, name)()
-                if not self.idle():
-                    raise AssertionError(f"the workers were still busy after {IDLE_TIMEOUT:.0f} s")
-                self.check()
+                if step == steps - 1:
+                    self.settle()
+                else:
+                    self.app.processEvents()
             except Exception:  # noqa: BLE001 - every failure is reported with its step
                 self.failures.append(f"step {step} ({name}): {traceback.format_exc()}")
             if self.failures or self.errors_shown():
@@ -309,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--size", default="160x220", metavar="HxW",
                         help="the painting's size (e.g. 12x12 or 6x300: canvases too small for the fill's patches)")
+    parser.add_argument("--hurry", type=float, default=0.0, metavar="P",
+                        help="the chance (0-1) that an action follows the last one at once, not waiting for its work "
+                             "(an Apply, a segmentation, a preview) to finish; the checks run at the next calm step")
     args = parser.parse_args(argv)
     height, width = (int(value) for value in args.size.lower().split("x"))
     scratch = Path(tempfile.mkdtemp(prefix="simnet-monkey-"))
@@ -345,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the painting did not open")
         return 1
     window.canvas.fit()
-    monkey = Monkey(application, window, args.seed, scratch)
+    monkey = Monkey(application, window, args.seed, scratch, args.hurry)
     monkey.errors_shown = lambda: len(shown) + len(errors)
     taken = monkey.run(args.steps)
     failures = monkey.failures + [f"an exception reached the event loop:\n{error}" for error in errors]
