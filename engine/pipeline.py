@@ -127,10 +127,15 @@ def bent_by_pins(inputs: EditInputs, pins_from: Sequence[tuple[float, float]], p
                  ) -> EditInputs:
     """``inputs`` with the new shape made from the region by moving pins from ``pins_from`` to ``pins_to``
     (``engine.mask_warp.pin_warp``, the editor's Warp tool) and the :class:`ShapeMotion` the edit follows.
-    Pins that are not finite numbers, or two pins at one place dragged to two places, are refused."""
+    Pins that are not finite numbers, that start off the painting, or two pins at one place dragged to two
+    places, are refused."""
     starts, ends = np.asarray(pins_from, np.float64).reshape(-1, 2), np.asarray(pins_to, np.float64).reshape(-1, 2)
     if not (np.isfinite(starts).all() and np.isfinite(ends).all()):
         raise MaskError("a pin's places must be finite numbers (x, y in pixels)")
+    height, width = inputs.source.shape
+    for x, y in starts:
+        if not (0 <= x < width and 0 <= y < height):
+            raise MaskError(f"a pin at ({x:g}, {y:g}) is outside the {width}x{height} painting: a pin starts on it")
     for first in range(len(starts)):
         for second in range(first + 1, len(starts)):
             if np.hypot(*(starts[first] - starts[second])) < 1.0 and np.hypot(*(ends[first] - ends[second])) >= 1.0:

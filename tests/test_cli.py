@@ -247,6 +247,7 @@ def test_a_batch_line_may_set_its_own_reach_and_unknown_keys_are_refused(small_j
 @pytest.mark.parametrize("pins, message", [
     (["40,40:50,40", "40,40:30,45"], "two pins at (40, 40) are dragged to two different places"),
     (["40,40:nan,40"], "a pin's places must be finite numbers"),  # it said "the pins take the whole region off"
+    (["40,40:50,40", "400,40:40,40"], "a pin at (400, 40) is outside the 100x80 painting"),  # the same
 ])
 def test_contradictory_or_undefined_pins_are_refused(small_job, capsys, pins: list[str], message: str) -> None:
     argv = ["edit", str(small_job["image"]), "--source-mask", str(small_job["source"]), "-o", str(small_job["out"]),
