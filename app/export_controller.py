@@ -86,7 +86,10 @@ class ExportController(QObject):
                                          QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
             if answer != QMessageBox.Yes:
                 return False
+        workspace.wait_for_apply("Exporting")
         document = workspace.document
+        if document is None or self.busy:
+            return False
         pixels, artwork = document.lend_image(), document.session.artwork
         height, width = pixels.shape[:2]
 

@@ -53,6 +53,8 @@ class SessionController(QObject):
     # -- opening and saving ------------------------------------------------------------------------
     def confirm_discard(self) -> bool:
         """Ask before losing unsaved work; True when it is fine to go on."""
+        if self.dialog_parent.isVisible():
+            self.workspace.wait_for_apply("Going on")  # an edit being applied is work to ask about
         document = self.workspace.document
         if document is None or not document.has_unsaved_work or not self.dialog_parent.isVisible():
             return True
@@ -170,7 +172,10 @@ class SessionController(QObject):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        self.workspace.wait_for_apply("Saving")
         document = self.workspace.document
+        if document is None:
+            return False
         saved = document.snapshot()  # with the selection being worked on
         try:
             save_session(path, saved)

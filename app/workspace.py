@@ -23,7 +23,7 @@ Who emits what:
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEventLoop, QObject, Signal
 
 from app.bridge import GuiThreadBridge
 from engine.document import Document
@@ -59,6 +59,23 @@ class Workspace(QObject):
     def applying(self, value: bool) -> None:
         self._applying = value
         self.actions_changed.emit()
+
+    def wait_for_apply(self, doing: str) -> None:
+        """Return once no Apply runs, at once when none does, so that a save or an export asked for during an
+        Apply writes the painting with that edit (it wrote the one before, and the edit landed after it).
+        The window stays live meanwhile (a local event loop; Ctrl+. still cancels the Apply). ``doing``
+        (e.g. "Saving") is said in the status bar while it waits. Closing the window or opening another file
+        waits too, so the question about unsaved work counts the edit."""
+        if not self._applying:
+            return
+        self.say(f"{doing} once the edit being applied is done…")
+        loop = QEventLoop()
+        self.actions_changed.connect(loop.quit)  # an Apply's end emits it (after its result joins the document)
+        try:
+            while self._applying:
+                loop.exec()
+        finally:
+            self.actions_changed.disconnect(loop.quit)
 
     # -- reading the document ------------------------------------------------------------------------
     @property

@@ -593,6 +593,39 @@ def test_closing_the_window_stops_the_workers_and_removes_its_autosave(qtbot, wi
         window.edits.worker.submit(lambda token: None)
 
 
+def test_save_or_export_asked_during_an_apply_writes_the_edit(qtbot, window: MainWindow, artwork: Path,
+                                                                tmp_path: Path) -> None:
+    """Apply, then at once Save or Export (a quick hand): the file holds the edit being applied. The save wrote
+    the painting before it and marked the session saved, and the edit landed after it (the editor monkey's
+    hurried runs found it)."""
+    select_and_reshape(qtbot, window, artwork)
+    qtbot.waitUntil(lambda: not window.edits.worker.busy, timeout=60000)
+    window.apply_action.trigger()
+    assert window.workspace.applying
+    session_file = tmp_path / "quick.simnet"
+    assert window.sessions.save_to(session_file)
+    assert not window.workspace.applying and window.history.count() == 2
+    edited = window.session.current.copy()
+    assert not window.session.dirty
+    window.session = None
+    assert window.open_session(session_file)
+    assert window.history.count() == 2
+    np.testing.assert_array_equal(window.session.current, edited)
+    ys, xs = np.mgrid[0:120, 0:160]
+    window._set_region((xs - 40) ** 2 + (ys - 90) ** 2 < 12**2)
+    window._set_target((xs - 60) ** 2 + (ys - 95) ** 2 < 12**2)
+    window._update_actions()
+    qtbot.waitUntil(lambda: not window.edits.worker.busy, timeout=60000)
+    window.apply_action.trigger()
+    assert window.workspace.applying
+    exported = tmp_path / "quick.png"
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        assert window.exporter.export_image(str(exported))
+    assert window.history.count() == 3
+    np.testing.assert_array_equal(load_image(exported).pixels, window.session.current)
+    assert not np.array_equal(window.session.current, edited)
+
+
 def test_gui_thread_is_never_blocked_during_an_apply(qtbot, window: MainWindow, tmp_path: Path) -> None:
     path = tmp_path / "large.png"
     save_image(path, painting(900, 1200))

@@ -14,7 +14,9 @@ from app.restyle_controller import PREPARE_DELAY_MS
 from test_app import artwork, click, dialogs, isolated_settings, stroke, window  # noqa: F401 - fixtures
 
 
-def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+def prepare_a_restyle(qtbot, window, artwork: Path) -> np.ndarray:
+    """The painting open, its striped disc taken as the exemplar, a patch of the background selected and its
+    restyle prepared (Apply Restyle enabled); the patch's mask."""
     assert window.open_image(artwork)
     window.canvas.fit()
     restyle = window.restyle
@@ -33,6 +35,12 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     window.selection.show_region()  # as a selection tool does; it tells the Restyle tool
     qtbot.waitUntil(lambda: restyle.prepared is not None, timeout=30000)
     assert restyle.panel.apply_button.isEnabled()
+    return region
+
+
+def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: Path, tmp_path: Path) -> None:
+    region = prepare_a_restyle(qtbot, window, artwork)
+    restyle = window.restyle
     # The slider only re-blends: the same prepared restyle, a new preview.
     prepared = restyle.prepared
     restyle.panel.strength_slider.setValue(40)
@@ -78,6 +86,18 @@ def test_restyle_tool_previews_applies_undoes_and_saves(qtbot, window, artwork: 
     assert restyle.dock.isVisible()
     qtbot.wait(3 * PREPARE_DELAY_MS)
     assert restyle.prepared is None and not window.canvas.preview_item.isVisible()
+
+
+def test_closing_during_a_restyle_apply_asks_about_the_restyle(qtbot, window, artwork: Path, dialogs) -> None:
+    """Apply Restyle, then at once close the window (or open another file): the question about unsaved work
+    waits for the restyle and counts it. It was not asked (a restyle leaves no new shape, and the step had
+    not landed yet), and the restyle was lost."""
+    prepare_a_restyle(qtbot, window, artwork)
+    window.restyle.apply()
+    assert window.workspace.applying and not window.document.has_unsaved_work
+    assert not window.sessions.confirm_discard()  # the user answers neither Save nor Discard
+    assert window.history.count() == 2 and window.session.dirty
+    assert dialogs and dialogs[-1] == ("question", "Save the changes to this session first?")
 
 
 def test_exemplar_picked_by_clicking_another_image_in_the_panel(qtbot, window, artwork: Path, tmp_path: Path) -> None:
