@@ -93,6 +93,9 @@ def test_edit_reach_bounds_what_changes(small_job, capsys) -> None:
     assert main(edit_args(small_job) + ["--reach", "-1"]) == 2
     assert "--reach must be" in capsys.readouterr().err
     assert not small_job["out"].exists()
+    for reach, said in (("0.5", "reach 0.5 px"), ("-0", "reach 0 px"), ("2.25", "reach 2.25 px")):  # said as given
+        assert main(edit_args(small_job) + ["--reach", reach]) == 0  # (0.5 was said as 0 px, -0 as -0 px)
+        assert said in capsys.readouterr().out
 
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from engine.commands import add_command
-from engine.commands.options import (add_model_options, add_reach_option, add_resampling_option,
+from engine.commands.options import (add_model_options, add_reach_option, add_resampling_option, pixels_text,
                                      manipulator_from_args, numbers, reach_from_args)
 
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(message)
     x0, y0, x1, y1 = result.box
     area = f"area {x1 - x0}x{y1 - y0} at ({x0}, {y0})" if result.changed else "no change (masks are equal)"
-    how = f", {result.mode}, reach {result.reach:.0f} px" if result.changed else ""
+    how = f", {result.mode}, reach {pixels_text(result.reach)}" if result.changed else ""
     print(f"wrote {args.output}: {area}{how}, edit {result.timings['total']:.2f} s on {manipulator.device}, "
           f"write {result.timings['write']:.2f} s")
     return 0
@@ -71,6 +71,6 @@ def remove(args: argparse.Namespace) -> int:
     x0, y0, x1, y1 = removal.box
     area = (f"removed, area {x1 - x0}x{y1 - y0} at ({x0}, {y0})" if removal.changed
             else "no change (nothing around the region to fill it from)")
-    print(f"wrote {args.output}: {area}, reach {removal.reach:.0f} px, "
+    print(f"wrote {args.output}: {area}, reach {pixels_text(removal.reach)}, "
           f"fill {removal.timings['total']:.2f} s, write {removal.timings['write']:.2f} s")
     return 0

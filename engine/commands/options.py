@@ -54,7 +54,12 @@ def checked_reach(reach: float | None, what: str = "--reach") -> float | None:
     """``reach`` (None: the default), refused in one line naming ``what`` unless a finite distance of 0 or more."""
     if reach is not None and not (reach >= 0 and reach < float("inf")):
         raise SimNetError(f"{what} must be a distance of 0 pixels or more")
-    return reach
+    return None if reach is None else reach + 0.0  # -0 is 0
+
+
+def pixels_text(distance: float) -> str:
+    """A distance as a report says it: "6 px", "0.5 px" (a reach of 0.5 was reported as 0 px)."""
+    return f"{distance:.2f}".rstrip("0").rstrip(".") + " px"
 
 
 def reach_from_args(args: argparse.Namespace) -> float | None:

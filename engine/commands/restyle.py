@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.commands import add_command
-from engine.commands.options import add_reach_option, reach_from_args
+from engine.commands.options import add_reach_option, pixels_text, reach_from_args
 from engine.restyle import DEFAULT_CORRESPONDENCE
 from engine.restyle_pipeline import FileRestyle, restyle_file
 from models.restyle.correspondence import METHODS
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = restyle_file(request, overwrite_original=args.overwrite_original, correspondence=args.correspondence)
     x0, y0, x1, y1 = outcome.box
     timings = outcome.timings
-    print(f"wrote {args.output}: area {x1 - x0}x{y1 - y0} at ({x0}, {y0}), reach {outcome.reach:.0f} px, "
+    print(f"wrote {args.output}: area {x1 - x0}x{y1 - y0} at ({x0}, {y0}), reach {pixels_text(outcome.reach)}, "
           f"read {timings['read']:.2f} s, restyle {timings['total']:.2f} s, write {timings['write']:.2f} s")
     for note in outcome.notes:
         print(f"note: {note}")
