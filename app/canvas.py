@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPat
 
 from app.canvas_items import ImageOverlayItem, OutlineItem
 from app.transform_handles import SCALING_MODES, TransformHandles, transform_mode
+from app.transparency import checker_brush, paint_checkerboard
 from app.view_zoom import show_pixels_at, zoom_about
 from app.warp_pins import WarpPins, make_pins_item
 
@@ -77,6 +78,8 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self.setDragMode(QGraphicsView.NoDrag)
         self.setMouseTracking(True)
         self.setBackgroundBrush(QBrush(QColor(48, 48, 52)))
+        self._checker = checker_brush()
+        self.transparent = False  # the painting has an alpha channel: a checkerboard is drawn under it
         self.setAcceptDrops(False)  # the main window takes dropped files
         self.image_item = QGraphicsPixmapItem()
         self.image_item.setTransformationMode(Qt.SmoothTransformation)
@@ -148,8 +151,14 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self._pin_points: list[QPointF] = []
         self._pin_drag: int | None = None
 
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawBackground(painter, rect)
+        if self.transparent:
+            paint_checkerboard(self, painter, self.sceneRect(), self._checker)
+
     # -- content -----------------------------------------------------------------------------------
     def set_image(self, image: QImage, *, fit: bool = False) -> None:
+        self.transparent = image.hasAlphaChannel()
         if self.showing_original:  # a new result while the original is held: show it on release
             self._saved_pixmap = QPixmap.fromImage(image)
         else:

@@ -1,10 +1,11 @@
 """Side-by-side compare: the original and the current result, zoomed and panned together."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QDialog, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.transparency import checker_brush, paint_checkerboard
 from app.view_zoom import show_pixels_at, zoom_about
 
 
@@ -16,8 +17,14 @@ class _SyncedView(QGraphicsView):
         self.pixmap_item.setTransformationMode(Qt.SmoothTransformation)
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setBackgroundBrush(QBrush(QColor(48, 48, 52)))  # as the editor's canvas
+        self.checker = checker_brush()  # under a transparent painting, as on the canvas
         self.partner: _SyncedView | None = None
         self.zooming = False  # while a wheel zoom runs the panes do not follow each other's scroll bars
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawBackground(painter, rect)
+        if self.pixmap_item.pixmap().hasAlphaChannel():
+            paint_checkerboard(self, painter, self.pixmap_item.sceneBoundingRect(), self.checker)
 
     def follow(self, other: "_SyncedView", across: bool = True, down: bool = True) -> None:
         """Scroll to where ``other`` is scrolled (the panes pan together), across and/or down."""

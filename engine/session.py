@@ -63,7 +63,17 @@ def thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
         small = small[..., None]
     if small.dtype == np.uint16:
         small = (small // 257).astype(np.uint8)
+    if small.shape[2] == 4:  # over a checkerboard, as the canvas draws a transparent painting
+        return over_checkerboard(small)
     return np.repeat(small, 3, axis=2) if small.shape[2] == 1 else np.ascontiguousarray(small[..., :3])
+
+
+def over_checkerboard(rgba: np.ndarray, square: int = 4) -> np.ndarray:
+    """(H, W, 4) uint8 -> (H, W, 3) uint8: the colours over a light and dark grey checkerboard by their alpha."""
+    ys, xs = np.mgrid[0:rgba.shape[0], 0:rgba.shape[1]]
+    board = np.where(((ys // square + xs // square) % 2 == 0)[..., None], 204.0, 153.0)
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    return np.rint(rgba[..., :3] * alpha + board * (1.0 - alpha)).astype(np.uint8)
 
 
 @dataclass

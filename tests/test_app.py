@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QMouseEvent
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer
+from PySide6.QtGui import QColor, QKeySequence, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -1250,3 +1250,42 @@ def test_the_compare_panes_zoom_together_about_the_pointer(qtbot) -> None:
     zoom = right.transform().m11()
     dialog.set_images(result, original)
     assert right.transform().m11() == zoom
+
+
+def test_a_transparent_painting_is_drawn_over_a_checkerboard(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """An RGBA painting's transparent part shows a checkerboard of two greys, on the canvas and in the compare
+    panes, within the painting's edge; it showed the canvas's own dark grey, like the space around it."""
+    from app.compare import CompareDialog
+    from app.convert import array_to_qimage
+    from app.transparency import DARK, LIGHT
+
+    pixels = np.dstack([painting(120, 160), np.full((120, 160), 255, np.uint8)])
+    pixels[:, :60, 3] = 0  # the left part fully transparent
+    path = tmp_path / "cutout.png"
+    save_image(path, pixels)
+    assert window.open_image(path)
+    window.canvas.fit()
+    qtbot.wait(50)
+
+    def colours_seen(view, scene_box: QRectF) -> set[tuple[int, int, int]]:
+        shot = view.viewport().grab().toImage()
+        box = view.mapFromScene(scene_box).boundingRect().adjusted(2, 2, -2, -2)
+        return {QColor(shot.pixel(x, y)).getRgb()[:3] for x in range(box.left(), box.right(), 3)
+                for y in range(box.top(), box.bottom(), 3)}
+
+    checker = {LIGHT.getRgb()[:3], DARK.getRgb()[:3]}
+    assert colours_seen(window.canvas, QRectF(0, 0, 60, 120)) == checker
+    assert not colours_seen(window.canvas, QRectF(70, 0, 90, 120)) & checker  # the opaque part: the painting
+    outside = window.canvas.mapFromScene(QPointF(-4, 60))
+    if window.canvas.viewport().rect().contains(outside):  # beside the painting: the canvas's own grey
+        assert QColor(window.canvas.viewport().grab().toImage().pixel(outside)).getRgb()[:3] not in checker
+    from engine.session import thumbnail
+
+    small = thumbnail(pixels)  # the History's thumbnails too (they showed the colours under the transparency)
+    assert {tuple(colour) for colour in small[5:40, 5:30].reshape(-1, 3)} == checker
+    np.testing.assert_array_equal(small[:, -30:], thumbnail(pixels[..., :3])[:, -30:])
+    dialog = CompareDialog(array_to_qimage(pixels), array_to_qimage(pixels))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert colours_seen(dialog.left, QRectF(0, 0, 60, 120)) == checker

@@ -1,0 +1,37 @@
+"""Transparent paintings are drawn over a checkerboard, as image editors do: the canvas's own dark grey showed
+through a transparent area, which then looked like the space around the painting.
+
+The squares keep their size on screen at every zoom (8 px), and their pattern is anchored at the painting's
+top-left corner on screen, so it moves with the painting when the view scrolls (Qt scrolls by copying what is
+drawn and draws only the part uncovered)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
+from PySide6.QtWidgets import QGraphicsView
+
+SQUARE = 8
+LIGHT, DARK = QColor(204, 204, 204), QColor(153, 153, 153)
+
+
+def checker_brush(square: int = SQUARE) -> QBrush:
+    tile = QPixmap(2 * square, 2 * square)
+    tile.fill(LIGHT)
+    painter = QPainter(tile)
+    painter.fillRect(square, 0, square, square, DARK)
+    painter.fillRect(0, square, square, square, DARK)
+    painter.end()
+    return QBrush(tile)
+
+
+def paint_checkerboard(view: QGraphicsView, painter: QPainter, area: QRectF, brush: QBrush) -> None:
+    """Fill ``area`` (scene coordinates: the painting) with ``brush`` in the view's own pixels; for
+    ``drawBackground``, whose painter draws in scene coordinates."""
+    on_screen = view.mapFromScene(area).boundingRect()
+    painter.save()
+    painter.setClipRect(area, Qt.IntersectClip)  # the painting's own edge (the view's rounded box is 1 px wider)
+    painter.resetTransform()
+    painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
+    painter.setBrushOrigin(on_screen.topLeft())
+    painter.fillRect(on_screen, brush)
+    painter.restore()
