@@ -688,3 +688,29 @@ def test_train_and_segment_without_cuda_say_so_before_any_work(tmp_path: Path, c
     error = capsys.readouterr().err.strip()
     assert "no CUDA device is available" in error and len(error.splitlines()) == 1
     assert not (tmp_path / "run").exists() and not (tmp_path / "mask.png").exists()
+
+
+def test_a_click_on_a_transparent_area_takes_that_area_not_what_is_stored_under_it() -> None:
+    """The segmenters see a transparent pixel as one flat grey (``as_rgb8``): a click on the transparent part
+    of a painting takes that part, as the artist sees it. It took a dark rectangle stored under the
+    transparency (IoU 0.36 with the transparent part), which the artist cannot see."""
+    from engine.segmentation.base import as_rgb8
+
+    rng = np.random.default_rng(0)
+    rgb = np.full((240, 320, 3), (60, 140, 200), np.uint8) + (rng.random((240, 320, 3)) * 20).astype(np.uint8)
+    cv2.circle(rgb, (80, 120), 40, (30, 200, 60), -1)
+    rgb[:, 180:] = (rng.random((240, 140, 3)) * 255).astype(np.uint8)  # left-over colours under the transparency
+    rgb[60:180, 200:300] = 20
+    alpha = np.full((240, 320, 1), 255, np.uint8)
+    alpha[:, 180:] = 0
+    image = np.concatenate([rgb, alpha], axis=2)
+    transparent = np.zeros((240, 320), bool)
+    transparent[:, 180:] = True
+    segmenter = load_segmenter()
+    segmenter.set_image(image)
+    answer = segmenter.predict([(250.0, 120.0)], [1]).best
+    assert (answer & transparent).sum() / (answer | transparent).sum() > 0.9
+    np.testing.assert_array_equal(as_rgb8(image[:, :150]), rgb[:, :150])  # opaque pixels: their own colours
+    half = image.copy()
+    half[..., 3] = 128
+    assert np.abs(as_rgb8(half).astype(int) - (rgb.astype(int) * 128 + 128 * 127) / 255).max() <= 1

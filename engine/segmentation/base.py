@@ -55,14 +55,25 @@ def image_key(image: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+#: The grey a transparent pixel shows the segmenters: a transparent area reads as one flat region, as the artist
+#: sees it, not as the colours stored under it (left over from an earlier layer, or noise), which a click there
+#: used to select a part of.
+TRANSPARENT_GREY = 128.0
+
+
 def as_rgb8(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB view of any supported image (grey repeated, alpha dropped, 16 bit reduced)."""
+    """(H, W, 3) uint8 RGB view of any supported image (grey repeated, 16 bit reduced; with alpha, the colours
+    over a flat grey by their opacity)."""
     if image.ndim == 2:
         image = image[..., None]
     if image.dtype == np.uint16:
         image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
+    if image.shape[2] == 4 and image[..., 3].min() < 255:
+        opacity = image[..., 3:4].astype(np.float32) / np.float32(255.0)
+        shown = image[..., :3] * opacity + np.float32(TRANSPARENT_GREY) * (np.float32(1.0) - opacity)
+        return np.rint(shown).astype(np.uint8)
     return np.ascontiguousarray(image[..., :3])
 
 
