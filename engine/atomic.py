@@ -58,6 +58,20 @@ def _check_replaceable(path: Path, error: type[Exception]) -> None:
         raise error(f"cannot write {path}: the file is read-only")
 
 
+def check_writable(path: str | Path, error: type[Exception] = ImageWriteError) -> None:
+    """Refuse, before any work, an output that :func:`atomic_write` could not write: its folder missing, not a
+    folder or not writable, or the path a folder or a read-only file (a long evaluation found out at its end)."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.exists():
+        raise error(f"cannot write {path}: the folder {directory} does not exist")
+    if not directory.is_dir():
+        raise error(f"cannot write {path}: {directory} is not a folder")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise error(f"cannot write {path}: no permission to write in {directory}")
+    _check_replaceable(path, error)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb", error: type[Exception] = ImageWriteError) -> Iterator[IO]:
     """Context manager giving a file object; on success it replaces ``path`` in one step."""

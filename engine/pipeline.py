@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from engine.atomic import check_writable
 from engine.deferred_image import DeferredImage
 from engine.errors import ImageWriteError, MaskError, SimNetError
 from engine.imageio import (Artwork, check_mask_size, decode_image, load_image, load_mask, max_pixels_from_environment,
@@ -31,11 +32,13 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
-def refuse_original(image_path: Path, output_path: Path, overwrite_original: bool) -> None:
-    """Raise :class:`ImageWriteError` when ``output_path`` is the artwork itself and that was not asked for."""
+def check_output(image_path: Path, output_path: Path, overwrite_original: bool) -> None:
+    """Raise :class:`ImageWriteError` before any work when ``output_path`` is the artwork itself and that was not
+    asked for, or when it cannot be written (its folder missing or read-only: found after the edit before)."""
     if same_file(image_path, output_path) and not overwrite_original:
         raise ImageWriteError(f"{output_path} is the original artwork; choose another output "
                               "(or pass --overwrite-original)")
+    check_writable(output_path)
 
 
 def resolved_path(path: Path) -> Path:
@@ -98,7 +101,7 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     fails too, else when the pixels are asked for (:attr:`EditInputs.artwork`).
     """
     image_path, output_path = Path(image_path), Path(output_path)
-    refuse_original(image_path, output_path, overwrite_original)
+    check_output(image_path, output_path, overwrite_original)
     if decoder is None:
         artwork = load_image(image_path)
         return EditInputs(artwork, *_masks(source_mask_path, target_mask_path, artwork.pixels.shape[:2]), output_path)
@@ -228,7 +231,7 @@ def remove_file(image_path: str | Path, region_path: str | Path, output_path: st
 
     started = time.perf_counter()
     image_path, output_path = Path(image_path), Path(output_path)
-    refuse_original(image_path, output_path, overwrite_original)
+    check_output(image_path, output_path, overwrite_original)
     artwork = load_image(image_path)
     region = load_mask(region_path, artwork.pixels.shape[:2])
     read = time.perf_counter() - started

@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.errors import EditError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
-from engine.pipeline import refuse_original, resolved_path, same_file
+from engine.pipeline import check_output, resolved_path, same_file
 from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, prepare_restyle
 from engine.restyle_checks import DEFAULT_MIX, check_unit, restyle_notices
 from engine.session import Step, make_step
@@ -83,7 +83,7 @@ def read_restyle(request: FileRestyle, *, overwrite_original: bool = False) -> R
         check_unit(request.mix, "mix")
         if request.second_exemplar is None:
             raise EditError("a mix needs a second exemplar to mix in (give the second exemplar and its region)")
-    refuse_original(request.image, request.output, overwrite_original)
+    check_output(request.image, request.output, overwrite_original)
     artwork = load_image(request.image)
     region = _region(request.region, artwork.pixels.shape[:2], "region mask")
     exemplar = _exemplar(request.exemplar, request.image, artwork)

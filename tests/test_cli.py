@@ -1,6 +1,7 @@
 """The simnet command line: a real edit, batch, and every error path (one line, exit 2, no file)."""
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
@@ -281,3 +282,29 @@ def test_batch_bends_by_pins_as_simnet_edit_does(small_job, tmp_path: Path, caps
         manifest.write_text(json.dumps(entry) + "\n")
         assert main(["batch", str(manifest)]) == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, first_work", [
+    (["eval", "--json", "{missing}/scores.json"], "engine.evaluation.dataset.build_edits"),
+    (["eval", "--figure", "{missing}/examples.png"], "engine.evaluation.dataset.build_edits"),
+    (["eval-fill", "--quick", "--json", "{missing}/fill.json"], "engine.evaluation.fill_cases.build_cases"),
+    (["eval-restyle", "--json", "{missing}/restyle.json"], "engine.evaluation.restyle_eval.build_pairs"),
+    (["eval-segment", "--json", "{missing}/segment.json"], "engine.segmentation.load_segmenter"),
+    (["segment", "{art}", "--point", "5,5", "-o", "{missing}/mask.png"], "engine.imageio.load_image"),
+    (["edit", "{art}", "--source-mask", "{source}", "--target-mask", "{target}", "-o", "{missing}/out.png"],
+     "engine.pipeline.load_image"),
+    (["restyle", "{art}", "--region", "{source}", "--exemplar", "{art}", "--exemplar-region", "{target}",
+      "-o", "{missing}/out.png"], "engine.restyle_pipeline.load_image"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(small_job, tmp_path: Path, monkeypatch, capsys,
+                                                                     argv: list[str], first_work: str) -> None:
+    """An output in a folder that does not exist is refused in one line before the command starts its work: an
+    evaluation found out after its whole run (minutes to hours), an edit after the edit."""
+    module, name = first_work.rsplit(".", 1)
+    monkeypatch.setattr(importlib.import_module(module), name,
+                        lambda *args, **kwargs: pytest.fail(f"{first_work} ran before the output was checked"))
+    places = {"missing": str(tmp_path / "no such folder"), "art": str(small_job["image"]),
+              "source": str(small_job["source"]), "target": str(small_job["target"])}
+    assert main([part.format(**places) for part in argv]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "the folder" in error and "does not exist" in error and len(error.splitlines()) == 1

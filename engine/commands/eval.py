@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.commands import add_command
-from engine.commands.options import add_model_options, manipulator_from_args
+from engine.commands.options import add_model_options, check_outputs, manipulator_from_args
 from engine.errors import SimNetError
 
 DEFAULT_ARTWORKS = Path("..") / "shared" / "data" / "artworks"
@@ -69,6 +69,11 @@ def _finite(value: object) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args.json, args.figure)
+    if args.figure:
+        from engine.imageio import output_format
+
+        output_format(args.figure)  # an unknown extension is refused before any work, as eval-fill's
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.dataset import build_edits, list_paintings
     from engine.evaluation.paper_tables import PAPER_LEGEND, paper_markdown

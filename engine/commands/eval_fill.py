@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from engine.commands import add_command
 from engine.commands.eval import _finite, evaluation_folder, find_images
+from engine.commands.options import check_outputs
 from engine.errors import SimNetError
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def outlined_segmenter(args: argparse.Namespace) -> "Segmenter":
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args.json, args.figure)
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.fill_cases import build_cases, region_shapes
     from engine.evaluation.fill_methods import fill_methods

@@ -8,6 +8,7 @@ import sys
 
 from engine.commands import add_command
 from engine.commands.eval import _finite, evaluation_folder
+from engine.commands.options import check_outputs
 from engine.errors import SimNetError
 
 
@@ -27,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args.json)
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.restyle_eval import (bilevel_against_full, build_pairs, markdown_table,
                                                 restyle_methods, run_restyle_eval)

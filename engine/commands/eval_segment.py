@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.commands import add_command
+from engine.commands.options import check_outputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args.json)
     from engine.atomic import atomic_write_bytes
     from engine.errors import SimNetError
     from engine.segmentation import FallbackSegmenter

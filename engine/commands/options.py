@@ -57,6 +57,16 @@ def checked_reach(reach: float | None, what: str = "--reach") -> float | None:
     return None if reach is None else reach + 0.0  # -0 is 0
 
 
+def check_outputs(*paths: str | Path | None) -> None:
+    """Refuse, before any work, an output file that could not be written at the end (its folder missing or
+    read-only, or a folder of that name): an evaluation found out after its whole run."""
+    from engine.atomic import check_writable
+
+    for path in paths:
+        if path:
+            check_writable(path)
+
+
 def pixels_text(distance: float) -> str:
     """A distance as a report says it: "6 px", "0.5 px" (a reach of 0.5 was reported as 0 px)."""
     return f"{distance:.2f}".rstrip("0").rstrip(".") + " px"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.commands import add_command
-from engine.commands.options import numbers
+from engine.commands.options import check_outputs, numbers
 from engine.errors import SegmentationError
 
 
@@ -44,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args.output)
     from engine.devices import resolve_device
     from engine.imageio import load_image, output_format, save_image, save_mask
     from engine.segmentation import load_segmenter
