@@ -308,3 +308,16 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(small_job, 
     assert main([part.format(**places) for part in argv]) == 2
     error = capsys.readouterr().err.strip()
     assert "the folder" in error and "does not exist" in error and len(error.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["train", "segment-train"])
+def test_a_training_out_that_is_a_file_is_refused_in_one_line(command: str, small_job, capsys) -> None:
+    """`--out` naming a file, or a folder under a file, is refused before any data is read (it ended in
+    FileExistsError or NotADirectoryError tracebacks after the photos were read)."""
+    data = small_job["image"].parent / "bsds"
+    for part in ("images", "groundTruth"):
+        (data / part).mkdir(parents=True)
+    for out, said in ((small_job["image"], "is a file, not a folder"), (small_job["image"] / "run", "lies under the file")):
+        assert main([command, "--data", str(data), "--out", str(out)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert said in error and len(error.splitlines()) == 1

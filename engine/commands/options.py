@@ -91,7 +91,13 @@ def check_run_to_resume(out: str | Path, resume: bool = True, *, can_start_afres
     ``can_start_afresh``: the command has --no-resume."""
     from engine.checkpoint import check_archive  # torch: only for the commands that train
 
-    last = Path(out) / "last.pt"
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():  # it raised FileExistsError or NotADirectoryError
+        raise SimNetError(f"--out {folder} is a file, not a folder: give the run's folder (made if missing)")
+    blocked = next((parent for parent in folder.parents if parent.exists() and not parent.is_dir()), None)
+    if blocked is not None:
+        raise SimNetError(f"--out {folder} lies under the file {blocked}: give a folder")
+    last = folder / "last.pt"
     if resume and last.is_file():
         try:
             check_archive(last, "the run's checkpoint")
