@@ -217,6 +217,19 @@ def test_batch_rejects_a_malformed_manifest(tmp_path: Path, capsys) -> None:
     assert "missing or non-text key(s): source_mask, target_mask, output" in capsys.readouterr().err
 
 
+def test_a_manifest_saved_by_windows_notepad_is_read(small_job, tmp_path: Path, capsys) -> None:
+    """A manifest with a UTF-8 byte-order mark and CRLF line ends (Notepad's) runs; it was refused as "not valid
+    JSON (Unexpected UTF-8 BOM (decode using utf-8-sig))". One in UTF-16 is said to be no UTF-8 text."""
+    line = json.dumps({"image": "art.png", "source_mask": "s.png", "target_mask": "t.png", "output": "b1.png"})
+    manifest = tmp_path / "notepad.jsonl"
+    manifest.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\r\n")
+    assert main(["batch", str(manifest), "--device", "cpu"]) == 0
+    assert "1 of 1 edits written" in capsys.readouterr().out and (tmp_path / "b1.png").exists()
+    manifest.write_bytes(line.encode("utf-16"))
+    assert main(["batch", str(manifest)]) == 2
+    assert "it is not UTF-8 text (save it as UTF-8)" in capsys.readouterr().err
+
+
 def test_a_batch_line_may_set_its_own_reach_and_unknown_keys_are_refused(small_job, tmp_path: Path, capsys) -> None:
     """``"reach"`` on an edit or remove line is that edit's --reach; a key no line takes (a misspelt option)
     refuses the manifest before anything is written, naming the key and what the line takes."""

@@ -124,9 +124,11 @@ def read_manifest(path: str | Path) -> list[BatchItem | BatchRestyle]:
     """Parse a JSON-lines manifest; relative paths are relative to the manifest's folder."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SimNetError(f"cannot read manifest {path}: {getattr(error, 'strerror', None) or error}") from None
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows Notepad writes one) is no JSON
+    except UnicodeDecodeError:
+        raise SimNetError(f"cannot read manifest {path}: it is not UTF-8 text (save it as UTF-8)") from None
+    except OSError as error:
+        raise SimNetError(f"cannot read manifest {path}: {error.strerror or error}") from None
     items = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
