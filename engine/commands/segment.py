@@ -43,8 +43,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def plural(count: int, thing: str) -> str:
+    return f"{count} {thing}" + ("" if count == 1 else "s")
+
+
 def run(args: argparse.Namespace) -> int:
-    check_outputs(args.output)
+    if not (args.auto and Path(args.output).suffix == ""):  # --auto into a folder makes the folder
+        check_outputs(args.output)
     from engine.devices import resolve_device
     from engine.imageio import load_image, output_format, save_image, save_mask
     from engine.segmentation import load_segmenter
@@ -75,14 +80,14 @@ def run(args: argparse.Namespace) -> int:
             for path in stale:
                 path.unlink()
             removed = f"; removed {len(stale)} left from an earlier run" if stale else ""
-            print(f"wrote {len(regions)} region masks to {output}/ ({segmenter.name}){removed}")
+            print(f"wrote {plural(len(regions), 'region mask')} to {output}/ ({segmenter.name}){removed}")
             return 0
         labels = np.zeros(image.shape[:2], np.uint16 if len(regions) > 255 else np.uint8)
         regions.sort(key=lambda region: -int(region.sum()))
         for index, region in enumerate(regions, start=1):
             labels[region] = index  # largest first, so smaller regions stay visible on top
         save_image(output, labels[..., None])
-        print(f"wrote {output}: {len(regions)} regions labelled 1..{len(regions)} ({segmenter.name})")
+        print(f"wrote {output}: {plural(len(regions), 'region')} labelled 1..{len(regions)} ({segmenter.name})")
         return 0
     points = list(args.point) + list(args.negative)
     labels = [1] * len(args.point) + [0] * len(args.negative)
