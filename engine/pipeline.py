@@ -32,12 +32,18 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
-def check_output(image_path: Path, output_path: Path, overwrite_original: bool) -> None:
+def check_output(image_path: Path, output_path: Path, overwrite_original: bool,
+                 other_inputs: dict[str, str | Path | None] | None = None) -> None:
     """Raise :class:`ImageWriteError` before any work when ``output_path`` is the artwork itself and that was not
-    asked for, or when it cannot be written (its folder missing or read-only: found after the edit before)."""
+    asked for, when it is one of ``other_inputs`` (by what each is: "the region mask", "the exemplar": an exemplar
+    or a mask was written over without a word; an exemplar that is the artwork itself goes as the artwork), or when
+    it cannot be written (its folder missing or read-only: found after the edit before)."""
     if same_file(image_path, output_path) and not overwrite_original:
         raise ImageWriteError(f"{output_path} is the original artwork; choose another output "
                               "(or pass --overwrite-original)")
+    for what, path in (other_inputs or {}).items():
+        if path is not None and same_file(Path(path), Path(output_path)) and not same_file(Path(path), image_path):
+            raise ImageWriteError(f"{output_path} is {what}, an input of this edit; choose another output")
     check_writable(output_path)
 
 
@@ -101,7 +107,8 @@ def read_inputs(image_path: str | Path, source_mask_path: str | Path, target_mas
     fails too, else when the pixels are asked for (:attr:`EditInputs.artwork`).
     """
     image_path, output_path = Path(image_path), Path(output_path)
-    check_output(image_path, output_path, overwrite_original)
+    check_output(image_path, output_path, overwrite_original,
+                 {"the source mask": source_mask_path, "the target mask": target_mask_path})
     if decoder is None:
         artwork = load_image(image_path)
         return EditInputs(artwork, *_masks(source_mask_path, target_mask_path, artwork.pixels.shape[:2]), output_path)
@@ -231,7 +238,7 @@ def remove_file(image_path: str | Path, region_path: str | Path, output_path: st
 
     started = time.perf_counter()
     image_path, output_path = Path(image_path), Path(output_path)
-    check_output(image_path, output_path, overwrite_original)
+    check_output(image_path, output_path, overwrite_original, {"the region mask": region_path})
     artwork = load_image(image_path)
     region = load_mask(region_path, artwork.pixels.shape[:2])
     read = time.perf_counter() - started

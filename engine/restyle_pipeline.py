@@ -83,7 +83,10 @@ def read_restyle(request: FileRestyle, *, overwrite_original: bool = False) -> R
         check_unit(request.mix, "mix")
         if request.second_exemplar is None:
             raise EditError("a mix needs a second exemplar to mix in (give the second exemplar and its region)")
-    check_output(request.image, request.output, overwrite_original)
+    check_output(request.image, request.output, overwrite_original, {
+        "the region mask": request.region, "the exemplar": request.exemplar,
+        "the exemplar region mask": request.exemplar_region, "the second exemplar": request.second_exemplar,
+        "the second exemplar's region mask": request.second_exemplar_region})
     artwork = load_image(request.image)
     region = _region(request.region, artwork.pixels.shape[:2], "region mask")
     exemplar = _exemplar(request.exemplar, request.image, artwork)

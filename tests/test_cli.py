@@ -334,3 +334,25 @@ def test_a_training_out_that_is_a_file_is_refused_in_one_line(command: str, smal
         assert main([command, "--data", str(data), "--out", str(out)]) == 2
         error = capsys.readouterr().err.strip()
         assert said in error and len(error.splitlines()) == 1
+
+
+def test_an_output_naming_an_input_other_than_the_artwork_is_refused(small_job, tmp_path: Path, capsys) -> None:
+    """-o naming a mask or an exemplar is refused, whatever --overwrite-original says (that flag is for the
+    artwork): the exemplar or the mask was written over without a word. An exemplar that is the artwork itself
+    may be written over with the flag, as the artwork."""
+    art, source, target = (str(small_job[name]) for name in ("image", "source", "target"))
+    exemplar = tmp_path / "exemplar.png"
+    exemplar.write_bytes(small_job["image"].read_bytes())
+    before = {path: Path(path).read_bytes() for path in (source, target, str(exemplar))}
+    for argv, said in (
+            (["edit", art, "--source-mask", source, "--target-mask", target, "-o", source], "is the source mask"),
+            (["edit", art, "--source-mask", source, "--target-mask", target, "-o", target], "is the target mask"),
+            (["edit", art, "--source-mask", source, "--remove", "-o", source], "is the region mask"),
+            (["restyle", art, "--region", source, "--exemplar", str(exemplar), "--exemplar-region", target,
+              "-o", str(exemplar), "--overwrite-original"], "is the exemplar")):
+        assert main(argv) == 2
+        error = capsys.readouterr().err.strip()
+        assert said + ", an input of this edit" in error and len(error.splitlines()) == 1
+    assert all(Path(path).read_bytes() == content for path, content in before.items())
+    assert main(["restyle", art, "--region", source, "--exemplar", art, "--exemplar-region", target, "-o", art,
+                 "--overwrite-original"]) == 0
