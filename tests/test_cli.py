@@ -356,3 +356,8 @@ def test_an_output_naming_an_input_other_than_the_artwork_is_refused(small_job, 
     assert all(Path(path).read_bytes() == content for path, content in before.items())
     assert main(["restyle", art, "--region", source, "--exemplar", art, "--exemplar-region", target, "-o", art,
                  "--overwrite-original"]) == 0
+    painting = small_job["image"].read_bytes()
+    for mode in (["--point", "40,40"], ["--auto"]):  # a mask written over the painting itself
+        assert main(["segment", art, *mode, "-o", art]) == 2
+        assert "is the artwork itself; choose another output for the mask" in capsys.readouterr().err
+    assert small_job["image"].read_bytes() == painting
