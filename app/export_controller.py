@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QWidget
 from app.export_naming import EXPORT_FILTER, export_path, format_of_suffix, suggest_export
 from app.settings import Settings
 from app.workspace import Workspace
+from engine.atomic import same_file
 from engine.errors import SimNetError
 from engine.imageio import save_image, save_mask
 from engine.worker import Worker
@@ -147,9 +148,14 @@ class ExportController(QObject):
                                                   self.settings.last_folder)
         if not folder:
             return
+        artwork = workspace.document.session.artwork.path
+        targets = [Path(folder) / "region_mask.png", Path(folder) / "target_mask.png"]
+        if artwork is not None and any(same_file(artwork, target) for target in targets):
+            workspace.fail("Cannot export the masks", f"the artwork itself is {artwork}; choose another folder")
+            return
         try:
-            save_mask(Path(folder) / "region_mask.png", workspace.region)
-            save_mask(Path(folder) / "target_mask.png", workspace.target)
+            save_mask(targets[0], workspace.region)
+            save_mask(targets[1], workspace.target)
         except SimNetError as error:
             workspace.fail("Cannot export the masks", error)
             return

@@ -19,6 +19,7 @@ from app.file_filters import IMAGE_FILTER
 from app.settings import Settings
 from app.workspace import Workspace
 from engine import mask_tools
+from engine.atomic import same_file
 from engine.errors import SimNetError
 
 
@@ -129,6 +130,10 @@ class MaskToolsController(QObject):
         path, _ = QFileDialog.getSaveFileName(self.dialog_parent, f"Save the {name.lower()} as a mask", str(suggested),
                                               "PNG image (*.png)")
         if not path:
+            return
+        artwork = self.workspace.document.session.artwork.path
+        if artwork is not None and same_file(artwork, Path(path)):  # Qt's "replace it?" did not say what it was
+            self.workspace.fail("Cannot save the mask", f"{path} is the artwork itself; choose another file")
             return
         try:
             written = mask_tools.write_mask_file(path, self._acted_on())

@@ -58,6 +58,14 @@ def _check_replaceable(path: Path, error: type[Exception]) -> None:
         raise error(f"cannot write {path}: the file is read-only")
 
 
+def same_file(first: Path, second: Path) -> bool:
+    """True when both paths name one file (the second need not exist)."""
+    try:
+        return first.resolve() == second.resolve() or (second.exists() and os.path.samefile(first, second))
+    except OSError:
+        return False
+
+
 def check_writable(path: str | Path, error: type[Exception] = ImageWriteError) -> None:
     """Refuse, before any work, an output that :func:`atomic_write` could not write: its folder missing, not a
     folder or not writable, or the path a folder or a read-only file (a long evaluation found out at its end)."""

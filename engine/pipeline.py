@@ -1,7 +1,6 @@
 """File-level edits shared by ``simnet edit`` and ``simnet batch``: read, edit, write atomically."""
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from engine.atomic import check_writable
+from engine.atomic import check_writable, same_file
 from engine.deferred_image import DeferredImage
 from engine.errors import ImageWriteError, MaskError, SimNetError
 from engine.imageio import (Artwork, check_mask_size, decode_image, load_image, load_mask, max_pixels_from_environment,
@@ -22,14 +21,6 @@ from engine.shape_motion import Pins, ShapeMotion
 if TYPE_CHECKING:  # the restyle's file steps use this module without loading SIM-Net (torch)
     from engine.manipulator import EditResult, Manipulator
     from engine.removal import Removal
-
-
-def same_file(first: Path, second: Path) -> bool:
-    """True when both paths name one file (the second need not exist)."""
-    try:
-        return first.resolve() == second.resolve() or (second.exists() and os.path.samefile(first, second))
-    except OSError:
-        return False
 
 
 def check_output(image_path: Path, output_path: Path, overwrite_original: bool,

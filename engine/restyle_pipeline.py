@@ -9,7 +9,8 @@ import numpy as np
 
 from engine.errors import EditError, MaskError
 from engine.imageio import Artwork, load_image, load_mask, save_image
-from engine.pipeline import check_output, resolved_path, same_file
+from engine.atomic import same_file
+from engine.pipeline import check_output, resolved_path
 from engine.restyle import DEFAULT_CORRESPONDENCE, Restyled, prepare_restyle
 from engine.restyle_checks import DEFAULT_MIX, check_unit, restyle_notices
 from engine.session import Step, make_step

@@ -202,6 +202,26 @@ def test_fill_holes_and_invert_from_the_mask_menu(qtbot, window: MainWindow, art
     np.testing.assert_array_equal(window.region, ring)
 
 
+def test_a_mask_is_never_saved_over_the_artwork(qtbot, window: MainWindow, artwork: Path, monkeypatch,
+                                                dialogs) -> None:  # noqa: F811
+    """Mask > Save Mask onto the artwork's own file, or Export Masks into a folder where the artwork is named
+    region_mask.png, is refused in one line: the file dialog's "replace it?" does not say that the file is the
+    painting, which a mask replaced."""
+    open_and_click(qtbot, window, artwork, NestedSegmenter())
+    painting = artwork.read_bytes()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(artwork), ""))
+    mask_menu_action(window, "Save Mask…").trigger()
+    assert artwork.read_bytes() == painting
+    assert "is the artwork itself" in window.last_error and "\n" not in window.last_error
+    named = artwork.with_name("region_mask.png")
+    named.write_bytes(painting)
+    window.session.artwork.path = named
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(named.parent))
+    window.exporter.export_masks()
+    assert named.read_bytes() == painting and not named.with_name("target_mask.png").exists()
+    assert "the artwork itself is" in window.last_error
+
+
 def test_save_and_load_a_mask_from_the_mask_menu(qtbot, window: MainWindow, artwork: Path, monkeypatch,
                                                  tmp_path: Path, dialogs) -> None:  # noqa: F811
     open_and_click(qtbot, window, artwork, NestedSegmenter())

@@ -50,7 +50,7 @@ def plural(count: int, thing: str) -> str:
 def run(args: argparse.Namespace) -> int:
     if not (args.auto and Path(args.output).suffix == ""):  # --auto into a folder makes the folder
         check_outputs(args.output)
-    from engine.pipeline import same_file
+    from engine.atomic import same_file
 
     if same_file(Path(args.image), Path(args.output)):  # the mask was written over the painting
         raise SegmentationError(f"{args.output} is the artwork itself; choose another output for the mask")
