@@ -38,8 +38,10 @@ def parse_sizes(text: str, max_pixels: int | None = None) -> list[tuple[int, int
         part = part.strip().lower()
         if not part:
             continue
-        width, _, height = part.partition("x")
+        width, cross, height = part.partition("x")
         try:
+            if cross and not height:  # "64x": a side left out, not a square
+                raise ValueError(part)
             size = (int(width), int(height or width))
         except ValueError:
             raise ValueError(f"{part!r} is not a size; use e.g. 512,1024,4096x2160") from None

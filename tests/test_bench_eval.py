@@ -90,6 +90,7 @@ def test_bench_restyle_json_structure(capsys, monkeypatch) -> None:
     ("big", "'big' is not a size; use e.g. 512,1024,4096x2160"),
     ("512,0x0", "0x0 is smaller than 64x64"),  # it said "the source mask is empty: select a region first"
     ("100000x100000", "100000x100000 is over the limit of 120 megapixels"),  # it ran out of memory with a traceback
+    ("512x", "'512x' is not a size"),  # it was taken for 512x512
 ])
 def test_bench_rejects_bad_sizes(capsys, sizes: str, message: str) -> None:
     assert main(["bench", "--sizes", sizes]) == 2
