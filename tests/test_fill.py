@@ -463,3 +463,29 @@ def test_the_work_image_at_full_resolution_pixels_keeps_the_paintings_channels()
     np.testing.assert_array_equal(rgba[:, :3], rgb)
     np.testing.assert_array_equal(rgba[:, 3], 1.0)  # opaque, not a colour channel repeated
     assert rgba.dtype == np.float32
+
+
+def test_the_fill_between_two_colour_fields_takes_their_colours_not_a_mix(monkeypatch) -> None:
+    """A hole across the border of a yellow and a blue field: the fill's colours stay near one field's or the
+    other's. Drawing the colours (not only the lightness) towards the smooth surface through the outline mixed
+    a grey-green in neither (the Starry Night's moon moved left a muddy place): the shipped fill keeps its
+    colours within three quarters of that mixing's distance from the fields'."""
+    from engine import fill_surface
+
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:240, 0:320]
+    yellow, blue = np.array([230.0, 200.0, 60.0]), np.array([40.0, 80.0, 200.0])
+    strokes = (np.sin(xs / 3.0 + np.sin(ys / 7.0) * 2) * 30)[..., None]
+    image = np.clip(np.where((ys < 120)[..., None], yellow, blue) + strokes + rng.normal(0, 6, (240, 320, 3)), 0, 255)
+    image = image.astype(np.uint8)
+    hole = (xs - 160) ** 2 + (ys - 120) ** 2 < 70**2
+
+    def off_the_fields() -> float:
+        colours = fill_hole(image, hole).astype(np.float64)[hole]
+        chroma = colours - colours.mean(axis=1, keepdims=True)
+        return float(np.minimum(*(np.linalg.norm(chroma - (field - field.mean()), axis=1)
+                                  for field in (yellow, blue))).mean())
+
+    shipped = off_the_fields()
+    monkeypatch.setattr(fill_surface, "CHROMA_PULL", 1.0)
+    assert shipped < 0.75 * off_the_fields()
