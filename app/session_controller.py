@@ -54,7 +54,7 @@ class SessionController(QObject):
     def confirm_discard(self) -> bool:
         """Ask before losing unsaved work; True when it is fine to go on."""
         if self.dialog_parent.isVisible():
-            self.workspace.wait_for_apply("Going on")  # an edit being applied is work to ask about
+            self.workspace.wait_for_apply("Continuing")  # an edit being applied is work to ask about
         document = self.workspace.document
         if document is None or not document.has_unsaved_work or not self.dialog_parent.isVisible():
             return True
