@@ -388,23 +388,25 @@ def encode_image(pixels: np.ndarray, fmt: str, *, icc_profile: bytes | None = No
     """Encode (H, W, C) pixels. 16 bit is kept for PNG and TIFF; JPEG has no alpha (flattened on white).
 
     PNG goes through the fast encoder of :mod:`engine.png` (any bit depth, profile and EXIF kept),
-    which takes the strips compressed ``ahead`` where their rows are unchanged.
+    which takes the strips compressed ``ahead`` where their rows are unchanged; 16-bit colour TIFF through
+    :mod:`engine.tiff`; the rest through Pillow.
     ``progress`` gets the fraction encoded so far (for PNG after each strip, otherwise 1.0 at the end)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     if fmt == "PNG":
         return encode_png(pixels, icc_profile=icc_profile, exif=exif, progress=progress, ahead=ahead)
-    data = _encode_with_pillow(pixels, fmt, icc_profile, exif, quality)
+    if fmt == "TIFF" and pixels.dtype == np.uint16 and pixels.shape[2] in (3, 4):  # no Pillow mode for it
+        data = encode_tiff16(pixels, icc_profile=icc_profile, exif=exif)
+    else:
+        data = _encode_with_pillow(pixels, fmt, icc_profile, exif, quality)
     if progress is not None:
         progress(1.0)
     return data
 
 
 def _encode_with_pillow(pixels: np.ndarray, fmt: str, icc_profile: bytes | None, exif: bytes | None,
-                                  quality: int) -> bytes:
+                        quality: int) -> bytes:
     channels = pixels.shape[2]
-    if fmt == "TIFF" and pixels.dtype == np.uint16 and channels in (3, 4):
-        return encode_tiff16(pixels, icc_profile=icc_profile, exif=exif)
     if fmt == "TIFF" and pixels.dtype == np.uint16:
         image = Image.fromarray(np.ascontiguousarray(pixels[..., 0].astype("<u2")))
     else:
