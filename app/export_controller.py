@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QWidget
 from app.export_naming import EXPORT_FILTER, export_path, format_of_suffix, suggest_export
 from app.settings import Settings
 from app.workspace import Workspace
-from engine.atomic import same_file
 from engine.errors import SimNetError
 from engine.imageio import save_image, save_mask
 from engine.worker import Worker
@@ -52,14 +51,6 @@ class ExportController(QObject):
         """A new session: its export starts from the artwork's name again."""
         self.last_path = None
 
-    def _is_original(self, path: Path) -> bool:
-        document = self.workspace.document
-        original = document.session.artwork.path if document is not None else None
-        try:
-            return original is not None and path.resolve() == original.resolve()
-        except OSError:
-            return False
-
     def _ask_path(self) -> Path | None:
         artwork = self.workspace.document.session.artwork
         suggestion = suggest_export(artwork.path, artwork.source_format, previous_export=self.last_path,
@@ -78,7 +69,7 @@ class ExportController(QObject):
         target = Path(path) if path else self._ask_path()
         if target is None:
             return False
-        if self._is_original(target):
+        if workspace.is_artwork(target):
             if not self.dialog_parent.isVisible():
                 workspace.fail("Export refused", f"{target} is the original artwork")
                 return False
@@ -148,10 +139,10 @@ class ExportController(QObject):
                                                   self.settings.last_folder)
         if not folder:
             return
-        artwork = workspace.document.session.artwork.path
         targets = [Path(folder) / "region_mask.png", Path(folder) / "target_mask.png"]
-        if artwork is not None and any(same_file(artwork, target) for target in targets):
-            workspace.fail("Cannot export the masks", f"the artwork itself is {artwork}; choose another folder")
+        if any(workspace.is_artwork(target) for target in targets):
+            workspace.fail("Cannot export the masks",
+                           f"the artwork itself is {workspace.document.session.artwork.path}; choose another folder")
             return
         try:
             save_mask(targets[0], workspace.region)

@@ -19,7 +19,6 @@ from app.file_filters import IMAGE_FILTER
 from app.settings import Settings
 from app.workspace import Workspace
 from engine import mask_tools
-from engine.atomic import same_file
 from engine.errors import SimNetError
 
 
@@ -131,8 +130,7 @@ class MaskToolsController(QObject):
                                               "PNG image (*.png)")
         if not path:
             return
-        artwork = self.workspace.document.session.artwork.path
-        if artwork is not None and same_file(artwork, Path(path)):  # Qt's "replace it?" did not say what it was
+        if self.workspace.is_artwork(path):  # Qt's "replace it?" did not say what it was
             self.workspace.fail("Cannot save the mask", f"{path} is the artwork itself; choose another file")
             return
         try:

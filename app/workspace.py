@@ -22,10 +22,13 @@ Who emits what:
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, Signal
 
 from app.bridge import GuiThreadBridge
+from engine.atomic import same_file
 from engine.document import Document
 
 
@@ -87,6 +90,11 @@ class Workspace(QObject):
     def target(self) -> np.ndarray:
         """The new shape (a boolean mask of the image's size; empty without a document)."""
         return self.document.target if self.document is not None else np.zeros((0, 0), bool)
+
+    def is_artwork(self, path: str | Path) -> bool:
+        """Whether ``path`` names the open artwork's own file (a write there needs the user's word, or is refused)."""
+        artwork = self.document.session.artwork.path if self.document is not None else None
+        return artwork is not None and same_file(artwork, Path(path))
 
     @property
     def has_region(self) -> bool:
