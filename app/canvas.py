@@ -78,8 +78,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self.setDragMode(QGraphicsView.NoDrag)
         self.setMouseTracking(True)
         self.setBackgroundBrush(QBrush(QColor(48, 48, 52)))
-        self._checker = checker_brush()
-        self.transparent = False  # the painting has an alpha channel: a checkerboard is drawn under it
+        self._checker = checker_brush()  # under a painting with an alpha channel
         self.setAcceptDrops(False)  # the main window takes dropped files
         self.image_item = QGraphicsPixmapItem()
         self.image_item.setTransformationMode(Qt.SmoothTransformation)
@@ -153,12 +152,11 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         super().drawBackground(painter, rect)
-        if self.transparent:
+        if self.image_item.pixmap().hasAlphaChannel():
             paint_checkerboard(self, painter, self.sceneRect(), self._checker)
 
     # -- content -----------------------------------------------------------------------------------
     def set_image(self, image: QImage, *, fit: bool = False) -> None:
-        self.transparent = image.hasAlphaChannel()
         if self.showing_original:  # a new result while the original is held: show it on release
             self._saved_pixmap = QPixmap.fromImage(image)
         else:

@@ -10,8 +10,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsView
 
+from engine.session import CHECKER_DARK, CHECKER_LIGHT
+
 SQUARE = 8
-LIGHT, DARK = QColor(204, 204, 204), QColor(153, 153, 153)
+LIGHT, DARK = (QColor(grey, grey, grey) for grey in (CHECKER_LIGHT, CHECKER_DARK))  # the History's thumbnails' too
 
 
 def checker_brush(square: int = SQUARE) -> QBrush:

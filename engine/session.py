@@ -68,10 +68,14 @@ def thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     return np.repeat(small, 3, axis=2) if small.shape[2] == 1 else np.ascontiguousarray(small[..., :3])
 
 
+#: The greys of the checkerboard under a transparent painting (here and on the editor's canvas).
+CHECKER_LIGHT, CHECKER_DARK = 204, 153
+
+
 def over_checkerboard(rgba: np.ndarray, square: int = 4) -> np.ndarray:
     """(H, W, 4) uint8 -> (H, W, 3) uint8: the colours over a light and dark grey checkerboard by their alpha."""
     ys, xs = np.mgrid[0:rgba.shape[0], 0:rgba.shape[1]]
-    board = np.where(((ys // square + xs // square) % 2 == 0)[..., None], 204.0, 153.0)
+    board = np.where(((ys // square + xs // square) % 2 == 0)[..., None], float(CHECKER_LIGHT), float(CHECKER_DARK))
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
     return np.rint(rgba[..., :3] * alpha + board * (1.0 - alpha)).astype(np.uint8)
 
