@@ -69,11 +69,7 @@ def _finite(value: object) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_outputs(args.json, args.figure)
-    if args.figure:
-        from engine.imageio import output_format
-
-        output_format(args.figure)  # an unknown extension is refused before any work, as eval-fill's
+    check_outputs(args.json, images=(args.figure,))
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.dataset import build_edits, list_paintings
     from engine.evaluation.paper_tables import PAPER_LEGEND, paper_markdown

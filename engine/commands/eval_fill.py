@@ -78,14 +78,14 @@ def outlined_segmenter(args: argparse.Namespace) -> "Segmenter":
 
 
 def run(args: argparse.Namespace) -> int:
-    check_outputs(args.json, args.figure)
+    check_outputs(args.json, images=(args.figure,))
     from engine.atomic import atomic_write_bytes
     from engine.evaluation.fill_cases import build_cases, region_shapes
     from engine.evaluation.fill_methods import fill_methods
     from engine.evaluation.fill_report import (FILL_COLUMNS, LEGEND, OUTLINE_COLUMNS, markdown_table,
                                                outlined_figure, text_table)
     from engine.evaluation.fill_runner import RecordingManipulator, score_fills, score_outlined
-    from engine.imageio import output_format, save_image
+    from engine.imageio import save_image
 
     folder = evaluation_folder(args)
     bsds = find_images(args.bsds, DEFAULT_BSDS, "BSDS500 segmentations")
@@ -98,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
         raise SimNetError("--outlined-only and --no-outlined leave nothing to measure")
     if args.figure and args.no_outlined:
         raise SimNetError("--figure shows table 2's outlined objects, which --no-outlined leaves out")
-    if args.figure:
-        output_format(args.figure)  # an unknown extension is refused before any work
     segmenter = None if args.no_outlined else outlined_segmenter(args)  # a bad checkpoint is refused before any work
     images = load_images(folder, args.limit)
     try:

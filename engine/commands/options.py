@@ -57,12 +57,17 @@ def checked_reach(reach: float | None, what: str = "--reach") -> float | None:
     return None if reach is None else reach + 0.0  # -0 is 0
 
 
-def check_outputs(*paths: str | Path | None) -> None:
+def check_outputs(*paths: str | Path | None, images: tuple[str | Path | None, ...] = ()) -> None:
     """Refuse, before any work, an output file that could not be written at the end (its folder missing or
-    read-only, or a folder of that name): an evaluation found out after its whole run."""
+    read-only, or a folder of that name), and an image output of an unknown extension: an evaluation found
+    out after its whole run."""
     from engine.atomic import check_writable
+    from engine.imageio import output_format
 
-    for path in paths:
+    for path in images:
+        if path:
+            output_format(path)
+    for path in (*paths, *images):
         if path:
             check_writable(path)
 
