@@ -200,10 +200,7 @@ class Monkey:
             return
         before, region, target = window.session.current.copy(), window.region.copy(), window.target_mask().copy()
         window.apply_action.trigger()
-        if self.hurried:
-            return
-        self.idle()
-        if not np.array_equal(window.session.current, before):
+        if self.applied(before):
             self.check_local(before, region, target, "Apply")
 
     def remove(self) -> None:
@@ -212,10 +209,7 @@ class Monkey:
             return
         before, region = window.session.current.copy(), window.region.copy()
         window.remove_action.trigger()
-        if self.hurried:
-            return
-        self.idle()
-        if not np.array_equal(window.session.current, before):  # (a region that is the whole painting stays)
+        if self.applied(before):  # (a region that is the whole painting stays)
             assert not window.region.any(), "Remove: the region is still selected"
             self.check_local(before, region, region, "Remove")
 
@@ -247,10 +241,7 @@ class Monkey:
             if tool.panel.apply_button.isEnabled():
                 before, region = window.session.current.copy(), window.region.copy()
                 tool.panel.apply_button.click()
-                if self.hurried:
-                    return
-                self.idle()
-                if not np.array_equal(window.session.current, before):
+                if self.applied(before):
                     self.check_local(before, region, region, "Apply Restyle")
         else:
             tool.action.setChecked(False)
@@ -265,6 +256,14 @@ class Monkey:
             assert window.open_session(path), "the saved session did not open"
             self.idle()
             assert np.array_equal(window.session.current, shown), "the reopened session shows another painting"
+
+    def applied(self, before: np.ndarray) -> bool:
+        """After an Apply started: whether it changed the painting from ``before``, once it is done; False at once
+        when this step hurries on (its checks then wait for the next calm step)."""
+        if self.hurried:
+            return False
+        self.idle()
+        return not np.array_equal(self.window.session.current, before)
 
     # -- what must hold ----------------------------------------------------------------------------
     def check_local(self, before: np.ndarray, region: np.ndarray, target: np.ndarray, what: str) -> None:
