@@ -1,7 +1,8 @@
 """Restyle a region in the style of an exemplar region, at full resolution, with the exemplar's own pixels.
 
 1. **Match, reduced.** The region's box and the exemplar region's box are reduced by one common
-   factor (the larger box to at most :data:`WORK_SIDE` pixels a side) and described cell by cell
+   factor (the larger box to at most :data:`WORK_SIDE` pixels a side, less for a small exemplar:
+   :func:`working_factor`) and described cell by cell
    (:mod:`models.restyle.features`: backbone features + tone); every cell of the region's box
    is matched to an exemplar cell (:mod:`models.restyle.correspondence`, full, masked or bi-level
    attention, then made coherent).
@@ -10,7 +11,8 @@
    neighbouring cells' patches blend across the cell, keeping the detail's variance (no faded
    seams, no straight edges). Cells that share a shifted match (most, after the coherence step) copy one continuous
    piece of the exemplar; each piece is shifted by up to half a cell, so that an exemplar cell
-   copied many times over does not repeat in step with the cells' lattice.
+   copied many times over does not repeat in step with the cells' lattice. A copy counts only where
+   it reads the exemplar region (:func:`exemplar_layers`): nothing beyond its outline is copied.
 3. **Keep the region's structure.** In CIE Lab, the copied lightness is corrected by the region's
    own light-and-dark layout, its tones mapped onto the exemplar's (quantile matching), through a
    guided filter steered by the region's lightness (He et al. 2010): the correction follows the
@@ -48,8 +50,12 @@ from models.influence import mask_bbox
 from models.restyle.correspondence import METHODS, correspond
 from models.restyle.features import CELL, RestyleBackbone, cell_coverage, descriptors
 
-#: The larger of the two boxes is reduced to at most this many pixels a side for matching.
+#: The larger of the two boxes is reduced to at most this many pixels a side for matching...
 WORK_SIDE = 256
+#: ...unless that leaves an exemplar region's box under MIN_EXEMPLAR_SIDE working pixels on its longer side (a
+#: 200 px patch of sky restyling an 8K sky kept 2 cells to copy from, each repeated hundreds of times in blocks);
+#: then less, but never so little that the region's box is over MAX_REGION_SIDE (the matching's cost).
+MIN_EXEMPLAR_SIDE, MAX_REGION_SIDE = 64, 1024
 #: The default correspondence (the fastest that scores as well as full attention; README table).
 DEFAULT_CORRESPONDENCE = "bilevel"
 #: Weight of the cell's tone beside its (unit) backbone features in the descriptor.
@@ -80,6 +86,9 @@ STRUCTURE_KEEP, STRUCTURE_CELLS, STRUCTURE_EDGE = 1.0, 1.0, 20.0
 COLOUR_EDGE = 15.0
 #: Share of the region's own fine lightness detail kept beside the exemplar's.
 INPUT_DETAIL = 0.0
+#: A copy's pixel counts fully from this many cells inside the exemplar region, none on its outline; where none of
+#: a pixel's copies reads the region, there is no detail (OUTSIDE_WEIGHT keeps the sum of weights above 0).
+INSIDE_CELLS, OUTSIDE_WEIGHT = 0.25, 1e-3
 #: Each piece of copies is shifted by up to this many cells each way, from a generator of this seed (_jitter).
 JITTER, JITTER_SEED = 0.5, 0
 #: Keep the copies' detail as strong where cells meet as within a cell (see _blend_variance).
@@ -175,7 +184,7 @@ class Restyled:
 class _Plan:
     """How one exemplar styles the region's box: each cell's offset into the exemplar and the tone map."""
 
-    exemplar: np.ndarray  # the exemplar crop's fine Lab detail, where the patches come from
+    exemplar: np.ndarray  # (h, w, 4) the exemplar crop's layers, where the patches come from (exemplar_layers)
     colour: np.ndarray  # (gh, gw, 2) the coarse Lab colour each cell's copy brings, smoothed over cells
     crop: Box  # that crop in the exemplar (x0, y0, x1, y1)
     offsets: np.ndarray  # (gh, gw, 2) full-resolution (dx, dy) from a box pixel to its exemplar pixel
@@ -262,10 +271,11 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     crop = (max(0, ex0 - margin), max(0, ey0 - margin), min(width, ex1 + margin), min(height, ey1 + margin))
     cx0, cy0, cx1, cy1 = crop
     offsets -= np.array([cx0, cy0], np.float32)
-    detail, coarse = exemplar_layers(to_float_rgb(exemplar[cy0:cy1, cx0:cx1]), step)
+    detail, coarse = exemplar_layers(to_float_rgb(exemplar[cy0:cy1, cx0:cx1]), exemplar_mask[cy0:cy1, cx0:cx1], step)
     # The coarse colour each cell's copy brings, read at the cell's centre, smoothed over the grid.
-    centre_x = np.clip(cell_x * step + step / 2 + offsets[..., 0], 0, coarse.shape[1] - 1).astype(np.float32)
-    centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], 0, coarse.shape[0] - 1).astype(np.float32)
+    # (Within the exemplar region's box: beyond it the coarse colour is made up.)
+    centre_x = np.clip(cell_x * step + step / 2 + offsets[..., 0], ex0 - cx0, ex1 - cx0 - 1).astype(np.float32)
+    centre_y = np.clip(cell_y * step + step / 2 + offsets[..., 1], ey0 - cy0, ey1 - cy0 - 1).astype(np.float32)
     colour = cv2.remap(coarse, centre_x, centre_y, cv2.INTER_LINEAR)
     colour = cv2.GaussianBlur(colour, (0, 0), COLOUR_CELLS, borderType=cv2.BORDER_REPLICATE)
     region_ab = region_lab[..., 1:]
@@ -326,13 +336,25 @@ def _jitter(pieces: np.ndarray, key_y: np.ndarray, key_x: np.ndarray, exemplar_m
     return shift[piece].reshape(pieces.shape + (2,)).astype(np.float32)
 
 
-def exemplar_layers(rgb: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """The exemplar split where it is whole, before any patch is cut: (H, W, 3) float32 of its Lab
-    lightness and colour finer than :data:`DETAIL_CELLS` cells (its brushwork), and (H, W, 2) its
-    colour coarser than that. Cut into patches afterwards, the layers carry no seam of their own."""
+def exemplar_layers(rgb: np.ndarray, region: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exemplar split where it is whole, before any patch is cut: (H, W, 4) float32 of its Lab lightness
+    and colour finer than :data:`DETAIL_CELLS` cells (its brushwork), premultiplied by how far each pixel is
+    inside ``region``, and that share (0 on and beyond its outline and the image's edge, 1 from INSIDE_CELLS cells
+    in); and (H, W, 2) its colour coarser than that. Cut into patches afterwards, the layers carry no seam of
+    their own. The coarse colour is the region's own (a normalised convolution, Knutsson and Westin 1993): a
+    sky's detail next to a dark frame is the sky's, not the step from sky to frame; and a region is styled the
+    same whatever lies beyond it, the painting or nothing."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
-    coarse = coarse_blur(lab, DETAIL_CELLS * step)
-    return lab - coarse, np.ascontiguousarray(coarse[..., 1:])
+    weight = region.astype(np.float32)
+    sigma = DETAIL_CELLS * step
+    moments = coarse_blur(np.dstack([lab * weight[..., None], weight]), sigma, border=cv2.BORDER_CONSTANT)
+    share = moments[..., 3:]
+    # Far from the region (where no copy counts), its mean.
+    coarse = np.where(share > 1e-3, moments[..., :3] / np.maximum(share, 1e-3), lab[region].mean(axis=0))
+    soft = cv2.GaussianBlur(weight, (0, 0), max(0.5, INSIDE_CELLS * step / 2), borderType=cv2.BORDER_CONSTANT)
+    inside = np.clip(2.0 * soft - 1.0, 0.0, 1.0)
+    return np.dstack([(lab - coarse) * inside[..., None], inside]).astype(np.float32), \
+        np.ascontiguousarray(coarse[..., 1:])
 
 
 def _seam_weights(coordinate: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -409,18 +431,23 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     grid_h, grid_w = plan.offsets.shape[:2]
     y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
     x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
-    layers = np.zeros((bottom - top, width, plan.exemplar.shape[2]), np.float32)
+    layers = np.zeros((bottom - top, width, 3), np.float32)
     copies = []  # each copy's piece (which place it reads, per pixel) and weights, for the blend's variance
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
             offset = _spread(plan.offsets, cells_y, cells_x)
             map_x = offset[..., 0] + xs[None, :]
             map_y = offset[..., 1] + ys[:, None]
-            sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            weight = (weight_y[:, None] * weight_x[None, :]).astype(np.float32)
-            layers += sampled * weight[..., None]
-            if VARIANCE_PRESERVING:
-                copies.append((_spread(plan.pieces, cells_y, cells_x), weight))
+            sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            # A copy counts where it reads the exemplar region (its detail is premultiplied by how far inside);
+            # where none does, the detail fades out: nothing from beyond the region arrives.
+            cell_weight = weight_y[:, None] * weight_x[None, :]
+            layers += sampled[..., :3] * cell_weight[..., None]
+            weight = cell_weight * (sampled[..., 3] + np.float32(OUTSIDE_WEIGHT))
+            copies.append((_spread(plan.pieces, cells_y, cells_x), weight))
+    total = sum(weight for _, weight in copies)
+    copies = [(piece, weight / total) for piece, weight in copies]
+    layers /= total[..., None]
     if VARIANCE_PRESERVING:
         layers /= np.sqrt(_blend_variance(copies))[..., None]
     own_lab = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)
@@ -468,6 +495,16 @@ def _to_dtype(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
     return out
 
 
+def working_factor(region_size: tuple[int, int], exemplar_boxes: list[Box]) -> float:
+    """The common factor by which the region's box (width, height) and the exemplar regions' boxes are reduced
+    for matching: the larger box to WORK_SIDE, or less so that each exemplar box keeps MIN_EXEMPLAR_SIDE working
+    pixels, but the region's box at most MAX_REGION_SIDE."""
+    exemplar_sides = [max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in exemplar_boxes]
+    region_side = max(region_size)
+    factor = min(max([region_side, *exemplar_sides]) / WORK_SIDE, min(exemplar_sides) / MIN_EXEMPLAR_SIDE)
+    return max(1.0, factor, region_side / MAX_REGION_SIDE)
+
+
 def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray, exemplar_region: np.ndarray, *,
                     second_exemplar: np.ndarray | None = None, second_region: np.ndarray | None = None,
                     mix: float = DEFAULT_MIX, reach: float | None = None,
@@ -507,11 +544,7 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
     region_pixels = image[y0:y1, x0:x1]
     timings: dict[str, float] = {"check": time.perf_counter() - started}
 
-    sides = [x1 - x0, y1 - y0]
-    for _, mask, _ in exemplars:
-        ex0, ey0, ex1, ey1 = mask_bbox(mask)
-        sides += [ex1 - ex0, ey1 - ey0]
-    factor = max(1.0, max(sides) / WORK_SIDE)
+    factor = working_factor((x1 - x0, y1 - y0), [mask_bbox(mask) for _, mask, _ in exemplars])
     step = factor * CELL
     plans = [(_plan(region_pixels, box_mask, ex, mask, factor, correspondence), share)
              for ex, mask, share in exemplars if share > 0]

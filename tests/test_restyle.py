@@ -423,14 +423,14 @@ def _detail_by_cell_phase(result: np.ndarray, step: float, bins: int = 6) -> np.
 
 def _large_region_small_exemplar(grain_sigma: float, size: int = 512) -> tuple[np.ndarray, np.ndarray, float]:
     """A ``size`` px painting with a smooth ramp (the region: all of it), a 96 px exemplar of a grain blurred by
-    ``grain_sigma``, and the cells' size at full resolution (4 working pixels)."""
+    ``grain_sigma``, and the cells' size at full resolution (4 working pixels; 6 px)."""
     rng = np.random.default_rng(3)
     image = np.full((size, size, 3), 120, np.uint8)
     image[..., 0] = np.linspace(90, 150, size)[None, :].astype(np.uint8)
     grain = cv2.GaussianBlur(rng.normal(0, 1, (96, 96)).astype(np.float32), (0, 0), grain_sigma)
     grain = np.clip(128 + grain / grain.std() * 30, 0, 255).astype(np.uint8)
     exemplar = np.dstack([grain, (grain * 0.8).astype(np.uint8), grain // 2])
-    return image, exemplar, size / restyle_module.WORK_SIDE * 4
+    return image, exemplar, restyle_module.working_factor((size, size), [(0, 0, 96, 96)]) * 4
 
 
 def test_a_small_exemplar_over_a_large_region_leaves_no_lattice(monkeypatch) -> None:
@@ -453,17 +453,66 @@ def test_a_small_exemplar_over_a_large_region_leaves_no_lattice(monkeypatch) -> 
 def test_the_cells_borders_do_not_show_as_straight_edges(monkeypatch) -> None:
     """Copies of a coarse-grained exemplar meet at the cells' borders: mixed over half a cell, each copy keeps a flat
     middle and changes to its neighbour within a few pixels, so the lattice shows as straight edges (the painting's
-    gradient across the borders is 1.9x what it is between them); mixed over the whole cell, it is even."""
+    gradient across the borders is 1.8x what it is between them); mixed over the whole cell, it is even."""
     image, exemplar, step = _large_region_small_exemplar(grain_sigma=2.5)
 
     def border_contrast() -> float:
         grey = restyle(image, np.ones(image.shape[:2], bool), exemplar,
                        np.ones(exemplar.shape[:2], bool)).astype(np.float32)
         across = np.abs(np.diff(grey.mean(axis=2), axis=1))[16:-16, 16:-16]  # between columns x and x + 1
-        phase = (((np.arange(across.shape[1]) + 17) / step) % 1 * 8).astype(int)
-        profile = np.array([across[:, phase == k].mean() for k in range(8)])
+        bins = int(round(step))  # one a pixel
+        phase = (((np.arange(across.shape[1]) + 17) / step) % 1 * bins).astype(int)
+        profile = np.array([across[:, phase == k].mean() for k in range(bins)])
         return float(profile.max() / profile.min())
 
     even = border_contrast()
     monkeypatch.setattr(restyle_module, "SEAM_SHARE", 0.5)
     assert even < 1.5 and border_contrast() > 1.7
+
+
+def test_nothing_beyond_the_exemplar_region_is_copied() -> None:
+    """The exemplar region is styled from whatever the rest of its painting is: a grain cut out alone, and the same
+    grain as a region inside a painting of green and white stripes, restyle a large region alike (the copies that
+    reach past the region's outline count for nothing there; they used to bring stripes and green, and a region
+    touching its painting's edge a mirrored seam)."""
+    rng = np.random.default_rng(5)
+    image = np.full((384, 384, 3), 120, np.uint8)
+    image[..., 0] = np.linspace(90, 150, 384)[None, :].astype(np.uint8)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (100, 120)).astype(np.float32), (0, 0), 1.5)
+    grain = np.clip(140 + grain / grain.std() * 25, 0, 255)
+    alone = np.dstack([grain, grain * 0.6, grain * 0.4]).astype(np.uint8)
+    within = np.zeros((160, 200, 3), np.uint8)
+    within[..., 1], within[:, ::3] = 200, 255
+    within[30:130, 40:160] = alone
+    within_region = np.zeros((160, 200), bool)
+    within_region[30:130, 40:160] = True
+    region = np.ones(image.shape[:2], bool)
+    from_alone = restyle(image, region, alone, np.ones(alone.shape[:2], bool)).astype(np.int16)
+    from_within = restyle(image, region, within, within_region).astype(np.int16)
+    assert np.abs(from_alone - from_within).max() <= 2
+    green = cv2.cvtColor(from_within.astype(np.uint8), cv2.COLOR_RGB2Lab)[..., 1] < 128
+    assert not green.any()
+
+
+def test_a_tiny_exemplar_region_is_copied_from_many_places() -> None:
+    """A 60x40 px exemplar region restyling a 1024 px wide region: reduced by the same factor as the region's box
+    to 256 px, it kept two cells to copy from and the result was a few blocks repeated over and over (61 % of its
+    12 px patches had a near-twin elsewhere); matched at a finer scale, under 5 %."""
+    rng = np.random.default_rng(7)
+    image = np.zeros((600, 1024, 3), np.uint8)
+    image[..., 0], image[..., 1], image[..., 2] = 40, 90, np.linspace(80, 200, 1024)[None, :].astype(np.uint8)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (120, 160)).astype(np.float32), (0, 0), 1.2)
+    grain = np.clip(128 + grain / grain.std() * 40, 0, 255).astype(np.uint8)
+    exemplar = np.dstack([grain, (grain * 0.7).astype(np.uint8), grain // 3])
+    exemplar_region = np.zeros(grain.shape, bool)
+    exemplar_region[40:80, 50:110] = True
+    grey = restyle(image, np.ones(image.shape[:2], bool), exemplar, exemplar_region).astype(np.float32).mean(axis=2)
+    detail = (grey - cv2.GaussianBlur(grey, (0, 0), 3))[16:-16, 16:-16]
+    side = 12
+    patches = np.array([detail[y:y + side, x:x + side].ravel() for y in range(0, detail.shape[0] - side, side)
+                        for x in range(0, detail.shape[1] - side, side)])
+    patches /= np.linalg.norm(patches, axis=1, keepdims=True) + 1e-6
+    likeness = patches @ patches.T
+    np.fill_diagonal(likeness, -1.0)
+    assert (likeness.max(axis=1) > 0.9).mean() < 0.05
+    assert restyle_module.working_factor((1024, 600), [(50, 40, 110, 80)]) == 1.0
