@@ -61,8 +61,11 @@ def painting(height: int = 160, width: int = 220) -> np.ndarray:
 class Monkey:
     """One random session on ``window`` (a shown MainWindow with the painting open)."""
 
-    def __init__(self, application, window, seed: int, scratch: Path, hurry: float = 0.0) -> None:
+    def __init__(self, application, window, seed: int, scratch: Path, hurry: float = 0.0,
+                 weights: dict[str, float] | None = None) -> None:
         self.app, self.window, self.scratch = application, window, scratch
+        #: How often each action is drawn (WEIGHTS, some changed).
+        self.weights = {**WEIGHTS, **(weights or {})}
         self.rng = np.random.default_rng(seed)
         #: The chance that an action follows the last one at once, while its work may still run (a quick hand).
         self.hurry = hurry
@@ -301,8 +304,8 @@ class Monkey:
 
     def run(self, steps: int, report: Callable[[str], None] = print) -> list[str]:
         """``steps`` random actions; the actions taken (the last one failed when ``self.failures`` is not empty)."""
-        names = list(WEIGHTS)
-        weights = np.array([WEIGHTS[name] for name in names], float)
+        names = list(self.weights)
+        weights = np.array([self.weights[name] for name in names], float)
         taken: list[str] = []
         for step in range(steps):
             name = names[self.rng.choice(len(names), p=weights / weights.sum())]
@@ -333,8 +336,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hurry", type=float, default=0.0, metavar="P",
                         help="the chance (0-1) that an action follows the last one at once, not waiting for its work "
                              "(an Apply, a segmentation, a preview) to finish; the checks run at the next calm step")
+    parser.add_argument("--weight", action="append", default=[], metavar="ACTION=W",
+                        help=f"how often an action is drawn, in place of its default (repeatable; actions: "
+                             f"{', '.join(WEIGHTS)})")
     args = parser.parse_args(argv)
     height, width = (int(value) for value in args.size.lower().split("x"))
+    weights = {}
+    for item in args.weight:
+        name, _, value = item.partition("=")
+        if name not in WEIGHTS:
+            parser.error(f"--weight {item}: no action {name!r}; actions: {', '.join(WEIGHTS)}")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            parser.error(f"--weight {item}: the weight is not a number")
     scratch = Path(tempfile.mkdtemp(prefix="simnet-monkey-"))
     isolate_user_state(scratch)
 
@@ -369,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the painting did not open")
         return 1
     window.canvas.fit()
-    monkey = Monkey(application, window, args.seed, scratch, args.hurry)
+    monkey = Monkey(application, window, args.seed, scratch, args.hurry, weights)
     monkey.errors_shown = lambda: len(shown) + len(errors)
     taken = monkey.run(args.steps)
     failures = monkey.failures + [f"an exception reached the event loop:\n{error}" for error in errors]
