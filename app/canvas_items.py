@@ -2,9 +2,14 @@
 outline with a dark halo (solid, dashed or dotted)."""
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
+
+from app.convert import path_to_polygons, polygons_to_path
+from engine.masks import simplified_polygons
 
 class ImageOverlayItem(QGraphicsItem):
     """Draws a QImage, repainting only the exposed part (cheap partial updates while painting)."""
@@ -45,14 +50,34 @@ class OutlineItem(QGraphicsPathItem):
             self._halo.setDashPattern([length * 2 / 4 for length in pen.dashPattern()])
         self._halo.setCosmetic(True)
 
+        # Drawn once into a pixmap of the view's pixels and reused until the outline or the zoom changes: a
+        # preview redrawn beneath it (a restyle's strength slider) does not redraw an 8K sky's 20,000-point outline.
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self._simplified: dict[int, QPainterPath] = {}  # the path for each zoomed-out level (see _path_at)
+
+    def setPath(self, path: QPainterPath) -> None:
+        super().setPath(path)
+        self._simplified = {}
+
     def boundingRect(self) -> QRectF:
         # Cosmetic pens are drawn in screen pixels: leave room for the halo even when zoomed far out.
         return self.path().boundingRect().adjusted(-40, -40, 40, 40)
 
+    def _path_at(self, scale: float) -> QPainterPath:
+        """The outline to draw at ``scale`` screen pixels an image pixel: as it is from half a screen pixel an image
+        pixel up; zoomed further out, simplified to within half a screen pixel (levels of powers of two)."""
+        if scale >= 0.5 or scale <= 0:
+            return self.path()
+        level = 2 ** math.ceil(math.log2(1.0 / scale))
+        if level not in self._simplified:
+            self._simplified[level] = polygons_to_path(simplified_polygons(path_to_polygons(self.path()), level / 2))
+        return self._simplified[level]
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        path = self._path_at(QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform()))
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setBrush(Qt.NoBrush)
         painter.setPen(self._halo)
-        painter.drawPath(self.path())
+        painter.drawPath(path)
         painter.setPen(self.pen())
-        painter.drawPath(self.path())
+        painter.drawPath(path)

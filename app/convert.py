@@ -44,6 +44,18 @@ def overlay_to_mask(overlay: QImage) -> np.ndarray:
     return buffer.reshape(height, alpha.bytesPerLine())[:, :width] > 0
 
 
+def path_to_polygons(path: QPainterPath) -> list[np.ndarray]:
+    """A painter path's closed subpaths as (N, 2) polygons of (x, y) (without the point that closes each)."""
+    polygons = []
+    for polygon in path.toSubpathPolygons():
+        points = np.array([(point.x(), point.y()) for point in polygon], np.float64).reshape(-1, 2)
+        if len(points) > 1 and np.array_equal(points[0], points[-1]):
+            points = points[:-1]
+        if len(points):
+            polygons.append(points)
+    return polygons
+
+
 def polygons_to_path(polygons: list[np.ndarray]) -> QPainterPath:
     """Closed (N, 2) polygons of (x, y) image coordinates as one painter path."""
     path = QPainterPath()

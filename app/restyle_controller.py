@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from app.canvas import CanvasView
@@ -62,7 +62,8 @@ class RestyleController(QObject):
         #: changed. A selection that an Apply or an undo left (an edit's result) is restyled only when asked: a
         #: preview over the result of an Apply (a restyle's: twice over) or over an undone image would belie it.
         self._asked = True
-        self._preview_image: QImage | None = None
+        #: The canvas's preview layer shows this tool's preview (never a reshape's).
+        self._previewing = False
         #: Which exemplar (first or second) was taken last: another candidate of its click takes its place.
         self._last_slot: int | None = None
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
@@ -189,9 +190,9 @@ class RestyleController(QObject):
                 self.exemplars.key())
 
     def forget(self) -> None:
-        if self._preview_image is not None:  # the canvas's preview layer is this tool's (never a reshape's)
+        if self._previewing:
             self.canvas.set_preview(None)
-        self.prepared, self._prepared_for, self._preview_image = None, None, None
+        self.prepared, self._prepared_for, self._previewing = None, None, False
 
     @staticmethod
     def _reshaping(document: Document) -> bool:
@@ -254,7 +255,6 @@ class RestyleController(QObject):
                     or self._reshaping(document)):
                 return  # the selection moved on meanwhile; a newer request follows
             self.prepared, self._prepared_for = restyled, key
-            self._preview_image = array_to_qimage(restyled.image)
             self.show_preview()
             self.say("Restyle preview. Move Strength to taste, then Apply Restyle.")
             self.update_buttons()
@@ -275,14 +275,11 @@ class RestyleController(QObject):
 
     def show_preview(self) -> None:
         """Re-blend the box at the slider's strength and show it over the canvas (no recomputation)."""
-        if self.prepared is None or self._preview_image is None:
+        if self.prepared is None:
             return
-        x0, y0, x1, y1 = self.prepared.box
-        patch = array_to_qimage(self.prepared.box_at_strength(self.strength))
-        painter = QPainter(self._preview_image)
-        painter.drawImage(x0, y0, patch)
-        painter.end()
-        self.canvas.set_preview(self._preview_image, (x0, y0, x1, y1))
+        x0, y0 = self.prepared.box[:2]
+        self.canvas.show_patch(array_to_qimage(self.prepared.box_at_strength(self.strength)), x0, y0, 1.0, 1.0)
+        self._previewing = True
 
     # -- apply -------------------------------------------------------------------------------------
     def update_buttons(self) -> None:

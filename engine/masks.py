@@ -128,6 +128,16 @@ def outline_polygons(mask: np.ndarray, min_points: int = 3) -> list[np.ndarray]:
     return [contour[:, 0, :].astype(np.float64) + offset for contour in contours if len(contour) >= min_points]
 
 
+def simplified_polygons(polygons: list[np.ndarray], tolerance: float) -> list[np.ndarray]:
+    """Closed (N, 2) polygons each simplified to within ``tolerance`` of itself (Douglas-Peucker): an outline
+    drawn zoomed out, where a mask's pixel steps are finer than a screen pixel."""
+    simplified = []
+    for polygon in polygons:
+        points = cv2.approxPolyDP(np.ascontiguousarray(polygon, np.float32).reshape(-1, 1, 2), tolerance, True)
+        simplified.append(points[:, 0, :].astype(np.float64) if len(points) >= 3 else polygon)
+    return simplified
+
+
 def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:
     """The mean (x, y) of the set pixels (read inside their bounding box); None when empty."""
     box = bounding_box(mask)

@@ -185,6 +185,26 @@ def test_strength_changes_smoothly(scene) -> None:
     assert steps.max() < 2.0 * steps.mean()
 
 
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_strength_blends_the_styled_box_in_by_its_weight(scene, channels: int) -> None:
+    """The editor's preview at a strength (OpenCV's blend for 8-bit paintings): the input where the weight is 0, bit
+    for bit; the styled box mixed in by strength x weight elsewhere, rounded; an alpha channel kept."""
+    image = scene["image"] if channels == 3 else np.dstack([scene["image"], np.full(scene["image"].shape[:2], 77,
+                                                                                    np.uint8)])
+    restyled = prepare_restyle(image, scene["region"], scene["exemplar"], scene["exemplar_region"], reach=6)
+    x0, y0, x1, y1 = restyled.box
+    before = image[y0:y1, x0:x1].astype(np.float32)
+    alpha = 0.6 * restyled.weight[..., None]
+    wanted = before + alpha * (restyled.styled.astype(np.float32) - before)
+    box = restyled.box_at_strength(0.6)
+    assert box.dtype == np.uint8 and box.shape == before.shape
+    assert np.abs(box - wanted).max() <= 0.5 + 1e-3
+    assert np.array_equal(box[restyled.weight == 0], image[y0:y1, x0:x1][restyled.weight == 0])
+    assert (restyled.weight == 0).any() and (restyled.weight > 0).any()
+    if channels == 4:
+        assert (box[..., 3] == 77).all()
+
+
 def test_second_exemplar_is_mixed_in(scene) -> None:
     image, region = scene["image"], scene["region"]
     exemplar, exemplar_region = scene["exemplar"], scene["exemplar_region"]
