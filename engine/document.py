@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from engine.masks import masks_equal
 from engine.packed_mask import PackedMask
 from engine.session import EditSession, Step, WorkingSelection
 from engine.shape_motion import Affine, PinPoints, Pins, ShapeMotion, ShapeMotions
@@ -291,7 +292,7 @@ class Document:
     @property
     def reshaped(self) -> bool:
         """The new shape differs from the region: a reshape waits to be applied."""
-        return not np.array_equal(self.region, self.target)
+        return not masks_equal(self.region, self.target)
 
     @property
     def mask_tools_act_on_region(self) -> bool:

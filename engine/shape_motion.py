@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.mask_warp import rigid_mls
-from engine.masks import region_hash
+from engine.masks import masks_equal, region_hash
 
 #: At most this many (region, new shape) pairs are remembered (the newest).
 REMEMBERED = 64
@@ -158,7 +158,7 @@ class ShapeMotions:
 
     def of(self, region: np.ndarray, target: np.ndarray) -> ShapeMotion | None:
         """How ``target`` came from ``region``; None when no known moves made it (a stroke, a mask tool)."""
-        if np.array_equal(region, target):
+        if masks_equal(region, target):
             return ShapeMotion()
         key = (self._fingerprint(region), self._fingerprint(target))
         found = self._known.get(key)
@@ -168,7 +168,7 @@ class ShapeMotions:
 
     def remember(self, region: np.ndarray, target: np.ndarray, motion: ShapeMotion) -> None:
         """``motion`` made ``target`` from ``region`` (a shape reopened from a session)."""
-        if not np.array_equal(region, target):
+        if not masks_equal(region, target):
             self._known[(self._fingerprint(region), self._fingerprint(target))] = motion
             while len(self._known) > REMEMBERED:
                 self._known.popitem(last=False)

@@ -1,4 +1,5 @@
-"""The canvas's mask outline (app/canvas_items.OutlineItem): drawn as traced up close, simplified zoomed out."""
+"""Mask outlines as the canvas draws them (app/canvas_items.OutlineItem: as traced up close, simplified zoomed out),
+and the mask comparison the editor makes often (engine.masks.masks_equal)."""
 from __future__ import annotations
 
 import cv2
@@ -61,3 +62,16 @@ def test_the_outline_is_drawn_as_traced_up_close_and_simplified_zoomed_out(qapp,
     assert _distance_to(polygons, np.concatenate(drawn)).max() <= tolerance + 1e-6
     item.setPath(polygons_to_path(polygons[:1]))  # a new outline: nothing drawn from the old one
     assert len(path_to_polygons(item._path_at(scale))) == 1
+
+
+def test_masks_compare_alike_whatever_their_layout() -> None:
+    from engine.masks import masks_equal
+    mask = _ragged_mask()
+    other = mask.copy()
+    assert masks_equal(mask, other)
+    other[599, 899] = not other[599, 899]  # the last pixel
+    assert not masks_equal(mask, other)
+    assert masks_equal(mask[:, 1:], mask[:, 1:].copy())  # not contiguous
+    assert not masks_equal(mask[:599], mask[1:])  # neither
+    assert not masks_equal(mask[:8, :7], mask[:7, :8])  # shapes
+    assert masks_equal(mask[:3, :3], mask[:3, :3].copy())  # 9 pixels
