@@ -426,6 +426,15 @@ def _tone_lookup(light: np.ndarray, tone_from: np.ndarray, tone_to: np.ndarray) 
     return table[index.astype(np.int32)]
 
 
+def _scaled(values: np.ndarray, scale: float, x0: float, y0: float, size: tuple[int, int]) -> np.ndarray:
+    """``values`` read bilinearly at (x0 + scale * x, y0 + scale * y) for the pixels (x, y) of an image of ``size``
+    (width, height), the edge repeated beyond it: a remap by an affine map, without the map's full-size arrays."""
+    matrix = np.array([[scale, 0.0, x0], [0.0, scale, y0]], np.float64)
+    read = cv2.warpAffine(values, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return read.reshape(size[1], size[0], *values.shape[2:])
+
+
 def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
     """Lab of the box's ``rows`` styled by one plan (computed with the rows the filters reach around them)."""
     height, width = region_pixels.shape[:2]
@@ -464,11 +473,8 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     styled = np.empty((bottom - top, width, 3), np.float32)
     base = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2)
     if STRUCTURE_KEEP > 0:  # where the region draws a feature, its own lightness; the exemplar's brushwork elsewhere
-        per_work = np.float32(CELL / step)  # working pixels a full-resolution pixel
-        work_x = np.broadcast_to((xs[None, :] + 0.5) * per_work - 0.5, (bottom - top, width))
-        work_y = np.broadcast_to((ys[:, None] + 0.5) * per_work - 0.5, (bottom - top, width))
-        keep = cv2.remap(plan.keep, np.ascontiguousarray(work_x), np.ascontiguousarray(work_y), cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
+        per_work = CELL / step  # working pixels a full-resolution pixel; (x + 0.5) * per_work - 0.5 read
+        keep = _scaled(plan.keep, per_work, 0.5 * per_work - 0.5, (top + 0.5) * per_work - 0.5, (width, bottom - top))
         keep_light, keep_colour = keep[..., 0], keep[..., 1:]
         styled[..., 0] = base + keep_light * (wanted - base) + (1.0 - keep_light) * layers[..., 0]
     else:
@@ -476,10 +482,7 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
         contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
         styled[..., 0] += INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))
-    grid_x = np.broadcast_to(xs[None, :] / np.float32(step) - 0.5, (bottom - top, width))
-    grid_y = np.broadcast_to(ys[:, None] / np.float32(step) - 0.5, (bottom - top, width))
-    colour = cv2.remap(plan.colour, np.ascontiguousarray(grid_x), np.ascontiguousarray(grid_y), cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)
+    colour = _scaled(plan.colour, 1.0 / step, -0.5, top / step - 0.5, (width, bottom - top))  # cell centres
     if STRUCTURE_KEEP > 0:  # where the region draws a colour edge, its own colour carried onto the exemplar's
         colour += keep_colour * (carry_colour(plan.colour_lookup, own_lab[..., 1:]) - colour)
     styled[..., 1:] = layers[..., 1:3] + colour
