@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
-from app.convert import path_to_polygons, polygons_to_path
+from app.convert import PolygonPath, path_to_polygons, polygons_to_path
 from engine.masks import simplified_polygons
 
 class ImageOverlayItem(QGraphicsItem):
@@ -54,10 +55,12 @@ class OutlineItem(QGraphicsPathItem):
         # preview redrawn beneath it (a restyle's strength slider) does not redraw an 8K sky's 20,000-point outline.
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self._simplified: dict[int, QPainterPath] = {}  # the path for each zoomed-out level (see _path_at)
+        self._polygons: list[np.ndarray] | None = None  # the path's polygons, when it came with them
 
     def setPath(self, path: QPainterPath) -> None:
         super().setPath(path)
         self._simplified = {}
+        self._polygons = path.polygons if isinstance(path, PolygonPath) else None
 
     def boundingRect(self) -> QRectF:
         # Cosmetic pens are drawn in screen pixels: leave room for the halo even when zoomed far out.
@@ -70,7 +73,8 @@ class OutlineItem(QGraphicsPathItem):
             return self.path()
         level = 2 ** math.ceil(math.log2(1.0 / scale))
         if level not in self._simplified:
-            self._simplified[level] = polygons_to_path(simplified_polygons(path_to_polygons(self.path()), level / 2))
+            polygons = self._polygons if self._polygons is not None else path_to_polygons(self.path())
+            self._simplified[level] = polygons_to_path(simplified_polygons(polygons, level / 2))
         return self._simplified[level]
 
     def paint(self, painter: QPainter, option, widget=None) -> None:

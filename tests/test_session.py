@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from engine import atomic
+from engine import session as session_module
 from engine.errors import SessionError
 from engine.imageio import Artwork
 from engine.session import (FORMAT_VERSION, EditSession, changed_box, load_session, read_manifest,
@@ -70,6 +71,26 @@ def test_undo_redo_and_go_to_are_exact(session: EditSession) -> None:
     np.testing.assert_array_equal(session.current, newer)
     with pytest.raises(SessionError, match="there is no step 7"):
         session.go_to(7)
+
+
+@pytest.mark.parametrize("kept_bytes", [0, 600, 10 ** 9])
+def test_patches_kept_unpacked_give_the_same_history(session: EditSession, monkeypatch, kept_bytes: int) -> None:
+    """The latest steps' patches are kept as they are up to a byte budget (undo and redo of a large step need no
+    decompression); whatever the budget, every position is exact, dropped redo steps let go of theirs, and a kept
+    patch is never the image's own memory."""
+    monkeypatch.setattr(session_module, "UNPACKED_BYTES", kept_bytes)
+    states = [session.current.copy()] + [edit(session, seed) for seed in range(1, 6)]
+    for position in (4, 0, 5, 2, 3, 1, 5, 0):
+        session.go_to(position)
+        np.testing.assert_array_equal(session.current, states[position])
+        kept = session._unpacked.values()
+        assert len(kept) <= 1 or sum(patch.nbytes for _, patch in kept) <= kept_bytes
+        assert not any(np.shares_memory(patch, session.current) for _, patch in kept)
+    session.go_to(2)
+    edit(session, 99)
+    assert {id(step) for step, _ in session._unpacked.values()} <= {id(step) for step in session.steps}
+    session.go_to(0)
+    np.testing.assert_array_equal(session.current, states[0])
 
 
 def test_only_the_changed_area_is_kept() -> None:
