@@ -62,8 +62,6 @@ class RestyleController(QObject):
         #: changed. A selection that an Apply or an undo left (an edit's result) is restyled only when asked: a
         #: preview over the result of an Apply (a restyle's: twice over) or over an undone image would belie it.
         self._asked = True
-        #: The canvas's preview layer shows this tool's preview (never a reshape's).
-        self._previewing = False
         #: Which exemplar (first or second) was taken last: another candidate of its click takes its place.
         self._last_slot: int | None = None
         self.prepare_timer = QTimer(self, singleShot=True, interval=PREPARE_DELAY_MS)
@@ -190,9 +188,9 @@ class RestyleController(QObject):
                 self.exemplars.key())
 
     def forget(self) -> None:
-        if self._previewing:
+        if self.prepared is not None:  # its preview is on the canvas's preview layer (never a reshape's)
             self.canvas.set_preview(None)
-        self.prepared, self._prepared_for, self._previewing = None, None, False
+        self.prepared, self._prepared_for = None, None
 
     @staticmethod
     def _reshaping(document: Document) -> bool:
@@ -279,7 +277,6 @@ class RestyleController(QObject):
             return
         x0, y0 = self.prepared.box[:2]
         self.canvas.show_patch(array_to_qimage(self.prepared.box_at_strength(self.strength)), x0, y0, 1.0, 1.0)
-        self._previewing = True
 
     # -- apply -------------------------------------------------------------------------------------
     def update_buttons(self) -> None:

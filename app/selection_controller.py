@@ -261,7 +261,7 @@ class SelectionController(QObject):
         document = self._document_at(x, y)
         if document is None:
             return
-        if document.region.any() and not np.array_equal(document.target, document.region):
+        if document.region.any() and document.reshaped:
             self.workspace.say("The new shape is not applied yet: drag it, Apply it (Ctrl+Return), or Reset Shape "
                                "(Ctrl+R) first; the Select tool (S) adds to the selection.")
             return

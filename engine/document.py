@@ -150,7 +150,7 @@ class Document:
         if not self.reshaped:
             return False
         region, target = self._saved_masks
-        same = lambda mask, saved: mask is saved or (saved is not None and np.array_equal(mask, saved))  # noqa: E731
+        same = lambda mask, saved: mask is saved or (saved is not None and masks_equal(mask, saved))  # noqa: E731
         return not (same(self.region, region) and same(self.target, target))
 
     # -- the undo stack ----------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class Document:
         takes them away."""
         if kind in (StepKind.EDIT, StepKind.SELECTION):
             raise ValueError(f"a {kind.value} step does not change the new shape alone")
-        if np.array_equal(target, self.target):
+        if masks_equal(target, self.target):
             return False
         if moved_by is not None:
             self.shape_motions.moved(self.region, self.target, target, moved_by)
@@ -307,7 +307,7 @@ class Document:
         if not self.mask_tools_act_on_region:
             return self.change_target(tool(self.target), StepKind.MASK_TOOL, label)
         region = tool(self.region)
-        if np.array_equal(region, self.region):
+        if masks_equal(region, self.region):
             return False
         self._record(StepKind.MASK_TOOL, label, region, region.copy())
         self.selection_from_edit = False  # the selection was worked on: clicks add to it

@@ -12,6 +12,7 @@ being worked on (the region, its new shape not applied yet, and the Transform an
 """
 from __future__ import annotations
 
+import copy
 import json
 import zipfile
 import zlib
@@ -416,11 +417,7 @@ def load_session(path: str | Path) -> EditSession:
 
 def snapshot(session: EditSession) -> EditSession:
     """A copy safe to save on another thread while the editor goes on (steps are shared, immutable)."""
-    copy = EditSession.__new__(EditSession)
-    copy.artwork, copy.original = session.artwork, session.original
-    copy.current = session.current.copy()
-    copy.steps, copy.position = list(session.steps), session.position
-    copy.dirty, copy.original_thumbnail = session.dirty, session.original_thumbnail
-    copy.selection = session.selection
-    copy._unpacked = OrderedDict()
-    return copy
+    copied = copy.copy(session)
+    copied.current = session.current.copy()
+    copied.steps = list(session.steps)
+    return copied
