@@ -238,7 +238,7 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     ranks = np.linspace(-1.0, 1.0, QUANTILES, dtype=np.float32)
 
     network = restyle_backbone()
-    region_features, exemplar_features = network(small_region), network(small_exemplar)
+    region_features, exemplar_features = _cell_features(network, small_region), _cell_features(network, small_exemplar)
     grid, key_grid = region_features.shape[:2], exemplar_features.shape[:2]
 
     def cell_tone(light: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -287,6 +287,22 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     lookup = colour_lookup(region_ab[region_inside], exemplar_lab[..., 1:][exemplar_inside])
     keep = structure_keep(region_cell_light, carry_colour(lookup, region_ab))
     return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces, keep, lookup)
+
+
+#: Working pixels of mirrored context around a box before its features are taken (a multiple of 8).
+FEATURE_CONTEXT = 48
+
+
+def _cell_features(network: RestyleBackbone, small: np.ndarray) -> np.ndarray:
+    """The backbone's features of a working box, taken with the box mirrored around it: on the zero padding of
+    its convolutions, the cells along both boxes' edges look alike and matched each other (a flat region's
+    edge took the exemplar's edge, a strip of other strokes along the region's side)."""
+    pad = FEATURE_CONTEXT
+    if pad <= 0:
+        return network(small)
+    mirrored = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    cells = pad // CELL
+    return network(mirrored)[cells:-cells, cells:-cells]
 
 
 def _inside(small_mask: np.ndarray) -> np.ndarray:

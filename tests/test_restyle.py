@@ -198,7 +198,7 @@ def test_a_strength_blends_the_styled_box_in_by_its_weight(scene, channels: int)
     wanted = before + alpha * (restyled.styled.astype(np.float32) - before)
     box = restyled.box_at_strength(0.6)
     assert box.dtype == np.uint8 and box.shape == before.shape
-    assert np.abs(box - wanted).max() <= 0.5 + 1e-3
+    assert np.abs(box - wanted).max() <= 0.5 + 2e-3  # rounded (float32 sums: within 0.002 of exact)
     assert np.array_equal(box[restyled.weight == 0], image[y0:y1, x0:x1][restyled.weight == 0])
     assert (restyled.weight == 0).any() and (restyled.weight > 0).any()
     if channels == 4:
@@ -455,8 +455,9 @@ def _large_region_small_exemplar(grain_sigma: float, size: int = 512) -> tuple[n
 
 def test_a_small_exemplar_over_a_large_region_leaves_no_lattice(monkeypatch) -> None:
     """A 96 px exemplar serves a 512 px region: every exemplar cell is copied some 28 times. Copied cell-aligned and
-    mixed plainly where cells meet, the copies' detail is twice as strong at some places of the cells' lattice as at
-    others, and the lattice shows; shifted piece by piece and mixed keeping the detail's variance, it is even."""
+    mixed plainly where cells meet, the copies' detail is 1.4x as strong at some places of the cells' lattice as at
+    others (twice, before the cells alike took different exemplar cells), and the lattice shows; shifted piece by
+    piece and mixed keeping the detail's variance, it is even (1.1x)."""
     image, exemplar, step = _large_region_small_exemplar(grain_sigma=1.0)
     region, exemplar_region = np.ones(image.shape[:2], bool), np.ones(exemplar.shape[:2], bool)
 
@@ -467,13 +468,13 @@ def test_a_small_exemplar_over_a_large_region_leaves_no_lattice(monkeypatch) -> 
     even = unevenness()
     monkeypatch.setattr(restyle_module, "JITTER", 0.0)
     monkeypatch.setattr(restyle_module, "VARIANCE_PRESERVING", False)
-    assert even < 1.3 and unevenness() > 1.8
+    assert even < 1.25 < unevenness()
 
 
 def test_the_cells_borders_do_not_show_as_straight_edges(monkeypatch) -> None:
     """Copies of a coarse-grained exemplar meet at the cells' borders: mixed over half a cell, each copy keeps a flat
     middle and changes to its neighbour within a few pixels, so the lattice shows as straight edges (the painting's
-    gradient across the borders is 1.8x what it is between them); mixed over the whole cell, it is even."""
+    gradient across the borders is 1.6x what it is between them); mixed over the whole cell, it is even (1.3x)."""
     image, exemplar, step = _large_region_small_exemplar(grain_sigma=2.5)
 
     def border_contrast() -> float:
@@ -487,7 +488,7 @@ def test_the_cells_borders_do_not_show_as_straight_edges(monkeypatch) -> None:
 
     even = border_contrast()
     monkeypatch.setattr(restyle_module, "SEAM_SHARE", 0.5)
-    assert even < 1.5 and border_contrast() > 1.7
+    assert even < 1.45 < border_contrast()
 
 
 def test_nothing_beyond_the_exemplar_region_is_copied() -> None:
@@ -536,3 +537,77 @@ def test_a_tiny_exemplar_region_is_copied_from_many_places() -> None:
     np.fill_diagonal(likeness, -1.0)
     assert (likeness.max(axis=1) > 0.9).mean() < 0.05
     assert restyle_module.working_factor((1024, 600), [(50, 40, 110, 80)]) == 1.0
+
+
+def _brushed_exemplar(size: int = 200, seed: int = 4) -> np.ndarray:
+    """Short strokes of random directions and tones over a light-to-dark ground: brushwork with no two places alike."""
+    rng = np.random.default_rng(seed)
+    canvas = np.repeat(np.linspace(70, 190, size, dtype=np.float32)[:, None], size, axis=1)
+    for _ in range(size * size // 60):
+        x, y = rng.uniform(0, size, 2)
+        angle, length = rng.uniform(0, np.pi), rng.uniform(6, 16)
+        dx, dy = np.cos(angle) * length / 2, np.sin(angle) * length / 2
+        tone = float(canvas[int(y), int(x)] + rng.uniform(-40, 40))
+        cv2.line(canvas, (int(x - dx), int(y - dy)), (int(x + dx), int(y + dy)), tone, 2)
+    grey = np.clip(canvas, 0, 255).astype(np.uint8)
+    return np.dstack([grey // 3, (grey * 0.7).astype(np.uint8), grey])
+
+
+def _matched_cells(monkeypatch, image: np.ndarray, exemplar: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The exemplar cell (row-major in its grid) each cell of ``image`` (its whole area restyled from the whole
+    ``exemplar``) copies, as the region's grid, and the exemplar's grid."""
+    found = []
+    correspond = restyle_module.correspond
+
+    def recording(method, query, keys, query_cells, key_cells):
+        positions, peak = correspond(method, query, keys, query_cells, key_cells)
+        found.append((positions.reshape(query_cells.shape), key_cells.shape))
+        return positions, peak
+
+    monkeypatch.setattr(restyle_module, "correspond", recording)
+    restyle(image, np.ones(image.shape[:2], bool), exemplar, np.ones(exemplar.shape[:2], bool))
+    return found[0]
+
+
+def _sky_ramp() -> np.ndarray:
+    """A smooth sky: dark blue at the top to pale at the bottom, every row one colour (no texture of its own)."""
+    image = np.zeros((320, 960, 3), np.uint8)
+    image[..., 2] = np.linspace(200, 70, 320)[:, None].astype(np.uint8)
+    image[..., 1], image[..., 0] = image[..., 2] // 2 + 30, 50
+    return image
+
+
+def test_cells_alike_copy_from_many_places(monkeypatch) -> None:
+    """A smooth sky's row of cells is one tone and one look: each took the same best exemplar cell, and a re-use
+    penalty counted from everyone's first choice moved them all to the same second best: up to 90 % of a row
+    copied one exemplar cell, a row of one repeated mark across the sky. Choosing in turn, the penalty growing
+    as they choose, no exemplar cell serves over a quarter of a row."""
+    cells, _ = _matched_cells(monkeypatch, _sky_ramp(), _brushed_exemplar())
+    most_common = [np.bincount(row).max() / row.size for row in cells]
+    assert max(most_common) < 0.3 and np.mean(most_common) < 0.2
+
+
+def test_the_regions_edges_do_not_take_the_exemplars_edges(monkeypatch) -> None:
+    """On their convolutions' zero padding the cells along a box's edge look alike in both images; in a smooth
+    region (its features standardised, so small differences count) every cell of its left column copied the
+    exemplar's left column, a strip of other strokes down the region's side. Taken with mirrored context, the
+    edge's cells copy from anywhere."""
+    cells, key_grid = _matched_cells(monkeypatch, _sky_ramp(), _brushed_exemplar())
+    columns, rows = cells % key_grid[1], cells // key_grid[1]
+    assert (columns[:, 0] == 0).mean() < 0.25
+    assert (columns[:, -1] == key_grid[1] - 1).mean() < 0.25
+    assert (rows[0] == 0).mean() < 0.25 and (rows[-1] == key_grid[0] - 1).mean() < 0.25
+
+
+def test_alike_rows_spread_over_their_nearly_best_exemplar_cells() -> None:
+    """100 alike rows, five exemplar cells nearly as good (0.90 to 0.88) and five poor (0.2): the rows spread over
+    the five good ones (a penalty counted once from everyone's first choice sent all 100 to the second best), never
+    the poor ones; rows with a clear best of their own keep it."""
+    from models.restyle.correspondence import spread_choices
+
+    alike = np.tile(np.array([0.90, 0.895, 0.89, 0.885, 0.88, 0.2, 0.2, 0.2, 0.2, 0.2], np.float32), (100, 1))
+    uses = np.bincount(spread_choices(alike, 10), minlength=10)
+    assert uses[5:].sum() == 0 and uses[:5].max() <= 30 and (uses[:5] >= 10).all()
+    distinct = np.full((10, 10), 0.1, np.float32)
+    distinct[np.arange(10), np.arange(10)[::-1]] = 0.9
+    assert (spread_choices(distinct, 10) == np.arange(10)[::-1]).all()

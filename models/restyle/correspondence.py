@@ -44,18 +44,46 @@ class Matches:
     peak_bytes: int
 
 
-#: Re-use penalty: a second pass subtracts this times log(uses / fair share), where above 1, from
-#: each exemplar cell's score, so that a flat region does not copy one exemplar patch over and over.
+#: Re-use penalty: as the cells choose in turn, each exemplar cell's score is lowered by this times
+#: log(uses so far / fair share), where above 1, so that cells alike (a flat region) do not all copy one patch.
 USAGE_WEIGHT = 0.3
+#: The cells choose in this many groups, in an order drawn from a generator of this seed (reproducible results).
+CHOICE_ROUNDS, ORDER_SEED = 64, 0
 
 
-def usage_penalty(index: np.ndarray, keys: int) -> np.ndarray:
-    """(keys,) penalty of each exemplar cell from how often the first pass chose it."""
-    if USAGE_WEIGHT <= 0:
-        return np.zeros(keys, np.float32)
-    uses = np.bincount(index[index >= 0], minlength=keys).astype(np.float32)
-    fair = max(1.0, float((index >= 0).sum()) / keys)
-    return (USAGE_WEIGHT * np.log(np.maximum(uses / np.float32(fair), 1.0))).astype(np.float32)
+def spread_choices(scores: np.ndarray, keys: int, candidates: np.ndarray | None = None,
+                   cells: np.ndarray | None = None, rows_per_candidates: int = 1) -> np.ndarray:
+    """Each row's arg-max of ``scores`` less a re-use penalty that grows as the rows choose, in a random order:
+    rows alike take different exemplar cells once one is used more than its fair share (N / M), as a
+    texture synthesis uses its exemplar uniformly (Jamriska et al. 2015, Fiser et al. 2016's StyLit). A penalty
+    counted once from everyone's first choice lowers that choice for all alike rows at once, so they move
+    together to the second best: a flat region's rows of cells each copied one patch along their length.
+
+    The rows choose in :data:`CHOICE_ROUNDS` random groups, the penalty updated after each group (one row at a
+    time in Python took 0.3 s for an 8K sky's 40,000 cells). ``scores`` (R, K): candidate scores per row, under
+    -1 (or -inf) where a candidate is unusable; ``candidates`` (R / rows_per_candidates, K) the exemplar cell of
+    each column, one row of them for each ``rows_per_candidates`` rows of scores (None: column k is cell k);
+    ``cells`` (N,) which row of ``scores`` each chooser reads (None: one row each).
+    Returns (N,) exemplar cells, -1 where no candidate is usable."""
+    count = scores.shape[0] if cells is None else cells.shape[0]
+    chosen = np.full(count, -1, np.int64)
+    fair = max(1.0, count / max(keys, 1))
+    uses = np.zeros(keys, np.int64)
+    penalty = np.zeros(keys, np.float32)
+    order = np.random.default_rng(ORDER_SEED).permutation(count)
+    for group in np.array_split(order, min(count, CHOICE_ROUNDS)) if count else ():
+        rows = group if cells is None else cells[group]
+        columns = None if candidates is None else candidates[rows // rows_per_candidates]
+        row_scores = scores[rows]
+        penalised = row_scores - (penalty[None, :] if columns is None else penalty[np.maximum(columns, 0)])
+        best = penalised.argmax(axis=1)
+        usable = np.take_along_axis(row_scores, best[:, None], axis=1)[:, 0] >= -1.0
+        key = best if columns is None else np.take_along_axis(columns, best[:, None], axis=1)[:, 0]
+        chosen[group[usable]] = key[usable]
+        if USAGE_WEIGHT > 0:
+            uses += np.bincount(key[usable], minlength=keys)
+            penalty = (USAGE_WEIGHT * np.log(np.maximum(uses / np.float32(fair), 1.0))).astype(np.float32)
+    return chosen
 
 
 def _chosen_scores(scores: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -65,21 +93,15 @@ def _chosen_scores(scores: np.ndarray, index: np.ndarray) -> np.ndarray:
 def full_attention(query: np.ndarray, keys: np.ndarray) -> Matches:
     """CoCosNet's correlation over all pairs; each cell's most attended exemplar cell (after the re-use penalty)."""
     scores = query @ keys.T
-    index = (scores - usage_penalty(scores.argmax(axis=1), keys.shape[0])).argmax(axis=1)
+    index = spread_choices(scores, keys.shape[0])
     return Matches(index, _chosen_scores(scores, index), scores.nbytes)
 
 
 def masked_attention(query: np.ndarray, keys: np.ndarray, reliable: float = RELIABLE_SCORE) -> Matches:
     """MATEBIT's masked correlation ReLU(A): rows with no score above ``reliable`` have no match (-1)."""
     scores = query @ keys.T
-    masked = np.where(scores > reliable, scores, np.float32(0))
-    index = masked.argmax(axis=1)
-    best = np.take_along_axis(masked, index[:, None], axis=1)[:, 0]
-    index = np.where(best > 0, index, -1)
-    penalised = masked - usage_penalty(index, keys.shape[0])
-    penalised[masked <= 0] = -np.inf
-    second = penalised.argmax(axis=1)
-    index = np.where(index >= 0, second, index)
+    masked = np.where(scores > reliable, scores, np.float32(-np.inf))
+    index = spread_choices(masked, keys.shape[0])
     best = np.where(index >= 0, _chosen_scores(scores, index), np.float32(0))
     return Matches(index, best, 2 * scores.nbytes)
 
@@ -110,6 +132,18 @@ def _rows_of(cells: np.ndarray) -> np.ndarray:
     return rows
 
 
+def _spread_top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """(R, k) columns of ``scores`` (R, K) for each row, best first, each rank chosen by :func:`spread_choices`: alike
+    query blocks (a flat region's) rank the exemplar's blocks alike, and would all attend to the same k blocks."""
+    remaining = scores.astype(np.float32, copy=True)
+    chosen = np.empty((scores.shape[0], k), np.int64)
+    rows = np.arange(scores.shape[0])
+    for rank in range(k):
+        chosen[:, rank] = spread_choices(remaining, scores.shape[1])
+        remaining[rows, chosen[:, rank]] = -np.inf
+    return chosen
+
+
 def bilevel_attention(query: np.ndarray, keys: np.ndarray, query_grid: tuple[int, int],
                       query_cells: np.ndarray, key_grid: tuple[int, int], key_cells: np.ndarray,
                       block: int = BLOCK, top_k: int = TOP_K) -> Matches:
@@ -131,21 +165,20 @@ def bilevel_attention(query: np.ndarray, keys: np.ndarray, query_grid: tuple[int
     # Level 1: rank the exemplar's blocks for each query block (cosine of the blocks' mean descriptors).
     block_scores = pooled(query_tiles, query) @ pooled(key_tiles, keys).T
     k = min(top_k, key_tiles.shape[0])
-    chosen = np.argsort(-block_scores, axis=1, kind="stable")[:, :k]  # (Bq, k), best first
+    chosen = _spread_top_k(block_scores, k)  # (Bq, k), best first
     # Level 2: dense attention between each query block's cells and the cells of its k blocks.
     candidates = key_tiles[chosen].reshape(chosen.shape[0], -1)  # (Bq, k b^2)
     local = query[np.maximum(query_tiles, 0)] @ keys[np.maximum(candidates, 0)].transpose(0, 2, 1)
     local[np.broadcast_to((candidates < 0)[:, None, :], local.shape)] = -2.0
-    first = np.take_along_axis(candidates, local.argmax(axis=2), axis=1)
-    penalty = usage_penalty(first[query_tiles >= 0], keys.shape[0])
-    where = (local - penalty[np.maximum(candidates, 0)][:, None, :]).argmax(axis=2)
-    best = np.take_along_axis(local, where[..., None], axis=2)[..., 0]
-    picked = np.take_along_axis(candidates, where, axis=1)
+    present = query_tiles >= 0
+    tile_of, slot_of = np.nonzero(present)
+    local_rows = local.reshape(-1, local.shape[2])
+    picked = spread_choices(local_rows, keys.shape[0], candidates, tile_of * local.shape[1] + slot_of, local.shape[1])
     index = np.full(query.shape[0], -1, np.int64)
     score = np.full(query.shape[0], -2.0, np.float32)
-    present = query_tiles >= 0
-    index[query_tiles[present]] = picked[present]
-    score[query_tiles[present]] = best[present]
+    cells = query_tiles[present]
+    index[cells] = picked
+    score[cells] = np.where(picked >= 0, np.einsum("ij,ij->i", query[cells], keys[np.maximum(picked, 0)]), -2.0)
     peak = (block_scores.size + local.size) * local.itemsize
     return Matches(index, score, peak)
 
