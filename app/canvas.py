@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, 
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsView)
 
-from app.canvas_items import ImageOverlayItem, OutlineItem
+from app.canvas_items import ImageOverlayItem, OutlineItem, PatchItem
 from app.transform_handles import SCALING_MODES, TransformHandles, transform_mode
 from app.transparency import checker_brush, paint_checkerboard
 from app.view_zoom import show_pixels_at, zoom_about
@@ -82,7 +82,7 @@ class CanvasView(TransformHandles, WarpPins, QGraphicsView):
         self.setAcceptDrops(False)  # the main window takes dropped files
         self.image_item = QGraphicsPixmapItem()
         self.image_item.setTransformationMode(Qt.SmoothTransformation)
-        self.preview_item = QGraphicsPixmapItem()
+        self.preview_item = PatchItem(self._checker)
         self.preview_item.setZValue(1)
         self.preview_item.setTransformationMode(Qt.SmoothTransformation)
         self.region_item = ImageOverlayItem(QImage())

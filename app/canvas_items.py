@@ -6,11 +6,29 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsView,
+                               QStyleOptionGraphicsItem, QWidget)
 
 from app.convert import PolygonPath, path_to_polygons, polygons_to_path
+from app.transparency import paint_checkerboard
 from engine.masks import simplified_polygons
+
+class PatchItem(QGraphicsPixmapItem):
+    """A piece of the painting shown over it (a preview, a live frame). Where the piece is translucent (a painting
+    with an alpha channel) it is drawn over the canvas's checkerboard, not over the painting under it, which
+    showed through: a preview that was half the old pixels and half the new."""
+
+    def __init__(self, checker: QBrush) -> None:
+        super().__init__()
+        self._checker = checker
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        view = widget.parent() if widget is not None else None
+        if self.pixmap().hasAlphaChannel() and isinstance(view, QGraphicsView):
+            paint_checkerboard(view, painter, view.sceneRect(), self._checker, clip=self.boundingRect())
+        super().paint(painter, option, widget)
+
 
 class ImageOverlayItem(QGraphicsItem):
     """Draws a QImage, repainting only the exposed part (cheap partial updates while painting)."""

@@ -26,12 +26,15 @@ def checker_brush(square: int = SQUARE) -> QBrush:
     return QBrush(tile)
 
 
-def paint_checkerboard(view: QGraphicsView, painter: QPainter, area: QRectF, brush: QBrush) -> None:
+def paint_checkerboard(view: QGraphicsView, painter: QPainter, area: QRectF, brush: QBrush,
+                       clip: QRectF | None = None) -> None:
     """Fill ``area`` (scene coordinates: the painting) with ``brush`` in the view's own pixels; for
-    ``drawBackground``, whose painter draws in scene coordinates."""
+    ``drawBackground``, whose painter draws in scene coordinates. ``clip`` (the painter's coordinates; default
+    ``area``) limits it to a part, with the squares where the whole painting has them (an item's own area)."""
     on_screen = view.mapFromScene(area).boundingRect()
     painter.save()
-    painter.setClipRect(area, Qt.IntersectClip)  # the painting's own edge (the view's rounded box is 1 px wider)
+    # The painting's own edge (the view's rounded box is 1 px wider), or the item's.
+    painter.setClipRect(area if clip is None else clip, Qt.IntersectClip)
     painter.resetTransform()
     painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
     painter.setBrushOrigin(on_screen.topLeft())

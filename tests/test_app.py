@@ -1252,6 +1252,38 @@ def test_the_compare_panes_zoom_together_about_the_pointer(qtbot) -> None:
     assert right.transform().m11() == zoom
 
 
+def test_a_preview_over_a_translucent_painting_shows_the_preview_alone(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """A preview patch of a half-transparent painting is drawn over the checkerboard, as the painting will be once
+    the edit is applied: drawn over the painting, its red showed through the blue preview."""
+    from app.convert import array_to_qimage
+
+    red = np.zeros((120, 160, 4), np.uint8)
+    red[..., 0], red[..., 3] = 220, 128
+    path = tmp_path / "translucent.png"
+    save_image(path, red)
+    assert window.open_image(path)
+    window.canvas.fit()
+    qtbot.wait(50)
+    blue = np.zeros((60, 80, 4), np.uint8)
+    blue[..., 2], blue[..., 3] = 220, 128
+
+    def seen() -> np.ndarray:
+        qtbot.wait(20)
+        shot = window.canvas.viewport().grab().toImage()
+        box = window.canvas.mapFromScene(QRectF(30, 30, 60, 40)).boundingRect().adjusted(3, 3, -3, -3)
+        return np.array([QColor(shot.pixel(x, y)).getRgb()[:3] for x in range(box.left(), box.right(), 2)
+                         for y in range(box.top(), box.bottom(), 2)])
+
+    window.canvas.show_patch(array_to_qimage(blue), 20, 20, 1.0, 1.0)
+    previewed = seen()
+    applied = red.copy()
+    applied[20:80, 20:100] = blue
+    window.canvas.set_image(array_to_qimage(applied))
+    after = seen()
+    assert previewed[:, 0].max() <= after[:, 0].max() + 2  # no red from under the preview
+    assert np.abs(previewed.astype(int) - after).max() <= 2
+
+
 def test_a_transparent_painting_is_drawn_over_a_checkerboard(qtbot, window: MainWindow, tmp_path: Path) -> None:
     """An RGBA painting's transparent part shows a checkerboard of two greys, on the canvas and in the compare
     panes, within the painting's edge; it showed the canvas's own dark grey, like the space around it."""
