@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsView,
                                QStyleOptionGraphicsItem, QWidget)
 
 from app.convert import PolygonPath, path_to_polygons, polygons_to_path
 from app.transparency import paint_checkerboard
-from engine.masks import simplified_polygons
+from engine.masks import dashed_polylines, simplified_polygons
 
 class PatchItem(QGraphicsPixmapItem):
     """A piece of the painting shown over it (a preview, a live frame). Where the piece is translucent (a painting
@@ -51,55 +51,100 @@ class ImageOverlayItem(QGraphicsItem):
         painter.drawImage(rect, self.image, rect)
 
 
+#: Device-pixel offsets at which an outline's one-pixel line is drawn: a line two pixels wide.
+LINE_OFFSETS = ((-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5), (0.5, 0.5))
+
+
 class OutlineItem(QGraphicsPathItem):
-    """A mask outline in its colour over a dark halo, so it reads on light and dark paint alike."""
+    """A mask outline in its colour over a dark halo, so it reads on light and dark paint alike.
+
+    Zoomed out (under half a screen pixel an image pixel, where all of a large outline shows) it is drawn fast:
+    Qt strokes a smooth one-pixel cosmetic line some 40x faster than a wider one (an 8K sky's outline took 0.1 s a
+    line at each undo, zoom or new outline), so the two-pixel line is four one-pixel lines side by side
+    (LINE_OFFSETS) over a four-pixel halo drawn without smoothing (translucent: its steps do not show). A dashed
+    outline's dashes are then laid out here (:func:`engine.masks.dashed_polylines`), once per zoom, so that the
+    line's and the halo's fall in the same places: the two strokers dash differently. Closer up, Qt's smooth
+    pens (only the part on screen is stroked, quickly)."""
 
     def __init__(self, colour: QColor, dashed: bool = False, dashes: list[float] | None = None) -> None:
         super().__init__()
         dashes = dashes or ([4, 3] if dashed else None)
-        dashed = dashes is not None
-        pen = QPen(colour, 2, Qt.CustomDashLine if dashed else Qt.SolidLine)
-        if dashed:
+        pen = QPen(colour, 2, Qt.SolidLine if dashes is None else Qt.CustomDashLine)
+        if dashes is not None:
             pen.setDashPattern(dashes)
         pen.setCosmetic(True)
         pen.setCapStyle(Qt.FlatCap)
         self.setPen(pen)
+        #: Dash and gap in screen pixels (the pen's pattern counts in pen widths); None: a solid line.
+        self._dashes = None if dashes is None else (dashes[0] * pen.widthF(), dashes[1] * pen.widthF())
         self._halo = QPen(QColor(0, 0, 0, 160), 4, pen.style(), Qt.FlatCap)
-        if dashed:  # the same dashes (dash lengths count in pen widths): what lies beneath shows in the gaps
+        if dashes is not None:  # the same dashes (dash lengths count in pen widths): what lies beneath shows in the gaps
             self._halo.setDashPattern([length * 2 / 4 for length in pen.dashPattern()])
         self._halo.setCosmetic(True)
+        self._fast_halo = QPen(QColor(0, 0, 0, 160), 4, Qt.SolidLine, Qt.FlatCap)
+        self._fast_halo.setCosmetic(True)
+        self._fast_line = QPen(colour, 1, Qt.SolidLine, Qt.FlatCap)
+        self._fast_line.setCosmetic(True)
 
         # Drawn once into a pixmap of the view's pixels and reused until the outline or the zoom changes: a
         # preview redrawn beneath it (a restyle's strength slider) does not redraw an 8K sky's 20,000-point outline.
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self._simplified: dict[int, QPainterPath] = {}  # the path for each zoomed-out level (see _path_at)
+        self._simplified: dict[int, PolygonPath] = {}  # the polygons for each zoomed-out level (see _polygons_at)
+        self._dashed: tuple[float, QPainterPath, QPainterPath] | None = None  # the halo's and line's dashes at a zoom
         self._polygons: list[np.ndarray] | None = None  # the path's polygons, when it came with them
 
     def setPath(self, path: QPainterPath) -> None:
         super().setPath(path)
-        self._simplified = {}
+        self._simplified, self._dashed = {}, None
         self._polygons = path.polygons if isinstance(path, PolygonPath) else None
 
     def boundingRect(self) -> QRectF:
         # Cosmetic pens are drawn in screen pixels: leave room for the halo even when zoomed far out.
         return self.path().boundingRect().adjusted(-40, -40, 40, 40)
 
-    def _path_at(self, scale: float) -> QPainterPath:
-        """The outline to draw at ``scale`` screen pixels an image pixel: as it is from half a screen pixel an image
-        pixel up; zoomed further out, simplified to within half a screen pixel (levels of powers of two)."""
+    def _all_polygons(self) -> list[np.ndarray]:
+        if self._polygons is None:
+            self._polygons = path_to_polygons(self.path())
+        return self._polygons
+
+    def _paths_at(self, scale: float) -> tuple[QPainterPath, QPainterPath]:
+        """The outline to draw at ``scale`` screen pixels an image pixel, for the halo and for the line: as it is
+        from half a screen pixel an image pixel up; zoomed further out, simplified to within half a screen pixel
+        (levels of powers of two), and there dashed for a dashed outline (the line's dashes a pixel shorter: drawn at
+        LINE_OFFSETS, each grows by a pixel)."""
         if scale >= 0.5 or scale <= 0:
-            return self.path()
-        level = 2 ** math.ceil(math.log2(1.0 / scale))
-        if level not in self._simplified:
-            polygons = self._polygons if self._polygons is not None else path_to_polygons(self.path())
-            self._simplified[level] = polygons_to_path(simplified_polygons(polygons, level / 2))
-        return self._simplified[level]
+            path = self.path()
+        else:
+            level = 2 ** math.ceil(math.log2(1.0 / scale))
+            if level not in self._simplified:
+                self._simplified[level] = polygons_to_path(simplified_polygons(self._all_polygons(), level / 2))
+            path = self._simplified[level]
+        if self._dashes is None or scale <= 0 or scale >= 0.5:
+            return path, path
+        if self._dashed is None or self._dashed[0] != scale:
+            polygons = path.polygons if isinstance(path, PolygonPath) else self._all_polygons()
+            dash, gap = self._dashes
+            self._dashed = (scale, polygons_to_path(dashed_polylines(polygons, dash, gap, scale), closed=False),
+                            polygons_to_path(dashed_polylines(polygons, max(0.5, dash - 1), gap + 1, scale), closed=False))
+        return self._dashed[1], self._dashed[2]
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        path = self._path_at(QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform()))
-        painter.setRenderHint(QPainter.Antialiasing, True)
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        halo, line = self._paths_at(scale)
         painter.setBrush(Qt.NoBrush)
-        painter.setPen(self._halo)
-        painter.drawPath(path)
-        painter.setPen(self.pen())
-        painter.drawPath(path)
+        if scale >= 0.5:
+            painter.setRenderHint(QPainter.Antialiasing, True)
+            for pen in (self._halo, self.pen()):
+                painter.setPen(pen)
+                painter.drawPath(halo)
+            return
+        painter.setRenderHint(QPainter.Antialiasing, False)
+        painter.setPen(self._fast_halo)
+        painter.drawPath(halo)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setPen(self._fast_line)
+        transform = painter.worldTransform()
+        for dx, dy in LINE_OFFSETS:
+            painter.setWorldTransform(transform * QTransform.fromTranslate(dx, dy))
+            painter.drawPath(line)
+        painter.setWorldTransform(transform)

@@ -62,8 +62,9 @@ class PolygonPath(QPainterPath):
     polygons: list[np.ndarray]
 
 
-def polygons_to_path(polygons: list[np.ndarray]) -> PolygonPath:
-    """Closed (N, 2) polygons of (x, y) image coordinates as one painter path (which keeps them)."""
+def polygons_to_path(polygons: list[np.ndarray], closed: bool = True) -> PolygonPath:
+    """(N, 2) polygons of (x, y) image coordinates as one painter path (which keeps them); ``closed`` False: open
+    polylines (an outline's dashes)."""
     path = PolygonPath()
     path.polygons = list(polygons)
     for polygon in polygons:
@@ -71,5 +72,6 @@ def polygons_to_path(polygons: list[np.ndarray]) -> PolygonPath:
         path.moveTo(*points[0])
         for x, y in points[1:]:
             path.lineTo(x, y)
-        path.closeSubpath()
+        if closed:
+            path.closeSubpath()
     return path

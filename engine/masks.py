@@ -149,6 +149,40 @@ def simplified_polygons(polygons: list[np.ndarray], tolerance: float) -> list[np
     return simplified
 
 
+def dashed_polylines(polygons: list[np.ndarray], dash: float, gap: float, scale: float) -> list[np.ndarray]:
+    """The dashes of closed (N, 2) polygons as open (M, 2) polylines: ``dash`` on, ``gap`` off, both in screen
+    pixels at ``scale`` screen pixels an image pixel, each polygon starting with a dash (Qt's dashed pens, laid
+    out once so that an outline's halo and its line, drawn by different strokers, dash alike)."""
+    period = dash + gap
+    closed = [np.vstack([points, points[:1]]) for points in (np.asarray(p, np.float64) for p in polygons)
+              if len(points) >= 2]
+    if period <= 0 or scale <= 0 or not closed:
+        return []
+    # All polygons in one run: each one's length along it (screen pixels) starts a whole period after the last
+    # one's end, so that no dash runs from one into the next and every polygon starts with a dash.
+    lengths = [np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))]) * scale for points in closed]
+    totals = np.array([length[-1] for length in lengths])
+    offsets = np.concatenate([[0.0], np.cumsum((np.floor(totals[:-1] / period) + 2) * period)])
+    along = np.concatenate([length + offset for length, offset in zip(lengths, offsets)])
+    points = np.concatenate(closed)
+    counts = np.maximum(np.ceil(totals / period).astype(np.int64), 1)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    starts = np.repeat(offsets, counts) + within * period
+    ends = np.minimum(starts + dash, np.repeat(offsets + totals, counts))
+    # Each dash: its start, the corners within it, its end; all laid out in one array, then cut apart.
+    first_inner = np.searchsorted(along, starts, side="right")
+    inner = np.maximum(np.searchsorted(along, ends, side="left") - first_inner, 0)
+    sizes = inner + 2
+    begins = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    laid = np.empty((int(sizes.sum()), 2))
+    laid[begins] = np.column_stack([np.interp(starts, along, points[:, 0]), np.interp(starts, along, points[:, 1])])
+    laid[begins + sizes - 1] = np.column_stack([np.interp(ends, along, points[:, 0]), np.interp(ends, along, points[:, 1])])
+    corner_dash = np.repeat(np.arange(len(starts)), inner)
+    corner = np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner)
+    laid[begins[corner_dash] + 1 + corner] = points[first_inner[corner_dash] + corner]
+    return np.split(laid, begins[1:])
+
+
 def mask_centroid(mask: np.ndarray) -> tuple[float, float] | None:
     """The mean (x, y) of the set pixels (read inside their bounding box); None when empty."""
     box = bounding_box(mask)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 
 from app.canvas_items import OutlineItem
 from app.convert import path_to_polygons, polygons_to_path
-from engine.masks import outline_polygons, simplified_polygons
+from engine.masks import dashed_polylines, outline_polygons, simplified_polygons
 
 
 def _ragged_mask() -> np.ndarray:
@@ -54,14 +54,14 @@ def test_the_outline_is_drawn_as_traced_up_close_and_simplified_zoomed_out(qapp,
     polygons = outline_polygons(_ragged_mask())
     item = OutlineItem(QColor(255, 0, 0))
     item.setPath(polygons_to_path(polygons))
-    drawn = path_to_polygons(item._path_at(scale))
+    drawn = path_to_polygons(item._paths_at(scale)[0])
     if tolerance == 0.0:
         assert sum(map(len, drawn)) == sum(map(len, polygons))
         return
     assert sum(map(len, drawn)) < 0.6 * sum(map(len, polygons))
     assert _distance_to(polygons, np.concatenate(drawn)).max() <= tolerance + 1e-6
     item.setPath(polygons_to_path(polygons[:1]))  # a new outline: nothing drawn from the old one
-    assert len(path_to_polygons(item._path_at(scale))) == 1
+    assert len(path_to_polygons(item._paths_at(scale)[0])) == 1
 
 
 def test_masks_compare_alike_whatever_their_layout() -> None:
@@ -75,3 +75,43 @@ def test_masks_compare_alike_whatever_their_layout() -> None:
     assert not masks_equal(mask[:599], mask[1:])  # neither
     assert not masks_equal(mask[:8, :7], mask[:7, :8])  # shapes
     assert masks_equal(mask[:3, :3], mask[:3, :3].copy())  # 9 pixels
+
+
+def test_an_outline_is_cut_into_dashes_along_its_length() -> None:
+    """A 100 px square at 2 screen pixels an image pixel, 8 px dashes and 6 px gaps on screen: 58 dashes (800 /
+    14, rounded up), each 4 image px along the square (the last one shorter), starting every 7, on its sides."""
+    square = np.array([[0, 0], [100, 0], [100, 100], [0, 100]], np.float64)
+    dashes = dashed_polylines([square], 8.0, 6.0, 2.0)
+    assert len(dashes) == 58
+    lengths = [np.hypot(*np.diff(dash, axis=0).T).sum() for dash in dashes]
+    np.testing.assert_allclose(lengths[:-1], 4.0, atol=1e-9)
+    assert 0 < lengths[-1] <= 4.0
+    np.testing.assert_allclose(dashes[1][0], [7.0, 0.0])
+    np.testing.assert_allclose(dashes[14], [[98.0, 0.0], [100.0, 0.0], [100.0, 2.0]])  # round the corner
+    on_a_side = np.concatenate(dashes)
+    assert (np.isclose(on_a_side, 0) | np.isclose(on_a_side, 100)).any(axis=1).all()
+
+
+def test_a_dashed_outline_dashes_its_line_and_its_halo_alike(qapp) -> None:
+    """Drawn fast zoomed out (one-pixel lines side by side over a halo without smoothing), a dashed outline still
+    shows 8 px dashes and 6 px gaps of its colour, each on its dark halo, and the painting in the gaps."""
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    item = OutlineItem(QColor(0, 255, 0), dashed=True)  # an outline 4x as large, drawn at a quarter of its size
+    item.setPath(polygons_to_path([np.array([[10.0, 20.0], [290.0, 20.0], [290.0, 200.0], [10.0, 200.0]]) * 4]))
+    image = QImage(300, 40, QImage.Format_ARGB32)
+    image.fill(QColor(255, 255, 255))
+    painter = QPainter(image)
+    painter.scale(0.25, 0.25)
+    item.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    row = np.array([image.pixelColor(x, 19).getRgb()[:3] for x in range(12, 150)])
+    green = (row[:, 1] > 150) & (row[:, 0] < 100)
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], green.astype(int), [0]]))))
+    assert green[0]  # the row starts within the first dash (10 to 18)
+    on, off = runs[2::2][:-1], runs[1::2][1:-1]  # whole dashes, and the gaps between them
+    assert len(on) >= 5 and np.abs(on - 8).max() <= 1 and np.abs(off - 6).max() <= 1
+    above = np.array([image.pixelColor(x, 18).getRgb()[:3] for x in range(12, 150)])  # the halo's edge row
+    assert (above[green].max(axis=1) < 200).mean() > 0.8  # darkened beside the dashes
+    assert (above[~green].min(axis=1) > 200).mean() > 0.6  # the painting in most of the gaps
