@@ -90,5 +90,6 @@ class Exemplars:
             text += f"\nSecond: {self.second.summary()}."
         exemplars = [(exemplar.image, exemplar.region) for exemplar in (self.first, self.second) if exemplar is not None]
         notices = restyle_notices(painting, exemplars) if painting is not None else []
-        text += "".join(f"\nNote: {notice}." for notice in notices)
+        subjects = ("first exemplar: ", "second exemplar: ") if len(exemplars) > 1 else ("", "")
+        text += "".join(f"\nNote: {'' if which is None else subjects[which]}{notice}." for which, notice in notices)
         return text

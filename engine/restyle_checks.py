@@ -63,13 +63,14 @@ SMALL_NOTICE = "the exemplar region has only {pixels} pixel{s}, too few to hold 
                "colour in a fine repeated pattern; pick a larger exemplar region"
 
 
-def restyle_notices(image: np.ndarray, exemplars: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
-    """What the artist should be told about restyling ``image`` from the ``exemplars`` ((pixels, region) pairs):
-    a grey painting keeps none of their colours (:func:`colour_dropped`); a tiny exemplar region holds no
-    brushwork. The restyle runs either way."""
-    notices = [GREY_NOTICE] if colour_dropped(image, exemplars) else []
-    for _, region in exemplars:
+def restyle_notices(image: np.ndarray,
+                    exemplars: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[int | None, str]]:
+    """What the artist should be told about restyling ``image`` from the ``exemplars`` ((pixels, region) pairs),
+    each with what it is about (None: the painting; i: the i-th exemplar): a grey painting keeps none of their
+    colours (:func:`colour_dropped`); a tiny exemplar region holds no brushwork. The restyle runs either way."""
+    notices: list[tuple[int | None, str]] = [(None, GREY_NOTICE)] if colour_dropped(image, exemplars) else []
+    for which, (_, region) in enumerate(exemplars):
         count = int(np.count_nonzero(region))
         if 0 < count < MIN_EXEMPLAR_PIXELS:
-            notices.append(SMALL_NOTICE.format(pixels=count, s="" if count == 1 else "s"))
+            notices.append((which, SMALL_NOTICE.format(pixels=count, s="" if count == 1 else "s")))
     return notices

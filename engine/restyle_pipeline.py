@@ -113,7 +113,9 @@ def run_restyle(inputs: RestyleInputs, correspondence: str = DEFAULT_CORRESPONDE
     exemplars = [(inputs.exemplar, inputs.exemplar_region)]
     if inputs.second_exemplar is not None:
         exemplars.append((inputs.second_exemplar, inputs.second_region))
-    notes = [f"{request.image.name}: {notice}" for notice in restyle_notices(inputs.artwork.pixels, exemplars)]
+    subjects = [request.exemplar, request.second_exemplar]  # what each note is about: the painting or an exemplar
+    notes = [f"{(request.image if which is None else subjects[which]).name}: {notice}"
+             for which, notice in restyle_notices(inputs.artwork.pixels, exemplars)]
     return RestyleOutcome(image, restyled.box, restyled.reach, timings, notes)
 
 

@@ -66,3 +66,5 @@ def test_a_speck_of_an_exemplar_is_told_it_holds_no_brushwork() -> None:
     large = Exemplar(np.zeros((20, 20, 3), np.uint8), np.ones((20, 20), bool), "large", False)
     exemplars.put(large)
     assert "too few" not in exemplars.describe(painting)
+    exemplars.put(exemplar(1), SECOND)  # with two, the note says which
+    assert "Note: second exemplar: the exemplar region has only 16 pixels" in exemplars.describe(painting)

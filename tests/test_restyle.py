@@ -327,7 +327,8 @@ def test_cli_says_when_the_exemplar_region_is_too_small_to_hold_brushwork(files,
     save_mask(tmp_path / "speck.png", speck)
     assert _cli(files, tmp_path / "out.png", **{"--exemplar-region": tmp_path / "speck.png"}) == 0
     out = capsys.readouterr().out
-    assert "note: " in out and "the exemplar region has only 9 pixels, too few to hold brushwork" in out
+    # Named by the exemplar's file, not the painting's (the note is about the exemplar).
+    assert "note: exemplar.png: the exemplar region has only 9 pixels, too few to hold brushwork" in out
     assert (tmp_path / "out.png").exists()
 
 
