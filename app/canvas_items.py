@@ -14,6 +14,7 @@ from app.convert import PolygonPath, path_to_polygons, polygons_to_path
 from app.transparency import paint_checkerboard
 from engine.masks import dashed_polylines, simplified_polygons
 
+
 class PatchItem(QGraphicsPixmapItem):
     """A piece of the painting shown over it (a preview, a live frame). Where the piece is translucent (a painting
     with an alpha channel) it is drawn over the canvas's checkerboard, not over the painting under it, which
@@ -51,6 +52,8 @@ class ImageOverlayItem(QGraphicsItem):
         painter.drawImage(rect, self.image, rect)
 
 
+#: Below this many screen pixels an image pixel, outlines are simplified and drawn fast (OutlineItem).
+ZOOMED_OUT = 0.5
 #: Device-pixel offsets at which an outline's one-pixel line is drawn: a line two pixels wide.
 LINE_OFFSETS = ((-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5), (0.5, 0.5))
 
@@ -78,7 +81,7 @@ class OutlineItem(QGraphicsPathItem):
         #: Dash and gap in screen pixels (the pen's pattern counts in pen widths); None: a solid line.
         self._dashes = None if dashes is None else (dashes[0] * pen.widthF(), dashes[1] * pen.widthF())
         self._halo = QPen(QColor(0, 0, 0, 160), 4, pen.style(), Qt.FlatCap)
-        if dashes is not None:  # the same dashes (dash lengths count in pen widths): what lies beneath shows in the gaps
+        if dashes is not None:  # the same dashes (lengths count in pen widths): what lies beneath shows in the gaps
             self._halo.setDashPattern([length * 2 / 4 for length in pen.dashPattern()])
         self._halo.setCosmetic(True)
         self._fast_halo = QPen(QColor(0, 0, 0, 160), 4, Qt.SolidLine, Qt.FlatCap)
@@ -89,7 +92,7 @@ class OutlineItem(QGraphicsPathItem):
         # Drawn once into a pixmap of the view's pixels and reused until the outline or the zoom changes: a
         # preview redrawn beneath it (a restyle's strength slider) does not redraw an 8K sky's 20,000-point outline.
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self._simplified: dict[int, PolygonPath] = {}  # the polygons for each zoomed-out level (see _polygons_at)
+        self._simplified: dict[int, PolygonPath] = {}  # the path for each zoomed-out level (see _paths_at)
         self._dashed: tuple[float, QPainterPath, QPainterPath] | None = None  # the halo's and line's dashes at a zoom
         self._polygons: list[np.ndarray] | None = None  # the path's polygons, when it came with them
 
@@ -112,27 +115,28 @@ class OutlineItem(QGraphicsPathItem):
         from half a screen pixel an image pixel up; zoomed further out, simplified to within half a screen pixel
         (levels of powers of two), and there dashed for a dashed outline (the line's dashes a pixel shorter: drawn at
         LINE_OFFSETS, each grows by a pixel)."""
-        if scale >= 0.5 or scale <= 0:
+        if scale >= ZOOMED_OUT or scale <= 0:
             path = self.path()
         else:
             level = 2 ** math.ceil(math.log2(1.0 / scale))
             if level not in self._simplified:
                 self._simplified[level] = polygons_to_path(simplified_polygons(self._all_polygons(), level / 2))
             path = self._simplified[level]
-        if self._dashes is None or scale <= 0 or scale >= 0.5:
+        if self._dashes is None or scale <= 0 or scale >= ZOOMED_OUT:
             return path, path
         if self._dashed is None or self._dashed[0] != scale:
             polygons = path.polygons if isinstance(path, PolygonPath) else self._all_polygons()
             dash, gap = self._dashes
-            self._dashed = (scale, polygons_to_path(dashed_polylines(polygons, dash, gap, scale), closed=False),
-                            polygons_to_path(dashed_polylines(polygons, max(0.5, dash - 1), gap + 1, scale), closed=False))
+            halo, line = ((dashed_polylines(polygons, on, off, scale) for on, off in
+                           ((dash, gap), (max(0.5, dash - 1), gap + 1))))
+            self._dashed = (scale, polygons_to_path(halo, closed=False), polygons_to_path(line, closed=False))
         return self._dashed[1], self._dashed[2]
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         halo, line = self._paths_at(scale)
         painter.setBrush(Qt.NoBrush)
-        if scale >= 0.5:
+        if scale >= ZOOMED_OUT:
             painter.setRenderHint(QPainter.Antialiasing, True)
             for pen in (self._halo, self.pen()):
                 painter.setPen(pen)

@@ -175,8 +175,8 @@ def dashed_polylines(polygons: list[np.ndarray], dash: float, gap: float, scale:
     sizes = inner + 2
     begins = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     laid = np.empty((int(sizes.sum()), 2))
-    laid[begins] = np.column_stack([np.interp(starts, along, points[:, 0]), np.interp(starts, along, points[:, 1])])
-    laid[begins + sizes - 1] = np.column_stack([np.interp(ends, along, points[:, 0]), np.interp(ends, along, points[:, 1])])
+    for ends_at, rows in ((starts, begins), (ends, begins + sizes - 1)):
+        laid[rows] = np.column_stack([np.interp(ends_at, along, points[:, 0]), np.interp(ends_at, along, points[:, 1])])
     corner_dash = np.repeat(np.arange(len(starts)), inner)
     corner = np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner)
     laid[begins[corner_dash] + 1 + corner] = points[first_inner[corner_dash] + corner]
