@@ -452,16 +452,20 @@ def _scaled(values: np.ndarray, scale: float, x0: float, y0: float, size: tuple[
 
 
 def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
-    """Lab of the box's ``rows`` styled by one plan (computed with the rows the filters reach around them)."""
+    """Lab of the box's ``rows`` styled by one plan. Only the guided filter reads the rows around them (its
+    context); the copies and colours are made for the rows themselves (at 8K the context is 211 rows each side
+    of an 844-row strip, and making the copies there too took half as long again)."""
     height, width = region_pixels.shape[:2]
     context = _context(radius, step)
     top, bottom = max(0, rows.start - context), min(height, rows.stop + context)
-    ys = np.arange(top, bottom, dtype=np.float32)
+    inner = slice(rows.start - top, rows.stop - top)  # the rows within the context
+    count = rows.stop - rows.start
+    ys = np.arange(rows.start, rows.stop, dtype=np.float32)
     xs = np.arange(width, dtype=np.float32)
     grid_h, grid_w = plan.offsets.shape[:2]
     y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
     x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
-    layers = np.zeros((bottom - top, width, 3), np.float32)
+    layers = np.zeros((count, width, 3), np.float32)
     copies = []  # each copy's piece (which place it reads, per pixel) and weights, for the blend's variance
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
@@ -486,24 +490,27 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
     # across the patches' seams, its fine part as it is.
-    styled = np.empty((bottom - top, width, 3), np.float32)
-    base = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2)
+    styled = np.empty((count, width, 3), np.float32)
+    base = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2)[inner]
+    detail = None
+    if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
+        contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
+        detail = INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))[inner]
+    own_lab, wanted = own_lab[inner], wanted[inner]
     if STRUCTURE_KEEP > 0:  # where the region draws a feature, its own lightness; the exemplar's brushwork elsewhere
         per_work = CELL / step  # working pixels a full-resolution pixel; (x + 0.5) * per_work - 0.5 read
-        keep = _scaled(plan.keep, per_work, 0.5 * per_work - 0.5, (top + 0.5) * per_work - 0.5, (width, bottom - top))
+        keep = _scaled(plan.keep, per_work, 0.5 * per_work - 0.5, (rows.start + 0.5) * per_work - 0.5, (width, count))
         keep_light, keep_colour = keep[..., 0], keep[..., 1:]
         styled[..., 0] = base + keep_light * (wanted - base) + (1.0 - keep_light) * layers[..., 0]
     else:
         styled[..., 0] = base + layers[..., 0]
-    if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
-        contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
-        styled[..., 0] += INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))
-    colour = _scaled(plan.colour, 1.0 / step, -0.5, top / step - 0.5, (width, bottom - top))  # cell centres
+    if detail is not None:
+        styled[..., 0] += detail
+    colour = _scaled(plan.colour, 1.0 / step, -0.5, rows.start / step - 0.5, (width, count))  # cell centres
     if STRUCTURE_KEEP > 0:  # where the region draws a colour edge, its own colour carried onto the exemplar's
         colour += keep_colour * (carry_colour(plan.colour_lookup, own_lab[..., 1:]) - colour)
     styled[..., 1:] = layers[..., 1:3] + colour
-    patch_lab = styled
-    return patch_lab[rows.start - top:rows.stop - top]
+    return styled
 
 
 def _to_dtype(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
