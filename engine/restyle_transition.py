@@ -42,11 +42,13 @@ def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> n
     around ``region`` ((H, W) bool): 1 on the region, the fade over ``reach`` times the colour's
     continuity outside it, 0 beyond the reach (float32)."""
     distance = distance_outside(region)
-    weight = smoothstep_falloff(distance, reach)
-    band = (weight > 0) & ~region
-    if not band.any() or not region.any():
+    weight = region.astype(np.float32)
+    # The fade and its colour test only where it is neither 1 nor 0 (an 8K sky's box is 27 M pixels; its band
+    # a few percent of them).
+    rows, cols = np.nonzero((distance > 0) & (distance < reach)) if region.any() else (np.empty(0, int),) * 2
+    if rows.size == 0:
         return weight
-    rows, cols = np.nonzero(band)
+    fade = smoothstep_falloff(distance[rows, cols], reach)
     own = _lab(to_float_rgb(pixels[rows, cols][:, None]))[:, 0]
     field, factor = _region_colour_field(pixels, region, reach)
     xs, ys = cols.astype(np.float32), rows.astype(np.float32)
@@ -54,7 +56,7 @@ def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> n
     mean, spread = near[:, :3], near[:, 3]
     miss = np.linalg.norm(own - mean, axis=1) / (SPREAD_SCALE * spread + SPREAD_FLOOR)
     continuity = np.maximum(np.exp(-0.5 * miss * miss), 1.0 - distance[rows, cols] / EDGE_SOFTNESS)
-    weight[rows, cols] *= continuity.astype(np.float32)
+    weight[rows, cols] = fade * continuity.astype(np.float32)
     return weight
 
 
