@@ -13,7 +13,9 @@ DEFAULT_SIZES = "512,1024,2048,4096x2160,7680x4320"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "bench")
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES}; empty: none)")
+    parser.add_argument("--sizes", default=None,
+                        help=f"canvas sizes, W or WxH (default {DEFAULT_SIZES}; empty: none; with --restyle, default "
+                             "4096x2160, e.g. 7680x4320 for 8K)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     add_model_options(parser)
@@ -24,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only a 60-frame Transform drag on 1 MP, 4K and 8K paintings: live frame time, settle "
                              "after the release, Apply after the preview (engine/bench_interactive.py)")
     parser.add_argument("--restyle", action="store_true",
-                        help="only the restyle: simnet restyle's whole process at 4096x2160 (10%% region, exemplar "
-                             "region of the same file) and the editor's preview after a strength change "
+                        help="only the restyle: simnet restyle's whole process at 4096x2160 or --sizes (10%% region, "
+                             "exemplar region of the same file) and the editor's preview after a strength change "
                              "(engine/bench_restyle.py)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.imageio import max_pixels_from_environment
 
     try:
-        sizes = parse_sizes(args.sizes, max_pixels_from_environment())
+        sizes = parse_sizes(DEFAULT_SIZES if args.sizes is None else args.sizes, max_pixels_from_environment())
     except ValueError as error:
         raise SimNetError(f"--sizes {args.sizes!r}: {error}") from None
     if args.repeats < 1 or args.warmup < 0:
@@ -57,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
     if args.restyle:
         from engine.bench_restyle import run_restyle_bench
 
-        row = run_restyle_bench(args.repeats, args.warmup, report)
+        rows = [run_restyle_bench(args.repeats, args.warmup, report, size)
+                for size in ([None] if args.sizes is None else sizes)]
         if args.json:
-            print(json.dumps({"restyle": row}, indent=2))
+            print(json.dumps({"restyle": rows[0] if len(rows) == 1 else rows}, indent=2))
         return 0
     results = run_benchmark(sizes, args.device, args.repeats, args.warmup, args.checkpoint, report,
                             end_to_end=args.end_to_end, align_steps=args.align_steps)
