@@ -116,18 +116,16 @@ class OutlineItem(QGraphicsPathItem):
         (levels of powers of two), and there dashed for a dashed outline (the line's dashes a pixel shorter: drawn at
         LINE_OFFSETS, each grows by a pixel)."""
         if scale >= ZOOMED_OUT or scale <= 0:
-            path = self.path()
-        else:
-            level = 2 ** math.ceil(math.log2(1.0 / scale))
-            if level not in self._simplified:
-                self._simplified[level] = polygons_to_path(simplified_polygons(self._all_polygons(), level / 2))
-            path = self._simplified[level]
-        if self._dashes is None or scale <= 0 or scale >= ZOOMED_OUT:
-            return path, path
+            return self.path(), self.path()
+        level = 2 ** math.ceil(math.log2(1.0 / scale))
+        if level not in self._simplified:
+            self._simplified[level] = polygons_to_path(simplified_polygons(self._all_polygons(), level / 2))
+        simplified = self._simplified[level]
+        if self._dashes is None:
+            return simplified, simplified
         if self._dashed is None or self._dashed[0] != scale:
-            polygons = path.polygons if isinstance(path, PolygonPath) else self._all_polygons()
             dash, gap = self._dashes
-            halo, line = ((dashed_polylines(polygons, on, off, scale) for on, off in
+            halo, line = ((dashed_polylines(simplified.polygons, on, off, scale) for on, off in
                            ((dash, gap), (max(0.5, dash - 1), gap + 1))))
             self._dashed = (scale, polygons_to_path(halo, closed=False), polygons_to_path(line, closed=False))
         return self._dashed[1], self._dashed[2]
@@ -138,9 +136,9 @@ class OutlineItem(QGraphicsPathItem):
         painter.setBrush(Qt.NoBrush)
         if scale >= ZOOMED_OUT:
             painter.setRenderHint(QPainter.Antialiasing, True)
-            for pen in (self._halo, self.pen()):
+            for pen, path in ((self._halo, halo), (self.pen(), line)):
                 painter.setPen(pen)
-                painter.drawPath(halo)
+                painter.drawPath(path)
             return
         painter.setRenderHint(QPainter.Antialiasing, False)
         painter.setPen(self._fast_halo)

@@ -41,11 +41,13 @@ def transition_weight(pixels: np.ndarray, region: np.ndarray, reach: float) -> n
     """The restyle's blending weight over ``pixels`` (a box of the painting, any dtype and channels)
     around ``region`` ((H, W) bool): 1 on the region, the fade over ``reach`` times the colour's
     continuity outside it, 0 beyond the reach (float32)."""
-    distance = distance_outside(region)
     weight = region.astype(np.float32)
+    if not region.any():
+        return weight
+    distance = distance_outside(region)
     # The fade and its colour test only where it is neither 1 nor 0 (an 8K sky's box is 27 M pixels; its band
     # a few percent of them).
-    rows, cols = np.nonzero((distance > 0) & (distance < reach)) if region.any() else (np.empty(0, int),) * 2
+    rows, cols = np.nonzero((distance > 0) & (distance < reach))
     if rows.size == 0:
         return weight
     fade = smoothstep_falloff(distance[rows, cols], reach)

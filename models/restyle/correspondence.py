@@ -71,7 +71,7 @@ def spread_choices(scores: np.ndarray, keys: int, candidates: np.ndarray | None 
     uses = np.zeros(keys, np.int64)
     penalty = np.zeros(keys, np.float32)
     order = np.random.default_rng(ORDER_SEED).permutation(count)
-    for group in np.array_split(order, min(count, CHOICE_ROUNDS)) if count else ():
+    for group in np.array_split(order, max(1, min(count, CHOICE_ROUNDS))):
         rows = group if cells is None else cells[group]
         columns = None if candidates is None else candidates[rows // rows_per_candidates]
         row_scores = scores[rows]
