@@ -1,5 +1,5 @@
 """The Warp tool (W): pins on the new shape, as Puppet Warp pins a layer. A click places a pin (a right or
-Alt click on one takes it away); dragging a pin bends the new shape around the others
+Alt click on one takes it away; a drag from where there is none places one and drags it); dragging a pin bends the new shape around the others
 (:func:`engine.mask_warp.pin_warp`), one undo step a drag, and the preview follows as after a stroke. The pins
 are the document's (``Document.pins``): they belong to the new shape they were placed on, so anything else that
 changes it (a stroke, a transform, a new selection, an Apply) takes them away, and an undo puts back the pins of
@@ -100,9 +100,12 @@ class WarpController(QObject):
             self._show()
             return
         moved = self._moved(index, x, y)
+        if moved == self.pins:  # a click on a pin, or where one was just placed: nothing bends
+            self._unchanged()
+            return
         bent = pin_warp(target, self.pins, moved)
         if not bent.any():
-            self._show()
+            self._unchanged()
             self.workspace.say("That bend takes the whole shape off the painting; the pin stays where it was.")
             return
         if document.change_target(bent, StepKind.WARP, "Warp", moved_by=Pins(tuple(self.pins), tuple(moved))):
@@ -110,5 +113,11 @@ class WarpController(QObject):
             # After live frames, the last one stays until the refined preview replaces it.
             self.workspace.target_reshaped.emit(self.live.drag_frames > 0)
         else:
-            self._show()
-            self.canvas.set_preview(None)  # a frame the drag showed is taken down
+            self._unchanged()
+
+    def _unchanged(self) -> None:
+        """A drag that changed nothing: the pins as they were, and the preview of the shape as it is (the frames
+        the drag showed, if any, are taken down and the preview made again; otherwise the preview stays)."""
+        self._show()
+        if self.live.drag_frames > 0:
+            self.workspace.masks_replaced.emit()

@@ -62,8 +62,8 @@ class WarpPins:
             return
         if hit is None:
             self.pin_added.emit(scene_point.x(), scene_point.y())
-        else:
-            self._pin_drag = hit
+            hit = self._hit_pin(scene_point)  # the pin just placed (None when none was): a drag moves it at once
+        self._pin_drag = hit
 
     def _pin_move(self, scene_point: QPointF) -> None:
         if self._pin_drag is not None:

@@ -1133,6 +1133,29 @@ def test_a_click_on_a_warp_pin_changes_nothing(qtbot, window: MainWindow, artwor
     np.testing.assert_array_equal(window.target_mask(), window.region)
     assert window.canvas.target_outline.path() == path and window.canvas.target_item.isVisible()
     assert len(window.canvas.pin_points()) == 2
+    with qtbot.waitSignal(window.preview_shown, timeout=60000):
+        stroke(window, [(78, 60), (80, 50), (82, 42)])  # a bend, previewed
+    steps = window.history.count()
+    click(window, 50, 60)  # then a click on the other pin: the preview of the bend stays (it was taken down)
+    qtbot.wait(300)
+    assert window.canvas.preview_item.isVisible() and window.history.count() == steps
+
+
+def test_a_drag_from_where_no_pin_is_places_one_and_drags_it(qtbot, window: MainWindow, artwork: Path) -> None:
+    """As in Puppet Warp, pressing where no pin is places one, and dragging on moves it (the drag placed a pin
+    where it began and bent nothing)."""
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    click(window, 64, 60)
+    qtbot.waitUntil(lambda: window.region.any(), timeout=20000)
+    region = window.region.copy()
+    window.set_tool(Tool.WARP)
+    click(window, 50, 60)  # the left end held
+    stroke(window, [(78, 60), (80, 50), (82, 42)])  # the right end pressed, then dragged up
+    assert [(round(x), round(y)) for x, y in window.canvas.pin_points()] == [(50, 60), (82, 42)]
+    bent = window.target_mask()
+    ys, xs = np.nonzero(bent)
+    assert ys[xs > 75].mean() < np.nonzero(region)[0][np.nonzero(region)[1] > 75].mean() - 5
 
 
 def wheel(window: MainWindow, x: float, y: float, notches: int) -> None:
