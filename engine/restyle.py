@@ -28,8 +28,10 @@ The full-resolution steps run in strips of rows, so memory stays bounded on 8K p
 from __future__ import annotations
 
 import functools
+import os
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -73,6 +75,10 @@ SEAM_SHARE = 1.0
 #: of the region counts as structure and is kept.
 GUIDE_RADIUS_CELLS = 1.0
 EDGE_DEVIATION = 40.0
+#: The guided filter's coefficients are found on the box reduced until the radius spans this many pixels, and
+#: read back bilinearly at full resolution (He and Sun 2015's fast guided filter: the coefficients are smooth over
+#: the radius, so little is lost; an 8K box's radius is 120 px). Smaller radii are filtered as they are.
+GUIDE_REDUCED_RADIUS = 16
 #: The patches' lightness and colour finer than this (Gaussian sigma, in cells) is their detail, kept
 #: as it is; their colour is smoothed at the coarser scale so that cell seams do not show.
 DETAIL_CELLS = 0.75
@@ -84,8 +90,6 @@ STRUCTURE_KEEP, STRUCTURE_CELLS, STRUCTURE_EDGE = 1.0, 1.0, 20.0
 #: the same scale (a red mouth on pale skin, of nearly the same lightness), up to STRUCTURE_KEEP of its own
 #: lightness and its carried colour are kept there (the colours carried by engine.colour_transfer).
 COLOUR_EDGE = 15.0
-#: Share of the region's own fine lightness detail kept beside the exemplar's.
-INPUT_DETAIL = 0.0
 #: A copy's pixel counts fully from this many cells inside the exemplar region, none on its outline; where none of
 #: a pixel's copies reads the region, there is no detail (OUTSIDE_WEIGHT keeps the sum of weights above 0).
 INSIDE_CELLS, OUTSIDE_WEIGHT = 0.25, 1e-3
@@ -95,7 +99,9 @@ JITTER, JITTER_SEED = 0.5, 0
 VARIANCE_PRESERVING = True
 #: The region's box is styled in strips of at least this many rows, or this many pixels (bounded memory).
 STRIP_ROWS = 64
-STRIP_PIXELS = 2_000_000
+STRIP_PIXELS = 1_000_000
+#: Strips styled at the same time (NumPy and OpenCV let go of the GIL; each strip holds about 0.2 GB).
+STRIP_WORKERS = max(1, min(4, os.cpu_count() or 1))
 QUANTILES = 129
 
 Box = tuple[int, int, int, int]
@@ -393,25 +399,63 @@ def _box_filter(values: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(values, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
 
 
-def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter (ECCV 2010, Eqs. 7-8): ``source`` smoothed, but following the edges of ``guide``."""
+def guided_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """He et al.'s guided filter (ECCV 2010, Eqs. 7-8) as its mean coefficients (a, b): the filtered ``source``
+    is ``a * guide + b``, ``source`` smoothed but following the edges of ``guide``."""
     mean_guide, mean_source = _box_filter(guide, radius), _box_filter(source, radius)
     covariance = _box_filter(guide * source, radius) - mean_guide * mean_source
     variance = _box_filter(guide * guide, radius) - mean_guide * mean_guide
     a = covariance / (variance + np.float32(eps))
     b = mean_source - a * mean_guide
-    return _box_filter(a, radius) * guide + _box_filter(b, radius)
+    return _box_filter(a, radius), _box_filter(b, radius)
 
 
-def _context(radius: int, step: float) -> int:
-    """Rows the strip's guided filter reads beyond it."""
-    return 2 * radius + 1
+def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter: ``source`` smoothed, but following the edges of ``guide``."""
+    a, b = guided_coefficients(guide, source, radius, eps)
+    return a * guide + b
+
+
+@dataclass
+class _BaseLight:
+    """The region's light-and-dark layout on one plan's tones, as the guided filter's coefficients found on the
+    box reduced (:data:`GUIDE_REDUCED_RADIUS`): the base lightness of a box pixel is ``a * L + b`` with a and b
+    read bilinearly where it lies and L its own lightness. Found for the whole box at once, so the strips need
+    no rows around them for the filter (He and Sun 2015's fast guided filter)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    scale: tuple[float, float]  # reduced pixels a full-resolution pixel, x and y
+
+    def at(self, light: np.ndarray, first_row: int) -> np.ndarray:
+        """The base lightness of the box's rows from ``first_row`` on, whose own lightness is ``light``."""
+        scale_x, scale_y = self.scale
+        size = (light.shape[1], light.shape[0])
+        a = _scaled(self.a, self.scale, 0.5 * scale_x - 0.5, (first_row + 0.5) * scale_y - 0.5, size)
+        b = _scaled(self.b, self.scale, 0.5 * scale_x - 0.5, (first_row + 0.5) * scale_y - 0.5, size)
+        return a * light + b
+
+
+def _base_lights(region_pixels: np.ndarray, plans: list[_Plan], radius: int) -> list[_BaseLight]:
+    """Each plan's :class:`_BaseLight` for the box ``region_pixels``."""
+    height, width = region_pixels.shape[:2]
+    shrink = max(1.0, radius / GUIDE_REDUCED_RADIUS)
+    size = (max(1, round(width / shrink)), max(1, round(height / shrink)))
+    pixels = region_pixels if region_pixels.ndim == 3 else region_pixels[..., None]
+    small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if shrink > 1 else pixels
+    light = cv2.cvtColor(to_float_rgb(small.reshape(size[1], size[0], -1)), cv2.COLOR_RGB2Lab)[..., 0]
+    reduced_radius = max(1, int(round(radius / shrink)))
+    scale = (size[0] / width, size[1] / height)
+    return [_BaseLight(*guided_coefficients(light, _tone_lookup(light, plan.tone_from, plan.tone_to),
+                                            reduced_radius, EDGE_DEVIATION ** 2), scale) for plan in plans]
 
 
 def _blend_variance(copies: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """The variance a weighted sum of the copies' detail has, as a share of one copy's: the sum over pairs of
-    copies of their weights' product where they read the same place (one copy, counted whole) and 0 where
-    they read different places (unrelated detail). Dividing the blend by its square root keeps the detail
+    """The variance of the copies' weighted sum, in units of one copy's: the sum over pairs of copies of their
+    weights' product where they read the same place (one copy, counted whole) and 0 where they read different
+    places (unrelated detail). The weights need not sum to 1: the sum divided by this variance's square root is
+    the normalised blend divided by its own. Dividing the blend so keeps the detail
     as strong where cells meet as within a cell (Heitz and Neyret 2018's variance-preserving blending):
     a plain mix of unrelated copies halves the detail's variance at each seam and quarters it at each
     corner, and the cells' lattice shows as a grid of faded stripes."""
@@ -420,7 +464,7 @@ def _blend_variance(copies: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         variance += weight * weight
         for other_piece, other_weight in copies[first + 1:]:
             variance += np.float32(2.0) * weight * other_weight * (piece == other_piece)  # the same place read
-    return np.maximum(variance, np.float32(1e-6))
+    return variance
 
 
 def _spread(cells: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -442,30 +486,29 @@ def _tone_lookup(light: np.ndarray, tone_from: np.ndarray, tone_to: np.ndarray) 
     return table[index.astype(np.int32)]
 
 
-def _scaled(values: np.ndarray, scale: float, x0: float, y0: float, size: tuple[int, int]) -> np.ndarray:
-    """``values`` read bilinearly at (x0 + scale * x, y0 + scale * y) for the pixels (x, y) of an image of ``size``
-    (width, height), the edge repeated beyond it: a remap by an affine map, without the map's full-size arrays."""
-    matrix = np.array([[scale, 0.0, x0], [0.0, scale, y0]], np.float64)
+def _scaled(values: np.ndarray, scale: float | tuple[float, float], x0: float, y0: float,
+            size: tuple[int, int]) -> np.ndarray:
+    """``values`` read bilinearly at (x0 + scale_x * x, y0 + scale_y * y) for the pixels (x, y) of an image of
+    ``size`` (width, height), the edge repeated beyond it: a remap by an affine map, without the map's full-size
+    arrays. ``scale``: one for both axes, or (scale_x, scale_y)."""
+    scale_x, scale_y = scale if isinstance(scale, tuple) else (scale, scale)
+    matrix = np.array([[scale_x, 0.0, x0], [0.0, scale_y, y0]], np.float64)
     read = cv2.warpAffine(values, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
     return read.reshape(size[1], size[0], *values.shape[2:])
 
 
-def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: float, radius: int) -> np.ndarray:
-    """Lab of the box's ``rows`` styled by one plan. Only the guided filter reads the rows around them (its
-    context); the copies and colours are made for the rows themselves (at 8K the context is 211 rows each side
-    of an 844-row strip, and making the copies there too took half as long again)."""
-    height, width = region_pixels.shape[:2]
-    context = _context(radius, step)
-    top, bottom = max(0, rows.start - context), min(height, rows.stop + context)
-    inner = slice(rows.start - top, rows.stop - top)  # the rows within the context
+def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, base_light: _BaseLight,
+                  step: float) -> np.ndarray:
+    """Lab of the box's ``rows`` styled by one plan, its base lightness ``base_light``."""
+    width = region_pixels.shape[1]
     count = rows.stop - rows.start
     ys = np.arange(rows.start, rows.stop, dtype=np.float32)
     xs = np.arange(width, dtype=np.float32)
     grid_h, grid_w = plan.offsets.shape[:2]
     y_low, y_high, y_weight = _seam_weights(ys / step, grid_h)
     x_low, x_high, x_weight = _seam_weights(xs / step, grid_w)
-    layers = np.zeros((count, width, 3), np.float32)
+    blend = np.zeros((count, width, 4), np.float32)  # the copies' weighted sum (four channels: NumPy's fast case)
     copies = []  # each copy's piece (which place it reads, per pixel) and weights, for the blend's variance
     for cells_y, weight_y in ((y_low, 1.0 - y_weight), (y_high, y_weight)):
         for cells_x, weight_x in ((x_low, 1.0 - x_weight), (x_high, x_weight)):
@@ -475,28 +518,25 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
             sampled = cv2.remap(plan.exemplar, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             # A copy counts where it reads the exemplar region (its detail is premultiplied by how far inside);
             # where none does, the detail fades out: nothing from beyond the region arrives.
-            cell_weight = weight_y[:, None] * weight_x[None, :]
-            layers += sampled[..., :3] * cell_weight[..., None]
+            cell_weight = np.multiply.outer(weight_y, weight_x)
             weight = cell_weight * (sampled[..., 3] + np.float32(OUTSIDE_WEIGHT))
+            sampled *= cell_weight[..., None]
+            blend += sampled
             copies.append((_spread(plan.pieces, cells_y, cells_x), weight))
+    layers = blend[..., :3]
     total = sum(weight for _, weight in copies)
-    copies = [(piece, weight / total) for piece, weight in copies]
-    layers /= total[..., None]
-    if VARIANCE_PRESERVING:
-        layers /= np.sqrt(_blend_variance(copies))[..., None]
-    own_lab = cv2.cvtColor(to_float_rgb(region_pixels[top:bottom]), cv2.COLOR_RGB2Lab)
+    if VARIANCE_PRESERVING:  # the blend over its weights' sum, over the square root of its variance's share
+        layers /= np.sqrt(np.maximum(_blend_variance(copies), np.float32(1e-6) * total * total))[..., None]
+    else:
+        layers /= total[..., None]
+    own_lab = cv2.cvtColor(to_float_rgb(region_pixels[rows]), cv2.COLOR_RGB2Lab)
     light = own_lab[..., 0]
     wanted = _tone_lookup(light, plan.tone_from, plan.tone_to)
     # Lightness: the region's layout (its tones on the exemplar's scale, smooth but for strong
     # edges) plus the exemplar's fine detail; colour: the exemplar's, its coarse part smoothed
     # across the patches' seams, its fine part as it is.
     styled = np.empty((count, width, 3), np.float32)
-    base = guided_filter(light, wanted, radius, EDGE_DEVIATION ** 2)[inner]
-    detail = None
-    if INPUT_DETAIL > 0:  # a share of the region's own fine lightness, on the exemplar's contrast
-        contrast = float(np.clip(np.std(plan.tone_to) / max(np.std(plan.tone_from), 1e-3), 0.25, 4.0))
-        detail = INPUT_DETAIL * contrast * (wanted - coarse_blur(wanted, DETAIL_CELLS * step))[inner]
-    own_lab, wanted = own_lab[inner], wanted[inner]
+    base = base_light.at(light, rows.start)
     if STRUCTURE_KEEP > 0:  # where the region draws a feature, its own lightness; the exemplar's brushwork elsewhere
         per_work = CELL / step  # working pixels a full-resolution pixel; (x + 0.5) * per_work - 0.5 read
         keep = _scaled(plan.keep, per_work, 0.5 * per_work - 0.5, (rows.start + 0.5) * per_work - 0.5, (width, count))
@@ -504,8 +544,6 @@ def _styled_strip(region_pixels: np.ndarray, rows: slice, plan: _Plan, step: flo
         styled[..., 0] = base + keep_light * (wanted - base) + (1.0 - keep_light) * layers[..., 0]
     else:
         styled[..., 0] = base + layers[..., 0]
-    if detail is not None:
-        styled[..., 0] += detail
     colour = _scaled(plan.colour, 1.0 / step, -0.5, rows.start / step - 0.5, (width, count))  # cell centres
     if STRUCTURE_KEEP > 0:  # where the region draws a colour edge, its own colour carried onto the exemplar's
         colour += keep_colour * (carry_colour(plan.colour_lookup, own_lab[..., 1:]) - colour)
@@ -582,13 +620,23 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
     timings["match"] = time.perf_counter() - started - timings["check"]
 
     radius = max(1, int(round(GUIDE_RADIUS_CELLS * step)))
+    base_lights = _base_lights(region_pixels, [plan for plan, _ in plans], radius)
     styled = np.empty_like(region_pixels)
-    # Strips at least four times as tall as the context their filters read around them.
-    strip = max(STRIP_ROWS, 4 * _context(radius, step), STRIP_PIXELS // max(1, x1 - x0))
-    for start in range(0, y1 - y0, strip):
+    strip = max(STRIP_ROWS, STRIP_PIXELS // max(1, x1 - x0))
+
+    def style(start: int) -> None:
         rows = slice(start, min(y1 - y0, start + strip))
-        lab = sum(share * _styled_strip(region_pixels, rows, plan, step, radius) for plan, share in plans)
+        lab = sum(share * _styled_strip(region_pixels, rows, plan, base_light, step)
+                  for (plan, share), base_light in zip(plans, base_lights))
         styled[rows] = _to_dtype(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB), region_pixels[rows])
+
+    starts = range(0, y1 - y0, strip)
+    if STRIP_WORKERS > 1 and len(starts) > 1:  # each strip its own rows of ``styled``: the same result
+        with ThreadPoolExecutor(min(STRIP_WORKERS, len(starts))) as pool:
+            list(pool.map(style, starts))
+    else:
+        for start in starts:
+            style(start)
     timings["transfer"] = time.perf_counter() - started - timings["check"] - timings["match"]
     timings["total"] = time.perf_counter() - started
     return Restyled(image, box, styled, weight, reach, timings, max(plan.peak_bytes for plan, _ in plans))

@@ -175,6 +175,30 @@ def test_a_feature_across_strip_borders_is_styled_as_in_one_pass(monkeypatch) ->
     assert np.abs(whole.astype(int) - restyle(image, region, exemplar, region)).max() <= 1
 
 
+def test_the_base_lightness_found_on_a_reduced_box_follows_the_exact_guided_filter() -> None:
+    """The region's layout (the guided filter's output) is found once for the box, reduced where its radius is wide
+    (He and Sun's fast guided filter): exact for a radius within GUIDE_REDUCED_RADIUS, within a fraction of a
+    lightness unit for an 8K box's (120 px), edges kept; the strips then read no rows beyond themselves."""
+    rng = np.random.default_rng(3)
+    height, width = 900, 1400
+    ys, xs = np.mgrid[0:height, 0:width]
+    grey = 60 + 0.08 * xs + 40 * np.sin(ys / 90.0) + np.where((xs - 700) ** 2 + (ys - 450) ** 2 < 250 ** 2, 70, 0)
+    grey = grey + cv2.GaussianBlur(rng.normal(0, 12, (height, width)), (0, 0), 2)
+    pixels = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    light = cv2.cvtColor(pixels.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)[..., 0]
+    tone_from = np.quantile(light, np.linspace(0, 1, 129)).astype(np.float32)
+    tone_to = np.linspace(20, 90, 129, dtype=np.float32)
+    plan = type("Plan", (), {"tone_from": tone_from, "tone_to": tone_to})()
+    wanted = restyle_module._tone_lookup(light, tone_from, tone_to)
+    eps = restyle_module.EDGE_DEVIATION ** 2
+    for radius, tolerance in ((restyle_module.GUIDE_REDUCED_RADIUS, 1e-3), (120, 0.5)):
+        exact = restyle_module.guided_filter(light, wanted, radius, eps)
+        base = restyle_module._base_lights(pixels, [plan], radius)[0]
+        rows = slice(300, 620)
+        assert np.abs(base.at(light[rows], rows.start) - exact[rows]).mean() < tolerance
+        assert base.a.shape[0] * base.a.shape[1] <= height * width / max(1, radius / 16) ** 2 + width + height
+
+
 def test_strength_changes_smoothly(scene) -> None:
     restyled = prepare_restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"])
     region = scene["region"]
@@ -229,9 +253,13 @@ def test_strips_give_the_same_result_as_one_pass(scene, monkeypatch) -> None:
     strips = []
     real = restyle_module._styled_strip
     monkeypatch.setattr(restyle_module, "_styled_strip", lambda *args: strips.append(args[1]) or real(*args))
+    monkeypatch.setattr(restyle_module, "STRIP_WORKERS", 2)  # strips styled in two threads at once ...
     in_strips = restyle(scene["image"], scene["region"], scene["exemplar"], scene["exemplar_region"], 1.0)
     assert len(strips) >= 2
     assert np.abs(whole.astype(int) - in_strips).max() <= 1
+    monkeypatch.setattr(restyle_module, "STRIP_WORKERS", 1)  # ... give what one at a time gives
+    np.testing.assert_array_equal(in_strips, restyle(scene["image"], scene["region"], scene["exemplar"],
+                                                     scene["exemplar_region"], 1.0))
 
 
 @pytest.mark.parametrize("method", ["full", "masked", "bilevel"])
