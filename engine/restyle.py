@@ -265,7 +265,9 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     if not key_cells.any():
         key_cells = exemplar_cover >= exemplar_cover.max()
     query_cells = np.ones(grid, bool)
-    positions, peak = correspond(method, query, keys_all[key_cells.reshape(-1)], query_cells, key_cells)
+    marks = exemplar_marks(exemplar_lab, exemplar_cover, key_cells)
+    positions, peak = correspond(method, query, keys_all[key_cells.reshape(-1)], query_cells, key_cells,
+                                 marks[key_cells])
 
     step = factor * CELL  # full-resolution pixels per cell, the same in both images
     positions = positions.reshape(grid)
@@ -293,6 +295,34 @@ def _plan(region_pixels: np.ndarray, region_mask: np.ndarray, exemplar: np.ndarr
     lookup = colour_lookup(region_ab[region_inside], exemplar_lab[..., 1:][exemplar_inside])
     keep = structure_keep(region_cell_light, carry_colour(lookup, region_ab))
     return _Plan(detail, colour, crop, offsets, tone_from, tone_to, peak, pieces, keep, lookup)
+
+
+#: An exemplar cell is a mark (a star in a sky: copied once, see models.restyle.correspondence.single_marks) where
+#: its colour differs from the mean of the exemplar region's cells within MARK_RING cells of it by more than
+#: MARK_CONTRAST (CIE Lab units) and by more than all but MARK_SHARE of the exemplar's cells do.
+MARK_RING, MARK_CONTRAST, MARK_SHARE = 3, 45.0, 0.03
+
+
+def exemplar_marks(exemplar_lab: np.ndarray, cover: np.ndarray, key_cells: np.ndarray) -> np.ndarray:
+    """(gh, gw) the exemplar's marks among ``key_cells``: cells whose colour stands out from the region around them
+    (``exemplar_lab`` the working exemplar in Lab, ``cover`` each cell's share inside the exemplar region)."""
+    if not key_cells.any():
+        return np.zeros_like(key_cells)
+    grid_h, grid_w = cover.shape
+    cells = cv2.resize(exemplar_lab, (grid_w, grid_h), interpolation=cv2.INTER_AREA)
+    size = 2 * MARK_RING + 1
+    weight = cover.astype(np.float32)
+    total = cv2.boxFilter(cells * weight[..., None], -1, (size, size), normalize=False,
+                          borderType=cv2.BORDER_CONSTANT) - cells * weight[..., None]
+    count = cv2.boxFilter(weight, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT) - weight
+    ring = total / np.maximum(count, np.float32(1e-6))[..., None]
+    contrast = np.linalg.norm(cells - ring, axis=-1)
+    contrast[count < 1.0] = 0.0
+    threshold = max(MARK_CONTRAST, float(np.quantile(contrast[key_cells], 1.0 - MARK_SHARE)))
+    strong = key_cells & (contrast > threshold)
+    # A mark's edge cells stand out less (part mark, part ground): those next to one, above half the contrast.
+    near = cv2.dilate(strong.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return strong | (key_cells & near & (contrast > threshold / 2))
 
 
 #: Working pixels of mirrored context around a box before its features are taken (a multiple of 8).

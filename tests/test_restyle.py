@@ -588,8 +588,8 @@ def _matched_cells(monkeypatch, image: np.ndarray, exemplar: np.ndarray) -> tupl
     found = []
     correspond = restyle_module.correspond
 
-    def recording(method, query, keys, query_cells, key_cells):
-        positions, peak = correspond(method, query, keys, query_cells, key_cells)
+    def recording(method, query, keys, query_cells, key_cells, marks=None):
+        positions, peak = correspond(method, query, keys, query_cells, key_cells, marks)
         found.append((positions.reshape(query_cells.shape), key_cells.shape))
         return positions, peak
 
@@ -640,3 +640,56 @@ def test_alike_rows_spread_over_their_nearly_best_exemplar_cells() -> None:
     distinct = np.full((10, 10), 0.1, np.float32)
     distinct[np.arange(10), np.arange(10)[::-1]] = 0.9
     assert (spread_choices(distinct, 10) == np.arange(10)[::-1]).all()
+
+
+def starry_exemplar(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A sky of blue brushwork with one ringed yellow star (the only light thing in it), and the star's pixels."""
+    height, width = 180, 300
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), sigmaX=8, sigmaY=2)
+    ys, xs = np.mgrid[0:height, 0:width]
+    exemplar = np.array([40, 80, 170]) + 70 * noise[..., None] * np.array([0.6, 0.8, 1.0])
+    radius = np.hypot(xs - 90, ys - 80)
+    star = radius < 24
+    exemplar[star] = np.array([245, 225, 110]) * (0.8 + 0.2 * np.cos(radius[star] / 2.5))[:, None]
+    return np.clip(exemplar, 0, 255).astype(np.uint8), star
+
+
+def test_a_mark_of_the_exemplar_is_copied_once(monkeypatch) -> None:
+    """A smooth sky six times the exemplar's size restyled from a sky with one star: the sky's lightest rows all
+    wanted the exemplar's lightest cells, the star's, and it came across a row of copies along the horizon (the
+    forty-eighth session's Starry Night sky). The star is a mark (its colour stands out from the cells around it):
+    it is copied once, and its cells serve a few of the region's cells instead of ~200."""
+    exemplar, star = starry_exemplar(np.random.default_rng(5))
+    height, width = 450, 750
+    ramp = np.linspace(0, 1, height)[:, None, None]
+    image = np.clip((np.array([30, 60, 150.]) * (1 - ramp) + np.array([220, 225, 215.]) * ramp)
+                    * np.ones((1, width, 1)), 0, 255).astype(np.uint8)
+
+    def on_the_star() -> tuple[int, int]:
+        positions, (grid_h, grid_w) = _matched_cells(monkeypatch, image, exemplar)
+        star_cells = cv2.resize(star.astype(np.float32), (grid_w, grid_h), interpolation=cv2.INTER_AREA) > 0.5
+        return int(star_cells.reshape(-1)[positions].sum()), int(star_cells.sum())
+
+    once, star_cells = on_the_star()
+    monkeypatch.setattr(restyle_module, "MARK_CONTRAST", float("inf"))  # no marks: the star is any other cell
+    many, _ = on_the_star()
+    assert once <= 3 * star_cells and many >= 4 * once
+
+
+def test_a_mark_used_by_several_pieces_stays_in_the_largest() -> None:
+    """single_marks: two pieces (cells copying with one offset) hold the same mark cell; the larger keeps it, the
+    other's cell on it takes its best other match, and no cell takes a mark by a neighbour's shifted match."""
+    from models.restyle.correspondence import single_marks
+
+    keys = np.eye(6, dtype=np.float32)  # a 1 x 6 exemplar, cell 3 a mark
+    marks = np.array([False, False, False, True, False, False])
+    query_cells = np.ones((1, 9), bool)
+    key_cells = np.ones((1, 6), bool)
+    # cells 0-3 copy exemplar cells 0-3 (one piece of four, the mark at its end); cells 6-7 copy 2-3 (a piece of two)
+    positions = np.array([0, 1, 2, 3, 4, 5, 2, 3, 4])
+    query = keys[positions].copy()
+    query[7] = 0.9 * keys[3] + 0.3 * keys[5]  # its best other match: cell 5
+    query = query / np.linalg.norm(query, axis=1, keepdims=True)
+    after = single_marks(positions, query, keys, query_cells, key_cells, marks)
+    assert (after == 3).sum() == 1 and after[3] == 3
+    assert after[7] == 5 and (after[:7] == positions[:7]).all()

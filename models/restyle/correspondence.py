@@ -193,7 +193,8 @@ SWEEPS = ((0, 1), (1, 0), (0, -1), (-1, 0))
 
 def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, query_cells: np.ndarray,
                      key_cells: np.ndarray, bonus: float | None = None,
-                     rounds: int = COHERENCE_ROUNDS) -> np.ndarray:
+                     rounds: int = COHERENCE_ROUNDS,
+                     barred: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Matches (N,) as exemplar grid positions (row-major index into the key grid), after letting
     each cell take its neighbour's match shifted by their offset when that scores within ``bonus``
     of its own (cells without a match take it whatever it scores).
@@ -201,7 +202,8 @@ def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, quer
     PatchMatch's propagation (Barnes et al. 2009): sweeps in scan order, each line taking from the
     line before it, already updated, so a shifted match runs on along a flat region and copies one
     continuous piece of the exemplar instead of one patch over and over. Unmatched cells that no
-    neighbour reaches keep their own arg-max over all keys."""
+    neighbour reaches keep their own arg-max over all keys. ``barred`` (query rows, key rows): those cells take
+    none of those keys from a neighbour."""
     bonus = np.float32(COHERENCE_BONUS if bonus is None else bonus)
     height, width = query_cells.shape
     key_height, key_width = key_cells.shape
@@ -214,6 +216,12 @@ def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, quer
     matched = matches.index >= 0
     current[query_cells] = np.where(matched, key_positions[np.maximum(matches.index, 0)], -1)
     score[query_cells] = np.where(matched, matches.score, np.float32(-3.0))
+    barred_cells = barred_positions = None
+    if barred is not None:
+        barred_cells = np.zeros((height, width), bool)
+        barred_cells.reshape(-1)[np.flatnonzero(query_cells.reshape(-1))[barred[0]]] = True
+        barred_positions = np.zeros(key_height * key_width, bool)
+        barred_positions[key_positions[barred[1]]] = True
     for _ in range(rounds):
         for dy, dx in SWEEPS:
             lines = range(1, height) if dy > 0 else range(height - 2, -1, -1) if dy < 0 else \
@@ -227,6 +235,8 @@ def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, quer
                 ok = (their >= 0) & (ky >= 0) & (ky < key_height) & (kx >= 0) & (kx < key_width)
                 row = np.where(ok, key_rows[np.clip(ky * key_width + kx, 0, key_rows.size - 1)], -1)
                 ok = ok & (row >= 0) & query_cells[here]
+                if barred_cells is not None:
+                    ok &= ~(barred_cells[here] & barred_positions[np.clip(ky * key_width + kx, 0, key_rows.size - 1)])
                 candidate_score = np.einsum("ij,ij->i", descriptors[here], keys[np.maximum(row, 0)]) + bonus
                 better = ok & (candidate_score > score[here])
                 current[here] = np.where(better, ky * key_width + kx, current[here])
@@ -238,8 +248,49 @@ def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, quer
     return result
 
 
+def single_marks(positions: np.ndarray, query: np.ndarray, keys: np.ndarray, query_cells: np.ndarray,
+                 key_cells: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """``positions`` (as :func:`coherent_matches` gives them) with each of the exemplar's marks copied once.
+
+    ``marks`` (one per key row): the exemplar's distinctive cells, a star in a sky. A region larger than its
+    exemplar copies every exemplar cell several times, which for its texture is what a texture synthesis does;
+    a mark copied so shows as a row of the same star (the region's lightest cells all take the exemplar's
+    lightest, the star's). A mark cell used by several pieces (cells that copy with one offset) stays in the
+    largest of them; the other pieces' cells on marks take their best match among the other keys, then their
+    neighbours' shifted matches where those score better, but no mark."""
+    key_width = key_cells.shape[1]
+    rows = _rows_of(key_cells)[positions]  # each query cell's key row
+    on_mark = (rows >= 0) & marks[np.maximum(rows, 0)]
+    if not on_mark.any():
+        return positions
+    query_y, query_x = np.nonzero(query_cells)
+    key_y, key_x = np.divmod(positions, key_width)
+    _, piece_of, piece_size = np.unique(np.stack([key_y - query_y, key_x - query_x], axis=1), axis=0,
+                                        return_inverse=True, return_counts=True)
+    piece_of = piece_of.reshape(-1)
+    kept: set[int] = set()
+    again = np.zeros(positions.shape[0], bool)
+    mark_pieces = np.unique(piece_of[on_mark])
+    for piece in mark_pieces[np.argsort(-piece_size[mark_pieces], kind="stable")]:
+        cells = np.flatnonzero((piece_of == piece) & on_mark)
+        used = set(rows[cells].tolist())
+        if used & kept:
+            again[cells] = True
+        else:
+            kept |= used
+    if not again.any():
+        return positions
+    scores = query[again] @ keys.T
+    scores[:, marks] = -np.inf
+    index = rows.copy()
+    index[again] = scores.argmax(axis=1)
+    score = np.einsum("ij,ij->i", query, keys[index])
+    return coherent_matches(Matches(index, score, 0), query, keys, query_cells, key_cells, rounds=1,
+                            barred=(np.flatnonzero(again), np.flatnonzero(marks)))
+
+
 def correspond(method: str, query: np.ndarray, keys: np.ndarray, query_cells: np.ndarray,
-               key_cells: np.ndarray) -> tuple[np.ndarray, int]:
+               key_cells: np.ndarray, marks: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Exemplar grid positions (N,) for the query cells by ``method`` (one of :data:`METHODS`), made
     coherent, and the peak bytes of the score matrices."""
     if method == "full":
@@ -250,4 +301,7 @@ def correspond(method: str, query: np.ndarray, keys: np.ndarray, query_cells: np
         matches = bilevel_attention(query, keys, query_cells.shape, query_cells, key_cells.shape, key_cells)
     else:
         raise ValueError(f"unknown correspondence {method!r}; use one of {', '.join(METHODS)}")
-    return coherent_matches(matches, query, keys, query_cells, key_cells), matches.peak_bytes
+    positions = coherent_matches(matches, query, keys, query_cells, key_cells)
+    if marks is not None and marks.any():
+        positions = single_marks(positions, query, keys, query_cells, key_cells, marks)
+    return positions, matches.peak_bytes
