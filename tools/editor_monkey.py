@@ -3,7 +3,7 @@
 The editor runs offscreen on a small painting of three discs (settings and autosaves in a scratch folder). Each
 step is one of: a click or a box with the Select tool (sometimes a removing Alt-click), a candidate step, a
 Transform drag (on a handle or inside, with or without Shift or Ctrl), an arrow-key nudge, a Brush or Eraser
-stroke, a Warp pin placed or dragged, a Mask menu tool, Apply, Remove Selection, undo or redo, a History row, Clear Selection or
+stroke, a Warp pin placed or dragged (or placed and dragged at once), a Mask menu tool, Apply, Remove Selection, undo or redo, a History row, Clear Selection or
 Reset Shape, the Restyle tool (panel, an exemplar picked on the painting or taken from the selection, the strength,
 Apply Restyle), and saving the session and opening it again. After each step, once the workers are idle:
 
@@ -183,10 +183,11 @@ class Monkey:
 
         self.window.set_tool(Tool.WARP)
         pins = self.window.warp.pins
-        if self.rng.random() < 0.5 or not pins:
-            self.drag([self.on_shape()])
-        else:
-            x, y = pins[self.rng.integers(len(pins))]
+        chance = self.rng.random()
+        if chance < 0.4 or not pins:
+            self.drag([self.on_shape()])  # a pin placed
+        else:  # a pin dragged, or a new one placed and dragged at once
+            x, y = pins[self.rng.integers(len(pins))] if chance < 0.8 else self.on_shape()
             dx, dy = self.rng.normal(0, 15, 2)
             self.drag([(x, y), (x + dx / 2, y + dy / 2), (x + dx, y + dy)])
 
