@@ -100,7 +100,7 @@ VARIANCE_PRESERVING = True
 #: The region's box is styled in strips of at least this many rows, or this many pixels (bounded memory).
 STRIP_ROWS = 64
 STRIP_PIXELS = 1_000_000
-#: Strips styled at the same time (NumPy and OpenCV let go of the GIL; each strip holds about 0.2 GB).
+#: Strips styled at the same time (NumPy and OpenCV let go of the GIL; each strip holds about 0.1 GB).
 STRIP_WORKERS = max(1, min(4, os.cpu_count() or 1))
 QUANTILES = 129
 
@@ -461,10 +461,8 @@ class _BaseLight:
     def at(self, light: np.ndarray, first_row: int) -> np.ndarray:
         """The base lightness of the box's rows from ``first_row`` on, whose own lightness is ``light``."""
         scale_x, scale_y = self.scale
-        size = (light.shape[1], light.shape[0])
-        a = _scaled(self.a, self.scale, 0.5 * scale_x - 0.5, (first_row + 0.5) * scale_y - 0.5, size)
-        b = _scaled(self.b, self.scale, 0.5 * scale_x - 0.5, (first_row + 0.5) * scale_y - 0.5, size)
-        return a * light + b
+        where = (self.scale, 0.5 * scale_x - 0.5, (first_row + 0.5) * scale_y - 0.5, (light.shape[1], light.shape[0]))
+        return _scaled(self.a, *where) * light + _scaled(self.b, *where)
 
 
 def _base_lights(region_pixels: np.ndarray, plans: list[_Plan], radius: int) -> list[_BaseLight]:

@@ -233,10 +233,11 @@ def coherent_matches(matches: Matches, query: np.ndarray, keys: np.ndarray, quer
                 ky = np.floor_divide(their, key_width) + dy
                 kx = their % key_width + dx
                 ok = (their >= 0) & (ky >= 0) & (ky < key_height) & (kx >= 0) & (kx < key_width)
-                row = np.where(ok, key_rows[np.clip(ky * key_width + kx, 0, key_rows.size - 1)], -1)
+                offered = np.clip(ky * key_width + kx, 0, key_rows.size - 1)
+                row = np.where(ok, key_rows[offered], -1)
                 ok = ok & (row >= 0) & query_cells[here]
                 if barred_cells is not None:
-                    ok &= ~(barred_cells[here] & barred_positions[np.clip(ky * key_width + kx, 0, key_rows.size - 1)])
+                    ok &= ~(barred_cells[here] & barred_positions[offered])
                 candidate_score = np.einsum("ij,ij->i", descriptors[here], keys[np.maximum(row, 0)]) + bonus
                 better = ok & (candidate_score > score[here])
                 current[here] = np.where(better, ky * key_width + kx, current[here])
