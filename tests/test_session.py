@@ -103,6 +103,59 @@ def test_only_the_changed_area_is_kept() -> None:
     assert session.history_bytes == step.nbytes < session.current.nbytes / 4
 
 
+def test_a_step_keeps_only_the_pixels_it_changed() -> None:
+    """An edit's box spans both its places (a moved object: its old place filled, its new one painted) and the
+    unchanged painting between them; the step keeps only the changed pixels' values (it kept the whole box twice,
+    which zlib's fast level does not shrink for painted pixels)."""
+    session = EditSession(artwork(300, 400))
+    original = session.current.copy()
+    result = original.copy()
+    rng = np.random.default_rng(4)
+    result[20:40, 30:50] = rng.integers(0, 256, (20, 20, 3))
+    result[250:270, 350:370] = rng.integers(0, 256, (20, 20, 3))
+    mask = np.zeros(session.shape, bool)
+    step = session.apply_edit(result, mask, mask)
+    x0, y0, x1, y1 = step.box
+    assert (x0, y0, x1, y1) == (30, 20, 370, 270)
+    assert len(step.before) + len(step.after) < 2 * 2 * 20 * 20 * 3 + 200  # not 2 x 340 x 250 x 3
+    assert int(step.changed_pixels().sum()) == 800
+    for position, state in ((0, original), (1, result), (0, original)):
+        session.go_to(position)
+        np.testing.assert_array_equal(session.current, state)
+
+
+def test_a_version_1_session_still_opens(tmp_path: Path, session: EditSession) -> None:
+    """Version 1 kept each step's whole box before and after; such a file opens, every position exact, and
+    saved again it opens as well."""
+    states = [session.current.copy()] + [edit(session, seed) for seed in range(1, 4)]
+    path = tmp_path / "old.simnet"
+    save_session(path, session)
+    boxes = [step.box for step in session.steps]
+
+    def as_version_1(name: str, data: bytes) -> bytes | None:
+        if name == "manifest.json":
+            return manifest_edit(format_version=1)(name, data)
+        if name.endswith("_changed.z"):
+            return None
+        for index, (x0, y0, x1, y1) in enumerate(boxes):
+            for which, state in (("before", states[index]), ("after", states[index + 1])):
+                if name == f"steps/{index:04d}_{which}.z":
+                    return zlib.compress(state[y0:y1, x0:x1].tobytes())
+        return data
+
+    rewrite(path, as_version_1)
+    reopened = load_session(path)
+    assert all(step.changed is None for step in reopened.steps)
+    for position in (3, 0, 2, 1, 3):
+        reopened.go_to(position)
+        np.testing.assert_array_equal(reopened.current, states[position])
+    save_session(tmp_path / "again.simnet", reopened)
+    again = load_session(tmp_path / "again.simnet")
+    for position in (0, 3, 1):
+        again.go_to(position)
+        np.testing.assert_array_equal(again.current, states[position])
+
+
 def test_an_unchanged_result_adds_no_step(session: EditSession) -> None:
     mask = np.zeros(session.shape, bool)
     assert session.apply_edit(session.current.copy(), mask, mask) is None
@@ -199,6 +252,7 @@ def manifest_edit(**fields):
     ("missing_step", "damaged or not a session file"),
     ("corrupt_step", "damaged or not a session file"),
     ("short_step", "its before has the wrong size"),
+    ("short_changed", "a saved mask has the wrong size"),
     ("box_outside", "lies outside the image"),
     ("bad_position", "there is no step 9"),
     ("bad_original", "original.png is damaged or truncated"),
@@ -237,6 +291,10 @@ def test_bad_session_files_are_explained(tmp_path: Path, session: EditSession, c
         with zipfile.ZipFile(path) as archive:
             shorter = zlib.compress(zlib.decompress(archive.read("steps/0000_before.z"))[:-3])
         rewrite(path, lambda name, entry: shorter if name == "steps/0000_before.z" else entry)
+    elif case == "short_changed":
+        with zipfile.ZipFile(path) as archive:
+            shorter = zlib.compress(zlib.decompress(archive.read("steps/0001_changed.z"))[:-2])
+        rewrite(path, lambda name, entry: shorter if name == "steps/0001_changed.z" else entry)
     elif case == "box_outside":
         manifest = read_manifest(path)
         manifest["steps"][0]["box"] = [70, 50, 90, 70]
