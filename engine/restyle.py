@@ -441,12 +441,6 @@ def guided_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps:
     return _box_filter(a, radius), _box_filter(b, radius)
 
 
-def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter: ``source`` smoothed, but following the edges of ``guide``."""
-    a, b = guided_coefficients(guide, source, radius, eps)
-    return a * guide + b
-
-
 @dataclass
 class _BaseLight:
     """The region's light-and-dark layout on one plan's tones, as the guided filter's coefficients found on the

@@ -15,7 +15,8 @@ from engine import atomic
 from engine import session as session_module
 from engine.errors import SessionError
 from engine.imageio import Artwork
-from engine.session import (FORMAT_VERSION, EditSession, changed_box, load_session, read_manifest,
+from engine.masks import bounding_box
+from engine.session import (FORMAT_VERSION, EditSession, changed_pixels, load_session, read_manifest,
                             save_session, snapshot)
 
 
@@ -46,6 +47,10 @@ def session() -> EditSession:
 
 
 # -- history ---------------------------------------------------------------------------------------
+def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int] | None:
+    return bounding_box(changed_pixels(before, after))
+
+
 def test_changed_box_of_every_layout() -> None:
     before = np.zeros((10, 12, 3), np.uint8)
     after = before.copy()
