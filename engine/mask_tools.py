@@ -118,6 +118,30 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return result
 
 
+def without_specks(mask: np.ndarray, share: float, points: list[tuple[float, float]] = ()) -> np.ndarray:
+    """The mask without its parts (8-connected) smaller than ``share`` of its largest part, except those
+    holding one of ``points`` (x, y): stray pixels a per-pixel decision leaves on a busy ground."""
+    mask = np.asarray(mask, bool)
+    box = _box(mask, 0)
+    if box is None:
+        return mask.copy()
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask[box]).view(np.uint8),
+                                                                 connectivity=8)
+    if count <= 2:
+        return mask.copy()
+    areas = stats[:, cv2.CC_STAT_AREA]
+    kept = areas >= share * areas[1:].max()
+    height, width = parts.shape
+    for x, y in points:
+        row, col = int(round(y)) - box[0].start, int(round(x)) - box[1].start
+        if 0 <= row < height and 0 <= col < width:
+            kept[parts[row, col]] = True
+    kept[0] = False
+    result = np.zeros_like(mask)
+    result[box] = kept[parts]
+    return result
+
+
 def inner_edge(mask: np.ndarray) -> np.ndarray:
     """The pixels of ``mask`` ((H, W) bool) with a pixel outside it among their 8 neighbours (the image
     border counts as inside)."""

@@ -13,6 +13,7 @@ import scipy.io
 
 from engine.cli import main
 from engine.evaluation.fill_cases import build_cases, region_shapes
+from engine.evaluation.fill_metrics import remnant_scores
 
 
 def _paintings(folder: Path) -> list[Path]:
@@ -77,6 +78,19 @@ def test_the_truth_is_the_painting_itself_and_shares_no_code_with_the_fill(tmp_p
     assert set(loaded) <= {"models", "models.training", "models.training.bsds"}
 
 
+def test_a_dark_halo_carried_to_the_new_place_is_counted(tmp_path: Path) -> None:
+    """``ground carried``: the truth scores 0; a 4-px dark ring carried around the object's new place, on light
+    paint, scores about the ring's share of the measured ring (2-10 px out)."""
+    paths = _paintings(tmp_path / "art")
+    images = [(path.stem, np.full_like(cv2.imread(str(path)), 200)) for path in paths]  # light: all counted
+    case = build_cases(images, region_shapes(_bsds(tmp_path / "bsds"), 0), 1, 0, outlined=True)[0]
+    assert remnant_scores(case.truth, case, case.with_outline)["ground carried"] == 0.0
+    beyond = cv2.distanceTransform((~case.covered_after).view(np.uint8), cv2.DIST_L2, 5)
+    halo = case.truth.copy()
+    halo[(beyond > 0) & (beyond <= 6) & ~case.vacated] = 30
+    assert 0.35 < remnant_scores(halo, case, case.with_outline)["ground carried"] < 0.65
+
+
 @pytest.mark.slow
 def test_eval_fill_quick_run_reports_both_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _paintings(tmp_path / "art")
@@ -94,7 +108,8 @@ def test_eval_fill_quick_run_reports_both_tables(tmp_path: Path, capsys: pytest.
     # Telea's fill is a blur: it keeps far less texture than the patch fill (the column can tell them apart).
     assert exact["Telea"]["texture ratio"] < 0.8 * exact["ours"]["texture ratio"]
     outlined = payload["tables"]["outlined, one click"]["ours"]
-    assert set(outlined) == {"outline left", "worst outline left", "outline carried", "click IoU", "PSNR"}
+    assert set(outlined) == {"outline left", "worst outline left", "outline carried", "ground carried", "click IoU",
+                             "PSNR"}
     assert 0.0 <= outlined["outline left"] <= 1.0 and 0.0 <= outlined["click IoU"] <= 1.0
     # The reference row moves the object's own mask: its "click" is the object itself.
     reference = payload["tables"]["outlined, one click"]["ours, the object's own mask"]

@@ -11,7 +11,8 @@ import scipy.ndimage
 from engine.candidates import CandidateSet
 from engine.errors import MaskError, SimNetError
 from engine.imageio import save_image, save_mask
-from engine.mask_tools import fill_holes, grow, invert, read_mask_file, shrink, smooth, write_mask_file
+from engine.mask_tools import (fill_holes, grow, invert, read_mask_file, shrink, smooth, without_specks,
+                               write_mask_file)
 from engine.segmentation.base import MaskPrediction
 
 
@@ -201,3 +202,19 @@ def test_a_removing_click_takes_its_candidate_out_of_the_base() -> None:
     candidates = CandidateSet.from_prediction(prediction(masks, [0.9, 0.8, 0.7]), adds=False).on(masks[0])
     np.testing.assert_array_equal(candidates.selection(0), masks[0] & ~masks[2])
     assert candidates.stepped(0, 5) == 2 and candidates.stepped(2, -7) == 0
+
+
+def test_without_specks_drops_small_parts_and_keeps_clicked_and_large_ones() -> None:
+    mask = np.zeros((100, 100), bool)
+    mask[20:80, 20:80] = True  # the object: 3600 px
+    mask[5, 5] = mask[90:92, 90:92] = True  # specks far from it
+    mask[10:13, 90:93] = True  # a small part that was clicked
+    big_part = np.zeros_like(mask)
+    big_part[85:95, 5:35] = True  # 300 px: a part in its own right (over 0.5 % of the largest)
+    mask |= big_part
+    kept = without_specks(mask, 0.005, [(91.0, 11.0)])
+    expected = mask.copy()
+    expected[5, 5] = expected[90:92, 90:92] = False
+    np.testing.assert_array_equal(kept, expected)
+    assert not without_specks(mask, 0.005)[11, 91]  # not clicked: a speck too
+    np.testing.assert_array_equal(without_specks(np.zeros((4, 4), bool), 0.005), np.zeros((4, 4), bool))

@@ -85,6 +85,25 @@ def test_the_outline_the_selection_holds_in_part_is_followed_over_a_ground_of_it
     assert (alpha[beyond & right] >= 0.02).mean() < 0.01
 
 
+def test_a_dark_ground_beside_an_outline_the_selection_holds_is_not_taken() -> None:
+    """The selection holds the whole outline; on the right a dark passage of the outline's colour (a
+    cypress beside the object) touches it. Nothing tells the ground from the rim there by colour, but the
+    rim's width does: the outline ends where it ends elsewhere, and the passage stays (it came along as a
+    dark halo 8 px wide, the whole band, when the continuation was measured from the region's edge)."""
+    side, radius, width = 240, 60, 4
+    canvas = grainy_canvas(side, side, seed=4)
+    ys, xs = np.mgrid[0:side, 0:side]
+    passage = xs > side // 2 + radius
+    canvas[passage] = OUTLINE + np.array([12, 10, 8], np.uint8)
+    image, body, ring = outlined_object(canvas, side // 2, side // 2, radius, width)
+    selection = body | ring
+    alpha = rim_matte(image, selection, (0, 0, side, side), rim_band(selection, reach=3 * width))
+    beyond = cv2.distanceTransform((~selection).astype(np.uint8), cv2.DIST_L2, 3)
+    within_band = (beyond > 2.5) & (beyond <= 10)
+    assert (alpha[passage & within_band] >= 0.02).mean() < 0.05  # 0.51 when measured from the region's edge
+    assert (alpha[~passage & within_band] >= 0.02).mean() < 0.05  # the light ground: its soft edge only
+
+
 @pytest.fixture(scope="module")
 def manipulator() -> Manipulator:
     return Manipulator(device="cpu")

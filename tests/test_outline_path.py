@@ -43,6 +43,19 @@ def test_an_outline_running_into_ground_of_its_colour_is_found_as_a_path(size: t
     assert iou(first, whole) < 0.5
 
 
+def test_the_path_leaves_no_specks_in_a_flecked_dark_ground() -> None:
+    """The dark ground beside the outline is flecked with light paint (a cypress's strokes): its dark pixels
+    near the path are of the outline's colour, and settling the reduced shape's blocky edge kept them as specks
+    (16 parts beside the shape; each moved with it as a dark fleck)."""
+    image, whole, first, click = two_fields_beside_dark_ground(0, (900, 1200))
+    right = np.zeros_like(whole)
+    right[:, int(whole.shape[1] * 0.6):] = True
+    image[right & ~whole & (np.random.default_rng(5).random(whole.shape) < 0.3)] = (150, 140, 120)
+    shape = outline_path(image, first, click)
+    assert shape is not None and iou(shape, whole) >= 0.95
+    assert cv2.connectedComponents(shape.view(np.uint8), connectivity=8)[0] - 1 == 1
+
+
 def test_a_path_mostly_off_thin_strokes_is_not_offered() -> None:
     """With half the outline beside the dark ground, half the path runs over a dark patch, not a stroke."""
     image, _, first, click = two_fields_beside_dark_ground(1, dark_from=0.5)

@@ -6,7 +6,10 @@
   place), result over truth (1: no visible edge where the fill meets the painting);
 - outline left behind / carried and the vacated PSNR of outlined objects, with the definitions of
   the shared remnant probe (``shared/probe/remnant.py``): a pixel of the outline band counts as
-  dark below grey 55 and is counted only where the painting underneath is lighter than 70.
+  dark below grey 55 and is counted only where the painting underneath is lighter than 70;
+- ground carried: the same count in a ring just beyond the object at its new place (from
+  ``CARRIED_RING[0]`` to ``CARRIED_RING[1]`` pixels out), against the expected result there: a dark
+  ground beside the old outline taken along as a halo (a good move carries ~0 %).
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from engine.evaluation.fill_cases import FillCase
 from engine.evaluation.metrics import psnr
 
 DARK, LIGHT = 55, 70
+#: The ring searched for a carried halo, in pixels beyond everything the object covers at its new place.
+CARRIED_RING = (2, 10)
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -63,8 +68,11 @@ def remnant_scores(result: np.ndarray, case: FillCase, selection: np.ndarray) ->
         case.outline[max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)]
     carried_band = moved & (grey_host > LIGHT)
     carried = float((grey_result[carried_band] < DARK).mean()) if carried_band.any() else 1.0
+    beyond = cv2.distanceTransform((~case.covered_after).view(np.uint8), cv2.DIST_L2, 5)
+    ring = (beyond > CARRIED_RING[0]) & (beyond <= CARRIED_RING[1]) & ~case.vacated & (_grey(case.truth) > LIGHT)
+    ground = float((grey_result[ring] < DARK).mean()) if ring.any() else 0.0
     whole = case.with_outline
     union = np.count_nonzero(selection | whole)
-    return {"outline left": left, "outline carried": carried,
+    return {"outline left": left, "outline carried": carried, "ground carried": ground,
             "click IoU": float(np.count_nonzero(selection & whole) / max(union, 1)),
             "PSNR": psnr(result, case.underneath, whole & away)}

@@ -9,15 +9,16 @@ import numpy as np
 from engine.evaluation.fill_cases import FillCase
 
 FILL_COLUMNS = ("PSNR", "SSIM", "texture ratio", "seam ratio", "seconds")
-OUTLINE_COLUMNS = ("outline left", "worst outline left", "outline carried", "click IoU", "PSNR")
+OUTLINE_COLUMNS = ("outline left", "worst outline left", "outline carried", "ground carried", "click IoU", "PSNR")
 LEGEND = ("PSNR (dB) and SSIM of the vacated area against the painting underneath; texture ratio: mean gradient "
           "magnitude of the fill over the truth's (1 = as busy); seam ratio: mean gradient magnitude on the hole's "
           "outline, result over truth (1 = no visible edge); seconds: the fill alone. Outlined objects: one click "
-          "with the default segmenter, then moved; outline left behind / carried as shares of the outline band.")
+          "with the default segmenter, then moved; outline left behind / carried as shares of the outline band; "
+          "ground carried: share of a ring 2-10 px beyond the object's new place turned dark where it should be light.")
 
 
 def _cell(column: str, value: float) -> str:
-    if column.startswith("outline") or column.startswith("worst"):
+    if column.startswith(("outline", "worst", "ground")):
         return f"{100 * value:.0f} %"
     if column == "PSNR":
         return f"{value:.1f}"

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from engine.mask_tools import fill_holes
+from engine.mask_tools import fill_holes, without_specks
 from engine.masks import touches_border
 import engine.segmentation.outline_enclosure as enclosure
 from models.influence import mask_bbox
@@ -58,6 +58,9 @@ GROUND_IN_COLOUR, DARKER_THAN_GROUND = 0.6, 8.0
 #: of the outline's colour is given back (a limb dark inside), and the cut is offered only when the path's shape
 #: and the answer overlap less than SAME_IOU (else there is nothing to cut).
 DARK_PIECE, SAME_IOU = 0.5, 0.95
+
+#: Parts of the settled shape under this share of its largest part are dropped (specks of a dark ground).
+SPECK_SHARE = 0.005
 
 _CLOSED = np.inf
 
@@ -209,7 +212,8 @@ def _at_full_resolution(image: np.ndarray, answer: np.ndarray, enlarged: np.ndar
                         step: int, colour: np.ndarray) -> np.ndarray:
     """``enlarged`` (the shape found on the crop of ``box`` reduced ``step`` times, enlarged to full size) with its
     blocky edge settled on ``image``: within about a block of its edge only the answer's pixels and those of the
-    outline's ``colour`` stay, and what they close is filled (the outline's outer edge, not the block's)."""
+    outline's ``colour`` stay, specks dropped, and what they close is filled (the outline's outer edge,
+    not the block's)."""
     if step == 1:
         return enlarged
     x0, y0, x1, y1 = box
@@ -219,7 +223,8 @@ def _at_full_resolution(image: np.ndarray, answer: np.ndarray, enlarged: np.ndar
     pixels = np.ascontiguousarray(image[y0:y1, x0:x1, :3]).astype(np.float32)
     kept = shape & (enclosure.of_outline_colour(pixels, colour) | answer[y0:y1, x0:x1])
     out = np.zeros_like(enlarged)
-    out[y0:y1, x0:x1] = fill_holes(inner | kept)
+    # pixels of the outline's colour in a dark ground beside the outline are specks
+    out[y0:y1, x0:x1] = fill_holes(without_specks(inner | kept, SPECK_SHARE))
     return out
 
 
