@@ -28,8 +28,8 @@ import torch
 from engine.errors import SegmentationError
 from engine.mask_tools import without_specks
 from engine.masks import touches_border
-from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
-                                      reduce_image)
+from engine.segmentation.base import (SPECK_SHARE, Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts,
+                                      image_key, reduce_image)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from engine.segmentation.graph_cut import grow_to_edge, grow_within_outline
 from engine.segmentation.outline_enclosure import enclosing_outline
@@ -73,12 +73,6 @@ FOCUS_CLICK_LEAD = 0.15
 #: A zoomed answer is kept only when it covers at least this share of the window (about 6 working px a side:
 #: not a speck of paint).
 FOCUS_CLICK_MIN_SHARE = 0.008
-#: An answer's parts under this share of its largest part's area are dropped (unless clicked): specks of a dark
-#: ground that the outline steps took for the outline's colour, each carried along as a dark fleck when the
-#: region moved (BSDS500 val outlined objects, four draws, fiftieth session: 33 of 80 answers had 2-47 parts, of up
-#: to 54 pixels beside 4,000-13,000; now 2 answers have 2-3 parts, each over the share: mean IoU 0.904 -> 0.907,
-#: outline missed 3.7 -> 3.8 %: the fragments of one ragged tip went with them).
-SPECK_SHARE = 0.005
 
 
 class LearnedSegmenter:

@@ -31,6 +31,7 @@ import numpy as np
 
 from engine.mask_tools import fill_holes, without_specks
 from engine.masks import touches_border
+from engine.segmentation.base import SPECK_SHARE
 import engine.segmentation.outline_enclosure as enclosure
 from models.influence import mask_bbox
 
@@ -58,9 +59,6 @@ GROUND_IN_COLOUR, DARKER_THAN_GROUND = 0.6, 8.0
 #: of the outline's colour is given back (a limb dark inside), and the cut is offered only when the path's shape
 #: and the answer overlap less than SAME_IOU (else there is nothing to cut).
 DARK_PIECE, SAME_IOU = 0.5, 0.95
-
-#: Parts of the settled shape under this share of its largest part are dropped (specks of a dark ground).
-SPECK_SHARE = 0.005
 
 _CLOSED = np.inf
 
@@ -223,7 +221,7 @@ def _at_full_resolution(image: np.ndarray, answer: np.ndarray, enlarged: np.ndar
     pixels = np.ascontiguousarray(image[y0:y1, x0:x1, :3]).astype(np.float32)
     kept = shape & (enclosure.of_outline_colour(pixels, colour) | answer[y0:y1, x0:x1])
     out = np.zeros_like(enlarged)
-    # pixels of the outline's colour in a dark ground beside the outline are specks
+    # pixels of the outline's colour in a dark ground beside the outline are specks (see SPECK_SHARE)
     out[y0:y1, x0:x1] = fill_holes(without_specks(inner | kept, SPECK_SHARE))
     return out
 
