@@ -151,6 +151,23 @@ def test_sam_embedding_is_cached_per_image(tiny_sam_path: Path, monkeypatch) -> 
     assert len(calls) == 2
 
 
+def test_sam_answers_keep_their_parts_and_lose_their_specks(tiny_sam_path: Path, monkeypatch) -> None:
+    """SAM's masks pass through the same speck rule as the built-in segmenter's: a 3-pixel speck beside a large
+    part goes, a clicked small part and a second large part stay (SAM's own answer replaced by a made-up one)."""
+    segmenter = SamSegmenter(tiny_sam_path)
+    image = textured_scene(5)[0]
+    segmenter.set_image(image)
+    answer = np.zeros(image.shape[:2], bool)
+    answer[50:150, 50:150] = answer[50:150, 250:350] = True  # two large parts
+    answer[10, 10:13] = True  # a speck
+    answer[200:203, 200:203] = True  # a small part, clicked
+    monkeypatch.setattr(segmenter.predictor, "predict",
+                        lambda **_: (answer[None], np.array([0.9]), None))
+    best = segmenter.predict([(201.0, 201.0)], [1]).best  # snapped to the scene's edges, then cleaned
+    assert not best[5:16, 5:18].any()
+    assert best[201, 201] and best[60:140, 60:140].all() and best[60:140, 260:340].all()
+
+
 @pytest.mark.parametrize("content,message", [
     (None, "does not exist"),
     (b"garbage", "truncated or not a PyTorch file"),
