@@ -118,27 +118,77 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return result
 
 
+def _pixel_count(contour: np.ndarray) -> float:
+    """About how many pixels a traced contour encloses, itself included: its polygon (through the pixel
+    centres) and half its perimeter more, and one (exact for upright rectangles; a few percent over for
+    ragged outlines)."""
+    return cv2.contourArea(contour) + cv2.arcLength(contour, True) / 2 + 1
+
+
 def without_specks(mask: np.ndarray, share: float, points: list[tuple[float, float]] = ()) -> np.ndarray:
-    """The mask without its parts (8-connected) smaller than ``share`` of its largest part, except those
-    holding one of ``points`` (x, y): stray pixels a per-pixel decision leaves on a busy ground."""
+    """The mask without its specks: its parts (8-connected) smaller than ``share`` of its largest part are
+    dropped, except those holding one of ``points`` (x, y), and its holes smaller than that are filled.
+    Stray pixels and pinholes that a per-pixel decision leaves on a busy ground (an edge snapped pixel by
+    pixel, an outline's colour read in a dark ground), as Segment Anything's automatic masks are cleaned.
+
+    The parts and holes are found by tracing their outlines (a two-level contour tree), which reads the mask
+    once and labels no pixel: at 8K a large answer costs milliseconds. Their sizes are read from the
+    outlines (the largest part's a few percent over); each speck is drawn filled in its own small box, where
+    its pixels are counted exactly and cleared (or set, for a hole)."""
     mask = np.asarray(mask, bool)
     box = _box(mask, 0)
     if box is None:
         return mask.copy()
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask[box]).view(np.uint8),
-                                                                 connectivity=8)
-    if count <= 2:
+    window = np.ascontiguousarray(mask[box]).view(np.uint8)
+    contours, hierarchy = cv2.findContours(window, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    tree = hierarchy[0]
+    if len(contours) <= 1:
         return mask.copy()
-    areas = stats[:, cv2.CC_STAT_AREA]
-    kept = areas >= share * areas[1:].max()
-    height, width = parts.shape
-    for x, y in points:
-        row, col = int(round(y)) - box[0].start, int(round(x)) - box[1].start
-        if 0 <= row < height and 0 <= col < width:
-            kept[parts[row, col]] = True
-    kept[0] = False
-    result = np.zeros_like(mask)
-    result[box] = kept[parts]
+    parts = [index for index in range(len(contours)) if tree[index][3] < 0]
+
+    def inside_of(hole: int) -> float:  # a hole's contour runs on the part's pixels around it
+        return max(0.0, cv2.contourArea(contours[hole]) - cv2.arcLength(contours[hole], True) / 2 + 1)
+
+    def size(part: int) -> float:
+        pixels, child = _pixel_count(contours[part]), tree[part][2]
+        while child >= 0:
+            pixels -= inside_of(child)
+            child = tree[child][0]
+        return pixels
+
+    limit = share * max(size(part) for part in parts)
+    result = mask.copy()
+    changed = result[box]
+    top, left = box[0].start, box[1].start
+    dropped = set()
+    for index in sorted(range(len(contours)), key=lambda index: tree[index][3] >= 0):  # the parts first
+        contour, is_part = contours[index], tree[index][3] < 0
+        if not is_part and tree[index][3] in dropped:
+            continue  # a hole of a dropped speck stays ground
+        # large for sure: a part's polygon is less than its pixels; a hole's inside, read from the polygon around it, is
+        # at most about a perimeter's worth over
+        if (cv2.contourArea(contour) if is_part else inside_of(index) - cv2.arcLength(contour, True)) >= limit:
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        filled = np.zeros((h, w), np.uint8)
+        cv2.drawContours(filled, [contour], -1, 1, cv2.FILLED, offset=(-x, -y))
+        if is_part:
+            child = tree[index][2]
+            while child >= 0:  # a speck's own holes stay out of it
+                cv2.drawContours(filled, [contours[child]], -1, 0, cv2.FILLED, offset=(-x, -y))
+                cv2.drawContours(filled, [contours[child]], -1, 1, 1, offset=(-x, -y))
+                child = tree[child][0]
+            speck = (filled > 0) & (window[y:y + h, x:x + w] > 0)
+        else:
+            speck = (filled > 0) & (window[y:y + h, x:x + w] == 0)
+        if np.count_nonzero(speck) >= limit:
+            continue
+        if is_part and any(0 <= round(py) - top - y < h and 0 <= round(px) - left - x < w
+                           and speck[round(py) - top - y, round(px) - left - x] for px, py in points):
+            continue  # clicked
+        changed[y:y + h, x:x + w][speck] = not is_part
+        if is_part:
+            dropped.add(index)
     return result
 
 

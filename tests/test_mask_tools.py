@@ -204,7 +204,7 @@ def test_a_removing_click_takes_its_candidate_out_of_the_base() -> None:
     assert candidates.stepped(0, 5) == 2 and candidates.stepped(2, -7) == 0
 
 
-def test_without_specks_drops_small_parts_and_keeps_clicked_and_large_ones() -> None:
+def test_without_specks_drops_small_parts_fills_pinholes_and_keeps_clicked_and_large_ones() -> None:
     mask = np.zeros((100, 100), bool)
     mask[20:80, 20:80] = True  # the object: 3600 px
     mask[5, 5] = mask[90:92, 90:92] = True  # specks far from it
@@ -212,9 +212,44 @@ def test_without_specks_drops_small_parts_and_keeps_clicked_and_large_ones() -> 
     big_part = np.zeros_like(mask)
     big_part[85:95, 5:35] = True  # 300 px: a part in its own right (over 0.5 % of the largest)
     mask |= big_part
+    mask[30:32, 30:32] = False  # a pinhole in the object: filled
+    mask[2:5, 40:43] = True
+    mask[3, 41] = False  # a ring-shaped speck: dropped, its hole with it
+    mask[50:70, 50:70] = False  # a hole of 400 px: kept
     kept = without_specks(mask, 0.005, [(91.0, 11.0)])
     expected = mask.copy()
     expected[5, 5] = expected[90:92, 90:92] = False
+    expected[2:5, 40:43] = False
+    expected[30:32, 30:32] = True
     np.testing.assert_array_equal(kept, expected)
     assert not without_specks(mask, 0.005)[11, 91]  # not clicked: a speck too
     np.testing.assert_array_equal(without_specks(np.zeros((4, 4), bool), 0.005), np.zeros((4, 4), bool))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_without_specks_agrees_with_a_pixel_labelling(seed: int) -> None:
+    """The contour-traced sizes against exact labels (scipy): every part and hole is decided as by its pixel count,
+    except those within 8 % over the limit (the largest part's size is read from its outline, a few percent over)."""
+    rng = np.random.default_rng(seed)
+    mask = scipy.ndimage.gaussian_filter(rng.random((120, 160)), rng.uniform(1, 4)) > rng.uniform(0.5, 0.56)
+    mask = (mask | (rng.random(mask.shape) < 0.01)) & ~(rng.random(mask.shape) < 0.01)
+    share = float(rng.choice([0.005, 0.02, 0.1]))
+    cleaned = without_specks(mask, share)
+    parts, count = scipy.ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = np.bincount(parts.ravel())
+    limit = share * sizes[1:].max()
+    for label in range(1, count + 1):
+        part = parts == label
+        if not 1.0 <= sizes[label] / limit < 1.08:
+            assert cleaned[part].all() == (sizes[label] >= limit)
+    holes, count = scipy.ndimage.label(~mask)  # 4-connected, as the holes of 8-connected parts
+    border = set(np.unique(np.concatenate([holes[0], holes[-1], holes[:, 0], holes[:, -1]])))
+    for label in range(1, count + 1):
+        hole = holes == label
+        size = int(hole.sum())
+        rows, cols = np.nonzero(hole)
+        around = parts[rows[0] - 1, cols[0]] if rows[0] > 0 else 0  # the part above its first pixel encloses it
+        if label in border or (around and sizes[around] < limit and not 1.0 <= sizes[around] / limit < 1.08):
+            assert not cleaned[hole].any()  # the ground, or a hole of a dropped speck
+        elif not 1.0 <= size / limit < 1.08 and not (around and 1.0 <= sizes[around] / limit < 1.08):
+            assert cleaned[hole].all() == (size < limit)

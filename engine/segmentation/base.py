@@ -15,12 +15,12 @@ Progress = Callable[[float, str], None]
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 
-#: Parts of a segmenter's answer under this share of its largest part's area are dropped (unless clicked): specks
-#: of a dark ground that the built-in segmenter's outline steps took for the outline's colour, or that SAM or the
-#: edge snap left, each carried along as a dark fleck when the region moved (BSDS500 val outlined objects, four
-#: draws, fiftieth session: 33 of 80 built-in answers had 2-47 parts, of up to 54 pixels beside 4,000-13,000; now 2
-#: answers have 2-3 parts, each over the share: mean IoU 0.904 -> 0.907, outline missed 3.7 -> 3.8 %: the
-#: fragments of one ragged tip went with them).
+#: Parts of a segmenter's answer under this share of its largest part's area are dropped (unless clicked), and holes
+#: under it filled: specks of a dark ground that the built-in segmenter's outline steps took for the outline's
+#: colour, or that SAM or the edge snap left, each carried along as a dark fleck when the region moved (BSDS500 val
+#: outlined objects, four draws, fiftieth session: 33 of 80 built-in answers had 2-47 parts, of up to 54 pixels
+#: beside 4,000-13,000; now 1 has several, each over the share: mean IoU 0.904 -> 0.907, outline missed 3.7 -> 3.8 %:
+#: the fragments of one ragged tip went with them).
 SPECK_SHARE = 0.005
 
 

@@ -93,32 +93,7 @@ class EdgeSnapper:
         decided = length > MIN_SEPARATION ** 2
         result = mask.copy()
         result[rows[decided], cols[decided]] = position[decided] > 0.5
-        return _outline_only(mask, result, rows[decided], cols[decided])
-
-
-def _outline_only(mask: np.ndarray, snapped: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``snapped`` (``mask`` with its band pixels ``rows``, ``cols`` decided one by one) without the specks
-    that decision leaves on a busy ground: pieces it added that touch none of the mask's kept pixels (islands
-    of ground pixels that happen to match the object's colour) and pieces it took away that touch none of the
-    ground (pinholes). The snap moves the outline; it does not make new parts or holes."""
-    if rows.size == 0:
-        return snapped
-    height, width = mask.shape
-    y0, y1 = max(0, int(rows.min()) - 1), min(height, int(rows.max()) + 2)
-    x0, x1 = max(0, int(cols.min()) - 1), min(width, int(cols.max()) + 2)
-    before, after = mask[y0:y1, x0:x1], snapped[y0:y1, x0:x1]
-    result = snapped.copy()
-    for changed, anchor, value in ((after & ~before, after & before, False), (before & ~after, ~after & ~before, True)):
-        if not changed.any():
-            continue
-        count, pieces = cv2.connectedComponents(changed.view(np.uint8), connectivity=8)
-        # a piece is attached when one of its pixels has an anchor pixel among its 8 neighbours
-        near_anchor = cv2.dilate(anchor.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        attached = np.zeros(count, bool)
-        attached[np.unique(pieces[changed & near_anchor])] = True
-        stray = changed & ~attached[pieces]
-        result[y0:y1, x0:x1][stray] = value
-    return result
+        return result
 
 
 def _full_pixels(small: tuple[np.ndarray, np.ndarray], scale: float, shape: tuple[int, int]
