@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from engine.errors import SegmentationError
+from engine.mask_tools import without_specks
 
 Progress = Callable[[float, str], None]
 Point = tuple[float, float]
@@ -120,3 +121,11 @@ def check_prompts(shape: tuple[int, int], points: Sequence[Point], labels: Seque
             raise SegmentationError(f"box {box} is outside the {width}x{height} image")
     if points and box is None and not any(label == 1 for label in labels):
         raise SegmentationError("give at least one positive point (or a box)")
+
+
+def without_answer_specks(masks: Sequence[np.ndarray], points: Sequence[Point], labels: Sequence[int]
+                          ) -> list[np.ndarray]:
+    """Each of a segmenter's answers to ``points`` (with ``labels``) without its specks (:data:`SPECK_SHARE`): the
+    parts that hold a positive point stay whatever their size."""
+    clicked = [(float(x), float(y)) for (x, y), label in zip(points, labels) if label == 1]
+    return [without_specks(mask, SPECK_SHARE, clicked) for mask in masks]

@@ -26,10 +26,9 @@ import numpy as np
 import torch
 
 from engine.errors import SegmentationError
-from engine.mask_tools import without_specks
 from engine.masks import touches_border
-from engine.segmentation.base import (SPECK_SHARE, Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts,
-                                      image_key, reduce_image)
+from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
+                                      reduce_image, without_answer_specks)
 from engine.segmentation.checkpoint import SegmenterCheckpointError, load_decoder
 from engine.segmentation.graph_cut import grow_to_edge, grow_within_outline
 from engine.segmentation.outline_enclosure import enclosing_outline
@@ -203,9 +202,8 @@ class LearnedSegmenter:
                                   outlined_parts(self.image_rgb8, masks[chosen], closed=looped))
             if FOCUS_CLICK and not self.zoomed:
                 chosen = self._offer_focused_click(masks, candidate_scores, chosen, click)
-        clicked = [(float(x), float(y)) for (x, y), label in zip(points, labels) if label == 1]
-        masks = [without_specks(mask, SPECK_SHARE, clicked) for mask in masks]
-        return MaskPrediction(np.stack(masks), np.array(candidate_scores), chosen)
+        return MaskPrediction(np.stack(without_answer_specks(masks, points, labels)), np.array(candidate_scores),
+                              chosen)
 
     def _focused(self, points: Sequence[Point], labels: Sequence[int], box: Box) -> MaskPrediction | None:
         """The answer to a small box (and its clicks) found in a zoomed view of it (see FOCUS_BOX), as a

@@ -18,9 +18,8 @@ import torch
 
 from engine.checkpoint import load_torch_file
 from engine.errors import SegmentationError
-from engine.mask_tools import without_specks
-from engine.segmentation.base import (SPECK_SHARE, Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts,
-                                      image_key)
+from engine.segmentation.base import (Box, MaskPrediction, Point, Progress, as_rgb8, check_prompts, image_key,
+                                      without_answer_specks)
 from engine.segmentation.snapping import EdgeSnapper
 
 #: SAM's working size (long side, pixels).
@@ -163,10 +162,8 @@ class SamSegmenter:
         keep = [i for i in range(len(masks)) if masks[i].any()]
         if not keep:
             raise SegmentationError("SAM found no region at these prompts; try another point or a box")
-        clicked = [(float(x), float(y)) for (x, y), label in zip(points, labels) if label == 1]
-        snapped = np.stack([without_specks(self._snapper.snap(masks[index].astype(bool)), SPECK_SHARE, clicked)
-                            for index in keep])
-        return MaskPrediction(snapped, np.asarray(scores)[keep])
+        snapped = [self._snapper.snap(masks[index].astype(bool)) for index in keep]
+        return MaskPrediction(np.stack(without_answer_specks(snapped, points, labels)), np.asarray(scores)[keep])
 
     def everything(self, points_per_side: int = 16) -> list[np.ndarray]:
         from segment_anything import SamAutomaticMaskGenerator
