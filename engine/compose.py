@@ -146,7 +146,7 @@ def transport_underlay(image: np.ndarray | Callable[[], np.ndarray], source: np.
     # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
     # much of each pixel around the region does (engine.matte). The layer carries the matte along
     # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
-    footprint = vacated_footprint(image, source_box, box, rim_width(source_box))
+    footprint = vacated_footprint(image, source_box, box, rim_width(source_box, image.shape))
     vacated = footprint.over(box, footprint.vacated)
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     # The whole vacated area is its hole, also under the new shape (where the opaque layer hides it):

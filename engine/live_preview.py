@@ -61,7 +61,7 @@ class PlateKey:
 def footprint(image: np.ndarray, region: np.ndarray) -> Footprint | None:
     """What moving ``region`` vacates (``engine.matte.vacated_footprint``); None for an empty region."""
     height, width = region.shape
-    return vacated_footprint(image, region, (0, 0, width, height), rim_width(region))
+    return vacated_footprint(image, region, (0, 0, width, height), rim_width(region, image.shape))
 
 
 @dataclass

@@ -334,7 +334,7 @@ def test_the_layer_window_holds_every_pixel_the_moved_matte_reaches(scale: float
     motion = np.stack([backward[0, 0] * gx + backward[0, 1] * gy + backward[0, 2] - gx,
                        backward[1, 0] * gx + backward[1, 1] * gy + backward[1, 2] - gy], -1).astype(np.float32)
     box = (0, 0, width, height)
-    footprint = vacated_footprint(image, source, box, rim_width(source))
+    footprint = vacated_footprint(image, source, box, rim_width(source, image.shape))
     window = layer_window(motion, (0, 0, side), box, footprint.box, target)
     whole = render_cv2(image, source, motion, (0, 0, side), box, torch.device("cpu"), carry=footprint.over(box))
     ys, xs = np.nonzero((whole.carried > 1e-4) | target)

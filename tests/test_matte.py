@@ -56,6 +56,24 @@ def test_matte_takes_the_outline_and_leaves_the_ground(radius: int, width: int) 
     assert (alpha[ground] < 0.02).mean() > 0.995
 
 
+def test_a_thick_outline_on_a_large_scan_is_taken_whole() -> None:
+    """On a 3000 px scan the outline is as thick as the scan is large (12 px here); a band of BAND_MIN
+    (8 px, for a painting of about 1000 px) holds none of it, the band for the painting's size all of it."""
+    height, width, radius, outline = 600, 3000, 100, 12
+    image, body, ring = outlined_object(grainy_canvas(height, width, seed=6), 1500, 300, radius, outline)
+    selection = cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # stops 2 px short
+    box = (1300, 100, 1700, 500)
+    inside_box = (slice(100, 500), slice(1300, 1700))
+    ground = cv2.distanceTransform((~(body | ring)).astype(np.uint8), cv2.DIST_L2, 3)[inside_box] > 2.5
+    small = rim_band(selection, float("inf"))
+    large = rim_band(selection, float("inf"), image_side=width)
+    assert small == 8.0 and large >= 2 * outline
+    assert (rim_matte(image, selection[inside_box], box, small)[ring[inside_box]] > 0.5).mean() < 0.5
+    alpha = rim_matte(image, selection[inside_box], box, large)
+    assert (alpha[ring[inside_box]] > 0.5).mean() > 0.97
+    assert (alpha[ground] < 0.02).mean() > 0.995
+
+
 def test_matte_keeps_a_dark_stroke_of_the_ground_that_does_not_touch_the_region() -> None:
     image = grainy_canvas(200, 200, seed=1)
     ys, xs = np.mgrid[0:200, 0:200]

@@ -3,7 +3,10 @@ tuning) with every image and mask enlarged ``--scale`` times, so the 3-5 px pain
 is on a high-resolution scan (a 4 px outline at 1000 px is 12 px at 3000). One click with the default segmenter,
 the answer moved by the enlarged move, our fill only; prints the outlined table's row and the object's own mask's.
 
-usage: python tools/outlined_enlarged.py [--scale 3] [--seed 0] [--cases 27] [--artworks] [--json OUT]
+With ``--thin`` only the host paintings are enlarged: the objects are as large, their outlines still 3-5 px (a
+painting scanned large with a fine outline), to check that what helps thick outlines does not harm thin ones.
+
+usage: python tools/outlined_enlarged.py [--scale 3] [--seed 0] [--cases 27] [--artworks] [--thin] [--json OUT]
 """
 from __future__ import annotations
 
@@ -52,11 +55,17 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=27, help="outlined objects (eval-fill --cases 54 gives 27)")
     parser.add_argument("--artworks", action="store_true", help="host them on the held-out paintings instead")
     parser.add_argument("--json", help="write the per-case numbers here")
+    parser.add_argument("--thin", action="store_true",
+                        help="enlarge the host paintings only: objects as large, outlines still 3-5 px")
     args = parser.parse_args()
     folder = SHARED / "artworks" if args.artworks else SHARED / "bsds500" / "images" / "val"
-    cases = build_cases(load_images(folder, 0), region_shapes(SHARED / "bsds500", args.seed), args.cases, args.seed,
-                        outlined=True)
-    cases = [enlarged(case, args.scale) for case in cases]
+    images = load_images(folder, 0)
+    if args.thin:
+        images = [(name, cv2.resize(image, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_CUBIC))
+                  for name, image in images]
+    cases = build_cases(images, region_shapes(SHARED / "bsds500", args.seed), args.cases, args.seed, outlined=True)
+    if not args.thin:
+        cases = [enlarged(case, args.scale) for case in cases]
     fills = dict(list(fill_methods(include_patchmatch=False).items())[:1])
     scores = score_outlined(cases, RecordingManipulator(None, device="cpu"), load_segmenter(), fills)
     for row, values in scores.summary().items():
