@@ -28,7 +28,7 @@ class EditBand:
 
 def edit_band(source_mask: np.ndarray, target_mask: np.ndarray, reach: float | None) -> EditBand:
     """The band for ``reach`` pixels (None: the default reach) around both masks."""
-    automatic = default_reach(source_mask, target_mask)
+    automatic = default_reach(source_mask, target_mask, max(source_mask.shape[:2]))
     resolved = automatic if reach is None else resolve_reach(source_mask, target_mask, reach)
     box = edit_box(source_mask, target_mask, resolved)
     if box is None:

@@ -15,21 +15,27 @@ from models.influence import mask_bbox, region_size
 #: The default transition band, as a share of the region's size (the side of a square with the
 #: area of both masks together)...
 DEFAULT_REACH_SHARE = 0.06
-#: ...but never narrower than this many pixels, so anti-aliased outlines always have room to blend.
+#: ...but never narrower than this many pixels, so anti-aliased outlines always have room to blend...
 MIN_REACH = 4.0
+#: ...nor than this share of the painting's longer side: a moved region's painted outline is as thick in pixels as
+#: the scan is large, and its rim (``engine.matte``, whose band has the same floor) must lie within the reach to
+#: travel with it (a 12 px outline round a small object on a 3000 px scan: half of it stayed behind).
+RIM_PER_SIDE = 0.008
 #: The widest band the editor offers, in pixels.
 MAX_REACH = 400.0
 
 
-def default_reach(source_mask: np.ndarray, target_mask: np.ndarray) -> float:
-    """The default width of the transition band, in pixels."""
-    return max(MIN_REACH, DEFAULT_REACH_SHARE * region_size(source_mask | target_mask))
+def default_reach(source_mask: np.ndarray, target_mask: np.ndarray, image_side: int = 0) -> float:
+    """The default width of the transition band, in pixels, for masks on a painting whose longer side is
+    ``image_side`` pixels (0: not known, no floor from it)."""
+    floor = max(MIN_REACH, RIM_PER_SIDE * image_side)
+    return max(floor, DEFAULT_REACH_SHARE * region_size(source_mask | target_mask))
 
 
-def resolve_reach(source_mask: np.ndarray, target_mask: np.ndarray, reach: float | None) -> float:
+def resolve_reach(source_mask: np.ndarray, target_mask: np.ndarray, reach: float | None, image_side: int = 0) -> float:
     """``reach`` itself (pixels, 0 or more), or :func:`default_reach` when it is None."""
     if reach is None:
-        return default_reach(source_mask, target_mask)
+        return default_reach(source_mask, target_mask, image_side)
     if not np.isfinite(reach) or reach < 0:
         raise ValueError(f"the reach must be a distance of 0 pixels or more, not {reach}")
     return float(reach)

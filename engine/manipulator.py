@@ -238,7 +238,7 @@ class Manipulator:
         # canvas around it costs nothing.
         ux0, uy0, ux1, uy1 = _union_box(source_bbox, target_bbox)
         source_crop, target_crop = source[uy0:uy1, ux0:ux1], target[uy0:uy1, ux0:ux1]
-        reach = resolve_reach(source_crop, target_crop, reach)
+        reach = resolve_reach(source_crop, target_crop, reach, max(height, width))
         if np.array_equal(source_crop, target_crop):
             unchanged = pixels().copy()
             return EditResult(image=unchanged, warped_mask=source.copy(), box=(0, 0, 0, 0),

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.locality import box_within_reach, place_over
+from engine.locality import RIM_PER_SIDE, box_within_reach, place_over
 from engine.sampling import sample_points
 from models.influence import mask_bbox, region_size
 
@@ -48,7 +48,7 @@ BAND_MIN = 8.0
 #: is 4 px at 1000 px has it 12 px wide). Chosen on BSDS500 val enlarged 3x (tools/outlined_enlarged.py,
 #: fifty-first session, seeds 0 / 1): thick outlines left 11.3 / 10.6 -> 9.3 / 8.2 %, carried 74 / 74 ->
 #: 77 / 78 %; thin outlines on the enlarged photographs (--thin) unchanged (7.4 / 16.9 -> 7.2 / 16.6 % left).
-BAND_PER_SIDE = 0.008
+BAND_PER_SIDE = RIM_PER_SIDE  # the default reach has the same floor
 #: The surroundings are sampled in a ring this wide beyond the band (share of the band, pixels at least).
 RING_SHARE = 0.75
 RING_MIN = 3.0

@@ -55,7 +55,7 @@ def remove_region(image: np.ndarray, region: np.ndarray, *, reach: float | None 
         raise MaskError("the region is empty: select a region first")
     x0, y0, x1, y1 = found
     try:
-        reach = resolve_reach(region[y0:y1, x0:x1], region[y0:y1, x0:x1], reach)
+        reach = resolve_reach(region[y0:y1, x0:x1], region[y0:y1, x0:x1], reach, max(shape))
     except ValueError as error:
         raise EditError(str(error)) from None
     box = box_within_reach(found, reach, shape)

@@ -51,6 +51,9 @@ def test_edit_area_is_the_band_around_both_masks() -> None:
     x0, y0, x1, y1 = edit_box(source, target, 10.0)
     assert not area[:, :x0].any() and not area[:, x1:].any() and not area[:y0].any() and not area[y1:].any()
     assert default_reach(source, target) >= 4.0
+    # on a large scan the reach is at least the rim's floor (engine.matte's band), 0.8 % of the longer side
+    assert default_reach(source, target, image_side=3000) == pytest.approx(24.0)
+    assert default_reach(source, target, image_side=160) == default_reach(source, target)
 
 
 @pytest.mark.parametrize("reach", [None, 3.0, 25.0])

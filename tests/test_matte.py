@@ -148,6 +148,21 @@ def test_a_moved_region_takes_its_outline_and_leaves_no_trace(manipulator: Manip
     np.testing.assert_array_equal(result.image[far], image[far])
 
 
+def test_a_small_object_on_a_large_scan_takes_its_thick_outline_along(manipulator: Manipulator) -> None:
+    """On a 3000 px scan a small object's outline is 12 px thick: the default reach (9 px from the region's size
+    alone) has the painting's floor as the matte's band has, so the whole outline travels and none stays."""
+    height, width = 500, 3000
+    image, body, ring = outlined_object(grainy_canvas(height, width, seed=2), 400, 250, 60, 12)
+    selection = cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    shift = 400
+    target = np.roll(selection, shift, axis=1)
+    result = manipulator.edit(image, selection, target)
+    assert result.mode == "transport" and result.reach == pytest.approx(0.008 * width)
+    grey = cv2.cvtColor(result.image, cv2.COLOR_RGB2GRAY)
+    assert (grey[ring] < 70).mean() <= 0.02  # 0.51 with the reach from the region's size alone
+    assert (grey[np.roll(ring, shift, axis=1)] < 70).mean() >= 0.9  # 0.47 then
+
+
 def test_a_large_region_whose_soft_edge_has_more_than_32767_pixels() -> None:
     """cv2.remap refuses maps of 32767 points or more a side: a 4K-sized region's edge has more."""
     side = 2600

@@ -276,7 +276,7 @@ class Monkey:
         window = self.window
         after = window.session.current.copy()
         changed = (after != before).reshape(after.shape[0], after.shape[1], -1).any(-1)
-        reach = int(np.ceil(default_reach(region, target))) + 2
+        reach = int(np.ceil(default_reach(region, target, max(region.shape)))) + 2
         kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
         allowed = cv2.dilate((region | target).view(np.uint8), kernel) > 0
         assert not (changed & ~allowed).any(), f"{what}: {int((changed & ~allowed).sum())} px changed beyond the reach"
