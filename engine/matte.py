@@ -87,8 +87,11 @@ RIM_WIDTH_SLACK = 1.0
 SOFT_EDGE = 2.0
 #: A colour-line alpha below this is the ground's own grain, not a trace of the rim.
 SOFT_FLOOR = 0.1
-#: A wider band is judged on the painting reduced to make it this many pixels wide.
+#: A wider band is judged on the painting reduced to make it this many pixels wide...
 WORK_BAND = 8.0
+#: ...and a band wider than this is judged again as this wide (at half resolution): a thin outline on a large
+#: painting (4 px at 8K, where the band is 64 px judged at 1/8) is lost in the reduced judgement.
+FINE_BAND = 2 * WORK_BAND
 #: Window radius (pixels) of the local object-rim and background colour means of the soft edge.
 COLOUR_RADIUS = 4
 #: Below this alpha a pixel is left to the surroundings.
@@ -315,7 +318,8 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
     the box is read for the surroundings.
 
     A wide band is judged on the painting reduced so that it is :data:`WORK_BAND` pixels wide; the
-    soft edge is then drawn at full resolution across the reduced decision's outline."""
+    soft edge is then drawn at full resolution across the reduced decision's outline. A band wider than
+    :data:`FINE_BAND` is judged once more as that wide, at a finer scale (:func:`_judged`)."""
     bx0, by0, bx1, by1 = box
     alpha = region.astype(np.float32)
     if band <= 0 or not region.any():
@@ -327,42 +331,66 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
     inner = np.zeros((cy1 - cy0, cx1 - cx0), bool)
     inner[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0] = region
     crop = image[cy0:cy1, cx0:cx1]
-    scale = min(1.0, WORK_BAND / band)
-    if scale == 1.0:
-        lab = _lab(crop, denoise=True)
-        solid, in_band = _solid_rim(lab, inner, band, ring)
-        rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
-        beyond = cv2.distanceTransform((~solid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        soft = (beyond > 0) & (beyond <= SOFT_EDGE) & in_band & known
-        full = solid.astype(np.float32)
-        full[soft] = _colour_line_alpha(lab[soft], rim_colour[soft], ground_colour[soft], np.float32(0.0))
-    else:
-        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-        lab = _lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), denoise=True)
-        small_inner = cv2.resize(inner.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5
-        solid, in_band = _solid_rim(lab, small_inner, band * scale, ring * scale)
-        rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
-        full_size = (crop.shape[1], crop.shape[0])
-        # The reduced outline, bilinearly: a ramp about one reduced pixel wide where it is uncertain.
-        share = cv2.resize(solid.astype(np.float32), full_size, interpolation=cv2.INTER_LINEAR)
-        grown = cv2.dilate(solid.astype(np.uint8), np.ones((3, 3), np.uint8))
-        reachable = cv2.resize(grown & (in_band | solid).astype(np.uint8), full_size,
-                               interpolation=cv2.INTER_NEAREST) > 0
-        full = np.where(share >= 0.999, np.float32(1.0), np.float32(0.0))
-        ramp = reachable & (share < 0.999) & ~inner
-        rows, cols = np.nonzero(ramp)
-        if rows.size:
-            # F and B are local means: reduced, then read bilinearly at the ramp's pixels.
-            to_small_x = ((cols + 0.5) * scale - 0.5).astype(np.float32)
-            to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)
-            read = lambda plane: sample_points(plane, to_small_x, to_small_y)  # noqa: E731
-            y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-            pixels = _lab_at(crop[y0:y1, x0:x1], rows - y0, cols - x0)
-            full[rows, cols] = np.where(read(known.astype(np.float32)) > 0.5, _colour_line_alpha(
-                pixels, read(rim_colour).reshape(-1, 3), read(ground_colour).reshape(-1, 3), share[rows, cols]),
-                share[rows, cols])
+    full = _judged(crop, inner, band, ring)
+    if band > FINE_BAND:
+        # A thin outline (a few pixels on a large painting) is lost where a wide band is judged much reduced: the
+        # band's first FINE_BAND pixels are judged again at a finer scale (on the part of the crop that reads),
+        # and each pixel takes the larger alpha.
+        fine_ring = max(RING_MIN, RING_SHARE * FINE_BAND)
+        fine_margin = int(np.ceil(FINE_BAND + max(RING_GAP_MIN, RING_GAP_SHARE * FINE_BAND) + 2 * fine_ring)) + 1
+        fy0, fx0 = max(0, by0 - cy0 - fine_margin), max(0, bx0 - cx0 - fine_margin)
+        fine = (slice(fy0, by1 - cy0 + fine_margin), slice(fx0, bx1 - cx0 + fine_margin))
+        full[fine] = np.maximum(full[fine], _judged(crop[fine], inner[fine], FINE_BAND, fine_ring))
     full[inner] = 1.0
     return np.ascontiguousarray(full[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0])
+
+
+def _judged(crop: np.ndarray, inner: np.ndarray, band: float, ring: float) -> np.ndarray:
+    """The alpha over ``crop`` of the region ``inner`` (a mask over it) for a band ``band`` pixels wide and
+    surroundings in a ``ring`` beyond it: judged at full resolution, or, for a band wider than WORK_BAND, on the
+    crop reduced to make it WORK_BAND pixels wide, the soft edge then drawn at full resolution across the reduced
+    decision's outline."""
+    scale = min(1.0, WORK_BAND / band)
+    if scale == 1.0:
+        return _full_resolution_matte(crop, inner, band, ring)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    lab = _lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), denoise=True)
+    small_inner = cv2.resize(inner.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5
+    solid, in_band = _solid_rim(lab, small_inner, band * scale, ring * scale)
+    rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
+    full_size = (crop.shape[1], crop.shape[0])
+    # The reduced outline, bilinearly: a ramp about one reduced pixel wide where it is uncertain.
+    share = cv2.resize(solid.astype(np.float32), full_size, interpolation=cv2.INTER_LINEAR)
+    grown = cv2.dilate(solid.astype(np.uint8), np.ones((3, 3), np.uint8))
+    reachable = cv2.resize(grown & (in_band | solid).astype(np.uint8), full_size,
+                           interpolation=cv2.INTER_NEAREST) > 0
+    full = np.where(share >= 0.999, np.float32(1.0), np.float32(0.0))
+    ramp = reachable & (share < 0.999) & ~inner
+    rows, cols = np.nonzero(ramp)
+    if rows.size:
+        # F and B are local means: reduced, then read bilinearly at the ramp's pixels.
+        to_small_x = ((cols + 0.5) * scale - 0.5).astype(np.float32)
+        to_small_y = ((rows + 0.5) * scale - 0.5).astype(np.float32)
+        read = lambda plane: sample_points(plane, to_small_x, to_small_y)  # noqa: E731
+        y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        pixels = _lab_at(crop[y0:y1, x0:x1], rows - y0, cols - x0)
+        full[rows, cols] = np.where(read(known.astype(np.float32)) > 0.5, _colour_line_alpha(
+            pixels, read(rim_colour).reshape(-1, 3), read(ground_colour).reshape(-1, 3), share[rows, cols]),
+            share[rows, cols])
+    return full
+
+
+def _full_resolution_matte(crop: np.ndarray, inner: np.ndarray, band: float, ring: float) -> np.ndarray:
+    """The alpha over ``crop`` of the region ``inner`` (a mask over it) judged at full resolution: steps 1 and 2 in
+    a band ``band`` pixels wide, surroundings in a ``ring`` beyond it, and the soft edge (step 3)."""
+    lab = _lab(crop, denoise=True)
+    solid, in_band = _solid_rim(lab, inner, band, ring)
+    rim_colour, ground_colour, known = _edge_colours(lab, solid, in_band, SOFT_EDGE)
+    beyond = cv2.distanceTransform((~solid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    soft = (beyond > 0) & (beyond <= SOFT_EDGE) & in_band & known
+    full = solid.astype(np.float32)
+    full[soft] = _colour_line_alpha(lab[soft], rim_colour[soft], ground_colour[soft], np.float32(0.0))
+    return full
 
 
 Box = tuple[int, int, int, int]
