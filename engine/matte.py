@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.locality import RIM_PER_SIDE, box_within_reach, place_over
+from engine.locality import box_within_reach, place_over, rim_floor
 from engine.sampling import sample_points
 from models.influence import mask_bbox, region_size
 
@@ -43,12 +43,8 @@ from models.influence import mask_bbox, region_size
 #: outline a few pixels wide, a selection that stops a pixel or two short of it), at most the reach.
 BAND_SHARE = 0.03
 BAND_MIN = 8.0
-#: ...and at least this share of the painting's longer side: a painted outline is as wide on a large
-#: scan, in pixels, as the scan is large (BAND_MIN up to 1000 px; a 3000 px scan of a painting whose outline
-#: is 4 px at 1000 px has it 12 px wide). Chosen on BSDS500 val enlarged 3x (tools/outlined_enlarged.py,
-#: fifty-first session, seeds 0 / 1): thick outlines left 11.3 / 10.6 -> 9.3 / 8.2 %, carried 74 / 74 ->
-#: 77 / 78 %; thin outlines on the enlarged photographs (--thin) unchanged (7.4 / 16.9 -> 7.2 / 16.6 % left).
-BAND_PER_SIDE = RIM_PER_SIDE  # the default reach has the same floor
+#: On a painting larger than 1000 px the floor is ``engine.locality.rim_floor`` (BAND_MIN growing as the square
+#: root of the size: a painted outline is thicker in pixels on a larger scan); the default reach has the same floor.
 #: The surroundings are sampled in a ring this wide beyond the band (share of the band, pixels at least).
 RING_SHARE = 0.75
 RING_MIN = 3.0
@@ -89,9 +85,9 @@ SOFT_EDGE = 2.0
 SOFT_FLOOR = 0.1
 #: A wider band is judged on the painting reduced to make it this many pixels wide...
 WORK_BAND = 8.0
-#: ...and a band wider than this is judged again as this wide (at half resolution): a thin outline on a large
-#: painting (4 px at 8K, where the band is 64 px judged at 1/8) is lost in the reduced judgement.
-FINE_BAND = 2 * WORK_BAND
+#: ...and a band wider than this is judged again as this wide (at a third of the resolution): a thin outline (4 px)
+#: survives a band judged at a third (94 % carried at 22.7 px), not at a quarter (72 % at 29.6 px, 4K).
+FINE_BAND = 3 * WORK_BAND
 #: Window radius (pixels) of the local object-rim and background colour means of the soft edge.
 COLOUR_RADIUS = 4
 #: Below this alpha a pixel is left to the surroundings.
@@ -103,7 +99,7 @@ VACATED_MARGIN = 1.5
 def rim_band(region: np.ndarray, reach: float, image_side: int = 0) -> float:
     """The band's width in pixels for a region (boolean mask) of a painting whose longer side is
     ``image_side`` pixels, moved with transition width ``reach``."""
-    floor = max(BAND_MIN, BAND_PER_SIDE * image_side)
+    floor = max(BAND_MIN, rim_floor(image_side))
     return float(min(reach, max(floor, BAND_SHARE * region_size(region))))
 
 

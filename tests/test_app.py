@@ -1008,7 +1008,7 @@ def test_reach_band_outline_is_drawn_around_both_masks(qtbot, window: MainWindow
 
     # Auto: the engine's default reach, shown in pixels beside the control (once the band of the
     # last stroke is traced: bands of earlier states may arrive first).
-    automatic = default_reach(region, target)
+    automatic = default_reach(region, target, max(region.shape))
     qtbot.waitUntil(lambda: np.testing.assert_allclose(drawn_box(), edit_box(region, target, automatic), atol=2),
                     timeout=30000)
     assert not band_item.isVisible()
@@ -1049,7 +1049,7 @@ def test_edit_band_traces_the_engines_edit_area() -> None:
     source = (xs - 30) ** 2 + (ys - 40) ** 2 < 100
     target = (xs - 55) ** 2 + (ys - 40) ** 2 < 144
     band = edit_band(source, target, None)
-    assert band.reach == band.default_reach == default_reach(source, target)
+    assert band.reach == band.default_reach == default_reach(source, target, max(source.shape))
     assert len(band.outline) == 1  # one area, no holes
     polygon = band.outline[0]
     area = edit_area(source, target, band.reach)

@@ -51,9 +51,12 @@ def test_edit_area_is_the_band_around_both_masks() -> None:
     x0, y0, x1, y1 = edit_box(source, target, 10.0)
     assert not area[:, :x0].any() and not area[:, x1:].any() and not area[:y0].any() and not area[y1:].any()
     assert default_reach(source, target) >= 4.0
-    # on a large scan the reach is at least the rim's floor (engine.matte's band), 0.8 % of the longer side
-    assert default_reach(source, target, image_side=3000) == pytest.approx(24.0)
-    assert default_reach(source, target, image_side=160) == default_reach(source, target)
+    # where the painting's size is known the reach is at least the rim's floor (engine.matte's band has it too):
+    # 8 px up to 1000 px, growing as the square root of the size beyond
+    from engine.locality import rim_floor
+    assert rim_floor(160) == rim_floor(1000) == 8.0 and rim_floor(4000) == pytest.approx(16.0)
+    assert default_reach(source, target, image_side=4000) == pytest.approx(16.0)
+    assert default_reach(source, target, image_side=160) == max(8.0, default_reach(source, target))
 
 
 @pytest.mark.parametrize("reach", [None, 3.0, 25.0])
@@ -62,7 +65,7 @@ def test_nothing_beyond_the_reach_changes(manipulator: Manipulator, reach: float
     source = ellipse(160, 220, 70, 80, 28, 18, 10)
     target = ellipse(160, 220, 140, 70, 30, 20, 40)  # moved far, turned and grown
     result = manipulator.edit(image, source, target, reach=reach)
-    used = default_reach(source, target) if reach is None else reach
+    used = default_reach(source, target, max(source.shape)) if reach is None else reach
     assert result.reach == pytest.approx(used)
     outside = ~edit_area(source, target, used)
     np.testing.assert_array_equal(result.image[outside], image[outside])
