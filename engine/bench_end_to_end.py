@@ -126,7 +126,7 @@ def export_benchmark(folder: Path, repeats: int, warmup: int) -> dict[str, objec
     for name, pixels in (("painting", painting(width, height)), ("noisy", synthetic_canvas(width, height))):
         path = folder / f"export_{name}.png"
         cpu = time.process_time()
-        timing = measure(lambda: save_image(path, pixels), torch.device("cpu"), repeats, warmup)
+        timing = measure(lambda pixels=pixels: save_image(path, pixels), torch.device("cpu"), repeats, warmup)
         cpu_per_run = (time.process_time() - cpu) / (repeats + warmup)
         results[name] = {**timing.as_dict(), "cpu_s": cpu_per_run, "output_mb": path.stat().st_size / 1e6}
         del pixels

@@ -17,7 +17,6 @@ import cv2
 import numpy as np
 
 from engine.fill_synthesis import Synthesis
-from engine.sampling import sample_points
 
 #: The full-resolution vote reads through the matches of the work pixels within this many work pixels,
 #: where a work pixel spans at most 1 / VOTE_MIN_SCALE full pixels (on a coarser grid: the four around).
