@@ -583,6 +583,25 @@ def test_eval_segment_cli_on_a_tiny_dataset(tmp_path: Path, capsys) -> None:
     assert main(["eval-segment", "--data", str(data), "--rows", "nothing"]) == 2
 
 
+def test_eval_segment_enlarges_the_photographs(tmp_path: Path, capsys) -> None:
+    """--enlarge K: the photographs and their human regions K times as large (as the paintings the segmenters
+    reduce to their working size), the same targets; a factor out of range is one clear line."""
+    from engine.segmentation.evaluation import bsds_photos, enlarged_photos
+
+    data = fake_bsds(tmp_path / "bsds")
+    photo = next(bsds_photos(data, "val", 1))
+    large = next(enlarged_photos([photo], 3))
+    assert large.image.shape == (3 * photo.image.shape[0], 3 * photo.image.shape[1], 3)
+    for small, big in zip(photo.segmentations, large.segmentations):
+        assert big.dtype == small.dtype and np.array_equal(big[::3, ::3], small)
+    assert next(enlarged_photos([photo], 1)) is photo
+    assert main(["eval-segment", "--data", str(data), "--split", "val", "--rows", "grabcut", "--max-clicks", "3",
+                 "--enlarge", "2"]) == 0
+    assert "enlarged 2x, 2 regions" in capsys.readouterr().out
+    assert main(["eval-segment", "--data", str(data), "--enlarge", "0"]) == 2
+    assert "--enlarge 0" in capsys.readouterr().err
+
+
 def test_segment_train_resumes_on_a_tiny_dataset(tmp_path: Path) -> None:
     from models.training.segmenter_trainer import SegmenterTrainer, SegmenterTrainOptions
 

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="which segmenters besides SAM: grabcut, builtin or both (default grabcut,builtin)")
     parser.add_argument("--paintings", default=None, metavar="FOLDER",
                         help="also click a 4x4 grid on each painting here (no labels: sizes of first answers only)")
+    parser.add_argument("--enlarge", type=int, default=1, metavar="K",
+                        help="enlarge the photographs K times (as large as paintings, which the segmenters reduce)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the results as JSON")
     parser.set_defaults(func=run)
 
@@ -40,12 +42,15 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from engine.imageio import load_image
-    from engine.segmentation.evaluation import bsds_photos, evaluate_segmenter, markdown_table, painting_clicks
+    from engine.segmentation.evaluation import (bsds_photos, enlarged_photos, evaluate_segmenter, markdown_table,
+                                                painting_clicks)
     from engine.segmentation.learned import LearnedSegmenter
     from engine.segmentation.sam import SamSegmenter
 
     if args.max_clicks < 3 or args.per_photo < 1 or (args.limit is not None and args.limit < 1):
         raise SimNetError("--max-clicks must be at least 3, --per-photo and --limit at least 1")
+    if not 1 <= args.enlarge <= 8:
+        raise SimNetError(f"--enlarge {args.enlarge}: give a whole factor from 1 to 8")
     rows_wanted = {row.strip() for row in args.rows.split(",") if row.strip()}
     if not rows_wanted <= {"grabcut", "builtin"} or not (rows_wanted or args.sam_checkpoint):
         raise SimNetError(f"--rows {args.rows!r}: give grabcut, builtin or grabcut,builtin")
@@ -59,10 +64,13 @@ def run(args: argparse.Namespace) -> int:
     report = lambda line: print(line, file=sys.stderr, flush=True)
     rows = []
     for segmenter in segmenters:
-        rows.append(evaluate_segmenter(segmenter, bsds_photos(Path(args.data), args.split, args.limit),
+        photos = enlarged_photos(bsds_photos(Path(args.data), args.split, args.limit), args.enlarge)
+        rows.append(evaluate_segmenter(segmenter, photos,
                                        per_photo=args.per_photo, max_clicks=args.max_clicks, report=report))
         report(f"{segmenter.name}: done")
-    print(f"BSDS500 {args.split}, {rows[0].regions} regions ({args.per_photo} per photo), at most {args.max_clicks} clicks")
+    enlarged = f", enlarged {args.enlarge}x" if args.enlarge > 1 else ""
+    print(f"BSDS500 {args.split}{enlarged}, {rows[0].regions} regions ({args.per_photo} per photo), "
+          f"at most {args.max_clicks} clicks")
     print(markdown_table(rows, args.max_clicks))
     paintings = []
     if args.paintings:
