@@ -39,12 +39,11 @@ from engine.locality import box_within_reach, place_over, rim_floor
 from engine.sampling import sample_points
 from models.influence import mask_bbox, region_size
 
-#: The band's width: this share of the region's size, at least :data:`BAND_MIN` pixels (a painted
-#: outline a few pixels wide, a selection that stops a pixel or two short of it), at most the reach.
+#: The band's width: this share of the region's size, at most the reach, and at least
+#: ``engine.locality.rim_floor`` (8 px up to a 1000 px painting: a painted outline a few pixels wide, a selection that
+#: stops a pixel or two short of it; growing as the square root of a larger painting's size, where an outline is
+#: thicker in pixels). The default reach has the same floor.
 BAND_SHARE = 0.03
-BAND_MIN = 8.0
-#: On a painting larger than 1000 px the floor is ``engine.locality.rim_floor`` (BAND_MIN growing as the square
-#: root of the size: a painted outline is thicker in pixels on a larger scan); the default reach has the same floor.
 #: The surroundings are sampled in a ring this wide beyond the band (share of the band, pixels at least).
 RING_SHARE = 0.75
 RING_MIN = 3.0
@@ -99,8 +98,7 @@ VACATED_MARGIN = 1.5
 def rim_band(region: np.ndarray, reach: float, image_side: int = 0) -> float:
     """The band's width in pixels for a region (boolean mask) of a painting whose longer side is
     ``image_side`` pixels, moved with transition width ``reach``."""
-    floor = max(BAND_MIN, rim_floor(image_side))
-    return float(min(reach, max(floor, BAND_SHARE * region_size(region))))
+    return float(min(reach, max(rim_floor(image_side), BAND_SHARE * region_size(region))))
 
 
 def _lab(pixels: np.ndarray, denoise: bool = False) -> np.ndarray:
@@ -320,8 +318,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
     alpha = region.astype(np.float32)
     if band <= 0 or not region.any():
         return alpha
-    ring = max(RING_MIN, RING_SHARE * band)
-    margin = int(np.ceil(band + max(RING_GAP_MIN, RING_GAP_SHARE * band) + 2 * ring)) + 1
+    ring, margin = _ring_and_margin(band)
     height, width = image.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, bx0 - margin), max(0, by0 - margin), min(width, bx1 + margin), min(height, by1 + margin)
     inner = np.zeros((cy1 - cy0, cx1 - cx0), bool)
@@ -332,13 +329,19 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
         # A thin outline (a few pixels on a large painting) is lost where a wide band is judged much reduced: the
         # band's first FINE_BAND pixels are judged again at a finer scale (on the part of the crop that reads),
         # and each pixel takes the larger alpha.
-        fine_ring = max(RING_MIN, RING_SHARE * FINE_BAND)
-        fine_margin = int(np.ceil(FINE_BAND + max(RING_GAP_MIN, RING_GAP_SHARE * FINE_BAND) + 2 * fine_ring)) + 1
+        fine_ring, fine_margin = _ring_and_margin(FINE_BAND)
         fy0, fx0 = max(0, by0 - cy0 - fine_margin), max(0, bx0 - cx0 - fine_margin)
         fine = (slice(fy0, by1 - cy0 + fine_margin), slice(fx0, bx1 - cx0 + fine_margin))
         full[fine] = np.maximum(full[fine], _judged(crop[fine], inner[fine], FINE_BAND, fine_ring))
     full[inner] = 1.0
     return np.ascontiguousarray(full[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0])
+
+
+def _ring_and_margin(band: float) -> tuple[float, int]:
+    """The surroundings' ring width for a band ``band`` pixels wide, and how far beyond the region the crop
+    that judges it must reach (the band, the gap and the two rings read)."""
+    ring = max(RING_MIN, RING_SHARE * band)
+    return ring, int(np.ceil(band + max(RING_GAP_MIN, RING_GAP_SHARE * band) + 2 * ring)) + 1
 
 
 def _judged(crop: np.ndarray, inner: np.ndarray, band: float, ring: float) -> np.ndarray:

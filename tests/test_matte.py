@@ -57,8 +57,8 @@ def test_matte_takes_the_outline_and_leaves_the_ground(radius: int, width: int) 
 
 
 def test_a_thick_outline_on_a_large_scan_is_taken_whole() -> None:
-    """On a 3000 px scan the outline is thicker than on a 1000 px one (10 px here); a band of BAND_MIN
-    (8 px, for a painting of about 1000 px) holds none of it, the band for the painting's size all of it."""
+    """On a 3000 px scan the outline is thicker than on a 1000 px one (10 px here); a band of 8 px
+    (the floor for a painting of about 1000 px) holds none of it, the band for the painting's size all of it."""
     height, width, radius, outline = 600, 3000, 100, 10
     image, body, ring = outlined_object(grainy_canvas(height, width, seed=6), 1500, 300, radius, outline)
     selection = cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # stops 2 px short
