@@ -186,6 +186,7 @@ class SessionController(QObject):
             document.return_image(saved.current)
         document.saved(saved)
         self.path = path
+        self._drop_autosaves()
         self.settings.add_recent(path)
         self.workspace.say(f"Saved {path}")
         self.workspace.actions_changed.emit()
@@ -254,6 +255,15 @@ class SessionController(QObject):
                                     on_done=workspace.bridge.wrap(written), on_error=workspace.bridge.wrap(failed),
                                     on_cancelled=workspace.bridge.wrap(lambda: document.return_image(saved.current)),
                                     supersede=True)
+
+    def _drop_autosaves(self) -> None:
+        """The work is saved: this window's autosave, and those it recovered, hold nothing the file does not, so
+        a crash after a save offers no recovery of it. Removed by the autosave worker, after a write in flight
+        (a pending one is dropped; the next change autosaves again)."""
+        self.autosave_timer.stop()
+        owned = [autosave.autosave_path(self.session_id), *self.recovered_autosaves]
+        self.recovered_autosaves.clear()
+        self.autosave_worker.submit(lambda token: [autosave.discard(path) for path in owned])
 
     def _drop_recovered_autosaves(self) -> None:
         """A recovered autosave is removed only once this session's own autosave holds its work."""

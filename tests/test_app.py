@@ -388,6 +388,8 @@ def test_a_new_shape_not_applied_is_saved_asked_about_and_reopened(qtbot, window
     session_file = tmp_path / "shape.simnet"
     assert window.sessions.save_to(session_file)
     assert "*" not in window.windowTitle()
+    window.sessions.autosave_worker.wait_idle(20)
+    assert not autosaved.exists()  # the file holds the work: a crash now offers no recovery of it
     asked = len(dialogs)
     assert window.sessions.confirm_discard() and len(dialogs) == asked  # saved: nothing to ask
 
