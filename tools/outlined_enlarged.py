@@ -6,7 +6,11 @@ the answer moved by the enlarged move, our fill only; prints the outlined table'
 With ``--thin`` only the host paintings are enlarged: the objects are as large, their outlines still 3-5 px (a
 painting scanned large with a fine outline), to check that what helps thick outlines does not harm thin ones.
 
+With ``--set MODULE.NAME=VALUE`` (as ``tools/tune_fill.py`` takes it) a module constant is changed first: a click
+step's setting tried on val at the held-out paintings' sizes (``--thin --scale 2``; ``--scale 1`` is val as it is).
+
 usage: python tools/outlined_enlarged.py [--scale 3] [--seed 0] [--cases 27] [--artworks] [--thin] [--json OUT]
+       [--set MODULE.NAME=VALUE ...]
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from engine.evaluation.fill_cases import FillCase, build_cases, region_shapes  #
 from engine.evaluation.fill_methods import fill_methods  # noqa: E402
 from engine.evaluation.fill_runner import RecordingManipulator, score_outlined  # noqa: E402
 from engine.segmentation import load_segmenter  # noqa: E402
+from tools.tune_fill import apply_settings  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -57,7 +62,12 @@ def main() -> int:
     parser.add_argument("--json", help="write the per-case numbers here")
     parser.add_argument("--thin", action="store_true",
                         help="enlarge the host paintings only: objects as large, outlines still 3-5 px")
+    parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE",
+                        help="change a module constant first (repeatable)")
     args = parser.parse_args()
+    apply_settings(args.set)
+    if args.set:
+        print(f"settings {' '.join(args.set)}")
     folder = SHARED / "artworks" if args.artworks else SHARED / "bsds500" / "images" / "val"
     images = load_images(folder, 0)
     if args.thin:
