@@ -258,12 +258,12 @@ class SessionController(QObject):
 
     def _drop_autosaves(self) -> None:
         """The work is saved: this window's autosave, and those it recovered, hold nothing the file does not, so
-        a crash after a save offers no recovery of it. Removed by the autosave worker, after a write in flight
-        (a pending one is dropped; the next change autosaves again)."""
+        a crash after a save offers no recovery of it. This window's own is removed by the autosave worker, after
+        a write in flight (a pending one is dropped; the next change autosaves again)."""
         self.autosave_timer.stop()
-        owned = [autosave.autosave_path(self.session_id), *self.recovered_autosaves]
-        self.recovered_autosaves.clear()
-        self.autosave_worker.submit(lambda token: [autosave.discard(path) for path in owned])
+        self._drop_recovered_autosaves()
+        own = autosave.autosave_path(self.session_id)
+        self.autosave_worker.submit(lambda token: autosave.discard(own))
 
     def _drop_recovered_autosaves(self) -> None:
         """A recovered autosave is removed only once this session's own autosave holds its work."""
