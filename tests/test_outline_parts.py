@@ -119,6 +119,22 @@ def test_a_lobe_as_dark_as_the_outline_is_taken_in(size: tuple[int, int]) -> Non
     assert (whole & ~(body | lobe | ring)).sum() <= 0.02 * lobe.sum()  # (the larger one is judged reduced 2x)
 
 
+
+def test_a_dark_lobe_on_a_ground_of_middling_darkness_is_taken_in() -> None:
+    """The lobed shape, the body shaded in the lobe's paint on its side, and a dark green band of the ground along the
+    far side of the outline (about 38 % of the ground just beyond the stroke dark: a Cubist grey-blue ground). The
+    answer does not lie on a dark ground, so the lobe is judged, and taken in; the green band stays out."""
+    image, body, lobe, ring = lobed_shape(5)
+    ys, xs = np.mgrid[0:body.shape[0], 0:body.shape[1]]
+    centre_y, centre_x = ys[body].mean(), xs[body].mean()
+    image[body & (xs > centre_x + 30)] = (30, 27, 40)
+    beyond = cv2.distanceTransform((~(body | lobe | ring)).view(np.uint8), cv2.DIST_L2, 5)
+    band = (beyond > 2) & (beyond < 30) & (np.abs(np.abs(np.arctan2(ys - centre_y, xs - centre_x)) - np.pi) < 0.8)
+    image[band] = (20, 45, 25)
+    whole = outlined_parts(image, body)
+    assert whole is not None and (whole & lobe).sum() >= 0.9 * lobe.sum()
+    assert not (whole & band).any()
+
 def _dark_patch_beside_the_outline(seed: int, colour: tuple[int, int, int]
                                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The body without its lobe, outlined; a patch of the ground painted ``colour`` touches the outline from outside.
