@@ -119,7 +119,6 @@ def test_a_lobe_as_dark_as_the_outline_is_taken_in(size: tuple[int, int]) -> Non
     assert (whole & ~(body | lobe | ring)).sum() <= 0.02 * lobe.sum()  # (the larger one is judged reduced 2x)
 
 
-
 def test_a_dark_lobe_on_a_ground_of_middling_darkness_is_taken_in() -> None:
     """The lobed shape, the body shaded in the lobe's paint on its side, and a dark green band of the ground along the
     far side of the outline (about 38 % of the ground just beyond the stroke dark: a Cubist grey-blue ground). The
@@ -134,6 +133,7 @@ def test_a_dark_lobe_on_a_ground_of_middling_darkness_is_taken_in() -> None:
     whole = outlined_parts(image, body)
     assert whole is not None and (whole & lobe).sum() >= 0.9 * lobe.sum()
     assert not (whole & band).any()
+
 
 def _dark_patch_beside_the_outline(seed: int, colour: tuple[int, int, int]
                                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
