@@ -64,12 +64,16 @@ RING = 0.15
 
 
 def grow_to_edge(image: np.ndarray, mask: np.ndarray, click: tuple[float, float],
-                 seed: np.ndarray | None = None, side: int = CUT_SIDE, band_share: float = BAND) -> np.ndarray | None:
+                 seed: np.ndarray | None = None, side: int | None = None, band_share: float | None = None
+                 ) -> np.ndarray | None:
     """``mask`` (h, w) bool, the answer to a click at ``click`` (x, y) on ``image`` (h, w, 3) uint8,
     refined by a graph cut; None when the cut drops more than ``1 - KEEP`` of it or finds nothing.
     ``seed`` (h, w) bool, a larger region holding the answer: the cut starts from it instead (probably
     object; the answer's core stays sure object), so the object's colours are learnt from more than the
-    answer's. ``side``: the crop's longer side is reduced to at most this; ``band_share``: see BAND."""
+    answer's. ``side``: the crop's longer side is reduced to at most this (None: CUT_SIDE); ``band_share``: see BAND
+    (None: BAND). The defaults are read at the call, so a setting changed at run time (a tuning tool's) reaches them."""
+    side = CUT_SIDE if side is None else side
+    band_share = BAND if band_share is None else band_share
     start = mask if seed is None else seed | mask
     bbox = mask_bbox(start)
     if bbox is None:

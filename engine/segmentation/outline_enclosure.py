@@ -324,10 +324,11 @@ def darkest_blocks(image: np.ndarray, answer: np.ndarray, box: tuple[int, int, i
     return (x0, y0, x1, y1), step, pixels, part
 
 
-def thin_dark_strokes(grey: np.ndarray, kernel: np.ndarray, contrast: float = CONTRAST) -> np.ndarray:
-    """The pixels of ``grey`` (float32, 0-255) on a thin dark stroke, a bool mask: at least ``contrast`` darker
-    than the brightest within ``kernel`` (a morphological black-hat) and no brighter than DARKEST."""
-    return _strokes(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel), grey, contrast)
+def thin_dark_strokes(grey: np.ndarray, kernel: np.ndarray, contrast: float | None = None) -> np.ndarray:
+    """The pixels of ``grey`` (float32, 0-255) on a thin dark stroke, a bool mask: at least ``contrast`` (None:
+    CONTRAST, read at the call, as every constant here, so a setting changed at run time reaches it) darker than the
+    brightest within ``kernel`` (a morphological black-hat) and no brighter than DARKEST."""
+    return _strokes(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel), grey, CONTRAST if contrast is None else contrast)
 
 
 def full_size(reduced: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int], step: int) -> np.ndarray:
@@ -391,9 +392,11 @@ class _Crop:
         return grey, cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, self.kernel), of_outline_colour(rgb, colour)
 
 
-def of_outline_colour(rgb: np.ndarray, colour: np.ndarray, tolerance: float = OUTLINE_COLOUR_TOLERANCE) -> np.ndarray:
-    """Which pixels of ``rgb`` (float32, colours on the last axis) lie within ``tolerance`` (RGB distance) of the
-    outline's ``colour`` (3,), a bool array of ``rgb``'s other axes."""
+def of_outline_colour(rgb: np.ndarray, colour: np.ndarray, tolerance: float | None = None) -> np.ndarray:
+    """Which pixels of ``rgb`` (float32, colours on the last axis) lie within ``tolerance`` (RGB distance; None:
+    OUTLINE_COLOUR_TOLERANCE, read at the call) of the outline's ``colour`` (3,), a bool array of ``rgb``'s other
+    axes."""
+    tolerance = OUTLINE_COLOUR_TOLERANCE if tolerance is None else tolerance
     difference = rgb - colour
     return np.einsum("...c,...c->...", difference, difference) <= tolerance ** 2
 
