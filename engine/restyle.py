@@ -43,7 +43,7 @@ import numpy as np
 from engine.colour_transfer import carry_colour, colour_lookup
 from engine.errors import CheckpointError, EditError, MaskError
 from engine.imageio import to_float_rgb
-from engine.locality import box_within_reach, default_reach, resolve_reach
+from engine.locality import box_within_reach, resolve_reach
 from engine.restyle_checks import DEFAULT_MIX, check_image, check_unit
 from engine.restyle_transition import transition_weight
 from engine.smoothing import coarse_blur
@@ -626,8 +626,6 @@ def prepare_restyle(image: np.ndarray, region: np.ndarray, exemplar: np.ndarray,
         reach = resolve_reach(region, region, reach)
     except ValueError as error:
         raise EditError(str(error)) from None
-    if reach is None:
-        reach = default_reach(region, region)
     box = box_within_reach(region_box, reach, image.shape)
     x0, y0, x1, y1 = box
     box_mask = region[y0:y1, x0:x1]
