@@ -20,7 +20,9 @@ pixel is judged against the painting just beyond the band, the surroundings:
    the region's own outer layer where it is unlike the region's inside (the part of the outline the
    selection already holds; the object's inside is the region less that layer, so where the
    selection holds the whole outline nothing beyond it is continued: a dark ground beside a held
-   outline stays put).
+   outline stays put). Where the selection stops short of the outline and the object's own paint between
+   them is of the ground's colour, that paint (the band pixels within BRIDGE of the region in the colour
+   of its nearest edge) is the region's side of the join, and is taken between the region and the rim.
 3. **A soft outer edge.** Just outside that core each pixel's alpha is its colour's position
    between the local object-rim colour and the local background colour (the colour-line model of
    Bayesian / closed-form matting, Levin et al. 2008, Eq. 1: I = a F + (1 - a) B).
@@ -58,6 +60,11 @@ OFFSETS_A_SIDE = 3
 WEAK_DISTANCE = 10.0
 #: ...and its joined piece holds a pixel missed by more than this (or by twice the typical miss): "strong".
 STRONG_DISTANCE = 20.0
+#: A selection that stops a pixel or two short of the outline stroke: the object's own paint between them, where the
+#: ground is of its colour too, explains itself away and keeps the stroke from touching the region. Band pixels
+#: within BRIDGE (pixels, at the judged scale) of the region whose colour its nearest edge pixel's matches (within
+#: the weak distance) join the region's side, and are taken where they lie between it and a rim piece so joined.
+BRIDGE = 2.0
 #: The share of genuine background pixels whose miss counts as typical.
 TYPICAL_QUANTILE = 0.95
 #: The rim is continued across a ground of its own colour only when this many of its pixels are clear,
@@ -253,7 +260,8 @@ def _solid_rim(lab: np.ndarray, inner: np.ndarray, band: float, ring: float) -> 
     # strong evidence somewhere. Joins through hair-thin chains (the ground's grain) are opened away.
     opened = cv2.morphologyEx((weak | inner).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
     weak = weak & opened
-    count, labels = cv2.connectedComponents((weak | inner).astype(np.uint8), connectivity=8)
+    gap = _region_paint(lab, inner, outside, in_band & ~weak, weak_level)
+    count, labels = cv2.connectedComponents((weak | inner | gap).astype(np.uint8), connectivity=8)
     touching = np.zeros(count, bool)
     touching[np.unique(labels[inner])] = True
     pieces = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)[1]
@@ -261,11 +269,37 @@ def _solid_rim(lab: np.ndarray, inner: np.ndarray, band: float, ring: float) -> 
     has_strong[np.unique(pieces[strong & weak])] = True
     has_strong[0] = False
     core = weak & touching[labels] & has_strong[pieces]
+    if gap.any() and core.any():  # the region's paint between it and the rim pieces it joined
+        kernel = _disc(BRIDGE)
+        closed = cv2.morphologyEx((inner | core).astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+        alone = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+        core |= closed & ~alone & gap
     # The palette of the rim to continue: its clear pixels beyond the region, and the region's own outer
     # layer where it is unlike the region's inside (the part of the outline the selection already holds).
     layer = _outer_layer(lab, inner, ring, weak_level)
     core |= _rim_continued(lab, inner, core, core & strong, layer, in_band & ~core, weak_level)
     return inner | core, in_band
+
+
+def _region_paint(lab: np.ndarray, inner: np.ndarray, outside: np.ndarray, candidates: np.ndarray,
+                  level: float) -> np.ndarray:
+    """The ``candidates`` within BRIDGE of the region ``inner`` (``outside``: the distance to it) whose colour its
+    nearest edge pixel's matches within ``level``: the object's own paint past the selection."""
+    near = candidates & (outside <= BRIDGE)
+    if BRIDGE <= 0 or not near.any():
+        return np.zeros(inner.shape, bool)
+    edge = inner & (cv2.erode(inner.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
+    _, labels = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    # DIST_LABEL_PIXEL numbers the zero pixels (the edge's) in raster order, from 1
+    edge_points = np.flatnonzero(edge.reshape(-1))
+    rows, cols = np.nonzero(near)
+    nearest = edge_points[labels[rows, cols] - 1]
+    colours = lab.reshape(-1, 3)[nearest]
+    miss = np.sqrt(((lab[rows, cols] - colours) ** 2).sum(axis=1))
+    out = np.zeros(inner.shape, bool)
+    out[rows[miss <= level], cols[miss <= level]] = True
+    return out
 
 
 def _outer_layer(lab: np.ndarray, inner: np.ndarray, ring: float, level: float) -> np.ndarray:

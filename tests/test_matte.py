@@ -56,6 +56,22 @@ def test_matte_takes_the_outline_and_leaves_the_ground(radius: int, width: int) 
     assert (alpha[ground] < 0.02).mean() > 0.995
 
 
+def test_an_outline_past_paint_of_the_grounds_colour_is_taken() -> None:
+    """A shape painted in the ground's own colour, ringed by a dark outline, selected 2 px short of it: the shape's
+    paint between the selection and the stroke is explained by the ground, yet the stroke is the shape's."""
+    side, radius, width = 240, 60, 4
+    rng = np.random.default_rng(3)
+    ground_colour = np.array([228, 226, 218], np.float64)
+    canvas = np.clip(ground_colour + rng.normal(0, 6, (side, side, 3)), 0, 255).astype(np.uint8)
+    image, body, ring = outlined_object(canvas, side // 2, side // 2, radius, width, colour=(228, 226, 218))
+    selection = cv2.erode(body.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # stops 2 px short
+    alpha = rim_matte(image, selection, (0, 0, side, side), rim_band(selection, reach=3 * width))
+    assert (alpha[ring] > 0.5).mean() > 0.95
+    assert (alpha[body] > 0.5).mean() > 0.99
+    distance = cv2.distanceTransform((~(body | ring)).astype(np.uint8), cv2.DIST_L2, 3)
+    assert (alpha[distance > 2.5] < 0.02).mean() > 0.995
+
+
 def test_a_thick_outline_on_a_large_scan_is_taken_whole() -> None:
     """On a 3000 px scan the outline is thicker than on a 1000 px one (10 px here); a band of 8 px
     (the floor for a painting of about 1000 px) holds none of it, the band for the painting's size all of it."""
