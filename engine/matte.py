@@ -289,6 +289,8 @@ def _region_paint(lab: np.ndarray, inner: np.ndarray, outside: np.ndarray, candi
     if BRIDGE <= 0 or not near.any():
         return np.zeros(inner.shape, bool)
     edge = inner & (cv2.erode(inner.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
+    if not edge.any():
+        return np.zeros(inner.shape, bool)
     _, labels = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
                                                 labelType=cv2.DIST_LABEL_PIXEL)
     # DIST_LABEL_PIXEL numbers the zero pixels (the edge's) in raster order, from 1
