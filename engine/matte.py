@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from engine.locality import box_within_reach, place_over, rim_floor
+from engine.mask_tools import inner_edge
 from engine.sampling import sample_points
 from models.influence import mask_bbox, region_size
 
@@ -286,21 +287,13 @@ def _region_paint(lab: np.ndarray, inner: np.ndarray, outside: np.ndarray, candi
     """The ``candidates`` within BRIDGE of the region ``inner`` (``outside``: the distance to it) whose colour its
     nearest edge pixel's matches within ``level``: the object's own paint past the selection."""
     near = candidates & (outside <= BRIDGE)
-    if BRIDGE <= 0 or not near.any():
-        return np.zeros(inner.shape, bool)
-    edge = inner & (cv2.erode(inner.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
-    if not edge.any():
-        return np.zeros(inner.shape, bool)
-    _, labels = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
-                                                labelType=cv2.DIST_LABEL_PIXEL)
-    # DIST_LABEL_PIXEL numbers the zero pixels (the edge's) in raster order, from 1
-    edge_points = np.flatnonzero(edge.reshape(-1))
-    rows, cols = np.nonzero(near)
-    nearest = edge_points[labels[rows, cols] - 1]
-    colours = lab.reshape(-1, 3)[nearest]
-    miss = np.sqrt(((lab[rows, cols] - colours) ** 2).sum(axis=1))
+    edge = inner_edge(inner)
     out = np.zeros(inner.shape, bool)
-    out[rows[miss <= level], cols[miss <= level]] = True
+    if BRIDGE <= 0 or not near.any() or not edge.any():
+        return out
+    rows, cols = np.nonzero(near)
+    alike = _nearest_miss(lab, near, edge, 0.0) <= level  # the nearest edge pixel's colour alone
+    out[rows[alike], cols[alike]] = True
     return out
 
 
