@@ -2,6 +2,9 @@
 answer): Tab and Shift+Tab, or Ctrl/Alt + the mouse wheel over the canvas. The status bar shows the candidate
 shown, its size and its score. Each step is an undo step of the document (one for a run of steps).
 
+Stepping below a click's smallest candidate asks for finer ones (``look_closer``: the selection controller's
+closer look, in the background), once per click.
+
 When the last click took the Restyle tool's exemplar (on the painting or on another image), the same keys
 step that click's candidates instead (:class:`OtherClick`): the last click answers Tab.
 """
@@ -32,9 +35,12 @@ class OtherClick(Protocol):
 
 
 class CandidateController(QObject):
-    def __init__(self, workspace: Workspace, canvas: CanvasView, make_action: Callable[..., QAction]) -> None:
+    def __init__(self, workspace: Workspace, canvas: CanvasView, make_action: Callable[..., QAction],
+                 look_closer: Callable[[], bool] | None = None) -> None:
         super().__init__(workspace)
         self.workspace = workspace
+        #: Below the smallest candidate: ask for finer ones (False when the click's candidates cannot).
+        self.look_closer = look_closer
         #: Another click Tab steps while it is the last one (see :meth:`route_to`).
         self.other: OtherClick | None = None
         self.label = QLabel("")
@@ -73,7 +79,8 @@ class CandidateController(QObject):
         document = self.workspace.document
         choice = document.candidate_choice if document is not None else None
         self.larger_action.setEnabled(choice is not None and (choice[1] is None or choice[1] < len(choice[0]) - 1))
-        self.smaller_action.setEnabled(choice is not None and choice[1] is not None and choice[1] > 0)
+        self.smaller_action.setEnabled(choice is not None and choice[1] is not None and (
+            choice[1] > 0 or (self.look_closer is not None and choice[0].may_look_closer)))
 
     def show_choice(self) -> None:
         """The status bar names the candidate shown (nothing when the last step was not a click)."""
@@ -99,6 +106,8 @@ class CandidateController(QObject):
             workspace.say("No candidates to step through: click a region first.")
             return
         if not document.step_candidate(steps):
+            if steps < 0 and self.look_closer is not None and self.look_closer():
+                return
             workspace.say("This is already the " + ("largest" if steps > 0 else "smallest") + " candidate.")
             return
         workspace.masks_replaced.emit()

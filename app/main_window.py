@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.exporter = ExportController(workspace, self.settings, self)
         self.reach = ReachControl(workspace, self.canvas, self.settings)
         self.warp = WarpController(workspace, self.canvas, self.live)
-        self.candidates = CandidateController(workspace, self.canvas, self._action)
+        self.candidates = CandidateController(workspace, self.canvas, self._action, self.selection.look_closer)
         self.mask_tools = MaskToolsController(workspace, self.settings, self._action, self)
         self.restyle = RestyleController(workspace, self.canvas, self.settings, self, self.selection.segmenter)
         self.addDockWidget(Qt.RightDockWidgetArea, self.restyle.dock)

@@ -192,7 +192,7 @@ class SelectionController(QObject):
                     try:
                         prediction = segmenter.predict([at] if at else [], [1] if at else [], rect)
                         answers.append((prompt, CandidateSet.from_prediction(prediction, mode_ != "subtract",
-                                                                             box=at is None)))
+                                                                             box=at is None, point=at)))
                     except SimNetError as error:
                         answers.append((prompt, error))
             return answers
@@ -235,6 +235,41 @@ class SelectionController(QObject):
             workspace.fail("Selection failed", error)
 
         self.worker.submit(run, on_done=workspace.bridge.wrap(done), on_error=workspace.bridge.wrap(failed))
+
+    def look_closer(self) -> bool:
+        """Below the last click's smallest candidate: ask the segmenter, in the background, for finer ones
+        (``Segmenter.finer``, a zoomed view of the click) and show the next smaller one found. False when that
+        click's candidates cannot look closer (a box, another step since, or looked closer already)."""
+        workspace = self.workspace
+        document = workspace.document
+        choice = document.candidate_choice if document is not None else None
+        if choice is None or choice[1] != 0 or not choice[0].may_look_closer:
+            return False
+        candidates, image, generation = choice[0], document.session.current, self._generation
+
+        def run(token):
+            with self.segmenter.lock:
+                segmenter = self.segmenter.get()
+                segmenter.set_image(image)
+                finer = segmenter.finer(candidates.point, int(np.count_nonzero(candidates.mask(0))))
+            return candidates.with_finer(finer)
+
+        def done(extended) -> None:
+            current = workspace.document.candidate_choice if workspace.document is document else None
+            if generation != self._generation or current is None or current[0] is not candidates or current[1] != 0:
+                return  # the user has moved on
+            if document.show_finer_candidate(extended):
+                workspace.masks_replaced.emit()
+                workspace.say("A smaller candidate, found by a closer look, is shown; Ctrl+Z goes back to what "
+                              "the click showed.")
+            else:
+                workspace.say("This is already the smallest candidate: a closer look found nothing smaller.")
+            workspace.actions_changed.emit()
+
+        workspace.say("Looking closer for a smaller candidate…")
+        self.worker.submit(run, on_done=workspace.bridge.wrap(done),
+                           on_error=workspace.bridge.wrap(lambda error: workspace.fail("Selection failed", error)))
+        return True
 
     def _document_at(self, x: float, y: float) -> Document | None:
         """The open document when (``x``, ``y``) lies on its painting; None otherwise (a click beside it)."""

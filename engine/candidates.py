@@ -8,6 +8,9 @@ is the segmenter's choice when it makes one, else :func:`default_candidate`'s; e
 one covering more than half the painting while a smaller candidate exists. When every candidate
 of a click that adds is that large, none is shown (``default`` is None) and the user steps up to
 take one. A box is taken as drawn: it may cover most of the painting on purpose.
+
+Stepping below a single click's smallest candidate asks the segmenter to look closer (a zoomed view of the
+click's surroundings, ``LearnedSegmenter.finer``); what it finds smaller is put first (:meth:`with_finer`).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.packed_mask import PackedMask
-from engine.segmentation.base import MaskPrediction
+from engine.segmentation.base import MaskPrediction, Point
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate
 
 
@@ -25,7 +28,8 @@ class CandidateSet:
     """The candidates of one click, smallest first, kept packed (a click on an 8K painting would
     otherwise hold 100 MB in the undo stack): their ``scores`` and ``fractions`` of the image, the
     index shown first (``default``; None: none, every candidate floods the painting), whether the
-    click adds or removes, and the selection it was made on (``base``, set by :meth:`on`)."""
+    click adds or removes, the selection it was made on (``base``, set by :meth:`on`), and for a single
+    click its ``point`` and whether finer candidates were asked for already (``looked_closer``)."""
 
     packed: tuple[PackedMask, ...]
     scores: tuple[float, ...]
@@ -33,10 +37,14 @@ class CandidateSet:
     default: int | None
     adds: bool = True
     base: PackedMask | None = None
+    point: Point | None = None
+    looked_closer: bool = False
 
     @classmethod
-    def from_prediction(cls, prediction: MaskPrediction, adds: bool = True, box: bool = False) -> "CandidateSet":
-        """The candidates of a click (``adds``: a left click) or of a ``box``."""
+    def from_prediction(cls, prediction: MaskPrediction, adds: bool = True, box: bool = False,
+                        point: Point | None = None) -> "CandidateSet":
+        """The candidates of a click (``adds``: a left click; ``point``: where, when it was a single click whose
+        finer candidates may be asked for) or of a ``box``."""
         masks = np.asarray(prediction.masks, bool)
         fractions = [float(mask.mean()) for mask in masks]
         order = sorted(range(len(masks)), key=lambda index: fractions[index])
@@ -47,11 +55,29 @@ class CandidateSet:
             chosen = default_candidate(scores, fractions)
         default = chosen if box or not adds or fractions[chosen] <= FLOOD_FRACTION else None
         return cls(tuple(PackedMask.pack(masks[index]) for index in order), tuple(scores), tuple(fractions),
-                   default, adds)
+                   default, adds, point=None if box else point)
 
     def on(self, base: np.ndarray) -> "CandidateSet":
         """These candidates, clicked on the selection ``base``."""
         return replace(self, base=PackedMask.pack(base))
+
+    @property
+    def may_look_closer(self) -> bool:
+        """A single click's candidates whose finer ones have not been asked for yet."""
+        return self.point is not None and not self.looked_closer
+
+    def with_finer(self, finer: MaskPrediction | None) -> "CandidateSet":
+        """These candidates with ``finer``'s masks (each smaller than every candidate here; None: none found) put
+        first, smallest first, and marked as looked closer."""
+        if finer is None or len(finer.masks) == 0:
+            return replace(self, looked_closer=True)
+        masks = np.asarray(finer.masks, bool)
+        fractions = [float(mask.mean()) for mask in masks]
+        order = sorted(range(len(masks)), key=lambda index: fractions[index])
+        return replace(self, packed=tuple(PackedMask.pack(masks[index]) for index in order) + self.packed,
+                       scores=tuple(float(finer.scores[index]) for index in order) + self.scores,
+                       fractions=tuple(fractions[index] for index in order) + self.fractions,
+                       default=None if self.default is None else self.default + len(order), looked_closer=True)
 
     def __len__(self) -> int:
         return len(self.scores)

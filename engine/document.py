@@ -10,7 +10,7 @@ them (its own masks come back with an undone edit, ready to adjust and apply aga
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from itertools import takewhile
 from typing import TYPE_CHECKING, Callable
@@ -235,15 +235,38 @@ class Document:
         if choice is None:
             return False
         candidates, shown = choice
-        index = candidates.stepped(shown, steps)
-        if index == shown:
+        return self._show_candidate(candidates, candidates.stepped(shown, steps))
+
+    def show_finer_candidate(self, candidates: "CandidateSet") -> bool:
+        """The last click's candidates given finer ones (``candidates``: the same set after
+        ``CandidateSet.with_finer``): the next smaller candidate is shown, as a step through the candidates
+        (:meth:`step_candidate`). When nothing finer was found the set is only remembered as looked closer
+        (no undo step) and False is returned."""
+        choice = self.candidate_choice
+        if choice is None or choice[1] is None:
             return False
-        if self._done[-1].kind is StepKind.CANDIDATE:
+        before, shown = choice
+        added = len(candidates) - len(before)
+        if added <= 0:
+            top = self._done[-1]
+            self._done[-1] = replace(top, candidates=candidates)
+            return False
+        return self._show_candidate(candidates, shown + added - 1)
+
+    def _show_candidate(self, candidates: "CandidateSet", index: int | None) -> bool:
+        """Candidate ``index`` of the last click's ``candidates`` shown, as one undo step with any step through
+        the candidates just before it; False when it is the one shown."""
+        top = self._done[-1]
+        if candidates is top.candidates and index == top.candidate:
+            return False
+        if top.kind is StepKind.CANDIDATE:
             replaced = self._done.pop()
             self.region, self.target = replaced.region_before.unpack(), replaced.target_before.unpack()
             self.pins = replaced.pins_before
-            if index == self._done[-1].candidate:  # back to what the click showed
-                self._undone.clear()
+            click = self._done[-1]
+            if index is not None and click.candidate is not None and \
+                    candidates.packed[index] is click.candidates.packed[click.candidate]:
+                self._undone.clear()  # back to what the click showed
                 return True
         region = candidates.selection(index)
         self._record(StepKind.CANDIDATE, f"Candidate {index + 1}/{len(candidates)}", region, region.copy(),

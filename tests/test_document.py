@@ -237,6 +237,45 @@ def test_stepping_through_a_clicks_candidates_is_one_undo_step() -> None:
     assert doc.candidate_choice is None  # a plain selection has no candidates
 
 
+def test_finer_candidates_go_first_and_the_step_down_to_them_is_one_undo_step() -> None:
+    doc = document()
+    candidates = CandidateSet.from_prediction(MaskPrediction(np.stack([disc(30, 20, 18), disc(30, 20, 9)]),
+                                                             np.array([0.8, 0.88])), point=(30.0, 20.0))
+    doc.select_candidate(candidates.on(np.zeros((H, W), bool)))
+    assert doc.candidate_choice[1] == 0 and not doc.step_candidate(-1)  # the click shows the whole view's smallest
+    before = doc.candidate_choice[0]
+    assert before.may_look_closer
+    finer = MaskPrediction(np.stack([disc(30, 20, 5), disc(30, 20, 2)]), np.array([0.9, 0.7]))
+    extended = before.with_finer(finer)
+    assert len(extended) == 4 and extended.fractions == tuple(sorted(extended.fractions))
+    assert not extended.may_look_closer and extended.scores[:2] == (0.7, 0.9)
+    assert doc.show_finer_candidate(extended)
+    np.testing.assert_array_equal(doc.region, disc(30, 20, 5))  # the next smaller one
+    assert doc.candidate_choice == (extended, 1) and doc.undo_label == "Candidate 2/4"
+    assert doc.step_candidate(-1)
+    np.testing.assert_array_equal(doc.region, disc(30, 20, 2))
+    assert doc.undo_kinds == [StepKind.SELECTION, StepKind.CANDIDATE]
+    # Stepping back up to what the click showed leaves the click as the last step, as before.
+    assert doc.step_candidate(1) and doc.step_candidate(1)
+    np.testing.assert_array_equal(doc.region, disc(30, 20, 9))
+    assert doc.undo_kinds == [StepKind.SELECTION]
+    doc.undo()
+    assert not doc.region.any()
+
+
+def test_a_closer_look_that_finds_nothing_is_remembered_without_a_step() -> None:
+    doc = document()
+    candidates = CandidateSet.from_prediction(MaskPrediction(disc(30, 20, 9)[None], np.array([0.8])),
+                                              point=(30.0, 20.0)).on(np.zeros((H, W), bool))
+    doc.select_candidate(candidates)
+    assert not doc.show_finer_candidate(candidates.with_finer(None))
+    assert doc.undo_kinds == [StepKind.SELECTION] and not doc.candidate_choice[0].may_look_closer
+    np.testing.assert_array_equal(doc.region, disc(30, 20, 9))
+    boxed = CandidateSet.from_prediction(MaskPrediction(disc(30, 20, 9)[None], np.array([0.8])), box=True,
+                                         point=(30.0, 20.0))
+    assert not boxed.may_look_closer  # a box is taken as drawn
+
+
 def test_candidates_are_steppable_only_until_the_next_step() -> None:
     doc = document()
     doc.select_candidate(click_candidates(np.zeros((H, W), bool)))

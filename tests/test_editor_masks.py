@@ -48,6 +48,13 @@ class NestedSegmenter:
         masks = np.stack([disc(x, y, 70), disc(x, y, 6), disc(x, y, 15)])
         return MaskPrediction(masks, np.array([0.95, 0.6, 0.8]))
 
+    def finer(self, point, smaller_than: int) -> MaskPrediction | None:
+        """A closer look finds one disc of radius 3 inside the smallest."""
+        x, y = round(point[0]), round(point[1])
+        self.closer_looks = getattr(self, "closer_looks", 0) + 1
+        small = disc(x, y, 3)
+        return MaskPrediction(small[None], np.array([0.7])) if small.sum() < smaller_than else None
+
 
 def use_segmenter(window: MainWindow, segmenter) -> None:
     window.selection.segmenter.put(segmenter)
@@ -104,6 +111,29 @@ def test_tab_and_the_wheel_step_through_a_clicks_candidates(qtbot, window: MainW
     window.redo_action.trigger()
     window.redo_action.trigger()
     np.testing.assert_array_equal(window.region, disc(64, 60, 70))
+
+
+def test_shift_tab_below_the_smallest_candidate_looks_closer_once(qtbot, window: MainWindow, artwork: Path) -> None:
+    segmenter = NestedSegmenter()
+    open_and_click(qtbot, window, artwork, segmenter)
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas, Qt.Key_Backtab, Qt.ShiftModifier)
+    np.testing.assert_array_equal(window.region, disc(64, 60, 6))
+    assert window.candidates.smaller_action.isEnabled()  # the closer look is one step further down
+    QTest.keyClick(window.canvas, Qt.Key_Backtab, Qt.ShiftModifier)
+    qtbot.waitUntil(lambda: window.region.sum() == disc(64, 60, 3).sum(), timeout=20000)
+    np.testing.assert_array_equal(window.region, disc(64, 60, 3))
+    assert window.candidates.label.text().startswith("Candidate 1/4")
+    assert "closer look" in window.message_label.text()
+    assert not window.candidates.smaller_action.isEnabled() and segmenter.closer_looks == 1
+    # Still one undo step for the whole run of steps; back up, the finer candidate stays in the list.
+    assert window.document.undo_kinds == [StepKind.SELECTION, StepKind.CANDIDATE]
+    QTest.keyClick(window.canvas, Qt.Key_Tab)
+    np.testing.assert_array_equal(window.region, disc(64, 60, 6))
+    assert window.candidates.label.text().startswith("Candidate 2/4")
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.region, disc(64, 60, 15))
+    assert segmenter.closer_looks == 1
 
 
 def test_a_further_click_adds_its_own_candidate_and_steps_only_that(qtbot, window: MainWindow, artwork: Path) -> None:

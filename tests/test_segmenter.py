@@ -173,6 +173,28 @@ def test_a_click_on_a_portraits_lips_selects_the_lips_however_sure_the_whole_vie
     assert redness[answer].mean() >= redness[ring].mean() + 15  # the red of the lips, not the skin around them
 
 
+def test_a_closer_look_offers_what_is_smaller_than_every_candidate_of_a_click(
+        segmenter: LearnedSegmenter, artworks_dir: Path) -> None:
+    """Kandinsky's Composition VII, a click on the white heart of the red-and-blue ring at its top (the painting's
+    top edge 14 px above the ring): every candidate of the whole view is the ring with the patches below it
+    (7,000 px or more); asked to look closer, the zoomed view finds the white heart (about 500 px) first."""
+    image = cv2.cvtColor(cv2.imread(str(artworks_dir / "kandinsky.jpg")), cv2.COLOR_BGR2RGB)
+    segmenter.set_image(image)
+    click = (678.0, 39.0)
+    smallest = min(int(mask.sum()) for mask in segmenter.predict([click], [1]).masks)
+    assert smallest > 5000
+    finer = segmenter.finer(click, smallest)
+    assert finer is not None and len(finer.masks) == len(finer.scores) >= 2
+    sizes = [int(mask.sum()) for mask in finer.masks]
+    assert sizes == sorted(sizes) and sizes[-1] < smallest and all(mask[39, 678] for mask in finer.masks)
+    _, light = cv2.connectedComponents((cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) > 190).astype(np.uint8),
+                                       connectivity=4)
+    heart = light == light[39, 678]
+    assert iou(finer.masks[0], heart) >= 0.65
+    assert segmenter.finer(click, sizes[0]) is None or all(
+        int(mask.sum()) < sizes[0] for mask in segmenter.finer(click, sizes[0]).masks)
+
+
 def test_large_images_are_embedded_once_at_working_size(segmenter: LearnedSegmenter) -> None:
     image, disc = two_regions(3, (900, 1200))
     before = segmenter.preparations

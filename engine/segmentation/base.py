@@ -55,6 +55,10 @@ class Segmenter(Protocol):
 
     def everything(self) -> list[np.ndarray]: ...
 
+    def finer(self, point: Point, smaller_than: int) -> MaskPrediction | None:
+        """Candidates for a single click at ``point`` covering fewer than ``smaller_than`` pixels, found by a
+        closer look than ``predict``'s; None when the segmenter has none (or no closer look)."""
+
 
 def image_key(image: np.ndarray) -> str:
     """Content hash identifying an image (a new edit result gives a new key)."""

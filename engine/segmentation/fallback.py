@@ -144,6 +144,10 @@ class FallbackSegmenter:
         scores = [1.0] + [0.9 * float((mask & primary).sum() / max(1, (mask | primary).sum())) for mask in candidates[1:]]
         return MaskPrediction(np.stack(candidates), np.array(scores))
 
+    def finer(self, point: Point, smaller_than: int) -> MaskPrediction | None:
+        """No closer look: its candidates are all it offers for a click."""
+        return None
+
     def everything(self) -> list[np.ndarray]:
         """All regions: seeds on a grid, each grown by colour/texture, overlaps resolved by size."""
         self._require_image()

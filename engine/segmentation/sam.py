@@ -165,6 +165,10 @@ class SamSegmenter:
         snapped = [self._snapper.snap(masks[index].astype(bool)) for index in keep]
         return MaskPrediction(np.stack(without_answer_specks(snapped, points, labels)), np.asarray(scores)[keep])
 
+    def finer(self, point: Point, smaller_than: int) -> MaskPrediction | None:
+        """No closer look: its candidates are all it offers for a click."""
+        return None
+
     def everything(self, points_per_side: int = 16) -> list[np.ndarray]:
         from segment_anything import SamAutomaticMaskGenerator
 
