@@ -23,6 +23,11 @@ from engine.segmentation.base import MaskPrediction, Point
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate
 
 
+#: A finer candidate this similar (IoU) to the next larger one kept is not offered: a step that changes a few
+#: pixels is no choice.
+FINER_DISTINCT_IOU = 0.9
+
+
 @dataclass(frozen=True)
 class CandidateSet:
     """The candidates of one click, smallest first, kept packed (a click on an 8K painting would
@@ -73,7 +78,13 @@ class CandidateSet:
             return replace(self, looked_closer=True)
         masks = np.asarray(finer.masks, bool)
         fractions = [float(mask.mean()) for mask in masks]
-        order = sorted(range(len(masks)), key=lambda index: fractions[index])
+        order, larger = [], self.mask(0)
+        for index in sorted(range(len(masks)), key=lambda index: fractions[index], reverse=True):
+            if _iou(masks[index], larger) < FINER_DISTINCT_IOU:
+                order.insert(0, index)
+                larger = masks[index]
+        if not order:
+            return replace(self, looked_closer=True)
         return replace(self, packed=tuple(PackedMask.pack(masks[index]) for index in order) + self.packed,
                        scores=tuple(float(finer.scores[index]) for index in order) + self.scores,
                        fractions=tuple(fractions[index] for index in order) + self.fractions,
@@ -105,3 +116,8 @@ class CandidateSet:
             return f"no candidate shown: each covers {self.fractions[0] * 100:.0f} % or more of the painting"
         return (f"candidate {index + 1}/{len(self)} · {self.fractions[index] * 100:.1f} % of the painting · "
                 f"score {self.scores[index]:.2f}")
+
+
+def _iou(first: np.ndarray, second: np.ndarray) -> float:
+    union = np.count_nonzero(first | second)
+    return np.count_nonzero(first & second) / union if union else 1.0

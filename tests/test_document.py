@@ -249,6 +249,10 @@ def test_finer_candidates_go_first_and_the_step_down_to_them_is_one_undo_step() 
     extended = before.with_finer(finer)
     assert len(extended) == 4 and extended.fractions == tuple(sorted(extended.fractions))
     assert not extended.may_look_closer and extended.scores[:2] == (0.7, 0.9)
+    # A finer candidate hardly different from the next larger one is no choice: left out.
+    nearly = MaskPrediction(np.stack([disc(30, 20, 8.6), disc(30, 20, 5)]), np.array([0.9, 0.7]))
+    assert [int(mask.sum()) for mask in map(before.with_finer(nearly).mask, range(3))] == \
+        [int(disc(30, 20, r).sum()) for r in (5, 9, 18)]
     assert doc.show_finer_candidate(extended)
     np.testing.assert_array_equal(doc.region, disc(30, 20, 5))  # the next smaller one
     assert doc.candidate_choice == (extended, 1) and doc.undo_label == "Candidate 2/4"
