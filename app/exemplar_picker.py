@@ -50,6 +50,8 @@ class ExemplarPick:
     #: The selection's last click when this one was made (its candidates, or None): while it still is, this
     #: click is the last one, and Tab steps it.
     after: CandidateSet | None = None
+    #: The segmenter that answered it (asked again to look closer below its smallest candidate).
+    slot: SegmenterSlot | None = None
 
 
 class ExemplarPicker(QObject):
@@ -227,7 +229,7 @@ class ExemplarPicker(QObject):
                 segmenter.set_image(image)  # at once when it holds this image's embedding already
                 prediction = segmenter.predict(points=[point] if point else [], labels=[1] if point else [],
                                                box=box)
-            candidates = CandidateSet.from_prediction(prediction, box=box is not None)
+            candidates = CandidateSet.from_prediction(prediction, box=box is not None, point=point)
             if candidates.default is not None:
                 return candidates, candidates.default, image
             # every candidate covers most of the image: the segmenter's own answer, as a selection steps up to
@@ -242,7 +244,7 @@ class ExemplarPicker(QObject):
             if not mask.any():
                 self.say("Nothing found there; click another place or drag a box.")
                 return
-            self.last_pick = ExemplarPick(candidates, index, image, found, self._selection_click())
+            self.last_pick = ExemplarPick(candidates, index, image, found, self._selection_click(), slot)
             self._show_pick()
             found(mask, image, False)
 
@@ -264,12 +266,46 @@ class ExemplarPicker(QObject):
             self.say("No exemplar click to step through: pick the exemplar on a painting first.")
             return
         index = pick.candidates.stepped(pick.index, steps)
+        if steps < 0 and index == pick.index == 0 and self._looks_closer(pick):
+            return
         if index is None or index == pick.index:
             self.say("This is already the " + ("largest" if steps > 0 else "smallest") + " candidate.")
             return
         pick.index = index
         self._show_pick()
         pick.found(pick.candidates.mask(index), pick.image, True)
+
+    def _looks_closer(self, pick: ExemplarPick) -> bool:
+        """Below the smallest candidate of the exemplar's click: ask its segmenter, on this tool's worker, for finer
+        ones (as a selection click does) and take the next smaller one found. False when the click cannot."""
+        if pick.slot is None or not pick.candidates.may_look_closer:
+            return False
+        candidates, slot = pick.candidates, pick.slot
+
+        def run(token) -> CandidateSet:
+            with slot.lock:
+                segmenter = slot.get()
+                segmenter.set_image(pick.image)
+                finer = segmenter.finer(candidates.point, int(np.count_nonzero(candidates.mask(0))))
+            return candidates.with_finer(finer)
+
+        def done(extended: CandidateSet) -> None:
+            if self.last_pick is not pick or pick.candidates is not candidates or pick.index != 0:
+                return  # another exemplar was taken, or another candidate, meanwhile
+            added = len(extended) - len(candidates)
+            pick.candidates = extended
+            if added:
+                pick.index = added - 1
+                pick.found(extended.mask(pick.index), pick.image, True)
+            self._show_pick()
+            self.say("A smaller candidate, found by a closer look, is the exemplar." if added else
+                     "This is already the smallest candidate: a closer look found nothing smaller.")
+
+        self.say("Looking closer for a smaller candidate…")
+        bridge = self.workspace.bridge
+        self.worker.submit(run, on_done=bridge.wrap(done), supersede=False,
+                           on_error=bridge.wrap(lambda error: self.say(f"Segmentation failed: {error}")))
+        return True
 
     def _selection_click(self) -> CandidateSet | None:
         document = self.workspace.document
@@ -283,7 +319,11 @@ class ExemplarPicker(QObject):
 
     def can_step(self, steps: int) -> bool:
         pick = self.last_pick
-        return pick is not None and pick.candidates.stepped(pick.index, steps) not in (None, pick.index)
+        if pick is None:
+            return False
+        if steps < 0 and pick.index == 0 and pick.slot is not None and pick.candidates.may_look_closer:
+            return True  # a closer look
+        return pick.candidates.stepped(pick.index, steps) not in (None, pick.index)
 
     def describe(self) -> str:
         pick = self.last_pick

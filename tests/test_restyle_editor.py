@@ -342,6 +342,38 @@ def test_exemplar_from_files_is_read_on_the_worker_and_checked(qtbot, window, ar
         assert restyle.exemplar_region is taken
 
 
+def test_below_the_exemplar_clicks_smallest_candidate_a_closer_look_is_taken(qtbot, window, artwork: Path) -> None:
+    """As for a selection's click: Smaller past the smallest candidate asks the segmenter to look closer, once,
+    and the smaller candidate it finds becomes the exemplar."""
+    from test_editor_masks import NestedSegmenter, disc
+
+    segmenter = NestedSegmenter()
+    window.selection.segmenter.put(segmenter)
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    restyle = window.restyle
+    panel, picker = restyle.panel, restyle.picker
+    region = np.zeros(window.region.shape, bool)
+    region[10:40, 100:150] = True
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
+    restyle.action.trigger()
+    click(window, 64, 40)
+    qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
+    np.testing.assert_array_equal(restyle.exemplar_region, disc(64, 40, 15))
+    panel.smaller_button.click()
+    np.testing.assert_array_equal(restyle.exemplar_region, disc(64, 40, 6))
+    assert panel.smaller_button.isEnabled()
+    panel.smaller_button.click()
+    qtbot.waitUntil(lambda: restyle.exemplar_region.sum() == disc(64, 40, 3).sum(), timeout=30000)
+    np.testing.assert_array_equal(restyle.exemplar_region, disc(64, 40, 3))
+    assert "candidate 1/4" in panel.candidate_label.text() and not panel.smaller_button.isEnabled()
+    np.testing.assert_array_equal(window.region, region)  # the selection stays
+    panel.larger_button.click()
+    np.testing.assert_array_equal(restyle.exemplar_region, disc(64, 40, 6))
+    assert segmenter.closer_looks == 1
+
+
 def test_the_exemplar_click_steps_to_a_smaller_or_larger_candidate(qtbot, window, artwork: Path) -> None:
     """A click that takes the exemplar keeps its candidates: Larger / Smaller in the panel take the next one in
     its place (the second exemplar's place when the click took the second), as Tab steps a selection."""
@@ -362,7 +394,7 @@ def test_the_exemplar_click_steps_to_a_smaller_or_larger_candidate(qtbot, window
     first_taken = pick.index
     np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken))
     assert not panel.candidate_row.isHidden() and f"candidate {first_taken + 1}/" in panel.candidate_label.text()
-    assert panel.larger_button.isEnabled() and panel.smaller_button.isEnabled() == (first_taken > 0)
+    assert panel.larger_button.isEnabled() and panel.smaller_button.isEnabled()  # at the smallest: a closer look
     panel.larger_button.click()
     np.testing.assert_array_equal(restyle.exemplar_region, pick.candidates.mask(first_taken + 1))
     assert restyle.exemplar_region.sum() > pick.candidates.mask(first_taken).sum()
