@@ -342,6 +342,18 @@ def test_exemplar_from_files_is_read_on_the_worker_and_checked(qtbot, window, ar
         assert restyle.exemplar_region is taken
 
 
+def picking_with_a_selection(window, artwork: Path) -> np.ndarray:
+    """``artwork`` open with a rectangle selected (returned) and the Restyle tool on, picking the exemplar."""
+    assert window.open_image(artwork)
+    window.canvas.fit()
+    region = np.zeros(window.region.shape, bool)
+    region[10:40, 100:150] = True
+    window.document.show_masks(region, region.copy())
+    window.selection.show_region()
+    window.restyle.action.trigger()
+    return region
+
+
 def test_below_the_exemplar_clicks_smallest_candidate_a_closer_look_is_taken(qtbot, window, artwork: Path) -> None:
     """As for a selection's click: Smaller past the smallest candidate asks the segmenter to look closer, once,
     and the smaller candidate it finds becomes the exemplar."""
@@ -349,15 +361,9 @@ def test_below_the_exemplar_clicks_smallest_candidate_a_closer_look_is_taken(qtb
 
     segmenter = NestedSegmenter()
     window.selection.segmenter.put(segmenter)
-    assert window.open_image(artwork)
-    window.canvas.fit()
+    region = picking_with_a_selection(window, artwork)
     restyle = window.restyle
-    panel, picker = restyle.panel, restyle.picker
-    region = np.zeros(window.region.shape, bool)
-    region[10:40, 100:150] = True
-    window.document.show_masks(region, region.copy())
-    window.selection.show_region()
-    restyle.action.trigger()
+    panel = restyle.panel
     click(window, 64, 40)
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
     np.testing.assert_array_equal(restyle.exemplar_region, disc(64, 40, 15))
@@ -377,15 +383,9 @@ def test_below_the_exemplar_clicks_smallest_candidate_a_closer_look_is_taken(qtb
 def test_the_exemplar_click_steps_to_a_smaller_or_larger_candidate(qtbot, window, artwork: Path) -> None:
     """A click that takes the exemplar keeps its candidates: Larger / Smaller in the panel take the next one in
     its place (the second exemplar's place when the click took the second), as Tab steps a selection."""
-    assert window.open_image(artwork)
-    window.canvas.fit()
+    region = picking_with_a_selection(window, artwork)
     restyle = window.restyle
     panel, picker = restyle.panel, restyle.picker
-    region = np.zeros(window.region.shape, bool)
-    region[10:40, 100:150] = True
-    window.document.show_masks(region, region.copy())
-    window.selection.show_region()
-    restyle.action.trigger()
     assert panel.pick_button.isChecked() and panel.candidate_row.isHidden()
     click(window, 64, 40)  # a stripe of the disc: a stripe, the disc, the ground around, nearly all
     qtbot.waitUntil(lambda: restyle.exemplar_region is not None, timeout=30000)
