@@ -299,7 +299,7 @@ class ExemplarPicker(QObject):
                 pick.found(extended.mask(pick.index), pick.image, True)
             self._show_pick()
             self.say("A smaller candidate, found by a closer look, is the exemplar." if added else
-                     "This is already the smallest candidate: a closer look found nothing smaller.")
+                     "This is already the smallest candidate.")
 
         self.say("Looking closer for a smaller candidate…")
         bridge = self.workspace.bridge

@@ -263,7 +263,7 @@ class SelectionController(QObject):
                 workspace.say("A smaller candidate, found by a closer look, is shown; Ctrl+Z goes back to what "
                               "the click showed.")
             else:
-                workspace.say("This is already the smallest candidate: a closer look found nothing smaller.")
+                workspace.say("This is already the smallest candidate.")
             workspace.actions_changed.emit()
 
         workspace.say("Looking closer for a smaller candidate…")
