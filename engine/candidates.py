@@ -21,6 +21,7 @@ import numpy as np
 from engine.packed_mask import PackedMask
 from engine.segmentation.base import MaskPrediction, Point
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate
+from models.segmenter.evaluation_protocol import iou
 
 
 #: A finer candidate this similar (IoU) to the next larger one kept is not offered: a step that changes a few
@@ -80,7 +81,7 @@ class CandidateSet:
         fractions = [float(mask.mean()) for mask in masks]
         order, larger = [], self.mask(0)
         for index in sorted(range(len(masks)), key=lambda index: fractions[index], reverse=True):
-            if _iou(masks[index], larger) < FINER_DISTINCT_IOU:
+            if iou(masks[index], larger) < FINER_DISTINCT_IOU:
                 order.insert(0, index)
                 larger = masks[index]
         if not order:
@@ -116,8 +117,3 @@ class CandidateSet:
             return f"no candidate shown: each covers {self.fractions[0] * 100:.0f} % or more of the painting"
         return (f"candidate {index + 1}/{len(self)} · {self.fractions[index] * 100:.1f} % of the painting · "
                 f"score {self.scores[index]:.2f}")
-
-
-def _iou(first: np.ndarray, second: np.ndarray) -> float:
-    union = np.count_nonzero(first | second)
-    return np.count_nonzero(first & second) / union if union else 1.0
