@@ -286,8 +286,7 @@ class ExemplarPicker(QObject):
             with slot.lock:
                 segmenter = slot.get()
                 segmenter.set_image(pick.image)
-                finer = segmenter.finer(candidates.point, int(np.count_nonzero(candidates.mask(0))))
-            return candidates.with_finer(finer)
+                return candidates.looked_closer_with(segmenter)
 
         def done(extended: CandidateSet) -> None:
             if self.last_pick is not pick or pick.candidates is not candidates or pick.index != 0:

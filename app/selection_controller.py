@@ -251,8 +251,7 @@ class SelectionController(QObject):
             with self.segmenter.lock:
                 segmenter = self.segmenter.get()
                 segmenter.set_image(image)
-                finer = segmenter.finer(candidates.point, int(np.count_nonzero(candidates.mask(0))))
-            return candidates.with_finer(finer)
+                return candidates.looked_closer_with(segmenter)
 
         def done(extended) -> None:
             current = workspace.document.candidate_choice if workspace.document is document else None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.packed_mask import PackedMask
-from engine.segmentation.base import MaskPrediction, Point
+from engine.segmentation.base import MaskPrediction, Point, Segmenter
 from models.segmenter.choice import FLOOD_FRACTION, default_candidate
 from models.segmenter.evaluation_protocol import iou
 
@@ -71,6 +71,11 @@ class CandidateSet:
     def may_look_closer(self) -> bool:
         """A single click's candidates whose finer ones have not been asked for yet."""
         return self.point is not None and not self.looked_closer
+
+    def looked_closer_with(self, segmenter: Segmenter) -> "CandidateSet":
+        """These candidates given the finer ones ``segmenter`` (set on the click's image) finds below the smallest
+        (``Segmenter.finer``), as :meth:`with_finer`."""
+        return self.with_finer(segmenter.finer(self.point, int(np.count_nonzero(self.mask(0)))))
 
     def with_finer(self, finer: MaskPrediction | None) -> "CandidateSet":
         """These candidates with ``finer``'s masks (each smaller than every candidate here; None: none found) put

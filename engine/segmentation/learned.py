@@ -275,23 +275,24 @@ class LearnedSegmenter:
             return None
         return MaskPrediction(np.stack([back(mask) for mask in answer.masks]), answer.scores, answer.chosen), window
 
-    def _within_window(self, answer: MaskPrediction, window: Window, index: int,
-                       image_edge_open: bool = False) -> tuple[np.ndarray, float] | None:
-        """Mask ``index`` of a zoomed answer at this image's size and its score, or None when it is a speck (under
-        FOCUS_CLICK_MIN_SHARE of the window) or runs out of the window (a larger region, which the whole view's
-        candidates hold); with ``image_edge_open`` a side of the window on the image's own edge may be touched
-        (an object the painting's edge cuts)."""
-        small = answer.masks[index]
+    def _within_window(self, small: np.ndarray, window: Window, image_edge_open: bool = False) -> bool:
+        """Whether a zoomed answer's mask ``small`` (the window's size) is kept: not a speck (under
+        FOCUS_CLICK_MIN_SHARE of the window) and not running out of the window (a larger region, which the whole
+        view's candidates hold); with ``image_edge_open`` a side of the window on the image's own edge may be
+        touched (an object the painting's edge cuts)."""
         if small.sum() < FOCUS_CLICK_MIN_SHARE * small.size:
-            return None
+            return False
         x0, y0, x1, y1 = window
         height, width = self.shape
         sides = ((small[0], y0 > 0), (small[-1], y1 < height), (small[:, 0], x0 > 0), (small[:, -1], x1 < width))
-        if any(side.any() for side, inner in sides if inner or not image_edge_open):
-            return None
+        return not any(side.any() for side, inner in sides if inner or not image_edge_open)
+
+    def _placed(self, small: np.ndarray, window: Window) -> np.ndarray:
+        """A mask of ``window``'s size as a mask of this image."""
+        x0, y0, x1, y1 = window
         shape = np.zeros(self.shape, bool)
         shape[y0:y1, x0:x1] = small
-        return shape, float(answer.scores[index])
+        return shape
 
     def finer(self, point: Point, smaller_than: int) -> MaskPrediction | None:
         """Candidates finer than the whole view's for a single click at ``point``: the zoomed view's answers
@@ -308,14 +309,15 @@ class LearnedSegmenter:
         if zoomed is None:
             return None
         answer, window = zoomed
-        found = [self._within_window(answer, window, index, image_edge_open=True) for index in range(len(answer.masks))]
+        found = [(small, float(score)) for small, score in zip(answer.masks, answer.scores)
+                 if self._within_window(small, window, image_edge_open=True) and small.sum() < smaller_than]
         kept: list[tuple[np.ndarray, float]] = []
-        for mask, score in sorted((item for item in found if item is not None), key=lambda item: item[0].sum()):
-            if mask.sum() < smaller_than and all(_iou(mask, other) < DUPLICATE_IOU for other, _ in kept):
-                kept.append((mask, score))
+        for small, score in sorted(found, key=lambda item: item[0].sum()):
+            if all(_iou(small, other) < DUPLICATE_IOU for other, _ in kept):
+                kept.append((small, score))
         if not kept:
             return None
-        masks = without_answer_specks([mask for mask, _ in kept], [click], [1])
+        masks = without_answer_specks([self._placed(small, window) for small, _ in kept], [click], [1])
         return MaskPrediction(np.stack(masks), np.array([score for _, score in kept]))
 
     def _offer_focused_click(self, masks: list[np.ndarray], scores: list[float], chosen: int,
@@ -329,10 +331,9 @@ class LearnedSegmenter:
         if zoomed is None:
             return chosen
         answer, window = zoomed
-        found = self._within_window(answer, window, answer.best_index)
-        if found is None:
+        if not self._within_window(answer.best, window):
             return chosen
-        shape, zoomed_score = found
+        shape, zoomed_score = self._placed(answer.best, window), float(answer.scores[answer.best_index])
         lead = zoomed_score - scores[chosen]
         count = len(masks)
         offered = _offer_shape(masks, scores, chosen, shape)
