@@ -2,7 +2,8 @@
 
 The reach is the width in pixels of the transition band around the region and its new shape;
 outside it an edit changes nothing. Auto (the default) is ``engine.locality.default_reach`` of the
-masks, shown in pixels beside it. The band's area is traced by the engine on a worker
+masks, grown by how far the region stops short of its object's edge (``engine.matte.rim_shortfall``), shown
+in pixels beside it. The band's area is traced by the engine on a worker
 (``engine.edit_band``); this module only draws its outline, while the user sets the reach and
 whenever a region and a new shape exist and the Select or Transform tool is active. The value is
 kept in QSettings; it is a setting of the tool, not a step of the undo history.
@@ -143,12 +144,13 @@ class ReachControl(QObject):
             self._show(None)
             return
         reach = self.value
+        image = workspace.document.session.current if workspace.document is not None else None
 
         def done(band: EditBand) -> None:
             if reach == self.value:  # not stale
                 self._show(band)
 
-        self.worker.submit(lambda token: edit_band(region, target, reach), on_done=workspace.bridge.wrap(done),
+        self.worker.submit(lambda token: edit_band(region, target, reach, image), on_done=workspace.bridge.wrap(done),
                            on_error=workspace.bridge.wrap(lambda error: workspace.say(f"Reach: {error}")))
 
     def _show(self, band: EditBand | None) -> None:

@@ -133,10 +133,12 @@ class Underlay:
 
 
 def transport_underlay(image: np.ndarray | Callable[[], np.ndarray], source: np.ndarray, target: np.ndarray,
-                       reach: float, box: Box, fill: Callable[..., np.ndarray] | None = None) -> Underlay:
+                       reach: float, box: Box, fill: Callable[..., np.ndarray] | None = None,
+                       shortfall: float | None = None) -> Underlay:
     """The :class:`Underlay` of a transport over ``box`` (see :func:`compose` for the arguments).
     ``image`` may also be a callable that gives the pixels (an image still being decoded): the
-    masks' part of the work is done before it is called."""
+    masks' part of the work is done before it is called. ``shortfall``: how far the source stops short of its
+    object's edge (``engine.matte.rim_shortfall``) when the caller has it already."""
     bx0, by0, bx1, by1 = box
     source_box, target_box = source[by0:by1, bx0:bx1], target[by0:by1, bx0:bx1]
     # Each distance is needed within the reach only (a far move's two masks lie far apart in the box).
@@ -146,7 +148,7 @@ def transport_underlay(image: np.ndarray | Callable[[], np.ndarray], source: np.
     # The region's rim (its painted outline, its anti-aliased edge) belongs to it: the matte says how
     # much of each pixel around the region does (engine.matte). The layer carries the matte along
     # as its opacity; everything the matte touches is vacated, and the fill never reads from it.
-    footprint = vacated_footprint(image, source_box, box, rim_width(source_box, image.shape))
+    footprint = vacated_footprint(image, source_box, box, rim_width(source_box, image.shape), shortfall)
     vacated = footprint.over(box, footprint.vacated)
     # The fill reads the painting around the box too, so it gets the whole image (it crops itself).
     # The whole vacated area is its hole, also under the new shape (where the opaque layer hides it):
@@ -169,7 +171,8 @@ def is_bend(source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: 
 def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray, square: Square,
             reach: float, device: torch.device, box: Box | None = None, *,
             fill: Callable[..., np.ndarray] | None = None,
-            underlay: Callable[[], Underlay] | None = None, resampling: str = "bilinear") -> Composition:
+            underlay: Callable[[], Underlay] | None = None, resampling: str = "bilinear",
+            bend_reach: float | None = None, shortfall: float | None = None) -> Composition:
     """The edit inside its box. ``motion`` (R, R, 2) is the backward displacement in full-resolution
     pixels on the R x R grid over ``square``; ``reach`` the transition's width in pixels; ``box``
     the edit's box (``engine.locality.edit_box``) when the caller has it already; ``fill`` fills the
@@ -177,22 +180,26 @@ def compose(image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: n
     fill it prepared at selection time (``engine.live_preview.FootprintFill``), ``simnet eval-fill``
     the fills it compares. ``underlay`` gives the transport's :class:`Underlay` for this box
     (e.g. one made in another thread while the motion was found); by default it is made here.
-    ``resampling`` is how the artwork is read along the motion (``engine.render.RESAMPLING``)."""
+    ``resampling`` is how the artwork is read along the motion (``engine.render.RESAMPLING``). ``bend_reach``
+    (at most ``reach``; None: ``reach``) is a bend's transition width, where the transport's reach also takes in
+    how far short of its object's edge the region stops (``engine.shortfall``; ``shortfall``, when the caller has
+    it already, goes to :func:`transport_underlay`)."""
     box = edit_box(source, target, reach) if box is None else box
     bx0, by0, bx1, by1 = box
     window = (slice(by0, by1), slice(bx0, bx1))
     image_box, source_box, target_box = image[window], source[window], target[window]
     render = render_torch if device.type == "cuda" else render_cv2
     # Everything the edit may change is exactly within the reach of either mask (engine.locality.edit_area).
-    if is_bend(source, target, motion, square, box, reach):
+    bend_reach = reach if bend_reach is None else min(bend_reach, reach)
+    if is_bend(source, target, motion, square, box, bend_reach):
         to_both = distance_outside(source_box | target_box)
-        area = to_both <= reach
-        weight = smoothstep_falloff(to_both, reach)
+        area = to_both <= bend_reach
+        weight = smoothstep_falloff(to_both, bend_reach)
         patch, warped, moved, _ = render(image_box, source_box, motion, square, box, device, weight,
                                          resampling=resampling)
         return Composition(box, patch, warped, moved & area, "bend")
 
-    under = transport_underlay(image, source, target, reach, box, fill) if underlay is None else underlay()
+    under = transport_underlay(image, source, target, reach, box, fill, shortfall) if underlay is None else underlay()
     # The layer is drawn only where it can land: the new shape, and wherever the map reads the matte.
     window = layer_window(motion, square, box, under.footprint.box, target_box)
     wx0, wy0, wx1, wy1 = window

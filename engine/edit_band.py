@@ -12,6 +12,8 @@ import numpy as np
 
 from engine.locality import default_reach, edit_area, edit_box, resolve_reach
 from engine.masks import outline_polygons
+from engine.matte import rim_shortfall
+from models.influence import mask_bbox
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,16 @@ class EditBand:
     outline: list[np.ndarray] = field(default_factory=list)
 
 
-def edit_band(source_mask: np.ndarray, target_mask: np.ndarray, reach: float | None) -> EditBand:
-    """The band for ``reach`` pixels (None: the default reach) around both masks."""
+def edit_band(source_mask: np.ndarray, target_mask: np.ndarray, reach: float | None,
+              image: np.ndarray | None = None) -> EditBand:
+    """The band for ``reach`` pixels (None: the default reach) around both masks. With the painting
+    (``image``) the default reach is the edit's own: grown by how far the region stops short of its
+    object's edge (``engine.matte.rim_shortfall``)."""
     automatic = default_reach(source_mask, target_mask, max(source_mask.shape[:2]))
+    found = mask_bbox(source_mask) if image is not None else None
+    if found is not None:
+        x0, y0, x1, y1 = found
+        automatic += rim_shortfall(image, source_mask[y0:y1, x0:x1], found)
     resolved = automatic if reach is None else resolve_reach(source_mask, target_mask, reach)
     box = edit_box(source_mask, target_mask, resolved)
     if box is None:

@@ -33,6 +33,7 @@ from engine.deferred_image import DeferredImage
 from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, resolve_reach
+from engine.matte import rim_shortfall
 from engine.render import check_resampling
 from engine.shape_motion import ShapeMotion
 from engine.unchanged_outline import grid_iou, keep_unchanged_outline
@@ -238,12 +239,19 @@ class Manipulator:
         # canvas around it costs nothing.
         ux0, uy0, ux1, uy1 = _union_box(source_bbox, target_bbox)
         source_crop, target_crop = source[uy0:uy1, ux0:ux1], target[uy0:uy1, ux0:ux1]
+        automatic = reach is None
         reach = resolve_reach(source_crop, target_crop, reach, max(height, width))
         if np.array_equal(source_crop, target_crop):
             unchanged = pixels().copy()
             return EditResult(image=unchanged, warped_mask=source.copy(), box=(0, 0, 0, 0),
                               timings=_with_wait({"total": time.perf_counter() - started - waited}, deferred, waited),
                               reach=reach)
+        # A selection short of its object's edge: a carried region's default reach takes the edge in too (its rim
+        # moves with it, engine.shortfall); a bend keeps the default (its transition is the surroundings' own).
+        bend_reach, shortfall = reach, None
+        if automatic:
+            shortfall = rim_shortfall(pixels(), source_crop, (ux0, uy0, ux1, uy1))
+            reach += shortfall
 
         def check_cancel() -> None:
             if cancel is not None and cancel():
@@ -256,10 +264,11 @@ class Manipulator:
         # depend on the motion: it is made in a second thread while the network and the alignment
         # (one thread) find the motion. Not for an edit that may be cancelled: it would wait for it.
         underlay = None
-        if cancel is None and _surely_transport(source, target, (x0, y0, side), box, reach,
+        if cancel is None and _surely_transport(source, target, (x0, y0, side), box, bend_reach,
                                                 (ux0, uy0, ux1, uy1)):
             underlayer = ThreadPoolExecutor(1, thread_name_prefix="edit-underlay")
-            underlay = underlayer.submit(lambda: transport_underlay(arrived, source, target, reach, box, fill))
+            underlay = underlayer.submit(lambda: transport_underlay(arrived, source, target, reach, box, fill,
+                                                                    shortfall))
             underlayer.shutdown(wait=False)  # its thread ends with this one job
         try:
             size = self.working_size
@@ -319,7 +328,7 @@ class Manipulator:
             try:
                 composition = self._with_cpu_fallback(
                     lambda: self._compose(image, source, target, motion, (x0, y0, side), reach, box,
-                                          fill, resampling), messages)
+                                          fill, resampling, bend_reach, shortfall), messages)
             finally:
                 self._underlays.current = None
             bx0, by0, bx1, by1 = composition.box
@@ -334,19 +343,20 @@ class Manipulator:
                 timings=_with_wait({"prepare": prepared - started, "network": networked - prepared,
                                     "align": refined - networked, "render": rendered - refined - waited,
                                     "total": rendered - started - waited}, deferred, waited),
-                messages=messages, reach=reach, mode=composition.mode)
+                messages=messages, reach=bend_reach if composition.mode == "bend" else reach, mode=composition.mode)
         finally:
             if underlay is not None:
                 wait([underlay])  # not used (a bend after all, or an error): still never left running
 
     def _compose(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, motion: np.ndarray,
                  square: tuple[int, int, int], reach: float, box: tuple[int, int, int, int],
-                 fill: Callable | None = None, resampling: str = "bilinear") -> Composition:
+                 fill: Callable | None = None, resampling: str = "bilinear",
+                 bend_reach: float | None = None, shortfall: float | None = None) -> Composition:
         """The full-resolution result within the reach, on the model's device (``engine.compose``), with
         the transport's underlay made beside the motion when this edit made one (:meth:`edit`)."""
         underlay: Callable[[], Underlay] | None = getattr(self._underlays, "current", None)
         return compose(image, source, target, motion, square, reach, self.device, box, fill=fill, underlay=underlay,
-                       resampling=resampling)
+                       resampling=resampling, bend_reach=bend_reach, shortfall=shortfall)
 
     def _align(self, correspondence: Correspondence, source_work: np.ndarray, target_work: np.ndarray,
                envelope: np.ndarray, square: tuple[int, int, int], canvas: tuple[int, ...], steps: int,

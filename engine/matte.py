@@ -40,6 +40,7 @@ import numpy as np
 from engine.locality import box_within_reach, place_over, rim_floor
 from engine.mask_tools import inner_edge
 from engine.sampling import sample_points
+from engine.shortfall import selection_shortfall
 from models.influence import mask_bbox, region_size
 
 #: The band's width: this share of the region's size, at most the reach, and at least
@@ -97,6 +98,9 @@ WORK_BAND = 8.0
 FINE_BAND = 3 * WORK_BAND
 #: Window radius (pixels) of the local object-rim and background colour means of the soft edge.
 COLOUR_RADIUS = 4
+#: Widen the band by how far short of its object's edge the selection stops (``engine.shortfall``).
+WIDEN_SHORT_SELECTIONS = True
+JUDGE_AS_BASE = True
 #: Below this alpha a pixel is left to the surroundings.
 HOLE_ALPHA = 0.02
 #: The old region is cleared this far (pixels) beyond where its matte ends, so no trace of its edge is left.
@@ -335,7 +339,8 @@ def _colour_line_alpha(colours: np.ndarray, rim_colours: np.ndarray, ground_colo
     return np.where(length > WEAK_DISTANCE ** 2, along, fallback).astype(np.float32)
 
 
-def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], band: float) -> np.ndarray:
+def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], band: float,
+              judged_as: float | None = None) -> np.ndarray:
     """The alpha (float32, over ``box`` = x0, y0, x1, y1) of the object selected by ``region`` (a mask
     over the box), its rim included, up to ``band`` pixels beyond the region; the painting around
     the box is read for the surroundings.
@@ -353,7 +358,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
     inner = np.zeros((cy1 - cy0, cx1 - cx0), bool)
     inner[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0] = region
     crop = image[cy0:cy1, cx0:cx1]
-    full = _judged(crop, inner, band, ring)
+    full = _judged(crop, inner, band, ring, band if judged_as is None else judged_as)
     if band > FINE_BAND:
         # A thin outline (a few pixels on a large painting) is lost where a wide band is judged much reduced: the
         # band's first FINE_BAND pixels are judged again at a finer scale (on the part of the crop that reads),
@@ -361,7 +366,7 @@ def rim_matte(image: np.ndarray, region: np.ndarray, box: tuple[int, int, int, i
         fine_ring, fine_margin = _ring_and_margin(FINE_BAND)
         fy0, fx0 = max(0, by0 - cy0 - fine_margin), max(0, bx0 - cx0 - fine_margin)
         fine = (slice(fy0, by1 - cy0 + fine_margin), slice(fx0, bx1 - cx0 + fine_margin))
-        full[fine] = np.maximum(full[fine], _judged(crop[fine], inner[fine], FINE_BAND, fine_ring))
+        full[fine] = np.maximum(full[fine], _judged(crop[fine], inner[fine], FINE_BAND, fine_ring, FINE_BAND))
     full[inner] = 1.0
     return np.ascontiguousarray(full[by0 - cy0:by1 - cy0, bx0 - cx0:bx1 - cx0])
 
@@ -373,12 +378,12 @@ def _ring_and_margin(band: float) -> tuple[float, int]:
     return ring, int(np.ceil(band + max(RING_GAP_MIN, RING_GAP_SHARE * band) + 2 * ring)) + 1
 
 
-def _judged(crop: np.ndarray, inner: np.ndarray, band: float, ring: float) -> np.ndarray:
+def _judged(crop: np.ndarray, inner: np.ndarray, band: float, ring: float, judged_as: float) -> np.ndarray:
     """The alpha over ``crop`` of the region ``inner`` (a mask over it) for a band ``band`` pixels wide and
     surroundings in a ``ring`` beyond it: judged at full resolution, or, for a band wider than WORK_BAND, on the
     crop reduced to make it WORK_BAND pixels wide, the soft edge then drawn at full resolution across the reduced
     decision's outline."""
-    scale = min(1.0, WORK_BAND / band)
+    scale = min(1.0, WORK_BAND / (judged_as if JUDGE_AS_BASE else band))
     if scale == 1.0:
         return _full_resolution_matte(crop, inner, band, ring)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
@@ -432,6 +437,15 @@ def rim_width(region: np.ndarray, image_shape: tuple[int, ...]) -> float:
     return rim_band(region, float("inf"), max(image_shape[:2]))
 
 
+def rim_shortfall(image: np.ndarray, region: np.ndarray, box: Box) -> float:
+    """How far (pixels) ``region`` (a mask over ``box`` of ``image``) stops short of its object's edge
+    (``engine.shortfall``), by which its footprint's band grows: an edit's default reach grows by as much, so
+    that the edge can move with the object."""
+    if not WIDEN_SHORT_SELECTIONS:
+        return 0.0
+    return selection_shortfall(image, region, box, rim_width(region, image.shape))
+
+
 @dataclass
 class Footprint:
     """What a moved region leaves: its matte and the area cleared for the fill, over ``box`` (the
@@ -448,16 +462,22 @@ class Footprint:
         return place_over(self.matte if values is None else values, self.box, box)
 
 
-def vacated_footprint(image: np.ndarray, region: np.ndarray, box: Box, band: float) -> Footprint | None:
+def vacated_footprint(image: np.ndarray, region: np.ndarray, box: Box, band: float,
+                      shortfall: float | None = None) -> Footprint | None:
     """The :class:`Footprint` of ``region`` (a mask over ``box``, x0, y0, x1, y1, of ``image``) for a
-    rim ``band`` pixels wide; None for an empty region."""
+    rim ``band`` pixels wide, widened by how far short of its object's edge the region stops
+    (``engine.shortfall``; ``shortfall`` when the caller has it already, :func:`rim_shortfall`'s value);
+    None for an empty region."""
     found = mask_bbox(region)
     if found is None:
         return None
     x0, y0 = box[0], box[1]
     inner = (found[0] + x0, found[1] + y0, found[2] + x0, found[3] + y0)
+    judged_as = band
+    if WIDEN_SHORT_SELECTIONS:  # a selection that stops short of its object's edge: the band reaches past the edge
+        band += selection_shortfall(image, region, box, band) if shortfall is None else shortfall
     footprint_box = box_within_reach(inner, band + VACATED_MARGIN + 2.0, image.shape)
-    matte = rim_matte(image, place_over(region, box, footprint_box), footprint_box, band)
+    matte = rim_matte(image, place_over(region, box, footprint_box), footprint_box, band, judged_as)
     # Within VACATED_MARGIN (Euclidean) of the matte's support: one dilation by that disc.
     vacated = cv2.dilate((matte > HOLE_ALPHA).view(np.uint8), _disc(VACATED_MARGIN)) > 0
     return Footprint(footprint_box, matte, vacated)

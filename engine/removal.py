@@ -18,6 +18,7 @@ import numpy as np
 from engine.compose import transport_underlay
 from engine.errors import EditError, MaskError
 from engine.locality import box_within_reach, resolve_reach
+from engine.matte import rim_shortfall
 from engine.masks import check_image, check_mask
 from engine.pixel_views import copy_pixels
 from models.influence import mask_bbox
@@ -54,12 +55,17 @@ def remove_region(image: np.ndarray, region: np.ndarray, *, reach: float | None 
     if found is None:
         raise MaskError("the region is empty: select a region first")
     x0, y0, x1, y1 = found
+    automatic = reach is None
     try:
         reach = resolve_reach(region[y0:y1, x0:x1], region[y0:y1, x0:x1], reach, max(shape))
     except ValueError as error:
         raise EditError(str(error)) from None
+    shortfall = None
+    if automatic:  # a selection short of its object's edge: the default reach takes the edge in too
+        shortfall = rim_shortfall(image, region[y0:y1, x0:x1], found)
+        reach += shortfall
     box = box_within_reach(found, reach, shape)
-    under = transport_underlay(image, region, np.zeros_like(region), reach, box, fill)
+    under = transport_underlay(image, region, np.zeros_like(region), reach, box, fill, shortfall)
     result = image.copy()
     bx0, by0, bx1, by1 = box
     copy_pixels(result[by0:by1, bx0:bx1], under.patch, under.hole)

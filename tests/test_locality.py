@@ -65,7 +65,14 @@ def test_nothing_beyond_the_reach_changes(manipulator: Manipulator, reach: float
     source = ellipse(160, 220, 70, 80, 28, 18, 10)
     target = ellipse(160, 220, 140, 70, 30, 20, 40)  # moved far, turned and grown
     result = manipulator.edit(image, source, target, reach=reach)
-    used = default_reach(source, target, max(source.shape)) if reach is None else reach
+    if reach is None:  # the default, grown by how far the region stops short of an edge (engine.shortfall)
+        from engine.matte import rim_shortfall
+        from models.influence import mask_bbox
+        x0, y0, x1, y1 = mask_bbox(source)
+        used = default_reach(source, target, max(source.shape)) + rim_shortfall(image, source[y0:y1, x0:x1],
+                                                                                (x0, y0, x1, y1))
+    else:
+        used = reach
     assert result.reach == pytest.approx(used)
     outside = ~edit_area(source, target, used)
     np.testing.assert_array_equal(result.image[outside], image[outside])

