@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,7 @@ from engine.deferred_image import DeferredImage
 from engine.devices import resolve_device, single_threaded_torch
 from engine.edit_defaults import DEFAULT_ALIGN_SIZE, DEFAULT_ALIGN_STEPS
 from engine.locality import box_within_reach, resolve_reach
-from engine.matte import rim_shortfall
+from engine.matte import rim_shortfall, rim_width
 from engine.render import check_resampling
 from engine.shape_motion import ShapeMotion
 from engine.unchanged_outline import grid_iou, keep_unchanged_outline
@@ -246,29 +246,49 @@ class Manipulator:
             return EditResult(image=unchanged, warped_mask=source.copy(), box=(0, 0, 0, 0),
                               timings=_with_wait({"total": time.perf_counter() - started - waited}, deferred, waited),
                               reach=reach)
-        # A selection short of its object's edge: a carried region's default reach takes the edge in too (its rim
-        # moves with it, engine.shortfall); a bend keeps the default (its transition is the surroundings' own).
-        bend_reach, shortfall = reach, None
-        if automatic:
-            shortfall = rim_shortfall(pixels(), source_crop, (ux0, uy0, ux1, uy1))
-            reach += shortfall
 
         def check_cancel() -> None:
             if cancel is not None and cancel():
                 raise EditCancelled()
 
-        box = box_within_reach((ux0, uy0, ux1, uy1), reach, (height, width))
+        # A selection short of its object's edge: a carried region's default reach takes the edge in too (its rim
+        # moves with it, engine.shortfall), at most the rim's band more; a bend keeps the default (its transition is
+        # the surroundings' own). The shortfall needs the pixels, the motion does not: the square the motion is
+        # found on holds the widest box, and the shortfall is found once the pixels are there.
+        bend_reach, masks_box = reach, (ux0, uy0, ux1, uy1)
+        widest = reach + (rim_width(source_crop, (height, width)) if automatic else 0.0)
+        box = box_within_reach(masks_box, bend_reach, (height, width))
         x0, y0, side = influence_box(source_crop, target_crop)
-        x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side), box)
+        x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side),
+                                        box_within_reach(masks_box, widest, (height, width)))
+
+        def widened(image_now: np.ndarray) -> tuple[float | None, float, tuple[int, int, int, int]]:
+            """The shortfall (None for a reach the user set), the transport's reach and its box."""
+            if not automatic:
+                return None, reach, box
+            shortfall = rim_shortfall(image_now, source_crop, masks_box)
+            return shortfall, reach + shortfall, box_within_reach(masks_box, reach + shortfall, (height, width))
+
         # A far move is composed as a transport, whose underlay (the footprint, its fill) does not
         # depend on the motion: it is made in a second thread while the network and the alignment
         # (one thread) find the motion. Not for an edit that may be cancelled: it would wait for it.
-        underlay = None
-        if cancel is None and _surely_transport(source, target, (x0, y0, side), box, bend_reach,
-                                                (ux0, uy0, ux1, uy1)):
+        underlay = widening = None
+        if cancel is None and _surely_transport(source, target, (x0, y0, side), box, bend_reach, masks_box):
+            widening = Future()
+
+            def make_underlay() -> Underlay:
+                try:
+                    found = widened(arrived())
+                except BaseException as error:
+                    widening.set_exception(error)
+                    raise
+                widening.set_result(found)
+                shortfall_found, transport_reach, transport_box = found
+                return transport_underlay(arrived, source, target, transport_reach, transport_box, fill,
+                                          shortfall_found)
+
             underlayer = ThreadPoolExecutor(1, thread_name_prefix="edit-underlay")
-            underlay = underlayer.submit(lambda: transport_underlay(arrived, source, target, reach, box, fill,
-                                                                    shortfall))
+            underlay = underlayer.submit(make_underlay)
             underlayer.shutdown(wait=False)  # its thread ends with this one job
         try:
             size = self.working_size
@@ -320,10 +340,10 @@ class Manipulator:
             attention = correspondence.attention[0].float().cpu().numpy()
             refined = time.perf_counter()
             check_cancel()
+            image = pixels()
+            shortfall, reach, box = widened(image) if widening is None else widening.result()
             if on_box is not None and max_side is None:  # told now, when the motion no longer needs the core
                 on_box(box)
-
-            image = pixels()
             self._underlays.current = None if underlay is None else underlay.result
             try:
                 composition = self._with_cpu_fallback(
