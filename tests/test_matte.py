@@ -143,6 +143,12 @@ def manipulator() -> Manipulator:
     return Manipulator(device="cpu")
 
 
+def outline_left_and_carried(result: np.ndarray, ring: np.ndarray, shift: int) -> tuple[float, float]:
+    """The shares of an outline ``ring`` still dark at its old place and dark ``shift`` px to the right."""
+    grey = cv2.cvtColor(result, cv2.COLOR_RGB2GRAY)
+    return float((grey[ring] < 70).mean()), float((grey[np.roll(ring, shift, axis=1)] < 70).mean())
+
+
 def test_a_moved_region_takes_its_outline_and_leaves_no_trace(manipulator: Manipulator) -> None:
     """The selection stops short of the outline; after a move far beyond the reach the outline is
     at the new place and gone from the old one."""
@@ -153,9 +159,7 @@ def test_a_moved_region_takes_its_outline_and_leaves_no_trace(manipulator: Manip
     target = np.roll(selection, shift, axis=1)
     result = manipulator.edit(image, selection, target)
     assert result.mode == "transport"
-    grey = cv2.cvtColor(result.image, cv2.COLOR_RGB2GRAY)
-    left_behind = (grey[ring] < 70).mean()
-    carried = (grey[np.roll(ring, shift, axis=1)] < 70).mean()
+    left_behind, carried = outline_left_and_carried(result.image, ring, shift)
     assert left_behind <= 0.02, f"{left_behind:.0%} of the outline stayed behind"
     assert carried >= 0.9, f"only {carried:.0%} of the outline came along"
     # Nothing farther than the reach changed.

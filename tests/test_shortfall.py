@@ -12,7 +12,7 @@ from engine.manipulator import Manipulator
 from engine.matte import rim_shortfall, rim_width
 from engine.removal import remove_region
 from engine.shortfall import selection_shortfall
-from tests.test_matte import grainy_canvas, outlined_object
+from tests.test_matte import grainy_canvas, outline_left_and_carried, outlined_object
 
 
 def disc(shape: tuple[int, int], cx: int, cy: int, radius: float) -> np.ndarray:
@@ -58,9 +58,7 @@ def test_a_selection_short_of_its_outline_moves_it_whole(manipulator: Manipulato
     result = manipulator.edit(image, selection, target)
     assert result.mode == "transport"
     assert result.reach > default_reach(selection, target, width)  # grown by the shortfall
-    grey = cv2.cvtColor(result.image, cv2.COLOR_RGB2GRAY)
-    left_behind = (grey[ring] < 70).mean()
-    carried = (grey[np.roll(ring, shift, axis=1)] < 70).mean()
+    left_behind, carried = outline_left_and_carried(result.image, ring, shift)
     assert left_behind <= 0.05, f"{left_behind:.0%} of the outline stayed behind"
     assert carried >= 0.85, f"only {carried:.0%} of the outline came along"
     far = ~edit_area(selection, target, result.reach)
