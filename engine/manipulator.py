@@ -257,7 +257,7 @@ class Manipulator:
         # found on holds the widest box, and the shortfall is found once the pixels are there.
         bend_reach, masks_box = reach, (ux0, uy0, ux1, uy1)
         widest = reach + (rim_width(source_crop, (height, width)) if automatic else 0.0)
-        box = box_within_reach(masks_box, bend_reach, (height, width))
+        box = bend_box = box_within_reach(masks_box, bend_reach, (height, width))
         x0, y0, side = influence_box(source_crop, target_crop)
         x0, y0, side = _covering_square((x0 + ux0, y0 + uy0, side),
                                         box_within_reach(masks_box, widest, (height, width)))
@@ -265,9 +265,9 @@ class Manipulator:
         def widened(image_now: np.ndarray) -> tuple[float | None, float, tuple[int, int, int, int]]:
             """The shortfall (None for a reach the user set), the transport's reach and its box."""
             if not automatic:
-                return None, reach, box
-            shortfall = rim_shortfall(image_now, source_crop, masks_box)
-            return shortfall, reach + shortfall, box_within_reach(masks_box, reach + shortfall, (height, width))
+                return None, bend_reach, bend_box
+            found = rim_shortfall(image_now, source_crop, masks_box)
+            return found, bend_reach + found, box_within_reach(masks_box, bend_reach + found, (height, width))
 
         # A far move is composed as a transport, whose underlay (the footprint, its fill) does not
         # depend on the motion: it is made in a second thread while the network and the alignment
