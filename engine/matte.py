@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, place_over, rim_floor
 from engine.mask_tools import inner_edge
 from engine.sampling import sample_points
@@ -100,7 +101,6 @@ FINE_BAND = 3 * WORK_BAND
 COLOUR_RADIUS = 4
 #: Widen the band by how far short of its object's edge the selection stops (``engine.shortfall``).
 WIDEN_SHORT_SELECTIONS = True
-JUDGE_AS_BASE = True
 #: Below this alpha a pixel is left to the surroundings.
 HOLE_ALPHA = 0.02
 #: The old region is cleared this far (pixels) beyond where its matte ends, so no trace of its edge is left.
@@ -118,12 +118,7 @@ def _lab(pixels: np.ndarray, denoise: bool = False) -> np.ndarray:
     which keeps strokes and edges but not the canvas grain."""
     if denoise and pixels.ndim == 3 and pixels.shape[2] in (1, 3, 4) and min(pixels.shape[:2]) >= 3:
         pixels = cv2.medianBlur(np.ascontiguousarray(pixels), 3)
-    scale = 65535.0 if pixels.dtype == np.uint16 else 255.0
-    values = pixels.astype(np.float32) / scale
-    if values.ndim == 2:
-        values = values[..., None]
-    values = values[..., :3] if values.shape[2] >= 3 else np.repeat(values[..., :1], 3, axis=2)
-    return cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_RGB2Lab)
+    return cv2.cvtColor(to_float_rgb(pixels), cv2.COLOR_RGB2Lab)
 
 
 def _disc(radius: float) -> np.ndarray:
@@ -380,10 +375,10 @@ def _ring_and_margin(band: float) -> tuple[float, int]:
 
 def _judged(crop: np.ndarray, inner: np.ndarray, band: float, ring: float, judged_as: float) -> np.ndarray:
     """The alpha over ``crop`` of the region ``inner`` (a mask over it) for a band ``band`` pixels wide and
-    surroundings in a ``ring`` beyond it: judged at full resolution, or, for a band wider than WORK_BAND, on the
-    crop reduced to make it WORK_BAND pixels wide, the soft edge then drawn at full resolution across the reduced
-    decision's outline."""
-    scale = min(1.0, WORK_BAND / (judged_as if JUDGE_AS_BASE else band))
+    surroundings in a ``ring`` beyond it: judged at full resolution, or, where ``judged_as`` (the band before a
+    selection's shortfall widened it, else the band) is wider than WORK_BAND, on the crop reduced to make that
+    WORK_BAND pixels wide, the soft edge then drawn at full resolution across the reduced decision's outline."""
+    scale = min(1.0, WORK_BAND / judged_as)
     if scale == 1.0:
         return _full_resolution_matte(crop, inner, band, ring)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))

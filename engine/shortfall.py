@@ -7,7 +7,7 @@ the band's width, the outline stroke lies across the band's outer edge and in th
 themselves, so it explains itself away and stays behind when the object moves (a selection 6 px
 short of the stroke left 80 % of it on BSDS500 val). Here the edge is looked for: for each pixel of
 the selection's boundary, the nearest strong edge beyond it (the pixels of the painting nearest to
-that boundary pixel, within twice the band, whose lightness gradient is among the strongest there).
+that boundary pixel, within twice the band, whose CIELAB gradient is among the strongest there).
 The shortfall is the lower quartile of those distances, less what a selection that hugs the edge
 shows (the gradient's own spread). The matte's band and the edit's default reach grow by it, so the
 stroke lies within the band and the surroundings are read beyond it; a selection that hugs its
@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.imageio import to_float_rgb
 from engine.locality import box_within_reach, place_over
 from models.influence import mask_bbox
 
@@ -41,15 +42,6 @@ WORK_BAND = 8.0
 Box = tuple[int, int, int, int]
 
 
-def _lab(pixels: np.ndarray) -> np.ndarray:
-    """CIELAB (float32, L in 0-100) of RGB or grey pixels, 8- or 16-bit (grey: lightness alone)."""
-    pixels = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
-    top = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
-    if pixels.shape[2] < 3:
-        return (pixels[..., :1].astype(np.float32) * (100.0 / top))
-    return cv2.cvtColor(pixels[..., :3].astype(np.float32) / top, cv2.COLOR_RGB2LAB)
-
-
 def selection_shortfall(image: np.ndarray, region: np.ndarray, box: Box, band: float) -> float:
     """How many pixels (0 to ``band``) beyond ``region`` (a mask over ``box`` = x0, y0, x1, y1 of ``image``)
     its object's edge lies, for a rim band ``band`` pixels wide (``engine.matte.rim_width``)."""
@@ -69,7 +61,7 @@ def selection_shortfall(image: np.ndarray, region: np.ndarray, box: Box, band: f
         selected = cv2.resize(selected.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) >= 128
         if not selected.any():
             return 0.0
-    colours = _lab(crop)
+    colours = cv2.cvtColor(to_float_rgb(crop), cv2.COLOR_RGB2Lab)
     colours = cv2.GaussianBlur(colours, (0, 0), 0.8).reshape(colours.shape)
     # Colour edges too: a region whose edge is a change of hue at one lightness hugs it as well.
     dx, dy = cv2.Sobel(colours, cv2.CV_32F, 1, 0), cv2.Sobel(colours, cv2.CV_32F, 0, 1)
